@@ -1,0 +1,47 @@
+package dev.formica.engine;
+
+import dev.formica.engine.cli.DemoCommand;
+import dev.formica.engine.cli.ServeCommand;
+import dev.formica.engine.cli.VersionCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code formica} command line: {@code serve}, {@code demo}, {@code version}, {@code help}.
+ *
+ * <p>Thread contract: runs on the main thread; each subcommand owns what it starts.
+ */
+@Command(name = "formica",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionCommand.Provider.class,
+        description = "Real-time credit and fraud decisioning engine on gRPC.",
+        subcommands = {
+            ServeCommand.class,
+            DemoCommand.class,
+            VersionCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Formica implements Runnable {
+    static {
+        // Before any Chronicle class loads: no usage analytics ever leave the machine.
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
+    }
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (for tests). */
+    public static int run(String... args) {
+        return new CommandLine(new Formica()).execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,406 @@
+package dev.formica.engine.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Every setting of the engine in one place, with named defaults.
+ *
+ * <p>Thread contract: built and {@link #conclude() concluded} on one thread before the server starts,
+ * read-only afterwards. Setters are fluent in the style of Aeron's {@code MediaDriver.Context}; a
+ * setting that conflicts with another fails in {@link #conclude()} with a message that says what to
+ * change.
+ */
+public final class EngineConfiguration {
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 50051;
+    public static final Path DEFAULT_DATA_DIR = Path.of("data");
+    /** -1 disables the metrics endpoint. */
+    public static final int DEFAULT_METRICS_PORT = -1;
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
+    public static final Duration DEFAULT_KEEPALIVE_TIME = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+    /** 0 means one shard per available processor. */
+    public static final int DEFAULT_SHARDS = 0;
+    public static final int DEFAULT_QUEUE_CAPACITY = 8192;
+    public static final Duration DEFAULT_HOLD_TTL = Duration.ofMinutes(15);
+    public static final Duration DEFAULT_IDEMPOTENCY_WINDOW = Duration.ofHours(24);
+    public static final int DEFAULT_IDEMPOTENCY_CACHE_ENTRIES = 100_000;
+    public static final long DEFAULT_EXPECTED_BORROWERS = 400_000;
+    public static final long DEFAULT_EXPECTED_DECISIONS_PER_DAY = 2_000_000;
+    public static final String DEFAULT_CURRENCY = "CNY";
+    /** 0 means Netty's default (twice the processors). */
+    public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
+    public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.DEDICATED;
+
+    /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
+    public enum ShardMode {
+        /** One {@code AgentRunner} thread per shard, parked with a backoff idle strategy. */
+        DEDICATED,
+        /** The enqueuing thread drains the shard queue when the shard is idle. */
+        CALLER_DRAINS
+    }
+
+    private String host = DEFAULT_HOST;
+    private int port = DEFAULT_PORT;
+    private Path dataDir = DEFAULT_DATA_DIR;
+    private int metricsPort = DEFAULT_METRICS_PORT;
+    private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
+    private Duration keepAliveTime = DEFAULT_KEEPALIVE_TIME;
+    private Duration keepAliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
+    private Duration permitKeepAliveTime = DEFAULT_PERMIT_KEEPALIVE_TIME;
+    private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+    private int shards = DEFAULT_SHARDS;
+    private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+    private Duration holdTtl = DEFAULT_HOLD_TTL;
+    private Duration idempotencyWindow = DEFAULT_IDEMPOTENCY_WINDOW;
+    private int idempotencyCacheEntries = DEFAULT_IDEMPOTENCY_CACHE_ENTRIES;
+    private long expectedBorrowers = DEFAULT_EXPECTED_BORROWERS;
+    private long expectedDecisionsPerDay = DEFAULT_EXPECTED_DECISIONS_PER_DAY;
+    private String currency = DEFAULT_CURRENCY;
+    private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
+    private ShardMode shardMode = DEFAULT_SHARD_MODE;
+    private boolean concluded;
+
+    /**
+     * Reads a YAML file of {@code key: value} pairs named as the setters (e.g. {@code port: 50051},
+     * {@code holdTtl: 15m}, {@code dataDir: /var/lib/formica}). Unknown keys are an error.
+     */
+    public static EngineConfiguration fromYaml(Path file) {
+        Map<String, Object> values;
+        try (InputStream in = Files.newInputStream(file)) {
+            Object loaded = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+            if (loaded == null) {
+                values = Map.of();
+            } else if (loaded instanceof Map<?, ?> map) {
+                values = new LinkedHashMap<>();
+                map.forEach((k, v) -> values.put(String.valueOf(k), v));
+            } else {
+                throw new IllegalArgumentException(file + ": expected a mapping of settings at the top level");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read configuration " + file + ": " + e.getMessage(), e);
+        }
+        EngineConfiguration config = new EngineConfiguration();
+        values.forEach((key, value) -> config.set(key, String.valueOf(value), file.toString()));
+        return config;
+    }
+
+    private void set(String key, String value, String source) {
+        try {
+            switch (key) {
+                case "host" -> host(value);
+                case "port" -> port(Integer.parseInt(value));
+                case "dataDir" -> dataDir(Path.of(value));
+                case "metricsPort" -> metricsPort(Integer.parseInt(value));
+                case "maxInboundMessageBytes" -> maxInboundMessageBytes(Integer.parseInt(value));
+                case "keepAliveTime" -> keepAliveTime(parseDuration(value));
+                case "keepAliveTimeout" -> keepAliveTimeout(parseDuration(value));
+                case "permitKeepAliveTime" -> permitKeepAliveTime(parseDuration(value));
+                case "drainTimeout" -> drainTimeout(parseDuration(value));
+                case "shards" -> shards(Integer.parseInt(value));
+                case "queueCapacity" -> queueCapacity(Integer.parseInt(value));
+                case "holdTtl" -> holdTtl(parseDuration(value));
+                case "idempotencyWindow" -> idempotencyWindow(parseDuration(value));
+                case "idempotencyCacheEntries" -> idempotencyCacheEntries(Integer.parseInt(value));
+                case "expectedBorrowers" -> expectedBorrowers(Long.parseLong(value));
+                case "expectedDecisionsPerDay" -> expectedDecisionsPerDay(Long.parseLong(value));
+                case "currency" -> currency(value);
+                case "eventLoopThreads" -> eventLoopThreads(Integer.parseInt(value));
+                case "shardMode" -> shardMode(ShardMode.valueOf(value.toUpperCase(Locale.ROOT)));
+                default -> throw new IllegalArgumentException("unknown setting");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": setting '" + key + "' = '" + value + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Parses {@code 500ms}, {@code 30s}, {@code 15m}, {@code 24h}, {@code 1d} or ISO-8601 ({@code PT15M}). */
+    public static Duration parseDuration(String text) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        if (s.startsWith("p")) {
+            return Duration.parse(text.trim());
+        }
+        int split = 0;
+        while (split < s.length() && Character.isDigit(s.charAt(split))) {
+            split++;
+        }
+        if (split == 0) {
+            throw new IllegalArgumentException("not a duration: " + text);
+        }
+        long amount = Long.parseLong(s.substring(0, split));
+        return switch (s.substring(split)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s", "" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            case "d" -> Duration.ofDays(amount);
+            default -> throw new IllegalArgumentException("unknown duration unit in " + text + " (use ms, s, m, h, d)");
+        };
+    }
+
+    /**
+     * Checks the settings together and fills in derived defaults. Call once before use.
+     *
+     * @throws IllegalStateException naming the setting to change when settings conflict
+     */
+    public EngineConfiguration conclude() {
+        if (concluded) {
+            return this;
+        }
+        requireThat(port >= 0 && port <= 65535, "port must be 0..65535 (0 = any free port), was " + port);
+        requireThat(metricsPort >= -1 && metricsPort <= 65535,
+                "metricsPort must be -1 (off), 0 (any free port) or 1..65535, was " + metricsPort);
+        requireThat(metricsPort <= 0 || metricsPort != port,
+                "metricsPort " + metricsPort + " is the same as port: choose another metrics port");
+        requireThat(maxInboundMessageBytes >= 1024, "maxInboundMessageBytes must be >= 1024");
+        requireThat(!keepAliveTimeout.isNegative() && !keepAliveTimeout.isZero(), "keepAliveTimeout must be > 0");
+        requireThat(keepAliveTime.compareTo(permitKeepAliveTime) >= 0,
+                "keepAliveTime (" + keepAliveTime + ") is shorter than permitKeepAliveTime ("
+                        + permitKeepAliveTime + "): clients configured like the server would be disconnected; "
+                        + "raise keepAliveTime or lower permitKeepAliveTime");
+        requireThat(!drainTimeout.isNegative(), "drainTimeout must be >= 0");
+        if (shards == 0) {
+            shards = Runtime.getRuntime().availableProcessors();
+        }
+        requireThat(shards >= 1 && shards <= 256, "shards must be 1..256, was " + shards);
+        requireThat(queueCapacity >= 16 && Integer.bitCount(queueCapacity) == 1,
+                "queueCapacity must be a power of two >= 16, was " + queueCapacity);
+        requireThat(holdTtl.toMillis() >= 1000, "holdTtl must be at least 1s, was " + holdTtl);
+        requireThat(idempotencyWindow.compareTo(holdTtl) >= 0,
+                "idempotencyWindow (" + idempotencyWindow + ") must not be shorter than holdTtl (" + holdTtl
+                        + "): a retried Decide could reserve twice; raise idempotencyWindow");
+        requireThat(idempotencyCacheEntries >= 0, "idempotencyCacheEntries must be >= 0");
+        requireThat(expectedBorrowers >= 1000, "expectedBorrowers must be >= 1000");
+        requireThat(expectedDecisionsPerDay >= 1000, "expectedDecisionsPerDay must be >= 1000");
+        requireThat(currency.matches("[A-Z]{3}"), "currency must be an ISO 4217 code like CNY, was " + currency);
+        requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
+        concluded = true;
+        return this;
+    }
+
+    private static void requireThat(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalStateException("configuration: " + message);
+        }
+    }
+
+    private void checkMutable() {
+        if (concluded) {
+            throw new IllegalStateException("configuration is concluded and can no longer change");
+        }
+    }
+
+    public EngineConfiguration host(String host) {
+        checkMutable();
+        this.host = Objects.requireNonNull(host, "host");
+        return this;
+    }
+
+    public EngineConfiguration port(int port) {
+        checkMutable();
+        this.port = port;
+        return this;
+    }
+
+    public EngineConfiguration dataDir(Path dataDir) {
+        checkMutable();
+        this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+        return this;
+    }
+
+    public EngineConfiguration metricsPort(int metricsPort) {
+        checkMutable();
+        this.metricsPort = metricsPort;
+        return this;
+    }
+
+    public EngineConfiguration maxInboundMessageBytes(int bytes) {
+        checkMutable();
+        this.maxInboundMessageBytes = bytes;
+        return this;
+    }
+
+    public EngineConfiguration keepAliveTime(Duration d) {
+        checkMutable();
+        this.keepAliveTime = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration keepAliveTimeout(Duration d) {
+        checkMutable();
+        this.keepAliveTimeout = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration permitKeepAliveTime(Duration d) {
+        checkMutable();
+        this.permitKeepAliveTime = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration drainTimeout(Duration d) {
+        checkMutable();
+        this.drainTimeout = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration shards(int shards) {
+        checkMutable();
+        this.shards = shards;
+        return this;
+    }
+
+    public EngineConfiguration queueCapacity(int capacity) {
+        checkMutable();
+        this.queueCapacity = capacity;
+        return this;
+    }
+
+    public EngineConfiguration holdTtl(Duration d) {
+        checkMutable();
+        this.holdTtl = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration idempotencyWindow(Duration d) {
+        checkMutable();
+        this.idempotencyWindow = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration idempotencyCacheEntries(int entries) {
+        checkMutable();
+        this.idempotencyCacheEntries = entries;
+        return this;
+    }
+
+    public EngineConfiguration expectedBorrowers(long n) {
+        checkMutable();
+        this.expectedBorrowers = n;
+        return this;
+    }
+
+    public EngineConfiguration expectedDecisionsPerDay(long n) {
+        checkMutable();
+        this.expectedDecisionsPerDay = n;
+        return this;
+    }
+
+    public EngineConfiguration currency(String currency) {
+        checkMutable();
+        this.currency = Objects.requireNonNull(currency);
+        return this;
+    }
+
+    public EngineConfiguration eventLoopThreads(int threads) {
+        checkMutable();
+        this.eventLoopThreads = threads;
+        return this;
+    }
+
+    public EngineConfiguration shardMode(ShardMode mode) {
+        checkMutable();
+        this.shardMode = Objects.requireNonNull(mode);
+        return this;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    public int maxInboundMessageBytes() {
+        return maxInboundMessageBytes;
+    }
+
+    public Duration keepAliveTime() {
+        return keepAliveTime;
+    }
+
+    public Duration keepAliveTimeout() {
+        return keepAliveTimeout;
+    }
+
+    public Duration permitKeepAliveTime() {
+        return permitKeepAliveTime;
+    }
+
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
+    public int shards() {
+        return shards;
+    }
+
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+
+    public Duration holdTtl() {
+        return holdTtl;
+    }
+
+    public Duration idempotencyWindow() {
+        return idempotencyWindow;
+    }
+
+    public int idempotencyCacheEntries() {
+        return idempotencyCacheEntries;
+    }
+
+    public long expectedBorrowers() {
+        return expectedBorrowers;
+    }
+
+    public long expectedDecisionsPerDay() {
+        return expectedDecisionsPerDay;
+    }
+
+    public String currency() {
+        return currency;
+    }
+
+    public int eventLoopThreads() {
+        return eventLoopThreads;
+    }
+
+    public ShardMode shardMode() {
+        return shardMode;
+    }
+
+    @Override
+    public String toString() {
+        return "EngineConfiguration{host=" + host + ", port=" + port + ", dataDir=" + dataDir
+                + ", metricsPort=" + metricsPort + ", shards=" + shards + ", shardMode=" + shardMode
+                + ", queueCapacity=" + queueCapacity + ", holdTtl=" + holdTtl
+                + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
+                + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
+                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + "}";
+    }
+}

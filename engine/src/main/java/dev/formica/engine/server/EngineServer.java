@@ -1,0 +1,209 @@
+package dev.formica.engine.server;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.metrics.RpcMetrics;
+import dev.formica.v1.AdminServiceGrpc;
+import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.DiagnosticsServiceGrpc;
+import dev.formica.v1.ProfileServiceGrpc;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The gRPC server: Netty transport with a direct executor, the formica.v1 services, standard health
+ * and server reflection, Prometheus metrics, and graceful shutdown.
+ *
+ * <p>Thread contract: {@link #start()} and {@link #close()} are called by one controlling thread
+ * (the CLI or a test); {@code close} may also run from the JVM shutdown hook on SIGTERM, and is
+ * idempotent. Lifecycle: open state, bind, SERVING; on close NOT_SERVING, stop accepting, drain
+ * in-flight calls within {@code drainTimeout}, then close state.
+ */
+public final class EngineServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(EngineServer.class.getName());
+    /** Service names whose health is reported, besides the overall "" entry. */
+    static final List<String> SERVICE_NAMES = List.of(
+            DecisionServiceGrpc.SERVICE_NAME,
+            ProfileServiceGrpc.SERVICE_NAME,
+            AdminServiceGrpc.SERVICE_NAME,
+            DiagnosticsServiceGrpc.SERVICE_NAME);
+
+    private final EngineConfiguration config;
+    private final List<ServerInterceptor> extraInterceptors;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final RpcMetrics metrics;
+    private Server server;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private boolean closed;
+
+    public EngineServer(EngineConfiguration config) {
+        this(config, List.of());
+    }
+
+    /**
+     * @param extraInterceptors interceptors run before the engine's own (outermost first); for tests
+     *     and embedding
+     */
+    public EngineServer(EngineConfiguration config, List<ServerInterceptor> extraInterceptors) {
+        this.config = config.conclude();
+        this.extraInterceptors = List.copyOf(extraInterceptors);
+        this.metrics = new RpcMetrics();
+        for (String name : SERVICE_NAMES) {
+            health.setStatus(name, ServingStatus.NOT_SERVING);
+        }
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+    }
+
+    /** Opens state, binds the port and reports SERVING. */
+    public synchronized EngineServer start() {
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        NettyServerBuilder builder = NettyServerBuilder
+                .forAddress(new InetSocketAddress(config.host(), config.port()))
+                .directExecutor()
+                .maxInboundMessageSize(config.maxInboundMessageBytes())
+                .keepAliveTime(config.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(config.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveTime(config.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true);
+        if (config.eventLoopThreads() > 0) {
+            bossGroup = new NioEventLoopGroup(1);
+            workerGroup = new NioEventLoopGroup(config.eventLoopThreads());
+            builder.bossEventLoopGroup(bossGroup)
+                    .workerEventLoopGroup(workerGroup)
+                    .channelType(NioServerSocketChannel.class);
+        }
+        for (BindableService service : services()) {
+            builder.addService(ServerInterceptors.intercept(service, interceptors()));
+        }
+        builder.addService(health.getHealthService());
+        builder.addService(ProtoReflectionServiceV1.newInstance());
+        builder.addService(reflectionV1Alpha());
+        server = builder.build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            shutdownEventLoops();
+            server = null;
+            throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
+                    + " (" + e.getMessage() + "): choose another --port", e);
+        }
+        metrics.startHttpServer(config.host(), config.metricsPort());
+        for (String name : SERVICE_NAMES) {
+            health.setStatus(name, ServingStatus.SERVING);
+        }
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        LOG.info(() -> "formica listening on " + config.host() + ":" + port() + " with " + config);
+        return this;
+    }
+
+    @SuppressWarnings("deprecation")
+    private static BindableService reflectionV1Alpha() {
+        // grpcurl and older tools still ask the v1alpha reflection service.
+        return ProtoReflectionService.newInstance();
+    }
+
+    private List<BindableService> services() {
+        return List.of(new DecisionGrpcService(), new ProfileGrpcService(), new AdminGrpcService(),
+                new DiagnosticsGrpcService());
+    }
+
+    private List<ServerInterceptor> interceptors() {
+        // ServerInterceptors.intercept runs the last one first: put the outermost last.
+        List<ServerInterceptor> all = new ArrayList<>();
+        all.add(metrics.interceptor());
+        List<ServerInterceptor> extra = new ArrayList<>(extraInterceptors);
+        java.util.Collections.reverse(extra);
+        all.addAll(extra);
+        return all;
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        if (server == null) {
+            throw new IllegalStateException("not started");
+        }
+        return server.getPort();
+    }
+
+    /** The bound metrics port, or -1 when the endpoint is off. */
+    public int metricsPort() {
+        return metrics.httpPort();
+    }
+
+    public EngineConfiguration configuration() {
+        return config;
+    }
+
+    /** Reports NOT_SERVING on every service so load balancers stop sending; keeps serving calls. */
+    public void markDraining() {
+        health.enterTerminalState();
+    }
+
+    /** Blocks until the server terminates (for {@code formica serve}). */
+    public void awaitTermination() throws InterruptedException {
+        Server s;
+        synchronized (this) {
+            s = server;
+        }
+        if (s != null) {
+            s.awaitTermination();
+        }
+    }
+
+    /**
+     * Graceful stop: NOT_SERVING, stop accepting, let in-flight calls finish within the drain
+     * timeout, cancel the rest, then close state. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        markDraining();
+        if (server != null) {
+            server.shutdown();
+            try {
+                if (!server.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warning("in-flight calls did not finish within " + config.drainTimeout() + "; cancelling them");
+                    server.shutdownNow();
+                    server.awaitTermination(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                server.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        metrics.close();
+        shutdownEventLoops();
+        LOG.info("formica stopped");
+    }
+
+    private void shutdownEventLoops() {
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            workerGroup = null;
+            bossGroup = null;
+        }
+    }
+}

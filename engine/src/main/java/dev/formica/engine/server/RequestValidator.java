@@ -1,0 +1,488 @@
+package dev.formica.engine.server;
+
+import dev.formica.v1.ActivateRuleSetRequest;
+import dev.formica.v1.AttributeValue;
+import dev.formica.v1.BlockListKind;
+import dev.formica.v1.CancelRequest;
+import dev.formica.v1.Channel;
+import dev.formica.v1.ConfirmRequest;
+import dev.formica.v1.CreditApplication;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.EchoRequest;
+import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.GetProfileRequest;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import dev.formica.v1.PublishRuleSetRequest;
+import dev.formica.v1.RepayRequest;
+import dev.formica.v1.RiskEvent;
+import dev.formica.v1.RiskEventType;
+import dev.formica.v1.SetRiskAppetiteRequest;
+import dev.formica.v1.SetShadowRuleSetRequest;
+import dev.formica.v1.UpdateBlockListRequest;
+import dev.formica.v1.UpsertProfileRequest;
+import dev.formica.v1.ValidateRuleSetRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Field-level checks of every request of the formica.v1 API, run before anything else touches a
+ * request. Each check returns {@code null} when the message is valid, otherwise one violation text
+ * of the form {@code "field: rule"} (the first one found), which becomes the INVALID_ARGUMENT
+ * description.
+ *
+ * <p>Thread contract: stateless, safe from any thread; allocates only when it finds a violation.
+ * The rules here are the ones documented on the fields of the .proto files: keep them in step.
+ */
+public final class RequestValidator {
+    /** 10^13 minor units: 100 billion CNY, far above any single loan, far below overflow. */
+    public static final long MAX_AMOUNT_MINOR = 10_000_000_000_000L;
+    public static final int MAX_ID_LENGTH = 64;
+    public static final int MAX_DEVICE_ID_LENGTH = 128;
+    public static final int MAX_IP_LENGTH = 45;
+    public static final int MAX_REGION_LENGTH = 16;
+    public static final int MAX_INSTALLMENTS = 36;
+    public static final int MAX_ATTRIBUTES = 64;
+    public static final int MAX_ATTRIBUTE_STRING_LENGTH = 256;
+    public static final int MAX_ECHO_PAYLOAD = 64 * 1024;
+    public static final int MAX_RULE_SET_CHARS = 1024 * 1024;
+    public static final int MAX_REASON_LENGTH = 256;
+    public static final int MAX_BLOCK_LIST_VALUES = 10_000;
+    public static final int MAX_BLOCK_LIST_VALUE_LENGTH = 128;
+
+    private RequestValidator() {
+    }
+
+    /** The INVALID_ARGUMENT status for a violation found by one of the checks. */
+    public static StatusRuntimeException invalid(String violation) {
+        return Status.INVALID_ARGUMENT.withDescription(violation).asRuntimeException();
+    }
+
+    public static String check(DecisionRequest r) {
+        String v;
+        if ((v = requiredId("request_id", r.getRequestId())) != null
+                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
+                || (v = product("product", r.getProduct(), true)) != null
+                || (v = amount("amount_minor", r.getAmountMinor())) != null
+                || (v = currency("currency", r.getCurrency())) != null
+                || (v = optionalId("merchant_id", r.getMerchantId(), MAX_ID_LENGTH)) != null
+                || (v = merchantCategory(r.getMerchantCategory())) != null
+                || (v = channel(r.getChannel(), r.getChannelValue())) != null
+                || (v = optionalId("device_id", r.getDeviceId(), MAX_DEVICE_ID_LENGTH)) != null
+                || (v = ip(r.getIp())) != null
+                || (v = optionalText("region", r.getRegion(), MAX_REGION_LENGTH)) != null
+                || (v = nonNegative("event_time_ms", r.getEventTimeMs())) != null
+                || (v = range("installments", r.getInstallments(), 0, MAX_INSTALLMENTS)) != null
+                || (v = attributes("attributes", r.getAttributesMap())) != null) {
+            return v;
+        }
+        return null;
+    }
+
+    public static String check(ConfirmRequest r) {
+        String v = requiredId("request_id", r.getRequestId());
+        return v != null ? v : requiredId("hold_id", r.getHoldId());
+    }
+
+    public static String check(CancelRequest r) {
+        String v = requiredId("request_id", r.getRequestId());
+        return v != null ? v : requiredId("hold_id", r.getHoldId());
+    }
+
+    public static String check(RepayRequest r) {
+        String v;
+        if ((v = requiredId("request_id", r.getRequestId())) != null
+                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
+                || (v = product("product", r.getProduct(), true)) != null
+                || (v = amount("amount_minor", r.getAmountMinor())) != null) {
+            return v;
+        }
+        return null;
+    }
+
+    public static String check(GetCreditLineRequest r) {
+        String v = requiredId("borrower_id", r.getBorrowerId());
+        return v != null ? v : product("product", r.getProduct(), true);
+    }
+
+    public static String check(CreditApplication r) {
+        String v;
+        if ((v = requiredId("request_id", r.getRequestId())) != null
+                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
+                || (v = product("product", r.getProduct(), true)) != null
+                || (v = amountOrZero("requested_line_minor", r.getRequestedLineMinor())) != null
+                || (v = amountOrZero("annual_income_minor", r.getAnnualIncomeMinor())) != null
+                || (v = optionalText("region", r.getRegion(), MAX_REGION_LENGTH)) != null
+                || (v = amountOrZero("self_limit_minor", r.getSelfLimitMinor())) != null
+                || (v = attributes("attributes", r.getAttributesMap())) != null
+                || (v = nonNegative("event_time_ms", r.getEventTimeMs())) != null) {
+            return v;
+        }
+        return null;
+    }
+
+    public static String check(UpsertProfileRequest r) {
+        if (!r.hasProfile()) {
+            return "profile: required";
+        }
+        return check(r.getProfile(), "profile.");
+    }
+
+    /** Checks one profile; {@code prefix} is put before field names (e.g. "profile."). */
+    public static String check(Profile p, String prefix) {
+        String v;
+        if ((v = requiredId(prefix + "borrower_id", p.getBorrowerId())) != null
+                || (v = optionalText(prefix + "region", p.getRegion(), MAX_REGION_LENGTH)) != null
+                || (v = amountOrZero(prefix + "annual_income_minor", p.getAnnualIncomeMinor())) != null
+                || (v = amountOrZero(prefix + "self_limit_minor", p.getSelfLimitMinor())) != null
+                || (v = attributes(prefix + "attributes", p.getAttributesMap())) != null) {
+            return v;
+        }
+        List<ProductLine> lines = p.getLinesList();
+        int seen = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            ProductLine line = lines.get(i);
+            String field = prefix + "lines[" + i + "]";
+            if ((v = product(field + ".product", line.getProduct(), true)) != null
+                    || (v = amountOrZero(field + ".line_minor", line.getLineMinor())) != null) {
+                return v;
+            }
+            int bit = 1 << line.getProductValue();
+            if ((seen & bit) != 0) {
+                return field + ".product: " + line.getProduct() + " appears more than once";
+            }
+            seen |= bit;
+        }
+        return null;
+    }
+
+    public static String check(GetProfileRequest r) {
+        return requiredId("borrower_id", r.getBorrowerId());
+    }
+
+    public static String check(RiskEvent r) {
+        String v;
+        if ((v = requiredId("request_id", r.getRequestId())) != null
+                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
+                || (v = product("product", r.getProduct(), false)) != null) {
+            return v;
+        }
+        if (r.getType() == RiskEventType.RISK_EVENT_TYPE_UNSPECIFIED) {
+            return "type: required";
+        }
+        if (r.getType() == RiskEventType.UNRECOGNIZED) {
+            return "type: unknown value " + r.getTypeValue();
+        }
+        if (r.getType() == RiskEventType.RISK_EVENT_TYPE_OVERDUE
+                && (v = range("days_past_due", r.getDaysPastDue(), 1, 3650)) != null) {
+            return v;
+        }
+        if (r.getType() != RiskEventType.RISK_EVENT_TYPE_OVERDUE && r.getDaysPastDue() != 0) {
+            return "days_past_due: only for RISK_EVENT_TYPE_OVERDUE";
+        }
+        if (r.getType() == RiskEventType.RISK_EVENT_TYPE_SALES_CHANGE) {
+            if ((v = range("change_bps", r.getChangeBps(), -10_000, 1_000_000)) != null
+                    || (v = range("period_days", r.getPeriodDays(), 1, 3660)) != null) {
+                return v;
+            }
+        }
+        if ((v = amountOrZero("amount_minor", r.getAmountMinor())) != null
+                || (v = nonNegative("event_time_ms", r.getEventTimeMs())) != null
+                || (v = attributes("attributes", r.getAttributesMap())) != null) {
+            return v;
+        }
+        return null;
+    }
+
+    public static String check(EchoRequest r) {
+        return r.getPayload().size() > MAX_ECHO_PAYLOAD ? "payload: at most " + MAX_ECHO_PAYLOAD + " bytes" : null;
+    }
+
+    public static String check(ValidateRuleSetRequest r) {
+        return ruleSetText(r.getYaml());
+    }
+
+    public static String check(PublishRuleSetRequest r) {
+        String v = ruleSetText(r.getYaml());
+        return v != null ? v : requiredText("author", r.getAuthor(), MAX_ID_LENGTH);
+    }
+
+    public static String check(ActivateRuleSetRequest r) {
+        return requiredId("version", r.getVersion());
+    }
+
+    public static String check(SetShadowRuleSetRequest r) {
+        return r.getVersion().isEmpty() ? null : requiredId("version", r.getVersion());
+    }
+
+    public static String check(SetRiskAppetiteRequest r) {
+        String v;
+        if ((v = range("factor_bps", r.getFactorBps(), 1, 20_000)) != null
+                || (v = product("product", r.getProduct(), false)) != null
+                || (v = requiredText("reason", r.getReason(), MAX_REASON_LENGTH)) != null) {
+            return v;
+        }
+        return null;
+    }
+
+    public static String check(UpdateBlockListRequest r) {
+        String v;
+        if (r.getKind() == BlockListKind.BLOCK_LIST_KIND_UNSPECIFIED) {
+            return "kind: required";
+        }
+        if (r.getKind() == BlockListKind.UNRECOGNIZED) {
+            return "kind: unknown value " + r.getKindValue();
+        }
+        if (r.getAddCount() + r.getRemoveCount() > MAX_BLOCK_LIST_VALUES) {
+            return "add: at most " + MAX_BLOCK_LIST_VALUES + " values per call (add + remove)";
+        }
+        if (r.getAddCount() + r.getRemoveCount() == 0) {
+            return "add: nothing to add or remove";
+        }
+        for (int i = 0; i < r.getAddCount(); i++) {
+            if ((v = requiredId("add[" + i + "]", r.getAdd(i), MAX_BLOCK_LIST_VALUE_LENGTH)) != null) {
+                return v;
+            }
+        }
+        for (int i = 0; i < r.getRemoveCount(); i++) {
+            if ((v = requiredId("remove[" + i + "]", r.getRemove(i), MAX_BLOCK_LIST_VALUE_LENGTH)) != null) {
+                return v;
+            }
+        }
+        return requiredText("reason", r.getReason(), MAX_REASON_LENGTH);
+    }
+
+    // ---- field rules -------------------------------------------------------------------------
+
+    static String requiredId(String field, String value) {
+        return requiredId(field, value, MAX_ID_LENGTH);
+    }
+
+    static String requiredId(String field, String value, int maxLength) {
+        if (value.isEmpty()) {
+            return field + ": required";
+        }
+        return optionalId(field, value, maxLength);
+    }
+
+    /** Printable ASCII (0x21..0x7E), no spaces, at most {@code maxLength}; empty is allowed. */
+    static String optionalId(String field, String value, int maxLength) {
+        int n = value.length();
+        if (n > maxLength) {
+            return field + ": at most " + maxLength + " characters, was " + n;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                return field + ": only printable ASCII without spaces allowed (bad character at index " + i + ")";
+            }
+        }
+        return null;
+    }
+
+    static String requiredText(String field, String value, int maxLength) {
+        if (value.isBlank()) {
+            return field + ": required";
+        }
+        return optionalText(field, value, maxLength);
+    }
+
+    /** Any text without control characters, at most {@code maxLength} characters. */
+    static String optionalText(String field, String value, int maxLength) {
+        int n = value.length();
+        if (n > maxLength) {
+            return field + ": at most " + maxLength + " characters, was " + n;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c) || Character.isSurrogate(c) && !validSurrogateAt(value, i)) {
+                return field + ": control or invalid characters are not allowed (index " + i + ")";
+            }
+        }
+        return null;
+    }
+
+    private static boolean validSurrogateAt(String s, int i) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+    }
+
+    static String product(String field, Product product, boolean required) {
+        if (product == Product.UNRECOGNIZED) {
+            return field + ": unknown product";
+        }
+        if (required && product == Product.PRODUCT_UNSPECIFIED) {
+            return field + ": required (CONSUMER_CREDIT, CASH_LOAN or BUSINESS_LOAN)";
+        }
+        return null;
+    }
+
+    static String channel(Channel channel, int number) {
+        return channel == Channel.UNRECOGNIZED ? "channel: unknown value " + number : null;
+    }
+
+    static String amount(String field, long value) {
+        if (value <= 0) {
+            return field + ": must be > 0 (minor units), was " + value;
+        }
+        if (value > MAX_AMOUNT_MINOR) {
+            return field + ": at most " + MAX_AMOUNT_MINOR + " minor units, was " + value;
+        }
+        return null;
+    }
+
+    static String amountOrZero(String field, long value) {
+        if (value < 0) {
+            return field + ": must be >= 0 (minor units), was " + value;
+        }
+        if (value > MAX_AMOUNT_MINOR) {
+            return field + ": at most " + MAX_AMOUNT_MINOR + " minor units, was " + value;
+        }
+        return null;
+    }
+
+    static String nonNegative(String field, long value) {
+        return value < 0 ? field + ": must be >= 0, was " + value : null;
+    }
+
+    static String range(String field, long value, long min, long max) {
+        return value < min || value > max ? field + ": must be " + min + ".." + max + ", was " + value : null;
+    }
+
+    static String currency(String field, String value) {
+        if (value.isEmpty()) {
+            return null;
+        }
+        if (value.length() != 3) {
+            return field + ": three upper-case letters (ISO 4217), e.g. CNY";
+        }
+        for (int i = 0; i < 3; i++) {
+            char c = value.charAt(i);
+            if (c < 'A' || c > 'Z') {
+                return field + ": three upper-case letters (ISO 4217), e.g. CNY";
+            }
+        }
+        return null;
+    }
+
+    static String merchantCategory(String value) {
+        if (value.isEmpty()) {
+            return null;
+        }
+        if (value.length() != 4) {
+            return "merchant_category: four digits (ISO 18245 MCC), e.g. 5411";
+        }
+        for (int i = 0; i < 4; i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return "merchant_category: four digits (ISO 18245 MCC), e.g. 5411";
+            }
+        }
+        return null;
+    }
+
+    /** IPv4 dotted quad or IPv6 text (hex digits, ':' and '.' only); no DNS look-up is ever made. */
+    static String ip(String value) {
+        int n = value.length();
+        if (n == 0) {
+            return null;
+        }
+        if (n > MAX_IP_LENGTH) {
+            return "ip: at most " + MAX_IP_LENGTH + " characters, was " + n;
+        }
+        boolean colon = false;
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            boolean hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (c == ':') {
+                colon = true;
+            } else if (!hex && c != '.') {
+                return "ip: not an IPv4 or IPv6 address";
+            }
+        }
+        if (!colon && !isIpv4(value)) {
+            return "ip: not an IPv4 or IPv6 address";
+        }
+        return null;
+    }
+
+    private static boolean isIpv4(String s) {
+        int parts = 0;
+        int value = -1;
+        for (int i = 0; i <= s.length(); i++) {
+            char c = i < s.length() ? s.charAt(i) : '.';
+            if (c == '.') {
+                if (value < 0 || value > 255) {
+                    return false;
+                }
+                parts++;
+                value = -1;
+            } else if (c >= '0' && c <= '9') {
+                value = (value < 0 ? 0 : value * 10) + (c - '0');
+                if (value > 255) {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+        }
+        return parts == 4;
+    }
+
+    static String attributes(String field, Map<String, AttributeValue> attributes) {
+        if (attributes.isEmpty()) {
+            return null;
+        }
+        if (attributes.size() > MAX_ATTRIBUTES) {
+            return field + ": at most " + MAX_ATTRIBUTES + " entries, was " + attributes.size();
+        }
+        for (Map.Entry<String, AttributeValue> e : attributes.entrySet()) {
+            String key = e.getKey();
+            if (key.isEmpty() || key.length() > MAX_ID_LENGTH) {
+                return field + ": keys must be 1.." + MAX_ID_LENGTH + " characters";
+            }
+            for (int i = 0; i < key.length(); i++) {
+                char c = key.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || c == '_' || c == '.';
+                if (!ok) {
+                    return field + ": keys may hold only [A-Za-z0-9_.]";
+                }
+            }
+            AttributeValue value = e.getValue();
+            String name = field + "[" + key + "]";
+            switch (value.getKindCase()) {
+                case KIND_NOT_SET:
+                    return name + ": a value is required";
+                case DOUBLE_VALUE:
+                    if (!Double.isFinite(value.getDoubleValue())) {
+                        return name + ": must be a finite number";
+                    }
+                    break;
+                case STRING_VALUE: {
+                    String v = optionalText(name, value.getStringValue(), MAX_ATTRIBUTE_STRING_LENGTH);
+                    if (v != null) {
+                        return v;
+                    }
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+        return null;
+    }
+
+    static String ruleSetText(String yaml) {
+        if (yaml.isBlank()) {
+            return "yaml: required";
+        }
+        return yaml.length() > MAX_RULE_SET_CHARS ? "yaml: at most " + MAX_RULE_SET_CHARS + " characters" : null;
+    }
+}

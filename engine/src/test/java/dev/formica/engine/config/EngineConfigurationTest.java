@@ -1,0 +1,74 @@
+package dev.formica.engine.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EngineConfigurationTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldUseNamedDefaults() {
+        EngineConfiguration c = new EngineConfiguration().conclude();
+        assertEquals(EngineConfiguration.DEFAULT_PORT, c.port());
+        assertEquals(Path.of("data"), c.dataDir());
+        assertEquals(Duration.ofMinutes(15), c.holdTtl());
+        assertEquals(Runtime.getRuntime().availableProcessors(), c.shards());
+        assertEquals("127.0.0.1", c.host());
+    }
+
+    @Test
+    void shouldReadYamlFile() throws Exception {
+        Path file = dir.resolve("formica.yaml");
+        Files.writeString(file, "port: 6000\ndataDir: /tmp/f\nholdTtl: 10m\nshards: 3\nshardMode: caller_drains\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(6000, c.port());
+        assertEquals(Path.of("/tmp/f"), c.dataDir());
+        assertEquals(Duration.ofMinutes(10), c.holdTtl());
+        assertEquals(3, c.shards());
+        assertEquals(EngineConfiguration.ShardMode.CALLER_DRAINS, c.shardMode());
+    }
+
+    @Test
+    void shouldRejectUnknownSettingNamingFileAndKey() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, "prot: 6000\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EngineConfiguration.fromYaml(file));
+        assertTrue(e.getMessage().contains("bad.yaml") && e.getMessage().contains("'prot'"), e.getMessage());
+    }
+
+    @Test
+    void shouldFailConflictingSettingsWithWhatToChange() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new EngineConfiguration()
+                .holdTtl(Duration.ofHours(30)).conclude());
+        assertTrue(e.getMessage().contains("raise idempotencyWindow"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> new EngineConfiguration().port(7000).metricsPort(7000)
+                .conclude());
+        assertTrue(e.getMessage().contains("metricsPort"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> new EngineConfiguration().queueCapacity(1000).conclude());
+        assertTrue(e.getMessage().contains("power of two"), e.getMessage());
+    }
+
+    @Test
+    void shouldParseDurations() {
+        assertEquals(Duration.ofMillis(500), EngineConfiguration.parseDuration("500ms"));
+        assertEquals(Duration.ofSeconds(30), EngineConfiguration.parseDuration("30s"));
+        assertEquals(Duration.ofHours(24), EngineConfiguration.parseDuration("24h"));
+        assertEquals(Duration.ofMinutes(15), EngineConfiguration.parseDuration("PT15M"));
+        assertThrows(IllegalArgumentException.class, () -> EngineConfiguration.parseDuration("15 minutes"));
+    }
+
+    @Test
+    void shouldNotChangeAfterConclude() {
+        EngineConfiguration c = new EngineConfiguration().conclude();
+        assertThrows(IllegalStateException.class, () -> c.port(1));
+    }
+}
