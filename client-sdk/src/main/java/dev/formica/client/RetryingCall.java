@@ -1,0 +1,151 @@
+package dev.formica.client;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One unary call with its retries, exposed as the future of its final answer.
+ *
+ * <p>Attempts run one after another: the first on the caller's thread, later ones on the
+ * {@link RetryScheduler}'s thread, and their callbacks on the channel's executor. The future
+ * completes on one of those threads, exceptionally with a {@link StatusRuntimeException} carrying
+ * the last attempt's status and trailers. Every attempt sends the same request object, so the
+ * same request_id, and shares one deadline fixed when the call began. Cancelling the future
+ * cancels the attempt in flight or the pending wait.
+ */
+final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implements Runnable {
+    private final Channel channel;
+    private final MethodDescriptor<ReqT, RespT> method;
+    private final ReqT request;
+    private final Deadline deadline;
+    private final RetryPolicy policy;
+    private final RetryScheduler scheduler;
+    private int attempts;
+    private volatile ClientCall<ReqT, RespT> inFlight;
+    volatile ScheduledFuture<?> pendingRetry;
+
+    RetryingCall(Channel channel, MethodDescriptor<ReqT, RespT> method, ReqT request, Deadline deadline,
+            RetryPolicy policy, RetryScheduler scheduler) {
+        this.channel = channel;
+        this.method = method;
+        this.request = request;
+        this.deadline = deadline;
+        this.policy = policy;
+        this.scheduler = scheduler;
+    }
+
+    /** Starts the first attempt on the calling thread; returns this. */
+    RetryingCall<ReqT, RespT> start() {
+        attempt();
+        return this;
+    }
+
+    /** The backoff is over: next attempt. */
+    @Override
+    public void run() {
+        scheduler.started(this);
+        if (scheduler.isShutdown()) {
+            fail(RetryScheduler.closedStatus().asRuntimeException());
+            return;
+        }
+        attempt();
+    }
+
+    private void attempt() {
+        if (isDone()) {
+            return;
+        }
+        attempts++;
+        ClientCall<ReqT, RespT> call = channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+        inFlight = call;
+        try {
+            call.start(new AttemptListener(attempts), new Metadata());
+            // Two, not one: a second message from a misbehaving server then fails the call visibly.
+            call.request(2);
+            call.sendMessage(request);
+            call.halfClose();
+        } catch (RuntimeException | Error e) {
+            call.cancel("client failed to send the request", e);
+            fail(Status.INTERNAL.withDescription("client failed to send the request").withCause(e)
+                    .asRuntimeException());
+        }
+        if (isCancelled()) {
+            call.cancel("cancelled by the caller", null);
+        }
+    }
+
+    private void onAttemptClosed(int attempt, Status status, Metadata trailers, RespT value) {
+        if (status.isOk()) {
+            if (value == null) {
+                fail(Status.INTERNAL.withDescription("server closed a unary call without a response")
+                        .asRuntimeException(trailers));
+            } else {
+                complete(value);
+            }
+            return;
+        }
+        if (RetryPolicy.isRetryable(status.getCode()) && attempt < policy.maxAttempts() && !isDone()) {
+            long delay = policy.backoffNanos(attempt, ThreadLocalRandom.current().nextDouble());
+            if (deadline.timeRemaining(TimeUnit.NANOSECONDS) > delay) {
+                scheduler.schedule(this, delay);
+                return;
+            }
+        }
+        fail(status.asRuntimeException(trailers));
+    }
+
+    void fail(StatusRuntimeException e) {
+        completeExceptionally(e);
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        boolean cancelled = super.cancel(mayInterruptIfRunning);
+        if (cancelled) {
+            ScheduledFuture<?> wait = pendingRetry;
+            if (wait != null) {
+                wait.cancel(false);
+                scheduler.started(this);
+            }
+            ClientCall<ReqT, RespT> call = inFlight;
+            if (call != null) {
+                call.cancel("cancelled by the caller", null);
+            }
+        }
+        return cancelled;
+    }
+
+    /** Listens to one attempt; holds that attempt's response so attempts never share state. */
+    private final class AttemptListener extends ClientCall.Listener<RespT> {
+        private final int attempt;
+        private RespT value;
+
+        AttemptListener(int attempt) {
+            this.attempt = attempt;
+        }
+
+        @Override
+        public void onMessage(RespT message) {
+            if (value != null) {
+                inFlight.cancel("server sent more than one response to a unary call", null);
+                return;
+            }
+            value = message;
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+            onAttemptClosed(attempt, status, trailers, value);
+        }
+    }
+}
