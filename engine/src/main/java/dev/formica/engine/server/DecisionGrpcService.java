@@ -1,5 +1,7 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
@@ -14,84 +16,156 @@ import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
+import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code DecisionService}: validates every request, then hands it to the decision pipeline.
+ * {@code DecisionService}: validates every request on the event loop, then hands it to the decision
+ * pipeline, which answers from the borrower's shard.
  *
- * <p>Thread contract: called on Netty event-loop threads (direct executor).
+ * <p>Thread contract: called on Netty event-loop threads (direct executor); replies are completed
+ * from shard threads.
  */
 public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
-    private static final String DECISION_CORE = "issue: Decision core";
-    private static final String RISK_LOGIC = "issue: Risk logic";
+    private final DecisionPipeline pipeline;
+
+    public DecisionGrpcService(DecisionPipeline pipeline) {
+        this.pipeline = pipeline;
+    }
 
     @Override
     public void decide(DecisionRequest request, StreamObserver<DecisionResponse> out) {
+        long start = System.nanoTime();
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Decide", DECISION_CORE, out);
+            pipeline.decide(request, new UnarySink<>(out), start, Context.current().getDeadline());
         }
     }
 
     @Override
     public StreamObserver<DecisionRequest> decideStream(StreamObserver<DecisionResponse> out) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(DecisionRequest request) {
-                String violation = RequestValidator.check(request);
-                int code = violation != null
-                        ? Status.Code.INVALID_ARGUMENT.value() : Status.Code.UNIMPLEMENTED.value();
-                String message = violation != null
-                        ? violation : "DecideStream is not implemented yet (" + DECISION_CORE + ")";
-                out.onNext(DecisionResponse.newBuilder()
-                        .setRequestId(request.getRequestId())
-                        .setError(DecisionError.newBuilder().setCode(code).setMessage(message))
-                        .build());
-            }
+        return new DecisionStream(out);
+    }
 
-            @Override
-            public void onError(Throwable t) {
-            }
+    /**
+     * One DecideStream call. Responses come from several shard threads, so writes to the response
+     * stream are serialised on this object; the stream completes once the client has half-closed
+     * and every request has been answered.
+     */
+    private final class DecisionStream implements StreamObserver<DecisionRequest> {
+        private final StreamObserver<DecisionResponse> out;
+        private final AtomicInteger pending = new AtomicInteger(1);
+        private boolean done;
 
-            @Override
-            public void onCompleted() {
-                out.onCompleted();
+        DecisionStream(StreamObserver<DecisionResponse> out) {
+            this.out = out;
+        }
+
+        @Override
+        public void onNext(DecisionRequest request) {
+            long start = System.nanoTime();
+            pending.incrementAndGet();
+            String violation = RequestValidator.check(request);
+            Sink<DecisionResponse> sink = new Sink<>() {
+                @Override
+                public void onResult(DecisionResponse result) {
+                    send(result);
+                }
+
+                @Override
+                public void onError(StatusRuntimeException error) {
+                    send(DecisionResponse.newBuilder().setRequestId(request.getRequestId())
+                            .setError(DecisionError.newBuilder().setCode(error.getStatus().getCode().value())
+                                    .setMessage(String.valueOf(error.getStatus().getDescription())))
+                            .build());
+                }
+            };
+            if (violation != null) {
+                sink.onError(RequestValidator.invalid(violation));
+            } else {
+                pipeline.decide(request, sink, start, Context.current().getDeadline());
             }
-        };
+        }
+
+        private void send(DecisionResponse response) {
+            synchronized (this) {
+                if (!done) {
+                    try {
+                        out.onNext(response);
+                    } catch (StatusRuntimeException | IllegalStateException cancelled) {
+                        done = true;
+                    }
+                }
+            }
+            finishIfIdle();
+        }
+
+        private void finishIfIdle() {
+            if (pending.decrementAndGet() == 0) {
+                synchronized (this) {
+                    if (!done) {
+                        done = true;
+                        try {
+                            out.onCompleted();
+                        } catch (StatusRuntimeException | IllegalStateException cancelled) {
+                            // client went away
+                        }
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            synchronized (this) {
+                done = true;
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            finishIfIdle();
+        }
     }
 
     @Override
     public void confirm(ConfirmRequest request, StreamObserver<ConfirmResponse> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Confirm", DECISION_CORE, out);
+            pipeline.confirm(request, new UnarySink<>(out), Context.current().getDeadline());
         }
     }
 
     @Override
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Cancel", DECISION_CORE, out);
+            pipeline.cancel(request, new UnarySink<>(out), Context.current().getDeadline());
         }
     }
 
     @Override
     public void repay(RepayRequest request, StreamObserver<RepayResponse> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Repay", DECISION_CORE, out);
+            pipeline.repay(request, new UnarySink<>(out), Context.current().getDeadline());
         }
     }
 
     @Override
     public void getCreditLine(GetCreditLineRequest request, StreamObserver<CreditLine> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("GetCreditLine", DECISION_CORE, out);
+            pipeline.creditLine(request, new UnarySink<>(out), Context.current().getDeadline());
         }
     }
 
     @Override
     public void apply(CreditApplication request, StreamObserver<CreditOffer> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Apply", RISK_LOGIC, out);
+            GrpcReplies.unimplemented("Apply", "issue: Risk logic", out);
         }
+    }
+
+    static Status statusOf(Throwable t) {
+        return Status.fromThrowable(t);
     }
 }

@@ -2,6 +2,7 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.metrics.RpcMetrics;
+import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.DiagnosticsServiceGrpc;
@@ -25,6 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
 
 /**
  * The gRPC server: Netty transport with a direct executor, the formica.v1 services, standard health
@@ -48,21 +51,29 @@ public final class EngineServer implements AutoCloseable {
     private final List<ServerInterceptor> extraInterceptors;
     private final HealthStatusManager health = new HealthStatusManager();
     private final RpcMetrics metrics;
+    private final EpochClock clock;
+    private DecisionPipeline pipeline;
     private Server server;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private boolean closed;
 
     public EngineServer(EngineConfiguration config) {
-        this(config, List.of());
+        this(config, List.of(), SystemEpochClock.INSTANCE);
+    }
+
+    public EngineServer(EngineConfiguration config, List<ServerInterceptor> extraInterceptors) {
+        this(config, extraInterceptors, SystemEpochClock.INSTANCE);
     }
 
     /**
      * @param extraInterceptors interceptors run before the engine's own (outermost first); for tests
      *     and embedding
+     * @param clock wall clock for hold expiry and idempotency windows (tests inject their own)
      */
-    public EngineServer(EngineConfiguration config, List<ServerInterceptor> extraInterceptors) {
+    public EngineServer(EngineConfiguration config, List<ServerInterceptor> extraInterceptors, EpochClock clock) {
         this.config = config.conclude();
+        this.clock = clock;
         this.extraInterceptors = List.copyOf(extraInterceptors);
         this.metrics = new RpcMetrics();
         for (String name : SERVICE_NAMES) {
@@ -76,6 +87,24 @@ public final class EngineServer implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("already started");
         }
+        pipeline = DecisionPipeline.open(config, clock);
+        try {
+            bind();
+        } catch (RuntimeException e) {
+            pipeline.close();
+            pipeline = null;
+            throw e;
+        }
+        metrics.startHttpServer(config.host(), config.metricsPort());
+        for (String name : SERVICE_NAMES) {
+            health.setStatus(name, ServingStatus.SERVING);
+        }
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        LOG.info(() -> "formica listening on " + config.host() + ":" + port() + " with " + config);
+        return this;
+    }
+
+    private void bind() {
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(config.host(), config.port()))
                 .directExecutor()
@@ -106,13 +135,6 @@ public final class EngineServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
                     + " (" + e.getMessage() + "): choose another --port", e);
         }
-        metrics.startHttpServer(config.host(), config.metricsPort());
-        for (String name : SERVICE_NAMES) {
-            health.setStatus(name, ServingStatus.SERVING);
-        }
-        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-        LOG.info(() -> "formica listening on " + config.host() + ":" + port() + " with " + config);
-        return this;
     }
 
     @SuppressWarnings("deprecation")
@@ -122,7 +144,7 @@ public final class EngineServer implements AutoCloseable {
     }
 
     private List<BindableService> services() {
-        return List.of(new DecisionGrpcService(), new ProfileGrpcService(), new AdminGrpcService(),
+        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline), new AdminGrpcService(),
                 new DiagnosticsGrpcService());
     }
 
@@ -147,6 +169,11 @@ public final class EngineServer implements AutoCloseable {
     /** The bound metrics port, or -1 when the endpoint is off. */
     public int metricsPort() {
         return metrics.httpPort();
+    }
+
+    /** The pipeline behind the services (for embedding and tests); null before start. */
+    public DecisionPipeline pipeline() {
+        return pipeline;
     }
 
     public EngineConfiguration configuration() {
@@ -195,6 +222,9 @@ public final class EngineServer implements AutoCloseable {
         }
         metrics.close();
         shutdownEventLoops();
+        if (pipeline != null) {
+            pipeline.close();
+        }
         LOG.info("formica stopped");
     }
 

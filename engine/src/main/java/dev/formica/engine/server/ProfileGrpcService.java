@@ -1,60 +1,163 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.GetProfileRequest;
 import dev.formica.v1.LoadSummary;
 import dev.formica.v1.Profile;
 import dev.formica.v1.ProfileServiceGrpc;
 import dev.formica.v1.RiskEvent;
 import dev.formica.v1.RiskEventResponse;
+import dev.formica.v1.RowError;
 import dev.formica.v1.UpsertProfileRequest;
 import dev.formica.v1.UpsertProfileResponse;
+import io.grpc.Context;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 /**
- * {@code ProfileService}: borrower profiles and risk events.
+ * {@code ProfileService}: borrower profiles (single and bulk) and risk events.
  *
- * <p>Thread contract: called on Netty event-loop threads (direct executor).
+ * <p>Thread contract: called on Netty event-loop threads (direct executor); replies are completed
+ * from shard threads.
  */
 public final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase {
-    private static final String DECISION_CORE = "issue: Decision core";
-    private static final String LIFECYCLE = "issue: Loan lifecycle";
+    /** Rows of a bulk load in flight at once: flow control instead of an unbounded buffer. */
+    static final int LOAD_WINDOW = 256;
+    static final int MAX_REPORTED_ERRORS = 1000;
+
+    private final DecisionPipeline pipeline;
+
+    public ProfileGrpcService(DecisionPipeline pipeline) {
+        this.pipeline = pipeline;
+    }
 
     @Override
     public void upsert(UpsertProfileRequest request, StreamObserver<UpsertProfileResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Upsert", DECISION_CORE, out);
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
         }
+        String borrowerId = request.getProfile().getBorrowerId();
+        UnarySink<UpsertProfileResponse> reply = new UnarySink<>(out);
+        pipeline.upsert(request.getProfile(), new Sink<>() {
+            @Override
+            public void onResult(Boolean created) {
+                reply.onResult(UpsertProfileResponse.newBuilder().setBorrowerId(borrowerId).setCreated(created)
+                        .build());
+            }
+
+            @Override
+            public void onError(StatusRuntimeException error) {
+                reply.onError(error);
+            }
+        }, Context.current().getDeadline());
     }
 
     @Override
     public void get(GetProfileRequest request, StreamObserver<Profile> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Get", DECISION_CORE, out);
+            pipeline.profile(request.getBorrowerId(), new UnarySink<>(out), Context.current().getDeadline());
         }
     }
 
     @Override
     public StreamObserver<Profile> load(StreamObserver<LoadSummary> out) {
-        GrpcReplies.unimplemented("Load", DECISION_CORE, out);
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(Profile value) {
-            }
+        ServerCallStreamObserver<LoadSummary> call = (ServerCallStreamObserver<LoadSummary>) out;
+        call.disableAutoRequest();
+        BulkLoad load = new BulkLoad(call);
+        call.request(LOAD_WINDOW);
+        return load;
+    }
 
-            @Override
-            public void onError(Throwable t) {
-            }
+    /** One Load call: validates each row, stores the good ones, and reports once all are answered. */
+    private final class BulkLoad implements StreamObserver<Profile> {
+        private final ServerCallStreamObserver<LoadSummary> call;
+        private final LoadSummary.Builder summary = LoadSummary.newBuilder();
+        private long rows;
+        private int pending = 1;
+        private boolean finished;
 
-            @Override
-            public void onCompleted() {
+        BulkLoad(ServerCallStreamObserver<LoadSummary> call) {
+            this.call = call;
+        }
+
+        @Override
+        public void onNext(Profile profile) {
+            long row;
+            synchronized (this) {
+                row = ++rows;
+                summary.setReceived(row);
+                pending++;
             }
-        };
+            String violation = RequestValidator.check(profile, "");
+            if (violation != null) {
+                rowDone(row, null, violation);
+                return;
+            }
+            pipeline.upsert(profile, new Sink<>() {
+                @Override
+                public void onResult(Boolean created) {
+                    rowDone(row, created, null);
+                }
+
+                @Override
+                public void onError(StatusRuntimeException error) {
+                    rowDone(row, null, error.getStatus().getCode() + ": " + error.getStatus().getDescription());
+                }
+            }, null);
+        }
+
+        private synchronized void rowDone(long row, Boolean created, String violation) {
+            if (created != null) {
+                summary.setLoaded(summary.getLoaded() + 1);
+                if (created) {
+                    summary.setCreated(summary.getCreated() + 1);
+                } else {
+                    summary.setUpdated(summary.getUpdated() + 1);
+                }
+            } else {
+                summary.setRejected(summary.getRejected() + 1);
+                if (summary.getErrorsCount() < MAX_REPORTED_ERRORS) {
+                    int colon = violation.indexOf(':');
+                    summary.addErrors(RowError.newBuilder().setRow(row)
+                            .setField(colon > 0 ? violation.substring(0, colon) : "")
+                            .setReason(colon > 0 ? violation.substring(colon + 1).trim() : violation));
+                }
+            }
+            if (!finished) {
+                call.request(1);
+            }
+            finishIfDone();
+        }
+
+        private synchronized void finishIfDone() {
+            if (--pending == 0 && !finished) {
+                finished = true;
+                try {
+                    call.onNext(summary.build());
+                    call.onCompleted();
+                } catch (StatusRuntimeException | IllegalStateException cancelled) {
+                    // client went away
+                }
+            }
+        }
+
+        @Override
+        public synchronized void onError(Throwable t) {
+            finished = true;
+        }
+
+        @Override
+        public void onCompleted() {
+            finishIfDone();
+        }
     }
 
     @Override
     public void reportRiskEvent(RiskEvent request, StreamObserver<RiskEventResponse> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("ReportRiskEvent", LIFECYCLE, out);
+            GrpcReplies.unimplemented("ReportRiskEvent", "issue: Loan lifecycle", out);
         }
     }
 }

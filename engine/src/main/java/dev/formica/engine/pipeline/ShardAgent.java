@@ -1,0 +1,158 @@
+package dev.formica.engine.pipeline;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+/**
+ * The single writer of one shard: drains commands from its queue and runs the shard's timers.
+ *
+ * <p>Thread contract: {@link #offer} from any thread. {@link #doWork} from exactly one thread at a
+ * time: the dedicated agent thread ({@code DEDICATED}), or whichever caller wins the drain flag in
+ * {@link #tryDrain} ({@code CALLER_DRAINS}). The clock is read once per duty cycle and passed down.
+ */
+final class ShardAgent implements Agent {
+    static final int DRAIN_LIMIT = 256;
+
+    private final ShardProcessor processor;
+    private final ManyToOneConcurrentArrayQueue<ShardCommand<?, ?>> queue;
+    private final EpochClock clock;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final WakeableIdleStrategy idle;
+    private long nowMs;
+
+    ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos) {
+        this.processor = processor;
+        this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
+        this.clock = clock;
+        this.idle = new WakeableIdleStrategy(queue, maxParkNanos);
+    }
+
+    IdleStrategy idleStrategy() {
+        return idle;
+    }
+
+    ShardProcessor processor() {
+        return processor;
+    }
+
+    int queueDepth() {
+        return queue.size();
+    }
+
+    /** Hands a command over; false when the queue is full (the caller sheds the request). */
+    boolean offer(ShardCommand<?, ?> command) {
+        if (!queue.offer(command)) {
+            return false;
+        }
+        idle.wake();
+        return true;
+    }
+
+    @Override
+    public int doWork() {
+        long now = clock.time();
+        nowMs = now;
+        int work = queue.drain(this::run, DRAIN_LIMIT);
+        return work + processor.duty(now);
+    }
+
+    private void run(ShardCommand<?, ?> command) {
+        command.run(processor, nowMs);
+    }
+
+    /**
+     * Caller-drains mode: if no one else is draining, become the writer until the queue is empty.
+     * Re-checks after letting go so a command offered during the release is not stranded.
+     */
+    void tryDrain() {
+        while (draining.compareAndSet(false, true)) {
+            try {
+                doWork();
+            } finally {
+                draining.set(false);
+            }
+            if (queue.isEmpty()) {
+                return;
+            }
+        }
+    }
+
+    /** Drops what is still queued at shutdown, answering each with {@code status}. */
+    void rejectQueued(io.grpc.Status status) {
+        ShardCommand<?, ?> command;
+        while ((command = queue.poll()) != null) {
+            command.reject(status);
+        }
+    }
+
+    @Override
+    public String roleName() {
+        return "formica-shard-" + processor.shardId();
+    }
+
+    /**
+     * Backs off from a few spins to yields to parking, as Agrona's {@code BackoffIdleStrategy}, but
+     * producers can cut a park short with {@link #wake()}, so an idle shard answers a new request
+     * without waiting out the park. Only a short spin: the box has 2 cores.
+     */
+    static final class WakeableIdleStrategy implements IdleStrategy {
+        private static final int SPINS = 20;
+        private static final int YIELDS = 5;
+
+        private final ManyToOneConcurrentArrayQueue<?> queue;
+        private final long maxParkNanos;
+        private volatile Thread parked;
+        private int idleCount;
+
+        WakeableIdleStrategy(ManyToOneConcurrentArrayQueue<?> queue, long maxParkNanos) {
+            this.queue = queue;
+            this.maxParkNanos = maxParkNanos;
+        }
+
+        void wake() {
+            Thread t = parked;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+
+        @Override
+        public void idle(int workCount) {
+            if (workCount > 0) {
+                idleCount = 0;
+            } else {
+                idle();
+            }
+        }
+
+        @Override
+        public void idle() {
+            int n = idleCount++;
+            if (n < SPINS) {
+                Thread.onSpinWait();
+            } else if (n < SPINS + YIELDS) {
+                Thread.yield();
+            } else {
+                parked = Thread.currentThread();
+                if (queue.isEmpty()) {
+                    LockSupport.parkNanos(this, maxParkNanos);
+                }
+                parked = null;
+            }
+        }
+
+        @Override
+        public void reset() {
+            idleCount = 0;
+        }
+
+        @Override
+        public String alias() {
+            return "wakeable-backoff";
+        }
+    }
+}

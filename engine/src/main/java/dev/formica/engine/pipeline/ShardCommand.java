@@ -1,0 +1,69 @@
+package dev.formica.engine.pipeline;
+
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One request handed to a shard: the operation, its request, where the answer goes, and when it must
+ * be answered by. The one object the hand-off allocates per request.
+ *
+ * <p>Thread contract: created on the receiving (event-loop) thread, published through the shard's
+ * queue, run once by the shard's writer.
+ */
+final class ShardCommand<Q, R> {
+    private static final Logger LOG = Logger.getLogger(ShardCommand.class.getName());
+
+    /** The shard-side work; stateless lambdas, so no allocation per call. */
+    @FunctionalInterface
+    interface Op<Q, R> {
+        R run(ShardProcessor processor, Q request, long arg, long nowMs, long startNanos);
+    }
+
+    private final Op<Q, R> op;
+    private final Q request;
+    private final long arg;
+    private final Sink<R> sink;
+    private final long startNanos;
+    private final Deadline deadline;
+
+    ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
+        this.op = op;
+        this.request = request;
+        this.arg = arg;
+        this.sink = sink;
+        this.startNanos = startNanos;
+        this.deadline = deadline;
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    void run(ShardProcessor processor, long nowMs) {
+        if (deadline != null && deadline.isExpired()) {
+            // The caller has given up: doing the work would reserve for nobody.
+            sink.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued")
+                    .asRuntimeException());
+            return;
+        }
+        R result;
+        try {
+            result = op.run(processor, request, arg, nowMs, startNanos);
+        } catch (StatusRuntimeException e) {
+            sink.onError(e);
+            return;
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
+            sink.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            return;
+        }
+        sink.onResult(result);
+    }
+
+    void reject(Status status) {
+        sink.onError(status.asRuntimeException());
+    }
+}

@@ -1,0 +1,37 @@
+package dev.formica.engine.server;
+
+import dev.formica.engine.pipeline.Sink;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * Completes a unary call from whichever thread ran the command.
+ *
+ * <p>Thread contract: used once, by one thread. A call the client already cancelled is ignored.
+ */
+final class UnarySink<T> implements Sink<T> {
+    private final StreamObserver<T> observer;
+
+    UnarySink(StreamObserver<T> observer) {
+        this.observer = observer;
+    }
+
+    @Override
+    public void onResult(T result) {
+        try {
+            observer.onNext(result);
+            observer.onCompleted();
+        } catch (StatusRuntimeException | IllegalStateException cancelled) {
+            // The client cancelled or the deadline passed while we worked: nobody to answer.
+        }
+    }
+
+    @Override
+    public void onError(StatusRuntimeException error) {
+        try {
+            observer.onError(error);
+        } catch (StatusRuntimeException | IllegalStateException cancelled) {
+            // as above
+        }
+    }
+}
