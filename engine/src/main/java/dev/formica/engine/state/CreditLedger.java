@@ -1,0 +1,206 @@
+package dev.formica.engine.state;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+import net.openhft.chronicle.values.Values;
+
+/**
+ * Credit line, held and drawn amounts per (borrower, product), persisted off-heap.
+ *
+ * <p><b>Threading:</b> the shard's single writer calls the mutators; any thread may call {@link #get},
+ * {@link #forEach} and {@link #size}. Each mutation takes the entry's update lock, then upgrades to the write
+ * lock to change the fields in place, so it is atomic against other writers and a concurrent {@link #get} sees
+ * either the old or the new line, never a mix. No other locks; no allocation after a thread's first call.
+ *
+ * <p>Money is {@code long} minor units. Every change increments {@code version} and sets {@code updatedMs}.
+ * Business invariants (no over-limit, held = sum of active holds) belong to the callers; this class only
+ * refuses arithmetic overflow.
+ */
+public final class CreditLedger implements AutoCloseable {
+
+    static final String FILE_NAME = "ledger.dat";
+
+    private final ChronicleMap<CharSequence, LedgerValue> map;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    private CreditLedger(ChronicleMap<CharSequence, LedgerValue> map) {
+        this.map = map;
+    }
+
+    static CreditLedger open(Path dir, StateConfig cfg, boolean recover) throws IOException {
+        long entries = cfg.expectedBorrowers() * cfg.productsPerBorrower();
+        return new CreditLedger(StateFiles.open(ChronicleMap.of(CharSequence.class, LedgerValue.class)
+                .name("formica-ledger")
+                .checksumEntries(false) // in-place updates; see package javadoc, "Entry checksums"
+                .entries(entries)
+                .averageKeySize(1 + cfg.averageBorrowerIdChars())
+                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
+    }
+
+    /** Copies the line into {@code out}; returns false (and leaves {@code out} alone) if there is none. */
+    public boolean get(CharSequence borrowerId, int product, LedgerSnapshot out) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.readLock().lock();
+            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            out.copyFrom(e.value().getUsing(s.ref));
+            return true;
+        }
+    }
+
+    /** Creates the line with held = drawn = 0, or changes only the line of an existing one. */
+    public void putLine(CharSequence borrowerId, int product, long lineMinor, long nowMs) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            if (e != null) {
+                LedgerValue v = e.value().getUsing(s.ref);
+                c.writeLock().lock();
+                v.setLineMinor(lineMinor);
+                touch(v, nowMs);
+            } else {
+                LedgerValue v = s.fresh;
+                v.setLineMinor(lineMinor);
+                v.setHeldMinor(0);
+                v.setDrawnMinor(0);
+                v.setFrozen(false);
+                v.setGrade(0);
+                v.setVersion(1);
+                v.setUpdatedMs(nowMs);
+                c.insert(c.absentEntry(), c.wrapValueAsData(v));
+            }
+        }
+    }
+
+    /**
+     * Adds the deltas to held and drawn atomically.
+     *
+     * @return the new version
+     * @throws IllegalStateException if the line does not exist
+     * @throws ArithmeticException   if an amount would overflow (nothing is changed)
+     */
+    public long apply(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.updateLock().lock();
+            LedgerValue v = existing(c, s);
+            long held = Math.addExact(v.getHeldMinor(), heldDelta);
+            long drawn = Math.addExact(v.getDrawnMinor(), drawnDelta);
+            c.writeLock().lock();
+            v.setHeldMinor(held);
+            v.setDrawnMinor(drawn);
+            return touch(v, nowMs);
+        }
+    }
+
+    /** Freezes or unfreezes the line. @throws IllegalStateException if it does not exist */
+    public void setFrozen(CharSequence borrowerId, int product, boolean frozen, long nowMs) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.updateLock().lock();
+            LedgerValue v = existing(c, s);
+            c.writeLock().lock();
+            v.setFrozen(frozen);
+            touch(v, nowMs);
+        }
+    }
+
+    /** Sets the risk grade 0..5. @throws IllegalStateException if the line does not exist */
+    public void setGrade(CharSequence borrowerId, int product, int grade, long nowMs) {
+        if (grade < 0 || grade > 5) {
+            throw new IllegalArgumentException("grade must be 0..5, was " + grade);
+        }
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.updateLock().lock();
+            LedgerValue v = existing(c, s);
+            c.writeLock().lock();
+            v.setGrade(grade);
+            touch(v, nowMs);
+        }
+    }
+
+    /**
+     * Overwrites held, for start-up reconciliation against the sum of active holds.
+     *
+     * @throws IllegalStateException if the line does not exist
+     */
+    public void setHeld(CharSequence borrowerId, int product, long heldMinor, long nowMs) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.updateLock().lock();
+            LedgerValue v = existing(c, s);
+            c.writeLock().lock();
+            v.setHeldMinor(heldMinor);
+            touch(v, nowMs);
+        }
+    }
+
+    /** Visits every line; see {@link LedgerVisitor} for what the visitor may do. */
+    public void forEach(LedgerVisitor visitor) {
+        Scratch s = scratch.get();
+        StringBuilder key = s.iterKey;
+        StringBuilder borrower = s.iterBorrower;
+        LedgerSnapshot snapshot = s.iterSnapshot;
+        map.forEachEntry(e -> {
+            CharSequence k = e.key().getUsing(key);
+            borrower.setLength(0);
+            borrower.append(k, 1, k.length());
+            snapshot.copyFrom(e.value().getUsing(s.iterRef));
+            visitor.visit(borrower, k.charAt(0) - '0', snapshot);
+        });
+    }
+
+    /** Number of lines. */
+    public long size() {
+        return map.longSize();
+    }
+
+    @Override
+    public void close() {
+        map.close();
+    }
+
+    private static LedgerValue existing(ExternalMapQueryContext<CharSequence, LedgerValue, ?> c, Scratch s) {
+        MapEntry<CharSequence, LedgerValue> e = c.entry();
+        if (e == null) {
+            throw new IllegalStateException("no credit line for this borrower and product");
+        }
+        return e.value().getUsing(s.ref);
+    }
+
+    private static long touch(LedgerValue v, long nowMs) {
+        long version = v.getVersion() + 1;
+        v.setVersion(version);
+        v.setUpdatedMs(nowMs);
+        return version;
+    }
+
+    /** Per-thread reusable objects; never shared between threads. */
+    private static final class Scratch {
+        final StringBuilder key = new StringBuilder(StateConfig.MAX_ID_CHARS + 1);
+        final LedgerValue ref = Values.newNativeReference(LedgerValue.class);
+        final LedgerValue fresh = Values.newHeapInstance(LedgerValue.class);
+        final StringBuilder iterKey = new StringBuilder(StateConfig.MAX_ID_CHARS + 1);
+        final StringBuilder iterBorrower = new StringBuilder(StateConfig.MAX_ID_CHARS);
+        final LedgerValue iterRef = Values.newNativeReference(LedgerValue.class);
+        final LedgerSnapshot iterSnapshot = new LedgerSnapshot();
+
+        /** The product digit, then the borrower id: one reused key, no String built. */
+        CharSequence key(CharSequence borrowerId, int product) {
+            StateFiles.checkId("borrowerId", borrowerId);
+            StateFiles.checkProduct(product);
+            key.setLength(0);
+            key.append((char) ('0' + product)).append(borrowerId);
+            return key;
+        }
+    }
+}

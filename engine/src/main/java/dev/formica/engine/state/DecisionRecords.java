@@ -1,0 +1,204 @@
+package dev.formica.engine.state;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+
+/**
+ * Idempotency records, request id → (kind, createdMs, serialized response), so a retry after a restart replays
+ * the original answer instead of deciding (and reserving) twice.
+ *
+ * <p><b>Threading:</b> all calls on the shard's writer thread. The idempotency check is part of the write path,
+ * and {@link #rotateIfDue} closes a map file, which a concurrent reader on another thread could still be using.
+ *
+ * <p>Expiry is by generations instead of scanning: two map files {@code decisions-<generationStartMs>.dat}.
+ * {@link #put} writes to the current one, lookups try current then previous, and {@link #rotateIfDue} drops the
+ * previous file whole once the current one is a generation old. A record therefore lives between one and two
+ * generations (24 to 48 h by default). Opening keeps the two newest generation files and deletes older ones.
+ */
+public final class DecisionRecords implements AutoCloseable {
+
+    static final String PREFIX = "decisions-";
+    static final String SUFFIX = ".dat";
+    private static final int HEADER_BYTES = 1 + 8;
+
+    private final Path dir;
+    private final StateConfig cfg;
+    private final ByteBuffer writeBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
+    private final StringBuilder key = new StringBuilder(StateConfig.MAX_ID_CHARS);
+    private ByteBuffer readBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
+
+    private ChronicleMap<CharSequence, ByteBuffer> current;
+    private long currentStartMs;
+    private ChronicleMap<CharSequence, ByteBuffer> previous;
+    private long previousStartMs;
+
+    private DecisionRecords(Path dir, StateConfig cfg) {
+        this.dir = dir;
+        this.cfg = cfg;
+    }
+
+    static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) throws IOException {
+        DecisionRecords records = new DecisionRecords(dir, cfg);
+        List<Long> starts = generationStarts(dir);
+        while (starts.size() > 2) {
+            Files.deleteIfExists(file(dir, starts.remove(0)));
+        }
+        try {
+            if (starts.isEmpty()) {
+                starts.add(nowMs);
+            }
+            int last = starts.size() - 1;
+            records.currentStartMs = starts.get(last);
+            records.current = StateFiles.open(records.builder(), file(dir, records.currentStartMs), recover);
+            if (last == 1) {
+                records.previousStartMs = starts.get(0);
+                records.previous = StateFiles.open(records.builder(), file(dir, records.previousStartMs), recover);
+            }
+            records.rotateIfDue(nowMs);
+        } catch (IOException | RuntimeException e) {
+            records.close();
+            throw e;
+        }
+        return records;
+    }
+
+    /** The record for {@code requestId}, or null. Allocates the result (replay path only). */
+    public DecisionRecord get(CharSequence requestId) {
+        CharSequence k = key(requestId);
+        ByteBuffer found = current.getUsing(k, readBuffer);
+        if (found == null && previous != null) {
+            found = previous.getUsing(k, readBuffer);
+        }
+        if (found == null) {
+            return null;
+        }
+        readBuffer = found;
+        byte kind = found.get(0);
+        long createdMs = found.getLong(1);
+        byte[] payload = new byte[found.limit() - HEADER_BYTES];
+        found.get(HEADER_BYTES, payload);
+        return new DecisionRecord(kind, createdMs, payload);
+    }
+
+    /** Whether a record for {@code requestId} exists in either generation. Allocation-free. */
+    public boolean contains(CharSequence requestId) {
+        CharSequence k = key(requestId);
+        return current.containsKey(k) || previous != null && previous.containsKey(k);
+    }
+
+    /** Stores (or replaces) the record in the current generation. */
+    public void put(CharSequence requestId, byte kind, long createdMs, byte[] payload) {
+        StateFiles.checkPayload("payload", payload);
+        CharSequence k = key(requestId);
+        ByteBuffer b = writeBuffer;
+        b.clear();
+        b.put(kind).putLong(createdMs).put(payload).flip();
+        try (ExternalMapQueryContext<CharSequence, ByteBuffer, ?> c = current.queryContext(k)) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, ByteBuffer> e = c.entry();
+            if (e != null) {
+                c.replaceValue(e, c.wrapValueAsData(b));
+            } else {
+                c.insert(c.absentEntry(), c.wrapValueAsData(b));
+            }
+        }
+    }
+
+    /**
+     * When the current generation is at least {@code decisionGenerationMillis} old: closes and deletes the
+     * previous file, makes current the previous one and starts a new current generation at {@code nowMs}.
+     */
+    public void rotateIfDue(long nowMs) {
+        if (nowMs - currentStartMs < cfg.decisionGenerationMillis()) {
+            return;
+        }
+        ChronicleMap<CharSequence, ByteBuffer> next;
+        try {
+            next = StateFiles.open(builder(), file(dir, nowMs), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create decision generation " + nowMs, e);
+        }
+        ChronicleMap<CharSequence, ByteBuffer> dropped = previous;
+        long droppedStartMs = previousStartMs;
+        previous = current;
+        previousStartMs = currentStartMs;
+        current = next;
+        currentStartMs = nowMs;
+        if (dropped != null) {
+            dropped.close();
+            try {
+                Files.deleteIfExists(file(dir, droppedStartMs));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete decision generation " + droppedStartMs, e);
+            }
+        }
+    }
+
+    /** Records in both generations (a request id re-put after a rotation counts twice). */
+    public long size() {
+        return current.longSize() + (previous == null ? 0 : previous.longSize());
+    }
+
+    /** Start of the current generation, for metrics and tests. */
+    public long currentGenerationStartMs() {
+        return currentStartMs;
+    }
+
+    @Override
+    public void close() {
+        if (previous != null) {
+            previous.close();
+        }
+        if (current != null) {
+            current.close();
+        }
+    }
+
+    private CharSequence key(CharSequence requestId) {
+        StateFiles.checkId("requestId", requestId);
+        key.setLength(0);
+        key.append(requestId);
+        return key;
+    }
+
+    private ChronicleMapBuilder<CharSequence, ByteBuffer> builder() {
+        return ChronicleMap.of(CharSequence.class, ByteBuffer.class)
+                .name("formica-decisions")
+                .entries(cfg.expectedDecisionRecords())
+                .averageKeySize(36)
+                .averageValueSize(HEADER_BYTES + cfg.averageDecisionRecordBytes())
+                .maxBloatFactor(cfg.maxBloatFactor());
+    }
+
+    static Path file(Path dir, long startMs) {
+        return dir.resolve(PREFIX + startMs + SUFFIX);
+    }
+
+    /** Generation start times of the files in {@code dir}, oldest first. */
+    static List<Long> generationStarts(Path dir) throws IOException {
+        List<Long> starts = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                try {
+                    starts.add(Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length())));
+                } catch (NumberFormatException ignored) {
+                    // not ours; leave it alone
+                }
+            }
+        }
+        starts.sort(null);
+        return starts;
+    }
+}

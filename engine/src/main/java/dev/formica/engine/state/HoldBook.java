@@ -1,0 +1,143 @@
+package dev.formica.engine.state;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import net.openhft.chronicle.core.values.LongValue;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+import net.openhft.chronicle.values.Values;
+
+/**
+ * Holds (reservations against a credit line) by hold id, persisted off-heap as fixed-size entries.
+ *
+ * <p><b>Threading:</b> the shard's single writer calls {@link #put}, {@link #setState} and {@link #remove};
+ * any thread may call {@link #get}, {@link #forEach} and {@link #size}. Writes take the entry's update lock and
+ * upgrade to the write lock before changing bytes in place; reads copy under the read lock. No other locks;
+ * no allocation after a thread's first call (keys are a reused {@link LongValue}, not a boxed {@code Long}).
+ */
+public final class HoldBook implements AutoCloseable {
+
+    static final String FILE_NAME = "holds.dat";
+
+    private final ChronicleMap<LongValue, HoldValue> map;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    private HoldBook(ChronicleMap<LongValue, HoldValue> map) {
+        this.map = map;
+    }
+
+    static HoldBook open(Path dir, StateConfig cfg, boolean recover) throws IOException {
+        return new HoldBook(StateFiles.open(ChronicleMap.of(LongValue.class, HoldValue.class)
+                .name("formica-holds")
+                .checksumEntries(false) // in-place updates; see package javadoc, "Entry checksums"
+                .entries(cfg.expectedHolds())
+                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
+    }
+
+    /** Copies the hold into {@code out}; false (and {@code out} untouched) if there is none. */
+    public boolean get(long holdId, HoldSnapshot out) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.readLock().lock();
+            MapEntry<LongValue, HoldValue> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            out.copyFrom(e.value().getUsing(s.ref));
+            return true;
+        }
+    }
+
+    /** Creates or replaces the hold with every field of {@code values}. */
+    public void put(long holdId, HoldSnapshot values) {
+        StateFiles.checkId("borrowerId", values.borrowerId());
+        StateFiles.checkProduct(values.product());
+        if (!HoldState.isValid(values.state())) {
+            throw new IllegalArgumentException("state must be a HoldState constant, was " + values.state());
+        }
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.updateLock().lock();
+            MapEntry<LongValue, HoldValue> e = c.entry();
+            if (e != null) {
+                HoldValue v = e.value().getUsing(s.ref);
+                c.writeLock().lock();
+                values.copyTo(v);
+            } else {
+                values.copyTo(s.fresh);
+                c.insert(c.absentEntry(), c.wrapValueAsData(s.fresh));
+            }
+        }
+    }
+
+    /** Changes the state of an existing hold; false if there is none. */
+    public boolean setState(long holdId, int state) {
+        if (!HoldState.isValid(state)) {
+            throw new IllegalArgumentException("state must be a HoldState constant, was " + state);
+        }
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.updateLock().lock();
+            MapEntry<LongValue, HoldValue> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            HoldValue v = e.value().getUsing(s.ref);
+            c.writeLock().lock();
+            v.setState(state);
+            return true;
+        }
+    }
+
+    /** Removes the hold; false if there was none. */
+    public boolean remove(long holdId) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.updateLock().lock();
+            MapEntry<LongValue, HoldValue> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            c.remove(e);
+            return true;
+        }
+    }
+
+    /** Visits every hold; see {@link HoldVisitor} for what the visitor may do. */
+    public void forEach(HoldVisitor visitor) {
+        Scratch s = scratch.get();
+        HoldSnapshot snapshot = s.iterSnapshot;
+        map.forEachEntry(e -> {
+            long holdId = e.key().getUsing(s.iterKey).getValue();
+            snapshot.copyFrom(e.value().getUsing(s.iterRef));
+            visitor.visit(holdId, snapshot);
+        });
+    }
+
+    /** Number of holds, in every state. */
+    public long size() {
+        return map.longSize();
+    }
+
+    @Override
+    public void close() {
+        map.close();
+    }
+
+    /** Per-thread reusable objects; never shared between threads. */
+    private static final class Scratch {
+        final LongValue key = Values.newHeapInstance(LongValue.class);
+        final HoldValue ref = Values.newNativeReference(HoldValue.class);
+        final HoldValue fresh = Values.newHeapInstance(HoldValue.class);
+        final LongValue iterKey = Values.newHeapInstance(LongValue.class);
+        final HoldValue iterRef = Values.newNativeReference(HoldValue.class);
+        final HoldSnapshot iterSnapshot = new HoldSnapshot();
+
+        LongValue key(long holdId) {
+            key.setValue(holdId);
+            return key;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.formica.engine.state;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.BiConsumer;
+
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+
+/**
+ * Borrower profiles (serialized protobuf {@code Profile}, variable size, at most 16 KiB) by borrower id.
+ *
+ * <p><b>Threading:</b> the shard's single writer calls {@link #put}; any thread may call {@link #get},
+ * {@link #contains}, {@link #forEach} and {@link #size}. Writes replace the value under the entry's update lock,
+ * reads copy under the read lock. {@link #contains} and {@link #put} allocate nothing (the payload array is
+ * written as is); {@link #get} and {@link #forEach} return fresh arrays.
+ */
+public final class ProfileStore implements AutoCloseable {
+
+    static final String FILE_NAME = "profiles.dat";
+
+    private final ChronicleMap<CharSequence, byte[]> map;
+    private final ThreadLocal<StringBuilder> keys =
+            ThreadLocal.withInitial(() -> new StringBuilder(StateConfig.MAX_ID_CHARS));
+
+    private ProfileStore(ChronicleMap<CharSequence, byte[]> map) {
+        this.map = map;
+    }
+
+    static ProfileStore open(Path dir, StateConfig cfg, boolean recover) throws IOException {
+        return new ProfileStore(StateFiles.open(ChronicleMap.of(CharSequence.class, byte[].class)
+                .name("formica-profiles")
+                .entries(cfg.expectedBorrowers())
+                .averageKeySize(cfg.averageBorrowerIdChars())
+                .averageValueSize(cfg.averageProfileBytes())
+                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
+    }
+
+    /** The serialized profile, or null. */
+    public byte[] get(CharSequence borrowerId) {
+        return map.get(key(borrowerId));
+    }
+
+    public boolean contains(CharSequence borrowerId) {
+        return map.containsKey(key(borrowerId));
+    }
+
+    /** Stores the profile; true when it was created, false when it replaced an existing one. */
+    public boolean put(CharSequence borrowerId, byte[] profile) {
+        StateFiles.checkPayload("profile", profile);
+        try (ExternalMapQueryContext<CharSequence, byte[], ?> c = map.queryContext(key(borrowerId))) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, byte[]> e = c.entry();
+            if (e != null) {
+                c.replaceValue(e, c.wrapValueAsData(profile));
+                return false;
+            }
+            c.insert(c.absentEntry(), c.wrapValueAsData(profile));
+            return true;
+        }
+    }
+
+    /**
+     * Visits every profile while Chronicle holds the segment's lock: do not call back into the store. The
+     * borrower id sequence is reused; the array is fresh.
+     */
+    public void forEach(BiConsumer<CharSequence, byte[]> visitor) {
+        StringBuilder id = new StringBuilder(StateConfig.MAX_ID_CHARS);
+        map.forEachEntry(e -> visitor.accept(e.key().getUsing(id), e.value().getUsing(null)));
+    }
+
+    public long size() {
+        return map.longSize();
+    }
+
+    @Override
+    public void close() {
+        map.close();
+    }
+
+    private CharSequence key(CharSequence borrowerId) {
+        StateFiles.checkId("borrowerId", borrowerId);
+        StringBuilder k = keys.get();
+        k.setLength(0);
+        k.append(borrowerId);
+        return k;
+    }
+}

@@ -1,0 +1,175 @@
+package dev.formica.engine.state;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Every persisted store of one shard, opened together from one directory.
+ *
+ * <p><b>Threading:</b> {@link #open} and {@link #close} run on the shard's owning thread, with no other thread
+ * using the stores; in between, each store's own contract applies (one writer, readers on other threads where
+ * the store allows it).
+ *
+ * <p>Crash detection: {@link #open} creates an {@code OPEN} marker before touching any map and {@link #close}
+ * deletes it after every map is closed. A marker found on open means the previous run did not close (crash,
+ * {@code kill -9}), and every map is then opened through Chronicle's recovery. The marker is also locked with
+ * an OS file lock for the lifetime of this object, so neither a second process nor a second {@code ShardState}
+ * in this JVM can open the same shard directory.
+ * The directory is owner-only (rwx------), the files rw-------, where the file system supports POSIX.
+ */
+public final class ShardState implements AutoCloseable {
+
+    static final String MARKER = "OPEN";
+
+    private final Path dir;
+    private final boolean recovered;
+    private final FileChannel markerChannel;
+    private final FileLock markerLock;
+    private CreditLedger ledger;
+    private HoldBook holds;
+    private DecisionRecords decisions;
+    private ProfileStore profiles;
+    private boolean closed;
+
+    private ShardState(Path dir, boolean recovered, FileChannel markerChannel, FileLock markerLock) {
+        this.dir = dir;
+        this.recovered = recovered;
+        this.markerChannel = markerChannel;
+        this.markerLock = markerLock;
+    }
+
+    /**
+     * Opens (creating if needed) the shard's state in {@code shardDir}.
+     *
+     * @param nowMs the current time, used to name and rotate idempotency generations
+     * @throws IllegalStateException if another process, or another open ShardState, has the directory open
+     */
+    public static ShardState open(Path shardDir, StateConfig cfg, long nowMs) throws IOException {
+        StateFiles.createOwnerOnlyDirectory(shardDir);
+        Path marker = shardDir.resolve(MARKER);
+        boolean crashed = Files.exists(marker);
+        StateFiles.createOwnerOnlyFile(marker);
+        FileChannel channel = FileChannel.open(marker, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IllegalStateException("shard directory " + shardDir + " is already open");
+        }
+        ShardState state = new ShardState(shardDir, crashed, channel, lock);
+        try {
+            state.ledger = CreditLedger.open(shardDir, cfg, crashed);
+            state.holds = HoldBook.open(shardDir, cfg, crashed);
+            state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
+            state.profiles = ProfileStore.open(shardDir, cfg, crashed);
+        } catch (IOException | RuntimeException e) {
+            // leave the marker: whatever was half-opened gets recovered next time
+            try {
+                state.closeMaps();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            } finally {
+                state.releaseMarker(false);
+            }
+            throw e;
+        }
+        return state;
+    }
+
+    /** Whether the previous run ended without {@link #close} and the maps went through recovery. */
+    public boolean recoveredFromCrash() {
+        return recovered;
+    }
+
+    public CreditLedger ledger() {
+        return ledger;
+    }
+
+    public HoldBook holds() {
+        return holds;
+    }
+
+    public DecisionRecords decisions() {
+        return decisions;
+    }
+
+    public ProfileStore profiles() {
+        return profiles;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /** Closes every map, then deletes the {@code OPEN} marker. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean clean = false;
+        try {
+            closeMaps();
+            clean = true;
+        } finally {
+            // a map that failed to close keeps the marker, so the next open recovers it
+            releaseMarker(clean);
+        }
+    }
+
+    /** Test hook for an unclean shutdown: closes the maps but leaves the marker, as {@code kill -9} would. */
+    void closeLeavingMarker() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            closeMaps();
+        } finally {
+            releaseMarker(false);
+        }
+    }
+
+    private void closeMaps() {
+        RuntimeException failure = null;
+        for (AutoCloseable store : new AutoCloseable[] {profiles, decisions, holds, ledger}) {
+            if (store == null) {
+                continue;
+            }
+            try {
+                store.close();
+            } catch (Exception e) {
+                RuntimeException r = e instanceof RuntimeException ? (RuntimeException) e : new RuntimeException(e);
+                if (failure == null) {
+                    failure = r;
+                } else {
+                    failure.addSuppressed(r);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void releaseMarker(boolean delete) throws IOException {
+        try {
+            markerLock.release();
+        } finally {
+            markerChannel.close();
+        }
+        if (delete) {
+            Files.deleteIfExists(dir.resolve(MARKER));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.formica.engine.state;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
+
+/** File handling shared by the stores: owner-only permissions, create or recover. Called on open/close only. */
+final class StateFiles {
+
+    static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+
+    private StateFiles() {
+    }
+
+    static boolean posix(Path path) {
+        return path.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    static void createOwnerOnlyDirectory(Path dir) throws IOException {
+        if (posix(dir)) {
+            FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OWNER_DIR);
+            Files.createDirectories(dir, attr);
+            Files.setPosixFilePermissions(dir, OWNER_DIR);
+        } else {
+            Files.createDirectories(dir);
+        }
+    }
+
+    /** Creates an empty owner-only file (if absent) so no other user can open it even for a moment. */
+    static void createOwnerOnlyFile(Path file) throws IOException {
+        if (Files.notExists(file)) {
+            if (posix(file)) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_FILE));
+            } else {
+                Files.createFile(file);
+            }
+        }
+        if (posix(file)) {
+            Files.setPosixFilePermissions(file, OWNER_FILE);
+        }
+    }
+
+    /**
+     * Opens {@code file}, creating it if absent or empty. With {@code recover} an existing file goes through
+     * {@code recoverPersistedTo(file, true)}: it repairs segment locks and entry counts left by a killed writer.
+     * {@code true} means "same builder configuration and library version as the file's creator", so the
+     * {@link StateConfig} must not change between the crash and the restart.
+     */
+    static <K, V> ChronicleMap<K, V> open(ChronicleMapBuilder<K, V> builder, Path file, boolean recover)
+            throws IOException {
+        boolean existing = Files.exists(file) && Files.size(file) > 0;
+        createOwnerOnlyFile(file);
+        if (existing && recover) {
+            return builder.recoverPersistedTo(file.toFile(), true);
+        }
+        return builder.createPersistedTo(file.toFile());
+    }
+
+    static void checkId(String name, CharSequence id) {
+        if (id == null) {
+            throw new IllegalArgumentException(name + " is required");
+        }
+        int length = id.length();
+        if (length == 0 || length > StateConfig.MAX_ID_CHARS) {
+            throw new IllegalArgumentException(name + " must be 1.." + StateConfig.MAX_ID_CHARS
+                    + " chars, was " + length);
+        }
+    }
+
+    static void checkProduct(int product) {
+        if (product < 1 || product > 3) {
+            throw new IllegalArgumentException("product must be 1..3, was " + product);
+        }
+    }
+
+    static void checkPayload(String name, byte[] payload) {
+        if (payload == null) {
+            throw new IllegalArgumentException(name + " is required");
+        }
+        if (payload.length > StateConfig.MAX_PAYLOAD_BYTES) {
+            throw new IllegalArgumentException(name + " must be <= " + StateConfig.MAX_PAYLOAD_BYTES
+                    + " bytes, was " + payload.length);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.formica.engine.state;
+
+import static dev.formica.engine.state.StateTestSupport.T0;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardStateTest {
+
+    @TempDir
+    Path tmp;
+
+    private static void writeSome(ShardState s) {
+        s.ledger().putLine("b-1", 1, 500_000, T0);
+        s.ledger().apply("b-1", 1, 20_000, 5_000, T0 + 1);
+        s.holds().put(7L, new HoldSnapshot().borrowerId("b-1").product(1).amountMinor(20_000).createdMs(T0)
+                .expiresMs(T0 + 60_000).state(HoldState.ACTIVE).requestIdHash(99).addFunding(0, 20_000));
+        s.holds().setState(7L, HoldState.CONFIRMED);
+        s.decisions().put("req-1", (byte) 1, T0, "response".getBytes(StandardCharsets.UTF_8));
+        s.profiles().put("b-1", "first".getBytes(StandardCharsets.UTF_8));
+        s.profiles().put("b-1", "profile".getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void assertSome(ShardState s) {
+        LedgerSnapshot line = new LedgerSnapshot();
+        assertTrue(s.ledger().get("b-1", 1, line));
+        assertEquals(500_000, line.lineMinor());
+        assertEquals(20_000, line.heldMinor());
+        assertEquals(5_000, line.drawnMinor());
+        assertEquals(2, line.version());
+        HoldSnapshot hold = new HoldSnapshot();
+        assertTrue(s.holds().get(7L, hold));
+        assertEquals("b-1", hold.borrowerId().toString());
+        assertEquals(20_000, hold.fundingAmountMinor(0));
+        assertEquals(HoldState.CONFIRMED, hold.state());
+        DecisionRecord record = s.decisions().get("req-1");
+        assertArrayEquals("response".getBytes(StandardCharsets.UTF_8), record.payload());
+        assertArrayEquals("profile".getBytes(StandardCharsets.UTF_8), s.profiles().get("b-1"));
+    }
+
+    @Test
+    void shouldKeepValuesAcrossCloseAndReopen() throws IOException {
+        Path dir = tmp.resolve("shard-0");
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertFalse(s.recoveredFromCrash());
+            writeSome(s);
+        }
+        assertFalse(Files.exists(dir.resolve(ShardState.MARKER)), "clean close removes the marker");
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertFalse(s.recoveredFromCrash());
+            assertSome(s);
+        }
+    }
+
+    @Test
+    void shouldRecoverAndKeepDataAfterUncleanShutdown() throws IOException {
+        Path dir = tmp.resolve("shard-0");
+        ShardState crashed = StateTestSupport.open(dir);
+        writeSome(crashed);
+        crashed.closeLeavingMarker();
+        assertTrue(Files.exists(dir.resolve(ShardState.MARKER)));
+
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertTrue(s.recoveredFromCrash());
+            assertSome(s);
+            s.ledger().apply("b-1", 1, 1, 0, T0 + 2);
+        }
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertFalse(s.recoveredFromCrash(), "a clean close after recovery clears the marker");
+            LedgerSnapshot line = new LedgerSnapshot();
+            assertTrue(s.ledger().get("b-1", 1, line));
+            assertEquals(20_001, line.heldMinor());
+        }
+    }
+
+    @Test
+    void shouldCreateOwnerOnlyDirectoryAndFiles() throws IOException {
+        assumeTrue(StateFiles.posix(tmp), "POSIX permissions not supported here");
+        Path dir = tmp.resolve("a").resolve("shard-0");
+        try (ShardState s = StateTestSupport.open(dir)) {
+            writeSome(s);
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+            List<Path> files;
+            try (Stream<Path> list = Files.list(dir)) {
+                files = list.collect(Collectors.toList());
+            }
+            assertEquals(5, files.size(), files.toString()); // ledger, holds, decisions, profiles, OPEN
+            for (Path f : files) {
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
+                        f.getFileName().toString());
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseASecondOpenOfTheSameDirectory() throws IOException {
+        Path dir = tmp.resolve("shard-0");
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertThrows(IllegalStateException.class, () -> StateTestSupport.open(dir));
+            s.ledger().putLine("b-1", 1, 1, T0);
+        }
+    }
+
+    @Test
+    void shouldRejectInvalidConfigWithTheSettingName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StateConfig.defaults().withSizes(0, 1, 1));
+        assertTrue(e.getMessage().contains("expectedBorrowers"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> StateConfig.defaults().withDecisionGenerationMillis(-1));
+    }
+}
