@@ -25,6 +25,7 @@ public final class Formica implements Runnable {
     static {
         // Before any Chronicle class loads: no usage analytics ever leave the machine.
         System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.announcer.disable", "true");
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
     }
 

@@ -1,6 +1,5 @@
 package dev.formica.engine.cli;
 
-import com.google.protobuf.ByteString;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
 import io.grpc.ManagedChannel;
@@ -36,6 +35,17 @@ public final class DemoCommand implements Callable<Integer> {
             defaultValue = "0")
     int port;
 
+    @Option(names = "--borrowers", description = "Sample borrowers to load (default ${DEFAULT-VALUE}).",
+            defaultValue = "100000")
+    int borrowers;
+
+    @Option(names = "--decisions", description = "Decisions in the burst (default ${DEFAULT-VALUE}).",
+            defaultValue = "20000")
+    int decisions;
+
+    @Option(names = "--in-flight", description = "Concurrent calls (default ${DEFAULT-VALUE}).", defaultValue = "64")
+    int inFlight;
+
     private final PrintStream out = System.out;
 
     @Override
@@ -59,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
-            DemoScenario.run(config.host() + ":" + server.port(), out);
+            new DemoScenario(config.host() + ":" + server.port(), out, borrowers, decisions, inFlight).run();
         }
         out.println("stopped   cleanly");
         return 0;
@@ -85,25 +95,5 @@ public final class DemoCommand implements Callable<Integer> {
                 return FileVisitResult.CONTINUE;
             }
         });
-    }
-
-    /** Echo as placeholder until the SDK lands (replaced below). */
-    static final class DemoScenario {
-        private DemoScenario() {
-        }
-
-        static void run(String target, PrintStream out) throws InterruptedException {
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
-            try {
-                ByteString payload = ByteString.copyFromUtf8("hello formica");
-                long t = System.nanoTime();
-                ByteString echoed = dev.formica.v1.DiagnosticsServiceGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(2, TimeUnit.SECONDS)
-                        .echo(dev.formica.v1.EchoRequest.newBuilder().setPayload(payload).build()).getPayload();
-                out.printf("echo      \"%s\" in %d us%n", echoed.toStringUtf8(), (System.nanoTime() - t) / 1000);
-            } finally {
-                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-            }
-        }
     }
 }

@@ -39,9 +39,6 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
-import org.agrona.concurrent.status.AtomicCounter;
-import org.agrona.concurrent.status.ConcurrentCountersManager;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The decision pipeline: routes each request by borrower (or by the shard inside a hold id) to one
@@ -85,7 +82,7 @@ public final class DecisionPipeline implements AutoCloseable {
     private final Cache<String, Message> replayCache;
     private final List<RecoveryReport> recoveryReports;
     private final List<AgentRunner> runners = new ArrayList<>();
-    private final AtomicCounter agentErrors;
+    private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
     private volatile boolean closed;
 
@@ -100,9 +97,6 @@ public final class DecisionPipeline implements AutoCloseable {
         this.replayCache = replayCache;
         this.recoveryReports = reports;
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
-        ConcurrentCountersManager counters = new ConcurrentCountersManager(
-                new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[16 * 1024]));
-        this.agentErrors = counters.newCounter("shard agent errors");
     }
 
     /**
@@ -177,20 +171,21 @@ public final class DecisionPipeline implements AutoCloseable {
                             return "ticker-" + a.roleName();
                         }
                     }).toList());
-            AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(5), this::onAgentError,
-                    agentErrors, ticker);
+            AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(5), this::onAgentError, null,
+                    ticker);
             AgentRunner.startOnThread(runner);
             runners.add(runner);
             return;
         }
         for (ShardAgent agent : agents) {
-            AgentRunner runner = new AgentRunner(agent.idleStrategy(), this::onAgentError, agentErrors, agent);
+            AgentRunner runner = new AgentRunner(agent.idleStrategy(), this::onAgentError, null, agent);
             AgentRunner.startOnThread(runner);
             runners.add(runner);
         }
     }
 
     private void onAgentError(Throwable t) {
+        agentErrors.incrementAndGet();
         LOG.log(java.util.logging.Level.SEVERE, "shard agent error (agent keeps running)", t);
     }
 
@@ -363,6 +358,14 @@ public final class DecisionPipeline implements AutoCloseable {
 
     public int queueDepth(int shard) {
         return agents[shard].queueDepth();
+    }
+
+    /**
+     * The state of one shard, for tests and tools. Reading is safe from any thread; writing from
+     * outside the shard's writer breaks the single-writer rule.
+     */
+    public ShardState state(int shard) {
+        return states.get(shard);
     }
 
     public long agentErrors() {

@@ -1,0 +1,212 @@
+package dev.formica.engine.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.v1.CancelResponse;
+import dev.formica.v1.ConfirmResponse;
+import dev.formica.v1.CreditLine;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import dev.formica.v1.RepayResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class DecisionPipelineTest {
+    @TempDir
+    Path dir;
+    PipelineFixture f;
+
+    void start(EngineConfiguration.ShardMode mode) {
+        f = new PipelineFixture(dir, mode);
+        f.upsert("alice", Product.CONSUMER_CREDIT, 500_000);
+    }
+
+    @AfterEach
+    void stop() {
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    @BeforeEach
+    void noop() {
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldReserveHoldOnApproveAndTurnItIntoDrawnBalanceOnConfirm(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("r1", "alice", 329_900);
+        assertEquals(Outcome.APPROVE, approved.getOutcome());
+        assertEquals(329_900, approved.getApprovedAmountMinor());
+        assertEquals(170_100, approved.getAvailableAfterMinor());
+        assertEquals(PipelineFixture.START_MS + Duration.ofMinutes(15).toMillis(), approved.getHoldExpiresMs());
+        assertTrue(approved.getServerNanos() > 0);
+        CreditLine line = f.line("alice");
+        assertEquals(329_900, line.getHeldMinor());
+        assertEquals(0, line.getDrawnMinor());
+
+        ConfirmResponse confirmed = f.confirm("c1", approved.getHoldId()).get();
+        assertEquals(329_900, confirmed.getDrawnAmountMinor());
+        assertEquals(0, confirmed.getLine().getHeldMinor());
+        assertEquals(329_900, confirmed.getLine().getDrawnMinor());
+        assertEquals(170_100, confirmed.getLine().getAvailableMinor());
+        assertEquals(confirmed.getLine(), f.line("alice"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldDeclineWithReasonsAndReserveNothing(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse unknown = f.decide("r1", "nobody", 100);
+        assertEquals(Outcome.DECLINE, unknown.getOutcome());
+        assertEquals("NO_PROFILE", unknown.getReasons(0).getCode());
+
+        DecisionResponse tooMuch = f.decide("r2", "alice", 500_001);
+        assertEquals(Outcome.DECLINE, tooMuch.getOutcome());
+        assertEquals("INSUFFICIENT_LINE", tooMuch.getReasons(0).getCode());
+        assertEquals("available_minor=500000", tooMuch.getReasons(0).getValue());
+        assertEquals("", tooMuch.getHoldId());
+
+        f.state("alice").ledger().setFrozen("alice", Product.CONSUMER_CREDIT_VALUE, true, PipelineFixture.START_MS);
+        DecisionResponse frozen = f.decide("r3", "alice", 100);
+        assertEquals("LINE_FROZEN", frozen.getReasons(0).getCode());
+        assertEquals(0, f.line("alice").getHeldMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldNotReserveTwiceForSameRequestId(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse first = f.decide("same", "alice", 100_000);
+        DecisionResponse retry = f.decide("same", "alice", 100_000);
+        assertFalse(first.getReplayed());
+        assertTrue(retry.getReplayed());
+        assertEquals(first.toBuilder().setReplayed(true).build(), retry);
+        assertEquals(100_000, f.line("alice").getHeldMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldReplayAfterRestartFromThePersistedRecord(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse first = f.decide("r-restart", "alice", 120_000);
+        ConfirmResponse confirmed = f.confirm("c-restart", first.getHoldId()).get();
+        f.restart();
+        DecisionResponse retry = f.decide("r-restart", "alice", 120_000);
+        assertTrue(retry.getReplayed());
+        assertEquals(first.getHoldId(), retry.getHoldId());
+        ConfirmResponse confirmRetry = f.confirm("c-restart", first.getHoldId()).get();
+        assertTrue(confirmRetry.getReplayed());
+        assertEquals(confirmed.getLine(), confirmRetry.getLine());
+        CreditLine line = f.line("alice");
+        assertEquals(0, line.getHeldMinor());
+        assertEquals(120_000, line.getDrawnMinor());
+        DecisionResponse next = f.decide("r-next", "alice", 1);
+        assertNotEquals(first.getHoldId(), next.getHoldId(), "hold ids never repeat across restarts");
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldReleaseExpiredHoldsOnTheInjectedClock(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("r1", "alice", 200_000);
+        f.clock.advance(Duration.ofMinutes(15).toMillis() - 1);
+        f.decide("poke-1", "alice", 1);
+        assertEquals(200_001, f.line("alice").getHeldMinor(), "not yet expired");
+        f.clock.advance(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.line("alice").getHeldMinor() == 1);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> f.confirm("c1", approved.getHoldId()).get());
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("expired"));
+        assertEquals(0, f.line("alice").getDrawnMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldExpireOnConfirmEvenBeforeTheTimerRuns(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("r1", "alice", 200_000);
+        f.clock.advance(Duration.ofMinutes(16).toMillis());
+        assertEquals(Status.Code.FAILED_PRECONDITION, f.confirm("c1", approved.getHoldId()).errorCode());
+        assertEquals(0, f.line("alice").getHeldMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldReleaseOnCancelOnceAndRefuseConfirmAfterwards(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("r1", "alice", 50_000);
+        CancelResponse cancelled = f.cancel("x1", approved.getHoldId()).get();
+        assertEquals(50_000, cancelled.getReleasedAmountMinor());
+        assertEquals(500_000, cancelled.getLine().getAvailableMinor());
+        CancelResponse again = f.cancel("x2", approved.getHoldId()).get();
+        assertEquals(0, again.getReleasedAmountMinor());
+        assertEquals(Status.Code.FAILED_PRECONDITION, f.confirm("c1", approved.getHoldId()).errorCode());
+        assertEquals(Status.Code.NOT_FOUND, f.confirm("c2", "h" + Long.toString(123, 36)).errorCode());
+        assertEquals(Status.Code.INVALID_ARGUMENT, f.confirm("c3", "not-a-hold").errorCode());
+        assertEquals(0, f.line("alice").getHeldMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldRefuseCancelOfAConfirmedHold(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("r1", "alice", 50_000);
+        f.confirm("c1", approved.getHoldId()).get();
+        assertEquals(Status.Code.FAILED_PRECONDITION, f.cancel("x1", approved.getHoldId()).errorCode());
+        assertEquals(50_000, f.line("alice").getDrawnMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldRepayDrawnBalanceAndRefuseRepayingMoreThanOwed(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("r1", "alice", 80_000);
+        f.confirm("c1", approved.getHoldId()).get();
+        String before = f.digest();
+        assertEquals(Status.Code.FAILED_PRECONDITION, f.repay("p0", "alice", 80_001).errorCode());
+        assertEquals(before, f.digest(), "a refused repayment changes nothing");
+        RepayResponse repaid = f.repay("p1", "alice", 30_000).get();
+        assertEquals(50_000, repaid.getLine().getDrawnMinor());
+        assertTrue(f.repay("p1", "alice", 30_000).get().getReplayed());
+        assertEquals(50_000, f.line("alice").getDrawnMinor());
+        assertEquals(Status.Code.NOT_FOUND, f.repay("p2", "nobody", 1).errorCode());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldRejectARequestIdReusedForAnotherKindOfCall(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse approved = f.decide("shared-id", "alice", 10_000);
+        assertEquals(Status.Code.INVALID_ARGUMENT, f.confirm("shared-id", approved.getHoldId()).errorCode());
+        assertEquals(10_000, f.line("alice").getHeldMinor());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldKeepLinesOnProfileUpdateAndReportCreation(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        f.decide("r1", "alice", 10_000);
+        assertFalse(f.upsert("alice", Product.CONSUMER_CREDIT, 700_000), "existing profile is updated");
+        CreditLine line = f.line("alice");
+        assertEquals(700_000, line.getLineMinor());
+        assertEquals(10_000, line.getHeldMinor(), "a profile write never touches held balances");
+        assertTrue(f.upsert("bob", Product.CONSUMER_CREDIT, 1));
+    }
+}

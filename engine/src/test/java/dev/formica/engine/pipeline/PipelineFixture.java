@@ -1,0 +1,165 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.state.HoldState;
+import dev.formica.engine.state.LedgerSnapshot;
+import dev.formica.engine.state.ShardState;
+import dev.formica.v1.CancelRequest;
+import dev.formica.v1.CancelResponse;
+import dev.formica.v1.ConfirmRequest;
+import dev.formica.v1.ConfirmResponse;
+import dev.formica.v1.CreditLine;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import dev.formica.v1.RepayRequest;
+import dev.formica.v1.RepayResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.agrona.concurrent.CachedEpochClock;
+
+/** A pipeline on a temp directory with a clock the test moves. */
+final class PipelineFixture implements AutoCloseable {
+    static final long START_MS = 1_780_000_000_000L;
+
+    final Path dir;
+    final CachedEpochClock clock;
+    final EngineConfiguration.ShardMode mode;
+    DecisionPipeline pipeline;
+
+    PipelineFixture(Path dir, EngineConfiguration.ShardMode mode) {
+        this.dir = dir;
+        this.mode = mode;
+        this.clock = new CachedEpochClock();
+        clock.update(START_MS);
+        open();
+    }
+
+    PipelineFixture(Path dir) {
+        this(dir, EngineConfiguration.ShardMode.DEDICATED);
+    }
+
+    EngineConfiguration config() {
+        return new EngineConfiguration().dataDir(dir).shards(2).holdTtl(Duration.ofMinutes(15))
+                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).shardMode(mode).queueCapacity(1024);
+    }
+
+    void open() {
+        pipeline = DecisionPipeline.open(config(), clock);
+    }
+
+    void restart() {
+        pipeline.close();
+        open();
+    }
+
+    @Override
+    public void close() {
+        pipeline.close();
+    }
+
+    boolean upsert(String borrowerId, Product product, long lineMinor) {
+        FutureSink<Boolean> sink = new FutureSink<>();
+        pipeline.upsert(Profile.newBuilder().setBorrowerId(borrowerId).setRegion("CN-31")
+                .addLines(ProductLine.newBuilder().setProduct(product).setLineMinor(lineMinor)).build(), sink, null);
+        return sink.get();
+    }
+
+    static DecisionRequest decision(String requestId, String borrowerId, long amount) {
+        return DecisionRequest.newBuilder().setRequestId(requestId).setBorrowerId(borrowerId)
+                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(amount).build();
+    }
+
+    FutureSink<DecisionResponse> decideAsync(String requestId, String borrowerId, long amount) {
+        FutureSink<DecisionResponse> sink = new FutureSink<>();
+        pipeline.decide(decision(requestId, borrowerId, amount), sink, System.nanoTime(), null);
+        return sink;
+    }
+
+    DecisionResponse decide(String requestId, String borrowerId, long amount) {
+        return decideAsync(requestId, borrowerId, amount).get();
+    }
+
+    FutureSink<ConfirmResponse> confirm(String requestId, String holdId) {
+        FutureSink<ConfirmResponse> sink = new FutureSink<>();
+        pipeline.confirm(ConfirmRequest.newBuilder().setRequestId(requestId).setHoldId(holdId).build(), sink, null);
+        return sink;
+    }
+
+    FutureSink<CancelResponse> cancel(String requestId, String holdId) {
+        FutureSink<CancelResponse> sink = new FutureSink<>();
+        pipeline.cancel(CancelRequest.newBuilder().setRequestId(requestId).setHoldId(holdId).build(), sink, null);
+        return sink;
+    }
+
+    FutureSink<RepayResponse> repay(String requestId, String borrowerId, long amount) {
+        FutureSink<RepayResponse> sink = new FutureSink<>();
+        pipeline.repay(RepayRequest.newBuilder().setRequestId(requestId).setBorrowerId(borrowerId)
+                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(amount).build(), sink, null);
+        return sink;
+    }
+
+    CreditLine line(String borrowerId) {
+        FutureSink<CreditLine> sink = new FutureSink<>();
+        pipeline.creditLine(GetCreditLineRequest.newBuilder().setBorrowerId(borrowerId)
+                .setProduct(Product.CONSUMER_CREDIT).build(), sink, null);
+        return sink.get();
+    }
+
+    ShardState state(String borrowerId) {
+        return pipeline.state(pipeline.shardOf(borrowerId));
+    }
+
+    /** Held per ledger key, summed from the active holds of every shard. */
+    Map<String, Long> activeHoldSums() {
+        Map<String, Long> sums = new HashMap<>();
+        for (int k = 0; k < pipeline.shards(); k++) {
+            pipeline.state(k).holds().forEach((id, h) -> {
+                if (h.state() == HoldState.ACTIVE) {
+                    sums.merge(h.borrowerId() + "/" + h.product(), h.amountMinor(), Long::sum);
+                }
+            });
+        }
+        return sums;
+    }
+
+    /** Held per ledger key as the ledgers say. */
+    Map<String, Long> ledgerHeld() {
+        Map<String, Long> held = new HashMap<>();
+        for (int k = 0; k < pipeline.shards(); k++) {
+            pipeline.state(k).ledger().forEach((b, p, s) -> {
+                if (s.heldMinor() != 0) {
+                    held.put(b + "/" + p, s.heldMinor());
+                }
+            });
+        }
+        return held;
+    }
+
+    /** A digest of every ledger and hold, to prove something changed nothing. */
+    String digest() {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < pipeline.shards(); k++) {
+            ShardState s = pipeline.state(k);
+            java.util.TreeMap<String, String> rows = new java.util.TreeMap<>();
+            s.ledger().forEach((b, p, l) -> rows.put("L" + b + "/" + p, l.lineMinor() + "," + l.heldMinor() + ","
+                    + l.drawnMinor() + "," + l.version()));
+            s.holds().forEach((id, h) -> rows.put("H" + id, h.state() + "," + h.amountMinor()));
+            rows.put("records", Long.toString(s.decisions().size()));
+            rows.put("profiles", Long.toString(s.profiles().size()));
+            sb.append(rows);
+        }
+        return sb.toString();
+    }
+
+    LedgerSnapshot ledger(String borrowerId) {
+        LedgerSnapshot s = new LedgerSnapshot();
+        state(borrowerId).ledger().get(borrowerId, Product.CONSUMER_CREDIT_VALUE, s);
+        return s;
+    }
+}
