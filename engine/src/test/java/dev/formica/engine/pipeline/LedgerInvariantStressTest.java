@@ -1,0 +1,178 @@
+package dev.formica.engine.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.state.LedgerSnapshot;
+import dev.formica.v1.CancelRequest;
+import dev.formica.v1.ConfirmRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * 64 threads hammer one borrower's line with decisions, retries of earlier request ids, confirms,
+ * repayments, cancels and holds left to expire while the clock moves. The line is never exceeded, a request id
+ * never reserves twice, and when quiet, held = sum of active holds and drawn = confirmations - repayments.
+ */
+class LedgerInvariantStressTest {
+    private static final int THREADS = 64;
+    private static final int ITERATIONS = 150;
+    private static final long LINE = 2_000_000;
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldNeverExceedTheLineOrReserveTwiceUnderContention(EngineConfiguration.ShardMode mode) throws Exception {
+        AtomicLong now = new AtomicLong(PipelineFixture.START_MS);
+        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(2)
+                .holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
+                .queueCapacity(1024).shardMode(mode), now::get);
+        try {
+            FutureSink<Boolean> created = new FutureSink<>();
+            pipeline.upsert(Profile.newBuilder().setBorrowerId("hot").addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(LINE)).build(), created, null);
+            created.get();
+
+            Map<String, String> holdByRequest = new ConcurrentHashMap<>();
+            Map<String, Long> confirmedAmounts = new ConcurrentHashMap<>();
+            Map<String, Long> repaidAmounts = new ConcurrentHashMap<>();
+            AtomicLong approvals = new AtomicLong();
+            AtomicLong declines = new AtomicLong();
+            AtomicLong replays = new AtomicLong();
+            List<String> violations = java.util.Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch go = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                int thread = t;
+                workers.add(pool.submit(() -> {
+                    go.await();
+                    SplittableRandom random = new SplittableRandom(thread);
+                    List<String> mine = new ArrayList<>();
+                    for (int i = 0; i < ITERATIONS; i++) {
+                        boolean retry = !mine.isEmpty() && random.nextInt(10) == 0;
+                        String requestId = retry ? mine.get(random.nextInt(mine.size())) : "t" + thread + "-" + i;
+                        FutureSink<DecisionResponse> sink = new FutureSink<>();
+                        long amount = random.nextInt(20) == 0 ? LINE / 3 : 1 + random.nextInt(20_000);
+                        pipeline.decide(PipelineFixture.decision(requestId, "hot", amount), sink, System.nanoTime(),
+                                null);
+                        DecisionResponse r = sink.get();
+                        if (r.getAvailableAfterMinor() < 0) {
+                            violations.add("negative available after " + requestId);
+                        }
+                        if (r.getReplayed()) {
+                            replays.incrementAndGet();
+                            String original = holdByRequest.get(requestId);
+                            if (!r.getHoldId().equals(original == null ? "" : original)) {
+                                violations.add("replay of " + requestId + " answered another hold");
+                            }
+                            continue;
+                        }
+                        mine.add(requestId);
+                        if (r.getOutcome() != Outcome.APPROVE) {
+                            declines.incrementAndGet();
+                            holdByRequest.put(requestId, "");
+                            continue;
+                        }
+                        approvals.incrementAndGet();
+                        if (holdByRequest.put(requestId, r.getHoldId()) != null) {
+                            violations.add("request id reserved twice: " + requestId);
+                        }
+                        int action = random.nextInt(10);
+                        if (action < 4) {
+                            FutureSink<dev.formica.v1.ConfirmResponse> c = new FutureSink<>();
+                            pipeline.confirm(ConfirmRequest.newBuilder().setRequestId("c-" + requestId)
+                                    .setHoldId(r.getHoldId()).build(), c, null);
+                            try {
+                                c.get();
+                                confirmedAmounts.put(r.getHoldId(), r.getApprovedAmountMinor());
+                                if (random.nextInt(10) != 0) {
+                                    FutureSink<dev.formica.v1.RepayResponse> repay = new FutureSink<>();
+                                    pipeline.repay(dev.formica.v1.RepayRequest.newBuilder()
+                                            .setRequestId("p-" + requestId).setBorrowerId("hot")
+                                            .setProduct(Product.CONSUMER_CREDIT)
+                                            .setAmountMinor(r.getApprovedAmountMinor()).build(), repay, null);
+                                    repay.get();
+                                    repaidAmounts.put(r.getHoldId(), r.getApprovedAmountMinor());
+                                }
+                            } catch (StatusRuntimeException e) {
+                                if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) {
+                                    violations.add("confirm failed with " + e.getStatus());
+                                }
+                            }
+                        } else if (action < 7) {
+                            FutureSink<dev.formica.v1.CancelResponse> c = new FutureSink<>();
+                            pipeline.cancel(CancelRequest.newBuilder().setRequestId("x-" + requestId)
+                                    .setHoldId(r.getHoldId()).build(), c, null);
+                            c.get();
+                        }
+                        if (random.nextInt(20) == 0) {
+                            now.addAndGet(Duration.ofMinutes(1).toMillis());
+                        }
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> w : workers) {
+                w.get(120, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+
+            assertEquals(List.of(), violations);
+            assertTrue(approvals.get() > 1000, "enough approvals to mean something: " + approvals);
+            assertTrue(declines.get() > 0, "the line was contended: " + declines);
+            assertTrue(replays.get() > 0, "retries happened: " + replays);
+
+            // quiescent: held = sum of active holds, drawn = sum of confirmations, nothing over the line
+            FutureSink<dev.formica.v1.CreditLine> lineSink = new FutureSink<>();
+            pipeline.creditLine(dev.formica.v1.GetCreditLineRequest.newBuilder().setBorrowerId("hot")
+                    .setProduct(Product.CONSUMER_CREDIT).build(), lineSink, null);
+            dev.formica.v1.CreditLine line = lineSink.get();
+            long activeSum = 0;
+            int shard = pipeline.shardOf("hot");
+            long[] sum = {0};
+            pipeline.state(shard).holds().forEach((id, h) -> {
+                if (h.state() == dev.formica.engine.state.HoldState.ACTIVE) {
+                    sum[0] += h.amountMinor();
+                }
+            });
+            activeSum = sum[0];
+            long confirmed = confirmedAmounts.values().stream().mapToLong(Long::longValue).sum();
+            long repaid = repaidAmounts.values().stream().mapToLong(Long::longValue).sum();
+            assertEquals(activeSum, line.getHeldMinor(), "held = sum of active holds");
+            assertEquals(confirmed - repaid, line.getDrawnMinor(), "drawn = confirmations - repayments");
+            assertTrue(line.getHeldMinor() + line.getDrawnMinor() <= LINE, "never over the line");
+            LedgerSnapshot snapshot = new LedgerSnapshot();
+            pipeline.state(shard).ledger().get("hot", Product.CONSUMER_CREDIT_VALUE, snapshot);
+            assertEquals(line.getHeldMinor(), snapshot.heldMinor());
+        } finally {
+            pipeline.close();
+        }
+    }
+}
