@@ -1,0 +1,203 @@
+package dev.formica.engine.crash;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.client.FormicaClient;
+import dev.formica.client.RetryPolicy;
+import dev.formica.v1.CreditLine;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A server in a child JVM is killed with SIGKILL under load, twice, and restarted on the same data
+ * directory. Every APPROVE a client received is still there (a replay returns the same hold), holds
+ * never outnumber what was asked, and start-up finds held = sum of active holds.
+ */
+class KillNineRecoveryTest {
+    private static final Pattern PORT = Pattern.compile("serving on [^:]+:(\\d+)");
+    private static final Pattern MISMATCHES = Pattern.compile("heldMismatchesRepaired=(\\d+)");
+    private static final int BORROWERS = 40;
+    private static final long LINE = 1_000_000_000L;
+
+    @TempDir
+    Path dataDir;
+    private Process server;
+    private final List<String> serverOutput = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    /** What the client was told: request id → (borrower, amount, hold id) for every APPROVE received. */
+    private final Map<String, DecisionResponse> acked = new ConcurrentHashMap<>();
+    private final Map<String, DecisionRequest> sent = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void killServer() throws InterruptedException {
+        if (server != null && server.isAlive()) {
+            server.destroyForcibly();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private int startServer() throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
+                command.add(arg);
+            }
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("dev.formica.engine.Formica");
+        command.add("serve");
+        command.add("--port=0");
+        command.add("--shards=2");
+        command.add("--data-dir=" + dataDir);
+        server = new ProcessBuilder(command).redirectErrorStream(true).start();
+        CountDownLatch ready = new CountDownLatch(1);
+        int[] port = {-1};
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    serverOutput.add(line);
+                    Matcher m = PORT.matcher(line);
+                    if (m.find()) {
+                        port[0] = Integer.parseInt(m.group(1));
+                        ready.countDown();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process died: that is the point
+            }
+            ready.countDown();
+        }, "server-output");
+        reader.setDaemon(true);
+        reader.start();
+        assertTrue(ready.await(60, TimeUnit.SECONDS), "server did not start: " + serverOutput);
+        assertTrue(port[0] > 0, "server did not print its port: " + serverOutput);
+        return port[0];
+    }
+
+    private static FormicaClient client(int port) {
+        return FormicaClient.builder().target("127.0.0.1:" + port).defaultDeadline(Duration.ofSeconds(10))
+                .retryPolicy(RetryPolicy.none()).build();
+    }
+
+    /** Sends decisions until {@code approvals} more were acknowledged, then SIGKILLs the server mid-flight. */
+    private void loadThenKill(FormicaClient client, String round, int approvals) throws Exception {
+        SplittableRandom random = new SplittableRandom(round.hashCode());
+        Semaphore inFlight = new Semaphore(32);
+        int target = acked.size() + approvals;
+        int i = 0;
+        while (acked.size() < target) {
+            inFlight.acquire();
+            DecisionRequest r = DecisionRequest.newBuilder().setRequestId(round + "-" + i++)
+                    .setBorrowerId("k" + random.nextInt(BORROWERS)).setProduct(Product.CONSUMER_CREDIT)
+                    .setAmountMinor(1 + random.nextInt(100_000)).build();
+            sent.put(r.getRequestId(), r);
+            client.decideAsync(r).whenComplete((resp, e) -> {
+                inFlight.release();
+                if (resp != null && resp.getOutcome() == Outcome.APPROVE) {
+                    acked.put(r.getRequestId(), resp);
+                }
+            });
+        }
+        // kill while 32 calls are in flight
+        server.destroyForcibly();
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        inFlight.acquire(32);
+    }
+
+    @Test
+    void shouldKeepEveryAcknowledgedApprovalAcrossKillNine() throws Exception {
+        int port = startServer();
+        try (FormicaClient client = client(port)) {
+            for (int b = 0; b < BORROWERS; b++) {
+                client.upsertProfile(Profile.newBuilder().setBorrowerId("k" + b).addLines(ProductLine.newBuilder()
+                        .setProduct(Product.CONSUMER_CREDIT).setLineMinor(LINE)).build());
+            }
+            loadThenKill(client, "round1", 1500);
+        }
+        port = startServer();
+        try (FormicaClient client = client(port)) {
+            loadThenKill(client, "round2", 1500);
+        }
+        serverOutput.clear();
+        port = startServer();
+        assertTrue(serverOutput.stream().anyMatch(l -> l.contains("recovered after an unclean stop")),
+                "the restart went through crash recovery: " + serverOutput);
+        for (String line : serverOutput) {
+            Matcher m = MISMATCHES.matcher(line);
+            if (m.find()) {
+                assertEquals("0", m.group(1), "start-up found held != sum of active holds: " + line);
+            }
+        }
+        try (FormicaClient client = client(port)) {
+            Map<String, Long> heldBefore = new HashMap<>();
+            for (int b = 0; b < BORROWERS; b++) {
+                CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId("k" + b)
+                        .setProduct(Product.CONSUMER_CREDIT).build());
+                heldBefore.put("k" + b, line.getHeldMinor());
+            }
+            // every acknowledged approval is still there: a retry replays the same hold
+            for (Map.Entry<String, DecisionResponse> e : acked.entrySet()) {
+                DecisionResponse replay = client.decide(sent.get(e.getKey()));
+                assertTrue(replay.getReplayed(), "acknowledged approval lost: " + e.getKey());
+                assertEquals(e.getValue().getHoldId(), replay.getHoldId());
+            }
+            // unacknowledged requests either committed before the kill (replayed) or never happened
+            Map<String, Long> committed = new HashMap<>();
+            for (DecisionResponse r : acked.values()) {
+                committed.merge(borrowerOf(r), sent.get(r.getRequestId()).getAmountMinor(), Long::sum);
+            }
+            List<CompletableFuture<DecisionResponse>> retries = new ArrayList<>();
+            for (DecisionRequest r : sent.values()) {
+                if (!acked.containsKey(r.getRequestId())) {
+                    retries.add(client.decideAsync(r));
+                }
+            }
+            for (CompletableFuture<DecisionResponse> f : retries) {
+                DecisionResponse r = f.get(30, TimeUnit.SECONDS);
+                if (r.getReplayed() && r.getOutcome() == Outcome.APPROVE) {
+                    committed.merge(borrowerOf(r), sent.get(r.getRequestId()).getAmountMinor(), Long::sum);
+                }
+            }
+            for (int b = 0; b < BORROWERS; b++) {
+                assertEquals(committed.getOrDefault("k" + b, 0L), heldBefore.get("k" + b),
+                        "held of borrower k" + b + " = sum of its committed approvals");
+            }
+        }
+    }
+
+    private String borrowerOf(DecisionResponse r) {
+        return sent.get(r.getRequestId()).getBorrowerId();
+    }
+}
