@@ -143,18 +143,7 @@ final class PipelineFixture implements AutoCloseable {
 
     /** A digest of every ledger and hold, to prove something changed nothing. */
     String digest() {
-        StringBuilder sb = new StringBuilder();
-        for (int k = 0; k < pipeline.shards(); k++) {
-            ShardState s = pipeline.state(k);
-            java.util.TreeMap<String, String> rows = new java.util.TreeMap<>();
-            s.ledger().forEach((b, p, l) -> rows.put("L" + b + "/" + p, l.lineMinor() + "," + l.heldMinor() + ","
-                    + l.drawnMinor() + "," + l.version()));
-            s.holds().forEach((id, h) -> rows.put("H" + id, h.state() + "," + h.amountMinor()));
-            rows.put("records", Long.toString(s.decisions().size()));
-            rows.put("profiles", Long.toString(s.profiles().size()));
-            sb.append(rows);
-        }
-        return sb.toString();
+        return StateDigest.of(pipeline);
     }
 
     LedgerSnapshot ledger(String borrowerId) {
