@@ -1,0 +1,157 @@
+package dev.formica.benchmarks;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Sink;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import org.agrona.concurrent.SystemEpochClock;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The full in-process Decide path, from the validated request to the persisted answer: shard
+ * routing, the hand-off queue, idempotency look-up, ledger read, hold + record + ledger writes
+ * through the intent log, response building. No gRPC.
+ *
+ * <p>Protects: in-process decide cost (goal ≤ 2 µs/op) and what it allocates beyond the protobuf
+ * response ({@code gc.alloc.rate.norm}), and the shard-mode choice (DEDICATED agent thread vs
+ * CALLER_DRAINS) with one request in flight. Every iteration opens a fresh data directory, so no
+ * request id repeats and the maps stay within their sizes. Zipf borrower popularity over 100,000
+ * borrowers.
+ *
+ * <pre>
+ * ./formica bench DecisionBenchmark -prof gc
+ * </pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(1)
+@Warmup(iterations = 4, time = 1, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
+@State(Scope.Benchmark)
+public class DecisionBenchmark {
+    static final int BORROWERS = 100_000;
+    static final int REQUESTS = 1 << 21;
+
+    @Param({"DEDICATED", "CALLER_DRAINS"})
+    public String mode;
+
+    private DecisionRequest[] requests;
+    private Path dir;
+    private DecisionPipeline pipeline;
+    private int next;
+    private final ResultSink sink = new ResultSink();
+
+    /** Waits for one answer without allocating: the benchmark thread parks until the shard answers. */
+    static final class ResultSink implements Sink<DecisionResponse> {
+        volatile Thread waiter;
+        volatile DecisionResponse result;
+
+        @Override
+        public void onResult(DecisionResponse r) {
+            result = r;
+            LockSupport.unpark(waiter);
+        }
+
+        @Override
+        public void onError(StatusRuntimeException error) {
+            throw error;
+        }
+
+        DecisionResponse await() {
+            DecisionResponse r;
+            while ((r = result) == null) {
+                LockSupport.parkNanos(this, 50_000);
+            }
+            result = null;
+            return r;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void prepareRequests() {
+        SplittableRandom random = new SplittableRandom(1);
+        requests = new DecisionRequest[REQUESTS];
+        for (int i = 0; i < REQUESTS; i++) {
+            int borrower = (int) (BORROWERS * Math.pow(random.nextDouble(), 3));
+            requests[i] = DecisionRequest.newBuilder().setRequestId("bench-" + i).setBorrowerId("b" + borrower)
+                    .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(100 + random.nextInt(50_000)).build();
+        }
+    }
+
+    @Setup(Level.Iteration)
+    public void openFreshState() throws Exception {
+        dir = Files.createTempDirectory("formica-bench");
+        pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir)
+                .shardMode(EngineConfiguration.ShardMode.valueOf(mode))
+                .expectedBorrowers(2 * BORROWERS).expectedDecisionsPerDay(2L * REQUESTS)
+                .idempotencyCacheEntries(100_000), SystemEpochClock.INSTANCE);
+        java.util.List<CompletableFuture<Boolean>> batch = new java.util.ArrayList<>();
+        for (int b = 0; b < BORROWERS; b++) {
+            CompletableFuture<Boolean> done = new CompletableFuture<>();
+            batch.add(done);
+            pipeline.upsert(Profile.newBuilder().setBorrowerId("b" + b).addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000_000_000L)).build(), new Sink<>() {
+                        @Override
+                        public void onResult(Boolean created) {
+                            done.complete(created);
+                        }
+
+                        @Override
+                        public void onError(StatusRuntimeException error) {
+                            done.completeExceptionally(error);
+                        }
+                    }, null);
+            if (batch.size() == 2048) {
+                batch.forEach(CompletableFuture::join);
+                batch.clear();
+            }
+        }
+        batch.forEach(CompletableFuture::join);
+        next = 0;
+        sink.waiter = Thread.currentThread();
+    }
+
+    @TearDown(Level.Iteration)
+    public void closeState() throws IOException {
+        pipeline.close();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Benchmark
+    public Outcome decide() {
+        if (next == REQUESTS) {
+            throw new IllegalStateException("ran out of unique requests: raise REQUESTS");
+        }
+        pipeline.decide(requests[next++], sink, System.nanoTime(), null);
+        return sink.await().getOutcome();
+    }
+}
