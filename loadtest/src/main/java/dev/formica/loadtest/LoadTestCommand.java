@@ -249,7 +249,10 @@ public final class LoadTestCommand implements Callable<Integer> {
                     headline.add(runOnce(rpc, open, factory, records, results));
                 }
             }
-            summary.append(findMax ? "last passing step of each search:\n" : "").append(SummaryText.table(headline));
+            if (!headline.isEmpty()) {
+                summary.append(findMax ? "last passing step of each search:\n" : "")
+                        .append(SummaryText.table(headline));
+            }
             summary.append(ratio(headline));
             warnings(headline, summary);
         } finally {
