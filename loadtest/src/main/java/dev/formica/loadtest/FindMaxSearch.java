@@ -1,0 +1,93 @@
+package dev.formica.loadtest;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Finds the saturation throughput: runs constant-rate steps from a start rate, multiplying the rate
+ * by a factor each step, until a step breaks the SLO (corrected p99 above the limit, or too many
+ * errors) or the step budget runs out. The saturation throughput is the achieved throughput of the
+ * last passing step.
+ *
+ * <p>Not thread-safe: one search runs on one thread, its steps one after the other.
+ */
+public final class FindMaxSearch {
+    /** Runs one constant-rate step and reports what it measured. */
+    @FunctionalInterface
+    public interface StepRunner {
+        RunResult run(int step, double rate) throws InterruptedException;
+    }
+
+    /** One step: its offered rate, what it measured, and whether it met the SLO. */
+    public record Step(double rate, RunResult result, boolean passed, String verdict) {
+    }
+
+    /**
+     * How the search ended.
+     *
+     * @param steps every step run, in order
+     * @param lastPassing the last step that met the SLO, or null when the first failed
+     * @param saturated true when a step failed (the limit was found), false when the budget ran out
+     */
+    public record Outcome(List<Step> steps, Step lastPassing, boolean saturated) {
+        /** Achieved throughput of the last passing step, 0 when none passed. */
+        public double saturationThroughput() {
+            return lastPassing == null ? 0 : lastPassing.result().throughput();
+        }
+    }
+
+    private final double startRate;
+    private final double factor;
+    private final long sloP99Nanos;
+    private final double maxErrorShare;
+    private final int maxSteps;
+
+    public FindMaxSearch(double startRate, double factor, long sloP99Nanos, double maxErrorShare, int maxSteps) {
+        if (!(startRate > 0)) {
+            throw new IllegalArgumentException("rate: find-max needs a start rate > 0");
+        }
+        if (!(factor > 1)) {
+            throw new IllegalArgumentException("step: must be > 1 (e.g. 1.25), was " + factor);
+        }
+        if (maxSteps < 1) {
+            throw new IllegalArgumentException("duration: too short for one step of step-duration");
+        }
+        this.startRate = startRate;
+        this.factor = factor;
+        this.sloP99Nanos = sloP99Nanos;
+        this.maxErrorShare = maxErrorShare;
+        this.maxSteps = maxSteps;
+    }
+
+    /** Runs steps until one fails or the budget is spent. */
+    public Outcome search(StepRunner runner) throws InterruptedException {
+        List<Step> steps = new ArrayList<>();
+        Step lastPassing = null;
+        double rate = startRate;
+        for (int i = 0; i < maxSteps; i++) {
+            RunResult r = runner.run(i, rate);
+            Step step = judge(rate, r);
+            steps.add(step);
+            if (!step.passed()) {
+                return new Outcome(steps, lastPassing, true);
+            }
+            lastPassing = step;
+            rate *= factor;
+        }
+        return new Outcome(steps, lastPassing, false);
+    }
+
+    /** Whether {@code r}, offered at {@code rate}, meets the SLO. */
+    Step judge(double rate, RunResult r) {
+        long p99 = r.corrected().getTotalCount() == 0 ? Long.MAX_VALUE : r.corrected().getValueAtPercentile(99.0);
+        double errors = r.errorShare();
+        if (p99 > sloP99Nanos) {
+            return new Step(rate, r, false, String.format("p99 %.2f ms > SLO %.2f ms", p99 / 1e6, sloP99Nanos / 1e6));
+        }
+        if (errors > maxErrorShare) {
+            return new Step(rate, r, false, String.format("errors %.2f %% > %.2f %%",
+                    errors * 100, maxErrorShare * 100));
+        }
+        return new Step(rate, r, true, String.format("p99 %.2f ms, errors %.2f %%", p99 / 1e6, errors * 100));
+    }
+}

@@ -1,0 +1,257 @@
+package dev.formica.loadtest;
+
+import com.google.protobuf.ByteString;
+import dev.formica.v1.CancelRequest;
+import dev.formica.v1.ConfirmRequest;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.DiagnosticsServiceGrpc;
+import dev.formica.v1.EchoRequest;
+import dev.formica.v1.EchoResponse;
+import dev.formica.v1.Outcome;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Sends Decide (unary or over DecideStream) or Echo straight through grpc-java on several channels,
+ * round-robin by request index, so that the client library adds nothing to what is measured.
+ * Approvals are followed by Confirm or Cancel calls in the configured shares.
+ *
+ * <p>Thread-safe: {@link #send} may be called from several sender threads. Answers are handled on
+ * the channels' transport threads (direct executor), which only record and never block. Each
+ * DecideStream lane is guarded by its own lock because a gRPC request observer is not thread-safe.
+ * Echo has no streaming form, so in stream mode Echo stays unary.
+ */
+public final class GrpcLoadTarget implements LoadTarget {
+    /** The RPC under load. */
+    public enum Rpc {
+        DECIDE, ECHO
+    }
+
+    private static final long CONFIRM_SALT = 0xC0F1L;
+
+    private final Rpc rpc;
+    private final boolean stream;
+    private final List<ManagedChannel> channels;
+    private final RequestFactory requests;
+    private final long deadlineNanos;
+    private final double confirmShare;
+    private final double cancelShare;
+    private final EchoRequest echoRequest;
+    private final StreamLane[] lanes;
+    private final Map<String, LongAdder> followUps = new ConcurrentHashMap<>();
+
+    /**
+     * @param rpc what to call
+     * @param stream Decide over one DecideStream per channel instead of unary calls
+     * @param channels open channels to the server; not closed by this target
+     * @param requests builds each request
+     * @param deadlineNanos deadline of each unary call
+     * @param echoPayloadBytes size of the Echo payload
+     * @param confirmShare share of approvals followed by Confirm, 0..1
+     * @param cancelShare share of approvals followed by Cancel, 0..1 (after the confirm share)
+     */
+    public GrpcLoadTarget(Rpc rpc, boolean stream, List<ManagedChannel> channels, RequestFactory requests,
+            long deadlineNanos, int echoPayloadBytes, double confirmShare, double cancelShare) {
+        this.rpc = rpc;
+        this.stream = stream && rpc == Rpc.DECIDE;
+        this.channels = List.copyOf(channels);
+        this.requests = requests;
+        this.deadlineNanos = deadlineNanos;
+        this.confirmShare = confirmShare;
+        this.cancelShare = cancelShare;
+        this.echoRequest = EchoRequest.newBuilder().setPayload(ByteString.copyFrom(new byte[echoPayloadBytes])).build();
+        this.lanes = new StreamLane[this.stream ? channels.size() : 0];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = new StreamLane(channels.get(i));
+        }
+    }
+
+    @Override
+    public String name() {
+        return rpc == Rpc.ECHO ? "echo" : stream ? "decide-stream" : "decide";
+    }
+
+    @Override
+    public void send(long index, Completion completion) {
+        int lane = (int) (index % channels.size());
+        ManagedChannel channel = channels.get(lane);
+        if (rpc == Rpc.ECHO) {
+            ClientCalls.asyncUnaryCall(channel.newCall(DiagnosticsServiceGrpc.getEchoMethod(), options()), echoRequest,
+                    new UnaryAnswer<EchoResponse>(completion, index));
+            return;
+        }
+        DecisionRequest request = requests.decision(index);
+        if (stream) {
+            lanes[lane].send(request, index, completion);
+        } else {
+            ClientCalls.asyncUnaryCall(channel.newCall(DecisionServiceGrpc.getDecideMethod(), options()), request,
+                    new UnaryAnswer<DecisionResponse>(completion, index));
+        }
+    }
+
+    /** Follow-up calls so far by "rpc STATUS". */
+    public Map<String, Long> followUpCounts() {
+        Map<String, Long> m = new TreeMap<>();
+        followUps.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
+    }
+
+    @Override
+    public void close() {
+        for (StreamLane lane : lanes) {
+            lane.close();
+        }
+    }
+
+    private CallOptions options() {
+        return CallOptions.DEFAULT.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void onDecision(long index, DecisionResponse response) {
+        if (response.getOutcome() != Outcome.APPROVE || response.getHoldId().isEmpty()) {
+            return;
+        }
+        double u = requests.uniform(index, CONFIRM_SALT);
+        String holdId = response.getHoldId();
+        ManagedChannel channel = channels.get((int) (index % channels.size()));
+        if (u < confirmShare) {
+            followUp("confirm", channel, DecisionServiceGrpc.getConfirmMethod(), ConfirmRequest.newBuilder()
+                    .setRequestId(requests.requestId(index) + "-c").setHoldId(holdId).build());
+        } else if (u < confirmShare + cancelShare) {
+            followUp("cancel", channel, DecisionServiceGrpc.getCancelMethod(), CancelRequest.newBuilder()
+                    .setRequestId(requests.requestId(index) + "-x").setHoldId(holdId).build());
+        }
+    }
+
+    private <Q, R> void followUp(String what, ManagedChannel channel, MethodDescriptor<Q, R> method, Q request) {
+        ClientCalls.asyncUnaryCall(channel.newCall(method, options()), request, new StreamObserver<R>() {
+            @Override
+            public void onNext(R value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                count(what + " " + Status.fromThrowable(t).getCode());
+            }
+
+            @Override
+            public void onCompleted() {
+                count(what + " OK");
+            }
+        });
+    }
+
+    private void count(String key) {
+        followUps.computeIfAbsent(key, k -> new LongAdder()).increment();
+    }
+
+    /** Answer of one unary call. */
+    private final class UnaryAnswer<R> implements StreamObserver<R> {
+        private final Completion completion;
+        private final long index;
+        private Outcome outcome;
+
+        UnaryAnswer(Completion completion, long index) {
+            this.completion = completion;
+            this.index = index;
+        }
+
+        @Override
+        public void onNext(R value) {
+            if (value instanceof DecisionResponse d) {
+                outcome = d.getOutcome();
+                onDecision(index, d);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            completion.complete(Status.fromThrowable(t).getCode(), null);
+        }
+
+        @Override
+        public void onCompleted() {
+            completion.complete(Status.Code.OK, outcome);
+        }
+    }
+
+    /** One DecideStream on one channel; answers matched to requests by request_id. */
+    private final class StreamLane implements StreamObserver<DecisionResponse> {
+        private final ManagedChannel channel;
+        private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+        private StreamObserver<DecisionRequest> requestsOut;
+
+        StreamLane(ManagedChannel channel) {
+            this.channel = channel;
+        }
+
+        synchronized void send(DecisionRequest request, long index, Completion completion) {
+            if (requestsOut == null) {
+                // no per-message deadline on a stream: the run's drain bound limits the wait instead
+                requestsOut = ClientCalls.asyncBidiStreamingCall(
+                        channel.newCall(DecisionServiceGrpc.getDecideStreamMethod(), CallOptions.DEFAULT), this);
+            }
+            pending.put(request.getRequestId(), new Pending(index, completion));
+            requestsOut.onNext(request);
+        }
+
+        @Override
+        public void onNext(DecisionResponse response) {
+            Pending p = pending.remove(response.getRequestId());
+            if (p == null) {
+                return;
+            }
+            if (response.hasError()) {
+                p.completion.complete(Status.fromCodeValue(response.getError().getCode()).getCode(), null);
+            } else {
+                onDecision(p.index, response);
+                p.completion.complete(Status.Code.OK, response.getOutcome());
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            failAll(Status.fromThrowable(t).getCode());
+        }
+
+        @Override
+        public void onCompleted() {
+            failAll(Status.Code.UNAVAILABLE);
+        }
+
+        synchronized void close() {
+            if (requestsOut != null) {
+                requestsOut.onCompleted();
+                requestsOut = null;
+            }
+        }
+
+        private void failAll(Status.Code code) {
+            synchronized (this) {
+                requestsOut = null;
+            }
+            for (String id : pending.keySet()) {
+                Pending p = pending.remove(id);
+                if (p != null) {
+                    p.completion.complete(code, null);
+                }
+            }
+        }
+    }
+
+    /** A stream request awaiting its answer. */
+    private record Pending(long index, Completion completion) {
+    }
+}

@@ -1,0 +1,547 @@
+package dev.formica.loadtest;
+
+import dev.formica.client.FormicaClient;
+import dev.formica.client.RetryPolicy;
+import dev.formica.v1.LoadSummary;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code loadtest}: drives a Formica server open loop (fixed timetable, latency from the intended
+ * send time) with Decide and/or Echo, and reports throughput, statuses, outcomes and latency
+ * percentiles as text, .hlog, HTML and a PNG percentile plot.
+ *
+ * <p>Thread contract: picocli calls {@link #call()} once on one thread, which runs the runs one
+ * after the other; each run owns its sender threads and closes them before the next starts. Never
+ * calls {@code System.exit}: it returns the exit code (0 ok, 1 no successful answer in some run,
+ * 2 bad options), so it can be a subcommand of {@code formica}.
+ */
+@Command(name = "loadtest", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+        description = "Open-loop load test of a Formica server: Decide and/or Echo on a fixed timetable; latency is "
+                + "measured from each request's intended send time (coordinated omission corrected).")
+public final class LoadTestCommand implements Callable<Integer> {
+    static final Duration MAX_DURATION = Duration.ofMinutes(10);
+
+    /** How Decide is sent. */
+    public enum Mode {
+        unary, stream
+    }
+
+    /** Which RPC is put under load. */
+    public enum TargetRpc {
+        decide, echo, both
+    }
+
+    /** The shape of the offered rate. */
+    public enum ProfileKind {
+        constant, double11
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--target", defaultValue = "127.0.0.1:50051",
+            description = "Server host:port (default ${DEFAULT-VALUE}); loopback only unless --allow-remote.")
+    String target;
+
+    @Option(names = "--allow-remote", description = "Allow a target that is not a loopback address.")
+    boolean allowRemote;
+
+    @Option(names = "--rate", description = "Constant rate, requests/s (default 1000); the start rate of --find-max.")
+    Double rate;
+
+    @Option(names = "--profile", defaultValue = "constant",
+            description = "constant (--rate) or double11 (--base-rate ramping to --peak-rate). Default "
+                    + "${DEFAULT-VALUE}.")
+    ProfileKind profile;
+
+    @Option(names = "--base-rate", defaultValue = "500", description = "double11: rate before and after the peak.")
+    double baseRate;
+
+    @Option(names = "--peak-rate", defaultValue = "2000", description = "double11: rate at the peak.")
+    double peakRate;
+
+    @Option(names = "--ramp", defaultValue = "60s", converter = DurationConverter.class,
+            description = "double11: time from base to peak (default ${DEFAULT-VALUE}).")
+    Duration ramp;
+
+    @Option(names = "--hold", defaultValue = "60s", converter = DurationConverter.class,
+            description = "double11: time at the peak (default ${DEFAULT-VALUE}).")
+    Duration hold;
+
+    @Option(names = "--decay", defaultValue = "60s", converter = DurationConverter.class,
+            description = "double11: time from peak back to base (default ${DEFAULT-VALUE}).")
+    Duration decay;
+
+    @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Measured time per run, after the warm-up (default ${DEFAULT-VALUE}, at most 10m). "
+                    + "With --find-max: the budget of each search.")
+    Duration duration;
+
+    @Option(names = "--max-requests", defaultValue = "10000000",
+            description = "Bound on requests sent per run, warm-up included (default ${DEFAULT-VALUE}).")
+    long maxRequests;
+
+    @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
+            description = "Sent at the starting rate before measuring, excluded from results (default "
+                    + "${DEFAULT-VALUE}).")
+    Duration warmup;
+
+    @Option(names = "--channels", defaultValue = "4", description = "gRPC channels (connections), default "
+            + "${DEFAULT-VALUE}.")
+    int channels;
+
+    @Option(names = "--senders", defaultValue = "2", description = "Sender threads, default ${DEFAULT-VALUE}.")
+    int senders;
+
+    @Option(names = "--max-in-flight", defaultValue = "10000",
+            description = "Cap on requests in flight; a request over the cap waits (counted as backlogged, still "
+                    + "measured from its intended time). Default ${DEFAULT-VALUE}.")
+    int maxInFlight;
+
+    @Option(names = "--mode", defaultValue = "unary", description = "unary or stream (DecideStream). Default "
+            + "${DEFAULT-VALUE}.")
+    Mode mode;
+
+    @Option(names = "--target-rpc", defaultValue = "decide",
+            description = "decide, echo, or both (Echo then Decide, same profile; reports decide/echo throughput).")
+    TargetRpc targetRpc;
+
+    @Option(names = "--borrowers", defaultValue = "100000", description = "Borrowers b0..bN-1 (default "
+            + "${DEFAULT-VALUE}).")
+    int borrowers;
+
+    @Option(names = "--zipf", defaultValue = "1.0", description = "Zipf exponent of borrower popularity "
+            + "(default ${DEFAULT-VALUE}).")
+    double zipf;
+
+    @Option(names = "--load-profiles", description = "Load SampleBorrowers b0..bN-1 via ProfileService.Load first.")
+    boolean loadProfiles;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the request mix and sample profiles.")
+    long seed;
+
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "Replay transactions from CSV or JSONL "
+                    + "(ts_ms,borrower_id,product,amount_minor,device_id,merchant_id).")
+    Path trace;
+
+    @Option(names = "--speedup", defaultValue = "1.0", description = "Trace replay speed factor (default "
+            + "${DEFAULT-VALUE}).")
+    double speedup;
+
+    @Option(names = "--fraud-burst-share", defaultValue = "0",
+            description = "Share 0..1 (or N%) of requests from one device across many borrowers.",
+            converter = ShareConverter.class)
+    double fraudBurstShare;
+
+    @Option(names = "--confirm-share", defaultValue = "0", converter = ShareConverter.class,
+            description = "Share of approvals followed by Confirm.")
+    double confirmShare;
+
+    @Option(names = "--cancel-share", defaultValue = "0", converter = ShareConverter.class,
+            description = "Share of approvals followed by Cancel.")
+    double cancelShare;
+
+    @Option(names = "--find-max", description = "Step the rate up from --rate until p99 > --slo-p99 or errors > "
+            + "--max-errors.")
+    boolean findMax;
+
+    @Option(names = "--step", defaultValue = "1.25", description = "find-max rate factor per step (default "
+            + "${DEFAULT-VALUE}).")
+    double step;
+
+    @Option(names = "--step-duration", defaultValue = "10s", converter = DurationConverter.class,
+            description = "find-max: measured time per step (default ${DEFAULT-VALUE}).")
+    Duration stepDuration;
+
+    @Option(names = "--slo-p99", defaultValue = "5ms", converter = DurationConverter.class,
+            description = "find-max: corrected p99 limit (default ${DEFAULT-VALUE}).")
+    Duration sloP99;
+
+    @Option(names = "--max-errors", defaultValue = "1%", converter = ShareConverter.class,
+            description = "find-max: error share limit (default ${DEFAULT-VALUE}).")
+    double maxErrors;
+
+    @Option(names = "--deadline", defaultValue = "2s", converter = DurationConverter.class,
+            description = "Deadline of each unary call (default ${DEFAULT-VALUE}).")
+    Duration deadline;
+
+    @Option(names = "--echo-bytes", defaultValue = "0", description = "Echo payload size (default ${DEFAULT-VALUE}).")
+    int echoBytes;
+
+    @Option(names = "--hlog", paramLabel = "FILE",
+            description = "HdrHistogram log; with several runs, -<run> is added before the extension.")
+    Path hlog;
+
+    @Option(names = "--report-dir", defaultValue = "target/loadtest-report", paramLabel = "DIR",
+            description = "Where the HTML, PNG and .hlog files go (default ${DEFAULT-VALUE}).")
+    Path reportDir;
+
+    @Option(names = "--progress", description = "Show the progress bar even when not on a terminal.")
+    boolean progress;
+
+    @Option(names = "--run-id", description = "Prefix of request ids (default: random per run).")
+    String runId;
+
+    /** For picocli and for registration as a subcommand. */
+    public LoadTestCommand() {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        PrintWriter out = spec.commandLine().getOut();
+        String id = runId != null ? runId : "lt" + Long.toString(System.currentTimeMillis(), 36)
+                + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
+        List<TraceRecord> records;
+        try {
+            records = trace == null ? null : TraceReader.read(trace);
+        } catch (TraceFormatException | IOException e) {
+            throw new ParameterException(spec.commandLine(), "--trace: " + e.getMessage());
+        }
+        if (records != null && records.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--trace: " + trace + " has no transactions");
+        }
+        if (loadProfiles) {
+            loadProfiles(out);
+        }
+        ZipfSampler popularity = new ZipfSampler(borrowers, zipf);
+        List<ManagedChannel> open = openChannels();
+        List<RunResult> results = new ArrayList<>();
+        StringBuilder summary = new StringBuilder();
+        summary.append(String.format(Locale.ROOT, "formica loadtest  target %s  mode %s  channels %d  senders %d  "
+                + "run id %s%n", target, mode, channels, senders, id));
+        try {
+            List<GrpcLoadTarget.Rpc> rpcs = targetRpc == TargetRpc.both
+                    ? List.of(GrpcLoadTarget.Rpc.ECHO, GrpcLoadTarget.Rpc.DECIDE)
+                    : List.of(targetRpc == TargetRpc.echo ? GrpcLoadTarget.Rpc.ECHO : GrpcLoadTarget.Rpc.DECIDE);
+            List<RunResult> headline = new ArrayList<>();
+            for (GrpcLoadTarget.Rpc rpc : rpcs) {
+                RequestFactory factory = new RequestFactory(id + "-" + rpc.name().toLowerCase(Locale.ROOT), seed,
+                        popularity, fraudBurstShare, records);
+                if (findMax) {
+                    FindMaxSearch.Outcome o = findMax(rpc, open, factory, results);
+                    summary.append(SummaryText.findMax(rpc.name().toLowerCase(Locale.ROOT), o));
+                    if (o.lastPassing() != null) {
+                        headline.add(o.lastPassing().result());
+                    }
+                } else {
+                    headline.add(runOnce(rpc, open, factory, records, results));
+                }
+            }
+            if (!headline.isEmpty()) {
+                summary.append(findMax ? "last passing step of each search:\n" : "")
+                        .append(SummaryText.table(headline));
+            }
+            summary.append(ratio(headline));
+            warnings(headline, summary);
+        } finally {
+            for (ManagedChannel c : open) {
+                c.shutdownNow();
+            }
+            for (ManagedChannel c : open) {
+                c.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        out.print(summary);
+        writeReports(summary.toString(), results, out);
+        out.flush();
+        for (RunResult r : results) {
+            if (r.sent() > 0 && r.completed() - r.errors() == 0) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    private RunResult runOnce(GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, RequestFactory factory,
+            List<TraceRecord> records, List<RunResult> results) throws IOException, InterruptedException {
+        Schedule schedule;
+        String description;
+        if (trace != null) {
+            schedule = TraceReader.schedule(records, speedup);
+            description = "trace " + trace.getFileName() + " x" + speedup;
+        } else {
+            RateProfile p = profile == ProfileKind.double11
+                    ? RateProfile.double11(baseRate, peakRate, seconds(ramp), seconds(hold), seconds(decay))
+                    : RateProfile.constant(rate == null ? 1000 : rate);
+            schedule = p.withWarmup(seconds(warmup));
+            description = p.description();
+        }
+        RunResult r = run(rpcName(rpc), rpc, open, factory, schedule, description, warmup.toNanos(),
+                duration.toNanos());
+        results.add(r);
+        return r;
+    }
+
+    private FindMaxSearch.Outcome findMax(GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, RequestFactory base,
+            List<RunResult> results) throws InterruptedException {
+        int maxSteps = (int) Math.max(1, duration.toNanos() / stepDuration.toNanos());
+        FindMaxSearch search = new FindMaxSearch(rate == null ? 1000 : rate, step, sloP99.toNanos(), maxErrors,
+                maxSteps);
+        return search.search((i, stepRate) -> {
+            // warm up once, before the first step; later steps start warm
+            long warm = i == 0 ? warmup.toNanos() : 0;
+            RateProfile p = RateProfile.constant(stepRate);
+            String label = String.format(Locale.ROOT, "%s@%.0f/s", rpcName(rpc), stepRate);
+            RequestFactory factory = new RequestFactory(base.requestId(i), seed + i, new ZipfSampler(borrowers, zipf),
+                    fraudBurstShare, null);
+            try {
+                RunResult r = run(label, rpc, open, factory, p.withWarmup(warm / 1e9), p.description(), warm,
+                        stepDuration.toNanos());
+                results.add(r);
+                return r;
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot write " + label + " report: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private RunResult run(String label, GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, RequestFactory factory,
+            Schedule schedule, String description, long warmupNanos, long durationNanos)
+            throws IOException, InterruptedException {
+        GrpcLoadTarget load = new GrpcLoadTarget(rpc, mode == Mode.stream, open, factory, deadline.toNanos(),
+                echoBytes, confirmShare, cancelShare);
+        boolean showProgress = progress || System.console() != null;
+        ProgressBar bar = showProgress ? new ProgressBar(System.err) : null;
+        try (HlogSink sink = new HlogSink(hlogFile(label), "formica loadtest " + label + " " + description)) {
+            OpenLoopRunner runner = new OpenLoopRunner(label, description, schedule, warmupNanos, durationNanos,
+                    maxRequests, senders, maxInFlight, deadline.toNanos() + TimeUnit.SECONDS.toNanos(1),
+                    LoadClock.SYSTEM, load, load::followUpCounts);
+            return runner.run(sink, bar);
+        } finally {
+            if (bar != null) {
+                bar.finish();
+            }
+            load.close();
+        }
+    }
+
+    private void loadProfiles(PrintWriter out) {
+        long start = System.nanoTime();
+        try (FormicaClient client = FormicaClient.builder().target(target).retryPolicy(RetryPolicy.none())
+                .streamDeadline(Duration.ofMinutes(5)).build()) {
+            LoadSummary s = client.loadProfiles(new SampleBorrowers(borrowers, seed));
+            out.printf(Locale.ROOT, "loaded profiles b0..b%d: received %d, loaded %d, rejected %d in %.1f s%n",
+                    borrowers - 1, s.getReceived(), s.getLoaded(), s.getRejected(), (System.nanoTime() - start) / 1e9);
+            out.flush();
+        }
+    }
+
+    private List<ManagedChannel> openChannels() {
+        List<ManagedChannel> list = new ArrayList<>();
+        for (int i = 0; i < channels; i++) {
+            // a channel per connection; answers handled on the transport thread (they only record)
+            list.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).directExecutor().build());
+        }
+        return list;
+    }
+
+    private void writeReports(String summary, List<RunResult> results, PrintWriter out) throws IOException {
+        List<PercentilePlot.Line> lines = new ArrayList<>();
+        for (RunResult r : results) {
+            lines.add(new PercentilePlot.Line(r.name(), r.corrected()));
+        }
+        Path png = reportDir.resolve("latency-percentiles.png");
+        PercentilePlot.write(lines, "Formica " + targetRpc + " latency from intended send time", png);
+        Path html = reportDir.resolve("index.html");
+        String command = "loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        HtmlReport.write(html, "Formica load test", command, summary, png);
+        out.printf("report: %s, %s, hlog per run in %s%n", html, png, hlog != null ? hlog : reportDir);
+    }
+
+    private Path hlogFile(String label) {
+        String safe = label.replace("/s", "ps").replaceAll("[^A-Za-z0-9@._-]", "_");
+        boolean several = targetRpc == TargetRpc.both || findMax;
+        if (hlog == null) {
+            return reportDir.resolve(safe + ".hlog");
+        }
+        if (!several) {
+            return hlog;
+        }
+        String name = hlog.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String withRun = dot > 0 ? name.substring(0, dot) + "-" + safe + name.substring(dot) : name + "-" + safe;
+        return hlog.resolveSibling(withRun);
+    }
+
+    private String ratio(List<RunResult> headline) {
+        if (targetRpc != TargetRpc.both || headline.size() != 2) {
+            return "";
+        }
+        double echo = headline.get(0).throughput();
+        double decide = headline.get(1).throughput();
+        return String.format(Locale.ROOT, "throughput ratio decide/echo: %.3f (decide %.1f/s, echo %.1f/s)%s%n",
+                echo == 0 ? 0 : decide / echo, decide, echo, findMax ? "" : "  [both at the same offered rate: "
+                        + "a ratio near 1 only says both kept up; use --find-max for capacity]");
+    }
+
+    private static void warnings(List<RunResult> runs, StringBuilder summary) {
+        for (RunResult r : runs) {
+            if (r.sent() > 0 && r.lateSends() > r.sent() / 100) {
+                summary.append(String.format(Locale.ROOT, "warning: %s: %d sends were >1 ms late: the generator or "
+                        + "the box could not keep the timetable; corrected latency includes it%n", r.name(),
+                        r.lateSends()));
+            }
+            if (r.backlogged() > 0) {
+                summary.append(String.format(Locale.ROOT, "warning: %s: %d requests waited for --max-in-flight%n",
+                        r.name(), r.backlogged()));
+            }
+        }
+    }
+
+    private String rpcName(GrpcLoadTarget.Rpc rpc) {
+        return rpc == GrpcLoadTarget.Rpc.ECHO ? "echo" : mode == Mode.stream ? "decide-stream" : "decide";
+    }
+
+    /** Rejects conflicting or out-of-range options with a message naming the option to change. */
+    void validate() {
+        CommandLine cl = spec.commandLine();
+        requireLoopback(cl);
+        if (duration.isZero() || duration.isNegative() || duration.compareTo(MAX_DURATION) > 0) {
+            throw new ParameterException(cl, "--duration: must be > 0 and at most 10m, was " + duration);
+        }
+        if (warmup.isNegative() || warmup.compareTo(MAX_DURATION) > 0) {
+            throw new ParameterException(cl, "--warmup: must be 0..10m, was " + warmup);
+        }
+        if (maxRequests < 1) {
+            throw new ParameterException(cl, "--max-requests: must be >= 1");
+        }
+        if (channels < 1 || channels > 64 || senders < 1 || senders > 16 || maxInFlight < 1) {
+            throw new ParameterException(cl, "--channels 1..64, --senders 1..16 and --max-in-flight >= 1");
+        }
+        if (rate != null && !(rate > 0 && rate <= 1_000_000)) {
+            throw new ParameterException(cl, "--rate: must be in (0, 1000000] requests/s, was " + rate);
+        }
+        if (profile == ProfileKind.double11) {
+            if (rate != null) {
+                throw new ParameterException(cl, "--rate conflicts with --profile double11: use "
+                        + "--base-rate/--peak-rate");
+            }
+            if (!(baseRate > 0 && peakRate > 0 && peakRate <= 1_000_000)) {
+                throw new ParameterException(cl, "--base-rate and --peak-rate: must be > 0 (peak at most 1000000)");
+            }
+            if (ramp.isNegative() || hold.isNegative() || decay.isNegative()) {
+                throw new ParameterException(cl, "--ramp, --hold, --decay: must be >= 0");
+            }
+        }
+        if (trace != null && (rate != null || profile == ProfileKind.double11)) {
+            throw new ParameterException(cl, "--trace sets the timetable: drop --rate/--profile (use --speedup)");
+        }
+        if (findMax) {
+            if (trace != null || profile == ProfileKind.double11) {
+                throw new ParameterException(cl, "--find-max steps a constant --rate: drop --trace/--profile double11");
+            }
+            if (!(step > 1) || stepDuration.isZero() || stepDuration.isNegative()
+                    || stepDuration.compareTo(duration) > 0) {
+                throw new ParameterException(cl, "--step must be > 1 and --step-duration in (0, --duration]");
+            }
+        }
+        if (!(speedup > 0)) {
+            throw new ParameterException(cl, "--speedup: must be > 0");
+        }
+        if (confirmShare + cancelShare > 1) {
+            throw new ParameterException(cl, "--confirm-share + --cancel-share: must be at most 1");
+        }
+        if (borrowers < 1 || !(zipf >= 0)) {
+            throw new ParameterException(cl, "--borrowers must be >= 1 and --zipf >= 0");
+        }
+        if (echoBytes < 0 || echoBytes > 65536) {
+            throw new ParameterException(cl, "--echo-bytes: 0..65536");
+        }
+        if (deadline.isZero() || deadline.isNegative()) {
+            throw new ParameterException(cl, "--deadline: must be > 0");
+        }
+    }
+
+    private void requireLoopback(CommandLine cl) {
+        String host = hostOf(target);
+        if (allowRemote) {
+            return;
+        }
+        try {
+            for (InetAddress a : InetAddress.getAllByName(host)) {
+                if (!a.isLoopbackAddress()) {
+                    throw new ParameterException(cl, "--target " + target + " is not a loopback address ("
+                            + a.getHostAddress() + "): load stays on this machine unless --allow-remote");
+                }
+            }
+        } catch (UnknownHostException e) {
+            throw new ParameterException(cl, "--target: unknown host '" + host + "'");
+        }
+    }
+
+    /** The host part of {@code host:port}, {@code [v6]:port} or {@code scheme:///host:port}. */
+    static String hostOf(String target) {
+        String t = target;
+        int scheme = t.indexOf(":///");
+        if (scheme >= 0) {
+            t = t.substring(scheme + 4);
+        }
+        if (t.startsWith("[")) {
+            int close = t.indexOf(']');
+            return close > 0 ? t.substring(1, close) : t;
+        }
+        int colon = t.lastIndexOf(':');
+        return colon > 0 ? t.substring(0, colon) : t;
+    }
+
+    private static double seconds(Duration d) {
+        return d.toNanos() / 1e9;
+    }
+
+    /** Parses 500ms, 20s, 1m, 1h, 250us, or ISO-8601 (PT20S). */
+    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = value.strip().toLowerCase(Locale.ROOT);
+            if (v.startsWith("pt") || v.startsWith("p")) {
+                return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
+            }
+            String[][] units = {{"ms", "1000000"}, {"us", "1000"}, {"ns", "1"}, {"s", "1000000000"},
+                {"m", "60000000000"}, {"h", "3600000000000"}};
+            for (String[] u : units) {
+                if (v.endsWith(u[0])) {
+                    double n = Double.parseDouble(v.substring(0, v.length() - u[0].length()).strip());
+                    return Duration.ofNanos(Math.round(n * Long.parseLong(u[1])));
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "': expected a duration such as 500ms, "
+                    + "20s, 2m");
+        }
+    }
+
+    /** Parses a share as 0..1 or as a percentage (e.g. 1%). */
+    public static final class ShareConverter implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            String v = value.strip();
+            double share = v.endsWith("%") ? Double.parseDouble(v.substring(0, v.length() - 1)) / 100
+                    : Double.parseDouble(v);
+            if (!(share >= 0 && share <= 1)) {
+                throw new CommandLine.TypeConversionException("'" + value + "': expected a share 0..1 or 0%..100%");
+            }
+            return share;
+        }
+    }
+}

@@ -1,0 +1,343 @@
+package dev.formica.loadtest;
+
+import dev.formica.v1.Outcome;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Sends requests on a fixed timetable whatever the target does (open loop) and records two latencies
+ * per request: from its intended send time (coordinated-omission corrected) and from its actual send.
+ *
+ * <p>Thread contract: {@link #run} is called once, by one thread, which becomes the interval
+ * sampler; it starts {@code senders} sender threads that each own every {@code senders}-th index
+ * and park until the intended time of their next request. Completions arrive on any thread and
+ * record into {@link Recorder}s; the sampler swaps the interval histograms once a second. Tests
+ * drive the same steps by hand with an injected {@link LoadClock}: {@link #start()},
+ * {@link #runSender(int)}, {@link #sampleInterval()}, {@link #result()}.
+ *
+ * <p>In-flight cap: a request that finds no free slot at its intended time is counted as
+ * backlogged and waits for one; its latency still counts from the intended time. If no slot frees
+ * before the drain deadline it is dropped (never sent) and counted as such.
+ */
+public final class OpenLoopRunner {
+    /** Latencies above this are clamped (and show as this value). */
+    public static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.MINUTES.toNanos(5);
+    static final int SIGNIFICANT_DIGITS = 3;
+    private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long DRAIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** A send this late after its intended time means the generator (or the box) could not keep up. */
+    static final long LATE_SEND_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long START_LEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** Receives each 1-second interval; called on the sampling thread. */
+    public interface IntervalListener {
+        void onInterval(Histogram corrected, Histogram service);
+    }
+
+    /** Receives a progress tick about once a second; called on the sampling thread. */
+    public interface ProgressListener {
+        void onTick(OpenLoopRunner runner, Histogram lastCorrected);
+    }
+
+    private final String name;
+    private final String profile;
+    private final Schedule schedule;
+    private final long warmupNanos;
+    private final long durationNanos;
+    private final long maxRequests;
+    private final int senders;
+    private final long drainNanos;
+    private final LoadClock clock;
+    private final LoadTarget target;
+    private final Semaphore permits;
+    private final Supplier<Map<String, Long>> followUps;
+
+    private final Recorder correctedRecorder = new Recorder(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    private final Recorder serviceRecorder = new Recorder(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    private final Histogram totalCorrected = new Histogram(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    private final Histogram totalService = new Histogram(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    private Histogram intervalCorrected;
+    private Histogram intervalService;
+
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder warmupSent = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final LongAdder backlogged = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder okInWindow = new LongAdder();
+    private final LongAdder lateSends = new LongAdder();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong lastCompletion = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLongArray statusCounts = new AtomicLongArray(Status.Code.values().length);
+    private final AtomicLongArray outcomeCounts = new AtomicLongArray(Outcome.values().length);
+    private final AtomicBoolean stopped = new AtomicBoolean();
+
+    private volatile long t0;
+    private volatile long measureStart;
+    private volatile long scheduleEnd;
+
+    /**
+     * @param name label in reports
+     * @param profile what the timetable is, for reports
+     * @param schedule intended send offsets (the warm-up is its first {@code warmupNanos})
+     * @param warmupNanos leading part of the timetable that is sent but not measured
+     * @param durationNanos measured part of the timetable after the warm-up
+     * @param maxRequests bound on requests sent, warm-up included
+     * @param senders sender threads, &gt;= 1
+     * @param maxInFlight cap on requests in flight, &gt;= 1
+     * @param drainNanos how long to wait for answers after the timetable ends
+     * @param clock time source and parking
+     * @param target where requests go
+     * @param followUps counts of follow-up calls, read at the end
+     */
+    public OpenLoopRunner(String name, String profile, Schedule schedule, long warmupNanos, long durationNanos,
+            long maxRequests, int senders, int maxInFlight, long drainNanos, LoadClock clock, LoadTarget target,
+            Supplier<Map<String, Long>> followUps) {
+        if (senders < 1 || maxInFlight < 1 || durationNanos <= 0 || warmupNanos < 0 || maxRequests < 1) {
+            throw new IllegalArgumentException("senders, max-in-flight, duration and max-requests must be positive");
+        }
+        this.name = name;
+        this.profile = profile;
+        this.schedule = schedule;
+        this.warmupNanos = warmupNanos;
+        this.durationNanos = durationNanos;
+        this.maxRequests = maxRequests;
+        this.senders = senders;
+        this.drainNanos = drainNanos;
+        this.clock = clock;
+        this.target = target;
+        this.permits = new Semaphore(maxInFlight);
+        this.followUps = followUps;
+    }
+
+    /** Runs the whole timetable with sender threads, samples intervals each second, waits for answers. */
+    public RunResult run(IntervalListener intervals, ProgressListener progress) throws InterruptedException {
+        start();
+        List<Thread> threads = new ArrayList<>();
+        for (int k = 0; k < senders; k++) {
+            int lane = k;
+            Thread t = new Thread(() -> runSender(lane), "loadtest-sender-" + k);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        long nextTick = t0 + TICK_NANOS;
+        try {
+            while (anyAlive(threads)) {
+                clock.parkUntil(nextTick);
+                nextTick += TICK_NANOS;
+                tick(intervals, progress);
+            }
+            long giveUp = Math.max(clock.nanoTime(), scheduleEnd) + drainNanos;
+            long now;
+            while (inFlight.get() > 0 && (now = clock.nanoTime()) < giveUp) {
+                clock.parkUntil(Math.min(now + DRAIN_POLL_NANOS, nextTick));
+                if (clock.nanoTime() >= nextTick) {
+                    nextTick += TICK_NANOS;
+                    tick(intervals, progress);
+                }
+            }
+        } finally {
+            stopped.set(true);
+            for (Thread t : threads) {
+                t.interrupt();
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            }
+        }
+        tick(intervals, progress);
+        return result();
+    }
+
+    /** Fixes the start of the timetable at the current time plus a small lead. */
+    void start() {
+        t0 = clock.nanoTime() + START_LEAD_NANOS;
+        measureStart = t0 + warmupNanos;
+        scheduleEnd = measureStart + durationNanos;
+    }
+
+    /** Sends every {@code senders}-th request from {@code lane}, each at its intended time. */
+    void runSender(int lane) {
+        long giveUp = scheduleEnd + drainNanos;
+        for (long i = lane; i < maxRequests && !stopped.get(); i += senders) {
+            long offset = schedule.offsetNanos(i);
+            if (offset == Schedule.END) {
+                return;
+            }
+            long intended = t0 + offset;
+            if (intended >= scheduleEnd) {
+                return;
+            }
+            clock.parkUntil(intended);
+            boolean measured = intended >= measureStart;
+            if (measured && clock.nanoTime() - intended > LATE_SEND_NANOS) {
+                lateSends.increment();
+            }
+            if (!permits.tryAcquire()) {
+                if (measured) {
+                    backlogged.increment();
+                }
+                if (!acquireBefore(giveUp)) {
+                    if (measured) {
+                        dropped.increment();
+                        correctedRecorder.recordValue(clamp(clock.nanoTime() - intended));
+                    }
+                    continue;
+                }
+            }
+            Pending pending = new Pending(intended, clock.nanoTime(), measured);
+            (measured ? sent : warmupSent).increment();
+            inFlight.incrementAndGet();
+            try {
+                target.send(i, pending);
+            } catch (RuntimeException e) {
+                pending.complete(Status.fromThrowable(e).getCode(), null);
+            }
+        }
+    }
+
+    /** Swaps the interval histograms into the totals; returns the corrected interval (recycled next time). */
+    Histogram sampleInterval() {
+        intervalCorrected = correctedRecorder.getIntervalHistogram(intervalCorrected);
+        intervalService = serviceRecorder.getIntervalHistogram(intervalService);
+        totalCorrected.add(intervalCorrected);
+        totalService.add(intervalService);
+        return intervalCorrected;
+    }
+
+    /** The totals so far; call after the last {@link #sampleInterval()}. */
+    RunResult result() {
+        long end = Math.min(scheduleEnd, Math.max(lastCompletion.get(), measureStart));
+        long window = end > measureStart ? end - measureStart : durationNanos;
+        long[] statuses = new long[statusCounts.length()];
+        for (int i = 0; i < statuses.length; i++) {
+            statuses[i] = statusCounts.get(i);
+        }
+        long[] outcomes = new long[outcomeCounts.length()];
+        for (int i = 0; i < outcomes.length; i++) {
+            outcomes[i] = outcomeCounts.get(i);
+        }
+        long measuredSent = sent.sum();
+        long done = completed.sum();
+        return new RunResult(name, target.name(), profile, measuredSent, done, backlogged.sum(), dropped.sum(),
+                Math.max(0, measuredSent - done), lateSends.sum(), okInWindow.sum(), window, statuses, outcomes,
+                totalCorrected.copy(), totalService.copy(), followUps.get());
+    }
+
+    /** Seconds since the start of the timetable (negative before it). */
+    public double elapsedSeconds() {
+        return (clock.nanoTime() - t0) / 1e9;
+    }
+
+    /** Length of the whole timetable, warm-up included, seconds. */
+    public double totalSeconds() {
+        return (warmupNanos + durationNanos) / 1e9;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Requests sent so far, warm-up included. */
+    public long sentSoFar() {
+        return sent.sum() + warmupSent.sum();
+    }
+
+    /** Measured answers so far. */
+    public long completedSoFar() {
+        return completed.sum();
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Measured answers that were not OK, so far. */
+    public long errorsSoFar() {
+        return completed.sum() - statusCounts.get(Status.Code.OK.value());
+    }
+
+    private void tick(IntervalListener intervals, ProgressListener progress) {
+        Histogram last = sampleInterval();
+        if (intervals != null) {
+            intervals.onInterval(intervalCorrected, intervalService);
+        }
+        if (progress != null) {
+            progress.onTick(this, last);
+        }
+    }
+
+    private boolean acquireBefore(long deadline) {
+        try {
+            long wait = deadline - clock.nanoTime();
+            return wait > 0 && permits.tryAcquire(wait, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped.set(true);
+            return false;
+        }
+    }
+
+    private static boolean anyAlive(List<Thread> threads) {
+        for (Thread t : threads) {
+            if (t.isAlive()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long clamp(long nanos) {
+        return Math.max(0, Math.min(nanos, HIGHEST_TRACKABLE_NANOS));
+    }
+
+    /** One request in flight; completes once. */
+    private final class Pending extends AtomicBoolean implements LoadTarget.Completion {
+        private final long intended;
+        private final long sentAt;
+        private final boolean measured;
+
+        Pending(long intended, long sentAt, boolean measured) {
+            this.intended = intended;
+            this.sentAt = sentAt;
+            this.measured = measured;
+        }
+
+        @Override
+        public void complete(Status.Code code, Outcome outcome) {
+            if (!compareAndSet(false, true)) {
+                return;
+            }
+            long now = clock.nanoTime();
+            inFlight.decrementAndGet();
+            permits.release();
+            if (!measured) {
+                return;
+            }
+            correctedRecorder.recordValue(clamp(now - intended));
+            serviceRecorder.recordValue(clamp(now - sentAt));
+            statusCounts.incrementAndGet(code.value());
+            if (code == Status.Code.OK) {
+                if (outcome != null && outcome != Outcome.UNRECOGNIZED) {
+                    outcomeCounts.incrementAndGet(outcome.getNumber());
+                }
+                if (now <= scheduleEnd) {
+                    okInWindow.increment();
+                }
+            }
+            lastCompletion.accumulateAndGet(now, Math::max);
+            completed.increment();
+        }
+    }
+}
