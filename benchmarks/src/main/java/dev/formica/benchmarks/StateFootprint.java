@@ -10,8 +10,9 @@ import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 
 /**
- * Off-heap bytes per borrower: fills one shard with N ledger lines and N profiles of about 120 bytes, closes it
- * and prints each file's logical size per entry. Map files are sparse; compare with {@code du} on the directory
+ * Off-heap bytes per borrower: fills one shard with N ledger lines and N profiles of about 120 bytes, closes
+ * it and prints each file's logical size per entry, then times a clean reopen and the heap it holds. Map files
+ * are sparse; compare with {@code du} on the directory
  * it prints (the files are left there). Single-threaded; not a timed test.
  *
  * <pre>
@@ -59,6 +60,17 @@ public final class StateFootprint {
         }
         System.out.printf("%-40s %,15d bytes  %,8.1f bytes/borrower (logical)%n", "total", total,
                 (double) total / borrowers);
+        // reopen: what a restart costs (a clean close, so no recovery pass), and the heap it needs
+        System.gc();
+        long heapBefore = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+        long t0 = System.nanoTime();
+        try (ShardState state = ShardState.open(shard, cfg, now)) {
+            long openMs = (System.nanoTime() - t0) / 1_000_000;
+            System.gc();
+            long heapAfter = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+            System.out.printf("reopen %,d ms for %,d borrowers; heap held after reopen %,d KB (delta %,d KB)%n",
+                    openMs, state.ledger().size(), heapAfter / 1024, (heapAfter - heapBefore) / 1024);
+        }
         System.out.println("files left in " + shard);
     }
 }

@@ -60,7 +60,7 @@ class FormicaClientLifecycleTest {
         assertTrue(client.isClosed());
         ManagedChannel channel = targets.channels.get(0);
         assertTrue(channel.isTerminated(), "owned channel should be terminated");
-        await().atMost(Duration.ofSeconds(5)).until(() -> !retryThreads.get(0).isAlive());
+        await().pollInSameThread().atMost(Duration.ofSeconds(5)).until(() -> !retryThreads.get(0).isAlive());
         Set<Thread> leftovers = liveThreads();
         leftovers.removeAll(before);
         assertTrue(leftovers.stream().allMatch(Thread::isDaemon), "non-daemon threads left: " + leftovers);

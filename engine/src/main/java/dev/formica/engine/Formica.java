@@ -1,13 +1,16 @@
 package dev.formica.engine;
 
 import dev.formica.engine.cli.DemoCommand;
+import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.ServeCommand;
 import dev.formica.engine.cli.VersionCommand;
+import dev.formica.loadtest.LoadTestCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code formica} command line: {@code serve}, {@code demo}, {@code version}, {@code help}.
+ * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest}, {@code version},
+ * {@code help}.
  *
  * <p>Thread contract: runs on the main thread; each subcommand owns what it starts.
  */
@@ -18,7 +21,9 @@ import picocli.CommandLine.Command;
         subcommands = {
             ServeCommand.class,
             DemoCommand.class,
+            LoadCommand.class,
             VersionCommand.class,
+            LoadTestCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {

@@ -150,7 +150,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     double speedup;
 
     @Option(names = "--fraud-burst-share", defaultValue = "0",
-            description = "Share 0..1 (or N%) of requests from one device across many borrowers.",
+            description = "Share 0..1 (or N%%) of requests from one device across many borrowers.",
             converter = ShareConverter.class)
     double fraudBurstShare;
 

@@ -43,7 +43,7 @@ public final class EngineConfiguration {
     public static final String DEFAULT_CURRENCY = "CNY";
     /** 0 means Netty's default (twice the processors). */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
-    public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.DEDICATED;
+    public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.CALLER_DRAINS;
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {

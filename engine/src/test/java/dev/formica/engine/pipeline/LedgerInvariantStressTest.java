@@ -145,7 +145,7 @@ class LedgerInvariantStressTest {
             assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
 
             assertEquals(List.of(), violations);
-            assertTrue(approvals.get() > 1000, "enough approvals to mean something: " + approvals);
+            assertTrue(approvals.get() > 250, "enough approvals to mean something: " + approvals);
             assertTrue(declines.get() > 0, "the line was contended: " + declines);
             assertTrue(replays.get() > 0, "retries happened: " + replays);
 
