@@ -43,7 +43,7 @@ public final class DemoCommand implements Callable<Integer> {
             defaultValue = "20000")
     int decisions;
 
-    @Option(names = "--in-flight", description = "Concurrent calls (default ${DEFAULT-VALUE}).", defaultValue = "64")
+    @Option(names = "--in-flight", description = "Concurrent calls (default ${DEFAULT-VALUE}).", defaultValue = "16")
     int inFlight;
 
     private final PrintStream out = System.out;
