@@ -13,12 +13,9 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.agrona.concurrent.SystemEpochClock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -96,13 +93,7 @@ public class DecisionBenchmark {
 
     @Setup(Level.Trial)
     public void prepareRequests() {
-        SplittableRandom random = new SplittableRandom(1);
-        requests = new DecisionRequest[REQUESTS];
-        for (int i = 0; i < REQUESTS; i++) {
-            int borrower = (int) (BORROWERS * Math.pow(random.nextDouble(), 3));
-            requests[i] = DecisionRequest.newBuilder().setRequestId("bench-" + i).setBorrowerId("b" + borrower)
-                    .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(100 + random.nextInt(50_000)).build();
-        }
+        requests = BenchmarkData.zipfDecisions(REQUESTS, BORROWERS, 1);
     }
 
     @Setup(Level.Iteration)
@@ -141,9 +132,7 @@ public class DecisionBenchmark {
     @TearDown(Level.Iteration)
     public void closeState() throws IOException {
         pipeline.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        BenchmarkData.deleteRecursively(dir);
     }
 
     @Benchmark

@@ -1,5 +1,6 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.benchmarks.BenchmarkData;
 import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -9,10 +10,7 @@ import dev.formica.v1.Product;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -57,13 +55,7 @@ public class ShardProcessorBenchmark {
 
     @Setup(Level.Trial)
     public void prepareRequests() {
-        SplittableRandom random = new SplittableRandom(1);
-        requests = new DecisionRequest[REQUESTS];
-        for (int i = 0; i < REQUESTS; i++) {
-            int borrower = (int) (BORROWERS * Math.pow(random.nextDouble(), 3));
-            requests[i] = DecisionRequest.newBuilder().setRequestId("bench-" + i).setBorrowerId("b" + borrower)
-                    .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(100 + random.nextInt(50_000)).build();
-        }
+        requests = BenchmarkData.zipfDecisions(REQUESTS, BORROWERS, 1);
     }
 
     @Setup(Level.Trial)
@@ -83,9 +75,7 @@ public class ShardProcessorBenchmark {
     public void closeState() throws IOException {
         intent.close();
         state.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        BenchmarkData.deleteRecursively(dir);
     }
 
     @Benchmark

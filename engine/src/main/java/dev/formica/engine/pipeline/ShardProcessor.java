@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import dev.formica.engine.state.DecisionRecord;
+import dev.formica.engine.state.DecisionRecords;
 import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
 import dev.formica.engine.state.IntentLog;
@@ -135,7 +136,7 @@ final class ShardProcessor {
                 .setServerNanos(System.nanoTime() - startNanos)
                 .build();
         byte[] payload = approved.toByteArray();
-        long requestHash = hash(requestId);
+        long requestHash = DecisionRecords.hash(requestId);
         intent.begin(OP_DECIDE)
                 .ledger(borrowerId, product, ledger.version(), amount, 0)
                 .hold(holdId, HoldState.ACTIVE, amount, nowMs, expiresMs, requestHash)
@@ -412,15 +413,6 @@ final class ShardProcessor {
 
     private static StatusRuntimeException failedPrecondition(String message) {
         return Status.FAILED_PRECONDITION.withDescription(message).asRuntimeException();
-    }
-
-    static long hash(CharSequence s) {
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0, n = s.length(); i < n; i++) {
-            h ^= s.charAt(i);
-            h *= 0x100000001b3L;
-        }
-        return h;
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------

@@ -120,8 +120,11 @@ public final class DecisionRecords implements AutoCloseable {
         map.forEachEntry(e -> hashes.add(hash(e.key().get())));
     }
 
-    /** FNV-1a over the characters, then a murmur finaliser so that short sequential ids spread. */
-    static long hash(CharSequence s) {
+    /**
+     * The 64-bit hash of a request id used on heap and in hold records: FNV-1a over the characters, then
+     * a murmur finaliser so that short sequential ids spread.
+     */
+    public static long hash(CharSequence s) {
         long h = 0xcbf29ce484222325L;
         for (int i = 0, n = s.length(); i < n; i++) {
             h ^= s.charAt(i);
