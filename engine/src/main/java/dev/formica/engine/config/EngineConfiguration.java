@@ -41,6 +41,8 @@ public final class EngineConfiguration {
     public static final long DEFAULT_EXPECTED_BORROWERS = 400_000;
     public static final long DEFAULT_EXPECTED_DECISIONS_PER_DAY = 2_000_000;
     public static final String DEFAULT_CURRENCY = "CNY";
+    /** Distinct borrowers, devices, IPs and merchants active in a day that the velocity table holds. */
+    public static final int DEFAULT_VELOCITY_KEYS = 1 << 18;
     /** 0 means Netty's default (twice the processors). */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
     public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.CALLER_DRAINS;
@@ -70,6 +72,7 @@ public final class EngineConfiguration {
     private long expectedBorrowers = DEFAULT_EXPECTED_BORROWERS;
     private long expectedDecisionsPerDay = DEFAULT_EXPECTED_DECISIONS_PER_DAY;
     private String currency = DEFAULT_CURRENCY;
+    private int velocityKeys = DEFAULT_VELOCITY_KEYS;
     private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
     private boolean concluded;
@@ -118,6 +121,7 @@ public final class EngineConfiguration {
                 case "expectedBorrowers" -> expectedBorrowers(Long.parseLong(value));
                 case "expectedDecisionsPerDay" -> expectedDecisionsPerDay(Long.parseLong(value));
                 case "currency" -> currency(value);
+                case "velocityKeys" -> velocityKeys(Integer.parseInt(value));
                 case "eventLoopThreads" -> eventLoopThreads(Integer.parseInt(value));
                 case "shardMode" -> shardMode(ShardMode.valueOf(value.toUpperCase(Locale.ROOT)));
                 default -> throw new IllegalArgumentException("unknown setting");
@@ -187,6 +191,8 @@ public final class EngineConfiguration {
         requireThat(expectedBorrowers >= 1000, "expectedBorrowers must be >= 1000");
         requireThat(expectedDecisionsPerDay >= 1000, "expectedDecisionsPerDay must be >= 1000");
         requireThat(currency.matches("[A-Z]{3}"), "currency must be an ISO 4217 code like CNY, was " + currency);
+        requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
+                + velocityKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
         concluded = true;
         return this;
@@ -306,6 +312,12 @@ public final class EngineConfiguration {
         return this;
     }
 
+    public EngineConfiguration velocityKeys(int keys) {
+        checkMutable();
+        this.velocityKeys = keys;
+        return this;
+    }
+
     public EngineConfiguration eventLoopThreads(int threads) {
         checkMutable();
         this.eventLoopThreads = threads;
@@ -384,6 +396,10 @@ public final class EngineConfiguration {
 
     public String currency() {
         return currency;
+    }
+
+    public int velocityKeys() {
+        return velocityKeys;
     }
 
     public int eventLoopThreads() {

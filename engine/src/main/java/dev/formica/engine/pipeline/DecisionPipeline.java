@@ -9,6 +9,7 @@ import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
+import dev.formica.engine.state.VelocityWindows;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
@@ -80,6 +81,7 @@ public final class DecisionPipeline implements AutoCloseable {
     private final List<ShardState> states;
     private final List<IntentLog> intents;
     private final Cache<String, Message> replayCache;
+    private final VelocityWindows velocity;
     private final List<RecoveryReport> recoveryReports;
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
@@ -88,13 +90,14 @@ public final class DecisionPipeline implements AutoCloseable {
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
             List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            List<RecoveryReport> reports) {
+            VelocityWindows velocity, List<RecoveryReport> reports) {
         this.config = config;
         this.router = router;
         this.agents = agents;
         this.states = states;
         this.intents = intents;
         this.replayCache = replayCache;
+        this.velocity = velocity;
         this.recoveryReports = reports;
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
     }
@@ -108,6 +111,7 @@ public final class DecisionPipeline implements AutoCloseable {
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
         List<IntentLog> intents = new ArrayList<>();
+        VelocityWindows velocity = null;
         try {
             createOwnerOnly(dataDir);
             checkLayout(dataDir, config.shards());
@@ -140,15 +144,18 @@ public final class DecisionPipeline implements AutoCloseable {
                         + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1));
             }
+            velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), config.velocityKeys());
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, reports);
+                    intents, cache, velocity, reports);
             pipeline.startAgents();
             return pipeline;
         } catch (IOException e) {
+            CloseHelper.quietClose(velocity);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw new UncheckedIOException("cannot open state in " + dataDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            CloseHelper.quietClose(velocity);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw e;
@@ -368,6 +375,14 @@ public final class DecisionPipeline implements AutoCloseable {
         return states.get(shard);
     }
 
+    /**
+     * The engine-wide velocity windows (borrower, device, IP, merchant), lock-free from any thread. Kept
+     * in the data directory; the risk-logic issue feeds them from decisions and reads them in rules.
+     */
+    public VelocityWindows velocity() {
+        return velocity;
+    }
+
     public long agentErrors() {
         return agentErrors.get();
     }
@@ -392,6 +407,7 @@ public final class DecisionPipeline implements AutoCloseable {
             agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
         }
         CloseHelper.quietCloseAll(intents);
+        CloseHelper.quietClose(velocity);
         CloseHelper.closeAll(states);
     }
 }

@@ -1,0 +1,229 @@
+package dev.formica.engine.state;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.agrona.BitUtil;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Velocity windows: how many transactions, and how much money, a borrower, device, IP or merchant
+ * produced over the last minute, hour and 24 hours. One memory-mapped table for the whole engine,
+ * because a device or a merchant spans shards.
+ *
+ * <p>Thread contract: any thread, lock-free. Every counter word packs a 24-bit bucket stamp with a
+ * 40-bit value and is updated with one compare-and-set, so a bucket is reset for a new period and
+ * added to atomically; concurrent adds are exact. Reads are racy snapshots (fine for features).
+ * Allocation-free.
+ *
+ * <p>Layout: a power-of-two number of slots, open addressing with linear probing. A slot is the key's
+ * 64-bit hash (0 = free), then 42 buckets of (count word, sum word): 6 × 10 s for the last minute,
+ * 12 × 5 min for the last hour, 24 × 1 h for the last day. A window sums the buckets whose stamp lies
+ * within it, so it moves in steps of its bucket width. Keys are identified by their 64-bit hash
+ * (a collision would merge two keys' counts; at 2^-64 per pair it is ignored). A slot whose newest
+ * bucket is more than a day old is reused for a new key, so the table holds the keys active in the last
+ * day (an add racing with the reuse of its key's slot can land on the new key: rare, and only a count).
+ * Sums saturate at 2^40 − 1 minor units (≈ 11 billion CNY) per bucket.
+ */
+public final class VelocityWindows implements AutoCloseable {
+    /** What a key counts. */
+    public enum Dimension {
+        BORROWER, DEVICE, IP, MERCHANT
+    }
+
+    private static final int MAGIC = 0x46564c31;
+    private static final int HEADER = 64;
+    private static final int STAMP_SHIFT = 40;
+    private static final long VALUE_MASK = (1L << STAMP_SHIFT) - 1;
+    private static final long STAMP_MASK = (1L << 24) - 1;
+    private static final long[] WIDTHS_MS = {10_000L, 300_000L, 3_600_000L};
+    private static final int[] BUCKETS = {6, 12, 24};
+    private static final int[] RING_OFFSET = {8, 8 + 6 * 16, 8 + 18 * 16};
+    static final int SLOT_BYTES = 8 + 42 * 16;
+    private static final int MAX_PROBES = 64;
+    /** The mapping is addressed with int offsets: 2^21 slots of 680 bytes stay under 2 GiB. */
+    public static final int MAX_KEYS = 1 << 20;
+
+    private final MappedByteBuffer mapped;
+    private final UnsafeBuffer buffer;
+    private final int slots;
+    private final int mask;
+
+    private VelocityWindows(MappedByteBuffer mapped, int slots) {
+        this.mapped = mapped;
+        this.buffer = new UnsafeBuffer(mapped);
+        this.slots = slots;
+        this.mask = slots - 1;
+    }
+
+    /** Opens or creates (owner-only) the table with room for about {@code expectedKeys} active keys. */
+    public static VelocityWindows open(Path file, int expectedKeys) throws IOException {
+        if (expectedKeys < 1 || expectedKeys > MAX_KEYS) {
+            throw new IllegalArgumentException("expectedKeys must be 1.." + MAX_KEYS + ", was " + expectedKeys);
+        }
+        int slots = BitUtil.findNextPositivePowerOfTwo(Math.max(64, expectedKeys * 2));
+        File f = file.toFile();
+        if (!f.exists()) {
+            MappedByteBuffer created = IoUtil.mapNewFile(f, HEADER + (long) slots * SLOT_BYTES, false);
+            try {
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
+            VelocityWindows table = new VelocityWindows(created, slots);
+            table.buffer.putInt(4, slots);
+            table.buffer.putIntOrdered(0, MAGIC);
+            return table;
+        }
+        MappedByteBuffer existing = IoUtil.mapExistingFile(f, "velocity");
+        UnsafeBuffer header = new UnsafeBuffer(existing);
+        if (header.getInt(0) != MAGIC) {
+            IoUtil.unmap(existing);
+            throw new IOException(file + " is not a Formica velocity table");
+        }
+        return new VelocityWindows(existing, header.getInt(4));
+    }
+
+    public int capacity() {
+        return slots;
+    }
+
+    /**
+     * Counts one transaction of {@code amountMinor} for the key at {@code nowMs}.
+     *
+     * @return false when the table has no room for a new key (the add is dropped)
+     */
+    public boolean add(Dimension dimension, CharSequence id, long nowMs, long amountMinor) {
+        int slot = slotFor(hash(dimension, id), nowMs, true);
+        if (slot < 0) {
+            return false;
+        }
+        long base = slotOffset(slot);
+        for (int ring = 0; ring < 3; ring++) {
+            long epoch = nowMs / WIDTHS_MS[ring];
+            long bucket = base + RING_OFFSET[ring] + (epoch % BUCKETS[ring]) * 16;
+            long stamp = epoch & STAMP_MASK;
+            update(bucket, stamp, 1);
+            update(bucket + 8, stamp, Math.max(0, amountMinor));
+        }
+        return true;
+    }
+
+    /** Reads the key's three windows at {@code nowMs} into {@code out}; zeros for an unknown key. */
+    public VelocityReading read(Dimension dimension, CharSequence id, long nowMs, VelocityReading out) {
+        out.clear();
+        int slot = slotFor(hash(dimension, id), nowMs, false);
+        if (slot < 0) {
+            return out;
+        }
+        long base = slotOffset(slot);
+        for (int ring = 0; ring < 3; ring++) {
+            long epoch = nowMs / WIDTHS_MS[ring];
+            long count = 0;
+            long sum = 0;
+            for (int i = 0; i < BUCKETS[ring]; i++) {
+                long bucket = base + RING_OFFSET[ring] + i * 16L;
+                long countWord = buffer.getLongVolatile((int) bucket);
+                if (inWindow(countWord >>> STAMP_SHIFT, epoch, BUCKETS[ring])) {
+                    count += countWord & VALUE_MASK;
+                }
+                long sumWord = buffer.getLongVolatile((int) bucket + 8);
+                if (inWindow(sumWord >>> STAMP_SHIFT, epoch, BUCKETS[ring])) {
+                    sum += sumWord & VALUE_MASK;
+                }
+            }
+            out.set(ring, count, sum);
+        }
+        return out;
+    }
+
+    private static boolean inWindow(long stamp, long epoch, int buckets) {
+        long age = ((epoch & STAMP_MASK) - stamp) & STAMP_MASK;
+        return age < buckets;
+    }
+
+    /** Adds {@code delta} to the bucket word, first resetting it when it belongs to an older period. */
+    private void update(long offset, long stamp, long delta) {
+        int index = (int) offset;
+        while (true) {
+            long word = buffer.getLongVolatile(index);
+            long current = word >>> STAMP_SHIFT;
+            long next;
+            if (current == stamp) {
+                next = (stamp << STAMP_SHIFT) | Math.min(VALUE_MASK, (word & VALUE_MASK) + delta);
+            } else if (((stamp - current) & STAMP_MASK) < (1L << 23) || word == 0) {
+                next = (stamp << STAMP_SHIFT) | Math.min(VALUE_MASK, delta);
+            } else {
+                return; // a newer period already owns this bucket: this add is too late to count
+            }
+            if (buffer.compareAndSetLong(index, word, next)) {
+                return;
+            }
+        }
+    }
+
+    /** The key's slot, claiming a free or day-old one when {@code claim}; -1 when none. */
+    private int slotFor(long hash, long nowMs, boolean claim) {
+        int start = (int) hash & mask;
+        int reusable = -1;
+        for (int probe = 0; probe < MAX_PROBES; probe++) {
+            int slot = (start + probe) & mask;
+            int offset = (int) slotOffset(slot);
+            long key = buffer.getLongVolatile(offset);
+            if (key == hash) {
+                return slot;
+            }
+            if (key == 0) {
+                if (!claim) {
+                    return -1;
+                }
+                if (buffer.compareAndSetLong(offset, 0, hash) || buffer.getLongVolatile(offset) == hash) {
+                    return slot;
+                }
+            } else if (claim && reusable < 0 && idleForADay(offset, nowMs)) {
+                reusable = slot;
+            }
+        }
+        if (reusable >= 0) {
+            int offset = (int) slotOffset(reusable);
+            long old = buffer.getLongVolatile(offset);
+            if (idleForADay(offset, nowMs) && buffer.compareAndSetLong(offset, old, hash)) {
+                return reusable; // its stale buckets are reset by the next add and ignored by reads
+            }
+        }
+        return -1;
+    }
+
+    private boolean idleForADay(int slotOffset, long nowMs) {
+        long epoch = nowMs / WIDTHS_MS[2];
+        for (int i = 0; i < BUCKETS[2]; i++) {
+            long word = buffer.getLongVolatile(slotOffset + RING_OFFSET[2] + i * 16);
+            if (word != 0 && inWindow(word >>> STAMP_SHIFT, epoch, BUCKETS[2] + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long slotOffset(int slot) {
+        return HEADER + (long) slot * SLOT_BYTES;
+    }
+
+    /** Non-zero 64-bit hash of the dimension and id. */
+    static long hash(Dimension dimension, CharSequence id) {
+        long h = DecisionRecords.hash(id) ^ (0x9E3779B97F4A7C15L * (dimension.ordinal() + 1));
+        h ^= h >>> 29;
+        h *= 0xbf58476d1ce4e5b9L;
+        h ^= h >>> 32;
+        return h == 0 ? 1 : h;
+    }
+
+    @Override
+    public void close() {
+        IoUtil.unmap(mapped);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.formica.engine.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.state.VelocityWindows.Dimension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VelocityWindowsTest {
+    private static final long T0 = 1_780_000_000_000L - 1_780_000_000_000L % 3_600_000L; // on the hour
+    private static final long SECOND = 1000;
+    private static final long MINUTE = 60 * SECOND;
+    private static final long HOUR = 60 * MINUTE;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldCountAndSumPerWindowAndLetOldBucketsFallOut() throws Exception {
+        try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 1000)) {
+            VelocityReading r = new VelocityReading();
+            v.add(Dimension.DEVICE, "d1", T0, 100);
+            v.add(Dimension.DEVICE, "d1", T0 + 5 * SECOND, 200);
+            v.read(Dimension.DEVICE, "d1", T0 + 5 * SECOND, r);
+            assertEquals(2, r.countMinute());
+            assertEquals(300, r.sumMinute());
+            assertEquals(2, r.countHour());
+            assertEquals(300, r.sumDay());
+
+            v.add(Dimension.DEVICE, "d1", T0 + 2 * MINUTE, 50);
+            v.read(Dimension.DEVICE, "d1", T0 + 2 * MINUTE, r);
+            assertEquals(1, r.countMinute(), "the first two are older than a minute");
+            assertEquals(3, r.countHour());
+            assertEquals(350, r.sumHour());
+
+            v.read(Dimension.DEVICE, "d1", T0 + 2 * HOUR, r);
+            assertEquals(0, r.countHour());
+            assertEquals(3, r.countDay());
+            v.read(Dimension.DEVICE, "d1", T0 + 25 * HOUR, r);
+            assertEquals(0, r.countDay());
+        }
+    }
+
+    @Test
+    void shouldKeepDimensionsAndKeysApart() throws Exception {
+        try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 1000)) {
+            v.add(Dimension.DEVICE, "x", T0, 10);
+            v.add(Dimension.IP, "x", T0, 20);
+            v.add(Dimension.IP, "y", T0, 40);
+            VelocityReading r = new VelocityReading();
+            assertEquals(10, v.read(Dimension.DEVICE, "x", T0, r).sumMinute());
+            assertEquals(20, v.read(Dimension.IP, "x", T0, r).sumMinute());
+            assertEquals(40, v.read(Dimension.IP, new StringBuilder("y"), T0, r).sumMinute());
+            assertEquals(0, v.read(Dimension.MERCHANT, "x", T0, r).countDay());
+        }
+    }
+
+    @Test
+    void shouldCountExactlyUnderConcurrentAddsToOneKey() throws Exception {
+        int threads = 4;
+        int adds = 50_000;
+        try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 1000)) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < adds; i++) {
+                        // crosses a 10 s bucket boundary half way: the reset and the adds race
+                        assertTrue(v.add(Dimension.MERCHANT, "m1", T0 + (i < adds / 2 ? 9 * SECOND : 10 * SECOND), 3));
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            VelocityReading r = v.read(Dimension.MERCHANT, "m1", T0 + 10 * SECOND, new VelocityReading());
+            assertEquals((long) threads * adds, r.countMinute());
+            assertEquals(3L * threads * adds, r.sumMinute());
+            assertEquals((long) threads * adds, r.countDay());
+        }
+    }
+
+    @Test
+    void shouldSurviveReopenAndBeOwnerOnly() throws Exception {
+        Path file = dir.resolve("velocity.dat");
+        try (VelocityWindows v = VelocityWindows.open(file, 1000)) {
+            v.add(Dimension.BORROWER, "b1", T0, 500);
+        }
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+        try (VelocityWindows v = VelocityWindows.open(file, 1000)) {
+            assertEquals(500, v.read(Dimension.BORROWER, "b1", T0 + MINUTE / 2, new VelocityReading()).sumMinute());
+        }
+    }
+
+    @Test
+    void shouldReuseSlotsOfKeysIdleForADayWhenFull() throws Exception {
+        try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 32)) {
+            int added = 0;
+            while (v.add(Dimension.IP, "ip-" + added, T0, 1) && added < 10_000) {
+                added++;
+            }
+            assertTrue(added >= v.capacity() / 2, "filled " + added + " of " + v.capacity());
+            assertFalse(v.add(Dimension.IP, "one-too-many", T0, 1));
+            assertTrue(v.add(Dimension.IP, "next-day", T0 + 26 * HOUR, 7), "a day-old slot is reused");
+            VelocityReading r = v.read(Dimension.IP, "next-day", T0 + 26 * HOUR, new VelocityReading());
+            assertEquals(1, r.countDay());
+            assertEquals(7, r.sumDay());
+        }
+    }
+}
