@@ -1,7 +1,7 @@
 package dev.formica.engine.pipeline;
 
 /**
- * Hold ids: {@code "h"} + base-36 of a 64-bit number whose top 8 bits name the shard that owns the
+ * Hold ids: {@code "h"} + lower-case hex of a 64-bit number whose top 8 bits name the shard that owns the
  * hold, so Confirm and Cancel (which carry only the hold id) route without a look-up. The low 56
  * bits are a per-shard sequence that starts above {@code epochMs << 12} on every start, so ids never
  * repeat across restarts.
@@ -35,25 +35,24 @@ public final class HoldIds {
     }
 
     public static String format(long holdId) {
-        return "h" + Long.toString(holdId, 36);
+        // hex, not base 36: Long.toString(x, 36) divides per digit and showed up in the decide profile
+        return "h" + Long.toHexString(holdId);
     }
 
     /** The id, or {@link #INVALID}. */
     public static long parse(String text) {
-        if (text.length() < 2 || text.length() > 14 || text.charAt(0) != 'h') {
+        if (text.length() < 2 || text.length() > 17 || text.charAt(0) != 'h') {
             return INVALID;
         }
         long value = 0;
         for (int i = 1; i < text.length(); i++) {
-            int digit = Character.digit(text.charAt(i), 36);
-            if (digit < 0 || Character.isUpperCase(text.charAt(i))) {
+            char c = text.charAt(i);
+            int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (digit < 0) {
                 return INVALID;
             }
-            if (value > (Long.MAX_VALUE - digit) / 36) {
-                return INVALID;
-            }
-            value = value * 36 + digit;
+            value = (value << 4) | digit;
         }
-        return value;
+        return value < 0 ? INVALID : value;
     }
 }

@@ -157,7 +157,7 @@ class DecisionPipelineTest {
         CancelResponse again = f.cancel("x2", approved.getHoldId()).get();
         assertEquals(0, again.getReleasedAmountMinor());
         assertEquals(Status.Code.FAILED_PRECONDITION, f.confirm("c1", approved.getHoldId()).errorCode());
-        assertEquals(Status.Code.NOT_FOUND, f.confirm("c2", "h" + Long.toString(123, 36)).errorCode());
+        assertEquals(Status.Code.NOT_FOUND, f.confirm("c2", "h" + Long.toHexString(123)).errorCode());
         assertEquals(Status.Code.INVALID_ARGUMENT, f.confirm("c3", "not-a-hold").errorCode());
         assertEquals(0, f.line("alice").getHeldMinor());
     }
