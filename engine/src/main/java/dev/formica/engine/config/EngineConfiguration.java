@@ -417,6 +417,6 @@ public final class EngineConfiguration {
                 + ", queueCapacity=" + queueCapacity + ", holdTtl=" + holdTtl
                 + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
-                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + "}";
+                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys + "}";
     }
 }

@@ -17,7 +17,6 @@ import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import io.grpc.Context;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -163,9 +162,5 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
             GrpcReplies.unimplemented("Apply", "issue: Risk logic", out);
         }
-    }
-
-    static Status statusOf(Throwable t) {
-        return Status.fromThrowable(t);
     }
 }
