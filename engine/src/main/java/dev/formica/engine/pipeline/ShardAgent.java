@@ -34,10 +34,6 @@ final class ShardAgent implements Agent {
         return idle;
     }
 
-    ShardProcessor processor() {
-        return processor;
-    }
-
     int queueDepth() {
         return queue.size();
     }

@@ -38,10 +38,6 @@ final class ShardCommand<Q, R> {
         this.deadline = deadline;
     }
 
-    long startNanos() {
-        return startNanos;
-    }
-
     void run(ShardProcessor processor, long nowMs) {
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
