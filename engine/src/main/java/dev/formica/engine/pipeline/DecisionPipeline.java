@@ -121,10 +121,13 @@ public final class DecisionPipeline implements AutoCloseable {
             StateConfig stateConfig = StateConfig.defaults()
                     .withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
                     .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
+            // Maintenance runs on the calling thread: no hand-off to the common pool, which has one
+            // thread on 2 cores and competes with the event loops for it.
             Cache<String, Message> cache = config.idempotencyCacheEntries() == 0 ? null
                     : Caffeine.newBuilder()
                             .maximumSize(config.idempotencyCacheEntries())
                             .expireAfterWrite(config.idempotencyWindow().toMillis(), TimeUnit.MILLISECONDS)
+                            .executor(Runnable::run)
                             .build();
             ShardAgent[] agents = new ShardAgent[shards];
             List<RecoveryReport> reports = new ArrayList<>();
