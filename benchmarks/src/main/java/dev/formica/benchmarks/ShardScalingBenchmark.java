@@ -1,0 +1,155 @@
+package dev.formica.benchmarks;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Sink;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.SystemEpochClock;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * In-process decisions per millisecond with two submitting threads (the two event loops of a
+ * 2-core box), on one shard against two, in the default caller-drains mode.
+ *
+ * <p>Protects: that shards scale (goal: 2 shards ≥ 1.8 × the throughput of 1 shard). Borrowers are
+ * random over 100,000, so both threads hit both shards, as real traffic does.
+ *
+ * <pre>
+ * ./formica bench ShardScalingBenchmark
+ * </pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(1)
+@Threads(2)
+@Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
+public class ShardScalingBenchmark {
+    static final int BORROWERS = 100_000;
+    static final int REQUESTS_PER_THREAD = 1 << 21;
+
+    /** The engine, shared by both threads. */
+    @State(Scope.Benchmark)
+    public static class Engine {
+        @Param({"1", "2"})
+        public int shards;
+
+        DecisionPipeline pipeline;
+        Path dir;
+        final AtomicInteger threadIds = new AtomicInteger();
+
+        @Setup(Level.Trial)
+        public void open() throws Exception {
+            dir = Files.createTempDirectory("formica-scaling");
+            pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(shards)
+                    .shardMode(EngineConfiguration.ShardMode.CALLER_DRAINS)
+                    .expectedBorrowers(4L * REQUESTS_PER_THREAD).expectedDecisionsPerDay(4L * REQUESTS_PER_THREAD),
+                    SystemEpochClock.INSTANCE);
+            List<CompletableFuture<Boolean>> batch = new ArrayList<>();
+            for (int b = 0; b < BORROWERS; b++) {
+                CompletableFuture<Boolean> done = new CompletableFuture<>();
+                batch.add(done);
+                pipeline.upsert(Profile.newBuilder().setBorrowerId("b" + b).addLines(ProductLine.newBuilder()
+                        .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000_000_000L)).build(),
+                        new Sink<>() {
+                            @Override
+                            public void onResult(Boolean created) {
+                                done.complete(created);
+                            }
+
+                            @Override
+                            public void onError(StatusRuntimeException error) {
+                                done.completeExceptionally(error);
+                            }
+                        }, null);
+                if (batch.size() == 2048) {
+                    batch.forEach(CompletableFuture::join);
+                    batch.clear();
+                }
+            }
+            batch.forEach(CompletableFuture::join);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws Exception {
+            pipeline.close();
+            BenchmarkData.deleteRecursively(dir);
+        }
+    }
+
+    /** One submitting thread's requests and its reusable answer slot. */
+    @State(Scope.Thread)
+    public static class Caller implements Sink<DecisionResponse> {
+        DecisionRequest[] requests;
+        int next;
+        Thread thread;
+        volatile DecisionResponse result;
+
+        @Setup(Level.Trial)
+        public void prepare(Engine engine) {
+            int id = engine.threadIds.getAndIncrement();
+            DecisionRequest[] base = BenchmarkData.zipfDecisions(REQUESTS_PER_THREAD, BORROWERS, 1 + id);
+            requests = new DecisionRequest[base.length];
+            for (int i = 0; i < base.length; i++) {
+                requests[i] = base[i].toBuilder().setRequestId("t" + id + "-" + i).build();
+            }
+            thread = Thread.currentThread();
+        }
+
+        @Override
+        public void onResult(DecisionResponse r) {
+            result = r;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void onError(StatusRuntimeException error) {
+            throw error;
+        }
+
+        DecisionResponse await() {
+            DecisionResponse r;
+            while ((r = result) == null) {
+                LockSupport.parkNanos(this, 20_000);
+            }
+            result = null;
+            return r;
+        }
+    }
+
+    @Benchmark
+    public Outcome decide(Engine engine, Caller caller) {
+        if (caller.next == REQUESTS_PER_THREAD) {
+            throw new IllegalStateException("ran out of unique requests: raise REQUESTS_PER_THREAD");
+        }
+        engine.pipeline.decide(caller.requests[caller.next++], caller, System.nanoTime(), null);
+        return caller.await().getOutcome();
+    }
+}
