@@ -1,12 +1,20 @@
 package dev.formica.benchmarks;
 
+import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
@@ -31,6 +39,32 @@ public final class BenchmarkData {
                     .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(100 + random.nextInt(50_000)).build();
         }
         return requests;
+    }
+
+    /** Gives borrowers {@code b0..b(borrowers-1)} a consumer line of 10 billion CNY, in batches. */
+    public static void upsertBorrowers(DecisionPipeline pipeline, int borrowers) {
+        List<CompletableFuture<Boolean>> batch = new ArrayList<>();
+        for (int b = 0; b < borrowers; b++) {
+            CompletableFuture<Boolean> done = new CompletableFuture<>();
+            batch.add(done);
+            pipeline.upsert(Profile.newBuilder().setBorrowerId("b" + b).addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000_000_000L)).build(), new Sink<>() {
+                        @Override
+                        public void onResult(Boolean created) {
+                            done.complete(created);
+                        }
+
+                        @Override
+                        public void onError(StatusRuntimeException error) {
+                            done.completeExceptionally(error);
+                        }
+                    }, null);
+            if (batch.size() == 2048) {
+                batch.forEach(CompletableFuture::join);
+                batch.clear();
+            }
+        }
+        batch.forEach(CompletableFuture::join);
     }
 
     /** Deletes a benchmark's temporary data directory. */

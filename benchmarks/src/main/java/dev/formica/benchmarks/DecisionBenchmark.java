@@ -2,20 +2,12 @@ package dev.formica.benchmarks;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.pipeline.DecisionPipeline;
-import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionRequest;
-import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
-import dev.formica.v1.Product;
-import dev.formica.v1.ProductLine;
-import dev.formica.v1.Profile;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.SystemEpochClock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -63,33 +55,7 @@ public class DecisionBenchmark {
     private Path dir;
     private DecisionPipeline pipeline;
     private int next;
-    private final ResultSink sink = new ResultSink();
-
-    /** Waits for one answer without allocating: the benchmark thread parks until the shard answers. */
-    static final class ResultSink implements Sink<DecisionResponse> {
-        volatile Thread waiter;
-        volatile DecisionResponse result;
-
-        @Override
-        public void onResult(DecisionResponse r) {
-            result = r;
-            LockSupport.unpark(waiter);
-        }
-
-        @Override
-        public void onError(StatusRuntimeException error) {
-            throw error;
-        }
-
-        DecisionResponse await() {
-            DecisionResponse r;
-            while ((r = result) == null) {
-                LockSupport.parkNanos(this, 50_000);
-            }
-            result = null;
-            return r;
-        }
-    }
+    private final ParkingSink sink = new ParkingSink();
 
     @Setup(Level.Trial)
     public void prepareRequests() {
@@ -103,30 +69,9 @@ public class DecisionBenchmark {
                 .shardMode(EngineConfiguration.ShardMode.valueOf(mode))
                 .expectedBorrowers(2 * BORROWERS).expectedDecisionsPerDay(2L * REQUESTS)
                 .idempotencyCacheEntries(100_000), SystemEpochClock.INSTANCE);
-        java.util.List<CompletableFuture<Boolean>> batch = new java.util.ArrayList<>();
-        for (int b = 0; b < BORROWERS; b++) {
-            CompletableFuture<Boolean> done = new CompletableFuture<>();
-            batch.add(done);
-            pipeline.upsert(Profile.newBuilder().setBorrowerId("b" + b).addLines(ProductLine.newBuilder()
-                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000_000_000L)).build(), new Sink<>() {
-                        @Override
-                        public void onResult(Boolean created) {
-                            done.complete(created);
-                        }
-
-                        @Override
-                        public void onError(StatusRuntimeException error) {
-                            done.completeExceptionally(error);
-                        }
-                    }, null);
-            if (batch.size() == 2048) {
-                batch.forEach(CompletableFuture::join);
-                batch.clear();
-            }
-        }
-        batch.forEach(CompletableFuture::join);
+        BenchmarkData.upsertBorrowers(pipeline, BORROWERS);
         next = 0;
-        sink.waiter = Thread.currentThread();
+        sink.waitOn(Thread.currentThread());
     }
 
     @TearDown(Level.Iteration)

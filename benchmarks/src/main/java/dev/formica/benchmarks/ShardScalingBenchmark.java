@@ -2,22 +2,12 @@ package dev.formica.benchmarks;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.pipeline.DecisionPipeline;
-import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionRequest;
-import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
-import dev.formica.v1.Product;
-import dev.formica.v1.ProductLine;
-import dev.formica.v1.Profile;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.SystemEpochClock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -72,29 +62,7 @@ public class ShardScalingBenchmark {
                     .shardMode(EngineConfiguration.ShardMode.CALLER_DRAINS)
                     .expectedBorrowers(4L * REQUESTS_PER_THREAD).expectedDecisionsPerDay(4L * REQUESTS_PER_THREAD),
                     SystemEpochClock.INSTANCE);
-            List<CompletableFuture<Boolean>> batch = new ArrayList<>();
-            for (int b = 0; b < BORROWERS; b++) {
-                CompletableFuture<Boolean> done = new CompletableFuture<>();
-                batch.add(done);
-                pipeline.upsert(Profile.newBuilder().setBorrowerId("b" + b).addLines(ProductLine.newBuilder()
-                        .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000_000_000L)).build(),
-                        new Sink<>() {
-                            @Override
-                            public void onResult(Boolean created) {
-                                done.complete(created);
-                            }
-
-                            @Override
-                            public void onError(StatusRuntimeException error) {
-                                done.completeExceptionally(error);
-                            }
-                        }, null);
-                if (batch.size() == 2048) {
-                    batch.forEach(CompletableFuture::join);
-                    batch.clear();
-                }
-            }
-            batch.forEach(CompletableFuture::join);
+            BenchmarkData.upsertBorrowers(pipeline, BORROWERS);
         }
 
         @TearDown(Level.Trial)
@@ -106,11 +74,10 @@ public class ShardScalingBenchmark {
 
     /** One submitting thread's requests and its reusable answer slot. */
     @State(Scope.Thread)
-    public static class Caller implements Sink<DecisionResponse> {
+    public static class Caller {
         DecisionRequest[] requests;
         int next;
-        Thread thread;
-        volatile DecisionResponse result;
+        final ParkingSink sink = new ParkingSink();
 
         @Setup(Level.Trial)
         public void prepare(Engine engine) {
@@ -120,27 +87,7 @@ public class ShardScalingBenchmark {
             for (int i = 0; i < base.length; i++) {
                 requests[i] = base[i].toBuilder().setRequestId("t" + id + "-" + i).build();
             }
-            thread = Thread.currentThread();
-        }
-
-        @Override
-        public void onResult(DecisionResponse r) {
-            result = r;
-            LockSupport.unpark(thread);
-        }
-
-        @Override
-        public void onError(StatusRuntimeException error) {
-            throw error;
-        }
-
-        DecisionResponse await() {
-            DecisionResponse r;
-            while ((r = result) == null) {
-                LockSupport.parkNanos(this, 20_000);
-            }
-            result = null;
-            return r;
+            sink.waitOn(Thread.currentThread());
         }
     }
 
@@ -149,7 +96,7 @@ public class ShardScalingBenchmark {
         if (caller.next == REQUESTS_PER_THREAD) {
             throw new IllegalStateException("ran out of unique requests: raise REQUESTS_PER_THREAD");
         }
-        engine.pipeline.decide(caller.requests[caller.next++], caller, System.nanoTime(), null);
-        return caller.await().getOutcome();
+        engine.pipeline.decide(caller.requests[caller.next++], caller.sink, System.nanoTime(), null);
+        return caller.sink.await().getOutcome();
     }
 }
