@@ -47,7 +47,7 @@ public final class SampleBorrowers implements Iterator<Profile> {
         }
         long index = next++;
         // log-normal income: median 80,000 CNY, in fen
-        double z = gaussian();
+        double z = gaussian(random);
         long incomeMinor = Math.max(12_000_00L, (long) (80_000_00L * Math.exp(0.6 * z)));
         long consumerLine = roundTo100Yuan(Math.min(50_000_00L, Math.max(500_00L, incomeMinor / 6)));
         Profile.Builder p = Profile.newBuilder()
@@ -80,8 +80,8 @@ public final class SampleBorrowers implements Iterator<Profile> {
         return AttributeValue.newBuilder().setIntValue(v).build();
     }
 
-    private double gaussian() {
-        // Box-Muller from the seeded generator, so runs repeat exactly
+    /** A standard normal sample by Box-Muller from {@code random}, so seeded runs repeat exactly. */
+    public static double gaussian(SplittableRandom random) {
         double u = 1.0 - random.nextDouble();
         double v = random.nextDouble();
         return Math.sqrt(-2.0 * Math.log(u)) * Math.cos(2 * Math.PI * v);

@@ -138,7 +138,7 @@ final class DemoScenario {
         long index = (long) (borrowers * Math.pow(random.nextDouble(), 2.5));
         boolean cash = random.nextInt(100) < 10;
         long amount = cash ? 500_00L + random.nextLong(20_000_00L)
-                : Math.max(1_00L, (long) (200_00L * Math.exp(1.1 * gaussian())));
+                : Math.max(1_00L, (long) (200_00L * Math.exp(1.1 * SampleBorrowers.gaussian(random))));
         return DecisionRequest.newBuilder()
                 .setRequestId("demo-" + i)
                 .setBorrowerId(unknown ? "unknown-" + i : SampleBorrowers.borrowerId(index))
@@ -196,11 +196,5 @@ final class DemoScenario {
         Map<String, Long> m = new TreeMap<>();
         counters.forEach((k, v) -> m.put(k, v.sum()));
         return m;
-    }
-
-    private double gaussian() {
-        double u = 1.0 - random.nextDouble();
-        double v = random.nextDouble();
-        return Math.sqrt(-2.0 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
 }

@@ -48,12 +48,6 @@ public final class RpcMetrics implements AutoCloseable {
         return interceptor;
     }
 
-    /** Count of completed calls of {@code method} (full name, e.g. formica.v1.DecisionService/Decide). */
-    public long count(String method, Status.Code code) {
-        CounterDataPoint[] points = byMethod.get(method);
-        return points == null ? 0 : (long) points[code.value()].get();
-    }
-
     /** Starts the HTTP endpoint on {@code port} (0 = any free port, -1 = off). */
     public void startHttpServer(String host, int port) {
         if (port < 0) {

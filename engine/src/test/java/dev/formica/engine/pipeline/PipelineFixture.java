@@ -1,8 +1,6 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.engine.config.EngineConfiguration;
-import dev.formica.engine.state.HoldState;
-import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
@@ -19,8 +17,6 @@ import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import org.agrona.concurrent.CachedEpochClock;
 
 /** A pipeline on a temp directory with a clock the test moves. */
@@ -115,40 +111,8 @@ final class PipelineFixture implements AutoCloseable {
         return pipeline.state(pipeline.shardOf(borrowerId));
     }
 
-    /** Held per ledger key, summed from the active holds of every shard. */
-    Map<String, Long> activeHoldSums() {
-        Map<String, Long> sums = new HashMap<>();
-        for (int k = 0; k < pipeline.shards(); k++) {
-            pipeline.state(k).holds().forEach((id, h) -> {
-                if (h.state() == HoldState.ACTIVE) {
-                    sums.merge(h.borrowerId() + "/" + h.product(), h.amountMinor(), Long::sum);
-                }
-            });
-        }
-        return sums;
-    }
-
-    /** Held per ledger key as the ledgers say. */
-    Map<String, Long> ledgerHeld() {
-        Map<String, Long> held = new HashMap<>();
-        for (int k = 0; k < pipeline.shards(); k++) {
-            pipeline.state(k).ledger().forEach((b, p, s) -> {
-                if (s.heldMinor() != 0) {
-                    held.put(b + "/" + p, s.heldMinor());
-                }
-            });
-        }
-        return held;
-    }
-
     /** A digest of every ledger and hold, to prove something changed nothing. */
     String digest() {
         return StateDigest.of(pipeline);
-    }
-
-    LedgerSnapshot ledger(String borrowerId) {
-        LedgerSnapshot s = new LedgerSnapshot();
-        state(borrowerId).ledger().get(borrowerId, Product.CONSUMER_CREDIT_VALUE, s);
-        return s;
     }
 }
