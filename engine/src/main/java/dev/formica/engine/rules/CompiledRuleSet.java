@@ -1,0 +1,101 @@
+package dev.formica.engine.rules;
+
+import java.util.List;
+
+/**
+ * A validated, type-checked rule set ready to evaluate: what {@code formica rules validate} and
+ * {@code AdminService.PublishRuleSet} produce, and what every shard reads through one volatile reference
+ * when it is active, so a swap takes effect between requests.
+ *
+ * <p>Thread contract: immutable; shared by every shard.
+ */
+public final class CompiledRuleSet {
+    private final String version;
+    private final String description;
+    private final String yaml;
+    private final String licence;
+    private final FeatureLayout layout;
+    private final Rule[] fraud;
+    private final Rule[] credit;
+    private final Scorecard scorecard;
+    private final LinePolicy[] lines;
+    private final PricingPolicy pricing;
+    private final FundingPolicy funding;
+    private final List<RuleProblem> warnings;
+
+    CompiledRuleSet(String version, String description, String yaml, String licence, FeatureLayout layout,
+            Rule[] fraud, Rule[] credit, Scorecard scorecard, LinePolicy[] lines, PricingPolicy pricing,
+            FundingPolicy funding, List<RuleProblem> warnings) {
+        this.version = version;
+        this.description = description;
+        this.yaml = yaml;
+        this.licence = licence;
+        this.layout = layout;
+        this.fraud = fraud;
+        this.credit = credit;
+        this.scorecard = scorecard;
+        this.lines = lines;
+        this.pricing = pricing;
+        this.funding = funding;
+        this.warnings = List.copyOf(warnings);
+    }
+
+    public String version() {
+        return version;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The YAML text it was compiled from. */
+    public String yaml() {
+        return yaml;
+    }
+
+    /** The licence type whose regulatory limits apply. */
+    public String licence() {
+        return licence;
+    }
+
+    public FeatureLayout layout() {
+        return layout;
+    }
+
+    public int fraudRuleCount() {
+        return fraud.length;
+    }
+
+    public Rule fraudRule(int i) {
+        return fraud[i];
+    }
+
+    public int creditRuleCount() {
+        return credit.length;
+    }
+
+    public Rule creditRule(int i) {
+        return credit[i];
+    }
+
+    public Scorecard scorecard() {
+        return scorecard;
+    }
+
+    /** The line policy of a product number, or null when the rule set does not lend on it. */
+    public LinePolicy lines(int product) {
+        return product > 0 && product < lines.length ? lines[product] : null;
+    }
+
+    public PricingPolicy pricing() {
+        return pricing;
+    }
+
+    public FundingPolicy funding() {
+        return funding;
+    }
+
+    public List<RuleProblem> warnings() {
+        return warnings;
+    }
+}

@@ -1,0 +1,186 @@
+package dev.formica.engine.rules;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * The regulatory parameter file: named, versioned, effective-dated limits keyed by licence type, each number
+ * with its source. A decision uses the newest version whose effective date has come, and records its name.
+ * docs/rules.md describes the format; {@code regulatory/cn-microlending.yaml} on the class path is the
+ * default file.
+ *
+ * <p>Thread contract: immutable after {@link #parse}.
+ */
+public final class RegulatoryParameters {
+    /** The default file shipped with the engine. */
+    public static final String BUILTIN = "regulatory/cn-microlending.yaml";
+
+    /** Licence types the parameters are keyed by. */
+    public static final List<String> LICENCES = List.of("ONLINE_MICROLOAN", "MICROLOAN", "BANK");
+
+    /** Parameter names a licence section may set. */
+    static final List<String> KEYS = List.of("consumer_balance_cap_minor", "business_balance_cap_minor",
+            "income_ratio_cap_bps", "min_own_share_bps", "leverage_x", "single_borrower_net_assets_bps");
+
+    /** The limits of one licence in one version; -1 where the version sets none. */
+    public record Limits(String version, long consumerBalanceCapMinor, long businessBalanceCapMinor,
+            long incomeRatioCapBps, long minOwnShareBps, long leverageX, long singleBorrowerNetAssetsBps,
+            Map<String, String> sources) {
+    }
+
+    /** One effective-dated version. */
+    record Version(String name, long effectiveFromMs, Map<String, Limits> byLicence) {
+    }
+
+    private final String name;
+    private final List<Version> versions;
+
+    private RegulatoryParameters(String name, List<Version> versions) {
+        this.name = name;
+        this.versions = versions;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<String> versionNames() {
+        return versions.stream().map(Version::name).toList();
+    }
+
+    /** The limits of {@code licence} in force at {@code nowMs}; null when no version is in force yet. */
+    public Limits at(long nowMs, String licence) {
+        Limits found = null;
+        for (Version v : versions) {
+            if (v.effectiveFromMs() <= nowMs && v.byLicence().containsKey(licence)) {
+                found = v.byLicence().get(licence);
+            }
+        }
+        return found;
+    }
+
+    public boolean hasLicence(String licence) {
+        return versions.stream().anyMatch(v -> v.byLicence().containsKey(licence));
+    }
+
+    /** Loads the built-in file. */
+    public static RegulatoryParameters builtin() {
+        try (InputStream in = RegulatoryParameters.class.getClassLoader().getResourceAsStream(BUILTIN)) {
+            if (in == null) {
+                throw new IllegalStateException(BUILTIN + " missing from the class path");
+            }
+            return parseOrThrow(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUILTIN);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + BUILTIN, e);
+        }
+    }
+
+    /** Loads a file; {@link IllegalArgumentException} listing every problem with line and column. */
+    public static RegulatoryParameters load(Path file) throws IOException {
+        return parseOrThrow(Files.readString(file), file.toString());
+    }
+
+    static RegulatoryParameters parseOrThrow(String text, String where) {
+        List<RuleProblem> problems = new ArrayList<>();
+        RegulatoryParameters p = parse(text, problems);
+        if (p == null) {
+            StringBuilder sb = new StringBuilder(where).append(": invalid regulatory parameter file");
+            problems.forEach(pr -> sb.append("\n  ").append(pr));
+            throw new IllegalArgumentException(sb.toString());
+        }
+        return p;
+    }
+
+    /** Parses the file; null with {@code problems} filled when it is invalid. */
+    public static RegulatoryParameters parse(String text, List<RuleProblem> problems) {
+        YamlNodes y = new YamlNodes();
+        MappingNode root = y.root(text);
+        List<Version> versions = new ArrayList<>();
+        String name = null;
+        if (root != null) {
+            Map<String, Node> top = y.entries(root, "regulatory file", "name", "description", "versions");
+            name = y.requiredString(top, "name", root, "regulatory file");
+            for (Node vn : y.list(top.get("versions"), "versions")) {
+                Version v = version(y, vn);
+                if (v != null) {
+                    if (versions.stream().anyMatch(o -> o.name().equals(v.name()))) {
+                        y.problem(vn, "versions: '" + v.name() + "' appears twice");
+                    }
+                    versions.add(v);
+                }
+            }
+            if (versions.isEmpty()) {
+                y.problem(root, "versions: at least one version is required");
+            }
+        }
+        problems.addAll(y.problems());
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        versions.sort(Comparator.comparingLong(Version::effectiveFromMs));
+        return new RegulatoryParameters(name, List.copyOf(versions));
+    }
+
+    private static Version version(YamlNodes y, Node vn) {
+        Map<String, Node> e = y.entries(vn, "version", "version", "effective_from", "licences", "note");
+        String vname = y.requiredString(e, "version", vn, "version");
+        String from = y.requiredString(e, "effective_from", vn, "version");
+        long fromMs = 0;
+        if (from != null) {
+            try {
+                fromMs = LocalDate.parse(from).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+            } catch (DateTimeParseException ex) {
+                y.problem(e.get("effective_from"), "effective_from: '" + from + "' is not a date (YYYY-MM-DD)");
+            }
+        }
+        Map<String, Limits> byLicence = new HashMap<>();
+        Map<String, Node> licences = y.entries(e.get("licences"), "licences");
+        for (Map.Entry<String, Node> l : licences.entrySet()) {
+            if (!LICENCES.contains(l.getKey())) {
+                y.problem(y.keys(e.get("licences")).get(l.getKey()), "licences: unknown licence type '" + l.getKey()
+                        + "' (" + String.join(", ", LICENCES) + ")");
+                continue;
+            }
+            byLicence.put(l.getKey(), limits(y, vname, l.getKey(), l.getValue()));
+        }
+        return vname == null ? null : new Version(vname, fromMs, Map.copyOf(byLicence));
+    }
+
+    private static Limits limits(YamlNodes y, String version, String licence, Node node) {
+        Map<String, Node> params = y.entries(node, licence, KEYS.toArray(new String[0]));
+        long[] values = new long[KEYS.size()];
+        java.util.Arrays.fill(values, -1);
+        Map<String, String> sources = new HashMap<>();
+        for (Map.Entry<String, Node> p : params.entrySet()) {
+            Map<String, Node> v = y.entries(p.getValue(), licence + "." + p.getKey(), "value", "source");
+            Node valueNode = v.get("value");
+            String source = y.requiredString(v, "source", p.getValue(), licence + "." + p.getKey());
+            if (valueNode == null) {
+                y.problem(p.getValue(), licence + "." + p.getKey() + ": 'value' is required");
+                continue;
+            }
+            Long value = y.integer(valueNode, licence + "." + p.getKey() + ".value", 0, Long.MAX_VALUE / 4);
+            if (value != null) {
+                values[KEYS.indexOf(p.getKey())] = value;
+            }
+            if (source != null) {
+                sources.put(p.getKey(), source);
+            }
+        }
+        return new Limits(version, values[0], values[1], values[2], values[3], values[4], values[5],
+                Map.copyOf(sources));
+    }
+}

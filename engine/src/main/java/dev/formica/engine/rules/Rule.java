@@ -1,0 +1,72 @@
+package dev.formica.engine.rules;
+
+/**
+ * One fraud or credit rule: when its condition holds, it adds its reason and its action to the decision.
+ *
+ * <p>Thread contract: immutable.
+ */
+public final class Rule {
+    /** What a fired rule does to the decision. */
+    public enum Action {
+        /** Reason only; the decision goes on. */
+        TAG,
+        /** No hold; a human or a step-up check decides. */
+        REVIEW,
+        /** No hold; the decision is a decline. */
+        DECLINE
+    }
+
+    private final String code;
+    private final String text;
+    private final Action action;
+    private final Expr when;
+    private final String source;
+    private final FeatureLayout.Slot[] reported;
+
+    Rule(String code, String text, Action action, Expr when, String source, FeatureLayout.Slot[] reported) {
+        this.code = code;
+        this.text = text;
+        this.action = action;
+        this.when = when;
+        this.source = source;
+        this.reported = reported;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public String text() {
+        return text;
+    }
+
+    public Action action() {
+        return action;
+    }
+
+    /** The CEL text of the condition, as written. */
+    public String condition() {
+        return source;
+    }
+
+    boolean compiled() {
+        return when.compiled();
+    }
+
+    /** Evaluates the condition; an evaluation error (overflow, division by zero) throws ArithmeticException. */
+    boolean fires(FeatureVector f) {
+        return when.bool(f);
+    }
+
+    /** The values that made it fire, e.g. {@code velocity.device.count_1h=12}. Allocates: call only when fired. */
+    public String renderValue(FeatureVector f) {
+        StringBuilder sb = new StringBuilder();
+        for (FeatureLayout.Slot s : reported) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(s.name()).append('=').append(Scorecard.render(s, f));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.formica.engine.rules;
+
+import java.util.Set;
+import org.agrona.collections.LongHashSet;
+
+/**
+ * A points scorecard: each attribute's value falls into the first matching bin and scores its points; the
+ * score is the base plus the sum. Higher is better. PD = 1 / (1 + base_odds · 2^((score − base_score) / pdo)),
+ * and the grade is the best one whose minimum the score reaches (below D is E).
+ *
+ * <p>Thread contract: immutable. {@link #score} writes into caller-owned scratch arrays.
+ */
+public final class Scorecard {
+    /** One bin: below a bound, in a set of values, or anything. */
+    record Bin(String label, int points, double below, LongHashSet ints, Set<String> strings) {
+        boolean matches(FeatureLayout.Slot slot, FeatureVector f) {
+            if (ints != null) {
+                return slot.type() == FeatureType.BOOL ? ints.contains(f.getBool(slot.index()) ? 1 : 0)
+                        : ints.contains(f.getInt(slot.index()));
+            }
+            if (strings != null) {
+                CharSequence s = f.getString(slot.index());
+                return s instanceof String str ? strings.contains(str) : strings.contains(s.toString());
+            }
+            if (!Double.isNaN(below)) {
+                double v = slot.type() == FeatureType.DOUBLE ? f.getDouble(slot.index()) : f.getInt(slot.index());
+                return v < below;
+            }
+            return true;
+        }
+    }
+
+    /** One scored attribute. */
+    record Attribute(FeatureLayout.Slot slot, int missingPoints, Bin[] bins) {
+    }
+
+    /** Index in the scratch bin array meaning "missing". */
+    public static final int MISSING = -1;
+    /** Index meaning "no bin matched" (scores 0). */
+    public static final int UNMATCHED = -2;
+
+    private final int baseScore;
+    private final double baseOdds;
+    private final double pdo;
+    private final Attribute[] attributes;
+    /** Minimum score for A, B, C, D. */
+    private final int[] gradeMinimum;
+
+    Scorecard(int baseScore, double baseOdds, double pdo, Attribute[] attributes, int[] gradeMinimum) {
+        this.baseScore = baseScore;
+        this.baseOdds = baseOdds;
+        this.pdo = pdo;
+        this.attributes = attributes;
+        this.gradeMinimum = gradeMinimum;
+    }
+
+    public int attributeCount() {
+        return attributes.length;
+    }
+
+    public String attributeName(int i) {
+        return attributes[i].slot().name();
+    }
+
+    /** The label of a bin as the explanation shows it ("[12,24)", "in [A11, A12]", "missing"). */
+    public String binLabel(int attribute, int bin) {
+        if (bin == MISSING) {
+            return "missing";
+        }
+        if (bin == UNMATCHED) {
+            return "no bin";
+        }
+        return attributes[attribute].bins()[bin].label();
+    }
+
+    /**
+     * Scores the vector. {@code points[i]} and {@code bins[i]} receive each attribute's points and bin
+     * index; both arrays must hold {@link #attributeCount()} entries. Allocation-free.
+     */
+    public int score(FeatureVector f, int[] points, int[] bins) {
+        int score = baseScore;
+        for (int i = 0; i < attributes.length; i++) {
+            Attribute a = attributes[i];
+            int p;
+            int bin;
+            if (!f.isPresent(a.slot().index())) {
+                p = a.missingPoints();
+                bin = MISSING;
+            } else {
+                p = 0;
+                bin = UNMATCHED;
+                Bin[] all = a.bins();
+                for (int b = 0; b < all.length; b++) {
+                    if (all[b].matches(a.slot(), f)) {
+                        p = all[b].points();
+                        bin = b;
+                        break;
+                    }
+                }
+            }
+            points[i] = p;
+            bins[i] = bin;
+            score += p;
+        }
+        return score;
+    }
+
+    /** Probability of default for a score. */
+    public double pd(int score) {
+        double odds = baseOdds * Math.pow(2.0, (score - baseScore) / pdo);
+        return 1.0 / (1.0 + odds);
+    }
+
+    /** Grade number 1 (A) .. 5 (E). */
+    public int grade(int score) {
+        for (int g = 0; g < gradeMinimum.length; g++) {
+            if (score >= gradeMinimum[g]) {
+                return g + 1;
+            }
+        }
+        return 5;
+    }
+
+    static String render(FeatureLayout.Slot s, FeatureVector f) {
+        if (!f.isPresent(s.index())) {
+            return "absent";
+        }
+        switch (s.type()) {
+            case INT:
+                return Long.toString(f.getInt(s.index()));
+            case DOUBLE:
+                return String.format(java.util.Locale.ROOT, "%.2f", f.getDouble(s.index()));
+            case BOOL:
+                return Boolean.toString(f.getBool(s.index()));
+            default:
+                return f.getString(s.index()).toString();
+        }
+    }
+}
