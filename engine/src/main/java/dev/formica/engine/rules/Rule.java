@@ -54,7 +54,7 @@ public final class Rule {
     }
 
     /** Evaluates the condition; an evaluation error (overflow, division by zero) throws ArithmeticException. */
-    boolean fires(FeatureVector f) {
+    public boolean fires(FeatureVector f) {
         return when.bool(f);
     }
 

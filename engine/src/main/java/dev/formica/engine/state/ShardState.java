@@ -34,6 +34,7 @@ public final class ShardState implements AutoCloseable {
     private HoldBook holds;
     private DecisionRecords decisions;
     private ProfileStore profiles;
+    private BorrowerActivity activity;
     private boolean closed;
 
     private ShardState(Path dir, boolean recovered, FileChannel markerChannel, FileLock markerLock) {
@@ -71,6 +72,7 @@ public final class ShardState implements AutoCloseable {
             state.holds = HoldBook.open(shardDir, cfg, crashed);
             state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
             state.profiles = ProfileStore.open(shardDir, cfg, crashed);
+            state.activity = BorrowerActivity.open(shardDir, cfg, crashed);
         } catch (IOException | RuntimeException e) {
             // leave the marker: whatever was half-opened gets recovered next time
             try {
@@ -100,6 +102,11 @@ public final class ShardState implements AutoCloseable {
 
     public DecisionRecords decisions() {
         return decisions;
+    }
+
+    /** Per-borrower history for fraud features (amount statistics, devices, watch flag). */
+    public BorrowerActivity activity() {
+        return activity;
     }
 
     public ProfileStore profiles() {
@@ -142,7 +149,7 @@ public final class ShardState implements AutoCloseable {
 
     private void closeMaps() {
         RuntimeException failure = null;
-        for (AutoCloseable store : new AutoCloseable[] {profiles, decisions, holds, ledger}) {
+        for (AutoCloseable store : new AutoCloseable[] {activity, profiles, decisions, holds, ledger}) {
             if (store == null) {
                 continue;
             }

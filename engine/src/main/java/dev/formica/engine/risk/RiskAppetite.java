@@ -1,0 +1,90 @@
+package dev.formica.engine.risk;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Properties;
+
+/**
+ * The risk-appetite factor per product (10000 bps = neutral; 8000 = lend 80 % in a downturn). It scales
+ * new lines and what a new approval may use; drawn balances are never touched. Persisted in a small
+ * properties file, replaced atomically.
+ *
+ * <p>Thread contract: any thread. Reads are a volatile array read; writes are serialised.
+ */
+public final class RiskAppetite {
+    /** One product's setting. */
+    public record Setting(int factorBps, String reason, long setMs) {
+    }
+
+    public static final int NEUTRAL_BPS = 10_000;
+
+    private final Path file;
+    private volatile Setting[] byProduct = new Setting[4];
+
+    private RiskAppetite(Path file) {
+        this.file = file;
+    }
+
+    /** Loads the settings from {@code file}, or starts neutral when it does not exist. */
+    public static RiskAppetite open(Path file) throws IOException {
+        RiskAppetite a = new RiskAppetite(file);
+        if (Files.exists(file)) {
+            Properties p = new Properties();
+            try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(in);
+            }
+            Setting[] s = new Setting[4];
+            for (int product = 1; product <= 3; product++) {
+                String f = p.getProperty(product + ".factor_bps");
+                if (f != null) {
+                    s[product] = new Setting(Integer.parseInt(f), p.getProperty(product + ".reason", ""),
+                            Long.parseLong(p.getProperty(product + ".set_ms", "0")));
+                }
+            }
+            a.byProduct = s;
+        }
+        return a;
+    }
+
+    /** The factor in bps for a product number (neutral when never set). */
+    public int factorBps(int product) {
+        Setting s = product > 0 && product < 4 ? byProduct[product] : null;
+        return s == null ? NEUTRAL_BPS : s.factorBps();
+    }
+
+    public Setting setting(int product) {
+        return byProduct[product];
+    }
+
+    /** Sets the factor for one product, or all when {@code product} is 0; persisted before it returns. */
+    public synchronized void set(int product, int factorBps, String reason, long nowMs) {
+        Setting[] next = byProduct.clone();
+        for (int p = 1; p <= 3; p++) {
+            if (product == 0 || product == p) {
+                next[p] = new Setting(factorBps, reason, nowMs);
+            }
+        }
+        Properties props = new Properties();
+        for (int p = 1; p <= 3; p++) {
+            if (next[p] != null) {
+                props.setProperty(p + ".factor_bps", Integer.toString(next[p].factorBps()));
+                props.setProperty(p + ".reason", next[p].reason());
+                props.setProperty(p + ".set_ms", Long.toString(next[p].setMs()));
+            }
+        }
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            try (var out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                props.store(out, "risk appetite; written by AdminService.SetRiskAppetite");
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot persist the risk appetite", e);
+        }
+        byProduct = next;
+    }
+}

@@ -1,0 +1,503 @@
+package dev.formica.engine.risk;
+
+import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.FeatureLayout;
+import dev.formica.engine.rules.FeatureType;
+import dev.formica.engine.rules.FeatureVector;
+import dev.formica.engine.rules.Features;
+import dev.formica.engine.rules.LinePolicy;
+import dev.formica.engine.rules.Money;
+import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.rules.Rule;
+import dev.formica.engine.rules.RuleSetCompiler;
+import dev.formica.engine.rules.Scorecard;
+import dev.formica.engine.state.BorrowerActivity;
+import dev.formica.engine.state.DecisionRecords;
+import dev.formica.engine.state.LedgerSnapshot;
+import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.VelocityReading;
+import dev.formica.engine.state.VelocityWindows;
+import dev.formica.v1.AttributeValue;
+import dev.formica.v1.CreditApplication;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.Profile;
+import java.time.LocalDate;
+import java.util.Map;
+
+/**
+ * One shard's risk evaluation: fills the {@link FeatureVector} for a decision or an application, runs the
+ * fraud rules, the scorecard and the credit rules of a {@link CompiledRuleSet}, and checks the caps. The
+ * results stay in this object (fired rules, score, grade, binding cap) until the next call, so building
+ * the response reads them without copies.
+ *
+ * <p>Thread contract: owned by the shard's single writer; all scratch is reused, and evaluation itself
+ * allocates nothing (reason texts are built by the caller only for rules that fired).
+ */
+public final class RiskEvaluator {
+    static final String[] GRADE_NAMES = {"", "A", "B", "C", "D", "E"};
+    private static final String[] CHANNELS = {"", "APP", "WEB", "MINI_PROGRAM", "POS", "API"};
+    private static final VelocityWindows.Dimension[] DIMENSIONS = VelocityWindows.Dimension.values();
+
+    private final RiskEngine engine;
+    private final VelocityReading reading = new VelocityReading();
+    private final BorrowerActivity.Reading activity = new BorrowerActivity.Reading();
+    private final LedgerSnapshot other = new LedgerSnapshot();
+    private FeatureVector features = new FeatureVector(Features.BUILTIN_COUNT + 32);
+    private int[] fired = new int[64];
+    private int firedCount;
+    private int fraudFired;
+    private int[] points = new int[16];
+    private int[] bins = new int[16];
+    private int score;
+    private double pd;
+    private int grade;
+    private long ruleErrors;
+    private long consumerBalance;
+    private long businessBalance;
+    private long totalBalance;
+    private long effectiveLine;
+    private String capCode;
+    private String capText;
+    private long capLimit;
+    private long cachedDay = Long.MIN_VALUE;
+    private int cachedMonth;
+    private long offsetMs;
+
+    public RiskEvaluator(RiskEngine engine) {
+        this.engine = engine;
+        var rules = engine.zone().getRules();
+        this.offsetMs = rules.isFixedOffset() ? rules.getOffset(java.time.Instant.EPOCH).getTotalSeconds() * 1000L
+                : Long.MIN_VALUE;
+    }
+
+    public FeatureVector features() {
+        return features;
+    }
+
+    // ---- features ---------------------------------------------------------------------------------
+
+    private void prepare(CompiledRuleSet rs) {
+        int size = rs.layout().size();
+        if (features.capacity() < size) {
+            features = new FeatureVector(size + 16);
+        }
+        int attributes = rs.scorecard().attributeCount();
+        if (points.length < attributes) {
+            points = new int[attributes + 8];
+            bins = new int[attributes + 8];
+        }
+        int rules = rs.fraudRuleCount() + rs.creditRuleCount();
+        if (fired.length < rules) {
+            fired = new int[rules + 16];
+        }
+        features.clear();
+        firedCount = 0;
+        fraudFired = 0;
+        capCode = null;
+        score = 0;
+        pd = 0;
+        grade = 0;
+    }
+
+    /**
+     * Fills the features of a transaction: the request, the profile ({@code null} when none), the line,
+     * the borrower's other lines, history, block lists and velocity. Counts this transaction in the
+     * velocity windows first, so the windows include it.
+     */
+    public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
+            ShardState state, long nowMs) {
+        prepare(rs);
+        FeatureVector f = features;
+        long eventMs = r.getEventTimeMs() > 0 ? r.getEventTimeMs() : nowMs;
+        f.setInt(Features.AMOUNT_MINOR, r.getAmountMinor());
+        f.setInt(Features.INSTALLMENTS, Math.max(1, r.getInstallments()));
+        f.setString(Features.PRODUCT, RuleSetCompiler.PRODUCTS.get(r.getProductValue()));
+        int channel = r.getChannelValue();
+        if (channel > 0 && channel < CHANNELS.length) {
+            f.setString(Features.CHANNEL, CHANNELS[channel]);
+        }
+        setIfPresent(Features.MERCHANT_CATEGORY, r.getMerchantCategory());
+        setIfPresent(Features.REGION, r.getRegion());
+        clock(eventMs);
+        profile(profile);
+        String region = r.getRegion();
+        if (profile != null && !region.isEmpty() && !profile.getRegion().isEmpty()) {
+            f.setBool(Features.REGION_MISMATCH, !region.equals(profile.getRegion()));
+        }
+        line(line);
+        String borrowerId = r.getBorrowerId();
+        balances(state, borrowerId);
+        state.activity().read(borrowerId, activity);
+        f.setInt(Features.HISTORY_COUNT, activity.count());
+        f.setDouble(Features.HISTORY_MEAN, activity.mean());
+        double sd = activity.stddev();
+        f.setDouble(Features.HISTORY_STDDEV, sd);
+        f.setDouble(Features.AMOUNT_ZSCORE, sd > 0 ? (r.getAmountMinor() - activity.mean()) / sd : 0.0);
+        f.setBool(Features.BORROWER_WATCH, activity.watch());
+        String device = r.getDeviceId();
+        f.setBool(Features.DEVICE_NEW, !device.isEmpty() && !activity.knowsDevice(DecisionRecords.hash(device)));
+        BlockLists blocks = engine.blockLists();
+        f.setBool(Features.BLOCKED_BORROWER, blocks.contains(BlockLists.Kind.BORROWER, borrowerId));
+        f.setBool(Features.BLOCKED_DEVICE, blocks.contains(BlockLists.Kind.DEVICE, device));
+        f.setBool(Features.BLOCKED_IP, blocks.contains(BlockLists.Kind.IP, r.getIp()));
+        f.setBool(Features.BLOCKED_MERCHANT, blocks.contains(BlockLists.Kind.MERCHANT, r.getMerchantId()));
+        velocity(0, borrowerId, nowMs, r.getAmountMinor());
+        velocity(1, device, nowMs, r.getAmountMinor());
+        velocity(2, r.getIp(), nowMs, r.getAmountMinor());
+        velocity(3, r.getMerchantId(), nowMs, r.getAmountMinor());
+        declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+    }
+
+    /** Fills the features of a credit application; {@code profile} is the stored one or null. */
+    public void application(CompiledRuleSet rs, CreditApplication a, Profile profile, ShardState state, long nowMs) {
+        prepare(rs);
+        FeatureVector f = features;
+        f.setString(Features.PRODUCT, RuleSetCompiler.PRODUCTS.get(a.getProductValue()));
+        f.setInt(Features.REQUESTED_LINE, a.getRequestedLineMinor());
+        clock(a.getEventTimeMs() > 0 ? a.getEventTimeMs() : nowMs);
+        f.setBool(Features.PROFILE_EXISTS, profile != null);
+        String region = !a.getRegion().isEmpty() ? a.getRegion() : profile == null ? "" : profile.getRegion();
+        setIfPresent(Features.PROFILE_REGION, region);
+        long income = a.getAnnualIncomeMinor() > 0 || profile == null ? a.getAnnualIncomeMinor()
+                : profile.getAnnualIncomeMinor();
+        f.setInt(Features.PROFILE_INCOME, income);
+        long selfLimit = a.getSelfLimitMinor() > 0 || profile == null ? a.getSelfLimitMinor()
+                : profile.getSelfLimitMinor();
+        if (selfLimit > 0) {
+            f.setInt(Features.PROFILE_SELF_LIMIT, selfLimit);
+        }
+        balances(state, a.getBorrowerId());
+        state.activity().read(a.getBorrowerId(), activity);
+        f.setInt(Features.HISTORY_COUNT, activity.count());
+        f.setBool(Features.BORROWER_WATCH, activity.watch());
+        f.setBool(Features.BLOCKED_BORROWER, engine.blockLists().contains(BlockLists.Kind.BORROWER,
+                a.getBorrowerId()));
+        declared(rs.layout(), a.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+    }
+
+    private void setIfPresent(int slot, String value) {
+        if (!value.isEmpty()) {
+            features.setString(slot, value);
+        }
+    }
+
+    private void clock(long eventMs) {
+        long local;
+        if (offsetMs != Long.MIN_VALUE) {
+            local = eventMs + offsetMs;
+        } else {
+            local = eventMs + engine.zone().getRules().getOffset(java.time.Instant.ofEpochMilli(eventMs))
+                    .getTotalSeconds() * 1000L;
+        }
+        long day = Math.floorDiv(local, 86_400_000L);
+        if (day != cachedDay) {
+            cachedDay = day;
+            cachedMonth = LocalDate.ofEpochDay(day).getMonthValue();
+        }
+        features.setInt(Features.HOUR_OF_DAY, Math.floorMod(local, 86_400_000L) / 3_600_000L);
+        features.setInt(Features.MONTH, cachedMonth);
+    }
+
+    private void profile(Profile p) {
+        FeatureVector f = features;
+        f.setBool(Features.PROFILE_EXISTS, p != null);
+        if (p == null) {
+            return;
+        }
+        setIfPresent(Features.PROFILE_REGION, p.getRegion());
+        f.setInt(Features.PROFILE_INCOME, p.getAnnualIncomeMinor());
+        if (p.getSelfLimitMinor() > 0) {
+            f.setInt(Features.PROFILE_SELF_LIMIT, p.getSelfLimitMinor());
+        }
+    }
+
+    private void line(LedgerSnapshot s) {
+        FeatureVector f = features;
+        f.setInt(Features.LINE_MINOR, s.lineMinor());
+        f.setInt(Features.LINE_AVAILABLE, Math.max(0, s.availableMinor()));
+        f.setInt(Features.LINE_HELD, s.heldMinor());
+        f.setInt(Features.LINE_DRAWN, s.drawnMinor());
+        long used = s.heldMinor() + s.drawnMinor();
+        f.setInt(Features.LINE_UTILISATION, s.lineMinor() > 0 ? Math.min(1_000_000L, used * 10_000L / s.lineMinor())
+                : used > 0 ? 1_000_000L : 0);
+        f.setBool(Features.LINE_FROZEN, s.frozen());
+        if (s.grade() > 0 && s.grade() <= 5) {
+            f.setString(Features.LINE_GRADE, GRADE_NAMES[s.grade()]);
+        }
+    }
+
+    private void balances(ShardState state, String borrowerId) {
+        consumerBalance = 0;
+        businessBalance = 0;
+        for (int p = 1; p <= 3; p++) {
+            if (state.ledger().get(borrowerId, p, other)) {
+                long used = other.heldMinor() + other.drawnMinor();
+                if (p == 3) {
+                    businessBalance += used;
+                } else {
+                    consumerBalance += used;
+                }
+            }
+        }
+        totalBalance = consumerBalance + businessBalance;
+        features.setInt(Features.BORROWER_BALANCE, totalBalance);
+    }
+
+    private void velocity(int dimension, String id, long nowMs, long amount) {
+        if (id.isEmpty()) {
+            return;
+        }
+        VelocityWindows windows = engine.velocity();
+        windows.add(DIMENSIONS[dimension], id, nowMs, amount);
+        windows.read(DIMENSIONS[dimension], id, nowMs, reading);
+        FeatureVector f = features;
+        f.setInt(Features.velocity(dimension, false, 0), reading.countMinute());
+        f.setInt(Features.velocity(dimension, false, 1), reading.countHour());
+        f.setInt(Features.velocity(dimension, false, 2), reading.countDay());
+        f.setInt(Features.velocity(dimension, true, 0), reading.sumMinute());
+        f.setInt(Features.velocity(dimension, true, 1), reading.sumHour());
+        f.setInt(Features.velocity(dimension, true, 2), reading.sumDay());
+    }
+
+    private void declared(FeatureLayout layout, Map<String, AttributeValue> request,
+            Map<String, AttributeValue> profile) {
+        int n = layout.declaredCount();
+        if (n == 0) {
+            return;
+        }
+        FeatureLayout.Slot[] slots = layout.declared();
+        for (FeatureLayout.Slot slot : slots) {
+            AttributeValue v = request.get(slot.name());
+            if (v == null && profile != null) {
+                v = profile.get(slot.name());
+            }
+            if (v != null) {
+                attribute(slot, v);
+            }
+        }
+    }
+
+    private void attribute(FeatureLayout.Slot slot, AttributeValue v) {
+        FeatureVector f = features;
+        int i = slot.index();
+        FeatureType type = slot.type();
+        switch (v.getKindCase()) {
+            case INT_VALUE:
+                if (type == FeatureType.INT) {
+                    f.setInt(i, v.getIntValue());
+                } else if (type == FeatureType.DOUBLE) {
+                    f.setDouble(i, v.getIntValue());
+                }
+                break;
+            case DOUBLE_VALUE:
+                if (type == FeatureType.DOUBLE) {
+                    f.setDouble(i, v.getDoubleValue());
+                }
+                break;
+            case BOOL_VALUE:
+                if (type == FeatureType.BOOL) {
+                    f.setBool(i, v.getBoolValue());
+                }
+                break;
+            case STRING_VALUE:
+                if (type == FeatureType.STRING) {
+                    f.setString(i, v.getStringValue());
+                }
+                break;
+            default:
+                break;
+        }
+    }
+
+    // ---- rules and score --------------------------------------------------------------------------
+
+    /** Runs every fraud rule; returns the strongest action that fired (TAG when none). */
+    public Rule.Action fraud(CompiledRuleSet rs) {
+        Rule.Action worst = Rule.Action.TAG;
+        for (int i = 0; i < rs.fraudRuleCount(); i++) {
+            worst = run(rs.fraudRule(i), i, worst);
+        }
+        fraudFired = firedCount;
+        return worst;
+    }
+
+    /** Scores, sets score / pd / grade features, then runs the credit rules; returns the strongest action. */
+    public Rule.Action credit(CompiledRuleSet rs) {
+        Scorecard card = rs.scorecard();
+        score = card.score(features, points, bins);
+        pd = card.pd(score);
+        grade = card.grade(score);
+        features.setInt(Features.SCORE, score);
+        features.setDouble(Features.PD, pd);
+        features.setString(Features.GRADE, GRADE_NAMES[grade]);
+        Rule.Action worst = Rule.Action.TAG;
+        int base = rs.fraudRuleCount();
+        for (int i = 0; i < rs.creditRuleCount(); i++) {
+            worst = run(rs.creditRule(i), base + i, worst);
+        }
+        return worst;
+    }
+
+    private Rule.Action run(Rule rule, int index, Rule.Action worst) {
+        try {
+            if (rule.fires(features)) {
+                fired[firedCount++] = index;
+                return rule.action().compareTo(worst) > 0 ? rule.action() : worst;
+            }
+        } catch (ArithmeticException e) {
+            ruleErrors++;
+        }
+        return worst;
+    }
+
+    /** Rules that fired, fraud first then credit, in rule order. */
+    public int firedCount() {
+        return firedCount;
+    }
+
+    /** The i-th fired rule. */
+    public Rule fired(CompiledRuleSet rs, int i) {
+        int index = fired[i];
+        return index < rs.fraudRuleCount() ? rs.fraudRule(index) : rs.creditRule(index - rs.fraudRuleCount());
+    }
+
+    /** How many of the fired rules are fraud rules. */
+    public int fraudFiredCount() {
+        return fraudFired;
+    }
+
+    public int score() {
+        return score;
+    }
+
+    public double pd() {
+        return pd;
+    }
+
+    /** Grade number 1 (A) .. 5 (E); 0 before {@link #credit}. */
+    public int grade() {
+        return grade;
+    }
+
+    public int points(int attribute) {
+        return points[attribute];
+    }
+
+    public int bin(int attribute) {
+        return bins[attribute];
+    }
+
+    /** Conditions that raised an error (overflow, division by zero) and were treated as not fired. */
+    public long ruleErrors() {
+        return ruleErrors;
+    }
+
+    // ---- caps -------------------------------------------------------------------------------------
+
+    /**
+     * Checks whether {@code amount} fits the line and every cap. Returns true when it fits; otherwise
+     * {@link #capCode()} names the binding cap, {@link #capText()} says why, {@link #capLimit()} is the
+     * headroom it left (minor units).
+     */
+    public boolean fits(CompiledRuleSet rs, int product, long amount, LedgerSnapshot line, int appetiteBps,
+            long nowMs) {
+        LinePolicy policy = rs.lines(product);
+        long extras = 0;
+        if (policy != null) {
+            extras = Money.add(policy.seasonalUplift(line.lineMinor(), features), policy.orderBacked(features));
+        }
+        effectiveLine = Money.add(line.lineMinor(), extras);
+        long used = line.heldMinor() + line.drawnMinor();
+        long available = effectiveLine - used;
+        if (amount > available) {
+            return bind("INSUFFICIENT_LINE", "the amount exceeds the available line", Math.max(0, available));
+        }
+        if (appetiteBps < RiskAppetite.NEUTRAL_BPS) {
+            long reduced = Money.applyBps(effectiveLine, appetiteBps) - used;
+            if (amount > reduced) {
+                return bind("RISK_APPETITE", "the risk-appetite factor (" + appetiteBps
+                        + " bps) limits new approvals on this product", Math.max(0, reduced));
+            }
+        }
+        RegulatoryParameters.Limits limits = engine.regulatory().at(nowMs, rs.licence());
+        long income = features.getInt(Features.PROFILE_INCOME);
+        if (limits != null) {
+            if (product == 3) {
+                if (limits.businessBalanceCapMinor() >= 0
+                        && businessBalance + amount > limits.businessBalanceCapMinor()) {
+                    return bind("CAP_REGULATORY_BUSINESS", "the business-loan balance cap ("
+                            + limits.version() + ")", Math.max(0, limits.businessBalanceCapMinor() - businessBalance));
+                }
+            } else if (limits.consumerBalanceCapMinor() >= 0
+                    && consumerBalance + amount > limits.consumerBalanceCapMinor()) {
+                return bind("CAP_REGULATORY_HOUSEHOLD", "the consumer-loan balance cap per borrower ("
+                        + limits.version() + ")", Math.max(0, limits.consumerBalanceCapMinor() - consumerBalance));
+            }
+            if (product != 3 && limits.incomeRatioCapBps() >= 0 && income > 0) {
+                long cap = Money.applyBps(income, limits.incomeRatioCapBps());
+                if (consumerBalance + amount > cap) {
+                    return bind("CAP_REGULATORY_INCOME", "the regulatory income-ratio cap (" + limits.version() + ")",
+                            Math.max(0, cap - consumerBalance));
+                }
+            }
+            if (limits.singleBorrowerNetAssetsBps() >= 0 && rs.funding() != null) {
+                long cap = Money.applyBps(rs.funding().platformNetAssetsMinor(), limits.singleBorrowerNetAssetsBps());
+                if (totalBalance + amount > cap) {
+                    return bind("CAP_REGULATORY_NET_ASSETS", "one borrower's balance against the lender's net assets ("
+                            + limits.version() + ")", Math.max(0, cap - totalBalance));
+                }
+            }
+        }
+        if (policy != null && policy.incomeRatioCapBps() >= 0 && income > 0) {
+            long cap = Money.applyBps(income, policy.incomeRatioCapBps());
+            if (totalBalance + amount > cap) {
+                return bind("CAP_INCOME_RATIO", "all balances against the annual income (rule set)",
+                        Math.max(0, cap - totalBalance));
+            }
+        }
+        if (features.isPresent(Features.PROFILE_SELF_LIMIT)) {
+            long self = features.getInt(Features.PROFILE_SELF_LIMIT);
+            if (totalBalance + amount > self) {
+                return bind("CAP_SELF_LIMIT", "the borrower's own limit (rational-consumption setting)",
+                        Math.max(0, self - totalBalance));
+            }
+        }
+        return true;
+    }
+
+    private boolean bind(String code, String text, long limit) {
+        capCode = code;
+        capText = text;
+        capLimit = limit;
+        return false;
+    }
+
+    public String capCode() {
+        return capCode;
+    }
+
+    public String capText() {
+        return capText;
+    }
+
+    public long capLimit() {
+        return capLimit;
+    }
+
+    /** Line plus seasonal uplift and order-backed extra, as of the last {@link #fits} call. */
+    public long effectiveLine() {
+        return effectiveLine;
+    }
+
+    public long consumerBalance() {
+        return consumerBalance;
+    }
+
+    public long businessBalance() {
+        return businessBalance;
+    }
+
+    public long totalBalance() {
+        return totalBalance;
+    }
+}
