@@ -1,6 +1,7 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.benchmarks.BenchmarkData;
+import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -50,6 +51,7 @@ public class ShardProcessorBenchmark {
     private Path dir;
     private ShardState state;
     private IntentLog intent;
+    private RiskEngine risk;
     private ShardProcessor processor;
     private int next;
 
@@ -63,7 +65,8 @@ public class ShardProcessorBenchmark {
         dir = Files.createTempDirectory("formica-bench");
         state = ShardState.open(dir, StateConfig.defaults().withSizes(BORROWERS, REQUESTS, REQUESTS), NOW);
         intent = IntentLog.open(dir.resolve("intent.log"));
-        processor = new ShardProcessor(0, state, intent, 900_000, 86_400_000, "CNY", null);
+        risk = RiskEngine.openDefaults(dir.resolve("risk"));
+        processor = new ShardProcessor(0, state, intent, 900_000, 86_400_000, "CNY", null, risk);
         processor.recover(NOW);
         for (int b = 0; b < BORROWERS; b++) {
             state.ledger().putLine("b" + b, Product.CONSUMER_CREDIT_VALUE, 1_000_000_000_000L, NOW);
@@ -75,6 +78,7 @@ public class ShardProcessorBenchmark {
     public void closeState() throws IOException {
         intent.close();
         state.close();
+        risk.close();
         BenchmarkData.deleteRecursively(dir);
     }
 

@@ -46,6 +46,10 @@ public final class EngineConfiguration {
     /** 0 means Netty's default (twice the processors). */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
     public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.CALLER_DRAINS;
+    /** Time zone of rule features such as hour_of_day and month. */
+    public static final String DEFAULT_TIME_ZONE = "Asia/Shanghai";
+    /** Parsed profiles kept on heap for rule features (shared by all shards). */
+    public static final long DEFAULT_PROFILE_CACHE_ENTRIES = 100_000;
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -73,6 +77,10 @@ public final class EngineConfiguration {
     private long expectedDecisionsPerDay = DEFAULT_EXPECTED_DECISIONS_PER_DAY;
     private String currency = DEFAULT_CURRENCY;
     private int velocityKeys = DEFAULT_VELOCITY_KEYS;
+    private Path rulesFile;
+    private Path regulatoryFile;
+    private String timeZone = DEFAULT_TIME_ZONE;
+    private long profileCacheEntries = DEFAULT_PROFILE_CACHE_ENTRIES;
     private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
     private boolean concluded;
@@ -122,6 +130,10 @@ public final class EngineConfiguration {
                 case "expectedDecisionsPerDay" -> expectedDecisionsPerDay(Long.parseLong(value));
                 case "currency" -> currency(value);
                 case "velocityKeys" -> velocityKeys(Integer.parseInt(value));
+                case "rulesFile" -> rulesFile(Path.of(value));
+                case "regulatoryFile" -> regulatoryFile(Path.of(value));
+                case "timeZone" -> timeZone(value);
+                case "profileCacheEntries" -> profileCacheEntries(Long.parseLong(value));
                 case "eventLoopThreads" -> eventLoopThreads(Integer.parseInt(value));
                 case "shardMode" -> shardMode(ShardMode.valueOf(value.toUpperCase(Locale.ROOT)));
                 default -> throw new IllegalArgumentException("unknown setting");
@@ -191,6 +203,16 @@ public final class EngineConfiguration {
         requireThat(expectedBorrowers >= 1000, "expectedBorrowers must be >= 1000");
         requireThat(expectedDecisionsPerDay >= 1000, "expectedDecisionsPerDay must be >= 1000");
         requireThat(currency.matches("[A-Z]{3}"), "currency must be an ISO 4217 code like CNY, was " + currency);
+        requireThat(profileCacheEntries >= 0, "profileCacheEntries must be >= 0, was " + profileCacheEntries);
+        try {
+            java.time.ZoneId.of(timeZone);
+        } catch (java.time.DateTimeException e) {
+            requireThat(false, "timeZone '" + timeZone + "' is not a time zone id (e.g. Asia/Shanghai)");
+        }
+        requireThat(rulesFile == null || java.nio.file.Files.isRegularFile(rulesFile), "rulesFile " + rulesFile
+                + " does not exist");
+        requireThat(regulatoryFile == null || java.nio.file.Files.isRegularFile(regulatoryFile), "regulatoryFile "
+                + regulatoryFile + " does not exist");
         requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
                 + velocityKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
@@ -316,6 +338,48 @@ public final class EngineConfiguration {
         checkMutable();
         this.velocityKeys = keys;
         return this;
+    }
+
+    /** A rule-set file published and activated at start-up (null = keep the active one, or the default). */
+    public EngineConfiguration rulesFile(Path file) {
+        checkMutable();
+        this.rulesFile = file;
+        return this;
+    }
+
+    /** The regulatory parameter file (null = the one shipped on the class path). */
+    public EngineConfiguration regulatoryFile(Path file) {
+        checkMutable();
+        this.regulatoryFile = file;
+        return this;
+    }
+
+    public EngineConfiguration timeZone(String zone) {
+        checkMutable();
+        this.timeZone = Objects.requireNonNull(zone);
+        return this;
+    }
+
+    public EngineConfiguration profileCacheEntries(long entries) {
+        checkMutable();
+        this.profileCacheEntries = entries;
+        return this;
+    }
+
+    public Path rulesFile() {
+        return rulesFile;
+    }
+
+    public Path regulatoryFile() {
+        return regulatoryFile;
+    }
+
+    public String timeZone() {
+        return timeZone;
+    }
+
+    public long profileCacheEntries() {
+        return profileCacheEntries;
     }
 
     public EngineConfiguration eventLoopThreads(int threads) {

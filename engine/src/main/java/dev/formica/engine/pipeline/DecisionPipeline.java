@@ -9,12 +9,17 @@ import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
+import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.engine.state.VelocityWindows;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.ConfirmResponse;
+import dev.formica.v1.CreditApplication;
 import dev.formica.v1.CreditLine;
+import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.GetCreditLineRequest;
@@ -72,6 +77,8 @@ public final class DecisionPipeline implements AutoCloseable {
             (p, r, holdId, now, start) -> p.cancel(r, holdId, now);
     private static final ShardCommand.Op<RepayRequest, RepayResponse> REPAY =
             (p, r, arg, now, start) -> p.repay(r, now);
+    private static final ShardCommand.Op<CreditApplication, CreditOffer> APPLY =
+            (p, r, arg, now, start) -> p.apply(r, now, start);
     private static final ShardCommand.Op<Profile, Boolean> UPSERT =
             (p, r, arg, now, start) -> p.upsert(r, now);
 
@@ -81,7 +88,7 @@ public final class DecisionPipeline implements AutoCloseable {
     private final List<ShardState> states;
     private final List<IntentLog> intents;
     private final Cache<String, Message> replayCache;
-    private final VelocityWindows velocity;
+    private final RiskEngine risk;
     private final List<RecoveryReport> recoveryReports;
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
@@ -90,14 +97,14 @@ public final class DecisionPipeline implements AutoCloseable {
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
             List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            VelocityWindows velocity, List<RecoveryReport> reports) {
+            RiskEngine risk, List<RecoveryReport> reports) {
         this.config = config;
         this.router = router;
         this.agents = agents;
         this.states = states;
         this.intents = intents;
         this.replayCache = replayCache;
-        this.velocity = velocity;
+        this.risk = risk;
         this.recoveryReports = reports;
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
     }
@@ -111,7 +118,7 @@ public final class DecisionPipeline implements AutoCloseable {
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
         List<IntentLog> intents = new ArrayList<>();
-        VelocityWindows velocity = null;
+        RiskEngine risk = null;
         try {
             createOwnerOnly(dataDir);
             checkLayout(dataDir, config.shards());
@@ -129,6 +136,7 @@ public final class DecisionPipeline implements AutoCloseable {
                             .expireAfterWrite(config.idempotencyWindow().toMillis(), TimeUnit.MILLISECONDS)
                             .executor(Runnable::run)
                             .build();
+            risk = openRisk(config, dataDir, clock.time());
             ShardAgent[] agents = new ShardAgent[shards];
             List<RecoveryReport> reports = new ArrayList<>();
             long now = clock.time();
@@ -139,7 +147,7 @@ public final class DecisionPipeline implements AutoCloseable {
                 IntentLog intent = IntentLog.open(shardDir.resolve("intent.log"));
                 intents.add(intent);
                 ShardProcessor processor = new ShardProcessor(k, state, intent, config.holdTtl().toMillis(),
-                        config.idempotencyWindow().toMillis(), config.currency(), cache);
+                        config.idempotencyWindow().toMillis(), config.currency(), cache, risk);
                 RecoveryReport report = processor.recover(now);
                 reports.add(report);
                 int shard = k;
@@ -147,18 +155,17 @@ public final class DecisionPipeline implements AutoCloseable {
                         + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1));
             }
-            velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), config.velocityKeys());
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, velocity, reports);
+                    intents, cache, risk, reports);
             pipeline.startAgents();
             return pipeline;
         } catch (IOException e) {
-            CloseHelper.quietClose(velocity);
+            CloseHelper.quietClose(risk);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw new UncheckedIOException("cannot open state in " + dataDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            CloseHelper.quietClose(velocity);
+            CloseHelper.quietClose(risk);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw e;
@@ -197,6 +204,34 @@ public final class DecisionPipeline implements AutoCloseable {
     private void onAgentError(Throwable t) {
         agentErrors.incrementAndGet();
         LOG.log(java.util.logging.Level.SEVERE, "shard agent error (agent keeps running)", t);
+    }
+
+    private static RiskEngine openRisk(EngineConfiguration config, Path dataDir, long nowMs) throws IOException {
+        RegulatoryParameters regulatory = config.regulatoryFile() == null ? RegulatoryParameters.builtin()
+                : RegulatoryParameters.load(config.regulatoryFile());
+        RiskEngine risk = RiskEngine.open(dataDir, regulatory, config.velocityKeys(), config.profileCacheEntries(),
+                java.time.ZoneId.of(config.timeZone()));
+        if (config.rulesFile() != null) {
+            try {
+                RuleSetCompiler.Outcome o = risk.rules().compiler().compile(Files.readString(config.rulesFile()));
+                if (!o.valid()) {
+                    StringBuilder sb = new StringBuilder("rulesFile " + config.rulesFile() + " does not validate:");
+                    o.errors().forEach(e -> sb.append("\n  ").append(e));
+                    throw new IllegalArgumentException(sb.toString());
+                }
+                risk.rules().publish(o.ruleSet(), "rulesFile", nowMs);
+                risk.rules().activate(o.ruleSet().version());
+            } catch (IOException | RuntimeException e) {
+                risk.close();
+                throw e;
+            }
+        }
+        return risk;
+    }
+
+    /** Engine-wide risk state: rule sets, block lists, risk appetite, velocity. */
+    public RiskEngine risk() {
+        return risk;
     }
 
     private static void createOwnerOnly(Path dir) throws IOException {
@@ -271,6 +306,36 @@ public final class DecisionPipeline implements AutoCloseable {
         }
         submit(router.shardOf(r.getBorrowerId()),
                 new ShardCommand<>(REPAY, r, 0, sink, System.nanoTime(), deadline));
+    }
+
+    public void apply(CreditApplication a, Sink<CreditOffer> sink, Deadline deadline) {
+        if (replayed(a.getRequestId(), CreditOffer.class, sink)) {
+            return;
+        }
+        submit(router.shardOf(a.getBorrowerId()), new ShardCommand<>(APPLY, a, 0, sink, System.nanoTime(), deadline));
+    }
+
+    /**
+     * The stored answer to an earlier Decide. Records are readable from any thread, so this runs on the
+     * caller; without a borrower id every shard is asked.
+     */
+    public DecisionResponse storedDecision(String requestId, String borrowerId) {
+        List<ShardState> candidates = borrowerId.isEmpty() ? states
+                : List.of(states.get(router.shardOf(borrowerId)));
+        for (ShardState s : candidates) {
+            if (s.decisions().contains(requestId)) {
+                var record = s.decisions().get(requestId);
+                if (record != null && record.kind() == ShardProcessor.KIND_DECIDE) {
+                    try {
+                        return DecisionResponse.parseFrom(record.payload()).toBuilder().setReplayed(true).build();
+                    } catch (InvalidProtocolBufferException e) {
+                        throw Status.DATA_LOSS.withDescription("decision record unreadable").asRuntimeException();
+                    }
+                }
+            }
+        }
+        throw Status.NOT_FOUND.withDescription("request_id: no Decide with this request_id is on record")
+                .asRuntimeException();
     }
 
     public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, Deadline deadline) {
@@ -383,7 +448,7 @@ public final class DecisionPipeline implements AutoCloseable {
      * in the data directory; the risk-logic issue feeds them from decisions and reads them in rules.
      */
     public VelocityWindows velocity() {
-        return velocity;
+        return risk.velocity();
     }
 
     public long agentErrors() {
@@ -410,7 +475,7 @@ public final class DecisionPipeline implements AutoCloseable {
             agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
         }
         CloseHelper.quietCloseAll(intents);
-        CloseHelper.quietClose(velocity);
+        CloseHelper.quietClose(risk);
         CloseHelper.closeAll(states);
     }
 }

@@ -4,6 +4,15 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskEvaluator;
+import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.Features;
+import dev.formica.engine.rules.LinePolicy;
+import dev.formica.engine.rules.Money;
+import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.rules.Rule;
+import dev.formica.engine.rules.Scorecard;
 import dev.formica.engine.state.DecisionRecord;
 import dev.formica.engine.state.DecisionRecords;
 import dev.formica.engine.state.HoldSnapshot;
@@ -15,7 +24,9 @@ import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.ConfirmResponse;
+import dev.formica.v1.CreditApplication;
 import dev.formica.v1.CreditLine;
+import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Grade;
@@ -26,6 +37,7 @@ import dev.formica.v1.Profile;
 import dev.formica.v1.Reason;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
+import dev.formica.v1.ScoreContribution;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -51,6 +63,7 @@ final class ShardProcessor {
     static final byte KIND_CONFIRM = 2;
     static final byte KIND_CANCEL = 3;
     static final byte KIND_REPAY = 4;
+    static final byte KIND_APPLY = 5;
 
     static final int OP_DECIDE = 1;
     static final int OP_CONFIRM = 2;
@@ -58,7 +71,7 @@ final class ShardProcessor {
     static final int OP_EXPIRE = 4;
     static final int OP_REPAY = 5;
 
-    private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay"};
+    private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply"};
     private static final int EXPIRY_BATCH = 256;
 
     private final int shardId;
@@ -68,6 +81,9 @@ final class ShardProcessor {
     private final long holdRetentionMs;
     private final String currency;
     private final Cache<String, Message> replayCache;
+    private final RiskEngine risk;
+    private final RiskEvaluator eval;
+    private final RiskEvaluator shadowEval;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
     private final HoldSnapshot hold = new HoldSnapshot();
     /** (expiresMs, holdId) pairs in creation order; the TTL is constant, so also in expiry order. */
@@ -78,7 +94,7 @@ final class ShardProcessor {
     private long nextRotationCheckMs;
 
     ShardProcessor(int shardId, ShardState state, IntentLog intent, long holdTtlMs, long holdRetentionMs,
-            String currency, Cache<String, Message> replayCache) {
+            String currency, Cache<String, Message> replayCache, RiskEngine risk) {
         this.shardId = shardId;
         this.state = state;
         this.intent = intent;
@@ -86,6 +102,9 @@ final class ShardProcessor {
         this.holdRetentionMs = holdRetentionMs;
         this.currency = currency;
         this.replayCache = replayCache;
+        this.risk = risk;
+        this.eval = new RiskEvaluator(risk);
+        this.shadowEval = new RiskEvaluator(risk);
     }
 
     int shardId() {
@@ -103,10 +122,16 @@ final class ShardProcessor {
         if (state.decisions().contains(requestId)) {
             return replay(requestId, KIND_DECIDE, DecisionResponse.parser());
         }
+        CompiledRuleSet rules = risk.rules().active();
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
-        DecisionResponse.Builder response = DecisionResponse.newBuilder().setRequestId(requestId);
+        DecisionResponse.Builder response = DecisionResponse.newBuilder().setRequestId(requestId)
+                .setRuleSetVersion(rules.version());
+        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
+        if (limits != null) {
+            response.setRegulatoryVersion(limits.version());
+        }
         if (!state.ledger().get(borrowerId, product, ledger)) {
             if (!state.profiles().contains(borrowerId)) {
                 decline(response, "NO_PROFILE", "no profile for this borrower", "");
@@ -115,23 +140,42 @@ final class ShardProcessor {
             }
             return recordDecline(response, requestId, nowMs, startNanos);
         }
-        long available = ledger.availableMinor();
-        response.setGrade(grade(ledger.grade())).setAvailableAfterMinor(Math.max(0, available));
+        Profile profile = profile(borrowerId);
+        eval.decision(rules, r, profile, ledger, state, nowMs, true);
+        Rule.Action action = eval.fraud(rules);
+        Rule.Action credit = eval.credit(rules);
+        if (credit.compareTo(action) > 0) {
+            action = credit;
+        }
+        response.setScore(eval.score()).setPd(eval.pd()).setGrade(grade(eval.grade()))
+                .setAvailableAfterMinor(Math.max(0, ledger.availableMinor()));
         if (ledger.frozen()) {
             decline(response, "LINE_FROZEN", "the line is frozen after an early-warning event", "frozen=true");
+            action = Rule.Action.DECLINE;
+        } else if (action != Rule.Action.DECLINE
+                && !eval.fits(rules, product, amount, ledger, risk.appetite().factorBps(product), nowMs)) {
+            String code = eval.capCode();
+            decline(response, code, eval.capText(), ("INSUFFICIENT_LINE".equals(code) ? "available_minor="
+                    : "headroom_minor=") + eval.capLimit());
+            action = Rule.Action.DECLINE;
+        }
+        addRuleReasons(response, rules);
+        addContributions(response, rules);
+        runShadow(rules, r, profile, action, nowMs);
+        if (action == Rule.Action.DECLINE) {
             return recordDecline(response, requestId, nowMs, startNanos);
         }
-        if (amount > available) {
-            decline(response, "INSUFFICIENT_LINE", "the amount exceeds the available line",
-                    "available_minor=" + Math.max(0, available));
+        if (action == Rule.Action.REVIEW) {
+            response.setOutcome(Outcome.REVIEW);
             return recordDecline(response, requestId, nowMs, startNanos);
         }
+        long available = ledger.availableMinor();
         long holdId = HoldIds.compose(shardId, nextHoldSequence++);
         long expiresMs = nowMs + holdTtlMs;
         DecisionResponse approved = response.setOutcome(Outcome.APPROVE)
                 .setHoldId(HoldIds.format(holdId))
                 .setApprovedAmountMinor(amount)
-                .setAvailableAfterMinor(available - amount)
+                .setAvailableAfterMinor(Math.max(0, available - amount))
                 .setHoldExpiresMs(expiresMs)
                 .setServerNanos(System.nanoTime() - startNanos)
                 .build();
@@ -147,10 +191,91 @@ final class ShardProcessor {
                 .createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE).requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
         intent.clear();
+        String device = r.getDeviceId();
+        state.activity().recordApproval(borrowerId, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device), nowMs);
         expiries.addLong(expiresMs);
         expiries.addLong(holdId);
         remember(requestId, approved);
         return approved;
+    }
+
+    /** The borrower's parsed profile, from the shared cache or the store; null when there is none. */
+    private Profile profile(String borrowerId) {
+        Profile p = risk.profiles().getIfPresent(borrowerId);
+        if (p != null) {
+            return p;
+        }
+        byte[] bytes = state.profiles().get(borrowerId);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            p = Profile.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw Status.DATA_LOSS.withDescription("stored profile unreadable").asRuntimeException();
+        }
+        risk.profiles().put(borrowerId, p);
+        return p;
+    }
+
+    /** Fired rules as reasons: declines first, then reviews, then tags; each with the values that fired. */
+    private void addRuleReasons(DecisionResponse.Builder response, CompiledRuleSet rules) {
+        int n = eval.firedCount();
+        for (Rule.Action level = Rule.Action.DECLINE; ; level = Rule.Action.values()[level.ordinal() - 1]) {
+            for (int i = 0; i < n; i++) {
+                Rule rule = eval.fired(rules, i);
+                if (rule.action() == level) {
+                    response.addReasons(Reason.newBuilder().setCode(rule.code()).setText(rule.text())
+                            .setValue(rule.renderValue(eval.features())));
+                }
+            }
+            if (level.ordinal() == 0) {
+                break;
+            }
+        }
+    }
+
+    /** The scorecard attributes with the largest absolute points, at most three. */
+    private void addContributions(DecisionResponse.Builder response, CompiledRuleSet rules) {
+        Scorecard card = rules.scorecard();
+        int n = card.attributeCount();
+        long taken = 0;
+        for (int k = 0; k < Math.min(3, n); k++) {
+            int best = -1;
+            for (int i = 0; i < n; i++) {
+                if ((taken & (1L << i)) == 0 && (best < 0 || Math.abs(eval.points(i)) > Math.abs(eval.points(best)))) {
+                    best = i;
+                }
+            }
+            if (best < 0 || eval.points(best) == 0) {
+                break;
+            }
+            taken |= 1L << best;
+            response.addContributions(ScoreContribution.newBuilder().setAttribute(card.attributeName(best))
+                    .setBin(card.binLabel(best, eval.bin(best))).setPoints(eval.points(best)));
+        }
+    }
+
+    /** Runs the shadow rule set, if any, on the same request and counts whether it would have disagreed. */
+    private void runShadow(CompiledRuleSet live, DecisionRequest r, Profile profile, Rule.Action liveAction,
+            long nowMs) {
+        CompiledRuleSet shadow = risk.rules().shadow();
+        if (shadow == null || shadow == live) {
+            return;
+        }
+        shadowEval.decision(shadow, r, profile, ledger, state, nowMs, false);
+        Rule.Action action = shadowEval.fraud(shadow);
+        Rule.Action credit = shadowEval.credit(shadow);
+        if (credit.compareTo(action) > 0) {
+            action = credit;
+        }
+        if (ledger.frozen()) {
+            action = Rule.Action.DECLINE;
+        } else if (action != Rule.Action.DECLINE && !shadowEval.fits(shadow, r.getProductValue(), r.getAmountMinor(),
+                ledger, risk.appetite().factorBps(r.getProductValue()), nowMs)) {
+            action = Rule.Action.DECLINE;
+        }
+        risk.rules().shadowCounts(shadow.version()).count(action != liveAction);
     }
 
     private static void decline(DecisionResponse.Builder response, String code, String text, String value) {
@@ -316,12 +441,157 @@ final class ShardProcessor {
         return response;
     }
 
+    // ---- Apply ------------------------------------------------------------------------------------
+
+    /**
+     * Scores an application and, on approval, writes the profile, the line and its grade. The writes are
+     * idempotent and the answer is recorded last, so a crash in between is repaired by the client's retry
+     * with the same request_id.
+     */
+    CreditOffer apply(CreditApplication a, long nowMs, long startNanos) {
+        String requestId = a.getRequestId();
+        if (state.decisions().contains(requestId)) {
+            return replay(requestId, KIND_APPLY, CreditOffer.parser());
+        }
+        CompiledRuleSet rules = risk.rules().active();
+        String borrowerId = a.getBorrowerId();
+        int product = a.getProductValue();
+        Profile profile = profile(borrowerId);
+        eval.application(rules, a, profile, state, nowMs);
+        Rule.Action action = eval.fraud(rules);
+        Rule.Action credit = eval.credit(rules);
+        if (credit.compareTo(action) > 0) {
+            action = credit;
+        }
+        int grade = eval.grade();
+        CreditOffer.Builder offer = CreditOffer.newBuilder().setRequestId(requestId).setBorrowerId(borrowerId)
+                .setProduct(a.getProduct()).setScore(eval.score()).setPd(eval.pd()).setGrade(grade(grade))
+                .setAprBps(rules.pricing().aprFor(grade)).setRuleSetVersion(rules.version());
+        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
+        if (limits != null) {
+            offer.setRegulatoryVersion(limits.version());
+        }
+        LinePolicy policy = rules.lines(product);
+        long income = eval.features().getInt(Features.PROFILE_INCOME);
+        long line = 0;
+        Reason binding = null;
+        if (policy == null) {
+            action = Rule.Action.DECLINE;
+            binding = reason("NO_POLICY", "the active rule set does not lend on " + a.getProduct(), "");
+        } else if (!policy.eligible(grade)) {
+            action = Rule.Action.DECLINE;
+            binding = reason("GRADE_NOT_ELIGIBLE", "grade " + grade(grade) + " is not eligible for "
+                    + a.getProduct(), "score=" + eval.score());
+        } else {
+            line = policy.baseLine(grade, income);
+            int appetite = risk.appetite().factorBps(product);
+            long[] capped = {line};
+            binding = cap(capped, Money.applyBps(line, appetite), "RISK_APPETITE",
+                    "the risk-appetite factor (" + appetite + " bps) lowers new lines", binding);
+            binding = cap(capped, policy.maxMinor(), "CAP_PRODUCT", "the product's maximum line", binding);
+            if (limits != null) {
+                long regulatoryCap = product == 3 ? limits.businessBalanceCapMinor() : limits.consumerBalanceCapMinor();
+                if (regulatoryCap >= 0) {
+                    binding = cap(capped, regulatoryCap, product == 3 ? "CAP_REGULATORY_BUSINESS"
+                            : "CAP_REGULATORY_HOUSEHOLD", "the regulatory balance cap (" + limits.version() + ")",
+                            binding);
+                }
+                if (product != 3 && limits.incomeRatioCapBps() >= 0) {
+                    binding = cap(capped, Money.applyBps(income, limits.incomeRatioCapBps()), "CAP_REGULATORY_INCOME",
+                            "the regulatory income-ratio cap (" + limits.version() + ")", binding);
+                }
+            }
+            if (policy.incomeRatioCapBps() >= 0) {
+                binding = cap(capped, Money.applyBps(income, policy.incomeRatioCapBps()), "CAP_INCOME_RATIO",
+                        "the rule set's income-ratio cap", binding);
+            }
+            if (eval.features().isPresent(Features.PROFILE_SELF_LIMIT)) {
+                binding = cap(capped, eval.features().getInt(Features.PROFILE_SELF_LIMIT), "CAP_SELF_LIMIT",
+                        "the applicant's own limit (rational-consumption setting)", binding);
+            }
+            line = capped[0];
+            if (a.getRequestedLineMinor() > 0 && a.getRequestedLineMinor() < line) {
+                line = a.getRequestedLineMinor();
+                binding = null;
+            }
+            if (line < policy.minMinor()) {
+                action = Rule.Action.DECLINE;
+                binding = reason("LINE_BELOW_MINIMUM", "the line the policy allows is below the product minimum",
+                        "line_minor=" + line + ", min_minor=" + policy.minMinor());
+                line = 0;
+            }
+        }
+        if (binding != null) {
+            offer.addReasons(binding);
+        }
+        DecisionResponse.Builder scratch = DecisionResponse.newBuilder();
+        addRuleReasons(scratch, rules);
+        offer.addAllReasons(scratch.getReasonsList());
+        Scorecard card = rules.scorecard();
+        Integer[] order = new Integer[card.attributeCount()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (x, y) -> Integer.compare(Math.abs(eval.points(y)), Math.abs(eval.points(x))));
+        for (int i : order) {
+            offer.addContributions(ScoreContribution.newBuilder().setAttribute(card.attributeName(i))
+                    .setBin(card.binLabel(i, eval.bin(i))).setPoints(eval.points(i)));
+        }
+        Outcome outcome = action == Rule.Action.DECLINE ? Outcome.DECLINE
+                : action == Rule.Action.REVIEW ? Outcome.REVIEW : Outcome.APPROVE;
+        offer.setOutcome(outcome).setLineMinor(outcome == Outcome.APPROVE ? line : 0);
+        if (outcome == Outcome.APPROVE) {
+            Profile.Builder p = profile == null ? Profile.newBuilder().setBorrowerId(borrowerId) : profile.toBuilder();
+            if (!a.getRegion().isEmpty()) {
+                p.setRegion(a.getRegion());
+            }
+            if (a.getAnnualIncomeMinor() > 0) {
+                p.setAnnualIncomeMinor(a.getAnnualIncomeMinor());
+            }
+            if (a.getSelfLimitMinor() > 0) {
+                p.setSelfLimitMinor(a.getSelfLimitMinor());
+            }
+            p.putAllAttributes(a.getAttributesMap());
+            p.clearLines();
+            for (ProductLine pl : (profile == null ? Profile.getDefaultInstance() : profile).getLinesList()) {
+                if (pl.getProductValue() != product) {
+                    p.addLines(pl);
+                }
+            }
+            p.addLines(ProductLine.newBuilder().setProduct(a.getProduct()).setLineMinor(line));
+            Profile stored = p.build();
+            state.profiles().put(borrowerId, stored.toByteArray());
+            risk.profiles().put(borrowerId, stored);
+            state.ledger().putLine(borrowerId, product, line, nowMs);
+            state.ledger().setGrade(borrowerId, product, grade, nowMs);
+        }
+        CreditOffer answer = offer.setServerNanos(System.nanoTime() - startNanos).build();
+        state.decisions().put(requestId, KIND_APPLY, nowMs, answer.toByteArray());
+        remember(requestId, answer);
+        return answer;
+    }
+
+    /** Lowers {@code line[0]} to {@code cap} when it binds; the binding reason is the last one that lowered it. */
+    private static Reason cap(long[] line, long cap, String code, String text, Reason binding) {
+        if (cap >= 0 && cap < line[0]) {
+            Reason r = reason(code, text, "cap_minor=" + cap + ", line_before_minor=" + line[0]);
+            line[0] = cap;
+            return r;
+        }
+        return binding;
+    }
+
+    private static Reason reason(String code, String text, String value) {
+        return Reason.newBuilder().setCode(code).setText(text).setValue(value).build();
+    }
+
     // ---- Profiles ---------------------------------------------------------------------------------
 
     /** Stores the profile and sets the line of each product it lists; returns true when created. */
     boolean upsert(Profile profile, long nowMs) {
         String borrowerId = profile.getBorrowerId();
         boolean created = state.profiles().put(borrowerId, profile.toByteArray());
+        risk.profiles().put(borrowerId, profile);
         for (ProductLine line : profile.getLinesList()) {
             state.ledger().putLine(borrowerId, line.getProductValue(), line.getLineMinor(), nowMs);
         }
@@ -401,6 +671,8 @@ final class ShardProcessor {
             return (T) c.toBuilder().setReplayed(true).build();
         } else if (original instanceof RepayResponse rp) {
             return (T) rp.toBuilder().setReplayed(true).build();
+        } else if (original instanceof CreditOffer o) {
+            return (T) o.toBuilder().setReplayed(true).build();
         }
         throw new IllegalArgumentException("not a replayable response: " + original.getClass());
     }

@@ -60,6 +60,11 @@ public final class RiskEngine implements AutoCloseable {
         }
     }
 
+    /** Opens with the shipped regulatory file and default sizes (tests, benchmarks, tools). */
+    public static RiskEngine openDefaults(Path dataDir) throws IOException {
+        return open(dataDir, RegulatoryParameters.builtin(), 1 << 14, 10_000, ZoneId.of("Asia/Shanghai"));
+    }
+
     public RegulatoryParameters regulatory() {
         return regulatory;
     }

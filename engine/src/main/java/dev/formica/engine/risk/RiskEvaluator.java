@@ -102,10 +102,11 @@ public final class RiskEvaluator {
     /**
      * Fills the features of a transaction: the request, the profile ({@code null} when none), the line,
      * the borrower's other lines, history, block lists and velocity. Counts this transaction in the
-     * velocity windows first, so the windows include it.
+     * velocity windows first when {@code count} is set, so the windows include it (a shadow evaluation
+     * of the same transaction passes false).
      */
     public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
-            ShardState state, long nowMs) {
+            ShardState state, long nowMs, boolean count) {
         prepare(rs);
         FeatureVector f = features;
         long eventMs = r.getEventTimeMs() > 0 ? r.getEventTimeMs() : nowMs;
@@ -141,10 +142,11 @@ public final class RiskEvaluator {
         f.setBool(Features.BLOCKED_DEVICE, blocks.contains(BlockLists.Kind.DEVICE, device));
         f.setBool(Features.BLOCKED_IP, blocks.contains(BlockLists.Kind.IP, r.getIp()));
         f.setBool(Features.BLOCKED_MERCHANT, blocks.contains(BlockLists.Kind.MERCHANT, r.getMerchantId()));
-        velocity(0, borrowerId, nowMs, r.getAmountMinor());
-        velocity(1, device, nowMs, r.getAmountMinor());
-        velocity(2, r.getIp(), nowMs, r.getAmountMinor());
-        velocity(3, r.getMerchantId(), nowMs, r.getAmountMinor());
+        long add = count ? r.getAmountMinor() : -1;
+        velocity(0, borrowerId, nowMs, add);
+        velocity(1, device, nowMs, add);
+        velocity(2, r.getIp(), nowMs, add);
+        velocity(3, r.getMerchantId(), nowMs, add);
         declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
     }
 
@@ -243,12 +245,15 @@ public final class RiskEvaluator {
         features.setInt(Features.BORROWER_BALANCE, totalBalance);
     }
 
+    /** Reads one dimension's windows, first counting the transaction when {@code amount} >= 0. */
     private void velocity(int dimension, String id, long nowMs, long amount) {
         if (id.isEmpty()) {
             return;
         }
         VelocityWindows windows = engine.velocity();
-        windows.add(DIMENSIONS[dimension], id, nowMs, amount);
+        if (amount >= 0) {
+            windows.add(DIMENSIONS[dimension], id, nowMs, amount);
+        }
         windows.read(DIMENSIONS[dimension], id, nowMs, reading);
         FeatureVector f = features;
         f.setInt(Features.velocity(dimension, false, 0), reading.countMinute());

@@ -515,7 +515,7 @@ public final class RuleSetCompiler {
             }
             Map<String, Node> e = y.entries(node, "funding", "platform_net_assets_minor", "funders", "products");
             long netAssets = y.integer(e, "platform_net_assets_minor", "funding", 1, Long.MAX_VALUE / 16, -1);
-            if (netAssets < 0) {
+            if (!e.containsKey("platform_net_assets_minor")) {
                 y.problem(node, "funding: 'platform_net_assets_minor' is required (the leverage limit uses it)");
             }
             List<FundingPolicy.Funder> funders = new ArrayList<>();

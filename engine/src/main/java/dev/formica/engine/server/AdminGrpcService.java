@@ -1,5 +1,12 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.risk.BlockLists;
+import dev.formica.engine.risk.RiskAppetite;
+import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RuleSetRegistry;
+import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.RuleProblem;
+import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.ActivateRuleSetResponse;
 import dev.formica.v1.AdminServiceGrpc;
@@ -8,9 +15,13 @@ import dev.formica.v1.GetRiskAppetiteRequest;
 import dev.formica.v1.LatencySnapshot;
 import dev.formica.v1.ListRuleSetsRequest;
 import dev.formica.v1.ListRuleSetsResponse;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductAppetite;
 import dev.formica.v1.PublishRuleSetRequest;
 import dev.formica.v1.PublishRuleSetResponse;
-import dev.formica.v1.RiskAppetite;
+import dev.formica.v1.RiskAppetite.Builder;
+import dev.formica.v1.RuleSetError;
+import dev.formica.v1.RuleSetInfo;
 import dev.formica.v1.SetRiskAppetiteRequest;
 import dev.formica.v1.SetShadowRuleSetRequest;
 import dev.formica.v1.SetShadowRuleSetResponse;
@@ -18,68 +29,153 @@ import dev.formica.v1.UpdateBlockListRequest;
 import dev.formica.v1.UpdateBlockListResponse;
 import dev.formica.v1.ValidateRuleSetRequest;
 import dev.formica.v1.ValidateRuleSetResponse;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
+import java.util.logging.Logger;
+import org.agrona.concurrent.EpochClock;
+
 /**
- * {@code AdminService}: rule sets, risk appetite, block lists and latency snapshots. Requests are
- * validated; the logic arrives with the risk-logic and observability issues and answers
- * UNIMPLEMENTED until then rather than a made-up result.
+ * {@code AdminService}: rule sets (validate, publish, activate, shadow, list), risk appetite, block lists
+ * and latency snapshots. Compilation happens here, on the caller's thread, so activation on the shards is a
+ * reference swap.
  *
- * <p>Thread contract: called on Netty event-loop threads (direct executor).
+ * <p>Thread contract: called on Netty event-loop threads (direct executor); the registry serialises changes.
  */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
-    private static final String RISK_LOGIC = "issue: Risk logic";
+    private static final Logger LOG = Logger.getLogger(AdminGrpcService.class.getName());
     private static final String OBSERVABILITY = "issue: Observability";
+
+    private final RiskEngine risk;
+    private final EpochClock clock;
+
+    public AdminGrpcService(RiskEngine risk, EpochClock clock) {
+        this.risk = risk;
+        this.clock = clock;
+    }
 
     @Override
     public void validateRuleSet(ValidateRuleSetRequest request, StreamObserver<ValidateRuleSetResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("ValidateRuleSet", RISK_LOGIC, out);
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
         }
+        RuleSetCompiler.Outcome o = risk.rules().compiler().compile(request.getYaml());
+        ValidateRuleSetResponse.Builder b = ValidateRuleSetResponse.newBuilder().setValid(o.valid());
+        o.errors().forEach(e -> b.addErrors(error(e)));
+        o.warnings().forEach(w -> b.addErrors(error(w)));
+        reply(out, b.build());
     }
 
     @Override
     public void publishRuleSet(PublishRuleSetRequest request, StreamObserver<PublishRuleSetResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("PublishRuleSet", RISK_LOGIC, out);
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        RuleSetCompiler.Outcome o = risk.rules().compiler().compile(request.getYaml());
+        if (!o.valid()) {
+            RuleProblem first = o.errors().get(0);
+            out.onError(Status.INVALID_ARGUMENT.withDescription("yaml: " + first + (o.errors().size() > 1
+                    ? " (and " + (o.errors().size() - 1) + " more; ValidateRuleSet lists them all)" : ""))
+                    .asRuntimeException());
+            return;
+        }
+        try {
+            RuleSetRegistry.Published p = risk.rules().publish(o.ruleSet(), request.getAuthor(), clock.time());
+            LOG.info(() -> "rule set " + p.ruleSet().version() + " published");
+            PublishRuleSetResponse.Builder b = PublishRuleSetResponse.newBuilder().setVersion(p.ruleSet().version());
+            o.warnings().forEach(w -> b.addWarnings(error(w)));
+            reply(out, b.build());
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.ALREADY_EXISTS.withDescription(e.getMessage()).asRuntimeException());
         }
     }
 
     @Override
     public void activateRuleSet(ActivateRuleSetRequest request, StreamObserver<ActivateRuleSetResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("ActivateRuleSet", RISK_LOGIC, out);
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        try {
+            String previous = risk.rules().activate(request.getVersion());
+            reply(out, ActivateRuleSetResponse.newBuilder().setActiveVersion(request.getVersion())
+                    .setPreviousVersion(previous).build());
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
         }
     }
 
     @Override
     public void setShadowRuleSet(SetShadowRuleSetRequest request, StreamObserver<SetShadowRuleSetResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("SetShadowRuleSet", RISK_LOGIC, out);
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        try {
+            risk.rules().setShadow(request.getVersion());
+            reply(out, SetShadowRuleSetResponse.newBuilder().setShadowVersion(request.getVersion()).build());
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
         }
     }
 
     @Override
     public void listRuleSets(ListRuleSetsRequest request, StreamObserver<ListRuleSetsResponse> out) {
-        GrpcReplies.unimplemented("ListRuleSets", RISK_LOGIC, out);
-    }
-
-    @Override
-    public void setRiskAppetite(SetRiskAppetiteRequest request, StreamObserver<RiskAppetite> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("SetRiskAppetite", RISK_LOGIC, out);
+        ListRuleSetsResponse.Builder b = ListRuleSetsResponse.newBuilder();
+        CompiledRuleSet active = risk.rules().active();
+        CompiledRuleSet shadow = risk.rules().shadow();
+        for (RuleSetRegistry.Published p : risk.rules().list()) {
+            CompiledRuleSet rs = p.ruleSet();
+            RuleSetRegistry.ShadowCounts counts = risk.rules().shadowCounts(rs.version());
+            b.addRuleSets(RuleSetInfo.newBuilder().setVersion(rs.version()).setAuthor(p.author())
+                    .setPublishedMs(p.publishedMs()).setActive(rs == active).setShadow(rs == shadow)
+                    .setShadowDecisions(counts.decisions()).setShadowDisagreements(counts.disagreements())
+                    .setFraudRules(rs.fraudRuleCount()).setCreditRules(rs.creditRuleCount())
+                    .setDescription(rs.description()));
         }
+        reply(out, b.build());
     }
 
     @Override
-    public void getRiskAppetite(GetRiskAppetiteRequest request, StreamObserver<RiskAppetite> out) {
-        GrpcReplies.unimplemented("GetRiskAppetite", RISK_LOGIC, out);
+    public void setRiskAppetite(SetRiskAppetiteRequest request, StreamObserver<dev.formica.v1.RiskAppetite> out) {
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        risk.appetite().set(request.getProductValue(), request.getFactorBps(), request.getReason(), clock.time());
+        LOG.info(() -> "risk appetite " + request.getFactorBps() + " bps for "
+                + (request.getProductValue() == 0 ? "all products" : request.getProduct()));
+        reply(out, appetite());
+    }
+
+    @Override
+    public void getRiskAppetite(GetRiskAppetiteRequest request, StreamObserver<dev.formica.v1.RiskAppetite> out) {
+        reply(out, appetite());
+    }
+
+    private dev.formica.v1.RiskAppetite appetite() {
+        Builder b = dev.formica.v1.RiskAppetite.newBuilder();
+        for (int p = 1; p <= 3; p++) {
+            RiskAppetite.Setting s = risk.appetite().setting(p);
+            if (s != null) {
+                b.addProducts(ProductAppetite.newBuilder().setProduct(Product.forNumber(p)).setFactorBps(s.factorBps())
+                        .setReason(s.reason()).setSetMs(s.setMs()));
+            }
+        }
+        return b.build();
     }
 
     @Override
     public void updateBlockList(UpdateBlockListRequest request, StreamObserver<UpdateBlockListResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("UpdateBlockList", RISK_LOGIC, out);
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        BlockLists.Kind kind = BlockLists.Kind.values()[request.getKindValue() - 1];
+        try {
+            long[] r = risk.blockLists().update(kind, request.getAddList(), request.getRemoveList(), clock.time());
+            // Counts only: the entries are personal data and stay out of the log.
+            LOG.info(() -> "block list " + kind + ": +" + r[0] + " -" + r[1]);
+            reply(out, UpdateBlockListResponse.newBuilder().setAdded(r[0]).setRemoved(r[1])
+                    .setSize(risk.blockLists().size(kind)).build());
+        } catch (IllegalStateException e) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
         }
     }
 
@@ -87,4 +183,14 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     public void getLatency(GetLatencyRequest request, StreamObserver<LatencySnapshot> out) {
         GrpcReplies.unimplemented("GetLatency", OBSERVABILITY, out);
     }
+
+    private static RuleSetError error(RuleProblem p) {
+        return RuleSetError.newBuilder().setLine(p.line()).setColumn(p.column()).setMessage(p.message()).build();
+    }
+
+    private static <T> void reply(StreamObserver<T> out, T value) {
+        out.onNext(value);
+        out.onCompleted();
+    }
+
 }

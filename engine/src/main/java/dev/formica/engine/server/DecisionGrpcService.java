@@ -14,6 +14,7 @@ import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.GetDecisionRequest;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import io.grpc.Context;
@@ -160,7 +161,20 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
     @Override
     public void apply(CreditApplication request, StreamObserver<CreditOffer> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("Apply", "issue: Risk logic", out);
+            pipeline.apply(request, new UnarySink<>(out), Context.current().getDeadline());
+        }
+    }
+
+    @Override
+    public void getDecision(GetDecisionRequest request, StreamObserver<DecisionResponse> out) {
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        try {
+            out.onNext(pipeline.storedDecision(request.getRequestId(), request.getBorrowerId()));
+            out.onCompleted();
+        } catch (io.grpc.StatusRuntimeException e) {
+            out.onError(e);
         }
     }
 }

@@ -144,7 +144,8 @@ public final class EngineServer implements AutoCloseable {
     }
 
     private List<BindableService> services() {
-        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline), new AdminGrpcService(),
+        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline),
+                new AdminGrpcService(pipeline.risk(), clock),
                 new DiagnosticsGrpcService());
     }
 

@@ -10,6 +10,7 @@ import dev.formica.v1.CreditApplication;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.EchoRequest;
 import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.GetDecisionRequest;
 import dev.formica.v1.GetProfileRequest;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
@@ -106,6 +107,11 @@ public final class RequestValidator {
     public static String check(GetCreditLineRequest r) {
         String v = requiredId("borrower_id", r.getBorrowerId());
         return v != null ? v : product("product", r.getProduct(), true);
+    }
+
+    public static String check(GetDecisionRequest r) {
+        String v = requiredId("request_id", r.getRequestId());
+        return v != null || r.getBorrowerId().isEmpty() ? v : requiredId("borrower_id", r.getBorrowerId());
     }
 
     public static String check(CreditApplication r) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
+import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
@@ -28,11 +29,13 @@ class IntentRedoTest {
     Path dir;
     ShardState state;
     IntentLog intent;
+    RiskEngine risk;
 
     @BeforeEach
     void open() throws Exception {
         state = ShardState.open(dir.resolve("shard-0"), StateConfig.defaults().withSizes(1000, 1000, 1000), NOW);
         intent = IntentLog.open(dir.resolve("shard-0").resolve("intent.log"));
+        risk = RiskEngine.openDefaults(dir.resolve("risk"));
         state.ledger().putLine("alice", P, 500_000, NOW);
     }
 
@@ -40,10 +43,11 @@ class IntentRedoTest {
     void close() throws Exception {
         intent.close();
         state.close();
+        risk.close();
     }
 
     private ShardProcessor processor() {
-        return new ShardProcessor(0, state, intent, 900_000, 86_400_000, "CNY", null);
+        return new ShardProcessor(0, state, intent, 900_000, 86_400_000, "CNY", null, risk);
     }
 
     private long beginDecide(long holdId, long amount) {

@@ -3,6 +3,7 @@ package dev.formica.engine.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.v1.CancelRequest;
@@ -48,9 +49,9 @@ class LedgerInvariantStressTest {
     @EnumSource(EngineConfiguration.ShardMode.class)
     void shouldNeverExceedTheLineOrReserveTwiceUnderContention(EngineConfiguration.ShardMode mode) throws Exception {
         AtomicLong now = new AtomicLong(PipelineFixture.START_MS);
-        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(2)
-                .holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
-                .queueCapacity(1024).shardMode(mode), now::get);
+        DecisionPipeline pipeline = DecisionPipeline.open(LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir)
+                .shards(2).holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
+                .queueCapacity(1024).shardMode(mode)), now::get);
         try {
             FutureSink<Boolean> created = new FutureSink<>();
             pipeline.upsert(Profile.newBuilder().setBorrowerId("hot").addLines(ProductLine.newBuilder()

@@ -1,5 +1,6 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.CancelRequest;
@@ -41,8 +42,8 @@ final class PipelineFixture implements AutoCloseable {
     }
 
     EngineConfiguration config() {
-        return new EngineConfiguration().dataDir(dir).shards(2).holdTtl(Duration.ofMinutes(15))
-                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).shardMode(mode).queueCapacity(1024);
+        return LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2).holdTtl(Duration.ofMinutes(15))
+                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).shardMode(mode).queueCapacity(1024));
     }
 
     void open() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
@@ -41,7 +42,7 @@ class DecisionStreamAndProfilesTest {
 
     @BeforeEach
     void start() {
-        server = new EngineServer(new EngineConfiguration().port(0).dataDir(dataDir)).start();
+        server = new EngineServer(LedgerOnlyRules.apply(new EngineConfiguration().port(0).dataDir(dataDir))).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
