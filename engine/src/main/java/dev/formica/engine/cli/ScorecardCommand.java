@@ -186,17 +186,37 @@ public final class ScorecardCommand implements Runnable {
             header.add("score = sum of the points of the first matching bin of each attribute; higher = lower risk;");
             header.add("PD = 1 / (1 + base_odds * 2^((score - base_score) / pdo)); grades: quintiles of the training "
                     + "scores");
-            List<String> dropped = new ArrayList<>();
-            for (ScorecardFitter.AttributeReport r : fit.attributes()) {
-                if (r.status() != ScorecardFitter.Status.KEPT) {
-                    dropped.add(String.format(Locale.ROOT, "%s (%s, IV %.3f)", r.binning().feature(),
-                            status(r.status()), r.binning().informationValue()));
+            for (ScorecardFitter.Status s : List.of(ScorecardFitter.Status.LOW_IV,
+                    ScorecardFitter.Status.NON_POSITIVE_COEFFICIENT)) {
+                List<String> dropped = new ArrayList<>();
+                for (ScorecardFitter.AttributeReport r : fit.attributes()) {
+                    if (r.status() == s) {
+                        dropped.add(String.format(Locale.ROOT, "%s (IV %.3f)", r.binning().feature(),
+                                r.binning().informationValue()));
+                    }
                 }
-            }
-            if (!dropped.isEmpty()) {
-                header.add("not in the scorecard: " + String.join(", ", dropped));
+                wrap(header, "not in the scorecard, " + status(s).replace("dropped: ", "") + ":", dropped);
             }
             return header;
+        }
+
+        /** Adds {@code items} after {@code lead} as comment lines of at most about 110 characters. */
+        private static void wrap(List<String> lines, String lead, List<String> items) {
+            if (items.isEmpty()) {
+                return;
+            }
+            StringBuilder line = new StringBuilder(lead);
+            for (int i = 0; i < items.size(); i++) {
+                String item = items.get(i) + (i < items.size() - 1 ? "," : "");
+                if (line.length() + 1 + item.length() > 110) {
+                    lines.add(line.toString());
+                    line = new StringBuilder("  ");
+                } else {
+                    line.append(' ');
+                }
+                line.append(item);
+            }
+            lines.add(line.toString());
         }
 
         private static ScorecardYaml.Notes notes(ScorecardFitter.Fit fit) {
