@@ -1,6 +1,5 @@
 package dev.formica.engine.scorecard;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,15 +122,6 @@ public final class Scorecard {
             score += a.points(features.get(a.feature()));
         }
         return score;
-    }
-
-    /** The points of each attribute for these features, in attribute order (the score's explanation). */
-    public List<Integer> pointsOf(Map<String, ?> features) {
-        List<Integer> points = new ArrayList<>();
-        for (Attribute a : attributes) {
-            points.add(a.points(features.get(a.feature())));
-        }
-        return points;
     }
 
     /** Probability of default at a score: {@code 1 / (1 + baseOdds · 2^((score − baseScore) / pdo))}. */
