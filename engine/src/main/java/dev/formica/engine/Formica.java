@@ -2,6 +2,7 @@ package dev.formica.engine;
 
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.LoadCommand;
+import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
 import dev.formica.engine.cli.VersionCommand;
 import dev.formica.loadtest.LoadTestCommand;
@@ -9,8 +10,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest}, {@code version},
- * {@code help}.
+ * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest},
+ * {@code scorecard}, {@code version}, {@code help}.
  *
  * <p>Thread contract: runs on the main thread; each subcommand owns what it starts.
  */
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
             LoadCommand.class,
             VersionCommand.class,
             LoadTestCommand.class,
+            ScorecardCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {

@@ -1,0 +1,16 @@
+package dev.formica.engine.scorecard;
+
+import java.util.Locale;
+
+/** The type of a feature as a rule-set file declares it ({@code features:} section). Immutable. */
+public enum FeatureType {
+    INT,
+    DOUBLE,
+    BOOL,
+    STRING;
+
+    /** The spelling in a rule-set file: {@code int}, {@code double}, {@code bool} or {@code string}. */
+    public String yamlName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
