@@ -8,8 +8,9 @@ package dev.formica.engine.funding;
  * an allocation beyond the next call (in a hold), copy it with {@link #copyFrom} or store its entries.
  */
 public final class FundingAllocation {
-    /** Most funders in one product's split. */
-    public static final int MAX_SHARES = 16;
+    /** Most funders in one product's split, the platform included: as many as a hold stores (4). */
+    public static final int MAX_SHARES = 4;
+    private static final int DAY_SHIFT = 8;
 
     final int[] funder = new int[MAX_SHARES];
     final long[] amount = new long[MAX_SHARES];
@@ -49,6 +50,23 @@ public final class FundingAllocation {
      */
     public int shareBps(int entry) {
         return shareBps[check(entry)];
+    }
+
+    /**
+     * The entry's funder and charged day in one int for a hold's funder-index field: the funder slot in the low
+     * 8 bits, the days between the decision's UTC day and the charged day above them (0 but for a decision racing
+     * midnight). Give it back to {@link FundingAllocator#releaseStored} with the decision time.
+     */
+    public int storedFunder(int entry) {
+        return funder[check(entry)] | (int) (day[entry] - dayIndex) << DAY_SHIFT;
+    }
+
+    static int funderOf(int storedFunder) {
+        return storedFunder & ((1 << DAY_SHIFT) - 1);
+    }
+
+    static long dayOf(int storedFunder, long decisionDayIndex) {
+        return decisionDayIndex + (storedFunder >>> DAY_SHIFT);
     }
 
     /** The loan amount that was asked for, minor units. */

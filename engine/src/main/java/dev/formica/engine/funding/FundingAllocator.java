@@ -263,4 +263,13 @@ public final class FundingAllocator {
     public void release(int funderIndex, long amountMinor, long dayIndex) {
         quotas.release(funderIndex, amountMinor, dayIndex);
     }
+
+    /**
+     * Gives back one entry stored in a hold as {@link FundingAllocation#storedFunder} and its amount, with the
+     * decision time that was passed to {@link #allocate} (the hold's creation time).
+     */
+    public void releaseStored(int storedFunder, long amountMinor, long decisionMs) {
+        quotas.release(FundingAllocation.funderOf(storedFunder), amountMinor,
+                FundingAllocation.dayOf(storedFunder, FundingQuotas.dayIndex(decisionMs)));
+    }
 }

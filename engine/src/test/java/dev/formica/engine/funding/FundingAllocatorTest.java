@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.funding.FundingAllocator.Result;
 import dev.formica.engine.funding.ProductFunding.Share;
+import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.v1.Product;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -150,6 +151,13 @@ class FundingAllocatorTest {
     }
 
     @Test
+    void shouldFitASplitIntoAHold() {
+        assertEquals(HoldSnapshot.MAX_FUNDING_SPLITS, FundingAllocation.MAX_SHARES);
+        assertMessage("1..4 funders", () -> new ProductFunding(Product.CASH_LOAN, List.of(new Share("platform", 6000),
+                new Share("a", 1000), new Share("b", 1000), new Share("c", 1000), new Share("d", 1000))));
+    }
+
+    @Test
     void shouldAnswerUnavailableForAProductWithoutASplit() throws Exception {
         try (FundingQuotas q = FundingQuotas.open(dir.resolve("q.dat"))) {
             FundingAllocator allocator = allocator(q, BIG, BIG >> 30, BIG, BIG, cashLoan());
@@ -226,9 +234,11 @@ class FundingAllocatorTest {
             int b = q.indexOf("bankB");
             long[] used = new long[FundingQuotas.CAPACITY];
             long[] usedToday = new long[FundingQuotas.CAPACITY];
+            int late = 0;
             for (FundingAllocation f : funded) {
                 long sum = 0;
                 for (int e = 0; e < f.count(); e++) {
+                    late += f.chargedDayIndex(e) != f.dayIndex() ? 1 : 0;
                     used[f.funderIndex(e)] += f.amountMinor(e);
                     if (f.chargedDayIndex(e) == today) {
                         usedToday[f.funderIndex(e)] += f.amountMinor(e);
@@ -244,8 +254,11 @@ class FundingAllocatorTest {
                 assertTrue(q.usedTotal(funder) <= q.totalQuota(funder), q.funderId(funder));
             }
             assertTrue(funded.size() < 4_000, "the daily quotas ran out");
-            for (FundingAllocation f : funded) {
-                allocator.release(f);
+            assertTrue(late > 0, "some decisions of the old day were charged to the new one");
+            for (FundingAllocation f : funded) { // as a hold stores them: stored funder, amount, decision time
+                for (int e = 0; e < f.count(); e++) {
+                    allocator.releaseStored(f.storedFunder(e), f.amountMinor(e), f.dayIndex() * 86_400_000L);
+                }
             }
             for (int funder : new int[] {a, b, allocator.platformIndex()}) {
                 assertEquals(0, q.usedTotal(funder), q.funderId(funder));
