@@ -68,12 +68,12 @@ class FundingAllocatorTest {
             assertEquals(Result.FUNDED, allocator.allocate(Product.CASH_LOAN, 100_000, NOW, out));
             assertEntry(out, 1, "bankA", 50_000, 5_000);
             assertEquals(Result.FUNDED, allocator.allocate(Product.CASH_LOAN, 100_000, NOW, out));
-            // second loan: A has 20,000 left of its 50,000 part; B takes its 20,000 and the 30,000 A could not
+            // third loan: A has 20,000 left of its 50,000 part; B takes its 20,000 and the 30,000 A could not
             assertEquals(Result.FUNDED, allocator.allocate(Product.CASH_LOAN, 100_000, NOW, out));
             assertEntry(out, 0, "platform", 30_000, 3_000);
             assertEntry(out, 1, "bankA", 20_000, 2_000);
             assertEntry(out, 2, "bankB", 50_000, 5_000);
-            // third: A is empty, B has 100,000 − 20,000 − 20,000 − 50,000 = 10,000 of the 70,000 needed
+            // fourth: A is empty, B has 100,000 − 20,000 − 20,000 − 50,000 = 10,000 of the 70,000 needed
             assertEquals(Result.FUNDING_UNAVAILABLE, allocator.allocate(Product.CASH_LOAN, 100_000, NOW, out));
             assertEquals(0, out.count());
             assertEquals(60_000, out.shortfallMinor());
