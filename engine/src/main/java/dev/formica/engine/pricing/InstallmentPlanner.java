@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * annualised rate of the borrower's actual cash flows.
  *
  * <p>Thread contract: stateless and thread-safe; any thread may call any method at once. The only shared state
- * is a lock-free memo of annuity factors per (APR, n), written with plain array stores of immutable entries.
+ * is a lock-free memo of annuity factors per (APR, n): immutable entries in an {@link AtomicReferenceArray}.
  * {@link #plan(long, int, int, long, List, InstallmentSchedule)} into a reused {@link InstallmentSchedule}
  * allocates nothing once the factor of its (APR, n) is memoised; {@link #toProto} builds the protobuf.
  *
