@@ -1,0 +1,336 @@
+package dev.formica.engine.funding;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Origination quotas of the funders: how much each has originated in total and today, against its
+ * {@link FunderSpec} limits. One memory-mapped table for the whole engine, shared by all shards.
+ *
+ * <p>Thread contract: {@link #tryReserve}, {@link #reserveUpTo}, {@link #release} and the reads are lock-free and
+ * allocation-free from any thread. Each counter is one 64-bit word changed by compare-and-set loops, so concurrent
+ * reservations never take a funder past its total or its daily quota. A reservation touches two words (total,
+ * then today) and undoes the first when the second refuses; while such an undo is in flight another reservation
+ * can be refused although the quota would have sufficed — a conservative, transient refusal, never an
+ * over-allocation. When only one of the two quotas binds, concurrent reservations use it up exactly.
+ * {@link #configure} (rare, at start-up or rule-set activation) is synchronised and swaps the limits atomically.
+ * One process per file.
+ *
+ * <p>Semantics: quotas are <em>origination</em> quotas. A reservation counts against the total and against the
+ * UTC day given by the caller (the day of the decision time); {@link #release} (Cancel, hold expiry) gives the
+ * amount back to the total, and to the daily quota only while it is still the same UTC day — yesterday's
+ * origination capacity is gone. Repayments are not tracked here. A reservation for an older day than the one
+ * stored (a late thread across midnight) counts against the newer day; {@link FundingAllocator} records the day
+ * each part was charged to, so its release returns the daily quota of the right day. A caller of the public
+ * {@link #tryReserve} who releases such a late reservation with its own (older) day gets the total back but not
+ * the newer day's quota: conservative, and only for a reservation racing midnight.
+ *
+ * <p>Layout: a 64-byte header (magic, layout version, slot size, slot count), then {@value #CAPACITY} slots of
+ * 64 bytes (one cache line each): used total (long), today's word (long: the UTC day index in the top 20 bits,
+ * the amount used that day in the low 44), the funder id (length byte and up to 40 ASCII bytes). A funder keeps
+ * its slot for the life of the file, so a funder index is stable across restarts and configuration changes and
+ * may be stored with a hold. Durability is the page cache's: a process crash keeps every completed update.
+ * The file is created owner-only.
+ */
+public final class FundingQuotas implements AutoCloseable {
+    /** Slots in a file: the most funders it can ever know. */
+    public static final int CAPACITY = 64;
+    private static final int MAGIC = 0x46514e31; // "FQN1"
+    private static final int VERSION = 1;
+    private static final int HEADER = 64;
+    private static final int SLOT_BYTES = 64;
+    private static final int USED_TOTAL = 0;
+    private static final int TODAY = 8;
+    private static final int ID_LENGTH = 16;
+    private static final int ID_BYTES = 17;
+    private static final int DAY_SHIFT = 44;
+    private static final long USED_MASK = (1L << DAY_SHIFT) - 1;
+    private static final long MS_PER_DAY = 86_400_000L;
+
+    private final MappedByteBuffer mapped;
+    private final UnsafeBuffer buffer;
+    private final String[] ids = new String[CAPACITY];
+    private volatile long[][] limits = {new long[CAPACITY], new long[CAPACITY]}; // {total, daily} per slot
+
+    private FundingQuotas(MappedByteBuffer mapped) {
+        this.mapped = mapped;
+        this.buffer = new UnsafeBuffer(mapped);
+        for (int slot = 0; slot < CAPACITY; slot++) {
+            int length = buffer.getByteVolatile(offset(slot) + ID_LENGTH);
+            if (length > 0) {
+                byte[] id = new byte[length];
+                buffer.getBytes(offset(slot) + ID_BYTES, id);
+                ids[slot] = new String(id, StandardCharsets.US_ASCII);
+            }
+        }
+    }
+
+    /**
+     * Opens the table, creating it (owner-only) when absent; every funder's limits are 0 until {@link #configure}.
+     *
+     * @throws IOException when the file is not a quota table of this layout (the message says what it found)
+     */
+    public static FundingQuotas open(Path file) throws IOException {
+        File f = file.toFile();
+        long length = HEADER + (long) CAPACITY * SLOT_BYTES;
+        if (!f.exists()) {
+            MappedByteBuffer created = IoUtil.mapNewFile(f, length, true);
+            try {
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
+            UnsafeBuffer header = new UnsafeBuffer(created);
+            header.putInt(4, VERSION);
+            header.putInt(8, SLOT_BYTES);
+            header.putInt(12, CAPACITY);
+            header.putIntOrdered(0, MAGIC);
+            return new FundingQuotas(created);
+        }
+        if (f.length() < HEADER) {
+            throw new IOException(file + " is not a Formica funding quota table (" + f.length() + " bytes)");
+        }
+        MappedByteBuffer existing = IoUtil.mapExistingFile(f, "funding quotas");
+        UnsafeBuffer header = new UnsafeBuffer(existing);
+        String problem = null;
+        if (header.getInt(0) != MAGIC) {
+            problem = "is not a Formica funding quota table (magic " + Integer.toHexString(header.getInt(0)) + ")";
+        } else if (header.getInt(4) != VERSION || header.getInt(8) != SLOT_BYTES || header.getInt(12) != CAPACITY
+                || f.length() != length) {
+            problem = "has layout version " + header.getInt(4) + " with " + header.getInt(12) + " slots of "
+                    + header.getInt(8) + " bytes (" + f.length() + " bytes); this engine reads version " + VERSION
+                    + " with " + CAPACITY + " slots of " + SLOT_BYTES + " bytes: move the file aside to start afresh";
+        }
+        if (problem != null) {
+            IoUtil.unmap(existing);
+            throw new IOException(file + " " + problem);
+        }
+        return new FundingQuotas(existing);
+    }
+
+    /**
+     * Binds each funder to its slot (a new funder takes a free one) and sets the limits of all at once; funders
+     * the table knows but {@code funders} does not list get limits 0 (no new reservations; releases still count).
+     *
+     * @return the slot of each funder, in the order of {@code funders}
+     * @throws IllegalArgumentException for a duplicate id or when all {@value #CAPACITY} slots are taken
+     */
+    public synchronized int[] configure(List<FunderSpec> funders) {
+        long[] total = new long[CAPACITY];
+        long[] daily = new long[CAPACITY];
+        int[] slots = new int[funders.size()];
+        for (int i = 0; i < funders.size(); i++) {
+            FunderSpec spec = funders.get(i);
+            int slot = indexOf(spec.id());
+            if (slot < 0) {
+                slot = claim(spec.id());
+            } else if (contains(slots, i, slot)) {
+                throw new IllegalArgumentException("funders: " + spec.id() + " is listed twice");
+            }
+            slots[i] = slot;
+            total[slot] = spec.totalQuotaMinor();
+            daily[slot] = spec.dailyQuotaMinor();
+        }
+        limits = new long[][] {total, daily};
+        return slots;
+    }
+
+    private static boolean contains(int[] slots, int count, int slot) {
+        for (int i = 0; i < count; i++) {
+            if (slots[i] == slot) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int claim(String id) {
+        for (int slot = 0; slot < CAPACITY; slot++) {
+            if (ids[slot] == null) {
+                byte[] bytes = id.getBytes(StandardCharsets.US_ASCII);
+                buffer.putBytes(offset(slot) + ID_BYTES, bytes);
+                buffer.putByteVolatile(offset(slot) + ID_LENGTH, (byte) bytes.length);
+                ids[slot] = id;
+                return slot;
+            }
+        }
+        throw new IllegalArgumentException("funders: the quota table holds " + CAPACITY
+                + " funders and all slots are taken; cannot add " + id);
+    }
+
+    /** The slot of a funder id, -1 when the table does not know it. */
+    public int indexOf(String id) {
+        for (int slot = 0; slot < CAPACITY; slot++) {
+            if (id.equals(ids[slot])) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    /** The id of the funder in a slot, null for a free slot. */
+    public String funderId(int funder) {
+        return ids[funder];
+    }
+
+    /** The UTC day index (days since 1970-01-01) of an epoch-ms time. */
+    public static long dayIndex(long epochMs) {
+        return Math.floorDiv(epochMs, MS_PER_DAY);
+    }
+
+    /**
+     * Reserves exactly {@code amountMinor} of the funder's total and daily quota, or nothing.
+     *
+     * @return false (and nothing reserved) when either quota lacks room
+     */
+    public boolean tryReserve(int funder, long amountMinor, long dayIndex) {
+        return amountMinor > 0 && amountOf(reserve(funder, amountMinor, dayIndex, true)) == amountMinor;
+    }
+
+    /**
+     * Reserves as much of {@code maxMinor} as both quotas allow.
+     *
+     * @return the amount reserved, 0..maxMinor
+     */
+    public long reserveUpTo(int funder, long maxMinor, long dayIndex) {
+        return amountOf(reserve(funder, maxMinor, dayIndex, false));
+    }
+
+    /** The amount of a {@link #reserve} answer. */
+    static long amountOf(long reservation) {
+        return reservation & USED_MASK;
+    }
+
+    /** The day a {@link #reserve} answer was charged to: pass it to {@link #release}. */
+    static long dayOf(long reservation) {
+        return reservation >>> DAY_SHIFT;
+    }
+
+    /**
+     * Reserves up to {@code maxMinor} (exactly it or nothing when {@code allOrNothing}) and answers the amount and
+     * the UTC day it was charged to, packed: {@code day << 44 | amount}. The day is {@code dayIndex}, or the newer
+     * day already stored when a late caller's day has passed (the reservation then counts against that newer day).
+     */
+    long reserve(int funder, long maxMinor, long dayIndex, boolean allOrNothing) {
+        if (maxMinor <= 0) {
+            return dayIndex << DAY_SHIFT;
+        }
+        long[][] limit = limits;
+        int base = offset(funder);
+        long totalLimit = limit[0][funder];
+        long granted;
+        while (true) {
+            long used = buffer.getLongVolatile(base + USED_TOTAL);
+            granted = Math.min(maxMinor, totalLimit - used);
+            if (granted <= 0 || (allOrNothing && granted < maxMinor)) {
+                return dayIndex << DAY_SHIFT;
+            }
+            if (buffer.compareAndSetLong(base + USED_TOTAL, used, used + granted)) {
+                break;
+            }
+        }
+        long dailyLimit = limit[1][funder];
+        long today;
+        long day;
+        while (true) {
+            long word = buffer.getLongVolatile(base + TODAY);
+            day = Math.max(dayIndex, word >>> DAY_SHIFT);
+            long used = (word >>> DAY_SHIFT) == day ? word & USED_MASK : 0;
+            today = Math.min(granted, dailyLimit - used);
+            if (today <= 0 || (allOrNothing && today < granted)) {
+                today = 0;
+                break;
+            }
+            if (buffer.compareAndSetLong(base + TODAY, word, (day << DAY_SHIFT) | (used + today))) {
+                break;
+            }
+        }
+        if (today < granted) {
+            subtractTotal(base, granted - today);
+        }
+        return (day << DAY_SHIFT) | today;
+    }
+
+    /**
+     * Gives back a reservation made on {@code dayIndexOfReservation}: always to the total, to the daily quota only
+     * while that day is still the current one. Never takes a counter below zero.
+     */
+    public void release(int funder, long amountMinor, long dayIndexOfReservation) {
+        if (amountMinor <= 0) {
+            return;
+        }
+        int base = offset(funder);
+        subtractTotal(base, amountMinor);
+        while (true) {
+            long word = buffer.getLongVolatile(base + TODAY);
+            if ((word >>> DAY_SHIFT) != dayIndexOfReservation) {
+                return;
+            }
+            long used = word & USED_MASK;
+            long next = (word & ~USED_MASK) | Math.max(0, used - amountMinor);
+            if (buffer.compareAndSetLong(base + TODAY, word, next)) {
+                return;
+            }
+        }
+    }
+
+    private void subtractTotal(int base, long amountMinor) {
+        while (true) {
+            long used = buffer.getLongVolatile(base + USED_TOTAL);
+            if (buffer.compareAndSetLong(base + USED_TOTAL, used, Math.max(0, used - amountMinor))) {
+                return;
+            }
+        }
+    }
+
+    /** Originated and not released, minor units. */
+    public long usedTotal(int funder) {
+        return buffer.getLongVolatile(offset(funder) + USED_TOTAL);
+    }
+
+    /** Originated on the UTC day {@code dayIndex} and not released, minor units (0 for a day not yet begun). */
+    public long usedToday(int funder, long dayIndex) {
+        long word = buffer.getLongVolatile(offset(funder) + TODAY);
+        return (word >>> DAY_SHIFT) >= dayIndex ? word & USED_MASK : 0;
+    }
+
+    /** Total quota left, minor units (never negative, also after a limit was lowered). */
+    public long remainingTotal(int funder) {
+        return Math.max(0, limits[0][funder] - usedTotal(funder));
+    }
+
+    /** Daily quota left on the UTC day {@code dayIndex}, minor units. */
+    public long remainingToday(int funder, long dayIndex) {
+        return Math.max(0, limits[1][funder] - usedToday(funder, dayIndex));
+    }
+
+    /** The funder's configured total quota, minor units. */
+    public long totalQuota(int funder) {
+        return limits[0][funder];
+    }
+
+    /** The funder's configured daily quota, minor units. */
+    public long dailyQuota(int funder) {
+        return limits[1][funder];
+    }
+
+    private static int offset(int slot) {
+        if (slot < 0 || slot >= CAPACITY) {
+            throw new IndexOutOfBoundsException("funder " + slot + " of " + CAPACITY);
+        }
+        return HEADER + slot * SLOT_BYTES;
+    }
+
+    @Override
+    public void close() {
+        IoUtil.unmap(mapped);
+    }
+}

@@ -1,0 +1,222 @@
+package dev.formica.engine.pricing;
+
+import dev.formica.v1.Fee;
+import dev.formica.v1.Installment;
+import dev.formica.v1.InstallmentPlan;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Equal-installment (annuity, 等额本息) plans computed exactly in minor units, with every fee itemised and the
+ * annualised rate of the borrower's actual cash flows.
+ *
+ * <p>Thread contract: stateless and thread-safe; any thread may call any method at once. The only shared state
+ * is a lock-free memo of annuity factors per (APR, n): immutable entries in an {@link AtomicReferenceArray}.
+ * {@link #plan(long, int, int, long, List, InstallmentSchedule)} into a reused {@link InstallmentSchedule}
+ * allocates nothing once the factor of its (APR, n) is memoised; {@link #toProto} builds the protobuf.
+ *
+ * <p>Arithmetic (all exact, {@code long} or {@link BigInteger}; {@code double} only for the IRR, a rate):
+ * <ul>
+ *   <li>monthly rate {@code r = aprBps / 120,000} (the APR is nominal: 12 equal monthly periods);</li>
+ *   <li>installment {@code A = roundHalfEven(P · r(1+r)^n / ((1+r)^n − 1))}; with APR 0, {@code A = floor(P / n)};</li>
+ *   <li>period {@code k < n}: interest {@code I_k = roundHalfEven(O_{k−1} · aprBps / 120,000)} on the outstanding
+ *       principal {@code O_{k−1}}, principal {@code min(A − I_k, O_{k−1})};</li>
+ *   <li>period {@code n}: principal = everything still outstanding (so principals add up to {@code P} exactly),
+ *       interest as above — the rounding remainder lands on the last installment;</li>
+ *   <li>fees: see {@link FeeSpec}; per-installment fees add to each period's total;</li>
+ *   <li>periods are calendar months in UTC from the start (see {@link InstallmentSchedule#dueMs(int)});
+ *       the IRR counts periods, so it does not depend on month lengths;</li>
+ *   <li>annualised rate: effective (compound) annual rate {@code (1 + i)^12 − 1} of the monthly IRR {@code i}
+ *       of: the borrower receives {@code P − upfront fees} at the start and pays each period's total at its due
+ *       date. The PBoC 2021 announcement on rate disclosure allows a compound or a simple annualisation and asks
+ *       a simple one to be labelled; Formica reports the compound one. The simple {@code i × 12} is
+ *       {@link InstallmentSchedule#nominalAnnualRateBps()}.</li>
+ * </ul>
+ */
+public final class InstallmentPlanner {
+    /** Longest plan, months. */
+    public static final int MAX_INSTALLMENTS = 36;
+    /** Most fees on one product. */
+    public static final int MAX_FEES = 16;
+    /** Largest principal, minor units (100 billion CNY): keeps every product of the arithmetic inside a long. */
+    public static final long MAX_PRINCIPAL_MINOR = 10_000_000_000_000L;
+    /** Highest APR accepted, basis points (1,000 %): a bound for the arithmetic, not a price. */
+    public static final int MAX_APR_BPS = 100_000;
+
+    private static final long MONTHLY_DENOMINATOR = 120_000L; // basis points × 12 months
+    private static final BigInteger BIG_DENOMINATOR = BigInteger.valueOf(MONTHLY_DENOMINATOR);
+    private static final long HALF = Long.MIN_VALUE; // 2^63 as an unsigned 64-bit fraction
+    private static final int FACTOR_SLOTS = 1024;
+
+    /** Annuity factor F = r(1+r)^n/((1+r)^n − 1) as floor(F · 2^64) = hi · 2^64 + unsigned lo. */
+    private record Factor(int aprBps, int installments, long hi, long lo) {
+    }
+
+    private final AtomicReferenceArray<Factor> factors = new AtomicReferenceArray<>(FACTOR_SLOTS);
+
+    /**
+     * Computes the plan into {@code out} and returns it.
+     *
+     * @param principalMinor the amount lent, 1..{@link #MAX_PRINCIPAL_MINOR}
+     * @param aprBps         nominal APR, basis points, 0..{@link #MAX_APR_BPS}
+     * @param installments   monthly installments, 1..36 (1 = everything due one month after the start; a request's
+     *                       0 means 1)
+     * @param startMs        disbursement time, epoch ms; installment k is due k calendar months later (UTC)
+     * @param fees           the product's fees (at most {@link #MAX_FEES}); upfront fees must stay below the principal
+     * @throws IllegalArgumentException naming the field when an input is out of range
+     */
+    public InstallmentSchedule plan(long principalMinor, int aprBps, int installments, long startMs,
+            List<FeeSpec> fees, InstallmentSchedule out) {
+        validate(principalMinor, aprBps, installments, fees);
+        int n = installments;
+        out.installments = n;
+        out.principalMinor = principalMinor;
+        out.aprBps = aprBps;
+        out.startMs = startMs;
+
+        long level = aprBps == 0 ? principalMinor / n : annuity(principalMinor, aprBps, n);
+        out.installmentMinor = level;
+        long outstanding = principalMinor;
+        long interestSum = 0;
+        for (int k = 1; k <= n; k++) {
+            long interest = Money.divideHalfEven(outstanding * aprBps, MONTHLY_DENOMINATOR);
+            long principal = k == n ? outstanding : Math.min(level - interest, outstanding);
+            out.interest[k] = interest;
+            out.principal[k] = principal;
+            out.fee[k] = 0;
+            outstanding -= principal;
+            interestSum += interest;
+        }
+        out.totalInterestMinor = interestSum;
+
+        int feeCount = fees.size();
+        long upfront = 0;
+        long feeSum = 0;
+        for (int f = 0; f < feeCount; f++) {
+            FeeSpec spec = fees.get(f);
+            long amount = spec.amountFor(principalMinor);
+            out.feeAmounts[f] = amount;
+            feeSum += amount;
+            if (spec.timing() == FeeSpec.Timing.UPFRONT) {
+                upfront += amount;
+            } else {
+                long each = amount / n;
+                for (int k = 1; k <= n; k++) {
+                    out.fee[k] += each;
+                }
+                out.fee[n] += amount - each * n;
+            }
+        }
+        if (upfront >= principalMinor) {
+            throw new IllegalArgumentException("fees: upfront fees of " + upfront
+                    + " minor units leave nothing of a principal of " + principalMinor);
+        }
+        out.feeCount = feeCount;
+        out.upfrontFeesMinor = upfront;
+        out.totalFeesMinor = feeSum;
+        for (int k = 1; k <= n; k++) {
+            out.total[k] = out.principal[k] + out.interest[k] + out.fee[k];
+        }
+        out.monthlyIrr = AnnualisedRate.monthlyIrr(principalMinor - upfront, out.total, n);
+        out.annualisedRateBps = AnnualisedRate.toBps(AnnualisedRate.effectiveAnnual(out.monthlyIrr));
+        return out;
+    }
+
+    /** Computes the plan and returns it as protobuf (allocates; for the response edge). */
+    public InstallmentPlan plan(long principalMinor, int aprBps, int installments, long startMs, List<FeeSpec> fees) {
+        return toProto(plan(principalMinor, aprBps, installments, startMs, fees, new InstallmentSchedule()), fees);
+    }
+
+    /** The schedule as {@code InstallmentPlan}; {@code fees} must be the list the schedule was planned with. */
+    public static InstallmentPlan toProto(InstallmentSchedule schedule, List<FeeSpec> fees) {
+        if (fees.size() != schedule.feeCount) {
+            throw new IllegalArgumentException("fees: " + fees.size() + " given, the schedule was planned with "
+                    + schedule.feeCount);
+        }
+        InstallmentPlan.Builder plan = InstallmentPlan.newBuilder().setInstallments(schedule.installments);
+        for (int k = 1; k <= schedule.installments; k++) {
+            plan.addPeriods(Installment.newBuilder()
+                    .setNumber(k)
+                    .setDueMs(schedule.dueMs(k))
+                    .setPrincipalMinor(schedule.principal[k])
+                    .setInterestMinor(schedule.interest[k])
+                    .setFeeMinor(schedule.fee[k])
+                    .setTotalMinor(schedule.total[k]));
+        }
+        for (int f = 0; f < schedule.feeCount; f++) {
+            FeeSpec spec = fees.get(f);
+            plan.addFees(Fee.newBuilder().setCode(spec.code()).setText(spec.text())
+                    .setAmountMinor(schedule.feeAmounts[f]));
+        }
+        return plan.setTotalInterestMinor(schedule.totalInterestMinor())
+                .setTotalFeesMinor(schedule.totalFeesMinor())
+                .setTotalCostMinor(schedule.totalCostMinor())
+                .setTotalRepaymentMinor(schedule.totalRepaymentMinor())
+                .setAnnualisedRateBps(schedule.annualisedRateBps())
+                .build();
+    }
+
+    private static void validate(long principalMinor, int aprBps, int installments, List<FeeSpec> fees) {
+        if (principalMinor < 1 || principalMinor > MAX_PRINCIPAL_MINOR) {
+            throw new IllegalArgumentException("principal_minor: must be 1.." + MAX_PRINCIPAL_MINOR + ", was "
+                    + principalMinor);
+        }
+        if (aprBps < 0 || aprBps > MAX_APR_BPS) {
+            throw new IllegalArgumentException("apr_bps: must be 0.." + MAX_APR_BPS + ", was " + aprBps);
+        }
+        if (installments < 1 || installments > MAX_INSTALLMENTS) {
+            throw new IllegalArgumentException("installments: must be 1.." + MAX_INSTALLMENTS + ", was "
+                    + installments);
+        }
+        if (fees == null || fees.size() > MAX_FEES) {
+            throw new IllegalArgumentException("fees: at most " + MAX_FEES + " fees, was "
+                    + (fees == null ? "null" : fees.size()));
+        }
+    }
+
+    /**
+     * {@code roundHalfEven(P · F)} from the memoised 64-bit fraction of F: the truncation of F costs less than
+     * {@code P · 2^-64} of a minor unit, so the rounding is decided exactly unless the product lies within that
+     * much of a half, where the exact {@link BigInteger} quotient decides.
+     */
+    long annuity(long principalMinor, int aprBps, int n) {
+        Factor factor = factor(aprBps, n);
+        long lo = factor.lo();
+        long high = Math.multiplyHigh(principalMinor, lo) + ((lo >> 63) & principalMinor); // unsigned P × lo
+        long fraction = principalMinor * lo;
+        long whole = principalMinor * factor.hi() + high;
+        long distanceFromHalf = fraction - HALF; // unsigned fraction − 2^63, as a signed distance
+        if (distanceFromHalf > -principalMinor - 2 && distanceFromHalf < 2) {
+            return exactAnnuity(principalMinor, aprBps, n);
+        }
+        return Long.compareUnsigned(fraction, HALF) >= 0 ? whole + 1 : whole;
+    }
+
+    private Factor factor(int aprBps, int n) {
+        int slot = (aprBps * 37 + n) & (FACTOR_SLOTS - 1);
+        Factor factor = factors.get(slot);
+        if (factor == null || factor.aprBps() != aprBps || factor.installments() != n) {
+            BigInteger[] fraction = factorFraction(aprBps, n);
+            BigInteger scaled = fraction[0].shiftLeft(64).divide(fraction[1]);
+            factor = new Factor(aprBps, n, scaled.shiftRight(64).longValue(), scaled.longValue());
+            factors.set(slot, factor);
+        }
+        return factor;
+    }
+
+    /** F = a·B^n / (120,000 · (B^n − C^n)) with B = 120,000 + a, C = 120,000, as {numerator, denominator}. */
+    private static BigInteger[] factorFraction(int aprBps, int n) {
+        BigInteger b = BigInteger.valueOf(MONTHLY_DENOMINATOR + aprBps).pow(n);
+        BigInteger c = BIG_DENOMINATOR.pow(n);
+        return new BigInteger[] {BigInteger.valueOf(aprBps).multiply(b), BIG_DENOMINATOR.multiply(b.subtract(c))};
+    }
+
+    static long exactAnnuity(long principalMinor, int aprBps, int n) {
+        BigInteger[] fraction = factorFraction(aprBps, n);
+        return new BigDecimal(BigInteger.valueOf(principalMinor).multiply(fraction[0]))
+                .divide(new BigDecimal(fraction[1]), 0, RoundingMode.HALF_EVEN).longValueExact();
+    }
+}
