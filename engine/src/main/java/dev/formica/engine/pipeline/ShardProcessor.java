@@ -4,8 +4,14 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import dev.formica.engine.funding.FundingAllocation;
+import dev.formica.engine.funding.FundingAllocator;
+import dev.formica.engine.pricing.FeeSpec;
+import dev.formica.engine.pricing.InstallmentPlanner;
+import dev.formica.engine.pricing.InstallmentSchedule;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RiskEvaluator;
+import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.LinePolicy;
@@ -29,6 +35,7 @@ import dev.formica.v1.CreditLine;
 import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.FundingShare;
 import dev.formica.v1.Grade;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
@@ -84,6 +91,9 @@ final class ShardProcessor {
     private final RiskEngine risk;
     private final RiskEvaluator eval;
     private final RiskEvaluator shadowEval;
+    private final InstallmentPlanner planner = new InstallmentPlanner();
+    private final InstallmentSchedule schedule = new InstallmentSchedule();
+    private final FundingAllocation allocation = new FundingAllocation();
     private final LedgerSnapshot ledger = new LedgerSnapshot();
     private final HoldSnapshot hold = new HoldSnapshot();
     /** (expiresMs, holdId) pairs in creation order; the TTL is constant, so also in expiry order. */
@@ -122,7 +132,8 @@ final class ShardProcessor {
         if (state.decisions().contains(requestId)) {
             return replay(requestId, KIND_DECIDE, DecisionResponse.parser());
         }
-        CompiledRuleSet rules = risk.rules().active();
+        RuleSetRegistry.Active current = risk.rules().current();
+        CompiledRuleSet rules = current.rules();
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
@@ -169,6 +180,29 @@ final class ShardProcessor {
             response.setOutcome(Outcome.REVIEW);
             return recordDecline(response, requestId, nowMs, startNanos);
         }
+        int pricedGrade = ledger.grade() > 0 ? ledger.grade() : eval.grade();
+        int apr = rules.pricing().aprFor(pricedGrade);
+        List<FeeSpec> fees = rules.feesFor(product);
+        try {
+            planner.plan(amount, apr, Math.max(1, r.getInstallments()), nowMs, fees, schedule);
+        } catch (IllegalArgumentException e) {
+            decline(response, "PRICING_UNAVAILABLE", "no valid plan for this amount: " + e.getMessage(),
+                    "amount_minor=" + amount);
+            return recordDecline(response, requestId, nowMs, startNanos);
+        }
+        if (current.funding().allocate(Product.forNumber(product), amount, nowMs, allocation)
+                != FundingAllocator.Result.FUNDED) {
+            decline(response, "FUNDING_UNAVAILABLE", "no funder has quota for this loan",
+                    "shortfall_minor=" + allocation.shortfallMinor());
+            return recordDecline(response, requestId, nowMs, startNanos);
+        }
+        hold.reset().borrowerId(borrowerId).product(product).amountMinor(amount);
+        for (int i = 0; i < allocation.count(); i++) {
+            hold.addFunding(allocation.storedFunder(i), allocation.amountMinor(i));
+            response.addFunding(FundingShare.newBuilder().setFunderId(allocation.funderId(i))
+                    .setAmountMinor(allocation.amountMinor(i)).setShareBps(allocation.shareBps(i)));
+        }
+        response.setAprBps(apr).setPlan(InstallmentPlanner.toProto(schedule, fees));
         long available = ledger.availableMinor();
         long holdId = HoldIds.compose(shardId, nextHoldSequence++);
         long expiresMs = nowMs + holdTtlMs;
@@ -184,11 +218,12 @@ final class ShardProcessor {
         intent.begin(OP_DECIDE)
                 .ledger(borrowerId, product, ledger.version(), amount, 0)
                 .hold(holdId, HoldState.ACTIVE, amount, nowMs, expiresMs, requestHash)
+                .funding(hold)
                 .record(requestId, KIND_DECIDE, nowMs, payload)
                 .commit();
         state.decisions().put(requestId, KIND_DECIDE, nowMs, payload);
-        state.holds().put(holdId, hold.reset().borrowerId(borrowerId).product(product).amountMinor(amount)
-                .createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE).requestIdHash(requestHash));
+        state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
+                .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
         intent.clear();
         String device = r.getDeviceId();
@@ -369,6 +404,9 @@ final class ShardProcessor {
             scheduleRemoval(holdId, nowMs);
         }
         intent.clear();
+        if (release > 0) {
+            releaseFunding();
+        }
         remember(requestId, response);
         return response;
     }
@@ -400,7 +438,20 @@ final class ShardProcessor {
         state.holds().setState(holdId, HoldState.EXPIRED);
         state.ledger().apply(borrowerId, product, -amount, 0, nowMs);
         intent.clear();
+        releaseFunding();
         scheduleRemoval(holdId, nowMs);
+    }
+
+    /**
+     * Returns the quota of the hold loaded in {@link #hold} to its funders. Runs after the intent is cleared: a
+     * crash just before it leaks one hold's quota (never over-allocates); a crash before the clear is redone by
+     * {@link #redo}, which returns it.
+     */
+    private void releaseFunding() {
+        FundingAllocator allocator = risk.rules().current().funding();
+        for (int i = 0; i < hold.fundingCount(); i++) {
+            allocator.releaseStored(hold.funderIndex(i), hold.fundingAmountMinor(i), hold.createdMs());
+        }
     }
 
     private void scheduleRemoval(long holdId, long nowMs) {
@@ -785,12 +836,18 @@ final class ShardProcessor {
         String borrowerId = intent.borrowerId();
         if (target == HoldState.ACTIVE) {
             if (!state.holds().get(intent.holdId(), hold)) {
-                state.holds().put(intent.holdId(), hold.reset().borrowerId(borrowerId).product(intent.product())
+                hold.reset().borrowerId(borrowerId).product(intent.product())
                         .amountMinor(intent.amountMinor()).createdMs(intent.createdMs())
-                        .expiresMs(intent.expiresMs()).state(HoldState.ACTIVE).requestIdHash(intent.requestIdHash()));
+                        .expiresMs(intent.expiresMs()).state(HoldState.ACTIVE).requestIdHash(intent.requestIdHash());
+                state.holds().put(intent.holdId(), intent.fundingInto(hold));
             }
         } else if (target != 0) {
             state.holds().setState(intent.holdId(), target);
+            if ((target == HoldState.CANCELLED || target == HoldState.EXPIRED)
+                    && state.holds().get(intent.holdId(), hold)) {
+                // The interrupted cancel or expiry had not returned the quota yet (that happens after the clear).
+                releaseFunding();
+            }
         }
         if (intent.ledgerVersionBefore() >= 0 && state.ledger().get(borrowerId, intent.product(), ledger)
                 && ledger.version() == intent.ledgerVersionBefore()) {

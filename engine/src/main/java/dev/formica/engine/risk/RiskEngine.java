@@ -2,12 +2,22 @@ package dev.formica.engine.risk;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.formica.engine.funding.FunderSpec;
+import dev.formica.engine.funding.FundingAllocator;
+import dev.formica.engine.funding.FundingQuotas;
+import dev.formica.engine.funding.ProductFunding;
+import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.FundingPolicy;
+import dev.formica.engine.rules.Money;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.state.VelocityWindows;
+import dev.formica.v1.Product;
 import dev.formica.v1.Profile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
 import org.agrona.CloseHelper;
 
 /**
@@ -24,9 +34,11 @@ public final class RiskEngine implements AutoCloseable {
     private final VelocityWindows velocity;
     private final Cache<String, Profile> profiles;
     private final ZoneId zone;
+    private final FundingQuotas quotas;
 
     private RiskEngine(RegulatoryParameters regulatory, RuleSetRegistry rules, BlockLists blockLists,
-            RiskAppetite appetite, VelocityWindows velocity, Cache<String, Profile> profiles, ZoneId zone) {
+            RiskAppetite appetite, VelocityWindows velocity, Cache<String, Profile> profiles, ZoneId zone,
+            FundingQuotas quotas) {
         this.regulatory = regulatory;
         this.rules = rules;
         this.blockLists = blockLists;
@@ -34,6 +46,7 @@ public final class RiskEngine implements AutoCloseable {
         this.velocity = velocity;
         this.profiles = profiles;
         this.zone = zone;
+        this.quotas = quotas;
     }
 
     /**
@@ -42,10 +55,12 @@ public final class RiskEngine implements AutoCloseable {
      */
     public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone) throws IOException {
-        RuleSetRegistry rules = RuleSetRegistry.open(dataDir.resolve("rules"), regulatory);
+        FundingQuotas quotas = FundingQuotas.open(dataDir.resolve("funding-quotas.dat"));
         BlockLists blockLists = null;
         VelocityWindows velocity = null;
         try {
+            RuleSetRegistry rules = RuleSetRegistry.open(dataDir.resolve("rules"), regulatory,
+                    rs -> allocator(rs, regulatory, quotas));
             blockLists = BlockLists.open(dataDir.resolve("blocklists.dat"));
             RiskAppetite appetite = RiskAppetite.open(dataDir.resolve("risk-appetite.properties"));
             velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), velocityKeys);
@@ -53,9 +68,9 @@ public final class RiskEngine implements AutoCloseable {
                     .maximumSize(profileCacheEntries)
                     .executor(Runnable::run)
                     .build();
-            return new RiskEngine(regulatory, rules, blockLists, appetite, velocity, profiles, zone);
+            return new RiskEngine(regulatory, rules, blockLists, appetite, velocity, profiles, zone, quotas);
         } catch (IOException | RuntimeException e) {
-            CloseHelper.quietCloseAll(blockLists, velocity);
+            CloseHelper.quietCloseAll(blockLists, velocity, quotas);
             throw e;
         }
     }
@@ -94,8 +109,35 @@ public final class RiskEngine implements AutoCloseable {
         return zone;
     }
 
+    /** Partner and platform quota counters, shared by every shard. */
+    public FundingQuotas quotas() {
+        return quotas;
+    }
+
+    /**
+     * Builds the allocator for a rule set being activated: its funders and splits, the regulatory minimum own
+     * share, and the leverage limit (leverage × the platform's net assets) in force now.
+     */
+    static FundingAllocator allocator(CompiledRuleSet rs, RegulatoryParameters regulatory, FundingQuotas quotas) {
+        FundingPolicy f = rs.funding();
+        RegulatoryParameters.Limits limits = regulatory.at(System.currentTimeMillis(), rs.licence());
+        int minShare = limits == null || limits.minOwnShareBps() < 0 ? FundingAllocator.DEFAULT_MIN_PLATFORM_SHARE_BPS
+                : (int) limits.minOwnShareBps();
+        long leverage = limits == null || limits.leverageX() < 0 ? 1 : limits.leverageX();
+        long cap = Math.min(FunderSpec.MAX_TOTAL_QUOTA, Money.applyBps(f.platformNetAssetsMinor(), leverage * 10_000));
+        List<FunderSpec> partners = new ArrayList<>();
+        for (FundingPolicy.Funder funder : f.funders()) {
+            partners.add(new FunderSpec(funder.id(), Math.min(FunderSpec.MAX_TOTAL_QUOTA, funder.totalQuotaMinor()),
+                    Math.min(FunderSpec.UNLIMITED_DAILY, funder.dailyQuotaMinor())));
+        }
+        List<ProductFunding> products = new ArrayList<>();
+        f.products().forEach((product, shares) -> products.add(new ProductFunding(Product.forNumber(product),
+                shares.stream().map(s -> new ProductFunding.Share(s.funderId(), s.shareBps())).toList())));
+        return new FundingAllocator(quotas, partners, products, minShare, cap);
+    }
+
     @Override
     public void close() {
-        CloseHelper.quietCloseAll(blockLists, velocity);
+        CloseHelper.quietCloseAll(blockLists, velocity, quotas);
     }
 }

@@ -1,5 +1,6 @@
 package dev.formica.engine.risk;
 
+import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.engine.rules.RegulatoryParameters;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -30,6 +32,10 @@ import java.util.stream.Stream;
  */
 public final class RuleSetRegistry {
     private static final Logger LOG = Logger.getLogger(RuleSetRegistry.class.getName());
+
+    /** The active rule set with its funding allocator, swapped as one reference. */
+    public record Active(CompiledRuleSet rules, FundingAllocator funding) {
+    }
 
     /** One published version. */
     public record Published(CompiledRuleSet ruleSet, String author, long publishedMs) {
@@ -60,21 +66,24 @@ public final class RuleSetRegistry {
     private final RuleSetCompiler compiler;
     private final Map<String, Published> published = new ConcurrentHashMap<>();
     private final Map<String, ShadowCounts> shadowCounts = new ConcurrentHashMap<>();
-    private volatile CompiledRuleSet active;
+    private final Function<CompiledRuleSet, FundingAllocator> fundingFactory;
+    private volatile Active current;
     private volatile CompiledRuleSet shadow;
 
-    private RuleSetRegistry(Path dir, RuleSetCompiler compiler) {
+    private RuleSetRegistry(Path dir, RuleSetCompiler compiler, Function<CompiledRuleSet, FundingAllocator> funding) {
         this.dir = dir;
         this.compiler = compiler;
+        this.fundingFactory = funding;
     }
 
     /**
      * Opens the registry in {@code dir}: re-compiles every stored version and restores the active and shadow
      * pointers. With nothing active yet, the shipped default is published and activated.
      */
-    public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory) throws IOException {
+    public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory,
+            Function<CompiledRuleSet, FundingAllocator> fundingFactory) throws IOException {
         Files.createDirectories(dir);
-        RuleSetRegistry r = new RuleSetRegistry(dir, new RuleSetCompiler(regulatory));
+        RuleSetRegistry r = new RuleSetRegistry(dir, new RuleSetCompiler(regulatory), fundingFactory);
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".yaml")).toList()) {
                 RuleSetCompiler.Outcome o = r.compiler.compile(Files.readString(f));
@@ -95,7 +104,8 @@ public final class RuleSetRegistry {
             }
             activeVersion = def.version();
         }
-        r.active = r.published.get(activeVersion).ruleSet();
+        CompiledRuleSet first = r.published.get(activeVersion).ruleSet();
+        r.current = new Active(first, fundingFactory.apply(first));
         String shadowVersion = state.getProperty("shadow", "");
         r.shadow = shadowVersion.isEmpty() || !r.published.containsKey(shadowVersion) ? null
                 : r.published.get(shadowVersion).ruleSet();
@@ -104,7 +114,12 @@ public final class RuleSetRegistry {
     }
 
     public CompiledRuleSet active() {
-        return active;
+        return current.rules();
+    }
+
+    /** The active rule set and its funding allocator, read together. */
+    public Active current() {
+        return current;
     }
 
     /** The shadow rule set, or null. */
@@ -141,8 +156,8 @@ public final class RuleSetRegistry {
     /** Makes a published version active; returns the previous active version. */
     public synchronized String activate(String version) {
         CompiledRuleSet next = require(version);
-        String previous = active.version();
-        active = next;
+        String previous = current.rules().version();
+        current = new Active(next, fundingFactory.apply(next));
         saveState();
         LOG.info(() -> "rule set " + version + " active (was " + previous + ")");
         return previous;
@@ -209,7 +224,7 @@ public final class RuleSetRegistry {
     }
 
     private void saveState() {
-        String text = "active=" + escape(active.version()) + "\nshadow="
+        String text = "active=" + escape(current.rules().version()) + "\nshadow="
                 + (shadow == null ? "" : escape(shadow.version())) + "\n";
         try {
             writeAtomically(dir.resolve("state.properties"), text);

@@ -1,5 +1,7 @@
 package dev.formica.engine.rules;
 
+import dev.formica.engine.pricing.FeeSpec;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,6 +24,7 @@ public final class CompiledRuleSet {
     private final PricingPolicy pricing;
     private final FundingPolicy funding;
     private final List<RuleProblem> warnings;
+    private final List<List<FeeSpec>> feesByProduct;
 
     CompiledRuleSet(String version, String description, String yaml, String licence, FeatureLayout layout,
             Rule[] fraud, Rule[] credit, Scorecard scorecard, LinePolicy[] lines, PricingPolicy pricing,
@@ -38,6 +41,25 @@ public final class CompiledRuleSet {
         this.pricing = pricing;
         this.funding = funding;
         this.warnings = List.copyOf(warnings);
+        List<List<FeeSpec>> fees = new ArrayList<>();
+        for (int product = 0; product < 4; product++) {
+            List<FeeSpec> list = new ArrayList<>();
+            if (pricing != null) {
+                for (PricingPolicy.FeeRule f : pricing.fees()) {
+                    if (f.appliesTo(product)) {
+                        list.add(new FeeSpec(f.code(), f.text(), f.fixedMinor(), (int) f.bps(),
+                                f.upfront() ? FeeSpec.Timing.UPFRONT : FeeSpec.Timing.PER_INSTALLMENT));
+                    }
+                }
+            }
+            fees.add(List.copyOf(list));
+        }
+        this.feesByProduct = List.copyOf(fees);
+    }
+
+    /** The fees that apply to a product number, ready for the installment planner. */
+    public List<FeeSpec> feesFor(int product) {
+        return feesByProduct.get(product);
     }
 
     public String version() {

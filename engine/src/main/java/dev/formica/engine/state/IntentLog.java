@@ -44,7 +44,10 @@ public final class IntentLog implements AutoCloseable {
     private static final int REQUEST_LEN = BORROWER + MAX_ID;
     private static final int REQUEST = REQUEST_LEN + 4;
     private static final int REQUEST_HASH = REQUEST + MAX_ID;
-    private static final int PAYLOAD_LEN = REQUEST_HASH + 8;
+    private static final int FUNDING_COUNT = REQUEST_HASH + 8;
+    private static final int FUNDING = FUNDING_COUNT + 8;
+    private static final int FUNDING_ENTRY = 16;
+    private static final int PAYLOAD_LEN = FUNDING + HoldSnapshot.MAX_FUNDING_SPLITS * FUNDING_ENTRY;
     private static final int PAYLOAD = PAYLOAD_LEN + 8;
     private static final int FILE_LENGTH = PAYLOAD + MAX_PAYLOAD;
 
@@ -109,6 +112,26 @@ public final class IntentLog implements AutoCloseable {
         buffer.putLong(EXPIRES_MS, expiresMs);
         buffer.putLong(REQUEST_HASH, requestIdHash);
         return this;
+    }
+
+    /** The funding split of the hold being created (so a redo restores it and its quota can be returned). */
+    public IntentLog funding(HoldSnapshot h) {
+        buffer.putInt(FUNDING_COUNT, h.fundingCount());
+        for (int i = 0; i < h.fundingCount(); i++) {
+            buffer.putInt(FUNDING + i * FUNDING_ENTRY, h.funderIndex(i));
+            buffer.putLong(FUNDING + i * FUNDING_ENTRY + 8, h.fundingAmountMinor(i));
+        }
+        return this;
+    }
+
+    /** Copies the recorded funding split into {@code h}. */
+    public HoldSnapshot fundingInto(HoldSnapshot h) {
+        h.clearFunding();
+        int n = buffer.getInt(FUNDING_COUNT);
+        for (int i = 0; i < n; i++) {
+            h.addFunding(buffer.getInt(FUNDING + i * FUNDING_ENTRY), buffer.getLong(FUNDING + i * FUNDING_ENTRY + 8));
+        }
+        return h;
     }
 
     /** The idempotency record to write ({@code kind} != 0). */
