@@ -2,6 +2,7 @@ package dev.formica.engine;
 
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.LoadCommand;
+import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
 import dev.formica.engine.cli.VersionCommand;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
             VersionCommand.class,
             LoadTestCommand.class,
             ScorecardCommand.class,
+            RulesCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {

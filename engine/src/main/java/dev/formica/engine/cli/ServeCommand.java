@@ -31,6 +31,14 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--shards", description = "Number of shards (default: one per core).")
     Integer shards;
 
+    @Option(names = "--rules", paramLabel = "FILE",
+            description = "Rule-set YAML to publish and activate at start-up (see docs/rules.md).")
+    java.nio.file.Path rulesFile;
+
+    @Option(names = "--regulatory", paramLabel = "FILE",
+            description = "Regulatory parameter file (default: the one shipped with the engine).")
+    java.nio.file.Path regulatoryFile;
+
     /** Builds the configuration these options describe. */
     public EngineConfiguration configuration() {
         EngineConfiguration config = configFile != null ? EngineConfiguration.fromYaml(configFile)
@@ -49,6 +57,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (shards != null) {
             config.shards(shards);
+        }
+        if (rulesFile != null) {
+            config.rulesFile(rulesFile);
+        }
+        if (regulatoryFile != null) {
+            config.regulatoryFile(regulatoryFile);
         }
         return config.conclude();
     }

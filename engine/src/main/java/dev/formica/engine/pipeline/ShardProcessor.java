@@ -174,6 +174,7 @@ final class ShardProcessor {
         addContributions(response, rules);
         runShadow(rules, r, profile, action, nowMs);
         if (action == Rule.Action.DECLINE) {
+            response.setOutcome(Outcome.DECLINE);
             return recordDecline(response, requestId, nowMs, startNanos);
         }
         if (action == Rule.Action.REVIEW) {

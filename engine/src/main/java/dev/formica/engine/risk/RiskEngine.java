@@ -55,6 +55,7 @@ public final class RiskEngine implements AutoCloseable {
      */
     public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone) throws IOException {
+        java.nio.file.Files.createDirectories(dataDir);
         FundingQuotas quotas = FundingQuotas.open(dataDir.resolve("funding-quotas.dat"));
         BlockLists blockLists = null;
         VelocityWindows velocity = null;

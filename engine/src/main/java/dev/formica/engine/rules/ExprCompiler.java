@@ -102,6 +102,16 @@ final class ExprCompiler {
         return new Result(expr, List.of(), List.copyOf(references));
     }
 
+    /** The same expression on the CEL interpreter: the reference the specialised tree is tested against. */
+    Expr interpreted(String text, boolean creditStage) {
+        try {
+            CelAbstractSyntaxTree ast = (creditStage ? this.creditStage : fraudStage).compile(text).getAst();
+            return new InterpretedExpr(RUNTIME.createProgram(ast), layout);
+        } catch (CelValidationException | CelEvaluationException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     private CelCompiler creditStage() {
         return creditStage;
     }

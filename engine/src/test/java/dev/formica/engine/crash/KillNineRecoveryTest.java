@@ -3,6 +3,7 @@ package dev.formica.engine.crash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
 import dev.formica.v1.CreditLine;
@@ -79,6 +80,9 @@ class KillNineRecoveryTest {
         command.add("--port=0");
         command.add("--shards=2");
         command.add("--data-dir=" + dataDir);
+        // ledger mechanics under SIGKILL, not risk rules: 40 borrowers deciding fast would trip velocity rules
+        command.add("--rules=" + LedgerOnlyRules.resource("rules/ledger-only.yaml"));
+        command.add("--regulatory=" + LedgerOnlyRules.resource("regulatory/test-unlimited.yaml"));
         server = new ProcessBuilder(command).redirectErrorStream(true).start();
         CountDownLatch ready = new CountDownLatch(1);
         int[] port = {-1};
@@ -118,6 +122,7 @@ class KillNineRecoveryTest {
         int target = acked.size() + approvals;
         int i = 0;
         while (acked.size() < target) {
+            assertTrue(i < approvals * 20, "too few approvals: " + acked.size() + " of " + target + " after " + i);
             inFlight.acquire();
             DecisionRequest r = DecisionRequest.newBuilder().setRequestId(round + "-" + i++)
                     .setBorrowerId("k" + random.nextInt(BORROWERS)).setProduct(Product.CONSUMER_CREDIT)

@@ -27,11 +27,18 @@ final class PipelineFixture implements AutoCloseable {
     final Path dir;
     final CachedEpochClock clock;
     final EngineConfiguration.ShardMode mode;
+    final boolean ledgerOnly;
     DecisionPipeline pipeline;
 
     PipelineFixture(Path dir, EngineConfiguration.ShardMode mode) {
+        this(dir, mode, true);
+    }
+
+    /** With {@code ledgerOnly} false the pipeline runs the shipped default rule set and regulatory file. */
+    PipelineFixture(Path dir, EngineConfiguration.ShardMode mode, boolean ledgerOnly) {
         this.dir = dir;
         this.mode = mode;
+        this.ledgerOnly = ledgerOnly;
         this.clock = new CachedEpochClock();
         clock.update(START_MS);
         open();
@@ -42,8 +49,9 @@ final class PipelineFixture implements AutoCloseable {
     }
 
     EngineConfiguration config() {
-        return LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2).holdTtl(Duration.ofMinutes(15))
-                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).shardMode(mode).queueCapacity(1024));
+        EngineConfiguration c = new EngineConfiguration().dataDir(dir).shards(2).holdTtl(Duration.ofMinutes(15))
+                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).shardMode(mode).queueCapacity(1024);
+        return ledgerOnly ? LedgerOnlyRules.apply(c) : c;
     }
 
     void open() {
