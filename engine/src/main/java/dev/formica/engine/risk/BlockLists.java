@@ -45,6 +45,10 @@ public final class BlockLists implements AutoCloseable {
 
     /** Opens (or creates) the persisted lists in {@code file}. */
     public static BlockLists open(Path file) throws IOException {
+        if (!java.nio.file.Files.exists(file)) {
+            java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
         ChronicleMap<CharSequence, Long> map = ChronicleMap.of(CharSequence.class, Long.class)
                 .name("formica-blocklists")
                 .entries(MAX_ENTRIES)
