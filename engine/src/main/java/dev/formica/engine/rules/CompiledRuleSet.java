@@ -24,11 +24,12 @@ public final class CompiledRuleSet {
     private final PricingPolicy pricing;
     private final FundingPolicy funding;
     private final List<RuleProblem> warnings;
+    private final EarlyWarningRule[] earlyWarning;
     private final List<List<FeeSpec>> feesByProduct;
 
     CompiledRuleSet(String version, String description, String yaml, String licence, FeatureLayout layout,
             Rule[] fraud, Rule[] credit, Scorecard scorecard, LinePolicy[] lines, PricingPolicy pricing,
-            FundingPolicy funding, List<RuleProblem> warnings) {
+            FundingPolicy funding, EarlyWarningRule[] earlyWarning, List<RuleProblem> warnings) {
         this.version = version;
         this.description = description;
         this.yaml = yaml;
@@ -41,6 +42,7 @@ public final class CompiledRuleSet {
         this.pricing = pricing;
         this.funding = funding;
         this.warnings = List.copyOf(warnings);
+        this.earlyWarning = earlyWarning;
         List<List<FeeSpec>> fees = new ArrayList<>();
         for (int product = 0; product < 4; product++) {
             List<FeeSpec> list = new ArrayList<>();
@@ -107,6 +109,14 @@ public final class CompiledRuleSet {
     /** The line policy of a product number, or null when the rule set does not lend on it. */
     public LinePolicy lines(int product) {
         return product > 0 && product < lines.length ? lines[product] : null;
+    }
+
+    public int earlyWarningRuleCount() {
+        return earlyWarning.length;
+    }
+
+    public EarlyWarningRule earlyWarningRule(int i) {
+        return earlyWarning[i];
     }
 
     public PricingPolicy pricing() {

@@ -60,6 +60,16 @@ public final class Features {
     public static final int BLOCKED_MERCHANT = add("blocked.merchant", FeatureType.BOOL, "merchant on the block list");
     /** First of 24 velocity slots: dimension-major (borrower, device, ip, merchant), then count/sum × 1m/1h/24h. */
     public static final int VELOCITY_BASE = addVelocity();
+    public static final int EVENT_TYPE = add("event.type", FeatureType.STRING,
+            "ReportRiskEvent only: OVERDUE, REPAID, SALES_CHANGE, BUREAU_HIT or BLOCKLIST_HIT");
+    public static final int EVENT_DAYS_PAST_DUE = add("event.days_past_due", FeatureType.INT,
+            "ReportRiskEvent only: days past due (OVERDUE)");
+    public static final int EVENT_AMOUNT = add("event.amount_minor", FeatureType.INT,
+            "ReportRiskEvent only: the amount concerned (OVERDUE, REPAID)");
+    public static final int EVENT_CHANGE = add("event.change_bps", FeatureType.INT,
+            "ReportRiskEvent only: sales change, basis points (SALES_CHANGE)");
+    public static final int EVENT_PERIOD = add("event.period_days", FeatureType.INT,
+            "ReportRiskEvent only: the period compared, days (SALES_CHANGE)");
     public static final int REQUESTED_LINE = add("application.requested_line_minor", FeatureType.INT,
             "Apply only: line asked for, 0 = as much as policy allows");
     public static final int SCORE = addCredit("score", FeatureType.INT, "scorecard points (credit stage)");

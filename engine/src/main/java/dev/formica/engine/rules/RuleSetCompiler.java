@@ -27,6 +27,9 @@ public final class RuleSetCompiler {
     public static final List<String> PRODUCTS = List.of("PRODUCT_UNSPECIFIED", "CONSUMER_CREDIT", "CASH_LOAN",
             "BUSINESS_LOAN");
     static final List<String> GRADES = List.of("", "A", "B", "C", "D", "E");
+    /** Risk event types as early-warning rules name them (RiskEventType without its prefix). */
+    public static final List<String> EVENT_TYPES = List.of("OVERDUE", "REPAID", "SALES_CHANGE", "BUREAU_HIT",
+            "BLOCKLIST_HIT");
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
     private static final Pattern CODE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -69,7 +72,7 @@ public final class RuleSetCompiler {
                 return new Outcome(null, List.copyOf(y.problems()), List.of());
             }
             Map<String, Node> top = y.entries(root, "rule set", "version", "description", "regulatory", "features",
-                    "fraud", "credit", "scorecard", "lines", "pricing", "funding");
+                    "fraud", "credit", "scorecard", "lines", "pricing", "funding", "early_warning");
             String version = y.requiredString(top, "version", root, "rule set");
             if (version != null && !VERSION.matcher(version).matches()) {
                 y.problem(top.get("version"), "version: 1..64 characters of [A-Za-z0-9._-], starting with a letter or"
@@ -85,11 +88,12 @@ public final class RuleSetCompiler {
             LinePolicy[] lines = lines(top.get("lines"), root);
             PricingPolicy pricing = pricing(top.get("pricing"), root);
             FundingPolicy funding = funding(top.get("funding"), root, licence);
+            EarlyWarningRule[] warningRules = earlyWarning(top.get("early_warning"));
             if (!y.problems().isEmpty()) {
                 return new Outcome(null, List.copyOf(y.problems()), List.copyOf(warnings));
             }
             CompiledRuleSet rs = new CompiledRuleSet(version, description == null ? "" : description, text, licence,
-                    layout, fraud, credit, scorecard, lines, pricing, funding, warnings);
+                    layout, fraud, credit, scorecard, lines, pricing, funding, warningRules, warnings);
             return new Outcome(rs, List.of(), List.copyOf(warnings));
         }
 
@@ -207,6 +211,53 @@ public final class RuleSetCompiler {
                 }
             }
             return out.toArray(new Rule[0]);
+        }
+
+        private EarlyWarningRule[] earlyWarning(Node node) {
+            List<EarlyWarningRule> out = new ArrayList<>();
+            Set<String> codes = new HashSet<>();
+            for (Node rn : y.list(node, "early_warning")) {
+                Map<String, Node> e = y.entries(rn, "early_warning rule", "code", "on", "when", "action", "cut_bps",
+                        "text");
+                String code = y.requiredString(e, "code", rn, "early_warning rule");
+                String what = "early_warning rule " + (code == null ? "" : code);
+                if (code != null && (!CODE.matcher(code).matches() || !codes.add(code))) {
+                    y.problem(e.get("code"), what + ": code must be UPPER_SNAKE_CASE and unique");
+                }
+                String text = y.requiredString(e, "text", rn, what);
+                String on = y.requiredString(e, "on", rn, what);
+                if (on != null && !EVENT_TYPES.contains(on)) {
+                    y.problem(e.get("on"), what + ".on: one of " + String.join(", ", EVENT_TYPES));
+                }
+                String actionText = y.requiredString(e, "action", rn, what);
+                EarlyWarningRule.Action action = null;
+                if (actionText != null) {
+                    try {
+                        action = EarlyWarningRule.Action.valueOf(actionText);
+                    } catch (IllegalArgumentException ex) {
+                        y.problem(e.get("action"), what + ".action: FREEZE, CUT, WATCH or RESTORE");
+                    }
+                }
+                long cut = y.integer(e, "cut_bps", what, 1, 10_000, 0);
+                if (action == EarlyWarningRule.Action.CUT && cut == 0) {
+                    y.problem(rn, what + ": CUT needs cut_bps (1..10000)");
+                }
+                Expr when = null;
+                List<FeatureLayout.Slot> reported = new ArrayList<>();
+                if (e.containsKey("when")) {
+                    ExprCompiler.Result r = expression(e.get("when"), what + ".when", FeatureType.BOOL, false);
+                    if (r == null) {
+                        continue;
+                    }
+                    when = r.expr();
+                    r.references().stream().limit(2).forEach(n -> reported.add(layout.slot(n)));
+                }
+                if (code != null && text != null && on != null && action != null) {
+                    out.add(new EarlyWarningRule(code, text, on, action, cut, when,
+                            reported.toArray(new FeatureLayout.Slot[0])));
+                }
+            }
+            return out.toArray(new EarlyWarningRule[0]);
         }
 
         private ExprCompiler.Result expression(Node node, String what, FeatureType type, boolean creditStage) {
