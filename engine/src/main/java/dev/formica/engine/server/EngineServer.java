@@ -126,8 +126,8 @@ public final class EngineServer implements AutoCloseable {
                     .channelType(NioServerSocketChannel.class);
         }
         for (BindableService service : services()) {
-            builder.addService(ParseErrorsAsInvalidArgument.wrap(ServerInterceptors.intercept(service,
-                    interceptors())));
+            builder.addService(ServerInterceptors.intercept(
+                    ParseErrorsAsInvalidArgument.wrap(service.bindService()), interceptors()));
         }
         builder.addService(health.getHealthService());
         builder.addService(ProtoReflectionServiceV1.newInstance());

@@ -1,6 +1,11 @@
 package dev.formica.engine.server;
 
+import io.grpc.Attributes;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.SecurityLevel;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -12,21 +17,38 @@ import java.util.List;
 
 /**
  * Answers a request that is not a valid protobuf message (truncated bytes, a wrong wire type,
- * invalid UTF-8 in a string field) with INVALID_ARGUMENT naming the problem, where grpc-java's
- * protobuf marshaller says INTERNAL, which would read as a server fault and invite retries. Done by
- * wrapping each method's request marshaller; the service keeps its schema descriptor, so
- * reflection still describes it.
+ * invalid UTF-8 in a string field) with INVALID_ARGUMENT naming the problem. Left to grpc-java, the
+ * marshaller's exception ends the call as UNKNOWN "Application error processing RPC", which reads as
+ * a server fault and invites retries.
  *
- * <p>Thread contract: stateless; the wrapped marshallers are called on event-loop threads.
+ * <p>How: each method is re-registered with a pass-through request marshaller, and its handler
+ * parses the request itself, inside the call, where a failure can be answered with a status. Apply
+ * this before the interceptors, so that metrics count these refusals like any other. The service
+ * keeps its schema descriptor, so server reflection still describes it.
+ *
+ * <p>Thread contract: stateless; handlers run on the transport's threads like any other.
  */
 public final class ParseErrorsAsInvalidArgument {
+    private static final MethodDescriptor.Marshaller<InputStream> PASS_THROUGH = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(InputStream value) {
+            return value;
+        }
+
+        @Override
+        public InputStream parse(InputStream stream) {
+            // read during onMessage, before the transport closes it
+            return stream;
+        }
+    };
+
     private ParseErrorsAsInvalidArgument() {
     }
 
-    /** {@code service} with every request marshaller wrapped. */
+    /** {@code service} with requests parsed inside the call. */
     public static ServerServiceDefinition wrap(ServerServiceDefinition service) {
         ServiceDescriptor original = service.getServiceDescriptor();
-        List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
+        List<ServerMethodDefinition<InputStream, ?>> methods = new ArrayList<>();
         for (ServerMethodDefinition<?, ?> method : service.getMethods()) {
             methods.add(wrapMethod(method));
         }
@@ -38,64 +60,151 @@ public final class ParseErrorsAsInvalidArgument {
         return wrapped.build();
     }
 
-    private static <ReqT, RespT> ServerMethodDefinition<ReqT, RespT> wrapMethod(
+    private static <ReqT, RespT> ServerMethodDefinition<InputStream, RespT> wrapMethod(
             ServerMethodDefinition<ReqT, RespT> method) {
         MethodDescriptor<ReqT, RespT> md = method.getMethodDescriptor();
-        MethodDescriptor.Marshaller<ReqT> requests = md.getRequestMarshaller();
-        MethodDescriptor.Marshaller<ReqT> checked = requests instanceof MethodDescriptor.PrototypeMarshaller<ReqT> p
-                ? new CheckedPrototypeMarshaller<>(p) : new CheckedMarshaller<>(requests);
-        return ServerMethodDefinition.create(md.toBuilder(checked, md.getResponseMarshaller()).build(),
-                method.getServerCallHandler());
+        MethodDescriptor<InputStream, RespT> raw = md.toBuilder(PASS_THROUGH, md.getResponseMarshaller()).build();
+        ServerCallHandler<ReqT, RespT> handler = method.getServerCallHandler();
+        return ServerMethodDefinition.create(raw, (call, headers) -> {
+            ServerCall<ReqT, RespT> typed = new TypedCall<>(call, md);
+            ServerCall.Listener<ReqT> listener = handler.startCall(typed, headers);
+            return new ParsingListener<>(call, md, listener);
+        });
     }
 
-    static StatusRuntimeException invalid(StatusRuntimeException e) {
+    static Status invalid(RuntimeException e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        return Status.INVALID_ARGUMENT.withDescription("request: not a valid protobuf message: " + cause.getMessage())
-                .withCause(e).asRuntimeException();
+        return Status.INVALID_ARGUMENT.withDescription("request: not a valid protobuf message: " + cause.getMessage());
     }
 
-    private static class CheckedMarshaller<T> implements MethodDescriptor.Marshaller<T> {
-        private final MethodDescriptor.Marshaller<T> delegate;
+    /** Parses each message; on failure closes the call with INVALID_ARGUMENT and hides the rest from the handler. */
+    private static final class ParsingListener<ReqT, RespT> extends ServerCall.Listener<InputStream> {
+        private final ServerCall<InputStream, RespT> call;
+        private final MethodDescriptor<ReqT, RespT> method;
+        private final ServerCall.Listener<ReqT> delegate;
+        private boolean failed;
 
-        CheckedMarshaller(MethodDescriptor.Marshaller<T> delegate) {
+        ParsingListener(ServerCall<InputStream, RespT> call, MethodDescriptor<ReqT, RespT> method,
+                ServerCall.Listener<ReqT> delegate) {
+            this.call = call;
+            this.method = method;
             this.delegate = delegate;
         }
 
         @Override
-        public InputStream stream(T value) {
-            return delegate.stream(value);
+        public void onMessage(InputStream message) {
+            if (failed) {
+                return;
+            }
+            ReqT parsed;
+            try {
+                parsed = method.parseRequest(message);
+            } catch (StatusRuntimeException | IllegalArgumentException e) {
+                failed = true;
+                call.close(invalid(e), new Metadata());
+                return;
+            }
+            delegate.onMessage(parsed);
         }
 
         @Override
-        public T parse(InputStream stream) {
-            try {
-                return delegate.parse(stream);
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == Status.Code.INTERNAL) {
-                    throw invalid(e);
-                }
-                throw e;
+        public void onHalfClose() {
+            if (!failed) {
+                delegate.onHalfClose();
+            }
+        }
+
+        @Override
+        public void onCancel() {
+            delegate.onCancel();
+        }
+
+        @Override
+        public void onComplete() {
+            delegate.onComplete();
+        }
+
+        @Override
+        public void onReady() {
+            if (!failed) {
+                delegate.onReady();
             }
         }
     }
 
-    private static final class CheckedPrototypeMarshaller<T> extends CheckedMarshaller<T>
-            implements MethodDescriptor.PrototypeMarshaller<T> {
-        private final MethodDescriptor.PrototypeMarshaller<T> prototype;
+    /** The call as the service sees it: typed requests, the original method descriptor. */
+    private static final class TypedCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
+        private final ServerCall<InputStream, RespT> call;
+        private final MethodDescriptor<ReqT, RespT> method;
 
-        CheckedPrototypeMarshaller(MethodDescriptor.PrototypeMarshaller<T> delegate) {
-            super(delegate);
-            this.prototype = delegate;
+        TypedCall(ServerCall<InputStream, RespT> call, MethodDescriptor<ReqT, RespT> method) {
+            this.call = call;
+            this.method = method;
         }
 
         @Override
-        public T getMessagePrototype() {
-            return prototype.getMessagePrototype();
+        public void request(int numMessages) {
+            call.request(numMessages);
         }
 
         @Override
-        public Class<T> getMessageClass() {
-            return prototype.getMessageClass();
+        public void sendHeaders(Metadata headers) {
+            call.sendHeaders(headers);
+        }
+
+        @Override
+        public void sendMessage(RespT message) {
+            call.sendMessage(message);
+        }
+
+        @Override
+        public boolean isReady() {
+            return call.isReady();
+        }
+
+        @Override
+        public void close(Status status, Metadata trailers) {
+            call.close(status, trailers);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return call.isCancelled();
+        }
+
+        @Override
+        public void setMessageCompression(boolean enabled) {
+            call.setMessageCompression(enabled);
+        }
+
+        @Override
+        public void setCompression(String compressor) {
+            call.setCompression(compressor);
+        }
+
+        @Override
+        public void setOnReadyThreshold(int numBytes) {
+            call.setOnReadyThreshold(numBytes);
+        }
+
+        @Override
+        public SecurityLevel getSecurityLevel() {
+            return call.getSecurityLevel();
+        }
+
+        @Override
+        public Attributes getAttributes() {
+            return call.getAttributes();
+        }
+
+        @Override
+        public String getAuthority() {
+            return call.getAuthority();
+        }
+
+        @Override
+        public MethodDescriptor<ReqT, RespT> getMethodDescriptor() {
+            return method;
         }
     }
 }
