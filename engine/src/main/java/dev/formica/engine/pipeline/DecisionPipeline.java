@@ -229,6 +229,9 @@ public final class DecisionPipeline implements AutoCloseable {
         }
         p.setProperty("shards", Integer.toString(shards));
         p.setProperty("layout", Integer.toString(LAYOUT_VERSION));
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         try (OutputStream out = Files.newOutputStream(file)) {
             p.store(out, "Formica data layout; do not edit");
         }
