@@ -62,6 +62,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--caller-token-file", paramLabel = "FILE", description = "Owner-only file of caller tokens.")
     Path callerTokenFile;
 
+    @Option(names = "--max-queue-delay", paramLabel = "DURATION", description = "Shed a request that waited "
+            + "longer than this in its shard queue, e.g. 5ms (default off).")
+    String maxQueueDelay;
+
     /** Builds the configuration these options describe. */
     public EngineConfiguration configuration() {
         EngineConfiguration config = configFile != null ? EngineConfiguration.fromYaml(configFile)
@@ -82,6 +86,9 @@ public final class ServeCommand implements Callable<Integer> {
             config.shards(shards);
         }
         applySecurity(config);
+        if (maxQueueDelay != null) {
+            config.maxQueueDelay(EngineConfiguration.parseDuration(maxQueueDelay));
+        }
         return config.conclude();
     }
 

@@ -49,6 +49,8 @@ public final class EngineConfiguration {
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
     public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.CALLER_DRAINS;
     public static final ClientAuth DEFAULT_CLIENT_AUTH = ClientAuth.NONE;
+    /** 0 = off: only a full queue sheds. */
+    public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ZERO;
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -98,6 +100,7 @@ public final class EngineConfiguration {
     private boolean decisionAuthRequired;
     private List<String> callerSubjects = List.of();
     private Path callerTokenFile;
+    private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
     private boolean concluded;
 
     /**
@@ -164,6 +167,7 @@ public final class EngineConfiguration {
                 case "decisionAuthRequired" -> decisionAuthRequired(parseBoolean(value));
                 case "callerSubjects" -> setList(key, List.of(value));
                 case "callerTokenFile" -> callerTokenFile(Path.of(value));
+                case "maxQueueDelay" -> maxQueueDelay(parseDuration(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
@@ -250,6 +254,7 @@ public final class EngineConfiguration {
         requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
                 + velocityKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
+        requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         concludeSecurity();
         concluded = true;
         return this;
@@ -481,6 +486,17 @@ public final class EngineConfiguration {
         return this;
     }
 
+    /** Shed a request (RESOURCE_EXHAUSTED) that waited longer than this in its shard queue; 0 = off. */
+    public EngineConfiguration maxQueueDelay(Duration d) {
+        checkMutable();
+        this.maxQueueDelay = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Duration maxQueueDelay() {
+        return maxQueueDelay;
+    }
+
     public Path tlsCertChain() {
         return tlsCertChain;
     }
@@ -605,6 +621,7 @@ public final class EngineConfiguration {
                 + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
                 + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
+                + ", maxQueueDelay=" + maxQueueDelay
                 + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired
                 + "}";
     }

@@ -145,7 +145,8 @@ public final class DecisionPipeline implements AutoCloseable {
                 int shard = k;
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop" : "")
                         + ": " + report);
-                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1));
+                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1),
+                        config.maxQueueDelay().toNanos());
             }
             velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), config.velocityKeys());
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
