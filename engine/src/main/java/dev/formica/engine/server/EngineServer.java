@@ -126,8 +126,10 @@ public final class EngineServer implements AutoCloseable {
                     .channelType(NioServerSocketChannel.class);
         }
         for (BindableService service : services()) {
-            builder.addService(ServerInterceptors.intercept(
-                    ParseErrorsAsInvalidArgument.wrap(service.bindService()), interceptors()));
+            // Parsing outermost, so every interceptor still sees typed messages; authentication runs at
+            // call start, before any message is parsed.
+            builder.addService(ParseErrorsAsInvalidArgument.wrap(ServerInterceptors.intercept(service,
+                    interceptors())));
         }
         builder.addService(health.getHealthService());
         builder.addService(ProtoReflectionServiceV1.newInstance());

@@ -22,9 +22,9 @@ import java.util.List;
  * a server fault and invites retries.
  *
  * <p>How: each method is re-registered with a pass-through request marshaller, and its handler
- * parses the request itself, inside the call, where a failure can be answered with a status. Apply
- * this before the interceptors, so that metrics count these refusals like any other. The service
- * keeps its schema descriptor, so server reflection still describes it.
+ * parses the request itself, inside the call, where a failure can be answered with a status. Applied
+ * outside the interceptors, which keep seeing typed messages (so RPC metrics do not count these
+ * refusals). The service keeps its schema descriptor, so server reflection still describes it.
  *
  * <p>Thread contract: stateless; handlers run on the transport's threads like any other.
  */
