@@ -6,7 +6,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/overload}"
-PORT=50098
+PORT=50197   # not 50097/50098: other scripts use those
 mkdir -p "$OUT"
 cd "$ROOT"
 ./formica version >/dev/null     # builds the jar if stale
