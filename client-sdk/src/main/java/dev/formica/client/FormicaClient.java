@@ -26,6 +26,7 @@ import dev.formica.v1.UpsertProfileRequest;
 import dev.formica.v1.UpsertProfileResponse;
 import io.grpc.CallOptions;
 import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
 import io.grpc.Deadline;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -34,7 +35,11 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -354,6 +359,11 @@ public final class FormicaClient implements AutoCloseable {
         private Duration deadline = DEFAULT_DEADLINE;
         private Duration streamDeadline = DEFAULT_STREAM_DEADLINE;
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
+        private boolean tls;
+        private Path trustCertificates;
+        private Path clientCertChain;
+        private Path clientPrivateKey;
+        private String bearerToken;
 
         private Builder() {
         }
@@ -397,14 +407,87 @@ public final class FormicaClient implements AutoCloseable {
             if (this.channel != null) {
                 throw new IllegalStateException("channel(...) already set");
             }
+            if (tls || bearerToken != null) {
+                throw new IllegalStateException("channel(...) conflicts with the TLS / bearer token options: "
+                        + "configure that channel instead");
+            }
             this.channel = channel;
             return this;
         }
 
-        /** Plaintext HTTP/2, the default. */
+        /** Plaintext HTTP/2, the default. Conflicts with the TLS options. */
         public Builder usePlaintext() {
+            if (tls) {
+                throw new IllegalStateException("usePlaintext() conflicts with useTls() / trustCertificates(...) / "
+                        + "clientCertificate(...): use one or the other");
+            }
             this.credentials = InsecureChannelCredentials.create();
             return this;
+        }
+
+        /** TLS, trusting the JVM's default CA certificates; the server's name must match the target host. */
+        public Builder useTls() {
+            noOwnChannel("useTls()");
+            this.tls = true;
+            return this;
+        }
+
+        /** TLS, trusting only the CA certificate(s) in this PEM file (a private CA). */
+        public Builder trustCertificates(Path caPem) {
+            noOwnChannel("trustCertificates(...)");
+            this.trustCertificates = Objects.requireNonNull(caPem, "caPem");
+            this.tls = true;
+            return this;
+        }
+
+        /** Mutual TLS: present this PEM certificate chain and PKCS#8 PEM private key to the server. */
+        public Builder clientCertificate(Path certChainPem, Path privateKeyPem) {
+            noOwnChannel("clientCertificate(...)");
+            this.clientCertChain = Objects.requireNonNull(certChainPem, "certChainPem");
+            this.clientPrivateKey = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
+            this.tls = true;
+            return this;
+        }
+
+        /**
+         * Sends {@code authorization: Bearer <token>} with every call. Over plaintext the token is
+         * only sent to loopback targets; elsewhere the call fails with UNAUTHENTICATED.
+         */
+        public Builder bearerToken(String token) {
+            noOwnChannel("bearerToken(...)");
+            Objects.requireNonNull(token, "token");
+            if (token.isEmpty() || token.chars().anyMatch(c -> c <= 0x20 || c > 0x7e)) {
+                throw new IllegalArgumentException("bearerToken must be printable ASCII without spaces");
+            }
+            this.bearerToken = token;
+            return this;
+        }
+
+        private void noOwnChannel(String option) {
+            if (channel != null) {
+                throw new IllegalStateException(option + " conflicts with channel(...): configure that channel");
+            }
+        }
+
+        private ChannelCredentials channelCredentials() {
+            ChannelCredentials creds = credentials;
+            if (tls) {
+                try {
+                    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+                    if (trustCertificates != null) {
+                        b.trustManager(trustCertificates.toFile());
+                    }
+                    if (clientCertChain != null) {
+                        b.keyManager(clientCertChain.toFile(), clientPrivateKey.toFile());
+                    }
+                    creds = b.build();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read the TLS files (trust " + trustCertificates
+                            + ", client certificate " + clientCertChain + "): " + e.getMessage(), e);
+                }
+            }
+            return bearerToken == null ? creds
+                    : CompositeChannelCredentials.create(creds, new BearerTokenCredentials(bearerToken));
         }
 
         /** Deadline of every unary call, retries included; > 0, default 2 s. */
@@ -443,7 +526,7 @@ public final class FormicaClient implements AutoCloseable {
             if (targets.isEmpty()) {
                 throw new IllegalStateException("no target: call target(\"host:port\") or channel(...)");
             }
-            ChannelCredentials creds = credentials;
+            ChannelCredentials creds = channelCredentials();
             Function<String, ManagedChannel> factory = channelFactory != null ? channelFactory
                     : target -> Grpc.newChannelBuilder(target, creds).build();
             ManagedChannel[] made = new ManagedChannel[targets.size()];

@@ -66,6 +66,9 @@ public final class OpenLoopRunner {
 
     private final Recorder correctedRecorder = new Recorder(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
     private final Recorder serviceRecorder = new Recorder(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    /** Corrected latency of admitted (OK) and of shed (RESOURCE_EXHAUSTED) requests, for overload runs. */
+    private final Recorder admittedRecorder = new Recorder(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    private final Recorder shedRecorder = new Recorder(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
     private final Histogram totalCorrected = new Histogram(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
     private final Histogram totalService = new Histogram(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
     private Histogram intervalCorrected;
@@ -232,7 +235,8 @@ public final class OpenLoopRunner {
         long done = completed.sum();
         return new RunResult(name, target.name(), profile, measuredSent, done, backlogged.sum(), dropped.sum(),
                 Math.max(0, measuredSent - done), lateSends.sum(), okInWindow.sum(), window, statuses, outcomes,
-                totalCorrected.copy(), totalService.copy(), followUps.get());
+                totalCorrected.copy(), totalService.copy(), followUps.get())
+                .withByStatus(admittedRecorder.getIntervalHistogram(), shedRecorder.getIntervalHistogram());
     }
 
     /** Seconds since the start of the timetable (negative before it). */
@@ -328,6 +332,11 @@ public final class OpenLoopRunner {
             correctedRecorder.recordValue(clamp(now - intended));
             serviceRecorder.recordValue(clamp(now - sentAt));
             statusCounts.incrementAndGet(code.value());
+            if (code == Status.Code.OK) {
+                admittedRecorder.recordValue(clamp(now - intended));
+            } else if (code == Status.Code.RESOURCE_EXHAUSTED) {
+                shedRecorder.recordValue(clamp(now - intended));
+            }
             if (code == Status.Code.OK) {
                 if (outcome != null && outcome != Outcome.UNRECOGNIZED) {
                     outcomeCounts.incrementAndGet(outcome.getNumber());

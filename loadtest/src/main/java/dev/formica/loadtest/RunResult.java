@@ -29,6 +29,8 @@ public final class RunResult {
     private final Histogram corrected;
     private final Histogram service;
     private final Map<String, Long> followUps;
+    private Histogram admitted;
+    private Histogram shed;
 
     RunResult(String name, String rpc, String profile, long sent, long completed, long backlogged, long dropped,
             long unfinished, long lateSends, long okInWindow, long windowNanos, long[] statusCounts,
@@ -49,6 +51,23 @@ public final class RunResult {
         this.corrected = corrected;
         this.service = service;
         this.followUps = Collections.unmodifiableMap(new LinkedHashMap<>(followUps));
+    }
+
+    /** Adds the corrected latencies of admitted (OK) and shed (RESOURCE_EXHAUSTED) requests; returns this. */
+    RunResult withByStatus(Histogram admitted, Histogram shed) {
+        this.admitted = admitted;
+        this.shed = shed;
+        return this;
+    }
+
+    /** Corrected latency of requests answered OK; null when not recorded. */
+    public Histogram admitted() {
+        return admitted;
+    }
+
+    /** Corrected latency of requests shed with RESOURCE_EXHAUSTED; null when not recorded. */
+    public Histogram shed() {
+        return shed;
     }
 
     /** The label of the run in reports, e.g. "decide" or "decide@1250/s". */

@@ -57,6 +57,14 @@ public final class SummaryText {
             double p = PERCENTILES[i];
             rows.add(row("service " + PERCENTILE_NAMES[i] + " ms", runs, r -> ms(r.service(), p)));
         }
+        if (runs.stream().anyMatch(r -> r.shed() != null && r.shed().getTotalCount() > 0)) {
+            // under overload: the requests that got in, and how fast the others were turned away
+            for (String p : new String[] {"p50", "p99", "max"}) {
+                double q = p.equals("max") ? 100 : Double.parseDouble(p.substring(1));
+                rows.add(row("admitted " + p + " ms", runs, r -> r.admitted() == null ? "-" : ms(r.admitted(), q)));
+                rows.add(row("shed " + p + " ms", runs, r -> r.shed() == null ? "-" : ms(r.shed(), q)));
+            }
+        }
         return render(rows);
     }
 

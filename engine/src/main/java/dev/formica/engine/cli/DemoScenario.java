@@ -147,6 +147,9 @@ final class DemoScenario {
                 .setCurrency("CNY")
                 .setMerchantId("m" + random.nextInt(5000))
                 .setMerchantCategory("5411")
+                // personal data the engine must never log (NoPersonalDataInLogsTest looks for these)
+                .setDeviceId("demo-device-" + index)
+                .setIp("10.77." + (index >>> 8 & 0xff) + "." + (index & 0xff))
                 .setEventTimeMs(System.currentTimeMillis())
                 .setInstallments(cash ? 12 : 0)
                 .build();

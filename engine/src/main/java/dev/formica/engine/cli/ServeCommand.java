@@ -3,6 +3,7 @@ package dev.formica.engine.cli;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,6 +40,40 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Regulatory parameter file (default: the one shipped with the engine).")
     java.nio.file.Path regulatoryFile;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Server certificate chain: TLS on.")
+    Path tlsCertChain;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Server private key (PKCS#8), owner-only.")
+    Path tlsPrivateKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "PEM", description = "CA of client certificates (mutual TLS).")
+    Path tlsClientCa;
+
+    @Option(names = "--client-auth", description = "NONE, OPTIONAL or REQUIRE a client certificate.")
+    EngineConfiguration.ClientAuth clientAuth;
+
+    @Option(names = "--admin-subject", paramLabel = "DN", description = "Client certificate subject allowed to "
+            + "call AdminService (repeatable), e.g. 'CN=ops-admin,O=Example'.")
+    List<String> adminSubjects;
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Owner-only file of admin bearer tokens.")
+    Path adminTokenFile;
+
+    @Option(names = "--decision-auth-required", description = "Decision, profile and diagnostics calls need an "
+            + "authenticated caller too (default off).")
+    Boolean decisionAuthRequired;
+
+    @Option(names = "--caller-subject", paramLabel = "DN", description = "Client certificate subject allowed as "
+            + "a caller (repeatable; default any certificate the client CA signed).")
+    List<String> callerSubjects;
+
+    @Option(names = "--caller-token-file", paramLabel = "FILE", description = "Owner-only file of caller tokens.")
+    Path callerTokenFile;
+
+    @Option(names = "--max-queue-delay", paramLabel = "DURATION", description = "Shed a request that waited "
+            + "longer than this in its shard queue, e.g. 5ms (default off).")
+    String maxQueueDelay;
+
     /** Builds the configuration these options describe. */
     public EngineConfiguration configuration() {
         EngineConfiguration config = configFile != null ? EngineConfiguration.fromYaml(configFile)
@@ -64,7 +99,41 @@ public final class ServeCommand implements Callable<Integer> {
         if (regulatoryFile != null) {
             config.regulatoryFile(regulatoryFile);
         }
+        applySecurity(config);
+        if (maxQueueDelay != null) {
+            config.maxQueueDelay(EngineConfiguration.parseDuration(maxQueueDelay));
+        }
         return config.conclude();
+    }
+
+    private void applySecurity(EngineConfiguration config) {
+        if (tlsCertChain != null) {
+            config.tlsCertChain(tlsCertChain);
+        }
+        if (tlsPrivateKey != null) {
+            config.tlsPrivateKey(tlsPrivateKey);
+        }
+        if (tlsClientCa != null) {
+            config.tlsClientCa(tlsClientCa);
+        }
+        if (clientAuth != null) {
+            config.clientAuth(clientAuth);
+        }
+        if (adminSubjects != null) {
+            config.adminSubjects(adminSubjects);
+        }
+        if (adminTokenFile != null) {
+            config.adminTokenFile(adminTokenFile);
+        }
+        if (decisionAuthRequired != null) {
+            config.decisionAuthRequired(decisionAuthRequired);
+        }
+        if (callerSubjects != null) {
+            config.callerSubjects(callerSubjects);
+        }
+        if (callerTokenFile != null) {
+            config.callerTokenFile(callerTokenFile);
+        }
     }
 
     @Override
@@ -76,7 +145,13 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
-        EngineServer server = new EngineServer(config).start();
+        EngineServer server;
+        try {
+            server = new EngineServer(config).start();
+        } catch (IllegalStateException e) {
+            System.err.println("formica serve: " + e.getMessage());
+            return 2;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "formica-shutdown"));
         System.out.println("formica serving on " + config.host() + ":" + server.port()
                 + (server.metricsPort() > 0 ? ", metrics on :" + server.metricsPort() + "/metrics" : "")

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -50,6 +52,9 @@ public final class EngineConfiguration {
     public static final String DEFAULT_TIME_ZONE = "Asia/Shanghai";
     /** Parsed profiles kept on heap for rule features (shared by all shards). */
     public static final long DEFAULT_PROFILE_CACHE_ENTRIES = 100_000;
+    public static final ClientAuth DEFAULT_CLIENT_AUTH = ClientAuth.NONE;
+    /** 0 = off: only a full queue sheds. */
+    public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ZERO;
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -57,6 +62,16 @@ public final class EngineConfiguration {
         DEDICATED,
         /** The enqueuing thread drains the shard queue when the shard is idle. */
         CALLER_DRAINS
+    }
+
+    /** Whether the TLS server asks clients for a certificate (mutual TLS). */
+    public enum ClientAuth {
+        /** No client certificate is asked for. */
+        NONE,
+        /** A client certificate is asked for and verified when sent; callers without one may use a token. */
+        OPTIONAL,
+        /** The handshake fails without a client certificate signed by {@code tlsClientCa}. */
+        REQUIRE
     }
 
     private String host = DEFAULT_HOST;
@@ -83,6 +98,17 @@ public final class EngineConfiguration {
     private long profileCacheEntries = DEFAULT_PROFILE_CACHE_ENTRIES;
     private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
+    // security: see docs/security.md
+    private Path tlsCertChain;
+    private Path tlsPrivateKey;
+    private Path tlsClientCa;
+    private ClientAuth clientAuth = DEFAULT_CLIENT_AUTH;
+    private List<String> adminSubjects = List.of();
+    private Path adminTokenFile;
+    private boolean decisionAuthRequired;
+    private List<String> callerSubjects = List.of();
+    private Path callerTokenFile;
+    private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
     private boolean concluded;
 
     /**
@@ -105,7 +131,15 @@ public final class EngineConfiguration {
             throw new IllegalArgumentException("cannot read configuration " + file + ": " + e.getMessage(), e);
         }
         EngineConfiguration config = new EngineConfiguration();
-        values.forEach((key, value) -> config.set(key, String.valueOf(value), file.toString()));
+        values.forEach((key, value) -> {
+            if (value instanceof List<?> list && (key.equals("adminSubjects") || key.equals("callerSubjects"))) {
+                List<String> items = new ArrayList<>();
+                list.forEach(item -> items.add(String.valueOf(item)));
+                config.setList(key, items);
+            } else {
+                config.set(key, String.valueOf(value), file.toString());
+            }
+        });
         return config;
     }
 
@@ -136,12 +170,38 @@ public final class EngineConfiguration {
                 case "profileCacheEntries" -> profileCacheEntries(Long.parseLong(value));
                 case "eventLoopThreads" -> eventLoopThreads(Integer.parseInt(value));
                 case "shardMode" -> shardMode(ShardMode.valueOf(value.toUpperCase(Locale.ROOT)));
+                case "tlsCertChain" -> tlsCertChain(Path.of(value));
+                case "tlsPrivateKey" -> tlsPrivateKey(Path.of(value));
+                case "tlsClientCa" -> tlsClientCa(Path.of(value));
+                case "clientAuth" -> clientAuth(ClientAuth.valueOf(value.toUpperCase(Locale.ROOT)));
+                case "adminSubjects" -> setList(key, List.of(value));
+                case "adminTokenFile" -> adminTokenFile(Path.of(value));
+                case "decisionAuthRequired" -> decisionAuthRequired(parseBoolean(value));
+                case "callerSubjects" -> setList(key, List.of(value));
+                case "callerTokenFile" -> callerTokenFile(Path.of(value));
+                case "maxQueueDelay" -> maxQueueDelay(parseDuration(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": setting '" + key + "' = '" + value + "': "
                     + e.getMessage(), e);
         }
+    }
+
+    private void setList(String key, List<String> values) {
+        if (key.equals("adminSubjects")) {
+            adminSubjects(values);
+        } else {
+            callerSubjects(values);
+        }
+    }
+
+    private static boolean parseBoolean(String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException("not true or false");
+        };
     }
 
     /** Parses {@code 500ms}, {@code 30s}, {@code 15m}, {@code 24h}, {@code 1d} or ISO-8601 ({@code PT15M}). */
@@ -216,8 +276,42 @@ public final class EngineConfiguration {
         requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
                 + velocityKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
+        requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
+        concludeSecurity();
         concluded = true;
         return this;
+    }
+
+    private void concludeSecurity() {
+        requireThat((tlsCertChain == null) == (tlsPrivateKey == null),
+                "tlsCertChain and tlsPrivateKey go together: set both (TLS) or neither (plaintext)");
+        requireThat(tlsClientCa == null || tlsCertChain != null,
+                "tlsClientCa needs TLS: set tlsCertChain and tlsPrivateKey too");
+        requireThat(clientAuth == ClientAuth.NONE || tlsClientCa != null,
+                "clientAuth " + clientAuth + " needs tlsClientCa, the CA that signs client certificates");
+        requireThat(tlsClientCa == null || clientAuth != ClientAuth.NONE,
+                "tlsClientCa is set but clientAuth is NONE: set clientAuth to OPTIONAL or REQUIRE");
+        requireThat(adminSubjects.isEmpty() || clientAuth != ClientAuth.NONE,
+                "adminSubjects name client certificates: set tlsClientCa and clientAuth OPTIONAL or REQUIRE");
+        requireThat(callerSubjects.isEmpty() || clientAuth != ClientAuth.NONE,
+                "callerSubjects name client certificates: set tlsClientCa and clientAuth OPTIONAL or REQUIRE");
+        requireThat(!decisionAuthRequired || callerTokenFile != null || clientAuth != ClientAuth.NONE,
+                "decisionAuthRequired needs a way to authenticate callers: set callerTokenFile, or "
+                        + "tlsClientCa with clientAuth OPTIONAL or REQUIRE");
+        boolean tokens = adminTokenFile != null || callerTokenFile != null;
+        requireThat(!tokens || tlsCertChain != null || isLoopback(host),
+                "bearer tokens over plaintext would cross the network in clear: bind host to loopback "
+                        + "or set tlsCertChain and tlsPrivateKey");
+    }
+
+    private static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.equals("::1") || host.equals("[::1]")
+                || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+    }
+
+    /** Whether the server speaks TLS. */
+    public boolean tls() {
+        return tlsCertChain != null;
     }
 
     private static void requireThat(boolean condition, String message) {
@@ -394,6 +488,115 @@ public final class EngineConfiguration {
         return this;
     }
 
+    /** PEM certificate chain of the server (TLS on when set, with {@link #tlsPrivateKey}). */
+    public EngineConfiguration tlsCertChain(Path file) {
+        checkMutable();
+        this.tlsCertChain = file;
+        return this;
+    }
+
+    /** PEM PKCS#8 private key of the server certificate; keep it owner-only. */
+    public EngineConfiguration tlsPrivateKey(Path file) {
+        checkMutable();
+        this.tlsPrivateKey = file;
+        return this;
+    }
+
+    /** PEM CA certificate(s) that sign client certificates (mutual TLS). */
+    public EngineConfiguration tlsClientCa(Path file) {
+        checkMutable();
+        this.tlsClientCa = file;
+        return this;
+    }
+
+    public EngineConfiguration clientAuth(ClientAuth mode) {
+        checkMutable();
+        this.clientAuth = Objects.requireNonNull(mode);
+        return this;
+    }
+
+    /** Client certificate subjects (X.500 DNs, e.g. {@code CN=ops,O=Example}) allowed to call AdminService. */
+    public EngineConfiguration adminSubjects(List<String> subjects) {
+        checkMutable();
+        this.adminSubjects = List.copyOf(subjects);
+        return this;
+    }
+
+    /** A file of bearer tokens (one a line) allowed to call AdminService; must be owner-only. */
+    public EngineConfiguration adminTokenFile(Path file) {
+        checkMutable();
+        this.adminTokenFile = file;
+        return this;
+    }
+
+    /** Whether DecisionService, ProfileService and DiagnosticsService need an authenticated caller. */
+    public EngineConfiguration decisionAuthRequired(boolean required) {
+        checkMutable();
+        this.decisionAuthRequired = required;
+        return this;
+    }
+
+    /** Client certificate subjects allowed as callers; empty = any certificate signed by tlsClientCa. */
+    public EngineConfiguration callerSubjects(List<String> subjects) {
+        checkMutable();
+        this.callerSubjects = List.copyOf(subjects);
+        return this;
+    }
+
+    /** A file of bearer tokens (one a line) allowed as callers; must be owner-only. */
+    public EngineConfiguration callerTokenFile(Path file) {
+        checkMutable();
+        this.callerTokenFile = file;
+        return this;
+    }
+
+    /** Shed a request (RESOURCE_EXHAUSTED) that waited longer than this in its shard queue; 0 = off. */
+    public EngineConfiguration maxQueueDelay(Duration d) {
+        checkMutable();
+        this.maxQueueDelay = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Duration maxQueueDelay() {
+        return maxQueueDelay;
+    }
+
+    public Path tlsCertChain() {
+        return tlsCertChain;
+    }
+
+    public Path tlsPrivateKey() {
+        return tlsPrivateKey;
+    }
+
+    public Path tlsClientCa() {
+        return tlsClientCa;
+    }
+
+    public ClientAuth clientAuth() {
+        return clientAuth;
+    }
+
+    public List<String> adminSubjects() {
+        return adminSubjects;
+    }
+
+    public Path adminTokenFile() {
+        return adminTokenFile;
+    }
+
+    public boolean decisionAuthRequired() {
+        return decisionAuthRequired;
+    }
+
+    public List<String> callerSubjects() {
+        return callerSubjects;
+    }
+
+    public Path callerTokenFile() {
+        return callerTokenFile;
+    }
+
     public String host() {
         return host;
     }
@@ -481,6 +684,9 @@ public final class EngineConfiguration {
                 + ", queueCapacity=" + queueCapacity + ", holdTtl=" + holdTtl
                 + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
-                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys + "}";
+                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
+                + ", maxQueueDelay=" + maxQueueDelay
+                + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired
+                + "}";
     }
 }

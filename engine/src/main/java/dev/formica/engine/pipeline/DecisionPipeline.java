@@ -153,7 +153,8 @@ public final class DecisionPipeline implements AutoCloseable {
                 int shard = k;
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop" : "")
                         + ": " + report);
-                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1));
+                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1),
+                        config.maxQueueDelay().toNanos());
             }
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
                     intents, cache, risk, reports);
@@ -264,6 +265,9 @@ public final class DecisionPipeline implements AutoCloseable {
         }
         p.setProperty("shards", Integer.toString(shards));
         p.setProperty("layout", Integer.toString(LAYOUT_VERSION));
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         try (OutputStream out = Files.newOutputStream(file)) {
             p.store(out, "Formica data layout; do not edit");
         }

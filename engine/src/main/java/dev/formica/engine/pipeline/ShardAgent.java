@@ -22,8 +22,12 @@ final class ShardAgent implements Agent {
     private final EpochClock clock;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final WakeableIdleStrategy idle;
+    private final long maxQueueDelayNanos;
 
-    ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos) {
+    /** @param maxQueueDelayNanos commands that waited longer are shed with RESOURCE_EXHAUSTED; 0 = never */
+    ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos,
+            long maxQueueDelayNanos) {
+        this.maxQueueDelayNanos = maxQueueDelayNanos;
         this.processor = processor;
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.clock = clock;
@@ -59,7 +63,7 @@ final class ShardAgent implements Agent {
      * from before its previous answer (a hold would outlive its expiry). The wall clock costs ~20 ns.
      */
     private void run(ShardCommand<?, ?> command) {
-        command.run(processor, clock.time());
+        command.run(processor, clock.time(), maxQueueDelayNanos);
     }
 
     /**

@@ -38,7 +38,22 @@ final class ShardCommand<Q, R> {
         this.deadline = deadline;
     }
 
-    void run(ShardProcessor processor, long nowMs) {
+    /**
+     * @param maxQueueDelayNanos shed the command (RESOURCE_EXHAUSTED) when it waited longer than this
+     *     since it arrived; 0 = no limit
+     */
+    void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos) {
+        if (maxQueueDelayNanos > 0) {
+            long waited = System.nanoTime() - startNanos;
+            if (waited > maxQueueDelayNanos) {
+                // Admission by queueing delay: under overload, answering "retry later" at once keeps
+                // the queue short, so the requests that are admitted stay fast.
+                sink.onError(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: waited " + waited / 1_000_000
+                        + " ms in the shard queue (maxQueueDelay " + maxQueueDelayNanos / 1_000_000
+                        + " ms); retry with the same request_id").asRuntimeException());
+                return;
+            }
+        }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
             sink.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued")

@@ -9,8 +9,10 @@ import dev.formica.v1.DiagnosticsServiceGrpc;
 import dev.formica.v1.ProfileServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -57,6 +59,7 @@ public final class EngineServer implements AutoCloseable {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private boolean closed;
+    private AuthenticationInterceptor authentication;
 
     public EngineServer(EngineConfiguration config) {
         this(config, List.of(), SystemEpochClock.INSTANCE);
@@ -87,6 +90,8 @@ public final class EngineServer implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("already started");
         }
+        // token files are read (and their permissions checked) before any state is opened
+        authentication = AuthenticationInterceptor.from(config);
         pipeline = DecisionPipeline.open(config, clock);
         try {
             bind();
@@ -105,8 +110,8 @@ public final class EngineServer implements AutoCloseable {
     }
 
     private void bind() {
-        NettyServerBuilder builder = NettyServerBuilder
-                .forAddress(new InetSocketAddress(config.host(), config.port()))
+        InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
+        NettyServerBuilder builder = (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
                 .directExecutor()
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
                 .keepAliveTime(config.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
@@ -121,7 +126,10 @@ public final class EngineServer implements AutoCloseable {
                     .channelType(NioServerSocketChannel.class);
         }
         for (BindableService service : services()) {
-            builder.addService(ServerInterceptors.intercept(service, interceptors()));
+            // Parsing outermost, so every interceptor still sees typed messages; authentication runs at
+            // call start, before any message is parsed.
+            builder.addService(ParseErrorsAsInvalidArgument.wrap(ServerInterceptors.intercept(service,
+                    interceptors())));
         }
         builder.addService(health.getHealthService());
         builder.addService(ProtoReflectionServiceV1.newInstance());
@@ -135,6 +143,27 @@ public final class EngineServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
                     + " (" + e.getMessage() + "): choose another --port", e);
         }
+    }
+
+    private NettyServerBuilder tlsServer(InetSocketAddress address) {
+        try {
+            return NettyServerBuilder.forAddress(address, tlsCredentials());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("configuration: cannot read the TLS files (tlsCertChain "
+                    + config.tlsCertChain() + ", tlsPrivateKey " + config.tlsPrivateKey() + ", tlsClientCa "
+                    + config.tlsClientCa() + "): " + e.getMessage() + "; they must be PEM, the key PKCS#8", e);
+        }
+    }
+
+    private ServerCredentials tlsCredentials() throws IOException {
+        TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+                .keyManager(config.tlsCertChain().toFile(), config.tlsPrivateKey().toFile());
+        if (config.tlsClientCa() != null) {
+            tls.trustManager(config.tlsClientCa().toFile());
+            tls.clientAuth(config.clientAuth() == EngineConfiguration.ClientAuth.REQUIRE
+                    ? TlsServerCredentials.ClientAuth.REQUIRE : TlsServerCredentials.ClientAuth.OPTIONAL);
+        }
+        return tls.build();
     }
 
     @SuppressWarnings("deprecation")
@@ -152,6 +181,8 @@ public final class EngineServer implements AutoCloseable {
     private List<ServerInterceptor> interceptors() {
         // ServerInterceptors.intercept runs the last one first: put the outermost last.
         List<ServerInterceptor> all = new ArrayList<>();
+        all.add(new AccessPolicyInterceptor(config.decisionAuthRequired()));
+        all.add(authentication);
         all.add(metrics.interceptor());
         List<ServerInterceptor> extra = new ArrayList<>(extraInterceptors);
         java.util.Collections.reverse(extra);

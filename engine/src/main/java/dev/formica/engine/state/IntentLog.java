@@ -3,9 +3,7 @@ package dev.formica.engine.state;
 import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -65,14 +63,10 @@ public final class IntentLog implements AutoCloseable {
     /** Opens (or creates, owner-only) {@code file}. */
     public static IntentLog open(Path file) throws IOException {
         File f = file.toFile();
-        if (!f.exists()) {
-            MappedByteBuffer created = IoUtil.mapNewFile(f, FILE_LENGTH);
-            try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
-            return new IntentLog(created);
+        if (!f.exists() || f.length() == 0) {
+            // length 0: a crash between creating and sizing it; nothing was ever pending in it
+            StateFiles.createOwnerOnlyFile(file, FILE_LENGTH);
+            return new IntentLog(IoUtil.mapExistingFile(f, "intent"));
         }
         if (f.length() != FILE_LENGTH) {
             throw new IOException(file + " has length " + f.length() + ", expected " + FILE_LENGTH

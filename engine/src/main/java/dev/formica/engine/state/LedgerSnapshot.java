@@ -29,9 +29,21 @@ public final class LedgerSnapshot {
         return drawnMinor;
     }
 
-    /** {@code line - held - drawn}; negative only after an operator lowered the line. */
+    /**
+     * {@code line - held - drawn}; negative only after an operator lowered the line. Saturates at
+     * {@code Long.MIN_VALUE} rather than wrapping to a huge positive amount, whatever is stored.
+     */
     public long availableMinor() {
-        return lineMinor - heldMinor - drawnMinor;
+        return saturatingSubtract(saturatingSubtract(lineMinor, heldMinor), drawnMinor);
+    }
+
+    static long saturatingSubtract(long a, long b) {
+        long r = a - b;
+        // overflow iff a and b differ in sign and the result's sign differs from a's (Hacker's Delight 2-13)
+        if (((a ^ b) & (a ^ r)) < 0) {
+            return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return r;
     }
 
     public boolean frozen() {

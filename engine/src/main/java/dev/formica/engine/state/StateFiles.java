@@ -1,6 +1,7 @@
 package dev.formica.engine.state;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
@@ -45,6 +46,17 @@ final class StateFiles {
         }
         if (posix(file)) {
             Files.setPosixFilePermissions(file, OWNER_FILE);
+        }
+    }
+
+    /**
+     * Creates {@code file} owner-only and {@code length} bytes long (sparse, zeros) for memory mapping;
+     * {@code IoUtil.mapNewFile} would create it with the process umask first and narrow it only after.
+     */
+    static void createOwnerOnlyFile(Path file, long length) throws IOException {
+        createOwnerOnlyFile(file);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(length);
         }
     }
 

@@ -3,9 +3,7 @@ package dev.formica.engine.state;
 import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import org.agrona.BitUtil;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -67,13 +65,10 @@ public final class VelocityWindows implements AutoCloseable {
         }
         int slots = BitUtil.findNextPositivePowerOfTwo(Math.max(64, expectedKeys * 2));
         File f = file.toFile();
-        if (!f.exists()) {
-            MappedByteBuffer created = IoUtil.mapNewFile(f, HEADER + (long) slots * SLOT_BYTES, false);
-            try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
+        if (!f.exists() || f.length() == 0) {
+            // sparse and owner-only from the first moment; length 0 is a crash between create and size
+            StateFiles.createOwnerOnlyFile(file, HEADER + (long) slots * SLOT_BYTES);
+            MappedByteBuffer created = IoUtil.mapExistingFile(f, "velocity");
             VelocityWindows table = new VelocityWindows(created, slots);
             table.buffer.putInt(4, slots);
             table.buffer.putIntOrdered(0, MAGIC);

@@ -30,10 +30,15 @@ import dev.formica.v1.SetRiskAppetiteRequest;
 import dev.formica.v1.UpdateBlockListRequest;
 import dev.formica.v1.UpsertProfileRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,9 +59,15 @@ class RequestValidationTest {
     static EngineServer server;
     static ManagedChannel channel;
 
+    /** AdminService always needs credentials: the admin calls here carry this token. */
+    private static final String ADMIN_TOKEN = "validation-test-admin-token-0123";
+
     @BeforeAll
-    static void start() {
-        server = new EngineServer(new EngineConfiguration().port(0).dataDir(dataDir)).start();
+    static void start() throws IOException {
+        Path tokens = Files.createFile(dataDir.resolve("admin.tokens"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tokens, ADMIN_TOKEN + "\n");
+        server = new EngineServer(new EngineConfiguration().port(0).dataDir(dataDir).adminTokenFile(tokens)).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
@@ -165,7 +176,10 @@ class RequestValidationTest {
     }
 
     static AdminServiceGrpc.AdminServiceBlockingStub admin() {
-        return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ADMIN_TOKEN);
+        return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
     @ParameterizedTest(name = "{0}")

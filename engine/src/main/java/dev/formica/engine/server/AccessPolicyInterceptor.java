@@ -1,0 +1,55 @@
+package dev.formica.engine.server;
+
+import dev.formica.v1.AdminServiceGrpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/**
+ * Authorisation: AdminService always needs an authenticated identity with the admin role; the other
+ * Formica services need an authenticated caller only when {@code decisionAuthRequired} is on. No
+ * identity is UNAUTHENTICATED; an identity without the role is PERMISSION_DENIED. Runs inside
+ * {@link AuthenticationInterceptor}, whose {@link CallerIdentity} it reads.
+ *
+ * <p>Thread contract: immutable; called on event-loop threads.
+ */
+public final class AccessPolicyInterceptor implements ServerInterceptor {
+    private final boolean decisionAuthRequired;
+
+    public AccessPolicyInterceptor(boolean decisionAuthRequired) {
+        this.decisionAuthRequired = decisionAuthRequired;
+    }
+
+    @Override
+    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+            ServerCallHandler<ReqT, RespT> next) {
+        CallerIdentity id = CallerIdentity.current();
+        String service = call.getMethodDescriptor().getServiceName();
+        Status refusal = null;
+        if (AdminServiceGrpc.SERVICE_NAME.equals(service)) {
+            if (!id.authenticated()) {
+                refusal = Status.UNAUTHENTICATED.withDescription(
+                        "AdminService needs a client certificate or an admin bearer token");
+            } else if (!id.admin()) {
+                refusal = Status.PERMISSION_DENIED.withDescription(
+                        "this " + id.via() + " identity is not allowed to call AdminService");
+            }
+        } else if (decisionAuthRequired) {
+            if (!id.authenticated()) {
+                refusal = Status.UNAUTHENTICATED.withDescription(
+                        service + " needs a client certificate or a bearer token");
+            } else if (!id.caller()) {
+                refusal = Status.PERMISSION_DENIED.withDescription(
+                        "this " + id.via() + " identity is not allowed to call " + service);
+            }
+        }
+        if (refusal != null) {
+            call.close(refusal, new Metadata());
+            return new ServerCall.Listener<>() {
+            };
+        }
+        return next.startCall(call, headers);
+    }
+}

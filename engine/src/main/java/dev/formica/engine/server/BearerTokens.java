@@ -1,0 +1,102 @@
+package dev.formica.engine.server;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Bearer tokens read from an owner-only file, one a line ({@code #} starts a comment). Only their
+ * SHA-256 digests are kept; a presented token is compared with every one in constant time, so
+ * neither the comparison nor the position of a match leaks through timing.
+ *
+ * <p>Thread contract: immutable after {@link #load}; {@link #matches} is safe from any thread.
+ */
+public final class BearerTokens {
+    /** Shortest token accepted in the file: 128 bits of base64 or hex and then some. */
+    static final int MIN_TOKEN_CHARS = 24;
+
+    private final byte[][] digests;
+
+    private BearerTokens(byte[][] digests) {
+        this.digests = digests;
+    }
+
+    /** No tokens: {@link #matches} is always false. */
+    public static BearerTokens none() {
+        return new BearerTokens(new byte[0][]);
+    }
+
+    /**
+     * Reads {@code file}. Refuses a file other users may read or write, a token shorter than
+     * {@value #MIN_TOKEN_CHARS} characters, and a file without tokens.
+     *
+     * @param setting the configuration key, for messages
+     * @throws IllegalStateException with a message that says what to change
+     */
+    public static BearerTokens load(String setting, Path file) {
+        if (file == null) {
+            return none();
+        }
+        try {
+            if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+                for (PosixFilePermission p : perms) {
+                    if (!p.name().startsWith("OWNER_")) {
+                        throw new IllegalStateException("configuration: " + setting + " " + file
+                                + " may be read by other users (" + p + "): chmod 600 it");
+                    }
+                }
+            }
+            List<byte[]> digests = new ArrayList<>();
+            int lineNo = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                lineNo++;
+                String token = line.strip();
+                if (token.isEmpty() || token.startsWith("#")) {
+                    continue;
+                }
+                if (token.length() < MIN_TOKEN_CHARS || token.chars().anyMatch(c -> c <= 0x20 || c > 0x7e)) {
+                    throw new IllegalStateException("configuration: " + setting + " " + file + " line " + lineNo
+                            + ": a token is at least " + MIN_TOKEN_CHARS + " printable ASCII characters");
+                }
+                digests.add(sha256(token));
+            }
+            if (digests.isEmpty()) {
+                throw new IllegalStateException("configuration: " + setting + " " + file + " holds no token");
+            }
+            return new BearerTokens(digests.toArray(new byte[0][]));
+        } catch (IOException e) {
+            throw new IllegalStateException("configuration: cannot read " + setting + " " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code token} is one of the tokens; visits every token whatever the outcome. */
+    public boolean matches(String token) {
+        byte[] presented = sha256(token);
+        boolean found = false;
+        for (byte[] digest : digests) {
+            found |= MessageDigest.isEqual(digest, presented);
+        }
+        return found;
+    }
+
+    public boolean isEmpty() {
+        return digests.length == 0;
+    }
+
+    private static byte[] sha256(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.formica.engine.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.SystemEpochClock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Admission by queueing delay ({@code maxQueueDelay}): a request that waited longer than the budget
+ * since it arrived is shed with RESOURCE_EXHAUSTED and leaves nothing behind, so its retry is decided
+ * afresh; a request within the budget is decided. The arrival time is the one the pipeline is given,
+ * so the test needs no clock tricks or sleeps.
+ */
+class QueueDelayAdmissionTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldShedARequestThatWaitedLongerThanTheBudgetAndRecordNothing() throws Exception {
+        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(1)
+                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).maxQueueDelay(Duration.ofMillis(5)),
+                SystemEpochClock.INSTANCE);
+        try {
+            FutureSink<Boolean> created = new FutureSink<>();
+            pipeline.upsert(Profile.newBuilder().setBorrowerId("alice").addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(10_000_000)).build(), created, null);
+            created.get();
+
+            FutureSink<DecisionResponse> stale = new FutureSink<>();
+            long arrivedLongAgo = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
+            pipeline.decide(PipelineFixture.decision("d1", "alice", 5_000), stale, arrivedLongAgo, null);
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, stale.errorCode());
+
+            FutureSink<DecisionResponse> retry = new FutureSink<>();
+            pipeline.decide(PipelineFixture.decision("d1", "alice", 5_000), retry, System.nanoTime(), null);
+            DecisionResponse answered = retry.get();
+            assertFalse(answered.getReplayed(), "the shed attempt recorded nothing");
+            assertEquals(10_000_000 - 5_000, answered.getAvailableAfterMinor(), "reserved exactly once");
+            assertTrue(answered.getHoldId().length() > 0);
+        } finally {
+            pipeline.close();
+        }
+    }
+}

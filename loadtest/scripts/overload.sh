@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Overload: find Decide's saturation rate on this machine, offer twice that for 20 s, then half of it,
+# and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see.
+# Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] loadtest/scripts/overload.sh [OUT_DIR]   (about 3 minutes)
+# SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="${1:-$ROOT/target/overload}"
+PORT=50197   # not 50097/50098: other scripts use those
+mkdir -p "$OUT"
+cd "$ROOT"
+./formica version >/dev/null     # builds the jar if stale
+# a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
+cp engine/target/formica.jar engine/target/jvm.options "$OUT/"
+FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
+DATA="$OUT/data"; rm -rf "$DATA"
+"${FORMICA[@]}" serve --port $PORT --data-dir "$DATA" ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} \
+    > "$OUT/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do grep -q "serving on" "$OUT/server.log" && break; sleep 1; done
+LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide)
+"${LT[@]}" --load-profiles --rate 3000 --duration 10s --warmup 5s > "$OUT/warm.txt" 2>&1 || true
+[ -n "${SAT:-}" ] || "${LT[@]}" --find-max --rate 1000 --step 1.25 --step-duration 5s --duration 60s --warmup 2s \
+    > "$OUT/findmax.txt" 2>&1 || true
+[ -n "${SAT:-}" ] || SAT=$(grep -oE "saturation[^0-9]*[0-9,]+" "$OUT/findmax.txt" | head -1 | grep -oE "[0-9,]+$" | tr -d , || true)
+SAT=${SAT:-4000}
+echo "saturation ${SAT}/s"
+"${LT[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s --run-id over > "$OUT/overload.txt" 2>&1 || true
+"${LT[@]}" --rate $((SAT / 2)) --duration 10s --warmup 1s --run-id after > "$OUT/after.txt" 2>&1 || true
+kill $SERVER; wait $SERVER 2>/dev/null || true
+trap - EXIT
+rm -rf "$DATA"
+for f in overload after; do echo "== $f"; cat "$OUT/$f.txt"; done
