@@ -238,6 +238,10 @@ public final class FundingQuotas implements AutoCloseable {
             }
         }
         long dailyLimit = limit[1][funder];
+        if (dailyLimit >= FunderSpec.UNLIMITED_DAILY) {
+            // No daily limit (the platform): nothing to count per day, and no 2^44 ceiling on a day's total.
+            return (dayIndex << DAY_SHIFT) | granted;
+        }
         long today;
         long day;
         while (true) {

@@ -18,6 +18,8 @@ import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.ConfirmResponse;
 import dev.formica.v1.CreditApplication;
+import dev.formica.v1.RiskEvent;
+import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.CreditLine;
 import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
@@ -356,7 +358,17 @@ public final class DecisionPipeline implements AutoCloseable {
                         .asRuntimeException();
             }
         }
-        return ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s, currency);
+        return ShardProcessor.withNotes(ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s, currency),
+                p.state());
+    }
+
+    /** Applies an early-warning event on the borrower's shard. */
+    public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, Deadline deadline) {
+        if (replayed(e.getRequestId(), RiskEventResponse.class, sink)) {
+            return;
+        }
+        submit(router.shardOf(e.getBorrowerId()), new ShardCommand<RiskEvent, RiskEventResponse>(
+                (p, r, arg, now, start) -> p.riskEvent(r, now), e, 0, sink, System.nanoTime(), deadline));
     }
 
     /** Stores a profile; the sink gets true when it was created. */

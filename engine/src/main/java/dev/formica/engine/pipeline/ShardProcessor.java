@@ -13,6 +13,7 @@ import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RiskEvaluator;
 import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.EarlyWarningRule;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.LinePolicy;
 import dev.formica.engine.rules.Money;
@@ -44,6 +45,8 @@ import dev.formica.v1.Profile;
 import dev.formica.v1.Reason;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
+import dev.formica.v1.RiskEvent;
+import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.ScoreContribution;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -71,6 +74,7 @@ final class ShardProcessor {
     static final byte KIND_CANCEL = 3;
     static final byte KIND_REPAY = 4;
     static final byte KIND_APPLY = 5;
+    static final byte KIND_RISK_EVENT = 6;
 
     static final int OP_DECIDE = 1;
     static final int OP_CONFIRM = 2;
@@ -78,7 +82,7 @@ final class ShardProcessor {
     static final int OP_EXPIRE = 4;
     static final int OP_REPAY = 5;
 
-    private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply"};
+    private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply", "ReportRiskEvent"};
     private static final int EXPIRY_BATCH = 256;
 
     private final int shardId;
@@ -637,6 +641,119 @@ final class ShardProcessor {
         return Reason.newBuilder().setCode(code).setText(text).setValue(value).build();
     }
 
+    // ---- early warning ------------------------------------------------------------------------------
+
+    /**
+     * Applies a risk event: the active rule set's early-warning rules for its type decide whether the borrower's
+     * lines are frozen, cut, watched or restored, each product on its own. The changes are idempotent (a cut is
+     * taken from the assigned line, not the current one) and the answer is recorded last, so a retry after a
+     * crash converges.
+     */
+    RiskEventResponse riskEvent(RiskEvent e, long nowMs) {
+        String requestId = e.getRequestId();
+        if (state.decisions().contains(requestId)) {
+            return replay(requestId, KIND_RISK_EVENT, RiskEventResponse.parser());
+        }
+        String borrowerId = e.getBorrowerId();
+        Profile profile = profile(borrowerId);
+        if (profile == null) {
+            throw Status.NOT_FOUND.withDescription("borrower_id: no profile for this borrower").asRuntimeException();
+        }
+        CompiledRuleSet rules = risk.rules().active();
+        String type = RiskEvaluator.eventType(e);
+        eval.event(rules, e, profile, state, nowMs);
+        RiskEventResponse.Builder response = RiskEventResponse.newBuilder().setRequestId(requestId);
+        EarlyWarningRule.Action strongest = null;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        boolean watch = false;
+        boolean restore = false;
+        for (int product = 1; product <= 3; product++) {
+            if ((e.getProductValue() != 0 && e.getProductValue() != product)
+                    || !state.ledger().get(borrowerId, product, ledger)) {
+                continue;
+            }
+            eval.eventLine(ledger, product);
+            EarlyWarningRule.Action action = eval.earlyWarning(rules, type);
+            if (action == null) {
+                continue;
+            }
+            CreditLine.Builder note = CreditLine.newBuilder();
+            for (int i = 0; i < eval.firedWarningCount(); i++) {
+                EarlyWarningRule rule = eval.firedWarning(rules, i);
+                Reason reason = reason(rule.code(), rule.text(), rule.renderValue(eval.features()));
+                note.addReasons(reason);
+                if (seen.add(rule.code())) {
+                    response.addReasons(reason);
+                }
+            }
+            long assigned = assignedLine(profile, product, ledger.lineMinor());
+            switch (action) {
+                case FREEZE -> state.ledger().setFrozen(borrowerId, product, true, nowMs);
+                case CUT -> {
+                    long cut = 0;
+                    for (int i = 0; i < eval.firedWarningCount(); i++) {
+                        EarlyWarningRule rule = eval.firedWarning(rules, i);
+                        if (rule.action() == EarlyWarningRule.Action.CUT) {
+                            cut = Math.max(cut, rule.cutBps());
+                        }
+                    }
+                    state.ledger().putLine(borrowerId, product, assigned - Money.applyBps(assigned, cut), nowMs);
+                }
+                case WATCH -> watch = true;
+                default -> {
+                    restore = true;
+                    state.ledger().setFrozen(borrowerId, product, false, nowMs);
+                    state.ledger().putLine(borrowerId, product, assigned, nowMs);
+                }
+            }
+            state.lineNotes().put(noteKey(product, borrowerId), note.build().toByteArray());
+            if (strongest == null || action.compareTo(strongest) > 0) {
+                strongest = action;
+            }
+        }
+        if (watch || restore) {
+            state.activity().setWatch(borrowerId, watch, nowMs);
+        }
+        response.setAction(strongest == null ? "NONE" : strongest.name());
+        for (int product = 1; product <= 3; product++) {
+            if ((e.getProductValue() == 0 || e.getProductValue() == product)
+                    && state.ledger().get(borrowerId, product, ledger)) {
+                response.addLines(withNotes(creditLine(borrowerId, product, ledger, currency), state));
+            }
+        }
+        RiskEventResponse answer = response.build();
+        state.decisions().put(requestId, KIND_RISK_EVENT, nowMs, answer.toByteArray());
+        remember(requestId, answer);
+        return answer;
+    }
+
+    /** The line the borrower was assigned (profile or Apply), which CUT and RESTORE work from. */
+    private static long assignedLine(Profile profile, int product, long current) {
+        for (ProductLine line : profile.getLinesList()) {
+            if (line.getProductValue() == product) {
+                return line.getLineMinor();
+            }
+        }
+        return current;
+    }
+
+    static String noteKey(int product, String borrowerId) {
+        return (char) ('0' + product) + borrowerId;
+    }
+
+    /** Adds the reasons of the line's last early-warning change. */
+    static CreditLine withNotes(CreditLine line, ShardState state) {
+        byte[] note = state.lineNotes().get(noteKey(line.getProductValue(), line.getBorrowerId()));
+        if (note == null) {
+            return line;
+        }
+        try {
+            return line.toBuilder().addAllReasons(CreditLine.parseFrom(note).getReasonsList()).build();
+        } catch (InvalidProtocolBufferException ex) {
+            return line;
+        }
+    }
+
     // ---- Profiles ---------------------------------------------------------------------------------
 
     /** Stores the profile and sets the line of each product it lists; returns true when created. */
@@ -723,6 +840,8 @@ final class ShardProcessor {
             return (T) c.toBuilder().setReplayed(true).build();
         } else if (original instanceof RepayResponse rp) {
             return (T) rp.toBuilder().setReplayed(true).build();
+        } else if (original instanceof RiskEventResponse re) {
+            return (T) re.toBuilder().setReplayed(true).build();
         } else if (original instanceof CreditOffer o) {
             return (T) o.toBuilder().setReplayed(true).build();
         }

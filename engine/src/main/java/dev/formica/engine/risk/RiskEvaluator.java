@@ -1,6 +1,7 @@
 package dev.formica.engine.risk;
 
 import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.EarlyWarningRule;
 import dev.formica.engine.rules.FeatureLayout;
 import dev.formica.engine.rules.FeatureType;
 import dev.formica.engine.rules.FeatureVector;
@@ -21,6 +22,7 @@ import dev.formica.v1.AttributeValue;
 import dev.formica.v1.CreditApplication;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.Profile;
+import dev.formica.v1.RiskEvent;
 import java.time.LocalDate;
 import java.util.Map;
 
@@ -175,6 +177,72 @@ public final class RiskEvaluator {
         f.setBool(Features.BLOCKED_BORROWER, engine.blockLists().contains(BlockLists.Kind.BORROWER,
                 a.getBorrowerId()));
         declared(rs.layout(), a.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+    }
+
+    /** Fills the features of a risk event (event.*, profile, history, declared attributes); no line yet. */
+    public void event(CompiledRuleSet rs, RiskEvent e, Profile profile, ShardState state, long nowMs) {
+        prepare(rs);
+        FeatureVector f = features;
+        f.setString(Features.EVENT_TYPE, eventType(e));
+        f.setInt(Features.EVENT_DAYS_PAST_DUE, e.getDaysPastDue());
+        f.setInt(Features.EVENT_AMOUNT, e.getAmountMinor());
+        f.setInt(Features.EVENT_CHANGE, e.getChangeBps());
+        f.setInt(Features.EVENT_PERIOD, e.getPeriodDays());
+        clock(e.getEventTimeMs() > 0 ? e.getEventTimeMs() : nowMs);
+        profile(profile);
+        balances(state, e.getBorrowerId());
+        state.activity().read(e.getBorrowerId(), activity);
+        f.setInt(Features.HISTORY_COUNT, activity.count());
+        f.setBool(Features.BORROWER_WATCH, activity.watch());
+        declared(rs.layout(), e.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+    }
+
+    /** The rule-set spelling of the event's type (OVERDUE, ...). */
+    public static String eventType(RiskEvent e) {
+        return e.getType().name().substring("RISK_EVENT_TYPE_".length());
+    }
+
+    /** Sets the line features of one product before {@link #earlyWarning}. */
+    public void eventLine(LedgerSnapshot line, int product) {
+        features.setString(Features.PRODUCT, RuleSetCompiler.PRODUCTS.get(product));
+        line(line);
+    }
+
+    /**
+     * Runs the early-warning rules for {@code eventType}; returns the strongest action that fired, or null.
+     * The fired rules are then {@link #firedWarningCount()} / {@link #firedWarning}.
+     */
+    public EarlyWarningRule.Action earlyWarning(CompiledRuleSet rs, String eventType) {
+        EarlyWarningRule.Action strongest = null;
+        firedCount = 0;
+        for (int i = 0; i < rs.earlyWarningRuleCount(); i++) {
+            EarlyWarningRule rule = rs.earlyWarningRule(i);
+            if (!rule.eventType().equals(eventType)) {
+                continue;
+            }
+            try {
+                if (rule.fires(features)) {
+                    if (firedCount == fired.length) {
+                        fired = java.util.Arrays.copyOf(fired, fired.length * 2);
+                    }
+                    fired[firedCount++] = i;
+                    if (strongest == null || rule.action().compareTo(strongest) > 0) {
+                        strongest = rule.action();
+                    }
+                }
+            } catch (ArithmeticException ex) {
+                ruleErrors++;
+            }
+        }
+        return strongest;
+    }
+
+    public int firedWarningCount() {
+        return firedCount;
+    }
+
+    public EarlyWarningRule firedWarning(CompiledRuleSet rs, int i) {
+        return rs.earlyWarningRule(fired[i]);
     }
 
     private void setIfPresent(int slot, String value) {

@@ -157,7 +157,7 @@ public final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceI
     @Override
     public void reportRiskEvent(RiskEvent request, StreamObserver<RiskEventResponse> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            GrpcReplies.unimplemented("ReportRiskEvent", "issue: Loan lifecycle", out);
+            pipeline.riskEvent(request, new UnarySink<>(out), io.grpc.Context.current().getDeadline());
         }
     }
 }

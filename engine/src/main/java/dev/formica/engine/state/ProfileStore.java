@@ -29,12 +29,18 @@ public final class ProfileStore implements AutoCloseable {
     }
 
     static ProfileStore open(Path dir, StateConfig cfg, boolean recover) throws IOException {
+        return open(dir, cfg, recover, FILE_NAME, "formica-profiles");
+    }
+
+    /** The same layout under another file: line notes (why a line was last frozen or cut) use it. */
+    static ProfileStore open(Path dir, StateConfig cfg, boolean recover, String fileName, String name)
+            throws IOException {
         return new ProfileStore(StateFiles.open(ChronicleMap.of(CharSequence.class, byte[].class)
-                .name("formica-profiles")
+                .name(name)
                 .entries(cfg.expectedBorrowers())
                 .averageKeySize(cfg.averageBorrowerIdChars())
                 .averageValueSize(cfg.averageProfileBytes())
-                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
+                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(fileName), recover));
     }
 
     /** The serialized profile, or null. */

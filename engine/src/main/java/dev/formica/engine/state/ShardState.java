@@ -35,6 +35,7 @@ public final class ShardState implements AutoCloseable {
     private DecisionRecords decisions;
     private ProfileStore profiles;
     private BorrowerActivity activity;
+    private ProfileStore notes;
     private boolean closed;
 
     private ShardState(Path dir, boolean recovered, FileChannel markerChannel, FileLock markerLock) {
@@ -73,6 +74,7 @@ public final class ShardState implements AutoCloseable {
             state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
             state.profiles = ProfileStore.open(shardDir, cfg, crashed);
             state.activity = BorrowerActivity.open(shardDir, cfg, crashed);
+            state.notes = ProfileStore.open(shardDir, cfg, crashed, "line-notes.dat", "formica-line-notes");
         } catch (IOException | RuntimeException e) {
             // leave the marker: whatever was half-opened gets recovered next time
             try {
@@ -107,6 +109,14 @@ public final class ShardState implements AutoCloseable {
     /** Per-borrower history for fraud features (amount statistics, devices, watch flag). */
     public BorrowerActivity activity() {
         return activity;
+    }
+
+    /**
+     * Why each line was last frozen, cut, watched or restored: a serialized {@code CreditLine} holding only
+     * its reasons, keyed by the product digit and the borrower id.
+     */
+    public ProfileStore lineNotes() {
+        return notes;
     }
 
     public ProfileStore profiles() {
@@ -149,7 +159,7 @@ public final class ShardState implements AutoCloseable {
 
     private void closeMaps() {
         RuntimeException failure = null;
-        for (AutoCloseable store : new AutoCloseable[] {activity, profiles, decisions, holds, ledger}) {
+        for (AutoCloseable store : new AutoCloseable[] {notes, activity, profiles, decisions, holds, ledger}) {
             if (store == null) {
                 continue;
             }

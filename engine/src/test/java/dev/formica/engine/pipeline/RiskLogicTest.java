@@ -23,6 +23,9 @@ import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
 import dev.formica.v1.Reason;
+import dev.formica.v1.RiskEvent;
+import dev.formica.v1.RiskEventResponse;
+import dev.formica.v1.RiskEventType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -268,5 +271,50 @@ class RiskLogicTest {
 
     static Map<String, AttributeValue> none() {
         return Map.of();
+    }
+
+    RiskEventResponse event(RiskEvent.Builder e) {
+        FutureSink<RiskEventResponse> sink = new FutureSink<>();
+        f.pipeline.riskEvent(e.build(), sink, null);
+        return sink.get();
+    }
+
+    @Test
+    void shouldCutFreezeWatchAndRestoreLinesOnRiskEvents() {
+        upsert(goodBorrower("late", 1_000_000).build());
+        RiskEventResponse cut = event(RiskEvent.newBuilder().setRequestId("e1").setBorrowerId("late")
+                .setType(RiskEventType.RISK_EVENT_TYPE_OVERDUE).setDaysPastDue(10).setAmountMinor(50_000));
+        assertEquals("CUT", cut.getAction());
+        assertEquals(500_000, cut.getLines(0).getLineMinor(), "halved from the assigned line");
+        assertEquals(List.of("OVERDUE_CUT", "OVERDUE_WATCH"), codes(cut.getReasonsList()));
+        assertEquals("event.days_past_due=10", cut.getReasons(0).getValue());
+        var line = f.line("late");
+        assertEquals(500_000, line.getLineMinor());
+        assertTrue(codes(line.getReasonsList()).contains("OVERDUE_CUT"), "GetCreditLine says why");
+
+        RiskEventResponse frozen = event(RiskEvent.newBuilder().setRequestId("e2").setBorrowerId("late")
+                .setType(RiskEventType.RISK_EVENT_TYPE_OVERDUE).setDaysPastDue(45));
+        assertEquals("FREEZE", frozen.getAction());
+        assertTrue(f.line("late").getFrozen());
+        assertEquals("LINE_FROZEN", decide(request("after-freeze", "late", 1_000)).getReasons(0).getCode());
+
+        RiskEventResponse cured = event(RiskEvent.newBuilder().setRequestId("e3").setBorrowerId("late")
+                .setType(RiskEventType.RISK_EVENT_TYPE_REPAID).setAmountMinor(50_000));
+        assertEquals("RESTORE", cured.getAction());
+        assertFalse(f.line("late").getFrozen());
+        assertEquals(1_000_000, f.line("late").getLineMinor());
+        assertEquals(Outcome.APPROVE, decide(request("after-cure", "late", 1_000)).getOutcome());
+        assertTrue(event(RiskEvent.newBuilder().setRequestId("e1").setBorrowerId("late")
+                .setType(RiskEventType.RISK_EVENT_TYPE_OVERDUE).setDaysPastDue(10)).getReplayed());
+    }
+
+    @Test
+    void shouldSendTheNextDecisionsToReviewWhileOnWatch() {
+        upsert(goodBorrower("slow", 1_000_000).build());
+        assertEquals("WATCH", event(RiskEvent.newBuilder().setRequestId("w1").setBorrowerId("slow")
+                .setType(RiskEventType.RISK_EVENT_TYPE_OVERDUE).setDaysPastDue(2)).getAction());
+        DecisionResponse r = decide(request("w-d1", "slow", 1_000));
+        assertEquals(Outcome.REVIEW, r.getOutcome());
+        assertTrue(codes(r.getReasonsList()).contains("WATCH_LIST"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.LedgerOnlyRules;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.formica.client.FormicaClient;
@@ -36,7 +37,8 @@ class MoneyAtTheLimitsTest {
 
     @Test
     void shouldKeepBalancesExactWhenMaximalAmountsCycleThroughALine() throws Exception {
-        try (EngineServer server = new EngineServer(new EngineConfiguration().port(0).shards(1).dataDir(dataDir))
+        try (EngineServer server = new EngineServer(LedgerOnlyRules.apply(
+                new EngineConfiguration().port(0).shards(1).dataDir(dataDir)))
                 .start();
                 FormicaClient client = FormicaClient.builder().target("127.0.0.1:" + server.port())
                         .defaultDeadline(Duration.ofSeconds(10)).retryPolicy(RetryPolicy.none()).build()) {
