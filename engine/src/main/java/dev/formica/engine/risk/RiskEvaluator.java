@@ -129,7 +129,7 @@ public final class RiskEvaluator {
         }
         line(line);
         String borrowerId = r.getBorrowerId();
-        balances(state, borrowerId);
+        balances(state, borrowerId, r.getProductValue(), line);
         state.activity().read(borrowerId, activity);
         f.setInt(Features.HISTORY_COUNT, activity.count());
         f.setDouble(Features.HISTORY_MEAN, activity.mean());
@@ -170,7 +170,7 @@ public final class RiskEvaluator {
         if (selfLimit > 0) {
             f.setInt(Features.PROFILE_SELF_LIMIT, selfLimit);
         }
-        balances(state, a.getBorrowerId());
+        balances(state, a.getBorrowerId(), 0, null);
         state.activity().read(a.getBorrowerId(), activity);
         f.setInt(Features.HISTORY_COUNT, activity.count());
         f.setBool(Features.BORROWER_WATCH, activity.watch());
@@ -190,7 +190,7 @@ public final class RiskEvaluator {
         f.setInt(Features.EVENT_PERIOD, e.getPeriodDays());
         clock(e.getEventTimeMs() > 0 ? e.getEventTimeMs() : nowMs);
         profile(profile);
-        balances(state, e.getBorrowerId());
+        balances(state, e.getBorrowerId(), 0, null);
         state.activity().read(e.getBorrowerId(), activity);
         f.setInt(Features.HISTORY_COUNT, activity.count());
         f.setBool(Features.BORROWER_WATCH, activity.watch());
@@ -296,12 +296,14 @@ public final class RiskEvaluator {
         }
     }
 
-    private void balances(ShardState state, String borrowerId) {
+    /** Sums held + drawn over the borrower's products; {@code known} is product {@code knownProduct}'s line. */
+    private void balances(ShardState state, String borrowerId, int knownProduct, LedgerSnapshot known) {
         consumerBalance = 0;
         businessBalance = 0;
         for (int p = 1; p <= 3; p++) {
-            if (state.ledger().get(borrowerId, p, other)) {
-                long used = other.heldMinor() + other.drawnMinor();
+            LedgerSnapshot s = p == knownProduct ? known : state.ledger().get(borrowerId, p, other) ? other : null;
+            if (s != null) {
+                long used = s.heldMinor() + s.drawnMinor();
                 if (p == 3) {
                     businessBalance += used;
                 } else {
