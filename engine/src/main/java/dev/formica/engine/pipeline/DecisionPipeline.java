@@ -5,6 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.metrics.EngineGauges;
+import dev.formica.engine.metrics.LatencyHub;
+import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
@@ -57,9 +60,10 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  *
  * <p>Thread contract: the submit methods are called from any thread (Netty event loops) and never
  * block; results arrive on the sink from the shard's writer. {@link #open} and {@link #close} are
- * called by the server's controlling thread.
+ * called by the server's controlling thread. The {@link EngineGauges} methods read running counts from
+ * any thread.
  */
-public final class DecisionPipeline implements AutoCloseable {
+public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private static final Logger LOG = Logger.getLogger(DecisionPipeline.class.getName());
     private static final String LAYOUT_FILE = "formica.properties";
     private static final int LAYOUT_VERSION = 1;
@@ -108,6 +112,19 @@ public final class DecisionPipeline implements AutoCloseable {
      */
     public static DecisionPipeline open(EngineConfiguration config, EpochClock clock) {
         config.conclude();
+        return open(config, clock, LatencyHub.disabled(config.shards(), clock));
+    }
+
+    /**
+     * As {@link #open(EngineConfiguration, EpochClock)}, with each shard recording queue wait, total time
+     * and decision counts into {@code latency.shard(k)}.
+     */
+    public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency) {
+        config.conclude();
+        if (latency.shardCount() != config.shards()) {
+            throw new IllegalArgumentException("latency hub has " + latency.shardCount() + " shards, configuration "
+                    + config.shards());
+        }
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
         List<IntentLog> intents = new ArrayList<>();
@@ -145,7 +162,8 @@ public final class DecisionPipeline implements AutoCloseable {
                 int shard = k;
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop" : "")
                         + ": " + report);
-                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1));
+                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1),
+                        latency.shard(k));
             }
             velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), config.velocityKeys());
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
@@ -358,6 +376,7 @@ public final class DecisionPipeline implements AutoCloseable {
 
     // ---- introspection ----------------------------------------------------------------------------
 
+    @Override
     public int shards() {
         return agents.length;
     }
@@ -366,8 +385,37 @@ public final class DecisionPipeline implements AutoCloseable {
         return router.shardOf(borrowerId);
     }
 
+    @Override
     public int queueDepth(int shard) {
         return agents[shard].queueDepth();
+    }
+
+    /** What shard {@code shard} records (its writer may record stages and business events through it). */
+    public ShardMetrics shardMetrics(int shard) {
+        return agents[shard].metrics();
+    }
+
+    @Override
+    public long activeHolds(int shard) {
+        return states.get(shard).holds().activeCount();
+    }
+
+    @Override
+    public long heldMinor(int product) {
+        long sum = 0;
+        for (ShardState s : states) {
+            sum += s.ledger().heldTotalMinor(product);
+        }
+        return sum;
+    }
+
+    @Override
+    public long drawnMinor(int product) {
+        long sum = 0;
+        for (ShardState s : states) {
+            sum += s.ledger().drawnTotalMinor(product);
+        }
+        return sum;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.metrics.ShardMetrics;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.Agent;
@@ -22,8 +23,12 @@ final class ShardAgent implements Agent {
     private final EpochClock clock;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final WakeableIdleStrategy idle;
+    private final ShardMetrics metrics;
 
-    ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos) {
+    /** @param metrics where queue wait, total time and decision counts go (a disabled one records nothing) */
+    ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos,
+            ShardMetrics metrics) {
+        this.metrics = metrics;
         this.processor = processor;
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.clock = clock;
@@ -38,8 +43,17 @@ final class ShardAgent implements Agent {
         return queue.size();
     }
 
+    /** What this shard records; its writer may also record stages through it. */
+    ShardMetrics metrics() {
+        return metrics;
+    }
+
     /** Hands a command over; false when the queue is full (the caller sheds the request). */
     boolean offer(ShardCommand<?, ?> command) {
+        if (metrics.enabled()) {
+            // a plain write the queue's ordered publish makes visible to the writer
+            command.enqueuedNanos = System.nanoTime();
+        }
         if (!queue.offer(command)) {
             return false;
         }
@@ -59,7 +73,7 @@ final class ShardAgent implements Agent {
      * from before its previous answer (a hold would outlive its expiry). The wall clock costs ~20 ns.
      */
     private void run(ShardCommand<?, ?> command) {
-        command.run(processor, clock.time());
+        command.run(processor, clock.time(), metrics);
     }
 
     /**

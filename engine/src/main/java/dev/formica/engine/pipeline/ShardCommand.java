@@ -1,5 +1,8 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.metrics.ShardMetrics;
+import dev.formica.engine.metrics.Stage;
+import dev.formica.v1.DecisionResponse;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -28,6 +31,8 @@ final class ShardCommand<Q, R> {
     private final Sink<R> sink;
     private final long startNanos;
     private final Deadline deadline;
+    /** Set by the offering thread before the queue publishes the command (metrics on only). */
+    long enqueuedNanos;
 
     ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
         this.op = op;
@@ -38,7 +43,10 @@ final class ShardCommand<Q, R> {
         this.deadline = deadline;
     }
 
-    void run(ShardProcessor processor, long nowMs) {
+    void run(ShardProcessor processor, long nowMs, ShardMetrics metrics) {
+        if (metrics.enabled()) {
+            metrics.record(Stage.QUEUE_WAIT, System.nanoTime() - enqueuedNanos);
+        }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
             sink.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued")
@@ -55,6 +63,9 @@ final class ShardCommand<Q, R> {
             LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
             sink.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
             return;
+        }
+        if (result instanceof DecisionResponse decision) {
+            metrics.decided(decision, startNanos);
         }
         sink.onResult(result);
     }

@@ -1,5 +1,6 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.ActivateRuleSetResponse;
 import dev.formica.v1.AdminServiceGrpc;
@@ -29,7 +30,11 @@ import io.grpc.stub.StreamObserver;
  */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     private static final String RISK_LOGIC = "issue: Risk logic";
-    private static final String OBSERVABILITY = "issue: Observability";
+    private final LatencyHub latency;
+
+    public AdminGrpcService(LatencyHub latency) {
+        this.latency = latency;
+    }
 
     @Override
     public void validateRuleSet(ValidateRuleSetRequest request, StreamObserver<ValidateRuleSetResponse> out) {
@@ -85,6 +90,18 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
     @Override
     public void getLatency(GetLatencyRequest request, StreamObserver<LatencySnapshot> out) {
-        GrpcReplies.unimplemented("GetLatency", OBSERVABILITY, out);
+        if (request.getNamesCount() > 64) {
+            out.onError(RequestValidator.invalid("names: at most 64 names"));
+            return;
+        }
+        for (String name : request.getNamesList()) {
+            if (!LatencyHub.isValidName(name)) {
+                out.onError(RequestValidator.invalid("names: '" + name + "' is not a stage (queue_wait, features,"
+                        + " fraud, credit, funding, commit, total) or an RPC (rpc.Decide, ...)"));
+                return;
+            }
+        }
+        out.onNext(latency.snapshot(java.util.Set.copyOf(request.getNamesList())));
+        out.onCompleted();
     }
 }

@@ -75,7 +75,7 @@ public final class EngineServer implements AutoCloseable {
         this.config = config.conclude();
         this.clock = clock;
         this.extraInterceptors = List.copyOf(extraInterceptors);
-        this.metrics = new RpcMetrics();
+        this.metrics = new RpcMetrics(this.config, clock);
         for (String name : SERVICE_NAMES) {
             health.setStatus(name, ServingStatus.NOT_SERVING);
         }
@@ -87,7 +87,7 @@ public final class EngineServer implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("already started");
         }
-        pipeline = DecisionPipeline.open(config, clock);
+        pipeline = DecisionPipeline.open(config, clock, metrics.latency());
         try {
             bind();
         } catch (RuntimeException e) {
@@ -95,6 +95,8 @@ public final class EngineServer implements AutoCloseable {
             pipeline = null;
             throw e;
         }
+        metrics.decisions().bind(pipeline);
+        metrics.latency().startSampler();
         metrics.startHttpServer(config.host(), config.metricsPort());
         for (String name : SERVICE_NAMES) {
             health.setStatus(name, ServingStatus.SERVING);
@@ -144,8 +146,8 @@ public final class EngineServer implements AutoCloseable {
     }
 
     private List<BindableService> services() {
-        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline), new AdminGrpcService(),
-                new DiagnosticsGrpcService());
+        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline),
+                new AdminGrpcService(metrics.latency()), new DiagnosticsGrpcService());
     }
 
     private List<ServerInterceptor> interceptors() {
@@ -169,6 +171,11 @@ public final class EngineServer implements AutoCloseable {
     /** The bound metrics port, or -1 when the endpoint is off. */
     public int metricsPort() {
         return metrics.httpPort();
+    }
+
+    /** Metrics, latency histograms and the business gauges (rule-set version, partner quota, shadow). */
+    public RpcMetrics metrics() {
+        return metrics;
     }
 
     /** The pipeline behind the services (for embedding and tests); null before start. */
