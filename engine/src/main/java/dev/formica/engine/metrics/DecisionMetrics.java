@@ -67,7 +67,7 @@ public final class DecisionMetrics {
                 .register(registry);
         replays = Counter.builder()
                 .name("formica_decisions_replayed_total")
-                .help("Decide retries answered from the idempotency record on the shard")
+                .help("Decide retries answered with the original decision (replay cache or idempotency record)")
                 .withoutExemplars()
                 .register(registry)
                 .labelValues();
@@ -91,6 +91,14 @@ public final class DecisionMetrics {
                 .labelNames("active", "shadow")
                 .withoutExemplars()
                 .register(registry);
+        // The six disagreements between real outcomes exist at 0 from the start, so alerts and rate() see them.
+        for (int a = 1; a < OUTCOMES.length; a++) {
+            for (int s = 1; s < OUTCOMES.length; s++) {
+                if (a != s) {
+                    shadowPairs[a][s] = shadow.labelValues(label(OUTCOMES[a]), label(OUTCOMES[s]));
+                }
+            }
+        }
     }
 
     private static String label(Outcome o) {

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
@@ -90,11 +91,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
+    /** Counts replays answered from the cache; null when recording is off. */
+    private final DecisionMetrics decisionMetrics;
     private volatile boolean closed;
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
             List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            VelocityWindows velocity, List<RecoveryReport> reports) {
+            VelocityWindows velocity, List<RecoveryReport> reports, DecisionMetrics decisionMetrics) {
         this.config = config;
         this.router = router;
         this.agents = agents;
@@ -103,6 +106,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         this.replayCache = replayCache;
         this.velocity = velocity;
         this.recoveryReports = reports;
+        this.decisionMetrics = decisionMetrics;
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
     }
 
@@ -167,7 +171,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), config.velocityKeys());
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, velocity, reports);
+                    intents, cache, velocity, reports, latency.enabled() ? latency.decisions() : null);
             pipeline.startAgents();
             return pipeline;
         } catch (IOException e) {
@@ -344,7 +348,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     + " use a new request_id").asRuntimeException());
             return true;
         }
-        sink.onResult(type.cast(ShardProcessor.markReplayed(cached)));
+        T replay = type.cast(ShardProcessor.markReplayed(cached));
+        if (decisionMetrics != null && replay instanceof DecisionResponse decision) {
+            decisionMetrics.count(decision);
+        }
+        sink.onResult(replay);
         return true;
     }
 
