@@ -121,6 +121,9 @@ public final class LatencyHub implements AutoCloseable {
         if (!enabled || sampler != null) {
             return;
         }
+        // The first interval starts now, not when the hub was built before the state opened.
+        intervalStartMs = clock.time();
+        lastTickMs = intervalStartMs;
         sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "formica-latency");
             t.setDaemon(true);
