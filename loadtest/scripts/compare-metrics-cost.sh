@@ -20,17 +20,19 @@ FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 printf 'latencyRecording: false\n' > "$OUT/off.yaml"
 printf 'latencyRecording: true\n' > "$OUT/on.yaml"
 run() {   # MODE RUN_ID
-  local MODE=$1 ID=$2 DATA="$OUT/data-$2" EXTRA=() SCRAPER=""
+  local MODE=$1 ID=$2 DATA="$OUT/data-$2" EXTRA=(); SCRAPER=""
   rm -rf "$DATA"; sync
+  # the previous server may still be releasing its ports
+  for _ in $(seq 1 30); do ss -ltn | grep -qE ":($PORT|$METRICS_PORT) " || break; sleep 1; done
   [ "$MODE" = on ] && EXTRA=(--metrics-port $METRICS_PORT)
   "${FORMICA[@]}" serve --port $PORT --data-dir "$DATA" --config "$OUT/$MODE.yaml" "${EXTRA[@]}" \
       > "$OUT/server-$ID.log" 2>&1 &
-  local SERVER=$!
+  SERVER=$!   # global: the EXIT trap needs it
   trap 'kill $SERVER ${SCRAPER:-} 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do grep -q "serving on" "$OUT/server-$ID.log" && break; sleep 1; done
   if [ "$MODE" = on ]; then
     ( while sleep 1; do curl -s -o /dev/null http://127.0.0.1:$METRICS_PORT/metrics || true
-        curl -s -o /dev/null http://127.0.0.1:$METRICS_PORT/latency.json || true; done ) &
+        curl -s -o /dev/null http://127.0.0.1:$METRICS_PORT/latency.json || true; done ) > /dev/null 2>&1 &
     SCRAPER=$!
   fi
   "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 100000 --load-profiles --target-rpc decide \
