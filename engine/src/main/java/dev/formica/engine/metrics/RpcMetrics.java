@@ -114,6 +114,9 @@ public final class RpcMetrics implements AutoCloseable {
             httpServer = null;
         }
         latency.close();
+        // JvmMetrics keeps every registry it was registered with in a static set for the life of the JVM;
+        // emptying ours lets the pipeline (reached through the gauge callbacks) and the histograms go.
+        registry.clear();
     }
 
     private MethodStats statsFor(MethodDescriptor<?, ?> method) {

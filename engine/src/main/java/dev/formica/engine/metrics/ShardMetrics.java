@@ -44,6 +44,14 @@ public final class ShardMetrics {
     }
 
     /**
+     * A shard that records nothing and reports to a private registry: the default for code that runs a
+     * shard's logic without an engine around it (unit tests, benchmarks).
+     */
+    public static ShardMetrics none() {
+        return disabled(0, new DecisionMetrics(new io.prometheus.metrics.model.registry.PrometheusRegistry()));
+    }
+
+    /**
      * A shard that records no latency and counts no decisions (recording off); the explicit calls
      * ({@link #shadowDisagreement}, {@link #decisions()}) still work.
      */
