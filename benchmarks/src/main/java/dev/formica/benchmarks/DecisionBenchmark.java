@@ -1,9 +1,12 @@
 package dev.formica.benchmarks;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.metrics.DecisionMetrics;
+import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.Outcome;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * response ({@code gc.alloc.rate.norm}), and the shard-mode choice (DEDICATED agent thread vs
  * CALLER_DRAINS) with one request in flight. Every iteration opens a fresh data directory, so no
  * request id repeats and the maps stay within their sizes. Zipf borrower popularity over 100,000
- * borrowers.
+ * borrowers. {@code -p metrics=off,on} compares the path without and with latency recording and decision
+ * counting (a sampler thread flipping the recorders once a second, as in the server).
  *
  * <pre>
  * ./formica bench DecisionBenchmark -prof gc
@@ -51,9 +55,14 @@ public class DecisionBenchmark {
     @Param({"DEDICATED", "CALLER_DRAINS"})
     public String mode;
 
+    /** {@code on}: queue-wait and total recorded, decisions counted, as {@code latencyRecording: true}. */
+    @Param({"off"})
+    public String metrics;
+
     private DecisionRequest[] requests;
     private Path dir;
     private DecisionPipeline pipeline;
+    private LatencyHub latency;
     private int next;
     private final ParkingSink sink = new ParkingSink();
 
@@ -65,10 +74,14 @@ public class DecisionBenchmark {
     @Setup(Level.Iteration)
     public void openFreshState() throws Exception {
         dir = Files.createTempDirectory("formica-bench");
-        pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir)
+        EngineConfiguration config = new EngineConfiguration().dataDir(dir)
                 .shardMode(EngineConfiguration.ShardMode.valueOf(mode))
                 .expectedBorrowers(2 * BORROWERS).expectedDecisionsPerDay(2L * REQUESTS)
-                .idempotencyCacheEntries(100_000), SystemEpochClock.INSTANCE);
+                .idempotencyCacheEntries(100_000).conclude();
+        latency = new LatencyHub(metrics.equals("on"), config.shards(), SystemEpochClock.INSTANCE,
+                new DecisionMetrics(new PrometheusRegistry()), 5000, null, 0, 0, 1);
+        latency.startSampler();
+        pipeline = DecisionPipeline.open(config, SystemEpochClock.INSTANCE, latency);
         BenchmarkData.upsertBorrowers(pipeline, BORROWERS);
         next = 0;
         sink.waitOn(Thread.currentThread());
@@ -77,6 +90,7 @@ public class DecisionBenchmark {
     @TearDown(Level.Iteration)
     public void closeState() throws IOException {
         pipeline.close();
+        latency.close();
         BenchmarkData.deleteRecursively(dir);
     }
 

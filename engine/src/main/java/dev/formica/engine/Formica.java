@@ -1,6 +1,7 @@
 package dev.formica.engine;
 
 import dev.formica.engine.cli.DemoCommand;
+import dev.formica.engine.cli.LatencyCommand;
 import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
@@ -11,8 +12,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest},
- * {@code scorecard}, {@code version}, {@code help}.
+ * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest}, {@code latency},
+ * {@code scorecard}, {@code rules}, {@code version}, {@code help}.
  *
  * <p>Thread contract: runs on the main thread; each subcommand owns what it starts.
  */
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             DemoCommand.class,
             LoadCommand.class,
+            LatencyCommand.class,
             VersionCommand.class,
             LoadTestCommand.class,
             ScorecardCommand.class,

@@ -55,6 +55,16 @@ public final class EngineConfiguration {
     public static final ClientAuth DEFAULT_CLIENT_AUTH = ClientAuth.NONE;
     /** 0 = off: only a full queue sheds. */
     public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ZERO;
+    /** Per-stage and per-RPC latency histograms, decision counters, {@code .hlog} files. */
+    public static final boolean DEFAULT_LATENCY_RECORDING = true;
+    /** One {@code .hlog} line per stage and RPC, and GetLatency's "last interval", this often. */
+    public static final Duration DEFAULT_LATENCY_INTERVAL = Duration.ofSeconds(5);
+    /** A new {@code .hlog} file after this many bytes; 0 writes no files. */
+    public static final long DEFAULT_LATENCY_LOG_MAX_BYTES = 64L * 1024 * 1024;
+    /** A new {@code .hlog} file after this long. */
+    public static final Duration DEFAULT_LATENCY_LOG_MAX_AGE = Duration.ofHours(1);
+    /** {@code .hlog} files kept; older ones are deleted. */
+    public static final int DEFAULT_LATENCY_LOG_FILES = 48;
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -109,6 +119,11 @@ public final class EngineConfiguration {
     private List<String> callerSubjects = List.of();
     private Path callerTokenFile;
     private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
+    private boolean latencyRecording = DEFAULT_LATENCY_RECORDING;
+    private Duration latencyInterval = DEFAULT_LATENCY_INTERVAL;
+    private long latencyLogMaxBytes = DEFAULT_LATENCY_LOG_MAX_BYTES;
+    private Duration latencyLogMaxAge = DEFAULT_LATENCY_LOG_MAX_AGE;
+    private int latencyLogFiles = DEFAULT_LATENCY_LOG_FILES;
     private boolean concluded;
 
     /**
@@ -180,6 +195,11 @@ public final class EngineConfiguration {
                 case "callerSubjects" -> setList(key, List.of(value));
                 case "callerTokenFile" -> callerTokenFile(Path.of(value));
                 case "maxQueueDelay" -> maxQueueDelay(parseDuration(value));
+                case "latencyRecording" -> latencyRecording(parseBoolean(value));
+                case "latencyInterval" -> latencyInterval(parseDuration(value));
+                case "latencyLogMaxBytes" -> latencyLogMaxBytes(Long.parseLong(value));
+                case "latencyLogMaxAge" -> latencyLogMaxAge(parseDuration(value));
+                case "latencyLogFiles" -> latencyLogFiles(Integer.parseInt(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
@@ -200,7 +220,7 @@ public final class EngineConfiguration {
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "true", "yes", "on" -> true;
             case "false", "no", "off" -> false;
-            default -> throw new IllegalArgumentException("not true or false");
+            default -> throw new IllegalArgumentException("not true or false: " + value);
         };
     }
 
@@ -278,6 +298,14 @@ public final class EngineConfiguration {
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         concludeSecurity();
+        requireThat(latencyInterval.toMillis() >= 1000 && latencyInterval.toMillis() % 1000 == 0,
+                "latencyInterval must be whole seconds, at least 1s (the sampler ticks once a second), was "
+                        + latencyInterval);
+        requireThat(latencyLogMaxBytes >= 0, "latencyLogMaxBytes must be >= 0 (0 = no .hlog files)");
+        requireThat(latencyLogMaxAge.compareTo(latencyInterval) >= 0,
+                "latencyLogMaxAge (" + latencyLogMaxAge + ") must be at least latencyInterval (" + latencyInterval
+                        + ")");
+        requireThat(latencyLogFiles >= 1, "latencyLogFiles must be >= 1");
         concluded = true;
         return this;
     }
@@ -595,6 +623,56 @@ public final class EngineConfiguration {
 
     public Path callerTokenFile() {
         return callerTokenFile;
+    }
+
+    public EngineConfiguration latencyRecording(boolean on) {
+        checkMutable();
+        this.latencyRecording = on;
+        return this;
+    }
+
+    public EngineConfiguration latencyInterval(Duration d) {
+        checkMutable();
+        this.latencyInterval = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration latencyLogMaxBytes(long bytes) {
+        checkMutable();
+        this.latencyLogMaxBytes = bytes;
+        return this;
+    }
+
+    public EngineConfiguration latencyLogMaxAge(Duration d) {
+        checkMutable();
+        this.latencyLogMaxAge = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public EngineConfiguration latencyLogFiles(int files) {
+        checkMutable();
+        this.latencyLogFiles = files;
+        return this;
+    }
+
+    public boolean latencyRecording() {
+        return latencyRecording;
+    }
+
+    public Duration latencyInterval() {
+        return latencyInterval;
+    }
+
+    public long latencyLogMaxBytes() {
+        return latencyLogMaxBytes;
+    }
+
+    public Duration latencyLogMaxAge() {
+        return latencyLogMaxAge;
+    }
+
+    public int latencyLogFiles() {
+        return latencyLogFiles;
     }
 
     public String host() {

@@ -1,7 +1,9 @@
 package dev.formica.engine.metrics;
 
+import dev.formica.engine.config.EngineConfiguration;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -14,12 +16,18 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.ConcurrentHashMap;
+import org.HdrHistogram.Recorder;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
 
 /**
- * RPC counters by method and status code, and the Prometheus {@code /metrics} endpoint.
+ * The engine's metrics: RPC counters by method and status code, per-method latency (unary calls, into
+ * the {@link LatencyHub}), the business metrics ({@link DecisionMetrics}), the Prometheus {@code /metrics}
+ * endpoint and, on the same port, the live latency page ({@code /latency}).
  *
  * <p>Thread contract: the interceptor is called concurrently from event-loop threads; counting is a
- * lock-free add on a data point cached per (method, code), so the hot path does no label look-up.
+ * lock-free add on a data point cached per (method, code), so the hot path does no label look-up, and
+ * timing is a {@code Recorder} per method (lock-free, no allocation).
  * Labels are bounded: method names of the API and the 17 gRPC codes, never a borrower.
  */
 public final class RpcMetrics implements AutoCloseable {
@@ -27,17 +35,49 @@ public final class RpcMetrics implements AutoCloseable {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter rpcs;
-    private final ConcurrentHashMap<String, CounterDataPoint[]> byMethod = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, MethodStats> byMethod = new ConcurrentHashMap<>();
     private final ServerInterceptor interceptor = new CountingInterceptor();
+    private final LatencyHub latency;
     private HTTPServer httpServer;
 
+    /** RPC counters and JVM metrics only, no latency recording (one shard's worth of nothing). */
     public RpcMetrics() {
+        this(null, SystemEpochClock.INSTANCE);
+    }
+
+    /**
+     * Everything, as {@code config} says: latency recording and {@code .hlog} files under
+     * {@code <dataDir>/latency/} unless {@code latencyRecording} is off.
+     *
+     * @param config a concluded configuration, or null for counters only
+     */
+    public RpcMetrics(EngineConfiguration config, EpochClock clock) {
         rpcs = Counter.builder()
                 .name("formica_rpc_total")
                 .help("gRPC calls completed, by method and status code")
                 .labelNames("method", "code")
                 .register(registry);
         JvmMetrics.builder().register(registry);
+        DecisionMetrics decisions = new DecisionMetrics(registry);
+        if (config != null && config.latencyRecording()) {
+            latency = new LatencyHub(true, config.shards(), clock, decisions, config.latencyInterval().toMillis(),
+                    config.latencyLogMaxBytes() > 0 ? config.dataDir().resolve("latency") : null,
+                    config.latencyLogMaxBytes(), config.latencyLogMaxAge().toMillis(), config.latencyLogFiles());
+            latency.register(registry);
+        } else {
+            latency = new LatencyHub(false, config == null ? 1 : config.shards(), clock, decisions, 5000, null, 0, 0,
+                    0);
+        }
+    }
+
+    /** The latency histograms (per stage, per shard, per RPC). */
+    public LatencyHub latency() {
+        return latency;
+    }
+
+    /** Decision counts and the gauges the risk logic sets (rule-set version, partner quota, shadow). */
+    public DecisionMetrics decisions() {
+        return latency.decisions();
     }
 
     public PrometheusRegistry registry() {
@@ -54,7 +94,8 @@ public final class RpcMetrics implements AutoCloseable {
             return;
         }
         try {
-            httpServer = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+            httpServer = HTTPServer.builder().hostname(host).port(port).registry(registry)
+                    .defaultHandler(new LatencyPage(latency)).buildAndStart();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start metrics endpoint on " + host + ":" + port
                     + " (" + e.getMessage() + "): choose another --metrics-port", e);
@@ -65,37 +106,53 @@ public final class RpcMetrics implements AutoCloseable {
         return httpServer == null ? -1 : httpServer.getPort();
     }
 
+    /** Stops the HTTP endpoint and the latency sampler (writing the last partial interval). */
     @Override
     public void close() {
         if (httpServer != null) {
             httpServer.close();
             httpServer = null;
         }
+        latency.close();
+        // JvmMetrics keeps every registry it was registered with in a static set for the life of the JVM;
+        // emptying ours lets the pipeline (reached through the gauge callbacks) and the histograms go.
+        registry.clear();
     }
 
-    private CounterDataPoint[] pointsFor(String method) {
-        CounterDataPoint[] points = byMethod.get(method);
-        if (points == null) {
-            points = byMethod.computeIfAbsent(method, m -> {
+    private MethodStats statsFor(MethodDescriptor<?, ?> method) {
+        MethodStats stats = byMethod.get(method.getFullMethodName());
+        if (stats == null) {
+            stats = byMethod.computeIfAbsent(method.getFullMethodName(), m -> {
                 CounterDataPoint[] created = new CounterDataPoint[CODES];
                 for (Status.Code code : Status.Code.values()) {
                     created[code.value()] = rpcs.labelValues(m, code.name());
                 }
-                return created;
+                // A stream's duration is not a latency: only unary calls are timed.
+                Recorder timer = method.getType() == MethodDescriptor.MethodType.UNARY
+                        ? latency.rpcRecorder(method.getBareMethodName()) : null;
+                return new MethodStats(created, timer);
             });
         }
-        return points;
+        return stats;
+    }
+
+    /** The counters and timer of one method, looked up once per call. */
+    private record MethodStats(CounterDataPoint[] points, Recorder timer) {
     }
 
     private final class CountingInterceptor implements ServerInterceptor {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                 ServerCallHandler<Q, R> next) {
-            CounterDataPoint[] points = pointsFor(call.getMethodDescriptor().getFullMethodName());
+            MethodStats stats = statsFor(call.getMethodDescriptor());
+            long start = stats.timer == null ? 0 : System.nanoTime();
             return next.startCall(new SimpleForwardingServerCall<>(call) {
                 @Override
                 public void close(Status status, Metadata trailers) {
-                    points[status.getCode().value()].inc();
+                    stats.points[status.getCode().value()].inc();
+                    if (stats.timer != null) {
+                        stats.timer.recordValue(LatencyHistograms.clamp(System.nanoTime() - start));
+                    }
                     super.close(status, trailers);
                 }
             }, headers);

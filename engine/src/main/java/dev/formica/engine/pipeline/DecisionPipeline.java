@@ -5,6 +5,10 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.metrics.DecisionMetrics;
+import dev.formica.engine.metrics.EngineGauges;
+import dev.formica.engine.metrics.LatencyHub;
+import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
@@ -64,9 +68,10 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  *
  * <p>Thread contract: the submit methods are called from any thread (Netty event loops) and never
  * block; results arrive on the sink from the shard's writer. {@link #open} and {@link #close} are
- * called by the server's controlling thread.
+ * called by the server's controlling thread. The {@link EngineGauges} methods read running counts from
+ * any thread.
  */
-public final class DecisionPipeline implements AutoCloseable {
+public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private static final Logger LOG = Logger.getLogger(DecisionPipeline.class.getName());
     private static final String LAYOUT_FILE = "formica.properties";
     private static final int LAYOUT_VERSION = 1;
@@ -95,11 +100,13 @@ public final class DecisionPipeline implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
+    /** Counts replays answered from the cache; null when recording is off. */
+    private final DecisionMetrics decisionMetrics;
     private volatile boolean closed;
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
             List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            RiskEngine risk, List<RecoveryReport> reports) {
+            RiskEngine risk, List<RecoveryReport> reports, DecisionMetrics decisionMetrics) {
         this.config = config;
         this.router = router;
         this.agents = agents;
@@ -108,6 +115,7 @@ public final class DecisionPipeline implements AutoCloseable {
         this.replayCache = replayCache;
         this.risk = risk;
         this.recoveryReports = reports;
+        this.decisionMetrics = decisionMetrics;
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
     }
 
@@ -117,6 +125,19 @@ public final class DecisionPipeline implements AutoCloseable {
      */
     public static DecisionPipeline open(EngineConfiguration config, EpochClock clock) {
         config.conclude();
+        return open(config, clock, LatencyHub.disabled(config.shards(), clock));
+    }
+
+    /**
+     * As {@link #open(EngineConfiguration, EpochClock)}, with each shard recording queue wait, total time
+     * and decision counts into {@code latency.shard(k)}.
+     */
+    public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency) {
+        config.conclude();
+        if (latency.shardCount() != config.shards()) {
+            throw new IllegalArgumentException("latency hub has " + latency.shardCount() + " shards, configuration "
+                    + config.shards());
+        }
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
         List<IntentLog> intents = new ArrayList<>();
@@ -156,10 +177,11 @@ public final class DecisionPipeline implements AutoCloseable {
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop" : "")
                         + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1),
-                        config.maxQueueDelay().toNanos());
+                        config.maxQueueDelay().toNanos(), latency.shard(k));
+                processor.metrics(latency.shard(k));
             }
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, risk, reports);
+                    intents, cache, risk, reports, latency.enabled() ? latency.decisions() : null);
             pipeline.startAgents();
             return pipeline;
         } catch (IOException e) {
@@ -407,7 +429,11 @@ public final class DecisionPipeline implements AutoCloseable {
                     + " use a new request_id").asRuntimeException());
             return true;
         }
-        sink.onResult(type.cast(ShardProcessor.markReplayed(cached)));
+        T replay = type.cast(ShardProcessor.markReplayed(cached));
+        if (decisionMetrics != null && replay instanceof DecisionResponse decision) {
+            decisionMetrics.count(decision);
+        }
+        sink.onResult(replay);
         return true;
     }
 
@@ -439,6 +465,7 @@ public final class DecisionPipeline implements AutoCloseable {
 
     // ---- introspection ----------------------------------------------------------------------------
 
+    @Override
     public int shards() {
         return agents.length;
     }
@@ -447,8 +474,37 @@ public final class DecisionPipeline implements AutoCloseable {
         return router.shardOf(borrowerId);
     }
 
+    @Override
     public int queueDepth(int shard) {
         return agents[shard].queueDepth();
+    }
+
+    /** What shard {@code shard} records (its writer may record stages and business events through it). */
+    public ShardMetrics shardMetrics(int shard) {
+        return agents[shard].metrics();
+    }
+
+    @Override
+    public long activeHolds(int shard) {
+        return states.get(shard).holds().activeCount();
+    }
+
+    @Override
+    public long heldMinor(int product) {
+        long sum = 0;
+        for (ShardState s : states) {
+            sum += s.ledger().heldTotalMinor(product);
+        }
+        return sum;
+    }
+
+    @Override
+    public long drawnMinor(int product) {
+        long sum = 0;
+        for (ShardState s : states) {
+            sum += s.ledger().drawnTotalMinor(product);
+        }
+        return sum;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.metrics.ShardMetrics;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.Agent;
@@ -23,11 +24,16 @@ final class ShardAgent implements Agent {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final WakeableIdleStrategy idle;
     private final long maxQueueDelayNanos;
+    private final ShardMetrics metrics;
 
-    /** @param maxQueueDelayNanos commands that waited longer are shed with RESOURCE_EXHAUSTED; 0 = never */
+    /**
+     * @param maxQueueDelayNanos commands that waited longer are shed with RESOURCE_EXHAUSTED; 0 = never
+     * @param metrics where queue wait, total time and decision counts go (a disabled one records nothing)
+     */
     ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos,
-            long maxQueueDelayNanos) {
+            long maxQueueDelayNanos, ShardMetrics metrics) {
         this.maxQueueDelayNanos = maxQueueDelayNanos;
+        this.metrics = metrics;
         this.processor = processor;
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.clock = clock;
@@ -42,8 +48,17 @@ final class ShardAgent implements Agent {
         return queue.size();
     }
 
+    /** What this shard records; its writer may also record stages through it. */
+    ShardMetrics metrics() {
+        return metrics;
+    }
+
     /** Hands a command over; false when the queue is full (the caller sheds the request). */
     boolean offer(ShardCommand<?, ?> command) {
+        if (metrics.enabled()) {
+            // a plain write the queue's ordered publish makes visible to the writer
+            command.enqueuedNanos = System.nanoTime();
+        }
         if (!queue.offer(command)) {
             return false;
         }
@@ -63,7 +78,7 @@ final class ShardAgent implements Agent {
      * from before its previous answer (a hold would outlive its expiry). The wall clock costs ~20 ns.
      */
     private void run(ShardCommand<?, ?> command) {
-        command.run(processor, clock.time(), maxQueueDelayNanos);
+        command.run(processor, clock.time(), maxQueueDelayNanos, metrics);
     }
 
     /**

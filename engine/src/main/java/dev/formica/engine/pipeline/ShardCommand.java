@@ -1,5 +1,8 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.metrics.ShardMetrics;
+import dev.formica.engine.metrics.Stage;
+import dev.formica.v1.DecisionResponse;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -28,6 +31,8 @@ final class ShardCommand<Q, R> {
     private final Sink<R> sink;
     private final long startNanos;
     private final Deadline deadline;
+    /** Set by the offering thread before the queue publishes the command (metrics on only). */
+    long enqueuedNanos;
 
     ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
         this.op = op;
@@ -42,7 +47,7 @@ final class ShardCommand<Q, R> {
      * @param maxQueueDelayNanos shed the command (RESOURCE_EXHAUSTED) when it waited longer than this
      *     since it arrived; 0 = no limit
      */
-    void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos) {
+    void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, ShardMetrics metrics) {
         if (maxQueueDelayNanos > 0) {
             long waited = System.nanoTime() - startNanos;
             if (waited > maxQueueDelayNanos) {
@@ -53,6 +58,9 @@ final class ShardCommand<Q, R> {
                         + " ms); retry with the same request_id").asRuntimeException());
                 return;
             }
+        }
+        if (metrics.enabled()) {
+            metrics.record(Stage.QUEUE_WAIT, System.nanoTime() - enqueuedNanos);
         }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
@@ -70,6 +78,9 @@ final class ShardCommand<Q, R> {
             LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
             sink.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
             return;
+        }
+        if (result instanceof DecisionResponse decision) {
+            metrics.decided(decision, startNanos);
         }
         sink.onResult(result);
     }

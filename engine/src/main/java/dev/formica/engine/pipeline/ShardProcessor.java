@@ -6,6 +6,9 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import dev.formica.engine.funding.FundingAllocation;
 import dev.formica.engine.funding.FundingAllocator;
+import dev.formica.engine.funding.FundingQuotas;
+import dev.formica.engine.metrics.ShardMetrics;
+import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.pricing.FeeSpec;
 import dev.formica.engine.pricing.InstallmentPlanner;
 import dev.formica.engine.pricing.InstallmentSchedule;
@@ -98,6 +101,9 @@ final class ShardProcessor {
     private final InstallmentPlanner planner = new InstallmentPlanner();
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
+    private ShardMetrics metrics = ShardMetrics.none();
+    private CompiledRuleSet reportedRules;
+    private long nextQuotaReportMs;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
     private final HoldSnapshot hold = new HoldSnapshot();
     /** (expiresMs, holdId) pairs in creation order; the TTL is constant, so also in expiry order. */
@@ -123,6 +129,11 @@ final class ShardProcessor {
 
     int shardId() {
         return shardId;
+    }
+
+    /** Where the decision stages are recorded (set by the pipeline before the shard runs). */
+    void metrics(ShardMetrics m) {
+        this.metrics = m;
     }
 
     ShardState state() {
@@ -155,9 +166,16 @@ final class ShardProcessor {
             }
             return recordDecline(response, requestId, nowMs, startNanos);
         }
+        if (rules != reportedRules && metrics.enabled()) {
+            reportedRules = rules;
+            metrics.decisions().activeRuleSet(rules.version());
+        }
+        long lap = metrics.enabled() ? System.nanoTime() : 0;
         Profile profile = profile(borrowerId);
         eval.decision(rules, r, profile, ledger, state, nowMs, true);
+        lap = metrics.lap(Stage.FEATURES, lap);
         Rule.Action action = eval.fraud(rules);
+        lap = metrics.lap(Stage.FRAUD, lap);
         Rule.Action credit = eval.credit(rules);
         if (credit.compareTo(action) > 0) {
             action = credit;
@@ -176,6 +194,7 @@ final class ShardProcessor {
         }
         addRuleReasons(response, rules);
         addContributions(response, rules);
+        lap = metrics.lap(Stage.CREDIT, lap);
         runShadow(rules, r, profile, action, nowMs);
         if (action == Rule.Action.DECLINE) {
             response.setOutcome(Outcome.DECLINE);
@@ -208,6 +227,7 @@ final class ShardProcessor {
                     .setAmountMinor(allocation.amountMinor(i)).setShareBps(allocation.shareBps(i)));
         }
         response.setAprBps(apr).setPlan(InstallmentPlanner.toProto(schedule, fees));
+        lap = metrics.lap(Stage.FUNDING, lap);
         long available = ledger.availableMinor();
         long holdId = HoldIds.compose(shardId, nextHoldSequence++);
         long expiresMs = nowMs + holdTtlMs;
@@ -236,6 +256,7 @@ final class ShardProcessor {
         expiries.addLong(expiresMs);
         expiries.addLong(holdId);
         remember(requestId, approved);
+        metrics.lap(Stage.COMMIT, lap);
         return approved;
     }
 
@@ -316,6 +337,14 @@ final class ShardProcessor {
             action = Rule.Action.DECLINE;
         }
         risk.rules().shadowCounts(shadow.version()).count(action != liveAction);
+        if (action != liveAction && metrics.enabled()) {
+            metrics.shadowDisagreement(outcome(liveAction), outcome(action));
+        }
+    }
+
+    private static Outcome outcome(Rule.Action action) {
+        return action == Rule.Action.DECLINE ? Outcome.DECLINE
+                : action == Rule.Action.REVIEW ? Outcome.REVIEW : Outcome.APPROVE;
     }
 
     private static void decline(DecisionResponse.Builder response, String code, String text, String value) {
@@ -879,11 +908,27 @@ final class ShardProcessor {
             }
             work++;
         }
+        if (shardId == 0 && metrics.enabled() && nowMs >= nextQuotaReportMs) {
+            reportQuotas(nowMs);
+            nextQuotaReportMs = nowMs + 1000;
+        }
         if (nowMs >= nextRotationCheckMs) {
             state.decisions().rotateIfDue(nowMs);
             nextRotationCheckMs = nowMs + 1000;
         }
         return work;
+    }
+
+    /** Publishes each partner's remaining total quota (once a second, from shard 0's duty cycle). */
+    private void reportQuotas(long nowMs) {
+        var quotas = risk.quotas();
+        for (var funder : risk.rules().active().funding().funders()) {
+            int slot = quotas.indexOf(funder.id());
+            if (slot >= 0) {
+                metrics.decisions().partnerQuotaLeft(funder.id(), Math.min(quotas.remainingTotal(slot),
+                        quotas.remainingToday(slot, FundingQuotas.dayIndex(nowMs))));
+            }
+        }
     }
 
     // ---- start-up ---------------------------------------------------------------------------------

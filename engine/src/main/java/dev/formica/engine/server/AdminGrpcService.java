@@ -1,5 +1,6 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.risk.BlockLists;
 import dev.formica.engine.risk.RiskAppetite;
 import dev.formica.engine.risk.RiskEngine;
@@ -44,14 +45,16 @@ import org.agrona.concurrent.EpochClock;
  */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     private static final Logger LOG = Logger.getLogger(AdminGrpcService.class.getName());
-    private static final String OBSERVABILITY = "issue: Observability";
 
     private final RiskEngine risk;
     private final EpochClock clock;
 
-    public AdminGrpcService(RiskEngine risk, EpochClock clock) {
+    private final LatencyHub latency;
+
+    public AdminGrpcService(RiskEngine risk, EpochClock clock, LatencyHub latency) {
         this.risk = risk;
         this.clock = clock;
+        this.latency = latency;
     }
 
     @Override
@@ -181,7 +184,19 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
     @Override
     public void getLatency(GetLatencyRequest request, StreamObserver<LatencySnapshot> out) {
-        GrpcReplies.unimplemented("GetLatency", OBSERVABILITY, out);
+        if (request.getNamesCount() > 64) {
+            out.onError(RequestValidator.invalid("names: at most 64 names"));
+            return;
+        }
+        for (String name : request.getNamesList()) {
+            if (!LatencyHub.isValidName(name)) {
+                out.onError(RequestValidator.invalid("names: '" + name + "' is not a stage (queue_wait, features,"
+                        + " fraud, credit, funding, commit, total) or an RPC (rpc.Decide, ...)"));
+                return;
+            }
+        }
+        out.onNext(latency.snapshot(java.util.Set.copyOf(request.getNamesList())));
+        out.onCompleted();
     }
 
     private static RuleSetError error(RuleProblem p) {

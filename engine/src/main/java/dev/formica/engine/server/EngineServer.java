@@ -78,7 +78,7 @@ public final class EngineServer implements AutoCloseable {
         this.config = config.conclude();
         this.clock = clock;
         this.extraInterceptors = List.copyOf(extraInterceptors);
-        this.metrics = new RpcMetrics();
+        this.metrics = new RpcMetrics(this.config, clock);
         for (String name : SERVICE_NAMES) {
             health.setStatus(name, ServingStatus.NOT_SERVING);
         }
@@ -92,7 +92,7 @@ public final class EngineServer implements AutoCloseable {
         }
         // token files are read (and their permissions checked) before any state is opened
         authentication = AuthenticationInterceptor.from(config);
-        pipeline = DecisionPipeline.open(config, clock);
+        pipeline = DecisionPipeline.open(config, clock, metrics.latency());
         try {
             bind();
         } catch (RuntimeException e) {
@@ -100,6 +100,8 @@ public final class EngineServer implements AutoCloseable {
             pipeline = null;
             throw e;
         }
+        metrics.decisions().bind(pipeline);
+        metrics.latency().startSampler();
         metrics.startHttpServer(config.host(), config.metricsPort());
         for (String name : SERVICE_NAMES) {
             health.setStatus(name, ServingStatus.SERVING);
@@ -174,7 +176,7 @@ public final class EngineServer implements AutoCloseable {
 
     private List<BindableService> services() {
         return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline),
-                new AdminGrpcService(pipeline.risk(), clock),
+                new AdminGrpcService(pipeline.risk(), clock, metrics.latency()),
                 new DiagnosticsGrpcService());
     }
 
@@ -201,6 +203,11 @@ public final class EngineServer implements AutoCloseable {
     /** The bound metrics port, or -1 when the endpoint is off. */
     public int metricsPort() {
         return metrics.httpPort();
+    }
+
+    /** Metrics, latency histograms and the business gauges (rule-set version, partner quota, shadow). */
+    public RpcMetrics metrics() {
+        return metrics;
     }
 
     /** The pipeline behind the services (for embedding and tests); null before start. */

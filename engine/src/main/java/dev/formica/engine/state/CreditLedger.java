@@ -2,6 +2,7 @@ package dev.formica.engine.state;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
@@ -26,9 +27,44 @@ public final class CreditLedger implements AutoCloseable {
 
     private final ChronicleMap<CharSequence, LedgerValue> map;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /**
+     * Running sums of held and drawn per product (index = product number), kept by the mutators so a
+     * metrics scrape reads two numbers instead of walking every line. An uncontended atomic add (a few ns
+     * next to the map operation) keeps them right even with several writers, which this class allows.
+     */
+    private final AtomicLongArray heldTotals = new AtomicLongArray(4);
+    private final AtomicLongArray drawnTotals = new AtomicLongArray(4);
 
     private CreditLedger(ChronicleMap<CharSequence, LedgerValue> map) {
         this.map = map;
+        // One walk at open (≈ 0.1 s per million lines); afterwards the mutators keep the sums.
+        map.forEachEntry(e -> {
+            LedgerValue v = e.value().get();
+            int product = e.key().get().charAt(0) - '0';
+            if (product >= 0 && product < 4) {
+                heldTotals.setPlain(product, heldTotals.getPlain(product) + v.getHeldMinor());
+                drawnTotals.setPlain(product, drawnTotals.getPlain(product) + v.getDrawnMinor());
+            }
+        });
+    }
+
+    /** Sum of held over every line of the product, minor units; any thread, never blocks the writer. */
+    public long heldTotalMinor(int product) {
+        return heldTotals.get(product);
+    }
+
+    /** Sum of drawn over every line of the product, minor units; any thread, never blocks the writer. */
+    public long drawnTotalMinor(int product) {
+        return drawnTotals.get(product);
+    }
+
+    private void addTotals(int product, long heldDelta, long drawnDelta) {
+        if (heldDelta != 0) {
+            heldTotals.getAndAdd(product, heldDelta);
+        }
+        if (drawnDelta != 0) {
+            drawnTotals.getAndAdd(product, drawnDelta);
+        }
     }
 
     static CreditLedger open(Path dir, StateConfig cfg, boolean recover) throws IOException {
@@ -97,6 +133,7 @@ public final class CreditLedger implements AutoCloseable {
             c.writeLock().lock();
             v.setHeldMinor(held);
             v.setDrawnMinor(drawn);
+            addTotals(product, heldDelta, drawnDelta);
             return touch(v, nowMs);
         }
     }
@@ -139,6 +176,7 @@ public final class CreditLedger implements AutoCloseable {
             c.updateLock().lock();
             LedgerValue v = existing(c, s);
             c.writeLock().lock();
+            addTotals(product, heldMinor - v.getHeldMinor(), 0);
             v.setHeldMinor(heldMinor);
             touch(v, nowMs);
         }

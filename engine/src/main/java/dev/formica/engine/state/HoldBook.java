@@ -2,6 +2,7 @@ package dev.formica.engine.state;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 
 import net.openhft.chronicle.core.values.LongValue;
 import net.openhft.chronicle.map.ChronicleMap;
@@ -24,8 +25,30 @@ public final class HoldBook implements AutoCloseable {
     private final ChronicleMap<LongValue, HoldValue> map;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
+    /** Holds in state ACTIVE, kept by the mutators so metrics need not walk the map. */
+    private final AtomicLong active = new AtomicLong();
+
     private HoldBook(ChronicleMap<LongValue, HoldValue> map) {
         this.map = map;
+        long[] n = {0};
+        map.forEachEntry(e -> {
+            if (e.value().get().getState() == HoldState.ACTIVE) {
+                n[0]++;
+            }
+        });
+        active.setPlain(n[0]);
+    }
+
+    /** Holds in state ACTIVE; any thread, never blocks the writer. */
+    public long activeCount() {
+        return active.get();
+    }
+
+    private void countActive(int before, int after) {
+        int delta = (after == HoldState.ACTIVE ? 1 : 0) - (before == HoldState.ACTIVE ? 1 : 0);
+        if (delta != 0) {
+            active.getAndAdd(delta);
+        }
     }
 
     static HoldBook open(Path dir, StateConfig cfg, boolean recover) throws IOException {
@@ -64,10 +87,13 @@ public final class HoldBook implements AutoCloseable {
             if (e != null) {
                 HoldValue v = e.value().getUsing(s.ref);
                 c.writeLock().lock();
+                int before = v.getState();
                 values.copyTo(v);
+                countActive(before, values.state());
             } else {
                 values.copyTo(s.fresh);
                 c.insert(c.absentEntry(), c.wrapValueAsData(s.fresh));
+                countActive(0, values.state());
             }
         }
     }
@@ -86,6 +112,7 @@ public final class HoldBook implements AutoCloseable {
             }
             HoldValue v = e.value().getUsing(s.ref);
             c.writeLock().lock();
+            countActive(v.getState(), state);
             v.setState(state);
             return true;
         }
@@ -100,6 +127,7 @@ public final class HoldBook implements AutoCloseable {
             if (e == null) {
                 return false;
             }
+            countActive(e.value().getUsing(s.ref).getState(), 0);
             c.remove(e);
             return true;
         }

@@ -37,6 +37,27 @@ class EngineConfigurationTest {
     }
 
     @Test
+    void shouldReadLatencySettingsAndRejectAnIntervalOfPartSeconds() throws Exception {
+        Path file = dir.resolve("latency.yaml");
+        Files.writeString(file, "latencyRecording: off\nlatencyInterval: 10s\nlatencyLogMaxBytes: 1048576\n"
+                + "latencyLogMaxAge: 30m\nlatencyLogFiles: 4\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(false, c.latencyRecording());
+        assertEquals(Duration.ofSeconds(10), c.latencyInterval());
+        assertEquals(1_048_576, c.latencyLogMaxBytes());
+        assertEquals(Duration.ofMinutes(30), c.latencyLogMaxAge());
+        assertEquals(4, c.latencyLogFiles());
+        assertTrue(new EngineConfiguration().conclude().latencyRecording(), "on by default");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new EngineConfiguration()
+                .latencyInterval(Duration.ofMillis(1500)).conclude());
+        assertTrue(e.getMessage().contains("latencyInterval must be whole seconds"), e.getMessage());
+        Files.writeString(file, "latencyRecording: maybe\n");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> EngineConfiguration.fromYaml(file));
+        assertTrue(bad.getMessage().contains("'latencyRecording'"), bad.getMessage());
+    }
+
+    @Test
     void shouldRejectUnknownSettingNamingFileAndKey() throws Exception {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, "prot: 6000\n");

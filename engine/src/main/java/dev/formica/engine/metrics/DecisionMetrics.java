@@ -1,0 +1,248 @@
+package dev.formica.engine.metrics;
+
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Business metrics for Prometheus: decisions by outcome and reason code, the active rule-set version,
+ * partner quota left, shadow disagreements, and (once {@link #bind bound} to the engine) shard queue
+ * depth, active holds and exposure per product.
+ *
+ * <p>Thread contract: every method may be called from any thread. {@link #count} runs on shard writers:
+ * after the first sight of a reason code it is a map read and lock-free adds, no allocation.
+ *
+ * <p>Label cardinality is bounded: outcomes are the API's four, reason codes are capped at
+ * {@link #MAX_REASON_CODES} distinct values and partners at {@link #MAX_PARTNERS} (further ones are
+ * folded into {@code OTHER}); shards are at most 256, products three. No borrower, device or IP.
+ */
+public final class DecisionMetrics {
+    public static final int MAX_REASON_CODES = 64;
+    public static final int MAX_PARTNERS = 32;
+    public static final String OTHER = "OTHER";
+    public static final String BUILTIN_RULE_SET = "builtin";
+
+    private static final Product[] PRODUCTS = {Product.CONSUMER_CREDIT, Product.CASH_LOAN, Product.BUSINESS_LOAN};
+    private static final Outcome[] OUTCOMES = {Outcome.OUTCOME_UNSPECIFIED, Outcome.APPROVE, Outcome.DECLINE,
+        Outcome.REVIEW};
+
+    private final PrometheusRegistry registry;
+    private final Counter reasons;
+    private final CounterDataPoint[] byOutcome = new CounterDataPoint[OUTCOMES.length];
+    private final CounterDataPoint replays;
+    private final ConcurrentHashMap<String, ReasonPoints> byReason = new ConcurrentHashMap<>();
+    private final Gauge ruleSet;
+    private final Gauge partnerQuota;
+    private final ConcurrentHashMap<String, GaugeDataPoint> byPartner = new ConcurrentHashMap<>();
+    private final Counter shadow;
+    private final CounterDataPoint[][] shadowPairs = new CounterDataPoint[OUTCOMES.length][OUTCOMES.length];
+    private String activeRuleSet;
+
+    public DecisionMetrics(PrometheusRegistry registry) {
+        this.registry = registry;
+        Counter decisions = Counter.builder()
+                .name("formica_decisions_total")
+                .help("Decisions answered by the shards (not replays), by outcome")
+                .labelNames("outcome")
+                .withoutExemplars()
+                .register(registry);
+        for (Outcome o : OUTCOMES) {
+            byOutcome[o.getNumber()] = decisions.labelValues(label(o));
+        }
+        reasons = Counter.builder()
+                .name("formica_decision_reasons_total")
+                .help("Reason codes on decisions, by outcome; codes past the first " + MAX_REASON_CODES
+                        + " distinct ones count as OTHER")
+                .labelNames("outcome", "reason")
+                .withoutExemplars()
+                .register(registry);
+        replays = Counter.builder()
+                .name("formica_decisions_replayed_total")
+                .help("Decide retries answered with the original decision (replay cache or idempotency record)")
+                .withoutExemplars()
+                .register(registry)
+                .labelValues();
+        ruleSet = Gauge.builder()
+                .name("formica_rule_set_active_info")
+                .help("The active rule-set version (value 1 on the active one)")
+                .labelNames("version")
+                .withoutExemplars()
+                .register(registry);
+        activeRuleSet(BUILTIN_RULE_SET);
+        partnerQuota = Gauge.builder()
+                .name("formica_partner_quota_left_minor")
+                .help("Funding quota a partner has left, minor units; partners past the first " + MAX_PARTNERS
+                        + " report as OTHER")
+                .labelNames("partner")
+                .withoutExemplars()
+                .register(registry);
+        shadow = Counter.builder()
+                .name("formica_shadow_disagreements_total")
+                .help("Decisions where the shadow rule set's outcome differed from the active one's")
+                .labelNames("active", "shadow")
+                .withoutExemplars()
+                .register(registry);
+        // The six disagreements between real outcomes exist at 0 from the start, so alerts and rate() see them.
+        for (int a = 1; a < OUTCOMES.length; a++) {
+            for (int s = 1; s < OUTCOMES.length; s++) {
+                if (a != s) {
+                    shadowPairs[a][s] = shadow.labelValues(label(OUTCOMES[a]), label(OUTCOMES[s]));
+                }
+            }
+        }
+    }
+
+    private static String label(Outcome o) {
+        return o == Outcome.OUTCOME_UNSPECIFIED ? "UNSPECIFIED" : o.name();
+    }
+
+    private static int outcomeIndex(int number) {
+        return number >= 0 && number < OUTCOMES.length ? number : 0;
+    }
+
+    /** Counts one decision answered by a shard. */
+    public void count(DecisionResponse response) {
+        if (response.getReplayed()) {
+            replays.inc();
+            return;
+        }
+        int outcome = outcomeIndex(response.getOutcomeValue());
+        byOutcome[outcome].inc();
+        for (int i = 0, n = response.getReasonsCount(); i < n; i++) {
+            reasonPoint(response.getReasons(i).getCode(), outcome).inc();
+        }
+    }
+
+    private CounterDataPoint reasonPoint(String code, int outcome) {
+        ReasonPoints r = byReason.get(code);
+        if (r == null) {
+            // The cap is approximate under races (a few over is harmless); it stops unbounded growth.
+            String key = byReason.size() < MAX_REASON_CODES ? code : OTHER;
+            r = byReason.computeIfAbsent(key, ReasonPoints::new);
+        }
+        CounterDataPoint p = r.points[outcome];
+        if (p == null) {
+            // labelValues returns the same point for the same labels, so a racing duplicate is harmless.
+            p = reasons.labelValues(label(OUTCOMES[outcome]), r.label);
+            r.points[outcome] = p;
+        }
+        return p;
+    }
+
+    /** The counters of one reason code (or of OTHER), one per outcome, created on first use. */
+    private static final class ReasonPoints {
+        final String label;
+        final CounterDataPoint[] points = new CounterDataPoint[OUTCOMES.length];
+
+        ReasonPoints(String label) {
+            this.label = label;
+        }
+    }
+
+    /** Sets the active rule-set version (default {@code builtin}); the old version's series goes away. */
+    public synchronized void activeRuleSet(String version) {
+        if (activeRuleSet != null) {
+            ruleSet.remove(activeRuleSet);
+        }
+        activeRuleSet = version == null || version.isEmpty() ? BUILTIN_RULE_SET : version;
+        ruleSet.labelValues(activeRuleSet).set(1);
+    }
+
+    public synchronized String activeRuleSet() {
+        return activeRuleSet;
+    }
+
+    /** Reports how much funding quota a partner has left, minor units. */
+    public void partnerQuotaLeft(String partner, long quotaLeftMinor) {
+        GaugeDataPoint p = byPartner.get(partner);
+        if (p == null) {
+            String key = byPartner.size() < MAX_PARTNERS ? partner : OTHER;
+            p = byPartner.computeIfAbsent(key, k -> partnerQuota.labelValues(k));
+        }
+        p.set(quotaLeftMinor);
+    }
+
+    /** Counts a decision where the shadow rule set's outcome differs from the active one's. */
+    public void shadowDisagreement(Outcome active, Outcome shadowOutcome) {
+        int a = outcomeIndex(active.getNumber());
+        int s = outcomeIndex(shadowOutcome.getNumber());
+        CounterDataPoint p = shadowPairs[a][s];
+        if (p == null) {
+            p = shadow.labelValues(label(OUTCOMES[a]), label(OUTCOMES[s]));
+            shadowPairs[a][s] = p;
+        }
+        p.inc();
+    }
+
+    /** Registers the gauges that read the running engine; call once, after it has opened. */
+    public void bind(EngineGauges engine) {
+        String[] shardLabels = new String[engine.shards()];
+        for (int k = 0; k < shardLabels.length; k++) {
+            shardLabels[k] = Integer.toString(k);
+        }
+        GaugeWithCallback.builder()
+                .name("formica_shard_queue_depth")
+                .help("Commands waiting in the shard's queue")
+                .labelNames("shard")
+                .callback(cb -> {
+                    for (int k = 0; k < shardLabels.length; k++) {
+                        cb.call(engine.queueDepth(k), shardLabels[k]);
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("formica_active_holds")
+                .help("Holds reserving part of a line (not yet confirmed, cancelled or expired)")
+                .labelNames("shard")
+                .callback(cb -> {
+                    for (int k = 0; k < shardLabels.length; k++) {
+                        cb.call(engine.activeHolds(k), shardLabels[k]);
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("formica_exposure_minor")
+                .help("Sum over all lines of the held or drawn amount, minor units, by product")
+                .labelNames("product", "kind")
+                .callback(cb -> {
+                    for (Product p : PRODUCTS) {
+                        cb.call(engine.heldMinor(p.getNumber()), p.name(), "held");
+                        cb.call(engine.drawnMinor(p.getNumber()), p.name(), "drawn");
+                    }
+                })
+                .register(registry);
+    }
+
+    /** Decisions so far by outcome name (for the latency page). */
+    Map<String, Long> outcomes() {
+        Map<String, Long> out = new TreeMap<>();
+        for (Outcome o : OUTCOMES) {
+            long n = byOutcome[o.getNumber()].getLongValue();
+            if (n > 0) {
+                out.put(label(o), n);
+            }
+        }
+        return out;
+    }
+
+    /** Reason codes on declines so far (for the latency page). */
+    Map<String, Long> declineReasons() {
+        Map<String, Long> out = new TreeMap<>();
+        byReason.forEach((code, r) -> {
+            CounterDataPoint p = r.points[Outcome.DECLINE.getNumber()];
+            if (p != null && p.getLongValue() > 0) {
+                out.merge(r.label, p.getLongValue(), Long::sum);
+            }
+        });
+        return out;
+    }
+}

@@ -1,0 +1,23 @@
+package dev.formica.engine.metrics;
+
+/**
+ * What the metrics read from the running engine for gauges. Every method must be cheap and must not
+ * block a shard's writer: a scrape calls them on the HTTP thread.
+ *
+ * <p>Thread contract: called from any thread, concurrently with the writers.
+ */
+public interface EngineGauges {
+    int shards();
+
+    /** Commands waiting in the shard's queue. */
+    int queueDepth(int shard);
+
+    /** Holds in state ACTIVE on the shard (a running count, not a walk). */
+    long activeHolds(int shard);
+
+    /** Sum of held amounts over every line of the product (1..3), minor units, all shards. */
+    long heldMinor(int product);
+
+    /** Sum of drawn amounts over every line of the product (1..3), minor units, all shards. */
+    long drawnMinor(int product);
+}
