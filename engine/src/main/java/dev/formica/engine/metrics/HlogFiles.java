@@ -71,14 +71,14 @@ final class HlogFiles implements AutoCloseable {
 
     private void rotate(long startMs) throws IOException {
         closeCurrent();
-        Files.createDirectories(dir);
+        dev.formica.engine.state.OwnerOnly.directory(dir);
         String stamp = NAME_TIME.format(Instant.ofEpochMilli(startMs));
         Path file = dir.resolve(PREFIX + stamp + SUFFIX);
         for (int n = 1; Files.exists(file); n++) {
             file = dir.resolve(PREFIX + stamp + "-" + n + SUFFIX);
         }
         current = file;
-        bytes = new CountingStream(Files.newOutputStream(file));
+        bytes = new CountingStream(Files.newOutputStream(dev.formica.engine.state.OwnerOnly.file(file)));
         stream = new PrintStream(bytes, false, java.nio.charset.StandardCharsets.US_ASCII);
         writer = new HistogramLogWriter(stream);
         writer.outputLogFormatVersion();

@@ -1,5 +1,6 @@
 package dev.formica.engine.risk;
 
+import dev.formica.engine.state.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +79,8 @@ public final class RiskAppetite {
         }
         try {
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            try (var out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            Files.deleteIfExists(tmp);
+            try (var out = Files.newBufferedWriter(OwnerOnly.file(tmp), StandardCharsets.UTF_8)) {
                 props.store(out, "risk appetite; written by AdminService.SetRiskAppetite");
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -5,6 +5,7 @@ import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
+import dev.formica.engine.state.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +83,7 @@ public final class RuleSetRegistry {
      */
     public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory,
             Function<CompiledRuleSet, FundingAllocator> fundingFactory) throws IOException {
-        Files.createDirectories(dir);
+        OwnerOnly.directory(dir);
         RuleSetRegistry r = new RuleSetRegistry(dir, new RuleSetCompiler(regulatory), fundingFactory);
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".yaml")).toList()) {
@@ -239,7 +240,8 @@ public final class RuleSetRegistry {
 
     private static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.deleteIfExists(tmp);
+        Files.writeString(OwnerOnly.file(tmp), text, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -82,8 +82,8 @@ class LatencyPageBrowserTest {
         Path chromium = chromium();
         assumeTrue(chromium != null, "ASSUMPTION: no Chromium installed (apt-get install chromium);"
                 + " the latency page was not loaded in a browser");
-        try (EngineServer server = new EngineServer(new EngineConfiguration().port(0).metricsPort(0).shards(2)
-                .dataDir(dir.resolve("data"))).start()) {
+        try (EngineServer server = new EngineServer(dev.formica.engine.LedgerOnlyRules.apply(new EngineConfiguration()
+                .port(0).metricsPort(0).shards(2).dataDir(dir.resolve("data")))).start()) {
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
                     .build();
             try {

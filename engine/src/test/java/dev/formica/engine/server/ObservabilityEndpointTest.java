@@ -53,6 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  * holds, exposure and the risk-logic gauges; GetLatency; and {@code formica latency} with a token.
  */
 class ObservabilityEndpointTest {
+    private static final String TOKEN = "observability-test-admin-token-42";
     private static final long START_MS = 1_780_000_000_000L;
 
     @TempDir
@@ -63,7 +64,7 @@ class ObservabilityEndpointTest {
     private ManagedChannel channel;
 
     @BeforeEach
-    void start() {
+    void start() throws java.io.IOException {
         clock.update(START_MS);
         ServerInterceptor headers = new ServerInterceptor() {
             @Override
@@ -76,8 +77,12 @@ class ObservabilityEndpointTest {
                 return next.startCall(call, md);
             }
         };
-        server = new EngineServer(new EngineConfiguration().port(0).metricsPort(0).shards(2).dataDir(dataDir),
-                List.of(headers), clock).start();
+        java.nio.file.Path tokens = java.nio.file.Files.createFile(dataDir.resolveSibling(dataDir.getFileName()
+                + ".tokens"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        java.nio.file.Files.writeString(tokens, TOKEN + "\n");
+        server = new EngineServer(dev.formica.engine.LedgerOnlyRules.apply(new EngineConfiguration().port(0)
+                .metricsPort(0).shards(2).dataDir(dataDir).adminTokenFile(tokens)), List.of(headers), clock).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
@@ -145,7 +150,7 @@ class ObservabilityEndpointTest {
         assertEquals(3, value(body, "formica_active_holds{shard=\"" + shard + "\"}"));
         assertEquals(6_000, value(body, "formica_exposure_minor{kind=\"held\",product=\"CONSUMER_CREDIT\"}"));
         assertEquals(0, value(body, "formica_exposure_minor{kind=\"drawn\",product=\"CONSUMER_CREDIT\"}"));
-        assertEquals(1, value(body, "formica_rule_set_active_info{version=\"builtin\"}"));
+        assertEquals(1, value(body, "formica_rule_set_active_info{version=\"ledger-only\"}"));
         assertTrue(server.metrics().registry().scrape().stream()
                 .anyMatch(m -> m.getMetadata().getName().equals("formica_partner_quota_left_minor")),
                 "registered before any partner reports (no series until then)");
@@ -158,7 +163,7 @@ class ObservabilityEndpointTest {
         server.pipeline().shardMetrics(0).shadowDisagreement(Outcome.APPROVE, Outcome.DECLINE);
         body = scrape("/metrics");
         assertEquals(1, value(body, "formica_rule_set_active_info{version=\"2026-11-v3\"}"));
-        assertFalse(body.contains("version=\"builtin\""), "only the active version is exported");
+        assertFalse(body.contains("version=\"ledger-only\""), "only the active version is exported");
         assertEquals(5_000_000, value(body, "formica_partner_quota_left_minor{partner=\"bank-a\"}"));
         assertEquals(1, value(body, "formica_shadow_disagreements_total{active=\"APPROVE\",shadow=\"DECLINE\"}"));
     }
@@ -179,7 +184,10 @@ class ObservabilityEndpointTest {
     @Test
     void shouldAnswerGetLatencyForTheLastIntervalAndSinceStart() {
         traffic();
+        io.grpc.Metadata auth = new io.grpc.Metadata();
+        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth))
                 .withDeadlineAfter(5, TimeUnit.SECONDS);
         LatencySnapshot before = admin.getLatency(GetLatencyRequest.getDefaultInstance());
         assertEquals(0, before.getIntervalCount(), "no interval finished: the test clock has not moved");
@@ -214,7 +222,7 @@ class ObservabilityEndpointTest {
         int exit;
         System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         try {
-            exit = Formica.run("latency", "--target", "127.0.0.1:" + server.port(), "--token", "s3cret");
+            exit = Formica.run("latency", "--target", "127.0.0.1:" + server.port(), "--token", TOKEN);
         } finally {
             System.setOut(original);
         }
@@ -224,7 +232,8 @@ class ObservabilityEndpointTest {
         assertTrue(out.contains("since start"), out);
         assertTrue(out.matches("(?s).*\\n  total\\s+6\\s+\\S+ (ns|us|ms|s) .*"), out);
         assertTrue(out.matches("(?s).*\\n  rpc\\.Decide\\s+7\\s.*"), out);
-        assertTrue(out.matches("(?s).*\\n  fraud\\s+0\\s+-\\s+-.*"), "idle stages print dashes: " + out);
-        assertTrue(authorizations.contains("Bearer s3cret"), authorizations.toString());
+        assertTrue(out.matches("(?s).*\\n  fraud\\s+4\\s+\\S+ (ns|us|ms) .*"),
+                "the four decisions that reached the rules were timed per stage: " + out);
+        assertTrue(authorizations.contains("Bearer " + TOKEN), authorizations.toString());
     }
 }

@@ -99,7 +99,7 @@ class ShardStateTest {
             try (Stream<Path> list = Files.list(dir)) {
                 files = list.collect(Collectors.toList());
             }
-            assertEquals(6, files.size(), files.toString()); // ledger, holds, decisions, profiles, activity, OPEN
+            assertEquals(7, files.size(), files.toString()); // 6 maps and OPEN
             for (Path f : files) {
                 assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
                         f.getFileName().toString());
