@@ -47,8 +47,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The shipped default rule set (all fraud rules, the points scorecard, all credit rules) evaluated by Formica's
- * compiled rules and by the same decision logic written in DRL for Drools ({@code drools/formica-default.drl}):
- * one rule per fraud or credit rule, one per scorecard bin, an accumulate for the score. Both sides read
+ * compiled rules and by the same decision logic written in DRL for Drools ({@code drools/formica-*.drl}): one
+ * rule per fraud or credit rule, and the scorecard either as one rule per bin plus an accumulate (the faithful
+ * rule-engine form, {@code scorecard=rules}) or as one rule calling a plain-Java function ({@code function},
+ * Drools' cheapest form, which keeps no per-attribute points). Both sides read
  * identical pre-built inputs (1,024 seeded plausible decisions, round robin) and do no feature gathering; each
  * Drools trial's setup fails unless, on every input and in every session kind, Drools fires exactly the rule
  * codes Formica fires and gives the same strongest action, score, PD and grade.
@@ -68,13 +70,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(1)
-@Warmup(iterations = 8, time = 1, timeUnit = TimeUnit.SECONDS)
+@Warmup(iterations = 6, time = 1, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 8, time = 1, timeUnit = TimeUnit.SECONDS)
 @Threads(1)
 public class DroolsRuleBenchmark {
     static final int INPUTS = 1024;
     static final long SEED = 20261128L;
-    static final String DRL = "dev/formica/benchmarks/drools/formica-default.drl";
+    static final String DRL_DIR = "dev/formica/benchmarks/drools/";
+    /** The fraud and credit rules; the scorecard comes from one of the two {@code formica-scorecard-*.drl}. */
+    static final String DRL = "formica-default.drl";
     private static final String[] GRADE_NAMES = {"", "A", "B", "C", "D", "E"};
 
     /** The inputs, both shapes, and Formica's compiled default set with RiskEvaluator's scratch. */
@@ -156,6 +160,10 @@ public class DroolsRuleBenchmark {
         @Param({"classic", "executable-model"})
         public String build;
 
+        /** {@code rules}: one rule per bin and an accumulate (faithful); {@code function}: one rule, plain Java. */
+        @Param({"rules", "function"})
+        public String scorecard;
+
         KieContainer container;
         KieContainerSessionsPool pool;
         StatelessKieSession stateless;
@@ -164,7 +172,7 @@ public class DroolsRuleBenchmark {
 
         @Setup(Level.Trial)
         public void setUp(Data data) {
-            container = buildContainer("executable-model".equals(build));
+            container = buildContainer("executable-model".equals(build), "formica-scorecard-" + scorecard + ".drl");
             stateless = container.newStatelessKieSession("stateless");
             stateless.setGlobal("outcome", data.outcome);
             pool = container.newKieSessionsPool(1);
@@ -227,8 +235,9 @@ public class DroolsRuleBenchmark {
                             || !grade.equals(outcome.grade()) || outcome.pd() != v.getDouble(Features.PD)
                             || result(outcome) != formica) {
                         throw new IllegalStateException("input " + i + ": Formica fired " + expected + " score "
-                                + v.getInt(Features.SCORE) + " grade " + grade + ", Drools (" + build + ", " + kind
-                                + ") fired " + actual + " score " + outcome.score() + " grade " + outcome.grade());
+                                + v.getInt(Features.SCORE) + " grade " + grade + ", Drools (" + build + ", " + scorecard
+                                + ", " + kind + ") fired " + actual + " score " + outcome.score() + " grade "
+                                + outcome.grade());
                     }
                 }
                 if (stateful.getFactCount() != 0) {
@@ -240,8 +249,8 @@ public class DroolsRuleBenchmark {
                 throw new IllegalStateException("the inputs fire only " + fires.size() + " of " + ruleCount
                         + " rules (" + fires + "), rule errors " + data.ruleErrors);
             }
-            System.out.printf("%nSame decisions (%s) on all %d inputs; %.2f rules fired per input; fires per rule %s%n",
-                    build, INPUTS, totalFired / (double) INPUTS, fires);
+            System.out.printf("%nSame decisions (%s, scorecard %s) on all %d inputs; %.2f rules fired per input;"
+                    + " fires per rule %s%n", build, scorecard, INPUTS, totalFired / (double) INPUTS, fires);
         }
     }
 
@@ -272,7 +281,7 @@ public class DroolsRuleBenchmark {
         return o.codes().size() * 1_000L + o.score() + o.worst();
     }
 
-    private static KieContainer buildContainer(boolean executableModel) {
+    private static KieContainer buildContainer(boolean executableModel, String scorecardDrl) {
         KieServices ks = KieServices.get();
         KieModuleModel module = ks.newKieModuleModel();
         KieBaseModel base = module.newKieBaseModel("formica").setDefault(true)
@@ -281,7 +290,8 @@ public class DroolsRuleBenchmark {
         base.newKieSessionModel("stateful").setType(KieSessionModel.KieSessionType.STATEFUL).setDefault(true);
         KieFileSystem files = ks.newKieFileSystem();
         files.writeKModuleXML(module.toXML());
-        files.write("src/main/resources/" + DRL, drl());
+        files.write("src/main/resources/" + DRL_DIR + DRL, drl(DRL));
+        files.write("src/main/resources/" + DRL_DIR + scorecardDrl, drl(scorecardDrl));
         KieBuilder builder = ks.newKieBuilder(files);
         if (executableModel) {
             builder.buildAll(ExecutableModelProject.class);
@@ -294,14 +304,14 @@ public class DroolsRuleBenchmark {
         return ks.newKieContainer(builder.getKieModule().getReleaseId());
     }
 
-    private static String drl() {
-        try (InputStream in = DroolsRuleBenchmark.class.getClassLoader().getResourceAsStream(DRL)) {
+    private static String drl(String name) {
+        try (InputStream in = DroolsRuleBenchmark.class.getClassLoader().getResourceAsStream(DRL_DIR + name)) {
             if (in == null) {
-                throw new IllegalStateException(DRL + " missing from the class path");
+                throw new IllegalStateException(DRL_DIR + name + " missing from the class path");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + DRL, e);
+            throw new IllegalStateException("cannot read " + name, e);
         }
     }
 }
