@@ -1,6 +1,8 @@
 package dev.formica.engine;
 
+import dev.formica.engine.cli.BacktestCommand;
 import dev.formica.engine.cli.DemoCommand;
+import dev.formica.engine.cli.JournalCommand;
 import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
@@ -28,6 +30,8 @@ import picocli.CommandLine.Command;
             LoadTestCommand.class,
             ScorecardCommand.class,
             RulesCommand.class,
+            JournalCommand.class,
+            BacktestCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {

@@ -50,6 +50,10 @@ public final class EngineConfiguration {
     public static final String DEFAULT_TIME_ZONE = "Asia/Shanghai";
     /** Parsed profiles kept on heap for rule features (shared by all shards). */
     public static final long DEFAULT_PROFILE_CACHE_ENTRIES = 100_000;
+    /** Every decision is journaled under {@code <dataDir>/journal/} unless switched off. */
+    public static final boolean DEFAULT_JOURNAL_ENABLED = true;
+    /** Journal segments whose every decision is older than this are deleted. */
+    public static final Duration DEFAULT_JOURNAL_RETENTION = Duration.ofDays(7);
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -83,6 +87,8 @@ public final class EngineConfiguration {
     private long profileCacheEntries = DEFAULT_PROFILE_CACHE_ENTRIES;
     private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
+    private boolean journalEnabled = DEFAULT_JOURNAL_ENABLED;
+    private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
     private boolean concluded;
 
     /**
@@ -136,12 +142,21 @@ public final class EngineConfiguration {
                 case "profileCacheEntries" -> profileCacheEntries(Long.parseLong(value));
                 case "eventLoopThreads" -> eventLoopThreads(Integer.parseInt(value));
                 case "shardMode" -> shardMode(ShardMode.valueOf(value.toUpperCase(Locale.ROOT)));
+                case "journalEnabled" -> journalEnabled(parseBoolean(value));
+                case "journalRetention" -> journalRetention(parseDuration(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": setting '" + key + "' = '" + value + "': "
                     + e.getMessage(), e);
         }
+    }
+
+    private static boolean parseBoolean(String value) {
+        if (!"true".equalsIgnoreCase(value) && !"false".equalsIgnoreCase(value)) {
+            throw new IllegalArgumentException("expected true or false");
+        }
+        return Boolean.parseBoolean(value);
     }
 
     /** Parses {@code 500ms}, {@code 30s}, {@code 15m}, {@code 24h}, {@code 1d} or ISO-8601 ({@code PT15M}). */
@@ -216,6 +231,8 @@ public final class EngineConfiguration {
         requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
                 + velocityKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
+        requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
+                + journalRetention);
         concluded = true;
         return this;
     }
@@ -392,6 +409,28 @@ public final class EngineConfiguration {
         checkMutable();
         this.shardMode = Objects.requireNonNull(mode);
         return this;
+    }
+
+    /** Journal every decision under {@code <dataDir>/journal/shard-k/} (docs/backtest-and-stress.md). */
+    public EngineConfiguration journalEnabled(boolean enabled) {
+        checkMutable();
+        this.journalEnabled = enabled;
+        return this;
+    }
+
+    /** Journal segments whose every decision is older than this are deleted (at least 1h). */
+    public EngineConfiguration journalRetention(Duration d) {
+        checkMutable();
+        this.journalRetention = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public boolean journalEnabled() {
+        return journalEnabled;
+    }
+
+    public Duration journalRetention() {
+        return journalRetention;
     }
 
     public String host() {

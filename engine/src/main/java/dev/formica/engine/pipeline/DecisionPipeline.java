@@ -5,6 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.journal.DecisionJournal;
+import dev.formica.engine.journal.JournalConfig;
+import dev.formica.engine.journal.Journals;
 import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
@@ -90,6 +93,9 @@ public final class DecisionPipeline implements AutoCloseable {
     private final Cache<String, Message> replayCache;
     private final RiskEngine risk;
     private final List<RecoveryReport> recoveryReports;
+    /** One per shard (index = shard), or null when journaling is off. */
+    private final DecisionJournal[] journals;
+    private final ShardCommand.Op<DecisionRequest, DecisionResponse> decideAndJournal;
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
@@ -97,7 +103,7 @@ public final class DecisionPipeline implements AutoCloseable {
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
             List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            RiskEngine risk, List<RecoveryReport> reports) {
+            RiskEngine risk, List<RecoveryReport> reports, DecisionJournal[] journals) {
         this.config = config;
         this.router = router;
         this.agents = agents;
@@ -106,6 +112,16 @@ public final class DecisionPipeline implements AutoCloseable {
         this.replayCache = replayCache;
         this.risk = risk;
         this.recoveryReports = reports;
+        this.journals = journals;
+        // Interim hook without features: once ShardProcessor.decide appends with eval.features(), use DECIDE.
+        this.decideAndJournal = (p, r, arg, now, start) -> {
+            DecisionResponse answer = p.decide(r, now, start);
+            DecisionJournal journal = journals[p.shardId()];
+            if (journal != null && !answer.getReplayed()) {
+                journal.append(now, r, answer, null, null);
+            }
+            return answer;
+        };
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
     }
 
@@ -119,6 +135,7 @@ public final class DecisionPipeline implements AutoCloseable {
         List<ShardState> states = new ArrayList<>();
         List<IntentLog> intents = new ArrayList<>();
         RiskEngine risk = null;
+        DecisionJournal[] journals = new DecisionJournal[Math.max(1, config.shards())];
         try {
             createOwnerOnly(dataDir);
             checkLayout(dataDir, config.shards());
@@ -154,17 +171,23 @@ public final class DecisionPipeline implements AutoCloseable {
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop" : "")
                         + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1));
+                if (config.journalEnabled()) {
+                    journals[k] = DecisionJournal.open(Journals.shardDir(dataDir, k), k, JournalConfig.defaults()
+                            .retention(config.journalRetention()), now);
+                }
             }
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, risk, reports);
+                    intents, cache, risk, reports, journals);
             pipeline.startAgents();
             return pipeline;
         } catch (IOException e) {
+            CloseHelper.quietCloseAll(journals);
             CloseHelper.quietClose(risk);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw new UncheckedIOException("cannot open state in " + dataDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            CloseHelper.quietCloseAll(journals);
             CloseHelper.quietClose(risk);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
@@ -281,7 +304,7 @@ public final class DecisionPipeline implements AutoCloseable {
             return;
         }
         submit(router.shardOf(r.getBorrowerId()),
-                new ShardCommand<>(DECIDE, r, 0, sink, startNanos, deadline));
+                new ShardCommand<>(decideAndJournal, r, 0, sink, startNanos, deadline));
     }
 
     public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, Deadline deadline) {
@@ -451,6 +474,14 @@ public final class DecisionPipeline implements AutoCloseable {
         return risk.velocity();
     }
 
+    /**
+     * The decision journal of one shard, or null when journaling is off. Appending is for the shard's writer
+     * only; this accessor is for the writer's hook and for tests reading {@code appended()}.
+     */
+    public DecisionJournal journal(int shard) {
+        return journals[shard];
+    }
+
     public long agentErrors() {
         return agentErrors.get();
     }
@@ -474,6 +505,7 @@ public final class DecisionPipeline implements AutoCloseable {
             }
             agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
         }
+        CloseHelper.quietCloseAll(journals);
         CloseHelper.quietCloseAll(intents);
         CloseHelper.quietClose(risk);
         CloseHelper.closeAll(states);
