@@ -4,6 +4,7 @@ import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.journal.DecisionRecordEncoder;
 import dev.formica.engine.journal.JournalConfig;
+import dev.formica.engine.journal.MappedJournalLog;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.engine.rules.CompiledRuleSet;
@@ -51,11 +52,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code encode}: {@link DecisionRecordEncoder} into a reused buffer (the baseline both share);</li>
  *   <li>{@code mapped}: {@link DecisionJournal} on the Agrona memory-mapped segments, encoding in place;</li>
+ *   <li>{@code mapped-bytes}: the same, given the response already serialised (the shard writer has those
+ *       bytes for its idempotency record), so only the request is serialised here;</li>
  *   <li>{@code chronicle}: the same encoding into a scratch buffer, copied into a Chronicle Queue document
  *       ({@code writingDocument()}, daily roll) — Chronicle's own way of taking opaque bytes.</li>
  * </ul>
- * Each iteration starts on an empty directory (deleted after it), so segment creation and first-touch page
- * faults are in the figure, as they are in production.
+ * {@link #appendEncoded} appends the same pre-encoded frame with each back-end (the baseline copies it into a
+ * heap buffer): the back-ends' own cost. Each iteration starts on an empty directory (deleted after it), so
+ * segment creation and first-touch page faults are in the figure, as they are in production.
  *
  * <p>Protects: the journal adds little to a decision (server-side Decide p50 ≈ 12 µs) and allocates only
  * protobuf's encoders ({@code gc.alloc.rate.norm}); and the choice of back-end (docs/backtest-and-stress.md).
@@ -74,7 +78,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class JournalAppendBenchmark {
     static final long NOW = 1_780_000_000_000L;
 
-    @Param({"encode", "mapped", "chronicle"})
+    @Param({"encode", "mapped", "mapped-bytes", "chronicle"})
     public String backend;
 
     DecisionRequest request;
@@ -83,6 +87,10 @@ public class JournalAppendBenchmark {
     FeatureVector features;
     Path dir;
     DecisionJournal journal;
+    MappedJournalLog log;
+    byte[] frame;
+    byte[] responseBytes;
+    int frameLength;
     ChronicleQueue queue;
     ExcerptAppender appender;
     final DecisionRecordEncoder encoder = new DecisionRecordEncoder();
@@ -136,6 +144,7 @@ public class JournalAppendBenchmark {
             BenchmarkData.deleteRecursively(data);
         }
         features = new FeatureVector(rules.layout().size());
+        responseBytes = response.toByteArray();
         for (FeatureLayout.Slot slot : rules.layout().all().values()) {
             switch (slot.type()) {
                 case INT -> features.setInt(slot.index(), 12_345 + slot.index());
@@ -165,8 +174,9 @@ public class JournalAppendBenchmark {
     @Setup(Level.Iteration)
     public void open() throws IOException {
         dir = Files.createTempDirectory("journal-bench");
-        if ("mapped".equals(backend)) {
+        if (backend.startsWith("mapped")) {
             journal = DecisionJournal.open(dir.resolve("shard-0"), 0, JournalConfig.defaults(), now);
+            log = MappedJournalLog.open(dir.resolve("raw-0"), 0, JournalConfig.defaults(), now);
         } else if ("chronicle".equals(backend)) {
             queue = ChronicleQueue.singleBuilder(dir.resolve("shard-0")).rollCycle(RollCycles.FAST_DAILY).build();
             appender = queue.createAppender();
@@ -177,6 +187,7 @@ public class JournalAppendBenchmark {
     public void close() throws IOException {
         if (journal != null) {
             journal.close();
+            log.close();
             journal = null;
         }
         if (appender != null) {
@@ -196,6 +207,10 @@ public class JournalAppendBenchmark {
                 journal.append(t, request, response, rules, features);
                 return 1;
             }
+            case "mapped-bytes" -> {
+                journal.append(t, request, responseBytes, rules, features);
+                return 2;
+            }
             case "chronicle" -> {
                 int length = encodeToScratch(t);
                 try (DocumentContext dc = appender.writingDocument()) {
@@ -205,6 +220,37 @@ public class JournalAppendBenchmark {
             }
             default -> {
                 return encodeToScratch(t);
+            }
+        }
+    }
+
+    /**
+     * The back-end alone: appending an already encoded frame (the same bytes for both), so the two logs are
+     * compared without protobuf's serialisation, which dominates {@link #append} and is the same for both.
+     */
+    @Benchmark
+    public int appendEncoded() {
+        if (frame == null) {
+            frameLength = encodeToScratch(now);
+            frame = java.util.Arrays.copyOf(scratchBytes, frameLength);
+        }
+        long t = ++now;
+        switch (backend) {
+            case "mapped", "mapped-bytes" -> {
+                int index = log.claim(frameLength, t);
+                log.buffer().putBytes(index + 8, frame, 8, frameLength - 8);
+                log.commit(index, frameLength, 2);
+                return index;
+            }
+            case "chronicle" -> {
+                try (DocumentContext dc = appender.writingDocument()) {
+                    dc.wire().bytes().write(frame, 0, frameLength);
+                }
+                return frameLength;
+            }
+            default -> {
+                scratch.putBytes(8, frame, 8, frameLength - 8);
+                return frameLength;
             }
         }
     }

@@ -7,6 +7,7 @@ import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
+import dev.formica.engine.cli.StressCommand;
 import dev.formica.engine.cli.VersionCommand;
 import dev.formica.loadtest.LoadTestCommand;
 import picocli.CommandLine;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Command;
             RulesCommand.class,
             JournalCommand.class,
             BacktestCommand.class,
+            StressCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {

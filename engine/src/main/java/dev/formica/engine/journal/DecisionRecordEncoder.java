@@ -42,19 +42,37 @@ public final class DecisionRecordEncoder {
     /** Frame length of a decision (header included); call before {@link #encodeDecision}. */
     public int decisionLength(DecisionRequest request, DecisionResponse response, CompiledRuleSet rules,
             FeatureVector features) {
-        return DECISION_FIXED + request.getSerializedSize() + response.getSerializedSize()
-                + featuresLength(rules, features);
+        return decisionLength(request, response.getSerializedSize(), rules, features);
+    }
+
+    /** Frame length of a decision whose response is {@code responseSize} bytes serialised. */
+    public int decisionLength(DecisionRequest request, int responseSize, CompiledRuleSet rules,
+            FeatureVector features) {
+        return DECISION_FIXED + request.getSerializedSize() + responseSize + featuresLength(rules, features);
     }
 
     /** Writes a decision frame's payload at {@code index} (the frame header is the log's to write). */
     public void encodeDecision(UnsafeBuffer buffer, ByteBuffer view, int index, long nowMs, int shard, int layoutId,
             DecisionRequest request, DecisionResponse response, CompiledRuleSet rules, FeatureVector features) {
+        encodeDecision(buffer, view, index, nowMs, shard, layoutId, request, response, null, rules, features);
+    }
+
+    /** As above, with the response either as a message or already serialised ({@code responseBytes}). */
+    public void encodeDecision(UnsafeBuffer buffer, ByteBuffer view, int index, long nowMs, int shard, int layoutId,
+            DecisionRequest request, DecisionResponse response, byte[] responseBytes, CompiledRuleSet rules,
+            FeatureVector features) {
         int i = index + JournalSegments.FRAME_HEADER_BYTES;
         buffer.putLong(i, nowMs);
         buffer.putInt(i + 8, shard);
         buffer.putInt(i + 12, features == null || rules == null ? -1 : layoutId);
         i = writeMessage(buffer, view, i + 16, request);
-        i = writeMessage(buffer, view, i, response);
+        if (responseBytes != null) {
+            buffer.putInt(i, responseBytes.length);
+            buffer.putBytes(i + 4, responseBytes);
+            i += 4 + responseBytes.length;
+        } else {
+            i = writeMessage(buffer, view, i, response);
+        }
         int countAt = i;
         i += 4;
         int count = 0;

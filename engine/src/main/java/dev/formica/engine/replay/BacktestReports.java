@@ -159,7 +159,7 @@ public final class BacktestReports {
     }
 
     /** Minor units as major.minor with thousands separators (2 decimals). */
-    static String money(long minor) {
+    public static String money(long minor) {
         String sign = minor < 0 ? "-" : "";
         long abs = Math.abs(minor);
         return sign + String.format(Locale.ROOT, "%,d.%02d", abs / 100, abs % 100);
