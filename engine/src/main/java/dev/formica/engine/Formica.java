@@ -1,11 +1,14 @@
 package dev.formica.engine;
 
+import dev.formica.engine.cli.BacktestCommand;
 import dev.formica.engine.cli.DemoCommand;
+import dev.formica.engine.cli.JournalCommand;
 import dev.formica.engine.cli.LatencyCommand;
 import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
+import dev.formica.engine.cli.StressCommand;
 import dev.formica.engine.cli.VersionCommand;
 import dev.formica.loadtest.LoadTestCommand;
 import picocli.CommandLine;
@@ -30,6 +33,9 @@ import picocli.CommandLine.Command;
             LoadTestCommand.class,
             ScorecardCommand.class,
             RulesCommand.class,
+            JournalCommand.class,
+            BacktestCommand.class,
+            StressCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {

@@ -65,6 +65,10 @@ public final class EngineConfiguration {
     public static final Duration DEFAULT_LATENCY_LOG_MAX_AGE = Duration.ofHours(1);
     /** {@code .hlog} files kept; older ones are deleted. */
     public static final int DEFAULT_LATENCY_LOG_FILES = 48;
+    /** Every decision is journaled under {@code <dataDir>/journal/} unless switched off. */
+    public static final boolean DEFAULT_JOURNAL_ENABLED = true;
+    /** Journal segments whose every decision is older than this are deleted. */
+    public static final Duration DEFAULT_JOURNAL_RETENTION = Duration.ofDays(7);
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -124,6 +128,8 @@ public final class EngineConfiguration {
     private long latencyLogMaxBytes = DEFAULT_LATENCY_LOG_MAX_BYTES;
     private Duration latencyLogMaxAge = DEFAULT_LATENCY_LOG_MAX_AGE;
     private int latencyLogFiles = DEFAULT_LATENCY_LOG_FILES;
+    private boolean journalEnabled = DEFAULT_JOURNAL_ENABLED;
+    private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
     private boolean concluded;
 
     /**
@@ -306,6 +312,8 @@ public final class EngineConfiguration {
                 "latencyLogMaxAge (" + latencyLogMaxAge + ") must be at least latencyInterval (" + latencyInterval
                         + ")");
         requireThat(latencyLogFiles >= 1, "latencyLogFiles must be >= 1");
+        requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
+                + journalRetention);
         concluded = true;
         return this;
     }
@@ -673,6 +681,28 @@ public final class EngineConfiguration {
 
     public int latencyLogFiles() {
         return latencyLogFiles;
+    }
+
+    /** Journal every decision under {@code <dataDir>/journal/shard-k/} (docs/backtest-and-stress.md). */
+    public EngineConfiguration journalEnabled(boolean enabled) {
+        checkMutable();
+        this.journalEnabled = enabled;
+        return this;
+    }
+
+    /** Journal segments whose every decision is older than this are deleted (at least 1h). */
+    public EngineConfiguration journalRetention(Duration d) {
+        checkMutable();
+        this.journalRetention = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public boolean journalEnabled() {
+        return journalEnabled;
+    }
+
+    public Duration journalRetention() {
+        return journalRetention;
     }
 
     public String host() {

@@ -5,6 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.journal.DecisionJournal;
+import dev.formica.engine.journal.JournalConfig;
+import dev.formica.engine.journal.Journals;
 import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
@@ -97,6 +100,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final Cache<String, Message> replayCache;
     private final RiskEngine risk;
     private final List<RecoveryReport> recoveryReports;
+    /** One per shard (index = shard), or null when journaling is off. */
+    private final DecisionJournal[] journals;
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
@@ -106,7 +111,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
             List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            RiskEngine risk, List<RecoveryReport> reports, DecisionMetrics decisionMetrics) {
+            RiskEngine risk, List<RecoveryReport> reports, DecisionMetrics decisionMetrics,
+            DecisionJournal[] journals) {
         this.config = config;
         this.router = router;
         this.agents = agents;
@@ -116,6 +122,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         this.risk = risk;
         this.recoveryReports = reports;
         this.decisionMetrics = decisionMetrics;
+        this.journals = journals;
         this.callerDrains = config.shardMode() == EngineConfiguration.ShardMode.CALLER_DRAINS;
     }
 
@@ -142,6 +149,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         List<ShardState> states = new ArrayList<>();
         List<IntentLog> intents = new ArrayList<>();
         RiskEngine risk = null;
+        DecisionJournal[] journals = new DecisionJournal[Math.max(1, config.shards())];
         try {
             createOwnerOnly(dataDir);
             checkLayout(dataDir, config.shards());
@@ -169,8 +177,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 states.add(state);
                 IntentLog intent = IntentLog.open(shardDir.resolve("intent.log"));
                 intents.add(intent);
+                if (config.journalEnabled()) {
+                    journals[k] = DecisionJournal.open(Journals.shardDir(dataDir, k), k, JournalConfig.defaults()
+                            .retention(config.journalRetention()), now);
+                }
                 ShardProcessor processor = new ShardProcessor(k, state, intent, config.holdTtl().toMillis(),
                         config.idempotencyWindow().toMillis(), config.currency(), cache, risk);
+                processor.journal(journals[k]);
                 RecoveryReport report = processor.recover(now);
                 reports.add(report);
                 int shard = k;
@@ -181,15 +194,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 processor.metrics(latency.shard(k));
             }
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, risk, reports, latency.enabled() ? latency.decisions() : null);
+                    intents, cache, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.startAgents();
             return pipeline;
         } catch (IOException e) {
+            CloseHelper.quietCloseAll(journals);
             CloseHelper.quietClose(risk);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw new UncheckedIOException("cannot open state in " + dataDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            CloseHelper.quietCloseAll(journals);
             CloseHelper.quietClose(risk);
             CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
@@ -523,6 +538,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return risk.velocity();
     }
 
+    /**
+     * The decision journal of one shard, or null when journaling is off. Appending is for the shard's writer
+     * only; this accessor is for the writer's hook and for tests reading {@code appended()}.
+     */
+    public DecisionJournal journal(int shard) {
+        return journals[shard];
+    }
+
     public long agentErrors() {
         return agentErrors.get();
     }
@@ -546,6 +569,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
         }
+        CloseHelper.quietCloseAll(journals);
         CloseHelper.quietCloseAll(intents);
         CloseHelper.quietClose(risk);
         CloseHelper.closeAll(states);

@@ -7,6 +7,7 @@ import com.google.protobuf.Parser;
 import dev.formica.engine.funding.FundingAllocation;
 import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.funding.FundingQuotas;
+import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.pricing.FeeSpec;
@@ -17,6 +18,7 @@ import dev.formica.engine.risk.RiskEvaluator;
 import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.EarlyWarningRule;
+import dev.formica.engine.rules.FeatureVector;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.LinePolicy;
 import dev.formica.engine.rules.Money;
@@ -102,6 +104,7 @@ final class ShardProcessor {
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
     private ShardMetrics metrics = ShardMetrics.none();
+    private DecisionJournal journal;
     private CompiledRuleSet reportedRules;
     private long nextQuotaReportMs;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
@@ -129,6 +132,11 @@ final class ShardProcessor {
 
     int shardId() {
         return shardId;
+    }
+
+    /** Where every decision is journaled; null = journaling off (set by the pipeline before the shard runs). */
+    void journal(DecisionJournal j) {
+        this.journal = j;
     }
 
     /** Where the decision stages are recorded (set by the pipeline before the shard runs). */
@@ -164,7 +172,7 @@ final class ShardProcessor {
             } else {
                 decline(response, "NO_LINE", "the borrower has no line on " + r.getProduct(), "line_minor=0");
             }
-            return recordDecline(response, requestId, nowMs, startNanos);
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, null);
         }
         if (rules != reportedRules && metrics.enabled()) {
             reportedRules = rules;
@@ -198,11 +206,11 @@ final class ShardProcessor {
         runShadow(rules, r, profile, action, nowMs);
         if (action == Rule.Action.DECLINE) {
             response.setOutcome(Outcome.DECLINE);
-            return recordDecline(response, requestId, nowMs, startNanos);
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
         if (action == Rule.Action.REVIEW) {
             response.setOutcome(Outcome.REVIEW);
-            return recordDecline(response, requestId, nowMs, startNanos);
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
         int pricedGrade = ledger.grade() > 0 ? ledger.grade() : eval.grade();
         int apr = rules.pricing().aprFor(pricedGrade);
@@ -212,13 +220,13 @@ final class ShardProcessor {
         } catch (IllegalArgumentException e) {
             decline(response, "PRICING_UNAVAILABLE", "no valid plan for this amount: " + e.getMessage(),
                     "amount_minor=" + amount);
-            return recordDecline(response, requestId, nowMs, startNanos);
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
         if (current.funding().allocate(Product.forNumber(product), amount, nowMs, allocation)
                 != FundingAllocator.Result.FUNDED) {
             decline(response, "FUNDING_UNAVAILABLE", "no funder has quota for this loan",
                     "shortfall_minor=" + allocation.shortfallMinor());
-            return recordDecline(response, requestId, nowMs, startNanos);
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
         hold.reset().borrowerId(borrowerId).product(product).amountMinor(amount);
         for (int i = 0; i < allocation.count(); i++) {
@@ -251,6 +259,9 @@ final class ShardProcessor {
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
         intent.clear();
+        if (journal != null) {
+            journal.append(nowMs, r, payload, rules, eval.features());
+        }
         String device = r.getDeviceId();
         state.activity().recordApproval(borrowerId, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device), nowMs);
         expiries.addLong(expiresMs);
@@ -353,10 +364,14 @@ final class ShardProcessor {
     }
 
     private DecisionResponse recordDecline(DecisionResponse.Builder response, String requestId, long nowMs,
-            long startNanos) {
+            long startNanos, DecisionRequest r, CompiledRuleSet rules, FeatureVector features) {
         DecisionResponse declined = response.setServerNanos(System.nanoTime() - startNanos).build();
         // One map write is atomic on its own: no intent needed when nothing else changes.
-        state.decisions().put(requestId, KIND_DECIDE, nowMs, declined.toByteArray());
+        byte[] bytes = declined.toByteArray();
+        state.decisions().put(requestId, KIND_DECIDE, nowMs, bytes);
+        if (journal != null) {
+            journal.append(nowMs, r, bytes, rules, features);
+        }
         remember(requestId, declined);
         return declined;
     }

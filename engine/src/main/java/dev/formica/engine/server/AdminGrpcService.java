@@ -11,6 +11,8 @@ import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.ActivateRuleSetResponse;
 import dev.formica.v1.AdminServiceGrpc;
+import dev.formica.v1.BacktestReport;
+import dev.formica.v1.BacktestRequest;
 import dev.formica.v1.GetLatencyRequest;
 import dev.formica.v1.GetRiskAppetiteRequest;
 import dev.formica.v1.LatencySnapshot;
@@ -50,11 +52,18 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     private final EpochClock clock;
 
     private final LatencyHub latency;
+    private final BacktestService backtests;
 
-    public AdminGrpcService(RiskEngine risk, EpochClock clock, LatencyHub latency) {
+    public AdminGrpcService(RiskEngine risk, EpochClock clock, LatencyHub latency, BacktestService backtests) {
         this.risk = risk;
         this.clock = clock;
         this.latency = latency;
+        this.backtests = backtests;
+    }
+
+    @Override
+    public void backtest(BacktestRequest request, StreamObserver<BacktestReport> out) {
+        backtests.backtest(request, out);
     }
 
     @Override

@@ -54,6 +54,7 @@ public final class EngineServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private final RpcMetrics metrics;
     private final EpochClock clock;
+    private BacktestService backtests;
     private DecisionPipeline pipeline;
     private Server server;
     private EventLoopGroup bossGroup;
@@ -175,8 +176,9 @@ public final class EngineServer implements AutoCloseable {
     }
 
     private List<BindableService> services() {
+        backtests = new BacktestService(pipeline, config.dataDir(), config.regulatoryFile());
         return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline),
-                new AdminGrpcService(pipeline.risk(), clock, metrics.latency()),
+                new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests),
                 new DiagnosticsGrpcService());
     }
 
@@ -261,6 +263,9 @@ public final class EngineServer implements AutoCloseable {
         }
         metrics.close();
         shutdownEventLoops();
+        if (backtests != null) {
+            backtests.close();
+        }
         if (pipeline != null) {
             pipeline.close();
         }
