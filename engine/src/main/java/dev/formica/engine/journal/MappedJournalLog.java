@@ -47,6 +47,9 @@ public final class MappedJournalLog implements AutoCloseable {
 
     /** Opens the journal directory of one shard (creating it owner-only) and applies retention. */
     public static MappedJournalLog open(Path dir, int shard, JournalConfig config, long nowMs) throws IOException {
+        if (dir.getParent() != null) {
+            dev.formica.engine.state.OwnerOnly.directory(dir.getParent());
+        }
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
             try {
@@ -124,6 +127,7 @@ public final class MappedJournalLog implements AutoCloseable {
                 // Writing to a sparse mapping on a full disk kills the process (SIGBUS); drop instead.
                 throw new IOException("only " + usable + " bytes free");
             }
+            dev.formica.engine.state.OwnerOnly.file(file);
             try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
                 raf.setLength(config.segmentBytes());
                 mapped = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, config.segmentBytes());

@@ -217,7 +217,7 @@ public final class RuleSetCompiler {
             List<EarlyWarningRule> out = new ArrayList<>();
             Set<String> codes = new HashSet<>();
             for (Node rn : y.list(node, "early_warning")) {
-                Map<String, Node> e = y.entries(rn, "early_warning rule", "code", "on", "when", "action", "cut_bps",
+                Map<String, Node> e = y.entries(rn, "early_warning rule", "code", "event", "when", "action", "cut_bps",
                         "text");
                 String code = y.requiredString(e, "code", rn, "early_warning rule");
                 String what = "early_warning rule " + (code == null ? "" : code);
@@ -225,9 +225,9 @@ public final class RuleSetCompiler {
                     y.problem(e.get("code"), what + ": code must be UPPER_SNAKE_CASE and unique");
                 }
                 String text = y.requiredString(e, "text", rn, what);
-                String on = y.requiredString(e, "on", rn, what);
+                String on = y.requiredString(e, "event", rn, what);
                 if (on != null && !EVENT_TYPES.contains(on)) {
-                    y.problem(e.get("on"), what + ".on: one of " + String.join(", ", EVENT_TYPES));
+                    y.problem(e.get("event"), what + ".event: one of " + String.join(", ", EVENT_TYPES));
                 }
                 String actionText = y.requiredString(e, "action", rn, what);
                 EarlyWarningRule.Action action = null;
