@@ -206,6 +206,8 @@ public final class EngineConfiguration {
                 case "latencyLogMaxBytes" -> latencyLogMaxBytes(Long.parseLong(value));
                 case "latencyLogMaxAge" -> latencyLogMaxAge(parseDuration(value));
                 case "latencyLogFiles" -> latencyLogFiles(Integer.parseInt(value));
+                case "journalEnabled" -> journalEnabled(parseBoolean(value));
+                case "journalRetention" -> journalRetention(parseDuration(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
