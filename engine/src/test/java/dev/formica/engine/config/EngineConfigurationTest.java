@@ -37,6 +37,20 @@ class EngineConfigurationTest {
     }
 
     @Test
+    void shouldReadRiskAndJournalSettingsFromYaml() throws Exception {
+        Path file = dir.resolve("risk.yaml");
+        Files.writeString(file, "journalEnabled: false\njournalRetention: 3d\ntimeZone: UTC\n"
+                + "profileCacheEntries: 500\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(false, c.journalEnabled());
+        assertEquals(Duration.ofDays(3), c.journalRetention());
+        assertEquals("UTC", c.timeZone());
+        assertEquals(500, c.profileCacheEntries());
+        assertTrue(new EngineConfiguration().conclude().journalEnabled(), "on by default");
+        assertThrows(IllegalStateException.class, () -> new EngineConfiguration().timeZone("Mars/Olympus").conclude());
+    }
+
+    @Test
     void shouldReadLatencySettingsAndRejectAnIntervalOfPartSeconds() throws Exception {
         Path file = dir.resolve("latency.yaml");
         Files.writeString(file, "latencyRecording: off\nlatencyInterval: 10s\nlatencyLogMaxBytes: 1048576\n"
