@@ -65,13 +65,6 @@ public final class EarlyWarningRule {
 
     /** The values that made it fire (allocates: call only when fired). */
     public String renderValue(FeatureVector f) {
-        StringBuilder sb = new StringBuilder();
-        for (FeatureLayout.Slot s : reported) {
-            if (sb.length() > 0) {
-                sb.append(", ");
-            }
-            sb.append(s.name()).append('=').append(Scorecard.render(s, f));
-        }
-        return sb.toString();
+        return Rule.render(reported, f);
     }
 }

@@ -60,8 +60,13 @@ public final class Rule {
 
     /** The values that made it fire, e.g. {@code velocity.device.count_1h=12}. Allocates: call only when fired. */
     public String renderValue(FeatureVector f) {
+        return render(reported, f);
+    }
+
+    /** {@code name=value, name=value} for the given features (absent ones read "absent"). */
+    static String render(FeatureLayout.Slot[] slots, FeatureVector f) {
         StringBuilder sb = new StringBuilder();
-        for (FeatureLayout.Slot s : reported) {
+        for (FeatureLayout.Slot s : slots) {
             if (sb.length() > 0) {
                 sb.append(", ");
             }
