@@ -89,6 +89,7 @@ final class ShardProcessor {
 
     private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply", "ReportRiskEvent"};
     private static final int EXPIRY_BATCH = 256;
+    private static final Rule.Action[] ACTIONS = Rule.Action.values();
 
     private final int shardId;
     private final ShardState state;
@@ -293,7 +294,7 @@ final class ShardProcessor {
     /** Fired rules as reasons: declines first, then reviews, then tags; each with the values that fired. */
     private void addRuleReasons(DecisionResponse.Builder response, CompiledRuleSet rules) {
         int n = eval.firedCount();
-        for (Rule.Action level = Rule.Action.DECLINE; ; level = Rule.Action.values()[level.ordinal() - 1]) {
+        for (Rule.Action level = Rule.Action.DECLINE; ; level = ACTIONS[level.ordinal() - 1]) {
             for (int i = 0; i < n; i++) {
                 Rule rule = eval.fired(rules, i);
                 if (rule.action() == level) {

@@ -340,8 +340,8 @@ public final class RiskEvaluator {
         if (n == 0) {
             return;
         }
-        FeatureLayout.Slot[] slots = layout.declared();
-        for (FeatureLayout.Slot slot : slots) {
+        for (int i = 0; i < n; i++) {
+            FeatureLayout.Slot slot = layout.declaredAt(i);
             AttributeValue v = request.get(slot.name());
             if (v == null && profile != null) {
                 v = profile.get(slot.name());

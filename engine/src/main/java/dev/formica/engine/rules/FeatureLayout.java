@@ -47,7 +47,8 @@ public final class FeatureLayout {
         return declared.clone();
     }
 
-    Slot declaredAt(int i) {
+    /** The i-th declared feature (no copy: for the per-decision loop). */
+    public Slot declaredAt(int i) {
         return declared[i];
     }
 
