@@ -1,5 +1,6 @@
 package dev.formica.engine.cli;
 
+import dev.formica.engine.state.OwnerOnly;
 import dev.formica.engine.journal.JournalEntry;
 import dev.formica.engine.journal.JournalText;
 import dev.formica.engine.journal.Journals;
@@ -9,7 +10,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -115,12 +115,7 @@ public final class JournalCommand implements Runnable {
         public Integer call() throws IOException {
             long written = 0;
             Files.deleteIfExists(out);
-            try {
-                Files.createFile(out, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(out);
-            }
+            OwnerOnly.file(out);
             try (Journals.Merged journal = Journals.open(dataDir);
                     BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
                 for (JournalEntry e = journal.next(); e != null; e = journal.next()) {

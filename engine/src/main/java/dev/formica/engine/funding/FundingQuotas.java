@@ -1,12 +1,11 @@
 package dev.formica.engine.funding;
 
+import dev.formica.engine.state.OwnerOnly;
 import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -82,12 +81,8 @@ public final class FundingQuotas implements AutoCloseable {
         File f = file.toFile();
         long length = HEADER + (long) CAPACITY * SLOT_BYTES;
         if (!f.exists()) {
-            MappedByteBuffer created = IoUtil.mapNewFile(f, length, true);
-            try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
+            MappedByteBuffer created = IoUtil.mapExistingFile(OwnerOnly.file(file, length).toFile(),
+                    "funding quotas");
             UnsafeBuffer header = new UnsafeBuffer(created);
             header.putInt(4, VERSION);
             header.putInt(8, SLOT_BYTES);

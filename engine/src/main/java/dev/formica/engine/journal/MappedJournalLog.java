@@ -1,5 +1,6 @@
 package dev.formica.engine.journal;
 
+import dev.formica.engine.state.OwnerOnly;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -7,7 +8,6 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.agrona.IoUtil;
@@ -48,15 +48,10 @@ public final class MappedJournalLog implements AutoCloseable {
     /** Opens the journal directory of one shard (creating it owner-only) and applies retention. */
     public static MappedJournalLog open(Path dir, int shard, JournalConfig config, long nowMs) throws IOException {
         if (dir.getParent() != null) {
-            dev.formica.engine.state.OwnerOnly.directory(dir.getParent());
+            OwnerOnly.directory(dir.getParent());
         }
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
-            try {
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
+            OwnerOnly.directory(dir);
         }
         JournalSegments.deleteBefore(dir, nowMs - config.retention().toMillis());
         return new MappedJournalLog(dir, shard, config);
@@ -127,7 +122,7 @@ public final class MappedJournalLog implements AutoCloseable {
                 // Writing to a sparse mapping on a full disk kills the process (SIGBUS); drop instead.
                 throw new IOException("only " + usable + " bytes free");
             }
-            dev.formica.engine.state.OwnerOnly.file(file);
+            OwnerOnly.file(file);
             try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
                 raf.setLength(config.segmentBytes());
                 mapped = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, config.segmentBytes());

@@ -1,5 +1,6 @@
 package dev.formica.engine.metrics;
 
+import dev.formica.engine.state.OwnerOnly;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -71,14 +72,14 @@ final class HlogFiles implements AutoCloseable {
 
     private void rotate(long startMs) throws IOException {
         closeCurrent();
-        dev.formica.engine.state.OwnerOnly.directory(dir);
+        OwnerOnly.directory(dir);
         String stamp = NAME_TIME.format(Instant.ofEpochMilli(startMs));
         Path file = dir.resolve(PREFIX + stamp + SUFFIX);
         for (int n = 1; Files.exists(file); n++) {
             file = dir.resolve(PREFIX + stamp + "-" + n + SUFFIX);
         }
         current = file;
-        bytes = new CountingStream(Files.newOutputStream(dev.formica.engine.state.OwnerOnly.file(file)));
+        bytes = new CountingStream(Files.newOutputStream(OwnerOnly.file(file)));
         stream = new PrintStream(bytes, false, java.nio.charset.StandardCharsets.US_ASCII);
         writer = new HistogramLogWriter(stream);
         writer.outputLogFormatVersion();

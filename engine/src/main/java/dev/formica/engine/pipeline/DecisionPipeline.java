@@ -1,5 +1,6 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.state.OwnerOnly;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -43,7 +44,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -151,7 +151,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         RiskEngine risk = null;
         DecisionJournal[] journals = new DecisionJournal[Math.max(1, config.shards())];
         try {
-            createOwnerOnly(dataDir);
+            if (!Files.isDirectory(dataDir)) {
+                OwnerOnly.directory(dataDir);
+            }
             checkLayout(dataDir, config.shards());
             int shards = config.shards();
             long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
@@ -274,18 +276,6 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return risk;
     }
 
-    private static void createOwnerOnly(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        Files.createDirectories(dir);
-        try {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system
-        }
-    }
-
     /** The shard count is part of the data layout: borrowers were placed by it. */
     private static void checkLayout(Path dataDir, int shards) throws IOException {
         Path file = dataDir.resolve(LAYOUT_FILE);
@@ -304,10 +294,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         p.setProperty("shards", Integer.toString(shards));
         p.setProperty("layout", Integer.toString(LAYOUT_VERSION));
-        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
-        try (OutputStream out = Files.newOutputStream(file)) {
+        try (OutputStream out = Files.newOutputStream(OwnerOnly.file(file))) {
             p.store(out, "Formica data layout; do not edit");
         }
     }

@@ -1,5 +1,6 @@
 package dev.formica.engine.risk;
 
+import dev.formica.engine.state.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -45,10 +46,7 @@ public final class BlockLists implements AutoCloseable {
 
     /** Opens (or creates) the persisted lists in {@code file}. */
     public static BlockLists open(Path file) throws IOException {
-        if (!java.nio.file.Files.exists(file)) {
-            java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        }
+        OwnerOnly.file(file);
         ChronicleMap<CharSequence, Long> map = ChronicleMap.of(CharSequence.class, Long.class)
                 .name("formica-blocklists")
                 .entries(MAX_ENTRIES)

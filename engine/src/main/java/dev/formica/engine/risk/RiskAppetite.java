@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Properties;
 
 /**
@@ -78,12 +77,9 @@ public final class RiskAppetite {
             }
         }
         try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            try (var out = Files.newBufferedWriter(OwnerOnly.file(tmp), StandardCharsets.UTF_8)) {
-                props.store(out, "risk appetite; written by AdminService.SetRiskAppetite");
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            java.io.StringWriter text = new java.io.StringWriter();
+            props.store(text, "risk appetite; written by AdminService.SetRiskAppetite");
+            OwnerOnly.writeAtomically(file, text.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist the risk appetite", e);
         }

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -187,13 +186,11 @@ public final class RuleSetRegistry {
 
     private Published store(CompiledRuleSet rs, String author, long nowMs) {
         try {
-            writeAtomically(dir.resolve(rs.version() + ".yaml"), rs.yaml());
+            OwnerOnly.writeAtomically(dir.resolve(rs.version() + ".yaml"), rs.yaml());
             Properties meta = new Properties();
             meta.setProperty("author", author);
             meta.setProperty("published_ms", Long.toString(nowMs));
-            StringBuilder sb = new StringBuilder();
-            meta.forEach((k, v) -> sb.append(k).append('=').append(escape(v.toString())).append('\n'));
-            writeAtomically(dir.resolve(rs.version() + ".properties"), sb.toString());
+            store(dir.resolve(rs.version() + ".properties"), meta);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store rule set " + rs.version(), e);
         }
@@ -203,19 +200,16 @@ public final class RuleSetRegistry {
     }
 
     private Properties meta(String version) throws IOException {
-        Properties p = new Properties();
-        Path f = dir.resolve(version + ".properties");
-        if (Files.exists(f)) {
-            try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-                p.load(in);
-            }
-        }
-        return p;
+        return properties(dir.resolve(version + ".properties"));
     }
 
     private Properties state() throws IOException {
+        return properties(dir.resolve("state.properties"));
+    }
+
+    /** The file's properties; empty when it does not exist. */
+    private static Properties properties(Path f) throws IOException {
         Properties p = new Properties();
-        Path f = dir.resolve("state.properties");
         if (Files.exists(f)) {
             try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
                 p.load(in);
@@ -225,23 +219,19 @@ public final class RuleSetRegistry {
     }
 
     private void saveState() {
-        String text = "active=" + escape(current.rules().version()) + "\nshadow="
-                + (shadow == null ? "" : escape(shadow.version())) + "\n";
+        Properties state = new Properties();
+        state.setProperty("active", current.rules().version());
+        state.setProperty("shadow", shadow == null ? "" : shadow.version());
         try {
-            writeAtomically(dir.resolve("state.properties"), text);
+            store(dir.resolve("state.properties"), state);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the active rule set", e);
         }
     }
 
-    private static String escape(String s) {
-        return s.replace("\\", "\\\\").replace("\n", "\\n");
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.writeString(OwnerOnly.file(tmp), text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    private static void store(Path file, Properties p) throws IOException {
+        java.io.StringWriter text = new java.io.StringWriter();
+        p.store(text, null);
+        OwnerOnly.writeAtomically(file, text.toString());
     }
 }

@@ -65,7 +65,7 @@ public final class IntentLog implements AutoCloseable {
         File f = file.toFile();
         if (!f.exists() || f.length() == 0) {
             // length 0: a crash between creating and sizing it; nothing was ever pending in it
-            StateFiles.createOwnerOnlyFile(file, FILE_LENGTH);
+            OwnerOnly.file(file, FILE_LENGTH);
             return new IntentLog(IoUtil.mapExistingFile(f, "intent"));
         }
         if (f.length() != FILE_LENGTH) {

@@ -52,10 +52,10 @@ public final class ShardState implements AutoCloseable {
      * @throws IllegalStateException if another process, or another open ShardState, has the directory open
      */
     public static ShardState open(Path shardDir, StateConfig cfg, long nowMs) throws IOException {
-        StateFiles.createOwnerOnlyDirectory(shardDir);
+        OwnerOnly.directory(shardDir);
         Path marker = shardDir.resolve(MARKER);
         boolean crashed = Files.exists(marker);
-        StateFiles.createOwnerOnlyFile(marker);
+        OwnerOnly.file(marker);
         FileChannel channel = FileChannel.open(marker, StandardOpenOption.WRITE);
         FileLock lock;
         try {

@@ -1,13 +1,8 @@
 package dev.formica.engine.state;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
 
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
@@ -15,49 +10,7 @@ import net.openhft.chronicle.map.ChronicleMapBuilder;
 /** File handling shared by the stores: owner-only permissions, create or recover. Called on open/close only. */
 final class StateFiles {
 
-    static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
-    static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
-
     private StateFiles() {
-    }
-
-    static boolean posix(Path path) {
-        return path.getFileSystem().supportedFileAttributeViews().contains("posix");
-    }
-
-    static void createOwnerOnlyDirectory(Path dir) throws IOException {
-        if (posix(dir)) {
-            FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OWNER_DIR);
-            Files.createDirectories(dir, attr);
-            Files.setPosixFilePermissions(dir, OWNER_DIR);
-        } else {
-            Files.createDirectories(dir);
-        }
-    }
-
-    /** Creates an empty owner-only file (if absent) so no other user can open it even for a moment. */
-    static void createOwnerOnlyFile(Path file) throws IOException {
-        if (Files.notExists(file)) {
-            if (posix(file)) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_FILE));
-            } else {
-                Files.createFile(file);
-            }
-        }
-        if (posix(file)) {
-            Files.setPosixFilePermissions(file, OWNER_FILE);
-        }
-    }
-
-    /**
-     * Creates {@code file} owner-only and {@code length} bytes long (sparse, zeros) for memory mapping;
-     * {@code IoUtil.mapNewFile} would create it with the process umask first and narrow it only after.
-     */
-    static void createOwnerOnlyFile(Path file, long length) throws IOException {
-        createOwnerOnlyFile(file);
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-            raf.setLength(length);
-        }
     }
 
     /**
@@ -69,7 +22,7 @@ final class StateFiles {
     static <K, V> ChronicleMap<K, V> open(ChronicleMapBuilder<K, V> builder, Path file, boolean recover)
             throws IOException {
         boolean existing = Files.exists(file) && Files.size(file) > 0;
-        createOwnerOnlyFile(file);
+        OwnerOnly.file(file);
         if (existing && recover) {
             return builder.recoverPersistedTo(file.toFile(), true);
         }

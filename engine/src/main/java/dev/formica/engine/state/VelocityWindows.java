@@ -67,7 +67,7 @@ public final class VelocityWindows implements AutoCloseable {
         File f = file.toFile();
         if (!f.exists() || f.length() == 0) {
             // sparse and owner-only from the first moment; length 0 is a crash between create and size
-            StateFiles.createOwnerOnlyFile(file, HEADER + (long) slots * SLOT_BYTES);
+            OwnerOnly.file(file, HEADER + (long) slots * SLOT_BYTES);
             MappedByteBuffer created = IoUtil.mapExistingFile(f, "velocity");
             VelocityWindows table = new VelocityWindows(created, slots);
             table.buffer.putInt(4, slots);

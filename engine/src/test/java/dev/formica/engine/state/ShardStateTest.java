@@ -90,7 +90,7 @@ class ShardStateTest {
 
     @Test
     void shouldCreateOwnerOnlyDirectoryAndFiles() throws IOException {
-        assumeTrue(StateFiles.posix(tmp), "POSIX permissions not supported here");
+        assumeTrue(OwnerOnly.posix(tmp), "POSIX permissions not supported here");
         Path dir = tmp.resolve("a").resolve("shard-0");
         try (ShardState s = StateTestSupport.open(dir)) {
             writeSome(s);
