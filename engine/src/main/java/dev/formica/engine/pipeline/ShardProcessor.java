@@ -195,7 +195,7 @@ final class ShardProcessor {
             decline(response, "LINE_FROZEN", "the line is frozen after an early-warning event", "frozen=true");
             action = Rule.Action.DECLINE;
         } else if (action != Rule.Action.DECLINE
-                && !eval.fits(rules, product, amount, ledger, risk.appetite().factorBps(product), nowMs)) {
+                && !eval.fits(rules, product, amount, ledger, risk.appetite().factorBps(product), limits)) {
             String code = eval.capCode();
             decline(response, code, eval.capText(), ("INSUFFICIENT_LINE".equals(code) ? "available_minor="
                     : "headroom_minor=") + eval.capLimit());
@@ -345,7 +345,8 @@ final class ShardProcessor {
         if (ledger.frozen()) {
             action = Rule.Action.DECLINE;
         } else if (action != Rule.Action.DECLINE && !shadowEval.fits(shadow, r.getProductValue(), r.getAmountMinor(),
-                ledger, risk.appetite().factorBps(r.getProductValue()), nowMs)) {
+                ledger, risk.appetite().factorBps(r.getProductValue()),
+                risk.regulatory().at(nowMs, shadow.licence()))) {
             action = Rule.Action.DECLINE;
         }
         risk.rules().shadowCounts(shadow.version()).count(action != liveAction);

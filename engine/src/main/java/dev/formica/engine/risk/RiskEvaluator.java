@@ -130,13 +130,11 @@ public final class RiskEvaluator {
         line(line);
         String borrowerId = r.getBorrowerId();
         balances(state, borrowerId, r.getProductValue(), line);
-        state.activity().read(borrowerId, activity);
-        f.setInt(Features.HISTORY_COUNT, activity.count());
+        history(state, borrowerId);
         f.setDouble(Features.HISTORY_MEAN, activity.mean());
         double sd = activity.stddev();
         f.setDouble(Features.HISTORY_STDDEV, sd);
         f.setDouble(Features.AMOUNT_ZSCORE, sd > 0 ? (r.getAmountMinor() - activity.mean()) / sd : 0.0);
-        f.setBool(Features.BORROWER_WATCH, activity.watch());
         String device = r.getDeviceId();
         f.setBool(Features.DEVICE_NEW, !device.isEmpty() && !activity.knowsDevice(DecisionRecords.hash(device)));
         BlockLists blocks = engine.blockLists();
@@ -171,9 +169,7 @@ public final class RiskEvaluator {
             f.setInt(Features.PROFILE_SELF_LIMIT, selfLimit);
         }
         balances(state, a.getBorrowerId(), 0, null);
-        state.activity().read(a.getBorrowerId(), activity);
-        f.setInt(Features.HISTORY_COUNT, activity.count());
-        f.setBool(Features.BORROWER_WATCH, activity.watch());
+        history(state, a.getBorrowerId());
         f.setBool(Features.BLOCKED_BORROWER, engine.blockLists().contains(BlockLists.Kind.BORROWER,
                 a.getBorrowerId()));
         declared(rs.layout(), a.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
@@ -191,9 +187,7 @@ public final class RiskEvaluator {
         clock(e.getEventTimeMs() > 0 ? e.getEventTimeMs() : nowMs);
         profile(profile);
         balances(state, e.getBorrowerId(), 0, null);
-        state.activity().read(e.getBorrowerId(), activity);
-        f.setInt(Features.HISTORY_COUNT, activity.count());
-        f.setBool(Features.BORROWER_WATCH, activity.watch());
+        history(state, e.getBorrowerId());
         declared(rs.layout(), e.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
     }
 
@@ -243,6 +237,13 @@ public final class RiskEvaluator {
 
     public EarlyWarningRule firedWarning(CompiledRuleSet rs, int i) {
         return rs.earlyWarningRule(fired[i]);
+    }
+
+    /** Reads the borrower's activity into {@link #activity}; sets the history count and the watch flag. */
+    private void history(ShardState state, String borrowerId) {
+        state.activity().read(borrowerId, activity);
+        features.setInt(Features.HISTORY_COUNT, activity.count());
+        features.setBool(Features.BORROWER_WATCH, activity.watch());
     }
 
     private void setIfPresent(int slot, String value) {
@@ -472,10 +473,11 @@ public final class RiskEvaluator {
     /**
      * Checks whether {@code amount} fits the line and every cap. Returns true when it fits; otherwise
      * {@link #capCode()} names the binding cap, {@link #capText()} says why, {@link #capLimit()} is the
-     * headroom it left (minor units).
+     * headroom it left (minor units). {@code limits} are the regulatory limits in force for the rule set's
+     * licence (null when none are), which the caller has already looked up for the response.
      */
     public boolean fits(CompiledRuleSet rs, int product, long amount, LedgerSnapshot line, int appetiteBps,
-            long nowMs) {
+            RegulatoryParameters.Limits limits) {
         LinePolicy policy = rs.lines(product);
         long extras = 0;
         if (policy != null) {
@@ -494,7 +496,6 @@ public final class RiskEvaluator {
                         + " bps) limits new approvals on this product", Math.max(0, reduced));
             }
         }
-        RegulatoryParameters.Limits limits = engine.regulatory().at(nowMs, rs.licence());
         long income = features.getInt(Features.PROFILE_INCOME);
         if (limits != null) {
             if (product == 3) {

@@ -42,11 +42,6 @@ public final class FeatureLayout {
         return byName;
     }
 
-    /** The declared (attribute) features in slot order. */
-    public Slot[] declared() {
-        return declared.clone();
-    }
-
     /** The i-th declared feature (no copy: for the per-decision loop). */
     public Slot declaredAt(int i) {
         return declared[i];
