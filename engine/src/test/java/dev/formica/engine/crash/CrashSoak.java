@@ -16,12 +16,8 @@ import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +31,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -60,7 +55,6 @@ import java.util.regex.Pattern;
  * concurrent maps.
  */
 final class CrashSoak {
-    private static final Pattern PORT = Pattern.compile("serving on [^:]+:(\\d+)");
     private static final Pattern MISMATCHES = Pattern.compile("heldMismatchesRepaired=(\\d+)");
     private static final int BORROWERS = 200;
     private static final long LINE = 1_000_000_000_000L;
@@ -319,50 +313,14 @@ final class CrashSoak {
     }
 
     private int start(Path config) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
-                command.add(arg);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("dev.formica.engine.Formica");
-        command.add("serve");
-        command.add("--port=0");
-        command.add("--shards=2");
-        command.add("--config=" + config);
-        command.add("--data-dir=" + dataDir);
-        command.add("--rules=" + LedgerOnlyRules.resource("rules/soak.yaml"));
-        command.add("--regulatory=" + LedgerOnlyRules.resource("regulatory/test-unlimited.yaml"));
-        server = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CountDownLatch ready = new CountDownLatch(1);
-        int[] port = {-1};
-        Process process = server;
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    serverOutput.add(line);
-                    Matcher m = PORT.matcher(line);
-                    if (m.find()) {
-                        port[0] = Integer.parseInt(m.group(1));
-                        ready.countDown();
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process was killed: that is the point
-            }
-            ready.countDown();
-        }, "soak-server-output");
-        reader.setDaemon(true);
-        reader.start();
-        if (!ready.await(120, TimeUnit.SECONDS) || port[0] < 0) {
+        ChildServer.Started started = ChildServer.start(List.of("--shards=2", "--config=" + config,
+                "--data-dir=" + dataDir, "--rules=" + LedgerOnlyRules.resource("rules/soak.yaml"),
+                "--regulatory=" + LedgerOnlyRules.resource("regulatory/test-unlimited.yaml")), serverOutput, 120);
+        server = started.process();
+        if (started.port() < 0) {
             throw new IllegalStateException("server did not start: " + serverOutput);
         }
-        return port[0];
+        return started.port();
     }
 
     private void stop() throws InterruptedException {

@@ -14,11 +14,7 @@ import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +24,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -43,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
  * never outnumber what was asked, and start-up finds held = sum of active holds.
  */
 class KillNineRecoveryTest {
-    private static final Pattern PORT = Pattern.compile("serving on [^:]+:(\\d+)");
     private static final Pattern MISMATCHES = Pattern.compile("heldMismatchesRepaired=(\\d+)");
     private static final int BORROWERS = 40;
     private static final long LINE = 1_000_000_000L;
@@ -66,48 +60,13 @@ class KillNineRecoveryTest {
     }
 
     private int startServer() throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
-                command.add(arg);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("dev.formica.engine.Formica");
-        command.add("serve");
-        command.add("--port=0");
-        command.add("--shards=2");
-        command.add("--data-dir=" + dataDir);
-        // ledger mechanics under SIGKILL, not risk rules: 40 borrowers deciding fast would trip velocity rules
-        command.add("--rules=" + LedgerOnlyRules.resource("rules/ledger-only.yaml"));
-        command.add("--regulatory=" + LedgerOnlyRules.resource("regulatory/test-unlimited.yaml"));
-        server = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CountDownLatch ready = new CountDownLatch(1);
-        int[] port = {-1};
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    serverOutput.add(line);
-                    Matcher m = PORT.matcher(line);
-                    if (m.find()) {
-                        port[0] = Integer.parseInt(m.group(1));
-                        ready.countDown();
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process died: that is the point
-            }
-            ready.countDown();
-        }, "server-output");
-        reader.setDaemon(true);
-        reader.start();
-        assertTrue(ready.await(60, TimeUnit.SECONDS), "server did not start: " + serverOutput);
-        assertTrue(port[0] > 0, "server did not print its port: " + serverOutput);
-        return port[0];
+        ChildServer.Started started = ChildServer.start(List.of("--shards=2", "--data-dir=" + dataDir,
+                // ledger mechanics under SIGKILL, not risk rules: 40 borrowers deciding fast would trip velocity rules
+                "--rules=" + LedgerOnlyRules.resource("rules/ledger-only.yaml"),
+                "--regulatory=" + LedgerOnlyRules.resource("regulatory/test-unlimited.yaml")), serverOutput, 60);
+        server = started.process();
+        assertTrue(started.port() > 0, "server did not start or print its port: " + serverOutput);
+        return started.port();
     }
 
     private static FormicaClient client(int port) {
