@@ -407,15 +407,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private static Profile readProfile(ShardProcessor p, String borrowerId) {
-        byte[] bytes = p.state().profiles().get(borrowerId);
-        if (bytes == null) {
+        Profile profile = p.profile(borrowerId);
+        if (profile == null) {
             throw Status.NOT_FOUND.withDescription("borrower_id: no profile for this borrower").asRuntimeException();
         }
-        try {
-            return Profile.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw Status.DATA_LOSS.withDescription("stored profile unreadable").asRuntimeException();
-        }
+        return profile;
     }
 
     private <T> boolean replayed(String requestId, Class<T> type, Sink<T> sink) {

@@ -273,7 +273,7 @@ final class ShardProcessor {
     }
 
     /** The borrower's parsed profile, from the shared cache or the store; null when there is none. */
-    private Profile profile(String borrowerId) {
+    Profile profile(String borrowerId) {
         Profile p = risk.profiles().getIfPresent(borrowerId);
         if (p != null) {
             return p;
