@@ -26,9 +26,17 @@ import net.openhft.chronicle.map.MapEntry;
  * {@link #put} writes to the current one, lookups try current then previous, and {@link #rotateIfDue} drops the
  * previous file whole once the current one is a generation old. A record therefore lives between one and two
  * generations (24 to 48 h by default). Opening keeps the two newest generation files and deletes older ones.
+ *
+ * <p>A generation also ends early when it is full: Chronicle Map cannot grow past its sized entries times the
+ * bloat factor, and a load above {@code expectedDecisionRecords} a generation would otherwise make every later
+ * write fail. So {@link #put} rotates when the current generation holds {@link #capacity()} records, or when
+ * the map refuses an insert anyway (a skewed segment can fill first), and retries once. The idempotency window
+ * is then shorter than a generation; {@link #earlyRotations()} counts how often that happened.
  */
 public final class DecisionRecords implements AutoCloseable {
 
+    private static final java.util.logging.Logger LOG =
+            java.util.logging.Logger.getLogger(DecisionRecords.class.getName());
     static final String PREFIX = "decisions-";
     static final String SUFFIX = ".dat";
     private static final int HEADER_BYTES = 1 + 8;
@@ -50,6 +58,8 @@ public final class DecisionRecords implements AutoCloseable {
      */
     private LongHashSet currentHashes;
     private LongHashSet previousHashes;
+    private final long capacity;
+    private long earlyRotations;
 
     private DecisionRecords(Path dir, StateConfig cfg) {
         this.dir = dir;
@@ -59,6 +69,8 @@ public final class DecisionRecords implements AutoCloseable {
         int expected = (int) Math.min(1 << 28, Math.max(1024, cfg.expectedDecisionRecords()));
         this.currentHashes = new LongHashSet(expected * 2);
         this.previousHashes = new LongHashSet(expected * 2);
+        // Chronicle Map's tiers fill unevenly: rotate at 90 % of what the builder was promised
+        this.capacity = Math.max(1, (long) (cfg.expectedDecisionRecords() * cfg.maxBloatFactor() * 0.9));
     }
 
     static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) throws IOException {
@@ -136,14 +148,51 @@ public final class DecisionRecords implements AutoCloseable {
         return h;
     }
 
-    /** Stores (or replaces) the record in the current generation. */
+    /**
+     * Stores (or replaces) the record in the current generation, first starting a new generation at
+     * {@code createdMs} when the current one is full.
+     */
     public void put(CharSequence requestId, byte kind, long createdMs, byte[] payload) {
         StateFiles.checkPayload("payload", payload);
         CharSequence k = key(requestId);
         ByteBuffer b = writeBuffer;
         b.clear();
         b.put(kind).putLong(createdMs).put(payload).flip();
-        currentHashes.add(hash(requestId));
+        long h = hash(requestId);
+        if (currentHashes.size() >= capacity && !currentHashes.contains(h)) {
+            rotateEarly(createdMs);
+        }
+        try {
+            write(k, b);
+        } catch (IllegalStateException full) {
+            // "Attempt to allocate #n extra segment tier": this generation cannot take more entries
+            rotateEarly(createdMs);
+            b.rewind();
+            write(k, b);
+        }
+        currentHashes.add(h);
+    }
+
+    private void rotateEarly(long nowMs) {
+        earlyRotations++;
+        LOG.warning(() -> "idempotency generation full after " + currentHashes.size() + " records; started the next"
+                + " one early, so the idempotency window is now shorter than a generation (raise"
+                + " expectedDecisionsPerDay)");
+        // a new file name even when a generation started in this very millisecond
+        rotate(Math.max(nowMs, currentStartMs + 1));
+    }
+
+    /** How many generations ended early because they were full (since this shard opened). */
+    public long earlyRotations() {
+        return earlyRotations;
+    }
+
+    /** Records a generation takes before {@link #put} starts the next one early. */
+    public long capacity() {
+        return capacity;
+    }
+
+    private void write(CharSequence k, ByteBuffer b) {
         try (ExternalMapQueryContext<CharSequence, ByteBuffer, ?> c = current.queryContext(k)) {
             c.updateLock().lock();
             MapEntry<CharSequence, ByteBuffer> e = c.entry();
@@ -163,6 +212,10 @@ public final class DecisionRecords implements AutoCloseable {
         if (nowMs - currentStartMs < cfg.decisionGenerationMillis()) {
             return;
         }
+        rotate(nowMs);
+    }
+
+    private void rotate(long nowMs) {
         ChronicleMap<CharSequence, ByteBuffer> next;
         try {
             next = StateFiles.open(builder(), file(dir, nowMs), false);

@@ -111,4 +111,22 @@ class DecisionRecordsTest {
             assertEquals(T0 + 2 * GEN, records.currentGenerationStartMs());
         }
     }
+
+    @Test
+    void shouldStartTheNextGenerationEarlyWhenTheCurrentOneIsFull() throws IOException {
+        StateConfig tiny = StateConfig.defaults().withSizes(1_000, 1_000, 1_000).withDecisionGenerationMillis(GEN);
+        try (DecisionRecords records = DecisionRecords.open(dir, tiny, false, T0)) {
+            long capacity = records.capacity();
+            int n = (int) (capacity * 3 + 7);
+            byte[] body = payload(600, 1); // larger than the sized average: tiers fill before the count does
+            for (int i = 0; i < n; i++) {
+                records.put("req-" + i, (byte) 1, T0 + i / 1000, body);
+            }
+            assertTrue(records.earlyRotations() >= 2, "rotated " + records.earlyRotations() + " times");
+            assertTrue(records.contains("req-" + (n - 1)), "the newest record is kept");
+            assertNotNull(records.get("req-" + (n - 1)));
+            assertFalse(records.contains("req-0"), "the oldest generation was dropped to make room");
+            assertTrue(DecisionRecords.generationStarts(dir).size() <= 2, "at most two generation files");
+        }
+    }
 }
