@@ -323,9 +323,10 @@ public final class RiskEvaluator {
         }
         VelocityWindows windows = engine.velocity();
         if (amount >= 0) {
-            windows.add(DIMENSIONS[dimension], id, nowMs, amount);
+            windows.addAndRead(DIMENSIONS[dimension], id, nowMs, amount, reading);
+        } else {
+            windows.read(DIMENSIONS[dimension], id, nowMs, reading);
         }
-        windows.read(DIMENSIONS[dimension], id, nowMs, reading);
         FeatureVector f = features;
         f.setInt(Features.velocity(dimension, false, 0), reading.countMinute());
         f.setInt(Features.velocity(dimension, false, 1), reading.countHour());

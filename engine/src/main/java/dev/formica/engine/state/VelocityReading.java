@@ -22,6 +22,16 @@ public final class VelocityReading {
         sums[window] = sum;
     }
 
+    /** The count over window 0 (minute), 1 (hour) or 2 (day). */
+    public long count(int window) {
+        return counts[window];
+    }
+
+    /** The sum, in minor units, over window 0 (minute), 1 (hour) or 2 (day). */
+    public long sum(int window) {
+        return sums[window];
+    }
+
     public long countMinute() {
         return counts[0];
     }

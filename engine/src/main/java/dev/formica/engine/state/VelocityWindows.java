@@ -97,7 +97,38 @@ public final class VelocityWindows implements AutoCloseable {
         if (slot < 0) {
             return false;
         }
-        long base = slotOffset(slot);
+        addAt(slotOffset(slot), nowMs, amountMinor);
+        return true;
+    }
+
+    /**
+     * Counts the transaction, then reads the key's windows including it: one probe for both (the decision
+     * path does this for four keys per request). When the table has no room the add is dropped and
+     * {@code out} is zero.
+     */
+    public VelocityReading addAndRead(Dimension dimension, CharSequence id, long nowMs, long amountMinor,
+            VelocityReading out) {
+        out.clear();
+        int slot = slotFor(hash(dimension, id), nowMs, true);
+        if (slot >= 0) {
+            long base = slotOffset(slot);
+            addAt(base, nowMs, amountMinor);
+            readAt(base, nowMs, out);
+        }
+        return out;
+    }
+
+    /** Reads the key's three windows at {@code nowMs} into {@code out}; zeros for an unknown key. */
+    public VelocityReading read(Dimension dimension, CharSequence id, long nowMs, VelocityReading out) {
+        out.clear();
+        int slot = slotFor(hash(dimension, id), nowMs, false);
+        if (slot >= 0) {
+            readAt(slotOffset(slot), nowMs, out);
+        }
+        return out;
+    }
+
+    private void addAt(long base, long nowMs, long amountMinor) {
         for (int ring = 0; ring < 3; ring++) {
             long epoch = nowMs / WIDTHS_MS[ring];
             long bucket = base + RING_OFFSET[ring] + (epoch % BUCKETS[ring]) * 16;
@@ -105,17 +136,9 @@ public final class VelocityWindows implements AutoCloseable {
             update(bucket, stamp, 1);
             update(bucket + 8, stamp, Math.max(0, amountMinor));
         }
-        return true;
     }
 
-    /** Reads the key's three windows at {@code nowMs} into {@code out}; zeros for an unknown key. */
-    public VelocityReading read(Dimension dimension, CharSequence id, long nowMs, VelocityReading out) {
-        out.clear();
-        int slot = slotFor(hash(dimension, id), nowMs, false);
-        if (slot < 0) {
-            return out;
-        }
-        long base = slotOffset(slot);
+    private void readAt(long base, long nowMs, VelocityReading out) {
         for (int ring = 0; ring < 3; ring++) {
             long epoch = nowMs / WIDTHS_MS[ring];
             long count = 0;
@@ -133,7 +156,6 @@ public final class VelocityWindows implements AutoCloseable {
             }
             out.set(ring, count, sum);
         }
-        return out;
     }
 
     private static boolean inWindow(long stamp, long epoch, int buckets) {

@@ -28,6 +28,31 @@ class VelocityWindowsTest {
     Path dir;
 
     @Test
+    void addAndReadShouldMatchAnAddFollowedByARead() throws Exception {
+        try (VelocityWindows a = VelocityWindows.open(dir.resolve("a.dat"), 1000);
+                VelocityWindows b = VelocityWindows.open(dir.resolve("b.dat"), 1000)) {
+            VelocityReading one = new VelocityReading();
+            VelocityReading two = new VelocityReading();
+            java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+            long now = T0;
+            for (int i = 0; i < 2_000; i++) {
+                now += random.nextLong(90 * SECOND);
+                Dimension d = Dimension.values()[random.nextInt(4)];
+                String id = "k" + random.nextInt(40);
+                long amount = random.nextLong(1_000_000);
+                a.addAndRead(d, id, now, amount, one);
+                b.add(d, id, now, amount);
+                b.read(d, id, now, two);
+                for (int w = 0; w < 3; w++) {
+                    assertEquals(two.count(w), one.count(w), "count, window " + w + ", step " + i);
+                    assertEquals(two.sum(w), one.sum(w), "sum, window " + w + ", step " + i);
+                }
+                assertTrue(one.countMinute() >= 1, "the transaction itself is counted");
+            }
+        }
+    }
+
+    @Test
     void shouldCountAndSumPerWindowAndLetOldBucketsFallOut() throws Exception {
         try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 1000)) {
             VelocityReading r = new VelocityReading();
