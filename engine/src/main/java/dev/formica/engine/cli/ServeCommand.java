@@ -74,6 +74,10 @@ public final class ServeCommand implements Callable<Integer> {
             + "longer than this in its shard queue, e.g. 5ms (default off).")
     String maxQueueDelay;
 
+    @Option(names = "--max-in-flight-decisions", paramLabel = "N", description = "Answer RESOURCE_EXHAUSTED at call "
+            + "start when N Decide calls are already in progress (default 256; 0 = off).")
+    Integer maxInFlightDecisions;
+
     /** Builds the configuration these options describe. */
     public EngineConfiguration configuration() {
         EngineConfiguration config = configFile != null ? EngineConfiguration.fromYaml(configFile)
@@ -102,6 +106,9 @@ public final class ServeCommand implements Callable<Integer> {
         applySecurity(config);
         if (maxQueueDelay != null) {
             config.maxQueueDelay(EngineConfiguration.parseDuration(maxQueueDelay));
+        }
+        if (maxInFlightDecisions != null) {
+            config.maxInFlightDecisions(maxInFlightDecisions);
         }
         return config.conclude();
     }

@@ -61,6 +61,7 @@ public final class EngineServer implements AutoCloseable {
     private EventLoopGroup workerGroup;
     private boolean closed;
     private AuthenticationInterceptor authentication;
+    private AdmissionInterceptor admission;
 
     public EngineServer(EngineConfiguration config) {
         this(config, List.of(), SystemEpochClock.INSTANCE);
@@ -93,6 +94,7 @@ public final class EngineServer implements AutoCloseable {
         }
         // token files are read (and their permissions checked) before any state is opened
         authentication = AuthenticationInterceptor.from(config);
+        admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions()) : null;
         pipeline = DecisionPipeline.open(config, clock, metrics.latency());
         try {
             bind();
@@ -187,6 +189,10 @@ public final class EngineServer implements AutoCloseable {
         List<ServerInterceptor> all = new ArrayList<>();
         all.add(new AccessPolicyInterceptor(config.decisionAuthRequired()));
         all.add(authentication);
+        if (admission != null) {
+            // outside authentication: refusing a call over the limit should cost as little as possible
+            all.add(admission);
+        }
         all.add(metrics.interceptor());
         List<ServerInterceptor> extra = new ArrayList<>(extraInterceptors);
         java.util.Collections.reverse(extra);

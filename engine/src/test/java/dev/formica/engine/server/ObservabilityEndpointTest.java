@@ -139,10 +139,11 @@ class ObservabilityEndpointTest {
         assertEquals(1, value(body,
                 "formica_decision_reasons_total{outcome=\"DECLINE\",reason=\"INSUFFICIENT_LINE\"}"));
         assertEquals(1, value(body, "formica_decisions_replayed_total"), "the repeated r3, answered by its shard");
-        assertEquals(6, value(body, "formica_stage_latency_seconds_count{stage=\"total\"}"));
+        assertEquals(7, value(body, "formica_stage_latency_seconds_count{stage=\"total\"}"),
+                "six decisions and the replay of r3, all answered by the shard (no idempotency cache by default)");
         assertTrue(value(body, "formica_stage_latency_seconds{stage=\"total\",quantile=\"0.99\"}") > 0);
-        assertEquals(7, value(body, "formica_stage_latency_seconds_count{stage=\"queue_wait\"}"),
-                "every shard command passes the queue: the upsert and six decides (the replay never reaches it)");
+        assertEquals(8, value(body, "formica_stage_latency_seconds_count{stage=\"queue_wait\"}"),
+                "every shard command passes the queue: the upsert and seven decides");
         assertEquals(7, value(body, "formica_rpc_latency_seconds_count{method=\"Decide\"}"));
         assertEquals(0, value(body, "formica_shard_queue_depth{shard=\"0\"}"));
         assertEquals(0, value(body, "formica_shard_queue_depth{shard=\"1\"}"));
@@ -200,7 +201,7 @@ class ObservabilityEndpointTest {
         assertEquals(List.of("total", "rpc.Decide"), after.getIntervalList().stream()
                 .map(LatencyDistribution::getName).toList());
         LatencyDistribution total = after.getInterval(0);
-        assertEquals(6, total.getCount());
+        assertEquals(7, total.getCount());
         assertTrue(total.getP50Nanos() > 0 && total.getP50Nanos() <= total.getP99Nanos()
                 && total.getP99Nanos() <= total.getMaxNanos(), total.toString());
         assertEquals(7, after.getCumulative(1).getCount());
@@ -230,7 +231,7 @@ class ObservabilityEndpointTest {
         assertEquals(0, exit, out);
         assertTrue(out.contains("last interval 2026-05-28T"), out);
         assertTrue(out.contains("since start"), out);
-        assertTrue(out.matches("(?s).*\\n  total\\s+6\\s+\\S+ (ns|us|ms|s) .*"), out);
+        assertTrue(out.matches("(?s).*\\n  total\\s+7\\s+\\S+ (ns|us|ms|s) .*"), out);
         assertTrue(out.matches("(?s).*\\n  rpc\\.Decide\\s+7\\s.*"), out);
         assertTrue(out.matches("(?s).*\\n  fraud\\s+4\\s+\\S+ (ns|us|ms) .*"),
                 "the four decisions that reached the rules were timed per stage: " + out);

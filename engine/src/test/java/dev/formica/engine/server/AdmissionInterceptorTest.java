@@ -1,0 +1,120 @@
+package dev.formica.engine.server;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.v1.CancelRequest;
+import dev.formica.v1.CancelResponse;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.DecisionServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Decide calls over the in-flight limit are refused at call start, and every admitted call frees its slot. */
+class AdmissionInterceptorTest {
+    /** A Decide that answers only when the test says so; Cancel answers at once. */
+    static final class HeldDecisions extends DecisionServiceGrpc.DecisionServiceImplBase {
+        final BlockingQueue<StreamObserver<DecisionResponse>> held = new LinkedBlockingQueue<>();
+        int decided;
+
+        @Override
+        public void decide(DecisionRequest request, StreamObserver<DecisionResponse> answer) {
+            synchronized (this) {
+                decided++;
+            }
+            held.add(answer);
+        }
+
+        @Override
+        public void cancel(CancelRequest request, StreamObserver<CancelResponse> answer) {
+            answer.onNext(CancelResponse.getDefaultInstance());
+            answer.onCompleted();
+        }
+
+        void answerOne() throws InterruptedException {
+            StreamObserver<DecisionResponse> answer = held.poll(10, TimeUnit.SECONDS);
+            answer.onNext(DecisionResponse.getDefaultInstance());
+            answer.onCompleted();
+        }
+    }
+
+    private final HeldDecisions service = new HeldDecisions();
+    private final AdmissionInterceptor admission = new AdmissionInterceptor(2);
+    private Server server;
+    private ManagedChannel channel;
+
+    @BeforeEach
+    void start() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(ServerInterceptors.intercept(service, admission)).build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    }
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.shutdownNow();
+    }
+
+    @Test
+    void shouldRefuseDecideOverTheLimitBeforeItReachesTheService() throws Exception {
+        DecisionServiceGrpc.DecisionServiceFutureStub async = DecisionServiceGrpc.newFutureStub(channel);
+        var first = async.decide(request("r1"));
+        var second = async.decide(request("r2"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.held.size() == 2);
+        assertEquals(2, admission.inFlight());
+
+        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                () -> DecisionServiceGrpc.newBlockingStub(channel).decide(request("r3")));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+        assertTrue(refused.getStatus().getDescription().contains("maxInFlightDecisions"),
+                refused.getStatus().getDescription());
+        assertEquals(2, service.decided, "the refused call never reached the service");
+
+        // other calls are not limited
+        DecisionServiceGrpc.newBlockingStub(channel).cancel(CancelRequest.newBuilder().setRequestId("c1").build());
+
+        service.answerOne();
+        first.get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> admission.inFlight() == 1);
+        var third = async.decide(request("r4"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.held.size() == 2);
+        service.answerOne();
+        service.answerOne();
+        second.get(10, TimeUnit.SECONDS);
+        third.get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> admission.inFlight() == 0);
+    }
+
+    @Test
+    void shouldGiveTheSlotBackWhenTheCallerCancels() throws Exception {
+        var pending = DecisionServiceGrpc.newFutureStub(channel).decide(request("r1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> admission.inFlight() == 1);
+        pending.cancel(true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> admission.inFlight() == 0);
+        // the held observer of the cancelled call is answered late; that must not free a second slot
+        service.answerOne();
+        assertEquals(0, admission.inFlight());
+    }
+
+    private static DecisionRequest request(String id) {
+        return DecisionRequest.newBuilder().setRequestId(id).build();
+    }
+}
