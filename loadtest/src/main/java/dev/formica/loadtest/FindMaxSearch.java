@@ -9,6 +9,10 @@ import java.util.List;
  * errors) or the step budget runs out. The saturation throughput is the achieved throughput of the
  * last passing step.
  *
+ * <p>A failing step can be run again at the same rate ({@code retries}) before the search ends: on a
+ * shared 2-core machine one scheduler stall of tens of milliseconds fails a 10 s step's p99 at any
+ * rate. A failure that repeats ends the search; every attempt is kept in the step list.
+ *
  * <p>Not thread-safe: one search runs on one thread, its steps one after the other.
  */
 public final class FindMaxSearch {
@@ -41,8 +45,19 @@ public final class FindMaxSearch {
     private final long sloP99Nanos;
     private final double maxErrorShare;
     private final int maxSteps;
+    private final int retries;
 
     public FindMaxSearch(double startRate, double factor, long sloP99Nanos, double maxErrorShare, int maxSteps) {
+        this(startRate, factor, sloP99Nanos, maxErrorShare, maxSteps, 0);
+    }
+
+    /** @param retries how many times a failing step is run again at the same rate before the search ends */
+    public FindMaxSearch(double startRate, double factor, long sloP99Nanos, double maxErrorShare, int maxSteps,
+            int retries) {
+        if (retries < 0) {
+            throw new IllegalArgumentException("step-retries: must be >= 0, was " + retries);
+        }
+        this.retries = retries;
         if (!(startRate > 0)) {
             throw new IllegalArgumentException("rate: find-max needs a start rate > 0");
         }
@@ -64,13 +79,20 @@ public final class FindMaxSearch {
         List<Step> steps = new ArrayList<>();
         Step lastPassing = null;
         double rate = startRate;
+        int failedHere = 0;
         for (int i = 0; i < maxSteps; i++) {
             RunResult r = runner.run(i, rate);
             Step step = judge(rate, r);
-            steps.add(step);
             if (!step.passed()) {
+                if (failedHere++ < retries) {
+                    steps.add(new Step(rate, r, false, step.verdict() + " (running this rate again)"));
+                    continue;
+                }
+                steps.add(step);
                 return new Outcome(steps, lastPassing, true);
             }
+            steps.add(step);
+            failedHere = 0;
             lastPassing = step;
             rate *= factor;
         }

@@ -174,6 +174,11 @@ public final class LoadTestCommand implements Callable<Integer> {
             description = "find-max: measured time per step (default ${DEFAULT-VALUE}).")
     Duration stepDuration;
 
+    @Option(names = "--step-retries", defaultValue = "1", description = "find-max: run a failing step again at the "
+            + "same rate this many times before ending the search (default ${DEFAULT-VALUE}; one stall of tens of ms "
+            + "fails a step's p99 on a shared machine).")
+    int stepRetries;
+
     @Option(names = "--slo-p99", defaultValue = "5ms", converter = DurationConverter.class,
             description = "find-max: corrected p99 limit (default ${DEFAULT-VALUE}).")
     Duration sloP99;
@@ -298,7 +303,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             List<RunResult> results) throws InterruptedException {
         int maxSteps = (int) Math.max(1, duration.toNanos() / stepDuration.toNanos());
         FindMaxSearch search = new FindMaxSearch(rate == null ? 1000 : rate, step, sloP99.toNanos(), maxErrors,
-                maxSteps);
+                maxSteps, stepRetries);
         return search.search((i, stepRate) -> {
             // warm up once, before the first step; later steps start warm
             long warm = i == 0 ? warmup.toNanos() : 0;

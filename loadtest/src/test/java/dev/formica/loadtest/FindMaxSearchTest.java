@@ -73,4 +73,22 @@ class FindMaxSearchTest {
         assertEquals(0, o.saturationThroughput());
         assertTrue(SummaryText.findMax("decide", o).contains("lower --rate"));
     }
+
+    @Test
+    void shouldRunAFailingStepAgainBeforeEndingTheSearch() throws Exception {
+        List<Double> rates = new ArrayList<>();
+        int[] calls = {0};
+        // 1250/s fails once (a stall), then passes; 1953/s fails twice (the real limit)
+        FindMaxSearch.Outcome o = new FindMaxSearch(1000, 1.25, 5 * MS, 0.01, 20, 1).search((i, rate) -> {
+            rates.add(rate);
+            calls[0]++;
+            return calls[0] == 2 ? fakeStep(4000, 0) : fakeStep(rate, 0);
+        });
+        assertEquals(List.of(1000.0, 1250.0, 1250.0, 1562.5, 1953.125, 1953.125), rates);
+        assertEquals(1562.5, o.lastPassing().rate(), 1e-9);
+        assertTrue(o.saturated());
+        assertTrue(o.steps().get(1).verdict().contains("again"), o.steps().get(1).verdict());
+        assertFalse(o.steps().get(1).passed());
+        assertTrue(o.steps().get(2).passed());
+    }
 }
