@@ -162,7 +162,7 @@ final class ShardProcessor {
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
         DecisionResponse.Builder response = DecisionResponse.newBuilder().setRequestId(requestId)
-                .setRuleSetVersion(rules.version());
+                .setRuleSetVersionBytes(rules.versionBytes());
         RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
         if (limits != null) {
             response.setRegulatoryVersion(limits.version());
@@ -298,8 +298,8 @@ final class ShardProcessor {
             for (int i = 0; i < n; i++) {
                 Rule rule = eval.fired(rules, i);
                 if (rule.action() == level) {
-                    response.addReasons(Reason.newBuilder().setCode(rule.code()).setText(rule.text())
-                            .setValue(rule.renderValue(eval.features())));
+                    response.addReasons(Reason.newBuilder().setCodeBytes(rule.codeBytes())
+                            .setTextBytes(rule.textBytes()).setValue(rule.renderValue(eval.features())));
                 }
             }
             if (level.ordinal() == 0) {
@@ -324,8 +324,8 @@ final class ShardProcessor {
                 break;
             }
             taken |= 1L << best;
-            response.addContributions(ScoreContribution.newBuilder().setAttribute(card.attributeName(best))
-                    .setBin(card.binLabel(best, eval.bin(best))).setPoints(eval.points(best)));
+            response.addContributions(ScoreContribution.newBuilder().setAttributeBytes(card.attributeNameBytes(best))
+                    .setBinBytes(card.binLabelBytes(best, eval.bin(best))).setPoints(eval.points(best)));
         }
     }
 

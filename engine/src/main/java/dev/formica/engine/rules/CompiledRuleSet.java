@@ -13,6 +13,7 @@ import java.util.List;
  */
 public final class CompiledRuleSet {
     private final String version;
+    private final com.google.protobuf.ByteString versionBytes;
     private final String description;
     private final String yaml;
     private final String licence;
@@ -31,6 +32,7 @@ public final class CompiledRuleSet {
             Rule[] fraud, Rule[] credit, Scorecard scorecard, LinePolicy[] lines, PricingPolicy pricing,
             FundingPolicy funding, EarlyWarningRule[] earlyWarning, List<RuleProblem> warnings) {
         this.version = version;
+        this.versionBytes = com.google.protobuf.ByteString.copyFromUtf8(version);
         this.description = description;
         this.yaml = yaml;
         this.licence = licence;
@@ -66,6 +68,11 @@ public final class CompiledRuleSet {
 
     public String version() {
         return version;
+    }
+
+    /** {@link #version()} as UTF-8, encoded once for every response. */
+    public com.google.protobuf.ByteString versionBytes() {
+        return versionBytes;
     }
 
     public String description() {

@@ -1,5 +1,7 @@
 package dev.formica.engine.rules;
 
+import com.google.protobuf.ByteString;
+
 /**
  * One fraud or credit rule: when its condition holds, it adds its reason and its action to the decision.
  *
@@ -22,6 +24,9 @@ public final class Rule {
     private final Expr when;
     private final String source;
     private final FeatureLayout.Slot[] reported;
+    /** UTF-8 of code and text, encoded once: every decision that fires the rule sends them. */
+    private final ByteString codeBytes;
+    private final ByteString textBytes;
 
     Rule(String code, String text, Action action, Expr when, String source, FeatureLayout.Slot[] reported) {
         this.code = code;
@@ -30,6 +35,8 @@ public final class Rule {
         this.when = when;
         this.source = source;
         this.reported = reported;
+        this.codeBytes = ByteString.copyFromUtf8(code);
+        this.textBytes = ByteString.copyFromUtf8(text);
     }
 
     public String code() {
@@ -38,6 +45,16 @@ public final class Rule {
 
     public String text() {
         return text;
+    }
+
+    /** {@link #code()} as UTF-8, for the response (no encoding per decision). */
+    public ByteString codeBytes() {
+        return codeBytes;
+    }
+
+    /** {@link #text()} as UTF-8, for the response (no encoding per decision). */
+    public ByteString textBytes() {
+        return textBytes;
     }
 
     public Action action() {

@@ -1,5 +1,6 @@
 package dev.formica.engine.rules;
 
+import com.google.protobuf.ByteString;
 import java.util.Set;
 import org.agrona.collections.LongHashSet;
 
@@ -45,6 +46,11 @@ public final class Scorecard {
     private final Attribute[] attributes;
     /** Minimum score for A, B, C, D. */
     private final int[] gradeMinimum;
+    /** Attribute names and bin labels as UTF-8, encoded once for the explanations in every response. */
+    private final ByteString[] nameBytes;
+    private final ByteString[][] labelBytes;
+    private static final ByteString MISSING_LABEL = ByteString.copyFromUtf8("missing");
+    private static final ByteString UNMATCHED_LABEL = ByteString.copyFromUtf8("no bin");
 
     Scorecard(int baseScore, double baseOdds, double pdo, Attribute[] attributes, int[] gradeMinimum) {
         this.baseScore = baseScore;
@@ -52,6 +58,16 @@ public final class Scorecard {
         this.pdo = pdo;
         this.attributes = attributes;
         this.gradeMinimum = gradeMinimum;
+        this.nameBytes = new ByteString[attributes.length];
+        this.labelBytes = new ByteString[attributes.length][];
+        for (int i = 0; i < attributes.length; i++) {
+            nameBytes[i] = ByteString.copyFromUtf8(attributes[i].slot().name());
+            Bin[] bins = attributes[i].bins();
+            labelBytes[i] = new ByteString[bins.length];
+            for (int b = 0; b < bins.length; b++) {
+                labelBytes[i][b] = ByteString.copyFromUtf8(bins[b].label());
+            }
+        }
     }
 
     public int attributeCount() {
@@ -60,6 +76,16 @@ public final class Scorecard {
 
     public String attributeName(int i) {
         return attributes[i].slot().name();
+    }
+
+    /** {@link #attributeName} as UTF-8. */
+    public ByteString attributeNameBytes(int i) {
+        return nameBytes[i];
+    }
+
+    /** {@link #binLabel} as UTF-8. */
+    public ByteString binLabelBytes(int attribute, int bin) {
+        return bin == MISSING ? MISSING_LABEL : bin == UNMATCHED ? UNMATCHED_LABEL : labelBytes[attribute][bin];
     }
 
     /** The label of a bin as the explanation shows it ("[12,24)", "in [A11, A12]", "missing"). */
