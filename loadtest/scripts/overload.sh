@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Overload: find Decide's saturation rate on this machine, offer twice that for 20 s, then half of it,
 # and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see.
-# Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] loadtest/scripts/overload.sh [OUT_DIR]   (about 3 minutes)
+# Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] [SERVE_ARGS="--max-in-flight-decisions 64 ..."] \
+#        loadtest/scripts/overload.sh [OUT_DIR]   (about 3 minutes)
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
+# The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/overload}"
@@ -14,7 +16,8 @@ cd "$ROOT"
 cp engine/target/formica.jar engine/target/jvm.options "$OUT/"
 FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 DATA="$OUT/data"; rm -rf "$DATA"
-"${FORMICA[@]}" serve --port $PORT --data-dir "$DATA" ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} \
+java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
+    --data-dir "$DATA" ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} ${SERVE_ARGS:-} \
     > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
@@ -26,8 +29,10 @@ LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target
 [ -n "${SAT:-}" ] || SAT=$(grep -oE "saturation[^0-9]*[0-9,]+" "$OUT/findmax.txt" | head -1 | grep -oE "[0-9,]+$" | tr -d , || true)
 SAT=${SAT:-4000}
 echo "saturation ${SAT}/s"
-"${LT[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s --run-id over > "$OUT/overload.txt" 2>&1 || true
-"${LT[@]}" --rate $((SAT / 2)) --duration 10s --warmup 1s --run-id after > "$OUT/after.txt" 2>&1 || true
+"${LT[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s --run-id over --report-dir "$OUT/overload" \
+    > "$OUT/overload.txt" 2>&1 || true
+"${LT[@]}" --rate $((SAT / 2)) --duration 10s --warmup 1s --run-id after --report-dir "$OUT/after" \
+    > "$OUT/after.txt" 2>&1 || true
 kill $SERVER; wait $SERVER 2>/dev/null || true
 trap - EXIT
 rm -rf "$DATA"

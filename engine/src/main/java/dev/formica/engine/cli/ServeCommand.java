@@ -75,7 +75,7 @@ public final class ServeCommand implements Callable<Integer> {
     String maxQueueDelay;
 
     @Option(names = "--max-in-flight-decisions", paramLabel = "N", description = "Answer RESOURCE_EXHAUSTED at call "
-            + "start when N Decide calls are already in progress (default 256; 0 = off).")
+            + "start when N Decide calls are already in progress (default 64; 0 = off).")
     Integer maxInFlightDecisions;
 
     /** Builds the configuration these options describe. */
