@@ -85,7 +85,7 @@ public final class AdmissionInterceptor implements ServerInterceptor {
     /** The admitted call; closing it gives the slot back. */
     private static final class Slot<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
         private final AtomicInteger inFlight;
-        private boolean released; // guarded by the call's serialisation: close/onCancel/onComplete
+        private boolean released; // guarded by this: close() may run on a shard thread, onCancel on the loop
 
         Slot(ServerCall<ReqT, RespT> call, AtomicInteger inFlight) {
             super(call);
