@@ -105,6 +105,22 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
+    private volatile ReplyLoops replyLoops;
+
+    /**
+     * The event loop of the calling thread, if it is one. With it, a {@code DEDICATED} shard answers each
+     * loop's calls in one task per drained batch (see {@link Replies}) instead of from the shard thread.
+     */
+    @FunctionalInterface
+    public interface ReplyLoops {
+        /** The calling thread's event loop, or null when the caller is not an event loop. */
+        java.util.concurrent.Executor current();
+    }
+
+    /** Set by the server once its event loops exist; without it shards answer from their own thread. */
+    public void replyLoops(ReplyLoops loops) {
+        this.replyLoops = loops;
+    }
     /** Counts replays answered from the cache; null when recording is off. */
     private final DecisionMetrics decisionMetrics;
     private volatile boolean closed;
@@ -451,6 +467,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             return;
         }
         ShardAgent agent = agents[shard];
+        ReplyLoops loops = replyLoops;
+        if (!callerDrains && loops != null) {
+            java.util.concurrent.Executor loop = loops.current();
+            if (loop != null) {
+                command.replyVia(agent.replies(), loop);
+            }
+        }
         if (!agent.offer(command)) {
             command.reject(Status.RESOURCE_EXHAUSTED.withDescription("shard " + shard
                     + " is at capacity; retry with backoff and the same request_id"));

@@ -25,6 +25,7 @@ final class ShardAgent implements Agent {
     private final WakeableIdleStrategy idle;
     private final long maxQueueDelayNanos;
     private final ShardMetrics metrics;
+    private final Replies replies = new Replies();
 
     /**
      * @param maxQueueDelayNanos commands that waited longer are shed with RESOURCE_EXHAUSTED; 0 = never
@@ -66,9 +67,17 @@ final class ShardAgent implements Agent {
         return true;
     }
 
+    /** Where this shard batches answers for the event loops (used by the dedicated writer thread only). */
+    Replies replies() {
+        return replies;
+    }
+
     @Override
     public int doWork() {
         int work = queue.drain(this::run, DRAIN_LIMIT);
+        if (work > 0) {
+            replies.flush();
+        }
         return work + processor.duty(clock.time());
     }
 

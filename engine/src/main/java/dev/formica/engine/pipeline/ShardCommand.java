@@ -29,6 +29,8 @@ final class ShardCommand<Q, R> {
     private final Q request;
     private final long arg;
     private final Sink<R> sink;
+    /** Where {@link #run} answers: {@link #sink}, or the shard's {@link Replies} batch for the caller's loop. */
+    private Sink<R> out;
     private final long startNanos;
     private final Deadline deadline;
     /** Set by the offering thread before the queue publishes the command (metrics on only). */
@@ -39,8 +41,14 @@ final class ShardCommand<Q, R> {
         this.request = request;
         this.arg = arg;
         this.sink = sink;
+        this.out = sink;
         this.startNanos = startNanos;
         this.deadline = deadline;
+    }
+
+    /** Answer through {@code replies} on {@code loop}; before the command is published only. */
+    void replyVia(Replies replies, java.util.concurrent.Executor loop) {
+        out = replies.wrap(sink, loop);
     }
 
     /**
@@ -53,7 +61,7 @@ final class ShardCommand<Q, R> {
             if (waited > maxQueueDelayNanos) {
                 // Admission by queueing delay: under overload, answering "retry later" at once keeps
                 // the queue short, so the requests that are admitted stay fast.
-                sink.onError(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: waited " + waited / 1_000_000
+                out.onError(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: waited " + waited / 1_000_000
                         + " ms in the shard queue (maxQueueDelay " + maxQueueDelayNanos / 1_000_000
                         + " ms); retry with the same request_id").asRuntimeException());
                 return;
@@ -64,7 +72,7 @@ final class ShardCommand<Q, R> {
         }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
-            sink.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued")
+            out.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued")
                     .asRuntimeException());
             return;
         }
@@ -72,17 +80,17 @@ final class ShardCommand<Q, R> {
         try {
             result = op.run(processor, request, arg, nowMs, startNanos);
         } catch (StatusRuntimeException e) {
-            sink.onError(e);
+            out.onError(e);
             return;
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
-            sink.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
             return;
         }
         if (result instanceof DecisionResponse decision) {
             metrics.decided(decision, startNanos);
         }
-        sink.onResult(result);
+        out.onResult(result);
     }
 
     void reject(Status status) {

@@ -16,8 +16,12 @@ import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -123,13 +127,30 @@ public final class EngineServer implements AutoCloseable {
                 .keepAliveTimeout(config.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveTime(config.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveWithoutCalls(true);
-        if (config.eventLoopThreads() > 0) {
+        // The server's own event loops (grpc's shared default otherwise), so that a shard can hand each
+        // loop the answers to its calls in one task (DecisionPipeline.replyLoops). Epoll where Netty has it,
+        // as grpc's default; as many loops as grpc's default (2 per core) unless eventLoopThreads says.
+        int loops = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
+                : 2 * Runtime.getRuntime().availableProcessors();
+        if (Epoll.isAvailable()) {
+            bossGroup = new EpollEventLoopGroup(1);
+            workerGroup = new EpollEventLoopGroup(loops);
+            builder.channelType(EpollServerSocketChannel.class);
+        } else {
             bossGroup = new NioEventLoopGroup(1);
-            workerGroup = new NioEventLoopGroup(config.eventLoopThreads());
-            builder.bossEventLoopGroup(bossGroup)
-                    .workerEventLoopGroup(workerGroup)
-                    .channelType(NioServerSocketChannel.class);
+            workerGroup = new NioEventLoopGroup(loops);
+            builder.channelType(NioServerSocketChannel.class);
         }
+        builder.bossEventLoopGroup(bossGroup).workerEventLoopGroup(workerGroup);
+        EventLoopGroup workers = workerGroup;
+        pipeline.replyLoops(() -> {
+            for (EventExecutor loop : workers) {
+                if (loop.inEventLoop()) {
+                    return loop;
+                }
+            }
+            return null;
+        });
         for (BindableService service : services()) {
             // Parsing outermost, so every interceptor still sees typed messages; authentication runs at
             // call start, before any message is parsed.

@@ -197,25 +197,36 @@ final class CrashSoak {
                 toReplay.add(ackedBefore.get(random.nextInt(ackedBefore.size())));
             }
         }
-        List<CompletableFuture<DecisionResponse>> replays = new ArrayList<>();
-        for (String id : toReplay) {
-            replays.add(client.decideAsync(sent.get(id)));
-        }
-        for (int i = 0; i < toReplay.size(); i++) {
-            String id = toReplay.get(i);
-            DecisionResponse replay = replays.get(i).get(60, TimeUnit.SECONDS);
-            if (!replay.getReplayed() || !replay.getHoldId().equals(answered.get(id).getHoldId())) {
-                violations.add("round " + round + ": acknowledged approval " + id + " not replayed with hold "
-                        + answered.get(id).getHoldId() + ": " + replay);
+        // at most IN_FLIGHT at a time, as a well-behaved client: the server refuses a flood of
+        // concurrent decisions with RESOURCE_EXHAUSTED (maxInFlightDecisions)
+        for (int start = 0; start < toReplay.size(); start += IN_FLIGHT) {
+            int end = Math.min(toReplay.size(), start + IN_FLIGHT);
+            List<CompletableFuture<DecisionResponse>> replays = new ArrayList<>();
+            for (int i = start; i < end; i++) {
+                replays.add(client.decideAsync(sent.get(toReplay.get(i))));
             }
-            approvalsChecked++;
+            for (int i = start; i < end; i++) {
+                String id = toReplay.get(i);
+                DecisionResponse replay = replays.get(i - start).get(60, TimeUnit.SECONDS);
+                if (!replay.getReplayed() || !replay.getHoldId().equals(answered.get(id).getHoldId())) {
+                    violations.add("round " + round + ": acknowledged approval " + id + " not replayed with hold "
+                            + answered.get(id).getHoldId() + ": " + replay);
+                }
+                approvalsChecked++;
+            }
         }
         ackedBefore.addAll(ackedThisRound);
         ackedThisRound.clear();
         // 2. resolve what the kill left unanswered, as a retrying client would
-        List<CompletableFuture<?>> resolving = new ArrayList<>();
+        List<DecisionRequest> unanswered = new ArrayList<>();
         for (DecisionRequest r : sent.values()) {
             if (!answered.containsKey(r.getRequestId())) {
+                unanswered.add(r);
+            }
+        }
+        List<CompletableFuture<?>> resolving = new ArrayList<>();
+        for (int start = 0; start < unanswered.size(); start += IN_FLIGHT) {
+            for (DecisionRequest r : unanswered.subList(start, Math.min(unanswered.size(), start + IN_FLIGHT))) {
                 resolving.add(client.decideAsync(r).thenAccept(resp -> {
                     answered.put(r.getRequestId(), resp);
                     if (resp.getOutcome() == Outcome.APPROVE) {
@@ -223,9 +234,10 @@ final class CrashSoak {
                     }
                 }));
             }
-        }
-        for (CompletableFuture<?> f : resolving) {
-            f.get(60, TimeUnit.SECONDS);
+            for (CompletableFuture<?> f : resolving) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            resolving.clear();
         }
         resolving.clear();
         for (Map.Entry<String, String> c : confirmsSent.entrySet()) {

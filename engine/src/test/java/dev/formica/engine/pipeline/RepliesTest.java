@@ -1,0 +1,93 @@
+package dev.formica.engine.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.junit.jupiter.api.Test;
+
+/** A shard's answers reach each caller's loop in one task per flush, in order, and none is lost. */
+class RepliesTest {
+    /** An event loop stand-in: keeps the tasks it is given until the test runs them. */
+    static final class Loop implements Executor {
+        final List<Runnable> tasks = new ArrayList<>();
+
+        @Override
+        public void execute(Runnable task) {
+            tasks.add(task);
+        }
+
+        void runAll() {
+            List<Runnable> now = new ArrayList<>(tasks);
+            tasks.clear();
+            now.forEach(Runnable::run);
+        }
+    }
+
+    /** Records what it was answered. */
+    static final class Recorder implements Sink<String> {
+        final List<String> got;
+
+        Recorder(List<String> got) {
+            this.got = got;
+        }
+
+        @Override
+        public void onResult(String result) {
+            got.add(result);
+        }
+
+        @Override
+        public void onError(StatusRuntimeException error) {
+            got.add("error " + error.getStatus().getCode());
+        }
+    }
+
+    @Test
+    void shouldHandEachLoopItsAnswersInOneTaskInOrder() {
+        Replies replies = new Replies();
+        Loop a = new Loop();
+        Loop b = new Loop();
+        List<String> onA = new ArrayList<>();
+        List<String> onB = new ArrayList<>();
+        Sink<String> a1 = replies.wrap(new Recorder(onA), a);
+        Sink<String> b1 = replies.wrap(new Recorder(onB), b);
+        Sink<String> a2 = replies.wrap(new Recorder(onA), a);
+        Sink<String> a3 = replies.wrap(new Recorder(onA), a);
+
+        a1.onResult("first");
+        b1.onError(Status.DEADLINE_EXCEEDED.asRuntimeException());
+        a2.onResult("second");
+        a3.onResult("third");
+        assertTrue(onA.isEmpty() && onB.isEmpty(), "nothing is answered before the flush");
+
+        assertEquals(4, replies.flush());
+        assertEquals(1, a.tasks.size(), "one task for loop a");
+        assertEquals(1, b.tasks.size(), "one task for loop b");
+        assertTrue(onA.isEmpty(), "answers run on the loop, not on the flushing thread");
+        a.runAll();
+        b.runAll();
+        assertEquals(List.of("first", "second", "third"), onA);
+        assertEquals(List.of("error DEADLINE_EXCEEDED"), onB);
+
+        assertEquals(0, replies.flush(), "a second flush has nothing left");
+        assertTrue(a.tasks.isEmpty() && b.tasks.isEmpty());
+    }
+
+    @Test
+    void shouldAnswerOnTheFlushingThreadWhenTheLoopIsShutDown() {
+        Replies replies = new Replies();
+        Executor closed = task -> {
+            throw new RejectedExecutionException("event loop shut down");
+        };
+        List<String> got = new ArrayList<>();
+        replies.wrap(new Recorder(got), closed).onResult("late");
+        replies.flush();
+        assertEquals(List.of("late"), got);
+    }
+}
