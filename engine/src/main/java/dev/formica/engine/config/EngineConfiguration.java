@@ -45,7 +45,7 @@ public final class EngineConfiguration {
     public static final String DEFAULT_CURRENCY = "CNY";
     /** Distinct borrowers, devices, IPs and merchants active in a day that the velocity table holds. */
     public static final int DEFAULT_VELOCITY_KEYS = 1 << 18;
-    /** 0 means Netty's default (twice the processors). */
+    /** 0 means twice the processors, as grpc and Netty default to (the server creates its own loops). */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
     public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.DEDICATED;
     /** Time zone of rule features such as hour_of_day and month. */
@@ -310,7 +310,7 @@ public final class EngineConfiguration {
                 + regulatoryFile + " does not exist");
         requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
                 + velocityKeys);
-        requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = Netty default)");
+        requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = 2 per core)");
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
                 + maxInFlightDecisions);
