@@ -45,11 +45,6 @@ public final class AccessPolicyInterceptor implements ServerInterceptor {
                         "this " + id.via() + " identity is not allowed to call " + service);
             }
         }
-        if (refusal != null) {
-            call.close(refusal, new Metadata());
-            return new ServerCall.Listener<>() {
-            };
-        }
-        return next.startCall(call, headers);
+        return refusal != null ? Refusal.refuse(call, refusal) : next.startCall(call, headers);
     }
 }

@@ -56,9 +56,7 @@ public final class AdmissionInterceptor implements ServerInterceptor {
         }
         if (inFlight.incrementAndGet() > limit) {
             inFlight.decrementAndGet();
-            call.close(refusal, new Metadata());
-            return new ServerCall.Listener<>() {
-            };
+            return Refusal.refuse(call, refusal);
         }
         Slot<ReqT, RespT> slot = new Slot<>(call, inFlight);
         try {

@@ -70,10 +70,8 @@ public final class AuthenticationInterceptor implements ServerInterceptor {
         if (authorization != null) {
             CallerIdentity byToken = fromToken(authorization);
             if (byToken == null) {
-                call.close(Status.UNAUTHENTICATED.withDescription(
-                        "authorization: expected 'Bearer <token>' with a token this server knows"), new Metadata());
-                return new ServerCall.Listener<>() {
-                };
+                return Refusal.refuse(call, Status.UNAUTHENTICATED.withDescription(
+                        "authorization: expected 'Bearer <token>' with a token this server knows"));
             }
             identity = identity.or(byToken);
         }
