@@ -324,9 +324,14 @@ final class ShardProcessor {
                 break;
             }
             taken |= 1L << best;
-            response.addContributions(ScoreContribution.newBuilder().setAttributeBytes(card.attributeNameBytes(best))
-                    .setBinBytes(card.binLabelBytes(best, eval.bin(best))).setPoints(eval.points(best)));
+            response.addContributions(contribution(card, best));
         }
+    }
+
+    /** Attribute {@code i}'s part in the score just evaluated, for an explanation. */
+    private ScoreContribution contribution(Scorecard card, int i) {
+        return ScoreContribution.newBuilder().setAttributeBytes(card.attributeNameBytes(i))
+                .setBinBytes(card.binLabelBytes(i, eval.bin(i))).setPoints(eval.points(i)).build();
     }
 
     /** Runs the shadow rule set, if any, on the same request and counts whether it would have disagreed. */
@@ -636,8 +641,7 @@ final class ShardProcessor {
         }
         java.util.Arrays.sort(order, (x, y) -> Integer.compare(Math.abs(eval.points(y)), Math.abs(eval.points(x))));
         for (int i : order) {
-            offer.addContributions(ScoreContribution.newBuilder().setAttribute(card.attributeName(i))
-                    .setBin(card.binLabel(i, eval.bin(i))).setPoints(eval.points(i)));
+            offer.addContributions(contribution(card, i));
         }
         Outcome outcome = action == Rule.Action.DECLINE ? Outcome.DECLINE
                 : action == Rule.Action.REVIEW ? Outcome.REVIEW : Outcome.APPROVE;

@@ -74,29 +74,17 @@ public final class Scorecard {
         return attributes.length;
     }
 
-    public String attributeName(int i) {
-        return attributes[i].slot().name();
-    }
-
-    /** {@link #attributeName} as UTF-8. */
+    /** Attribute {@code i}'s feature name, as UTF-8 encoded once. */
     public ByteString attributeNameBytes(int i) {
         return nameBytes[i];
     }
 
-    /** {@link #binLabel} as UTF-8. */
+    /**
+     * The label of a bin as the explanation shows it ("[12,24)", "in [A11, A12]", "missing", "no bin"), as
+     * UTF-8 encoded once.
+     */
     public ByteString binLabelBytes(int attribute, int bin) {
         return bin == MISSING ? MISSING_LABEL : bin == UNMATCHED ? UNMATCHED_LABEL : labelBytes[attribute][bin];
-    }
-
-    /** The label of a bin as the explanation shows it ("[12,24)", "in [A11, A12]", "missing"). */
-    public String binLabel(int attribute, int bin) {
-        if (bin == MISSING) {
-            return "missing";
-        }
-        if (bin == UNMATCHED) {
-            return "no bin";
-        }
-        return attributes[attribute].bins()[bin].label();
     }
 
     /**
