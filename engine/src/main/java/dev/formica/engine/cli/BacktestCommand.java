@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -46,12 +47,8 @@ public final class BacktestCommand implements Callable<Integer> {
     @Option(names = "--regulatory", paramLabel = "FILE", description = "regulatory parameter file (default: shipped)")
     Path regulatory;
 
-    @Option(names = "--from", paramLabel = "MS", defaultValue = "0", description = "first decision time, epoch ms")
-    long fromMs;
-
-    @Option(names = "--to", paramLabel = "MS", defaultValue = "9223372036854775807",
-            description = "end of the window (exclusive), epoch ms")
-    long toMs;
+    @Mixin
+    TimeWindowOptions window;
 
     @Option(names = "--examples", paramLabel = "N", defaultValue = "10",
             description = "flipped decisions listed per kind of flip; default ${DEFAULT-VALUE}")
@@ -71,7 +68,7 @@ public final class BacktestCommand implements Callable<Integer> {
         }
         List<Profile> profiles = Sandbox.profilesOf(dataDir);
         BacktestReport report = Backtester.run(journal, Files.readString(rules), profiles, Sandbox.shardsOf(dataDir),
-                new Backtester.Options(dataDir, regulatory, fromMs, toMs, examples));
+                new Backtester.Options(dataDir, regulatory, window.fromMs, window.toMs, examples));
         out.print(BacktestReports.text(report));
         if (html != null) {
             Files.writeString(html, BacktestReports.html(report), StandardCharsets.UTF_8);

@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -101,12 +102,8 @@ public final class JournalCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "FILE", description = "JSON-lines file to write")
         Path out;
 
-        @Option(names = "--from", paramLabel = "MS", defaultValue = "0", description = "first decision time, epoch ms")
-        long fromMs;
-
-        @Option(names = "--to", paramLabel = "MS", defaultValue = "9223372036854775807",
-                description = "end of the range (exclusive), epoch ms")
-        long toMs;
+        @Mixin
+        TimeWindowOptions window;
 
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -119,7 +116,7 @@ public final class JournalCommand implements Runnable {
             try (Journals.Merged journal = Journals.open(dataDir);
                     BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
                 for (JournalEntry e = journal.next(); e != null; e = journal.next()) {
-                    if (e.timeMs() >= fromMs && e.timeMs() < toMs) {
+                    if (window.contains(e.timeMs())) {
                         w.write(JournalText.json(e));
                         w.write('\n');
                         written++;
