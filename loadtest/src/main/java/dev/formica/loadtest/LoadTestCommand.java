@@ -9,6 +9,7 @@ import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,6 +66,11 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     @Option(names = "--allow-remote", description = "Allow a target that is not a loopback address.")
     boolean allowRemote;
+
+    @Option(names = "--server-metrics-port", paramLabel = "PORT", description = "The server's metrics port (serve "
+            + "--metrics-port) on the target host: reports the server's CPU per request of each run, read from its "
+            + "process_cpu_seconds_total. The load generator's own CPU per request is always reported.")
+    Integer serverMetricsPort;
 
     @Option(names = "--rate", description = "Constant rate, requests/s (default 1000); the start rate of --find-max.")
     Double rate;
@@ -208,6 +214,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--run-id", description = "Prefix of request ids (default: random per run).")
     String runId;
 
+    private CpuMeter cpu;
+
     /** For picocli and for registration as a subcommand. */
     public LoadTestCommand() {
     }
@@ -232,6 +240,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         ZipfSampler popularity = new ZipfSampler(borrowers, zipf);
         List<ManagedChannel> open = openChannels();
+        cpu = new CpuMeter(serverMetricsPort == null ? null
+                : URI.create("http://" + hostForUri(hostOf(target)) + ":" + serverMetricsPort + "/metrics"));
         List<RunResult> results = new ArrayList<>();
         StringBuilder summary = new StringBuilder();
         summary.append(String.format(Locale.ROOT, "formica loadtest  target %s  mode %s  channels %d  senders %d  "
@@ -332,7 +342,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         try (HlogSink sink = new HlogSink(hlogFile(label), "formica loadtest " + label + " " + description)) {
             OpenLoopRunner runner = new OpenLoopRunner(label, description, schedule, warmupNanos, durationNanos,
                     maxRequests, senders, maxInFlight, deadline.toNanos() + TimeUnit.SECONDS.toNanos(1),
-                    LoadClock.SYSTEM, load, load::followUpCounts);
+                    LoadClock.SYSTEM, load, load::followUpCounts).cpu(cpu);
             return runner.run(sink, bar);
         } finally {
             if (bar != null) {
@@ -396,9 +406,18 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         double echo = headline.get(0).throughput();
         double decide = headline.get(1).throughput();
-        return String.format(Locale.ROOT, "throughput ratio decide/echo: %.3f (decide %.1f/s, echo %.1f/s)%s%n",
-                echo == 0 ? 0 : decide / echo, decide, echo, findMax ? "" : "  [both at the same offered rate: "
-                        + "a ratio near 1 only says both kept up; use --find-max for capacity]");
+        String caveat = findMax ? "" : "  [both at the same offered rate: a ratio near 1 only says both kept up; "
+                + "use --find-max for capacity]";
+        String ratio = String.format(Locale.ROOT, "throughput ratio decide/echo: %.3f (decide %.1f/s, echo %.1f/s)%s%n",
+                echo == 0 ? 0 : decide / echo, decide, echo, caveat);
+        double echoCpu = headline.get(0).serverCpuMicros();
+        double decideCpu = headline.get(1).serverCpuMicros();
+        if (!Double.isNaN(echoCpu) && !Double.isNaN(decideCpu) && decideCpu > 0) {
+            String note = findMax ? "  [each at its own last passing rate]" : "";
+            ratio += String.format(Locale.ROOT, "server CPU per request echo/decide: %.3f (decide %.1f us, "
+                    + "echo %.1f us)%s%n", echoCpu / decideCpu, decideCpu, echoCpu, note);
+        }
+        return ratio;
     }
 
     private static void warnings(List<RunResult> runs, StringBuilder summary) {
@@ -477,6 +496,9 @@ public final class LoadTestCommand implements Callable<Integer> {
         if (deadline.isZero() || deadline.isNegative()) {
             throw new ParameterException(cl, "--deadline: must be > 0");
         }
+        if (serverMetricsPort != null && (serverMetricsPort < 1 || serverMetricsPort > 65535)) {
+            throw new ParameterException(cl, "--server-metrics-port: 1..65535");
+        }
     }
 
     private void requireLoopback(CommandLine cl) {
@@ -497,6 +519,11 @@ public final class LoadTestCommand implements Callable<Integer> {
     }
 
     /** The host part of {@code host:port}, {@code [v6]:port} or {@code scheme:///host:port}. */
+    /** A host as it goes into a URI: an IPv6 address in brackets. */
+    static String hostForUri(String host) {
+        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+    }
+
     static String hostOf(String target) {
         String t = target;
         int scheme = t.indexOf(":///");

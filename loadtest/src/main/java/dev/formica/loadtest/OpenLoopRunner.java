@@ -89,6 +89,8 @@ public final class OpenLoopRunner {
 
     private volatile long t0;
     private volatile long measureStart;
+    private CpuMeter cpu;
+    private CpuMeter.Reading cpuAtStart;
     private volatile long scheduleEnd;
 
     /**
@@ -125,9 +127,18 @@ public final class OpenLoopRunner {
         this.followUps = followUps;
     }
 
+    /** Also measures the CPU the measured part of the run cost (client, and server when it can); returns this. */
+    OpenLoopRunner cpu(CpuMeter meter) {
+        this.cpu = meter;
+        return this;
+    }
+
     /** Runs the whole timetable with sender threads, samples intervals each second, waits for answers. */
     public RunResult run(IntervalListener intervals, ProgressListener progress) throws InterruptedException {
         start();
+        if (cpu != null && warmupNanos == 0) {
+            cpuAtStart = cpu.sample();
+        }
         List<Thread> threads = new ArrayList<>();
         for (int k = 0; k < senders; k++) {
             int lane = k;
@@ -139,7 +150,18 @@ public final class OpenLoopRunner {
         long nextTick = t0 + TICK_NANOS;
         try {
             while (anyAlive(threads)) {
-                clock.parkUntil(nextTick);
+                if (cpu != null && cpuAtStart == null) {
+                    // the CPU reading is taken when the warm-up ends, not at the next tick
+                    clock.parkUntil(Math.min(nextTick, measureStart));
+                    if (clock.nanoTime() >= measureStart) {
+                        cpuAtStart = cpu.sample();
+                    }
+                    if (clock.nanoTime() < nextTick) {
+                        continue;
+                    }
+                } else {
+                    clock.parkUntil(nextTick);
+                }
                 nextTick += TICK_NANOS;
                 tick(intervals, progress);
             }
@@ -160,7 +182,11 @@ public final class OpenLoopRunner {
             }
         }
         tick(intervals, progress);
-        return result();
+        RunResult r = result();
+        if (cpu != null && cpuAtStart != null) {
+            r.withCpu(cpuAtStart, cpu.sample());
+        }
+        return r;
     }
 
     /** Fixes the start of the timetable at the current time plus a small lead. */

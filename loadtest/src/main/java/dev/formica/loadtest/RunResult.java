@@ -31,6 +31,8 @@ public final class RunResult {
     private final Map<String, Long> followUps;
     private Histogram admitted;
     private Histogram shed;
+    private double clientCpuMicros = Double.NaN;
+    private double serverCpuMicros = Double.NaN;
 
     RunResult(String name, String rpc, String profile, long sent, long completed, long backlogged, long dropped,
             long unfinished, long lateSends, long okInWindow, long windowNanos, long[] statusCounts,
@@ -51,6 +53,23 @@ public final class RunResult {
         this.corrected = corrected;
         this.service = service;
         this.followUps = Collections.unmodifiableMap(new LinkedHashMap<>(followUps));
+    }
+
+    /** Adds the CPU the measured part cost, read when it started and ended (per measured request); returns this. */
+    RunResult withCpu(CpuMeter.Reading from, CpuMeter.Reading to) {
+        this.clientCpuMicros = CpuMeter.microsPerRequest(from.clientNanos(), to.clientNanos(), sent);
+        this.serverCpuMicros = CpuMeter.microsPerRequest(from.serverNanos(), to.serverNanos(), sent);
+        return this;
+    }
+
+    /** The load generator's process CPU per request sent, microseconds; NaN when not measured. */
+    public double clientCpuMicros() {
+        return clientCpuMicros;
+    }
+
+    /** The server's process CPU per request sent, microseconds; NaN when not measured (no --server-metrics-port). */
+    public double serverCpuMicros() {
+        return serverCpuMicros;
     }
 
     /** Adds the corrected latencies of admitted (OK) and shed (RESOURCE_EXHAUSTED) requests; returns this. */

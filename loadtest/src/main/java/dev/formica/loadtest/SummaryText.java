@@ -36,6 +36,14 @@ public final class SummaryText {
         rows.add(row("offered/s", runs, r -> fmt(r.offeredRate(), 1)));
         rows.add(row("throughput/s", runs, r -> fmt(r.throughput(), 1)));
         rows.add(row("error share", runs, r -> fmt(r.errorShare() * 100, 3) + "%"));
+        if (runs.stream().anyMatch(r -> !Double.isNaN(r.clientCpuMicros()))) {
+            rows.add(row("client CPU us/req", runs, r -> Double.isNaN(r.clientCpuMicros()) ? "-"
+                    : fmt(r.clientCpuMicros(), 1)));
+        }
+        if (runs.stream().anyMatch(r -> !Double.isNaN(r.serverCpuMicros()))) {
+            rows.add(row("server CPU us/req", runs, r -> Double.isNaN(r.serverCpuMicros()) ? "-"
+                    : fmt(r.serverCpuMicros(), 1)));
+        }
         Set<String> statuses = new LinkedHashSet<>();
         runs.forEach(r -> statuses.addAll(r.statusCounts().keySet()));
         for (String s : statuses) {
@@ -72,12 +80,14 @@ public final class SummaryText {
     public static String findMax(String rpc, FindMaxSearch.Outcome outcome) {
         StringBuilder b = new StringBuilder();
         b.append("find-max ").append(rpc).append(":\n");
-        b.append(String.format(Locale.ROOT, "  %-5s %12s %12s %12s %10s  %s%n", "step", "offered/s", "achieved/s",
-                "p99 ms", "errors", "verdict"));
+        b.append(String.format(Locale.ROOT, "  %-5s %12s %12s %12s %10s %17s  %s%n", "step", "offered/s",
+                "achieved/s", "p99 ms", "errors", "CPU us/req cl/srv", "verdict"));
         int i = 0;
         for (FindMaxSearch.Step s : outcome.steps()) {
-            b.append(String.format(Locale.ROOT, "  %-5d %12.1f %12.1f %12s %9.3f%%  %s%n", i++, s.rate(),
-                    s.result().throughput(), ms(s.result().corrected(), 99), s.result().errorShare() * 100,
+            RunResult r = s.result();
+            b.append(String.format(Locale.ROOT, "  %-5d %12.1f %12.1f %12s %9.3f%% %17s  %s%n", i++, s.rate(),
+                    r.throughput(), ms(r.corrected(), 99), r.errorShare() * 100,
+                    cpu(r.clientCpuMicros()) + "/" + cpu(r.serverCpuMicros()),
                     (s.passed() ? "pass: " : "FAIL: ") + s.verdict()));
         }
         if (outcome.lastPassing() == null) {
@@ -97,6 +107,10 @@ public final class SummaryText {
         }
         long v = percentile >= 100 ? h.getMaxValue() : h.getValueAtPercentile(percentile);
         return fmt(v / 1e6, 3);
+    }
+
+    private static String cpu(double micros) {
+        return Double.isNaN(micros) ? "-" : fmt(micros, 1);
     }
 
     static String fmt(double v, int decimals) {
