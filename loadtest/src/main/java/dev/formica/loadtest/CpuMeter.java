@@ -67,9 +67,10 @@ final class CpuMeter {
         try (BufferedReader in = new BufferedReader(new StringReader(exposition))) {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 if (line.startsWith(METRIC + " ") || line.startsWith(METRIC + "{")) {
-                    String[] parts = line.substring(line.lastIndexOf('}') + 1).trim().split("\\s+");
-                    int value = line.contains("}") ? 0 : 1;
-                    return Math.round(Double.parseDouble(parts[value]) * 1e9);
+                    // after the name and its labels: the value, then an optional timestamp
+                    int labelsEnd = line.lastIndexOf('}');
+                    String rest = line.substring(labelsEnd >= 0 ? labelsEnd + 1 : METRIC.length()).trim();
+                    return Math.round(Double.parseDouble(rest.split("\\s+")[0]) * 1e9);
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -518,12 +518,12 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
     }
 
-    /** The host part of {@code host:port}, {@code [v6]:port} or {@code scheme:///host:port}. */
     /** A host as it goes into a URI: an IPv6 address in brackets. */
     static String hostForUri(String host) {
         return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
+    /** The host part of {@code host:port}, {@code [v6]:port} or {@code scheme:///host:port}. */
     static String hostOf(String target) {
         String t = target;
         int scheme = t.indexOf(":///");

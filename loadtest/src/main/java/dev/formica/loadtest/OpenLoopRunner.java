@@ -136,9 +136,6 @@ public final class OpenLoopRunner {
     /** Runs the whole timetable with sender threads, samples intervals each second, waits for answers. */
     public RunResult run(IntervalListener intervals, ProgressListener progress) throws InterruptedException {
         start();
-        if (cpu != null && warmupNanos == 0) {
-            cpuAtStart = cpu.sample();
-        }
         List<Thread> threads = new ArrayList<>();
         for (int k = 0; k < senders; k++) {
             int lane = k;
@@ -150,17 +147,14 @@ public final class OpenLoopRunner {
         long nextTick = t0 + TICK_NANOS;
         try {
             while (anyAlive(threads)) {
-                if (cpu != null && cpuAtStart == null) {
-                    // the CPU reading is taken when the warm-up ends, not at the next tick
-                    clock.parkUntil(Math.min(nextTick, measureStart));
-                    if (clock.nanoTime() >= measureStart) {
-                        cpuAtStart = cpu.sample();
-                    }
-                    if (clock.nanoTime() < nextTick) {
-                        continue;
-                    }
-                } else {
-                    clock.parkUntil(nextTick);
+                // the first CPU reading is taken when the warm-up ends (or sending starts), not at the next tick
+                boolean awaitingCpu = cpu != null && cpuAtStart == null;
+                clock.parkUntil(awaitingCpu ? Math.min(nextTick, measureStart) : nextTick);
+                if (awaitingCpu && clock.nanoTime() >= measureStart) {
+                    cpuAtStart = cpu.sample();
+                }
+                if (clock.nanoTime() < nextTick) {
+                    continue;
                 }
                 nextTick += TICK_NANOS;
                 tick(intervals, progress);

@@ -37,12 +37,10 @@ public final class SummaryText {
         rows.add(row("throughput/s", runs, r -> fmt(r.throughput(), 1)));
         rows.add(row("error share", runs, r -> fmt(r.errorShare() * 100, 3) + "%"));
         if (runs.stream().anyMatch(r -> !Double.isNaN(r.clientCpuMicros()))) {
-            rows.add(row("client CPU us/req", runs, r -> Double.isNaN(r.clientCpuMicros()) ? "-"
-                    : fmt(r.clientCpuMicros(), 1)));
+            rows.add(row("client CPU us/req", runs, r -> cpu(r.clientCpuMicros())));
         }
         if (runs.stream().anyMatch(r -> !Double.isNaN(r.serverCpuMicros()))) {
-            rows.add(row("server CPU us/req", runs, r -> Double.isNaN(r.serverCpuMicros()) ? "-"
-                    : fmt(r.serverCpuMicros(), 1)));
+            rows.add(row("server CPU us/req", runs, r -> cpu(r.serverCpuMicros())));
         }
         Set<String> statuses = new LinkedHashSet<>();
         runs.forEach(r -> statuses.addAll(r.statusCounts().keySet()));
