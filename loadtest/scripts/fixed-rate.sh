@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Decide at one fixed rate on a fresh server: client-side percentiles and the CPU each Decide cost the
+# load generator and the server (read from the server's /metrics when the warm-up ends and at the end).
+# CPU per request is the steadier yardstick on a shared box; compare builds by alternating them.
+# With SAMPLE=1 it also samples, for 20 s from 15 s into the measured part, what the kernel writes back: the flusher's
+# CPU per 50 ms and the dirty megabytes of each file the server has mapped (loadtest/scripts/writeback.py).
+# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--config x.yaml"] [SAMPLE=1] \
+#        loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 20s)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="${1:-$ROOT/target/fixed-rate}"
+RATE="${2:-3000}"
+DURATION="${3:-40s}"
+WARMUP="${4:-20s}"
+PORT=50195          # not 50097-50099 or 50197: other scripts use those
+METRICS_PORT=50196
+mkdir -p "$OUT"
+cd "$ROOT"
+if [ -z "${JAR:-}" ]; then
+  ./formica version >/dev/null   # builds the jar if stale
+  JAR=engine/target/formica.jar
+fi
+# a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
+cp "$JAR" "$OUT/formica.jar"
+cp engine/target/jvm.options "$OUT/"
+DATA="$OUT/data"; rm -rf "$DATA"
+java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
+    --metrics-port $METRICS_PORT --data-dir "$DATA" ${SERVE_ARGS:-} > "$OUT/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do grep -q "serving on" "$OUT/server.log" && break; sleep 1; done
+java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
+    --server-metrics-port $METRICS_PORT --borrowers 100000 --load-profiles --target-rpc decide --rate "$RATE" \
+    --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report" > "$OUT/loadtest.txt" 2>&1 &
+CLIENT=$!
+if [ "${SAMPLE:-0}" = 1 ]; then
+  sleep $(( ${WARMUP%s} + 15 ))   # WARMUP in whole seconds ("20s")
+  python3 loadtest/scripts/writeback.py "$SERVER" 20 > "$OUT/writeback.txt" 2>&1 || true
+fi
+wait $CLIENT || true
+kill $SERVER; wait $SERVER 2>/dev/null || true
+trap - EXIT
+rm -rf "$DATA"
+grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest.txt"
+[ "${SAMPLE:-0}" != 1 ] || cat "$OUT/writeback.txt"
