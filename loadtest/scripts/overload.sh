@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Overload: find Decide's saturation rate on this machine, offer twice that for 20 s, then half of it,
-# and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see.
+# and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see, at the client and
+# in the server (formica latency, per 5 s).
 # Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] [SERVE_ARGS="--max-in-flight-decisions 64 ..."] \
 #        loadtest/scripts/overload.sh [OUT_DIR]   (about 3 minutes)
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
@@ -16,8 +17,12 @@ cd "$ROOT"
 cp engine/target/formica.jar engine/target/jvm.options "$OUT/"
 FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 DATA="$OUT/data"; rm -rf "$DATA"
+# an admin token for `formica latency` (GetLatency is an admin RPC); owner-only, as the server demands
+# (only that command gets it: a token on every Decide would add its check to what is measured)
+(umask 077; head -c 24 /dev/urandom | base64 > "$OUT/admin.tokens")
 java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
-    --data-dir "$DATA" ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} ${SERVE_ARGS:-} \
+    --data-dir "$DATA" --admin-token-file "$OUT/admin.tokens" ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} \
+    ${SERVE_ARGS:-} \
     > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
@@ -29,11 +34,20 @@ LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target
 [ -n "${SAT:-}" ] || SAT=$(grep -oE "saturation[^0-9]*[0-9,]+" "$OUT/findmax.txt" | head -1 | grep -oE "[0-9,]+$" | tr -d , || true)
 SAT=${SAT:-4000}
 echo "saturation ${SAT}/s"
+# The server's own view while it is overloaded, every 5 s: the Decides it admitted, from entering a shard
+# queue to the answer (total) and the queue part alone (queue_wait); the first print is the interval
+# before the overload. On these 2 shared cores the client's figures also hold the load generator's own
+# backlog.
+FORMICA_ADMIN_TOKEN="$(cat "$OUT/admin.tokens")" "${FORMICA[@]}" latency --target 127.0.0.1:$PORT --watch --every 5 --count 5 --name total,queue_wait \
+    > "$OUT/server-latency.txt" 2>&1 &
+WATCH=$!
 "${LT[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s --run-id over --report-dir "$OUT/overload" \
     > "$OUT/overload.txt" 2>&1 || true
+wait $WATCH || true
 "${LT[@]}" --rate $((SAT / 2)) --duration 10s --warmup 1s --run-id after --report-dir "$OUT/after" \
     > "$OUT/after.txt" 2>&1 || true
 kill $SERVER; wait $SERVER 2>/dev/null || true
 trap - EXIT
 rm -rf "$DATA"
 for f in overload after; do echo "== $f"; cat "$OUT/$f.txt"; done
+echo "== server-side, during the overload"; cat "$OUT/server-latency.txt"
