@@ -16,10 +16,10 @@ PORT=50195          # not 50097-50099 or 50197: other scripts use those
 METRICS_PORT=50196
 mkdir -p "$OUT"
 cd "$ROOT"
-if [ -z "${JAR:-}" ]; then
-  ./formica version >/dev/null   # builds the jar if stale
-  JAR=engine/target/formica.jar
+if [ -z "${JAR:-}" ] || [ ! -f engine/target/jvm.options ]; then
+  ./formica version >/dev/null   # builds the jar (and the JVM options file) if stale
 fi
+JAR="${JAR:-engine/target/formica.jar}"
 # a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
 cp "$JAR" "$OUT/formica.jar"
 cp engine/target/jvm.options "$OUT/"

@@ -21,8 +21,8 @@ DATA="$OUT/data"; rm -rf "$DATA"
 # (only that command gets it: a token on every Decide would add its check to what is measured)
 (umask 077; head -c 24 /dev/urandom | base64 > "$OUT/admin.tokens")
 java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
-    --data-dir "$DATA" --admin-token-file "$OUT/admin.tokens" ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} \
-    ${SERVE_ARGS:-} \
+    --data-dir "$DATA" --admin-token-file "$OUT/admin.tokens" \
+    ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} ${SERVE_ARGS:-} \
     > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
@@ -38,8 +38,8 @@ echo "saturation ${SAT}/s"
 # queue to the answer (total) and the queue part alone (queue_wait); the first print is the interval
 # before the overload. On these 2 shared cores the client's figures also hold the load generator's own
 # backlog.
-FORMICA_ADMIN_TOKEN="$(cat "$OUT/admin.tokens")" "${FORMICA[@]}" latency --target 127.0.0.1:$PORT --watch --every 5 --count 5 --name total,queue_wait \
-    > "$OUT/server-latency.txt" 2>&1 &
+FORMICA_ADMIN_TOKEN="$(cat "$OUT/admin.tokens")" "${FORMICA[@]}" latency --target 127.0.0.1:$PORT \
+    --watch --every 5 --count 5 --name total,queue_wait > "$OUT/server-latency.txt" 2>&1 &
 WATCH=$!
 "${LT[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s --run-id over --report-dir "$OUT/overload" \
     > "$OUT/overload.txt" 2>&1 || true
