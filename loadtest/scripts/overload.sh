@@ -34,8 +34,8 @@ LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target
 [ -n "${SAT:-}" ] || SAT=$(grep -oE "saturation[^0-9]*[0-9,]+" "$OUT/findmax.txt" | head -1 | grep -oE "[0-9,]+$" | tr -d , || true)
 SAT=${SAT:-4000}
 echo "saturation ${SAT}/s"
-# The server's own view while it is overloaded, every 5 s: the Decides it admitted, from entering a shard
-# queue to the answer (total) and the queue part alone (queue_wait); the first print is the interval
+# The server's own view while it is overloaded, every 5 s: the Decides it admitted, from the service
+# receiving the parsed request to the shard's answer (total), and their wait in a shard queue (queue_wait); the first print is the interval
 # before the overload. On these 2 shared cores the client's figures also hold the load generator's own
 # backlog.
 FORMICA_ADMIN_TOKEN="$(cat "$OUT/admin.tokens")" "${FORMICA[@]}" latency --target 127.0.0.1:$PORT \
