@@ -2,8 +2,9 @@
 # Decide at one fixed rate on a fresh server: client-side percentiles and the CPU each Decide cost the
 # load generator and the server (read from the server's /metrics when the warm-up ends and at the end).
 # CPU per request is the steadier yardstick on a shared box; compare builds by alternating them.
-# With SAMPLE=1 it also samples, for 20 s from 15 s into the measured part, what the kernel writes back: the flusher's
-# CPU per 50 ms and the dirty megabytes of each file the server has mapped (loadtest/scripts/writeback.py).
+# With SAMPLE=1 it also samples, for 20 s from 15 s into the measured part, what the kernel writes
+# back: the flusher's CPU per 50 ms and the dirty megabytes of each file the server has mapped
+# (loadtest/scripts/writeback.py).
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--config x.yaml"] [SAMPLE=1] \
 #        loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 20s)
 set -euo pipefail

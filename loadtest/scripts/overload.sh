@@ -35,9 +35,9 @@ LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target
 SAT=${SAT:-4000}
 echo "saturation ${SAT}/s"
 # The server's own view while it is overloaded, every 5 s: the Decides it admitted, from the service
-# receiving the parsed request to the shard's answer (total), and their wait in a shard queue (queue_wait); the first print is the interval
-# before the overload. On these 2 shared cores the client's figures also hold the load generator's own
-# backlog.
+# receiving the parsed request to the shard's answer (total), and their wait in a shard queue
+# (queue_wait); the first print is the interval before the overload. On these 2 shared cores the
+# client's figures also hold the load generator's own backlog.
 FORMICA_ADMIN_TOKEN="$(cat "$OUT/admin.tokens")" "${FORMICA[@]}" latency --target 127.0.0.1:$PORT \
     --watch --every 5 --count 5 --name total,queue_wait > "$OUT/server-latency.txt" 2>&1 &
 WATCH=$!
