@@ -6,13 +6,15 @@
 # back: the flusher's CPU per 50 ms and the dirty megabytes of each file the server has mapped
 # (loadtest/scripts/writeback.py).
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--config x.yaml"] [SAMPLE=1] \
-#        loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 20s)
+#        loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 70s)
+# The warm-up is long because the server's JIT compiler keeps 40 % of a core busy for the first ~50 s of
+# Decide load on 2 cores (BENCHMARKS.md, "Session 6"); a shorter one measures the compiler too.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/fixed-rate}"
 RATE="${2:-3000}"
 DURATION="${3:-40s}"
-WARMUP="${4:-20s}"
+WARMUP="${4:-70s}"
 PORT=50195          # not 50097-50099 or 50197: other scripts use those
 METRICS_PORT=50196
 mkdir -p "$OUT"

@@ -2,8 +2,8 @@
 # Overload: find Decide's saturation rate on this machine, offer twice that for 20 s, then half of it,
 # and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see, at the client and
 # in the server (formica latency, per 5 s).
-# Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] [SERVE_ARGS="--max-in-flight-decisions 64 ..."] \
-#        loadtest/scripts/overload.sh [OUT_DIR]   (about 3 minutes)
+# Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] [SERVE_ARGS="--max-in-flight-decisions 64 ..."] \
+#        loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
 # The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
 set -euo pipefail
@@ -28,7 +28,9 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do grep -q "serving on" "$OUT/server.log" && break; sleep 1; done
 LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide)
-"${LT[@]}" --load-profiles --rate 3000 --duration 10s --warmup 5s > "$OUT/warm.txt" 2>&1 || true
+# a minute of Decide first: on 2 cores the server's JIT compiler takes ~40 % of a core for the first ~50 s
+# of load (BENCHMARKS.md, "Session 6"), and an overload measured before that measures the compiler too
+"${LT[@]}" --load-profiles --rate 3000 --duration "${WARMUP:-60s}" --warmup 5s > "$OUT/warm.txt" 2>&1 || true
 [ -n "${SAT:-}" ] || "${LT[@]}" --find-max --rate 1000 --step 1.25 --step-duration 5s --duration 60s --warmup 2s \
     > "$OUT/findmax.txt" 2>&1 || true
 [ -n "${SAT:-}" ] || SAT=$(grep -oE "saturation[^0-9]*[0-9,]+" "$OUT/findmax.txt" | head -1 | grep -oE "[0-9,]+$" | tr -d , || true)
