@@ -1,0 +1,53 @@
+package dev.formica.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.Formica;
+import dev.formica.engine.config.EngineConfiguration;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code serve --warmup-decisions}: real calls against a scratch server that leaves nothing behind. */
+class ServerWarmupTest {
+    @TempDir
+    Path dir;
+
+    private static Set<Path> scratchDirs() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("formica-warmup-"))
+                    .collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void shouldDecideOnAScratchDirectoryAndLeaveTheDataDirectoryAndTempUntouched() throws Exception {
+        Path dataDir = dir.resolve("data");
+        Set<Path> before = scratchDirs();
+        EngineConfiguration settings = new EngineConfiguration().dataDir(dataDir).shards(2);
+
+        ServerWarmup.Result r = ServerWarmup.run(settings, 1_000, 2_000);
+
+        assertEquals(1_000, r.decisions());
+        assertEquals(0, r.errors(), "every warm-up call is answered");
+        assertTrue(r.confirmsAndCancels() > 0, "approvals are followed by confirms and cancels");
+        assertFalse(Files.exists(dataDir), "the real data directory is never created by the warm-up");
+        assertEquals(before, scratchDirs(), "the scratch directory is deleted");
+    }
+
+    @Test
+    void shouldRefuseANegativeWarmupBeforeStartingAnything() {
+        Path dataDir = dir.resolve("never");
+        int exit = Formica.run("serve", "--port", "0", "--data-dir", dataDir.toString(),
+                "--warmup-decisions", "-1");
+        assertEquals(2, exit);
+        assertFalse(Files.exists(dataDir));
+    }
+}
