@@ -31,7 +31,8 @@ java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.ja
     --metrics-port $METRICS_PORT --data-dir "$DATA" ${SERVE_ARGS:-} > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do grep -q "serving on" "$OUT/server.log" && break; sleep 1; done
+# up to 5 minutes: SERVE_ARGS may ask for --warmup-decisions, which runs before the port opens
+for _ in $(seq 1 300); do grep -q "serving on" "$OUT/server.log" && break; kill -0 $SERVER 2>/dev/null || break; sleep 1; done
 java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
     --server-metrics-port $METRICS_PORT --borrowers 100000 --load-profiles --target-rpc decide --rate "$RATE" \
     --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report" > "$OUT/loadtest.txt" 2>&1 &

@@ -26,7 +26,8 @@ java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.ja
     > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do grep -q "serving on" "$OUT/server.log" && break; sleep 1; done
+# up to 5 minutes: SERVE_ARGS may ask for --warmup-decisions, which runs before the port opens
+for _ in $(seq 1 300); do grep -q "serving on" "$OUT/server.log" && break; kill -0 $SERVER 2>/dev/null || break; sleep 1; done
 LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide)
 # a minute of Decide first: on 2 cores the server's JIT compiler takes ~40 % of a core for the first ~50 s
 # of load (BENCHMARKS.md, "Session 6"), and an overload measured before that measures the compiler too
