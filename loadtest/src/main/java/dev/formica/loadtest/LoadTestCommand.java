@@ -109,8 +109,8 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
             description = "Sent at the starting rate before measuring, excluded from results (default "
-                    + "${DEFAULT-VALUE}). A fresh server's JIT compiles for about a minute of Decide load on "
-                    + "2 cores: use 60s or more when measuring Decide.")
+                    + "${DEFAULT-VALUE}). A fresh server's JIT compiles for about the first 35 s of Decide "
+                    + "load on 2 cores: use 60s or more when measuring Decide.")
     Duration warmup;
 
     @Option(names = "--channels", defaultValue = "4", description = "gRPC channels (connections), default "

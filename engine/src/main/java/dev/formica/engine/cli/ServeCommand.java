@@ -83,7 +83,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-decisions", paramLabel = "N", description = "Before serving, compile the decision "
             + "path by sending N decisions to a scratch server on a temporary data directory (default 0 = off; "
-            + "at most 10000000; 100000 took 33-42 s on 2 cores). The first minute of traffic then does not wait for "
+            + "at most 10000000; 100000 took 25 s on 2 cores). The first minute of traffic then does not wait for "
             + "the JIT compiler.")
     long warmupDecisions;
 

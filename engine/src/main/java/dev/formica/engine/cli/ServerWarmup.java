@@ -23,8 +23,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Compiles the serving path before a server takes traffic. On 2 cores the JIT compiler keeps 20-60 % of a
- * core busy for the first ~50 s of Decide load (BENCHMARKS.md, "Session 6"), and the shards wait behind it:
+ * Compiles the serving path before a server takes traffic. On 2 cores the JIT compiler keeps 30-60 % of a
+ * core busy for about the first 35 s of Decide load (BENCHMARKS.md, "Session 6"), and the shards wait behind it:
  * the first minute after a (re)start has the worst tail of the day. This runs a scratch server with the same
  * engine settings on a temporary data directory, on loopback and without TLS or authentication, drives
  * Decide, Confirm, Cancel and Echo calls through the client SDK over real gRPC, stops it, deletes the
