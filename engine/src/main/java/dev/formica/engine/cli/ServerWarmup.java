@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class ServerWarmup {
     private static final int IN_FLIGHT = 16;
     private static final long COMPILER_QUIET_POLL_MS = 500;
+    /** The compiler counts as quiet when it compiled for less than this in one poll period. */
+    private static final long COMPILER_QUIET_COMPILE_MS = 50;
     private static final long COMPILER_WAIT_LIMIT_MS = 30_000;
 
     /** What a warm-up did. */
@@ -121,7 +123,7 @@ final class ServerWarmup {
         while ((System.nanoTime() - start) / 1_000_000 < COMPILER_WAIT_LIMIT_MS) {
             Thread.sleep(COMPILER_QUIET_POLL_MS);   // polling a JVM counter, not synchronising threads
             long now = jit.getTotalCompilationTime();
-            if (now - before < COMPILER_QUIET_POLL_MS / 10) {
+            if (now - before < COMPILER_QUIET_COMPILE_MS) {
                 break;
             }
             before = now;
