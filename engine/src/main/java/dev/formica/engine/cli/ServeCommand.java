@@ -2,6 +2,10 @@ package dev.formica.engine.cli;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -172,6 +176,15 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         if (warmupDecisions > 0) {
+            // the warm-up takes tens of seconds: find a taken port before it, not after
+            String taken = takenPort(config.host(), config.port(), "--port");
+            if (taken == null) {
+                taken = takenPort(config.host(), config.metricsPort(), "--metrics-port");
+            }
+            if (taken != null) {
+                System.err.println("formica serve: " + taken);
+                return 2;
+            }
             ServerWarmup.Result r = ServerWarmup.run(settings(), warmupDecisions, WARMUP_BORROWERS);
             System.out.printf("formica warmed up: %,d decisions (%,d confirms and cancels, %,d errors) on a scratch "
                     + "server in %,d ms, of which %,d ms waiting for the JIT compiler%n", r.decisions(),
@@ -180,7 +193,7 @@ public final class ServeCommand implements Callable<Integer> {
         EngineServer server;
         try {
             server = new EngineServer(config).start();
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | UncheckedIOException e) {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
@@ -190,5 +203,19 @@ public final class ServeCommand implements Callable<Integer> {
                 + ", data in " + config.dataDir().toAbsolutePath());
         server.awaitTermination();
         return 0;
+    }
+
+    /** Why {@code port} cannot be listened on, or null if it can (or is 0 / off: any free port will do). */
+    static String takenPort(String host, int port, String option) {
+        if (port <= 0) {
+            return null;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(host, port));
+            return null;
+        } catch (IOException e) {
+            return "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): choose another " + option;
+        }
     }
 }

@@ -102,14 +102,15 @@ public final class EngineServer implements AutoCloseable {
         pipeline = DecisionPipeline.open(config, clock, metrics.latency());
         try {
             bind();
+            metrics.decisions().bind(pipeline);
+            metrics.latency().startSampler();
+            metrics.startHttpServer(config.host(), config.metricsPort());
         } catch (RuntimeException e) {
-            pipeline.close();
-            pipeline = null;
+            // e.g. the metrics port is taken: release the gRPC port and the event loops, and close the shards
+            // cleanly (no crash marker left behind for the next start)
+            close();
             throw e;
         }
-        metrics.decisions().bind(pipeline);
-        metrics.latency().startSampler();
-        metrics.startHttpServer(config.host(), config.metricsPort());
         for (String name : SERVICE_NAMES) {
             health.setStatus(name, ServingStatus.SERVING);
         }

@@ -2,11 +2,14 @@ package dev.formica.engine.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.Formica;
 import dev.formica.engine.config.EngineConfiguration;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -40,6 +43,21 @@ class ServerWarmupTest {
         assertTrue(r.confirmsAndCancels() > 0, "approvals are followed by confirms and cancels");
         assertFalse(Files.exists(dataDir), "the real data directory is never created by the warm-up");
         assertEquals(before, scratchDirs(), "the scratch directory is deleted");
+    }
+
+    @Test
+    void shouldRefuseATakenPortBeforeWarmingUp() throws Exception {
+        Path dataDir = dir.resolve("never");
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            int exit = Formica.run("serve", "--port", String.valueOf(taken.getLocalPort()),
+                    "--data-dir", dataDir.toString(), "--warmup-decisions", "1000");
+            assertEquals(2, exit);
+            String why = ServeCommand.takenPort("127.0.0.1", taken.getLocalPort(), "--metrics-port");
+            assertTrue(why.contains("choose another --metrics-port"), why);
+        }
+        assertFalse(Files.exists(dataDir), "refused before the warm-up and before any state was opened");
+        assertNull(ServeCommand.takenPort("127.0.0.1", 0, "--port"), "0 means any free port");
     }
 
     @Test

@@ -209,4 +209,18 @@ class EngineServerTest {
             server.close();
         }
     }
+
+    @Test
+    void shouldReleaseThePortAndTheShardsWhenTheMetricsPortIsTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            EngineServer server = new EngineServer(config().metricsPort(taken.getLocalPort()));
+            RuntimeException e = assertThrows(RuntimeException.class, server::start);
+            assertTrue(e.getMessage().contains("choose another --metrics-port"), e.getMessage());
+        }
+        // the shards were closed, not left locked: the same data directory opens again in this JVM
+        try (EngineServer again = new EngineServer(config()).start()) {
+            assertTrue(again.port() > 0);
+        }
+    }
 }
