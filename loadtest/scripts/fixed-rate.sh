@@ -19,20 +19,14 @@ PORT=50195          # not 50097-50099 or 50197: other scripts use those
 METRICS_PORT=50196
 mkdir -p "$OUT"
 cd "$ROOT"
-if [ -z "${JAR:-}" ] || [ ! -f engine/target/jvm.options ]; then
-  ./formica version >/dev/null   # builds the jar (and the JVM options file) if stale
-fi
-JAR="${JAR:-engine/target/formica.jar}"
-# a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
-cp "$JAR" "$OUT/formica.jar"
-cp engine/target/jvm.options "$OUT/"
+. loadtest/scripts/lib.sh
+private_copy "$OUT"
 DATA="$OUT/data"; rm -rf "$DATA"
 java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
     --metrics-port $METRICS_PORT --data-dir "$DATA" ${SERVE_ARGS:-} > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-# up to 5 minutes: SERVE_ARGS may ask for --warmup-decisions, which runs before the port opens
-for _ in $(seq 1 300); do grep -q "serving on" "$OUT/server.log" && break; kill -0 $SERVER 2>/dev/null || break; sleep 1; done
+await_serving "$OUT/server.log" $SERVER || true
 java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
     --server-metrics-port $METRICS_PORT --borrowers 100000 --load-profiles --target-rpc decide --rate "$RATE" \
     --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report" > "$OUT/loadtest.txt" 2>&1 &

@@ -12,6 +12,7 @@ OUT="${1:-$ROOT/target/overload}"
 PORT=50197   # not 50097/50098: other scripts use those
 mkdir -p "$OUT"
 cd "$ROOT"
+. loadtest/scripts/lib.sh
 ./formica version >/dev/null     # builds the jar if stale
 # a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
 cp engine/target/formica.jar engine/target/jvm.options "$OUT/"
@@ -26,8 +27,7 @@ java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.ja
     > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-# up to 5 minutes: SERVE_ARGS may ask for --warmup-decisions, which runs before the port opens
-for _ in $(seq 1 300); do grep -q "serving on" "$OUT/server.log" && break; kill -0 $SERVER 2>/dev/null || break; sleep 1; done
+await_serving "$OUT/server.log" $SERVER || true
 LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide)
 # a minute of Decide first: on 2 cores the server's JIT compiler takes 30-60 % of a core for about the first 35 s
 # of load (BENCHMARKS.md, "Session 6"), and an overload measured before that measures the compiler too

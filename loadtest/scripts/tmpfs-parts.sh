@@ -20,13 +20,8 @@ METRICS_PORT=50194
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
-if [ -z "${JAR:-}" ] || [ ! -f engine/target/jvm.options ]; then
-  ./formica version >/dev/null   # builds the jar (and the JVM options file) if stale
-fi
-JAR="${JAR:-engine/target/formica.jar}"
-# a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
-cp "$JAR" "$OUT/formica.jar"
-cp engine/target/jvm.options "$OUT/"
+. loadtest/scripts/lib.sh
+private_copy "$OUT"
 DISK="$OUT/data"                 # on the disk of OUT
 SHM="/dev/shm/formica-parts-$$"  # on tmpfs
 rm -rf "$DISK"; mkdir -p "$DISK" "$SHM"
@@ -53,7 +48,7 @@ trap cleanup EXIT
 java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
     --metrics-port $METRICS_PORT --shards 2 --data-dir "$DATA" > "$OUT/server.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 300); do grep -q "serving on" "$OUT/server.log" && break; kill -0 $SERVER 2>/dev/null || break; sleep 1; done
+await_serving "$OUT/server.log" $SERVER || true
 java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
     --server-metrics-port $METRICS_PORT --borrowers 100000 --load-profiles --target-rpc decide --rate "$RATE" \
     --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report" > "$OUT/loadtest.txt" 2>&1 || true
