@@ -2,8 +2,8 @@
 # Overload: find Decide's saturation rate on this machine, offer twice that for 20 s, then half of it,
 # and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see, at the client and
 # in the server (formica latency, per 5 s).
-# Usage: [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] [SERVE_ARGS="--max-in-flight-decisions 64 ..."] \
-#        loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
+# Usage: [JAR=path/to/formica.jar] [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] \
+#        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
 # The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
 set -euo pipefail
@@ -13,9 +13,7 @@ PORT=50197   # not 50097/50098: other scripts use those
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
-./formica version >/dev/null     # builds the jar if stale
-# a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
-cp engine/target/formica.jar engine/target/jvm.options "$OUT/"
+private_copy "$OUT"   # JAR=other.jar measures another build
 FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 DATA="$OUT/data"; rm -rf "$DATA"
 # an admin token for `formica latency` (GetLatency is an admin RPC); owner-only, as the server demands
