@@ -2,7 +2,6 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
@@ -39,7 +38,8 @@ public final class DiskNoise {
         int pagesPerSecond = Integer.parseInt(args[2]);
         long durationNs = Long.parseLong(args[3]) * 1_000_000_000L;
         SplittableRandom rnd = new SplittableRandom(42);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> file.toFile().delete()));   // also when killed
+        // deletes the file at every exit: the end of the run, an error, or SIGTERM
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> file.toFile().delete()));
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"); FileChannel ch = raf.getChannel()) {
             MappedByteBuffer map = null;
             if (random) {
@@ -70,8 +70,6 @@ public final class DiskNoise {
                 Thread.sleep(1);
             }
             System.out.printf("%s: %d pages in %d s%n", args[0], written, durationNs / 1_000_000_000L);
-        } finally {
-            Files.deleteIfExists(file);
         }
     }
 }

@@ -22,14 +22,9 @@ cd "$ROOT"
 . loadtest/scripts/lib.sh
 private_copy "$OUT"
 DATA="$OUT/data"; rm -rf "$DATA"
-java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
-    --metrics-port $METRICS_PORT --data-dir "$DATA" ${SERVE_ARGS:-} > "$OUT/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-await_serving "$OUT/server.log" $SERVER || true
-java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
-    --server-metrics-port $METRICS_PORT --borrowers 100000 --load-profiles --target-rpc decide --rate "$RATE" \
-    --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report" > "$OUT/loadtest.txt" 2>&1 &
+trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
+start_server "$OUT" "$DATA" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+decide_load "$OUT" $PORT $METRICS_PORT "$RATE" "$DURATION" "$WARMUP" &
 CLIENT=$!
 if [ "${SAMPLE:-0}" = 1 ]; then
   sleep $(( ${WARMUP%s} + 15 ))   # WARMUP in whole seconds ("20s")
@@ -39,5 +34,5 @@ wait $CLIENT || true
 kill $SERVER; wait $SERVER 2>/dev/null || true
 trap - EXIT
 rm -rf "$DATA"
-grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest.txt"
+decide_summary "$OUT"
 [ "${SAMPLE:-0}" != 1 ] || cat "$OUT/writeback.txt"

@@ -20,3 +20,28 @@ await_serving() {
   done
   return 1
 }
+
+# start_server OUT DATA PORT METRICS_PORT [serve options...]: starts the copied jar as a server in the
+# background with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB), logging to OUT/server.log;
+# sets SERVER to its pid and waits until it serves (or has died).
+start_server() {
+  local out="$1" data="$2" port="$3" metrics_port="$4"
+  shift 4
+  java @"$out/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$out/formica.jar" serve --port "$port" \
+      --metrics-port "$metrics_port" --data-dir "$data" "$@" > "$out/server.log" 2>&1 &
+  SERVER=$!
+  await_serving "$out/server.log" $SERVER || true
+}
+
+# decide_load OUT PORT METRICS_PORT RATE DURATION WARMUP: Decide alone at a fixed rate over the 100,000 sample
+# borrowers, the server's CPU read from its /metrics; the report goes to OUT/loadtest.txt and OUT/report.
+decide_load() {
+  java @"$1/jvm.options" -jar "$1/formica.jar" loadtest --target 127.0.0.1:"$2" \
+      --server-metrics-port "$3" --borrowers 100000 --load-profiles --target-rpc decide --rate "$4" \
+      --duration "$5" --warmup "$6" --report-dir "$1/report" > "$1/loadtest.txt" 2>&1
+}
+
+# decide_summary OUT: the lines of OUT/loadtest.txt that the fixed-rate comparisons read.
+decide_summary() {
+  grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$1/loadtest.txt"
+}

@@ -45,14 +45,9 @@ cleanup() {
   rm -rf "$DISK" "$SHM"
 }
 trap cleanup EXIT
-java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
-    --metrics-port $METRICS_PORT --shards 2 --data-dir "$DATA" > "$OUT/server.log" 2>&1 &
-SERVER=$!
-await_serving "$OUT/server.log" $SERVER || true
-java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
-    --server-metrics-port $METRICS_PORT --borrowers 100000 --load-profiles --target-rpc decide --rate "$RATE" \
-    --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report" > "$OUT/loadtest.txt" 2>&1 || true
+start_server "$OUT" "$DATA" $PORT $METRICS_PORT --shards 2   # the shard-N binds above assume 2
+decide_load "$OUT" $PORT $METRICS_PORT "$RATE" "$DURATION" "$WARMUP" || true
 cleanup
 trap - EXIT
 echo "$MODE:"
-grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest.txt"
+decide_summary "$OUT"
