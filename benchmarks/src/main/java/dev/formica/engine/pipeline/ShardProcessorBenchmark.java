@@ -2,7 +2,10 @@ package dev.formica.engine.pipeline;
 
 import dev.formica.benchmarks.BenchmarkData;
 import dev.formica.engine.risk.RiskEngine;
-import dev.formica.engine.state.IntentLog;
+import dev.formica.engine.log.Durability;
+import dev.formica.engine.log.LogChannel;
+import dev.formica.engine.log.LogSegments;
+import dev.formica.engine.log.LogWriter;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.DecisionRequest;
@@ -26,8 +29,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One shard's Decide logic alone, on its writer thread: idempotency check, ledger read, intent,
- * record, hold and ledger writes, response building. No queue, no threads, no gRPC: the floor under
+ * One shard's Decide logic alone, on its writer thread: idempotency check, ledger read, rules, record, hold and
+ * ledger writes, response building, and the frame of operations appended to the shard log (a log writer thread in
+ * {@code process} mode writes it to a temporary directory). No queue, no gRPC: the floor under
  * {@code DecisionBenchmark}.
  *
  * <p>Protects: the single-writer cost per approval (goal ≤ 2 µs/op) and bytes/op beyond the response.
@@ -50,7 +54,7 @@ public class ShardProcessorBenchmark {
     private DecisionRequest[] requests;
     private Path dir;
     private ShardState state;
-    private IntentLog intent;
+    private LogWriter writer;
     private RiskEngine risk;
     private ShardProcessor processor;
     private int next;
@@ -64,9 +68,12 @@ public class ShardProcessorBenchmark {
     public void openFreshState() throws IOException {
         dir = Files.createTempDirectory("formica-bench");
         state = ShardState.open(dir, StateConfig.defaults().withSizes(BORROWERS, REQUESTS, REQUESTS), NOW);
-        intent = IntentLog.open(dir.resolve("intent.log"));
         risk = RiskEngine.openDefaults(dir.resolve("risk"));
-        processor = new ShardProcessor(0, state, intent, 900_000, 86_400_000, "CNY", null, risk);
+        processor = new ShardProcessor(0, state, 900_000, 86_400_000, "CNY", risk);
+        // every decision's operations are recorded and appended to a real shard log, as in the server
+        writer = new LogWriter(Durability.PROCESS, LogChannel.FILES, LogWriter.DEFAULT_SEGMENT_BYTES);
+        processor.log(writer.open(0, LogSegments.open(dir.resolve("log")), 0));
+        writer.start();
         processor.recover(NOW);
         for (int b = 0; b < BORROWERS; b++) {
             state.ledger().putLine("b" + b, Product.CONSUMER_CREDIT_VALUE, 1_000_000_000_000L, NOW);
@@ -76,7 +83,7 @@ public class ShardProcessorBenchmark {
 
     @TearDown(Level.Trial)
     public void closeState() throws IOException {
-        intent.close();
+        writer.close();
         state.close();
         risk.close();
         BenchmarkData.deleteRecursively(dir);
@@ -87,6 +94,8 @@ public class ShardProcessorBenchmark {
         if (next == REQUESTS) {
             throw new IllegalStateException("ran out of unique requests: raise REQUESTS");
         }
-        return processor.decide(requests[next++], NOW, 0).getOutcome();
+        Outcome outcome = processor.decide(requests[next++], NOW, 0).getOutcome();
+        processor.endCommand(NOW);
+        return outcome;
     }
 }

@@ -81,6 +81,11 @@ public final class ServeCommand implements Callable<Integer> {
             + "longer than this in its shard queue, e.g. 5ms (default off).")
     String maxQueueDelay;
 
+    @Option(names = "--durability", paramLabel = "MODE", description = "fsync (default: an answer leaves after its "
+            + "shard-log frame is on the disk; survives power loss) or process (after the frame is handed to the "
+            + "kernel; survives kill -9, not an OS crash).")
+    String durability;
+
     @Option(names = "--max-in-flight-decisions", paramLabel = "N", description = "Answer RESOURCE_EXHAUSTED at call "
             + "start when N Decide calls are already in progress (default 64; 0 = off).")
     Integer maxInFlightDecisions;
@@ -127,6 +132,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (maxInFlightDecisions != null) {
             config.maxInFlightDecisions(maxInFlightDecisions);
+        }
+        if (durability != null) {
+            config.durability(dev.formica.engine.log.Durability.parse(durability));
         }
         return config;
     }

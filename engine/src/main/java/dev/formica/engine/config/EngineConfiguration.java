@@ -39,7 +39,6 @@ public final class EngineConfiguration {
     public static final int DEFAULT_QUEUE_CAPACITY = 8192;
     public static final Duration DEFAULT_HOLD_TTL = Duration.ofMinutes(15);
     public static final Duration DEFAULT_IDEMPOTENCY_WINDOW = Duration.ofHours(24);
-    public static final int DEFAULT_IDEMPOTENCY_CACHE_ENTRIES = 0;
     public static final long DEFAULT_EXPECTED_BORROWERS = 400_000;
     public static final long DEFAULT_EXPECTED_DECISIONS_PER_DAY = 2_000_000;
     public static final String DEFAULT_CURRENCY = "CNY";
@@ -74,6 +73,10 @@ public final class EngineConfiguration {
     public static final boolean DEFAULT_JOURNAL_ENABLED = true;
     /** Journal segments whose every decision is older than this are deleted. */
     public static final Duration DEFAULT_JOURNAL_RETENTION = Duration.ofDays(7);
+    /** An answer leaves only after its shard-log frame is on the disk (group-committed fdatasync). */
+    public static final dev.formica.engine.log.Durability DEFAULT_DURABILITY = dev.formica.engine.log.Durability.FSYNC;
+    /** Each shard's state is snapshotted this often (off the decision path); restart replays the log after it. */
+    public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(10);
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -106,7 +109,6 @@ public final class EngineConfiguration {
     private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
     private Duration holdTtl = DEFAULT_HOLD_TTL;
     private Duration idempotencyWindow = DEFAULT_IDEMPOTENCY_WINDOW;
-    private int idempotencyCacheEntries = DEFAULT_IDEMPOTENCY_CACHE_ENTRIES;
     private long expectedBorrowers = DEFAULT_EXPECTED_BORROWERS;
     private long expectedDecisionsPerDay = DEFAULT_EXPECTED_DECISIONS_PER_DAY;
     private String currency = DEFAULT_CURRENCY;
@@ -136,6 +138,8 @@ public final class EngineConfiguration {
     private int latencyLogFiles = DEFAULT_LATENCY_LOG_FILES;
     private boolean journalEnabled = DEFAULT_JOURNAL_ENABLED;
     private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
+    private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
+    private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
     private boolean concluded;
 
     /**
@@ -186,7 +190,6 @@ public final class EngineConfiguration {
                 case "queueCapacity" -> queueCapacity(Integer.parseInt(value));
                 case "holdTtl" -> holdTtl(parseDuration(value));
                 case "idempotencyWindow" -> idempotencyWindow(parseDuration(value));
-                case "idempotencyCacheEntries" -> idempotencyCacheEntries(Integer.parseInt(value));
                 case "expectedBorrowers" -> expectedBorrowers(Long.parseLong(value));
                 case "expectedDecisionsPerDay" -> expectedDecisionsPerDay(Long.parseLong(value));
                 case "currency" -> currency(value);
@@ -215,6 +218,8 @@ public final class EngineConfiguration {
                 case "latencyLogFiles" -> latencyLogFiles(Integer.parseInt(value));
                 case "journalEnabled" -> journalEnabled(parseBoolean(value));
                 case "journalRetention" -> journalRetention(parseDuration(value));
+                case "durability" -> durability(dev.formica.engine.log.Durability.parse(value));
+                case "snapshotInterval" -> snapshotInterval(parseDuration(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
@@ -294,7 +299,6 @@ public final class EngineConfiguration {
         requireThat(idempotencyWindow.compareTo(holdTtl) >= 0,
                 "idempotencyWindow (" + idempotencyWindow + ") must not be shorter than holdTtl (" + holdTtl
                         + "): a retried Decide could reserve twice; raise idempotencyWindow");
-        requireThat(idempotencyCacheEntries >= 0, "idempotencyCacheEntries must be >= 0");
         requireThat(expectedBorrowers >= 1000, "expectedBorrowers must be >= 1000");
         requireThat(expectedDecisionsPerDay >= 1000, "expectedDecisionsPerDay must be >= 1000");
         requireThat(currency.matches("[A-Z]{3}"), "currency must be an ISO 4217 code like CNY, was " + currency);
@@ -448,12 +452,6 @@ public final class EngineConfiguration {
     public EngineConfiguration idempotencyWindow(Duration d) {
         checkMutable();
         this.idempotencyWindow = Objects.requireNonNull(d);
-        return this;
-    }
-
-    public EngineConfiguration idempotencyCacheEntries(int entries) {
-        checkMutable();
-        this.idempotencyCacheEntries = entries;
         return this;
     }
 
@@ -726,6 +724,31 @@ public final class EngineConfiguration {
         return journalEnabled;
     }
 
+    /**
+     * When an answer may leave: {@code FSYNC} (after its shard-log frame is on the disk; survives power loss) or
+     * {@code PROCESS} (after the frame is handed to the kernel; survives {@code kill -9}).
+     */
+    public EngineConfiguration durability(dev.formica.engine.log.Durability d) {
+        checkMutable();
+        this.durability = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public dev.formica.engine.log.Durability durability() {
+        return durability;
+    }
+
+    /** How often each shard's state is snapshotted; {@code 0} = never (restart then replays the whole log). */
+    public EngineConfiguration snapshotInterval(Duration d) {
+        checkMutable();
+        this.snapshotInterval = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Duration snapshotInterval() {
+        return snapshotInterval;
+    }
+
     public Duration journalRetention() {
         return journalRetention;
     }
@@ -780,10 +803,6 @@ public final class EngineConfiguration {
 
     public Duration idempotencyWindow() {
         return idempotencyWindow;
-    }
-
-    public int idempotencyCacheEntries() {
-        return idempotencyCacheEntries;
     }
 
     public long expectedBorrowers() {

@@ -61,11 +61,11 @@ public final class FundingAllocation {
         return funder[check(entry)] | (int) (day[entry] - dayIndex) << DAY_SHIFT;
     }
 
-    static int funderOf(int storedFunder) {
+    public static int funderOf(int storedFunder) {
         return storedFunder & ((1 << DAY_SHIFT) - 1);
     }
 
-    static long dayOf(int storedFunder, long decisionDayIndex) {
+    public static long dayOf(int storedFunder, long decisionDayIndex) {
         return decisionDayIndex + (storedFunder >>> DAY_SHIFT);
     }
 

@@ -39,7 +39,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * may be stored with a hold. Durability is the page cache's: a process crash keeps every completed update.
  * The file is created owner-only.
  */
-public final class FundingQuotas implements AutoCloseable {
+public final class FundingQuotas implements AutoCloseable, QuotaSink {
     /** Slots in a file: the most funders it can ever know. */
     public static final int CAPACITY = 64;
     private static final int MAGIC = 0x46514e31; // "FQN1"
@@ -262,6 +262,7 @@ public final class FundingQuotas implements AutoCloseable {
      * Gives back a reservation made on {@code dayIndexOfReservation}: always to the total, to the daily quota only
      * while that day is still the current one. Never takes a counter below zero.
      */
+    @Override
     public void release(int funder, long amountMinor, long dayIndexOfReservation) {
         if (amountMinor <= 0) {
             return;
@@ -287,6 +288,67 @@ public final class FundingQuotas implements AutoCloseable {
             if (buffer.compareAndSetLong(base + USED_TOTAL, used, Math.max(0, used - amountMinor))) {
                 return;
             }
+        }
+    }
+
+    /**
+     * Forgets every funder's usage (keeps the funder slots): recovery then replays the reservations and releases
+     * from the shard logs, which are the source of truth. Start-up only, before any reservation.
+     */
+    public void resetUsage() {
+        for (int slot = 0; slot < CAPACITY; slot++) {
+            buffer.putLongVolatile(offset(slot) + USED_TOTAL, 0);
+            buffer.putLongVolatile(offset(slot) + TODAY, 0);
+        }
+    }
+
+    /**
+     * Replays a reservation the shard log recorded: {@code amountMinor} charged to {@code dayIndex}, with no limit
+     * check (the limits may have changed since; the reservation happened).
+     */
+    @Override
+    public void replayReserve(int funder, long amountMinor, long dayIndex) {
+        if (amountMinor <= 0) {
+            return;
+        }
+        int base = offset(funder);
+        buffer.getAndAddLong(base + USED_TOTAL, amountMinor);
+        if (limits[1][funder] >= FunderSpec.UNLIMITED_DAILY) {
+            return; // no daily limit: the day word is not kept (as in reserve)
+        }
+        while (true) {
+            long word = buffer.getLongVolatile(base + TODAY);
+            long day = word >>> DAY_SHIFT;
+            long next;
+            if (day == dayIndex) {
+                next = (word & ~USED_MASK) | ((word & USED_MASK) + amountMinor);
+            } else if (dayIndex > day) {
+                next = (dayIndex << DAY_SHIFT) | amountMinor;
+            } else {
+                return; // charged to a day already over
+            }
+            if (buffer.compareAndSetLong(base + TODAY, word, next)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Adds a shard's snapshot tally: {@code total} originated and not released, {@code used} of it on
+     * {@code dayIndex} (start-up only).
+     */
+    public void restore(int funder, long total, long dayIndex, long used) {
+        int base = offset(funder);
+        buffer.getAndAddLong(base + USED_TOTAL, total);
+        if (used <= 0 || limits[1][funder] >= FunderSpec.UNLIMITED_DAILY) {
+            return;
+        }
+        long word = buffer.getLongVolatile(base + TODAY);
+        long day = word >>> DAY_SHIFT;
+        if (dayIndex > day) {
+            buffer.putLongVolatile(base + TODAY, (dayIndex << DAY_SHIFT) | used);
+        } else if (dayIndex == day) {
+            buffer.putLongVolatile(base + TODAY, word + used);
         }
     }
 

@@ -2,120 +2,99 @@ package dev.formica.engine.journal;
 
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.FeatureVector;
+import dev.formica.engine.state.StateOps;
 import dev.formica.v1.DecisionRequest;
-import dev.formica.v1.DecisionResponse;
-import java.io.IOException;
-import java.nio.file.Path;
+import java.nio.ByteBuffer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One shard's decision journal: every decision (request, response, the features that decided it, time, shard)
- * appended to memory-mapped segments under {@code <data-dir>/journal/shard-k/}. Appending never blocks (no
- * fsync, no lock) and never fails a decision: a frame that cannot be written is counted in {@link #dropped()}.
- * The measurement that chose this over Chronicle Queue is in BENCHMARKS.md and docs/backtest-and-stress.md.
+ * One shard's decision journal: every decision (request, response, the features that decided it, time, shard) is
+ * an audit record in the same shard-log frame as the state changes it made, so the audit trail and the state can
+ * never disagree and nothing is written twice. {@link JournalReader} reads the records back from the shard log.
+ * A record that cannot be encoded is counted in {@link #dropped()}; the decision still stands.
  *
- * <p>Thread contract: single writer. {@link #append} is called only by the shard's writer thread, after the
- * answer is built; {@link #open} and {@link #close} by the thread that opens and closes the pipeline. Readers
- * ({@link JournalReader}) may run at the same time in any thread or process.
+ * <p>The feature names of the rule set (its layout) are written as a record of their own before the first decision
+ * under a rule set, and again every {@value #LAYOUT_EVERY} decisions so that a reader starting in the middle of the
+ * log finds them soon.
+ *
+ * <p>Thread contract: single writer, the shard's writer thread, inside a command (the records go into the
+ * command's frame); readers run anywhere.
  */
-public final class DecisionJournal implements AutoCloseable {
+public final class DecisionJournal {
     private static final Logger LOG = Logger.getLogger(DecisionJournal.class.getName());
+    static final int LAYOUT_EVERY = 10_000;
 
     private final int shard;
-    private final MappedJournalLog log;
+    private final StateOps ops;
     private final DecisionRecordEncoder encoder = new DecisionRecordEncoder();
+    private ByteBuffer view = ByteBuffer.allocateDirect(64 * 1024);
+    private final UnsafeBuffer buffer = new UnsafeBuffer(view);
     private CompiledRuleSet layoutRules;
     private int layoutId = -1;
-    private int layoutSegment = -1;
+    private long sinceLayout;
     private long appended;
     private long errors;
 
-    private DecisionJournal(int shard, MappedJournalLog log) {
+    private DecisionJournal(int shard, StateOps ops) {
         this.shard = shard;
-        this.log = log;
+        this.ops = ops;
     }
 
-    /** Opens (creating) the journal of one shard in {@code dir} and deletes segments past retention. */
-    public static DecisionJournal open(Path dir, int shard, JournalConfig config, long nowMs) throws IOException {
-        return new DecisionJournal(shard, MappedJournalLog.open(dir, shard, config, nowMs));
-    }
-
-    /**
-     * Appends one decision. {@code rules} is the rule set that decided and {@code features} the vector it
-     * decided on; pass null features when none were computed (NO_PROFILE, NO_LINE): a stale vector would be
-     * journaled as if it belonged to this decision. Do not journal replays (the original is journaled).
-     */
-    public void append(long nowMs, DecisionRequest request, DecisionResponse response, CompiledRuleSet rules,
-            FeatureVector features) {
-        append(nowMs, request, response, null, rules, features);
+    /** The journal of one shard, writing into the frames that {@code ops} collects. */
+    public static DecisionJournal forShard(int shard, StateOps ops) {
+        return new DecisionJournal(shard, ops);
     }
 
     /**
-     * As {@link #append(long, DecisionRequest, DecisionResponse, CompiledRuleSet, FeatureVector)}, with the
-     * response already serialised (the bytes the shard writes as its idempotency record): saves serialising it
-     * twice, about half of the append's cost (BENCHMARKS.md).
+     * Appends one decision, with the response already serialised (the bytes the shard keeps as its idempotency
+     * record). {@code rules} is the rule set that decided and {@code features} the vector it decided on; pass null
+     * features when none were computed (NO_PROFILE, NO_LINE). Do not journal replays (the original is journaled).
      */
     public void append(long nowMs, DecisionRequest request, byte[] responseBytes, CompiledRuleSet rules,
             FeatureVector features) {
-        append(nowMs, request, null, responseBytes, rules, features);
-    }
-
-    private void append(long nowMs, DecisionRequest request, DecisionResponse response, byte[] responseBytes,
-            CompiledRuleSet rules, FeatureVector features) {
+        if (!ops.recording()) {
+            return;
+        }
         try {
-            if (features != null && rules != null && !layoutCurrent(rules, nowMs)) {
-                features = null;
+            if (features != null && rules != null && (rules != layoutRules || sinceLayout >= LAYOUT_EVERY)) {
+                writeLayout(rules);
             }
-            int length = encoder.decisionLength(request, responseBytes != null ? responseBytes.length
-                    : response.getSerializedSize(), rules, features);
-            int index = log.claim(length, nowMs);
-            if (index < 0) {
-                return;
-            }
-            if (features != null && log.segments() != layoutSegment) {
-                // The claim rolled to a new segment: repeat the layout there first, so each segment decodes alone.
-                if (!writeLayout(rules, nowMs)) {
-                    return;
-                }
-                index = log.claim(length, nowMs);
-                if (index < 0) {
-                    return;
-                }
-            }
-            encoder.encodeDecision(log.buffer(), log.view(), index, nowMs, shard, layoutId, request, response,
-                    responseBytes, rules, features);
-            log.commit(index, length, JournalSegments.TYPE_DECISION);
+            int length = encoder.decisionLength(request, responseBytes.length, rules, features);
+            ensure(length);
+            encoder.encodeDecision(buffer, view, 0, nowMs, shard, layoutId, request, null, responseBytes, rules,
+                    features);
+            buffer.putInt(0, length);
+            buffer.putInt(4, JournalSegments.TYPE_DECISION);
+            ops.audit(buffer, length);
             appended++;
+            sinceLayout++;
         } catch (RuntimeException e) {
             if (errors++ == 0) {
-                LOG.log(Level.WARNING, "journal of shard " + shard + ": cannot append (counted, not logged again)",
-                        e);
+                LOG.log(Level.WARNING, "journal of shard " + shard + ": cannot encode (counted, not logged again)", e);
             }
         }
     }
 
-    /** True when the layout of {@code rules} is in the current segment (writing it if needed). */
-    private boolean layoutCurrent(CompiledRuleSet rules, long nowMs) {
-        if (rules == layoutRules && layoutSegment == log.segments()) {
-            return true;
-        }
-        return writeLayout(rules, nowMs);
-    }
-
-    private boolean writeLayout(CompiledRuleSet rules, long nowMs) {
+    private void writeLayout(CompiledRuleSet rules) {
         int length = DecisionRecordEncoder.layoutLength(rules);
-        int index = log.claim(length, nowMs);
-        if (index < 0) {
-            return false;
-        }
-        int id = rules == layoutRules ? layoutId : layoutId + 1;
-        DecisionRecordEncoder.encodeLayout(log.buffer(), index, id, rules);
-        log.commit(index, length, JournalSegments.TYPE_LAYOUT);
+        ensure(length);
+        int id = layoutId + 1;
+        DecisionRecordEncoder.encodeLayout(buffer, 0, id, rules);
+        buffer.putInt(0, length);
+        buffer.putInt(4, JournalSegments.TYPE_LAYOUT);
+        ops.audit(buffer, length);
         layoutRules = rules;
         layoutId = id;
-        layoutSegment = log.segments();
-        return true;
+        sinceLayout = 0;
+    }
+
+    private void ensure(int length) {
+        if (length > view.capacity()) {
+            view = ByteBuffer.allocateDirect(Integer.highestOneBit(length) << 1);
+            buffer.wrap(view);
+        }
     }
 
     public int shard() {
@@ -127,13 +106,8 @@ public final class DecisionJournal implements AutoCloseable {
         return appended;
     }
 
-    /** Decisions not journaled: no room (disk full, I/O error) or an encoding error. */
+    /** Decisions not journaled: an encoding error. */
     public long dropped() {
-        return log.dropped() + errors;
-    }
-
-    @Override
-    public void close() {
-        log.close();
+        return errors;
     }
 }

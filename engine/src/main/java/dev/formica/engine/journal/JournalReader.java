@@ -1,76 +1,76 @@
 package dev.formica.engine.journal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.formica.engine.log.LogSegments;
+import dev.formica.engine.state.StateOps;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import org.agrona.IoUtil;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Reads one shard's journal from the oldest segment on, and keeps up with a live writer: {@link #next()}
- * returns null at the current end and a later call returns what was appended since.
+ * Reads one shard's decisions from its shard log (the audit records in its frames), oldest first, and keeps up
+ * with a live writer: {@link #next()} returns null at the current end and a later call returns what was appended
+ * since. Read-only: a frame still being written ends a read and is read whole on a later call.
  *
  * <p>Thread contract: one reader thread per instance; any number of readers beside the one writer, also in
- * other processes (frames are published by a release write of their length).
+ * other processes.
  */
 public final class JournalReader implements AutoCloseable {
     private final Path dir;
     private final Map<Integer, String[]> names = new HashMap<>();
-    private long segmentStartMs = Long.MIN_VALUE;
-    private MappedByteBuffer mapped;
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
-    private int position;
+    private final ArrayDeque<JournalEntry> ready = new ArrayDeque<>();
+    private long position;
 
     private JournalReader(Path dir) {
         this.dir = dir;
     }
 
-    /** A reader over the segments in {@code dir} (one shard's journal directory). */
+    /** A reader over one shard's log directory ({@code <data-dir>/shard-k/log}). */
     public static JournalReader open(Path dir) {
         return new JournalReader(dir);
     }
 
     /** The next decision, or null when there is none yet. */
     public JournalEntry next() {
-        while (true) {
-            if (mapped == null && !openNextSegment()) {
-                return null;
+        if (ready.isEmpty()) {
+            readMore();
+        }
+        return ready.poll();
+    }
+
+    /** Reads the frames after {@link #position} (up to a batch of decisions) into {@link #ready}. */
+    private void readMore() {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (LogSegments.Cursor c = LogSegments.existing(dir).cursor(position)) {
+            while (ready.size() < 4096 && c.next()) {
+                StateOps.forEachAudit(c.buffer(), c.payloadOffset(), c.payloadLength(), c.frameTime(), this::record);
+                position = c.position();
             }
-            int length = position + 4 <= buffer.capacity() ? buffer.getIntAcquire(position) : JournalSegments
-                    .END_OF_SEGMENT;
-            if (length == 0) {
-                // Not written yet; or the writer stopped here (crash, restart) and went on in a newer segment.
-                if (!newerSegmentExists()) {
-                    return null;
-                }
-                length = buffer.getIntAcquire(position);
-                if (length == 0) {
-                    length = JournalSegments.END_OF_SEGMENT;
-                }
-            }
-            if (length == JournalSegments.END_OF_SEGMENT) {
-                closeSegment();
-                continue;
-            }
-            int index = position;
-            position += JournalSegments.align(length);
-            int type = buffer.getInt(index + 4);
-            if (type == JournalSegments.TYPE_LAYOUT) {
-                readLayout(index + JournalSegments.FRAME_HEADER_BYTES);
-            } else if (type == JournalSegments.TYPE_DECISION) {
-                return readDecision(index + JournalSegments.FRAME_HEADER_BYTES);
-            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the shard log " + dir, e);
+        }
+    }
+
+    private void record(DirectBuffer frame, int offset, int length, long timeMs) {
+        buffer.wrap(frame, offset, length);
+        int type = buffer.getInt(4);
+        if (type == JournalSegments.TYPE_LAYOUT) {
+            readLayout(JournalSegments.FRAME_HEADER_BYTES);
+        } else if (type == JournalSegments.TYPE_DECISION) {
+            ready.add(readDecision(JournalSegments.FRAME_HEADER_BYTES));
         }
     }
 
@@ -147,57 +147,8 @@ public final class JournalReader implements AutoCloseable {
         }
     }
 
-    private boolean openNextSegment() {
-        try {
-            for (Path segment : JournalSegments.list(dir)) {
-                long start = JournalSegments.startMsOf(segment);
-                if (start > segmentStartMs) {
-                    try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ)) {
-                        long size = channel.size();
-                        if (size < JournalSegments.HEADER_BYTES) {
-                            return false;
-                        }
-                        mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
-                    }
-                    buffer.wrap(mapped);
-                    if (buffer.getInt(0) != JournalSegments.MAGIC) {
-                        // Created but header not yet written: try again on the next call.
-                        closeSegment();
-                        return false;
-                    }
-                    segmentStartMs = start;
-                    position = JournalSegments.HEADER_BYTES;
-                    return true;
-                }
-            }
-            return false;
-        } catch (java.nio.file.NoSuchFileException e) {
-            return false;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read journal " + dir, e);
-        }
-    }
-
-    private boolean newerSegmentExists() {
-        try {
-            List<Path> segments = JournalSegments.list(dir);
-            return !segments.isEmpty() && JournalSegments.startMsOf(segments.get(segments.size() - 1))
-                    > segmentStartMs;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private void closeSegment() {
-        if (mapped != null) {
-            buffer.wrap(0, 0);
-            IoUtil.unmap(mapped);
-            mapped = null;
-        }
-    }
-
     @Override
     public void close() {
-        closeSegment();
+        ready.clear();
     }
 }

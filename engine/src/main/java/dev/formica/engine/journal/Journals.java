@@ -27,30 +27,44 @@ public final class Journals {
     private Journals() {
     }
 
-    /** The journal directory of one shard. */
+    /** The log directory of one shard, which holds its journal (the audit records of its frames). */
     public static Path shardDir(Path dataDir, int shard) {
-        return dataDir.resolve(DIR).resolve("shard-" + shard);
+        return dataDir.resolve("shard-" + shard).resolve("log");
     }
 
     /**
-     * The shard journal directories under {@code dir}, which may be a data directory, its {@code journal}
-     * directory, or one shard's journal directory.
+     * The shard log directories under {@code dir}, which may be a data directory, its former {@code journal}
+     * directory (its parent is used), or one shard's log directory.
      */
     public static List<Path> shardDirs(Path dir) {
         try {
-            if (!JournalSegments.list(dir).isEmpty()) {
+            if (dir.getFileName() != null && dir.getFileName().toString().equals(DIR) && !Files.isDirectory(dir)
+                    && dir.getParent() != null) {
+                dir = dir.getParent();
+            }
+            if (Files.isDirectory(dir) && !dev.formica.engine.log.LogSegments.existing(dir).isEmpty()
+                    && !Files.isDirectory(dir.resolve("shard-0"))) {
                 return List.of(dir);
             }
-            Path root = Files.isDirectory(dir.resolve(DIR)) ? dir.resolve(DIR) : dir;
-            if (!Files.isDirectory(root)) {
+            if (!Files.isDirectory(dir)) {
                 return List.of();
             }
-            try (Stream<Path> children = Files.list(root)) {
-                return children.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("shard-"))
-                        .sorted().toList();
+            try (Stream<Path> children = Files.list(dir)) {
+                return children.filter(p -> Files.isDirectory(p.resolve("log"))
+                        && p.getFileName().toString().startsWith("shard-"))
+                        .sorted(java.util.Comparator.comparingInt(Journals::shardNumber)).map(p -> p.resolve("log"))
+                        .toList();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list journals in " + dir, e);
+        }
+    }
+
+    private static int shardNumber(Path shardDir) {
+        try {
+            return Integer.parseInt(shardDir.getFileName().toString().substring("shard-".length()));
+        } catch (NumberFormatException e) {
+            return Integer.MAX_VALUE;
         }
     }
 

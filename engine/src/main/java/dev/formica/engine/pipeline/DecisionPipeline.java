@@ -1,19 +1,17 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.engine.state.OwnerOnly;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.journal.DecisionJournal;
-import dev.formica.engine.journal.JournalConfig;
-import dev.formica.engine.journal.Journals;
 import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
-import dev.formica.engine.state.IntentLog;
+import dev.formica.engine.log.Fsync;
+import dev.formica.engine.log.LogChannel;
+import dev.formica.engine.log.LogWriter;
+import dev.formica.engine.log.ShardLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -77,7 +75,11 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
 public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private static final Logger LOG = Logger.getLogger(DecisionPipeline.class.getName());
     private static final String LAYOUT_FILE = "formica.properties";
-    private static final int LAYOUT_VERSION = 1;
+    /**
+     * The data format: 1 = memory-mapped Chronicle Map files written back by the kernel (before the shard log);
+     * 2 = the shard log as the source of truth, state in memory.
+     */
+    static final int FORMAT_VERSION = 2;
 
     private static final ShardCommand.Op<DecisionRequest, DecisionResponse> DECIDE =
             (p, r, arg, now, start) -> p.decide(r, now, start);
@@ -96,8 +98,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final ShardRouter router;
     private final ShardAgent[] agents;
     private final List<ShardState> states;
-    private final List<IntentLog> intents;
-    private final Cache<String, Message> replayCache;
+    private final LogWriter writer;
+    private final SnapshotBuilder snapshots;
     private final RiskEngine risk;
     private final List<RecoveryReport> recoveryReports;
     /** One per shard (index = shard), or null when journaling is off. */
@@ -126,15 +128,15 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private volatile boolean closed;
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
-            List<ShardState> states, List<IntentLog> intents, Cache<String, Message> replayCache,
-            RiskEngine risk, List<RecoveryReport> reports, DecisionMetrics decisionMetrics,
-            DecisionJournal[] journals) {
+            List<ShardState> states, LogWriter writer, SnapshotBuilder snapshots, RiskEngine risk,
+            List<RecoveryReport> reports,
+            DecisionMetrics decisionMetrics, DecisionJournal[] journals) {
         this.config = config;
         this.router = router;
         this.agents = agents;
         this.states = states;
-        this.intents = intents;
-        this.replayCache = replayCache;
+        this.writer = writer;
+        this.snapshots = snapshots;
         this.risk = risk;
         this.recoveryReports = reports;
         this.decisionMetrics = decisionMetrics;
@@ -156,6 +158,15 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * and decision counts into {@code latency.shard(k)}.
      */
     public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency) {
+        return open(config, clock, latency, LogChannel.FILES);
+    }
+
+    /**
+     * As {@link #open(EngineConfiguration, EpochClock, LatencyHub)}, with the shard logs' segments written through
+     * {@code channels} (tests put a channel there that loses unsynced bytes, as a power cut does).
+     */
+    public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency,
+            LogChannel.Factory channels) {
         config.conclude();
         if (latency.shardCount() != config.shards()) {
             throw new IllegalArgumentException("latency hub has " + latency.shardCount() + " shards, configuration "
@@ -163,12 +174,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
-        List<IntentLog> intents = new ArrayList<>();
         RiskEngine risk = null;
+        LogWriter writer = null;
+        SnapshotBuilder snapshots = null;
         DecisionJournal[] journals = new DecisionJournal[Math.max(1, config.shards())];
         try {
             if (!Files.isDirectory(dataDir)) {
                 OwnerOnly.directory(dataDir);
+                Path parent = dataDir.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Fsync.directory(parent);
+                }
             }
             checkLayout(dataDir, config.shards());
             int shards = config.shards();
@@ -177,54 +193,63 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             StateConfig stateConfig = StateConfig.defaults()
                     .withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
                     .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
-            // Maintenance runs on the calling thread: no hand-off to the common pool, which has one
-            // thread on 2 cores and competes with the event loops for it.
-            Cache<String, Message> cache = config.idempotencyCacheEntries() == 0 ? null
-                    : Caffeine.newBuilder()
-                            .maximumSize(config.idempotencyCacheEntries())
-                            .expireAfterWrite(config.idempotencyWindow().toMillis(), TimeUnit.MILLISECONDS)
-                            .executor(Runnable::run)
-                            .build();
             risk = openRisk(config, dataDir, clock.time());
-            ShardAgent[] agents = new ShardAgent[shards];
-            List<RecoveryReport> reports = new ArrayList<>();
             long now = clock.time();
             for (int k = 0; k < shards; k++) {
                 Path shardDir = dataDir.resolve("shard-" + k);
-                ShardState state = ShardState.open(shardDir, stateConfig, now);
-                states.add(state);
-                IntentLog intent = IntentLog.open(shardDir.resolve("intent.log"));
-                intents.add(intent);
-                if (config.journalEnabled()) {
-                    journals[k] = DecisionJournal.open(Journals.shardDir(dataDir, k), k, JournalConfig.defaults()
-                            .retention(config.journalRetention()), now);
+                boolean created = !Files.isDirectory(shardDir);
+                states.add(ShardState.open(shardDir, stateConfig, now));
+                if (created) {
+                    Fsync.directory(dataDir);
                 }
-                ShardProcessor processor = new ShardProcessor(k, state, intent, config.holdTtl().toMillis(),
-                        config.idempotencyWindow().toMillis(), config.currency(), cache, risk);
+            }
+            // The log is the source of truth: the in-memory stores are rebuilt from it.
+            LogRecovery.Result replayed = LogRecovery.replay(dataDir, states, risk);
+            LOG.info(() -> "replayed " + replayed.frames() + " log frames of " + shards + " shards in "
+                    + replayed.millis() + " ms" + (replayed.tornBytes() > 0 ? " (cut " + replayed.tornBytes()
+                    + " bytes of torn tail)" : ""));
+            writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES);
+            ShardAgent[] agents = new ShardAgent[shards];
+            List<RecoveryReport> reports = new ArrayList<>();
+            for (int k = 0; k < shards; k++) {
+                ShardState state = states.get(k);
+                if (config.journalEnabled()) {
+                    journals[k] = DecisionJournal.forShard(k, state.ops()); // audit records in the shard log
+                }
+                ShardProcessor processor = new ShardProcessor(k, state, config.holdTtl().toMillis(),
+                        config.idempotencyWindow().toMillis(), config.currency(), risk);
                 processor.journal(journals[k]);
+                processor.log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k]));
                 RecoveryReport report = processor.recover(now);
+                processor.endCommand(now); // a repair the reconciliation made is logged like any change
                 reports.add(report);
                 int shard = k;
-                LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop" : "")
-                        + ": " + report);
+                LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop"
+                        + " (state rebuilt from its log)" : "") + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1),
                         config.maxQueueDelay().toNanos(), latency.shard(k));
                 processor.metrics(latency.shard(k));
             }
+            writer.start();
+            ShardLog[] logs = new ShardLog[shards];
+            for (int k = 0; k < shards; k++) {
+                logs[k] = agents[k].log();
+            }
+            snapshots = new SnapshotBuilder(dataDir, logs, stateConfig, config.velocityKeys(),
+                    config.snapshotInterval().toMillis(), config.journalRetention().toMillis(), clock);
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
-                    intents, cache, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
+                    writer, snapshots, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.startAgents();
+            snapshots.start();
             return pipeline;
         } catch (IOException e) {
-            CloseHelper.quietCloseAll(journals);
+            CloseHelper.quietClose(writer);
             CloseHelper.quietClose(risk);
-            CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw new UncheckedIOException("cannot open state in " + dataDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            CloseHelper.quietCloseAll(journals);
+            CloseHelper.quietClose(writer);
             CloseHelper.quietClose(risk);
-            CloseHelper.quietCloseAll(intents);
             CloseHelper.quietCloseAll(states);
             throw e;
         }
@@ -292,13 +317,25 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return risk;
     }
 
-    /** The shard count is part of the data layout: borrowers were placed by it. */
+    /**
+     * The shard count and the data format are part of the data layout. A directory of another format is refused
+     * before anything in it is opened; a new one gets the layout file written and made durable first.
+     */
     private static void checkLayout(Path dataDir, int shards) throws IOException {
         Path file = dataDir.resolve(LAYOUT_FILE);
         Properties p = new Properties();
         if (Files.exists(file)) {
             try (InputStream in = Files.newInputStream(file)) {
                 p.load(in);
+            }
+            int format = Integer.parseInt(p.getProperty("format", "1"));
+            if (format != FORMAT_VERSION) {
+                throw new IllegalStateException("data directory " + dataDir + " has data format " + format
+                        + (format == 1 ? " (memory-mapped stores, Formica before the shard log)" : "")
+                        + "; this build reads format " + FORMAT_VERSION + " and will not open it. Move the data:"
+                        + " export the profiles with the build that wrote it, start this build on a new data"
+                        + " directory and load them with `formica load FILE` (docs/state-and-durability.md,"
+                        + " \"Data format\")");
             }
             int existing = Integer.parseInt(p.getProperty("shards", "-1"));
             if (existing != shards) {
@@ -308,11 +345,22 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             return;
         }
+        try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
+            if (entries.anyMatch(e -> e.getFileName().toString().startsWith("shard-"))) {
+                throw new IllegalStateException("data directory " + dataDir + " holds shard directories but no "
+                        + LAYOUT_FILE + ": not a Formica data directory of this format; use a new one");
+            }
+        }
         p.setProperty("shards", Integer.toString(shards));
-        p.setProperty("layout", Integer.toString(LAYOUT_VERSION));
-        try (OutputStream out = Files.newOutputStream(OwnerOnly.file(file))) {
+        p.setProperty("format", Integer.toString(FORMAT_VERSION));
+        Path tmp = dataDir.resolve(LAYOUT_FILE + ".tmp");
+        Files.deleteIfExists(tmp);
+        try (OutputStream out = Files.newOutputStream(OwnerOnly.file(tmp))) {
             p.store(out, "Formica data layout; do not edit");
         }
+        Fsync.file(tmp);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Fsync.directory(dataDir);
     }
 
     // ---- submission (event-loop threads) ----------------------------------------------------------
@@ -323,16 +371,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     + config.currency()).asRuntimeException());
             return;
         }
-        if (replayed(r.getRequestId(), DecisionResponse.class, sink)) {
-            return;
-        }
         submit(router.shardOf(r.getBorrowerId()),
                 new ShardCommand<>(DECIDE, r, 0, sink, startNanos, deadline));
     }
 
     public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, Deadline deadline) {
         long holdId = holdId(r.getHoldId(), sink);
-        if (holdId == HoldIds.INVALID || replayed(r.getRequestId(), ConfirmResponse.class, sink)) {
+        if (holdId == HoldIds.INVALID) {
             return;
         }
         submit(HoldIds.shardOf(holdId), new ShardCommand<>(CONFIRM, r, holdId, sink, System.nanoTime(), deadline));
@@ -340,24 +385,18 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     public void cancel(CancelRequest r, Sink<CancelResponse> sink, Deadline deadline) {
         long holdId = holdId(r.getHoldId(), sink);
-        if (holdId == HoldIds.INVALID || replayed(r.getRequestId(), CancelResponse.class, sink)) {
+        if (holdId == HoldIds.INVALID) {
             return;
         }
         submit(HoldIds.shardOf(holdId), new ShardCommand<>(CANCEL, r, holdId, sink, System.nanoTime(), deadline));
     }
 
     public void repay(RepayRequest r, Sink<RepayResponse> sink, Deadline deadline) {
-        if (replayed(r.getRequestId(), RepayResponse.class, sink)) {
-            return;
-        }
         submit(router.shardOf(r.getBorrowerId()),
                 new ShardCommand<>(REPAY, r, 0, sink, System.nanoTime(), deadline));
     }
 
     public void apply(CreditApplication a, Sink<CreditOffer> sink, Deadline deadline) {
-        if (replayed(a.getRequestId(), CreditOffer.class, sink)) {
-            return;
-        }
         submit(router.shardOf(a.getBorrowerId()), new ShardCommand<>(APPLY, a, 0, sink, System.nanoTime(), deadline));
     }
 
@@ -366,22 +405,39 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * caller; without a borrower id every shard is asked.
      */
     public DecisionResponse storedDecision(String requestId, String borrowerId) {
-        List<ShardState> candidates = borrowerId.isEmpty() ? states
-                : List.of(states.get(router.shardOf(borrowerId)));
-        for (ShardState s : candidates) {
-            if (s.decisions().contains(requestId)) {
-                var record = s.decisions().get(requestId);
-                if (record != null && record.kind() == ShardProcessor.KIND_DECIDE) {
-                    try {
-                        return DecisionResponse.parseFrom(record.payload()).toBuilder().setReplayed(true).build();
-                    } catch (InvalidProtocolBufferException e) {
-                        throw Status.DATA_LOSS.withDescription("decision record unreadable").asRuntimeException();
-                    }
+        ShardState s = states.get(router.shardOf(borrowerId));
+        String key = new IdempotencyKeys().borrower(borrowerId, requestId).toString();
+        if (s.decisions().contains(key)) {
+            var record = s.decisions().get(key);
+            if (record != null && record.kind() == ShardProcessor.KIND_DECIDE) {
+                try {
+                    return DecisionResponse.parseFrom(record.payload()).toBuilder().setReplayed(true).build();
+                } catch (InvalidProtocolBufferException e) {
+                    throw Status.DATA_LOSS.withDescription("decision record unreadable").asRuntimeException();
                 }
             }
         }
-        throw Status.NOT_FOUND.withDescription("request_id: no Decide with this request_id is on record")
-                .asRuntimeException();
+        throw Status.NOT_FOUND.withDescription("request_id: no Decide with this request_id is on record for this"
+                + " borrower").asRuntimeException();
+    }
+
+    /**
+     * Builds a snapshot of every shard now (up to each durable log position), as the periodic builder does; for
+     * tests, tools and an operator before a planned restart.
+     */
+    public void snapshotNow() {
+        for (int k = 0; k < agents.length; k++) {
+            try {
+                snapshots.build(k);
+            } catch (IOException e) {
+                throw new UncheckedIOException("snapshot of shard " + k + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The shard log writer (durability mode, sync counts). */
+    public LogWriter logWriter() {
+        return writer;
     }
 
     public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, Deadline deadline) {
@@ -404,11 +460,16 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     /** Applies an early-warning event on the borrower's shard. */
     public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, Deadline deadline) {
-        if (replayed(e.getRequestId(), RiskEventResponse.class, sink)) {
-            return;
-        }
         submit(router.shardOf(e.getBorrowerId()), new ShardCommand<RiskEvent, RiskEventResponse>(
                 (p, r, arg, now, start) -> p.riskEvent(r, now), e, 0, sink, System.nanoTime(), deadline));
+    }
+
+    /** Runs {@code task} on a shard's writer as a command (tests and tools: to hold a shard busy or read it). */
+    void runOnShard(int shard, Runnable task, Sink<Boolean> sink) {
+        submit(shard, new ShardCommand<Runnable, Boolean>((p, t, arg, now, start) -> {
+            t.run();
+            return Boolean.TRUE;
+        }, task, 0, sink, System.nanoTime(), null));
     }
 
     /** Stores a profile; the sink gets true when it was created. */
@@ -430,27 +491,6 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return profile;
     }
 
-    private <T> boolean replayed(String requestId, Class<T> type, Sink<T> sink) {
-        if (replayCache == null) {
-            return false;
-        }
-        Message cached = replayCache.getIfPresent(requestId);
-        if (cached == null) {
-            return false;
-        }
-        if (!type.isInstance(cached)) {
-            sink.onError(Status.INVALID_ARGUMENT.withDescription("request_id: already used for another kind of call;"
-                    + " use a new request_id").asRuntimeException());
-            return true;
-        }
-        T replay = type.cast(ShardProcessor.markReplayed(cached));
-        if (decisionMetrics != null && replay instanceof DecisionResponse decision) {
-            decisionMetrics.count(decision);
-        }
-        sink.onResult(replay);
-        return true;
-    }
-
     private long holdId(String text, Sink<?> sink) {
         long id = HoldIds.parse(text);
         if (id == HoldIds.INVALID || HoldIds.shardOf(id) >= agents.length) {
@@ -468,12 +508,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         ShardAgent agent = agents[shard];
         ReplyLoops loops = replyLoops;
-        if (!callerDrains && loops != null) {
-            java.util.concurrent.Executor loop = loops.current();
-            if (loop != null) {
-                command.replyVia(agent.replies(), loop);
-            }
-        }
+        // every answer waits for the log to make durable what it depends on, then goes back to the caller's loop
+        command.replyVia(agent.replies(), loops == null ? null : loops.current());
         if (!agent.offer(command)) {
             command.reject(Status.RESOURCE_EXHAUSTED.withDescription("shard " + shard
                     + " is at capacity; retry with backoff and the same request_id"));
@@ -575,8 +611,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
         }
-        CloseHelper.quietCloseAll(journals);
-        CloseHelper.quietCloseAll(intents);
+        CloseHelper.quietClose(snapshots);
+        // the writer writes and syncs what the shards appended, then releases the answers waiting for it
+        CloseHelper.quietClose(writer);
         CloseHelper.quietClose(risk);
         CloseHelper.closeAll(states);
     }

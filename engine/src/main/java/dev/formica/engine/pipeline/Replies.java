@@ -1,70 +1,96 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.log.ShardLog;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * The answers of one shard's commands, handed back to the event loop that received each call in one
- * task per loop per drained batch. Answering from the shard thread itself costs a wake-up of the
- * sleeping loop (an {@code eventfd} write) per answer and runs the response's serialization on the
- * shard; measured at a sixth of a {@code DEDICATED} shard's time (BENCHMARKS.md, "Where the time goes").
+ * The answers of one shard's commands, held until the shard log has made durable everything they depend on, then
+ * handed back to the event loop that received each call in one task per loop per batch (a caller that is not an
+ * event loop is answered on the releasing thread). Answering per answer from the shard thread would cost a wake-up
+ * of the sleeping loop per answer and run the response's serialization on the shard (BENCHMARKS.md, "Where the
+ * time goes").
  *
  * <p>Thread contract: {@link #wrap} on the receiving thread before the command is published;
- * {@link Deferred#onResult}, {@link Deferred#onError} and {@link #flush} on the shard's writer thread
- * only. A loop that refuses the task (shut down) gets its answers run on the writer instead.
+ * {@link Deferred#onResult}, {@link Deferred#onError} and {@link #release} on the shard's writer only; a released
+ * batch is delivered by the thread that releases it (the shard writer, or the log writer once durable). A loop that
+ * refuses the task (shut down) gets its answers run on the releasing thread instead.
  */
 final class Replies {
-    private final List<Executor> loops = new ArrayList<>(4);
-    private final List<ArrayList<Deferred<?>>> pending = new ArrayList<>(4);
+    private final ArrayList<Deferred<?>> pending = new ArrayList<>();
 
-    /** A sink that answers through {@code loop} when this shard flushes. */
+    /** A sink that answers through {@code loop} (null: on the releasing thread) once released. */
     <T> Sink<T> wrap(Sink<T> sink, Executor loop) {
         return new Deferred<>(this, sink, loop);
     }
 
-    private void add(Deferred<?> answer) {
-        Executor loop = answer.loop;
-        for (int i = 0; i < loops.size(); i++) {
-            if (loops.get(i) == loop) {
-                pending.get(i).add(answer);
-                return;
-            }
+    /**
+     * Releases the answers given so far once {@code log} is durable up to {@code position} (at once when it is
+     * already, or when there is no log).
+     *
+     * @return how many answers the batch holds
+     */
+    int release(ShardLog log, long position) {
+        int n = pending.size();
+        if (n == 0) {
+            return 0;
         }
-        loops.add(loop);
-        ArrayList<Deferred<?>> list = new ArrayList<>();
-        list.add(answer);
-        pending.add(list);
-    }
-
-    /** Hands every loop its answers so far, in the order they were given; returns how many. */
-    int flush() {
-        int n = 0;
-        for (int i = 0; i < loops.size(); i++) {
-            ArrayList<Deferred<?>> list = pending.get(i);
-            if (list.isEmpty()) {
-                continue;
-            }
-            Deferred<?>[] batch = list.toArray(new Deferred<?>[0]);
-            list.clear();
-            n += batch.length;
-            Runnable task = () -> {
-                for (Deferred<?> d : batch) {
-                    d.deliver();
-                }
-            };
-            try {
-                loops.get(i).execute(task);
-            } catch (RejectedExecutionException shutDown) {
-                task.run();
-            }
+        Deferred<?>[] batch = pending.toArray(new Deferred<?>[0]);
+        pending.clear();
+        if (log == null) {
+            deliver(batch, true);
+        } else {
+            log.whenDurable(position, durable -> deliver(batch, durable));
         }
         return n;
     }
 
-    /** One command's answer, kept until the shard flushes. */
+    /** Hands every loop its answers of the batch, in order; refuses them all when the log failed. */
+    static void deliver(Deferred<?>[] batch, boolean durable) {
+        Executor[] loops = new Executor[4];
+        int loopCount = 0;
+        for (Deferred<?> d : batch) {
+            if (!durable) {
+                d.error = Status.UNAVAILABLE.withDescription("the shard log could not make this answer durable;"
+                        + " retry with the same request_id").asRuntimeException();
+                d.result = null;
+            }
+            if (d.loop == null) {
+                d.deliver();
+                continue;
+            }
+            boolean known = false;
+            for (int i = 0; i < loopCount; i++) {
+                known |= loops[i] == d.loop;
+            }
+            if (!known) {
+                if (loopCount == loops.length) {
+                    loops = java.util.Arrays.copyOf(loops, loopCount * 2);
+                }
+                loops[loopCount++] = d.loop;
+            }
+        }
+        for (int i = 0; i < loopCount; i++) {
+            Executor loop = loops[i];
+            Runnable task = () -> {
+                for (Deferred<?> d : batch) {
+                    if (d.loop == loop) {
+                        d.deliver();
+                    }
+                }
+            };
+            try {
+                loop.execute(task);
+            } catch (RejectedExecutionException shutDown) {
+                task.run();
+            }
+        }
+    }
+
+    /** One command's answer, kept until the shard releases it. */
     static final class Deferred<T> implements Sink<T> {
         private final Replies replies;
         private final Sink<T> sink;
@@ -81,13 +107,13 @@ final class Replies {
         @Override
         public void onResult(T r) {
             result = r;
-            replies.add(this);
+            replies.pending.add(this);
         }
 
         @Override
         public void onError(StatusRuntimeException e) {
             error = e;
-            replies.add(this);
+            replies.pending.add(this);
         }
 
         void deliver() {

@@ -26,6 +26,7 @@ final class ShardAgent implements Agent {
     private final long maxQueueDelayNanos;
     private final ShardMetrics metrics;
     private final Replies replies = new Replies();
+    private long logFailures;
 
     /**
      * @param maxQueueDelayNanos commands that waited longer are shed with RESOURCE_EXHAUSTED; 0 = never
@@ -67,7 +68,12 @@ final class ShardAgent implements Agent {
         return true;
     }
 
-    /** Where this shard batches answers for the event loops (used by the dedicated writer thread only). */
+    /** The shard's log. */
+    dev.formica.engine.log.ShardLog log() {
+        return processor.log();
+    }
+
+    /** Where this shard holds answers until they are durable, batched per event loop. */
     Replies replies() {
         return replies;
     }
@@ -75,10 +81,29 @@ final class ShardAgent implements Agent {
     @Override
     public int doWork() {
         int work = queue.drain(this::run, DRAIN_LIMIT);
-        if (work > 0) {
-            replies.flush();
+        long nowMs = clock.time();
+        work += processor.duty(nowMs);
+        long position = endCommand(nowMs);
+        replies.release(processor.log(), position);
+        return work;
+    }
+
+    /**
+     * Appends the command's frame. When the log has failed the frame is lost and so is the answer: the release
+     * then refuses it (UNAVAILABLE), never acknowledges it.
+     */
+    private long endCommand(long nowMs) {
+        try {
+            return processor.endCommand(nowMs);
+        } catch (IllegalStateException logFailed) {
+            logFailures++;
+            return Long.MAX_VALUE;
         }
-        return work + processor.duty(clock.time());
+    }
+
+    /** Frames that could not be appended because the shard log had failed. */
+    long logFailures() {
+        return logFailures;
     }
 
     /**
@@ -87,7 +112,13 @@ final class ShardAgent implements Agent {
      * from before its previous answer (a hold would outlive its expiry). The wall clock costs ~20 ns.
      */
     private void run(ShardCommand<?, ?> command) {
-        command.run(processor, clock.time(), maxQueueDelayNanos, metrics);
+        long nowMs = clock.time();
+        try {
+            command.run(processor, nowMs, maxQueueDelayNanos, metrics);
+        } finally {
+            // whatever the command changed (also when it failed half-way) is one frame of the log
+            endCommand(nowMs);
+        }
     }
 
     /**

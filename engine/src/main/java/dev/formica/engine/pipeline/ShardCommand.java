@@ -46,7 +46,10 @@ final class ShardCommand<Q, R> {
         this.deadline = deadline;
     }
 
-    /** Answer through {@code replies} on {@code loop}; before the command is published only. */
+    /**
+     * Answer through {@code replies} on {@code loop} (null: on the thread that releases the answer), once the shard
+     * log has made durable what the answer depends on; before the command is published only.
+     */
     void replyVia(Replies replies, java.util.concurrent.Executor loop) {
         out = replies.wrap(sink, loop);
     }

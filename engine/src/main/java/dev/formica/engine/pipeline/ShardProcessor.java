@@ -1,6 +1,5 @@
 package dev.formica.engine.pipeline;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
@@ -29,7 +28,8 @@ import dev.formica.engine.state.DecisionRecord;
 import dev.formica.engine.state.DecisionRecords;
 import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
-import dev.formica.engine.state.IntentLog;
+import dev.formica.engine.log.ShardLog;
+import dev.formica.engine.state.StateOps;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.CancelRequest;
@@ -69,9 +69,10 @@ import org.agrona.collections.LongArrayQueue;
  * the shard (its agent thread, or the caller that holds the drain flag); there are no locks here.
  * Reads from other threads go straight to the thread-safe maps.
  *
- * <p>Each mutation follows one order: describe it in the {@link IntentLog}, write the idempotency
- * record, the hold, then the ledger, then clear the intent, and only then answer the caller. A crash
- * anywhere in between is redone at start-up by {@link #recover}.
+ * <p>Every change a command makes to the shard's stores (and to the engine-wide velocity and quota tables) is
+ * recorded in the shard's {@link StateOps}; {@link #endCommand} appends them to the shard log as one frame, and the
+ * command's answer is released only once that frame is durable. The log is the source of truth: recovery replays
+ * it into empty in-memory stores.
  */
 final class ShardProcessor {
     static final byte KIND_DECIDE = 1;
@@ -81,23 +82,21 @@ final class ShardProcessor {
     static final byte KIND_APPLY = 5;
     static final byte KIND_RISK_EVENT = 6;
 
-    static final int OP_DECIDE = 1;
-    static final int OP_CONFIRM = 2;
-    static final int OP_CANCEL = 3;
-    static final int OP_EXPIRE = 4;
-    static final int OP_REPAY = 5;
-
     private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply", "ReportRiskEvent"};
     private static final int EXPIRY_BATCH = 256;
     private static final Rule.Action[] ACTIONS = Rule.Action.values();
 
     private final int shardId;
     private final ShardState state;
-    private final IntentLog intent;
     private final long holdTtlMs;
     private final long holdRetentionMs;
     private final String currency;
-    private final Cache<String, Message> replayCache;
+    private final StateOps ops;
+    private final IdempotencyKeys keys = new IdempotencyKeys();
+    /** The record key and request fingerprint of the command running now. */
+    private CharSequence key;
+    private long fingerprint;
+    private ShardLog log;
     private final RiskEngine risk;
     private final RiskEvaluator eval;
     private final RiskEvaluator shadowEval;
@@ -117,15 +116,14 @@ final class ShardProcessor {
     private long nextHoldSequence;
     private long nextRotationCheckMs;
 
-    ShardProcessor(int shardId, ShardState state, IntentLog intent, long holdTtlMs, long holdRetentionMs,
-            String currency, Cache<String, Message> replayCache, RiskEngine risk) {
+    ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, String currency,
+            RiskEngine risk) {
         this.shardId = shardId;
         this.state = state;
-        this.intent = intent;
+        this.ops = state.ops();
         this.holdTtlMs = holdTtlMs;
         this.holdRetentionMs = holdRetentionMs;
         this.currency = currency;
-        this.replayCache = replayCache;
         this.risk = risk;
         this.eval = new RiskEvaluator(risk);
         this.shadowEval = new RiskEvaluator(risk);
@@ -133,6 +131,41 @@ final class ShardProcessor {
 
     int shardId() {
         return shardId;
+    }
+
+    /**
+     * The shard's log: from now on every change to the shard's state is recorded and appended as one frame per
+     * command ({@link #endCommand}). Set by the pipeline after recovery, before the shard runs.
+     */
+    void log(ShardLog l) {
+        this.log = l;
+        ops.reset();
+        ops.recording(l != null);
+    }
+
+    ShardLog log() {
+        return log;
+    }
+
+    /**
+     * Ends a command (or a duty cycle): the changes it made become one frame of the shard log, at the command's
+     * time. The command's answer is released once the log's durable position reaches the returned position.
+     *
+     * @return the log position after the frame (the appended position when the command changed nothing)
+     */
+    long endCommand(long nowMs) {
+        if (log == null) {
+            ops.reset();
+            return 0;
+        }
+        if (ops.length() > 0) {
+            try {
+                log.append(nowMs, ops.buffer(), 0, ops.length());
+            } finally {
+                ops.reset();
+            }
+        }
+        return log.appendedPosition();
     }
 
     /** Where every decision is journaled; null = journaling off (set by the pipeline before the shard runs). */
@@ -153,8 +186,10 @@ final class ShardProcessor {
 
     DecisionResponse decide(DecisionRequest r, long nowMs, long startNanos) {
         String requestId = r.getRequestId();
-        if (state.decisions().contains(requestId)) {
-            return replay(requestId, KIND_DECIDE, DecisionResponse.parser());
+        key = keys.borrower(r.getBorrowerId(), requestId);
+        fingerprint = IdempotencyKeys.decide(r);
+        if (state.decisions().contains(key)) {
+            return replay(KIND_DECIDE, DecisionResponse.parser());
         }
         RuleSetRegistry.Active current = risk.rules().current();
         CompiledRuleSet rules = current.rules();
@@ -249,17 +284,13 @@ final class ShardProcessor {
                 .build();
         byte[] payload = approved.toByteArray();
         long requestHash = DecisionRecords.hash(requestId);
-        intent.begin(OP_DECIDE)
-                .ledger(borrowerId, product, ledger.version(), amount, 0)
-                .hold(holdId, HoldState.ACTIVE, amount, nowMs, expiresMs, requestHash)
-                .funding(hold)
-                .record(requestId, KIND_DECIDE, nowMs, payload)
-                .commit();
-        state.decisions().put(requestId, KIND_DECIDE, nowMs, payload);
+        for (int i = 0; i < allocation.count(); i++) {
+            ops.quotaReserve(allocation.funderIndex(i), allocation.amountMinor(i), allocation.chargedDayIndex(i));
+        }
+        state.decisions().put(key, KIND_DECIDE, nowMs, fingerprint, payload);
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
-        intent.clear();
         if (journal != null) {
             journal.append(nowMs, r, payload, rules, eval.features());
         }
@@ -267,7 +298,6 @@ final class ShardProcessor {
         state.activity().recordApproval(borrowerId, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device), nowMs);
         expiries.addLong(expiresMs);
         expiries.addLong(holdId);
-        remember(requestId, approved);
         metrics.lap(Stage.COMMIT, lap);
         return approved;
     }
@@ -373,13 +403,11 @@ final class ShardProcessor {
     private DecisionResponse recordDecline(DecisionResponse.Builder response, String requestId, long nowMs,
             long startNanos, DecisionRequest r, CompiledRuleSet rules, FeatureVector features) {
         DecisionResponse declined = response.setServerNanos(System.nanoTime() - startNanos).build();
-        // One map write is atomic on its own: no intent needed when nothing else changes.
         byte[] bytes = declined.toByteArray();
-        state.decisions().put(requestId, KIND_DECIDE, nowMs, bytes);
+        state.decisions().put(key, KIND_DECIDE, nowMs, fingerprint, bytes);
         if (journal != null) {
             journal.append(nowMs, r, bytes, rules, features);
         }
-        remember(requestId, declined);
         return declined;
     }
 
@@ -387,8 +415,14 @@ final class ShardProcessor {
 
     ConfirmResponse confirm(ConfirmRequest r, long holdId, long nowMs) {
         String requestId = r.getRequestId();
-        if (state.decisions().contains(requestId)) {
-            return replay(requestId, KIND_CONFIRM, ConfirmResponse.parser());
+        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
+            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
+        }
+        // the request id is the hold's borrower's: a Confirm cannot reuse the id of one of their Decides
+        key = keys.borrower(hold.borrowerId(), requestId);
+        fingerprint = IdempotencyKeys.hold(KIND_CONFIRM, holdId);
+        if (state.decisions().contains(key)) {
+            return replay(KIND_CONFIRM, ConfirmResponse.parser());
         }
         loadHold(holdId, nowMs);
         switch (hold.state()) {
@@ -412,24 +446,23 @@ final class ShardProcessor {
                 .setLine(lineAfter(borrowerId, product, -amount, amount))
                 .build();
         byte[] payload = response.toByteArray();
-        intent.begin(OP_CONFIRM)
-                .ledger(borrowerId, product, ledger.version(), -amount, amount)
-                .hold(holdId, HoldState.CONFIRMED, amount, nowMs, hold.expiresMs(), hold.requestIdHash())
-                .record(requestId, KIND_CONFIRM, nowMs, payload)
-                .commit();
-        state.decisions().put(requestId, KIND_CONFIRM, nowMs, payload);
+        state.decisions().put(key, KIND_CONFIRM, nowMs, fingerprint, payload);
         state.holds().setState(holdId, HoldState.CONFIRMED);
         state.ledger().apply(borrowerId, product, -amount, amount, nowMs);
-        intent.clear();
         scheduleRemoval(holdId, nowMs);
-        remember(requestId, response);
         return response;
     }
 
     CancelResponse cancel(CancelRequest r, long holdId, long nowMs) {
         String requestId = r.getRequestId();
-        if (state.decisions().contains(requestId)) {
-            return replay(requestId, KIND_CANCEL, CancelResponse.parser());
+        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
+            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
+        }
+        // the request id is the hold's borrower's: a Confirm cannot reuse the id of one of their Decides
+        key = keys.borrower(hold.borrowerId(), requestId);
+        fingerprint = IdempotencyKeys.hold(KIND_CANCEL, holdId);
+        if (state.decisions().contains(key)) {
+            return replay(KIND_CANCEL, CancelResponse.parser());
         }
         loadHold(holdId, nowMs);
         if (hold.state() == HoldState.CONFIRMED) {
@@ -446,24 +479,13 @@ final class ShardProcessor {
                 .setLine(lineAfter(borrowerId, product, -release, 0))
                 .build();
         byte[] payload = response.toByteArray();
-        intent.begin(OP_CANCEL).record(requestId, KIND_CANCEL, nowMs, payload);
-        if (release > 0) {
-            intent.ledger(borrowerId, product, ledger.version(), -release, 0)
-                    .hold(holdId, HoldState.CANCELLED, release, hold.createdMs(), hold.expiresMs(),
-                            hold.requestIdHash());
-        }
-        intent.commit();
-        state.decisions().put(requestId, KIND_CANCEL, nowMs, payload);
+        state.decisions().put(key, KIND_CANCEL, nowMs, fingerprint, payload);
         if (release > 0) {
             state.holds().setState(holdId, HoldState.CANCELLED);
             state.ledger().apply(borrowerId, product, -release, 0, nowMs);
             scheduleRemoval(holdId, nowMs);
-        }
-        intent.clear();
-        if (release > 0) {
             releaseFunding();
         }
-        remember(requestId, response);
         return response;
     }
 
@@ -487,26 +509,21 @@ final class ShardProcessor {
             state.holds().setState(holdId, HoldState.EXPIRED);
             return;
         }
-        intent.begin(OP_EXPIRE)
-                .ledger(borrowerId, product, ledger.version(), -amount, 0)
-                .hold(holdId, HoldState.EXPIRED, amount, hold.createdMs(), hold.expiresMs(), hold.requestIdHash())
-                .commit();
         state.holds().setState(holdId, HoldState.EXPIRED);
         state.ledger().apply(borrowerId, product, -amount, 0, nowMs);
-        intent.clear();
         releaseFunding();
         scheduleRemoval(holdId, nowMs);
     }
 
-    /**
-     * Returns the quota of the hold loaded in {@link #hold} to its funders. Runs after the intent is cleared: a
-     * crash just before it leaks one hold's quota (never over-allocates); a crash before the clear is redone by
-     * {@link #redo}, which returns it.
-     */
+    /** Returns the quota of the hold loaded in {@link #hold} to its funders (and records it for the log). */
     private void releaseFunding() {
         FundingAllocator allocator = risk.rules().current().funding();
+        long decisionDay = dev.formica.engine.funding.FundingQuotas.dayIndex(hold.createdMs());
         for (int i = 0; i < hold.fundingCount(); i++) {
-            allocator.releaseStored(hold.funderIndex(i), hold.fundingAmountMinor(i), hold.createdMs());
+            int stored = hold.funderIndex(i);
+            ops.quotaRelease(FundingAllocation.funderOf(stored), hold.fundingAmountMinor(i),
+                    FundingAllocation.dayOf(stored, decisionDay));
+            allocator.releaseStored(stored, hold.fundingAmountMinor(i), hold.createdMs());
         }
     }
 
@@ -519,8 +536,10 @@ final class ShardProcessor {
 
     RepayResponse repay(RepayRequest r, long nowMs) {
         String requestId = r.getRequestId();
-        if (state.decisions().contains(requestId)) {
-            return replay(requestId, KIND_REPAY, RepayResponse.parser());
+        key = keys.borrower(r.getBorrowerId(), requestId);
+        fingerprint = IdempotencyKeys.repay(r);
+        if (state.decisions().contains(key)) {
+            return replay(KIND_REPAY, RepayResponse.parser());
         }
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
@@ -537,14 +556,8 @@ final class ShardProcessor {
                 .setLine(lineAfter(borrowerId, product, 0, -amount))
                 .build();
         byte[] payload = response.toByteArray();
-        intent.begin(OP_REPAY)
-                .ledger(borrowerId, product, ledger.version(), 0, -amount)
-                .record(requestId, KIND_REPAY, nowMs, payload)
-                .commit();
-        state.decisions().put(requestId, KIND_REPAY, nowMs, payload);
+        state.decisions().put(key, KIND_REPAY, nowMs, fingerprint, payload);
         state.ledger().apply(borrowerId, product, 0, -amount, nowMs);
-        intent.clear();
-        remember(requestId, response);
         return response;
     }
 
@@ -557,8 +570,10 @@ final class ShardProcessor {
      */
     CreditOffer apply(CreditApplication a, long nowMs, long startNanos) {
         String requestId = a.getRequestId();
-        if (state.decisions().contains(requestId)) {
-            return replay(requestId, KIND_APPLY, CreditOffer.parser());
+        key = keys.borrower(a.getBorrowerId(), requestId);
+        fingerprint = IdempotencyKeys.apply(a);
+        if (state.decisions().contains(key)) {
+            return replay(KIND_APPLY, CreditOffer.parser());
         }
         CompiledRuleSet rules = risk.rules().active();
         String borrowerId = a.getBorrowerId();
@@ -672,8 +687,7 @@ final class ShardProcessor {
             state.ledger().setGrade(borrowerId, product, grade, nowMs);
         }
         CreditOffer answer = offer.setServerNanos(System.nanoTime() - startNanos).build();
-        state.decisions().put(requestId, KIND_APPLY, nowMs, answer.toByteArray());
-        remember(requestId, answer);
+        state.decisions().put(key, KIND_APPLY, nowMs, fingerprint, answer.toByteArray());
         return answer;
     }
 
@@ -701,8 +715,10 @@ final class ShardProcessor {
      */
     RiskEventResponse riskEvent(RiskEvent e, long nowMs) {
         String requestId = e.getRequestId();
-        if (state.decisions().contains(requestId)) {
-            return replay(requestId, KIND_RISK_EVENT, RiskEventResponse.parser());
+        key = keys.borrower(e.getBorrowerId(), requestId);
+        fingerprint = IdempotencyKeys.riskEvent(e);
+        if (state.decisions().contains(key)) {
+            return replay(KIND_RISK_EVENT, RiskEventResponse.parser());
         }
         String borrowerId = e.getBorrowerId();
         Profile profile = profile(borrowerId);
@@ -772,8 +788,7 @@ final class ShardProcessor {
             }
         }
         RiskEventResponse answer = response.build();
-        state.decisions().put(requestId, KIND_RISK_EVENT, nowMs, answer.toByteArray());
-        remember(requestId, answer);
+        state.decisions().put(key, KIND_RISK_EVENT, nowMs, fingerprint, answer.toByteArray());
         return answer;
     }
 
@@ -865,15 +880,20 @@ final class ShardProcessor {
 
     // ---- idempotency ------------------------------------------------------------------------------
 
-    private <T extends Message> T replay(String requestId, byte kind, Parser<T> parser) {
-        DecisionRecord record = state.decisions().get(requestId);
+    /** The recorded answer to the request {@link #key} names, when it is the same request. */
+    private <T extends Message> T replay(byte kind, Parser<T> parser) {
+        DecisionRecord record = state.decisions().get(key);
         if (record.kind() != kind) {
             throw Status.INVALID_ARGUMENT.withDescription("request_id: already used for a "
                     + KIND_NAMES[record.kind()] + " call; use a new request_id").asRuntimeException();
         }
+        if (record.fingerprint() != fingerprint) {
+            throw Status.INVALID_ARGUMENT.withDescription("request_id: already used for a different "
+                    + KIND_NAMES[kind] + " request (its amount, product, currency, merchant or other fields differ);"
+                    + " use a new request_id").asRuntimeException();
+        }
         try {
             T original = parser.parseFrom(record.payload());
-            remember(requestId, original);
             return markReplayed(original);
         } catch (InvalidProtocolBufferException e) {
             throw Status.DATA_LOSS.withDescription("idempotency record unreadable").asRuntimeException();
@@ -896,12 +916,6 @@ final class ShardProcessor {
             return (T) o.toBuilder().setReplayed(true).build();
         }
         throw new IllegalArgumentException("not a replayable response: " + original.getClass());
-    }
-
-    private void remember(String requestId, Message response) {
-        if (replayCache != null) {
-            replayCache.put(requestId, response);
-        }
     }
 
     private static StatusRuntimeException failedPrecondition(String message) {
@@ -960,10 +974,6 @@ final class ShardProcessor {
      */
     RecoveryReport recover(long nowMs) {
         boolean redone = false;
-        if (intent.pending()) {
-            redo(nowMs);
-            redone = true;
-        }
         Map<String, long[]> heldByLine = new HashMap<>();
         List<long[]> active = new ArrayList<>();
         List<long[]> finished = new ArrayList<>();
@@ -1008,37 +1018,5 @@ final class ShardProcessor {
         }
         return new RecoveryReport(redone, active.size(), finished.size(), state.ledger().size(), mismatches[0],
                 negative[0]);
-    }
-
-    private void redo(long nowMs) {
-        byte kind = intent.recordKind();
-        if (kind != 0) {
-            String requestId = intent.requestId();
-            if (!state.decisions().contains(requestId)) {
-                state.decisions().put(requestId, kind, intent.createdMs(), intent.payload());
-            }
-        }
-        int target = intent.holdTargetState();
-        String borrowerId = intent.borrowerId();
-        if (target == HoldState.ACTIVE) {
-            if (!state.holds().get(intent.holdId(), hold)) {
-                hold.reset().borrowerId(borrowerId).product(intent.product())
-                        .amountMinor(intent.amountMinor()).createdMs(intent.createdMs())
-                        .expiresMs(intent.expiresMs()).state(HoldState.ACTIVE).requestIdHash(intent.requestIdHash());
-                state.holds().put(intent.holdId(), intent.fundingInto(hold));
-            }
-        } else if (target != 0) {
-            state.holds().setState(intent.holdId(), target);
-            if ((target == HoldState.CANCELLED || target == HoldState.EXPIRED)
-                    && state.holds().get(intent.holdId(), hold)) {
-                // The interrupted cancel or expiry had not returned the quota yet (that happens after the clear).
-                releaseFunding();
-            }
-        }
-        if (intent.ledgerVersionBefore() >= 0 && state.ledger().get(borrowerId, intent.product(), ledger)
-                && ledger.version() == intent.ledgerVersionBefore()) {
-            state.ledger().apply(borrowerId, intent.product(), intent.heldDelta(), intent.drawnDelta(), nowMs);
-        }
-        intent.clear();
     }
 }

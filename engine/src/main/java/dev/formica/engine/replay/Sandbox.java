@@ -74,7 +74,7 @@ public final class Sandbox implements AutoCloseable {
             }
             EngineConfiguration config = new EngineConfiguration().dataDir(data).shards(shards)
                     .journalEnabled(false).expectedBorrowers(Math.max(1000, profiles.size()))
-                    .expectedDecisionsPerDay(100_000).idempotencyCacheEntries(0).regulatoryFile(regulatory)
+                    .expectedDecisionsPerDay(100_000).regulatoryFile(regulatory)
                     .velocityKeys(1 << 16);
             if (rulesYaml != null) {
                 Path rules = dir.resolve("candidate-rules.yaml");
@@ -180,36 +180,34 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * Every profile of a data directory, running or not: the profile files are copied to a temporary directory
-     * and read there, so the live directory (locked by a running server) is never opened.
+     * Every profile of a data directory, running or not: the newest version of each, read from the shard logs
+     * (read-only: a frame being written by a running server ends the read of that shard, nothing is changed).
      */
     public static List<Profile> profilesOf(Path dataDir) {
         int shards = shardsOf(dataDir);
-        Path copy = null;
+        java.util.Map<String, byte[]> latest = new java.util.LinkedHashMap<>();
+        dev.formica.engine.state.StateOps.Replayer reader = new dev.formica.engine.state.StateOps.Replayer()
+                .onProfile(latest::put);
         try {
-            copy = Files.createTempDirectory("formica-snapshot-");
-            Files.copy(dataDir.resolve("formica.properties"), copy.resolve("formica.properties"));
             for (int k = 0; k < shards; k++) {
-                Path from = dataDir.resolve("shard-" + k);
-                Path to = Files.createDirectories(copy.resolve("shard-" + k));
-                if (Files.exists(from.resolve("profiles.dat"))) {
-                    Files.copy(from.resolve("profiles.dat"), to.resolve("profiles.dat"));
+                Path logDir = dataDir.resolve("shard-" + k).resolve("log");
+                if (!Files.isDirectory(logDir)) {
+                    continue;
                 }
-                if (Files.exists(from.resolve("OPEN"))) {
-                    // Copied from a running (or crashed) server: let Chronicle Map recover the copy.
-                    Files.createFile(to.resolve("OPEN"));
+                try (dev.formica.engine.log.LogSegments.Cursor c = dev.formica.engine.log.LogSegments.existing(logDir)
+                        .cursor(0)) {
+                    while (c.next()) {
+                        reader.apply(null, null, true, c.buffer(), c.payloadOffset(), c.payloadLength(),
+                                c.frameTime());
+                    }
                 }
-            }
-            EngineConfiguration config = new EngineConfiguration().dataDir(copy).shards(shards).journalEnabled(false)
-                    .expectedBorrowers(10_000).expectedDecisionsPerDay(10_000).velocityKeys(1024);
-            try (DecisionPipeline p = DecisionPipeline.open(config, new CachedEpochClock())) {
-                return profilesOf(p);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read profiles of " + dataDir + ": " + e.getMessage(), e);
-        } finally {
-            deleteQuietly(copy);
         }
+        List<Profile> out = new ArrayList<>(latest.size());
+        latest.values().forEach(bytes -> out.add(parse(bytes)));
+        return out;
     }
 
     /** The shard count a data directory was created with. */

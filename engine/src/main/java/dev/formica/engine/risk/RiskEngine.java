@@ -51,7 +51,7 @@ public final class RiskEngine implements AutoCloseable {
 
     /**
      * Opens the engine-wide risk state under {@code dataDir}: {@code rules/}, {@code blocklists.dat},
-     * {@code risk-appetite.properties} and {@code velocity.dat}.
+     * {@code risk-appetite.properties}; the velocity table is in memory (the shard logs rebuild it).
      */
     public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone) throws IOException {
@@ -64,7 +64,7 @@ public final class RiskEngine implements AutoCloseable {
                     rs -> allocator(rs, regulatory, quotas));
             blockLists = BlockLists.open(dataDir.resolve("blocklists.dat"));
             RiskAppetite appetite = RiskAppetite.open(dataDir.resolve("risk-appetite.properties"));
-            velocity = VelocityWindows.open(dataDir.resolve("velocity.dat"), velocityKeys);
+            velocity = VelocityWindows.inMemory(velocityKeys); // rebuilt from the shard logs at start-up
             Cache<String, Profile> profiles = Caffeine.newBuilder()
                     .maximumSize(profileCacheEntries)
                     .executor(Runnable::run)

@@ -143,10 +143,11 @@ public final class RiskEvaluator {
         f.setBool(Features.BLOCKED_IP, blocks.contains(BlockLists.Kind.IP, r.getIp()));
         f.setBool(Features.BLOCKED_MERCHANT, blocks.contains(BlockLists.Kind.MERCHANT, r.getMerchantId()));
         long add = count ? r.getAmountMinor() : -1;
-        velocity(0, borrowerId, nowMs, add);
-        velocity(1, device, nowMs, add);
-        velocity(2, r.getIp(), nowMs, add);
-        velocity(3, r.getMerchantId(), nowMs, add);
+        dev.formica.engine.state.StateOps ops = state == null ? null : state.ops();
+        velocity(0, borrowerId, nowMs, add, ops);
+        velocity(1, device, nowMs, add, ops);
+        velocity(2, r.getIp(), nowMs, add, ops);
+        velocity(3, r.getMerchantId(), nowMs, add, ops);
         declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
     }
 
@@ -317,13 +318,16 @@ public final class RiskEvaluator {
     }
 
     /** Reads one dimension's windows, first counting the transaction when {@code amount} >= 0. */
-    private void velocity(int dimension, String id, long nowMs, long amount) {
+    private void velocity(int dimension, String id, long nowMs, long amount, dev.formica.engine.state.StateOps ops) {
         if (id.isEmpty()) {
             return;
         }
         VelocityWindows windows = engine.velocity();
         if (amount >= 0) {
             windows.addAndRead(DIMENSIONS[dimension], id, nowMs, amount, reading);
+            if (ops != null) {
+                ops.velocityAdd(DIMENSIONS[dimension], id, amount); // the shard log carries it for replay
+            }
         } else {
             windows.read(DIMENSIONS[dimension], id, nowMs, reading);
         }

@@ -110,8 +110,9 @@ public final class RequestValidator {
     }
 
     public static String check(GetDecisionRequest r) {
+        // borrower_id is required: decisions are kept per borrower, so no caller can read another borrower's
         String v = requiredId("request_id", r.getRequestId());
-        return v != null || r.getBorrowerId().isEmpty() ? v : requiredId("borrower_id", r.getBorrowerId());
+        return v != null ? v : requiredId("borrower_id", r.getBorrowerId());
     }
 
     public static String check(CreditApplication r) {

@@ -28,6 +28,9 @@ public final class BorrowerActivity implements AutoCloseable {
         this.map = map;
     }
 
+    /** Where changes are recorded for the shard log; null = not recorded. */
+    StateOps ops;
+
     static BorrowerActivity open(Path dir, StateConfig cfg, boolean recover) throws IOException {
         return new BorrowerActivity(StateFiles.open(ChronicleMap.of(CharSequence.class, ActivityValue.class)
                 .name("formica-activity")
@@ -44,9 +47,47 @@ public final class BorrowerActivity implements AutoCloseable {
         private double m2;
         private boolean watch;
         private final long[] devices = new long[DEVICES];
+        private int nextDevice;
+        private long updatedMs;
+
+        /** Writes every field (snapshots). */
+        public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+            out.writeLong(count);
+            out.writeDouble(mean);
+            out.writeDouble(m2);
+            out.writeBoolean(watch);
+            out.writeByte(nextDevice);
+            for (long d : devices) {
+                out.writeLong(d);
+            }
+            out.writeLong(updatedMs);
+        }
+
+        /** Reads what {@link #writeTo} wrote. */
+        public Reading readFrom(java.io.DataInput in) throws java.io.IOException {
+            count = in.readLong();
+            mean = in.readDouble();
+            m2 = in.readDouble();
+            watch = in.readBoolean();
+            nextDevice = in.readByte();
+            for (int i = 0; i < DEVICES; i++) {
+                devices[i] = in.readLong();
+            }
+            updatedMs = in.readLong();
+            return this;
+        }
 
         public long count() {
             return count;
+        }
+
+        public Reading() {
+        }
+
+        /** Every field, as text (digests). */
+        public String describe() {
+            return count + "," + Double.doubleToLongBits(mean) + "," + Double.doubleToLongBits(m2) + "," + watch + ","
+                    + java.util.Arrays.toString(devices);
         }
 
         public double mean() {
@@ -114,11 +155,14 @@ public final class BorrowerActivity implements AutoCloseable {
                 reset(v);
                 update(v, amountMinor, deviceHash, nowMs);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
-                return;
+            } else {
+                v = e.value().getUsing(s.ref);
+                c.writeLock().lock();
+                update(v, amountMinor, deviceHash, nowMs);
             }
-            v = e.value().getUsing(s.ref);
-            c.writeLock().lock();
-            update(v, amountMinor, deviceHash, nowMs);
+        }
+        if (ops != null && ops.recording()) {
+            ops.activityApproval(borrowerId, amountMinor, deviceHash);
         }
     }
 
@@ -134,12 +178,15 @@ public final class BorrowerActivity implements AutoCloseable {
                 v.setWatch(watch);
                 v.setUpdatedMs(nowMs);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
-                return;
+            } else {
+                ActivityValue v = e.value().getUsing(s.ref);
+                c.writeLock().lock();
+                v.setWatch(watch);
+                v.setUpdatedMs(nowMs);
             }
-            ActivityValue v = e.value().getUsing(s.ref);
-            c.writeLock().lock();
-            v.setWatch(watch);
-            v.setUpdatedMs(nowMs);
+        }
+        if (ops != null && ops.recording()) {
+            ops.activityWatch(borrowerId, watch);
         }
     }
 
@@ -174,6 +221,49 @@ public final class BorrowerActivity implements AutoCloseable {
             }
         }
         v.setUpdatedMs(nowMs);
+    }
+
+    /** Puts a borrower's activity as a snapshot holds it (start-up only; not recorded). */
+    public void restore(CharSequence borrowerId, Reading r) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, ActivityValue, ?> c = map.queryContext(s.key(borrowerId))) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, ActivityValue> e = c.entry();
+            ActivityValue v = e != null ? e.value().getUsing(s.ref) : s.fresh;
+            if (e != null) {
+                c.writeLock().lock();
+            }
+            v.setCount(r.count);
+            v.setMean(r.mean);
+            v.setM2(r.m2);
+            v.setWatch(r.watch);
+            v.setNextDevice(r.nextDevice);
+            for (int i = 0; i < DEVICES; i++) {
+                v.setDeviceHashAt(i, r.devices[i]);
+            }
+            v.setUpdatedMs(r.updatedMs);
+            if (e == null) {
+                c.insert(c.absentEntry(), c.wrapValueAsData(v));
+            }
+        }
+    }
+
+    /** Visits every borrower's activity (for digests and tools). */
+    public void forEach(java.util.function.BiConsumer<String, Reading> visitor) {
+        Reading r = new Reading();
+        map.forEachEntry(e -> {
+            ActivityValue v = e.value().get();
+            r.count = v.getCount();
+            r.mean = v.getMean();
+            r.m2 = v.getM2();
+            r.watch = v.getWatch();
+            r.nextDevice = v.getNextDevice();
+            r.updatedMs = v.getUpdatedMs();
+            for (int i = 0; i < DEVICES; i++) {
+                r.devices[i] = v.getDeviceHashAt(i);
+            }
+            visitor.accept(e.key().get().toString(), r);
+        });
     }
 
     public long size() {

@@ -67,6 +67,9 @@ public final class CreditLedger implements AutoCloseable {
         }
     }
 
+    /** Where changes are recorded for the shard log; null = not recorded. */
+    StateOps ops;
+
     static CreditLedger open(Path dir, StateConfig cfg, boolean recover) throws IOException {
         long entries = cfg.expectedBorrowers() * cfg.productsPerBorrower();
         return new CreditLedger(StateFiles.open(ChronicleMap.of(CharSequence.class, LedgerValue.class)
@@ -114,6 +117,9 @@ public final class CreditLedger implements AutoCloseable {
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
             }
         }
+        if (ops != null && ops.recording()) {
+            ops.ledgerPutLine(borrowerId, product, lineMinor);
+        }
     }
 
     /**
@@ -134,7 +140,11 @@ public final class CreditLedger implements AutoCloseable {
             v.setHeldMinor(held);
             v.setDrawnMinor(drawn);
             addTotals(product, heldDelta, drawnDelta);
-            return touch(v, nowMs);
+            long version = touch(v, nowMs);
+            if (ops != null && ops.recording()) {
+                ops.ledgerApply(borrowerId, product, heldDelta, drawnDelta);
+            }
+            return version;
         }
     }
 
@@ -147,6 +157,9 @@ public final class CreditLedger implements AutoCloseable {
             c.writeLock().lock();
             v.setFrozen(frozen);
             touch(v, nowMs);
+        }
+        if (ops != null && ops.recording()) {
+            ops.ledgerFrozen(borrowerId, product, frozen);
         }
     }
 
@@ -162,6 +175,9 @@ public final class CreditLedger implements AutoCloseable {
             c.writeLock().lock();
             v.setGrade(grade);
             touch(v, nowMs);
+        }
+        if (ops != null && ops.recording()) {
+            ops.ledgerGrade(borrowerId, product, grade);
         }
     }
 
@@ -179,6 +195,34 @@ public final class CreditLedger implements AutoCloseable {
             addTotals(product, heldMinor - v.getHeldMinor(), 0);
             v.setHeldMinor(heldMinor);
             touch(v, nowMs);
+        }
+        if (ops != null && ops.recording()) {
+            ops.ledgerSetHeld(borrowerId, product, heldMinor);
+        }
+    }
+
+    /** Puts a line with every field as a snapshot holds it (start-up only; not recorded). */
+    public void restore(CharSequence borrowerId, int product, LedgerSnapshot line) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            LedgerValue v = e != null ? e.value().getUsing(s.ref) : s.fresh;
+            if (e != null) {
+                c.writeLock().lock();
+                addTotals(product, -v.getHeldMinor(), -v.getDrawnMinor());
+            }
+            v.setLineMinor(line.lineMinor());
+            v.setHeldMinor(line.heldMinor());
+            v.setDrawnMinor(line.drawnMinor());
+            v.setFrozen(line.frozen());
+            v.setGrade(line.grade());
+            v.setVersion(line.version());
+            v.setUpdatedMs(line.updatedMs());
+            if (e == null) {
+                c.insert(c.absentEntry(), c.wrapValueAsData(v));
+            }
+            addTotals(product, line.heldMinor(), line.drawnMinor());
         }
     }
 

@@ -7,7 +7,9 @@ package dev.formica.engine.state;
  *
  * @param kind      caller-defined call kind (e.g. decide, confirm)
  * @param createdMs when the original response was produced
+ * @param fingerprint a hash of the request's meaningful fields: the same key with another fingerprint is a
+ *                  different request reusing the id, and is refused
  * @param payload   the serialized response, at most {@link StateConfig#MAX_PAYLOAD_BYTES}
  */
-public record DecisionRecord(byte kind, long createdMs, byte[] payload) {
+public record DecisionRecord(byte kind, long createdMs, long fingerprint, byte[] payload) {
 }

@@ -3,11 +3,7 @@ package dev.formica.engine.state;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.agrona.collections.LongHashSet;
 
 import net.openhft.chronicle.map.ChronicleMap;
@@ -39,12 +35,12 @@ public final class DecisionRecords implements AutoCloseable {
             java.util.logging.Logger.getLogger(DecisionRecords.class.getName());
     static final String PREFIX = "decisions-";
     static final String SUFFIX = ".dat";
-    private static final int HEADER_BYTES = 1 + 8;
+    private static final int HEADER_BYTES = 1 + 8 + 8;
 
     private final Path dir;
     private final StateConfig cfg;
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
-    private final StringBuilder key = new StringBuilder(StateConfig.MAX_ID_CHARS);
+    private final StringBuilder key = new StringBuilder(2 * StateConfig.MAX_ID_CHARS + 2);
     private ByteBuffer readBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
 
     private ChronicleMap<CharSequence, ByteBuffer> current;
@@ -73,30 +69,17 @@ public final class DecisionRecords implements AutoCloseable {
         this.capacity = Math.max(1, (long) (cfg.expectedDecisionRecords() * cfg.maxBloatFactor() * 0.9));
     }
 
+    /** Where changes are recorded for the shard log; null = not recorded. */
+    StateOps ops;
+
+    /**
+     * Creates the records of one shard, in memory and empty: recovery fills them from the snapshot and the log.
+     * The first generation starts with the first record (or the first rotation check), at a time the log
+     * carries, so a replay starts its generations at the same times.
+     */
     static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) throws IOException {
         DecisionRecords records = new DecisionRecords(dir, cfg);
-        List<Long> starts = generationStarts(dir);
-        while (starts.size() > 2) {
-            Files.deleteIfExists(file(dir, starts.remove(0)));
-        }
-        try {
-            if (starts.isEmpty()) {
-                starts.add(nowMs);
-            }
-            int last = starts.size() - 1;
-            records.currentStartMs = starts.get(last);
-            records.current = StateFiles.open(records.builder(), file(dir, records.currentStartMs), recover);
-            indexKeys(records.current, records.currentHashes);
-            if (last == 1) {
-                records.previousStartMs = starts.get(0);
-                records.previous = StateFiles.open(records.builder(), file(dir, records.previousStartMs), recover);
-                indexKeys(records.previous, records.previousHashes);
-            }
-            records.rotateIfDue(nowMs);
-        } catch (IOException | RuntimeException e) {
-            records.close();
-            throw e;
-        }
+        records.current = StateFiles.open(records.builder(), null, false);
         return records;
     }
 
@@ -113,9 +96,10 @@ public final class DecisionRecords implements AutoCloseable {
         readBuffer = found;
         byte kind = found.get(0);
         long createdMs = found.getLong(1);
+        long fingerprint = found.getLong(9);
         byte[] payload = new byte[found.limit() - HEADER_BYTES];
         found.get(HEADER_BYTES, payload);
-        return new DecisionRecord(kind, createdMs, payload);
+        return new DecisionRecord(kind, createdMs, fingerprint, payload);
     }
 
     /** Whether a record for {@code requestId} exists in either generation. Allocation-free. */
@@ -153,11 +137,22 @@ public final class DecisionRecords implements AutoCloseable {
      * {@code createdMs} when the current one is full.
      */
     public void put(CharSequence requestId, byte kind, long createdMs, byte[] payload) {
+        put(requestId, kind, createdMs, 0, payload);
+    }
+
+    /**
+     * Stores (or replaces) the record of {@code key} (the idempotency scope and the request id, see
+     * {@code pipeline.IdempotencyKeys}) with the fingerprint of the request it answered.
+     */
+    public void put(CharSequence requestId, byte kind, long createdMs, long fingerprint, byte[] payload) {
         StateFiles.checkPayload("payload", payload);
+        if (currentStartMs == 0) {
+            rotate(createdMs);
+        }
         CharSequence k = key(requestId);
         ByteBuffer b = writeBuffer;
         b.clear();
-        b.put(kind).putLong(createdMs).put(payload).flip();
+        b.put(kind).putLong(createdMs).putLong(fingerprint).put(payload).flip();
         long h = hash(requestId);
         if (currentHashes.size() >= capacity && !currentHashes.contains(h)) {
             rotateEarly(createdMs);
@@ -171,6 +166,9 @@ public final class DecisionRecords implements AutoCloseable {
             write(k, b);
         }
         currentHashes.add(h);
+        if (ops != null && ops.recording()) {
+            ops.recordPut(requestId, kind, createdMs, fingerprint, payload);
+        }
     }
 
     private void rotateEarly(long nowMs) {
@@ -209,16 +207,29 @@ public final class DecisionRecords implements AutoCloseable {
      * previous file, makes current the previous one and starts a new current generation at {@code nowMs}.
      */
     public void rotateIfDue(long nowMs) {
-        if (nowMs - currentStartMs < cfg.decisionGenerationMillis()) {
+        if (currentStartMs != 0 && nowMs - currentStartMs < cfg.decisionGenerationMillis()) {
             return;
         }
         rotate(nowMs);
     }
 
+    /** Replay of a rotation the log recorded. */
+    void rotateTo(long startMs) {
+        rotate(startMs);
+    }
+
     private void rotate(long nowMs) {
+        if (ops != null && ops.recording()) {
+            ops.recordRotate(nowMs);
+        }
+        if (currentStartMs == 0) {
+            // the first generation starts: nothing to move
+            currentStartMs = nowMs;
+            return;
+        }
         ChronicleMap<CharSequence, ByteBuffer> next;
         try {
-            next = StateFiles.open(builder(), file(dir, nowMs), false);
+            next = StateFiles.open(builder(), null, false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create decision generation " + nowMs, e);
         }
@@ -234,12 +245,66 @@ public final class DecisionRecords implements AutoCloseable {
         currentHashes = recycled;
         if (dropped != null) {
             dropped.close();
+        }
+    }
+
+    /** Visits every record of both generations (previous first); for digests and tools, not the hot path. */
+    public void forEach(java.util.function.BiConsumer<String, DecisionRecord> visitor) {
+        for (ChronicleMap<CharSequence, ByteBuffer> map : java.util.Arrays.asList(previous, current)) {
+            if (map == null) {
+                continue;
+            }
+            map.forEachEntry(e -> {
+                ByteBuffer v = e.value().get();
+                byte[] payload = new byte[v.limit() - HEADER_BYTES];
+                v.get(HEADER_BYTES, payload);
+                visitor.accept(e.key().get().toString(), new DecisionRecord(v.get(0), v.getLong(1), v.getLong(9),
+                        payload));
+            });
+        }
+    }
+
+    /** Sets the generations' start times as a snapshot holds them (start-up only, on empty records). */
+    public void restoreGenerations(long previousStart, long currentStart) {
+        if (previousStart != 0) {
             try {
-                Files.deleteIfExists(file(dir, droppedStartMs));
+                previous = StateFiles.open(builder(), null, false);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot delete decision generation " + droppedStartMs, e);
+                throw new UncheckedIOException(e);
             }
         }
+        previousStartMs = previousStart;
+        currentStartMs = currentStart;
+    }
+
+    /** Puts a record into the given generation as a snapshot holds it (start-up only; not recorded). */
+    public void restore(boolean inPrevious, CharSequence key, byte kind, long createdMs, long fingerprint,
+            byte[] payload) {
+        ChronicleMap<CharSequence, ByteBuffer> target = inPrevious ? previous : current;
+        ByteBuffer b = writeBuffer;
+        b.clear();
+        b.put(kind).putLong(createdMs).putLong(fingerprint).put(payload).flip();
+        target.put(key(key), b);
+        (inPrevious ? previousHashes : currentHashes).add(hash(key));
+    }
+
+    /** Visits the records of one generation. */
+    public void forEach(boolean inPrevious, java.util.function.BiConsumer<String, DecisionRecord> visitor) {
+        ChronicleMap<CharSequence, ByteBuffer> map = inPrevious ? previous : current;
+        if (map == null) {
+            return;
+        }
+        map.forEachEntry(e -> {
+            ByteBuffer v = e.value().get();
+            byte[] payload = new byte[v.limit() - HEADER_BYTES];
+            v.get(HEADER_BYTES, payload);
+            visitor.accept(e.key().get().toString(), new DecisionRecord(v.get(0), v.getLong(1), v.getLong(9), payload));
+        });
+    }
+
+    /** Start of the previous generation (0 when none). */
+    public long previousGenerationStartMs() {
+        return previousStartMs;
     }
 
     /** Records in both generations (a request id re-put after a rotation counts twice). */
@@ -262,8 +327,13 @@ public final class DecisionRecords implements AutoCloseable {
         }
     }
 
+    /** Longest record key: a scope (borrower or hold), a separator and a request id. */
+    public static final int MAX_KEY_CHARS = 2 * StateConfig.MAX_ID_CHARS + 2;
+
     private CharSequence key(CharSequence requestId) {
-        StateFiles.checkId("requestId", requestId);
+        if (requestId == null || requestId.length() == 0 || requestId.length() > MAX_KEY_CHARS) {
+            throw new IllegalArgumentException("requestId key must be 1.." + MAX_KEY_CHARS + " chars");
+        }
         key.setLength(0);
         key.append(requestId);
         return key;
@@ -273,29 +343,8 @@ public final class DecisionRecords implements AutoCloseable {
         return ChronicleMap.of(CharSequence.class, ByteBuffer.class)
                 .name("formica-decisions")
                 .entries(cfg.expectedDecisionRecords())
-                .averageKeySize(36)
+                .averageKeySize(64)
                 .averageValueSize(HEADER_BYTES + cfg.averageDecisionRecordBytes())
                 .maxBloatFactor(cfg.maxBloatFactor());
-    }
-
-    static Path file(Path dir, long startMs) {
-        return dir.resolve(PREFIX + startMs + SUFFIX);
-    }
-
-    /** Generation start times of the files in {@code dir}, oldest first. */
-    static List<Long> generationStarts(Path dir) throws IOException {
-        List<Long> starts = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
-            for (Path f : files) {
-                String name = f.getFileName().toString();
-                try {
-                    starts.add(Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length())));
-                } catch (NumberFormatException ignored) {
-                    // not ours; leave it alone
-                }
-            }
-        }
-        starts.sort(null);
-        return starts;
     }
 }

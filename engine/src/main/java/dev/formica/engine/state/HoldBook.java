@@ -51,6 +51,9 @@ public final class HoldBook implements AutoCloseable {
         }
     }
 
+    /** Where changes are recorded for the shard log; null = not recorded. */
+    StateOps ops;
+
     static HoldBook open(Path dir, StateConfig cfg, boolean recover) throws IOException {
         return new HoldBook(StateFiles.open(ChronicleMap.of(LongValue.class, HoldValue.class)
                 .name("formica-holds")
@@ -96,6 +99,9 @@ public final class HoldBook implements AutoCloseable {
                 countActive(0, values.state());
             }
         }
+        if (ops != null && ops.recording()) {
+            ops.holdPut(holdId, values);
+        }
     }
 
     /** Changes the state of an existing hold; false if there is none. */
@@ -114,6 +120,9 @@ public final class HoldBook implements AutoCloseable {
             c.writeLock().lock();
             countActive(v.getState(), state);
             v.setState(state);
+            if (ops != null && ops.recording()) {
+                ops.holdState(holdId, state);
+            }
             return true;
         }
     }
@@ -129,6 +138,9 @@ public final class HoldBook implements AutoCloseable {
             }
             countActive(e.value().getUsing(s.ref).getState(), 0);
             c.remove(e);
+            if (ops != null && ops.recording()) {
+                ops.holdRemove(holdId);
+            }
             return true;
         }
     }

@@ -15,6 +15,19 @@ public final class LedgerSnapshot {
     private long updatedMs;
 
     /** Credit line, minor units. */
+    /** Sets every field (snapshot loading). */
+    public LedgerSnapshot set(long line, long held, long drawn, boolean frozen, int grade, long version,
+            long updatedMs) {
+        this.lineMinor = line;
+        this.heldMinor = held;
+        this.drawnMinor = drawn;
+        this.frozen = frozen;
+        this.grade = grade;
+        this.version = version;
+        this.updatedMs = updatedMs;
+        return this;
+    }
+
     public long lineMinor() {
         return lineMinor;
     }

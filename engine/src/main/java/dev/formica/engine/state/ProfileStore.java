@@ -28,6 +28,11 @@ public final class ProfileStore implements AutoCloseable {
         this.map = map;
     }
 
+    /** Where changes are recorded for the shard log; null = not recorded. */
+    StateOps ops;
+    /** Line notes rather than profiles (a different operation in the log). */
+    boolean notes;
+
     static ProfileStore open(Path dir, StateConfig cfg, boolean recover) throws IOException {
         return open(dir, cfg, recover, FILE_NAME, "formica-profiles");
     }
@@ -58,12 +63,18 @@ public final class ProfileStore implements AutoCloseable {
         try (ExternalMapQueryContext<CharSequence, byte[], ?> c = map.queryContext(key(borrowerId))) {
             c.updateLock().lock();
             MapEntry<CharSequence, byte[]> e = c.entry();
+            boolean created;
             if (e != null) {
                 c.replaceValue(e, c.wrapValueAsData(profile));
-                return false;
+                created = false;
+            } else {
+                c.insert(c.absentEntry(), c.wrapValueAsData(profile));
+                created = true;
             }
-            c.insert(c.absentEntry(), c.wrapValueAsData(profile));
-            return true;
+            if (ops != null && ops.recording()) {
+                ops.profilePut(notes, borrowerId, profile);
+            }
+            return created;
         }
     }
 

@@ -37,6 +37,15 @@ public final class ShardState implements AutoCloseable {
     private BorrowerActivity activity;
     private ProfileStore notes;
     private boolean closed;
+    private final StateOps ops = new StateOps();
+
+    /**
+     * Where the stores record their changes while the shard runs a command; the shard turns them into one log
+     * frame per command. Off (not recording) until the shard has recovered.
+     */
+    public StateOps ops() {
+        return ops;
+    }
 
     private ShardState(Path dir, boolean recovered, FileChannel markerChannel, FileLock markerLock) {
         this.dir = dir;
@@ -75,6 +84,13 @@ public final class ShardState implements AutoCloseable {
             state.profiles = ProfileStore.open(shardDir, cfg, crashed);
             state.activity = BorrowerActivity.open(shardDir, cfg, crashed);
             state.notes = ProfileStore.open(shardDir, cfg, crashed, "line-notes.dat", "formica-line-notes");
+            state.notes.notes = true;
+            state.ledger.ops = state.ops;
+            state.holds.ops = state.ops;
+            state.decisions.ops = state.ops;
+            state.profiles.ops = state.ops;
+            state.activity.ops = state.ops;
+            state.notes.ops = state.ops;
         } catch (IOException | RuntimeException e) {
             // leave the marker: whatever was half-opened gets recovered next time
             try {

@@ -1,7 +1,6 @@
 package dev.formica.engine.state;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import net.openhft.chronicle.map.ChronicleMap;
@@ -21,12 +20,9 @@ final class StateFiles {
      */
     static <K, V> ChronicleMap<K, V> open(ChronicleMapBuilder<K, V> builder, Path file, boolean recover)
             throws IOException {
-        boolean existing = Files.exists(file) && Files.size(file) > 0;
-        OwnerOnly.file(file);
-        if (existing && recover) {
-            return builder.recoverPersistedTo(file.toFile(), true);
-        }
-        return builder.createPersistedTo(file.toFile());
+        // Off-heap, in memory, never written back by the kernel: the shard log is the source of truth and
+        // recovery rebuilds the maps from the newest snapshot and the log after it (docs/state-and-durability.md).
+        return builder.create();
     }
 
     static void checkId(String name, CharSequence id) {

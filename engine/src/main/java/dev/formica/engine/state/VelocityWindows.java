@@ -58,6 +58,32 @@ public final class VelocityWindows implements AutoCloseable {
         this.mask = slots - 1;
     }
 
+    /**
+     * A table in memory only, with room for about {@code expectedKeys} active keys: pages are taken on first touch
+     * (a deleted scratch file under {@code /dev/shm} when there is one, else under the temporary directory, so the
+     * memory is never written back to a disk). The shard log rebuilds it at start-up.
+     */
+    public static VelocityWindows inMemory(int expectedKeys) throws IOException {
+        if (expectedKeys < 1 || expectedKeys > MAX_KEYS) {
+            throw new IllegalArgumentException("expectedKeys must be 1.." + MAX_KEYS + ", was " + expectedKeys);
+        }
+        int slots = BitUtil.findNextPositivePowerOfTwo(Math.max(64, expectedKeys * 2));
+        Path shm = Path.of("/dev/shm");
+        Path dir = java.nio.file.Files.isDirectory(shm) && java.nio.file.Files.isWritable(shm) ? shm
+                : Path.of(System.getProperty("java.io.tmpdir"));
+        Path file = java.nio.file.Files.createTempFile(dir, "formica-velocity-", ".tmp");
+        try {
+            OwnerOnly.file(file, HEADER + (long) slots * SLOT_BYTES);
+            MappedByteBuffer created = IoUtil.mapExistingFile(file.toFile(), "velocity");
+            VelocityWindows table = new VelocityWindows(created, slots);
+            table.buffer.putInt(4, slots);
+            table.buffer.putIntOrdered(0, MAGIC);
+            return table;
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     /** Opens or creates (owner-only) the table with room for about {@code expectedKeys} active keys. */
     public static VelocityWindows open(Path file, int expectedKeys) throws IOException {
         if (expectedKeys < 1 || expectedKeys > MAX_KEYS) {
@@ -99,6 +125,57 @@ public final class VelocityWindows implements AutoCloseable {
         }
         addAt(slotOffset(slot), nowMs, amountMinor);
         return true;
+    }
+
+    /** Words per slot after the key: 42 buckets of (count, sum). */
+    public static final int SLOT_WORDS = 84;
+
+    /** Receives one key's raw bucket words (snapshots). */
+    @FunctionalInterface
+    public interface SlotVisitor {
+        void visit(long hash, long[] words);
+    }
+
+    /** Visits every claimed slot with its raw words (a reused array); for snapshots of a table no one writes. */
+    public void forEachKey(SlotVisitor visitor) {
+        long[] words = new long[SLOT_WORDS];
+        for (int slot = 0; slot < slots; slot++) {
+            int base = (int) slotOffset(slot);
+            long hash = buffer.getLong(base);
+            if (hash == 0) {
+                continue;
+            }
+            for (int i = 0; i < SLOT_WORDS; i++) {
+                words[i] = buffer.getLong(base + 8 + i * 8);
+            }
+            visitor.visit(hash, words);
+        }
+    }
+
+    /**
+     * Adds another table's words for a key (a snapshot of one shard's adds): a bucket of the same period adds up,
+     * a newer period replaces an older one, an older one is dropped, as concurrent adds would have done.
+     */
+    public void merge(long hash, long[] words, long nowMs) {
+        int slot = slotFor(hash, nowMs, true);
+        if (slot < 0) {
+            return;
+        }
+        int base = (int) slotOffset(slot) + 8;
+        for (int i = 0; i < SLOT_WORDS; i++) {
+            long word = words[i];
+            if (word != 0) {
+                update(base + i * 8L, word >>> STAMP_SHIFT, word & VALUE_MASK);
+            }
+        }
+    }
+
+    /** Replay of an add the shard log recorded, by the key's hash. */
+    public void addHash(long hash, long nowMs, long amountMinor) {
+        int slot = slotFor(hash, nowMs, true);
+        if (slot >= 0) {
+            addAt(slotOffset(slot), nowMs, amountMinor);
+        }
     }
 
     /**

@@ -1,5 +1,14 @@
 package dev.formica.engine.journal;
 
+import dev.formica.engine.log.Durability;
+import dev.formica.engine.log.LogChannel;
+import dev.formica.engine.log.LogSegments;
+import dev.formica.engine.log.LogWriter;
+import dev.formica.engine.log.ShardLog;
+import dev.formica.engine.state.StateOps;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +24,6 @@ import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.Reason;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,17 +55,54 @@ class DecisionJournalTest {
         return f;
     }
 
+    /** One shard's journal writing into a real shard log, one frame per decision, as the shard does. */
+    static final class Shard implements AutoCloseable {
+        final LogWriter writer;
+        final ShardLog log;
+        final StateOps ops = new StateOps();
+        final DecisionJournal journal;
+
+        Shard(Path dir, int shard, long segmentBytes) throws Exception {
+            long end;
+            try (LogSegments.Cursor c = LogSegments.open(dir).cursor(0)) {
+                while (c.next()) {
+                    // find the end, as recovery does
+                }
+                end = c.position();
+            }
+            writer = new LogWriter(Durability.PROCESS, LogChannel.FILES, segmentBytes);
+            log = writer.open(shard, LogSegments.open(dir), end);
+            writer.start();
+            ops.recording(true);
+            journal = DecisionJournal.forShard(shard, ops);
+        }
+
+        void append(long t, DecisionRequest request, DecisionResponse response, FeatureVector features)
+                throws InterruptedException {
+            journal.append(t, request, response.toByteArray(), RULES, features);
+            long position = log.append(t, ops.buffer(), 0, ops.length());
+            ops.reset();
+            CountDownLatch durable = new CountDownLatch(1);
+            log.whenDurable(position, ok -> durable.countDown());
+            assertTrue(durable.await(10, TimeUnit.SECONDS));
+        }
+
+        @Override
+        public void close() {
+            writer.close();
+        }
+    }
+
     @Test
     void shouldReadBackEveryDecisionWithItsFeaturesAcrossSegmentRolls() throws Exception {
-        JournalConfig config = JournalConfig.defaults().segmentBytes(64 * 1024);
-        try (DecisionJournal journal = DecisionJournal.open(dir, 3, config, T0)) {
+        try (Shard shard = new Shard(dir, 3, 64 * 1024)) {
             for (int k = 0; k < 2000; k++) {
-                journal.append(T0 + k, request(k), response(k), RULES, k == 7 ? null : features(k));
+                shard.append(T0 + k, request(k), response(k), k == 7 ? null : features(k));
             }
-            assertEquals(2000, journal.appended());
-            assertEquals(0, journal.dropped());
+            assertEquals(2000, shard.journal.appended());
+            assertEquals(0, shard.journal.dropped());
         }
-        assertTrue(JournalSegments.list(dir).size() > 3, "small segments rolled");
+        assertTrue(LogSegments.open(dir).list().size() > 3, "small segments rolled");
         List<JournalEntry> read = readAll(dir);
         assertEquals(2000, read.size());
         for (int k = 0; k < 2000; k++) {
@@ -81,38 +126,23 @@ class DecisionJournalTest {
 
     @Test
     void shouldFollowALiveWriterAndContinueAfterARestart() throws Exception {
-        JournalConfig config = JournalConfig.defaults().segmentBytes(64 * 1024);
         try (JournalReader reader = JournalReader.open(dir)) {
             assertNull(reader.next());
-            DecisionJournal journal = DecisionJournal.open(dir, 0, config, T0);
-            journal.append(T0, request(1), response(1), RULES, features(1));
+            Shard shard = new Shard(dir, 0, 64 * 1024);
+            shard.append(T0, request(1), response(1), features(1));
             assertEquals(request(1), reader.next().request());
             assertNull(reader.next());
-            journal.append(T0 + 1, request(2), response(2), RULES, features(2));
+            shard.append(T0 + 1, request(2), response(2), features(2));
             assertEquals(request(2), reader.next().request());
-            journal.close();
-            DecisionJournal again = DecisionJournal.open(dir, 0, config, T0 + 10);
-            again.append(T0 + 10, request(3), response(3), RULES, features(3));
-            JournalEntry third = reader.next();
-            assertEquals(request(3), third.request());
-            assertEquals(3000L, third.features().get("amount_minor"));
-            again.close();
-        }
-    }
-
-    @Test
-    void shouldDeleteWholeSegmentsPastRetentionOnly() throws Exception {
-        JournalConfig config = JournalConfig.defaults().retention(Duration.ofDays(7));
-        long day = JournalSegments.DAY_MS;
-        try (DecisionJournal journal = DecisionJournal.open(dir, 0, config, T0)) {
-            for (int d = 0; d < 10; d++) {
-                journal.append(T0 + d * day, request(d), response(d), RULES, features(d));
+            shard.close();
+            try (Shard again = new Shard(dir, 0, 64 * 1024)) {
+                again.append(T0 + 10, request(3), response(3), features(3));
+                JournalEntry third = reader.next();
+                assertEquals(request(3), third.request());
+                assertEquals(3000L, third.features().get("amount_minor"), "the layout is written again after a"
+                        + " restart");
             }
         }
-        // A segment per day; on day 9 the segments whose every decision is older than 7 days are gone.
-        List<JournalEntry> left = readAll(dir);
-        assertEquals(request(2), left.get(0).request(), "days 0 and 1 deleted; day 2 kept (its segment ends on day 3)");
-        assertEquals(8, left.size());
     }
 
     static List<JournalEntry> readAll(Path dir) {

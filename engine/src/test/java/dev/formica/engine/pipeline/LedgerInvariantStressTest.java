@@ -74,11 +74,14 @@ class LedgerInvariantStressTest {
                     go.await();
                     SplittableRandom random = new SplittableRandom(thread);
                     List<String> mine = new ArrayList<>();
+                    java.util.Map<String, Long> amounts = new java.util.HashMap<>();
                     for (int i = 0; i < ITERATIONS; i++) {
                         boolean retry = !mine.isEmpty() && random.nextInt(10) == 0;
                         String requestId = retry ? mine.get(random.nextInt(mine.size())) : "t" + thread + "-" + i;
                         FutureSink<DecisionResponse> sink = new FutureSink<>();
-                        long amount = random.nextInt(20) == 0 ? LINE / 3 : 1 + random.nextInt(20_000);
+                        long fresh = random.nextInt(20) == 0 ? LINE / 3 : 1 + random.nextInt(20_000);
+                        // a retry is the same request: same amount (another amount is refused as a reuse)
+                        long amount = amounts.computeIfAbsent(requestId, k -> fresh);
                         pipeline.decide(PipelineFixture.decision(requestId, "hot", amount), sink, System.nanoTime(),
                                 null);
                         DecisionResponse r = sink.get();

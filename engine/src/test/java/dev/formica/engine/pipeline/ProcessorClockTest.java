@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.formica.engine.risk.RiskEngine;
-import dev.formica.engine.state.IntentLog;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.ConfirmRequest;
@@ -25,9 +24,8 @@ class ProcessorClockTest {
     void shouldRefuseToConfirmAHoldWhoseTimeHasPassed() throws Exception {
         long now = PipelineFixture.START_MS;
         try (ShardState state = ShardState.open(dir, StateConfig.defaults().withSizes(1000, 1000, 1000), now);
-                IntentLog intent = IntentLog.open(dir.resolve("intent.log"));
                 RiskEngine risk = RiskEngine.openDefaults(dir.resolve("risk"))) {
-            ShardProcessor p = new ShardProcessor(0, state, intent, 900_000, 86_400_000, "CNY", null, risk);
+            ShardProcessor p = new ShardProcessor(0, state, 900_000, 86_400_000, "CNY", risk);
             p.recover(now);
             state.ledger().putLine("alice", Product.CONSUMER_CREDIT_VALUE, 500_000, now);
             DecisionResponse approved = p.decide(PipelineFixture.decision("r1", "alice", 200_000), now, 0);

@@ -11,7 +11,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.junit.jupiter.api.Test;
 
-/** A shard's answers reach each caller's loop in one task per flush, in order, and none is lost. */
+/** A shard's answers reach each caller's loop in one task per release, in order, and none is lost. */
 class RepliesTest {
     /** An event loop stand-in: keeps the tasks it is given until the test runs them. */
     static final class Loop implements Executor {
@@ -66,7 +66,7 @@ class RepliesTest {
         a3.onResult("third");
         assertTrue(onA.isEmpty() && onB.isEmpty(), "nothing is answered before the flush");
 
-        assertEquals(4, replies.flush());
+        assertEquals(4, replies.release(null, 0));
         assertEquals(1, a.tasks.size(), "one task for loop a");
         assertEquals(1, b.tasks.size(), "one task for loop b");
         assertTrue(onA.isEmpty(), "answers run on the loop, not on the flushing thread");
@@ -75,7 +75,7 @@ class RepliesTest {
         assertEquals(List.of("first", "second", "third"), onA);
         assertEquals(List.of("error DEADLINE_EXCEEDED"), onB);
 
-        assertEquals(0, replies.flush(), "a second flush has nothing left");
+        assertEquals(0, replies.release(null, 0), "a second flush has nothing left");
         assertTrue(a.tasks.isEmpty() && b.tasks.isEmpty());
     }
 
@@ -87,7 +87,7 @@ class RepliesTest {
         };
         List<String> got = new ArrayList<>();
         replies.wrap(new Recorder(got), closed).onResult("late");
-        replies.flush();
+        replies.release(null, 0);
         assertEquals(List.of("late"), got);
     }
 }

@@ -217,9 +217,15 @@ class RiskLogicTest {
         assertEquals(5_000_000, line.getLineMinor());
         assertEquals(offer.getGrade(), line.getGrade());
         CreditOffer again = apply(CreditApplication.newBuilder().setRequestId("app1").setBorrowerId("newbie")
-                .setProduct(Product.CONSUMER_CREDIT).setAnnualIncomeMinor(1).build());
+                .setProduct(Product.CONSUMER_CREDIT).setAnnualIncomeMinor(50_000_000).setRegion("CN-44")
+                .putAllAttributes(goodBorrower("x", 0).getAttributesMap()).build());
         assertTrue(again.getReplayed());
         assertEquals(offer.getLineMinor(), again.getLineMinor());
+        FutureSink<CreditOffer> changed = new FutureSink<>();
+        f.pipeline.apply(CreditApplication.newBuilder().setRequestId("app1").setBorrowerId("newbie")
+                .setProduct(Product.CONSUMER_CREDIT).setAnnualIncomeMinor(1).build(), changed, null);
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, changed.errorCode(),
+                "the same request id with another income is a different application");
 
         CreditOffer poor = apply(CreditApplication.newBuilder().setRequestId("app2").setBorrowerId("poor")
                 .setProduct(Product.CONSUMER_CREDIT).setAnnualIncomeMinor(50_000_000)
@@ -238,7 +244,7 @@ class RiskLogicTest {
     void shouldReturnTheStoredExplanationByRequestId() {
         upsert(goodBorrower("gd", 1_000_000).build());
         DecisionResponse r = decide(request("explain-me", "gd", 5_000).setRegion("CN-11"));
-        DecisionResponse stored = f.pipeline.storedDecision("explain-me", "");
+        DecisionResponse stored = f.pipeline.storedDecision("explain-me", "gd");
         assertTrue(stored.getReplayed());
         assertEquals(r.getReasonsList(), stored.getReasonsList());
         assertEquals(r.getContributionsList(), stored.getContributionsList());
@@ -305,7 +311,8 @@ class RiskLogicTest {
         assertEquals(1_000_000, f.line("late").getLineMinor());
         assertEquals(Outcome.APPROVE, decide(request("after-cure", "late", 1_000)).getOutcome());
         assertTrue(event(RiskEvent.newBuilder().setRequestId("e1").setBorrowerId("late")
-                .setType(RiskEventType.RISK_EVENT_TYPE_OVERDUE).setDaysPastDue(10)).getReplayed());
+                .setType(RiskEventType.RISK_EVENT_TYPE_OVERDUE).setDaysPastDue(10).setAmountMinor(50_000))
+                .getReplayed());
     }
 
     @Test

@@ -117,10 +117,17 @@ class AdminRuleSetsTest {
                 .setBorrowerId("p1").setProduct(Product.CONSUMER_CREDIT).setAmountMinor(200_000).build());
         assertEquals("RISK_APPETITE", limited.getReasons(0).getCode());
         DecisionResponse explained = decisions.getDecision(GetDecisionRequest.newBuilder().setRequestId("d1")
-                .build());
+                .setBorrowerId("p1").build());
         assertEquals(blocked.getReasonsList(), explained.getReasonsList());
         assertTrue(explained.getReplayed());
         assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class, () -> decisions.getDecision(
-                GetDecisionRequest.newBuilder().setRequestId("never").build())).getStatus().getCode());
+                GetDecisionRequest.newBuilder().setRequestId("never").setBorrowerId("p1").build())).getStatus()
+                .getCode());
+        assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class, () -> decisions.getDecision(
+                GetDecisionRequest.newBuilder().setRequestId("d1").setBorrowerId("p2").build())).getStatus()
+                .getCode(), "another borrower's decision is not found under the same request id");
+        assertEquals(Status.Code.INVALID_ARGUMENT, assertThrows(StatusRuntimeException.class,
+                () -> decisions.getDecision(GetDecisionRequest.newBuilder().setRequestId("d1").build())).getStatus()
+                .getCode(), "borrower_id is required");
     }
 }

@@ -54,56 +54,34 @@ class ShardStateTest {
     }
 
     @Test
-    void shouldKeepValuesAcrossCloseAndReopen() throws IOException {
-        Path dir = tmp.resolve("shard-0");
-        try (ShardState s = StateTestSupport.open(dir)) {
-            assertFalse(s.recoveredFromCrash());
-            writeSome(s);
-        }
-        assertFalse(Files.exists(dir.resolve(ShardState.MARKER)), "clean close removes the marker");
-        try (ShardState s = StateTestSupport.open(dir)) {
-            assertFalse(s.recoveredFromCrash());
-            assertSome(s);
-        }
-    }
-
-    @Test
-    void shouldRecoverAndKeepDataAfterUncleanShutdown() throws IOException {
-        Path dir = tmp.resolve("shard-0");
-        ShardState crashed = StateTestSupport.open(dir);
-        writeSome(crashed);
-        crashed.closeLeavingMarker();
-        assertTrue(Files.exists(dir.resolve(ShardState.MARKER)));
-
-        try (ShardState s = StateTestSupport.open(dir)) {
-            assertTrue(s.recoveredFromCrash());
-            assertSome(s);
-            s.ledger().apply("b-1", 1, 1, 0, T0 + 2);
-        }
-        try (ShardState s = StateTestSupport.open(dir)) {
-            assertFalse(s.recoveredFromCrash(), "a clean close after recovery clears the marker");
-            LedgerSnapshot line = new LedgerSnapshot();
-            assertTrue(s.ledger().get("b-1", 1, line));
-            assertEquals(20_001, line.heldMinor());
-        }
-    }
-
-    @Test
-    void shouldCreateOwnerOnlyDirectoryAndFiles() throws IOException {
+    void shouldStartEmptyInMemoryAndLeaveOnlyTheLockMarkerOnDisk() throws IOException {
         assumeTrue(OwnerOnly.posix(tmp), "POSIX permissions not supported here");
         Path dir = tmp.resolve("a").resolve("shard-0");
         try (ShardState s = StateTestSupport.open(dir)) {
             writeSome(s);
+            assertSome(s);
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
             List<Path> files;
             try (Stream<Path> list = Files.list(dir)) {
                 files = list.collect(Collectors.toList());
             }
-            assertEquals(7, files.size(), files.toString()); // 6 maps and OPEN
-            for (Path f : files) {
-                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
-                        f.getFileName().toString());
-            }
+            assertEquals(List.of(dir.resolve(ShardState.MARKER)), files,
+                    "the stores live in memory: the shard log, not the maps, is on the disk");
+        }
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertFalse(s.recoveredFromCrash());
+            assertEquals(0, s.ledger().size(), "a reopened shard is empty until its log is replayed");
+        }
+    }
+
+    @Test
+    void shouldSayWhenThePreviousRunDidNotClose() throws IOException {
+        Path dir = tmp.resolve("shard-0");
+        ShardState crashed = StateTestSupport.open(dir);
+        writeSome(crashed);
+        crashed.closeLeavingMarker();
+        try (ShardState s = StateTestSupport.open(dir)) {
+            assertTrue(s.recoveredFromCrash());
         }
     }
 

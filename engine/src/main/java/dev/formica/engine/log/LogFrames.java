@@ -1,0 +1,57 @@
+package dev.formica.engine.log;
+
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+import org.agrona.DirectBuffer;
+
+/**
+ * The frame format of the shard log, one frame per mutation, little-endian:
+ *
+ * <pre>
+ *   0  int  length     the whole frame, header included
+ *   4  int  checksum   CRC32C of bytes 8 .. length
+ *   8  long position   where this frame starts in the shard's log (the sum of the lengths before it)
+ *  16  long timeMs     the mutation's time: replay takes time from here, never from the clock
+ *  24  ...  payload    the operations ({@code dev.formica.engine.state.StateOps})
+ * </pre>
+ *
+ * A frame is valid when its length is sane, its position is the one expected and its checksum matches; the first
+ * invalid frame of the last segment is a torn tail (a crash in the middle of a write) and is cut off.
+ */
+public final class LogFrames {
+    public static final int HEADER = 24;
+    /** The largest frame: a 16 KiB profile or answer plus its ops fit many times over. */
+    public static final int MAX_FRAME = 1 << 20;
+    static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    static final int LENGTH_OFFSET = 0;
+    static final int CHECKSUM_OFFSET = 4;
+    static final int POSITION_OFFSET = 8;
+    static final int TIME_OFFSET = 16;
+
+    private LogFrames() {
+    }
+
+    /** The length of a frame carrying {@code payloadLength} bytes. */
+    public static int frameLength(int payloadLength) {
+        return HEADER + payloadLength;
+    }
+
+    /** CRC32C of {@code length} bytes of {@code buffer} from {@code offset}. */
+    static int checksum(CRC32C crc, java.nio.ByteBuffer buffer, int offset, int length) {
+        crc.reset();
+        java.nio.ByteBuffer view = buffer.duplicate();
+        view.limit(offset + length).position(offset);
+        crc.update(view);
+        return (int) crc.getValue();
+    }
+
+    /** What reading a log hands over: one valid frame at a time, in log order. */
+    @FunctionalInterface
+    public interface Handler {
+        /**
+         * @param position where the frame starts in the shard's log
+         * @param buffer   holds the payload at {@code offset}; valid only during the call
+         */
+        void onFrame(long position, long timeMs, DirectBuffer buffer, int offset, int length);
+    }
+}

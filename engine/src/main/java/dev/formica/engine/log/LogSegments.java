@@ -1,0 +1,304 @@
+package dev.formica.engine.log;
+
+import dev.formica.engine.state.OwnerOnly;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The segment files of one shard's log: {@code <dir>/<20-digit start position>.log}, each holding whole frames,
+ * the next starting where the previous ends.
+ *
+ * <p>Thread contract: reading ({@link #cursor}) and {@link #truncateTo} at start-up, on one thread, before the
+ * writer opens the log for appending; {@link #list} and {@link #deleteBefore} from any one thread at a time.
+ */
+public final class LogSegments {
+    static final String SUFFIX = ".log";
+
+    private final Path dir;
+
+    private LogSegments(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Opens (creating, owner-only, made durable with its parent) the directory of one shard's log. */
+    public static LogSegments open(Path dir) throws IOException {
+        boolean created = !Files.isDirectory(dir);
+        OwnerOnly.directory(dir);
+        if (created) {
+            Fsync.directory(dir.getParent());
+        }
+        return new LogSegments(dir);
+    }
+
+    /** The segments of an existing directory, for reading only: nothing is created or changed. */
+    public static LogSegments existing(Path dir) {
+        return new LogSegments(dir);
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    static String name(long startPosition) {
+        return String.format("%020d%s", startPosition, SUFFIX);
+    }
+
+    /** Start positions of the segments, oldest first. */
+    public List<Long> list() throws IOException {
+        List<Long> starts = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path f : files) {
+                String n = f.getFileName().toString();
+                try {
+                    starts.add(Long.parseLong(n.substring(0, n.length() - SUFFIX.length())));
+                } catch (NumberFormatException ignored) {
+                    // not a segment of ours
+                }
+            }
+        }
+        starts.sort(null);
+        return starts;
+    }
+
+    Path file(long start) {
+        return dir.resolve(name(start));
+    }
+
+    /** A reader of every valid frame from {@code fromPosition} (a frame boundary, or 0) to the end. */
+    public Cursor cursor(long fromPosition) throws IOException {
+        return new Cursor(list(), fromPosition);
+    }
+
+    /**
+     * Cuts the log at {@code position}: the segment holding it is truncated there, later segments are deleted.
+     * Used once at start-up for a torn tail; made durable before it returns.
+     */
+    public void truncateTo(long position) throws IOException {
+        List<Long> starts = list();
+        for (int i = starts.size() - 1; i >= 0; i--) {
+            long start = starts.get(i);
+            if (start > position || (start == position && i > 0)) {
+                Files.deleteIfExists(file(start));
+            } else {
+                try (FileChannel ch = FileChannel.open(file(start), StandardOpenOption.WRITE)) {
+                    ch.truncate(position - start);
+                    ch.force(true);
+                }
+                break;
+            }
+        }
+        Fsync.directory(dir);
+    }
+
+    /**
+     * Deletes whole segments that end at or before {@code position} (never the newest) and were last written
+     * before {@code olderThanMs}; returns how many.
+     */
+    public int deleteBefore(long position, long olderThanMs) throws IOException {
+        List<Long> starts = list();
+        int deleted = 0;
+        for (int i = 0; i + 1 < starts.size() && starts.get(i + 1) <= position; i++) {
+            Path f = file(starts.get(i));
+            if (Files.getLastModifiedTime(f).toMillis() >= olderThanMs) {
+                break;
+            }
+            Files.deleteIfExists(f);
+            deleted++;
+        }
+        if (deleted > 0) {
+            Fsync.directory(dir);
+        }
+        return deleted;
+    }
+
+    /**
+     * Reads frames in order, checking each. {@link #next} stops at the end of the log or at the first invalid
+     * frame; {@link #tornAt} then says whether the stop was a torn tail (and where) and {@link #position()} is
+     * where the next frame goes.
+     */
+    public final class Cursor implements AutoCloseable {
+        private final List<Long> starts;
+        private final CRC32C crc = new CRC32C();
+        private final ByteBuffer buf = ByteBuffer.allocateDirect(4 * LogFrames.MAX_FRAME).order(LogFrames.ORDER);
+        private final UnsafeBuffer view = new UnsafeBuffer(buf);
+        private int segment = -1;
+        private FileChannel channel;
+        private long segmentStart;
+        private long position;
+        private long tornAt = -1;
+        private boolean done;
+        private long frameTime;
+        private int frameOffset;
+        private int frameLength;
+        private long framePosition;
+
+        private Cursor(List<Long> starts, long from) throws IOException {
+            this.starts = starts;
+            this.position = from;
+            buf.limit(0);
+            int first = -1;
+            for (int i = 0; i < starts.size(); i++) {
+                if (starts.get(i) <= from) {
+                    first = i;
+                }
+            }
+            if (starts.isEmpty()) {
+                done = true;
+                return;
+            }
+            if (first < 0) {
+                throw new IOException("log " + dir + " starts at " + starts.get(0) + ", after the position "
+                        + from + " that recovery needs: segments are missing");
+            }
+            openSegment(first);
+            long skip = from - segmentStart;
+            if (skip > 0) {
+                channel.position(skip);
+            }
+        }
+
+        private void openSegment(int index) throws IOException {
+            if (channel != null) {
+                channel.close();
+            }
+            segment = index;
+            segmentStart = starts.get(index);
+            channel = FileChannel.open(file(segmentStart), StandardOpenOption.READ);
+            buf.clear().limit(0);
+        }
+
+        /** Moves to the next valid frame; false at the end or at a torn or corrupt frame. */
+        public boolean next() throws IOException {
+            if (done) {
+                return false;
+            }
+            while (true) {
+                if (!fill(LogFrames.HEADER)) {
+                    if (buf.remaining() == 0 && segment + 1 < starts.size()) {
+                        long nextStart = starts.get(segment + 1);
+                        if (nextStart != position) {
+                            return stop(true);
+                        }
+                        openSegment(segment + 1);
+                        continue;
+                    }
+                    return stop(buf.remaining() != 0);
+                }
+                int at = buf.position();
+                int length = buf.getInt(at + LogFrames.LENGTH_OFFSET);
+                if (length < LogFrames.HEADER || length > LogFrames.MAX_FRAME) {
+                    return stop(true);
+                }
+                if (!fill(length)) {
+                    return stop(true);
+                }
+                at = buf.position();
+                long pos = buf.getLong(at + LogFrames.POSITION_OFFSET);
+                int expected = buf.getInt(at + LogFrames.CHECKSUM_OFFSET);
+                if (pos != position || LogFrames.checksum(crc, buf, at + 8, length - 8) != expected) {
+                    return stop(true);
+                }
+                framePosition = pos;
+                frameTime = buf.getLong(at + LogFrames.TIME_OFFSET);
+                frameOffset = at + LogFrames.HEADER;
+                frameLength = length - LogFrames.HEADER;
+                buf.position(at + length);
+                position += length;
+                return true;
+            }
+        }
+
+        private boolean stop(boolean torn) {
+            done = true;
+            if (torn) {
+                tornAt = position;
+            }
+            return false;
+        }
+
+        /** Ensures {@code n} bytes are buffered from the current position; false at the segment's end. */
+        private boolean fill(int n) throws IOException {
+            if (buf.remaining() >= n) {
+                return true;
+            }
+            buf.compact();
+            while (buf.position() < n) {
+                int read = channel.read(buf);
+                if (read < 0) {
+                    break;
+                }
+            }
+            buf.flip();
+            return buf.remaining() >= n;
+        }
+
+        public long framePosition() {
+            return framePosition;
+        }
+
+        public long frameTime() {
+            return frameTime;
+        }
+
+        public UnsafeBuffer buffer() {
+            return view;
+        }
+
+        public int payloadOffset() {
+            return frameOffset;
+        }
+
+        public int payloadLength() {
+            return frameLength;
+        }
+
+        /** Where the next frame goes: the end of the valid log once {@link #next} returned false. */
+        public long position() {
+            return position;
+        }
+
+        /** Where a torn or corrupt tail starts, or -1. */
+        public long tornAt() {
+            return tornAt;
+        }
+
+        /** Whether the torn frame is in the last segment (a crash) rather than before it (corruption). */
+        public boolean tornInLastSegment() {
+            return segment == starts.size() - 1;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (channel != null) {
+                channel.close();
+            }
+        }
+    }
+
+    /** Whether {@code dir} holds at least one segment. */
+    public boolean isEmpty() throws IOException {
+        return list().isEmpty();
+    }
+
+    /** Syncs every segment that holds bytes before {@code position} (what a snapshot up to there relies on). */
+    public void syncBefore(long fromPosition, long position) throws IOException {
+        List<Long> starts = list();
+        for (int i = 0; i < starts.size(); i++) {
+            long end = i + 1 < starts.size() ? starts.get(i + 1) : Long.MAX_VALUE;
+            if (starts.get(i) < position && end > fromPosition) {
+                try (FileChannel ch = FileChannel.open(file(starts.get(i)), StandardOpenOption.WRITE)) {
+                    ch.force(false);
+                }
+            }
+        }
+    }
+}

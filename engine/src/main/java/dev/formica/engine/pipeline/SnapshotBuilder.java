@@ -1,0 +1,190 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.funding.QuotaTally;
+import dev.formica.engine.log.LogSegments;
+import dev.formica.engine.log.ShardLog;
+import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.state.ShardSnapshot;
+import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.StateConfig;
+import dev.formica.engine.state.StateOps;
+import dev.formica.engine.state.VelocityWindows;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.agrona.concurrent.EpochClock;
+
+/**
+ * Builds each shard's snapshots off the decision path: it loads the shard's newest snapshot into a scratch copy
+ * of the state (in memory), replays the shard's durable log after it, and writes the result as the next snapshot.
+ * The shards never wait for it and nothing of theirs is locked: the builder only reads the log files. Then it keeps
+ * the two newest snapshots and deletes the log segments that end before the older of them and are older than the
+ * retention (the audit period).
+ *
+ * <p>The price is a second copy of one shard's state while a snapshot is built, and the CPU of replaying the log
+ * since the last snapshot (measured in BENCHMARKS.md, "Snapshots and restart").
+ *
+ * <p>Thread contract: one builder thread; {@link #build} may also be called by tests and tools, one at a time.
+ */
+final class SnapshotBuilder implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(SnapshotBuilder.class.getName());
+    static final int KEEP = 2;
+
+    private final Path dataDir;
+    private final ShardLog[] logs;
+    private final StateConfig stateConfig;
+    private final int velocityKeys;
+    private final long intervalMs;
+    private final long retentionMs;
+    private final EpochClock clock;
+    private volatile boolean running = true;
+    private Thread thread;
+
+    SnapshotBuilder(Path dataDir, ShardLog[] logs, StateConfig stateConfig, int velocityKeys, long intervalMs,
+            long retentionMs, EpochClock clock) {
+        this.dataDir = dataDir;
+        this.logs = logs;
+        this.stateConfig = stateConfig;
+        this.velocityKeys = Math.max(1024, velocityKeys / Math.max(1, logs.length));
+        this.intervalMs = intervalMs;
+        this.retentionMs = retentionMs;
+        this.clock = clock;
+    }
+
+    static Path directory(Path dataDir, int shard) {
+        return dataDir.resolve("shard-" + shard).resolve("snapshots");
+    }
+
+    /** Starts the periodic builder (nothing when the interval is 0). */
+    void start() {
+        if (intervalMs <= 0) {
+            return;
+        }
+        thread = new Thread(this::run, "formica-snapshots");
+        thread.setDaemon(true);
+        thread.setPriority(Thread.MIN_PRIORITY);
+        thread.start();
+    }
+
+    private void run() {
+        while (running) {
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(intervalMs));
+            for (int k = 0; k < logs.length && running; k++) {
+                try {
+                    build(k);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.WARNING, "snapshot of shard " + k + " failed; the log is kept and the next try"
+                            + " is in " + intervalMs / 1000 + " s", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Builds the next snapshot of {@code shard} up to its durable log position.
+     *
+     * @return the snapshot's header (the newest one when the log has not moved since)
+     */
+    synchronized ShardSnapshot.Header build(int shard) throws IOException {
+        long limit = logs[shard].durablePosition();
+        Path dir = directory(dataDir, shard);
+        OwnerOnly.directory(dir);
+        List<Path> valid = validSnapshots(dir, shard);
+        ShardSnapshot.Header newest = valid.isEmpty() ? null : ShardSnapshot.verify(valid.get(0));
+        long from = newest == null ? 0 : newest.position();
+        if (newest != null && from >= limit) {
+            return newest;
+        }
+        long started = System.nanoTime();
+        Path scratchDir = Files.createTempDirectory("formica-snapshot-");
+        long end = from;
+        long timeMs = newest == null ? 0 : newest.timeMs();
+        long frames = 0;
+        try (ShardState scratch = ShardState.open(scratchDir, stateConfig, clock.time());
+                VelocityWindows velocity = VelocityWindows.inMemory(velocityKeys)) {
+            QuotaTally tally = newest == null ? new QuotaTally()
+                    : ShardSnapshot.read(valid.get(0), scratch, velocity);
+            StateOps.Shared shared = new StateOps.Shared(velocity, tally);
+            StateOps.Replayer replayer = new StateOps.Replayer();
+            LogSegments segments = LogSegments.existing(LogRecovery.logDir(dataDir, shard));
+            try (LogSegments.Cursor c = segments.cursor(from)) {
+                while (c.next() && c.framePosition() < limit) {
+                    replayer.apply(scratch, shared, false, c.buffer(), c.payloadOffset(), c.payloadLength(),
+                            c.frameTime());
+                    end = c.position();
+                    timeMs = c.frameTime();
+                    frames++;
+                }
+            }
+            // the snapshot stands on these frames: they must survive a power cut in every durability mode
+            segments.syncBefore(from, end);
+            ShardSnapshot.write(dir.resolve(ShardSnapshot.name(end)), shard, end, timeMs, scratch, velocity, tally);
+        } finally {
+            deleteTree(scratchDir);
+        }
+        valid = validSnapshots(dir, shard);
+        for (int i = KEEP; i < valid.size(); i++) {
+            Files.deleteIfExists(valid.get(i));
+        }
+        long oldestKept = ShardSnapshot.verify(valid.get(Math.min(KEEP, valid.size()) - 1)).position();
+        int deleted = LogSegments.existing(LogRecovery.logDir(dataDir, shard))
+                .deleteBefore(oldestKept, clock.time() - retentionMs);
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        long replayed = frames;
+        long position = end;
+        LOG.info(() -> "shard " + shard + ": snapshot at log position " + position + " (" + replayed
+                + " frames replayed since the last one) in " + ms + " ms; " + deleted + " log segments past"
+                + " retention deleted");
+        return new ShardSnapshot.Header(shard, end, timeMs);
+    }
+
+    /** The shard's snapshots whose checksum holds, newest first. */
+    static List<Path> validSnapshots(Path dir, int shard) throws IOException {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + ShardSnapshot.SUFFIX)) {
+            for (Path f : files) {
+                ShardSnapshot.Header h = ShardSnapshot.verify(f);
+                if (h != null && h.shard() == shard) {
+                    out.add(f);
+                }
+            }
+        }
+        out.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        return out;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (thread != null) {
+            LockSupport.unpark(thread);
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(60));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

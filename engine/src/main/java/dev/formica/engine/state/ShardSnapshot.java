@@ -1,0 +1,259 @@
+package dev.formica.engine.state;
+
+import dev.formica.engine.funding.QuotaTally;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
+
+/**
+ * One shard's state at a log position, in one file: every store, and the shard's own contributions to the
+ * engine-wide velocity windows and funding quotas (which start-up adds up over the shards). Recovery loads the
+ * newest valid snapshot and replays only the log after its position.
+ *
+ * <p>Layout: a header (magic, format, shard, position, time), the sections in a fixed order, then the CRC32C of
+ * everything before it. A snapshot is written to a temporary file, synced, renamed into place and its directory
+ * synced: a crash leaves the old one or the new one, never half of one; a file whose checksum fails is skipped.
+ *
+ * <p>Thread contract: write from the thread that owns {@code state} (no writer changes it meanwhile); read at
+ * start-up into empty stores, before the shard runs.
+ */
+public final class ShardSnapshot {
+    static final int MAGIC = 0x464e5350; // "FNSP"
+    static final int FORMAT = 1;
+    public static final String SUFFIX = ".snap";
+
+    /** What a snapshot's header says. */
+    public record Header(int shard, long position, long timeMs) {
+    }
+
+    private ShardSnapshot() {
+    }
+
+    public static String name(long position) {
+        return String.format("%020d%s", position, SUFFIX);
+    }
+
+    /** Writes {@code state} (at log {@code position}) and the shard's contributions to {@code file}, durably. */
+    public static void write(Path file, int shard, long position, long timeMs, ShardState state,
+            VelocityWindows velocity, QuotaTally quotas) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        OwnerOnly.file(tmp);
+        CRC32C crc = new CRC32C();
+        try (OutputStream raw = Files.newOutputStream(tmp);
+                CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw, 1 << 16), crc);
+                DataOutputStream out = new DataOutputStream(checked)) {
+            out.writeInt(MAGIC);
+            out.writeInt(FORMAT);
+            out.writeInt(shard);
+            out.writeLong(position);
+            out.writeLong(timeMs);
+            IOException[] failure = {null};
+            // ledger
+            out.writeLong(state.ledger().size());
+            state.ledger().forEach((b, p, l) -> io(failure, () -> {
+                out.writeUTF(b.toString());
+                out.writeByte(p);
+                out.writeLong(l.lineMinor());
+                out.writeLong(l.heldMinor());
+                out.writeLong(l.drawnMinor());
+                out.writeBoolean(l.frozen());
+                out.writeByte(l.grade());
+                out.writeLong(l.version());
+                out.writeLong(l.updatedMs());
+            }));
+            out.writeLong(state.holds().size());
+            state.holds().forEach((id, h) -> io(failure, () -> {
+                out.writeLong(id);
+                out.writeUTF(h.borrowerId().toString());
+                out.writeByte(h.product());
+                out.writeLong(h.amountMinor());
+                out.writeLong(h.createdMs());
+                out.writeLong(h.expiresMs());
+                out.writeByte(h.state());
+                out.writeLong(h.requestIdHash());
+                out.writeByte(h.fundingCount());
+                for (int i = 0; i < h.fundingCount(); i++) {
+                    out.writeInt(h.funderIndex(i));
+                    out.writeLong(h.fundingAmountMinor(i));
+                }
+            }));
+            DecisionRecords records = state.decisions();
+            out.writeLong(records.previousGenerationStartMs());
+            out.writeLong(records.currentGenerationStartMs());
+            for (boolean previous : new boolean[] {true, false}) {
+                long[] count = {0};
+                records.forEach(previous, (k, r) -> count[0]++);
+                out.writeLong(count[0]);
+                records.forEach(previous, (k, r) -> io(failure, () -> {
+                    out.writeUTF(k);
+                    out.writeByte(r.kind());
+                    out.writeLong(r.createdMs());
+                    out.writeLong(r.fingerprint());
+                    out.writeInt(r.payload().length);
+                    out.write(r.payload());
+                }));
+            }
+            for (ProfileStore store : new ProfileStore[] {state.profiles(), state.lineNotes()}) {
+                out.writeLong(store.size());
+                store.forEach((b, bytes) -> io(failure, () -> {
+                    out.writeUTF(b.toString());
+                    out.writeInt(bytes.length);
+                    out.write(bytes);
+                }));
+            }
+            out.writeLong(state.activity().size());
+            state.activity().forEach((b, r) -> io(failure, () -> {
+                out.writeUTF(b);
+                r.writeTo(out);
+            }));
+            quotas.writeTo(out);
+            long[] keys = {0};
+            velocity.forEachKey((hash, words) -> keys[0]++);
+            out.writeLong(keys[0]);
+            velocity.forEachKey((hash, words) -> io(failure, () -> {
+                out.writeLong(hash);
+                for (long w : words) {
+                    out.writeLong(w);
+                }
+            }));
+            if (failure[0] != null) {
+                throw failure[0];
+            }
+            out.flush();
+            // the trailer is not part of the checksum
+            new DataOutputStream(raw).writeInt((int) crc.getValue());
+        }
+        dev.formica.engine.log.Fsync.file(tmp);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        dev.formica.engine.log.Fsync.directory(file.getParent());
+    }
+
+    /** Reads only the header, checking the whole file's checksum; null when the file is not a valid snapshot. */
+    public static Header verify(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            long size = Files.size(file);
+            if (size < 36) {
+                return null;
+            }
+            CRC32C crc = new CRC32C();
+            byte[] chunk = new byte[1 << 16];
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(28);
+            long left = size - 4;
+            while (left > 0) {
+                int n = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+                if (n < 0) {
+                    return null;
+                }
+                crc.update(chunk, 0, n);
+                if (head.hasRemaining()) {
+                    head.put(chunk, 0, Math.min(n, head.remaining()));
+                }
+                left -= n;
+            }
+            int expected = new DataInputStream(in).readInt();
+            head.flip();
+            if ((int) crc.getValue() != expected || head.getInt() != MAGIC || head.getInt() != FORMAT) {
+                return null;
+            }
+            return new Header(head.getInt(), head.getLong(), head.getLong());
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Loads a snapshot (checked with {@link #verify} first) into the shard's empty stores, the shard's
+     * contribution to the velocity table into {@code velocity}, and returns its quota tally.
+     */
+    public static QuotaTally read(Path file, ShardState state, VelocityWindows velocity) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+            in.readInt();
+            in.readInt();
+            in.readInt();
+            in.readLong();
+            long timeMs = in.readLong();
+            LedgerSnapshot line = new LedgerSnapshot();
+            for (long n = in.readLong(); n > 0; n--) {
+                String b = in.readUTF();
+                int p = in.readByte();
+                line.set(in.readLong(), in.readLong(), in.readLong(), in.readBoolean(), in.readByte(), in.readLong(),
+                        in.readLong());
+                state.ledger().restore(b, p, line);
+            }
+            HoldSnapshot hold = new HoldSnapshot();
+            for (long n = in.readLong(); n > 0; n--) {
+                long id = in.readLong();
+                hold.reset().borrowerId(in.readUTF()).product(in.readByte()).amountMinor(in.readLong())
+                        .createdMs(in.readLong()).expiresMs(in.readLong()).state(in.readByte())
+                        .requestIdHash(in.readLong());
+                for (int i = in.readByte(); i > 0; i--) {
+                    hold.addFunding(in.readInt(), in.readLong());
+                }
+                state.holds().put(id, hold);
+            }
+            DecisionRecords records = state.decisions();
+            records.restoreGenerations(in.readLong(), in.readLong());
+            for (boolean previous : new boolean[] {true, false}) {
+                for (long n = in.readLong(); n > 0; n--) {
+                    String k = in.readUTF();
+                    byte kind = in.readByte();
+                    long created = in.readLong();
+                    long fingerprint = in.readLong();
+                    byte[] payload = new byte[in.readInt()];
+                    in.readFully(payload);
+                    records.restore(previous, k, kind, created, fingerprint, payload);
+                }
+            }
+            for (ProfileStore store : new ProfileStore[] {state.profiles(), state.lineNotes()}) {
+                for (long n = in.readLong(); n > 0; n--) {
+                    String b = in.readUTF();
+                    byte[] bytes = new byte[in.readInt()];
+                    in.readFully(bytes);
+                    store.put(b, bytes);
+                }
+            }
+            BorrowerActivity.Reading reading = new BorrowerActivity.Reading();
+            for (long n = in.readLong(); n > 0; n--) {
+                String b = in.readUTF();
+                state.activity().restore(b, reading.readFrom(in));
+            }
+            QuotaTally tally = new QuotaTally().readFrom(in);
+            long[] words = new long[VelocityWindows.SLOT_WORDS];
+            for (long n = in.readLong(); n > 0; n--) {
+                long hash = in.readLong();
+                for (int i = 0; i < words.length; i++) {
+                    words[i] = in.readLong();
+                }
+                if (velocity != null) {
+                    velocity.merge(hash, words, timeMs);
+                }
+            }
+            return tally;
+        }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    private static void io(IOException[] failure, IoAction action) {
+        if (failure[0] != null) {
+            return;
+        }
+        try {
+            action.run();
+        } catch (IOException e) {
+            failure[0] = e;
+        }
+    }
+}

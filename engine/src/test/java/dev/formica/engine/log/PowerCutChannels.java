@@ -1,0 +1,113 @@
+package dev.formica.engine.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Log segments on a disk that loses power, as LazyFS simulates for file systems: every byte appended since a
+ * segment's last sync lives only in a "page cache" that the cut throws away. The power fails during the N-th sync
+ * (N chosen by the test): that sync and everything after it fail, and {@link #applyCut} then truncates each segment
+ * to what its last completed sync made durable, plus (at random) a few bytes of a torn write after it.
+ */
+public final class PowerCutChannels implements LogChannel.Factory {
+    private final int cutAtSync;
+    private final AtomicInteger syncs = new AtomicInteger();
+    private final AtomicBoolean cut = new AtomicBoolean();
+    private final List<Segment> segments = new ArrayList<>();
+
+    public PowerCutChannels(int cutAtSync) {
+        this.cutAtSync = cutAtSync;
+    }
+
+    /** Whether the power has failed. */
+    public boolean cut() {
+        return cut.get();
+    }
+
+    /** Completed syncs before the cut. */
+    public int syncs() {
+        return syncs.get();
+    }
+
+    @Override
+    public synchronized LogChannel open(Path file, long size) throws IOException {
+        if (cut.get()) {
+            throw new IOException("power cut");
+        }
+        Segment s = new Segment(file, size);
+        segments.add(s);
+        return s;
+    }
+
+    /**
+     * After the writer stopped: what the disk holds after the power comes back. Each segment keeps its synced
+     * bytes; with {@code random}, some get a torn tail of garbage (a write the cut interrupted).
+     *
+     * @return the bytes thrown away
+     */
+    public synchronized long applyCut(SplittableRandom random) throws IOException {
+        long lost = 0;
+        for (Segment s : segments) {
+            try (FileChannel ch = FileChannel.open(s.file, StandardOpenOption.WRITE)) {
+                lost += ch.size() - s.synced;
+                ch.truncate(s.synced);
+                if (random.nextBoolean()) {
+                    byte[] torn = new byte[1 + random.nextInt(60)];
+                    for (int i = 0; i < torn.length; i++) {
+                        torn[i] = (byte) random.nextInt(256);
+                    }
+                    ch.write(ByteBuffer.wrap(torn), s.synced);
+                }
+                ch.force(true);
+            }
+        }
+        return lost;
+    }
+
+    private final class Segment implements LogChannel {
+        final Path file;
+        final FileChannel ch;
+        long written;
+        long synced;
+
+        Segment(Path file, long size) throws IOException {
+            this.file = file;
+            this.ch = FileChannel.open(file, StandardOpenOption.WRITE);
+            ch.position(size);
+            this.written = size;
+            this.synced = size;
+        }
+
+        @Override
+        public void append(ByteBuffer src) throws IOException {
+            if (cut.get()) {
+                throw new IOException("power cut");
+            }
+            while (src.hasRemaining()) {
+                written += ch.write(src);
+            }
+        }
+
+        @Override
+        public void sync() throws IOException {
+            if (cut.get() || syncs.incrementAndGet() >= cutAtSync) {
+                cut.set(true);
+                throw new IOException("power cut during fdatasync");
+            }
+            synced = written; // the page cache is not flushed for real: applyCut drops what is not "synced"
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+}
