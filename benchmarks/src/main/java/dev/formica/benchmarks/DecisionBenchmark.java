@@ -77,7 +77,7 @@ public class DecisionBenchmark {
         EngineConfiguration config = new EngineConfiguration().dataDir(dir)
                 .shardMode(EngineConfiguration.ShardMode.valueOf(mode))
                 .expectedBorrowers(2 * BORROWERS).expectedDecisionsPerDay(2L * REQUESTS)
-.conclude();
+                .conclude();
         latency = new LatencyHub(metrics.equals("on"), config.shards(), SystemEpochClock.INSTANCE,
                 new DecisionMetrics(new PrometheusRegistry()), 5000, null, 0, 0, 1);
         latency.startSampler();

@@ -88,6 +88,9 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
             header.putInt(8, SLOT_BYTES);
             header.putInt(12, CAPACITY);
             header.putIntOrdered(0, MAGIC);
+            // a power cut right after start must not leave a file without its header (seen: "magic 0")
+            created.force();
+            dev.formica.engine.log.Fsync.directory(file.toAbsolutePath().getParent());
             return new FundingQuotas(created);
         }
         if (f.length() < HEADER) {
@@ -153,6 +156,7 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
                 byte[] bytes = id.getBytes(StandardCharsets.US_ASCII);
                 buffer.putBytes(offset(slot) + ID_BYTES, bytes);
                 buffer.putByteVolatile(offset(slot) + ID_LENGTH, (byte) bytes.length);
+                mapped.force(); // a funder's slot is stored with holds and in the log: it must outlive a power cut
                 ids[slot] = id;
                 return slot;
             }

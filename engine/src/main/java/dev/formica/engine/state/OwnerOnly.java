@@ -70,6 +70,9 @@ public final class OwnerOnly {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.writeString(file(tmp), text, StandardCharsets.UTF_8);
+        // durable before it counts: the file's bytes, then the rename (the directory entry)
+        dev.formica.engine.log.Fsync.file(tmp);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        dev.formica.engine.log.Fsync.directory(file.toAbsolutePath().getParent());
     }
 }

@@ -1,0 +1,125 @@
+package dev.formica.benchmarks;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.log.Durability;
+import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Sink;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Product;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.CachedEpochClock;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * How long a restart takes: a data directory of {@code borrowers} borrowers (taken into a snapshot) followed by
+ * {@code minutes} of log at 3,000 decisions a second (the shipped rule set, with devices, IPs and merchants for
+ * velocity), then the time to open the pipeline on it (snapshot load plus log replay, velocity and quotas
+ * rebuilt) and close it again. The data directory is built once per trial, in process, in a few minutes.
+ *
+ * <p>Protects: restart of a shard set with 1,000,000 borrowers and 10 minutes of log at 3,000/s within 10 s
+ * (issue "The shard log"; BENCHMARKS.md, "Snapshots and restart").
+ *
+ * <pre>
+ * ./formica bench RestartBenchmark
+ * ./formica bench RestartBenchmark -p borrowers=100000 -p minutes=1   # a quick look
+ * </pre>
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g"})
+@Warmup(iterations = 1)
+@Measurement(iterations = 3)
+@State(Scope.Benchmark)
+public class RestartBenchmark {
+    static final long T0 = 1_780_000_000_000L;
+    static final int RATE = 3000;
+
+    @Param({"1000000"})
+    public int borrowers;
+
+    @Param({"10"})
+    public int minutes;
+
+    private Path dir;
+    private EngineConfiguration config;
+    private final CachedEpochClock clock = new CachedEpochClock();
+
+    @Setup(Level.Trial)
+    public void build() throws Exception {
+        dir = Files.createTempDirectory("formica-restart");
+        long decisions = (long) minutes * 60 * RATE;
+        config = new EngineConfiguration().dataDir(dir).shards(2).durability(Durability.PROCESS)
+                .snapshotInterval(Duration.ZERO).expectedBorrowers(borrowers + borrowers / 5)
+                .expectedDecisionsPerDay(Math.max(1000, 2 * decisions)).conclude();
+        clock.update(T0);
+        long started = System.nanoTime();
+        try (DecisionPipeline pipeline = DecisionPipeline.open(config, clock)) {
+            BenchmarkData.upsertBorrowers(pipeline, borrowers);
+            pipeline.snapshotNow();
+            SplittableRandom random = new SplittableRandom(7);
+            List<CompletableFuture<DecisionResponse>> batch = new ArrayList<>();
+            for (long i = 0; i < decisions; i++) {
+                clock.update(T0 + i * 1000 / RATE);
+                int borrower = (int) (borrowers * Math.pow(random.nextDouble(), 3));
+                DecisionRequest r = DecisionRequest.newBuilder().setRequestId("r" + i).setBorrowerId("b" + borrower)
+                        .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(100 + random.nextInt(50_000))
+                        .setDeviceId("d" + random.nextInt(200_000)).setIp("10.1." + random.nextInt(250) + "."
+                        + random.nextInt(250)).setMerchantId("m" + random.nextInt(5_000)).build();
+                CompletableFuture<DecisionResponse> done = new CompletableFuture<>();
+                batch.add(done);
+                pipeline.decide(r, new Sink<>() {
+                    @Override
+                    public void onResult(DecisionResponse answer) {
+                        done.complete(answer);
+                    }
+
+                    @Override
+                    public void onError(StatusRuntimeException error) {
+                        done.completeExceptionally(error);
+                    }
+                }, System.nanoTime(), null);
+                if (batch.size() == 512) {
+                    batch.forEach(CompletableFuture::join);
+                    batch.clear();
+                }
+            }
+            batch.forEach(CompletableFuture::join);
+        }
+        System.out.printf("%nbuilt %,d borrowers and %,d decisions in %d s%n", borrowers, decisions,
+                (System.nanoTime() - started) / 1_000_000_000L);
+    }
+
+    @TearDown(Level.Trial)
+    public void delete() throws Exception {
+        BenchmarkData.deleteRecursively(dir);
+    }
+
+    /** Opens (recovers) and closes the pipeline on the data directory. */
+    @Benchmark
+    public int restart() {
+        try (DecisionPipeline pipeline = DecisionPipeline.open(config, clock)) {
+            return pipeline.shards();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Decide and Echo at the same fixed rate against one fresh server, one after the other: the server's CPU per
+# request (from its /metrics, measured part only) and its context switches per request (all its threads, from
+# /proc, over the whole run, warm-up included, divided by every request sent at the fixed rate; the sample
+# profiles are loaded by a short run before). Decide minus Echo is the cost of the decision itself on this box.
+# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] \
+#        loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="${1:-$ROOT/target/cpu-per-request}"
+RATE="${2:-2000}"
+DURATION="${3:-30s}"
+WARMUP="${4:-60s}"
+PORT=50193
+METRICS_PORT=50194
+mkdir -p "$OUT"
+cd "$ROOT"
+. loadtest/scripts/lib.sh
+private_copy "$OUT"
+DATA="$OUT/data"; rm -rf "$DATA"
+trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
+start_server "$OUT" "$DATA" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+
+# switches PID: voluntary + involuntary context switches of every thread of PID so far
+switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'
+}
+
+# the 100,000 sample profiles, loaded before anything is measured
+java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
+    --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
+    > "$OUT/loadtest-profiles.txt" 2>&1
+: > "$OUT/switches.txt"
+for rpc in decide echo; do
+  before=$(switches "$SERVER")
+  java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
+      --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
+      --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" > "$OUT/loadtest-$rpc.txt" 2>&1 || true
+  after=$(switches "$SERVER")
+  requests=$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" -v r="$RATE" 'BEGIN {print (d + w) * r}')
+  echo "$rpc: server context switches/req $(awk -v a="$after" -v b="$before" -v n="$requests" \
+      'BEGIN {printf "%.2f", (a - b) / n}')" >> "$OUT/switches.txt"
+done
+kill $SERVER; wait $SERVER 2>/dev/null || true
+trap - EXIT
+rm -rf "$DATA"
+for rpc in decide echo; do
+  echo "== $rpc at $RATE/s"
+  grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest-$rpc.txt"
+done
+cat "$OUT/switches.txt"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Decide / Echo saturation on one fresh server, same client, same run: the 100,000 sample borrowers, a 70 s
+# warm-up of both RPCs (the JIT compiles for about the first 35 s on 2 cores), then a bounded find-max of both
+# (rate x1.25 per 10 s step until p99 > 5 ms or errors > 1 %). Prints each RPC's saturation and the ratio.
+# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] \
+#        loadtest/scripts/find-max.sh [OUT_DIR] [START_RATE]   (defaults: target/find-max 3000; about 5 minutes)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="${1:-$ROOT/target/find-max}"
+RATE="${2:-3000}"
+PORT=50191
+METRICS_PORT=50192
+mkdir -p "$OUT"
+cd "$ROOT"
+. loadtest/scripts/lib.sh
+private_copy "$OUT"
+DATA="$OUT/data"; rm -rf "$DATA"
+trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
+start_server "$OUT" "$DATA" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
+"${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 100000 --load-profiles --target-rpc both \
+    --rate "$RATE" --duration 70s --warmup 0s --report-dir "$OUT/warm" > "$OUT/warm.txt" 2>&1
+"${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --server-metrics-port $METRICS_PORT --borrowers 100000 \
+    --target-rpc both --find-max --rate "$RATE" --step 1.25 --step-duration 10s --duration 160s --warmup 5s \
+    --report-dir "$OUT/report" > "$OUT/findmax.txt" 2>&1 || true
+kill $SERVER; wait $SERVER 2>/dev/null || true
+trap - EXIT
+rm -rf "$DATA"
+grep -E "saturation|ratio|CPU us/req" "$OUT/findmax.txt"
