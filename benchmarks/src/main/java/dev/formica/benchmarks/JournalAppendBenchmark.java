@@ -3,8 +3,7 @@ package dev.formica.benchmarks;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.journal.DecisionRecordEncoder;
-import dev.formica.engine.journal.JournalConfig;
-import dev.formica.engine.journal.MappedJournalLog;
+import dev.formica.engine.state.StateOps;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.engine.rules.CompiledRuleSet;
@@ -51,15 +50,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * features) with the two candidate back-ends, against encoding the same record into a heap buffer only:
  * <ul>
  *   <li>{@code encode}: {@link DecisionRecordEncoder} into a reused buffer (the baseline both share);</li>
- *   <li>{@code mapped}: {@link DecisionJournal} on the Agrona memory-mapped segments, encoding in place;</li>
- *   <li>{@code mapped-bytes}: the same, given the response already serialised (the shard writer has those
+ *   <li>{@code frame}: {@link DecisionJournal} as the shard runs it now: the audit record encoded into the
+ *       command's shard-log frame ({@link StateOps}), the response serialised first;</li>
+ *   <li>{@code frame-bytes}: the same, given the response already serialised (the shard writer has those
  *       bytes for its idempotency record), so only the request is serialised here;</li>
  *   <li>{@code chronicle}: the same encoding into a scratch buffer, copied into a Chronicle Queue document
  *       ({@code writingDocument()}, daily roll) — Chronicle's own way of taking opaque bytes.</li>
  * </ul>
  * {@link #appendEncoded} appends the same pre-encoded frame with each back-end (the baseline copies it into a
- * heap buffer): the back-ends' own cost. Each iteration starts on an empty directory (deleted after it), so
- * segment creation and first-touch page faults are in the figure, as they are in production.
+ * heap buffer, the frame copies it into the frame's operations): the back-ends' own cost. Writing the frame to
+ * the disk is the log writer thread's, not the shard's, and is not in these figures.
  *
  * <p>Protects: the journal adds little to a decision (server-side Decide p50 ≈ 12 µs) and allocates only
  * protobuf's encoders ({@code gc.alloc.rate.norm}); and the choice of back-end (docs/backtest-and-stress.md).
@@ -78,7 +78,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class JournalAppendBenchmark {
     static final long NOW = 1_780_000_000_000L;
 
-    @Param({"encode", "mapped", "mapped-bytes", "chronicle"})
+    @Param({"encode", "frame", "frame-bytes", "chronicle"})
     public String backend;
 
     DecisionRequest request;
@@ -87,7 +87,7 @@ public class JournalAppendBenchmark {
     FeatureVector features;
     Path dir;
     DecisionJournal journal;
-    MappedJournalLog log;
+    final StateOps ops = new StateOps();
     byte[] frame;
     byte[] responseBytes;
     int frameLength;
@@ -174,9 +174,9 @@ public class JournalAppendBenchmark {
     @Setup(Level.Iteration)
     public void open() throws IOException {
         dir = Files.createTempDirectory("journal-bench");
-        if (backend.startsWith("mapped")) {
-            journal = DecisionJournal.open(dir.resolve("shard-0"), 0, JournalConfig.defaults(), now);
-            log = MappedJournalLog.open(dir.resolve("raw-0"), 0, JournalConfig.defaults(), now);
+        if (backend.startsWith("frame")) {
+            ops.recording(true);
+            journal = DecisionJournal.forShard(0, ops);
         } else if ("chronicle".equals(backend)) {
             queue = ChronicleQueue.singleBuilder(dir.resolve("shard-0")).rollCycle(RollCycles.FAST_DAILY).build();
             appender = queue.createAppender();
@@ -185,11 +185,7 @@ public class JournalAppendBenchmark {
 
     @TearDown(Level.Iteration)
     public void close() throws IOException {
-        if (journal != null) {
-            journal.close();
-            log.close();
-            journal = null;
-        }
+        journal = null;
         if (appender != null) {
             appender.close();
             queue.close();
@@ -203,13 +199,17 @@ public class JournalAppendBenchmark {
     public int append() {
         long t = ++now;
         switch (backend) {
-            case "mapped" -> {
-                journal.append(t, request, response, rules, features);
-                return 1;
+            case "frame" -> {
+                journal.append(t, request, response.toByteArray(), rules, features);
+                int length = ops.length();
+                ops.reset();
+                return length;
             }
-            case "mapped-bytes" -> {
+            case "frame-bytes" -> {
                 journal.append(t, request, responseBytes, rules, features);
-                return 2;
+                int length = ops.length();
+                ops.reset();
+                return length;
             }
             case "chronicle" -> {
                 int length = encodeToScratch(t);
@@ -236,11 +236,12 @@ public class JournalAppendBenchmark {
         }
         long t = ++now;
         switch (backend) {
-            case "mapped", "mapped-bytes" -> {
-                int index = log.claim(frameLength, t);
-                log.buffer().putBytes(index + 8, frame, 8, frameLength - 8);
-                log.commit(index, frameLength, 2);
-                return index;
+            case "frame", "frame-bytes" -> {
+                scratch.putBytes(0, frame, 0, frameLength);
+                ops.audit(scratch, frameLength);
+                int length = ops.length();
+                ops.reset();
+                return length;
             }
             case "chronicle" -> {
                 try (DocumentContext dc = appender.writingDocument()) {
