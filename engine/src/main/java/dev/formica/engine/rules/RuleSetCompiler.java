@@ -647,7 +647,18 @@ public final class RuleSetCompiler {
                 }
                 if (minOwn > 0 && platform < minOwn) {
                     y.problem(p.getValue(), "funding.products." + p.getKey() + ": the platform's share " + platform
-                            + " bps is below the regulatory minimum " + minOwn + " bps");
+                            + " bps is below the regulatory minimum " + minOwn + " bps in force now");
+                }
+                for (RegulatoryParameters.Limits later : licence == null ? List.<RegulatoryParameters.Limits>of()
+                        : regulatory.after(nowMs, licence)) {
+                    if (later.minOwnShareBps() > platform) {
+                        warn(p.getValue(), "funding.products." + p.getKey() + ": from " + later.effectiveFrom()
+                                + " (regulatory version " + later.version() + ") the minimum own share is "
+                                + later.minOwnShareBps() + " bps, above the platform's " + platform
+                                + " bps; from that date the engine raises the platform's part to the minimum (taken"
+                                + " from the last partners listed); publish a rule set that sets it ("
+                                + later.source("min_own_share_bps") + ")");
+                    }
                 }
                 if (shares.size() > 4) {
                     y.problem(p.getValue(), "funding.products." + p.getKey() + ": at most 4 funders per product");
@@ -661,8 +672,8 @@ public final class RuleSetCompiler {
             if (licence == null) {
                 return -1;
             }
-            // The newest version's minimum: a rule set is checked against the rules it will meet.
-            RegulatoryParameters.Limits l = regulatory.at(Long.MAX_VALUE, licence);
+            // The version in force now; later versions give warnings (the engine switches at their date).
+            RegulatoryParameters.Limits l = regulatory.at(nowMs, licence);
             return l == null ? -1 : l.minOwnShareBps();
         }
 

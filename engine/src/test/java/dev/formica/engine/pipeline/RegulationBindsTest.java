@@ -9,6 +9,7 @@ import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.v1.AttributeValue;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.FundingShare;
 import dev.formica.v1.Grade;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
@@ -18,6 +19,7 @@ import dev.formica.v1.Reason;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -195,5 +197,60 @@ class RegulationBindsTest {
         }
         assertTrue(approved > 60, "approved " + approved);
         assertTrue(lowered > 0, "the cap bound at least once");
+    }
+
+    // ---- Finding 2: a future-dated version does not stop start-up; it applies at its date ----------------------
+
+    /**
+     * A regulatory file with version A (in force, min_own_share_bps 3000) and version B (from {@code bFrom},
+     * 3500): issue 20 finding 2. The dates are relative to the wall clock because start-up compiles the rule set
+     * against the wall clock (the issue's literal 2026-01-01 / 2027-01-01 case runs with an injected clock in
+     * RegulatoryEffectiveDatesTest).
+     */
+    static String twoVersions(String aFrom, String bFrom) {
+        return """
+                name: cn-microlending
+                versions:
+                  - version: A
+                    effective_from: %s
+                    licences:
+                      ONLINE_MICROLOAN:
+                        min_own_share_bps: {value: 3000, source: "joint lending: own share >= 30 %% (REGULATION.md)"}
+                        consumer_balance_cap_minor: {value: 20000000, source: "NFRA 2025: <= 200,000 CNY"}
+                  - version: B
+                    effective_from: %s
+                    licences:
+                      ONLINE_MICROLOAN:
+                        min_own_share_bps: {value: 3500, source: "hypothetical later minimum of 35 %% (issue 20)"}
+                        consumer_balance_cap_minor: {value: 20000000, source: "NFRA 2025: <= 200,000 CNY"}
+                """.formatted(aFrom, bFrom);
+    }
+
+    @Test
+    void shouldStartWithAFutureVersionAndApplyItsMinimumOwnShareAtItsDateWithoutRestart() throws Exception {
+        LocalDate today = Instant.ofEpochMilli(System.currentTimeMillis()).atOffset(ZoneOffset.UTC).toLocalDate();
+        LocalDate bFrom = today.plusDays(30);
+        Path reg = dir.resolve("reg.yaml");
+        Files.writeString(reg, twoVersions(today.minusYears(1).toString(), bFrom.toString()));
+        // before the fix: IllegalArgumentException "platform's share 3000 bps is below the regulatory minimum 3500"
+        open(config().regulatoryFile(reg), System.currentTimeMillis());
+        upsert(gradeB("bea"));
+
+        DecisionResponse before = decide(cashLoan("d1", "bea", 1_000_000, 12));
+        assertEquals(Outcome.APPROVE, before.getOutcome(), before.toString());
+        assertEquals("A", before.getRegulatoryVersion());
+        assertEquals(3000, platformShare(before));
+
+        clock.update(bFrom.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli() + 3_600_000L);
+        DecisionResponse after = decide(cashLoan("d2", "bea", 1_000_000, 12));
+        assertEquals(Outcome.APPROVE, after.getOutcome(), after.toString());
+        assertEquals("B", after.getRegulatoryVersion());
+        assertEquals(3500, platformShare(after), "B's 35 % minimum own share applies from its date");
+        assertEquals(1_000_000, after.getFundingList().stream().mapToLong(FundingShare::getAmountMinor).sum());
+    }
+
+    static int platformShare(DecisionResponse r) {
+        return r.getFundingList().stream().filter(f -> f.getFunderId().equals("platform")).findFirst().orElseThrow()
+                .getShareBps();
     }
 }

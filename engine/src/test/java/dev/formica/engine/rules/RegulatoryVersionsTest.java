@@ -47,6 +47,29 @@ class RegulatoryVersionsTest {
     }
 
     @Test
+    void shouldAcceptTheDefaultBeforeAFutureMinimumOwnShareAndWarnWithItsDate() {
+        RuleSetCompiler.Outcome o = compileAt(aAndB(null), "2026-12-05", DefaultRuleSet.yaml());
+        assertTrue(o.valid(), o.errors().toString());
+        List<String> warnings = o.warnings().stream().map(RuleProblem::message).toList();
+        for (String product : List.of("CONSUMER_CREDIT", "CASH_LOAN")) {
+            assertTrue(warnings.stream().anyMatch(w -> w.startsWith("funding.products." + product + ": from 2027-01-01"
+                    + " (regulatory version B) the minimum own share is 3500 bps, above the platform's 3000 bps")),
+                    warnings.toString());
+        }
+        // BUSINESS_LOAN funds 40 % from the platform: no conflict with B
+        assertFalse(warnings.stream().anyMatch(w -> w.contains("BUSINESS_LOAN")), warnings.toString());
+        assertTrue(o.warnings().get(0).line() > 0, "the warning points at the product's shares");
+    }
+
+    @Test
+    void shouldRejectTheDefaultOnceTheHigherMinimumOwnShareIsInForce() {
+        RuleSetCompiler.Outcome o = compileAt(aAndB(null), "2027-01-02", DefaultRuleSet.yaml());
+        assertFalse(o.valid());
+        assertTrue(o.errors().get(0).message().contains("below the regulatory minimum 3500 bps in force now"),
+                o.errors().toString());
+    }
+
+    @Test
     void shouldPickTheVersionInForceAtEachTime() {
         RegulatoryParameters reg = aAndB(null);
         assertEquals(null, reg.at(ms("2025-12-31"), "ONLINE_MICROLOAN"));
@@ -83,6 +106,18 @@ class RegulatoryVersionsTest {
         // grade B cash loan, 1 installment, 50 bps up-front fee: 2573 bps (issue 20 finding 1)
         assertTrue(warnings.stream().anyMatch(w -> w.startsWith("pricing: on CASH_LOAN grades B (2573 bps,"
                 + " 1-installment plan)") && w.contains("lowered to the cap")), warnings.toString());
+    }
+
+    @Test
+    void shouldWarnWithTheDateAboutAnAllInCapThatComesIntoForceLater() {
+        String yaml = DefaultRuleSet.yaml().replace("  apr_cap_bps: 2400\n  apr_bps: {A: 1500,",
+                "  apr_cap_bps: 2400\n  apr_bps: {A: 2300,").replace("B: 1700", "B: 2300").replace("C: 1900", "C: 2300")
+                .replace("D: 2150", "D: 2300");
+        RuleSetCompiler.Outcome o = compileAt(aAndB("2400"), "2026-12-05", yaml);
+        assertTrue(o.valid(), o.errors().toString());
+        assertTrue(o.warnings().stream().anyMatch(w -> w.message().startsWith("pricing: from 2027-01-01 (regulatory"
+                + " version B) the all-in cap on CASH_LOAN is 2400 bps; grade A costs")), o.warnings().toString());
+        assertFalse(compileAt(aAndB("2400"), "2027-01-01", yaml).valid(), "rejected once the cap is in force");
     }
 
     @Test
