@@ -133,7 +133,8 @@ class RegulationBindsTest {
                 + r.getPlan().getAnnualisedRateBps());
         assertEquals(1700, r.getAprBps(), "fees are lowered before the APR");
         long fee = r.getPlan().getFeesList().get(0).getAmountMinor();
-        assertTrue(fee > 0 && fee < 5_000, "the 50.00 service fee is reduced, not waived: " + fee);
+        // the largest fee that fits: 10,141.67 paid back on 10,000.00 − fee received, (1 + i)^12 − 1 <= 24 %
+        assertEquals(3_854, fee, "the 50.00 service fee is reduced to 38.54, not waived");
         assertEquals(r.getPlan().getTotalFeesMinor(), fee);
         assertTrue(codes(r).contains("CAP_ALL_IN_RATE"), codes(r).toString());
         Reason cap = r.getReasonsList().stream().filter(x -> x.getCode().equals("CAP_ALL_IN_RATE")).findFirst()
