@@ -50,8 +50,17 @@ public final class FundingAllocator {
     private record Split(int platform, int platformBps, int maxPlatformBps, int[] partners, int[] partnerBps) {
     }
 
+    /**
+     * A regulatory minimum own share that comes into force later: from {@code fromMs} (epoch ms) on, each
+     * product's split is adjusted so the platform funds at least {@code minShareBps}.
+     */
+    public record LaterMinimum(long fromMs, int minShareBps) {
+    }
+
     private final FundingQuotas quotas;
-    private final Split[] splits;
+    /** The splits in force now (regime 0) and from each later minimum's date, by product number. */
+    private final Split[][] regimes;
+    private final long[] regimeFromMs;
     private final String[] funderIds = new String[FundingQuotas.CAPACITY];
     private final int platformSlot;
 
@@ -68,6 +77,20 @@ public final class FundingAllocator {
      */
     public FundingAllocator(FundingQuotas quotas, List<FunderSpec> partners, List<ProductFunding> products,
             int minPlatformShareBps, long platformCapMinor) {
+        this(quotas, partners, products, minPlatformShareBps, platformCapMinor, List.of());
+    }
+
+    /**
+     * As {@link #FundingAllocator(FundingQuotas, List, List, int, long)}, and from each later minimum's date on
+     * (a regulatory version loaded ahead of its date) the split moves so the platform funds at least that
+     * minimum: a product whose platform share is below it gets the minimum, the difference taken from its
+     * partners' shares, the last listed first. Nothing is rebuilt at that date; {@link #allocate} picks the
+     * split by its {@code nowMs}.
+     *
+     * @param later later minimums, any order; their {@code minShareBps} 0..10000
+     */
+    public FundingAllocator(FundingQuotas quotas, List<FunderSpec> partners, List<ProductFunding> products,
+            int minPlatformShareBps, long platformCapMinor, List<LaterMinimum> later) {
         if (minPlatformShareBps < 0 || minPlatformShareBps > 10_000) {
             throw new IllegalArgumentException("funding min_platform_share_bps: must be 0..10000, was "
                     + minPlatformShareBps);
@@ -104,7 +127,7 @@ public final class FundingAllocator {
                 }
             }
         }
-        this.splits = new Split[Product.values().length];
+        Split[] splits = new Split[Product.values().length];
         this.quotas = quotas;
         int[] slots = quotas.configure(all);
         this.platformSlot = slots[0];
@@ -126,6 +149,54 @@ public final class FundingAllocator {
             splits[product.product().getNumber()] = new Split(platformSlot, product.platformShareBps(),
                     product.maxPlatformShareBps(), partnerSlots, partnerBps);
         }
+        List<LaterMinimum> sorted = new ArrayList<>(later);
+        sorted.sort((a, b) -> Long.compare(a.fromMs(), b.fromMs()));
+        this.regimes = new Split[sorted.size() + 1][];
+        this.regimeFromMs = new long[sorted.size() + 1];
+        regimes[0] = splits;
+        regimeFromMs[0] = Long.MIN_VALUE;
+        for (int i = 0; i < sorted.size(); i++) {
+            LaterMinimum m = sorted.get(i);
+            if (m.minShareBps() < 0 || m.minShareBps() > 10_000) {
+                throw new IllegalArgumentException("funding later min_platform_share_bps: must be 0..10000, was "
+                        + m.minShareBps());
+            }
+            Split[] adjusted = new Split[splits.length];
+            for (int p = 0; p < splits.length; p++) {
+                adjusted[p] = splits[p] == null ? null : raised(splits[p], m.minShareBps());
+            }
+            regimes[i + 1] = adjusted;
+            regimeFromMs[i + 1] = m.fromMs();
+        }
+    }
+
+    /** The split with the platform's share raised to {@code minBps}, taken from the partners, last first. */
+    private static Split raised(Split s, int minBps) {
+        if (s.platformBps() >= minBps) {
+            return s;
+        }
+        int[] bps = s.partnerBps().clone();
+        int missing = minBps - s.platformBps();
+        for (int p = bps.length - 1; p >= 0 && missing > 0; p--) {
+            int take = Math.min(missing, bps[p]);
+            bps[p] -= take;
+            missing -= take;
+        }
+        return new Split(s.platform(), minBps, Math.max(minBps, s.maxPlatformBps()), s.partners(), bps);
+    }
+
+    /** The platform's share of {@code product} at {@code nowMs}, basis points (for tests and tools). */
+    public int platformShareBps(Product product, long nowMs) {
+        Split split = funds(product) ? splitsAt(nowMs)[product.getNumber()] : null;
+        return split == null ? 0 : split.platformBps();
+    }
+
+    private Split[] splitsAt(long nowMs) {
+        int i = regimeFromMs.length - 1;
+        while (nowMs < regimeFromMs[i]) {
+            i--;
+        }
+        return regimes[i];
     }
 
     private static int indexOf(List<FunderSpec> funders, String id) {
@@ -149,7 +220,7 @@ public final class FundingAllocator {
 
     /** True when the product has a split configured. */
     public boolean funds(Product product) {
-        return product != Product.UNRECOGNIZED && splits[product.getNumber()] != null;
+        return product != Product.UNRECOGNIZED && regimes[0][product.getNumber()] != null;
     }
 
     /**
@@ -166,7 +237,7 @@ public final class FundingAllocator {
         }
         long day = FundingQuotas.dayIndex(nowMs);
         out.reset(amountMinor, day, funderIds);
-        Split split = funds(product) ? splits[product.getNumber()] : null;
+        Split split = funds(product) ? splitsAt(nowMs)[product.getNumber()] : null;
         if (split == null) {
             out.shortfallMinor = amountMinor;
             return Result.FUNDING_UNAVAILABLE;

@@ -21,6 +21,7 @@ import dev.formica.engine.rules.FeatureVector;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.LinePolicy;
 import dev.formica.engine.rules.Money;
+import dev.formica.engine.rules.AllInRateCap;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.Rule;
 import dev.formica.engine.rules.Scorecard;
@@ -251,11 +252,17 @@ final class ShardProcessor {
         int pricedGrade = ledger.grade() > 0 ? ledger.grade() : eval.grade();
         int apr = rules.pricing().aprFor(pricedGrade);
         List<FeeSpec> fees = rules.feesFor(product);
+        AllInRateCap.Capped capped;
         try {
-            planner.plan(amount, apr, Math.max(1, r.getInstallments()), nowMs, fees, schedule);
+            capped = AllInRateCap.plan(planner, rules.pricing(), limits, product, amount, apr,
+                    Math.max(1, r.getInstallments()), nowMs, fees, schedule);
         } catch (IllegalArgumentException e) {
             decline(response, "PRICING_UNAVAILABLE", "no valid plan for this amount: " + e.getMessage(),
                     "amount_minor=" + amount);
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+        }
+        if (capped != null && capped.declined()) {
+            response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
         if (current.funding().allocate(Product.forNumber(product), amount, nowMs, allocation)
@@ -270,7 +277,10 @@ final class ShardProcessor {
             response.addFunding(FundingShare.newBuilder().setFunderId(allocation.funderId(i))
                     .setAmountMinor(allocation.amountMinor(i)).setShareBps(allocation.shareBps(i)));
         }
-        response.setAprBps(apr).setPlan(InstallmentPlanner.toProto(schedule, fees));
+        if (capped != null) {
+            response.addReasons(capped.reason());
+        }
+        response.setAprBps(schedule.aprBps()).setPlan(InstallmentPlanner.toProto(schedule, fees));
         lap = metrics.lap(Stage.FUNDING, lap);
         long available = ledger.availableMinor();
         long holdId = HoldIds.compose(shardId, nextHoldSequence++);

@@ -70,6 +70,80 @@ public final class InstallmentPlanner {
      */
     public InstallmentSchedule plan(long principalMinor, int aprBps, int installments, long startMs,
             List<FeeSpec> fees, InstallmentSchedule out) {
+        return plan(principalMinor, aprBps, installments, startMs, fees, FULL_FEES, out);
+    }
+
+    /** What {@link #planWithin} did to keep the annualised rate at or below the cap. */
+    public enum CapResult {
+        /** No cap, or the plan at the asked price is within it: nothing changed. */
+        WITHIN,
+        /** Fees were lowered (APR unchanged) until the plan fits. */
+        FEES_LOWERED,
+        /** Every fee was waived and the APR lowered until the plan fits. */
+        APR_LOWERED,
+        /** Above the cap and lowering was not asked for: {@code out} holds the plan at the asked price. */
+        ABOVE_CAP
+    }
+
+    /**
+     * Plans the loan so that its {@link InstallmentSchedule#annualisedRateBps()} is at most {@code capBps}.
+     * With {@code lower}, a price above the cap is lowered, fees first (every fee scaled down by the same factor,
+     * in steps of 1 bp of itself, rounded down), then the APR with no fee at all, each to the highest value that
+     * fits (found by bisection; with APR 0 and no fee the rate is 0, so a plan always fits). Without it, the plan
+     * at the asked price is left in {@code out} and {@link CapResult#ABOVE_CAP} answered.
+     *
+     * @param capBps the cap on the annualised rate, basis points; negative = no cap
+     * @throws IllegalArgumentException as {@link #plan(long, int, int, long, List, InstallmentSchedule)}
+     */
+    public CapResult planWithin(long principalMinor, int aprBps, int installments, long startMs, List<FeeSpec> fees,
+            long capBps, boolean lower, InstallmentSchedule out) {
+        plan(principalMinor, aprBps, installments, startMs, fees, FULL_FEES, out);
+        if (capBps < 0 || out.annualisedRateBps <= capBps) {
+            return CapResult.WITHIN;
+        }
+        if (!lower) {
+            return CapResult.ABOVE_CAP;
+        }
+        plan(principalMinor, aprBps, installments, startMs, fees, 0, out);
+        if (out.annualisedRateBps <= capBps) {
+            int fits = 0; // invariant: the fee scale `fits` is within the cap, `over` is not
+            int over = FULL_FEES;
+            while (over - fits > 1) {
+                int mid = (fits + over) >>> 1;
+                plan(principalMinor, aprBps, installments, startMs, fees, mid, out);
+                if (out.annualisedRateBps <= capBps) {
+                    fits = mid;
+                } else {
+                    over = mid;
+                }
+            }
+            plan(principalMinor, aprBps, installments, startMs, fees, fits, out);
+            return CapResult.FEES_LOWERED;
+        }
+        int fits = 0;
+        int over = aprBps;
+        while (over - fits > 1) {
+            int mid = (fits + over) >>> 1;
+            plan(principalMinor, mid, installments, startMs, fees, 0, out);
+            if (out.annualisedRateBps <= capBps) {
+                fits = mid;
+            } else {
+                over = mid;
+            }
+        }
+        plan(principalMinor, fits, installments, startMs, fees, 0, out);
+        return CapResult.APR_LOWERED;
+    }
+
+    /** A fee scale of 10,000 bps: every fee at its full amount. */
+    private static final int FULL_FEES = 10_000;
+
+    /**
+     * As {@link #plan(long, int, int, long, List, InstallmentSchedule)} with every fee's amount scaled to
+     * {@code floor(amount × feeScaleBps / 10,000)}.
+     */
+    private InstallmentSchedule plan(long principalMinor, int aprBps, int installments, long startMs,
+            List<FeeSpec> fees, int feeScaleBps, InstallmentSchedule out) {
         validate(principalMinor, aprBps, installments, fees);
         int n = installments;
         out.installments = n;
@@ -98,6 +172,9 @@ public final class InstallmentPlanner {
         for (int f = 0; f < feeCount; f++) {
             FeeSpec spec = fees.get(f);
             long amount = spec.amountFor(principalMinor);
+            if (feeScaleBps != FULL_FEES) {
+                amount = amount * feeScaleBps / FULL_FEES; // amount <= 2·10^13: the product fits a long
+            }
             out.feeAmounts[f] = amount;
             feeSum += amount;
             if (spec.timing() == FeeSpec.Timing.UPFRONT) {

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.agrona.CloseHelper;
 
 /**
@@ -55,13 +56,24 @@ public final class RiskEngine implements AutoCloseable {
      */
     public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone) throws IOException {
+        return open(dataDir, regulatory, velocityKeys, profileCacheEntries, zone, System::currentTimeMillis);
+    }
+
+    /**
+     * As {@link #open(Path, RegulatoryParameters, int, long, ZoneId)} with the clock (epoch ms) that says which
+     * regulatory version is in force when rule sets are compiled and activated (tests inject one). Decisions
+     * read the version in force at their own time, so a version loaded ahead of its date applies at that date
+     * without a restart.
+     */
+    public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
+            long profileCacheEntries, ZoneId zone, LongSupplier clock) throws IOException {
         java.nio.file.Files.createDirectories(dataDir);
         FundingQuotas quotas = FundingQuotas.open(dataDir.resolve("funding-quotas.dat"));
         BlockLists blockLists = null;
         VelocityWindows velocity = null;
         try {
-            RuleSetRegistry rules = RuleSetRegistry.open(dataDir.resolve("rules"), regulatory,
-                    rs -> allocator(rs, regulatory, quotas));
+            RuleSetRegistry rules = RuleSetRegistry.open(dataDir.resolve("rules"), regulatory, clock,
+                    rs -> allocator(rs, regulatory, quotas, clock.getAsLong()));
             blockLists = BlockLists.open(dataDir.resolve("blocklists.dat"));
             RiskAppetite appetite = RiskAppetite.open(dataDir.resolve("risk-appetite.properties"));
             velocity = VelocityWindows.inMemory(velocityKeys); // rebuilt from the shard logs at start-up
@@ -119,9 +131,10 @@ public final class RiskEngine implements AutoCloseable {
      * Builds the allocator for a rule set being activated: its funders and splits, the regulatory minimum own
      * share, and the leverage limit (leverage × the platform's net assets) in force now.
      */
-    static FundingAllocator allocator(CompiledRuleSet rs, RegulatoryParameters regulatory, FundingQuotas quotas) {
+    static FundingAllocator allocator(CompiledRuleSet rs, RegulatoryParameters regulatory, FundingQuotas quotas,
+            long nowMs) {
         FundingPolicy f = rs.funding();
-        RegulatoryParameters.Limits limits = regulatory.at(System.currentTimeMillis(), rs.licence());
+        RegulatoryParameters.Limits limits = regulatory.at(nowMs, rs.licence());
         int minShare = limits == null || limits.minOwnShareBps() < 0 ? FundingAllocator.DEFAULT_MIN_PLATFORM_SHARE_BPS
                 : (int) limits.minOwnShareBps();
         long leverage = limits == null || limits.leverageX() < 0 ? 1 : limits.leverageX();
@@ -134,7 +147,15 @@ public final class RiskEngine implements AutoCloseable {
         List<ProductFunding> products = new ArrayList<>();
         f.products().forEach((product, shares) -> products.add(new ProductFunding(Product.forNumber(product),
                 shares.stream().map(s -> new ProductFunding.Share(s.funderId(), s.shareBps())).toList())));
-        return new FundingAllocator(quotas, partners, products, minShare, cap);
+        // Versions loaded ahead of their date: the allocator moves the split at each date (the leverage limit
+        // stays the one in force at activation: the quota table holds one platform cap).
+        List<FundingAllocator.LaterMinimum> later = new ArrayList<>();
+        for (RegulatoryParameters.Limits l : regulatory.after(nowMs, rs.licence())) {
+            int min = l.minOwnShareBps() < 0 ? FundingAllocator.DEFAULT_MIN_PLATFORM_SHARE_BPS
+                    : (int) l.minOwnShareBps();
+            later.add(new FundingAllocator.LaterMinimum(l.effectiveFromMs(), min));
+        }
+        return new FundingAllocator(quotas, partners, products, minShare, cap, later);
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -82,8 +83,17 @@ public final class RuleSetRegistry {
      */
     public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory,
             Function<CompiledRuleSet, FundingAllocator> fundingFactory) throws IOException {
+        return open(dir, regulatory, System::currentTimeMillis, fundingFactory);
+    }
+
+    /**
+     * As {@link #open(Path, RegulatoryParameters, Function)}, compiling against the regulatory version in force
+     * at {@code clock} (epoch ms): a version dated later never stops start-up, it only warns (logged here).
+     */
+    public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory, LongSupplier clock,
+            Function<CompiledRuleSet, FundingAllocator> fundingFactory) throws IOException {
         OwnerOnly.directory(dir);
-        RuleSetRegistry r = new RuleSetRegistry(dir, new RuleSetCompiler(regulatory), fundingFactory);
+        RuleSetRegistry r = new RuleSetRegistry(dir, new RuleSetCompiler(regulatory, clock), fundingFactory);
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".yaml")).toList()) {
                 RuleSetCompiler.Outcome o = r.compiler.compile(Files.readString(f));
@@ -98,13 +108,15 @@ public final class RuleSetRegistry {
         Properties state = r.state();
         String activeVersion = state.getProperty("active");
         if (activeVersion == null || !r.published.containsKey(activeVersion)) {
-            CompiledRuleSet def = DefaultRuleSet.compile(regulatory);
+            CompiledRuleSet def = DefaultRuleSet.compile(r.compiler);
             if (!r.published.containsKey(def.version())) {
                 r.store(def, "formica (shipped default)", 0);
             }
             activeVersion = def.version();
         }
         CompiledRuleSet first = r.published.get(activeVersion).ruleSet();
+        first.warnings().stream().filter(w -> w.message().contains("regulatory version"))
+                .forEach(w -> LOG.warning(() -> "active rule set " + first.version() + ": " + w));
         r.current = new Active(first, fundingFactory.apply(first));
         String shadowVersion = state.getProperty("shadow", "");
         r.shadow = shadowVersion.isEmpty() || !r.published.containsKey(shadowVersion) ? null

@@ -24,7 +24,12 @@ public final class DefaultRuleSet {
 
     /** Compiles the default against {@code regulatory}; fails loudly if the shipped file is broken. */
     public static CompiledRuleSet compile(RegulatoryParameters regulatory) {
-        RuleSetCompiler.Outcome o = new RuleSetCompiler(regulatory).compile(yaml());
+        return compile(new RuleSetCompiler(regulatory));
+    }
+
+    /** Compiles the default with {@code compiler} (its regulatory file and clock). */
+    public static CompiledRuleSet compile(RuleSetCompiler compiler) {
+        RuleSetCompiler.Outcome o = compiler.compile(yaml());
         if (!o.valid()) {
             throw new IllegalStateException("the shipped " + RESOURCE + " does not compile: " + o.errors());
         }

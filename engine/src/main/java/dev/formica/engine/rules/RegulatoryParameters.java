@@ -33,12 +33,37 @@ public final class RegulatoryParameters {
 
     /** Parameter names a licence section may set. */
     static final List<String> KEYS = List.of("consumer_balance_cap_minor", "business_balance_cap_minor",
-            "income_ratio_cap_bps", "min_own_share_bps", "leverage_x", "single_borrower_net_assets_bps");
+            "income_ratio_cap_bps", "min_own_share_bps", "leverage_x", "single_borrower_net_assets_bps",
+            "all_in_rate_cap_bps");
 
-    /** The limits of one licence in one version; -1 where the version sets none. */
-    public record Limits(String version, long consumerBalanceCapMinor, long businessBalanceCapMinor,
-            long incomeRatioCapBps, long minOwnShareBps, long leverageX, long singleBorrowerNetAssetsBps,
-            Map<String, String> sources) {
+    /** Product names as the API spells them, indexed by product number (as {@link RuleSetCompiler#PRODUCTS}). */
+    private static final List<String> PRODUCTS = List.of("PRODUCT_UNSPECIFIED", "CONSUMER_CREDIT", "CASH_LOAN",
+            "BUSINESS_LOAN");
+
+    /**
+     * The limits of one licence in one version; -1 where the version sets none.
+     *
+     * @param effectiveFromMs the version's {@code effective_from}, epoch ms (UTC midnight)
+     * @param allInRateCapBpsByProduct the cap on the annualised, fee-inclusive rate of a loan
+     *        ({@code InstallmentPlan.annualised_rate_bps}) by product number 0..3; -1 = none
+     */
+    public record Limits(String version, long effectiveFromMs, long consumerBalanceCapMinor,
+            long businessBalanceCapMinor, long incomeRatioCapBps, long minOwnShareBps, long leverageX,
+            long singleBorrowerNetAssetsBps, long[] allInRateCapBpsByProduct, Map<String, String> sources) {
+        /** The all-in (annualised, fee-inclusive) rate cap of a product number, basis points; -1 = none. */
+        public long allInRateCapBps(int product) {
+            return product < 0 || product >= allInRateCapBpsByProduct.length ? -1 : allInRateCapBpsByProduct[product];
+        }
+
+        /** {@code effective_from} as an ISO date (YYYY-MM-DD). */
+        public String effectiveFrom() {
+            return java.time.Instant.ofEpochMilli(effectiveFromMs).atOffset(ZoneOffset.UTC).toLocalDate().toString();
+        }
+
+        /** The source text of a parameter (a key of the file), or "" when it has none. */
+        public String source(String key) {
+            return sources.getOrDefault(key, "");
+        }
     }
 
     /** One effective-dated version. */
@@ -70,6 +95,20 @@ public final class RegulatoryParameters {
             }
         }
         return found;
+    }
+
+    /**
+     * The limits of {@code licence} in every version that comes into force after {@code nowMs}, oldest first:
+     * what a rule set will meet at those dates (warnings at load, the schedule the engine switches to).
+     */
+    public List<Limits> after(long nowMs, String licence) {
+        List<Limits> later = new ArrayList<>();
+        for (Version v : versions) {
+            if (v.effectiveFromMs() > nowMs && v.byLicence().containsKey(licence)) {
+                later.add(v.byLicence().get(licence));
+            }
+        }
+        return later;
     }
 
     public boolean hasLicence(String licence) {
@@ -154,15 +193,17 @@ public final class RegulatoryParameters {
                         + "' (" + String.join(", ", LICENCES) + ")");
                 continue;
             }
-            byLicence.put(l.getKey(), limits(y, vname, l.getKey(), l.getValue()));
+            byLicence.put(l.getKey(), limits(y, vname, fromMs, l.getKey(), l.getValue()));
         }
         return vname == null ? null : new Version(vname, fromMs, Map.copyOf(byLicence));
     }
 
-    private static Limits limits(YamlNodes y, String version, String licence, Node node) {
+    private static Limits limits(YamlNodes y, String version, long fromMs, String licence, Node node) {
         Map<String, Node> params = y.entries(node, licence, KEYS.toArray(new String[0]));
         long[] values = new long[KEYS.size()];
         java.util.Arrays.fill(values, -1);
+        long[] allIn = new long[PRODUCTS.size()];
+        java.util.Arrays.fill(allIn, -1);
         Map<String, String> sources = new HashMap<>();
         for (Map.Entry<String, Node> p : params.entrySet()) {
             Map<String, Node> v = y.entries(p.getValue(), licence + "." + p.getKey(), "value", "source");
@@ -170,6 +211,13 @@ public final class RegulatoryParameters {
             String source = y.requiredString(v, "source", p.getValue(), licence + "." + p.getKey());
             if (valueNode == null) {
                 y.problem(p.getValue(), licence + "." + p.getKey() + ": 'value' is required");
+                continue;
+            }
+            if ("all_in_rate_cap_bps".equals(p.getKey())) {
+                allInCap(y, licence, valueNode, allIn);
+                if (source != null) {
+                    sources.put(p.getKey(), source);
+                }
                 continue;
             }
             Long value = y.integer(valueNode, licence + "." + p.getKey() + ".value", 0, Long.MAX_VALUE / 4);
@@ -180,7 +228,35 @@ public final class RegulatoryParameters {
                 sources.put(p.getKey(), source);
             }
         }
-        return new Limits(version, values[0], values[1], values[2], values[3], values[4], values[5],
+        return new Limits(version, fromMs, values[0], values[1], values[2], values[3], values[4], values[5], allIn,
                 Map.copyOf(sources));
+    }
+
+    /**
+     * {@code all_in_rate_cap_bps.value}: one number for every product, or a map of product name to number (a
+     * product not listed has no cap in this version). Basis points of the annualised rate, 0..100,000.
+     */
+    private static void allInCap(YamlNodes y, String licence, Node valueNode, long[] allIn) {
+        String what = licence + ".all_in_rate_cap_bps.value";
+        if (valueNode instanceof MappingNode) {
+            Map<String, Node> keys = y.keys(valueNode);
+            for (Map.Entry<String, Node> e : y.entries(valueNode, what).entrySet()) {
+                int product = PRODUCTS.indexOf(e.getKey());
+                if (product <= 0) {
+                    y.problem(keys.get(e.getKey()), what + ": unknown product '" + e.getKey() + "' ("
+                            + String.join(", ", PRODUCTS.subList(1, PRODUCTS.size())) + ")");
+                    continue;
+                }
+                Long v = y.integer(e.getValue(), what + "." + e.getKey(), 0, 100_000);
+                if (v != null) {
+                    allIn[product] = v;
+                }
+            }
+            return;
+        }
+        Long v = y.integer(valueNode, what, 0, 100_000);
+        if (v != null) {
+            java.util.Arrays.fill(allIn, 1, allIn.length, v);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.formica.engine.rules;
 
+import dev.formica.engine.pricing.FeeSpec;
+import dev.formica.engine.pricing.InstallmentPlanner;
+import dev.formica.engine.pricing.InstallmentSchedule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -8,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.agrona.collections.LongHashSet;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -45,9 +49,21 @@ public final class RuleSetCompiler {
     }
 
     private final RegulatoryParameters regulatory;
+    private final LongSupplier clock;
 
+    /** Checks rule sets against the regulatory version in force at the wall-clock time of each compilation. */
     public RuleSetCompiler(RegulatoryParameters regulatory) {
+        this(regulatory, System::currentTimeMillis);
+    }
+
+    /**
+     * Checks each rule set against the regulatory version in force at {@code clock} (epoch ms) when it is
+     * compiled: a conflict with it is an error; a conflict with a version that comes into force later is a
+     * warning naming the date (the engine applies that version at its date, see docs/regulation.md).
+     */
+    public RuleSetCompiler(RegulatoryParameters regulatory, LongSupplier clock) {
         this.regulatory = regulatory;
+        this.clock = clock;
     }
 
     public Outcome compile(String yaml) {
@@ -59,6 +75,7 @@ public final class RuleSetCompiler {
         private final String text;
         private final YamlNodes y = new YamlNodes();
         private final List<RuleProblem> warnings = new ArrayList<>();
+        private final long nowMs = clock.getAsLong();
         private FeatureLayout layout;
         private ExprCompiler exprs;
 
@@ -94,6 +111,10 @@ public final class RuleSetCompiler {
             }
             CompiledRuleSet rs = new CompiledRuleSet(version, description == null ? "" : description, text, licence,
                     layout, fraud, credit, scorecard, lines, pricing, funding, warningRules, warnings);
+            allInCap(rs, top.get("pricing"));
+            if (!y.problems().isEmpty()) {
+                return new Outcome(null, List.copyOf(y.problems()), List.copyOf(warnings));
+            }
             return new Outcome(rs, List.of(), List.copyOf(warnings));
         }
 
@@ -505,7 +526,17 @@ public final class RuleSetCompiler {
                 y.problem(root, "rule set: 'pricing' is required");
                 return null;
             }
-            Map<String, Node> e = y.entries(node, "pricing", "apr_cap_bps", "apr_bps", "fees");
+            Map<String, Node> e = y.entries(node, "pricing", "apr_cap_bps", "apr_bps", "fees", "above_all_in_cap");
+            boolean lower = true;
+            if (e.containsKey("above_all_in_cap")) {
+                String mode = y.string(e.get("above_all_in_cap"), "pricing.above_all_in_cap");
+                if ("DECLINE".equals(mode)) {
+                    lower = false;
+                } else if (!"LOWER".equals(mode)) {
+                    y.problem(e.get("above_all_in_cap"), "pricing.above_all_in_cap: LOWER or DECLINE, was '" + mode
+                            + "'");
+                }
+            }
             int cap = (int) y.integer(e, "apr_cap_bps", "pricing", 0, 100_000, 2400);
             int[] apr = new int[6];
             Map<String, Node> grades = y.entries(e.get("apr_bps"), "pricing.apr_bps", "A", "B", "C", "D", "E");
@@ -539,7 +570,7 @@ public final class RuleSetCompiler {
                 }
                 fees.add(new PricingPolicy.FeeRule(code, text, mask, bps, fixed, "UPFRONT".equals(when)));
             }
-            return new PricingPolicy(cap, apr, List.copyOf(fees));
+            return new PricingPolicy(cap, apr, List.copyOf(fees), lower);
         }
 
         private int products(Node node, String what) {
@@ -616,7 +647,18 @@ public final class RuleSetCompiler {
                 }
                 if (minOwn > 0 && platform < minOwn) {
                     y.problem(p.getValue(), "funding.products." + p.getKey() + ": the platform's share " + platform
-                            + " bps is below the regulatory minimum " + minOwn + " bps");
+                            + " bps is below the regulatory minimum " + minOwn + " bps in force now");
+                }
+                for (RegulatoryParameters.Limits later : licence == null ? List.<RegulatoryParameters.Limits>of()
+                        : regulatory.after(nowMs, licence)) {
+                    if (later.minOwnShareBps() > platform) {
+                        warn(p.getValue(), "funding.products." + p.getKey() + ": from " + later.effectiveFrom()
+                                + " (regulatory version " + later.version() + ") the minimum own share is "
+                                + later.minOwnShareBps() + " bps, above the platform's " + platform
+                                + " bps; from that date the engine raises the platform's part to the minimum (taken"
+                                + " from the last partners listed); publish a rule set that sets it ("
+                                + later.source("min_own_share_bps") + ")");
+                    }
                 }
                 if (shares.size() > 4) {
                     y.problem(p.getValue(), "funding.products." + p.getKey() + ": at most 4 funders per product");
@@ -630,9 +672,98 @@ public final class RuleSetCompiler {
             if (licence == null) {
                 return -1;
             }
-            // The newest version's minimum: a rule set is checked against the rules it will meet.
-            RegulatoryParameters.Limits l = regulatory.at(Long.MAX_VALUE, licence);
+            // The version in force now; later versions give warnings (the engine switches at their date).
+            RegulatoryParameters.Limits l = regulatory.at(nowMs, licence);
             return l == null ? -1 : l.minOwnShareBps();
+        }
+
+        private void warn(Node at, String message) {
+            int[] pos = at == null ? new int[] {0, 0} : new int[] {at.getStartMark().getLine() + 1,
+                    at.getStartMark().getColumn() + 1};
+            warnings.add(new RuleProblem(pos[0], pos[1], message));
+        }
+
+        /**
+         * The all-in cost cap against the rule set's prices. The best grade (A) must be offerable under the cap in
+         * force now on every plan of every product the rule set lends on: its APR with the product's fees, 1 to 36
+         * installments, on the product's minimum line ({@code lines.<product>.min_minor}, or 1,000.00 when unset:
+         * a fixed fee weighs most on the smallest loan). Above it is an error; above a cap that comes into force
+         * later is a warning with the date; another grade above the cap in force is a warning (those decisions
+         * are lowered or declined, as {@code pricing.above_all_in_cap} says).
+         */
+        private void allInCap(CompiledRuleSet rs, Node pricingNode) {
+            if (rs.licence() == null) {
+                return;
+            }
+            RegulatoryParameters.Limits now = regulatory.at(nowMs, rs.licence());
+            List<RegulatoryParameters.Limits> later = regulatory.after(nowMs, rs.licence());
+            InstallmentPlanner planner = new InstallmentPlanner();
+            InstallmentSchedule plan = new InstallmentSchedule();
+            for (int product = 1; product < PRODUCTS.size(); product++) {
+                if (rs.lines(product) == null) {
+                    continue;
+                }
+                long principal = rs.lines(product).minMinor() > 0 ? rs.lines(product).minMinor() : 100_000;
+                List<FeeSpec> fees = rs.feesFor(product);
+                String name = PRODUCTS.get(product);
+                if (now != null && now.allInRateCapBps(product) >= 0) {
+                    long cap = now.allInRateCapBps(product);
+                    int[] worst = worst(planner, plan, principal, rs.pricing().aprFor(1), fees);
+                    if (worst != null && worst[1] > cap) {
+                        y.problem(pricingNode, "pricing: grade A (" + rs.pricing().aprFor(1) + " bps APR) with the "
+                                + name + " fees costs " + worst[1] + " bps a year all-in on a " + worst[0]
+                                + "-installment loan of " + principal + " minor units, above the regulatory all-in"
+                                + " cap " + cap + " bps in force now (" + now.version() + ": "
+                                + now.source("all_in_rate_cap_bps") + ")");
+                    }
+                    StringBuilder over = new StringBuilder();
+                    for (int g = 2; g <= 5; g++) {
+                        int[] w = worst(planner, plan, principal, rs.pricing().aprFor(g), fees);
+                        if (w != null && w[1] > cap) {
+                            over.append(over.isEmpty() ? "" : ", ").append(GRADES.get(g)).append(" (")
+                                    .append(w[1]).append(" bps, ").append(w[0]).append("-installment plan)");
+                        }
+                    }
+                    if (!over.isEmpty()) {
+                        warn(pricingNode, "pricing: on " + name + " grades " + over + " are above the regulatory"
+                                + " all-in cap " + cap + " bps (" + now.version() + "); such decisions are "
+                                + (rs.pricing().lowerToAllInCap() ? "lowered to the cap (fees first, then the APR)"
+                                        : "declined with " + AllInRateCap.CODE));
+                    }
+                }
+                for (RegulatoryParameters.Limits l : later) {
+                    long cap = l.allInRateCapBps(product);
+                    if (cap < 0) {
+                        continue;
+                    }
+                    int[] worst = worst(planner, plan, principal, rs.pricing().aprFor(1), fees);
+                    if (worst != null && worst[1] > cap) {
+                        warn(pricingNode, "pricing: from " + l.effectiveFrom() + " (regulatory version "
+                                + l.version() + ") the all-in cap on " + name + " is " + cap + " bps; grade A costs "
+                                + worst[1] + " bps on a " + worst[0] + "-installment loan of " + principal
+                                + " minor units; from that date such decisions are "
+                                + (rs.pricing().lowerToAllInCap() ? "lowered to the cap" : "declined")
+                                + " (" + l.source("all_in_rate_cap_bps") + ")");
+                    }
+                }
+            }
+        }
+
+        /** {installments, annualised bps} of the costliest plan of 1..36 installments; null when none plans. */
+        private int[] worst(InstallmentPlanner planner, InstallmentSchedule plan, long principal, int aprBps,
+                List<FeeSpec> fees) {
+            int[] worst = null;
+            for (int n = 1; n <= InstallmentPlanner.MAX_INSTALLMENTS; n++) {
+                try {
+                    planner.plan(principal, aprBps, n, 0, fees, plan);
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                if (worst == null || plan.annualisedRateBps() > worst[1]) {
+                    worst = new int[] {n, plan.annualisedRateBps()};
+                }
+            }
+            return worst;
         }
     }
 

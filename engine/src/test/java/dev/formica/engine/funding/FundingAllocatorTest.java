@@ -44,6 +44,31 @@ class FundingAllocatorTest {
      * platform the rest, 30,001 (the rounding fen). Shares: A floor(50,000 × 10,000 / 100,001) = 4,999, B 1,999,
      * the platform 10,000 − 6,998 = 3,002.
      */
+    /**
+     * Issue 20 finding 2: a regulatory version loaded ahead of its date raises the minimum own share (30 % of
+     * REGULATION.md's joint-lending rows to a hypothetical 35 %) at that date, without rebuilding the allocator:
+     * the platform funds 35 %, taken from the last listed partner.
+     */
+    @Test
+    void shouldRaiseThePlatformShareToALaterMinimumAtItsDate() throws Exception {
+        long from = NOW + 86_400_000L;
+        try (FundingQuotas q = FundingQuotas.open(dir.resolve("q.dat"))) {
+            FundingAllocator allocator = new FundingAllocator(q, List.of(new FunderSpec("bankA", BIG,
+                    FunderSpec.UNLIMITED_DAILY), new FunderSpec("bankB", BIG, FunderSpec.UNLIMITED_DAILY)),
+                    List.of(cashLoan()), 3000, BIG, List.of(new FundingAllocator.LaterMinimum(from, 3500)));
+            FundingAllocation out = new FundingAllocation();
+            assertEquals(Result.FUNDED, allocator.allocate(Product.CASH_LOAN, 100_000, from - 1, out));
+            assertEntry(out, 0, "platform", 30_000, 3_000);
+            assertEntry(out, 2, "bankB", 20_000, 2_000);
+            assertEquals(Result.FUNDED, allocator.allocate(Product.CASH_LOAN, 100_000, from, out));
+            assertEntry(out, 0, "platform", 35_000, 3_500);
+            assertEntry(out, 1, "bankA", 50_000, 5_000);
+            assertEntry(out, 2, "bankB", 15_000, 1_500);
+            assertEquals(3500, allocator.platformShareBps(Product.CASH_LOAN, from));
+            assertEquals(3000, allocator.platformShareBps(Product.CASH_LOAN, from - 1));
+        }
+    }
+
     @Test
     void shouldSplitBySharesExactlyWithTheRoundingToThePlatform() throws Exception {
         try (FundingQuotas q = FundingQuotas.open(dir.resolve("q.dat"))) {

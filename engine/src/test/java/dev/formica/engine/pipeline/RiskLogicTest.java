@@ -97,7 +97,7 @@ class RiskLogicTest {
         assertTrue(r.getScore() >= 640, "score " + r.getScore());
         assertTrue(r.getGrade() == Grade.GRADE_A || r.getGrade() == Grade.GRADE_B);
         assertEquals("default-2026.11.1", r.getRuleSetVersion());
-        assertEquals("cn-2025-nfra", r.getRegulatoryVersion());
+        assertEquals("cn-2026-all-in-cap", r.getRegulatoryVersion());
         assertTrue(r.getAprBps() >= 1500 && r.getAprBps() <= 2400);
         assertEquals(12, r.getPlan().getInstallments());
         assertEquals(120_000, r.getPlan().getPeriodsList().stream().mapToLong(Installment::getPrincipalMinor).sum());

@@ -14,7 +14,9 @@ class RuleSetCompilerTest {
     void shippedDefaultCompilesEveryRuleWithoutTheInterpreter() {
         RuleSetCompiler.Outcome o = new RuleSetCompiler(REG).compile(DefaultRuleSet.yaml());
         assertTrue(o.errors().isEmpty(), o.errors().toString());
-        assertTrue(o.warnings().isEmpty(), o.warnings().toString());
+        // the only warnings: grades above the 24 % all-in cap (cn-2026-all-in-cap) on some plans, lowered to it
+        assertTrue(o.warnings().stream().allMatch(w -> w.message().contains("above the regulatory all-in cap 2400")),
+                o.warnings().toString());
         CompiledRuleSet rs = o.ruleSet();
         assertTrue(rs.fraudRuleCount() >= 30, "fraud rules: " + rs.fraudRuleCount());
         assertTrue(rs.scorecard().attributeCount() >= 10);

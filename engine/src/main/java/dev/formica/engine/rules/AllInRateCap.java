@@ -1,0 +1,70 @@
+package dev.formica.engine.rules;
+
+import dev.formica.engine.pricing.FeeSpec;
+import dev.formica.engine.pricing.InstallmentPlanner;
+import dev.formica.engine.pricing.InstallmentSchedule;
+import dev.formica.v1.Reason;
+import java.util.List;
+
+/**
+ * The regulatory all-in cost cap applied to a decision's price: the annualised, fee-inclusive rate of the loan's
+ * actual cash flows ({@code InstallmentPlan.annualised_rate_bps}, the IRR of principal out, installments and every
+ * fee in) is at most the licence's {@code all_in_rate_cap_bps} for the product in the regulatory version in force
+ * at the decision's time. The rule set's {@code pricing.above_all_in_cap} says what happens above it: the price is
+ * lowered (fees first, then the APR; {@link InstallmentPlanner#planWithin}) or the decision declines. Either way
+ * the reason {@link #CODE} names the cap, its value and the version.
+ *
+ * <p>Thread contract: stateless. Allocates only when the cap binds (the reason).
+ */
+public final class AllInRateCap {
+    /** The reason code of a decision the all-in cap declined or lowered. */
+    public static final String CODE = "CAP_ALL_IN_RATE";
+
+    /**
+     * What the cap did to a priced decision: {@code declined} = the decision must decline with {@code reason};
+     * otherwise the plan was lowered to the cap and {@code reason} goes with the approval.
+     */
+    public record Capped(boolean declined, Reason reason) {
+    }
+
+    private AllInRateCap() {
+    }
+
+    /**
+     * Plans the loan into {@code out} at the price the cap in force allows: the one method the decision path
+     * calls for pricing. The plan's APR is {@code out.aprBps()} (lower than {@code aprBps} when the cap lowered it).
+     *
+     * @param limits the licence's regulatory limits in force at the decision's time; null = none in force
+     * @return null when the cap did not bind (no cap, or the asked price is within it); else what it did
+     * @throws IllegalArgumentException when no plan is possible at all (as {@link InstallmentPlanner#plan})
+     */
+    public static Capped plan(InstallmentPlanner planner, PricingPolicy pricing, RegulatoryParameters.Limits limits,
+            int product, long principalMinor, int aprBps, int installments, long nowMs, List<FeeSpec> fees,
+            InstallmentSchedule out) {
+        long cap = limits == null ? -1 : limits.allInRateCapBps(product);
+        InstallmentPlanner.CapResult result = planner.planWithin(principalMinor, aprBps, installments, nowMs, fees,
+                cap, pricing.lowerToAllInCap(), out);
+        switch (result) {
+            case WITHIN:
+                return null;
+            case ABOVE_CAP:
+                return new Capped(true, reason("the annualised all-in cost of this plan is above the regulatory cap ("
+                        + limits.version() + ")", "annualised_rate_bps=" + out.annualisedRateBps() + ", cap_bps="
+                        + cap));
+            default:
+                long asked = 0;
+                for (FeeSpec f : fees) {
+                    asked += f.amountFor(principalMinor);
+                }
+                return new Capped(false, reason("the price was lowered to the regulatory all-in cost cap ("
+                        + limits.version() + "): " + (result == InstallmentPlanner.CapResult.FEES_LOWERED
+                                ? "fees reduced" : "fees waived and the APR lowered"),
+                        "cap_bps=" + cap + ", annualised_rate_bps=" + out.annualisedRateBps() + ", apr_bps=" + aprBps
+                                + "->" + out.aprBps() + ", fees_waived_minor=" + (asked - out.totalFeesMinor())));
+        }
+    }
+
+    private static Reason reason(String text, String value) {
+        return Reason.newBuilder().setCode(CODE).setText(text).setValue(value).build();
+    }
+}
