@@ -11,8 +11,8 @@ OUT="${1:-$ROOT/target/cpu-per-request}"
 RATE="${2:-2000}"
 DURATION="${3:-30s}"
 WARMUP="${4:-60s}"
-PORT=50193
-METRICS_PORT=50194
+PORT=50189          # not 50097-50099, 50191-50197: other scripts use those
+METRICS_PORT=50190
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh

@@ -8,8 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/find-max}"
 RATE="${2:-3000}"
-PORT=50191
-METRICS_PORT=50192
+PORT=50187          # not 50097-50099, 50189-50197: other scripts use those
+METRICS_PORT=50188
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh

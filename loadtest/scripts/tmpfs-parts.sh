@@ -4,8 +4,9 @@
 # mounts. Prints the client's corrected percentiles and the CPU per Decide (BENCHMARKS.md, "Session 7").
 # Measurement only: needs root (mount --bind), and tmpfs keeps nothing across an OS crash.
 # Usage: [JAR=path/to/formica.jar] loadtest/scripts/tmpfs-parts.sh OUT_DIR MODE [RATE] [DURATION] [WARMUP]
-#   MODE: ext4 (all on disk) | tmpfs (all on tmpfs) | velocity | shards | journal (that part on tmpfs)
-#         | only-journal-on-disk (all on tmpfs but journal/)
+#   MODE: ext4 (all on disk) | tmpfs (all on tmpfs) | shards (the shard logs and snapshots on tmpfs)
+#         velocity, journal and only-journal-on-disk measured data format 1 (before the shard log), whose
+#         velocity.dat and journal/ no longer exist; they now move nothing of the server's.
 #   defaults: 3000 40s 70s (the 70 s warm-up outlasts the JIT compiler; see "Session 6")
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -172,10 +172,12 @@ class FormicaClientRetryTest {
     void shouldStopRetryingWhenTheNextBackoffWouldPassTheDeadline() {
         decisions.failNext(Status.UNAVAILABLE, 10_000);
         RetryPolicy patient = RetryPolicy.builder().maxAttempts(10_000)
-                .initialBackoff(Duration.ofMillis(40)).maxBackoff(Duration.ofMillis(40)).build();
+                .initialBackoff(Duration.ofMillis(300)).maxBackoff(Duration.ofMillis(300)).build();
         targets.add(TARGET, decisions);
+        // a wide margin between an attempt (about a millisecond in process) and the backoff: with 40 ms backoffs
+        // and a 300 ms deadline, an attempt slowed by a busy 2-core box sometimes ran into the deadline itself
         client = FormicaClient.builder().target(TARGET).channelFactory(targets::channelFor)
-                .retryPolicy(patient).defaultDeadline(Duration.ofMillis(300)).build();
+                .retryPolicy(patient).defaultDeadline(Duration.ofMillis(2000)).build();
 
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> client.decide(request("req-4")));
 
