@@ -1,6 +1,7 @@
 package dev.formica.engine;
 
 import dev.formica.engine.cli.BacktestCommand;
+import dev.formica.engine.cli.CommandErrors;
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.JournalCommand;
 import dev.formica.engine.cli.LatencyCommand;
@@ -55,7 +56,7 @@ public final class Formica implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests). */
     public static int run(String... args) {
-        return new CommandLine(new Formica()).execute(args);
+        return new CommandLine(new Formica()).setExecutionExceptionHandler(new CommandErrors()).execute(args);
     }
 
     @Override
