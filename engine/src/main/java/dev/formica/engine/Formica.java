@@ -9,6 +9,7 @@ import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
+import dev.formica.engine.cli.ShutdownSafeLogManager;
 import dev.formica.engine.cli.StressCommand;
 import dev.formica.engine.cli.VersionCommand;
 import dev.formica.loadtest.LoadTestCommand;
@@ -45,6 +46,8 @@ public final class Formica implements Runnable {
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
+        // Before anything logs: the lines logged while stopping after SIGTERM must reach the log.
+        ShutdownSafeLogManager.Installer.install();
     }
 
     @CommandLine.Spec

@@ -197,7 +197,14 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "formica-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } finally {
+                // the drain and "formica stopped" are logged above: now let logging close
+                ShutdownSafeLogManager.shutdownComplete();
+            }
+        }, "formica-shutdown"));
         System.out.println("formica serving on " + config.host() + ":" + server.port()
                 + (server.metricsPort() > 0 ? ", metrics on :" + server.metricsPort() + "/metrics" : "")
                 + ", data in " + config.dataDir().toAbsolutePath());
