@@ -174,13 +174,6 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
-        try {
-            config = withLocalAdminToken(config);
-        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            System.err.println("formica serve: cannot set up the local admin token in " + config.dataDir() + ": "
-                    + e.getMessage());
-            return 2;
-        }
         if (warmupDecisions < 0 || warmupDecisions > MAX_WARMUP_DECISIONS) {
             System.err.println("formica serve: --warmup-decisions must be 0.." + MAX_WARMUP_DECISIONS + ", was "
                     + warmupDecisions);
@@ -201,6 +194,14 @@ public final class ServeCommand implements Callable<Integer> {
                     + "server in %,d ms, of which %,d ms waiting for the JIT compiler%n", r.decisions(),
                     r.confirmsAndCancels(), r.errors(), r.millis(), r.compilerWaitMillis());
         }
+        // after every refusal above: a refused start leaves no data directory behind
+        try {
+            config = withLocalAdminToken(config);
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            System.err.println("formica serve: cannot set up the local admin token in " + config.dataDir() + ": "
+                    + e.getMessage());
+            return 2;
+        }
         EngineServer server;
         try {
             server = new EngineServer(config).start();
@@ -208,6 +209,7 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
+        ShutdownSafeLogManager.deferResetUntilShutdownComplete();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();

@@ -9,8 +9,9 @@ import java.util.logging.Logger;
  *
  * <p>The JDK's own shutdown hook resets logging, closing and removing every handler, while the process's other
  * hooks run beside it: after SIGTERM, what {@code formica serve} logged while draining (the drain warning,
- * "formica stopped") was lost. This manager ignores a reset asked for once the JVM is shutting down, so the
- * handlers stay open while the hooks log; the hook that stops the server calls {@link #shutdownComplete()} last,
+ * "formica stopped") was lost. Once a command has asked for it ({@link #deferResetUntilShutdownComplete()},
+ * {@code serve} does), this manager ignores a reset asked for while the JVM is shutting down, so the handlers
+ * stay open while the hooks log; the hook that stops the server calls {@link #shutdownComplete()} last,
  * which flushes and closes them (a {@code FileHandler} then removes its lock file). A reset asked for while the
  * process runs ({@code readConfiguration}) works as usual.
  *
@@ -22,6 +23,8 @@ import java.util.logging.Logger;
  */
 public final class ShutdownSafeLogManager extends LogManager {
     static final String PROPERTY = "java.util.logging.manager";
+    /** Set by a command that logs from a shutdown hook and calls {@link #shutdownComplete()} at its end. */
+    private static volatile boolean deferred;
 
     /** Public and without arguments: the JDK instantiates the class named by the property. */
     public ShutdownSafeLogManager() {
@@ -45,14 +48,17 @@ public final class ShutdownSafeLogManager extends LogManager {
         }
     }
 
-    /** Whether this class is the process's log manager (false when logging had started before install). */
-    public static boolean installed() {
-        return LogManager.getLogManager() instanceof ShutdownSafeLogManager;
+    /**
+     * From now on a reset during shutdown waits for {@link #shutdownComplete()}: call before adding the shutdown hook
+     * that logs and then calls it. Other commands keep the JDK's reset at exit (closing, e.g., a FileHandler's lock).
+     */
+    public static void deferResetUntilShutdownComplete() {
+        deferred = true;
     }
 
     @Override
     public void reset() {
-        if (shuttingDown()) {
+        if (deferred && shuttingDown()) {
             return; // deferred to shutdownComplete(): the other shutdown hooks may still log
         }
         super.reset();
