@@ -1,6 +1,7 @@
 package dev.formica.engine;
 
 import dev.formica.engine.cli.BacktestCommand;
+import dev.formica.engine.cli.CommandErrors;
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.JournalCommand;
 import dev.formica.engine.cli.LatencyCommand;
@@ -8,6 +9,7 @@ import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
+import dev.formica.engine.cli.ShutdownSafeLogManager;
 import dev.formica.engine.cli.StressCommand;
 import dev.formica.engine.cli.VersionCommand;
 import dev.formica.loadtest.LoadTestCommand;
@@ -44,6 +46,8 @@ public final class Formica implements Runnable {
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
+        // Before anything logs: the lines logged while stopping after SIGTERM must reach the log.
+        ShutdownSafeLogManager.Installer.install();
     }
 
     @CommandLine.Spec
@@ -55,7 +59,7 @@ public final class Formica implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests). */
     public static int run(String... args) {
-        return new CommandLine(new Formica()).execute(args);
+        return new CommandLine(new Formica()).setExecutionExceptionHandler(new CommandErrors()).execute(args);
     }
 
     @Override

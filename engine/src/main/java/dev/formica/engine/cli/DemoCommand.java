@@ -22,14 +22,21 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code formica demo}: starts a server on a fresh data directory, checks health, drives it through
- * the client SDK, prints what it did and stops cleanly.
+ * the client SDK, prints what it did and stops cleanly. Then it removes the data directory, and the parents it had
+ * to create for it (such as {@code ./data}), unless {@code --keep}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Start a server on a fresh data directory, exercise it, print a report, stop.")
+        description = "Start a server on a fresh data directory, exercise it, print a report, stop, and remove the"
+                + " data directory (unless --keep).")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Data directory, wiped first (default ${DEFAULT-VALUE}).", defaultValue = "data/demo")
+            description = "Data directory, wiped first, removed at the end unless --keep (default ${DEFAULT-VALUE}).",
+            defaultValue = "data/demo")
     Path dataDir;
+
+    @Option(names = "--keep", description = "Keep the data directory after the demo (to look at its files, or to "
+            + "start 'formica serve --data-dir' on it).")
+    boolean keep;
 
     @Option(names = "--port", description = "gRPC port (default ${DEFAULT-VALUE} = any free port).",
             defaultValue = "0")
@@ -50,7 +57,42 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // the outermost directory this run creates: removed at the end, so ./data does not linger either
+        Path created = firstMissing(dataDir.toAbsolutePath().normalize());
         deleteRecursively(dataDir);
+        Path remove = created != null ? created : dataDir;
+        int exit;
+        try {
+            exit = run();
+        } catch (Exception | Error e) {
+            if (!keep) {
+                try {
+                    deleteRecursively(remove);
+                } catch (IOException | UncheckedIOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            throw e;
+        }
+        if (keep) {
+            out.printf("kept      %s%n", dataDir.toAbsolutePath());
+        } else {
+            deleteRecursively(remove);
+            out.printf("removed   %s (--keep keeps it)%n", dataDir.toAbsolutePath());
+        }
+        return exit;
+    }
+
+    /** The outermost ancestor-or-self of {@code dir} that does not exist yet, or null when {@code dir} exists. */
+    static Path firstMissing(Path dir) {
+        Path missing = null;
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            missing = p;
+        }
+        return missing;
+    }
+
+    private int run() throws Exception {
         EngineConfiguration config = new EngineConfiguration().port(port).dataDir(dataDir).conclude();
         long t0 = System.nanoTime();
         try (EngineServer server = new EngineServer(config).start()) {

@@ -6,10 +6,13 @@ import dev.formica.v1.LatencyDistribution;
 import dev.formica.v1.LatencySnapshot;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +40,13 @@ public final class LatencyCommand implements Callable<Integer> {
             defaultValue = "127.0.0.1:50051")
     String target;
 
-    @Option(names = "--token", description = "Admin bearer token (default: $" + TOKEN_ENV + ").")
+    @Option(names = "--token", description = "Admin bearer token (default: $" + TOKEN_ENV + ", else the one 'formica"
+            + " serve' made in --data-dir).")
     String token;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data", description = "Data directory of a "
+            + "server on this machine, whose admin.token is used when no token is given (default ${DEFAULT-VALUE}).")
+    Path dataDir;
 
     @Option(names = "--watch", description = "Print again every --every seconds until interrupted.")
     boolean watch;
@@ -65,6 +73,14 @@ public final class LatencyCommand implements Callable<Integer> {
             return 2;
         }
         String bearer = token != null ? token : System.getenv(TOKEN_ENV);
+        if (bearer == null || bearer.isEmpty()) {
+            try {
+                bearer = LocalAdminToken.read(dataDir);
+            } catch (IOException e) {
+                err.println("formica latency: cannot read the admin token in " + dataDir + " (" + e.getMessage()
+                        + "); going on without one");
+            }
+        }
         ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         try {
             AdminServiceGrpc.AdminServiceBlockingStub stub = AdminServiceGrpc.newBlockingStub(channel);
@@ -79,7 +95,9 @@ public final class LatencyCommand implements Callable<Integer> {
                 try {
                     snapshot = stub.withDeadlineAfter(5, TimeUnit.SECONDS).getLatency(request);
                 } catch (StatusRuntimeException e) {
-                    err.println("formica latency: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+                    err.println("formica latency: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription()
+                            + (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED ? " (give --token, $" + TOKEN_ENV
+                                    + ", or --data-dir of a server on this machine)" : ""));
                     return 1;
                 }
                 print(snapshot, out);

@@ -12,15 +12,20 @@ import dev.formica.v1.RowError;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,7 +39,9 @@ import picocli.CommandLine.Parameters;
  * {@code annual_income_minor}, {@code self_limit_minor}, {@code consumer_credit_line_minor},
  * {@code cash_loan_line_minor}, {@code business_loan_line_minor}, and any {@code attr.NAME} column
  * (a whole number becomes an int attribute, a decimal a double, {@code true}/{@code false} a bool,
- * anything else a string). No quoting: values hold no commas. JSONL: one {@code Profile} per line in
+ * anything else a string). RFC 4180 quoting: a cell in double quotes may hold commas, line breaks and
+ * doubled quotes ({@code "said ""hi"""}); spaces around a cell are ignored. Errors, local and from the
+ * server, are listed by file line. JSONL: one {@code Profile} per line in
  * the protobuf JSON mapping, e.g. {@code {"borrowerId":"b1","lines":[{"product":"CASH_LOAN","lineMinor":"500000"}]}}.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
@@ -61,47 +68,74 @@ public final class LoadCommand implements Callable<Integer> {
         try (var lines = Files.lines(file, StandardCharsets.UTF_8)) {
             total = lines.count() - (jsonl ? 0 : 1);
         }
-        List<String> localErrors = new ArrayList<>();
+        List<RowProblem> problems = new ArrayList<>();
         long start = System.nanoTime();
         LoadSummary summary;
+        long unreadable;
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
                 FormicaClient client = FormicaClient.builder().target(target)
                         .streamDeadline(Duration.ofHours(1)).build()) {
-            ProfileRows rows = new ProfileRows(reader, jsonl, localErrors, total, err);
+            ProfileRows rows = new ProfileRows(reader, jsonl, problems, total, err);
             summary = client.loadProfiles(rows);
             rows.finishProgress();
+            unreadable = problems.size();
             long elapsedMs = Math.max(1, (System.nanoTime() - start) / 1_000_000);
             out.printf("loaded %,d profiles (%,d created, %,d updated), rejected %,d by the server and %,d unreadable,"
                             + " in %,d ms (%,.0f/s)%n", summary.getLoaded(), summary.getCreated(), summary.getUpdated(),
-                    summary.getRejected(), localErrors.size(), elapsedMs, summary.getReceived() * 1000.0 / elapsedMs);
+                    summary.getRejected(), unreadable, elapsedMs, summary.getReceived() * 1000.0 / elapsedMs);
             for (RowError e : summary.getErrorsList()) {
-                long line = rows.fileLineOf(e.getRow());
-                out.printf("  line %d: %s: %s%n", line, e.getField(), e.getReason());
+                problems.add(new RowProblem(rows.fileLineOf(e.getRow()), e.getField() + ": " + e.getReason()));
             }
         }
-        for (String e : localErrors) {
-            out.println("  " + e);
+        // the rows the engine refused and the ones never sent, in one list in the order of the file
+        problems.sort(Comparator.comparingLong(RowProblem::line));
+        for (RowProblem p : problems) {
+            out.println("  line " + p.line() + ": " + p.reason());
         }
-        return summary.getRejected() + localErrors.size() == 0 ? 0 : 3;
+        return summary.getRejected() + unreadable == 0 ? 0 : 3;
     }
 
-    /** Streams rows as profiles; unreadable rows are skipped and reported by line number. */
+    /** A row that was not loaded: its first line in the file and why. */
+    record RowProblem(long line, String reason) {
+    }
+
+    /**
+     * Streams rows as profiles; unreadable rows are skipped and reported by line number. CSV is read as RFC 4180
+     * by Apache Commons CSV: a cell in double quotes may hold commas, line breaks and doubled quotes.
+     */
     static final class ProfileRows implements Iterator<Profile> {
+        /** Blank lines come through as one-empty-cell records, so the file line of each record stays known. */
+        private static final CSVFormat CSV = CSVFormat.RFC4180.builder()
+                .setIgnoreEmptyLines(false)
+                .setIgnoreSurroundingSpaces(true)
+                .get();
+
         private final BufferedReader reader;
+        private final Iterator<CSVRecord> records;
+        private final CSVParser parser;
         private final boolean jsonl;
-        private final List<String> errors;
+        private final List<RowProblem> errors;
         private final long total;
         private final PrintStream progress;
         private final List<Long> sentLines = new ArrayList<>();
         private String[] header;
+        /** Last file line read so far; the next record starts on the line after it. */
         private long line;
+        private long nextLine;
         private Profile next;
+        /** The input ended. */
+        private boolean atEnd;
+        /** An unterminated quoted cell made the rest unreadable. */
+        private boolean broken;
         private long sent;
         private long lastDrawNanos;
 
-        ProfileRows(BufferedReader reader, boolean jsonl, List<String> errors, long total, PrintStream progress) {
+        ProfileRows(BufferedReader reader, boolean jsonl, List<RowProblem> errors, long total, PrintStream progress)
+                throws IOException {
             this.reader = reader;
             this.jsonl = jsonl;
+            this.parser = jsonl ? null : CSVParser.builder().setReader(reader).setFormat(CSV).get();
+            this.records = jsonl ? null : parser.iterator();
             this.errors = errors;
             this.total = Math.max(1, total);
             this.progress = progress;
@@ -115,26 +149,58 @@ public final class LoadCommand implements Callable<Integer> {
         @Override
         public boolean hasNext() {
             while (next == null) {
-                String text;
-                try {
-                    text = reader.readLine();
-                } catch (IOException e) {
-                    throw new IllegalStateException("cannot read: " + e.getMessage(), e);
-                }
-                if (text == null) {
+                if (broken) {
                     return false;
                 }
-                line++;
-                if (text.isBlank()) {
-                    continue;
-                }
+                long first = line + 1;
                 try {
-                    next = jsonl ? fromJson(text) : fromCsv(text);
+                    next = jsonl ? nextJson() : nextCsv();
                 } catch (IllegalArgumentException | InvalidProtocolBufferException e) {
-                    errors.add("line " + line + ": " + e.getMessage());
+                    errors.add(new RowProblem(first, e.getMessage()));
+                    continue;
+                } catch (UncheckedIOException e) {
+                    // an unterminated quoted cell runs to the end of the file: nothing after it can be read
+                    errors.add(new RowProblem(first, "unreadable CSV, nothing loaded from here on: "
+                            + e.getCause().getMessage()));
+                    broken = true;
+                    return false;
                 }
+                if (next == null && atEnd) {
+                    return false;
+                }
+                nextLine = first;
             }
             return true;
+        }
+
+        /** The next profile, or null for a blank or header line or at the end ({@link #atEnd}). */
+        private Profile nextJson() throws InvalidProtocolBufferException {
+            String text;
+            try {
+                text = reader.readLine();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (text == null) {
+                atEnd = true;
+                return null;
+            }
+            line++;
+            return text.isBlank() ? null : fromJson(text);
+        }
+
+        private Profile nextCsv() {
+            if (!records.hasNext()) {
+                atEnd = true;
+                return null;
+            }
+            CSVRecord record = records.next();
+            // the parser has read through the record's last line break (or to the end of the file)
+            line = Math.max(line + 1, parser.getCurrentLineNumber());
+            if (record.size() == 1 && record.get(0).isEmpty()) {
+                return null;
+            }
+            return fromCsv(record);
         }
 
         @Override
@@ -145,7 +211,7 @@ public final class LoadCommand implements Callable<Integer> {
             Profile p = next;
             next = null;
             sent++;
-            sentLines.add(line);
+            sentLines.add(nextLine);
             drawProgress(false);
             return p;
         }
@@ -172,10 +238,9 @@ public final class LoadCommand implements Callable<Integer> {
             return b.build();
         }
 
-        private Profile fromCsv(String text) {
-            String[] cells = text.split(",", -1);
+        private Profile fromCsv(CSVRecord record) {
             if (header == null) {
-                header = cells;
+                header = record.values();
                 for (int i = 0; i < header.length; i++) {
                     header[i] = header[i].trim();
                 }
@@ -184,13 +249,13 @@ public final class LoadCommand implements Callable<Integer> {
                 }
                 return null;
             }
-            if (cells.length != header.length) {
-                throw new IllegalArgumentException(cells.length + " cells, header has " + header.length);
+            if (record.size() != header.length) {
+                throw new IllegalArgumentException(record.size() + " cells, header has " + header.length);
             }
             Profile.Builder p = Profile.newBuilder();
-            for (int i = 0; i < cells.length; i++) {
+            for (int i = 0; i < header.length; i++) {
                 String name = header[i];
-                String value = cells[i].trim();
+                String value = record.get(i);
                 if (value.isEmpty()) {
                     continue;
                 }

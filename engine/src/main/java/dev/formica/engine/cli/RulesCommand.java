@@ -45,8 +45,12 @@ public final class RulesCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
-            RegulatoryParameters reg = regulatory == null ? RegulatoryParameters.builtin()
-                    : RegulatoryParameters.load(regulatory);
+            RegulatoryParameters reg;
+            try {
+                reg = regulatory == null ? RegulatoryParameters.builtin() : RegulatoryParameters.load(regulatory);
+            } catch (IllegalArgumentException e) {
+                throw new CommandErrors.UsageException("--regulatory: " + e.getMessage(), e);
+            }
             RuleSetCompiler.Outcome o = new RuleSetCompiler(reg).compile(Files.readString(file));
             for (RuleProblem p : o.errors()) {
                 out.println(file + ":" + p + " (error)");

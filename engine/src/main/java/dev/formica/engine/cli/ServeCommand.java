@@ -4,8 +4,10 @@ import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -63,7 +65,9 @@ public final class ServeCommand implements Callable<Integer> {
             + "call AdminService (repeatable), e.g. 'CN=ops-admin,O=Example'.")
     List<String> adminSubjects;
 
-    @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Owner-only file of admin bearer tokens.")
+    @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Owner-only file of admin bearer tokens "
+            + "(default on loopback: DATA_DIR/admin.token, made on first start, which 'formica latency --data-dir' "
+            + "reads).")
     Path adminTokenFile;
 
     @Option(names = "--decision-auth-required", description = "Decision, profile and diagnostics calls need an "
@@ -198,6 +202,14 @@ public final class ServeCommand implements Callable<Integer> {
                     + "server in %,d ms, of which %,d ms waiting for the JIT compiler%n", r.decisions(),
                     r.confirmsAndCancels(), r.errors(), r.millis(), r.compilerWaitMillis());
         }
+        // after every refusal above: a refused start leaves no data directory behind
+        try {
+            config = withLocalAdminToken(config);
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            System.err.println("formica serve: cannot set up the local admin token in " + config.dataDir() + ": "
+                    + e.getMessage());
+            return 2;
+        }
         EngineServer server;
         try {
             server = new EngineServer(config).start();
@@ -205,12 +217,45 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "formica-shutdown"));
+        ShutdownSafeLogManager.deferResetUntilShutdownComplete();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } finally {
+                // the drain and "formica stopped" are logged above: now let logging close
+                ShutdownSafeLogManager.shutdownComplete();
+            }
+        }, "formica-shutdown"));
         System.out.println("formica serving on " + config.host() + ":" + server.port()
                 + (server.metricsPort() > 0 ? ", metrics on :" + server.metricsPort() + "/metrics" : "")
                 + ", data in " + config.dataDir().toAbsolutePath());
         server.awaitTermination();
         return 0;
+    }
+
+    /**
+     * On loopback and with no admin token file of the operator's own, the configuration with the local admin token
+     * ({@link LocalAdminToken}: made in the data directory on first start); otherwise {@code config} as it is.
+     * Remote admin keeps mutual TLS or an explicit token file.
+     */
+    private EngineConfiguration withLocalAdminToken(EngineConfiguration config) throws IOException {
+        if (config.adminTokenFile() != null || !loopback(config.host())) {
+            return config;
+        }
+        LocalAdminToken.Ensured token = LocalAdminToken.ensureReporting(config.dataDir());
+        if (token.created()) {
+            System.out.println("formica made an admin token for operators on this machine in " + token.file()
+                    + " (owner-only); 'formica latency --data-dir " + config.dataDir() + "' uses it");
+        }
+        return settings().adminTokenFile(token.file()).conclude();
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Why {@code port} cannot be listened on, or null if it can (or is 0 / off: any free port will do). */

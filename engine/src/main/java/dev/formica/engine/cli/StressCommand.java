@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
                 + " partner quota cut, income drop) beside the same portfolio unshocked; report exposure, approval"
                 + " rate, expected loss (PD x EAD x LGD) by grade and which caps bind.")
 public final class StressCommand implements Callable<Integer> {
+    private static final List<String> SHIPPED_SCENARIOS = List.of("baseline", "downturn", "severe");
+
     @Option(names = "--scenario", required = true, paramLabel = "FILE|NAME",
             description = "scenario YAML, or a shipped one: baseline, downturn, severe")
     String scenario;
@@ -73,8 +75,7 @@ public final class StressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        Scenario shocked = Files.isRegularFile(Path.of(scenario)) ? Scenario.load(Path.of(scenario))
-                : Scenario.builtin(scenario);
+        Scenario shocked = scenario();
         Path dataDir = null;
         List<Profile> profiles;
         int shards = 2;
@@ -96,6 +97,19 @@ public final class StressCommand implements Callable<Integer> {
         out.print(text(before, after, shocked));
         out.flush();
         return 0;
+    }
+
+    /** The scenario file or shipped scenario named by --scenario; a wrong one is a usage error. */
+    private Scenario scenario() throws IOException {
+        Path file = Path.of(scenario);
+        boolean named = !Files.exists(file) && !scenario.contains("/") && !scenario.endsWith(".yaml");
+        try {
+            return named ? Scenario.builtin(scenario) : Scenario.load(file);
+        } catch (IllegalArgumentException e) {
+            throw new CommandErrors.UsageException("--scenario: " + e.getMessage()
+                    + (named ? " (shipped: " + String.join(", ", SHIPPED_SCENARIOS) + "; or a scenario YAML file)"
+                            : ""), e);
+        }
     }
 
     private Iterator<StressTest.Replay> requests() {

@@ -60,8 +60,8 @@ public final class DecisionMetrics {
         }
         reasons = Counter.builder()
                 .name("formica_decision_reasons_total")
-                .help("Reason codes on decisions, by outcome; codes past the first " + MAX_REASON_CODES
-                        + " distinct ones count as OTHER")
+                .help("Decisions carrying each reason code, by outcome (a decision carries one or more codes);"
+                        + " codes past the first " + MAX_REASON_CODES + " distinct ones count as OTHER")
                 .labelNames("outcome", "reason")
                 .withoutExemplars()
                 .register(registry);
@@ -118,17 +118,37 @@ public final class DecisionMetrics {
         int outcome = outcomeIndex(response.getOutcomeValue());
         byOutcome[outcome].inc();
         for (int i = 0, n = response.getReasonsCount(); i < n; i++) {
-            reasonPoint(response.getReasons(i).getCode(), outcome).inc();
+            ReasonPoints r = reasonPoints(response.getReasons(i).getCode());
+            if (!earlier(response, i, r)) {
+                reasonPoint(r, outcome).inc();
+            }
         }
     }
 
-    private CounterDataPoint reasonPoint(String code, int outcome) {
+    /**
+     * Whether a reason before index {@code i} counts under the same label (the same code, or both folded into
+     * OTHER): a decision counts once per label, so no label counts more decisions than there are.
+     */
+    private boolean earlier(DecisionResponse response, int i, ReasonPoints r) {
+        for (int j = 0; j < i; j++) {
+            if (reasonPoints(response.getReasons(j).getCode()) == r) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private ReasonPoints reasonPoints(String code) {
         ReasonPoints r = byReason.get(code);
         if (r == null) {
             // The cap is approximate under races (a few over is harmless); it stops unbounded growth.
             String key = byReason.size() < MAX_REASON_CODES ? code : OTHER;
             r = byReason.computeIfAbsent(key, ReasonPoints::new);
         }
+        return r;
+    }
+
+    private CounterDataPoint reasonPoint(ReasonPoints r, int outcome) {
         CounterDataPoint p = r.points[outcome];
         if (p == null) {
             // labelValues returns the same point for the same labels, so a racing duplicate is harmless.
@@ -234,7 +254,11 @@ public final class DecisionMetrics {
         return out;
     }
 
-    /** Reason codes on declines so far (for the latency page). */
+    /**
+     * For each reason code, the declined decisions so far that carry it (for the latency page). Each is at most
+     * the DECLINE count of {@link #outcomes}; a decline carries several codes (the binding one and tags), so
+     * together they can exceed it.
+     */
     Map<String, Long> declineReasons() {
         Map<String, Long> out = new TreeMap<>();
         byReason.forEach((code, r) -> {

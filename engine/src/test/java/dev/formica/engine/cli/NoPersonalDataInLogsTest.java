@@ -80,8 +80,9 @@ class NoPersonalDataInLogsTest {
         Path data = dir.resolve("demo");
         int exit;
         try {
-            exit = Formica.run("demo", "--data-dir", data.toString(), "--borrowers", "2000", "--decisions", "3000",
-                    "--in-flight", "16");
+            // --keep: the files the engine wrote are checked below
+            exit = Formica.run("demo", "--keep", "--data-dir", data.toString(), "--borrowers", "2000", "--decisions",
+                    "3000", "--in-flight", "16");
         } finally {
             System.setOut(out);
             System.setErr(err);

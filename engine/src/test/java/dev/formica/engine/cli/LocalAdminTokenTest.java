@@ -1,0 +1,88 @@
+package dev.formica.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.Formica;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 21, finding 2: right after {@code formica serve} (a real child process on loopback), {@code formica latency}
+ * on the same machine works: the server created an owner-only admin token in its data directory on first start,
+ * and the CLI finds it from {@code --data-dir}. Without it, the call is still UNAUTHENTICATED, and the token never
+ * appears in the server's output.
+ */
+class LocalAdminTokenTest {
+    @TempDir
+    Path dir;
+
+    /** What a run printed and returned. */
+    record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+        try {
+            return new Run(Formica.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void shouldLetTheLocalOperatorReadLatencyRightAfterServe() throws Exception {
+        Path data = dir.resolve("data");
+        try (ServeProcess serve = ServeProcess.start(120, "--port=0", "--shards=1", "--data-dir=" + data)) {
+            Path tokenFile = data.resolve("admin.token");
+            assertTrue(Files.isRegularFile(tokenFile), serve.output());
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
+            String token = token(tokenFile);
+            assertTrue(token != null && token.length() >= 40, "a long random token");
+
+            String target = "127.0.0.1:" + serve.port();
+            Run latency = run("latency", "--target", target, "--data-dir", data.toString());
+            assertEquals(0, latency.exit(), latency.out() + latency.err());
+            assertTrue(latency.out().contains("since start"), latency.out());
+
+            Run anonymous = run("latency", "--target", target, "--data-dir", dir.resolve("elsewhere").toString());
+            assertEquals(1, anonymous.exit(), anonymous.out() + anonymous.err());
+            assertTrue(anonymous.err().contains("UNAUTHENTICATED"), anonymous.err());
+            assertTrue(anonymous.err().contains("--data-dir"), "says where a token comes from: " + anonymous.err());
+
+            serve.terminate(60);
+            assertFalse(serve.output().contains(token), "the token is never printed:\n" + serve.output());
+        }
+    }
+
+    /** The first line that is not a comment. */
+    private static String token(Path file) throws Exception {
+        return Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .findFirst().orElse(null);
+    }
+
+    @Test
+    void shouldKeepTheTokenAcrossStartsAndLeaveAnOperatorsFileAlone() throws Exception {
+        Path data = dir.resolve("d");
+        Path file = LocalAdminToken.ensure(data);
+        String first = token(file);
+        assertEquals(file, LocalAdminToken.ensure(data), "found, not made again");
+        assertEquals(first, token(file), "a restart keeps the token: scripts that read it once keep working");
+        assertEquals(first, LocalAdminToken.read(data));
+        assertEquals(null, LocalAdminToken.read(dir.resolve("none")), "no data directory, no token");
+    }
+}

@@ -1,0 +1,31 @@
+package dev.formica.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 21, finding 5: {@code formica serve} in a child JVM gets SIGTERM and its last log line, "formica stopped",
+ * written after the drain by the shutdown hook, must reach its output. The JDK's own logging shutdown hook used to
+ * close the handlers first, so the lines of the drain were lost.
+ */
+class ShutdownLoggingTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldLogTheLastLinesAfterSigterm() throws Exception {
+        try (ServeProcess serve = ServeProcess.start(120, "--port=0", "--shards=1",
+                "--data-dir=" + dir.resolve("data"))) {
+            int exit = serve.terminate(60);
+            String out = serve.output();
+            // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited on the signal
+            assertEquals(143, exit, out);
+            assertTrue(out.contains("formica listening on"), out);
+            assertTrue(out.contains("formica stopped"), "the last log line after SIGTERM:\n" + out);
+        }
+    }
+}
