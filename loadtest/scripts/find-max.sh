@@ -2,8 +2,10 @@
 # Decide / Echo saturation on one fresh server, same client, same run: the 100,000 sample borrowers, a 70 s
 # warm-up of both RPCs (the JIT compiles for about the first 35 s on 2 cores), then a bounded find-max of both
 # (rate x1.25 per 10 s step until p99 > 5 ms or errors > 1 %). Prints each RPC's saturation and the ratio.
-# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] \
+# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [SLO=5ms] \
 #        loadtest/scripts/find-max.sh [OUT_DIR] [START_RATE]   (defaults: target/find-max 3000; about 5 minutes)
+# SLO is the p99 a step must keep (5 ms by default); on a day when even Echo misses 5 ms at the start rate,
+# a looser SLO still finds where each RPC stops keeping up.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/find-max}"
@@ -21,7 +23,7 @@ FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 100000 --load-profiles --target-rpc both \
     --rate "$RATE" --duration 70s --warmup 0s --report-dir "$OUT/warm" > "$OUT/warm.txt" 2>&1
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --server-metrics-port $METRICS_PORT --borrowers 100000 \
-    --target-rpc both --find-max --rate "$RATE" --step 1.25 --step-duration 10s --duration 160s --warmup 5s \
+    --target-rpc both --find-max --rate "$RATE" --slo-p99 "${SLO:-5ms}" --step 1.25 --step-duration 10s --duration 160s --warmup 5s \
     --report-dir "$OUT/report" > "$OUT/findmax.txt" 2>&1 || true
 kill $SERVER; wait $SERVER 2>/dev/null || true
 trap - EXIT

@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -55,6 +56,14 @@ public class ShardProcessorBenchmark {
     private Path dir;
     private ShardState state;
     private LogWriter writer;
+
+    /**
+     * {@code memory}: the frames go to a log that keeps nothing (the shard thread's own work: recording the
+     * operations and the audit record, copying the frame); {@code tmpfs}: a real shard log with its writer thread
+     * in {@code process} mode on /dev/shm (the writer's copy, checksum and {@code write} compete for the 2 cores).
+     */
+    @Param({"memory", "tmpfs"})
+    public String log;
     private RiskEngine risk;
     private ShardProcessor processor;
     private int next;
@@ -70,20 +79,28 @@ public class ShardProcessorBenchmark {
         state = ShardState.open(dir, StateConfig.defaults().withSizes(BORROWERS, REQUESTS, REQUESTS), NOW);
         risk = RiskEngine.openDefaults(dir.resolve("risk"));
         processor = new ShardProcessor(0, state, 900_000, 86_400_000, "CNY", risk);
-        // every decision's operations are recorded and appended to a real shard log, as in the server
-        writer = new LogWriter(Durability.PROCESS, LogChannel.FILES, LogWriter.DEFAULT_SEGMENT_BYTES);
-        processor.log(writer.open(0, LogSegments.open(dir.resolve("log")), 0));
-        writer.start();
-        processor.recover(NOW);
         for (int b = 0; b < BORROWERS; b++) {
             state.ledger().putLine("b" + b, Product.CONSUMER_CREDIT_VALUE, 1_000_000_000_000L, NOW);
         }
+        // from here every decision's operations are recorded and appended to a shard log, as in the server
+        if ("tmpfs".equals(log)) {
+            Path logDir = Files.createTempDirectory(Path.of("/dev/shm"), "formica-bench-log");
+            writer = new LogWriter(Durability.PROCESS, LogChannel.FILES, LogWriter.DEFAULT_SEGMENT_BYTES);
+            processor.log(writer.open(0, LogSegments.open(logDir.resolve("log")), 0));
+            writer.start();
+            logDir.toFile().deleteOnExit();
+        } else {
+            processor.log(new DiscardingLog());
+        }
+        processor.recover(NOW);
         next = 0;
     }
 
     @TearDown(Level.Trial)
     public void closeState() throws IOException {
-        writer.close();
+        if (writer != null) {
+            writer.close();
+        }
         state.close();
         risk.close();
         BenchmarkData.deleteRecursively(dir);
@@ -97,5 +114,31 @@ public class ShardProcessorBenchmark {
         Outcome outcome = processor.decide(requests[next++], NOW, 0).getOutcome();
         processor.endCommand(NOW);
         return outcome;
+    }
+
+    /** A shard log that keeps nothing and is durable at once: the shard thread's part of the log alone. */
+    static final class DiscardingLog implements dev.formica.engine.log.ShardLog {
+        private long appended;
+
+        @Override
+        public long append(long timeMs, org.agrona.DirectBuffer payload, int offset, int length) {
+            appended += dev.formica.engine.log.LogFrames.frameLength(length);
+            return appended;
+        }
+
+        @Override
+        public long appendedPosition() {
+            return appended;
+        }
+
+        @Override
+        public long durablePosition() {
+            return appended;
+        }
+
+        @Override
+        public void whenDurable(long position, Release release) {
+            release.release(true);
+        }
     }
 }

@@ -224,7 +224,8 @@ public final class LogWriter implements AutoCloseable {
             b.putBytes(index + 8, payload, offset, length);
             ring.commit(index);
             appended += frame;
-            wake();
+            // no wake-up per frame: the shard wakes the writer once per batch, when it asks for its answers
+            // to be released (whenDurable); a frame no answer waits for goes with the next batch
             return appended;
         }
 

@@ -46,12 +46,12 @@ public final class VelocityWindows implements AutoCloseable {
     /** The mapping is addressed with int offsets: 2^21 slots of 680 bytes stay under 2 GiB. */
     public static final int MAX_KEYS = 1 << 20;
 
-    private final MappedByteBuffer mapped;
+    private final java.nio.ByteBuffer mapped;
     private final UnsafeBuffer buffer;
     private final int slots;
     private final int mask;
 
-    private VelocityWindows(MappedByteBuffer mapped, int slots) {
+    private VelocityWindows(java.nio.ByteBuffer mapped, int slots) {
         this.mapped = mapped;
         this.buffer = new UnsafeBuffer(mapped);
         this.slots = slots;
@@ -68,12 +68,20 @@ public final class VelocityWindows implements AutoCloseable {
             throw new IllegalArgumentException("expectedKeys must be 1.." + MAX_KEYS + ", was " + expectedKeys);
         }
         int slots = BitUtil.findNextPositivePowerOfTwo(Math.max(64, expectedKeys * 2));
+        long bytes = HEADER + (long) slots * SLOT_BYTES;
         Path shm = Path.of("/dev/shm");
-        Path dir = java.nio.file.Files.isDirectory(shm) && java.nio.file.Files.isWritable(shm) ? shm
-                : Path.of(System.getProperty("java.io.tmpdir"));
-        Path file = java.nio.file.Files.createTempFile(dir, "formica-velocity-", ".tmp");
+        if (!java.nio.file.Files.isDirectory(shm) || !java.nio.file.Files.isWritable(shm)
+                || java.nio.file.Files.getFileStore(shm).getUsableSpace() < 2 * bytes) {
+            // no tmpfs with room (a container's /dev/shm is often 64 MiB): direct memory, zeroed at creation
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect((int) bytes);
+            VelocityWindows table = new VelocityWindows(direct, slots);
+            table.buffer.putInt(4, slots);
+            table.buffer.putIntOrdered(0, MAGIC);
+            return table;
+        }
+        Path file = java.nio.file.Files.createTempFile(shm, "formica-velocity-", ".tmp");
         try {
-            OwnerOnly.file(file, HEADER + (long) slots * SLOT_BYTES);
+            OwnerOnly.file(file, bytes);
             MappedByteBuffer created = IoUtil.mapExistingFile(file.toFile(), "velocity");
             VelocityWindows table = new VelocityWindows(created, slots);
             table.buffer.putInt(4, slots);
@@ -318,6 +326,10 @@ public final class VelocityWindows implements AutoCloseable {
 
     @Override
     public void close() {
-        IoUtil.unmap(mapped);
+        if (mapped instanceof MappedByteBuffer m) {
+            IoUtil.unmap(m);
+        } else {
+            org.agrona.BufferUtil.free(mapped);
+        }
     }
 }
