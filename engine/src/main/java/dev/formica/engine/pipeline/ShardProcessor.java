@@ -425,13 +425,7 @@ final class ShardProcessor {
 
     ConfirmResponse confirm(ConfirmRequest r, long holdId, long nowMs) {
         String requestId = r.getRequestId();
-        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
-            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
-        }
-        // the request id is the hold's borrower's: a Confirm cannot reuse the id of one of their Decides
-        key = keys.borrower(hold.borrowerId(), requestId);
-        fingerprint = IdempotencyKeys.hold(KIND_CONFIRM, holdId);
-        if (state.decisions().contains(key)) {
+        if (holdRequestSeen(holdId, requestId, KIND_CONFIRM)) {
             return replay(KIND_CONFIRM, ConfirmResponse.parser());
         }
         loadHold(holdId, nowMs);
@@ -465,13 +459,7 @@ final class ShardProcessor {
 
     CancelResponse cancel(CancelRequest r, long holdId, long nowMs) {
         String requestId = r.getRequestId();
-        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
-            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
-        }
-        // the request id is the hold's borrower's: a Confirm cannot reuse the id of one of their Decides
-        key = keys.borrower(hold.borrowerId(), requestId);
-        fingerprint = IdempotencyKeys.hold(KIND_CANCEL, holdId);
-        if (state.decisions().contains(key)) {
+        if (holdRequestSeen(holdId, requestId, KIND_CANCEL)) {
             return replay(KIND_CANCEL, CancelResponse.parser());
         }
         loadHold(holdId, nowMs);
@@ -497,6 +485,22 @@ final class ShardProcessor {
             releaseFunding();
         }
         return response;
+    }
+
+    /**
+     * Sets {@link #key} and {@link #fingerprint} of a Confirm or Cancel: the request id is scoped to the hold's
+     * borrower, so it cannot reuse the id of one of their Decides. Loads the hold into {@link #hold}.
+     *
+     * @return whether a record of this key exists (the caller replays it)
+     * @throws StatusRuntimeException NOT_FOUND when the hold is not this shard's or does not exist
+     */
+    private boolean holdRequestSeen(long holdId, String requestId, byte kind) {
+        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
+            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
+        }
+        key = keys.borrower(hold.borrowerId(), requestId);
+        fingerprint = IdempotencyKeys.hold(kind, holdId);
+        return state.decisions().contains(key);
     }
 
     /** Loads the hold into {@link #hold}, expiring it first when its time has passed. */
