@@ -12,7 +12,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Origination quotas of the funders: how much each has originated in total and today, against its
- * {@link FunderSpec} limits. One memory-mapped table for the whole engine, shared by all shards.
+ * {@link FunderSpec} limits. One memory-mapped table for the whole engine, shared by all shards; its usage counters are
+ * rebuilt from the shard logs at start-up ({@link #resetUsage}, {@link #replayReserve}), so the file's own
+ * copy of them is a cache, and only the funders' slots (written with a sync) must outlive a crash.
  *
  * <p>Thread contract: {@link #tryReserve}, {@link #reserveUpTo}, {@link #release} and the reads are lock-free and
  * allocation-free from any thread. Each counter is one 64-bit word changed by compare-and-set loops, so concurrent

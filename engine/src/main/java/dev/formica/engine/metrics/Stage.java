@@ -19,7 +19,7 @@ public enum Stage {
     CREDIT,
     /** Pricing and the funding split across partners: one stage for both. */
     FUNDING,
-    /** Intent, idempotency record, hold and ledger writes. */
+    /** Idempotency record, hold and ledger writes (recorded for the shard-log frame). */
     COMMIT,
     /** Arrival at the gRPC service until the shard has the decision (the {@code server_nanos} span). */
     TOTAL;

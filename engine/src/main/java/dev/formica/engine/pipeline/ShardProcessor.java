@@ -987,7 +987,6 @@ final class ShardProcessor {
      * active holds for every ledger entry (repairing and counting any difference).
      */
     RecoveryReport recover(long nowMs) {
-        boolean redone = false;
         Map<String, long[]> heldByLine = new HashMap<>();
         List<long[]> active = new ArrayList<>();
         List<long[]> finished = new ArrayList<>();
@@ -1031,7 +1030,7 @@ final class ShardProcessor {
             state.ledger().setHeld((String) repair[0], (Integer) repair[1], (Long) repair[2], nowMs);
             endCommand(nowMs); // one frame per repair: any number of repairs fits the log
         }
-        return new RecoveryReport(redone, active.size(), finished.size(), state.ledger().size(), mismatches[0],
-                negative[0]);
+        return new RecoveryReport(log == null ? 0 : log.appendedPosition(), active.size(), finished.size(),
+                state.ledger().size(), mismatches[0], negative[0]);
     }
 }

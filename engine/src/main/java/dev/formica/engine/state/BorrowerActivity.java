@@ -13,8 +13,8 @@ import net.openhft.chronicle.values.Values;
  * the watch flag set by early-warning events.
  *
  * <p>Thread contract: the shard's single writer calls {@link #recordApproval} and {@link #setWatch}; any
- * thread may read. These are features, not money: they are written after the decision's ledger commit and a
- * crash in between can lose one approval's worth of history, which the intent log does not redo.
+ * thread may read. Every change is an operation of the shard-log frame of the command that made it, like the
+ * ledger's, so it is rebuilt exactly at start-up.
  */
 public final class BorrowerActivity implements AutoCloseable {
     /** How many recent devices are remembered per borrower. */

@@ -13,10 +13,8 @@ final class StateFiles {
     }
 
     /**
-     * Opens {@code file}, creating it if absent or empty. With {@code recover} an existing file goes through
-     * {@code recoverPersistedTo(file, true)}: it repairs segment locks and entry counts left by a killed writer.
-     * {@code true} means "same builder configuration and library version as the file's creator", so the
-     * {@link StateConfig} must not change between the crash and the restart.
+     * Creates a store's map in memory (the {@code file} and {@code recover} arguments are not used any more: the
+     * shard log, not a map file, survives a crash).
      */
     static <K, V> ChronicleMap<K, V> open(ChronicleMapBuilder<K, V> builder, Path file, boolean recover)
             throws IOException {

@@ -10,7 +10,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Velocity windows: how many transactions, and how much money, a borrower, device, IP or merchant
- * produced over the last minute, hour and 24 hours. One memory-mapped table for the whole engine,
+ * produced over the last minute, hour and 24 hours. One table in memory for the whole engine,
  * because a device or a merchant spans shards.
  *
  * <p>Thread contract: any thread, lock-free. Every counter word packs a 24-bit bucket stamp with a

@@ -1,6 +1,6 @@
 /**
- * Persisted, off-heap state of one shard: credit ledgers, holds, idempotency records and profiles, each in a
- * Chronicle Map file under the shard directory.
+ * Off-heap, in-memory state of one shard: credit ledgers, holds, idempotency records, profiles, line notes and
+ * borrower activity, each in a Chronicle Map, plus the operations that make them replayable.
  *
  * <p><b>Threading.</b> One writer thread per shard mutates every store of that shard; other threads may read
  * (for example {@code GetCreditLine}). Mutual exclusion between them comes only from Chronicle Map's per-entry
@@ -21,17 +21,13 @@
  * {@link java.nio.ByteBuffer}s: writes go through a reused buffer, reads that return {@code byte[]} allocate the
  * result, and {@code contains} allocates nothing.
  *
- * <p><b>Durability.</b> Map files are memory-mapped: a process crash ({@code kill -9}) keeps every completed
- * update (the page cache owns it), and {@link dev.formica.engine.state.ShardState} runs Chronicle's recovery on
- * the next open. A power loss can lose recent pages; that is the job of the audit log, not of this package.
+ * <p><b>Durability.</b> The maps live in memory. Every change a store makes while the shard runs a command is
+ * recorded in the shard's {@link dev.formica.engine.state.StateOps} and becomes one frame of the shard log;
+ * start-up rebuilds the stores from the newest {@link dev.formica.engine.state.ShardSnapshot} and the log after
+ * it (docs/state-and-durability.md).
  *
- * <p><b>Entry checksums.</b> Chronicle checksums entries of persisted maps by default, and recovery deletes an
- * entry whose checksum does not match. Writing a value in place through a native reference does not update the
- * checksum (measured: every ledger line updated by {@code apply()} vanished on recovery). The in-place maps
- * (ledger, holds) therefore turn checksums off: if a process dies in the middle of one in-place update, that one
- * unacknowledged update may be partly applied (start-up reconciliation resets held from the active holds), but
- * the line and everything acknowledged before it survive, whereas a checksum would make recovery drop the
- * whole line. Idempotency records and profiles are replaced whole through Chronicle, which maintains their
- * checksums, so they keep them.
+ * <p><b>Entry checksums.</b> The in-place maps (ledger, holds) turn Chronicle's entry checksums off: writing a
+ * value in place through a native reference does not update them. With maps in memory nothing is recovered from
+ * them anyway; the shard log's frames carry their own CRC32C.
  */
 package dev.formica.engine.state;
