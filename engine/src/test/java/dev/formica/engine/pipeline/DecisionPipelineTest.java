@@ -188,6 +188,38 @@ class DecisionPipelineTest {
         assertEquals(Status.Code.NOT_FOUND, f.repay("p2", "nobody", 1).errorCode());
     }
 
+    /**
+     * Issue 19, item 9, as found: Decide{r1, alice, 3,299.00} then Decide{r1, bob, 10.00} returned alice's hold to
+     * bob's caller, and GetDecision{r1, bob} returned alice's decision. Now a request id is bob's own, and the
+     * same id with another amount is refused and changes nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldKeepRequestIdsPerBorrowerAndRefuseAReuseWithOtherFields(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        f.upsert("bob", Product.CONSUMER_CREDIT, 500_000);
+        DecisionResponse alices = f.decide("r1", "alice", 329_900);
+        assertEquals(Outcome.APPROVE, alices.getOutcome());
+        DecisionResponse bobs = f.decide("r1", "bob", 1_000);
+        assertFalse(bobs.getReplayed(), "bob's r1 is bob's own request");
+        assertEquals(Outcome.APPROVE, bobs.getOutcome());
+        assertNotEquals(alices.getHoldId(), bobs.getHoldId(), "bob never gets alice's hold");
+        assertEquals(1_000, bobs.getApprovedAmountMinor());
+        assertThrows(StatusRuntimeException.class, () -> f.pipeline.storedDecision("r2", "bob"));
+        assertEquals(alices.getHoldId(), f.pipeline.storedDecision("r1", "alice").getHoldId());
+        assertEquals(bobs.getHoldId(), f.pipeline.storedDecision("r1", "bob").getHoldId());
+
+        String before = f.digest();
+        StatusRuntimeException reused = assertThrows(StatusRuntimeException.class,
+                () -> f.decide("r1", "alice", 999));
+        assertEquals(Status.Code.INVALID_ARGUMENT, reused.getStatus().getCode());
+        assertTrue(reused.getStatus().getDescription().startsWith("request_id:"), reused.getStatus().toString());
+        assertEquals(before, f.digest(), "a refused reuse changes nothing");
+        assertTrue(f.decide("r1", "alice", 329_900).getReplayed(), "the same request is still a retry");
+        assertEquals(329_900, f.line("alice").getHeldMinor());
+        assertEquals(1_000, f.line("bob").getHeldMinor());
+    }
+
     @ParameterizedTest
     @EnumSource(EngineConfiguration.ShardMode.class)
     void shouldRejectARequestIdReusedForAnotherKindOfCall(EngineConfiguration.ShardMode mode) {
