@@ -2,7 +2,6 @@ package dev.formica.engine.log;
 
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
-import org.agrona.DirectBuffer;
 
 /**
  * The frame format of the shard log, one frame per mutation, little-endian:
@@ -36,22 +35,17 @@ public final class LogFrames {
         return HEADER + payloadLength;
     }
 
-    /** CRC32C of {@code length} bytes of {@code buffer} from {@code offset}. */
+    /**
+     * CRC32C of {@code length} bytes of {@code buffer} from {@code offset}; the buffer's position and limit are
+     * as they were afterwards. No view is allocated: this runs once per frame on the log writer and on replay.
+     */
     static int checksum(CRC32C crc, java.nio.ByteBuffer buffer, int offset, int length) {
+        int position = buffer.position();
+        int limit = buffer.limit();
         crc.reset();
-        java.nio.ByteBuffer view = buffer.duplicate();
-        view.limit(offset + length).position(offset);
-        crc.update(view);
+        buffer.limit(offset + length).position(offset);
+        crc.update(buffer);
+        buffer.limit(limit).position(position);
         return (int) crc.getValue();
-    }
-
-    /** What reading a log hands over: one valid frame at a time, in log order. */
-    @FunctionalInterface
-    public interface Handler {
-        /**
-         * @param position where the frame starts in the shard's log
-         * @param buffer   holds the payload at {@code offset}; valid only during the call
-         */
-        void onFrame(long position, long timeMs, DirectBuffer buffer, int offset, int length);
     }
 }

@@ -75,7 +75,30 @@ public final class LogSegments {
 
     /** A reader of every valid frame from {@code fromPosition} (a frame boundary, or 0) to the end. */
     public Cursor cursor(long fromPosition) throws IOException {
-        return new Cursor(list(), fromPosition);
+        return cursor(fromPosition, newReadBuffer());
+    }
+
+    /**
+     * As {@link #cursor(long)}, reading through {@code buffer} (from {@link #newReadBuffer}): a reader that opens a
+     * cursor per poll (a journal tail) reuses one buffer instead of allocating one each time.
+     */
+    public Cursor cursor(long fromPosition, ByteBuffer buffer) throws IOException {
+        return new Cursor(list(), fromPosition, buffer);
+    }
+
+    /** A read buffer for cursors: room for the largest frame and what follows it. */
+    public static ByteBuffer newReadBuffer() {
+        return ByteBuffer.allocateDirect(4 * LogFrames.MAX_FRAME).order(LogFrames.ORDER);
+    }
+
+    /** Where the log ends: the last segment's start plus its size (0 for an empty log). */
+    public long end() throws IOException {
+        List<Long> starts = list();
+        if (starts.isEmpty()) {
+            return 0;
+        }
+        long last = starts.get(starts.size() - 1);
+        return last + Files.size(file(last));
     }
 
     /**
@@ -128,8 +151,8 @@ public final class LogSegments {
     public final class Cursor implements AutoCloseable {
         private final List<Long> starts;
         private final CRC32C crc = new CRC32C();
-        private final ByteBuffer buf = ByteBuffer.allocateDirect(4 * LogFrames.MAX_FRAME).order(LogFrames.ORDER);
-        private final UnsafeBuffer view = new UnsafeBuffer(buf);
+        private final ByteBuffer buf;
+        private final UnsafeBuffer view;
         private int segment = -1;
         private FileChannel channel;
         private long segmentStart;
@@ -141,8 +164,10 @@ public final class LogSegments {
         private int frameLength;
         private long framePosition;
 
-        private Cursor(List<Long> starts, long from) throws IOException {
+        private Cursor(List<Long> starts, long from, ByteBuffer buffer) throws IOException {
             this.starts = starts;
+            this.buf = buffer.clear().order(LogFrames.ORDER);
+            this.view = new UnsafeBuffer(buf);
             this.position = from;
             buf.limit(0);
             int first = -1;

@@ -165,7 +165,6 @@ public final class LogWriter implements AutoCloseable {
         private LogChannel channel;
         private long segmentStart;
         private boolean unsynced;
-        private boolean rolled;
 
         private Log(int shard, LogSegments segments, long position) throws IOException {
             this.shard = shard;
@@ -332,7 +331,6 @@ public final class LogWriter implements AutoCloseable {
                 }
                 channel.close();
                 openSegment(written, 0, true);
-                rolled = true;
             } catch (IOException | RuntimeException e) {
                 fail(e);
             }
@@ -384,13 +382,6 @@ public final class LogWriter implements AutoCloseable {
         /** Whether writing failed: nothing appended after the failure will ever be durable. */
         public boolean failed() {
             return failed;
-        }
-
-        /** Whether a segment was rolled since the last call (for retention housekeeping). */
-        boolean takeRolled() {
-            boolean r = rolled;
-            rolled = false;
-            return r;
         }
 
         void closeChannel() {

@@ -54,11 +54,12 @@ final class LogRecovery {
                 states.get(k).ops().recording(false);
                 segments[k] = LogSegments.open(logDir(dataDir, k));
                 // the newest snapshot whose checksum holds (an older one when the newest is damaged)
-                List<Path> snapshots = SnapshotBuilder.validSnapshots(SnapshotBuilder.directory(dataDir, k), k);
+                List<SnapshotBuilder.Valid> snapshots = SnapshotBuilder.validSnapshots(
+                        SnapshotBuilder.directory(dataDir, k), k);
                 if (!snapshots.isEmpty()) {
-                    ShardSnapshot.Header h = ShardSnapshot.verify(snapshots.get(0));
-                    ShardSnapshot.read(snapshots.get(0), states.get(k), risk.velocity()).addTo(risk.quotas());
-                    from[k] = h.position();
+                    SnapshotBuilder.Valid newest = snapshots.get(0);
+                    ShardSnapshot.read(newest.file(), states.get(k), risk.velocity()).addTo(risk.quotas());
+                    from[k] = newest.header().position();
                 }
                 cursors[k] = segments[k].cursor(from[k]);
                 more[k] = cursors[k].next();

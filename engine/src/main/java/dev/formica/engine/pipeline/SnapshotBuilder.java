@@ -97,8 +97,8 @@ final class SnapshotBuilder implements AutoCloseable {
         long limit = logs[shard].durablePosition();
         Path dir = directory(dataDir, shard);
         OwnerOnly.directory(dir);
-        List<Path> valid = validSnapshots(dir, shard);
-        ShardSnapshot.Header newest = valid.isEmpty() ? null : ShardSnapshot.verify(valid.get(0));
+        List<Valid> valid = validSnapshots(dir, shard);
+        ShardSnapshot.Header newest = valid.isEmpty() ? null : valid.get(0).header();
         long from = newest == null ? 0 : newest.position();
         if (newest != null && from >= limit) {
             return newest;
@@ -111,7 +111,7 @@ final class SnapshotBuilder implements AutoCloseable {
         try (ShardState scratch = ShardState.open(scratchDir, stateConfig, clock.time());
                 VelocityWindows velocity = VelocityWindows.inMemory(velocityKeys)) {
             QuotaTally tally = newest == null ? new QuotaTally()
-                    : ShardSnapshot.read(valid.get(0), scratch, velocity);
+                    : ShardSnapshot.read(valid.get(0).file(), scratch, velocity);
             StateOps.Shared shared = new StateOps.Shared(velocity, tally);
             StateOps.Replayer replayer = new StateOps.Replayer();
             LogSegments segments = LogSegments.existing(LogRecovery.logDir(dataDir, shard));
@@ -130,11 +130,18 @@ final class SnapshotBuilder implements AutoCloseable {
         } finally {
             deleteTree(scratchDir);
         }
-        valid = validSnapshots(dir, shard);
-        for (int i = KEEP; i < valid.size(); i++) {
-            Files.deleteIfExists(valid.get(i));
+        // the new one and the ones checked above, newest first (not read again: a snapshot can be large)
+        List<Valid> kept = new ArrayList<>();
+        kept.add(new Valid(dir.resolve(ShardSnapshot.name(end)), new ShardSnapshot.Header(shard, end, timeMs)));
+        for (Valid v : valid) {
+            if (v.header().position() < end) {
+                kept.add(v);
+            }
         }
-        long oldestKept = ShardSnapshot.verify(valid.get(Math.min(KEEP, valid.size()) - 1)).position();
+        for (int i = KEEP; i < kept.size(); i++) {
+            Files.deleteIfExists(kept.get(i).file());
+        }
+        long oldestKept = kept.get(Math.min(KEEP, kept.size()) - 1).header().position();
         int deleted = LogSegments.existing(LogRecovery.logDir(dataDir, shard))
                 .deleteBefore(oldestKept, clock.time() - retentionMs);
         long ms = (System.nanoTime() - started) / 1_000_000;
@@ -143,12 +150,16 @@ final class SnapshotBuilder implements AutoCloseable {
         LOG.info(() -> "shard " + shard + ": snapshot at log position " + position + " (" + replayed
                 + " frames replayed since the last one) in " + ms + " ms; " + deleted + " log segments past"
                 + " retention deleted");
-        return new ShardSnapshot.Header(shard, end, timeMs);
+        return kept.get(0).header();
     }
 
-    /** The shard's snapshots whose checksum holds, newest first. */
-    static List<Path> validSnapshots(Path dir, int shard) throws IOException {
-        List<Path> out = new ArrayList<>();
+    /** A snapshot file whose checksum held, and its header. */
+    record Valid(Path file, ShardSnapshot.Header header) {
+    }
+
+    /** The shard's snapshots whose checksum holds (each file read once), newest first. */
+    static List<Valid> validSnapshots(Path dir, int shard) throws IOException {
+        List<Valid> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
         }
@@ -156,11 +167,11 @@ final class SnapshotBuilder implements AutoCloseable {
             for (Path f : files) {
                 ShardSnapshot.Header h = ShardSnapshot.verify(f);
                 if (h != null && h.shard() == shard) {
-                    out.add(f);
+                    out.add(new Valid(f, h));
                 }
             }
         }
-        out.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        out.sort(Comparator.comparingLong((Valid v) -> v.header().position()).reversed());
         return out;
     }
 

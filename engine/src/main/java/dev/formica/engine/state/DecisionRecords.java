@@ -94,12 +94,22 @@ public final class DecisionRecords implements AutoCloseable {
             return null;
         }
         readBuffer = found;
-        byte kind = found.get(0);
-        long createdMs = found.getLong(1);
-        long fingerprint = found.getLong(9);
-        byte[] payload = new byte[found.limit() - HEADER_BYTES];
-        found.get(HEADER_BYTES, payload);
-        return new DecisionRecord(kind, createdMs, fingerprint, payload);
+        return decode(found);
+    }
+
+    /** A record as the stored value: kind, created, fingerprint, then the payload (in the reused buffer). */
+    private ByteBuffer encode(byte kind, long createdMs, long fingerprint, byte[] payload) {
+        ByteBuffer b = writeBuffer;
+        b.clear();
+        b.put(kind).putLong(createdMs).putLong(fingerprint).put(payload).flip();
+        return b;
+    }
+
+    /** A stored value (kind, created, fingerprint, then the payload) as a record. */
+    private static DecisionRecord decode(ByteBuffer value) {
+        byte[] payload = new byte[value.limit() - HEADER_BYTES];
+        value.get(HEADER_BYTES, payload);
+        return new DecisionRecord(value.get(0), value.getLong(1), value.getLong(9), payload);
     }
 
     /** Whether a record for {@code requestId} exists in either generation. Allocation-free. */
@@ -150,9 +160,7 @@ public final class DecisionRecords implements AutoCloseable {
             rotate(createdMs);
         }
         CharSequence k = key(requestId);
-        ByteBuffer b = writeBuffer;
-        b.clear();
-        b.put(kind).putLong(createdMs).putLong(fingerprint).put(payload).flip();
+        ByteBuffer b = encode(kind, createdMs, fingerprint, payload);
         long h = hash(requestId);
         if (currentHashes.size() >= capacity && !currentHashes.contains(h)) {
             rotateEarly(createdMs);
@@ -250,18 +258,8 @@ public final class DecisionRecords implements AutoCloseable {
 
     /** Visits every record of both generations (previous first); for digests and tools, not the hot path. */
     public void forEach(java.util.function.BiConsumer<String, DecisionRecord> visitor) {
-        for (ChronicleMap<CharSequence, ByteBuffer> map : java.util.Arrays.asList(previous, current)) {
-            if (map == null) {
-                continue;
-            }
-            map.forEachEntry(e -> {
-                ByteBuffer v = e.value().get();
-                byte[] payload = new byte[v.limit() - HEADER_BYTES];
-                v.get(HEADER_BYTES, payload);
-                visitor.accept(e.key().get().toString(), new DecisionRecord(v.get(0), v.getLong(1), v.getLong(9),
-                        payload));
-            });
-        }
+        forEach(true, visitor);
+        forEach(false, visitor);
     }
 
     /** Sets the generations' start times as a snapshot holds them (start-up only, on empty records). */
@@ -281,10 +279,7 @@ public final class DecisionRecords implements AutoCloseable {
     public void restore(boolean inPrevious, CharSequence key, byte kind, long createdMs, long fingerprint,
             byte[] payload) {
         ChronicleMap<CharSequence, ByteBuffer> target = inPrevious ? previous : current;
-        ByteBuffer b = writeBuffer;
-        b.clear();
-        b.put(kind).putLong(createdMs).putLong(fingerprint).put(payload).flip();
-        target.put(key(key), b);
+        target.put(key(key), encode(kind, createdMs, fingerprint, payload));
         (inPrevious ? previousHashes : currentHashes).add(hash(key));
     }
 
@@ -294,12 +289,7 @@ public final class DecisionRecords implements AutoCloseable {
         if (map == null) {
             return;
         }
-        map.forEachEntry(e -> {
-            ByteBuffer v = e.value().get();
-            byte[] payload = new byte[v.limit() - HEADER_BYTES];
-            v.get(HEADER_BYTES, payload);
-            visitor.accept(e.key().get().toString(), new DecisionRecord(v.get(0), v.getLong(1), v.getLong(9), payload));
-        });
+        map.forEachEntry(e -> visitor.accept(e.key().get().toString(), decode(e.value().get())));
     }
 
     /** Start of the previous generation (0 when none). */

@@ -137,16 +137,17 @@ class ReplayDigestTest {
                     "the whole log"}) {
                 f.pipeline.close();
                 for (int k = 0; k < 2; k++) {
-                    List<Path> snaps = SnapshotBuilder.validSnapshots(SnapshotBuilder.directory(dir, k), k);
+                    List<SnapshotBuilder.Valid> snaps =
+                            SnapshotBuilder.validSnapshots(SnapshotBuilder.directory(dir, k), k);
                     if (from.equals("older snapshot")) {
                         assertEquals(2, snaps.size(), "two snapshots kept");
-                        java.nio.file.Files.delete(snaps.get(0));
+                        java.nio.file.Files.delete(snaps.get(0).file());
                     } else if (from.equals("a damaged newest snapshot")) {
                         // the older one was deleted in the previous round; damage the one left
                         assertEquals(1, snaps.size());
-                        byte[] bytes = java.nio.file.Files.readAllBytes(snaps.get(0));
+                        byte[] bytes = java.nio.file.Files.readAllBytes(snaps.get(0).file());
                         bytes[bytes.length / 2] ^= 0x5a;
-                        java.nio.file.Files.write(snaps.get(0), bytes);
+                        java.nio.file.Files.write(snaps.get(0).file(), bytes);
                     } else if (from.equals("the whole log")) {
                         assertEquals(0, snaps.size(), "the damaged snapshot is not valid");
                     }
