@@ -16,10 +16,7 @@ METRICS_PORT=50190
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
-private_copy "$OUT"
-DATA="$OUT/data"; rm -rf "$DATA"
-trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
-start_server "$OUT" "$DATA" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 
 # switches PID: voluntary + involuntary context switches of every thread of PID so far
 switches() {
@@ -41,9 +38,7 @@ for rpc in decide echo; do
   echo "$rpc: server context switches/req $(awk -v a="$after" -v b="$before" -v n="$requests" \
       'BEGIN {printf "%.2f", (a - b) / n}')" >> "$OUT/switches.txt"
 done
-kill $SERVER; wait $SERVER 2>/dev/null || true
-trap - EXIT
-rm -rf "$DATA"
+stop_server
 for rpc in decide echo; do
   echo "== $rpc at $RATE/s"
   grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest-$rpc.txt"

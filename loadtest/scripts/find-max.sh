@@ -15,17 +15,12 @@ METRICS_PORT=50188
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
-private_copy "$OUT"
-DATA="$OUT/data"; rm -rf "$DATA"
-trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
-start_server "$OUT" "$DATA" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 100000 --load-profiles --target-rpc both \
     --rate "$RATE" --duration 70s --warmup 0s --report-dir "$OUT/warm" > "$OUT/warm.txt" 2>&1
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --server-metrics-port $METRICS_PORT --borrowers 100000 \
     --target-rpc both --find-max --rate "$RATE" --slo-p99 "${SLO:-5ms}" --step 1.25 --step-duration 10s --duration 160s --warmup 5s \
     --report-dir "$OUT/report" > "$OUT/findmax.txt" 2>&1 || true
-kill $SERVER; wait $SERVER 2>/dev/null || true
-trap - EXIT
-rm -rf "$DATA"
+stop_server
 grep -E "saturation|ratio|CPU us/req" "$OUT/findmax.txt"

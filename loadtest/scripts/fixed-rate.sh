@@ -20,10 +20,7 @@ METRICS_PORT=50196
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
-private_copy "$OUT"
-DATA="$OUT/data"; rm -rf "$DATA"
-trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
-start_server "$OUT" "$DATA" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 decide_load "$OUT" $PORT $METRICS_PORT "$RATE" "$DURATION" "$WARMUP" &
 CLIENT=$!
 if [ "${SAMPLE:-0}" = 1 ]; then
@@ -31,8 +28,6 @@ if [ "${SAMPLE:-0}" = 1 ]; then
   python3 loadtest/scripts/writeback.py "$SERVER" 20 > "$OUT/writeback.txt" 2>&1 || true
 fi
 wait $CLIENT || true
-kill $SERVER; wait $SERVER 2>/dev/null || true
-trap - EXIT
-rm -rf "$DATA"
+stop_server
 decide_summary "$OUT"
 [ "${SAMPLE:-0}" != 1 ] || cat "$OUT/writeback.txt"

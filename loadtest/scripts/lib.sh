@@ -33,6 +33,24 @@ start_server() {
   await_serving "$out/server.log" $SERVER || true
 }
 
+# fresh_server OUT PORT METRICS_PORT [serve options...]: a private copy of the jar (private_copy) and a new data
+# directory DATA=OUT/data, the server started on them (start_server), and killed if the script exits early.
+fresh_server() {
+  local out="$1"
+  shift
+  private_copy "$out"
+  DATA="$out/data"; rm -rf "$DATA"
+  trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
+  start_server "$out" "$DATA" "$@"
+}
+
+# stop_server: stops the server fresh_server started and deletes its data directory.
+stop_server() {
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+  trap - EXIT
+  rm -rf "$DATA"
+}
+
 # decide_load OUT PORT METRICS_PORT RATE DURATION WARMUP: Decide alone at a fixed rate over the 100,000 sample
 # borrowers, the server's CPU read from its /metrics; the report goes to OUT/loadtest.txt and OUT/report.
 decide_load() {
