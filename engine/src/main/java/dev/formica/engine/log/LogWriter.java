@@ -13,56 +13,71 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
- * The one thread of a node that writes to the disk: it takes the frames every shard appended, writes each shard's
- * batch to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs each written
- * segment ({@code fdatasync}) before it publishes the new durable positions and releases the answers waiting on
- * them. Frames that arrive while a sync runs go into the next batch: group commit. Shard threads never touch the
- * disk; they copy a frame into a ring buffer and go on.
+ * The one thread of a node that writes to the disk. Each shard thread writes its frames, whole and checksummed,
+ * into its {@link LogBuffer} (a memory-mapped window that outlives the process); this thread writes each shard's new
+ * window bytes to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs each
+ * written segment ({@code fdatasync}) before it publishes the new durable positions and releases the answers waiting
+ * on them. Frames that arrive while a sync runs go into the next batch: group commit. Shard threads never touch the
+ * disk. In {@link Durability#PROCESS} mode an answer does not wait for this thread at all: its frame is in the
+ * window, which {@link LogBuffer#recover} brings back after {@code kill -9}.
  *
  * <p>Thread contract: {@link #open} registers logs before {@link #start}; after that the writer thread owns every
- * segment channel. Each {@link Log} is appended to by one shard thread.
+ * segment channel. Each {@link Log} is appended to by one shard thread at a time.
  */
 public final class LogWriter implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LogWriter.class.getName());
-    /** Per-shard ring between the shard and the writer. */
-    public static final int DEFAULT_RING_BYTES = 8 << 20;
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
-    private static final int BATCH_BYTES = 4 << 20;
-    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** fsync mode: woken by every shard that waits for durability, so the park only bounds an idle loop. */
+    private static final long FSYNC_IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /**
+     * process mode: nobody waits for this thread, so it writes the windows behind the shards every 10 ms (100
+     * wake-ups a second), or sooner when a window is a quarter full.
+     */
+    private static final long PROCESS_IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final Durability durability;
     private final LogChannel.Factory channels;
     private final long segmentBytes;
+    private final int windowBytes;
     private final List<Log> logs = new ArrayList<>();
-    private final CRC32C crc = new CRC32C();
-    private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES).order(LogFrames.ORDER);
     private volatile boolean sleeping;
     private volatile boolean running = true;
     private Thread thread;
     private long syncs;
 
     public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes) {
+        this(durability, channels, segmentBytes, LogBuffer.DEFAULT_CAPACITY);
+    }
+
+    /** As {@link #LogWriter(Durability, LogChannel.Factory, long)} with windows of {@code windowBytes}. */
+    public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes) {
         this.durability = durability;
         this.channels = channels;
         this.segmentBytes = segmentBytes;
+        this.windowBytes = windowBytes;
     }
 
     public Durability durability() {
         return durability;
     }
 
-    /** Opens a shard's log for appending at {@code position} (the end of its valid frames, after recovery). */
-    public Log open(int shard, LogSegments segments, long position) throws IOException {
-        Log log = new Log(shard, segments, position);
+    /**
+     * Opens a shard's log for appending at {@code position} (the end of its valid frames, after recovery), with a
+     * fresh window at {@code windowFile} (what a previous process left there must have been recovered first).
+     */
+    public Log open(int shard, LogSegments segments, long position, Path windowFile) throws IOException {
+        Log log = new Log(shard, segments, position, LogBuffer.create(windowFile, windowBytes));
         logs.add(log);
         return log;
+    }
+
+    /** As {@link #open(int, LogSegments, long, Path)}, the window in the segments' directory. */
+    public Log open(int shard, LogSegments segments, long position) throws IOException {
+        return open(shard, segments, position, LogBuffer.file(segments.directory(), shard));
     }
 
     /** Starts the writer thread. */
@@ -78,6 +93,7 @@ public final class LogWriter implements AutoCloseable {
     }
 
     private void run() {
+        long park = durability == Durability.FSYNC ? FSYNC_IDLE_PARK_NANOS : PROCESS_IDLE_PARK_NANOS;
         while (true) {
             int work = 0;
             boolean stopping = !running;
@@ -103,7 +119,7 @@ public final class LogWriter implements AutoCloseable {
                     ready |= log.hasWork();
                 }
                 if (!ready && running) {
-                    LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+                    LockSupport.parkNanos(this, park);
                 }
                 sleeping = false;
             }
@@ -152,13 +168,21 @@ public final class LogWriter implements AutoCloseable {
     public final class Log implements ShardLog {
         private final int shard;
         private final LogSegments segments;
-        private final OneToOneRingBuffer ring;
+        private final LogBuffer window;
         private final OneToOneConcurrentArrayQueue<Pending> pending = new OneToOneConcurrentArrayQueue<>(1 << 16);
-        private final MessageHandler copier = this::copy;
+        private final ByteBuffer[] slices = new ByteBuffer[2];
+        /** Shard thread only: the frame's checksum and the frame assembled before it goes into the window. */
+        private final CRC32C crc = new CRC32C();
+        private final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(LogFrames.MAX_FRAME)
+                .order(LogFrames.ORDER));
         /** Shard thread only. */
         private long appended;
-        /** Writer thread only: the position of the next frame it writes. */
+        /** {@link #appended} as the writer may read it: every frame before it is whole in the window. */
+        private volatile long published;
+        /** Writer thread only: the position of the next byte it writes to the segment. */
         private long written;
+        /** {@link #written} as the shard reads it: window bytes before it may be overwritten. */
+        private volatile long writtenShared;
         private long synced;
         private volatile long durable;
         private volatile boolean failed;
@@ -166,13 +190,14 @@ public final class LogWriter implements AutoCloseable {
         private long segmentStart;
         private boolean unsynced;
 
-        private Log(int shard, LogSegments segments, long position) throws IOException {
+        private Log(int shard, LogSegments segments, long position, LogBuffer window) throws IOException {
             this.shard = shard;
             this.segments = segments;
-            this.ring = new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(
-                    DEFAULT_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+            this.window = window;
             this.appended = position;
+            this.published = position;
             this.written = position;
+            this.writtenShared = position;
             this.synced = position;
             this.durable = position;
             List<Long> starts = segments.list();
@@ -210,21 +235,23 @@ public final class LogWriter implements AutoCloseable {
             if (frame > LogFrames.MAX_FRAME) {
                 throw new IllegalArgumentException("frame of " + frame + " bytes exceeds " + LogFrames.MAX_FRAME);
             }
-            int index;
-            while ((index = ring.tryClaim(1, 8 + length)) < 0) {
+            // room: the window bytes this frame overwrites must be in the segment already
+            while (appended + frame - writtenShared > window.capacity()) {
                 wake();
                 LockSupport.parkNanos(20_000);
                 if (failed) {
                     throw new IllegalStateException("the shard log of shard " + shard + " failed; see the log");
                 }
             }
-            var b = ring.buffer();
-            b.putLong(index, timeMs);
-            b.putBytes(index + 8, payload, offset, length);
-            ring.commit(index);
+            window.put(appended, timeMs, payload, offset, length, crc, scratch);
             appended += frame;
-            // no wake-up per frame: the shard wakes the writer once per batch, when it asks for its answers
-            // to be released (whenDurable); a frame no answer waits for goes with the next batch
+            published = appended;
+            // no wake-up per frame: in fsync mode the shard wakes the writer once per batch, when it asks for its
+            // answers to be released (whenDurable); in process mode the writer comes by itself, or when the window
+            // fills up
+            if (appended - writtenShared > window.capacity() >> 2) {
+                wake();
+            }
             return appended;
         }
 
@@ -233,11 +260,16 @@ public final class LogWriter implements AutoCloseable {
             return appended;
         }
 
+        /** What is in the segment files: written ({@code process}) or synced ({@code fsync}). */
         @Override
         public long durablePosition() {
             return durable;
         }
 
+        /**
+         * In {@code fsync} mode once the segment is synced up to {@code position}; in {@code process} mode at once:
+         * the frames are in the window, which survives the process.
+         */
         @Override
         public void whenDurable(long position, Release release) {
             if (failed) {
@@ -245,7 +277,7 @@ public final class LogWriter implements AutoCloseable {
                 release.release(false);
                 return;
             }
-            if (position <= durable) {
+            if (position <= durable || durability == Durability.PROCESS) {
                 release.release(true);
                 return;
             }
@@ -259,67 +291,35 @@ public final class LogWriter implements AutoCloseable {
 
         boolean hasWork() {
             Pending p = pending.peek();
-            return ring.size() > 0 || (p != null && p.position <= durable);
+            return published > written || (p != null && p.position <= durable);
         }
 
-        /** Writer thread: copies the ring's frames into the batch and writes it. Returns frames written. */
+        /** Writer thread: writes the window's new frames to the segment. Returns 1 when it wrote, else 0. */
         int collect() {
             if (failed) {
                 return 0;
             }
-            int frames = 0;
-            while (true) {
-                batch.clear();
-                int n;
-                try {
-                    n = ring.read(copier, 4096);
-                } catch (RuntimeException e) {
-                    fail(e);
-                    return frames;
-                }
-                if (batch.position() > 0) {
-                    batch.flip();
-                    try {
-                        channel.append(batch);
-                        unsynced = true;
-                    } catch (IOException | RuntimeException e) {
-                        fail(e);
-                        return frames;
-                    }
-                }
-                frames += n;
-                if (n == 0 || batch.limit() < BATCH_BYTES / 2) {
-                    break;
-                }
+            long end = published;
+            if (end == written) {
+                return 0;
             }
-            if (frames > 0 && written - segmentStart >= segmentBytes) {
+            try {
+                int n = window.slices(written, end, slices);
+                for (int i = 0; i < n; i++) {
+                    channel.append(slices[i]);
+                    slices[i] = null;
+                }
+                unsynced = true;
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+                return 0;
+            }
+            written = end;
+            writtenShared = end;
+            if (written - segmentStart >= segmentBytes) {
                 roll();
             }
-            return frames;
-        }
-
-        private void copy(int type, org.agrona.MutableDirectBuffer src, int index, int length) {
-            int payload = length - 8;
-            int frame = LogFrames.frameLength(payload);
-            if (batch.remaining() < frame) {
-                // flush what is batched so far; the frame then fits (MAX_FRAME < BATCH_BYTES)
-                batch.flip();
-                try {
-                    channel.append(batch);
-                    unsynced = true;
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-                batch.clear();
-            }
-            int at = batch.position();
-            batch.putInt(at + LogFrames.LENGTH_OFFSET, frame);
-            batch.putLong(at + LogFrames.POSITION_OFFSET, written);
-            batch.putLong(at + LogFrames.TIME_OFFSET, src.getLong(index));
-            src.getBytes(index + 8, batch, at + LogFrames.HEADER, payload);
-            batch.putInt(at + LogFrames.CHECKSUM_OFFSET, LogFrames.checksum(crc, batch, at + 8, frame - 8));
-            batch.position(at + frame);
-            written += frame;
+            return 1;
         }
 
         private void roll() {
@@ -384,7 +384,12 @@ public final class LogWriter implements AutoCloseable {
             return failed;
         }
 
+        /**
+         * Stop: syncs and closes the segment; the window is deleted when everything in it is in the synced
+         * segment, and kept (for {@link LogBuffer#recover} at the next start) when writing had failed.
+         */
         void closeChannel() {
+            boolean clean = false;
             try {
                 if (channel != null) {
                     if (unsynced) {
@@ -394,9 +399,19 @@ public final class LogWriter implements AutoCloseable {
                         durable = written;
                     }
                     channel.close();
+                    clean = !failed && written == published;
                 }
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "closing the shard log of shard " + shard, e);
+            }
+            try {
+                if (clean) {
+                    window.delete();
+                } else {
+                    window.close();
+                }
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "deleting the log window of shard " + shard, e);
             }
         }
 

@@ -9,6 +9,7 @@ import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.log.Fsync;
+import dev.formica.engine.log.LogBuffer;
 import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.log.LogWriter;
 import dev.formica.engine.log.ShardLog;
@@ -80,6 +81,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * 2 = the shard log as the source of truth, state in memory.
      */
     static final int FORMAT_VERSION = 2;
+    /**
+     * How long an idle shard thread sleeps before it runs its timers (hold expiry, record rotation) anyway; a new
+     * command wakes it at once. Expiries are minutes apart: 10 ms is precise enough and 100 wake-ups a second.
+     */
+    private static final long TIMER_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private static final ShardCommand.Op<DecisionRequest, DecisionResponse> DECIDE =
             (p, r, arg, now, start) -> p.decide(r, now, start);
@@ -108,6 +114,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
     private volatile ReplyLoops replyLoops;
+    /** Where the shards' log windows live ({@link LogBuffer#directory}). */
+    private Path windows;
 
     /**
      * The event loop of the calling thread, if it is one. With it, a {@code DEDICATED} shard answers each
@@ -186,8 +194,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     Fsync.directory(parent);
                 }
             }
-            checkLayout(dataDir, config.shards());
+            String dataDirId = checkLayout(dataDir, config.shards());
             int shards = config.shards();
+            Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
             long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
             StateConfig stateConfig = StateConfig.defaults()
@@ -201,6 +210,15 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 states.add(ShardState.open(shardDir, stateConfig, now));
                 if (created) {
                     Fsync.directory(dataDir);
+                }
+            }
+            // Frames a killed process had in its windows but not yet in its segments go to the segments first.
+            for (int k = 0; k < shards; k++) {
+                long frames = LogBuffer.recover(LogBuffer.file(windows, k), LogRecovery.segments(dataDir, k));
+                if (frames > 0) {
+                    int shard = k;
+                    LOG.info(() -> "shard " + shard + ": " + frames + " log frames recovered from the window the"
+                            + " previous process left (it stopped before writing them to the segment)");
                 }
             }
             // The log is the source of truth: the in-memory stores are rebuilt from it.
@@ -219,14 +237,15 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 ShardProcessor processor = new ShardProcessor(k, state, config.holdTtl().toMillis(),
                         config.idempotencyWindow().toMillis(), config.currency(), risk);
                 processor.journal(journals[k]);
-                processor.log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k]));
+                processor.log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
+                        LogBuffer.file(windows, k)));
                 RecoveryReport report = processor.recover(now);
                 processor.endCommand(now); // a repair the reconciliation made is logged like any change
                 reports.add(report);
                 int shard = k;
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop"
                         + " (state rebuilt from its log)" : "") + ": " + report);
-                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TimeUnit.MILLISECONDS.toNanos(1),
+                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TIMER_PERIOD_NANOS,
                         config.maxQueueDelay().toNanos(), latency.shard(k));
                 processor.metrics(latency.shard(k));
             }
@@ -239,6 +258,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     config.snapshotInterval().toMillis(), config.journalRetention().toMillis(), clock);
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
                     writer, snapshots, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
+            pipeline.windows = windows;
             pipeline.startAgents();
             snapshots.start();
             return pipeline;
@@ -262,7 +282,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     .map(a -> (org.agrona.concurrent.Agent) new org.agrona.concurrent.Agent() {
                         @Override
                         public int doWork() {
-                            a.tryDrain();
+                            a.tryDrain(null);
                             return 0;
                         }
 
@@ -271,7 +291,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                             return "ticker-" + a.roleName();
                         }
                     }).toList());
-            AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(5), this::onAgentError, null,
+            AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(10), this::onAgentError, null,
                     ticker);
             AgentRunner.startOnThread(runner);
             runners.add(runner);
@@ -321,7 +341,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * The shard count and the data format are part of the data layout. A directory of another format is refused
      * before anything in it is opened; a new one gets the layout file written and made durable first.
      */
-    private static void checkLayout(Path dataDir, int shards) throws IOException {
+    private static String checkLayout(Path dataDir, int shards) throws IOException {
         Path file = dataDir.resolve(LAYOUT_FILE);
         Properties p = new Properties();
         if (Files.exists(file)) {
@@ -343,7 +363,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                         + " shards; start with --shards " + existing + " (or set shards: " + existing
                         + "), or use a new data directory");
             }
-            return;
+            String id = p.getProperty("id");
+            if (id == null) {
+                // a directory of this format from before the id (it names the directory's log windows)
+                p.setProperty("id", java.util.UUID.randomUUID().toString());
+                writeLayout(dataDir, file, p);
+            }
+            return p.getProperty("id");
         }
         try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
             if (entries.anyMatch(e -> e.getFileName().toString().startsWith("shard-"))) {
@@ -353,6 +379,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         p.setProperty("shards", Integer.toString(shards));
         p.setProperty("format", Integer.toString(FORMAT_VERSION));
+        p.setProperty("id", java.util.UUID.randomUUID().toString());
+        writeLayout(dataDir, file, p);
+        return p.getProperty("id");
+    }
+
+    /** Writes the layout file durably: temp file, fsync, atomic rename, directory fsync. */
+    private static void writeLayout(Path dataDir, Path file, Properties p) throws IOException {
         Path tmp = dataDir.resolve(LAYOUT_FILE + ".tmp");
         Files.deleteIfExists(tmp);
         try (OutputStream out = Files.newOutputStream(OwnerOnly.file(tmp))) {
@@ -435,6 +468,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
     }
 
+    /**
+     * Where the shards' log windows live: under {@code /dev/shm} when it has room (they survive {@code kill -9}, not
+     * a reboot), else in the data directory. A power cut loses them; tests that simulate one delete them.
+     */
+    public Path logWindows() {
+        return windows;
+    }
+
     /** The shard log writer (durability mode, sync counts). */
     public LogWriter logWriter() {
         return writer;
@@ -508,15 +549,16 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         ShardAgent agent = agents[shard];
         ReplyLoops loops = replyLoops;
+        java.util.concurrent.Executor loop = loops == null ? null : loops.current();
         // every answer waits for the log to make durable what it depends on, then goes back to the caller's loop
-        command.replyVia(agent.replies(), loops == null ? null : loops.current());
+        command.replyVia(agent.replies(), loop);
         if (!agent.offer(command)) {
             command.reject(Status.RESOURCE_EXHAUSTED.withDescription("shard " + shard
                     + " is at capacity; retry with backoff and the same request_id"));
             return;
         }
         if (callerDrains) {
-            agent.tryDrain();
+            agent.tryDrain(loop);
         }
     }
 
@@ -607,7 +649,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         CloseHelper.quietCloseAll(runners);
         for (ShardAgent agent : agents) {
             if (callerDrains) {
-                agent.tryDrain();
+                agent.tryDrain(null);
             }
             agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
         }

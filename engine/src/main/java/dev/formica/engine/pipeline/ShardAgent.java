@@ -24,6 +24,8 @@ final class ShardAgent implements Agent {
     private final ManyToOneConcurrentArrayQueue<ShardCommand<?, ?>> queue;
     private final EpochClock clock;
     private final AtomicBoolean draining = new AtomicBoolean();
+    /** Caller-drains mode: a continuation drain is queued on some event loop. */
+    private final AtomicBoolean continuation = new AtomicBoolean();
     private final WakeableIdleStrategy idle;
     private final long maxQueueDelayNanos;
     private final ShardMetrics metrics;
@@ -135,10 +137,16 @@ final class ShardAgent implements Agent {
     }
 
     /**
-     * Caller-drains mode: if no one else is draining, become the writer until the queue is empty.
-     * Re-checks after letting go so a command offered during the release is not stranded.
+     * Caller-drains mode: if no one else is draining, become the writer for one bounded pass ({@link #doWork}: at
+     * most {@link #DRAIN_LIMIT} commands). Re-checks after letting go so a command offered during the release is
+     * not stranded. What is still queued after that is not drained in a loop here: under overload the queue never
+     * empties, and a loop that kept draining would stop reading its own connections (the 2x overload failure of
+     * the earlier trials). Instead the rest goes as one continuation task to {@code loop}, behind the loop's other
+     * work, so every loop keeps reading and flow control and the in-flight limit keep shedding.
+     *
+     * @param loop the calling thread's event loop, or null (then this thread drains until the queue is empty)
      */
-    void tryDrain() {
+    void tryDrain(java.util.concurrent.Executor loop) {
         while (draining.compareAndSet(false, true)) {
             try {
                 doWork();
@@ -146,6 +154,20 @@ final class ShardAgent implements Agent {
                 draining.set(false);
             }
             if (queue.isEmpty()) {
+                return;
+            }
+            if (loop != null) {
+                if (continuation.compareAndSet(false, true)) {
+                    try {
+                        loop.execute(() -> {
+                            continuation.set(false);
+                            tryDrain(loop);
+                        });
+                    } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+                        continuation.set(false);
+                        continue;
+                    }
+                }
                 return;
             }
         }
@@ -165,18 +187,16 @@ final class ShardAgent implements Agent {
     }
 
     /**
-     * Backs off from a few spins to yields to parking, as Agrona's {@code BackoffIdleStrategy}, but
-     * producers can cut a park short with {@link #wake()}, so an idle shard answers a new request
-     * without waiting out the park. Only a short spin: the box has 2 cores.
+     * Parks as soon as there is no work, and producers cut the park short with {@link #wake()}: no spin and no
+     * yield phase (on 2 cores a spinning shard takes the core the event loop that would feed it needs, and
+     * {@code sched_yield} showed up as 4.8 of a Decide's 12.9 syscalls), and a park bounded only by the shard's
+     * timer period (hold expiry, record rotation), not by 1 ms: 1,000 timer wake-ups a second per shard cost even
+     * an Echo ≈ 8 µs of CPU.
      */
     static final class WakeableIdleStrategy implements IdleStrategy {
-        private static final int SPINS = 20;
-        private static final int YIELDS = 5;
-
         private final ManyToOneConcurrentArrayQueue<?> queue;
         private final long maxParkNanos;
         private volatile Thread parked;
-        private int idleCount;
 
         WakeableIdleStrategy(ManyToOneConcurrentArrayQueue<?> queue, long maxParkNanos) {
             this.queue = queue;
@@ -192,37 +212,29 @@ final class ShardAgent implements Agent {
 
         @Override
         public void idle(int workCount) {
-            if (workCount > 0) {
-                idleCount = 0;
-            } else {
+            if (workCount == 0) {
                 idle();
             }
         }
 
         @Override
         public void idle() {
-            int n = idleCount++;
-            if (n < SPINS) {
-                Thread.onSpinWait();
-            } else if (n < SPINS + YIELDS) {
-                Thread.yield();
-            } else {
-                parked = Thread.currentThread();
-                if (queue.isEmpty()) {
-                    LockSupport.parkNanos(this, maxParkNanos);
-                }
-                parked = null;
+            // Dekker with offer(): publish "parked" before looking at the queue; a producer offers before it
+            // reads "parked", so one of the two sees the other
+            parked = Thread.currentThread();
+            if (queue.isEmpty()) {
+                LockSupport.parkNanos(this, maxParkNanos);
             }
+            parked = null;
         }
 
         @Override
         public void reset() {
-            idleCount = 0;
         }
 
         @Override
         public String alias() {
-            return "wakeable-backoff";
+            return "wakeable-park";
         }
     }
 }

@@ -85,6 +85,10 @@ class DecisionJournalTest {
             CountDownLatch durable = new CountDownLatch(1);
             log.whenDurable(position, ok -> durable.countDown());
             assertTrue(durable.await(10, TimeUnit.SECONDS));
+            // in process mode the answer leaves once the frame is in the window; the journal reads the segment,
+            // which the log writer fills behind the shard
+            org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                    .until(() -> log.durablePosition() >= position);
         }
 
         @Override
