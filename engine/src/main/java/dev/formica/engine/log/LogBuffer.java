@@ -38,6 +38,7 @@ public final class LogBuffer implements AutoCloseable {
     static final int HEADER = 64;
     private static final long MAGIC = 0x464f524d4c4f4742L; // "FORMLOGB"
     private static final int VERSION = 1;
+    private static final String OWNER = "data-directory";
 
     private final Path file;
     private final MappedByteBuffer mapped;
@@ -72,6 +73,66 @@ public final class LogBuffer implements AutoCloseable {
             // no usable tmpfs: the fallback
         }
         return fallback;
+    }
+
+    /**
+     * Records in a windows directory under {@code /dev/shm} which data directory it belongs to, and deletes the
+     * windows directories of data directories that are gone (deleted, or re-created with another id): a server
+     * killed and never restarted, or a test's temporary directory, would otherwise keep its windows in memory
+     * until the next reboot. A directory whose data directory still exists with its id is never touched.
+     */
+    public static void claim(Path windows, Path dataDir, String dataDirId) throws IOException {
+        Path root = windows.getParent();
+        if (root == null || !windows.getFileName().toString().equals("formica-" + dataDirId)) {
+            return; // the fallback inside the data directory: nothing to claim
+        }
+        try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(root, "formica-*")) {
+            for (Path d : dirs) {
+                Path owner = d.resolve(OWNER);
+                if (d.equals(windows) || !Files.isRegularFile(owner)) {
+                    continue;
+                }
+                String id = d.getFileName().toString().substring("formica-".length());
+                Path other = Path.of(Files.readString(owner).trim());
+                if (!id.equals(layoutId(other))) {
+                    try (java.util.stream.Stream<Path> files = Files.list(d)) {
+                        for (Path f : files.toList()) {
+                            Files.deleteIfExists(f);
+                        }
+                    }
+                    Files.deleteIfExists(d);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // another server's directory we may not read, or one that went away meanwhile: not ours to fix
+        }
+        OwnerOnly.directory(windows);
+        Files.writeString(windows.resolve(OWNER), dataDir.toAbsolutePath().normalize().toString());
+    }
+
+    /** The id in a data directory's layout file, or null when there is none. */
+    private static String layoutId(Path dataDir) {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = Files.newInputStream(dataDir.resolve("formica.properties"))) {
+            p.load(in);
+            return p.getProperty("id");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Deletes the windows directory after a clean stop (it holds only the owner file then). */
+    public static void release(Path windows) throws IOException {
+        if (!Files.isDirectory(windows)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(windows)) {
+            if (files.anyMatch(f -> !f.getFileName().toString().equals(OWNER))) {
+                throw new IOException("a window in " + windows + " still holds frames");
+            }
+        }
+        Files.deleteIfExists(windows.resolve(OWNER));
+        Files.deleteIfExists(windows);
     }
 
     /** The window file of {@code shard} in {@code directory}. */

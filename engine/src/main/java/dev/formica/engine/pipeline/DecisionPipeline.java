@@ -197,6 +197,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             String dataDirId = checkLayout(dataDir, config.shards());
             int shards = config.shards();
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
+            LogBuffer.claim(windows, dataDir, dataDirId);
             long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
             long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
             StateConfig stateConfig = StateConfig.defaults()
@@ -656,6 +657,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         CloseHelper.quietClose(snapshots);
         // the writer writes and syncs what the shards appended, then releases the answers waiting for it
         CloseHelper.quietClose(writer);
+        if (windows != null) {
+            try {
+                // empty after a clean stop (each log deleted its window); kept when a window still holds frames
+                LogBuffer.release(windows);
+            } catch (IOException notEmpty) {
+                LOG.warning(() -> "log windows kept for the next start: " + notEmpty.getMessage());
+            }
+        }
         CloseHelper.quietClose(risk);
         CloseHelper.closeAll(states);
     }

@@ -155,4 +155,25 @@ class LogBufferTest {
         assertFalse(Files.exists(file), "a clean stop leaves no window behind");
         assertEquals(List.of("one"), read(segments, 0));
     }
+
+    @Test
+    void shouldDeleteTheWindowsOfDataDirectoriesThatAreGoneAndKeepTheOthers() throws IOException {
+        Path shm = Files.createDirectories(dir.resolve("shm"));
+        Path live = Files.createDirectories(dir.resolve("live"));
+        Files.writeString(live.resolve("formica.properties"), "id=live-id\n");
+        Path gone = dir.resolve("gone");
+        LogBuffer.claim(shm.resolve("formica-live-id"), live, "live-id");
+        LogBuffer.create(LogBuffer.file(shm.resolve("formica-live-id"), 0), CAPACITY).close();
+        Path orphan = shm.resolve("formica-gone-id");
+        LogBuffer.claim(orphan, gone, "gone-id");
+        LogBuffer.create(LogBuffer.file(orphan, 0), CAPACITY).close();
+
+        Path mine = Files.createDirectories(dir.resolve("mine"));
+        LogBuffer.claim(shm.resolve("formica-mine-id"), mine, "mine-id");
+
+        assertFalse(Files.exists(orphan), "the windows of a deleted data directory are removed");
+        assertTrue(Files.exists(LogBuffer.file(shm.resolve("formica-live-id"), 0)), "a live one is kept");
+        LogBuffer.release(shm.resolve("formica-mine-id"));
+        assertFalse(Files.exists(shm.resolve("formica-mine-id")), "a clean stop removes its own directory");
+    }
 }
