@@ -39,6 +39,7 @@ public final class LogBuffer implements AutoCloseable {
     private static final long MAGIC = 0x464f524d4c4f4742L; // "FORMLOGB"
     private static final int VERSION = 1;
     private static final String OWNER = "data-directory";
+    private static final Path SHM = Path.of("/dev/shm");
 
     private final Path file;
     private final MappedByteBuffer mapped;
@@ -63,16 +64,24 @@ public final class LogBuffer implements AutoCloseable {
      * directory's own file system (still surviving {@code kill -9}; the kernel writes its pages back).
      */
     public static Path directory(String dataDirId, Path fallback, int shards) {
-        Path shm = Path.of("/dev/shm");
+        Path shm = SHM.resolve("formica-" + dataDirId);
         try {
             long need = (long) shards * (DEFAULT_CAPACITY + HEADER) * 2;
-            if (Files.isDirectory(shm) && Files.isWritable(shm) && Files.getFileStore(shm).getUsableSpace() > need) {
-                return shm.resolve("formica-" + dataDirId);
+            if (Files.isDirectory(SHM) && Files.isWritable(SHM) && Files.getFileStore(SHM).getUsableSpace() > need) {
+                return shm;
             }
         } catch (IOException ignored) {
             // no usable tmpfs: the fallback
         }
         return fallback;
+    }
+
+    /**
+     * Every place a previous process may have left this data directory's windows: both, since {@code /dev/shm}
+     * may have had room then and not now (or the other way round). Recovery looks in each.
+     */
+    public static List<Path> directories(String dataDirId, Path fallback) {
+        return List.of(SHM.resolve("formica-" + dataDirId), fallback);
     }
 
     /**

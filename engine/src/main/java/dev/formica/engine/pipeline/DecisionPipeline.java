@@ -215,10 +215,19 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             // Frames a killed process had in its windows but not yet in its segments go to the segments first.
             for (int k = 0; k < shards; k++) {
-                long frames = LogBuffer.recover(LogBuffer.file(windows, k), LogRecovery.segments(dataDir, k));
-                if (frames > 0) {
+                long frames = 0;
+                for (Path place : LogBuffer.directories(dataDirId, dataDir.resolve("log-windows"))) {
+                    frames += LogBuffer.recover(LogBuffer.file(place, k), LogRecovery.segments(dataDir, k));
+                    if (!place.equals(windows)) {
+                        // a window where this start does not put them (tmpfs had room then, not now, or the
+                        // other way round): its frames are in the segment now
+                        Files.deleteIfExists(LogBuffer.file(place, k));
+                    }
+                }
+                long recovered = frames;
+                if (recovered > 0) {
                     int shard = k;
-                    LOG.info(() -> "shard " + shard + ": " + frames + " log frames recovered from the window the"
+                    LOG.info(() -> "shard " + shard + ": " + recovered + " log frames recovered from the window the"
                             + " previous process left (it stopped before writing them to the segment)");
                 }
             }
