@@ -83,7 +83,11 @@ class LatencyPageBrowserTest {
         assumeTrue(chromium != null, "ASSUMPTION: no Chromium installed (apt-get install chromium);"
                 + " the latency page was not loaded in a browser");
         try (EngineServer server = new EngineServer(dev.formica.engine.LedgerOnlyRules.apply(new EngineConfiguration()
-                .port(0).metricsPort(0).shards(2).dataDir(dir.resolve("data")))).start()) {
+                .port(0).metricsPort(0).shards(2).dataDir(dir.resolve("data"))
+                // the test ticks the interval itself once the 200 decisions are in: the server's own 5 s tick
+                // could otherwise close the interval between the last decision and that tick (an empty window
+                // on a slow, loaded machine)
+                .latencyInterval(java.time.Duration.ofHours(1)))).start()) {
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
                     .build();
             try {
