@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 /**
  * A neighbour that writes to the disk: does write-back stall a server that writes nothing to the disk itself?
  * Run it next to a server whose data directory is on tmpfs ({@code tmpfs-parts.sh OUT tmpfs}) and compare the
- * server's tail with and without it (BENCHMARKS.md, "Session 8").
+ * server's tail with and without it (docs/perf-notes/2026-11-28-file-system-and-the-tail.md).
  *
  * <ul>
  *   <li>{@code random}: writes one long into a random page of a sparse 600 MB file through a shared mapping, the

@@ -8,7 +8,8 @@
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--config x.yaml"] [SAMPLE=1] \
 #        loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 70s)
 # The warm-up is long because the server's JIT compiler keeps 30-60 % of a core busy for about the first 35 s of
-# Decide load on 2 cores (BENCHMARKS.md, "Session 6"); a shorter one measures the compiler too.
+# Decide load on 2 cores (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md); a shorter one
+# measures the compiler too.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/fixed-rate}"

@@ -28,7 +28,8 @@ trap 'kill $SERVER 2>/dev/null || true' EXIT
 await_serving "$OUT/server.log" $SERVER || true
 LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide)
 # a minute of Decide first: on 2 cores the server's JIT compiler takes 30-60 % of a core for about the first 35 s
-# of load (BENCHMARKS.md, "Session 6"), and an overload measured before that measures the compiler too
+# of load (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md), and an overload measured before that
+# measures the compiler too
 "${LT[@]}" --load-profiles --rate 3000 --duration "${WARMUP:-60s}" --warmup 5s > "$OUT/warm.txt" 2>&1 || true
 [ -n "${SAT:-}" ] || "${LT[@]}" --find-max --rate 1000 --step 1.25 --step-duration 5s --duration 60s --warmup 2s \
     > "$OUT/findmax.txt" 2>&1 || true

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Which part of the data directory costs the tail? Decide at one fixed rate on a fresh server whose data
 # directory is on the disk except for the part MODE puts on tmpfs (/dev/shm, never written back), by bind
-# mounts. Prints the client's corrected percentiles and the CPU per Decide (BENCHMARKS.md, "Session 7").
+# mounts. Prints the client's corrected percentiles and the CPU per Decide
+# (docs/perf-notes/2026-11-28-file-system-and-the-tail.md).
 # Measurement only: needs root (mount --bind), and tmpfs keeps nothing across an OS crash.
 # Usage: [JAR=path/to/formica.jar] loadtest/scripts/tmpfs-parts.sh OUT_DIR MODE [RATE] [DURATION] [WARMUP]
 #   MODE: ext4 (all on disk) | tmpfs (all on tmpfs) | shards (the shard logs and snapshots on tmpfs)
 #         velocity, journal and only-journal-on-disk measured data format 1 (before the shard log), whose
 #         velocity.dat and journal/ no longer exist; they now move nothing of the server's.
-#   defaults: 3000 40s 70s (the 70 s warm-up outlasts the JIT compiler; see "Session 6")
+#   defaults: 3000 40s 70s (the 70 s warm-up outlasts the JIT compiler;
+#   see docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:?OUT_DIR}"

@@ -28,10 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The full in-process Decide path, from the validated request to the persisted answer: shard
- * routing, the hand-off queue, idempotency look-up, ledger read, hold + record + ledger writes
- * through the intent log, response building. No gRPC.
+ * routing, the hand-off queue, idempotency look-up, ledger read, hold + record + ledger writes,
+ * the shard-log frame, response building. No gRPC.
  *
- * <p>Protects: in-process decide cost (goal ≤ 2 µs/op) and what it allocates beyond the protobuf
+ * <p>Protects: in-process decide cost (the design's goal of ≤ 2 µs/op is not met: BENCHMARKS.md, "Shard
+ * scaling", has the figures) and what it allocates beyond the protobuf
  * response ({@code gc.alloc.rate.norm}), and the shard-mode choice (DEDICATED agent thread vs
  * CALLER_DRAINS) with one request in flight. Every iteration opens a fresh data directory, so no
  * request id repeats and the maps stay within their sizes. Zipf borrower popularity over 100,000

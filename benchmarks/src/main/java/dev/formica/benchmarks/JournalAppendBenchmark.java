@@ -61,8 +61,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * heap buffer, the frame copies it into the frame's operations): the back-ends' own cost. Writing the frame to
  * the disk is the log writer thread's, not the shard's, and is not in these figures.
  *
- * <p>Protects: the journal adds little to a decision (server-side Decide p50 ≈ 12 µs) and allocates only
- * protobuf's encoders ({@code gc.alloc.rate.norm}); and the choice of back-end (docs/backtest-and-stress.md).
+ * <p>Protects: the audit record adds little to a decision (a few µs against a server-side Decide p50 of ≈ 65 µs,
+ * the {@code total} stage at 70 % of saturation in BENCHMARKS.md) and allocates only protobuf's encoders
+ * ({@code gc.alloc.rate.norm}); and the choice
+ * of back-end (docs/backtest-and-stress.md). The figures of the mapped journal this benchmark measured before the
+ * shard log are in docs/perf-notes/2026-11-28-footprint-ledger-and-journal-append.md.
  *
  * <pre>
  * mvn -B -q -pl proto,engine,benchmarks -am package -DskipTests

@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@link CreditLedger} {@code get} and {@code apply} on 1,000,000 persisted lines against an on-heap
+ * {@link CreditLedger} {@code get} and {@code apply} on 1,000,000 lines (off-heap, in memory) against an on-heap
  * {@code ConcurrentHashMap<String, long[]>} baseline, one thread.
  *
  * <p>Protects: the per-decision cost of reading and updating a credit line off-heap (ns/op), and that both are

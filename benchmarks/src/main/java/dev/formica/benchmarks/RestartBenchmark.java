@@ -37,8 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * velocity), then the time to open the pipeline on it (snapshot load plus log replay, velocity and quotas
  * rebuilt) and close it again. The data directory is built once per trial, in process, in a few minutes.
  *
- * <p>Protects: restart of a shard set with 1,000,000 borrowers and 10 minutes of log at 3,000/s within 10 s
- * (issue "The shard log"; BENCHMARKS.md, "Snapshots and restart").
+ * <p>Measures against issue 19's goal: restart of a shard set with 1,000,000 borrowers and 10 minutes of log at
+ * 3,000/s within 10 s, not met yet (BENCHMARKS.md, "Footprint and restart", has the figure).
  *
  * <pre>
  * ./formica bench RestartBenchmark

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * In-process decisions per millisecond with two submitting threads (the two event loops of a
- * 2-core box), on one shard against two, in the default caller-drains mode.
+ * 2-core box), on one shard against two, in caller-drains mode.
  *
  * <p>Protects: that shards scale (goal: 2 shards ≥ 1.8 × the throughput of 1 shard). Borrowers are
  * random over 100,000, so both threads hit both shards, as real traffic does.

@@ -13,7 +13,9 @@ import dev.formica.engine.state.StateConfig;
  * Off-heap bytes per borrower: fills one shard with N ledger lines and N profiles of about 120 bytes, closes
  * it and prints each file's logical size per entry, then times a clean reopen and the heap it holds. Map files
  * are sparse; compare with {@code du} on the directory
- * it prints (the files are left there). Single-threaded; not a timed test.
+ * it prints (the files are left there). Single-threaded; not a timed test. It measured data format 1's map files;
+ * since the shard log the maps are in memory, so it finds no map file to size (BENCHMARKS.md, "Footprint and
+ * restart").
  *
  * <pre>
  * java @benchmarks/target/jvm.options -cp benchmarks/target/benchmarks.jar \

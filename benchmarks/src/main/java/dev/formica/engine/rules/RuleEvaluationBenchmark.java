@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * on the {@code dev.cel} interpreter. Features are filled in setup, so this is rule evaluation alone.
  *
  * <p>Protects: issue 5's goal of ≤ 2 µs per decision and 0 B/op for the default rule set, and the choice
- * of evaluator (BENCHMARKS.md, "Rule evaluation").
+ * of evaluator (BENCHMARKS.md, "Rule evaluation vs Drools").
  *
  * <pre>
  * ./formica bench RuleEvaluationBenchmark -prof gc

@@ -24,11 +24,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Compiles the serving path before a server takes traffic. On 2 cores the JIT compiler keeps 30-60 % of a
- * core busy for about the first 35 s of Decide load (BENCHMARKS.md, "Session 6"), and the shards wait behind it:
- * the first minute after a (re)start has the worst tail of the day. This runs a scratch server with the same
- * engine settings on a temporary data directory, on loopback and without TLS or authentication, drives
- * Decide, Confirm, Cancel and Echo calls through the client SDK over real gRPC, stops it, deletes the
- * directory, and waits until the compiler has caught up. The real data directory is never touched; the
+ * core busy for about the first 35 s of Decide load (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md),
+ * and the shards wait behind it: the first minute after a (re)start has the worst tail of the day. This runs a
+ * scratch server with the same engine settings on a temporary data directory, on loopback and without TLS or
+ * authentication, drives Decide, Confirm, Cancel and Echo calls through the client SDK over real gRPC, stops it,
+ * deletes the directory, and waits until the compiler has caught up. The real data directory is never touched; the
  * TLS and authentication code paths stay cold.
  */
 final class ServerWarmup {

@@ -1,5 +1,6 @@
 package dev.formica.engine.config;
 
+import dev.formica.engine.state.VelocityWindows;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -36,6 +37,11 @@ public final class EngineConfiguration {
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     /** 0 means one shard per available processor. */
     public static final int DEFAULT_SHARDS = 0;
+    /**
+     * The most shards a server runs: a hold id carries its shard in the top byte with the sign bit clear
+     * ({@code pipeline/HoldIds}), and {@code ShardRouter} refuses more.
+     */
+    public static final int MAX_SHARDS = 128;
     public static final int DEFAULT_QUEUE_CAPACITY = 8192;
     public static final Duration DEFAULT_HOLD_TTL = Duration.ofMinutes(15);
     public static final Duration DEFAULT_IDEMPOTENCY_WINDOW = Duration.ofHours(24);
@@ -290,9 +296,10 @@ public final class EngineConfiguration {
                         + "raise keepAliveTime or lower permitKeepAliveTime");
         requireThat(!drainTimeout.isNegative(), "drainTimeout must be >= 0");
         if (shards == 0) {
-            shards = Runtime.getRuntime().availableProcessors();
+            shards = Math.min(MAX_SHARDS, Runtime.getRuntime().availableProcessors());
         }
-        requireThat(shards >= 1 && shards <= 256, "shards must be 1..256, was " + shards);
+        // Every limit another class enforces is checked here too, before any file of the data directory exists.
+        requireThat(shards >= 1 && shards <= MAX_SHARDS, "shards must be 1.." + MAX_SHARDS + ", was " + shards);
         requireThat(queueCapacity >= 16 && Integer.bitCount(queueCapacity) == 1,
                 "queueCapacity must be a power of two >= 16, was " + queueCapacity);
         requireThat(holdTtl.toMillis() >= 1000, "holdTtl must be at least 1s, was " + holdTtl);
@@ -312,8 +319,8 @@ public final class EngineConfiguration {
                 + " does not exist");
         requireThat(regulatoryFile == null || java.nio.file.Files.isRegularFile(regulatoryFile), "regulatoryFile "
                 + regulatoryFile + " does not exist");
-        requireThat(velocityKeys >= 1 && velocityKeys <= (1 << 20), "velocityKeys must be 1..1048576, was "
-                + velocityKeys);
+        requireThat(velocityKeys >= 1 && velocityKeys <= VelocityWindows.MAX_KEYS, "velocityKeys must be 1.."
+                + VelocityWindows.MAX_KEYS + ", was " + velocityKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = 2 per core)");
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
@@ -327,6 +334,8 @@ public final class EngineConfiguration {
                 "latencyLogMaxAge (" + latencyLogMaxAge + ") must be at least latencyInterval (" + latencyInterval
                         + ")");
         requireThat(latencyLogFiles >= 1, "latencyLogFiles must be >= 1");
+        requireThat(!snapshotInterval.isNegative(), "snapshotInterval must be >= 0 (0 = no periodic snapshots), was "
+                + snapshotInterval);
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
         concluded = true;
