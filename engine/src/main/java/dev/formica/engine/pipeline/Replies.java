@@ -11,8 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
  * The answers of one shard's commands, held until the shard log has made durable everything they depend on, then
  * handed back to the event loop that received each call in one task per loop per batch (a caller that is not an
  * event loop is answered on the releasing thread). Answering per answer from the shard thread would cost a wake-up
- * of the sleeping loop per answer and run the response's serialization on the shard (BENCHMARKS.md, "Where the
- * time goes").
+ * of the sleeping loop per answer and run the response's serialization on the shard
+ * (docs/perf-notes/2026-11-28-the-shards-own-work-and-live-profiles.md).
  *
  * <p>Thread contract: {@link #wrap} on the receiving thread before the command is published;
  * {@link Deferred#onResult}, {@link Deferred#onError} and {@link #release} on the shard's writer only; a released

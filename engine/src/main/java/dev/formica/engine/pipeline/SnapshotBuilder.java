@@ -30,7 +30,7 @@ import org.agrona.concurrent.EpochClock;
  * retention (the audit period).
  *
  * <p>The price is a second copy of one shard's state while a snapshot is built, and the CPU of replaying the log
- * since the last snapshot (measured in BENCHMARKS.md, "Snapshots and restart").
+ * since the last snapshot (measured in BENCHMARKS.md, "Footprint and restart").
  *
  * <p>Thread contract: one builder thread; {@link #build} may also be called by tests and tools, one at a time.
  */
