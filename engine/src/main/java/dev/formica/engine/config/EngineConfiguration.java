@@ -146,6 +146,9 @@ public final class EngineConfiguration {
     private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
+    // cluster: see docs/cluster.md
+    private List<String> clusterNodes = List.of();
+    private int clusterNodeId;
     private boolean concluded;
 
     /**
@@ -169,7 +172,8 @@ public final class EngineConfiguration {
         }
         EngineConfiguration config = new EngineConfiguration();
         values.forEach((key, value) -> {
-            if (value instanceof List<?> list && (key.equals("adminSubjects") || key.equals("callerSubjects"))) {
+            if (value instanceof List<?> list && (key.equals("adminSubjects") || key.equals("callerSubjects")
+                    || key.equals("clusterNodes"))) {
                 List<String> items = new ArrayList<>();
                 list.forEach(item -> items.add(String.valueOf(item)));
                 config.setList(key, items);
@@ -226,6 +230,8 @@ public final class EngineConfiguration {
                 case "journalRetention" -> journalRetention(parseDuration(value));
                 case "durability" -> durability(dev.formica.engine.log.Durability.parse(value));
                 case "snapshotInterval" -> snapshotInterval(parseDuration(value));
+                case "clusterNodes" -> setList(key, List.of(value));
+                case "clusterNodeId" -> clusterNodeId(Integer.parseInt(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
         } catch (IllegalArgumentException e) {
@@ -237,6 +243,8 @@ public final class EngineConfiguration {
     private void setList(String key, List<String> values) {
         if (key.equals("adminSubjects")) {
             adminSubjects(values);
+        } else if (key.equals("clusterNodes")) {
+            clusterNodes(values);
         } else {
             callerSubjects(values);
         }
@@ -338,8 +346,26 @@ public final class EngineConfiguration {
                 + snapshotInterval);
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
+        concludeCluster();
         concluded = true;
         return this;
+    }
+
+    private void concludeCluster() {
+        if (clusterNodes.isEmpty()) {
+            requireThat(clusterNodeId == 0, "clusterNodeId " + clusterNodeId + " is set without clusterNodes: list"
+                    + " the nodes (host:port each, the same list on every node) or drop clusterNodeId");
+            return;
+        }
+        requireThat(clusterNodes.size() <= 256, "clusterNodes lists " + clusterNodes.size() + " nodes; at most 256");
+        requireThat(clusterNodeId >= 0 && clusterNodeId < clusterNodes.size(), "clusterNodeId must be this node's"
+                + " position in clusterNodes, 0.." + (clusterNodes.size() - 1) + ", was " + clusterNodeId);
+        for (String node : clusterNodes) {
+            requireThat(node.matches("[A-Za-z0-9._\\-\\[\\]:]+:[0-9]{1,5}"), "clusterNodes entry '" + node
+                    + "' is not host:port (the address clients dial)");
+        }
+        requireThat(clusterNodes.stream().distinct().count() == clusterNodes.size(),
+                "clusterNodes lists an address twice: " + clusterNodes);
     }
 
     private void concludeSecurity() {
@@ -756,6 +782,32 @@ public final class EngineConfiguration {
 
     public Duration snapshotInterval() {
         return snapshotInterval;
+    }
+
+    /**
+     * The nodes of the cluster, {@code host:port} as clients dial them, in the same order on every node; node
+     * {@code i} of {@code n} owns partitions {@code p} with {@code p * n / 256 == i}. Empty (the default) = this
+     * node alone owns every partition. docs/cluster.md
+     */
+    public EngineConfiguration clusterNodes(List<String> nodes) {
+        checkMutable();
+        this.clusterNodes = List.copyOf(nodes);
+        return this;
+    }
+
+    public List<String> clusterNodes() {
+        return clusterNodes;
+    }
+
+    /** This node's position in {@link #clusterNodes()}; 0 by default. */
+    public EngineConfiguration clusterNodeId(int id) {
+        checkMutable();
+        this.clusterNodeId = id;
+        return this;
+    }
+
+    public int clusterNodeId() {
+        return clusterNodeId;
     }
 
     public Duration journalRetention() {

@@ -2,6 +2,8 @@ package dev.formica.engine.pipeline;
 
 import dev.formica.engine.state.OwnerOnly;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.metrics.DecisionMetrics;
@@ -55,14 +57,17 @@ import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 /**
- * The decision pipeline: routes each request by borrower (or by the shard inside a hold id) to one
- * of N shards, each with a single writer over its own persisted state.
+ * The decision pipeline: routes each request by its partition (of the borrower, or named by a hold id) to one
+ * of N shards, each with a single writer over its own persisted state; a partition another node owns is refused
+ * with the owner named ({@link PartitionTable#refusal}).
  *
  * <pre>
  *   event loop ──validate──► replay cache hit? ──yes──► answer (replayed)
  *                                  │ no
  *                                  ▼
- *                 ShardRouter: hash(borrower_id) → shard k
+ *        partition p = Partitions.of(borrower_id) ──not owned──► FAILED_PRECONDITION + owner
+ *                                  ▼
+ *                 ShardRouter: p % N → shard k
  *                                  │ offer (full → RESOURCE_EXHAUSTED)
  *                                  ▼
  *        shard k queue ──► ShardAgent (single writer) ──► ShardProcessor ──► Sink (gRPC reply)
@@ -78,9 +83,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private static final String LAYOUT_FILE = "formica.properties";
     /**
      * The data format: 1 = memory-mapped Chronicle Map files written back by the kernel (before the shard log);
-     * 2 = the shard log as the source of truth, state in memory.
+     * 2 = the shard log as the source of truth, state in memory; 3 = borrowers placed by partition (256 partitions,
+     * shard = partition % shards; a format-2 directory with a power-of-two shard count is the same placement and is
+     * upgraded in place), hold ids name the partition, the node's owned partitions recorded.
      */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
     /**
      * How long an idle shard thread sleeps before it runs its timers (hold expiry, record rotation) anyway; a new
      * command wakes it at once. Expiries are minutes apart: 10 ms is precise enough and 100 wake-ups a second.
@@ -102,6 +109,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     private final EngineConfiguration config;
     private final ShardRouter router;
+    private final PartitionTable partitions;
     private final ShardAgent[] agents;
     private final List<ShardState> states;
     private final LogWriter writer;
@@ -135,12 +143,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final DecisionMetrics decisionMetrics;
     private volatile boolean closed;
 
-    private DecisionPipeline(EngineConfiguration config, ShardRouter router, ShardAgent[] agents,
+    private DecisionPipeline(EngineConfiguration config, ShardRouter router, PartitionTable partitions,
+            ShardAgent[] agents,
             List<ShardState> states, LogWriter writer, SnapshotBuilder snapshots, RiskEngine risk,
             List<RecoveryReport> reports,
             DecisionMetrics decisionMetrics, DecisionJournal[] journals) {
         this.config = config;
         this.router = router;
+        this.partitions = partitions;
         this.agents = agents;
         this.states = states;
         this.writer = writer;
@@ -194,7 +204,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     Fsync.directory(parent);
                 }
             }
-            String dataDirId = checkLayout(dataDir, config.shards());
+            PartitionTable table = PartitionTable.of(config.clusterNodes(), config.clusterNodeId());
+            String dataDirId = checkLayout(dataDir, config.shards(), table);
             int shards = config.shards();
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             LogBuffer.claim(windows, dataDir, dataDirId);
@@ -266,7 +277,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             snapshots = new SnapshotBuilder(dataDir, logs, stateConfig, config.velocityKeys(),
                     config.snapshotInterval().toMillis(), config.journalRetention().toMillis(), clock);
-            DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), agents, states,
+            DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), table, agents, states,
                     writer, snapshots, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.windows = windows;
             pipeline.startAgents();
@@ -348,35 +359,65 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /**
-     * The shard count and the data format are part of the data layout. A directory of another format is refused
-     * before anything in it is opened; a new one gets the layout file written and made durable first.
+     * The shard count, the data format and the partitions this node owns are part of the data layout. A directory
+     * of another format, shard count or ownership is refused before anything in it is opened; a format-2 directory
+     * whose shard count divides the partition count has its borrowers where format 3 puts them and is upgraded; a
+     * new one gets the layout file written and made durable first.
+     *
+     * @return the directory's id (it names the directory's log windows)
      */
-    private static String checkLayout(Path dataDir, int shards) throws IOException {
+    private static String checkLayout(Path dataDir, int shards, PartitionTable table) throws IOException {
         Path file = dataDir.resolve(LAYOUT_FILE);
         Properties p = new Properties();
+        String owned = table.ownedRanges();
         if (Files.exists(file)) {
             try (InputStream in = Files.newInputStream(file)) {
                 p.load(in);
             }
             int format = Integer.parseInt(p.getProperty("format", "1"));
-            if (format != FORMAT_VERSION) {
+            int existing = Integer.parseInt(p.getProperty("shards", "-1"));
+            boolean upgrade = format == 2 && existing > 0 && Partitions.COUNT % existing == 0;
+            if (format == 2 && !upgrade) {
+                throw new IllegalStateException("data directory " + dataDir + " has data format 2 with " + existing
+                        + " shards; this build places borrowers by partition (shard = partition % shards,"
+                        + " docs/cluster.md), which matches format 2 only for a power-of-two shard count, so it will"
+                        + " not open it. Keep the build that wrote it, or move the data: export the profiles with that"
+                        + " build, start this one on a new data directory and load them with `formica load FILE`"
+                        + " (docs/state-and-durability.md, \"Data format\")");
+            }
+            if (format != FORMAT_VERSION && !upgrade) {
                 throw new IllegalStateException("data directory " + dataDir + " has data format " + format
                         + (format == 1 ? " (memory-mapped stores, Formica before the shard log)" : "")
                         + "; this build reads format " + FORMAT_VERSION + " and will not open it. Move the data:"
                         + " export the profiles with the build that wrote it, start this build on a new data"
-                        + " directory and load them with `formica load FILE` (docs/state-and-durability.md,"
-                        + " \"Data format\")");
+                        + " directory and load them with `formica load FILE`"
+                        + " (docs/state-and-durability.md, \"Data format\")");
             }
-            int existing = Integer.parseInt(p.getProperty("shards", "-1"));
             if (existing != shards) {
                 throw new IllegalStateException("data directory " + dataDir + " was created with " + existing
                         + " shards; start with --shards " + existing + " (or set shards: " + existing
                         + "), or use a new data directory");
             }
-            String id = p.getProperty("id");
-            if (id == null) {
-                // a directory of this format from before the id (it names the directory's log windows)
+            String recorded = p.getProperty("partitions.owned", "0-" + (Partitions.COUNT - 1));
+            if (!recorded.equals(owned)) {
+                throw new IllegalStateException("data directory " + dataDir + " holds partitions " + recorded
+                        + " but the cluster settings (clusterNodes, clusterNodeId) give this node " + owned
+                        + "; moving partitions between nodes is not built yet (docs/cluster.md): start with the"
+                        + " settings the directory was created with, or use a new data directory");
+            }
+            if (upgrade) {
+                LOG.info(() -> "upgrading data format 2 to " + FORMAT_VERSION + " (" + shards + " shards: borrowers"
+                        + " stay on their shards)");
+                p.setProperty("format", Integer.toString(FORMAT_VERSION));
+                p.setProperty("partitions", Integer.toString(Partitions.COUNT));
+                p.setProperty("partitions.owned", owned);
+            }
+            boolean noId = p.getProperty("id") == null;
+            if (noId) {
+                // a directory from before the id (it names the directory's log windows)
                 p.setProperty("id", java.util.UUID.randomUUID().toString());
+            }
+            if (upgrade || noId) {
                 writeLayout(dataDir, file, p);
             }
             return p.getProperty("id");
@@ -389,6 +430,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         p.setProperty("shards", Integer.toString(shards));
         p.setProperty("format", Integer.toString(FORMAT_VERSION));
+        p.setProperty("partitions", Integer.toString(Partitions.COUNT));
+        p.setProperty("partitions.owned", owned);
         p.setProperty("id", java.util.UUID.randomUUID().toString());
         writeLayout(dataDir, file, p);
         return p.getProperty("id");
@@ -414,41 +457,52 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     + config.currency()).asRuntimeException());
             return;
         }
-        submit(router.shardOf(r.getBorrowerId()),
-                new ShardCommand<>(DECIDE, r, 0, sink, startNanos, deadline));
+        int shard = shardOfBorrower(r.getBorrowerId(), sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<>(DECIDE, r, 0, sink, startNanos, deadline));
+        }
     }
 
     public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, Deadline deadline) {
         long holdId = holdId(r.getHoldId(), sink);
-        if (holdId == HoldIds.INVALID) {
-            return;
+        int shard = holdId == HoldIds.INVALID ? -1 : shardOfPartition(HoldIds.partitionOf(holdId), "hold_id", sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<>(CONFIRM, r, holdId, sink, System.nanoTime(), deadline));
         }
-        submit(HoldIds.shardOf(holdId), new ShardCommand<>(CONFIRM, r, holdId, sink, System.nanoTime(), deadline));
     }
 
     public void cancel(CancelRequest r, Sink<CancelResponse> sink, Deadline deadline) {
         long holdId = holdId(r.getHoldId(), sink);
-        if (holdId == HoldIds.INVALID) {
-            return;
+        int shard = holdId == HoldIds.INVALID ? -1 : shardOfPartition(HoldIds.partitionOf(holdId), "hold_id", sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<>(CANCEL, r, holdId, sink, System.nanoTime(), deadline));
         }
-        submit(HoldIds.shardOf(holdId), new ShardCommand<>(CANCEL, r, holdId, sink, System.nanoTime(), deadline));
     }
 
     public void repay(RepayRequest r, Sink<RepayResponse> sink, Deadline deadline) {
-        submit(router.shardOf(r.getBorrowerId()),
-                new ShardCommand<>(REPAY, r, 0, sink, System.nanoTime(), deadline));
+        int shard = shardOfBorrower(r.getBorrowerId(), sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<>(REPAY, r, 0, sink, System.nanoTime(), deadline));
+        }
     }
 
     public void apply(CreditApplication a, Sink<CreditOffer> sink, Deadline deadline) {
-        submit(router.shardOf(a.getBorrowerId()), new ShardCommand<>(APPLY, a, 0, sink, System.nanoTime(), deadline));
+        int shard = shardOfBorrower(a.getBorrowerId(), sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<>(APPLY, a, 0, sink, System.nanoTime(), deadline));
+        }
     }
 
     /**
      * The stored answer to an earlier Decide. Records are readable from any thread, so this runs on the
-     * caller; without a borrower id every shard is asked.
+     * caller. A borrower of a partition another node owns is refused with the owner named.
      */
     public DecisionResponse storedDecision(String requestId, String borrowerId) {
-        ShardState s = states.get(router.shardOf(borrowerId));
+        int partition = Partitions.of(borrowerId);
+        if (!partitions.owns(partition)) {
+            throw partitions.refusal(partition, "borrower_id");
+        }
+        ShardState s = states.get(router.shardOfPartition(partition));
         String key = new IdempotencyKeys().borrower(borrowerId, requestId).toString();
         if (s.decisions().contains(key)) {
             var record = s.decisions().get(key);
@@ -493,8 +547,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, Deadline deadline) {
         String currency = config.currency();
-        submit(router.shardOf(r.getBorrowerId()), new ShardCommand<GetCreditLineRequest, CreditLine>(
-                (p, req, arg, now, start) -> readLine(p, req, currency), r, 0, sink, System.nanoTime(), deadline));
+        int shard = shardOfBorrower(r.getBorrowerId(), sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
+                    (p, req, arg, now, start) -> readLine(p, req, currency), r, 0, sink, System.nanoTime(), deadline));
+        }
     }
 
     private static CreditLine readLine(ShardProcessor p, GetCreditLineRequest r, String currency) {
@@ -511,8 +568,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     /** Applies an early-warning event on the borrower's shard. */
     public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, Deadline deadline) {
-        submit(router.shardOf(e.getBorrowerId()), new ShardCommand<RiskEvent, RiskEventResponse>(
-                (p, r, arg, now, start) -> p.riskEvent(r, now), e, 0, sink, System.nanoTime(), deadline));
+        int shard = shardOfBorrower(e.getBorrowerId(), sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<RiskEvent, RiskEventResponse>(
+                    (p, r, arg, now, start) -> p.riskEvent(r, now), e, 0, sink, System.nanoTime(), deadline));
+        }
     }
 
     /** Runs {@code task} on a shard's writer as a command (tests and tools: to hold a shard busy or read it). */
@@ -525,13 +585,18 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     /** Stores a profile; the sink gets true when it was created. */
     public void upsert(Profile profile, Sink<Boolean> sink, Deadline deadline) {
-        submit(router.shardOf(profile.getBorrowerId()),
-                new ShardCommand<>(UPSERT, profile, 0, sink, System.nanoTime(), deadline));
+        int shard = shardOfBorrower(profile.getBorrowerId(), sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<>(UPSERT, profile, 0, sink, System.nanoTime(), deadline));
+        }
     }
 
     public void profile(String borrowerId, Sink<Profile> sink, Deadline deadline) {
-        submit(router.shardOf(borrowerId), new ShardCommand<String, Profile>(
-                (p, id, arg, now, start) -> readProfile(p, id), borrowerId, 0, sink, System.nanoTime(), deadline));
+        int shard = shardOfBorrower(borrowerId, sink);
+        if (shard >= 0) {
+            submit(shard, new ShardCommand<String, Profile>(
+                    (p, id, arg, now, start) -> readProfile(p, id), borrowerId, 0, sink, System.nanoTime(), deadline));
+        }
     }
 
     private static Profile readProfile(ShardProcessor p, String borrowerId) {
@@ -542,9 +607,22 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return profile;
     }
 
+    /** The shard of the borrower's partition, or -1 after refusing a partition another node owns. */
+    private int shardOfBorrower(String borrowerId, Sink<?> sink) {
+        return shardOfPartition(Partitions.of(borrowerId), "borrower_id", sink);
+    }
+
+    private int shardOfPartition(int partition, String field, Sink<?> sink) {
+        if (!partitions.owns(partition)) {
+            sink.onError(partitions.refusal(partition, field));
+            return -1;
+        }
+        return router.shardOfPartition(partition);
+    }
+
     private long holdId(String text, Sink<?> sink) {
         long id = HoldIds.parse(text);
-        if (id == HoldIds.INVALID || HoldIds.shardOf(id) >= agents.length) {
+        if (id == HoldIds.INVALID) {
             sink.onError(Status.INVALID_ARGUMENT.withDescription("hold_id: not a hold id issued by this engine")
                     .asRuntimeException());
             return HoldIds.INVALID;
@@ -581,6 +659,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     public int shardOf(String borrowerId) {
         return router.shardOf(borrowerId);
+    }
+
+    /** Which node owns each partition, and which node this is. */
+    public PartitionTable partitions() {
+        return partitions;
     }
 
     @Override

@@ -1,28 +1,31 @@
 package dev.formica.engine.pipeline;
 
 /**
- * Hold ids: {@code "h"} + lower-case hex of a 64-bit number whose top 8 bits name the shard that owns the
- * hold, so Confirm and Cancel (which carry only the hold id) route without a look-up. The low 56
- * bits are a per-shard sequence that starts above {@code epochMs << 12} on every start, so ids never
- * repeat across restarts.
+ * Hold ids: {@code "h"} + lower-case hex of an unsigned 64-bit number whose top 8 bits name the borrower's
+ * partition (0..255, {@link dev.formica.engine.cluster.Partitions}), so Confirm and Cancel (which carry only the
+ * hold id) route to the node and shard that own the hold without a look-up, in the engine and in clients. The low
+ * 56 bits are a per-shard sequence that starts above {@code epochMs << 12} on every start, so ids never repeat
+ * across restarts. Ids issued before partitions (data format 2) carry the shard there instead, which is the
+ * partition of the same number on the same shard, so they keep working.
  *
  * <p>Thread contract: stateless.
  */
 public final class HoldIds {
-    static final int SHARD_SHIFT = 56;
-    static final long SEQUENCE_MASK = (1L << SHARD_SHIFT) - 1;
+    static final int PARTITION_SHIFT = 56;
+    static final long SEQUENCE_MASK = (1L << PARTITION_SHIFT) - 1;
     /** Returned by {@link #parse} for text that is not a hold id. */
     public static final long INVALID = -1;
 
     private HoldIds() {
     }
 
-    static long compose(int shard, long sequence) {
-        return ((long) shard << SHARD_SHIFT) | (sequence & SEQUENCE_MASK);
+    static long compose(int partition, long sequence) {
+        return ((long) partition << PARTITION_SHIFT) | (sequence & SEQUENCE_MASK);
     }
 
-    static int shardOf(long holdId) {
-        return (int) (holdId >>> SHARD_SHIFT);
+    /** The partition a hold id names, 0..255. */
+    public static int partitionOf(long holdId) {
+        return (int) (holdId >>> PARTITION_SHIFT);
     }
 
     static long sequenceOf(long holdId) {
@@ -39,7 +42,7 @@ public final class HoldIds {
         return "h" + Long.toHexString(holdId);
     }
 
-    /** The id, or {@link #INVALID}. */
+    /** The id (unsigned: partitions 128..255 set the top bit), or {@link #INVALID}. */
     public static long parse(String text) {
         if (text.length() < 2 || text.length() > 17 || text.charAt(0) != 'h') {
             return INVALID;
@@ -53,6 +56,6 @@ public final class HoldIds {
             }
             value = (value << 4) | digit;
         }
-        return value < 0 ? INVALID : value;
+        return value;
     }
 }

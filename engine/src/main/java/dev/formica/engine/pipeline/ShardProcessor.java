@@ -3,6 +3,7 @@ package dev.formica.engine.pipeline;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.funding.FundingAllocation;
 import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.funding.FundingQuotas;
@@ -283,7 +284,7 @@ final class ShardProcessor {
         response.setAprBps(schedule.aprBps()).setPlan(InstallmentPlanner.toProto(schedule, fees));
         lap = metrics.lap(Stage.FUNDING, lap);
         long available = ledger.availableMinor();
-        long holdId = HoldIds.compose(shardId, nextHoldSequence++);
+        long holdId = HoldIds.compose(Partitions.of(borrowerId), nextHoldSequence++);
         long expiresMs = nowMs + holdTtlMs;
         DecisionResponse approved = response.setOutcome(Outcome.APPROVE)
                 .setHoldId(HoldIds.format(holdId))
@@ -495,7 +496,7 @@ final class ShardProcessor {
      * @throws StatusRuntimeException NOT_FOUND when the hold is not this shard's or does not exist
      */
     private boolean holdRequestSeen(long holdId, String requestId, byte kind) {
-        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
+        if (!state.holds().get(holdId, hold)) {
             throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
         }
         key = keys.borrower(hold.borrowerId(), requestId);
@@ -505,7 +506,7 @@ final class ShardProcessor {
 
     /** Loads the hold into {@link #hold}, expiring it first when its time has passed. */
     private void loadHold(long holdId, long nowMs) {
-        if (HoldIds.shardOf(holdId) != shardId || !state.holds().get(holdId, hold)) {
+        if (!state.holds().get(holdId, hold)) {
             throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
         }
         if (hold.state() == HoldState.ACTIVE && nowMs >= hold.expiresMs()) {

@@ -1,9 +1,12 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.cluster.Partitions;
+
 /**
- * Routes a borrower to its shard by a stable hash of the borrower id: {@code String.hashCode} is
- * specified by the Java language, mixed so that ids differing in the last character spread, so the
- * same borrower lands on the same shard on every start (its state files live there).
+ * Routes a borrower to its shard through its partition: {@code Partitions.of(borrowerId) % shards}. The
+ * partition is a stable hash of the borrower id ({@link Partitions}), so the same borrower lands on the same
+ * shard on every start (its state lives there), and a hold id, which names the partition, routes to the same
+ * shard as its borrower.
  *
  * <p>Thread contract: immutable, any thread, allocation-free.
  */
@@ -11,8 +14,8 @@ public final class ShardRouter {
     private final int shards;
 
     public ShardRouter(int shards) {
-        if (shards < 1 || shards > 128) {
-            throw new IllegalArgumentException("shards must be 1..128, was " + shards);
+        if (shards < 1 || shards > Partitions.COUNT) {
+            throw new IllegalArgumentException("shards must be 1.." + Partitions.COUNT + ", was " + shards);
         }
         this.shards = shards;
     }
@@ -22,16 +25,11 @@ public final class ShardRouter {
     }
 
     public int shardOf(CharSequence borrowerId) {
-        int h = 0;
-        for (int i = 0, n = borrowerId.length(); i < n; i++) {
-            h = 31 * h + borrowerId.charAt(i);
-        }
-        return shardOfHash(h);
+        return shardOfPartition(Partitions.of(borrowerId));
     }
 
-    int shardOfHash(int hash) {
-        int mixed = hash * 0x9E3779B9;
-        mixed ^= mixed >>> 16;
-        return Math.floorMod(mixed, shards);
+    /** The shard that holds {@code partition}. */
+    public int shardOfPartition(int partition) {
+        return Partitions.shardOf(partition, shards);
     }
 }

@@ -1,8 +1,11 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.cluster.PartitionTable;
+import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.CancelRequest;
+import dev.formica.v1.ClusterNode;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.ConfirmResponse;
@@ -15,6 +18,8 @@ import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.GetDecisionRequest;
+import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import io.grpc.Context;
@@ -31,9 +36,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
     private final DecisionPipeline pipeline;
+    private final PartitionMap partitionMap;
 
     public DecisionGrpcService(DecisionPipeline pipeline) {
         this.pipeline = pipeline;
+        this.partitionMap = toProto(pipeline.partitions());
+    }
+
+    private static PartitionMap toProto(PartitionTable table) {
+        PartitionMap.Builder map = PartitionMap.newBuilder().setPartitionCount(Partitions.COUNT)
+                .setAnsweredBy(table.self());
+        for (int i = 0; i < table.nodes().size(); i++) {
+            map.addNodes(ClusterNode.newBuilder().setId(i).setAddress(table.nodes().get(i)));
+        }
+        for (int p = 0; p < Partitions.COUNT; p++) {
+            map.addOwners(table.ownerOf(p));
+        }
+        return map.build();
     }
 
     @Override
@@ -176,5 +195,11 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
         } catch (io.grpc.StatusRuntimeException e) {
             out.onError(e);
         }
+    }
+
+    @Override
+    public void getPartitionMap(GetPartitionMapRequest request, StreamObserver<PartitionMap> out) {
+        out.onNext(partitionMap);
+        out.onCompleted();
     }
 }

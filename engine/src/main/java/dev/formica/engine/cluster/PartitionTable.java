@@ -1,0 +1,131 @@
+package dev.formica.engine.cluster;
+
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which node owns each of the {@link Partitions#COUNT} partitions, and which node this is.
+ *
+ * <p>Assignment: node {@code i} of {@code n} owns the partitions {@code p} with {@code p * n / 256 == i}
+ * (contiguous ranges, in the order of the configured node list). One node, the default, owns every partition.
+ * A node refuses a borrower or hold of a partition it does not own with {@code FAILED_PRECONDITION} whose
+ * details carry a {@code google.rpc.ErrorInfo} naming the owner, and whose trailers carry
+ * {@link #OWNER_ADDRESS} (docs/cluster.md, "Redirects").
+ *
+ * <p>Thread contract: immutable, any thread.
+ */
+public final class PartitionTable {
+    /** {@code ErrorInfo.domain} of a redirect. */
+    public static final String ERROR_DOMAIN = "formica.dev";
+    /** {@code ErrorInfo.reason} of a redirect. */
+    public static final String NOT_OWNER_REASON = "PARTITION_NOT_OWNED";
+    /** Trailer of a redirect: the owner's address, for callers that do not read the status details. */
+    public static final Metadata.Key<String> OWNER_ADDRESS =
+            Metadata.Key.of("formica-partition-owner", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final List<String> nodes;
+    private final int self;
+    private final byte[] owners = new byte[Partitions.COUNT];
+
+    private PartitionTable(List<String> nodes, int self) {
+        this.nodes = List.copyOf(nodes);
+        this.self = self;
+        for (int p = 0; p < Partitions.COUNT; p++) {
+            owners[p] = (byte) rangeOwner(p, nodes.size());
+        }
+    }
+
+    /** One node owning every partition: a server without cluster settings. Its address is unknown (""). */
+    public static PartitionTable singleNode() {
+        return new PartitionTable(List.of(""), 0);
+    }
+
+    /**
+     * The table of a cluster of {@code nodes} (addresses clients dial, in the configured order) seen from node
+     * {@code self}; no nodes = {@link #singleNode()}.
+     */
+    public static PartitionTable of(List<String> nodes, int self) {
+        if (nodes.isEmpty()) {
+            return singleNode();
+        }
+        if (nodes.size() > Partitions.COUNT) {
+            throw new IllegalArgumentException("at most " + Partitions.COUNT + " nodes, one partition each");
+        }
+        if (self < 0 || self >= nodes.size()) {
+            throw new IllegalArgumentException("node id " + self + " is not 0.." + (nodes.size() - 1));
+        }
+        return new PartitionTable(nodes, self);
+    }
+
+    /** The node of {@code nodes} that owns {@code partition} by the range assignment. */
+    public static int rangeOwner(int partition, int nodes) {
+        return partition * nodes / Partitions.COUNT;
+    }
+
+    public boolean owns(int partition) {
+        return owners[partition] == self;
+    }
+
+    /** The node index that owns {@code partition}. */
+    public int ownerOf(int partition) {
+        return owners[partition] & 0xff;
+    }
+
+    /** The node addresses, index = node id. */
+    public List<String> nodes() {
+        return nodes;
+    }
+
+    /** This node's id. */
+    public int self() {
+        return self;
+    }
+
+    /** The partitions this node owns as ranges, e.g. {@code 0-127}; recorded in the data layout. */
+    public String ownedRanges() {
+        List<String> ranges = new ArrayList<>();
+        int p = 0;
+        while (p < Partitions.COUNT) {
+            if (!owns(p)) {
+                p++;
+                continue;
+            }
+            int first = p;
+            while (p < Partitions.COUNT && owns(p)) {
+                p++;
+            }
+            ranges.add(first == p - 1 ? Integer.toString(first) : first + "-" + (p - 1));
+        }
+        return String.join(",", ranges);
+    }
+
+    /**
+     * The refusal of a call for {@code partition}, which another node owns: {@code FAILED_PRECONDITION} naming
+     * {@code field} (borrower_id or hold_id) and the owner, with an {@code ErrorInfo} (metadata {@code partition},
+     * {@code owner_node}, {@code owner_address}) and the {@link #OWNER_ADDRESS} trailer. Names no borrower.
+     */
+    public StatusRuntimeException refusal(int partition, String field) {
+        int owner = ownerOf(partition);
+        String address = nodes.get(owner);
+        ErrorInfo info = ErrorInfo.newBuilder().setReason(NOT_OWNER_REASON).setDomain(ERROR_DOMAIN)
+                .putMetadata("partition", Integer.toString(partition))
+                .putMetadata("owner_node", Integer.toString(owner))
+                .putMetadata("owner_address", address)
+                .build();
+        com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+                .setCode(Code.FAILED_PRECONDITION_VALUE)
+                .setMessage(field + ": partition " + partition + " is owned by node " + owner + " (" + address
+                        + "), not by node " + self + "; send the call there (docs/cluster.md)")
+                .addDetails(Any.pack(info))
+                .build();
+        Metadata trailers = new Metadata();
+        trailers.put(OWNER_ADDRESS, address);
+        return StatusProto.toStatusRuntimeException(status, trailers);
+    }
+}
