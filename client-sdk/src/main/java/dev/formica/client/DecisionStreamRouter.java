@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The request side of {@link FormicaClient#decideStream}: fills request_ids and sends each request
- * on its borrower's target, opening one DecideStream per target on first use.
+ * to the owner of its borrower's partition (by the routes known when the stream opened), opening one DecideStream
+ * per node on first use.
  *
  * <p>Request methods are called by one thread at a time (the gRPC observer contract). Response
  * callbacks come from the legs' threads and are serialised under {@code lock}, so the caller's
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class DecisionStreamRouter implements StreamObserver<DecisionRequest> {
     private final ManagedChannel[] channels;
+    private final ClusterRouter.Snapshot routes;
     private final CallOptions options;
     private final StreamObserver<DecisionResponse> responses;
     private final StreamObserver<DecisionRequest>[] legs;
@@ -37,8 +39,10 @@ final class DecisionStreamRouter implements StreamObserver<DecisionRequest> {
     private volatile boolean finished;
 
     @SuppressWarnings("unchecked")
-    DecisionStreamRouter(ManagedChannel[] channels, CallOptions options, StreamObserver<DecisionResponse> responses) {
-        this.channels = channels;
+    DecisionStreamRouter(ClusterRouter.Snapshot routes, CallOptions options,
+            StreamObserver<DecisionResponse> responses) {
+        this.routes = routes;
+        this.channels = routes.channels();
         this.options = options;
         this.responses = responses;
         this.legs = (StreamObserver<DecisionRequest>[]) new StreamObserver<?>[channels.length];
@@ -52,7 +56,7 @@ final class DecisionStreamRouter implements StreamObserver<DecisionRequest> {
             return;
         }
         DecisionRequest withId = RequestIds.ensure(request);
-        int index = BorrowerRouter.index(withId.getBorrowerId(), channels.length);
+        int index = routes.index(withId.getBorrowerId());
         StreamObserver<DecisionRequest> leg = legs[index];
         if (leg == null) {
             leg = openLeg(index);

@@ -14,6 +14,7 @@ import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.DiagnosticsServiceGrpc;
 import dev.formica.v1.EchoRequest;
 import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.GetDecisionRequest;
 import dev.formica.v1.GetProfileRequest;
 import dev.formica.v1.LoadSummary;
 import dev.formica.v1.Profile;
@@ -25,6 +26,7 @@ import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.UpsertProfileRequest;
 import dev.formica.v1.UpsertProfileResponse;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
 import io.grpc.CompositeChannelCredentials;
 import io.grpc.Deadline;
@@ -50,6 +52,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Client of a Formica engine: deadlines on every call, idempotent retries, routing by borrower.
@@ -67,11 +70,17 @@ import java.util.function.Function;
  * streams are never retried: an upsert has no request_id, and a retried replace could undo a later
  * writer's.
  *
- * <p>Routing with several targets: calls keyed by a borrower (Decide, DecideStream per message,
- * Repay, GetCreditLine, Apply, Upsert, GetProfile, Load per profile, ReportRiskEvent) go to target
- * {@code floorMod(fmix32(borrowerId.hashCode()), n)}, so one borrower always meets the same
- * engine. Confirm and Cancel carry only a hold_id, which names no borrower, and go to target 0, as
- * does Echo. With one target everything goes there.
+ * <p>Routing (docs/cluster.md): every borrower belongs to one of 256 partitions, computed as the engine does, and
+ * every hold id names its partition. Calls keyed by a borrower (Decide, DecideStream per message, Repay,
+ * GetCreditLine, Apply, GetDecision, Upsert, GetProfile, Load per profile, ReportRiskEvent) and calls keyed by a
+ * hold (Confirm, Cancel) go to the node that owns the partition, so a hold is confirmed where it was issued. The
+ * owners start as ranges over the targets in order (partition {@code p} on target {@code p * n / 256}, what a
+ * cluster configured with the same node list assigns); when a node refuses a call with FAILED_PRECONDITION naming
+ * the owner (a redirect), the client fetches that node's partition map ({@code GetPartitionMap}), routes by it
+ * from then on, and sends the call to the owner, without counting a retry. So one target of a cluster is enough:
+ * the others are learnt from the first redirects. Streams route by the map known when they open and do not follow
+ * redirects. Echo, and a hold id that is not one, go to the first target. With one target and a server without
+ * cluster settings everything goes there, as before.
  */
 public final class FormicaClient implements AutoCloseable {
     /** Deadline of every unary call unless set. */
@@ -81,7 +90,8 @@ public final class FormicaClient implements AutoCloseable {
     /** How long {@link #close()} waits for calls in flight before cutting them off. */
     static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private final ManagedChannel[] channels;
+    private final ClusterRouter router;
+    private final int targetCount;
     private final boolean ownsChannels;
     private final long deadlineNanos;
     private final long streamDeadlineNanos;
@@ -89,8 +99,9 @@ public final class FormicaClient implements AutoCloseable {
     private final RetryScheduler scheduler = new RetryScheduler();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private FormicaClient(ManagedChannel[] channels, boolean ownsChannels, Builder builder) {
-        this.channels = channels;
+    private FormicaClient(ClusterRouter router, int targetCount, boolean ownsChannels, Builder builder) {
+        this.router = router;
+        this.targetCount = targetCount;
         this.ownsChannels = ownsChannels;
         this.deadlineNanos = builder.deadline.toNanos();
         this.streamDeadlineNanos = builder.streamDeadline.toNanos();
@@ -124,10 +135,10 @@ public final class FormicaClient implements AutoCloseable {
     public StreamObserver<DecisionRequest> decideStream(StreamObserver<DecisionResponse> responses) {
         Objects.requireNonNull(responses, "responses");
         checkOpen();
-        return new DecisionStreamRouter(channels, streamOptions(), responses);
+        return new DecisionStreamRouter(router.snapshot(), streamOptions(), responses);
     }
 
-    /** Turns a hold into drawn balance. Goes to target 0 (a hold_id names no borrower). */
+    /** Turns a hold into drawn balance, on the node that owns the hold's partition. */
     public ConfirmResponse confirm(ConfirmRequest request) {
         return await(confirmAsync(request));
     }
@@ -135,10 +146,11 @@ public final class FormicaClient implements AutoCloseable {
     /** Asynchronous {@link #confirm}. */
     public CompletableFuture<ConfirmResponse> confirmAsync(ConfirmRequest request) {
         ConfirmRequest withId = RequestIds.ensure(Objects.requireNonNull(request, "request"));
-        return unary(channels[0], DecisionServiceGrpc.getConfirmMethod(), withId);
+        String holdId = withId.getHoldId();
+        return unary(() -> router.forHold(holdId), DecisionServiceGrpc.getConfirmMethod(), withId);
     }
 
-    /** Releases a hold. Goes to target 0 (a hold_id names no borrower). */
+    /** Releases a hold, on the node that owns the hold's partition. */
     public CancelResponse cancel(CancelRequest request) {
         return await(cancelAsync(request));
     }
@@ -146,7 +158,8 @@ public final class FormicaClient implements AutoCloseable {
     /** Asynchronous {@link #cancel}. */
     public CompletableFuture<CancelResponse> cancelAsync(CancelRequest request) {
         CancelRequest withId = RequestIds.ensure(Objects.requireNonNull(request, "request"));
-        return unary(channels[0], DecisionServiceGrpc.getCancelMethod(), withId);
+        String holdId = withId.getHoldId();
+        return unary(() -> router.forHold(holdId), DecisionServiceGrpc.getCancelMethod(), withId);
     }
 
     /** Repays drawn balance. */
@@ -180,6 +193,20 @@ public final class FormicaClient implements AutoCloseable {
     public CompletableFuture<CreditOffer> applyAsync(CreditApplication application) {
         CreditApplication withId = RequestIds.ensure(Objects.requireNonNull(application, "application"));
         return unary(byBorrower(withId.getBorrowerId()), DecisionServiceGrpc.getApplyMethod(), withId);
+    }
+
+    /**
+     * The stored answer to an earlier Decide (replayed = true), by request_id and borrower_id, from the borrower's
+     * node. NOT_FOUND when no such Decide is on record.
+     */
+    public DecisionResponse getDecision(GetDecisionRequest request) {
+        return await(getDecisionAsync(request));
+    }
+
+    /** Asynchronous {@link #getDecision}. */
+    public CompletableFuture<DecisionResponse> getDecisionAsync(GetDecisionRequest request) {
+        Objects.requireNonNull(request, "request");
+        return unary(byBorrower(request.getBorrowerId()), DecisionServiceGrpc.getGetDecisionMethod(), request);
     }
 
     // ---- ProfileService ----
@@ -229,12 +256,12 @@ public final class FormicaClient implements AutoCloseable {
     public LoadSummary loadProfiles(Iterator<Profile> profiles) {
         Objects.requireNonNull(profiles, "profiles");
         checkOpen();
-        return ProfileLoader.load(channels, streamOptions(), profiles);
+        return ProfileLoader.load(router.snapshot(), streamOptions(), profiles);
     }
 
     // ---- DiagnosticsService ----
 
-    /** Echoes {@code payload}; goes to target 0. */
+    /** Echoes {@code payload}; goes to the first target. */
     public ByteString echo(ByteString payload) {
         return await(echoAsync(payload));
     }
@@ -243,7 +270,7 @@ public final class FormicaClient implements AutoCloseable {
     public CompletableFuture<ByteString> echoAsync(ByteString payload) {
         Objects.requireNonNull(payload, "payload");
         EchoRequest request = EchoRequest.newBuilder().setPayload(payload).build();
-        return unary(channels[0], DiagnosticsServiceGrpc.getEchoMethod(), request)
+        return unary(router::first, DiagnosticsServiceGrpc.getEchoMethod(), request)
                 .thenApply(response -> response.getPayload());
     }
 
@@ -263,6 +290,7 @@ public final class FormicaClient implements AutoCloseable {
         if (!ownsChannels) {
             return;
         }
+        java.util.Collection<ManagedChannel> channels = router.channels();
         for (ManagedChannel channel : channels) {
             channel.shutdown();
         }
@@ -287,32 +315,37 @@ public final class FormicaClient implements AutoCloseable {
         return closed.get();
     }
 
-    /** Number of targets (1 with {@link Builder#channel}). */
+    /** Number of targets given to the builder (1 with {@link Builder#channel}); nodes learnt from a map not counted. */
     public int targetCount() {
-        return channels.length;
+        return targetCount;
     }
 
     // ---- internals ----
 
-    /** The target index serving {@code borrowerId}; package-private so tests can name it. */
+    /** The target index serving {@code borrowerId} before any map is learnt; package-private for tests. */
     int targetIndex(String borrowerId) {
-        return BorrowerRouter.index(borrowerId, channels.length);
+        return BorrowerRouter.index(borrowerId, targetCount);
     }
 
-    private ManagedChannel byBorrower(String borrowerId) {
-        return channels[BorrowerRouter.index(borrowerId, channels.length)];
+    /** The routes in use (tests). */
+    PartitionRoutes routes() {
+        return router.routes();
     }
 
-    private <ReqT, RespT> CompletableFuture<RespT> unary(ManagedChannel channel,
+    private Supplier<Channel> byBorrower(String borrowerId) {
+        return () -> router.forBorrower(borrowerId);
+    }
+
+    private <ReqT, RespT> CompletableFuture<RespT> unary(Supplier<? extends Channel> route,
             MethodDescriptor<ReqT, RespT> method, ReqT request) {
-        return call(channel, method, request, retryPolicy);
+        return call(route, method, request, retryPolicy);
     }
 
-    private <ReqT, RespT> CompletableFuture<RespT> call(ManagedChannel channel,
+    private <ReqT, RespT> CompletableFuture<RespT> call(Supplier<? extends Channel> route,
             MethodDescriptor<ReqT, RespT> method, ReqT request, RetryPolicy policy) {
         checkOpen();
         Deadline deadline = Deadline.after(deadlineNanos, TimeUnit.NANOSECONDS);
-        return new RetryingCall<>(channel, method, request, deadline, policy, scheduler).start();
+        return new RetryingCall<>(route, router, method, request, deadline, policy, scheduler).start();
     }
 
     private CallOptions streamOptions() {
@@ -370,7 +403,8 @@ public final class FormicaClient implements AutoCloseable {
 
         /**
          * Adds a target, {@code host:port} or a gRPC target URI such as {@code dns:///host:port}.
-         * The order of targets is the routing order: keep it the same in every client.
+         * The order of targets is the routing order until a node's partition map is learnt: list the nodes as
+         * the cluster's {@code clusterNodes} does, or give one node and let redirects teach the rest.
          */
         public Builder target(String target) {
             if (channel != null) {
@@ -521,7 +555,8 @@ public final class FormicaClient implements AutoCloseable {
         /** The client; fails when no target or channel was given. */
         public FormicaClient build() {
             if (channel != null) {
-                return new FormicaClient(new ManagedChannel[] {channel}, false, this);
+                return new FormicaClient(new ClusterRouter(List.of("channel"), new ManagedChannel[] {channel}, null),
+                        1, false, this);
             }
             if (targets.isEmpty()) {
                 throw new IllegalStateException("no target: call target(\"host:port\") or channel(...)");
@@ -542,7 +577,7 @@ public final class FormicaClient implements AutoCloseable {
                 }
                 throw e;
             }
-            return new FormicaClient(made, true, this);
+            return new FormicaClient(new ClusterRouter(targets, made, factory), made.length, true, this);
         }
 
         private static String checkTarget(String target) {

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The body of {@link FormicaClient#loadProfiles}: one Load stream per target that has borrowers in
+ * The body of {@link FormicaClient#loadProfiles}: one Load stream per node that owns borrowers in
  * the input, fed from the caller's iterator on the caller's thread.
  *
  * <p>One instance per load, driven by the calling thread; the legs' callbacks only record the
@@ -30,18 +30,20 @@ final class ProfileLoader {
     static final int MAX_ERRORS = 1000;
 
     private final ManagedChannel[] channels;
+    private final ClusterRouter.Snapshot routes;
     private final CallOptions options;
     private final Object lock = new Object();
     private final Leg[] legs;
 
-    private ProfileLoader(ManagedChannel[] channels, CallOptions options) {
-        this.channels = channels;
+    private ProfileLoader(ClusterRouter.Snapshot routes, CallOptions options) {
+        this.routes = routes;
+        this.channels = routes.channels();
         this.options = options;
         this.legs = new Leg[channels.length];
     }
 
-    static LoadSummary load(ManagedChannel[] channels, CallOptions options, Iterator<Profile> profiles) {
-        return new ProfileLoader(channels, options).run(profiles);
+    static LoadSummary load(ClusterRouter.Snapshot routes, CallOptions options, Iterator<Profile> profiles) {
+        return new ProfileLoader(routes, options).run(profiles);
     }
 
     private LoadSummary run(Iterator<Profile> profiles) {
@@ -50,7 +52,7 @@ final class ProfileLoader {
             while (profiles.hasNext()) {
                 Profile profile = Objects.requireNonNull(profiles.next(), "profiles yielded null");
                 row++;
-                int index = BorrowerRouter.index(profile.getBorrowerId(), channels.length);
+                int index = routes.index(profile.getBorrowerId());
                 Leg leg = legs[index];
                 if (leg == null) {
                     leg = new Leg(channels[index], channels.length > 1);

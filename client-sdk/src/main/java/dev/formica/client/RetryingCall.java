@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One unary call with its retries, exposed as the future of its final answer.
@@ -22,21 +23,29 @@ import java.util.concurrent.TimeUnit;
  * the last attempt's status and trailers. Every attempt sends the same request object, so the
  * same request_id, and shares one deadline fixed when the call began. Cancelling the future
  * cancels the attempt in flight or the pending wait.
+ *
+ * <p>Each attempt asks its route for the channel. A refusal that names the partition's owner (a redirect, see
+ * {@link ClusterRouter}) updates the routes and is followed at once, at most {@link ClusterRouter#MAX_REDIRECTS}
+ * times, and only when the route then leads elsewhere; redirects do not count as retry attempts.
  */
 final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implements Runnable {
-    private final Channel channel;
+    private final Supplier<? extends Channel> route;
+    private final ClusterRouter router;
     private final MethodDescriptor<ReqT, RespT> method;
     private final ReqT request;
     private final Deadline deadline;
     private final RetryPolicy policy;
     private final RetryScheduler scheduler;
     private int attempts;
+    private int redirects;
+    private volatile Channel attemptChannel;
     private volatile ClientCall<ReqT, RespT> inFlight;
     volatile ScheduledFuture<?> pendingRetry;
 
-    RetryingCall(Channel channel, MethodDescriptor<ReqT, RespT> method, ReqT request, Deadline deadline,
-            RetryPolicy policy, RetryScheduler scheduler) {
-        this.channel = channel;
+    RetryingCall(Supplier<? extends Channel> route, ClusterRouter router, MethodDescriptor<ReqT, RespT> method,
+            ReqT request, Deadline deadline, RetryPolicy policy, RetryScheduler scheduler) {
+        this.route = route;
+        this.router = router;
         this.method = method;
         this.request = request;
         this.deadline = deadline;
@@ -66,6 +75,8 @@ final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implement
             return;
         }
         attempts++;
+        Channel channel = route.get();
+        attemptChannel = channel;
         ClientCall<ReqT, RespT> call = channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
         inFlight = call;
         try {
@@ -92,6 +103,21 @@ final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implement
             } else {
                 complete(value);
             }
+            return;
+        }
+        ClusterRouter.Redirect redirect = router == null || redirects >= ClusterRouter.MAX_REDIRECTS ? null
+                : ClusterRouter.redirectOf(status, trailers);
+        if (redirect != null && !isDone()) {
+            redirects++;
+            attempts--; // a redirect is not a failed attempt
+            Channel refusedBy = attemptChannel;
+            router.onRedirect(redirect, refusedBy, deadline).whenComplete((ignored, error) -> {
+                if (route.get() != refusedBy && !deadline.isExpired()) {
+                    attempt();
+                } else {
+                    fail(status.asRuntimeException(trailers));
+                }
+            });
             return;
         }
         if (RetryPolicy.isRetryable(status.getCode()) && attempt < policy.maxAttempts() && !isDone()) {

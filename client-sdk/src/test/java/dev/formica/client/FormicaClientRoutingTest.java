@@ -88,9 +88,22 @@ class FormicaClientRoutingTest {
     }
 
     @Test
-    void shouldSendHoldCallsToTargetZero() {
+    void shouldSendHoldCallsToTheOwnerOfTheHoldsPartition() {
+        // partition 0x01 is in the first half (target 0), 0xff and 0x80 in the second (target 1)
+        client.confirm(ConfirmRequest.newBuilder().setHoldId("h01000000000000a1").build());
+        client.cancel(CancelRequest.newBuilder().setHoldId("hff000000000000a2").build());
+        client.confirm(ConfirmRequest.newBuilder().setHoldId("h80000000000000a3").build());
+        // fewer than 16 digits: leading zeros dropped, partition 0
+        client.cancel(CancelRequest.newBuilder().setHoldId("ha4").build());
+
+        assertEquals(2, decisions[0].requestIds.size());
+        assertEquals(2, decisions[1].requestIds.size());
+    }
+
+    @Test
+    void shouldSendAHoldIdThatIsNotOneToTheFirstTarget() {
         client.confirm(ConfirmRequest.newBuilder().setHoldId("h-1").build());
-        client.cancel(CancelRequest.newBuilder().setHoldId("h-2").build());
+        client.cancel(CancelRequest.newBuilder().setHoldId("HFF000000000000A2").build());
 
         assertEquals(2, decisions[0].requestIds.size());
         assertTrue(decisions[1].requestIds.isEmpty());
@@ -180,11 +193,16 @@ class FormicaClientRoutingTest {
 
     @Test
     void shouldRouteWithAStableDocumentedFunction() {
-        // Pinned values: other clients (and the engine's shard check) reproduce this mapping.
-        assertEquals(0, BorrowerRouter.index("b-1", 2));
-        assertEquals(1, BorrowerRouter.index("b-2", 2));
+        // Pinned values: the engine's Partitions test pins the same partitions; other clients reproduce them.
+        assertEquals(178, BorrowerRouter.partition("b-1"));
+        assertEquals(20, BorrowerRouter.partition("b-2"));
+        assertEquals(227, BorrowerRouter.partition("borrower-42"));
+        assertEquals(1, BorrowerRouter.index("b-1", 2));
+        assertEquals(0, BorrowerRouter.index("b-2", 2));
         assertEquals(2, BorrowerRouter.index("borrower-42", 3));
         assertEquals(4, BorrowerRouter.index("borrower-42", 5));
         assertEquals(0, BorrowerRouter.index("anything", 1));
+        assertEquals(0xab, BorrowerRouter.holdPartition("hab00000000000001"));
+        assertEquals(-1, BorrowerRouter.holdPartition("hab000000000000011"));
     }
 }

@@ -1,0 +1,186 @@
+package dev.formica.client;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.PartitionMap;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The channels of a {@link FormicaClient} and the partition routes that pick one per call: a borrower's calls and
+ * a hold's calls go to the owner of their partition. The routes start as the range assignment over the targets
+ * and are replaced by the refusing node's {@code GetPartitionMap} answer when a node redirects a call
+ * (FAILED_PRECONDITION with an {@code ErrorInfo} of reason {@code PARTITION_NOT_OWNED}).
+ *
+ * <p>Thread-safe: routes are an immutable snapshot behind a volatile field; channels to nodes the routes name are
+ * made once, on first use, and closed with the client.
+ */
+final class ClusterRouter {
+    /** How many redirects one call follows before it fails with the last refusal. */
+    static final int MAX_REDIRECTS = 3;
+    static final String ERROR_DOMAIN = "formica.dev";
+    static final String NOT_OWNER_REASON = "PARTITION_NOT_OWNED";
+    static final Metadata.Key<String> OWNER_ADDRESS =
+            Metadata.Key.of("formica-partition-owner", Metadata.ASCII_STRING_MARSHALLER);
+
+    /** A refusal's partition and the owner's address. */
+    record Redirect(int partition, String owner) {
+    }
+
+    /** The routes of one moment with a channel per node, for the streams (which route each message). */
+    record Snapshot(ManagedChannel[] channels, PartitionRoutes routes) {
+        int index(String borrowerId) {
+            return routes.ownerOf(BorrowerRouter.partition(borrowerId));
+        }
+    }
+
+    private final List<String> targets;
+    private final ConcurrentHashMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    /** Makes a channel to an address a map names; null when the client was given one channel to use. */
+    private final Function<String, ManagedChannel> factory;
+    private volatile PartitionRoutes routes;
+
+    ClusterRouter(List<String> targets, ManagedChannel[] made, Function<String, ManagedChannel> factory) {
+        this.targets = List.copyOf(targets);
+        for (int i = 0; i < made.length; i++) {
+            channels.put(targets.get(i), made[i]);
+        }
+        this.factory = factory;
+        this.routes = PartitionRoutes.ranges(targets);
+    }
+
+    /** The first target: Echo, and hold ids that name no partition. */
+    ManagedChannel first() {
+        return channels.get(targets.get(0));
+    }
+
+    ManagedChannel forBorrower(String borrowerId) {
+        return channel(routes.addressOf(BorrowerRouter.partition(borrowerId)));
+    }
+
+    ManagedChannel forHold(String holdId) {
+        int partition = BorrowerRouter.holdPartition(holdId);
+        return partition < 0 ? first() : channel(routes.addressOf(partition));
+    }
+
+    Snapshot snapshot() {
+        PartitionRoutes r = routes;
+        ManagedChannel[] byNode = new ManagedChannel[r.nodes().size()];
+        for (int i = 0; i < byNode.length; i++) {
+            byNode[i] = channel(r.nodes().get(i));
+        }
+        return new Snapshot(byNode, r);
+    }
+
+    /** The current routes (tests). */
+    PartitionRoutes routes() {
+        return routes;
+    }
+
+    /** Every channel made so far, the targets' first. */
+    Collection<ManagedChannel> channels() {
+        return new ArrayList<>(channels.values());
+    }
+
+    private ManagedChannel channel(String address) {
+        ManagedChannel c = channels.get(address);
+        if (c != null) {
+            return c;
+        }
+        synchronized (channels) {
+            return channels.computeIfAbsent(address, factory);
+        }
+    }
+
+    /** The redirect a refusal carries, or null when it is not one. */
+    static Redirect redirectOf(Status status, Metadata trailers) {
+        if (status.getCode() != Status.Code.FAILED_PRECONDITION || trailers == null) {
+            return null;
+        }
+        com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
+        if (details == null) {
+            return null;
+        }
+        for (Any any : details.getDetailsList()) {
+            if (!any.is(ErrorInfo.class)) {
+                continue;
+            }
+            try {
+                ErrorInfo info = any.unpack(ErrorInfo.class);
+                if (ERROR_DOMAIN.equals(info.getDomain()) && NOT_OWNER_REASON.equals(info.getReason())) {
+                    int partition = Integer.parseInt(info.getMetadataOrDefault("partition", "-1"));
+                    String owner = info.getMetadataOrDefault("owner_address", "");
+                    if (partition >= 0 && partition < BorrowerRouter.PARTITIONS && !owner.isEmpty()) {
+                        return new Redirect(partition, owner);
+                    }
+                }
+            } catch (InvalidProtocolBufferException | NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Learns from a redirect: asks the refusing node for its partition map and routes by it, and in any case sends
+     * the refused partition to the owner the refusal named. Completes when the routes are updated (never
+     * exceptionally); with a client given one channel, the routes stay as they are.
+     */
+    CompletableFuture<Void> onRedirect(Redirect redirect, Channel refusedBy, Deadline deadline) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (factory == null) {
+            done.complete(null);
+            return done;
+        }
+        ClientCalls.asyncUnaryCall(refusedBy.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
+                CallOptions.DEFAULT.withDeadline(deadline)), GetPartitionMapRequest.getDefaultInstance(),
+                new StreamObserver<PartitionMap>() {
+                    private PartitionMap map;
+
+                    @Override
+                    public void onNext(PartitionMap value) {
+                        map = value;
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        learn(null, redirect);
+                        done.complete(null);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        learn(map, redirect);
+                        done.complete(null);
+                    }
+                });
+        return done;
+    }
+
+    private void learn(PartitionMap map, Redirect redirect) {
+        PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
+        synchronized (this) {
+            PartitionRoutes next = learned != null ? learned : routes;
+            if (!next.addressOf(redirect.partition()).equals(redirect.owner())) {
+                next = next.withOwner(redirect.partition(), redirect.owner());
+            }
+            routes = next;
+        }
+    }
+}
