@@ -1,0 +1,112 @@
+package dev.formica.engine.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.pipeline.DecisionPipeline;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import org.agrona.concurrent.SystemEpochClock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Cluster settings, and the data layout that records which partitions a node's directory holds. */
+class ClusterSettingsTest {
+    private static final List<String> NODES = List.of("10.0.0.1:50051", "10.0.0.2:50051");
+
+    @TempDir
+    Path dir;
+
+    private EngineConfiguration config() {
+        return new EngineConfiguration().dataDir(dir.resolve("data")).shards(2).expectedBorrowers(1000)
+                .expectedDecisionsPerDay(1000).velocityKeys(1024);
+    }
+
+    private static String refusal(EngineConfiguration c) {
+        String message = assertThrows(IllegalStateException.class, c::conclude).getMessage();
+        assertTrue(message.startsWith("configuration: "), message);
+        return message.substring("configuration: ".length());
+    }
+
+    @Test
+    void shouldReadTheClusterSettingsFromYaml() throws Exception {
+        Path file = dir.resolve("node.yaml");
+        Files.writeString(file, "clusterNodes:\n  - 10.0.0.1:50051\n  - 10.0.0.2:50051\nclusterNodeId: 1\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(NODES, c.clusterNodes());
+        assertEquals(1, c.clusterNodeId());
+        assertEquals(List.of(), new EngineConfiguration().conclude().clusterNodes(), "one node by default");
+    }
+
+    @Test
+    void shouldRefuseBadClusterSettingsNamingTheSetting() {
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(NODES).clusterNodeId(2))
+                .startsWith("clusterNodeId must be"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodeId(1)).startsWith("clusterNodeId 1 is set without"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(List.of("10.0.0.1")))
+                .startsWith("clusterNodes entry"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(List.of("a:1", "a:1")))
+                .startsWith("clusterNodes lists an address twice"));
+    }
+
+    @Test
+    void shouldRefuseADirectoryOfOtherPartitions() {
+        try (DecisionPipeline p = DecisionPipeline.open(config().clusterNodes(NODES).clusterNodeId(0),
+                SystemEpochClock.INSTANCE)) {
+            assertEquals("0-127", p.partitions().ownedRanges());
+        }
+        String message = assertThrows(IllegalStateException.class, () -> DecisionPipeline.open(
+                config().clusterNodes(NODES).clusterNodeId(1), SystemEpochClock.INSTANCE)).getMessage();
+        assertTrue(message.contains("holds partitions 0-127") && message.contains("give this node 128-255"), message);
+        assertThrows(IllegalStateException.class, () -> DecisionPipeline.open(config(), SystemEpochClock.INSTANCE));
+    }
+
+    @Test
+    void shouldUpgradeAFormatTwoDirectoryOfAPowerOfTwoShardCount() throws Exception {
+        DecisionPipeline.open(config(), SystemEpochClock.INSTANCE).close();
+        Path layout = dir.resolve("data").resolve("formica.properties");
+        writeFormatTwo(layout, 2);
+
+        DecisionPipeline.open(config(), SystemEpochClock.INSTANCE).close();
+
+        Properties p = load(layout);
+        assertEquals("3", p.getProperty("format"));
+        assertEquals("0-255", p.getProperty("partitions.owned"));
+    }
+
+    @Test
+    void shouldRefuseAFormatTwoDirectoryWhoseShardCountWouldMoveBorrowers() throws Exception {
+        DecisionPipeline.open(config().shards(3), SystemEpochClock.INSTANCE).close();
+        Path layout = dir.resolve("data").resolve("formica.properties");
+        writeFormatTwo(layout, 3);
+
+        String message = assertThrows(IllegalStateException.class,
+                () -> DecisionPipeline.open(config().shards(3), SystemEpochClock.INSTANCE)).getMessage();
+
+        assertTrue(message.contains("data format 2 with 3 shards") && message.contains("power-of-two"), message);
+        assertEquals("2", load(layout).getProperty("format"), "the refused directory is left as it was");
+    }
+
+    private static void writeFormatTwo(Path layout, int shards) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("format", "2");
+        p.setProperty("shards", Integer.toString(shards));
+        try (OutputStream out = Files.newOutputStream(layout)) {
+            p.store(out, "as a build before partitions wrote it");
+        }
+    }
+
+    private static Properties load(Path layout) throws Exception {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(layout)) {
+            p.load(in);
+        }
+        return p;
+    }
+}
