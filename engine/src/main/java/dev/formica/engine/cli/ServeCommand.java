@@ -94,6 +94,15 @@ public final class ServeCommand implements Callable<Integer> {
             + "start when N Decide calls are already in progress (default 64; 0 = off).")
     Integer maxInFlightDecisions;
 
+    @Option(names = "--cluster-node", paramLabel = "HOST:PORT", description = "A node of the cluster as clients "
+            + "dial it (repeatable, the same list in the same order on every node; default: this node alone owns "
+            + "every partition). docs/cluster.md")
+    List<String> clusterNodes;
+
+    @Option(names = "--cluster-node-id", paramLabel = "N", description = "This node's position in the "
+            + "--cluster-node list (default 0).")
+    Integer clusterNodeId;
+
     @Option(names = "--warmup-decisions", paramLabel = "N", description = "Before serving, compile the decision "
             + "path by sending N decisions to a scratch server on a temporary data directory (default 0 = off; "
             + "at most 10000000; 100000 took 25 s on 2 cores). The first minute of traffic then does not wait for "
@@ -139,6 +148,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (durability != null) {
             config.durability(dev.formica.engine.log.Durability.parse(durability));
+        }
+        if (clusterNodes != null) {
+            config.clusterNodes(clusterNodes);
+        }
+        if (clusterNodeId != null) {
+            config.clusterNodeId(clusterNodeId);
         }
         return config;
     }

@@ -61,7 +61,9 @@ final class ServerWarmup {
                     .tlsCertChain(null).tlsPrivateKey(null).tlsClientCa(null)
                     .clientAuth(EngineConfiguration.ClientAuth.NONE).adminSubjects(List.of())
                     .adminTokenFile(null).decisionAuthRequired(false).callerSubjects(List.of())
-                    .callerTokenFile(null).conclude();
+                    .callerTokenFile(null)
+                    // one node owning every partition: a cluster's scratch server must not redirect to real nodes
+                    .clusterNodes(List.of()).clusterNodeId(0).conclude();
             try (EngineServer server = new EngineServer(config).start();
                     FormicaClient client = FormicaClient.builder().target("127.0.0.1:" + server.port())
                             .defaultDeadline(Duration.ofSeconds(10)).build()) {

@@ -206,6 +206,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             PartitionTable table = PartitionTable.of(config.clusterNodes(), config.clusterNodeId());
             String dataDirId = checkLayout(dataDir, config.shards(), table);
+            if (table.nodes().size() > 1) {
+                LOG.warning(() -> "node " + table.self() + " of " + table.nodes().size() + " owns partitions "
+                        + table.ownedRanges() + " without replicas; device, IP and merchant velocity, partner"
+                        + " quotas and concentration limits are counted on each node alone (docs/cluster.md)");
+            }
             int shards = config.shards();
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             LogBuffer.claim(windows, dataDir, dataDirId);
