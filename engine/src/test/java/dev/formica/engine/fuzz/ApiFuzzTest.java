@@ -79,7 +79,7 @@ class ApiFuzzTest {
     private static final long SEED = Long.getLong("formica.fuzz.seed", 8L);
     private static final int IN_FLIGHT = 64;
     private static final String INVALID_UTF8 = "invalid UTF-8";
-    private static final Set<String> READS = Set.of("GetCreditLine", "Get", "Echo");
+    private static final Set<String> READS = Set.of("GetCreditLine", "Get", "Echo", "GetPartitionMap");
     private static final Set<Status.Code> REFUSED = Set.of(Status.Code.INVALID_ARGUMENT,
             Status.Code.RESOURCE_EXHAUSTED);
     private static final Set<Status.Code> MUTATED = Set.of(Status.Code.INVALID_ARGUMENT,
