@@ -165,6 +165,47 @@ class ClusterRoutingTest {
     }
 
     @Test
+    void shouldLoadAndStreamEachBorrowerToItsOwner() throws Exception {
+        startCluster();
+        FormicaClient client = client(NODES);
+        List<String> borrowers = bothHalves(4);
+
+        dev.formica.v1.LoadSummary loaded = client.loadProfiles(borrowers.stream().map(b -> profile(b)).iterator());
+        assertEquals(8, loaded.getLoaded(), loaded.toString());
+        assertEquals(0, loaded.getRejected(), loaded.toString());
+
+        List<DecisionResponse> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        StreamObserver<DecisionRequest> requests = client.decideStream(new StreamObserver<>() {
+            @Override
+            public void onNext(DecisionResponse value) {
+                answers.add(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                done.complete(null);
+            }
+        });
+        for (String borrower : borrowers) {
+            requests.onNext(decide(borrower, "s-" + borrower));
+        }
+        requests.onCompleted();
+        done.get(10, TimeUnit.SECONDS);
+
+        assertEquals(8, answers.size());
+        for (DecisionResponse answer : answers) {
+            // a request sent to a node that does not own its borrower would come back with error.code 9
+            assertEquals(Outcome.APPROVE, answer.getOutcome(), answer.toString());
+        }
+    }
+
+    @Test
     void shouldRefuseABorrowerOfAnotherNodeNamingTheOwner() {
         startCluster();
         String borrower = borrowersOf(1, 1).get(0);
