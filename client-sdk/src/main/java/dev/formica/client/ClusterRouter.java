@@ -55,6 +55,8 @@ final class ClusterRouter {
     /** Makes a channel to an address a map names; null when the client was given one channel to use. */
     private final Function<String, ManagedChannel> factory;
     private volatile PartitionRoutes routes;
+    /** Guarded by {@code channels}: once set, no channel is made (a redirect in flight at close uses the first). */
+    private boolean closed;
 
     ClusterRouter(List<String> targets, ManagedChannel[] made, Function<String, ManagedChannel> factory) {
         this.targets = List.copyOf(targets);
@@ -93,9 +95,12 @@ final class ClusterRouter {
         return routes;
     }
 
-    /** Every channel made so far, the targets' first. */
-    Collection<ManagedChannel> channels() {
-        return new ArrayList<>(channels.values());
+    /** Stops making channels and returns every channel made, to be shut down. */
+    Collection<ManagedChannel> close() {
+        synchronized (channels) {
+            closed = true;
+            return new ArrayList<>(channels.values());
+        }
     }
 
     private ManagedChannel channel(String address) {
@@ -104,7 +109,7 @@ final class ClusterRouter {
             return c;
         }
         synchronized (channels) {
-            return channels.computeIfAbsent(address, factory);
+            return closed ? first() : channels.computeIfAbsent(address, factory);
         }
     }
 

@@ -287,10 +287,10 @@ public final class FormicaClient implements AutoCloseable {
             return;
         }
         scheduler.close();
+        java.util.Collection<ManagedChannel> channels = router.close();
         if (!ownsChannels) {
             return;
         }
-        java.util.Collection<ManagedChannel> channels = router.channels();
         for (ManagedChannel channel : channels) {
             channel.shutdown();
         }

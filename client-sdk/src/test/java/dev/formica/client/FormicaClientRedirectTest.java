@@ -79,6 +79,10 @@ class FormicaClientRedirectTest {
         assertEquals(1, nodes[0].refusals.get());
         assertEquals(6, nodes[1].served.get());
         assertEquals(1, client.targetCount());
+
+        client.close();
+        assertEquals(2, targets.channels.size(), "one channel per node, the learnt one made once");
+        assertTrue(targets.channels.stream().allMatch(io.grpc.ManagedChannel::isShutdown), "closed with the client");
     }
 
     @Test
