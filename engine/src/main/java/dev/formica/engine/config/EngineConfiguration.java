@@ -38,8 +38,8 @@ public final class EngineConfiguration {
     /** 0 means one shard per available processor. */
     public static final int DEFAULT_SHARDS = 0;
     /**
-     * The most shards a server runs: a hold id carries its shard in the top byte with the sign bit clear
-     * ({@code pipeline/HoldIds}), and {@code ShardRouter} refuses more.
+     * The most shards a server runs (each a group of the 256 partitions; {@code pipeline/ShardRouter} refuses more).
+     * Checked here, before any file of the data directory is touched.
      */
     public static final int MAX_SHARDS = 128;
     public static final int DEFAULT_QUEUE_CAPACITY = 8192;

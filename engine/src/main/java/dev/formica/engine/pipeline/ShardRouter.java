@@ -14,8 +14,10 @@ public final class ShardRouter {
     private final int shards;
 
     public ShardRouter(int shards) {
-        if (shards < 1 || shards > Partitions.COUNT) {
-            throw new IllegalArgumentException("shards must be 1.." + Partitions.COUNT + ", was " + shards);
+        // the configuration's own limit (checked there before any file is touched); at most one shard per partition
+        int max = dev.formica.engine.config.EngineConfiguration.MAX_SHARDS;
+        if (shards < 1 || shards > max) {
+            throw new IllegalArgumentException("shards must be 1.." + max + ", was " + shards);
         }
         this.shards = shards;
     }
