@@ -39,8 +39,7 @@ public final class DecisionRecords implements AutoCloseable {
 
     private final Path dir;
     private final StateConfig cfg;
-    // direct: Chronicle Map copies a direct buffer into the entry with one copyMemory, a heap one 8 bytes per call
-    private final ByteBuffer writeBuffer = ByteBuffer.allocateDirect(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
+    private final ByteBuffer writeBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
     private final StringBuilder key = new StringBuilder(2 * StateConfig.MAX_ID_CHARS + 2);
     private ByteBuffer readBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
 
