@@ -59,9 +59,10 @@ public class ShardProcessorBenchmark {
     private LogWriter writer;
 
     /**
-     * {@code memory}: the frames go to a log that keeps nothing (the shard thread's own work: recording the
-     * operations and the audit record, copying the frame); {@code tmpfs}: a real shard log with its writer thread
-     * in {@code process} mode on /dev/shm (the writer's copy, checksum and {@code write} compete for the 2 cores).
+     * {@code memory}: the frames go to a log that keeps nothing (the shard thread's work up to the append:
+     * recording the operations and the audit record); {@code tmpfs}: a real shard log in {@code process} mode on
+     * /dev/shm (the shard also checksums each frame and copies it into its log window; the writer thread's
+     * {@code write} of the window competes for the 2 cores).
      */
     @Param({"memory", "tmpfs"})
     public String log;
@@ -117,7 +118,7 @@ public class ShardProcessorBenchmark {
         return outcome;
     }
 
-    /** A shard log that keeps nothing and is durable at once: the shard thread's part of the log alone. */
+    /** A shard log that keeps nothing and is durable at once: no checksum, no copy into a window. */
     static final class DiscardingLog implements dev.formica.engine.log.ShardLog {
         private long appended;
 

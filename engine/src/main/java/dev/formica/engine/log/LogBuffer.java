@@ -238,30 +238,26 @@ public final class LogBuffer implements AutoCloseable {
             }
             LogBuffer window = new LogBuffer(file, mapped, capacity);
             long end = validEnd(segments);
-            // whole frames from the end on, each where its position says, checksummed
+            // whole frames from the end on, each where its position says, checksummed: copied straight into the
+            // bytes to append, and taken only when valid there
             ByteBuffer out = ByteBuffer.allocateDirect(capacity).order(LogFrames.ORDER);
-            UnsafeBuffer frame = new UnsafeBuffer(ByteBuffer.allocateDirect(LogFrames.MAX_FRAME)
-                    .order(LogFrames.ORDER));
+            UnsafeBuffer outView = new UnsafeBuffer(out);
             CRC32C crc = new CRC32C();
             long position = end;
             long frames = 0;
             while (out.remaining() >= LogFrames.HEADER) {
-                window.copyOut(position, LogFrames.HEADER, frame);
-                int frameLength = frame.getInt(LogFrames.LENGTH_OFFSET, LogFrames.ORDER);
-                if (frameLength < LogFrames.HEADER || frameLength > LogFrames.MAX_FRAME
-                        || frameLength > out.remaining()
-                        || frame.getLong(LogFrames.POSITION_OFFSET, LogFrames.ORDER) != position) {
+                int at = out.position();
+                window.copyOut(position, LogFrames.HEADER, outView, at);
+                int length = out.getInt(at + LogFrames.LENGTH_OFFSET);
+                if (!LogFrames.saneLength(length) || length > out.remaining()) {
                     break;
                 }
-                window.copyOut(position, frameLength, frame);
-                ByteBuffer bb = frame.byteBuffer();
-                if (LogFrames.checksum(crc, bb, 8, frameLength - 8)
-                        != frame.getInt(LogFrames.CHECKSUM_OFFSET, LogFrames.ORDER)) {
+                window.copyOut(position, length, outView, at);
+                if (!LogFrames.valid(crc, out, at, length, position)) {
                     break;
                 }
-                frame.getBytes(0, out, out.position(), frameLength);
-                out.position(out.position() + frameLength);
-                position += frameLength;
+                out.position(at + length);
+                position += length;
                 frames++;
             }
             if (frames > 0) {
@@ -290,13 +286,13 @@ public final class LogBuffer implements AutoCloseable {
         }
     }
 
-    /** Copies {@code length} bytes of the window from log position {@code position} into {@code to}. */
-    private void copyOut(long position, int length, UnsafeBuffer to) {
+    /** Copies {@code length} bytes of the window from log position {@code position} to {@code to} at an offset. */
+    private void copyOut(long position, int length, UnsafeBuffer to, int toOffset) {
         int at = (int) (position & mask);
         int first = Math.min(length, capacity - at);
-        to.putBytes(0, data, at, first);
+        to.putBytes(toOffset, data, at, first);
         if (first < length) {
-            to.putBytes(first, data, 0, length - first);
+            to.putBytes(toOffset + first, data, 0, length - first);
         }
     }
 

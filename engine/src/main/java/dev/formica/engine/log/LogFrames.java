@@ -35,6 +35,21 @@ public final class LogFrames {
         return HEADER + payloadLength;
     }
 
+    /** Whether a frame's length field can be a frame's: at least a header, at most {@link #MAX_FRAME}. */
+    static boolean saneLength(int length) {
+        return length >= HEADER && length <= MAX_FRAME;
+    }
+
+    /**
+     * Whether the {@code length} bytes at {@code at} of {@code buffer} (in {@link #ORDER}) are the whole frame that
+     * belongs at log position {@code position}: its position field names it and its checksum holds. Segment reading
+     * and window recovery take a frame only when this is true.
+     */
+    static boolean valid(CRC32C crc, java.nio.ByteBuffer buffer, int at, int length, long position) {
+        return buffer.getLong(at + POSITION_OFFSET) == position
+                && checksum(crc, buffer, at + 8, length - 8) == buffer.getInt(at + CHECKSUM_OFFSET);
+    }
+
     /**
      * CRC32C of {@code length} bytes of {@code buffer} from {@code offset}; the buffer's position and limit are
      * as they were afterwards. No view is allocated: this runs once per frame on the log writer and on replay.

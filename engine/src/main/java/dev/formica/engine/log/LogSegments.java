@@ -220,19 +220,17 @@ public final class LogSegments {
                 }
                 int at = buf.position();
                 int length = buf.getInt(at + LogFrames.LENGTH_OFFSET);
-                if (length < LogFrames.HEADER || length > LogFrames.MAX_FRAME) {
+                if (!LogFrames.saneLength(length)) {
                     return stop(true);
                 }
                 if (!fill(length)) {
                     return stop(true);
                 }
                 at = buf.position();
-                long pos = buf.getLong(at + LogFrames.POSITION_OFFSET);
-                int expected = buf.getInt(at + LogFrames.CHECKSUM_OFFSET);
-                if (pos != position || LogFrames.checksum(crc, buf, at + 8, length - 8) != expected) {
+                if (!LogFrames.valid(crc, buf, at, length, position)) {
                     return stop(true);
                 }
-                framePosition = pos;
+                framePosition = position;
                 frameTime = buf.getLong(at + LogFrames.TIME_OFFSET);
                 frameOffset = at + LogFrames.HEADER;
                 frameLength = length - LogFrames.HEADER;
