@@ -39,6 +39,7 @@ import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import io.grpc.Deadline;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,6 +49,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.agrona.CloseHelper;
@@ -106,6 +109,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             (p, r, arg, now, start) -> p.apply(r, now, start);
     private static final ShardCommand.Op<Profile, Boolean> UPSERT =
             (p, r, arg, now, start) -> p.upsert(r, now);
+    private static final ShardCommand.Op<String, byte[]> STORED_DECISION =
+            (p, key, arg, now, start) -> p.storedDecision(key);
 
     private final EngineConfiguration config;
     private final ShardRouter router;
@@ -499,28 +504,59 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /**
-     * The stored answer to an earlier Decide. Records are readable from any thread, so this runs on the
-     * caller. A borrower of a partition another node owns is refused with the owner named.
+     * The stored answer to an earlier Decide, marked replayed. The borrower's shard reads the record (records belong
+     * to its thread, and the answer waits, as a Decide's does, until the log holds what it reports); the response is
+     * parsed on the thread that delivers it. A borrower of a partition another node owns is refused with the owner
+     * named.
      */
-    public DecisionResponse storedDecision(String requestId, String borrowerId) {
-        int partition = Partitions.of(borrowerId);
-        if (!partitions.owns(partition)) {
-            throw partitions.refusal(partition, "borrower_id");
+    public void storedDecision(String requestId, String borrowerId, Sink<DecisionResponse> sink, Deadline deadline) {
+        int shard = shardOfBorrower(borrowerId, sink);
+        if (shard < 0) {
+            return;
         }
-        ShardState s = states.get(router.shardOfPartition(partition));
         String key = new IdempotencyKeys().borrower(borrowerId, requestId).toString();
-        if (s.decisions().contains(key)) {
-            var record = s.decisions().get(key);
-            if (record != null && record.kind() == ShardProcessor.KIND_DECIDE) {
+        submit(shard, new ShardCommand<>(STORED_DECISION, key, 0, new Sink<byte[]>() {
+            @Override
+            public void onResult(byte[] payload) {
+                DecisionResponse stored;
                 try {
-                    return DecisionResponse.parseFrom(record.payload()).toBuilder().setReplayed(true).build();
+                    stored = DecisionResponse.parseFrom(payload).toBuilder().setReplayed(true).build();
                 } catch (InvalidProtocolBufferException e) {
-                    throw Status.DATA_LOSS.withDescription("decision record unreadable").asRuntimeException();
+                    sink.onError(Status.DATA_LOSS.withDescription("decision record unreadable").asRuntimeException());
+                    return;
                 }
+                sink.onResult(stored);
             }
+
+            @Override
+            public void onError(StatusRuntimeException error) {
+                sink.onError(error);
+            }
+        }, System.nanoTime(), deadline));
+    }
+
+    /** {@link #storedDecision(String, String, Sink, Deadline)}, waiting for the answer (tests and tools). */
+    public DecisionResponse storedDecision(String requestId, String borrowerId) {
+        CompletableFuture<DecisionResponse> answer = new CompletableFuture<>();
+        storedDecision(requestId, borrowerId, new Sink<>() {
+            @Override
+            public void onResult(DecisionResponse result) {
+                answer.complete(result);
+            }
+
+            @Override
+            public void onError(StatusRuntimeException error) {
+                answer.completeExceptionally(error);
+            }
+        }, null);
+        try {
+            return answer.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof StatusRuntimeException refused) {
+                throw refused;
+            }
+            throw e;
         }
-        throw Status.NOT_FOUND.withDescription("request_id: no Decide with this request_id is on record for this"
-                + " borrower").asRuntimeException();
     }
 
     /**

@@ -896,6 +896,16 @@ final class ShardProcessor {
     // ---- idempotency ------------------------------------------------------------------------------
 
     /** The recorded answer to the request {@link #key} names, when it is the same request. */
+    /** The stored response bytes of the Decide recorded under {@code key}; NOT_FOUND when there is none. */
+    byte[] storedDecision(String key) {
+        DecisionRecord record = state.decisions().get(key);
+        if (record == null || record.kind() != KIND_DECIDE) {
+            throw Status.NOT_FOUND.withDescription("request_id: no Decide with this request_id is on record for this"
+                    + " borrower").asRuntimeException();
+        }
+        return record.payload();
+    }
+
     private <T extends Message> T replay(byte kind, Parser<T> parser) {
         DecisionRecord record = state.decisions().get(key);
         if (record.kind() != kind) {

@@ -189,12 +189,8 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
         if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
             return;
         }
-        try {
-            out.onNext(pipeline.storedDecision(request.getRequestId(), request.getBorrowerId()));
-            out.onCompleted();
-        } catch (io.grpc.StatusRuntimeException e) {
-            out.onError(e);
-        }
+        pipeline.storedDecision(request.getRequestId(), request.getBorrowerId(), new UnarySink<>(out),
+                Context.current().getDeadline());
     }
 
     @Override

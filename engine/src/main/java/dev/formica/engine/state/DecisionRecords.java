@@ -1,72 +1,73 @@
 package dev.formica.engine.state;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import org.agrona.collections.LongHashSet;
-
-import net.openhft.chronicle.map.ChronicleMap;
-import net.openhft.chronicle.map.ChronicleMapBuilder;
-import net.openhft.chronicle.map.ExternalMapQueryContext;
-import net.openhft.chronicle.map.MapEntry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.ToLongFunction;
+import org.agrona.BitUtil;
+import org.agrona.UnsafeApi;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Idempotency records, request id → (kind, createdMs, serialized response), so a retry after a restart replays
- * the original answer instead of deciding (and reserving) twice.
+ * Idempotency records, key (scope and request id) → (kind, createdMs, fingerprint, serialized response), so a retry
+ * replays the original answer instead of deciding (and reserving) twice.
  *
- * <p><b>Threading:</b> all calls on the shard's writer thread. The idempotency check is part of the write path,
- * and {@link #rotateIfDue} closes a map file, which a concurrent reader on another thread could still be using.
+ * <p><b>Layout.</b> Each generation appends its records, whole, to off-heap chunks of {@value #CHUNK_BYTES} bytes
+ * (allocated outside the Java heap and the direct-memory limit, freed when the generation is dropped), and indexes
+ * them in an Agrona {@link Long2LongHashMap} from the key's 64-bit hash to the record's place. A put is one copy of
+ * the record into the chunk and one index insert; a lookup of a new key (nearly every Decide) is one probe of the
+ * on-heap index. The records were a Chronicle Map until issue 19 item 8: its insert copied the value eight bytes
+ * per virtual call ({@code NativeBytesStore.write0}) and was 38 % of a restart's replay (JFR, RestartBenchmark).
+ * Two keys with the same 64-bit hash are kept apart: the second one's place is held in a small map by its text.
+ * A key put again takes a new record; the old one stays in the chunk, unreachable, until the generation is dropped.
  *
- * <p>Expiry is by generations instead of scanning: two map files {@code decisions-<generationStartMs>.dat}.
- * {@link #put} writes to the current one, lookups try current then previous, and {@link #rotateIfDue} drops the
- * previous file whole once the current one is a generation old. A record therefore lives between one and two
- * generations (24 to 48 h by default). Opening keeps the two newest generation files and deletes older ones.
+ * <p><b>Threading:</b> every call on one thread at a time: the shard's writer (or the thread that recovers or
+ * snapshots a shard's state before or outside it). Readers on other threads ask the shard.
  *
- * <p>A generation also ends early when it is full: Chronicle Map cannot grow past its sized entries times the
- * bloat factor, and a load above {@code expectedDecisionRecords} a generation would otherwise make every later
- * write fail. So {@link #put} rotates when the current generation holds {@link #capacity()} records, or when
- * the map refuses an insert anyway (a skewed segment can fill first), and retries once. The idempotency window
- * is then shorter than a generation; {@link #earlyRotations()} counts how often that happened.
+ * <p>Expiry is by generations instead of scanning: {@link #put} writes to the current generation, lookups try
+ * current then previous, and {@link #rotateIfDue} drops the previous generation whole once the current one is a
+ * generation old. A record therefore lives between one and two generations (24 to 48 h by default).
+ *
+ * <p>A generation also ends early when it holds {@link #capacity()} records (the configured records per generation
+ * times the bloat factor), so memory stays bounded under a load above {@code expectedDecisionRecords} a
+ * generation; the idempotency window is then shorter than a generation, and {@link #earlyRotations()} counts how
+ * often that happened.
  */
 public final class DecisionRecords implements AutoCloseable {
 
     private static final java.util.logging.Logger LOG =
             java.util.logging.Logger.getLogger(DecisionRecords.class.getName());
-    static final String PREFIX = "decisions-";
-    static final String SUFFIX = ".dat";
-    private static final int HEADER_BYTES = 1 + 8 + 8;
+    /** Bytes of each off-heap chunk of a generation; a record never spans two. */
+    static final int CHUNK_BYTES = 8 << 20;
+    private static final long MISSING = -1;
+    // record layout: length, key chars, kind, created, fingerprint, payload length, key (UTF-16), payload
+    private static final int LENGTH_AT = 0;
+    private static final int KEY_CHARS_AT = 4;
+    private static final int KIND_AT = 6;
+    private static final int CREATED_AT = 8;
+    private static final int FINGERPRINT_AT = 16;
+    private static final int PAYLOAD_LENGTH_AT = 24;
+    private static final int KEY_AT = 28;
 
-    private final Path dir;
-    private final StateConfig cfg;
-    private final ByteBuffer writeBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
-    private final StringBuilder key = new StringBuilder(2 * StateConfig.MAX_ID_CHARS + 2);
-    private ByteBuffer readBuffer = ByteBuffer.allocate(HEADER_BYTES + StateConfig.MAX_PAYLOAD_BYTES);
-
-    private ChronicleMap<CharSequence, ByteBuffer> current;
-    private long currentStartMs;
-    private ChronicleMap<CharSequence, ByteBuffer> previous;
-    private long previousStartMs;
-    /**
-     * 64-bit hashes of the request ids in each generation, on heap. Nearly every Decide carries a new
-     * request id; answering "absent" from here saves the random off-heap probe (≈ 0.8 µs measured) that
-     * {@code containsKey} costs. A hash hit is confirmed against the map, so collisions are harmless.
-     */
-    private LongHashSet currentHashes;
-    private LongHashSet previousHashes;
     private final long capacity;
+    private final int indexCapacity;
+    private final long generationMillis;
+    private Generation current;
+    private Generation previous;
     private long earlyRotations;
+    /** The key's hash; replaced only by tests that need two keys with one hash. */
+    ToLongFunction<CharSequence> hasher = DecisionRecords::hash;
 
-    private DecisionRecords(Path dir, StateConfig cfg) {
-        this.dir = dir;
-        this.cfg = cfg;
-        // sized for a generation's expected records up front: growing later rehashes a large array
-        // (a humongous allocation) on the writer thread
-        int expected = (int) Math.min(1 << 28, Math.max(1024, cfg.expectedDecisionRecords()));
-        this.currentHashes = new LongHashSet(expected * 2);
-        this.previousHashes = new LongHashSet(expected * 2);
-        // Chronicle Map's tiers fill unevenly: rotate at 90 % of what the builder was promised
+    private DecisionRecords(StateConfig cfg) {
+        // sized for a generation's expected records up front: growing later rehashes a large array (a humongous
+        // allocation) on the writer thread
+        this.indexCapacity = (int) Math.min(1 << 28, Math.max(1024, 2 * cfg.expectedDecisionRecords()));
         this.capacity = Math.max(1, (long) (cfg.expectedDecisionRecords() * cfg.maxBloatFactor() * 0.9));
+        this.generationMillis = cfg.decisionGenerationMillis();
+        this.current = new Generation(0, indexCapacity);
     }
 
     /** Where changes are recorded for the shard log; null = not recorded. */
@@ -77,53 +78,28 @@ public final class DecisionRecords implements AutoCloseable {
      * The first generation starts with the first record (or the first rotation check), at a time the log
      * carries, so a replay starts its generations at the same times.
      */
-    static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) throws IOException {
-        DecisionRecords records = new DecisionRecords(dir, cfg);
-        records.current = StateFiles.open(records.builder(), null, false);
-        return records;
+    static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) {
+        return new DecisionRecords(cfg);
     }
 
-    /** The record for {@code requestId}, or null. Allocates the result (replay path only). */
-    public DecisionRecord get(CharSequence requestId) {
-        CharSequence k = key(requestId);
-        ByteBuffer found = current.getUsing(k, readBuffer);
-        if (found == null && previous != null) {
-            found = previous.getUsing(k, readBuffer);
+    /** The record for {@code key}, or null. Allocates the result (replays and tools). */
+    public DecisionRecord get(CharSequence key) {
+        checkKey(key);
+        long h = hasher.applyAsLong(key);
+        Generation g = current;
+        long ref = current.find(key, h);
+        if (ref == MISSING && previous != null) {
+            g = previous;
+            ref = previous.find(key, h);
         }
-        if (found == null) {
-            return null;
-        }
-        readBuffer = found;
-        return decode(found);
+        return ref == MISSING ? null : g.record(ref);
     }
 
-    /** A record as the stored value: kind, created, fingerprint, then the payload (in the reused buffer). */
-    private ByteBuffer encode(byte kind, long createdMs, long fingerprint, byte[] payload) {
-        ByteBuffer b = writeBuffer;
-        b.clear();
-        b.put(kind).putLong(createdMs).putLong(fingerprint).put(payload).flip();
-        return b;
-    }
-
-    /** A stored value (kind, created, fingerprint, then the payload) as a record. */
-    private static DecisionRecord decode(ByteBuffer value) {
-        byte[] payload = new byte[value.limit() - HEADER_BYTES];
-        value.get(HEADER_BYTES, payload);
-        return new DecisionRecord(value.get(0), value.getLong(1), value.getLong(9), payload);
-    }
-
-    /** Whether a record for {@code requestId} exists in either generation. Allocation-free. */
-    public boolean contains(CharSequence requestId) {
-        long h = hash(requestId);
-        if (!currentHashes.contains(h) && !previousHashes.contains(h)) {
-            return false;
-        }
-        CharSequence k = key(requestId);
-        return current.containsKey(k) || previous != null && previous.containsKey(k);
-    }
-
-    private static void indexKeys(ChronicleMap<CharSequence, ByteBuffer> map, LongHashSet hashes) {
-        map.forEachEntry(e -> hashes.add(hash(e.key().get())));
+    /** Whether a record for {@code key} exists in either generation. Allocation-free. */
+    public boolean contains(CharSequence key) {
+        checkKey(key);
+        long h = hasher.applyAsLong(key);
+        return current.find(key, h) != MISSING || previous != null && previous.find(key, h) != MISSING;
     }
 
     /**
@@ -154,38 +130,28 @@ public final class DecisionRecords implements AutoCloseable {
      * Stores (or replaces) the record of {@code key} (the idempotency scope and the request id, see
      * {@code pipeline.IdempotencyKeys}) with the fingerprint of the request it answered.
      */
-    public void put(CharSequence requestId, byte kind, long createdMs, long fingerprint, byte[] payload) {
+    public void put(CharSequence key, byte kind, long createdMs, long fingerprint, byte[] payload) {
         StateFiles.checkPayload("payload", payload);
-        if (currentStartMs == 0) {
+        checkKey(key);
+        if (current.startMs == 0) {
             rotate(createdMs);
         }
-        CharSequence k = key(requestId);
-        ByteBuffer b = encode(kind, createdMs, fingerprint, payload);
-        long h = hash(requestId);
-        if (currentHashes.size() >= capacity && !currentHashes.contains(h)) {
+        long h = hasher.applyAsLong(key);
+        if (current.records >= capacity && current.find(key, h) == MISSING) {
             rotateEarly(createdMs);
         }
-        try {
-            write(k, b);
-        } catch (IllegalStateException full) {
-            // "Attempt to allocate #n extra segment tier": this generation cannot take more entries
-            rotateEarly(createdMs);
-            b.rewind();
-            write(k, b);
-        }
-        currentHashes.add(h);
+        current.put(key, h, kind, createdMs, fingerprint, payload);
         if (ops != null && ops.recording()) {
-            ops.recordPut(requestId, kind, createdMs, fingerprint, payload);
+            ops.recordPut(key, kind, createdMs, fingerprint, payload);
         }
     }
 
     private void rotateEarly(long nowMs) {
         earlyRotations++;
-        LOG.warning(() -> "idempotency generation full after " + currentHashes.size() + " records; started the next"
+        LOG.warning(() -> "idempotency generation full after " + current.records + " records; started the next"
                 + " one early, so the idempotency window is now shorter than a generation (raise"
                 + " expectedDecisionsPerDay)");
-        // a new file name even when a generation started in this very millisecond
-        rotate(Math.max(nowMs, currentStartMs + 1));
+        rotate(Math.max(nowMs, current.startMs + 1));
     }
 
     /** How many generations ended early because they were full (since this shard opened). */
@@ -198,24 +164,12 @@ public final class DecisionRecords implements AutoCloseable {
         return capacity;
     }
 
-    private void write(CharSequence k, ByteBuffer b) {
-        try (ExternalMapQueryContext<CharSequence, ByteBuffer, ?> c = current.queryContext(k)) {
-            c.updateLock().lock();
-            MapEntry<CharSequence, ByteBuffer> e = c.entry();
-            if (e != null) {
-                c.replaceValue(e, c.wrapValueAsData(b));
-            } else {
-                c.insert(c.absentEntry(), c.wrapValueAsData(b));
-            }
-        }
-    }
-
     /**
-     * When the current generation is at least {@code decisionGenerationMillis} old: closes and deletes the
-     * previous file, makes current the previous one and starts a new current generation at {@code nowMs}.
+     * When the current generation is at least {@code decisionGenerationMillis} old: drops the previous
+     * generation, makes current the previous one and starts a new current generation at {@code nowMs}.
      */
     public void rotateIfDue(long nowMs) {
-        if (currentStartMs != 0 && nowMs - currentStartMs < cfg.decisionGenerationMillis()) {
+        if (current.startMs != 0 && nowMs - current.startMs < generationMillis) {
             return;
         }
         rotate(nowMs);
@@ -230,34 +184,20 @@ public final class DecisionRecords implements AutoCloseable {
         if (ops != null && ops.recording()) {
             ops.recordRotate(nowMs);
         }
-        if (currentStartMs == 0) {
+        if (current.startMs == 0) {
             // the first generation starts: nothing to move
-            currentStartMs = nowMs;
+            current.startMs = nowMs;
             return;
         }
-        ChronicleMap<CharSequence, ByteBuffer> next;
-        try {
-            next = StateFiles.open(builder(), null, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create decision generation " + nowMs, e);
+        if (previous != null) {
+            previous.close();
         }
-        ChronicleMap<CharSequence, ByteBuffer> dropped = previous;
-        long droppedStartMs = previousStartMs;
         previous = current;
-        previousStartMs = currentStartMs;
-        current = next;
-        currentStartMs = nowMs;
-        LongHashSet recycled = previousHashes;
-        recycled.clear();
-        previousHashes = currentHashes;
-        currentHashes = recycled;
-        if (dropped != null) {
-            dropped.close();
-        }
+        current = new Generation(nowMs, indexCapacity);
     }
 
     /** Visits every record of both generations (previous first); for digests and tools, not the hot path. */
-    public void forEach(java.util.function.BiConsumer<String, DecisionRecord> visitor) {
+    public void forEach(BiConsumer<String, DecisionRecord> visitor) {
         forEach(true, visitor);
         forEach(false, visitor);
     }
@@ -265,76 +205,199 @@ public final class DecisionRecords implements AutoCloseable {
     /** Sets the generations' start times as a snapshot holds them (start-up only, on empty records). */
     public void restoreGenerations(long previousStart, long currentStart) {
         if (previousStart != 0) {
-            try {
-                previous = StateFiles.open(builder(), null, false);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            previous = new Generation(previousStart, indexCapacity);
         }
-        previousStartMs = previousStart;
-        currentStartMs = currentStart;
+        current.startMs = currentStart;
     }
 
     /** Puts a record into the given generation as a snapshot holds it (start-up only; not recorded). */
     public void restore(boolean inPrevious, CharSequence key, byte kind, long createdMs, long fingerprint,
             byte[] payload) {
-        ChronicleMap<CharSequence, ByteBuffer> target = inPrevious ? previous : current;
-        target.put(key(key), encode(kind, createdMs, fingerprint, payload));
-        (inPrevious ? previousHashes : currentHashes).add(hash(key));
+        checkKey(key);
+        (inPrevious ? previous : current).put(key, hasher.applyAsLong(key), kind, createdMs, fingerprint, payload);
     }
 
-    /** Visits the records of one generation. */
-    public void forEach(boolean inPrevious, java.util.function.BiConsumer<String, DecisionRecord> visitor) {
-        ChronicleMap<CharSequence, ByteBuffer> map = inPrevious ? previous : current;
-        if (map == null) {
-            return;
+    /** Visits the records of one generation, oldest first (a key put twice: its newest record, in its place). */
+    public void forEach(boolean inPrevious, BiConsumer<String, DecisionRecord> visitor) {
+        Generation g = inPrevious ? previous : current;
+        if (g != null) {
+            g.forEach(hasher, visitor);
         }
-        map.forEachEntry(e -> visitor.accept(e.key().get().toString(), decode(e.value().get())));
     }
 
     /** Start of the previous generation (0 when none). */
     public long previousGenerationStartMs() {
-        return previousStartMs;
+        return previous == null ? 0 : previous.startMs;
     }
 
     /** Records in both generations (a request id re-put after a rotation counts twice). */
     public long size() {
-        return current.longSize() + (previous == null ? 0 : previous.longSize());
+        return current.records + (previous == null ? 0 : previous.records);
+    }
+
+    /** Off-heap bytes the two generations hold (whole chunks), for footprint reports. */
+    public long offHeapBytes() {
+        return (long) CHUNK_BYTES * (current.chunks.size() + (previous == null ? 0 : previous.chunks.size()));
     }
 
     /** Start of the current generation, for metrics and tests. */
     public long currentGenerationStartMs() {
-        return currentStartMs;
+        return current.startMs;
     }
 
     @Override
     public void close() {
         if (previous != null) {
             previous.close();
+            previous = null;
         }
-        if (current != null) {
-            current.close();
-        }
+        current.close();
     }
 
     /** Longest record key: a scope (borrower or hold), a separator and a request id. */
     public static final int MAX_KEY_CHARS = 2 * StateConfig.MAX_ID_CHARS + 2;
 
-    private CharSequence key(CharSequence requestId) {
-        if (requestId == null || requestId.length() == 0 || requestId.length() > MAX_KEY_CHARS) {
+    private static void checkKey(CharSequence key) {
+        if (key == null || key.length() == 0 || key.length() > MAX_KEY_CHARS) {
             throw new IllegalArgumentException("requestId key must be 1.." + MAX_KEY_CHARS + " chars");
         }
-        key.setLength(0);
-        key.append(requestId);
-        return key;
     }
 
-    private ChronicleMapBuilder<CharSequence, ByteBuffer> builder() {
-        return ChronicleMap.of(CharSequence.class, ByteBuffer.class)
-                .name("formica-decisions")
-                .entries(cfg.expectedDecisionRecords())
-                .averageKeySize(64)
-                .averageValueSize(HEADER_BYTES + cfg.averageDecisionRecordBytes())
-                .maxBloatFactor(cfg.maxBloatFactor());
+    /** One generation's records: off-heap chunks written in order, and the index into them. */
+    private static final class Generation {
+        long startMs;
+        final Long2LongHashMap index;
+        /** Keys whose hash an earlier, different key of this generation holds in {@link #index}. */
+        Map<String, Long> collided;
+        final ArrayList<UnsafeBuffer> chunks = new ArrayList<>();
+        final ArrayList<Long> addresses = new ArrayList<>();
+        /** Where the next record goes in the last chunk. */
+        int tail = CHUNK_BYTES;
+        long records;
+
+        Generation(long startMs, int indexCapacity) {
+            this.startMs = startMs;
+            this.index = new Long2LongHashMap(indexCapacity, 0.65f, MISSING);
+        }
+
+        /** The place of {@code key}'s record (chunk in the high, offset in the low 32 bits), or MISSING. */
+        long find(CharSequence key, long h) {
+            long ref = index.get(h);
+            if (ref == MISSING || sameKey(ref, key)) {
+                return ref;
+            }
+            if (collided == null) {
+                return MISSING;
+            }
+            Long other = collided.get(key.toString());
+            return other == null ? MISSING : other;
+        }
+
+        void put(CharSequence key, long h, byte kind, long createdMs, long fingerprint, byte[] payload) {
+            int keyChars = key.length();
+            int length = BitUtil.align(KEY_AT + 2 * keyChars + payload.length, 8);
+            if (tail + length > CHUNK_BYTES) {
+                if (tail < CHUNK_BYTES) {
+                    chunks.get(chunks.size() - 1).putInt(tail + LENGTH_AT, 0); // the chunk's end, for forEach
+                }
+                long address = UnsafeApi.allocateMemory(CHUNK_BYTES);
+                addresses.add(address);
+                chunks.add(new UnsafeBuffer(address, CHUNK_BYTES));
+                tail = 0;
+            }
+            UnsafeBuffer chunk = chunks.get(chunks.size() - 1);
+            int at = tail;
+            chunk.putInt(at + LENGTH_AT, length);
+            chunk.putShort(at + KEY_CHARS_AT, (short) keyChars);
+            chunk.putByte(at + KIND_AT, kind);
+            chunk.putLong(at + CREATED_AT, createdMs);
+            chunk.putLong(at + FINGERPRINT_AT, fingerprint);
+            chunk.putInt(at + PAYLOAD_LENGTH_AT, payload.length);
+            for (int i = 0; i < keyChars; i++) {
+                chunk.putChar(at + KEY_AT + 2 * i, key.charAt(i));
+            }
+            chunk.putBytes(at + KEY_AT + 2 * keyChars, payload);
+            tail = at + length;
+            long ref = ((long) (chunks.size() - 1) << 32) | at;
+            long held = index.get(h);
+            if (held == MISSING || sameKey(held, key)) {
+                if (held == MISSING) {
+                    records++;
+                }
+                index.put(h, ref);
+            } else {
+                if (collided == null) {
+                    collided = new HashMap<>();
+                }
+                if (collided.put(key.toString(), ref) == null) {
+                    records++;
+                }
+            }
+        }
+
+        private boolean sameKey(long ref, CharSequence key) {
+            UnsafeBuffer chunk = chunks.get((int) (ref >>> 32));
+            int at = (int) ref;
+            int keyChars = chunk.getShort(at + KEY_CHARS_AT);
+            if (keyChars != key.length()) {
+                return false;
+            }
+            for (int i = 0; i < keyChars; i++) {
+                if (chunk.getChar(at + KEY_AT + 2 * i) != key.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private String key(UnsafeBuffer chunk, int at) {
+            int keyChars = chunk.getShort(at + KEY_CHARS_AT);
+            char[] chars = new char[keyChars];
+            for (int i = 0; i < keyChars; i++) {
+                chars[i] = chunk.getChar(at + KEY_AT + 2 * i);
+            }
+            return new String(chars);
+        }
+
+        DecisionRecord record(long ref) {
+            UnsafeBuffer chunk = chunks.get((int) (ref >>> 32));
+            int at = (int) ref;
+            int keyChars = chunk.getShort(at + KEY_CHARS_AT);
+            byte[] payload = new byte[chunk.getInt(at + PAYLOAD_LENGTH_AT)];
+            chunk.getBytes(at + KEY_AT + 2 * keyChars, payload);
+            return new DecisionRecord(chunk.getByte(at + KIND_AT), chunk.getLong(at + CREATED_AT),
+                    chunk.getLong(at + FINGERPRINT_AT), payload);
+        }
+
+        /** Every live record in the order it was written: a record replaced later is skipped. */
+        void forEach(ToLongFunction<CharSequence> hasher, BiConsumer<String, DecisionRecord> visitor) {
+            for (int c = 0; c < chunks.size(); c++) {
+                UnsafeBuffer chunk = chunks.get(c);
+                int end = c == chunks.size() - 1 ? tail : CHUNK_BYTES;
+                for (int at = 0; at < end; ) {
+                    int length = chunk.getInt(at + LENGTH_AT);
+                    if (length == 0) {
+                        break; // the unused end of a chunk the next record did not fit in
+                    }
+                    String key = key(chunk, at);
+                    long ref = ((long) c << 32) | at;
+                    if (find(key, hasher.applyAsLong(key)) == ref) {
+                        visitor.accept(key, record(ref));
+                    }
+                    at += length;
+                }
+            }
+        }
+
+        void close() {
+            for (long address : addresses) {
+                UnsafeApi.freeMemory(address);
+            }
+            addresses.clear();
+            chunks.clear();
+            index.clear();
+            collided = null;
+            records = 0;
+        }
     }
 }

@@ -19,6 +19,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -186,6 +191,58 @@ class DecisionPipelineTest {
         assertTrue(f.repay("p1", "alice", 30_000).get().getReplayed());
         assertEquals(50_000, f.line("alice").getDrawnMinor());
         assertEquals(Status.Code.NOT_FOUND, f.repay("p2", "nobody", 1).errorCode());
+    }
+
+    /**
+     * GetDecision used to read the shard's idempotency records on the caller's thread, through the key buffer the
+     * shard writes with: a lookup racing a Decide could store the Decide's record under the looked-up key. Now the
+     * shard reads them. Lookups of absent ids run beside a stream of decisions, and every decision is then found
+     * under its own id with its own hold.
+     */
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldAnswerGetDecisionBesideDecisionsWithoutMixingRecords(EngineConfiguration.ShardMode mode)
+            throws Exception {
+        start(mode);
+        int borrowers = 20;
+        int decisions = 2_000;
+        for (int b = 0; b < borrowers; b++) {
+            f.upsert("g" + b, Product.CONSUMER_CREDIT, 1_000_000_000L);
+        }
+        AtomicBoolean deciding = new AtomicBoolean(true);
+        AtomicInteger lookups = new AtomicInteger();
+        Thread reader = new Thread(() -> {
+            for (int j = 0; deciding.get() || j < 100; j++) {
+                StatusRuntimeException absent = assertThrows(StatusRuntimeException.class,
+                        () -> f.pipeline.storedDecision("absent-" + lookups.get(), "g" + lookups.get() % borrowers));
+                assertEquals(Status.Code.NOT_FOUND, absent.getStatus().getCode());
+                lookups.incrementAndGet();
+            }
+        });
+        List<FutureSink<DecisionResponse>> answers = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        reader.setUncaughtExceptionHandler((t, e) -> failure.set(e));
+        reader.start();
+        List<DecisionResponse> decided = new ArrayList<>();
+        for (int i = 0; i < decisions; i++) {
+            answers.add(f.decideAsync("d" + i, "g" + i % borrowers, 100 + i));
+            if (answers.size() == 200 || i == decisions - 1) { // within the shards' queues
+                for (FutureSink<DecisionResponse> a : answers) {
+                    decided.add(a.get());
+                }
+                answers.clear();
+            }
+        }
+        deciding.set(false);
+        reader.join();
+        assertEquals(null, failure.get());
+        assertTrue(lookups.get() >= 100);
+        for (int i = 0; i < decisions; i++) {
+            DecisionResponse stored = f.pipeline.storedDecision("d" + i, "g" + i % borrowers);
+            assertTrue(stored.getReplayed());
+            assertEquals(decided.get(i).getHoldId(), stored.getHoldId(), "d" + i);
+            assertEquals(100 + i, stored.getApprovedAmountMinor(), "d" + i);
+        }
     }
 
     /**

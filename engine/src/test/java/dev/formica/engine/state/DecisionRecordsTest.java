@@ -117,4 +117,73 @@ class DecisionRecordsTest {
             assertFalse(records.contains("req-0"), "the oldest generation was dropped to make room");
         }
     }
+
+    @Test
+    void shouldKeepKeysWithTheSameHashApart() {
+        try (DecisionRecords records = DecisionRecords.open(dir, cfg, false, T0)) {
+            records.hasher = k -> 42L; // every key collides
+            for (int i = 0; i < 5; i++) {
+                records.put("k" + i, (byte) 1, T0 + i, i, payload(8, i));
+            }
+            records.put("k3", (byte) 2, T0 + 9, 33, payload(5, 9)); // replaces k3's record
+            assertEquals(5, records.size());
+            for (int i = 0; i < 5; i++) {
+                assertTrue(records.contains("k" + i), "k" + i);
+                DecisionRecord r = records.get("k" + i);
+                assertEquals(i == 3 ? 33 : i, r.fingerprint());
+                assertArrayEquals(i == 3 ? payload(5, 9) : payload(8, i), r.payload());
+            }
+            assertFalse(records.contains("k5"), "a new key with the same hash is absent");
+            assertNull(records.get("k5"));
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            records.forEach((k, r) -> seen.add(k + ":" + r.fingerprint()));
+            assertEquals(java.util.List.of("k0:0", "k1:1", "k2:2", "k4:4", "k3:33"), seen,
+                    "each key once, with its newest record, in the order written");
+        }
+    }
+
+    @Test
+    void shouldSpreadRecordsOverChunksAndFreeThemWithTheGeneration() {
+        try (DecisionRecords records = DecisionRecords.open(dir, cfg, false, T0)) {
+            byte[] big = payload(StateConfig.MAX_PAYLOAD_BYTES, 7);
+            int n = 3 * DecisionRecords.CHUNK_BYTES / StateConfig.MAX_PAYLOAD_BYTES; // about three chunks
+            for (int i = 0; i < n; i++) {
+                records.put("big-" + i, (byte) 1, T0, i, i % 2 == 0 ? big : payload(i % 300, i));
+            }
+            assertTrue(records.offHeapBytes() >= 2L * DecisionRecords.CHUNK_BYTES, records.offHeapBytes() + " bytes");
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(i % 2 == 0 ? big : payload(i % 300, i), records.get("big-" + i).payload(), "" + i);
+            }
+            long[] visited = {0};
+            records.forEach((k, r) -> assertEquals(Long.parseLong(k.substring(4)), visited[0]++));
+            assertEquals(n, visited[0]);
+            records.rotateIfDue(T0 + GEN);
+            records.rotateIfDue(T0 + 2 * GEN);
+            assertEquals(0, records.size());
+            assertEquals(0, records.offHeapBytes(), "the dropped generation's chunks are freed");
+        }
+    }
+
+    @Test
+    void shouldRestoreWhatItVisits() {
+        try (DecisionRecords records = DecisionRecords.open(dir, cfg, false, T0);
+                DecisionRecords copy = DecisionRecords.open(dir, cfg, false, T0)) {
+            records.put("a", (byte) 1, T0, 1, payload(3, 1));
+            records.rotateIfDue(T0 + GEN);
+            records.put("b", (byte) 2, T0 + GEN, 2, payload(4, 2));
+            copy.restoreGenerations(records.previousGenerationStartMs(), records.currentGenerationStartMs());
+            for (boolean previous : new boolean[] {true, false}) {
+                records.forEach(previous, (k, r) -> copy.restore(previous, k, r.kind(), r.createdMs(), r.fingerprint(),
+                        r.payload()));
+            }
+            StringBuilder a = new StringBuilder();
+            StringBuilder b = new StringBuilder();
+            records.forEach((k, r) -> a.append(k).append(r.kind()).append(r.createdMs()).append(r.fingerprint())
+                    .append(java.util.Arrays.toString(r.payload())));
+            copy.forEach((k, r) -> b.append(k).append(r.kind()).append(r.createdMs()).append(r.fingerprint())
+                    .append(java.util.Arrays.toString(r.payload())));
+            assertEquals(a.toString(), b.toString());
+            assertEquals(T0, copy.previousGenerationStartMs());
+        }
+    }
 }
