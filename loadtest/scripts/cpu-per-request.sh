@@ -2,7 +2,9 @@
 # Decide and Echo at the same fixed rate against one fresh server, one after the other: the server's CPU per
 # request (from its /metrics, measured part only) and its context switches per request (all its threads, from
 # /proc, over the whole run, warm-up included, divided by every request sent at the fixed rate; the sample
-# profiles are loaded by a short run before). Decide minus Echo is the cost of the decision itself on this box.
+# profiles are loaded by a short run before) and, where `perf` can count the raw_syscalls:sys_enter tracepoint
+# (Debian's linux-perf, as root), its system calls per request over the same span. Decide minus Echo is the cost
+# of the decision itself on this box.
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] \
 #        loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail
@@ -28,15 +30,32 @@ java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PO
     --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
     > "$OUT/loadtest-profiles.txt" 2>&1
 : > "$OUT/switches.txt"
+# syscalls_start / syscalls_stop RPC: counts the server's system calls (all threads) while the load runs
+syscalls_start() {
+  SYSCALLS_PID=""
+  if command -v perf >/dev/null 2>&1 && perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+    # for the load's span (a background job ignores SIGINT, so perf stops when its sleep ends)
+    perf stat -x, -e raw_syscalls:sys_enter -p "$SERVER" -o "$OUT/syscalls-$1.csv" \
+        -- sleep "$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" 'BEGIN {print d + w}')" &
+    SYSCALLS_PID=$!
+  fi
+}
+syscalls_stop() { # RPC REQUESTS: sets SYSCALLS_PER_REQ
+  if [ -z "$SYSCALLS_PID" ]; then SYSCALLS_PER_REQ="n/a (perf cannot count raw_syscalls here)"; return; fi
+  wait "$SYSCALLS_PID" 2>/dev/null || true
+  SYSCALLS_PER_REQ=$(awk -F, -v n="$2" '/raw_syscalls/ {printf "%.2f", $1 / n}' "$OUT/syscalls-$1.csv")
+}
 for rpc in decide echo; do
   before=$(switches "$SERVER")
+  syscalls_start $rpc
   java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
       --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" > "$OUT/loadtest-$rpc.txt" 2>&1 || true
   after=$(switches "$SERVER")
   requests=$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" -v r="$RATE" 'BEGIN {print (d + w) * r}')
+  syscalls_stop $rpc "$requests"
   echo "$rpc: server context switches/req $(awk -v a="$after" -v b="$before" -v n="$requests" \
-      'BEGIN {printf "%.2f", (a - b) / n}')" >> "$OUT/switches.txt"
+      'BEGIN {printf "%.2f", (a - b) / n}'), syscalls/req $SYSCALLS_PER_REQ" >> "$OUT/switches.txt"
 done
 stop_server
 for rpc in decide echo; do

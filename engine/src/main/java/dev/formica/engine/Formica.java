@@ -1,6 +1,7 @@
 package dev.formica.engine;
 
 import dev.formica.engine.cli.BacktestCommand;
+import dev.formica.engine.cli.BareEchoCommand;
 import dev.formica.engine.cli.CommandErrors;
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.JournalCommand;
@@ -38,6 +39,7 @@ import picocli.CommandLine.Command;
             JournalCommand.class,
             BacktestCommand.class,
             StressCommand.class,
+            BareEchoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Formica implements Runnable {
