@@ -698,6 +698,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return agents.length;
     }
 
+    /** The agent of {@code shard} (tests). */
+    ShardAgent agent(int shard) {
+        return agents[shard];
+    }
+
     public int shardOf(String borrowerId) {
         return router.shardOf(borrowerId);
     }

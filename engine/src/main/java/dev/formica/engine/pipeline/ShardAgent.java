@@ -23,9 +23,12 @@ final class ShardAgent implements Agent {
     private final ShardProcessor processor;
     private final ManyToOneConcurrentArrayQueue<ShardCommand<?, ?>> queue;
     private final EpochClock clock;
-    private final AtomicBoolean draining = new AtomicBoolean();
+    /** Caller-drains mode: someone is the shard's writer now (package-private for tests). */
+    final AtomicBoolean draining = new AtomicBoolean();
     /** Caller-drains mode: a continuation drain is queued on some event loop. */
     private final AtomicBoolean continuation = new AtomicBoolean();
+    /** Caller-drains mode: continuation drains queued so far (racy count, for tests and diagnostics). */
+    private volatile long continuations;
     private final WakeableIdleStrategy idle;
     private final long maxQueueDelayNanos;
     private final ShardMetrics metrics;
@@ -158,6 +161,7 @@ final class ShardAgent implements Agent {
             }
             if (loop != null) {
                 if (continuation.compareAndSet(false, true)) {
+                    continuations++;
                     try {
                         loop.execute(() -> {
                             continuation.set(false);
@@ -171,6 +175,11 @@ final class ShardAgent implements Agent {
                 return;
             }
         }
+    }
+
+    /** Continuation drains queued so far ({@code CALLER_DRAINS}). */
+    long continuations() {
+        return continuations;
     }
 
     /** Drops what is still queued at shutdown, answering each with {@code status}. */
