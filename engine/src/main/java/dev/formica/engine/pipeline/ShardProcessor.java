@@ -13,6 +13,7 @@ import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.pricing.FeeSpec;
 import dev.formica.engine.pricing.InstallmentPlanner;
 import dev.formica.engine.pricing.InstallmentSchedule;
+import dev.formica.engine.risk.ConcentrationGuard;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RiskEvaluator;
 import dev.formica.engine.risk.RuleSetRegistry;
@@ -28,6 +29,7 @@ import dev.formica.engine.rules.Rule;
 import dev.formica.engine.rules.Scorecard;
 import dev.formica.engine.state.DecisionRecord;
 import dev.formica.engine.state.DecisionRecords;
+import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
 import dev.formica.engine.log.ShardLog;
@@ -87,6 +89,10 @@ final class ShardProcessor {
     private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply", "ReportRiskEvent"};
     private static final int EXPIRY_BATCH = 256;
     private static final Rule.Action[] ACTIONS = Rule.Action.values();
+    /** The principal an offer's APR is checked on when no line was assigned (1,000.00). */
+    private static final long OFFER_CHECK_PRINCIPAL_MINOR = 100_000;
+    /** The built-in decline of a borrower outside the licence's regions (issue 20, deliverable 3). */
+    static final String OUTSIDE_LICENSED_REGION = "OUTSIDE_LICENSED_REGION";
 
     private final int shardId;
     private final ShardState state;
@@ -104,7 +110,12 @@ final class ShardProcessor {
     private final RiskEvaluator shadowEval;
     private final InstallmentPlanner planner = new InstallmentPlanner();
     private final InstallmentSchedule schedule = new InstallmentSchedule();
+    private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
+    private final ConcentrationGuard concentration;
+    /** The exposure record (concentration attribution) of the line a command works on. */
+    private final ExposureRecord exposure = new ExposureRecord();
+    private final ExposureRecord dropped = new ExposureRecord();
     private ShardMetrics metrics = ShardMetrics.none();
     private DecisionJournal journal;
     private CompiledRuleSet reportedRules;
@@ -129,6 +140,7 @@ final class ShardProcessor {
         this.risk = risk;
         this.eval = new RiskEvaluator(risk);
         this.shadowEval = new RiskEvaluator(risk);
+        this.concentration = new ConcentrationGuard(risk.concentration());
     }
 
     int shardId() {
@@ -200,7 +212,9 @@ final class ShardProcessor {
         long amount = r.getAmountMinor();
         DecisionResponse.Builder response = DecisionResponse.newBuilder().setRequestId(requestId)
                 .setRuleSetVersionBytes(rules.versionBytes());
-        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
+        // regulation in force when the transaction happened (its event time, within a tolerance of the clock)
+        long regulatoryMs = RegulatoryParameters.decisionTime(r.getEventTimeMs(), nowMs);
+        RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, rules.licence());
         if (limits != null) {
             response.setRegulatoryVersion(limits.version());
         }
@@ -228,7 +242,11 @@ final class ShardProcessor {
         }
         response.setScore(eval.score()).setPd(eval.pd()).setGrade(grade(eval.grade()))
                 .setAvailableAfterMinor(Math.max(0, ledger.availableMinor()));
-        if (ledger.frozen()) {
+        String region = borrowerRegion(profile, r.getRegion());
+        if (limits != null && !limits.lendsIn(region)) {
+            decline(response, OUTSIDE_LICENSED_REGION, outsideText(limits), outsideValue(region, limits));
+            action = Rule.Action.DECLINE;
+        } else if (ledger.frozen()) {
             decline(response, "LINE_FROZEN", "the line is frozen after an early-warning event", "frozen=true");
             action = Rule.Action.DECLINE;
         } else if (action != Rule.Action.DECLINE
@@ -241,7 +259,7 @@ final class ShardProcessor {
         addRuleReasons(response, rules);
         addContributions(response, rules);
         lap = metrics.lap(Stage.CREDIT, lap);
-        runShadow(rules, r, profile, action, nowMs);
+        runShadow(rules, r, profile, action, nowMs, regulatoryMs);
         if (action == Rule.Action.DECLINE) {
             response.setOutcome(Outcome.DECLINE);
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
@@ -266,8 +284,21 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        if (current.funding().allocate(Product.forNumber(product), amount, nowMs, allocation)
+        // concentration: the line's attribution (region, group fixed while it has exposure), then an exact
+        // reservation on each key of the engine-wide table
+        if (!state.exposures().read(borrowerId, product, exposure)) {
+            exposure.region(region).group(profile == null ? "" : profile.getGroupId());
+        }
+        String industry = product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "";
+        if (!concentration.reserve(rules, limits, exposure.region(), industry, r.getMerchantId(), exposure.group(),
+                amount)) {
+            response.setOutcome(Outcome.DECLINE).addReasons(0, reason(concentration.failed().code(),
+                    concentration.failedText(), concentration.failedValue()));
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+        }
+        if (current.funding().allocate(Product.forNumber(product), amount, nowMs, regulatoryMs, allocation)
                 != FundingAllocator.Result.FUNDED) {
+            concentration.undo();
             decline(response, "FUNDING_UNAVAILABLE", "no funder has quota for this loan",
                     "shortfall_minor=" + allocation.shortfallMinor());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
@@ -302,6 +333,12 @@ final class ShardProcessor {
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
+        if (exposure.full() && exposure.makeRoom(dropped)) {
+            // the oldest drawn tranche loses its merchant and industry; region and group still count it
+            concentration.release("", dropped.industry(0), dropped.merchant(0), "", dropped.amount(0));
+        }
+        exposure.add(holdId, r.getMerchantId(), industry, amount);
+        state.exposures().write(borrowerId, product, exposure);
         if (journal != null) {
             journal.append(nowMs, r, payload, rules, eval.features());
         }
@@ -311,6 +348,12 @@ final class ShardProcessor {
         expiries.addLong(holdId);
         metrics.lap(Stage.COMMIT, lap);
         return approved;
+    }
+
+    /** The name of the regulatory version in force at {@code nowMs} for the active rule set's licence; "" = none. */
+    String regulatoryVersion(long nowMs) {
+        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, risk.rules().active().licence());
+        return limits == null ? "" : limits.version();
     }
 
     /** The borrower's parsed profile, from the shared cache or the store; null when there is none. */
@@ -377,7 +420,7 @@ final class ShardProcessor {
 
     /** Runs the shadow rule set, if any, on the same request and counts whether it would have disagreed. */
     private void runShadow(CompiledRuleSet live, DecisionRequest r, Profile profile, Rule.Action liveAction,
-            long nowMs) {
+            long nowMs, long regulatoryMs) {
         CompiledRuleSet shadow = risk.rules().shadow();
         if (shadow == null || shadow == live) {
             return;
@@ -388,17 +431,71 @@ final class ShardProcessor {
         if (credit.compareTo(action) > 0) {
             action = credit;
         }
-        if (ledger.frozen()) {
+        RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, shadow.licence());
+        if (ledger.frozen() || limits != null && !limits.lendsIn(borrowerRegion(profile, r.getRegion()))) {
             action = Rule.Action.DECLINE;
         } else if (action != Rule.Action.DECLINE && !shadowEval.fits(shadow, r.getProductValue(), r.getAmountMinor(),
-                ledger, risk.appetite().factorBps(r.getProductValue()),
-                risk.regulatory().at(nowMs, shadow.licence()))) {
+                ledger, risk.appetite().factorBps(r.getProductValue()), limits)) {
+            action = Rule.Action.DECLINE;
+        } else if (action == Rule.Action.TAG && !shadowPriceAllowed(shadow, r, limits, nowMs)) {
+            action = Rule.Action.DECLINE;
+        } else if (action == Rule.Action.TAG && !shadowConcentrationFits(shadow, r, profile, limits)) {
             action = Rule.Action.DECLINE;
         }
         risk.rules().shadowCounts(shadow.version()).count(action != liveAction);
         if (action != liveAction && metrics.enabled()) {
             metrics.shadowDisagreement(outcome(liveAction), outcome(action));
         }
+    }
+
+    /**
+     * Whether the shadow rule set could price this approval under the all-in cap in force: false when it would
+     * decline above the cap ({@code above_all_in_cap: DECLINE}) or no plan is possible; a rule set that lowers its
+     * price to the cap approves. One plan into the shadow's own scratch schedule; allocates nothing.
+     */
+    private boolean shadowPriceAllowed(CompiledRuleSet shadow, DecisionRequest r, RegulatoryParameters.Limits limits,
+            long nowMs) {
+        int product = r.getProductValue();
+        long cap = limits == null ? -1 : limits.allInRateCapBps(product);
+        if (cap < 0 || shadow.pricing().lowerToAllInCap()) {
+            return true;
+        }
+        int grade = ledger.grade() > 0 ? ledger.grade() : shadowEval.grade();
+        try {
+            return planner.planWithin(r.getAmountMinor(), shadow.pricing().aprFor(grade),
+                    Math.max(1, r.getInstallments()), nowMs, shadow.feesFor(product), cap, false, shadowSchedule)
+                    != InstallmentPlanner.CapResult.ABOVE_CAP;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Where the borrower is, for the licence's regions and the region concentration: the profile's registered region,
+     * else the request's.
+     */
+    static String borrowerRegion(Profile profile, String requestRegion) {
+        return profile != null && !profile.getRegion().isEmpty() ? profile.getRegion() : requestRegion;
+    }
+
+    private static String outsideText(RegulatoryParameters.Limits limits) {
+        return "the licence does not lend in the borrower's region (" + limits.version() + ")";
+    }
+
+    private static String outsideValue(String region, RegulatoryParameters.Limits limits) {
+        return "region=" + (region.isEmpty() ? "unknown" : region) + ", licensed=" + limits.regions().describe();
+    }
+
+    /** Whether the shadow's concentration limits leave room for this amount now (reads the table, reserves nothing). */
+    private boolean shadowConcentrationFits(CompiledRuleSet shadow, DecisionRequest r, Profile profile,
+            RegulatoryParameters.Limits limits) {
+        int product = r.getProductValue();
+        if (!state.exposures().read(r.getBorrowerId(), product, exposure)) {
+            exposure.region(borrowerRegion(profile, r.getRegion())).group(profile == null ? "" : profile.getGroupId());
+        }
+        return concentration.fits(shadow, limits, exposure.region(),
+                product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "", r.getMerchantId(),
+                exposure.group(), r.getAmountMinor());
     }
 
     private static Outcome outcome(Rule.Action action) {
@@ -454,6 +551,13 @@ final class ShardProcessor {
         state.decisions().put(key, KIND_CONFIRM, nowMs, fingerprint, payload);
         state.holds().setState(holdId, HoldState.CONFIRMED);
         state.ledger().apply(borrowerId, product, -amount, amount, nowMs);
+        if (state.exposures().read(borrowerId, product, exposure)) {
+            int entry = exposure.indexOfHold(holdId);
+            if (entry >= 0) {
+                exposure.confirm(entry); // held becomes drawn under the same merchant: the aggregates do not move
+                state.exposures().write(borrowerId, product, exposure);
+            }
+        }
         scheduleRemoval(holdId, nowMs);
         return response;
     }
@@ -482,6 +586,7 @@ final class ShardProcessor {
         if (release > 0) {
             state.holds().setState(holdId, HoldState.CANCELLED);
             state.ledger().apply(borrowerId, product, -release, 0, nowMs);
+            releaseExposure(borrowerId, product, holdId);
             scheduleRemoval(holdId, nowMs);
             releaseFunding();
         }
@@ -526,8 +631,78 @@ final class ShardProcessor {
         }
         state.holds().setState(holdId, HoldState.EXPIRED);
         state.ledger().apply(borrowerId, product, -amount, 0, nowMs);
+        releaseExposure(borrowerId, product, holdId);
         releaseFunding();
         scheduleRemoval(holdId, nowMs);
+    }
+
+    /** A hold's exposure leaves the line's record and the concentration table (Cancel, expiry). */
+    private void releaseExposure(String borrowerId, int product, long holdId) {
+        if (!state.exposures().read(borrowerId, product, exposure)) {
+            return;
+        }
+        int entry = exposure.indexOfHold(holdId);
+        if (entry >= 0) {
+            concentration.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry),
+                    exposure.group(), exposure.amount(entry));
+            exposure.remove(entry);
+            state.exposures().write(borrowerId, product, exposure);
+        }
+    }
+
+    /** A repayment reduces the line's drawn tranches oldest first, and the concentration table with them. */
+    private void repayExposure(String borrowerId, int product, long amountMinor) {
+        if (!state.exposures().read(borrowerId, product, exposure)) {
+            return;
+        }
+        long left = amountMinor;
+        for (int entry = exposure.oldestDrawn(); left > 0 && entry >= 0; entry = exposure.oldestDrawn()) {
+            long take = Math.min(left, exposure.amount(entry));
+            concentration.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry),
+                    exposure.group(), take);
+            exposure.reduce(entry, take);
+            left -= take;
+        }
+        state.exposures().write(borrowerId, product, exposure);
+    }
+
+    /**
+     * A profile write: a line whose exposure is attributed to another region or group than the profile now names
+     * moves all of it to the new keys (no limit check: the exposure exists; a move is not a loan).
+     */
+    private void moveExposure(Profile profile) {
+        String borrowerId = profile.getBorrowerId();
+        for (int product = 1; product <= 3; product++) {
+            if (!state.exposures().read(borrowerId, product, exposure)) {
+                continue;
+            }
+            String region = profile.getRegion();
+            boolean regionMoves = !region.isEmpty() && !ExposureRecord.equal(region, exposure.region());
+            boolean groupMoves = !ExposureRecord.equal(profile.getGroupId(), exposure.group());
+            if (!regionMoves && !groupMoves) {
+                continue;
+            }
+            long total = exposure.total();
+            concentration.release(regionMoves ? exposure.region() : "", "", "", groupMoves ? exposure.group() : "",
+                    total);
+            if (regionMoves) {
+                exposure.region(region);
+            }
+            exposure.group(profile.getGroupId());
+            concentration.add(regionMoves ? exposure.region() : "", "", "", groupMoves ? exposure.group() : "",
+                    total);
+            state.exposures().write(borrowerId, product, exposure);
+        }
+    }
+
+    /** Adds every exposure record of this shard to the concentration table (start-up, after {@link #recover}). */
+    void addExposuresToTable() {
+        state.exposures().forEach((borrowerId, product, record) -> {
+            for (int i = 0; i < record.count(); i++) {
+                concentration.add(record.region(), record.industry(i), record.merchant(i), record.group(),
+                        record.amount(i));
+            }
+        });
     }
 
     /** Returns the quota of the hold loaded in {@link #hold} to its funders (and records it for the log). */
@@ -573,6 +748,7 @@ final class ShardProcessor {
         byte[] payload = response.toByteArray();
         state.decisions().put(key, KIND_REPAY, nowMs, fingerprint, payload);
         state.ledger().apply(borrowerId, product, 0, -amount, nowMs);
+        repayExposure(borrowerId, product, amount);
         return response;
     }
 
@@ -604,7 +780,8 @@ final class ShardProcessor {
         CreditOffer.Builder offer = CreditOffer.newBuilder().setRequestId(requestId).setBorrowerId(borrowerId)
                 .setProduct(a.getProduct()).setScore(eval.score()).setPd(eval.pd()).setGrade(grade(grade))
                 .setAprBps(rules.pricing().aprFor(grade)).setRuleSetVersion(rules.version());
-        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
+        RegulatoryParameters.Limits limits = risk.regulatory().at(
+                RegulatoryParameters.decisionTime(a.getEventTimeMs(), nowMs), rules.licence());
         if (limits != null) {
             offer.setRegulatoryVersion(limits.version());
         }
@@ -612,7 +789,11 @@ final class ShardProcessor {
         long income = eval.features().getInt(Features.PROFILE_INCOME);
         long line = 0;
         Reason binding = null;
-        if (policy == null) {
+        String region = !a.getRegion().isEmpty() ? a.getRegion() : borrowerRegion(profile, "");
+        if (limits != null && !limits.lendsIn(region)) {
+            action = Rule.Action.DECLINE;
+            binding = reason(OUTSIDE_LICENSED_REGION, outsideText(limits), outsideValue(region, limits));
+        } else if (policy == null) {
             action = Rule.Action.DECLINE;
             binding = reason("NO_POLICY", "the active rule set does not lend on " + a.getProduct(), "");
         } else if (!policy.eligible(grade)) {
@@ -658,8 +839,19 @@ final class ShardProcessor {
                 line = 0;
             }
         }
+        // the APR the offer states is held under the all-in cost cap in force, like every drawing's price
+        int askedApr = rules.pricing().aprFor(grade);
+        int offeredApr = AllInRateCap.offerApr(planner, rules.pricing(), limits, product,
+                line > 0 ? line : OFFER_CHECK_PRINCIPAL_MINOR, askedApr, nowMs, schedule);
+        if (offeredApr < 0 && action != Rule.Action.DECLINE) {
+            action = Rule.Action.DECLINE;
+            offer.addReasons(AllInRateCap.offerReason(limits, product, askedApr, offeredApr));
+        }
         if (binding != null) {
             offer.addReasons(binding);
+        }
+        if (offeredApr >= 0 && offeredApr != askedApr) {
+            offer.setAprBps(offeredApr).addReasons(AllInRateCap.offerReason(limits, product, askedApr, offeredApr));
         }
         DecisionResponse.Builder scratch = DecisionResponse.newBuilder();
         addRuleReasons(scratch, rules);
@@ -698,6 +890,7 @@ final class ShardProcessor {
             Profile stored = p.build();
             state.profiles().put(borrowerId, stored.toByteArray());
             risk.profiles().put(borrowerId, stored);
+            moveExposure(stored);
             state.ledger().putLine(borrowerId, product, line, nowMs);
             state.ledger().setGrade(borrowerId, product, grade, nowMs);
         }
@@ -841,6 +1034,7 @@ final class ShardProcessor {
         String borrowerId = profile.getBorrowerId();
         boolean created = state.profiles().put(borrowerId, profile.toByteArray());
         risk.profiles().put(borrowerId, profile);
+        moveExposure(profile);
         for (ProductLine line : profile.getLinesList()) {
             state.ledger().putLine(borrowerId, line.getProductValue(), line.getLineMinor(), nowMs);
         }
@@ -989,6 +1183,7 @@ final class ShardProcessor {
      */
     RecoveryReport recover(long nowMs) {
         Map<String, long[]> heldByLine = new HashMap<>();
+        Map<String, List<long[]>> activeByLine = new HashMap<>();
         List<long[]> active = new ArrayList<>();
         List<long[]> finished = new ArrayList<>();
         long[] highest = {0};
@@ -998,6 +1193,8 @@ final class ShardProcessor {
                 active.add(new long[] {h.expiresMs(), holdId});
                 heldByLine.computeIfAbsent(h.borrowerId() + "\u0000" + h.product(), k -> new long[1])[0] +=
                         h.amountMinor();
+                activeByLine.computeIfAbsent(h.borrowerId() + "\u0000" + h.product(), k -> new ArrayList<>())
+                        .add(new long[] {holdId, h.amountMinor()});
             } else {
                 finished.add(new long[] {Math.max(h.expiresMs(), nowMs) + holdRetentionMs, holdId});
             }
@@ -1031,7 +1228,81 @@ final class ShardProcessor {
             state.ledger().setHeld((String) repair[0], (Integer) repair[1], (Long) repair[2], nowMs);
             endCommand(nowMs); // one frame per repair: any number of repairs fits the log
         }
+        long exposureRepairs = reconcileExposures(activeByLine, nowMs);
         return new RecoveryReport(log == null ? 0 : log.appendedPosition(), active.size(), finished.size(),
-                state.ledger().size(), mismatches[0], negative[0]);
+                state.ledger().size(), mismatches[0], negative[0], exposureRepairs);
+    }
+
+    /**
+     * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry
+     * with its amount, no entry names a hold that is not active, the drawn tranches add up to the drawn balance, and
+     * no line without exposure keeps a record. A record that differs is completed (a missing hold or drawn amount is
+     * attributed to no merchant and no industry) and written as its own frame. Start-up only.
+     *
+     * @return the records repaired
+     */
+    private long reconcileExposures(Map<String, List<long[]>> activeByLine, long nowMs) {
+        List<Object[]> lines = new ArrayList<>();
+        state.ledger().forEach((borrowerId, product, s) -> lines.add(new Object[] {borrowerId.toString(), product,
+                s.drawnMinor(), s.heldMinor() + s.drawnMinor()}));
+        java.util.Set<String> withLine = new java.util.HashSet<>();
+        long repaired = 0;
+        for (Object[] line : lines) {
+            String borrowerId = (String) line[0];
+            int product = (Integer) line[1];
+            long drawn = (Long) line[2];
+            withLine.add(product + borrowerId);
+            boolean had = state.exposures().read(borrowerId, product, exposure);
+            if (!had && (Long) line[3] == 0) {
+                continue;
+            }
+            String before = exposure.toString();
+            List<long[]> holds = activeByLine.getOrDefault(borrowerId + "\u0000" + product, List.of());
+            for (int i = exposure.count() - 1; i >= 0; i--) {
+                long id = exposure.holdId(i);
+                if (id != 0 && holds.stream().noneMatch(h -> h[0] == id)) {
+                    exposure.remove(i);
+                }
+            }
+            for (long[] h : holds) {
+                int i = exposure.indexOfHold(h[0]);
+                if (i < 0) {
+                    exposure.add(h[0], "", "", h[1]);
+                } else if (exposure.amount(i) != h[1]) {
+                    exposure.reduce(i, exposure.amount(i) - h[1]);
+                }
+            }
+            long recorded = exposure.total() - exposure.held();
+            for (int i = exposure.oldestDrawn(); recorded > drawn && i >= 0; i = exposure.oldestDrawn()) {
+                long take = Math.min(recorded - drawn, exposure.amount(i));
+                exposure.reduce(i, take);
+                recorded -= take;
+            }
+            if (recorded < drawn) {
+                exposure.add(0, "", "", drawn - recorded);
+            }
+            if (!had) {
+                Profile profile = profile(borrowerId);
+                exposure.region(profile == null ? "" : profile.getRegion())
+                        .group(profile == null ? "" : profile.getGroupId());
+            }
+            if (!had || !before.equals(exposure.toString())) {
+                state.exposures().write(borrowerId, product, exposure);
+                endCommand(nowMs);
+                repaired++;
+            }
+        }
+        List<String[]> orphans = new ArrayList<>();
+        state.exposures().forEach((borrowerId, product, record) -> {
+            if (!withLine.contains(product + borrowerId)) {
+                orphans.add(new String[] {borrowerId, Integer.toString(product)});
+            }
+        });
+        for (String[] orphan : orphans) {
+            state.exposures().write(orphan[0], Integer.parseInt(orphan[1]), exposure.clear());
+            endCommand(nowMs);
+            repaired++;
+        }
+        return repaired;
     }
 }
