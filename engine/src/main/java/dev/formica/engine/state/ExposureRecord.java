@@ -126,9 +126,9 @@ public final class ExposureRecord {
      * Frees one entry when the record is full: the oldest drawn tranche (or the oldest two, when the oldest is
      * already the unattributed one) is merged into an unattributed tranche at the front.
      *
-     * @return the entry whose attribution was dropped, as the index of a scratch copy in {@code dropped} (its merchant,
-     *         industry and amount, for the caller to release from the concentration table); -1 when nothing could be
-     *         freed (every entry is a hold)
+     * @param dropped receives, as its entry 0, the merchant, industry and amount whose attribution was dropped (the
+     *        caller releases them from the concentration table's merchant and industry keys)
+     * @return false when nothing could be freed (every entry but an unattributed tranche is a hold)
      */
     public boolean makeRoom(ExposureRecord dropped) {
         dropped.clear();

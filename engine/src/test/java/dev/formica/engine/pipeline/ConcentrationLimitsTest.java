@@ -245,6 +245,40 @@ class ConcentrationLimitsTest {
         assertEquals(0, pipeline.recoveryReports().stream().mapToLong(RecoveryReport::exposureRecordsRepaired).sum());
     }
 
+    /**
+     * A data directory from before the concentration limits has lines with exposure and no exposure records (here the
+     * records are removed on the shard, as that build never wrote them): start-up attributes each line's held and
+     * drawn balance to its profile's region and group (merchant and industry unknown) and logs the repair.
+     */
+    @Test
+    void shouldAttributeExposureWithoutARecordAtStartUp() {
+        upsert("old1", "CN-31", "grp");
+        upsert("old2", "CN-11", "");
+        DecisionResponse held = consumer("old1", 300_000, "m1");
+        consumer("old2", 200_000, "m1");
+        FutureSink<dev.formica.v1.ConfirmResponse> c = new FutureSink<>();
+        pipeline.confirm(ConfirmRequest.newBuilder().setRequestId("c").setHoldId(held.getHoldId()).build(), c, null);
+        c.get();
+        for (String id : new String[] {"old1", "old2"}) {
+            FutureSink<Boolean> done = new FutureSink<>();
+            pipeline.runOnShard(pipeline.shardOf(id), () -> pipeline.state(pipeline.shardOf(id)).exposures()
+                    .write(id, Product.CONSUMER_CREDIT_VALUE, new dev.formica.engine.state.ExposureRecord()), done);
+            done.get();
+        }
+        pipeline.close();
+        pipeline = DecisionPipeline.open(config(), clock);
+        assertEquals(2, pipeline.recoveryReports().stream().mapToLong(RecoveryReport::exposureRecordsRepaired).sum());
+        assertEquals(300_000, exposure(Dimension.REGION, "CN-31"), "drawn, from the ledger");
+        assertEquals(300_000, exposure(Dimension.GROUP, "grp"));
+        assertEquals(200_000, exposure(Dimension.REGION, "CN-11"), "held, from the active hold");
+        assertEquals(0, exposure(Dimension.MERCHANT, "m1"), "the merchant is not known for that exposure");
+        pipeline.close();
+        pipeline = DecisionPipeline.open(config(), clock);
+        assertEquals(0, pipeline.recoveryReports().stream().mapToLong(RecoveryReport::exposureRecordsRepaired).sum(),
+                "the repair was logged: the next start finds nothing to repair");
+        assertEquals(300_000, exposure(Dimension.REGION, "CN-31"));
+    }
+
     ConcentrationReport report() {
         return ConcentrationReports.build(pipeline.risk(), clock.time(), "", 100);
     }
