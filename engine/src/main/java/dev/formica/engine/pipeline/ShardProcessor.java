@@ -13,7 +13,6 @@ import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.pricing.FeeSpec;
 import dev.formica.engine.pricing.InstallmentPlanner;
 import dev.formica.engine.pricing.InstallmentSchedule;
-import dev.formica.engine.risk.ConcentrationGuard;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RiskEvaluator;
 import dev.formica.engine.risk.RuleSetRegistry;
@@ -29,7 +28,6 @@ import dev.formica.engine.rules.Rule;
 import dev.formica.engine.rules.Scorecard;
 import dev.formica.engine.state.DecisionRecord;
 import dev.formica.engine.state.DecisionRecords;
-import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
 import dev.formica.engine.log.ShardLog;
@@ -112,10 +110,7 @@ final class ShardProcessor {
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
-    private final ConcentrationGuard concentration;
-    /** The exposure record (concentration attribution) of the line a command works on. */
-    private final ExposureRecord exposure = new ExposureRecord();
-    private final ExposureRecord dropped = new ExposureRecord();
+    private final ShardExposures exposures;
     private ShardMetrics metrics = ShardMetrics.none();
     private DecisionJournal journal;
     private CompiledRuleSet reportedRules;
@@ -140,7 +135,7 @@ final class ShardProcessor {
         this.risk = risk;
         this.eval = new RiskEvaluator(risk);
         this.shadowEval = new RiskEvaluator(risk);
-        this.concentration = new ConcentrationGuard(risk.concentration());
+        this.exposures = new ShardExposures(state, risk.concentration());
     }
 
     int shardId() {
@@ -284,21 +279,15 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        // concentration: the line's attribution (region, group fixed while it has exposure), then an exact
-        // reservation on each key of the engine-wide table
-        if (!state.exposures().read(borrowerId, product, exposure)) {
-            exposure.region(region).group(profile == null ? "" : profile.getGroupId());
-        }
         String industry = product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "";
-        if (!concentration.reserve(rules, limits, exposure.region(), industry, r.getMerchantId(), exposure.group(),
+        if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, r.getMerchantId(), industry,
                 amount)) {
-            response.setOutcome(Outcome.DECLINE).addReasons(0, reason(concentration.failed().code(),
-                    concentration.failedText(), concentration.failedValue()));
+            response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
         if (current.funding().allocate(Product.forNumber(product), amount, nowMs, regulatoryMs, allocation)
                 != FundingAllocator.Result.FUNDED) {
-            concentration.undo();
+            exposures.undo();
             decline(response, "FUNDING_UNAVAILABLE", "no funder has quota for this loan",
                     "shortfall_minor=" + allocation.shortfallMinor());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
@@ -333,12 +322,7 @@ final class ShardProcessor {
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
-        if (exposure.full() && exposure.makeRoom(dropped)) {
-            // the oldest drawn tranche loses its merchant and industry; region and group still count it
-            concentration.release("", dropped.industry(0), dropped.merchant(0), "", dropped.amount(0));
-        }
-        exposure.add(holdId, r.getMerchantId(), industry, amount);
-        state.exposures().write(borrowerId, product, exposure);
+        exposures.hold(borrowerId, product, holdId, r.getMerchantId(), industry, amount);
         if (journal != null) {
             journal.append(nowMs, r, payload, rules, eval.features());
         }
@@ -348,6 +332,11 @@ final class ShardProcessor {
         expiries.addLong(holdId);
         metrics.lap(Stage.COMMIT, lap);
         return approved;
+    }
+
+    /** Adds this shard's exposure records to the concentration table (start-up, after {@link #recover}). */
+    void addExposuresToTable() {
+        exposures.addAllToTable();
     }
 
     /** The name of the regulatory version in force at {@code nowMs} for the active rule set's licence; "" = none. */
@@ -439,7 +428,9 @@ final class ShardProcessor {
             action = Rule.Action.DECLINE;
         } else if (action == Rule.Action.TAG && !shadowPriceAllowed(shadow, r, limits, nowMs)) {
             action = Rule.Action.DECLINE;
-        } else if (action == Rule.Action.TAG && !shadowConcentrationFits(shadow, r, profile, limits)) {
+        } else if (action == Rule.Action.TAG && !exposures.fits(shadow, limits, r.getBorrowerId(), r.getProductValue(),
+                borrowerRegion(profile, r.getRegion()), profile, r.getMerchantId(), r.getProductValue()
+                        == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "", r.getAmountMinor())) {
             action = Rule.Action.DECLINE;
         }
         risk.rules().shadowCounts(shadow.version()).count(action != liveAction);
@@ -484,18 +475,6 @@ final class ShardProcessor {
 
     private static String outsideValue(String region, RegulatoryParameters.Limits limits) {
         return "region=" + (region.isEmpty() ? "unknown" : region) + ", licensed=" + limits.regions().describe();
-    }
-
-    /** Whether the shadow's concentration limits leave room for this amount now (reads the table, reserves nothing). */
-    private boolean shadowConcentrationFits(CompiledRuleSet shadow, DecisionRequest r, Profile profile,
-            RegulatoryParameters.Limits limits) {
-        int product = r.getProductValue();
-        if (!state.exposures().read(r.getBorrowerId(), product, exposure)) {
-            exposure.region(borrowerRegion(profile, r.getRegion())).group(profile == null ? "" : profile.getGroupId());
-        }
-        return concentration.fits(shadow, limits, exposure.region(),
-                product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "", r.getMerchantId(),
-                exposure.group(), r.getAmountMinor());
     }
 
     private static Outcome outcome(Rule.Action action) {
@@ -551,13 +530,7 @@ final class ShardProcessor {
         state.decisions().put(key, KIND_CONFIRM, nowMs, fingerprint, payload);
         state.holds().setState(holdId, HoldState.CONFIRMED);
         state.ledger().apply(borrowerId, product, -amount, amount, nowMs);
-        if (state.exposures().read(borrowerId, product, exposure)) {
-            int entry = exposure.indexOfHold(holdId);
-            if (entry >= 0) {
-                exposure.confirm(entry); // held becomes drawn under the same merchant: the aggregates do not move
-                state.exposures().write(borrowerId, product, exposure);
-            }
-        }
+        exposures.confirm(borrowerId, product, holdId);
         scheduleRemoval(holdId, nowMs);
         return response;
     }
@@ -586,7 +559,7 @@ final class ShardProcessor {
         if (release > 0) {
             state.holds().setState(holdId, HoldState.CANCELLED);
             state.ledger().apply(borrowerId, product, -release, 0, nowMs);
-            releaseExposure(borrowerId, product, holdId);
+            exposures.release(borrowerId, product, holdId);
             scheduleRemoval(holdId, nowMs);
             releaseFunding();
         }
@@ -631,78 +604,9 @@ final class ShardProcessor {
         }
         state.holds().setState(holdId, HoldState.EXPIRED);
         state.ledger().apply(borrowerId, product, -amount, 0, nowMs);
-        releaseExposure(borrowerId, product, holdId);
+        exposures.release(borrowerId, product, holdId);
         releaseFunding();
         scheduleRemoval(holdId, nowMs);
-    }
-
-    /** A hold's exposure leaves the line's record and the concentration table (Cancel, expiry). */
-    private void releaseExposure(String borrowerId, int product, long holdId) {
-        if (!state.exposures().read(borrowerId, product, exposure)) {
-            return;
-        }
-        int entry = exposure.indexOfHold(holdId);
-        if (entry >= 0) {
-            concentration.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry),
-                    exposure.group(), exposure.amount(entry));
-            exposure.remove(entry);
-            state.exposures().write(borrowerId, product, exposure);
-        }
-    }
-
-    /** A repayment reduces the line's drawn tranches oldest first, and the concentration table with them. */
-    private void repayExposure(String borrowerId, int product, long amountMinor) {
-        if (!state.exposures().read(borrowerId, product, exposure)) {
-            return;
-        }
-        long left = amountMinor;
-        for (int entry = exposure.oldestDrawn(); left > 0 && entry >= 0; entry = exposure.oldestDrawn()) {
-            long take = Math.min(left, exposure.amount(entry));
-            concentration.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry),
-                    exposure.group(), take);
-            exposure.reduce(entry, take);
-            left -= take;
-        }
-        state.exposures().write(borrowerId, product, exposure);
-    }
-
-    /**
-     * A profile write: a line whose exposure is attributed to another region or group than the profile now names
-     * moves all of it to the new keys (no limit check: the exposure exists; a move is not a loan).
-     */
-    private void moveExposure(Profile profile) {
-        String borrowerId = profile.getBorrowerId();
-        for (int product = 1; product <= 3; product++) {
-            if (!state.exposures().read(borrowerId, product, exposure)) {
-                continue;
-            }
-            String region = profile.getRegion();
-            boolean regionMoves = !region.isEmpty() && !ExposureRecord.equal(region, exposure.region());
-            boolean groupMoves = !ExposureRecord.equal(profile.getGroupId(), exposure.group());
-            if (!regionMoves && !groupMoves) {
-                continue;
-            }
-            long total = exposure.total();
-            concentration.release(regionMoves ? exposure.region() : "", "", "", groupMoves ? exposure.group() : "",
-                    total);
-            if (regionMoves) {
-                exposure.region(region);
-            }
-            exposure.group(profile.getGroupId());
-            concentration.add(regionMoves ? exposure.region() : "", "", "", groupMoves ? exposure.group() : "",
-                    total);
-            state.exposures().write(borrowerId, product, exposure);
-        }
-    }
-
-    /** Adds every exposure record of this shard to the concentration table (start-up, after {@link #recover}). */
-    void addExposuresToTable() {
-        state.exposures().forEach((borrowerId, product, record) -> {
-            for (int i = 0; i < record.count(); i++) {
-                concentration.add(record.region(), record.industry(i), record.merchant(i), record.group(),
-                        record.amount(i));
-            }
-        });
     }
 
     /** Returns the quota of the hold loaded in {@link #hold} to its funders (and records it for the log). */
@@ -748,7 +652,7 @@ final class ShardProcessor {
         byte[] payload = response.toByteArray();
         state.decisions().put(key, KIND_REPAY, nowMs, fingerprint, payload);
         state.ledger().apply(borrowerId, product, 0, -amount, nowMs);
-        repayExposure(borrowerId, product, amount);
+        exposures.repay(borrowerId, product, amount);
         return response;
     }
 
@@ -890,7 +794,7 @@ final class ShardProcessor {
             Profile stored = p.build();
             state.profiles().put(borrowerId, stored.toByteArray());
             risk.profiles().put(borrowerId, stored);
-            moveExposure(stored);
+            exposures.move(stored);
             state.ledger().putLine(borrowerId, product, line, nowMs);
             state.ledger().setGrade(borrowerId, product, grade, nowMs);
         }
@@ -1034,7 +938,7 @@ final class ShardProcessor {
         String borrowerId = profile.getBorrowerId();
         boolean created = state.profiles().put(borrowerId, profile.toByteArray());
         risk.profiles().put(borrowerId, profile);
-        moveExposure(profile);
+        exposures.move(profile);
         for (ProductLine line : profile.getLinesList()) {
             state.ledger().putLine(borrowerId, line.getProductValue(), line.getLineMinor(), nowMs);
         }
@@ -1228,81 +1132,9 @@ final class ShardProcessor {
             state.ledger().setHeld((String) repair[0], (Integer) repair[1], (Long) repair[2], nowMs);
             endCommand(nowMs); // one frame per repair: any number of repairs fits the log
         }
-        long exposureRepairs = reconcileExposures(activeByLine, nowMs);
+        long exposureRepairs = exposures.reconcile(activeByLine, this::profile, () -> endCommand(nowMs));
         return new RecoveryReport(log == null ? 0 : log.appendedPosition(), active.size(), finished.size(),
                 state.ledger().size(), mismatches[0], negative[0], exposureRepairs);
     }
 
-    /**
-     * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry
-     * with its amount, no entry names a hold that is not active, the drawn tranches add up to the drawn balance, and
-     * no line without exposure keeps a record. A record that differs is completed (a missing hold or drawn amount is
-     * attributed to no merchant and no industry) and written as its own frame. Start-up only.
-     *
-     * @return the records repaired
-     */
-    private long reconcileExposures(Map<String, List<long[]>> activeByLine, long nowMs) {
-        List<Object[]> lines = new ArrayList<>();
-        state.ledger().forEach((borrowerId, product, s) -> lines.add(new Object[] {borrowerId.toString(), product,
-                s.drawnMinor(), s.heldMinor() + s.drawnMinor()}));
-        java.util.Set<String> withLine = new java.util.HashSet<>();
-        long repaired = 0;
-        for (Object[] line : lines) {
-            String borrowerId = (String) line[0];
-            int product = (Integer) line[1];
-            long drawn = (Long) line[2];
-            withLine.add(product + borrowerId);
-            boolean had = state.exposures().read(borrowerId, product, exposure);
-            if (!had && (Long) line[3] == 0) {
-                continue;
-            }
-            String before = exposure.toString();
-            List<long[]> holds = activeByLine.getOrDefault(borrowerId + "\u0000" + product, List.of());
-            for (int i = exposure.count() - 1; i >= 0; i--) {
-                long id = exposure.holdId(i);
-                if (id != 0 && holds.stream().noneMatch(h -> h[0] == id)) {
-                    exposure.remove(i);
-                }
-            }
-            for (long[] h : holds) {
-                int i = exposure.indexOfHold(h[0]);
-                if (i < 0) {
-                    exposure.add(h[0], "", "", h[1]);
-                } else if (exposure.amount(i) != h[1]) {
-                    exposure.reduce(i, exposure.amount(i) - h[1]);
-                }
-            }
-            long recorded = exposure.total() - exposure.held();
-            for (int i = exposure.oldestDrawn(); recorded > drawn && i >= 0; i = exposure.oldestDrawn()) {
-                long take = Math.min(recorded - drawn, exposure.amount(i));
-                exposure.reduce(i, take);
-                recorded -= take;
-            }
-            if (recorded < drawn) {
-                exposure.add(0, "", "", drawn - recorded);
-            }
-            if (!had) {
-                Profile profile = profile(borrowerId);
-                exposure.region(profile == null ? "" : profile.getRegion())
-                        .group(profile == null ? "" : profile.getGroupId());
-            }
-            if (!had || !before.equals(exposure.toString())) {
-                state.exposures().write(borrowerId, product, exposure);
-                endCommand(nowMs);
-                repaired++;
-            }
-        }
-        List<String[]> orphans = new ArrayList<>();
-        state.exposures().forEach((borrowerId, product, record) -> {
-            if (!withLine.contains(product + borrowerId)) {
-                orphans.add(new String[] {borrowerId, Integer.toString(product)});
-            }
-        });
-        for (String[] orphan : orphans) {
-            state.exposures().write(orphan[0], Integer.parseInt(orphan[1]), exposure.clear());
-            endCommand(nowMs);
-            repaired++;
-        }
-        return repaired;
-    }
 }
