@@ -262,6 +262,7 @@ public final class LoadCommand implements Callable<Integer> {
                 switch (name) {
                     case "borrower_id" -> p.setBorrowerId(value);
                     case "region" -> p.setRegion(value);
+                    case "group_id" -> p.setGroupId(value);
                     case "annual_income_minor" -> p.setAnnualIncomeMinor(number(name, value));
                     case "self_limit_minor" -> p.setSelfLimitMinor(number(name, value));
                     case "consumer_credit_line_minor" -> p.addLines(line(Product.CONSUMER_CREDIT, name, value));

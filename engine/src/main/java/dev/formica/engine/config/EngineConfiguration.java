@@ -50,6 +50,10 @@ public final class EngineConfiguration {
     public static final String DEFAULT_CURRENCY = "CNY";
     /** Distinct borrowers, devices, IPs and merchants active in a day that the velocity table holds. */
     public static final int DEFAULT_VELOCITY_KEYS = 1 << 18;
+    /** Regions, industries, merchants and related-party groups the concentration table holds (96 bytes each). */
+    public static final int DEFAULT_CONCENTRATION_KEYS = 1 << 16;
+    /** The most concentration keys: 16,777,216 (1.5 GiB). */
+    public static final int MAX_CONCENTRATION_KEYS = 1 << 24;
     /** 0 means twice the processors, as grpc and Netty default to (the server creates its own loops). */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
     public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.DEDICATED;
@@ -119,6 +123,7 @@ public final class EngineConfiguration {
     private long expectedDecisionsPerDay = DEFAULT_EXPECTED_DECISIONS_PER_DAY;
     private String currency = DEFAULT_CURRENCY;
     private int velocityKeys = DEFAULT_VELOCITY_KEYS;
+    private int concentrationKeys = DEFAULT_CONCENTRATION_KEYS;
     private Path rulesFile;
     private Path regulatoryFile;
     private String timeZone = DEFAULT_TIME_ZONE;
@@ -204,6 +209,7 @@ public final class EngineConfiguration {
                 case "expectedDecisionsPerDay" -> expectedDecisionsPerDay(Long.parseLong(value));
                 case "currency" -> currency(value);
                 case "velocityKeys" -> velocityKeys(Integer.parseInt(value));
+                case "concentrationKeys" -> concentrationKeys(Integer.parseInt(value));
                 case "rulesFile" -> rulesFile(Path.of(value));
                 case "regulatoryFile" -> regulatoryFile(Path.of(value));
                 case "timeZone" -> timeZone(value);
@@ -329,6 +335,8 @@ public final class EngineConfiguration {
                 + regulatoryFile + " does not exist");
         requireThat(velocityKeys >= 1 && velocityKeys <= VelocityWindows.MAX_KEYS, "velocityKeys must be 1.."
                 + VelocityWindows.MAX_KEYS + ", was " + velocityKeys);
+        requireThat(concentrationKeys >= 64 && concentrationKeys <= MAX_CONCENTRATION_KEYS, "concentrationKeys must be"
+                + " 64.." + MAX_CONCENTRATION_KEYS + ", was " + concentrationKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = 2 per core)");
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
@@ -505,6 +513,12 @@ public final class EngineConfiguration {
     public EngineConfiguration currency(String currency) {
         checkMutable();
         this.currency = Objects.requireNonNull(currency);
+        return this;
+    }
+
+    public EngineConfiguration concentrationKeys(int keys) {
+        checkMutable();
+        this.concentrationKeys = keys;
         return this;
     }
 
@@ -882,6 +896,10 @@ public final class EngineConfiguration {
         return velocityKeys;
     }
 
+    public int concentrationKeys() {
+        return concentrationKeys;
+    }
+
     public int eventLoopThreads() {
         return eventLoopThreads;
     }
@@ -898,7 +916,8 @@ public final class EngineConfiguration {
                 + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
                 + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
-                + ", maxQueueDelay=" + maxQueueDelay + ", maxInFlightDecisions=" + maxInFlightDecisions
+                + ", concentrationKeys=" + concentrationKeys + ", maxQueueDelay=" + maxQueueDelay
+                + ", maxInFlightDecisions=" + maxInFlightDecisions
                 + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired
                 + "}";
     }

@@ -232,12 +232,21 @@ public final class FundingAllocator {
      * @param out         filled with the split (or emptied, with the shortfall, on refusal)
      */
     public Result allocate(Product product, long amountMinor, long nowMs, FundingAllocation out) {
+        return allocate(product, amountMinor, nowMs, nowMs, out);
+    }
+
+    /**
+     * As {@link #allocate(Product, long, long, FundingAllocation)}, with the split (the regulatory minimum own share)
+     * chosen at {@code regulatoryMs}, the time the decision's regulation is looked up at
+     * ({@code RegulatoryParameters.decisionTime}); the quota day stays the UTC day of {@code nowMs}.
+     */
+    public Result allocate(Product product, long amountMinor, long nowMs, long regulatoryMs, FundingAllocation out) {
         if (amountMinor < 1 || amountMinor > MAX_AMOUNT_MINOR) {
             throw new IllegalArgumentException("amount_minor: must be 1.." + MAX_AMOUNT_MINOR + ", was " + amountMinor);
         }
         long day = FundingQuotas.dayIndex(nowMs);
         out.reset(amountMinor, day, funderIds);
-        Split split = funds(product) ? splitsAt(nowMs)[product.getNumber()] : null;
+        Split split = funds(product) ? splitsAt(regulatoryMs)[product.getNumber()] : null;
         if (split == null) {
             out.shortfallMinor = amountMinor;
             return Result.FUNDING_UNAVAILABLE;

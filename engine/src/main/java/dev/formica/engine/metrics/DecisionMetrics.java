@@ -240,6 +240,85 @@ public final class DecisionMetrics {
                     }
                 })
                 .register(registry);
+        bindConcentration(engine);
+    }
+
+    /** Largest keys per concentration dimension shown with their key as a label. */
+    public static final int CONCENTRATION_TOP_KEYS = 5;
+
+    /**
+     * Concentration gauges: per dimension the limit per key, the keys and the total exposure, and the
+     * {@value #CONCENTRATION_TOP_KEYS} largest keys (labelled with the key: a region code, a merchant category, a
+     * merchant id or a group id; no borrower) with their exposure and usage of the limit. One table walk per scrape.
+     */
+    private void bindConcentration(EngineGauges engine) {
+        record Row(String dimension, String key, long exposure, long usageBps, long limit, long keys, long total) {
+        }
+        // the five gauges of one scrape share one walk of the table (kept for a second)
+        var memo = new java.util.concurrent.atomic.AtomicReference<Object[]>();
+        java.util.function.Supplier<java.util.List<Row>> walk = () -> {
+            java.util.List<Row> out = new java.util.ArrayList<>();
+            engine.concentration(CONCENTRATION_TOP_KEYS, new EngineGauges.ConcentrationVisitor() {
+                @Override
+                public void dimension(String dimension, long limitMinor, long keys, long totalMinor) {
+                    out.add(new Row(dimension, null, 0, 0, limitMinor, keys, totalMinor));
+                }
+
+                @Override
+                public void key(String dimension, String key, long exposureMinor, long usageBps) {
+                    out.add(new Row(dimension, key, exposureMinor, usageBps, 0, 0, 0));
+                }
+            });
+            return out;
+        };
+        @SuppressWarnings("unchecked")
+        java.util.function.Supplier<java.util.List<Row>> rows = () -> {
+            Object[] m = memo.get();
+            long now = System.nanoTime();
+            if (m == null || now - (Long) m[0] > 1_000_000_000L) {
+                m = new Object[] {now, walk.get()};
+                memo.set(m);
+            }
+            return (java.util.List<Row>) m[1];
+        };
+        GaugeWithCallback.builder()
+                .name("formica_concentration_limit_minor")
+                .help("Concentration limit per key of a dimension (region, industry, merchant, group), minor units;"
+                        + " -1 = no limit")
+                .labelNames("dimension")
+                .callback(cb -> rows.get().stream().filter(r -> r.key() == null)
+                        .forEach(r -> cb.call(r.limit(), r.dimension())))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("formica_concentration_exposure_minor")
+                .help("Exposure (held + drawn) over every key of a concentration dimension, minor units")
+                .labelNames("dimension")
+                .callback(cb -> rows.get().stream().filter(r -> r.key() == null)
+                        .forEach(r -> cb.call(r.total(), r.dimension())))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("formica_concentration_keys")
+                .help("Keys of a concentration dimension with exposure")
+                .labelNames("dimension")
+                .callback(cb -> rows.get().stream().filter(r -> r.key() == null)
+                        .forEach(r -> cb.call(r.keys(), r.dimension())))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("formica_concentration_top_exposure_minor")
+                .help("Exposure of the " + CONCENTRATION_TOP_KEYS + " largest keys of each concentration dimension,"
+                        + " minor units")
+                .labelNames("dimension", "key")
+                .callback(cb -> rows.get().stream().filter(r -> r.key() != null)
+                        .forEach(r -> cb.call(r.exposure(), r.dimension(), r.key())))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("formica_concentration_top_usage_bps")
+                .help("Usage of the limit by the " + CONCENTRATION_TOP_KEYS + " largest keys of each concentration"
+                        + " dimension, basis points (0 without a limit)")
+                .labelNames("dimension", "key")
+                .callback(cb -> rows.get().stream().filter(r -> r.key() != null)
+                        .forEach(r -> cb.call(r.usageBps(), r.dimension(), r.key())))
+                .register(registry);
     }
 
     /** Decisions so far by outcome name (for the latency page). */

@@ -20,4 +20,20 @@ public interface EngineGauges {
 
     /** Sum of drawn amounts over every line of the product (1..3), minor units, all shards. */
     long drawnMinor(int product);
+
+    /** Receives the concentration table's state per dimension (region, industry, merchant, group). */
+    interface ConcentrationVisitor {
+        /** A dimension: its limit per key (-1 = none), keys with exposure, their total exposure, minor units. */
+        void dimension(String dimension, long limitMinor, long keys, long totalMinor);
+
+        /** One of the dimension's largest keys: its exposure and its usage of the limit (bps; 0 without a limit). */
+        void key(String dimension, String key, long exposureMinor, long usageBps);
+    }
+
+    /**
+     * Visits each concentration dimension with its {@code top} largest keys. A walk of the whole table (every key's
+     * exposure read once); the default visits nothing.
+     */
+    default void concentration(int top, ConcentrationVisitor visitor) {
+    }
 }

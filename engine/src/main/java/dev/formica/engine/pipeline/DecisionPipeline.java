@@ -18,7 +18,11 @@ import dev.formica.engine.log.ShardLog;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
+import dev.formica.engine.risk.ConcentrationReports;
 import dev.formica.engine.risk.RiskEngine;
+import dev.formica.v1.ConcentrationKey;
+import dev.formica.v1.ConcentrationReport;
+import dev.formica.v1.DimensionConcentration;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.engine.state.VelocityWindows;
@@ -129,6 +133,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private volatile ReplyLoops replyLoops;
     /** Where the shards' log windows live ({@link LogBuffer#directory}). */
     private Path windows;
+    /** The engine clock (which regulatory version is in force for the concentration gauges). */
+    private EpochClock clock;
 
     /**
      * The event loop of the calling thread, if it is one. With it, a {@code DEDICATED} shard answers each
@@ -280,6 +286,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                         config.maxQueueDelay().toNanos(), latency.shard(k));
                 processor.metrics(latency.shard(k));
             }
+            // the engine-wide concentration table is the sum of every shard's exposure records (after their repairs)
+            risk.concentration().clear();
+            for (ShardAgent agent : agents) {
+                agent.processor().addExposuresToTable();
+            }
             writer.start();
             ShardLog[] logs = new ShardLog[shards];
             for (int k = 0; k < shards; k++) {
@@ -290,6 +301,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), table, agents, states,
                     writer, snapshots, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.windows = windows;
+            pipeline.clock = clock;
             pipeline.startAgents();
             snapshots.start();
             return pipeline;
@@ -344,7 +356,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         RegulatoryParameters regulatory = config.regulatoryFile() == null ? RegulatoryParameters.builtin()
                 : RegulatoryParameters.load(config.regulatoryFile());
         RiskEngine risk = RiskEngine.open(dataDir, regulatory, config.velocityKeys(), config.profileCacheEntries(),
-                java.time.ZoneId.of(config.timeZone()));
+                java.time.ZoneId.of(config.timeZone()), System::currentTimeMillis, config.concentrationKeys());
         if (config.rulesFile() != null) {
             try {
                 RuleSetCompiler.Outcome o = risk.rules().compiler().compile(Files.readString(config.rulesFile()));
@@ -591,11 +603,12 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
-                    (p, req, arg, now, start) -> readLine(p, req, currency), r, 0, sink, System.nanoTime(), deadline));
+                    (p, req, arg, now, start) -> readLine(p, req, currency, now), r, 0, sink, System.nanoTime(),
+                    deadline));
         }
     }
 
-    private static CreditLine readLine(ShardProcessor p, GetCreditLineRequest r, String currency) {
+    private static CreditLine readLine(ShardProcessor p, GetCreditLineRequest r, String currency, long nowMs) {
         LedgerSnapshot s = new LedgerSnapshot();
         if (!p.state().ledger().get(r.getBorrowerId(), r.getProductValue(), s)) {
             if (!p.state().profiles().contains(r.getBorrowerId())) {
@@ -603,8 +616,10 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                         .asRuntimeException();
             }
         }
-        return ShardProcessor.withNotes(ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s, currency),
-                p.state());
+        CreditLine line = ShardProcessor.withNotes(ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s,
+                currency), p.state());
+        String regulatory = p.regulatoryVersion(nowMs);
+        return regulatory.isEmpty() ? line : line.toBuilder().setRegulatoryVersion(regulatory).build();
     }
 
     /** Applies an early-warning event on the borrower's shard. */
@@ -734,6 +749,18 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             sum += s.ledger().heldTotalMinor(product);
         }
         return sum;
+    }
+
+    @Override
+    public void concentration(int top, ConcentrationVisitor visitor) {
+        ConcentrationReport report = ConcentrationReports.build(risk, clock == null ? System.currentTimeMillis()
+                : clock.time(), "", top);
+        for (DimensionConcentration d : report.getDimensionsList()) {
+            visitor.dimension(d.getDimension(), d.getLimitMinor(), d.getKeys(), d.getTotalExposureMinor());
+            for (ConcentrationKey k : d.getTopList()) {
+                visitor.key(d.getDimension(), k.getKey(), k.getExposureMinor(), k.getUsageBps());
+            }
+        }
     }
 
     @Override

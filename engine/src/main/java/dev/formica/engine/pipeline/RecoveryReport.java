@@ -10,7 +10,10 @@ package dev.formica.engine.pipeline;
  * @param heldMismatchesRepaired ledger entries whose held balance differed from the sum of their active
  *     holds and were set to that sum (0 in a healthy shard)
  * @param negativeAvailable entries whose line is below held + drawn (an operator lowered the line)
+ * @param exposureRecordsRepaired lines whose exposure record (concentration attribution) did not account for their
+ *     active holds and drawn balance and was completed (0 in a healthy shard; every line with exposure once after an
+ *     upgrade from a build before the concentration limits: their merchant and industry are unknown)
  */
 public record RecoveryReport(long logPosition, long holdsActive, long holdsFinished, long ledgers,
-        long heldMismatchesRepaired, long negativeAvailable) {
+        long heldMismatchesRepaired, long negativeAvailable, long exposureRecordsRepaired) {
 }

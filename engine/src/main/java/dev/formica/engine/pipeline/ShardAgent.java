@@ -49,6 +49,11 @@ final class ShardAgent implements Agent {
         this.idle = new WakeableIdleStrategy(queue, maxParkNanos);
     }
 
+    /** The shard's logic (start-up only, before the agent runs). */
+    ShardProcessor processor() {
+        return processor;
+    }
+
     IdleStrategy idleStrategy() {
         return idle;
     }

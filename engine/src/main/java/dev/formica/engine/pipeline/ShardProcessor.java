@@ -87,6 +87,10 @@ final class ShardProcessor {
     private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply", "ReportRiskEvent"};
     private static final int EXPIRY_BATCH = 256;
     private static final Rule.Action[] ACTIONS = Rule.Action.values();
+    /** The principal an offer's APR is checked on when no line was assigned (1,000.00). */
+    private static final long OFFER_CHECK_PRINCIPAL_MINOR = 100_000;
+    /** The built-in decline of a borrower outside the licence's regions (issue 20, deliverable 3). */
+    static final String OUTSIDE_LICENSED_REGION = "OUTSIDE_LICENSED_REGION";
 
     private final int shardId;
     private final ShardState state;
@@ -104,7 +108,9 @@ final class ShardProcessor {
     private final RiskEvaluator shadowEval;
     private final InstallmentPlanner planner = new InstallmentPlanner();
     private final InstallmentSchedule schedule = new InstallmentSchedule();
+    private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
+    private final ShardExposures exposures;
     private ShardMetrics metrics = ShardMetrics.none();
     private DecisionJournal journal;
     private CompiledRuleSet reportedRules;
@@ -129,6 +135,7 @@ final class ShardProcessor {
         this.risk = risk;
         this.eval = new RiskEvaluator(risk);
         this.shadowEval = new RiskEvaluator(risk);
+        this.exposures = new ShardExposures(state, risk.concentration());
     }
 
     int shardId() {
@@ -200,7 +207,9 @@ final class ShardProcessor {
         long amount = r.getAmountMinor();
         DecisionResponse.Builder response = DecisionResponse.newBuilder().setRequestId(requestId)
                 .setRuleSetVersionBytes(rules.versionBytes());
-        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
+        // regulation in force when the transaction happened (its event time, within a tolerance of the clock)
+        long regulatoryMs = RegulatoryParameters.decisionTime(r.getEventTimeMs(), nowMs);
+        RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, rules.licence());
         if (limits != null) {
             response.setRegulatoryVersion(limits.version());
         }
@@ -228,7 +237,11 @@ final class ShardProcessor {
         }
         response.setScore(eval.score()).setPd(eval.pd()).setGrade(grade(eval.grade()))
                 .setAvailableAfterMinor(Math.max(0, ledger.availableMinor()));
-        if (ledger.frozen()) {
+        String region = borrowerRegion(profile, r.getRegion());
+        if (limits != null && !limits.lendsIn(region)) {
+            decline(response, OUTSIDE_LICENSED_REGION, outsideText(limits), outsideValue(region, limits));
+            action = Rule.Action.DECLINE;
+        } else if (ledger.frozen()) {
             decline(response, "LINE_FROZEN", "the line is frozen after an early-warning event", "frozen=true");
             action = Rule.Action.DECLINE;
         } else if (action != Rule.Action.DECLINE
@@ -241,7 +254,7 @@ final class ShardProcessor {
         addRuleReasons(response, rules);
         addContributions(response, rules);
         lap = metrics.lap(Stage.CREDIT, lap);
-        runShadow(rules, r, profile, action, nowMs);
+        runShadow(rules, r, profile, action, nowMs, regulatoryMs);
         if (action == Rule.Action.DECLINE) {
             response.setOutcome(Outcome.DECLINE);
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
@@ -266,8 +279,15 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        if (current.funding().allocate(Product.forNumber(product), amount, nowMs, allocation)
+        String industry = product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "";
+        if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, r.getMerchantId(), industry,
+                amount)) {
+            response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
+            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+        }
+        if (current.funding().allocate(Product.forNumber(product), amount, nowMs, regulatoryMs, allocation)
                 != FundingAllocator.Result.FUNDED) {
+            exposures.undo();
             decline(response, "FUNDING_UNAVAILABLE", "no funder has quota for this loan",
                     "shortfall_minor=" + allocation.shortfallMinor());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
@@ -302,6 +322,7 @@ final class ShardProcessor {
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
+        exposures.hold(borrowerId, product, holdId, r.getMerchantId(), industry, amount);
         if (journal != null) {
             journal.append(nowMs, r, payload, rules, eval.features());
         }
@@ -311,6 +332,17 @@ final class ShardProcessor {
         expiries.addLong(holdId);
         metrics.lap(Stage.COMMIT, lap);
         return approved;
+    }
+
+    /** Adds this shard's exposure records to the concentration table (start-up, after {@link #recover}). */
+    void addExposuresToTable() {
+        exposures.addAllToTable();
+    }
+
+    /** The name of the regulatory version in force at {@code nowMs} for the active rule set's licence; "" = none. */
+    String regulatoryVersion(long nowMs) {
+        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, risk.rules().active().licence());
+        return limits == null ? "" : limits.version();
     }
 
     /** The borrower's parsed profile, from the shared cache or the store; null when there is none. */
@@ -377,7 +409,7 @@ final class ShardProcessor {
 
     /** Runs the shadow rule set, if any, on the same request and counts whether it would have disagreed. */
     private void runShadow(CompiledRuleSet live, DecisionRequest r, Profile profile, Rule.Action liveAction,
-            long nowMs) {
+            long nowMs, long regulatoryMs) {
         CompiledRuleSet shadow = risk.rules().shadow();
         if (shadow == null || shadow == live) {
             return;
@@ -388,17 +420,61 @@ final class ShardProcessor {
         if (credit.compareTo(action) > 0) {
             action = credit;
         }
-        if (ledger.frozen()) {
+        RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, shadow.licence());
+        if (ledger.frozen() || limits != null && !limits.lendsIn(borrowerRegion(profile, r.getRegion()))) {
             action = Rule.Action.DECLINE;
         } else if (action != Rule.Action.DECLINE && !shadowEval.fits(shadow, r.getProductValue(), r.getAmountMinor(),
-                ledger, risk.appetite().factorBps(r.getProductValue()),
-                risk.regulatory().at(nowMs, shadow.licence()))) {
+                ledger, risk.appetite().factorBps(r.getProductValue()), limits)) {
+            action = Rule.Action.DECLINE;
+        } else if (action == Rule.Action.TAG && !shadowPriceAllowed(shadow, r, limits, nowMs)) {
+            action = Rule.Action.DECLINE;
+        } else if (action == Rule.Action.TAG && !exposures.fits(shadow, limits, r.getBorrowerId(), r.getProductValue(),
+                borrowerRegion(profile, r.getRegion()), profile, r.getMerchantId(), r.getProductValue()
+                        == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "", r.getAmountMinor())) {
             action = Rule.Action.DECLINE;
         }
         risk.rules().shadowCounts(shadow.version()).count(action != liveAction);
         if (action != liveAction && metrics.enabled()) {
             metrics.shadowDisagreement(outcome(liveAction), outcome(action));
         }
+    }
+
+    /**
+     * Whether the shadow rule set could price this approval under the all-in cap in force: false when it would
+     * decline above the cap ({@code above_all_in_cap: DECLINE}) or no plan is possible; a rule set that lowers its
+     * price to the cap approves. One plan into the shadow's own scratch schedule; allocates nothing.
+     */
+    private boolean shadowPriceAllowed(CompiledRuleSet shadow, DecisionRequest r, RegulatoryParameters.Limits limits,
+            long nowMs) {
+        int product = r.getProductValue();
+        long cap = limits == null ? -1 : limits.allInRateCapBps(product);
+        if (cap < 0 || shadow.pricing().lowerToAllInCap()) {
+            return true;
+        }
+        int grade = ledger.grade() > 0 ? ledger.grade() : shadowEval.grade();
+        try {
+            return planner.planWithin(r.getAmountMinor(), shadow.pricing().aprFor(grade),
+                    Math.max(1, r.getInstallments()), nowMs, shadow.feesFor(product), cap, false, shadowSchedule)
+                    != InstallmentPlanner.CapResult.ABOVE_CAP;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Where the borrower is, for the licence's regions and the region concentration: the profile's registered region,
+     * else the request's.
+     */
+    static String borrowerRegion(Profile profile, String requestRegion) {
+        return profile != null && !profile.getRegion().isEmpty() ? profile.getRegion() : requestRegion;
+    }
+
+    private static String outsideText(RegulatoryParameters.Limits limits) {
+        return "the licence does not lend in the borrower's region (" + limits.version() + ")";
+    }
+
+    private static String outsideValue(String region, RegulatoryParameters.Limits limits) {
+        return "region=" + (region.isEmpty() ? "unknown" : region) + ", licensed=" + limits.regions().describe();
     }
 
     private static Outcome outcome(Rule.Action action) {
@@ -454,6 +530,7 @@ final class ShardProcessor {
         state.decisions().put(key, KIND_CONFIRM, nowMs, fingerprint, payload);
         state.holds().setState(holdId, HoldState.CONFIRMED);
         state.ledger().apply(borrowerId, product, -amount, amount, nowMs);
+        exposures.confirm(borrowerId, product, holdId);
         scheduleRemoval(holdId, nowMs);
         return response;
     }
@@ -482,6 +559,7 @@ final class ShardProcessor {
         if (release > 0) {
             state.holds().setState(holdId, HoldState.CANCELLED);
             state.ledger().apply(borrowerId, product, -release, 0, nowMs);
+            exposures.release(borrowerId, product, holdId);
             scheduleRemoval(holdId, nowMs);
             releaseFunding();
         }
@@ -526,6 +604,7 @@ final class ShardProcessor {
         }
         state.holds().setState(holdId, HoldState.EXPIRED);
         state.ledger().apply(borrowerId, product, -amount, 0, nowMs);
+        exposures.release(borrowerId, product, holdId);
         releaseFunding();
         scheduleRemoval(holdId, nowMs);
     }
@@ -573,6 +652,7 @@ final class ShardProcessor {
         byte[] payload = response.toByteArray();
         state.decisions().put(key, KIND_REPAY, nowMs, fingerprint, payload);
         state.ledger().apply(borrowerId, product, 0, -amount, nowMs);
+        exposures.repay(borrowerId, product, amount);
         return response;
     }
 
@@ -604,7 +684,8 @@ final class ShardProcessor {
         CreditOffer.Builder offer = CreditOffer.newBuilder().setRequestId(requestId).setBorrowerId(borrowerId)
                 .setProduct(a.getProduct()).setScore(eval.score()).setPd(eval.pd()).setGrade(grade(grade))
                 .setAprBps(rules.pricing().aprFor(grade)).setRuleSetVersion(rules.version());
-        RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, rules.licence());
+        RegulatoryParameters.Limits limits = risk.regulatory().at(
+                RegulatoryParameters.decisionTime(a.getEventTimeMs(), nowMs), rules.licence());
         if (limits != null) {
             offer.setRegulatoryVersion(limits.version());
         }
@@ -612,7 +693,11 @@ final class ShardProcessor {
         long income = eval.features().getInt(Features.PROFILE_INCOME);
         long line = 0;
         Reason binding = null;
-        if (policy == null) {
+        String region = !a.getRegion().isEmpty() ? a.getRegion() : borrowerRegion(profile, "");
+        if (limits != null && !limits.lendsIn(region)) {
+            action = Rule.Action.DECLINE;
+            binding = reason(OUTSIDE_LICENSED_REGION, outsideText(limits), outsideValue(region, limits));
+        } else if (policy == null) {
             action = Rule.Action.DECLINE;
             binding = reason("NO_POLICY", "the active rule set does not lend on " + a.getProduct(), "");
         } else if (!policy.eligible(grade)) {
@@ -658,8 +743,19 @@ final class ShardProcessor {
                 line = 0;
             }
         }
+        // the APR the offer states is held under the all-in cost cap in force, like every drawing's price
+        int askedApr = rules.pricing().aprFor(grade);
+        int offeredApr = AllInRateCap.offerApr(planner, rules.pricing(), limits, product,
+                line > 0 ? line : OFFER_CHECK_PRINCIPAL_MINOR, askedApr, nowMs, schedule);
+        if (offeredApr < 0 && action != Rule.Action.DECLINE) {
+            action = Rule.Action.DECLINE;
+            offer.addReasons(AllInRateCap.offerReason(limits, product, askedApr, offeredApr));
+        }
         if (binding != null) {
             offer.addReasons(binding);
+        }
+        if (offeredApr >= 0 && offeredApr != askedApr) {
+            offer.setAprBps(offeredApr).addReasons(AllInRateCap.offerReason(limits, product, askedApr, offeredApr));
         }
         DecisionResponse.Builder scratch = DecisionResponse.newBuilder();
         addRuleReasons(scratch, rules);
@@ -698,6 +794,7 @@ final class ShardProcessor {
             Profile stored = p.build();
             state.profiles().put(borrowerId, stored.toByteArray());
             risk.profiles().put(borrowerId, stored);
+            exposures.move(stored);
             state.ledger().putLine(borrowerId, product, line, nowMs);
             state.ledger().setGrade(borrowerId, product, grade, nowMs);
         }
@@ -841,6 +938,7 @@ final class ShardProcessor {
         String borrowerId = profile.getBorrowerId();
         boolean created = state.profiles().put(borrowerId, profile.toByteArray());
         risk.profiles().put(borrowerId, profile);
+        exposures.move(profile);
         for (ProductLine line : profile.getLinesList()) {
             state.ledger().putLine(borrowerId, line.getProductValue(), line.getLineMinor(), nowMs);
         }
@@ -999,6 +1097,7 @@ final class ShardProcessor {
      */
     RecoveryReport recover(long nowMs) {
         Map<String, long[]> heldByLine = new HashMap<>();
+        Map<String, List<long[]>> activeByLine = new HashMap<>();
         List<long[]> active = new ArrayList<>();
         List<long[]> finished = new ArrayList<>();
         long[] highest = {0};
@@ -1008,6 +1107,8 @@ final class ShardProcessor {
                 active.add(new long[] {h.expiresMs(), holdId});
                 heldByLine.computeIfAbsent(h.borrowerId() + "\u0000" + h.product(), k -> new long[1])[0] +=
                         h.amountMinor();
+                activeByLine.computeIfAbsent(h.borrowerId() + "\u0000" + h.product(), k -> new ArrayList<>())
+                        .add(new long[] {holdId, h.amountMinor()});
             } else {
                 finished.add(new long[] {Math.max(h.expiresMs(), nowMs) + holdRetentionMs, holdId});
             }
@@ -1041,7 +1142,9 @@ final class ShardProcessor {
             state.ledger().setHeld((String) repair[0], (Integer) repair[1], (Long) repair[2], nowMs);
             endCommand(nowMs); // one frame per repair: any number of repairs fits the log
         }
+        long exposureRepairs = exposures.reconcile(activeByLine, this::profile, () -> endCommand(nowMs));
         return new RecoveryReport(log == null ? 0 : log.appendedPosition(), active.size(), finished.size(),
-                state.ledger().size(), mismatches[0], negative[0]);
+                state.ledger().size(), mismatches[0], negative[0], exposureRepairs);
     }
+
 }

@@ -36,10 +36,14 @@ public final class RiskEngine implements AutoCloseable {
     private final Cache<String, Profile> profiles;
     private final ZoneId zone;
     private final FundingQuotas quotas;
+    private final ConcentrationTable concentration;
+
+    /** Concentration keys of an engine opened without a size (tests, tools): 4,096. */
+    public static final int DEFAULT_CONCENTRATION_KEYS = 1 << 12;
 
     private RiskEngine(RegulatoryParameters regulatory, RuleSetRegistry rules, BlockLists blockLists,
             RiskAppetite appetite, VelocityWindows velocity, Cache<String, Profile> profiles, ZoneId zone,
-            FundingQuotas quotas) {
+            FundingQuotas quotas, ConcentrationTable concentration) {
         this.regulatory = regulatory;
         this.rules = rules;
         this.blockLists = blockLists;
@@ -48,6 +52,7 @@ public final class RiskEngine implements AutoCloseable {
         this.profiles = profiles;
         this.zone = zone;
         this.quotas = quotas;
+        this.concentration = concentration;
     }
 
     /**
@@ -67,6 +72,15 @@ public final class RiskEngine implements AutoCloseable {
      */
     public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone, LongSupplier clock) throws IOException {
+        return open(dataDir, regulatory, velocityKeys, profileCacheEntries, zone, clock, DEFAULT_CONCENTRATION_KEYS);
+    }
+
+    /**
+     * As {@link #open(Path, RegulatoryParameters, int, long, ZoneId, LongSupplier)} with a concentration table of
+     * {@code concentrationKeys} keys (regions, industries, merchants and groups with exposure).
+     */
+    public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
+            long profileCacheEntries, ZoneId zone, LongSupplier clock, int concentrationKeys) throws IOException {
         java.nio.file.Files.createDirectories(dataDir);
         FundingQuotas quotas = FundingQuotas.open(dataDir.resolve("funding-quotas.dat"));
         BlockLists blockLists = null;
@@ -81,7 +95,8 @@ public final class RiskEngine implements AutoCloseable {
                     .maximumSize(profileCacheEntries)
                     .executor(Runnable::run)
                     .build();
-            return new RiskEngine(regulatory, rules, blockLists, appetite, velocity, profiles, zone, quotas);
+            return new RiskEngine(regulatory, rules, blockLists, appetite, velocity, profiles, zone, quotas,
+                    new ConcentrationTable(concentrationKeys)); // filled from the shards' exposure records at start-up
         } catch (IOException | RuntimeException e) {
             CloseHelper.quietCloseAll(blockLists, velocity, quotas);
             throw e;
@@ -120,6 +135,11 @@ public final class RiskEngine implements AutoCloseable {
 
     public ZoneId zone() {
         return zone;
+    }
+
+    /** Exposure per region, industry, merchant and related-party group, shared by every shard. */
+    public ConcentrationTable concentration() {
+        return concentration;
     }
 
     /** Partner and platform quota counters, shared by every shard. */

@@ -64,6 +64,43 @@ public final class AllInRateCap {
         }
     }
 
+    /** The plan a credit offer's APR is checked on: fee-free equal installments over 12 months. */
+    public static final int OFFER_INSTALLMENTS = 12;
+
+    /**
+     * The APR a credit offer (Apply) may state for drawings on its line: the highest APR at most {@code aprBps} whose
+     * fee-free plan of {@code principalMinor} over {@value #OFFER_INSTALLMENTS} installments has an annualised rate
+     * within the cap in force. A drawing's fees are judged at the drawing ({@link #plan}); the APR alone must never be
+     * above the cap, since a drawing can waive fees but is charged at least the offered APR's schedule. A fee-free
+     * equal-installment plan's annualised rate is {@code (1 + APR/12)^12 − 1} whatever its length, up to rounding of
+     * minor units.
+     *
+     * @param limits the licence's limits in force at the application's time; null = none
+     * @return {@code aprBps} when no cap is in force or it fits; the lowered APR when the rule set lowers
+     *         ({@code pricing.above_all_in_cap: LOWER}); -1 when it declines above the cap
+     */
+    public static int offerApr(InstallmentPlanner planner, PricingPolicy pricing, RegulatoryParameters.Limits limits,
+            int product, long principalMinor, int aprBps, long startMs, InstallmentSchedule scratch) {
+        long cap = limits == null ? -1 : limits.allInRateCapBps(product);
+        if (cap < 0) {
+            return aprBps;
+        }
+        InstallmentPlanner.CapResult result = planner.planWithin(Math.max(1, principalMinor), aprBps,
+                OFFER_INSTALLMENTS, startMs, List.of(), cap, pricing.lowerToAllInCap(), scratch);
+        return result == InstallmentPlanner.CapResult.ABOVE_CAP ? -1 : scratch.aprBps();
+    }
+
+    /** The reason an offer carries when its APR was lowered to, or declined above, the cap of {@code limits}. */
+    public static Reason offerReason(RegulatoryParameters.Limits limits, int product, int askedAprBps,
+            int offeredAprBps) {
+        long cap = limits.allInRateCapBps(product);
+        return offeredAprBps < 0
+                ? reason("the offered APR alone is above the regulatory all-in cost cap (" + limits.version() + ")",
+                        "apr_bps=" + askedAprBps + ", cap_bps=" + cap)
+                : reason("the offered APR was lowered to the regulatory all-in cost cap (" + limits.version() + ")",
+                        "cap_bps=" + cap + ", apr_bps=" + askedAprBps + "->" + offeredAprBps);
+    }
+
     private static Reason reason(String text, String value) {
         return Reason.newBuilder().setCode(CODE).setText(text).setValue(value).build();
     }

@@ -24,13 +24,15 @@ public final class CompiledRuleSet {
     private final LinePolicy[] lines;
     private final PricingPolicy pricing;
     private final FundingPolicy funding;
+    private final ConcentrationPolicy concentration;
     private final List<RuleProblem> warnings;
     private final EarlyWarningRule[] earlyWarning;
     private final List<List<FeeSpec>> feesByProduct;
 
     CompiledRuleSet(String version, String description, String yaml, String licence, FeatureLayout layout,
             Rule[] fraud, Rule[] credit, Scorecard scorecard, LinePolicy[] lines, PricingPolicy pricing,
-            FundingPolicy funding, EarlyWarningRule[] earlyWarning, List<RuleProblem> warnings) {
+            FundingPolicy funding, ConcentrationPolicy concentration, EarlyWarningRule[] earlyWarning,
+            List<RuleProblem> warnings) {
         this.version = version;
         this.versionBytes = com.google.protobuf.ByteString.copyFromUtf8(version);
         this.description = description;
@@ -43,6 +45,7 @@ public final class CompiledRuleSet {
         this.lines = lines;
         this.pricing = pricing;
         this.funding = funding;
+        this.concentration = concentration == null ? ConcentrationPolicy.NONE : concentration;
         this.warnings = List.copyOf(warnings);
         this.earlyWarning = earlyWarning;
         List<List<FeeSpec>> fees = new ArrayList<>();
@@ -128,6 +131,11 @@ public final class CompiledRuleSet {
 
     public PricingPolicy pricing() {
         return pricing;
+    }
+
+    /** The concentration limits (never null; {@link ConcentrationPolicy#NONE} when the rule set sets none). */
+    public ConcentrationPolicy concentration() {
+        return concentration;
     }
 
     public FundingPolicy funding() {

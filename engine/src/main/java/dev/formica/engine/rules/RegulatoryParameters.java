@@ -34,7 +34,11 @@ public final class RegulatoryParameters {
     /** Parameter names a licence section may set. */
     static final List<String> KEYS = List.of("consumer_balance_cap_minor", "business_balance_cap_minor",
             "income_ratio_cap_bps", "min_own_share_bps", "leverage_x", "single_borrower_net_assets_bps",
-            "all_in_rate_cap_bps");
+            "all_in_rate_cap_bps", "related_party_net_assets_bps", "registered_capital_minor",
+            "cross_province_min_capital_minor", "registered_region", "lending_regions");
+
+    /** A region code: ISO 3166-1 alpha-2 country ("CN": every region of it) or ISO 3166-2 ("CN-33"). */
+    private static final java.util.regex.Pattern REGION = java.util.regex.Pattern.compile("[A-Z]{2}(-[A-Z0-9]{1,3})?");
 
     /** Product names as the API spells them, indexed by product number (as {@link RuleSetCompiler#PRODUCTS}). */
     private static final List<String> PRODUCTS = List.of("PRODUCT_UNSPECIFIED", "CONSUMER_CREDIT", "CASH_LOAN",
@@ -49,7 +53,13 @@ public final class RegulatoryParameters {
      */
     public record Limits(String version, long effectiveFromMs, long consumerBalanceCapMinor,
             long businessBalanceCapMinor, long incomeRatioCapBps, long minOwnShareBps, long leverageX,
-            long singleBorrowerNetAssetsBps, long[] allInRateCapBpsByProduct, Map<String, String> sources) {
+            long singleBorrowerNetAssetsBps, long[] allInRateCapBpsByProduct, Map<String, String> sources,
+            long relatedPartyNetAssetsBps, Regions regions) {
+        /** Whether the licence may lend to a borrower in {@code region} (see {@link Regions#lendsIn}). */
+        public boolean lendsIn(CharSequence region) {
+            return regions.lendsIn(region);
+        }
+
         /** The all-in (annualised, fee-inclusive) rate cap of a product number, basis points; -1 = none. */
         public long allInRateCapBps(int product) {
             return product < 0 || product >= allInRateCapBpsByProduct.length ? -1 : allInRateCapBpsByProduct[product];
@@ -63,6 +73,93 @@ public final class RegulatoryParameters {
         /** The source text of a parameter (a key of the file), or "" when it has none. */
         public String source(String key) {
             return sources.getOrDefault(key, "");
+        }
+    }
+
+    /**
+     * Where a licence may lend (issue 20, deliverable 3): its registered region, every region of that country when
+     * its registered capital meets the cross-province minimum (REGULATION.md: online microloan companies lend across
+     * provinces only with registered capital of at least 5 billion CNY paid in cash, 2020 draft), and the regions
+     * listed in {@code lending_regions} (a country code covers every region of it: a bank's national licence, or a
+     * province approved besides the registered one). A version that sets none of these has no region rule.
+     *
+     * @param registeredRegion       ISO 3166-2 code, or null
+     * @param registeredCapitalMinor paid-in registered capital, minor units; -1 = not given
+     * @param crossProvinceMinMinor  the capital a cross-province licence needs, minor units; -1 = no such rule
+     * @param lendingRegions         further regions or countries, upper case; empty = none
+     */
+    public record Regions(String registeredRegion, long registeredCapitalMinor, long crossProvinceMinMinor,
+            String[] lendingRegions) {
+        static final Regions NONE = new Regions(null, -1, -1, new String[0]);
+
+        /** Whether any region rule is set. */
+        public boolean restricted() {
+            return registeredRegion != null || lendingRegions.length > 0;
+        }
+
+        /** Whether the registered capital qualifies for lending across provinces (every region of its country). */
+        public boolean crossProvince() {
+            return registeredRegion != null && crossProvinceMinMinor >= 0 && registeredCapitalMinor >= 0
+                    && registeredCapitalMinor >= crossProvinceMinMinor;
+        }
+
+        /**
+         * Whether the licence may lend to a borrower in {@code region} (an ISO 3166-2 code such as "CN-31"; case is
+         * ignored). An unknown (empty) region passes only where the licence lends in a whole country, since the
+         * borrower cannot be placed in or out of a province. Allocation-free.
+         */
+        public boolean lendsIn(CharSequence region) {
+            if (!restricted()) {
+                return true;
+            }
+            boolean wholeCountry = crossProvince();
+            if (registeredRegion != null && (wholeCountry ? inCountry(region, registeredRegion)
+                    : same(region, registeredRegion))) {
+                return true;
+            }
+            for (String allowed : lendingRegions) {
+                boolean country = allowed.length() == 2;
+                wholeCountry |= country;
+                if (country ? inCountry(region, allowed) : same(region, allowed)) {
+                    return true;
+                }
+            }
+            return region.length() == 0 && wholeCountry;
+        }
+
+        /** The regions as a reason's value shows them, e.g. "CN-33" or "CN (cross-province)". */
+        public String describe() {
+            StringBuilder sb = new StringBuilder();
+            if (registeredRegion != null) {
+                sb.append(crossProvince() ? registeredRegion.substring(0, 2) + " (cross-province)"
+                        : registeredRegion);
+            }
+            for (String r : lendingRegions) {
+                sb.append(sb.length() > 0 ? " " : "").append(r);
+            }
+            return sb.toString();
+        }
+
+        private static boolean same(CharSequence region, String code) {
+            if (region.length() != code.length()) {
+                return false;
+            }
+            for (int i = 0; i < code.length(); i++) {
+                if (Character.toUpperCase(region.charAt(i)) != code.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** "CN" or "CN-xx" against the country of {@code code} ("CN" or "CN-33"). */
+        private static boolean inCountry(CharSequence region, String code) {
+            int n = region.length();
+            if (n != 2 && (n < 4 || region.charAt(2) != '-')) {
+                return false;
+            }
+            return Character.toUpperCase(region.charAt(0)) == code.charAt(0)
+                    && Character.toUpperCase(region.charAt(1)) == code.charAt(1);
         }
     }
 
@@ -84,6 +181,28 @@ public final class RegulatoryParameters {
 
     public List<String> versionNames() {
         return versions.stream().map(Version::name).toList();
+    }
+
+    /**
+     * How far before the engine's clock a request's {@code event_time_ms} may lie and still choose the regulatory
+     * version (24 h): a transaction made before midnight and decided after it is judged by the rules of its own
+     * time, while a request back-dated further cannot pick an older, looser version than the one in force now.
+     */
+    public static final long EVENT_TIME_PAST_TOLERANCE_MS = 24L * 60 * 60 * 1000;
+    /** How far after the engine's clock an event time may lie (caller clock skew): 5 minutes. */
+    public static final long EVENT_TIME_FUTURE_TOLERANCE_MS = 5L * 60 * 1000;
+
+    /**
+     * The time a decision's regulation is looked up at: the request's event time when it gives one (non-zero)
+     * within {@link #EVENT_TIME_PAST_TOLERANCE_MS} before and {@link #EVENT_TIME_FUTURE_TOLERANCE_MS} after the
+     * engine's clock, else the engine's clock. Allocation-free; any thread.
+     */
+    public static long decisionTime(long eventTimeMs, long nowMs) {
+        if (eventTimeMs <= 0 || eventTimeMs < nowMs - EVENT_TIME_PAST_TOLERANCE_MS
+                || eventTimeMs > nowMs + EVENT_TIME_FUTURE_TOLERANCE_MS) {
+            return nowMs;
+        }
+        return eventTimeMs;
     }
 
     /** The limits of {@code licence} in force at {@code nowMs}; null when no version is in force yet. */
@@ -205,6 +324,8 @@ public final class RegulatoryParameters {
         long[] allIn = new long[PRODUCTS.size()];
         java.util.Arrays.fill(allIn, -1);
         Map<String, String> sources = new HashMap<>();
+        String[] registered = {null};
+        List<String> lending = new ArrayList<>();
         for (Map.Entry<String, Node> p : params.entrySet()) {
             Map<String, Node> v = y.entries(p.getValue(), licence + "." + p.getKey(), "value", "source");
             Node valueNode = v.get("value");
@@ -220,6 +341,34 @@ public final class RegulatoryParameters {
                 }
                 continue;
             }
+            if ("registered_region".equals(p.getKey())) {
+                String region = y.string(valueNode, licence + ".registered_region.value");
+                if (region != null && !REGION.matcher(region).matches() || region != null && region.length() == 2) {
+                    y.problem(valueNode, licence + ".registered_region.value: '" + region + "' is not an ISO 3166-2"
+                            + " region code such as CN-33");
+                } else {
+                    registered[0] = region;
+                }
+                if (source != null) {
+                    sources.put(p.getKey(), source);
+                }
+                continue;
+            }
+            if ("lending_regions".equals(p.getKey())) {
+                for (Node r : y.list(valueNode, licence + ".lending_regions.value")) {
+                    String region = y.string(r, licence + ".lending_regions.value");
+                    if (region != null && !REGION.matcher(region).matches()) {
+                        y.problem(r, licence + ".lending_regions.value: '" + region + "' is not a country (CN) or"
+                                + " region (CN-33) code");
+                    } else if (region != null) {
+                        lending.add(region);
+                    }
+                }
+                if (source != null) {
+                    sources.put(p.getKey(), source);
+                }
+                continue;
+            }
             Long value = y.integer(valueNode, licence + "." + p.getKey() + ".value", 0, Long.MAX_VALUE / 4);
             if (value != null) {
                 values[KEYS.indexOf(p.getKey())] = value;
@@ -228,8 +377,15 @@ public final class RegulatoryParameters {
                 sources.put(p.getKey(), source);
             }
         }
+        Regions regions = registered[0] == null && lending.isEmpty() ? Regions.NONE
+                : new Regions(registered[0], values[KEYS.indexOf("registered_capital_minor")],
+                        values[KEYS.indexOf("cross_province_min_capital_minor")], lending.toArray(new String[0]));
+        if (registered[0] == null && values[KEYS.indexOf("cross_province_min_capital_minor")] >= 0) {
+            y.problem(node, licence + ": cross_province_min_capital_minor needs registered_region (and"
+                    + " registered_capital_minor)");
+        }
         return new Limits(version, fromMs, values[0], values[1], values[2], values[3], values[4], values[5], allIn,
-                Map.copyOf(sources));
+                Map.copyOf(sources), values[KEYS.indexOf("related_party_net_assets_bps")], regions);
     }
 
     /**

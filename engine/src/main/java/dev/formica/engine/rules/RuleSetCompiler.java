@@ -89,7 +89,7 @@ public final class RuleSetCompiler {
                 return new Outcome(null, List.copyOf(y.problems()), List.of());
             }
             Map<String, Node> top = y.entries(root, "rule set", "version", "description", "regulatory", "features",
-                    "fraud", "credit", "scorecard", "lines", "pricing", "funding", "early_warning");
+                    "fraud", "credit", "scorecard", "lines", "pricing", "funding", "concentration", "early_warning");
             String version = y.requiredString(top, "version", root, "rule set");
             if (version != null && !VERSION.matcher(version).matches()) {
                 y.problem(top.get("version"), "version: 1..64 characters of [A-Za-z0-9._-], starting with a letter or"
@@ -106,11 +106,12 @@ public final class RuleSetCompiler {
             PricingPolicy pricing = pricing(top.get("pricing"), root);
             FundingPolicy funding = funding(top.get("funding"), root, licence);
             EarlyWarningRule[] warningRules = earlyWarning(top.get("early_warning"));
+            ConcentrationPolicy concentration = concentration(top.get("concentration"), licence);
             if (!y.problems().isEmpty()) {
                 return new Outcome(null, List.copyOf(y.problems()), List.copyOf(warnings));
             }
             CompiledRuleSet rs = new CompiledRuleSet(version, description == null ? "" : description, text, licence,
-                    layout, fraud, credit, scorecard, lines, pricing, funding, warningRules, warnings);
+                    layout, fraud, credit, scorecard, lines, pricing, funding, concentration, warningRules, warnings);
             allInCap(rs, top.get("pricing"));
             if (!y.problems().isEmpty()) {
                 return new Outcome(null, List.copyOf(y.problems()), List.copyOf(warnings));
@@ -666,6 +667,35 @@ public final class RuleSetCompiler {
                 products.put(product, List.copyOf(shares));
             }
             return new FundingPolicy(netAssets, List.copyOf(funders), Map.copyOf(products));
+        }
+
+        /**
+         * The {@code concentration} section: per dimension a limit in basis points of the platform's net assets
+         * (1..1,000,000: a region or industry limit can exceed the net assets, since partners fund most loans). A group
+         * limit above the regulatory related-party limit in force is a warning: the regulation's binds.
+         */
+        private ConcentrationPolicy concentration(Node node, String licence) {
+            if (node == null) {
+                return ConcentrationPolicy.NONE;
+            }
+            String[] keys = new String[ConcentrationPolicy.Dimension.values().length];
+            for (ConcentrationPolicy.Dimension d : ConcentrationPolicy.Dimension.values()) {
+                keys[d.ordinal()] = d.label() + "_bps";
+            }
+            Map<String, Node> e = y.entries(node, "concentration", keys);
+            long[] bps = new long[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                bps[i] = y.integer(e, keys[i], "concentration", 1, 1_000_000, -1);
+            }
+            RegulatoryParameters.Limits now = licence == null ? null : regulatory.at(nowMs, licence);
+            int group = ConcentrationPolicy.Dimension.GROUP.ordinal();
+            if (now != null && now.relatedPartyNetAssetsBps() >= 0 && bps[group] > now.relatedPartyNetAssetsBps()) {
+                warn(e.get(keys[group]), "concentration.group_bps: " + bps[group] + " bps is above the regulatory"
+                        + " related-party limit " + now.relatedPartyNetAssetsBps() + " bps in force now ("
+                        + now.version() + "); the regulatory limit binds (" + now.source("related_party_net_assets_bps")
+                        + ")");
+            }
+            return new ConcentrationPolicy(bps);
         }
 
         private long minOwnShare(String licence) {

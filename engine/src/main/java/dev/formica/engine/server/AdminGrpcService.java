@@ -2,6 +2,9 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.risk.BlockLists;
+import dev.formica.engine.risk.ConcentrationReports;
+import dev.formica.v1.ConcentrationReport;
+import dev.formica.v1.GetConcentrationRequest;
 import dev.formica.engine.risk.RiskAppetite;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RuleSetRegistry;
@@ -189,6 +192,15 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
         } catch (IllegalStateException e) {
             out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
         }
+    }
+
+    @Override
+    public void getConcentration(GetConcentrationRequest request, StreamObserver<ConcentrationReport> out) {
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+            return;
+        }
+        reply(out, ConcentrationReports.build(risk, clock.time(), request.getDimension(), request.getTop() == 0 ? 20
+                : request.getTop()));
     }
 
     @Override

@@ -1,5 +1,8 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.rules.ConcentrationPolicy;
+import dev.formica.v1.GetConcentrationRequest;
+
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.AttributeValue;
 import dev.formica.v1.BlockListKind;
@@ -145,7 +148,8 @@ public final class RequestValidator {
                 || (v = optionalText(prefix + "region", p.getRegion(), MAX_REGION_LENGTH)) != null
                 || (v = amountOrZero(prefix + "annual_income_minor", p.getAnnualIncomeMinor())) != null
                 || (v = amountOrZero(prefix + "self_limit_minor", p.getSelfLimitMinor())) != null
-                || (v = attributes(prefix + "attributes", p.getAttributesMap())) != null) {
+                || (v = attributes(prefix + "attributes", p.getAttributesMap())) != null
+                || (v = optionalId(prefix + "group_id", p.getGroupId(), MAX_ID_LENGTH)) != null) {
             return v;
         }
         List<ProductLine> lines = p.getLinesList();
@@ -233,6 +237,15 @@ public final class RequestValidator {
             return v;
         }
         return null;
+    }
+
+    public static String check(GetConcentrationRequest r) {
+        String d = r.getDimension();
+        if (!d.isEmpty() && java.util.Arrays.stream(ConcentrationPolicy.Dimension.values())
+                .noneMatch(x -> x.label().equals(d))) {
+            return "dimension: '" + d + "' is not region, industry, merchant or group (empty = all)";
+        }
+        return range("top", r.getTop(), 0, 1000);
     }
 
     public static String check(UpdateBlockListRequest r) {

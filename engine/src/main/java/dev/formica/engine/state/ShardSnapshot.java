@@ -28,7 +28,8 @@ import java.util.zip.CheckedOutputStream;
  */
 public final class ShardSnapshot {
     static final int MAGIC = 0x464e5350; // "FNSP"
-    static final int FORMAT = 1;
+    /** 2 = with the exposure records (concentration attribution); format 1 snapshots are read, without them. */
+    static final int FORMAT = 2;
     public static final String SUFFIX = ".snap";
 
     /** What a snapshot's header says. */
@@ -111,6 +112,12 @@ public final class ShardSnapshot {
                     out.write(bytes);
                 }));
             }
+            out.writeLong(state.exposures().size());
+            state.exposures().forEachRaw((k, bytes) -> io(failure, () -> {
+                out.writeUTF(k);
+                out.writeInt(bytes.length);
+                out.write(bytes);
+            }));
             out.writeLong(state.activity().size());
             state.activity().forEach((b, r) -> io(failure, () -> {
                 out.writeUTF(b);
@@ -162,7 +169,11 @@ public final class ShardSnapshot {
             }
             int expected = new DataInputStream(in).readInt();
             head.flip();
-            if ((int) crc.getValue() != expected || head.getInt() != MAGIC || head.getInt() != FORMAT) {
+            if ((int) crc.getValue() != expected || head.getInt() != MAGIC) {
+                return null;
+            }
+            int format = head.getInt();
+            if (format != FORMAT && format != 1) {
                 return null;
             }
             return new Header(head.getInt(), head.getLong(), head.getLong());
@@ -178,7 +189,7 @@ public final class ShardSnapshot {
     public static QuotaTally read(Path file, ShardState state, VelocityWindows velocity) throws IOException {
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
             in.readInt();
-            in.readInt();
+            int format = in.readInt();
             in.readInt();
             in.readLong();
             long timeMs = in.readLong();
@@ -220,6 +231,14 @@ public final class ShardSnapshot {
                     byte[] bytes = new byte[in.readInt()];
                     in.readFully(bytes);
                     store.put(b, bytes);
+                }
+            }
+            if (format >= 2) {
+                for (long n = in.readLong(); n > 0; n--) {
+                    String k = in.readUTF();
+                    byte[] bytes = new byte[in.readInt()];
+                    in.readFully(bytes);
+                    state.exposures().restore(k, new org.agrona.concurrent.UnsafeBuffer(bytes), 0, bytes.length);
                 }
             }
             BorrowerActivity.Reading reading = new BorrowerActivity.Reading();

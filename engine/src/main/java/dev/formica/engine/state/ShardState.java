@@ -36,6 +36,7 @@ public final class ShardState implements AutoCloseable {
     private ProfileStore profiles;
     private BorrowerActivity activity;
     private ProfileStore notes;
+    private ExposureBook exposures;
     private boolean closed;
     private final StateOps ops = new StateOps();
 
@@ -85,6 +86,8 @@ public final class ShardState implements AutoCloseable {
             state.activity = BorrowerActivity.open(shardDir, cfg, crashed);
             state.notes = ProfileStore.open(shardDir, cfg, crashed, "line-notes.dat", "formica-line-notes");
             state.notes.notes = true;
+            state.exposures = ExposureBook.open(shardDir, cfg, crashed);
+            state.exposures.ops = state.ops;
             state.ledger.ops = state.ops;
             state.holds.ops = state.ops;
             state.decisions.ops = state.ops;
@@ -139,6 +142,11 @@ public final class ShardState implements AutoCloseable {
         return profiles;
     }
 
+    /** What each line's exposure is attributed to, for the concentration limits. */
+    public ExposureBook exposures() {
+        return exposures;
+    }
+
     public Path directory() {
         return dir;
     }
@@ -175,7 +183,8 @@ public final class ShardState implements AutoCloseable {
 
     private void closeMaps() {
         RuntimeException failure = null;
-        for (AutoCloseable store : new AutoCloseable[] {notes, activity, profiles, decisions, holds, ledger}) {
+        AutoCloseable[] stores = {exposures, notes, activity, profiles, decisions, holds, ledger};
+        for (AutoCloseable store : stores) {
             if (store == null) {
                 continue;
             }

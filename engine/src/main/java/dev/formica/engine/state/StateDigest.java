@@ -54,6 +54,7 @@ public final class StateDigest {
                 + s.decisions().currentGenerationStartMs());
         s.profiles().forEach((b, bytes) -> rows.put("P " + b, Integer.toString(Arrays.hashCode(bytes))));
         s.lineNotes().forEach((b, bytes) -> rows.put("N " + b, Integer.toString(Arrays.hashCode(bytes))));
+        s.exposures().forEach((b, p, r) -> rows.put("X " + p + " " + b, r.toString()));
         s.activity().forEach((b, a) -> rows.put("A " + b, a.describe()));
         return rows;
     }

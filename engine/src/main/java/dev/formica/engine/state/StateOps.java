@@ -39,6 +39,8 @@ public final class StateOps {
     static final byte QUOTA_RELEASE = 17;
     /** Not state: the audit record of a decision (request, answer, features), skipped by replay. */
     public static final byte AUDIT = 18;
+    /** A line's exposure record (concentration attribution), whole; 0 bytes = removed. */
+    static final byte EXPOSURE_PUT = 19;
 
     private final ExpandableDirectByteBuffer buf = new ExpandableDirectByteBuffer(4096);
     private int length;
@@ -115,6 +117,12 @@ public final class StateOps {
 
     void profilePut(boolean notes, CharSequence borrowerId, byte[] bytes) {
         op(notes ? NOTE_PUT : PROFILE_PUT).string(borrowerId).bytes(bytes);
+    }
+
+    void exposurePut(CharSequence key, byte[] bytes, int len) {
+        op(EXPOSURE_PUT).string(key).i32(len);
+        buf.putBytes(length, bytes, 0, len);
+        length += len;
     }
 
     void activityApproval(CharSequence borrowerId, long amountMinor, long deviceHash) {
@@ -361,6 +369,14 @@ public final class StateOps {
                                 shared.quotas().release(funder, amount, day);
                             }
                         }
+                    }
+                    case EXPOSURE_PUT -> {
+                        str();
+                        int n = b.getInt(at);
+                        if (local) {
+                            state.exposures().restore(s1, b, at + 4, n);
+                        }
+                        at += 4 + n;
                     }
                     case AUDIT -> {
                         int n = b.getInt(at);

@@ -1,0 +1,244 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.risk.ConcentrationGuard;
+import dev.formica.engine.risk.ConcentrationTable;
+import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.state.ExposureRecord;
+import dev.formica.engine.state.ShardState;
+import dev.formica.v1.Profile;
+import dev.formica.v1.Reason;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * One shard's part of the concentration limits: each line's exposure record (what its held and drawn balance is
+ * attributed to, {@link ExposureRecord}) kept in step with the ledger, and the engine-wide table changed with it
+ * through a {@link ConcentrationGuard}. A Decide reserves on the table ({@link #reserve}) and, once approved, records
+ * the hold ({@link #hold}); Confirm turns the hold into drawn, Cancel and expiry {@link #release} it, Repay reduces the
+ * drawn tranches oldest first, a profile write {@link #move}s the line to its new region or group. Every record write
+ * is an operation of the command's log frame; the table is rebuilt from the records at start-up.
+ *
+ * <p>Thread contract: the shard's single writer (and start-up before the shard runs). Allocation-free on the
+ * command paths (reused records, the store's reused buffer); the texts of a decline allocate.
+ */
+final class ShardExposures {
+    private final ShardState state;
+    private final ConcentrationGuard guard;
+    /** The record of the line a command works on ({@link #reserve} leaves it for {@link #hold}). */
+    private final ExposureRecord exposure = new ExposureRecord();
+    private final ExposureRecord dropped = new ExposureRecord();
+
+    ShardExposures(ShardState state, ConcentrationTable table) {
+        this.state = state;
+        this.guard = new ConcentrationGuard(table);
+    }
+
+    /** Reads the line's record, or starts one attributed to {@code region} and the profile's group. */
+    private void load(String borrowerId, int product, String region, Profile profile) {
+        if (!state.exposures().read(borrowerId, product, exposure)) {
+            exposure.region(region).group(profile == null ? "" : profile.getGroupId());
+        }
+    }
+
+    /**
+     * Reserves a decision's amount on its region, industry, merchant and group (the line's region and group, fixed
+     * while it has exposure); exact against each limit. On false nothing is reserved and {@link #declineReason} says
+     * which limit and the headroom it left.
+     *
+     * @param region where the borrower is (the profile's registered region, else the request's)
+     * @param industry the merchant category of a BUSINESS_LOAN; "" otherwise
+     */
+    boolean reserve(CompiledRuleSet rules, RegulatoryParameters.Limits limits, String borrowerId, int product,
+            String region, Profile profile, String merchant, String industry, long amountMinor) {
+        load(borrowerId, product, region, profile);
+        return guard.reserve(rules, limits, exposure.region(), industry, merchant, exposure.group(), amountMinor);
+    }
+
+    /** The reason of a decline by the last {@link #reserve}: CONCENTRATION_&lt;DIMENSION&gt;, the key and headroom. */
+    Reason declineReason() {
+        return Reason.newBuilder().setCode(guard.failed().code()).setText(guard.failedText())
+                .setValue(guard.failedValue()).build();
+    }
+
+    /** Gives back the last successful {@link #reserve} (the decision did not go through, e.g. no funding). */
+    void undo() {
+        guard.undo();
+    }
+
+    /** Records an approved hold in the record {@link #reserve} read (same command, nothing in between). */
+    void hold(String borrowerId, int product, long holdId, String merchant, String industry, long amountMinor) {
+        if (exposure.full() && exposure.makeRoom(dropped)) {
+            // the oldest drawn tranche loses its merchant and industry; region and group still count it
+            guard.release("", dropped.industry(0), dropped.merchant(0), "", dropped.amount(0));
+        }
+        exposure.add(holdId, merchant, industry, amountMinor);
+        state.exposures().write(borrowerId, product, exposure);
+    }
+
+    /** Whether an amount would fit a (shadow) rule set's limits now; reserves nothing. */
+    boolean fits(CompiledRuleSet rules, RegulatoryParameters.Limits limits, String borrowerId, int product,
+            String region, Profile profile, String merchant, String industry, long amountMinor) {
+        load(borrowerId, product, region, profile);
+        return guard.fits(rules, limits, exposure.region(), industry, merchant, exposure.group(), amountMinor);
+    }
+
+    /** A hold became drawn: same merchant, same keys; the table does not move. */
+    void confirm(String borrowerId, int product, long holdId) {
+        if (state.exposures().read(borrowerId, product, exposure)) {
+            int entry = exposure.indexOfHold(holdId);
+            if (entry >= 0) {
+                exposure.confirm(entry);
+                state.exposures().write(borrowerId, product, exposure);
+            }
+        }
+    }
+
+    /** A hold's exposure leaves the line's record and the concentration table (Cancel, expiry). */
+    void release(String borrowerId, int product, long holdId) {
+        if (!state.exposures().read(borrowerId, product, exposure)) {
+            return;
+        }
+        int entry = exposure.indexOfHold(holdId);
+        if (entry >= 0) {
+            guard.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry), exposure.group(),
+                    exposure.amount(entry));
+            exposure.remove(entry);
+            state.exposures().write(borrowerId, product, exposure);
+        }
+    }
+
+    /** A repayment reduces the line's drawn tranches oldest first, and the concentration table with them. */
+    void repay(String borrowerId, int product, long amountMinor) {
+        if (!state.exposures().read(borrowerId, product, exposure)) {
+            return;
+        }
+        long left = amountMinor;
+        for (int entry = exposure.oldestDrawn(); left > 0 && entry >= 0; entry = exposure.oldestDrawn()) {
+            long take = Math.min(left, exposure.amount(entry));
+            guard.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry), exposure.group(),
+                    take);
+            exposure.reduce(entry, take);
+            left -= take;
+        }
+        state.exposures().write(borrowerId, product, exposure);
+    }
+
+    /**
+     * A profile write: a line whose exposure is attributed to another region or group than the profile now names
+     * moves all of it to the new keys, with no limit check (the exposure exists; a move is not a loan). A profile
+     * without a region keeps the line's.
+     */
+    void move(Profile profile) {
+        String borrowerId = profile.getBorrowerId();
+        for (int product = 1; product <= 3; product++) {
+            if (!state.exposures().read(borrowerId, product, exposure)) {
+                continue;
+            }
+            String region = profile.getRegion();
+            boolean regionMoves = !region.isEmpty() && !ExposureRecord.equal(region, exposure.region());
+            boolean groupMoves = !ExposureRecord.equal(profile.getGroupId(), exposure.group());
+            if (!regionMoves && !groupMoves) {
+                continue;
+            }
+            long total = exposure.total();
+            guard.release(regionMoves ? exposure.region() : "", "", "", groupMoves ? exposure.group() : "", total);
+            if (regionMoves) {
+                exposure.region(region);
+            }
+            exposure.group(profile.getGroupId());
+            guard.add(regionMoves ? exposure.region() : "", "", "", groupMoves ? exposure.group() : "", total);
+            state.exposures().write(borrowerId, product, exposure);
+        }
+    }
+
+    /** Adds every record of this shard to the concentration table (start-up, after {@link #reconcile}). */
+    void addAllToTable() {
+        state.exposures().forEach((borrowerId, product, record) -> {
+            for (int i = 0; i < record.count(); i++) {
+                guard.add(record.region(), record.industry(i), record.merchant(i), record.group(), record.amount(i));
+            }
+        });
+    }
+
+    /**
+     * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry
+     * with its amount, no entry names a hold that is not active, the drawn tranches add up to the drawn balance, and
+     * no line without exposure keeps a record. A record that differs is completed (a missing hold or drawn amount is
+     * attributed to no merchant and no industry; a new record to the profile's region and group) and written as its
+     * own frame. Start-up only; allocates.
+     *
+     * @param activeByLine the active holds {holdId, amount} by "borrower NUL product"
+     * @param profiles     the stored profile of a borrower, or null
+     * @param endFrame     ends the frame of one repair
+     * @return the records repaired
+     */
+    long reconcile(Map<String, List<long[]>> activeByLine, Function<String, Profile> profiles, Runnable endFrame) {
+        List<Object[]> lines = new ArrayList<>();
+        state.ledger().forEach((borrowerId, product, s) -> lines.add(new Object[] {borrowerId.toString(), product,
+                s.drawnMinor(), s.heldMinor() + s.drawnMinor()}));
+        Set<String> withLine = new HashSet<>();
+        long repaired = 0;
+        for (Object[] line : lines) {
+            String borrowerId = (String) line[0];
+            int product = (Integer) line[1];
+            long drawn = (Long) line[2];
+            withLine.add(product + borrowerId);
+            boolean had = state.exposures().read(borrowerId, product, exposure);
+            if (!had && (Long) line[3] == 0) {
+                continue;
+            }
+            String before = exposure.toString();
+            List<long[]> holds = activeByLine.getOrDefault(borrowerId + "\u0000" + product, List.of());
+            for (int i = exposure.count() - 1; i >= 0; i--) {
+                long id = exposure.holdId(i);
+                if (id != 0 && holds.stream().noneMatch(h -> h[0] == id)) {
+                    exposure.remove(i);
+                }
+            }
+            for (long[] h : holds) {
+                int i = exposure.indexOfHold(h[0]);
+                if (i < 0) {
+                    exposure.add(h[0], "", "", h[1]);
+                } else if (exposure.amount(i) != h[1]) {
+                    exposure.reduce(i, exposure.amount(i) - h[1]);
+                }
+            }
+            long recorded = exposure.total() - exposure.held();
+            for (int i = exposure.oldestDrawn(); recorded > drawn && i >= 0; i = exposure.oldestDrawn()) {
+                long take = Math.min(recorded - drawn, exposure.amount(i));
+                exposure.reduce(i, take);
+                recorded -= take;
+            }
+            if (recorded < drawn) {
+                exposure.add(0, "", "", drawn - recorded);
+            }
+            if (!had) {
+                Profile profile = profiles.apply(borrowerId);
+                exposure.region(profile == null ? "" : profile.getRegion())
+                        .group(profile == null ? "" : profile.getGroupId());
+            }
+            if (!had || !before.equals(exposure.toString())) {
+                state.exposures().write(borrowerId, product, exposure);
+                endFrame.run();
+                repaired++;
+            }
+        }
+        List<String[]> orphans = new ArrayList<>();
+        state.exposures().forEach((borrowerId, product, record) -> {
+            if (!withLine.contains(product + borrowerId)) {
+                orphans.add(new String[] {borrowerId, Integer.toString(product)});
+            }
+        });
+        for (String[] orphan : orphans) {
+            state.exposures().write(orphan[0], Integer.parseInt(orphan[1]), exposure.clear());
+            endFrame.run();
+            repaired++;
+        }
+        return repaired;
+    }
+}
