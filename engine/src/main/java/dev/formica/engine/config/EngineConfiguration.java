@@ -65,6 +65,12 @@ public final class EngineConfiguration {
      * the ≈ 0.16 ms a decision costs a shard here, 64 queued decisions are about 5 ms of work on 2 shards.
      */
     public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 64;
+    /**
+     * What a shedding refusal (RESOURCE_EXHAUSTED: OVERLOADED, SHARD_QUEUE_FULL, QUEUE_DELAY_EXCEEDED) asks the
+     * caller to wait before retrying, in its RetryInfo and {@code grpc-retry-pushback-ms} trailer: a few times the
+     * ≈ 5 ms of work that 64 queued decisions are here, so a retry meets a queue that has turned over.
+     */
+    public static final Duration DEFAULT_SHED_RETRY_DELAY = Duration.ofMillis(50);
     /** Per-stage and per-RPC latency histograms, decision counters, {@code .hlog} files. */
     public static final boolean DEFAULT_LATENCY_RECORDING = true;
     /** One {@code .hlog} line per stage and RPC, and GetLatency's "last interval", this often. */
@@ -137,6 +143,7 @@ public final class EngineConfiguration {
     private Path callerTokenFile;
     private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
     private int maxInFlightDecisions = DEFAULT_MAX_IN_FLIGHT_DECISIONS;
+    private Duration shedRetryDelay = DEFAULT_SHED_RETRY_DELAY;
     private boolean latencyRecording = DEFAULT_LATENCY_RECORDING;
     private Duration latencyInterval = DEFAULT_LATENCY_INTERVAL;
     private long latencyLogMaxBytes = DEFAULT_LATENCY_LOG_MAX_BYTES;
@@ -221,6 +228,7 @@ public final class EngineConfiguration {
                 case "callerTokenFile" -> callerTokenFile(Path.of(value));
                 case "maxQueueDelay" -> maxQueueDelay(parseDuration(value));
                 case "maxInFlightDecisions" -> maxInFlightDecisions(Integer.parseInt(value));
+                case "shedRetryDelay" -> shedRetryDelay(parseDuration(value));
                 case "latencyRecording" -> latencyRecording(parseBoolean(value));
                 case "latencyInterval" -> latencyInterval(parseDuration(value));
                 case "latencyLogMaxBytes" -> latencyLogMaxBytes(Long.parseLong(value));
@@ -333,6 +341,8 @@ public final class EngineConfiguration {
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
                 + maxInFlightDecisions);
+        requireThat(!shedRetryDelay.isNegative() && shedRetryDelay.toMillis() <= 60_000,
+                "shedRetryDelay must be 0..60s, was " + shedRetryDelay);
         concludeSecurity();
         requireThat(latencyInterval.toMillis() >= 1000 && latencyInterval.toMillis() % 1000 == 0,
                 "latencyInterval must be whole seconds, at least 1s (the sampler ticks once a second), was "
@@ -655,6 +665,20 @@ public final class EngineConfiguration {
         return maxInFlightDecisions;
     }
 
+    /**
+     * The retry delay a shedding refusal (RESOURCE_EXHAUSTED) carries in its RetryInfo and
+     * {@code grpc-retry-pushback-ms} trailer.
+     */
+    public EngineConfiguration shedRetryDelay(Duration d) {
+        checkMutable();
+        this.shedRetryDelay = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Duration shedRetryDelay() {
+        return shedRetryDelay;
+    }
+
     public Path tlsCertChain() {
         return tlsCertChain;
     }
@@ -899,6 +923,7 @@ public final class EngineConfiguration {
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
                 + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
                 + ", maxQueueDelay=" + maxQueueDelay + ", maxInFlightDecisions=" + maxInFlightDecisions
+                + ", shedRetryDelay=" + shedRetryDelay
                 + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired
                 + "}";
     }
