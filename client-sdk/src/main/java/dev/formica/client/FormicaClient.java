@@ -68,9 +68,9 @@ import java.util.function.Supplier;
  * <p>Retries: calls that carry a request_id (Decide, Confirm, Cancel, Repay, Apply,
  * ReportRiskEvent) and the reads (GetCreditLine, GetProfile, Echo) are retried on UNAVAILABLE and
  * RESOURCE_EXHAUSTED per the {@link RetryPolicy}, always with the same request and within the one
- * deadline of the call, waiting at least the delay the server asked for (RetryInfo). A missing request_id is generated before the first attempt. Upsert and the
- * streams are never retried: an upsert has no request_id, and a retried replace could undo a later
- * writer's.
+ * deadline of the call, waiting at least the delay the server asked for (RetryInfo). A missing
+ * request_id is generated before the first attempt. Upsert and the streams are never retried: an upsert
+ * has no request_id, and a retried replace could undo a later writer's.
  *
  * <p>Routing (docs/cluster.md): every borrower belongs to one of 256 partitions, computed as the engine does, and
  * every hold id names its partition. Calls keyed by a borrower (Decide, DecideStream per message, Repay,

@@ -56,8 +56,8 @@ final class Replies {
         int loopCount = 0;
         for (Deferred<?> d : batch) {
             if (!durable) {
-                d.error = Refusals.of(Status.Code.UNAVAILABLE, ErrorReason.LOG_UNAVAILABLE, "the shard log could not make"
-                        + " this answer durable; retry with the same request_id");
+                d.error = Refusals.of(Status.Code.UNAVAILABLE, ErrorReason.LOG_UNAVAILABLE,
+                        "the shard log could not make this answer durable; retry with the same request_id");
                 d.result = null;
             }
             if (d.loop == null) {
