@@ -4,6 +4,7 @@ import dev.formica.engine.cli.AppetiteCommand;
 import dev.formica.engine.cli.BacktestCommand;
 import dev.formica.engine.cli.BlockListCommand;
 import dev.formica.engine.cli.CommandErrors;
+import dev.formica.engine.cli.ConfigCommand;
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.JournalCommand;
 import dev.formica.engine.cli.LatencyCommand;
@@ -20,8 +21,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest}, {@code latency},
- * {@code scorecard}, {@code rules}, {@code appetite}, {@code blocklist}, {@code journal}, {@code backtest},
- * {@code stress}, {@code version}, {@code help}.
+ * {@code scorecard}, {@code rules}, {@code appetite}, {@code blocklist}, {@code config}, {@code journal},
+ * {@code backtest}, {@code stress}, {@code version}, {@code help}.
  *
  * <p>Thread contract: runs on the main thread; each subcommand owns what it starts.
  */
@@ -40,6 +41,7 @@ import picocli.CommandLine.Command;
             RulesCommand.class,
             AppetiteCommand.class,
             BlockListCommand.class,
+            ConfigCommand.class,
             JournalCommand.class,
             BacktestCommand.class,
             StressCommand.class,

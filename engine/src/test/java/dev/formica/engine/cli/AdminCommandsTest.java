@@ -85,6 +85,14 @@ class AdminCommandsTest {
         String target = "127.0.0.1:" + serve.port();
         String[] local = {"--target", target, "--data-dir", data.toString()};
 
+        // issue 21, deliverable 5: serve printed its configuration once, each setting with its source
+        assertEquals(1, Pattern.compile("(?m)^configuration \\(flags > environment FORMICA_\\* > file > defaults\\):$")
+                .matcher(serve.output()).results().count(), serve.output());
+        assertTrue(Pattern.compile("(?m)^  port +" + PORT + " +flag --port$").matcher(serve.output()).find(),
+                serve.output());
+        assertTrue(Pattern.compile("(?m)^  adminTokenFile +.*admin\\.token +made by serve").matcher(serve.output())
+                .find(), serve.output());
+
         // rule sets: publish, shadow, activate, list, clear the shadow
         Run list = ok(cat(new String[] {"rules", "list"}, local));
         String builtIn = DefaultRuleSet.yaml().lines().filter(l -> l.startsWith("version:")).findFirst()
