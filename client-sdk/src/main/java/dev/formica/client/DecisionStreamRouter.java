@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * callbacks come from the legs' threads and are serialised under {@code lock}, so the caller's
  * response observer sees one call at a time: responses as they come, then exactly one
  * {@code onCompleted} (after the caller's {@code onCompleted} and every leg's end) or one
- * {@code onError} (the first failure of any leg, which cancels the others).
+ * {@code onError} (the first failure of any leg, as a {@link FormicaException}, which cancels the others).
  */
 final class DecisionStreamRouter implements StreamObserver<DecisionRequest> {
     private final ManagedChannel[] channels;
@@ -134,7 +134,7 @@ final class DecisionStreamRouter implements StreamObserver<DecisionRequest> {
                 open--;
             }
             boolean first = !finished;
-            finish(t);
+            finish(FormicaException.of(t));
             if (first) {
                 for (int i = 0; i < calls.length(); i++) {
                     ClientCall<?, ?> call = calls.get(i);

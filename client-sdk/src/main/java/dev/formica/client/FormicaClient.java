@@ -60,15 +60,17 @@ import java.util.function.Supplier;
  * <p>Thread-safe: share one instance across the application and close it once at shutdown. Blocking
  * methods park the calling thread; {@code *Async} methods never block, and their futures complete on
  * a gRPC callback thread, so chain slow work with the {@code *Async} stages of
- * {@link CompletableFuture}. Failures surface as {@link StatusRuntimeException} holding the server's
- * original status (thrown, or as the future's cause).
+ * {@link CompletableFuture}. Failures of unary calls surface as {@link FormicaException} (a
+ * {@link StatusRuntimeException}) holding the server's original status and what its details say: the stable
+ * reason, every bad field, the retry delay (thrown, or as the future's cause); a DecideStream answer with
+ * {@code error} set reads the same through {@link FormicaException#of(dev.formica.v1.DecisionError)}.
  *
  * <p>Retries: calls that carry a request_id (Decide, Confirm, Cancel, Repay, Apply,
  * ReportRiskEvent) and the reads (GetCreditLine, GetProfile, Echo) are retried on UNAVAILABLE and
  * RESOURCE_EXHAUSTED per the {@link RetryPolicy}, always with the same request and within the one
- * deadline of the call. A missing request_id is generated before the first attempt. Upsert and the
- * streams are never retried: an upsert has no request_id, and a retried replace could undo a later
- * writer's.
+ * deadline of the call, waiting at least the delay the server asked for (RetryInfo). A missing
+ * request_id is generated before the first attempt. Upsert and the streams are never retried: an upsert
+ * has no request_id, and a retried replace could undo a later writer's.
  *
  * <p>Routing (docs/cluster.md): every borrower belongs to one of 256 partitions, computed as the engine does, and
  * every hold id names its partition. Calls keyed by a borrower (Decide, DecideStream per message, Repay,
@@ -365,18 +367,18 @@ public final class FormicaClient implements AutoCloseable {
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
-            throw Status.CANCELLED.withDescription("interrupted while waiting for the call").withCause(e)
-                    .asRuntimeException();
+            throw FormicaException.of(Status.CANCELLED.withDescription("interrupted while waiting for the call")
+                    .withCause(e), null);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof StatusRuntimeException sre) {
                 // A fresh exception so the stack trace shows the caller, with the same status and trailers.
-                throw new StatusRuntimeException(sre.getStatus(), sre.getTrailers());
+                throw FormicaException.of(sre.getStatus(), sre.getTrailers());
             }
             if (cause instanceof StatusException se) {
-                throw new StatusRuntimeException(se.getStatus(), se.getTrailers());
+                throw FormicaException.of(se.getStatus(), se.getTrailers());
             }
-            throw Status.fromThrowable(cause).asRuntimeException();
+            throw FormicaException.of(Status.fromThrowable(cause), null);
         }
     }
 

@@ -176,7 +176,7 @@ final class ProfileLoader {
             Status s = status.isOk()
                     ? Status.INTERNAL.withDescription("server ended Load before the client finished sending")
                     : status;
-            return s.asRuntimeException(trailers);
+            return FormicaException.of(s, trailers);
         }
 
         @Override

@@ -19,9 +19,11 @@ import java.util.function.Supplier;
  *
  * <p>Attempts run one after another: the first on the caller's thread, later ones on the
  * {@link RetryScheduler}'s thread, and their callbacks on the channel's executor. The future
- * completes on one of those threads, exceptionally with a {@link StatusRuntimeException} carrying
- * the last attempt's status and trailers. Every attempt sends the same request object, so the
- * same request_id, and shares one deadline fixed when the call began. Cancelling the future
+ * completes on one of those threads, exceptionally with a {@link FormicaException} carrying
+ * the last attempt's status, trailers and details. Every attempt sends the same request object, so the
+ * same request_id, and shares one deadline fixed when the call began. A retry waits the policy's jittered
+ * backoff, and when the refusal asked for a delay (RetryInfo, {@code grpc-retry-pushback-ms}) that delay
+ * first: the server knows how long its queue takes to turn over. Cancelling the future
  * cancels the attempt in flight or the pending wait.
  *
  * <p>Each attempt asks its route for the channel. A refusal that names the partition's owner (a redirect, see
@@ -29,6 +31,9 @@ import java.util.function.Supplier;
  * times, and only when the route then leads elsewhere; redirects do not count as retry attempts.
  */
 final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implements Runnable {
+    /** A server's retry delay is obeyed up to this (a minute): beyond, the deadline decides anyway. */
+    static final long MAX_SERVER_DELAY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
     private final Supplier<? extends Channel> route;
     private final ClusterRouter router;
     private final MethodDescriptor<ReqT, RespT> method;
@@ -115,23 +120,28 @@ final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implement
                 if (route.get() != refusedBy && !deadline.isExpired()) {
                     attempt();
                 } else {
-                    fail(status.asRuntimeException(trailers));
+                    fail(FormicaException.of(status, trailers));
                 }
             });
             return;
         }
-        if (RetryPolicy.isRetryable(status.getCode()) && attempt < policy.maxAttempts() && !isDone()) {
+        FormicaException failure = FormicaException.of(status, trailers);
+        if (failure.isRetryable() && RetryPolicy.isRetryable(status.getCode()) && attempt < policy.maxAttempts()
+                && !isDone()) {
             long delay = policy.backoffNanos(attempt, ThreadLocalRandom.current().nextDouble());
+            if (failure.retryDelay().isPresent()) {
+                delay = Math.addExact(delay, Math.min(failure.retryDelay().get().toNanos(), MAX_SERVER_DELAY_NANOS));
+            }
             if (deadline.timeRemaining(TimeUnit.NANOSECONDS) > delay) {
                 scheduler.schedule(this, delay);
                 return;
             }
         }
-        fail(status.asRuntimeException(trailers));
+        fail(failure);
     }
 
     void fail(StatusRuntimeException e) {
-        completeExceptionally(e);
+        completeExceptionally(FormicaException.of(e));
     }
 
     @Override

@@ -29,6 +29,8 @@ final class FakeDecisionService extends DecisionServiceGrpc.DecisionServiceImplB
     final String name;
     /** Statuses to fail the next unary calls with, in order; empty means answer. */
     final Queue<Status> failures = new ConcurrentLinkedQueue<>();
+    /** Refusals (status, trailers, details) to fail the next unary calls with, before {@link #failures}. */
+    final Queue<java.util.function.Supplier<io.grpc.StatusRuntimeException>> refusals = new ConcurrentLinkedQueue<>();
     /** Every request_id seen, one entry per attempt (unary) or message (stream). */
     final List<String> requestIds = new CopyOnWriteArrayList<>();
     /** Every borrower_id seen, one entry per attempt or message. */
@@ -49,6 +51,11 @@ final class FakeDecisionService extends DecisionServiceGrpc.DecisionServiceImplB
     }
 
     private boolean failed(StreamObserver<?> observer) {
+        java.util.function.Supplier<io.grpc.StatusRuntimeException> refusal = refusals.poll();
+        if (refusal != null) {
+            observer.onError(refusal.get());
+            return true;
+        }
         Status failure = failures.poll();
         if (failure == null) {
             return false;

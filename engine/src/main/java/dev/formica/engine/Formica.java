@@ -1,8 +1,11 @@
 package dev.formica.engine;
 
+import dev.formica.engine.cli.AppetiteCommand;
 import dev.formica.engine.cli.BacktestCommand;
 import dev.formica.engine.cli.BareEchoCommand;
+import dev.formica.engine.cli.BlockListCommand;
 import dev.formica.engine.cli.CommandErrors;
+import dev.formica.engine.cli.ConfigCommand;
 import dev.formica.engine.cli.DemoCommand;
 import dev.formica.engine.cli.JournalCommand;
 import dev.formica.engine.cli.LatencyCommand;
@@ -19,7 +22,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code formica} command line: {@code serve}, {@code demo}, {@code load}, {@code loadtest}, {@code latency},
- * {@code scorecard}, {@code rules}, {@code version}, {@code help}.
+ * {@code scorecard}, {@code rules}, {@code appetite}, {@code blocklist}, {@code config}, {@code journal},
+ * {@code backtest}, {@code stress}, {@code version}, {@code help}.
  *
  * <p>Thread contract: runs on the main thread; each subcommand owns what it starts.
  */
@@ -36,6 +40,9 @@ import picocli.CommandLine.Command;
             LoadTestCommand.class,
             ScorecardCommand.class,
             RulesCommand.class,
+            AppetiteCommand.class,
+            BlockListCommand.class,
+            ConfigCommand.class,
             JournalCommand.class,
             BacktestCommand.class,
             StressCommand.class,

@@ -1,5 +1,7 @@
 package dev.formica.engine.cli;
 
+import dev.formica.client.FormicaException;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -15,7 +17,8 @@ import picocli.CommandLine.ParseResult;
  * How a command's failure reaches the operator: a mistake in what they typed (a file that is not there, a
  * scenario name with a typo, an invalid input file) is one line, {@code formica SUBCOMMAND: what is wrong}, and
  * exit code 2, picocli's code for invalid input; a file that cannot be read for another reason is one line and
- * exit code 1. Anything else is a bug and keeps its stack trace.
+ * exit code 1. A call a server refused is one line with its status code and reason, then one line per bad field
+ * of the request, exit code 1 (docs/api.md lists the reasons). Anything else is a bug and keeps its stack trace.
  *
  * <p>Thread contract: used on the main thread by picocli.
  */
@@ -57,6 +60,8 @@ public final class CommandErrors implements IExecutionExceptionHandler {
         } else if (e instanceof IOException) {
             message = e.getMessage() != null ? e.getMessage() : e.toString();
             exit = commandLine.getCommandSpec().exitCodeOnExecutionException();
+        } else if (e instanceof StatusRuntimeException refused) {
+            return refused(FormicaException.of(refused), commandLine);
         } else {
             throw ex;
         }
@@ -64,6 +69,33 @@ public final class CommandErrors implements IExecutionExceptionHandler {
         err.println(commandLine.getCommandSpec().qualifiedName() + ": " + oneLine(message));
         err.flush();
         return exit;
+    }
+
+    /** {@code formica rules publish: INVALID_ARGUMENT RULE_SET_INVALID: yaml: ...}, then each bad field. */
+    private static int refused(FormicaException e, CommandLine commandLine) {
+        PrintWriter err = commandLine.getErr();
+        StringBuilder line = new StringBuilder(commandLine.getCommandSpec().qualifiedName()).append(": ")
+                .append(e.code());
+        if (!e.reasonName().isEmpty()) {
+            line.append(' ').append(e.reasonName());
+        }
+        String description = e.getStatus().getDescription();
+        if (description != null) {
+            line.append(": ").append(oneLine(description));
+        }
+        err.println(line);
+        if (e.fieldViolations().size() > 1) {
+            for (FormicaException.FieldViolation v : e.fieldViolations()) {
+                err.println("  " + v.field() + ": " + oneLine(v.description()));
+            }
+        }
+        e.retryDelay().ifPresent(d -> err.println("  retry after " + d.toMillis() + " ms"));
+        if (e.code() == io.grpc.Status.Code.UNAUTHENTICATED) {
+            err.println("  give --token-file, $" + AdminConnection.TOKEN_ENV + ", the --data-dir of a server on this"
+                    + " machine, or a client certificate (--tls-cert, --tls-key)");
+        }
+        err.flush();
+        return commandLine.getCommandSpec().exitCodeOnExecutionException();
     }
 
     private static String oneLine(String s) {

@@ -5,14 +5,9 @@ import dev.formica.v1.GetLatencyRequest;
 import dev.formica.v1.LatencyDistribution;
 import dev.formica.v1.LatencySnapshot;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,21 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "latency", mixinStandardHelpOptions = true,
         description = "Print per-stage and per-RPC latency percentiles of a running server.")
 public final class LatencyCommand implements Callable<Integer> {
-    static final String TOKEN_ENV = "FORMICA_ADMIN_TOKEN";
-    private static final Metadata.Key<String> AUTHORIZATION =
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-
-    @Option(names = "--target", description = "Server host:port (default ${DEFAULT-VALUE}).",
-            defaultValue = "127.0.0.1:50051")
-    String target;
-
-    @Option(names = "--token", description = "Admin bearer token (default: $" + TOKEN_ENV + ", else the one 'formica"
-            + " serve' made in --data-dir).")
-    String token;
-
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data", description = "Data directory of a "
-            + "server on this machine, whose admin.token is used when no token is given (default ${DEFAULT-VALUE}).")
-    Path dataDir;
+    /** Target, TLS and token, as every admin command takes them. */
+    @Mixin
+    AdminConnection server;
 
     @Option(names = "--watch", description = "Print again every --every seconds until interrupted.")
     boolean watch;
@@ -72,23 +56,9 @@ public final class LatencyCommand implements Callable<Integer> {
             err.println("formica latency: --every must be at least 1");
             return 2;
         }
-        String bearer = token != null ? token : System.getenv(TOKEN_ENV);
-        if (bearer == null || bearer.isEmpty()) {
-            try {
-                bearer = LocalAdminToken.read(dataDir);
-            } catch (IOException e) {
-                err.println("formica latency: cannot read the admin token in " + dataDir + " (" + e.getMessage()
-                        + "); going on without one");
-            }
-        }
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        ManagedChannel channel = server.channel();
         try {
-            AdminServiceGrpc.AdminServiceBlockingStub stub = AdminServiceGrpc.newBlockingStub(channel);
-            if (bearer != null && !bearer.isEmpty()) {
-                Metadata headers = new Metadata();
-                headers.put(AUTHORIZATION, "Bearer " + bearer);
-                stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-            }
+            AdminServiceGrpc.AdminServiceBlockingStub stub = server.stub(channel);
             GetLatencyRequest request = GetLatencyRequest.newBuilder().addAllNames(names).build();
             for (int printed = 0; ; ) {
                 LatencySnapshot snapshot;
@@ -96,8 +66,8 @@ public final class LatencyCommand implements Callable<Integer> {
                     snapshot = stub.withDeadlineAfter(5, TimeUnit.SECONDS).getLatency(request);
                 } catch (StatusRuntimeException e) {
                     err.println("formica latency: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription()
-                            + (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED ? " (give --token, $" + TOKEN_ENV
-                                    + ", or --data-dir of a server on this machine)" : ""));
+                            + (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED ? " (give --token-file, $"
+                                    + AdminConnection.TOKEN_ENV + ", or --data-dir of a server on this machine)" : ""));
                     return 1;
                 }
                 print(snapshot, out);

@@ -16,7 +16,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code formica serve}: runs the engine until SIGTERM / SIGINT, then drains and stops.
- * Settings come from the defaults, then {@code --config FILE}, then the options given here.
+ * Settings come from the defaults, then {@code --config FILE}, then the {@code FORMICA_*} environment variables,
+ * then the options given here (docs/configuration.md); the result is printed once at start, each setting with
+ * where it came from ({@link EngineConfiguration#describe()}; {@code formica config show} prints the same).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the decisioning server.")
 public final class ServeCommand implements Callable<Integer> {
@@ -109,6 +111,15 @@ public final class ServeCommand implements Callable<Integer> {
             + "the JIT compiler.")
     long warmupDecisions;
 
+    /** The environment the {@code FORMICA_*} settings are read from. */
+    private java.util.Map<String, String> environment = System.getenv();
+
+    /** Reads the {@code FORMICA_*} settings from {@code environment} instead of the process's (tests). */
+    public ServeCommand environment(java.util.Map<String, String> environment) {
+        this.environment = java.util.Map.copyOf(environment);
+        return this;
+    }
+
     /** Builds the configuration these options describe. */
     public EngineConfiguration configuration() {
         return settings().conclude();
@@ -118,73 +129,41 @@ public final class ServeCommand implements Callable<Integer> {
     private EngineConfiguration settings() {
         EngineConfiguration config = configFile != null ? EngineConfiguration.fromYaml(configFile)
                 : new EngineConfiguration();
-        if (host != null) {
-            config.host(host);
-        }
-        if (port != null) {
-            config.port(port);
-        }
-        if (dataDir != null) {
-            config.dataDir(dataDir);
-        }
-        if (metricsPort != null) {
-            config.metricsPort(metricsPort);
-        }
-        if (shards != null) {
-            config.shards(shards);
-        }
-        if (rulesFile != null) {
-            config.rulesFile(rulesFile);
-        }
-        if (regulatoryFile != null) {
-            config.regulatoryFile(regulatoryFile);
-        }
-        applySecurity(config);
-        if (maxQueueDelay != null) {
-            config.maxQueueDelay(EngineConfiguration.parseDuration(maxQueueDelay));
-        }
-        if (maxInFlightDecisions != null) {
-            config.maxInFlightDecisions(maxInFlightDecisions);
-        }
-        if (durability != null) {
-            config.durability(dev.formica.engine.log.Durability.parse(durability));
-        }
-        if (clusterNodes != null) {
-            config.clusterNodes(clusterNodes);
-        }
-        if (clusterNodeId != null) {
-            config.clusterNodeId(clusterNodeId);
-        }
+        config.applyEnvironment(environment);
+        flag(config, host, "host", "--host", config::host);
+        flag(config, port, "port", "--port", config::port);
+        flag(config, dataDir, "dataDir", "--data-dir", config::dataDir);
+        flag(config, metricsPort, "metricsPort", "--metrics-port", config::metricsPort);
+        flag(config, shards, "shards", "--shards", config::shards);
+        flag(config, rulesFile, "rulesFile", "--rules", config::rulesFile);
+        flag(config, regulatoryFile, "regulatoryFile", "--regulatory", config::regulatoryFile);
+        flag(config, tlsCertChain, "tlsCertChain", "--tls-cert", config::tlsCertChain);
+        flag(config, tlsPrivateKey, "tlsPrivateKey", "--tls-key", config::tlsPrivateKey);
+        flag(config, tlsClientCa, "tlsClientCa", "--tls-client-ca", config::tlsClientCa);
+        flag(config, clientAuth, "clientAuth", "--client-auth", config::clientAuth);
+        flag(config, adminSubjects, "adminSubjects", "--admin-subject", config::adminSubjects);
+        flag(config, adminTokenFile, "adminTokenFile", "--admin-token-file", config::adminTokenFile);
+        flag(config, decisionAuthRequired, "decisionAuthRequired", "--decision-auth-required",
+                config::decisionAuthRequired);
+        flag(config, callerSubjects, "callerSubjects", "--caller-subject", config::callerSubjects);
+        flag(config, callerTokenFile, "callerTokenFile", "--caller-token-file", config::callerTokenFile);
+        flag(config, maxQueueDelay == null ? null : EngineConfiguration.parseDuration(maxQueueDelay), "maxQueueDelay",
+                "--max-queue-delay", config::maxQueueDelay);
+        flag(config, maxInFlightDecisions, "maxInFlightDecisions", "--max-in-flight-decisions",
+                config::maxInFlightDecisions);
+        flag(config, durability == null ? null : dev.formica.engine.log.Durability.parse(durability), "durability",
+                "--durability", config::durability);
+        flag(config, clusterNodes, "clusterNodes", "--cluster-node", config::clusterNodes);
+        flag(config, clusterNodeId, "clusterNodeId", "--cluster-node-id", config::clusterNodeId);
         return config;
     }
 
-    private void applySecurity(EngineConfiguration config) {
-        if (tlsCertChain != null) {
-            config.tlsCertChain(tlsCertChain);
-        }
-        if (tlsPrivateKey != null) {
-            config.tlsPrivateKey(tlsPrivateKey);
-        }
-        if (tlsClientCa != null) {
-            config.tlsClientCa(tlsClientCa);
-        }
-        if (clientAuth != null) {
-            config.clientAuth(clientAuth);
-        }
-        if (adminSubjects != null) {
-            config.adminSubjects(adminSubjects);
-        }
-        if (adminTokenFile != null) {
-            config.adminTokenFile(adminTokenFile);
-        }
-        if (decisionAuthRequired != null) {
-            config.decisionAuthRequired(decisionAuthRequired);
-        }
-        if (callerSubjects != null) {
-            config.callerSubjects(callerSubjects);
-        }
-        if (callerTokenFile != null) {
-            config.callerTokenFile(callerTokenFile);
+    /** Sets {@code key} from {@code option} when it was given, and records that the flag set it. */
+    private static <T> void flag(EngineConfiguration config, T value, String key, String option,
+            java.util.function.Consumer<T> setter) {
+        if (value != null) {
+            setter.accept(value);
+            config.setBy(key, "flag " + option);
         }
     }
 
@@ -225,6 +204,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + e.getMessage());
             return 2;
         }
+        System.out.print(config.describe());
         EngineServer server;
         try {
             server = new EngineServer(config).start();
@@ -262,7 +242,9 @@ public final class ServeCommand implements Callable<Integer> {
             System.out.println("formica made an admin token for operators on this machine in " + token.file()
                     + " (owner-only); 'formica latency --data-dir " + config.dataDir() + "' uses it");
         }
-        return settings().adminTokenFile(token.file()).conclude();
+        EngineConfiguration withToken = settings().adminTokenFile(token.file());
+        withToken.setBy("adminTokenFile", "made by serve: the local admin token");
+        return withToken.conclude();
     }
 
     private static boolean loopback(String host) {

@@ -1,11 +1,10 @@
 package dev.formica.engine.cluster;
 
-import com.google.protobuf.Any;
-import com.google.rpc.Code;
-import com.google.rpc.ErrorInfo;
+import dev.formica.engine.errors.Refusals;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,9 +21,9 @@ import java.util.List;
  */
 public final class PartitionTable {
     /** {@code ErrorInfo.domain} of a redirect. */
-    public static final String ERROR_DOMAIN = "formica.dev";
+    public static final String ERROR_DOMAIN = Refusals.DOMAIN;
     /** {@code ErrorInfo.reason} of a redirect. */
-    public static final String NOT_OWNER_REASON = "PARTITION_NOT_OWNED";
+    public static final String NOT_OWNER_REASON = ErrorReason.PARTITION_NOT_OWNED.name();
     /** Trailer of a redirect: the owner's address, for callers that do not read the status details. */
     public static final Metadata.Key<String> OWNER_ADDRESS =
             Metadata.Key.of("formica-partition-owner", Metadata.ASCII_STRING_MARSHALLER);
@@ -113,19 +112,13 @@ public final class PartitionTable {
     public StatusRuntimeException refusal(int partition, String field) {
         int owner = ownerOf(partition);
         String address = nodes.get(owner);
-        ErrorInfo info = ErrorInfo.newBuilder().setReason(NOT_OWNER_REASON).setDomain(ERROR_DOMAIN)
-                .putMetadata("partition", Integer.toString(partition))
-                .putMetadata("owner_node", Integer.toString(owner))
-                .putMetadata("owner_address", address)
-                .build();
-        com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
-                .setCode(Code.FAILED_PRECONDITION_VALUE)
-                .setMessage(field + ": partition " + partition + " is owned by node " + owner + " (" + address
+        return Refusals.builder(Status.Code.FAILED_PRECONDITION, ErrorReason.PARTITION_NOT_OWNED,
+                field + ": partition " + partition + " is owned by node " + owner + " (" + address
                         + "), not by node " + self + "; send the call there (docs/cluster.md)")
-                .addDetails(Any.pack(info))
+                .metadata("partition", Integer.toString(partition))
+                .metadata("owner_node", Integer.toString(owner))
+                .metadata("owner_address", address)
+                .trailer(OWNER_ADDRESS, address)
                 .build();
-        Metadata trailers = new Metadata();
-        trailers.put(OWNER_ADDRESS, address);
-        return StatusProto.toStatusRuntimeException(status, trailers);
     }
 }

@@ -69,6 +69,12 @@ public final class EngineConfiguration {
      * the ≈ 0.16 ms a decision costs a shard here, 64 queued decisions are about 5 ms of work on 2 shards.
      */
     public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 64;
+    /**
+     * What a shedding refusal (RESOURCE_EXHAUSTED: OVERLOADED, SHARD_QUEUE_FULL, QUEUE_DELAY_EXCEEDED) asks the
+     * caller to wait before retrying, in its RetryInfo and {@code grpc-retry-pushback-ms} trailer: a few times the
+     * ≈ 5 ms of work that 64 queued decisions are here, so a retry meets a queue that has turned over.
+     */
+    public static final Duration DEFAULT_SHED_RETRY_DELAY = Duration.ofMillis(50);
     /** Per-stage and per-RPC latency histograms, decision counters, {@code .hlog} files. */
     public static final boolean DEFAULT_LATENCY_RECORDING = true;
     /** One {@code .hlog} line per stage and RPC, and GetLatency's "last interval", this often. */
@@ -142,6 +148,7 @@ public final class EngineConfiguration {
     private Path callerTokenFile;
     private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
     private int maxInFlightDecisions = DEFAULT_MAX_IN_FLIGHT_DECISIONS;
+    private Duration shedRetryDelay = DEFAULT_SHED_RETRY_DELAY;
     private boolean latencyRecording = DEFAULT_LATENCY_RECORDING;
     private Duration latencyInterval = DEFAULT_LATENCY_INTERVAL;
     private long latencyLogMaxBytes = DEFAULT_LATENCY_LOG_MAX_BYTES;
@@ -155,6 +162,28 @@ public final class EngineConfiguration {
     private List<String> clusterNodes = List.of();
     private int clusterNodeId;
     private boolean concluded;
+    /** Where each setting that is not a default came from: "file F", "environment FORMICA_X", "flag --x". */
+    private final Map<String, String> sources = new LinkedHashMap<>();
+
+    /**
+     * Every setting's key, in the order {@link #describe()} prints them. The YAML key; the environment variable is
+     * {@code FORMICA_} and the key in upper snake case ({@code dataDir} = {@code FORMICA_DATA_DIR}).
+     */
+    public static final List<String> KEYS = List.of("host", "port", "dataDir", "metricsPort", "shards", "shardMode",
+            "queueCapacity", "maxInFlightDecisions", "maxQueueDelay", "shedRetryDelay", "holdTtl", "idempotencyWindow",
+            "expectedBorrowers", "expectedDecisionsPerDay", "velocityKeys", "rulesFile", "regulatoryFile", "timeZone",
+            "profileCacheEntries", "currency", "maxInboundMessageBytes", "keepAliveTime", "keepAliveTimeout",
+            "permitKeepAliveTime", "drainTimeout", "eventLoopThreads", "tlsCertChain", "tlsPrivateKey", "tlsClientCa",
+            "clientAuth", "adminSubjects", "adminTokenFile", "decisionAuthRequired", "callerSubjects",
+            "callerTokenFile", "latencyRecording", "latencyInterval", "latencyLogMaxBytes", "latencyLogMaxAge",
+            "latencyLogFiles", "journalEnabled", "journalRetention", "durability", "snapshotInterval", "clusterNodes",
+            "clusterNodeId");
+    /** The prefix of the environment variables that are settings. */
+    public static final String ENV_PREFIX = "FORMICA_";
+    /** {@code FORMICA_*} variables that are not settings: the launcher's and the admin commands'. */
+    public static final List<String> ENV_NOT_SETTINGS = List.of("FORMICA_JAVA_OPTS", "FORMICA_SERVER_HEAP",
+            "FORMICA_ADMIN_TOKEN");
+    private static final List<String> LIST_KEYS = List.of("adminSubjects", "callerSubjects", "clusterNodes");
 
     /**
      * Reads a YAML file of {@code key: value} pairs named as the setters (e.g. {@code port: 50051},
@@ -177,11 +206,11 @@ public final class EngineConfiguration {
         }
         EngineConfiguration config = new EngineConfiguration();
         values.forEach((key, value) -> {
-            if (value instanceof List<?> list && (key.equals("adminSubjects") || key.equals("callerSubjects")
-                    || key.equals("clusterNodes"))) {
+            if (value instanceof List<?> list && LIST_KEYS.contains(key)) {
                 List<String> items = new ArrayList<>();
                 list.forEach(item -> items.add(String.valueOf(item)));
                 config.setList(key, items);
+                config.sources.put(key, "file " + file);
             } else {
                 config.set(key, String.valueOf(value), file.toString());
             }
@@ -227,6 +256,7 @@ public final class EngineConfiguration {
                 case "callerTokenFile" -> callerTokenFile(Path.of(value));
                 case "maxQueueDelay" -> maxQueueDelay(parseDuration(value));
                 case "maxInFlightDecisions" -> maxInFlightDecisions(Integer.parseInt(value));
+                case "shedRetryDelay" -> shedRetryDelay(parseDuration(value));
                 case "latencyRecording" -> latencyRecording(parseBoolean(value));
                 case "latencyInterval" -> latencyInterval(parseDuration(value));
                 case "latencyLogMaxBytes" -> latencyLogMaxBytes(Long.parseLong(value));
@@ -240,10 +270,171 @@ public final class EngineConfiguration {
                 case "clusterNodeId" -> clusterNodeId(Integer.parseInt(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
+            sources.put(key, source.startsWith(ENV_PREFIX) ? "environment " + source : "file " + source);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": setting '" + key + "' = '" + value + "': "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Applies the {@code FORMICA_*} variables of {@code environment} that are settings ({@link #KEYS} in upper
+     * snake case, e.g. {@code FORMICA_MAX_IN_FLIGHT_DECISIONS=32}); lists are separated by {@code ;}
+     * ({@code FORMICA_CLUSTER_NODES=10.0.0.1:50051;10.0.0.2:50051}, since subjects hold commas). Applied over the
+     * file and under the flags. A {@code FORMICA_} variable that is no setting (and not one of
+     * {@link #ENV_NOT_SETTINGS}) is an error that names the settings, so a typo does not pass unnoticed.
+     */
+    public EngineConfiguration applyEnvironment(Map<String, String> environment) {
+        checkMutable();
+        Map<String, String> byVariable = new java.util.TreeMap<>();
+        for (String key : KEYS) {
+            byVariable.put(environmentVariable(key), key);
+        }
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(environment).entrySet()) {
+            String variable = e.getKey();
+            if (!variable.startsWith(ENV_PREFIX) || ENV_NOT_SETTINGS.contains(variable)) {
+                continue;
+            }
+            String key = byVariable.get(variable);
+            if (key == null) {
+                throw new IllegalArgumentException("environment: " + variable + " is not a setting (settings: "
+                        + String.join(", ", byVariable.keySet()) + "; not settings: "
+                        + String.join(", ", ENV_NOT_SETTINGS) + ")");
+            }
+            if (LIST_KEYS.contains(key)) {
+                List<String> items = new ArrayList<>();
+                for (String item : e.getValue().split(";")) {
+                    if (!item.isBlank()) {
+                        items.add(item.strip());
+                    }
+                }
+                try {
+                    setList(key, items);
+                } catch (IllegalArgumentException ex) {
+                    throw new IllegalArgumentException(variable + ": " + ex.getMessage(), ex);
+                }
+                sources.put(key, "environment " + variable);
+            } else {
+                set(key, e.getValue().strip(), variable);
+            }
+        }
+        return this;
+    }
+
+    /** The environment variable of setting {@code key}: {@code dataDir} is {@code FORMICA_DATA_DIR}. */
+    public static String environmentVariable(String key) {
+        return ENV_PREFIX + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+
+    /** Records that {@code key} was set by {@code source} (a command-line flag: {@code "flag --port"}). */
+    public EngineConfiguration setBy(String key, String source) {
+        if (!KEYS.contains(key)) {
+            throw new IllegalArgumentException("not a setting: " + key);
+        }
+        sources.put(key, source);
+        return this;
+    }
+
+    /** Where {@code key} came from: "default", "file F", "environment FORMICA_X" or "flag --x". */
+    public String sourceOf(String key) {
+        return sources.getOrDefault(key, "default");
+    }
+
+    /** Every setting's value as text, in {@link #KEYS} order (paths as given, lists joined by ", "). */
+    public Map<String, String> values() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("host", host);
+        v.put("port", port);
+        v.put("dataDir", dataDir);
+        v.put("metricsPort", metricsPort);
+        v.put("shards", shards);
+        v.put("shardMode", shardMode);
+        v.put("queueCapacity", queueCapacity);
+        v.put("maxInFlightDecisions", maxInFlightDecisions);
+        v.put("maxQueueDelay", maxQueueDelay);
+        v.put("shedRetryDelay", shedRetryDelay);
+        v.put("holdTtl", holdTtl);
+        v.put("idempotencyWindow", idempotencyWindow);
+        v.put("expectedBorrowers", expectedBorrowers);
+        v.put("expectedDecisionsPerDay", expectedDecisionsPerDay);
+        v.put("velocityKeys", velocityKeys);
+        v.put("rulesFile", rulesFile);
+        v.put("regulatoryFile", regulatoryFile);
+        v.put("timeZone", timeZone);
+        v.put("profileCacheEntries", profileCacheEntries);
+        v.put("currency", currency);
+        v.put("maxInboundMessageBytes", maxInboundMessageBytes);
+        v.put("keepAliveTime", keepAliveTime);
+        v.put("keepAliveTimeout", keepAliveTimeout);
+        v.put("permitKeepAliveTime", permitKeepAliveTime);
+        v.put("drainTimeout", drainTimeout);
+        v.put("eventLoopThreads", eventLoopThreads);
+        v.put("tlsCertChain", tlsCertChain);
+        v.put("tlsPrivateKey", tlsPrivateKey);
+        v.put("tlsClientCa", tlsClientCa);
+        v.put("clientAuth", clientAuth);
+        v.put("adminSubjects", adminSubjects);
+        v.put("adminTokenFile", adminTokenFile);
+        v.put("decisionAuthRequired", decisionAuthRequired);
+        v.put("callerSubjects", callerSubjects);
+        v.put("callerTokenFile", callerTokenFile);
+        v.put("latencyRecording", latencyRecording);
+        v.put("latencyInterval", latencyInterval);
+        v.put("latencyLogMaxBytes", latencyLogMaxBytes);
+        v.put("latencyLogMaxAge", latencyLogMaxAge);
+        v.put("latencyLogFiles", latencyLogFiles);
+        v.put("journalEnabled", journalEnabled);
+        v.put("journalRetention", journalRetention);
+        v.put("durability", durability);
+        v.put("snapshotInterval", snapshotInterval);
+        v.put("clusterNodes", clusterNodes);
+        v.put("clusterNodeId", clusterNodeId);
+        Map<String, String> text = new LinkedHashMap<>();
+        v.forEach((key, value) -> text.put(key, display(value)));
+        return text;
+    }
+
+    private static String display(Object value) {
+        if (value == null) {
+            return "(none)";
+        }
+        if (value instanceof Duration d) {
+            return formatDuration(d);
+        }
+        if (value instanceof List<?> list) {
+            return list.isEmpty() ? "(none)" : list.stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining("; "));
+        }
+        return String.valueOf(value);
+    }
+
+    /** {@code 50ms}, {@code 15m}, {@code 1d}: the largest unit that divides the duration, as the files write it. */
+    static String formatDuration(Duration d) {
+        long ms = d.toMillis();
+        if (ms == 0) {
+            return "0";
+        }
+        long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1_000L};
+        String[] units = {"d", "h", "m", "s"};
+        for (int i = 0; i < sizes.length; i++) {
+            if (ms % sizes[i] == 0) {
+                return ms / sizes[i] + units[i];
+            }
+        }
+        return ms + "ms";
+    }
+
+    /**
+     * The readable block printed once at start and by {@code formica config show}: one line per setting, its value
+     * and where it came from (flags over environment over file over defaults).
+     */
+    public String describe() {
+        StringBuilder b = new StringBuilder("configuration (flags > environment FORMICA_* > file > defaults):\n");
+        Map<String, String> values = values();
+        int width = Math.min(48, values.values().stream().mapToInt(String::length).max().orElse(0));
+        String line = "  %-24s %-" + width + "s  %s%n";
+        values.forEach((key, value) -> b.append(String.format(Locale.ROOT, line, key, value, sourceOf(key))));
+        return b.toString();
     }
 
     private void setList(String key, List<String> values) {
@@ -341,6 +532,8 @@ public final class EngineConfiguration {
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
                 + maxInFlightDecisions);
+        requireThat(!shedRetryDelay.isNegative() && shedRetryDelay.toMillis() <= 60_000,
+                "shedRetryDelay must be 0..60s, was " + shedRetryDelay);
         concludeSecurity();
         requireThat(latencyInterval.toMillis() >= 1000 && latencyInterval.toMillis() % 1000 == 0,
                 "latencyInterval must be whole seconds, at least 1s (the sampler ticks once a second), was "
@@ -669,6 +862,20 @@ public final class EngineConfiguration {
         return maxInFlightDecisions;
     }
 
+    /**
+     * The retry delay a shedding refusal (RESOURCE_EXHAUSTED) carries in its RetryInfo and
+     * {@code grpc-retry-pushback-ms} trailer.
+     */
+    public EngineConfiguration shedRetryDelay(Duration d) {
+        checkMutable();
+        this.shedRetryDelay = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Duration shedRetryDelay() {
+        return shedRetryDelay;
+    }
+
     public Path tlsCertChain() {
         return tlsCertChain;
     }
@@ -917,7 +1124,7 @@ public final class EngineConfiguration {
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
                 + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
                 + ", concentrationKeys=" + concentrationKeys + ", maxQueueDelay=" + maxQueueDelay
-                + ", maxInFlightDecisions=" + maxInFlightDecisions
+                + ", maxInFlightDecisions=" + maxInFlightDecisions + ", shedRetryDelay=" + shedRetryDelay
                 + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired
                 + "}";
     }

@@ -5,6 +5,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
@@ -37,6 +39,7 @@ import dev.formica.v1.CreditLine;
 import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.ErrorReason;
 import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.Profile;
 import dev.formica.v1.RepayRequest;
@@ -117,6 +120,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             (p, key, arg, now, start) -> p.storedDecision(key);
 
     private final EngineConfiguration config;
+    /** RetryInfo delay of a refusal by a full shard queue (configuration's shedRetryDelay). */
+    private final long shedRetryDelayMs;
     private final ShardRouter router;
     private final PartitionTable partitions;
     private final ShardAgent[] agents;
@@ -160,6 +165,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             List<RecoveryReport> reports,
             DecisionMetrics decisionMetrics, DecisionJournal[] journals) {
         this.config = config;
+        this.shedRetryDelayMs = config.shedRetryDelay().toMillis();
         this.router = router;
         this.partitions = partitions;
         this.agents = agents;
@@ -283,7 +289,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop"
                         + " (state rebuilt from its log)" : "") + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TIMER_PERIOD_NANOS,
-                        config.maxQueueDelay().toNanos(), latency.shard(k));
+                        config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 processor.metrics(latency.shard(k));
             }
             // the engine-wide concentration table is the sum of every shard's exposure records (after their repairs)
@@ -475,8 +481,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline) {
         if (!r.getCurrency().isEmpty() && !r.getCurrency().equals(config.currency())) {
-            sink.onError(Status.INVALID_ARGUMENT.withDescription("currency: this server lends in "
-                    + config.currency()).asRuntimeException());
+            sink.onError(Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.CURRENCY_NOT_SUPPORTED,
+                    "currency: this server lends in " + config.currency()).metadata("currency", config.currency())
+                    .violations(FieldViolations.of("currency: this server lends in " + config.currency())).build());
             return;
         }
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
@@ -534,7 +541,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 try {
                     stored = DecisionResponse.parseFrom(payload).toBuilder().setReplayed(true).build();
                 } catch (InvalidProtocolBufferException e) {
-                    sink.onError(Status.DATA_LOSS.withDescription("decision record unreadable").asRuntimeException());
+                    sink.onError(Refusals.unreadable("decision record unreadable"));
                     return;
                 }
                 sink.onResult(stored);
@@ -612,8 +619,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         LedgerSnapshot s = new LedgerSnapshot();
         if (!p.state().ledger().get(r.getBorrowerId(), r.getProductValue(), s)) {
             if (!p.state().profiles().contains(r.getBorrowerId())) {
-                throw Status.NOT_FOUND.withDescription("borrower_id: no profile for this borrower")
-                        .asRuntimeException();
+                throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
             }
         }
         CreditLine line = ShardProcessor.withNotes(ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s,
@@ -658,7 +664,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private static Profile readProfile(ShardProcessor p, String borrowerId) {
         Profile profile = p.profile(borrowerId);
         if (profile == null) {
-            throw Status.NOT_FOUND.withDescription("borrower_id: no profile for this borrower").asRuntimeException();
+            throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
         return profile;
     }
@@ -679,8 +685,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private long holdId(String text, Sink<?> sink) {
         long id = HoldIds.parse(text);
         if (id == HoldIds.INVALID) {
-            sink.onError(Status.INVALID_ARGUMENT.withDescription("hold_id: not a hold id issued by this engine")
-                    .asRuntimeException());
+            sink.onError(Refusals.invalid("hold_id: not a hold id issued by this engine"));
             return HoldIds.INVALID;
         }
         return id;
@@ -688,7 +693,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     private void submit(int shard, ShardCommand<?, ?> command) {
         if (closed) {
-            command.reject(Status.UNAVAILABLE.withDescription("shutting down"));
+            command.reject(Refusals.shuttingDown());
             return;
         }
         ShardAgent agent = agents[shard];
@@ -697,8 +702,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         // every answer waits for the log to make durable what it depends on, then goes back to the caller's loop
         command.replyVia(agent.replies(), loop);
         if (!agent.offer(command)) {
-            command.reject(Status.RESOURCE_EXHAUSTED.withDescription("shard " + shard
-                    + " is at capacity; retry with backoff and the same request_id"));
+            command.reject(Refusals.builder(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.SHARD_QUEUE_FULL, "shard "
+                    + shard + " is at capacity; retry with backoff and the same request_id")
+                    .metadata("shard", Integer.toString(shard)).retryAfterMillis(shedRetryDelayMs).build());
             return;
         }
         if (callerDrains) {
@@ -817,7 +823,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             if (callerDrains) {
                 agent.tryDrain(null);
             }
-            agent.rejectQueued(Status.UNAVAILABLE.withDescription("shutting down"));
+            agent.rejectQueued(Refusals::shuttingDown);
         }
         CloseHelper.quietClose(snapshots);
         // the writer writes and syncs what the shards appended, then releases the answers waiting for it

@@ -1,6 +1,8 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.log.ShardLog;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -54,8 +56,8 @@ final class Replies {
         int loopCount = 0;
         for (Deferred<?> d : batch) {
             if (!durable) {
-                d.error = Status.UNAVAILABLE.withDescription("the shard log could not make this answer durable;"
-                        + " retry with the same request_id").asRuntimeException();
+                d.error = Refusals.of(Status.Code.UNAVAILABLE, ErrorReason.LOG_UNAVAILABLE,
+                        "the shard log could not make this answer durable; retry with the same request_id");
                 d.result = null;
             }
             if (d.loop == null) {

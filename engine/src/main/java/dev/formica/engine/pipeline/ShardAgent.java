@@ -31,17 +31,20 @@ final class ShardAgent implements Agent {
     private volatile long continuations;
     private final WakeableIdleStrategy idle;
     private final long maxQueueDelayNanos;
+    private final long shedRetryDelayMs;
     private final ShardMetrics metrics;
     private final Replies replies = new Replies();
     private long logFailures;
 
     /**
      * @param maxQueueDelayNanos commands that waited longer are shed with RESOURCE_EXHAUSTED; 0 = never
+     * @param shedRetryDelayMs the retry delay such a refusal asks for (RetryInfo, grpc-retry-pushback-ms)
      * @param metrics where queue wait, total time and decision counts go (a disabled one records nothing)
      */
     ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos,
-            long maxQueueDelayNanos, ShardMetrics metrics) {
+            long maxQueueDelayNanos, long shedRetryDelayMs, ShardMetrics metrics) {
         this.maxQueueDelayNanos = maxQueueDelayNanos;
+        this.shedRetryDelayMs = shedRetryDelayMs;
         this.metrics = metrics;
         this.processor = processor;
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
@@ -137,7 +140,7 @@ final class ShardAgent implements Agent {
     private void run(ShardCommand<?, ?> command) {
         long nowMs = clock.time();
         try {
-            command.run(processor, nowMs, maxQueueDelayNanos, metrics);
+            command.run(processor, nowMs, maxQueueDelayNanos, shedRetryDelayMs, metrics);
         } finally {
             // whatever the command changed (also when it failed half-way) is one frame of the log
             endCommand(nowMs);
@@ -188,10 +191,10 @@ final class ShardAgent implements Agent {
     }
 
     /** Drops what is still queued at shutdown, answering each with {@code status}. */
-    void rejectQueued(io.grpc.Status status) {
+    void rejectQueued(java.util.function.Supplier<io.grpc.StatusRuntimeException> refusal) {
         ShardCommand<?, ?> command;
         while ((command = queue.poll()) != null) {
-            command.reject(status);
+            command.reject(refusal.get());
         }
     }
 

@@ -1,8 +1,10 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
 import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -57,16 +59,18 @@ final class ShardCommand<Q, R> {
     /**
      * @param maxQueueDelayNanos shed the command (RESOURCE_EXHAUSTED) when it waited longer than this
      *     since it arrived; 0 = no limit
+     * @param shedRetryDelayMs the retry delay that refusal asks for
      */
-    void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, ShardMetrics metrics) {
+    void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, long shedRetryDelayMs,
+            ShardMetrics metrics) {
         if (maxQueueDelayNanos > 0) {
             long waited = System.nanoTime() - startNanos;
             if (waited > maxQueueDelayNanos) {
                 // Admission by queueing delay: under overload, answering "retry later" at once keeps
                 // the queue short, so the requests that are admitted stay fast.
-                out.onError(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: waited " + waited / 1_000_000
-                        + " ms in the shard queue (maxQueueDelay " + maxQueueDelayNanos / 1_000_000
-                        + " ms); retry with the same request_id").asRuntimeException());
+                out.onError(Refusals.shed(ErrorReason.QUEUE_DELAY_EXCEEDED, "overloaded: waited "
+                        + waited / 1_000_000 + " ms in the shard queue (maxQueueDelay " + maxQueueDelayNanos / 1_000_000
+                        + " ms); retry with the same request_id", shedRetryDelayMs));
                 return;
             }
         }
@@ -75,8 +79,8 @@ final class ShardCommand<Q, R> {
         }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
-            out.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed while queued")
-                    .asRuntimeException());
+            out.onError(Refusals.of(Status.Code.DEADLINE_EXCEEDED, ErrorReason.DEADLINE_EXPIRED_IN_QUEUE,
+                    "deadline passed while queued"));
             return;
         }
         R result;
@@ -87,7 +91,7 @@ final class ShardCommand<Q, R> {
             return;
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
-            out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            out.onError(Refusals.internal("internal error"));
             return;
         }
         if (result instanceof DecisionResponse decision) {
@@ -96,7 +100,7 @@ final class ShardCommand<Q, R> {
         out.onResult(result);
     }
 
-    void reject(Status status) {
-        sink.onError(status.asRuntimeException());
+    void reject(StatusRuntimeException refusal) {
+        sink.onError(refusal);
     }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.funding.FundingAllocation;
 import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.funding.FundingQuotas;
@@ -34,6 +35,7 @@ import dev.formica.engine.log.ShardLog;
 import dev.formica.engine.state.StateOps;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
+import dev.formica.v1.ErrorReason;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
@@ -358,7 +360,7 @@ final class ShardProcessor {
         try {
             p = Profile.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw Status.DATA_LOSS.withDescription("stored profile unreadable").asRuntimeException();
+            throw Refusals.unreadable("stored profile unreadable");
         }
         risk.profiles().put(borrowerId, p);
         return p;
@@ -508,11 +510,12 @@ final class ShardProcessor {
         loadHold(holdId, nowMs);
         switch (hold.state()) {
             case HoldState.CONFIRMED:
-                throw failedPrecondition("hold_id: the hold is already confirmed");
+                throw Refusals.failedPrecondition(ErrorReason.HOLD_ALREADY_CONFIRMED,
+                        "hold_id: the hold is already confirmed");
             case HoldState.CANCELLED:
-                throw failedPrecondition("hold_id: the hold was cancelled");
+                throw Refusals.failedPrecondition(ErrorReason.HOLD_CANCELLED, "hold_id: the hold was cancelled");
             case HoldState.EXPIRED:
-                throw failedPrecondition("hold_id: the hold expired");
+                throw Refusals.failedPrecondition(ErrorReason.HOLD_EXPIRED, "hold_id: the hold expired");
             default:
                 break;
         }
@@ -542,7 +545,8 @@ final class ShardProcessor {
         }
         loadHold(holdId, nowMs);
         if (hold.state() == HoldState.CONFIRMED) {
-            throw failedPrecondition("hold_id: the hold is confirmed; repay the drawn balance instead");
+            throw Refusals.failedPrecondition(ErrorReason.HOLD_ALREADY_CONFIRMED,
+                    "hold_id: the hold is confirmed; repay the drawn balance instead");
         }
         String borrowerId = hold.borrowerId().toString();
         int product = hold.product();
@@ -575,7 +579,7 @@ final class ShardProcessor {
      */
     private boolean holdRequestSeen(long holdId, String requestId, byte kind) {
         if (!state.holds().get(holdId, hold)) {
-            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
+            throw Refusals.notFound(ErrorReason.HOLD_NOT_FOUND, "hold_id: no such hold");
         }
         key = keys.borrower(hold.borrowerId(), requestId);
         fingerprint = IdempotencyKeys.hold(kind, holdId);
@@ -585,7 +589,7 @@ final class ShardProcessor {
     /** Loads the hold into {@link #hold}, expiring it first when its time has passed. */
     private void loadHold(long holdId, long nowMs) {
         if (!state.holds().get(holdId, hold)) {
-            throw Status.NOT_FOUND.withDescription("hold_id: no such hold").asRuntimeException();
+            throw Refusals.notFound(ErrorReason.HOLD_NOT_FOUND, "hold_id: no such hold");
         }
         if (hold.state() == HoldState.ACTIVE && nowMs >= hold.expiresMs()) {
             expire(holdId, nowMs);
@@ -639,11 +643,13 @@ final class ShardProcessor {
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
         if (!state.ledger().get(borrowerId, product, ledger)) {
-            throw Status.NOT_FOUND.withDescription("borrower_id: no line on " + r.getProduct() + " for this borrower")
-                    .asRuntimeException();
+            throw Refusals.notFound(ErrorReason.LINE_NOT_FOUND, "borrower_id: no line on " + r.getProduct()
+                    + " for this borrower");
         }
         if (amount > ledger.drawnMinor()) {
-            throw failedPrecondition("amount_minor: " + amount + " exceeds the drawn balance " + ledger.drawnMinor());
+            throw Refusals.builder(Status.Code.FAILED_PRECONDITION, ErrorReason.REPAYMENT_EXCEEDS_DRAWN,
+                    "amount_minor: " + amount + " exceeds the drawn balance " + ledger.drawnMinor())
+                    .metadata("drawn_minor", Long.toString(ledger.drawnMinor())).build();
         }
         RepayResponse response = RepayResponse.newBuilder()
                 .setRequestId(requestId)
@@ -835,7 +841,7 @@ final class ShardProcessor {
         String borrowerId = e.getBorrowerId();
         Profile profile = profile(borrowerId);
         if (profile == null) {
-            throw Status.NOT_FOUND.withDescription("borrower_id: no profile for this borrower").asRuntimeException();
+            throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
         CompiledRuleSet rules = risk.rules().active();
         String type = RiskEvaluator.eventType(e);
@@ -982,7 +988,7 @@ final class ShardProcessor {
 
     private void requireLedger(String borrowerId, int product) {
         if (!state.ledger().get(borrowerId, product, ledger)) {
-            throw Status.INTERNAL.withDescription("ledger entry missing for an existing hold").asRuntimeException();
+            throw Refusals.internal("ledger entry missing for an existing hold");
         }
     }
 
@@ -998,8 +1004,8 @@ final class ShardProcessor {
     byte[] storedDecision(String key) {
         DecisionRecord record = state.decisions().get(key);
         if (record == null || record.kind() != KIND_DECIDE) {
-            throw Status.NOT_FOUND.withDescription("request_id: no Decide with this request_id is on record for this"
-                    + " borrower").asRuntimeException();
+            throw Refusals.notFound(ErrorReason.DECISION_NOT_FOUND, "request_id: no Decide with this request_id is on"
+                    + " record for this borrower");
         }
         return record.payload();
     }
@@ -1007,19 +1013,19 @@ final class ShardProcessor {
     private <T extends Message> T replay(byte kind, Parser<T> parser) {
         DecisionRecord record = state.decisions().get(key);
         if (record.kind() != kind) {
-            throw Status.INVALID_ARGUMENT.withDescription("request_id: already used for a "
-                    + KIND_NAMES[record.kind()] + " call; use a new request_id").asRuntimeException();
+            throw Refusals.invalid(ErrorReason.REQUEST_ID_REUSED, "request_id: already used for a "
+                    + KIND_NAMES[record.kind()] + " call; use a new request_id");
         }
         if (record.fingerprint() != fingerprint) {
-            throw Status.INVALID_ARGUMENT.withDescription("request_id: already used for a different "
+            throw Refusals.invalid(ErrorReason.REQUEST_ID_REUSED, "request_id: already used for a different "
                     + KIND_NAMES[kind] + " request (its amount, product, currency, merchant or other fields differ);"
-                    + " use a new request_id").asRuntimeException();
+                    + " use a new request_id");
         }
         try {
             T original = parser.parseFrom(record.payload());
             return markReplayed(original);
         } catch (InvalidProtocolBufferException e) {
-            throw Status.DATA_LOSS.withDescription("idempotency record unreadable").asRuntimeException();
+            throw Refusals.unreadable("idempotency record unreadable");
         }
     }
 
@@ -1039,10 +1045,6 @@ final class ShardProcessor {
             return (T) o.toBuilder().setReplayed(true).build();
         }
         throw new IllegalArgumentException("not a replayable response: " + original.getClass());
-    }
-
-    private static StatusRuntimeException failedPrecondition(String message) {
-        return Status.FAILED_PRECONDITION.withDescription(message).asRuntimeException();
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------

@@ -1,11 +1,14 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.Refusals;
 import dev.formica.v1.AdminServiceGrpc;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * Authorisation: AdminService always needs an authenticated identity with the admin role; the other
@@ -27,24 +30,30 @@ public final class AccessPolicyInterceptor implements ServerInterceptor {
             ServerCallHandler<ReqT, RespT> next) {
         CallerIdentity id = CallerIdentity.current();
         String service = call.getMethodDescriptor().getServiceName();
-        Status refusal = null;
+        Refusals.Builder refusal = null;
         if (AdminServiceGrpc.SERVICE_NAME.equals(service)) {
             if (!id.authenticated()) {
-                refusal = Status.UNAUTHENTICATED.withDescription(
+                refusal = Refusals.builder(Status.Code.UNAUTHENTICATED, ErrorReason.CREDENTIALS_MISSING,
                         "AdminService needs a client certificate or an admin bearer token");
             } else if (!id.admin()) {
-                refusal = Status.PERMISSION_DENIED.withDescription(
-                        "this " + id.via() + " identity is not allowed to call AdminService");
+                refusal = Refusals.builder(Status.Code.PERMISSION_DENIED, ErrorReason.ROLE_MISSING,
+                        "this " + id.via() + " identity is not allowed to call AdminService").metadata("role", "admin");
             }
         } else if (decisionAuthRequired) {
             if (!id.authenticated()) {
-                refusal = Status.UNAUTHENTICATED.withDescription(
+                refusal = Refusals.builder(Status.Code.UNAUTHENTICATED, ErrorReason.CREDENTIALS_MISSING,
                         service + " needs a client certificate or a bearer token");
             } else if (!id.caller()) {
-                refusal = Status.PERMISSION_DENIED.withDescription(
-                        "this " + id.via() + " identity is not allowed to call " + service);
+                refusal = Refusals.builder(Status.Code.PERMISSION_DENIED, ErrorReason.ROLE_MISSING,
+                        "this " + id.via() + " identity is not allowed to call " + service).metadata("role", "caller");
             }
         }
-        return refusal != null ? Refusal.refuse(call, refusal) : next.startCall(call, headers);
+        if (refusal == null) {
+            return next.startCall(call, headers);
+        }
+        StatusRuntimeException e = refusal.build();
+        call.close(e.getStatus(), e.getTrailers());
+        return new ServerCall.Listener<>() {
+        };
     }
 }

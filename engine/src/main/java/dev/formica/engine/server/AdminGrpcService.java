@@ -35,6 +35,9 @@ import dev.formica.v1.UpdateBlockListRequest;
 import dev.formica.v1.UpdateBlockListResponse;
 import dev.formica.v1.ValidateRuleSetRequest;
 import dev.formica.v1.ValidateRuleSetResponse;
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
@@ -88,10 +91,16 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
         }
         RuleSetCompiler.Outcome o = risk.rules().compiler().compile(request.getYaml());
         if (!o.valid()) {
+            // every problem is a violation of the field yaml: "yaml: LINE:COLUMN: message"
+            FieldViolations problems = null;
+            for (RuleProblem p : o.errors()) {
+                problems = FieldViolations.add(problems, "yaml: " + p);
+            }
             RuleProblem first = o.errors().get(0);
-            out.onError(Status.INVALID_ARGUMENT.withDescription("yaml: " + first + (o.errors().size() > 1
-                    ? " (and " + (o.errors().size() - 1) + " more; ValidateRuleSet lists them all)" : ""))
-                    .asRuntimeException());
+            out.onError(Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.RULE_SET_INVALID, "yaml: " + first
+                    + (o.errors().size() > 1 ? " (and " + (o.errors().size() - 1)
+                            + " more; the details and ValidateRuleSet list them all)" : ""))
+                    .violations(problems).build());
             return;
         }
         try {
@@ -101,7 +110,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             o.warnings().forEach(w -> b.addWarnings(error(w)));
             reply(out, b.build());
         } catch (IllegalArgumentException e) {
-            out.onError(Status.ALREADY_EXISTS.withDescription(e.getMessage()).asRuntimeException());
+            out.onError(Refusals.of(Status.Code.ALREADY_EXISTS, ErrorReason.RULE_SET_VERSION_EXISTS, e.getMessage()));
         }
     }
 
@@ -115,7 +124,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             reply(out, ActivateRuleSetResponse.newBuilder().setActiveVersion(request.getVersion())
                     .setPreviousVersion(previous).build());
         } catch (IllegalArgumentException e) {
-            out.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+            out.onError(Refusals.notFound(ErrorReason.RULE_SET_NOT_FOUND, e.getMessage()));
         }
     }
 
@@ -128,7 +137,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             risk.rules().setShadow(request.getVersion());
             reply(out, SetShadowRuleSetResponse.newBuilder().setShadowVersion(request.getVersion()).build());
         } catch (IllegalArgumentException e) {
-            out.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+            out.onError(Refusals.notFound(ErrorReason.RULE_SET_NOT_FOUND, e.getMessage()));
         }
     }
 
@@ -190,7 +199,8 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             reply(out, UpdateBlockListResponse.newBuilder().setAdded(r[0]).setRemoved(r[1])
                     .setSize(risk.blockLists().size(kind)).build());
         } catch (IllegalStateException e) {
-            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+            // no RetryInfo: a retry gets the same answer until entries are removed
+            out.onError(Refusals.of(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.BLOCK_LIST_FULL, e.getMessage()));
         }
     }
 
@@ -209,12 +219,15 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             out.onError(RequestValidator.invalid("names: at most 64 names"));
             return;
         }
+        FieldViolations bad = null;
         for (String name : request.getNamesList()) {
             if (!LatencyHub.isValidName(name)) {
-                out.onError(RequestValidator.invalid("names: '" + name + "' is not a stage (queue_wait, features,"
-                        + " fraud, credit, funding, commit, total) or an RPC (rpc.Decide, ...)"));
-                return;
+                bad = FieldViolations.add(bad, "names: '" + name + "' is not a stage (queue_wait, features,"
+                        + " fraud, credit, funding, commit, total) or an RPC (rpc.Decide, ...)");
             }
+        }
+        if (GrpcReplies.rejected(bad, out)) {
+            return;
         }
         out.onNext(latency.snapshot(java.util.Set.copyOf(request.getNamesList())));
         out.onCompleted();

@@ -1,6 +1,8 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.Refusals;
 import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.ErrorReason;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -30,16 +32,25 @@ public final class AdmissionInterceptor implements ServerInterceptor {
 
     private final int limit;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Status refusal;
+    private final Refusals.Prepared refusal;
 
-    /** @param limit Decide calls admitted at once, at least 1 */
+    /** @param limit Decide calls admitted at once, at least 1; refusals ask for a retry after 50 ms */
     public AdmissionInterceptor(int limit) {
+        this(limit, 50);
+    }
+
+    /**
+     * @param limit Decide calls admitted at once, at least 1
+     * @param retryDelayMs the RetryInfo delay and {@code grpc-retry-pushback-ms} of a refusal, >= 0
+     */
+    public AdmissionInterceptor(int limit, long retryDelayMs) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
         this.limit = limit;
-        this.refusal = Status.RESOURCE_EXHAUSTED.withDescription("overloaded: " + limit
-                + " decisions already in progress (maxInFlightDecisions); retry with backoff");
+        this.refusal = Refusals.builder(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED, "overloaded: " + limit
+                + " decisions already in progress (maxInFlightDecisions); retry with backoff")
+                .metadata("limit", Integer.toString(limit)).retryAfterMillis(retryDelayMs).prepare();
     }
 
     /** Decide calls admitted and not yet answered. */

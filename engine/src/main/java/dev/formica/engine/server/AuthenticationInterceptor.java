@@ -1,6 +1,8 @@
 package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.errors.Refusals;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -32,6 +34,9 @@ public final class AuthenticationInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final String BEARER = "bearer ";
+    private static final Refusals.Prepared BAD_TOKEN = Refusals.builder(Status.Code.UNAUTHENTICATED,
+            ErrorReason.TOKEN_INVALID, "authorization: expected 'Bearer <token>' with a token this server knows")
+            .prepare();
 
     private final BearerTokens adminTokens;
     private final BearerTokens callerTokens;
@@ -70,8 +75,7 @@ public final class AuthenticationInterceptor implements ServerInterceptor {
         if (authorization != null) {
             CallerIdentity byToken = fromToken(authorization);
             if (byToken == null) {
-                return Refusal.refuse(call, Status.UNAUTHENTICATED.withDescription(
-                        "authorization: expected 'Bearer <token>' with a token this server knows"));
+                return Refusal.refuse(call, BAD_TOKEN);
             }
             identity = identity.or(byToken);
         }

@@ -1,5 +1,7 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.replay.Backtester;
 import dev.formica.engine.replay.Sandbox;
@@ -7,6 +9,7 @@ import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.v1.BacktestReport;
 import dev.formica.v1.BacktestRequest;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +34,8 @@ public final class BacktestService implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BacktestService.class.getName());
     static final int MAX_YAML_BYTES = 1 << 20;
     static final int DEFAULT_EXAMPLES = 10;
+    /** RetryInfo of BACKTEST_RUNNING: a backtest takes seconds to minutes; ask again in a few seconds. */
+    static final long BUSY_RETRY_DELAY_MS = 5_000;
 
     private final DecisionPipeline pipeline;
     private final Path dataDir;
@@ -59,10 +64,10 @@ public final class BacktestService implements AutoCloseable {
         try {
             yaml = candidate(request);
         } catch (IllegalArgumentException e) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            out.onError(invalid(e.getMessage()));
             return;
         } catch (IllegalStateException e) {
-            out.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+            out.onError(Refusals.notFound(ErrorReason.RULE_SET_NOT_FOUND, e.getMessage()));
             return;
         }
         long from = request.getFromMs();
@@ -77,14 +82,30 @@ public final class BacktestService implements AutoCloseable {
                     out.onCompleted();
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "backtest failed", e);
-                    out.onError(Status.INTERNAL.withDescription("backtest failed: " + e.getMessage())
-                            .asRuntimeException());
+                    out.onError(Refusals.of(Status.Code.INTERNAL, ErrorReason.BACKTEST_FAILED,
+                            "backtest failed: " + e.getMessage()));
                 }
             });
         } catch (RejectedExecutionException e) {
-            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("a backtest is already running; retry when it ends")
-                    .asRuntimeException());
+            out.onError(Refusals.shed(ErrorReason.BACKTEST_RUNNING, "a backtest is already running; retry when it ends",
+                    BUSY_RETRY_DELAY_MS));
         }
+    }
+
+    /**
+     * INVALID_ARGUMENT for a {@code "field: rule"} text of {@link #candidate}; {@code "a, b: rule"} names two
+     * fields, each a violation of its own.
+     */
+    private static io.grpc.StatusRuntimeException invalid(String violation) {
+        int colon = violation.indexOf(": ");
+        String fields = colon < 0 ? "request" : violation.substring(0, colon);
+        String rule = colon < 0 ? violation : violation.substring(colon + 2);
+        FieldViolations v = null;
+        for (String field : fields.split(", ")) {
+            v = FieldViolations.add(v, field + ": " + rule);
+        }
+        return Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELD, violation).violations(v)
+                .build();
     }
 
     /** The candidate's YAML; IllegalArgumentException names the bad field, IllegalStateException = not found. */

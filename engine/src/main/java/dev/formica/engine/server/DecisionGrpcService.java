@@ -2,6 +2,8 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.CancelRequest;
@@ -86,7 +88,7 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
         public void onNext(DecisionRequest request) {
             long start = System.nanoTime();
             pending.incrementAndGet();
-            String violation = RequestValidator.check(request);
+            FieldViolations violations = RequestValidator.check(request);
             Sink<DecisionResponse> sink = new Sink<>() {
                 @Override
                 public void onResult(DecisionResponse result) {
@@ -97,12 +99,13 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
                 public void onError(StatusRuntimeException error) {
                     send(DecisionResponse.newBuilder().setRequestId(request.getRequestId())
                             .setError(DecisionError.newBuilder().setCode(error.getStatus().getCode().value())
-                                    .setMessage(String.valueOf(error.getStatus().getDescription())))
+                                    .setMessage(String.valueOf(error.getStatus().getDescription()))
+                                    .addAllDetails(Refusals.details(error)))
                             .build());
                 }
             };
-            if (violation != null) {
-                sink.onError(RequestValidator.invalid(violation));
+            if (violations != null) {
+                sink.onError(Refusals.invalid(violations));
             } else {
                 pipeline.decide(request, sink, start, Context.current().getDeadline());
             }

@@ -98,7 +98,8 @@ public final class EngineServer implements AutoCloseable {
         }
         // token files are read (and their permissions checked) before any state is opened
         authentication = AuthenticationInterceptor.from(config);
-        admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions()) : null;
+        admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions(),
+                config.shedRetryDelay().toMillis()) : null;
         pipeline = DecisionPipeline.open(config, clock, metrics.latency());
         try {
             bind();

@@ -1,5 +1,8 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
@@ -12,18 +15,20 @@ final class GrpcReplies {
     private GrpcReplies() {
     }
 
-    /** Answers with INVALID_ARGUMENT naming the field, returning true, when {@code violation} is set. */
-    static boolean rejected(String violation, StreamObserver<?> observer) {
-        if (violation == null) {
+    /**
+     * Answers with INVALID_ARGUMENT naming the first bad field, every one in the details, returning true, when
+     * {@code violations} is set.
+     */
+    static boolean rejected(FieldViolations violations, StreamObserver<?> observer) {
+        if (violations == null) {
             return false;
         }
-        observer.onError(RequestValidator.invalid(violation));
+        observer.onError(Refusals.invalid(violations));
         return true;
     }
 
     static void unimplemented(String method, String issue, StreamObserver<?> observer) {
-        observer.onError(Status.UNIMPLEMENTED
-                .withDescription(method + " is not implemented yet (" + issue + ")")
-                .asRuntimeException());
+        observer.onError(Refusals.of(Status.Code.UNIMPLEMENTED, ErrorReason.NOT_IMPLEMENTED,
+                method + " is not implemented yet (" + issue + ")"));
     }
 }

@@ -1,5 +1,7 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.Refusals;
+import dev.formica.v1.ErrorReason;
 import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -72,9 +74,10 @@ public final class ParseErrorsAsInvalidArgument {
         });
     }
 
-    static Status invalid(RuntimeException e) {
+    static StatusRuntimeException invalid(RuntimeException e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        return Status.INVALID_ARGUMENT.withDescription("request: not a valid protobuf message: " + cause.getMessage());
+        return Refusals.of(Status.Code.INVALID_ARGUMENT, ErrorReason.MALFORMED_REQUEST,
+                "request: not a valid protobuf message: " + cause.getMessage());
     }
 
     /** Parses each message; on failure closes the call with INVALID_ARGUMENT and hides the rest from the handler. */
@@ -101,7 +104,8 @@ public final class ParseErrorsAsInvalidArgument {
                 parsed = method.parseRequest(message);
             } catch (StatusRuntimeException | IllegalArgumentException e) {
                 failed = true;
-                call.close(invalid(e), new Metadata());
+                StatusRuntimeException refusal = invalid(e);
+                call.close(refusal.getStatus(), refusal.getTrailers());
                 return;
             }
             delegate.onMessage(parsed);

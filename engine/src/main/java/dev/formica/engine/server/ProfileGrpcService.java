@@ -90,9 +90,9 @@ public final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceI
                 summary.setReceived(row);
                 pending++;
             }
-            String violation = RequestValidator.check(profile, "");
-            if (violation != null) {
-                rowDone(row, null, violation);
+            dev.formica.engine.errors.FieldViolations violations = RequestValidator.check(profile, "");
+            if (violations != null) {
+                rowDone(row, null, violations.message());
                 return;
             }
             pipeline.upsert(profile, new Sink<>() {

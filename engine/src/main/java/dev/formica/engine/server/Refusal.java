@@ -1,5 +1,6 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.Refusals;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
@@ -11,7 +12,17 @@ final class Refusal {
 
     /** Closes {@code call} with {@code status} and returns a listener that ignores what follows. */
     static <ReqT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, ?> call, Status status) {
-        call.close(status, new Metadata());
+        return refuse(call, status, new Metadata());
+    }
+
+    /** Closes {@code call} with a prepared refusal (status details in new trailers); ignores what follows. */
+    static <ReqT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, ?> call, Refusals.Prepared refusal) {
+        return refuse(call, refusal.status(), refusal.trailers());
+    }
+
+    private static <ReqT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, ?> call, Status status,
+            Metadata trailers) {
+        call.close(status, trailers);
         return new ServerCall.Listener<>() {
         };
     }

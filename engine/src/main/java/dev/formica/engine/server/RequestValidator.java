@@ -1,8 +1,9 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.rules.ConcentrationPolicy;
 import dev.formica.v1.GetConcentrationRequest;
-
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.AttributeValue;
 import dev.formica.v1.BlockListKind;
@@ -27,16 +28,15 @@ import dev.formica.v1.SetShadowRuleSetRequest;
 import dev.formica.v1.UpdateBlockListRequest;
 import dev.formica.v1.UpsertProfileRequest;
 import dev.formica.v1.ValidateRuleSetRequest;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Field-level checks of every request of the formica.v1 API, run before anything else touches a
- * request. Each check returns {@code null} when the message is valid, otherwise one violation text
- * of the form {@code "field: rule"} (the first one found), which becomes the INVALID_ARGUMENT
- * description.
+ * request. Each check returns {@code null} when the message is valid, otherwise every violation found,
+ * each a text {@code "field: rule"} in field order: the first is the INVALID_ARGUMENT description, and
+ * all of them are the refusal's {@code google.rpc.BadRequest} ({@link Refusals#invalid(FieldViolations)}).
  *
  * <p>Thread contract: stateless, safe from any thread; allocates only when it finds a violation.
  * The rules here are the ones documented on the fields of the .proto files: keep them in step.
@@ -60,219 +60,195 @@ public final class RequestValidator {
     private RequestValidator() {
     }
 
-    /** The INVALID_ARGUMENT status for a violation found by one of the checks. */
+    /** The INVALID_ARGUMENT refusal of the violations found by one of the checks (every bad field in details). */
+    public static StatusRuntimeException invalid(FieldViolations violations) {
+        return Refusals.invalid(violations);
+    }
+
+    /** The INVALID_ARGUMENT refusal of one {@code "field: rule"} violation. */
     public static StatusRuntimeException invalid(String violation) {
-        return Status.INVALID_ARGUMENT.withDescription(violation).asRuntimeException();
+        return Refusals.invalid(violation);
     }
 
-    public static String check(DecisionRequest r) {
-        String v;
-        if ((v = requiredId("request_id", r.getRequestId())) != null
-                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
-                || (v = product("product", r.getProduct(), true)) != null
-                || (v = amount("amount_minor", r.getAmountMinor())) != null
-                || (v = currency("currency", r.getCurrency())) != null
-                || (v = optionalId("merchant_id", r.getMerchantId(), MAX_ID_LENGTH)) != null
-                || (v = merchantCategory(r.getMerchantCategory())) != null
-                || (v = channel(r.getChannel(), r.getChannelValue())) != null
-                || (v = optionalId("device_id", r.getDeviceId(), MAX_DEVICE_ID_LENGTH)) != null
-                || (v = ip(r.getIp())) != null
-                || (v = optionalText("region", r.getRegion(), MAX_REGION_LENGTH)) != null
-                || (v = nonNegative("event_time_ms", r.getEventTimeMs())) != null
-                || (v = range("installments", r.getInstallments(), 0, MAX_INSTALLMENTS)) != null
-                || (v = attributes("attributes", r.getAttributesMap())) != null) {
-            return v;
-        }
-        return null;
+    public static FieldViolations check(DecisionRequest r) {
+        FieldViolations v = add(null, requiredId("request_id", r.getRequestId()));
+        v = add(v, requiredId("borrower_id", r.getBorrowerId()));
+        v = add(v, product("product", r.getProduct(), true));
+        v = add(v, amount("amount_minor", r.getAmountMinor()));
+        v = add(v, currency("currency", r.getCurrency()));
+        v = add(v, optionalId("merchant_id", r.getMerchantId(), MAX_ID_LENGTH));
+        v = add(v, merchantCategory(r.getMerchantCategory()));
+        v = add(v, channel(r.getChannel(), r.getChannelValue()));
+        v = add(v, optionalId("device_id", r.getDeviceId(), MAX_DEVICE_ID_LENGTH));
+        v = add(v, ip(r.getIp()));
+        v = add(v, optionalText("region", r.getRegion(), MAX_REGION_LENGTH));
+        v = add(v, nonNegative("event_time_ms", r.getEventTimeMs()));
+        v = add(v, range("installments", r.getInstallments(), 0, MAX_INSTALLMENTS));
+        return add(v, attributes("attributes", r.getAttributesMap()));
     }
 
-    public static String check(ConfirmRequest r) {
-        String v = requiredId("request_id", r.getRequestId());
-        return v != null ? v : requiredId("hold_id", r.getHoldId());
+    public static FieldViolations check(ConfirmRequest r) {
+        return add(add(null, requiredId("request_id", r.getRequestId())), requiredId("hold_id", r.getHoldId()));
     }
 
-    public static String check(CancelRequest r) {
-        String v = requiredId("request_id", r.getRequestId());
-        return v != null ? v : requiredId("hold_id", r.getHoldId());
+    public static FieldViolations check(CancelRequest r) {
+        return add(add(null, requiredId("request_id", r.getRequestId())), requiredId("hold_id", r.getHoldId()));
     }
 
-    public static String check(RepayRequest r) {
-        String v;
-        if ((v = requiredId("request_id", r.getRequestId())) != null
-                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
-                || (v = product("product", r.getProduct(), true)) != null
-                || (v = amount("amount_minor", r.getAmountMinor())) != null) {
-            return v;
-        }
-        return null;
+    public static FieldViolations check(RepayRequest r) {
+        FieldViolations v = add(null, requiredId("request_id", r.getRequestId()));
+        v = add(v, requiredId("borrower_id", r.getBorrowerId()));
+        v = add(v, product("product", r.getProduct(), true));
+        return add(v, amount("amount_minor", r.getAmountMinor()));
     }
 
-    public static String check(GetCreditLineRequest r) {
-        String v = requiredId("borrower_id", r.getBorrowerId());
-        return v != null ? v : product("product", r.getProduct(), true);
+    public static FieldViolations check(GetCreditLineRequest r) {
+        return add(add(null, requiredId("borrower_id", r.getBorrowerId())), product("product", r.getProduct(), true));
     }
 
-    public static String check(GetDecisionRequest r) {
+    public static FieldViolations check(GetDecisionRequest r) {
         // borrower_id is required: decisions are kept per borrower, so no caller can read another borrower's
-        String v = requiredId("request_id", r.getRequestId());
-        return v != null ? v : requiredId("borrower_id", r.getBorrowerId());
+        return add(add(null, requiredId("request_id", r.getRequestId())), requiredId("borrower_id", r.getBorrowerId()));
     }
 
-    public static String check(CreditApplication r) {
-        String v;
-        if ((v = requiredId("request_id", r.getRequestId())) != null
-                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
-                || (v = product("product", r.getProduct(), true)) != null
-                || (v = amountOrZero("requested_line_minor", r.getRequestedLineMinor())) != null
-                || (v = amountOrZero("annual_income_minor", r.getAnnualIncomeMinor())) != null
-                || (v = optionalText("region", r.getRegion(), MAX_REGION_LENGTH)) != null
-                || (v = amountOrZero("self_limit_minor", r.getSelfLimitMinor())) != null
-                || (v = attributes("attributes", r.getAttributesMap())) != null
-                || (v = nonNegative("event_time_ms", r.getEventTimeMs())) != null) {
-            return v;
-        }
-        return null;
+    public static FieldViolations check(CreditApplication r) {
+        FieldViolations v = add(null, requiredId("request_id", r.getRequestId()));
+        v = add(v, requiredId("borrower_id", r.getBorrowerId()));
+        v = add(v, product("product", r.getProduct(), true));
+        v = add(v, amountOrZero("requested_line_minor", r.getRequestedLineMinor()));
+        v = add(v, amountOrZero("annual_income_minor", r.getAnnualIncomeMinor()));
+        v = add(v, optionalText("region", r.getRegion(), MAX_REGION_LENGTH));
+        v = add(v, amountOrZero("self_limit_minor", r.getSelfLimitMinor()));
+        v = add(v, attributes("attributes", r.getAttributesMap()));
+        return add(v, nonNegative("event_time_ms", r.getEventTimeMs()));
     }
 
-    public static String check(UpsertProfileRequest r) {
+    public static FieldViolations check(UpsertProfileRequest r) {
         if (!r.hasProfile()) {
-            return "profile: required";
+            return FieldViolations.of("profile: required");
         }
         return check(r.getProfile(), "profile.");
     }
 
     /** Checks one profile; {@code prefix} is put before field names (e.g. "profile."). */
-    public static String check(Profile p, String prefix) {
-        String v;
-        if ((v = requiredId(prefix + "borrower_id", p.getBorrowerId())) != null
-                || (v = optionalText(prefix + "region", p.getRegion(), MAX_REGION_LENGTH)) != null
-                || (v = amountOrZero(prefix + "annual_income_minor", p.getAnnualIncomeMinor())) != null
-                || (v = amountOrZero(prefix + "self_limit_minor", p.getSelfLimitMinor())) != null
-                || (v = attributes(prefix + "attributes", p.getAttributesMap())) != null
-                || (v = optionalId(prefix + "group_id", p.getGroupId(), MAX_ID_LENGTH)) != null) {
-            return v;
-        }
+    public static FieldViolations check(Profile p, String prefix) {
+        FieldViolations v = add(null, requiredId(prefix + "borrower_id", p.getBorrowerId()));
+        v = add(v, optionalText(prefix + "region", p.getRegion(), MAX_REGION_LENGTH));
+        v = add(v, amountOrZero(prefix + "annual_income_minor", p.getAnnualIncomeMinor()));
+        v = add(v, amountOrZero(prefix + "self_limit_minor", p.getSelfLimitMinor()));
+        v = add(v, attributes(prefix + "attributes", p.getAttributesMap()));
+        v = add(v, optionalId(prefix + "group_id", p.getGroupId(), MAX_ID_LENGTH));
         List<ProductLine> lines = p.getLinesList();
         int seen = 0;
         for (int i = 0; i < lines.size(); i++) {
             ProductLine line = lines.get(i);
             String field = prefix + "lines[" + i + "]";
-            if ((v = product(field + ".product", line.getProduct(), true)) != null
-                    || (v = amountOrZero(field + ".line_minor", line.getLineMinor())) != null) {
-                return v;
-            }
-            int bit = 1 << line.getProductValue();
-            if ((seen & bit) != 0) {
-                return field + ".product: " + line.getProduct() + " appears more than once";
-            }
-            seen |= bit;
-        }
-        return null;
-    }
-
-    public static String check(GetProfileRequest r) {
-        return requiredId("borrower_id", r.getBorrowerId());
-    }
-
-    public static String check(RiskEvent r) {
-        String v;
-        if ((v = requiredId("request_id", r.getRequestId())) != null
-                || (v = requiredId("borrower_id", r.getBorrowerId())) != null
-                || (v = product("product", r.getProduct(), false)) != null) {
-            return v;
-        }
-        if (r.getType() == RiskEventType.RISK_EVENT_TYPE_UNSPECIFIED) {
-            return "type: required";
-        }
-        if (r.getType() == RiskEventType.UNRECOGNIZED) {
-            return "type: unknown value " + r.getTypeValue();
-        }
-        if (r.getType() == RiskEventType.RISK_EVENT_TYPE_OVERDUE
-                && (v = range("days_past_due", r.getDaysPastDue(), 1, 3650)) != null) {
-            return v;
-        }
-        if (r.getType() != RiskEventType.RISK_EVENT_TYPE_OVERDUE && r.getDaysPastDue() != 0) {
-            return "days_past_due: only for RISK_EVENT_TYPE_OVERDUE";
-        }
-        if (r.getType() == RiskEventType.RISK_EVENT_TYPE_SALES_CHANGE) {
-            if ((v = range("change_bps", r.getChangeBps(), -10_000, 1_000_000)) != null
-                    || (v = range("period_days", r.getPeriodDays(), 1, 3660)) != null) {
-                return v;
+            String bad = product(field + ".product", line.getProduct(), true);
+            v = add(v, bad);
+            v = add(v, amountOrZero(field + ".line_minor", line.getLineMinor()));
+            if (bad == null) {
+                int bit = 1 << line.getProductValue();
+                if ((seen & bit) != 0) {
+                    v = add(v, field + ".product: " + line.getProduct() + " appears more than once");
+                }
+                seen |= bit;
             }
         }
-        if ((v = amountOrZero("amount_minor", r.getAmountMinor())) != null
-                || (v = nonNegative("event_time_ms", r.getEventTimeMs())) != null
-                || (v = attributes("attributes", r.getAttributesMap())) != null) {
-            return v;
+        return v;
+    }
+
+    public static FieldViolations check(GetProfileRequest r) {
+        return add(null, requiredId("borrower_id", r.getBorrowerId()));
+    }
+
+    public static FieldViolations check(RiskEvent r) {
+        FieldViolations v = add(null, requiredId("request_id", r.getRequestId()));
+        v = add(v, requiredId("borrower_id", r.getBorrowerId()));
+        v = add(v, product("product", r.getProduct(), false));
+        RiskEventType type = r.getType();
+        if (type == RiskEventType.RISK_EVENT_TYPE_UNSPECIFIED) {
+            v = add(v, "type: required");
+        } else if (type == RiskEventType.UNRECOGNIZED) {
+            v = add(v, "type: unknown value " + r.getTypeValue());
+        } else {
+            // the rules of the type's own fields apply only once the type is known
+            if (type == RiskEventType.RISK_EVENT_TYPE_OVERDUE) {
+                v = add(v, range("days_past_due", r.getDaysPastDue(), 1, 3650));
+            } else if (r.getDaysPastDue() != 0) {
+                v = add(v, "days_past_due: only for RISK_EVENT_TYPE_OVERDUE");
+            }
+            if (type == RiskEventType.RISK_EVENT_TYPE_SALES_CHANGE) {
+                v = add(v, range("change_bps", r.getChangeBps(), -10_000, 1_000_000));
+                v = add(v, range("period_days", r.getPeriodDays(), 1, 3660));
+            }
         }
-        return null;
+        v = add(v, amountOrZero("amount_minor", r.getAmountMinor()));
+        v = add(v, nonNegative("event_time_ms", r.getEventTimeMs()));
+        return add(v, attributes("attributes", r.getAttributesMap()));
     }
 
-    public static String check(EchoRequest r) {
-        return r.getPayload().size() > MAX_ECHO_PAYLOAD ? "payload: at most " + MAX_ECHO_PAYLOAD + " bytes" : null;
+    public static FieldViolations check(EchoRequest r) {
+        return r.getPayload().size() > MAX_ECHO_PAYLOAD
+                ? FieldViolations.of("payload: at most " + MAX_ECHO_PAYLOAD + " bytes") : null;
     }
 
-    public static String check(ValidateRuleSetRequest r) {
-        return ruleSetText(r.getYaml());
+    public static FieldViolations check(ValidateRuleSetRequest r) {
+        return add(null, ruleSetText(r.getYaml()));
     }
 
-    public static String check(PublishRuleSetRequest r) {
-        String v = ruleSetText(r.getYaml());
-        return v != null ? v : requiredText("author", r.getAuthor(), MAX_ID_LENGTH);
+    public static FieldViolations check(PublishRuleSetRequest r) {
+        return add(add(null, ruleSetText(r.getYaml())), requiredText("author", r.getAuthor(), MAX_ID_LENGTH));
     }
 
-    public static String check(ActivateRuleSetRequest r) {
-        return requiredId("version", r.getVersion());
+    public static FieldViolations check(ActivateRuleSetRequest r) {
+        return add(null, requiredId("version", r.getVersion()));
     }
 
-    public static String check(SetShadowRuleSetRequest r) {
-        return r.getVersion().isEmpty() ? null : requiredId("version", r.getVersion());
+    public static FieldViolations check(SetShadowRuleSetRequest r) {
+        return r.getVersion().isEmpty() ? null : add(null, requiredId("version", r.getVersion()));
     }
 
-    public static String check(SetRiskAppetiteRequest r) {
-        String v;
-        if ((v = range("factor_bps", r.getFactorBps(), 1, 20_000)) != null
-                || (v = product("product", r.getProduct(), false)) != null
-                || (v = requiredText("reason", r.getReason(), MAX_REASON_LENGTH)) != null) {
-            return v;
-        }
-        return null;
+    public static FieldViolations check(SetRiskAppetiteRequest r) {
+        FieldViolations v = add(null, range("factor_bps", r.getFactorBps(), 1, 20_000));
+        v = add(v, product("product", r.getProduct(), false));
+        return add(v, requiredText("reason", r.getReason(), MAX_REASON_LENGTH));
     }
 
-    public static String check(GetConcentrationRequest r) {
+    public static FieldViolations check(GetConcentrationRequest r) {
         String d = r.getDimension();
+        FieldViolations v = null;
         if (!d.isEmpty() && java.util.Arrays.stream(ConcentrationPolicy.Dimension.values())
                 .noneMatch(x -> x.label().equals(d))) {
-            return "dimension: '" + d + "' is not region, industry, merchant or group (empty = all)";
+            v = add(v, "dimension: '" + d + "' is not region, industry, merchant or group (empty = all)");
         }
-        return range("top", r.getTop(), 0, 1000);
+        return add(v, range("top", r.getTop(), 0, 1000));
     }
 
-    public static String check(UpdateBlockListRequest r) {
-        String v;
+    public static FieldViolations check(UpdateBlockListRequest r) {
+        FieldViolations v = null;
         if (r.getKind() == BlockListKind.BLOCK_LIST_KIND_UNSPECIFIED) {
-            return "kind: required";
-        }
-        if (r.getKind() == BlockListKind.UNRECOGNIZED) {
-            return "kind: unknown value " + r.getKindValue();
+            v = add(v, "kind: required");
+        } else if (r.getKind() == BlockListKind.UNRECOGNIZED) {
+            v = add(v, "kind: unknown value " + r.getKindValue());
         }
         if (r.getAddCount() + r.getRemoveCount() > MAX_BLOCK_LIST_VALUES) {
-            return "add: at most " + MAX_BLOCK_LIST_VALUES + " values per call (add + remove)";
-        }
-        if (r.getAddCount() + r.getRemoveCount() == 0) {
-            return "add: nothing to add or remove";
-        }
-        for (int i = 0; i < r.getAddCount(); i++) {
-            if ((v = requiredId("add[" + i + "]", r.getAdd(i), MAX_BLOCK_LIST_VALUE_LENGTH)) != null) {
-                return v;
+            // too many to check one by one: the count is the violation
+            v = add(v, "add: at most " + MAX_BLOCK_LIST_VALUES + " values per call (add + remove)");
+        } else if (r.getAddCount() + r.getRemoveCount() == 0) {
+            v = add(v, "add: nothing to add or remove");
+        } else {
+            for (int i = 0; i < r.getAddCount(); i++) {
+                v = add(v, requiredId("add[" + i + "]", r.getAdd(i), MAX_BLOCK_LIST_VALUE_LENGTH));
+            }
+            for (int i = 0; i < r.getRemoveCount(); i++) {
+                v = add(v, requiredId("remove[" + i + "]", r.getRemove(i), MAX_BLOCK_LIST_VALUE_LENGTH));
             }
         }
-        for (int i = 0; i < r.getRemoveCount(); i++) {
-            if ((v = requiredId("remove[" + i + "]", r.getRemove(i), MAX_BLOCK_LIST_VALUE_LENGTH)) != null) {
-                return v;
-            }
-        }
-        return requiredText("reason", r.getReason(), MAX_REASON_LENGTH);
+        return add(v, requiredText("reason", r.getReason(), MAX_REASON_LENGTH));
+    }
+
+    private static FieldViolations add(FieldViolations violations, String violation) {
+        return FieldViolations.add(violations, violation);
     }
 
     // ---- field rules -------------------------------------------------------------------------

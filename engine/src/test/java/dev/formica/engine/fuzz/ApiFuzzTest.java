@@ -8,10 +8,12 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.pipeline.StateDigest;
 import dev.formica.engine.server.EngineServer;
 import dev.formica.engine.server.RequestValidator;
+import dev.formica.v1.ErrorReason;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
@@ -271,7 +273,8 @@ class ApiFuzzTest {
 
     private static String violation(Target t, Message m) throws Exception {
         try {
-            return (String) t.validator().invoke(null, m);
+            Object violations = t.validator().invoke(null, m);
+            return violations == null ? null : violations.toString();
         } catch (InvocationTargetException e) {
             throw new AssertionError("validator threw on " + m, e.getCause());
         }
@@ -379,6 +382,12 @@ class ApiFuzzTest {
 
                     @Override
                     public void onError(Throwable e) {
+                        // every refusal says why in its details: an ErrorInfo of a known reason (errors.proto)
+                        String reason = Refusals.reasonOf(e);
+                        if (reason == null || ErrorReason.valueOf(reason) == ErrorReason.ERROR_REASON_UNSPECIFIED) {
+                            failure.compareAndSet(null, t.raw().getBareMethodName() + " answered "
+                                    + Status.fromThrowable(e) + " without an ErrorInfo reason to " + c.kind());
+                        }
                         done(Status.fromThrowable(e));
                     }
 
@@ -437,18 +446,21 @@ class ApiFuzzTest {
                     @Override
                     public void onNext(DecisionResponse response) {
                         answered.incrementAndGet();
+                        if (response.hasError() && !hasInvalidFieldDetails(response)) {
+                            end.compareAndSet(null, Status.INTERNAL.withDescription("no details: " + response));
+                        }
                         codes.merge(response.hasError() ? response.getError().getCode() : 0, 1L, Long::sum);
                     }
 
                     @Override
                     public void onError(Throwable t) {
-                        end.set(Status.fromThrowable(t));
+                        end.compareAndSet(null, Status.fromThrowable(t));
                         done.countDown();
                     }
 
                     @Override
                     public void onCompleted() {
-                        end.set(Status.OK);
+                        end.compareAndSet(null, Status.OK);
                         done.countDown();
                     }
                 });
@@ -462,6 +474,24 @@ class ApiFuzzTest {
         assertEquals(n, answered.get());
         assertEquals(Map.of(Status.Code.INVALID_ARGUMENT.value(), (long) n), codes);
         return n;
+    }
+
+    /** A stream refusal carries the details a unary one would: ErrorInfo INVALID_FIELD and a BadRequest. */
+    private static boolean hasInvalidFieldDetails(DecisionResponse response) {
+        boolean info = false;
+        boolean fields = false;
+        try {
+            for (com.google.protobuf.Any any : response.getError().getDetailsList()) {
+                if (any.is(com.google.rpc.ErrorInfo.class)) {
+                    info = any.unpack(com.google.rpc.ErrorInfo.class).getReason().equals("INVALID_FIELD");
+                } else if (any.is(com.google.rpc.BadRequest.class)) {
+                    fields = any.unpack(com.google.rpc.BadRequest.class).getFieldViolationsCount() > 0;
+                }
+            }
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return false;
+        }
+        return info && fields;
     }
 
     private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
