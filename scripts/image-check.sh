@@ -6,8 +6,9 @@
 # 1. Its configuration: a non-root user, the entrypoint `java @/app/jvm.options ... dev.formica.engine.Formica`, the
 #    gRPC and metrics ports, /data as a volume, and /app/jvm.options holding the pom's JVM flags.
 # 2. As root, with unshare and chroot (util-linux, coreutils): it unpacks the layers and runs the image's own
-#    entrypoint as its own user, in a private mount and PID namespace with /proc and /dev, on loopback, until the
-#    server says it is serving; reads /metrics; stops it with SIGTERM and expects "formica stopped" and exit 0.
+#    entrypoint as its own user, in a private mount and PID namespace, with a read-only root, /tmp and /data
+#    writable (as deploy/kubernetes/statefulset.yaml has it), on loopback, with a short warm-up, until the server
+#    says it is serving; reads /metrics; stops it with SIGTERM and expects "formica stopped" and a clean exit.
 #    Elsewhere that step is skipped with a message. Bounded: 180 s for the start, 60 s for the stop.
 set -euo pipefail
 
@@ -71,7 +72,7 @@ mapfile -t cmd < <(python3 - "$WORK/$config" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))["config"]
 for a in c["Entrypoint"] + ["serve", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0",
-                            "--data-dir", "/data", "--shards", "2"]:
+                            "--data-dir", "/data", "--shards", "2", "--warmup-decisions", "2000"]:
     print(a)
 EOF
 )
@@ -86,10 +87,16 @@ user="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"
 mkdir -p "$WORK/root/proc" "$WORK/root/dev"
 log="$WORK/server.log"
 # the image has no shell and no env: the environment is set outside, then chroot runs java itself (from /)
-# the root is a mount of its own, as a container's is (the engine looks up the file store of its data directory)
+# as deploy/kubernetes/statefulset.yaml runs it: the root a read-only mount of its own, /tmp and /dev/shm
+# writable tmpfs, /data a volume owned by the image's user (here a fresh directory, bound)
+mkdir -p "$WORK/data"
+chown "$user" "$WORK/data"
+chmod 700 "$WORK/data"
 unshare --mount --pid --fork \
-  sh -c 'mount --bind "$0" "$0" && mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" \
-    && mount -t tmpfs -o size=64m tmpfs "$0/dev/shm" && exec "$@"' "$WORK/root" \
+  sh -c 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && mount -t proc proc "$0/proc" \
+    && mount --rbind /dev "$0/dev" && mount -t tmpfs -o size=64m tmpfs "$0/dev/shm" \
+    && mount -t tmpfs -o size=2g,mode=1777 tmpfs "$0/tmp" && mount --bind "$1" "$0/data" && shift && exec "$@"' \
+  "$WORK/root" "$WORK/data" \
   env -i "${env[@]}" chroot --userspec="$user" "$WORK/root" "${cmd[@]}" > "$log" 2>&1 &
 SERVER_PID=$!
 echo "image-check: running the image as $user: ${cmd[*]}"
