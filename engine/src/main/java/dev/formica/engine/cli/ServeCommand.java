@@ -183,34 +183,54 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (warmupDecisions > 0) {
             // the warm-up takes tens of seconds: find a taken port before it, not after
-            String taken = takenPort(config.host(), config.port(), "--port");
-            if (taken == null) {
-                taken = takenPort(config.host(), config.metricsPort(), "--metrics-port");
-            }
+            String taken = takenPort(config.host(), config.metricsPort(), "--metrics-port");
             if (taken != null) {
                 System.err.println("formica serve: " + taken);
                 return 2;
             }
-            ServerWarmup.Result r = ServerWarmup.run(settings(), warmupDecisions, WARMUP_BORROWERS);
-            System.out.printf("formica warmed up: %,d decisions (%,d confirms and cancels, %,d errors) on a scratch "
-                    + "server in %,d ms, of which %,d ms waiting for the JIT compiler%n", r.decisions(),
-                    r.confirmsAndCancels(), r.errors(), r.millis(), r.compilerWaitMillis());
         }
-        // after every refusal above: a refused start leaves no data directory behind
-        try {
-            config = withLocalAdminToken(config);
-        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            System.err.println("formica serve: cannot set up the local admin token in " + config.dataDir() + ": "
-                    + e.getMessage());
-            return 2;
+        Path localToken = localAdminTokenFile(config);
+        if (localToken != null) {
+            EngineConfiguration withToken = settings().adminTokenFile(localToken);
+            withToken.setBy("adminTokenFile", "made by serve: the local admin token");
+            config = withToken.conclude();
         }
         System.out.print(config.describe());
-        EngineServer server;
+        EngineServer server = new EngineServer(config);
         try {
-            server = new EngineServer(config).start();
-        } catch (IllegalStateException | UncheckedIOException e) {
+            // health checks are answered NOT_SERVING from here on, through the warm-up and the recovery; a taken
+            // port is refused here, before the warm-up and before any state was opened
+            server.listenForHealth();
+        } catch (UncheckedIOException e) {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
+        }
+        try {
+            if (warmupDecisions > 0) {
+                ServerWarmup.Result r = ServerWarmup.run(settings(), warmupDecisions, WARMUP_BORROWERS);
+                System.out.printf("formica warmed up: %,d decisions (%,d confirms and cancels, %,d errors) on a "
+                        + "scratch server in %,d ms, of which %,d ms waiting for the JIT compiler%n", r.decisions(),
+                        r.confirmsAndCancels(), r.errors(), r.millis(), r.compilerWaitMillis());
+            }
+            // after every refusal above: a refused start leaves no data directory behind
+            if (localToken != null) {
+                try {
+                    ensureLocalAdminToken(config);
+                } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+                    System.err.println("formica serve: cannot set up the local admin token in " + config.dataDir()
+                            + ": " + e.getMessage());
+                    server.close();
+                    return 2;
+                }
+            }
+            server.start();
+        } catch (IllegalStateException | UncheckedIOException e) {
+            System.err.println("formica serve: " + e.getMessage());
+            server.close();
+            return 2;
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            server.close();
+            throw e;
         }
         ShutdownSafeLogManager.deferResetUntilShutdownComplete();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -229,22 +249,23 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * On loopback and with no admin token file of the operator's own, the configuration with the local admin token
-     * ({@link LocalAdminToken}: made in the data directory on first start); otherwise {@code config} as it is.
-     * Remote admin keeps mutual TLS or an explicit token file.
+     * On loopback and with no admin token file of the operator's own, the local admin token's file
+     * ({@link LocalAdminToken}: made in the data directory on first start, by {@link #ensureLocalAdminToken}); null
+     * otherwise. Remote admin keeps mutual TLS or an explicit token file.
      */
-    private EngineConfiguration withLocalAdminToken(EngineConfiguration config) throws IOException {
+    private static Path localAdminTokenFile(EngineConfiguration config) {
         if (config.adminTokenFile() != null || !loopback(config.host())) {
-            return config;
+            return null;
         }
+        return config.dataDir().resolve(LocalAdminToken.FILE);
+    }
+
+    private static void ensureLocalAdminToken(EngineConfiguration config) throws IOException {
         LocalAdminToken.Ensured token = LocalAdminToken.ensureReporting(config.dataDir());
         if (token.created()) {
             System.out.println("formica made an admin token for operators on this machine in " + token.file()
                     + " (owner-only); 'formica latency --data-dir " + config.dataDir() + "' uses it");
         }
-        EngineConfiguration withToken = settings().adminTokenFile(token.file());
-        withToken.setBy("adminTokenFile", "made by serve: the local admin token");
-        return withToken.conclude();
     }
 
     private static boolean loopback(String host) {

@@ -15,6 +15,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
@@ -41,7 +42,8 @@ import org.agrona.concurrent.SystemEpochClock;
  *
  * <p>Thread contract: {@link #start()} and {@link #close()} are called by one controlling thread
  * (the CLI or a test); {@code close} may also run from the JVM shutdown hook on SIGTERM, and is
- * idempotent. Lifecycle: open state, bind, SERVING; on close NOT_SERVING, stop accepting, drain
+ * idempotent. Lifecycle: answer health checks with NOT_SERVING on the port ({@link #listenForHealth()}), open
+ * state (recovery), bind every service on the same port, SERVING; on close NOT_SERVING, stop accepting, drain
  * in-flight calls within {@code drainTimeout}, then close state.
  */
 public final class EngineServer implements AutoCloseable {
@@ -60,7 +62,9 @@ public final class EngineServer implements AutoCloseable {
     private final EpochClock clock;
     private BacktestService backtests;
     private DecisionPipeline pipeline;
-    private Server server;
+    private volatile Server server;
+    /** The health service alone on the port while the warm-up and recovery run; null once the server is bound. */
+    private volatile Server healthOnly;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private boolean closed;
@@ -91,7 +95,36 @@ public final class EngineServer implements AutoCloseable {
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     }
 
-    /** Opens state, binds the port and reports SERVING. */
+    /**
+     * Binds the configured address with the health service alone, every entry NOT_SERVING, so that a readiness
+     * probe (Kubernetes' native gRPC probe, a load balancer) gets an answer rather than a refused connection while
+     * the warm-up and the recovery run. {@link #start()} calls it first if the caller did not, and then replaces
+     * this server by the full one on the same port. Idempotent.
+     *
+     * @throws UncheckedIOException when the port is taken
+     */
+    public synchronized EngineServer listenForHealth() {
+        if (healthOnly != null || server != null) {
+            return this;
+        }
+        InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
+        Server s = (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
+                .directExecutor()
+                .withOption(ChannelOption.SO_REUSEADDR, true)
+                .addService(health.getHealthService())
+                .build();
+        try {
+            s.start();
+        } catch (IOException e) {
+            throw cannotListen(e);
+        }
+        healthOnly = s;
+        LOG.info(() -> "formica answers health checks (NOT_SERVING) on " + config.host() + ":" + s.getPort()
+                + " until recovery is done");
+        return this;
+    }
+
+    /** Opens state (recovery), binds the port and reports SERVING. */
     public synchronized EngineServer start() {
         if (server != null) {
             throw new IllegalStateException("already started");
@@ -100,8 +133,9 @@ public final class EngineServer implements AutoCloseable {
         authentication = AuthenticationInterceptor.from(config);
         admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions(),
                 config.shedRetryDelay().toMillis()) : null;
-        pipeline = DecisionPipeline.open(config, clock, metrics.latency());
+        listenForHealth();
         try {
+            pipeline = DecisionPipeline.open(config, clock, metrics.latency());
             bind();
             metrics.decisions().bind(pipeline);
             metrics.latency().startSampler();
@@ -121,9 +155,11 @@ public final class EngineServer implements AutoCloseable {
     }
 
     private void bind() {
-        InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
+        // the port the health-only server holds (the one it was given, or the one it got for port 0)
+        InetSocketAddress address = new InetSocketAddress(config.host(), healthOnly.getPort());
         NettyServerBuilder builder = (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
                 .directExecutor()
+                .withOption(ChannelOption.SO_REUSEADDR, true)
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
                 .keepAliveTime(config.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(config.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -163,13 +199,31 @@ public final class EngineServer implements AutoCloseable {
         builder.addService(ProtoReflectionServiceV1.newInstance());
         builder.addService(reflectionV1Alpha());
         server = builder.build();
+        // hand the port over: probes see a refused connection for this moment only
+        closeHealthListener();
         try {
             server.start();
         } catch (IOException e) {
             shutdownEventLoops();
             server = null;
-            throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
-                    + " (" + e.getMessage() + "): choose another --port", e);
+            throw cannotListen(e);
+        }
+    }
+
+    private UncheckedIOException cannotListen(IOException e) {
+        return new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
+                + " (" + e.getMessage() + "): choose another --port", e);
+    }
+
+    private void closeHealthListener() {
+        if (healthOnly != null) {
+            healthOnly.shutdownNow();
+            try {
+                healthOnly.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            healthOnly = null;
         }
     }
 
@@ -223,12 +277,17 @@ public final class EngineServer implements AutoCloseable {
         return all;
     }
 
-    /** The bound port (useful with port 0). */
+    /** The bound port (useful with port 0); before {@link #start()}, the port {@link #listenForHealth()} holds. */
     public int port() {
-        if (server == null) {
+        Server s = server;
+        if (s == null) {
+            Server h = healthOnly;
+            if (h != null) {
+                return h.getPort();
+            }
             throw new IllegalStateException("not started");
         }
-        return server.getPort();
+        return s.getPort();
     }
 
     /** The bound metrics port, or -1 when the endpoint is off. */
@@ -277,6 +336,7 @@ public final class EngineServer implements AutoCloseable {
         }
         closed = true;
         markDraining();
+        closeHealthListener();
         if (server != null) {
             server.shutdown();
             try {

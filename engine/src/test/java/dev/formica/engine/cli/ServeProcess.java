@@ -45,12 +45,22 @@ final class ServeProcess implements AutoCloseable {
 
     /** Starts the child and waits (at most {@code timeoutSeconds}) until it serves; fails with its output. */
     static ServeProcess start(long timeoutSeconds, String... serveArgs) throws IOException, InterruptedException {
-        ServeProcess p = new ServeProcess(List.of(serveArgs));
-        if (!p.serving.await(timeoutSeconds, TimeUnit.SECONDS) || p.port < 0) {
-            p.close();
-            throw new AssertionError("formica serve did not start:\n" + p.output());
-        }
+        ServeProcess p = launch(serveArgs);
+        p.awaitServing(timeoutSeconds);
         return p;
+    }
+
+    /** Starts the child without waiting. */
+    static ServeProcess launch(String... serveArgs) throws IOException {
+        return new ServeProcess(List.of(serveArgs));
+    }
+
+    /** Waits (at most {@code timeoutSeconds}) until the child serves; fails with its output. */
+    void awaitServing(long timeoutSeconds) throws InterruptedException {
+        if (!serving.await(timeoutSeconds, TimeUnit.SECONDS) || port < 0) {
+            close();
+            throw new AssertionError("formica serve did not start:\n" + output());
+        }
     }
 
     private void read() {
