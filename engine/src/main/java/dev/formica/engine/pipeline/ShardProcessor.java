@@ -527,7 +527,7 @@ final class ShardProcessor {
                 .setRequestId(requestId)
                 .setHoldId(r.getHoldId())
                 .setDrawnAmountMinor(amount)
-                .setLine(lineAfter(borrowerId, product, -amount, amount))
+                .setLine(lineAfter(borrowerId, product, -amount, amount, nowMs))
                 .build();
         byte[] payload = response.toByteArray();
         state.decisions().put(key, KIND_CONFIRM, nowMs, fingerprint, payload);
@@ -556,7 +556,7 @@ final class ShardProcessor {
                 .setRequestId(requestId)
                 .setHoldId(r.getHoldId())
                 .setReleasedAmountMinor(release)
-                .setLine(lineAfter(borrowerId, product, -release, 0))
+                .setLine(lineAfter(borrowerId, product, -release, 0, nowMs))
                 .build();
         byte[] payload = response.toByteArray();
         state.decisions().put(key, KIND_CANCEL, nowMs, fingerprint, payload);
@@ -653,7 +653,7 @@ final class ShardProcessor {
         }
         RepayResponse response = RepayResponse.newBuilder()
                 .setRequestId(requestId)
-                .setLine(lineAfter(borrowerId, product, 0, -amount))
+                .setLine(lineAfter(borrowerId, product, 0, -amount, nowMs))
                 .build();
         byte[] payload = response.toByteArray();
         state.decisions().put(key, KIND_REPAY, nowMs, fingerprint, payload);
@@ -902,7 +902,8 @@ final class ShardProcessor {
         for (int product = 1; product <= 3; product++) {
             if ((e.getProductValue() == 0 || e.getProductValue() == product)
                     && state.ledger().get(borrowerId, product, ledger)) {
-                response.addLines(withNotes(creditLine(borrowerId, product, ledger, currency), state));
+                response.addLines(withNotes(creditLine(borrowerId, product, ledger, currency), state).toBuilder()
+                        .setRegulatoryVersion(regulatoryVersion(nowMs)).build());
             }
         }
         RiskEventResponse answer = response.build();
@@ -969,7 +970,7 @@ final class ShardProcessor {
                 .build();
     }
 
-    private CreditLine lineAfter(String borrowerId, int product, long heldDelta, long drawnDelta) {
+    private CreditLine lineAfter(String borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
         long held = ledger.heldMinor() + heldDelta;
         long drawn = ledger.drawnMinor() + drawnDelta;
         return CreditLine.newBuilder()
@@ -982,6 +983,7 @@ final class ShardProcessor {
                 .setFrozen(ledger.frozen())
                 .setGrade(grade(ledger.grade()))
                 .setCurrency(currency)
+                .setRegulatoryVersion(regulatoryVersion(nowMs))
                 .setVersion(ledger.version() + 1)
                 .build();
     }

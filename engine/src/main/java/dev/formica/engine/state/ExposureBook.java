@@ -39,7 +39,7 @@ public final class ExposureBook implements AutoCloseable {
     static ExposureBook open(Path dir, StateConfig cfg, boolean recover) throws IOException {
         return new ExposureBook(StateFiles.open(ChronicleMap.of(CharSequence.class, byte[].class)
                 .name("formica-exposures")
-                .entries(Math.max(1000, cfg.expectedBorrowers()))
+                .entries(Math.max(1000, cfg.expectedBorrowers() * cfg.productsPerBorrower()))
                 .averageKeySize(cfg.averageBorrowerIdChars() + 1)
                 .averageValueSize(64)
                 .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
