@@ -132,6 +132,18 @@ public final class LatencyHub implements AutoCloseable {
         sampler.scheduleAtFixedRate(this::safeTick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Stops the sampler thread; the window then moves only when {@link #tick} is called. For tests that read the
+     * live page at their own pace: the sampler's once-a-second ticks would otherwise empty the five-tick window while
+     * a slow browser starts.
+     */
+    public synchronized void stopSampler() {
+        if (sampler != null) {
+            sampler.shutdownNow();
+            sampler = null;
+        }
+    }
+
     private void safeTick() {
         try {
             tick();
