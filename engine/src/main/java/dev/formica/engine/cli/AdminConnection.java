@@ -166,6 +166,19 @@ public final class AdminConnection {
         return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
+    /**
+     * One admin call: a channel to the target, the stub with the token and a deadline, the channel closed after
+     * (commands that make several calls on one channel use {@link #channel}, {@link #stub} and {@link #deadline}).
+     */
+    <T> T call(java.util.function.Function<AdminServiceGrpc.AdminServiceBlockingStub, T> rpc) {
+        ManagedChannel channel = channel();
+        try {
+            return rpc.apply(deadline(stub(channel)));
+        } finally {
+            close(channel);
+        }
+    }
+
     /** The stub with a deadline for one call. */
     static AdminServiceGrpc.AdminServiceBlockingStub deadline(AdminServiceGrpc.AdminServiceBlockingStub stub) {
         return stub.withDeadlineAfter(10, TimeUnit.SECONDS);

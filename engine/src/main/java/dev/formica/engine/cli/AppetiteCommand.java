@@ -5,7 +5,6 @@ import dev.formica.v1.Product;
 import dev.formica.v1.ProductAppetite;
 import dev.formica.v1.RiskAppetite;
 import dev.formica.v1.SetRiskAppetiteRequest;
-import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.Locale;
@@ -62,14 +61,8 @@ public final class AppetiteCommand implements Runnable {
             if (product != null) {
                 request.setProduct(product(product));
             }
-            ManagedChannel channel = server.channel();
-            try {
-                print(AdminConnection.deadline(server.stub(channel)).setRiskAppetite(request.build()),
-                        spec.commandLine().getOut());
-                return 0;
-            } finally {
-                AdminConnection.close(channel);
-            }
+            print(server.call(stub -> stub.setRiskAppetite(request.build())), spec.commandLine().getOut());
+            return 0;
         }
     }
 
@@ -85,14 +78,9 @@ public final class AppetiteCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ManagedChannel channel = server.channel();
-            try {
-                print(AdminConnection.deadline(server.stub(channel)).getRiskAppetite(
-                        GetRiskAppetiteRequest.getDefaultInstance()), spec.commandLine().getOut());
-                return 0;
-            } finally {
-                AdminConnection.close(channel);
-            }
+            print(server.call(stub -> stub.getRiskAppetite(GetRiskAppetiteRequest.getDefaultInstance())),
+                    spec.commandLine().getOut());
+            return 0;
         }
     }
 

@@ -174,16 +174,11 @@ public final class RulesCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ManagedChannel channel = server.channel();
-            try {
-                ActivateRuleSetResponse a = AdminConnection.deadline(server.stub(channel)).activateRuleSet(
-                        ActivateRuleSetRequest.newBuilder().setVersion(version).build());
-                spec.commandLine().getOut().println(activated(a));
-                spec.commandLine().getOut().flush();
-                return 0;
-            } finally {
-                AdminConnection.close(channel);
-            }
+            ActivateRuleSetResponse a = server.call(stub -> stub.activateRuleSet(
+                    ActivateRuleSetRequest.newBuilder().setVersion(version).build()));
+            spec.commandLine().getOut().println(activated(a));
+            spec.commandLine().getOut().flush();
+            return 0;
         }
     }
 
@@ -214,17 +209,12 @@ public final class RulesCommand implements Runnable {
             if (clear == (version != null)) {
                 throw new CommandErrors.UsageException("give a VERSION or --clear, not both or neither");
             }
-            ManagedChannel channel = server.channel();
-            try {
-                SetShadowRuleSetResponse r = AdminConnection.deadline(server.stub(channel)).setShadowRuleSet(
-                        SetShadowRuleSetRequest.newBuilder().setVersion(clear ? "" : version).build());
-                spec.commandLine().getOut().println(r.getShadowVersion().isEmpty() ? "no shadow rule set"
-                        : "shadow " + r.getShadowVersion());
-                spec.commandLine().getOut().flush();
-                return 0;
-            } finally {
-                AdminConnection.close(channel);
-            }
+            SetShadowRuleSetResponse r = server.call(stub -> stub.setShadowRuleSet(
+                    SetShadowRuleSetRequest.newBuilder().setVersion(clear ? "" : version).build()));
+            spec.commandLine().getOut().println(r.getShadowVersion().isEmpty() ? "no shadow rule set"
+                    : "shadow " + r.getShadowVersion());
+            spec.commandLine().getOut().flush();
+            return 0;
         }
     }
 
@@ -241,15 +231,9 @@ public final class RulesCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ManagedChannel channel = server.channel();
-            try {
-                ListRuleSetsResponse r = AdminConnection.deadline(server.stub(channel)).listRuleSets(
-                        ListRuleSetsRequest.getDefaultInstance());
-                print(r, spec.commandLine().getOut());
-                return 0;
-            } finally {
-                AdminConnection.close(channel);
-            }
+            print(server.call(stub -> stub.listRuleSets(ListRuleSetsRequest.getDefaultInstance())),
+                    spec.commandLine().getOut());
+            return 0;
         }
 
         static void print(ListRuleSetsResponse r, PrintWriter out) {
