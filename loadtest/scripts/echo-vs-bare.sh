@@ -41,7 +41,7 @@ java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.ja
     --metrics-port $METRICS_PORT --max-seconds 600 > "$OUT/bare.log" 2>&1 &
 SERVER=$!
 trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do grep -q "serving on" "$OUT/bare.log" && break; sleep 1; done
+await_serving "$OUT/bare.log" $SERVER || true
 measure bare
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 trap - EXIT
