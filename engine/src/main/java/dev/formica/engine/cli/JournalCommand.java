@@ -1,6 +1,6 @@
 package dev.formica.engine.cli;
 
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.journal.JournalEntry;
 import dev.formica.engine.journal.JournalText;
 import dev.formica.engine.journal.Journals;

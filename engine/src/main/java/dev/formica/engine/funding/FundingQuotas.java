@@ -1,6 +1,6 @@
 package dev.formica.engine.funding;
 
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
@@ -92,7 +92,7 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
             header.putIntOrdered(0, MAGIC);
             // a power cut right after start must not leave a file without its header (seen: "magic 0")
             created.force();
-            dev.formica.engine.log.Fsync.directory(file.toAbsolutePath().getParent());
+            dev.formica.engine.files.Fsync.directory(file.toAbsolutePath().getParent());
             return new FundingQuotas(created);
         }
         if (f.length() < HEADER) {

@@ -15,6 +15,7 @@ import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
+import dev.formica.engine.files.Fsync;
 
 /**
  * The one thread of a node that writes to the disk. Each shard thread writes its frames, whole and checksummed,
@@ -216,7 +217,7 @@ public final class LogWriter implements AutoCloseable {
         private void openSegment(long start, long size, boolean create) throws IOException {
             Path file = segments.file(start);
             if (create) {
-                dev.formica.engine.state.OwnerOnly.file(file);
+                dev.formica.engine.files.OwnerOnly.file(file);
                 Fsync.directory(segments.directory());
             } else if (Files.size(file) != size) {
                 throw new IOException("segment " + file + " has " + Files.size(file) + " bytes; recovery ended at "

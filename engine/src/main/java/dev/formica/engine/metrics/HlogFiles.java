@@ -1,6 +1,6 @@
 package dev.formica.engine.metrics;
 
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

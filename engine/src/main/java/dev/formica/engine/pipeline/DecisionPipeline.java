@@ -1,6 +1,6 @@
 package dev.formica.engine.pipeline;
 
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.cluster.PartitionTable;
@@ -12,7 +12,7 @@ import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
-import dev.formica.engine.log.Fsync;
+import dev.formica.engine.files.Fsync;
 import dev.formica.engine.log.LogBuffer;
 import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.log.LogWriter;

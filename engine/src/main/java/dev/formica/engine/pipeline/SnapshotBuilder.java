@@ -3,7 +3,7 @@ package dev.formica.engine.pipeline;
 import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.ShardLog;
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.state.ShardSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;

@@ -1,6 +1,6 @@
 package dev.formica.engine.risk;
 
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;

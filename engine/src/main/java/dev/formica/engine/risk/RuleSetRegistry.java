@@ -5,7 +5,7 @@ import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
-import dev.formica.engine.state.OwnerOnly;
+import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
+import dev.formica.engine.files.OwnerOnly;
 
 /**
  * One shard's state at a log position, in one file: every store, and the shard's own contributions to the
@@ -140,9 +141,9 @@ public final class ShardSnapshot {
             // the trailer is not part of the checksum
             new DataOutputStream(raw).writeInt((int) crc.getValue());
         }
-        dev.formica.engine.log.Fsync.file(tmp);
+        dev.formica.engine.files.Fsync.file(tmp);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        dev.formica.engine.log.Fsync.directory(file.getParent());
+        dev.formica.engine.files.Fsync.directory(file.getParent());
     }
 
     /** Reads only the header, checking the whole file's checksum; null when the file is not a valid snapshot. */

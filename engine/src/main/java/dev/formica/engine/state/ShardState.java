@@ -7,6 +7,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import dev.formica.engine.files.OwnerOnly;
 
 /**
  * Every persisted store of one shard, opened together from one directory.

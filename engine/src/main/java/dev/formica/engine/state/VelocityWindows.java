@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import org.agrona.BitUtil;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
+import dev.formica.engine.files.OwnerOnly;
 
 /**
  * Velocity windows: how many transactions, and how much money, a borrower, device, IP or merchant

@@ -1,4 +1,4 @@
-package dev.formica.engine.log;
+package dev.formica.engine.files;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,4 +1,4 @@
-package dev.formica.engine.state;
+package dev.formica.engine.files;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -23,7 +23,8 @@ public final class OwnerOnly {
     private OwnerOnly() {
     }
 
-    static boolean posix(Path path) {
+    /** Whether the file system of {@code path} has POSIX permissions (owner-only is checked only there). */
+    public static boolean posix(Path path) {
         return path.getFileSystem().supportedFileAttributeViews().contains("posix");
     }
 
@@ -71,8 +72,8 @@ public final class OwnerOnly {
         Files.deleteIfExists(tmp);
         Files.writeString(file(tmp), text, StandardCharsets.UTF_8);
         // durable before it counts: the file's bytes, then the rename (the directory entry)
-        dev.formica.engine.log.Fsync.file(tmp);
+        dev.formica.engine.files.Fsync.file(tmp);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        dev.formica.engine.log.Fsync.directory(file.toAbsolutePath().getParent());
+        dev.formica.engine.files.Fsync.directory(file.toAbsolutePath().getParent());
     }
 }
