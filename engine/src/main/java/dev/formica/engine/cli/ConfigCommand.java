@@ -1,6 +1,7 @@
 package dev.formica.engine.cli;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.config.Settings;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Spec;
  * <p>Thread contract: runs on the CLI's main thread.
  */
 @Command(name = "config", description = "Show the configuration 'formica serve' would run with.",
-        subcommands = {ConfigCommand.Show.class, CommandLine.HelpCommand.class})
+        subcommands = {ConfigCommand.Show.class, ConfigCommand.Docs.class, CommandLine.HelpCommand.class})
 public final class ConfigCommand implements Runnable {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -46,6 +47,21 @@ public final class ConfigCommand implements Runnable {
                 throw new CommandErrors.UsageException(e.getMessage(), e);
             }
             spec.commandLine().getOut().print(config.describe());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    /** Prints the settings table of docs/configuration.md, made from the settings' declarations. */
+    @Command(name = "docs", description = "Print the settings table of docs/configuration.md (Markdown), made from"
+            + " the declarations in config/Settings.java; a test fails when the file differs.")
+    public static final class Docs implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().print(Settings.markdownTable());
             spec.commandLine().getOut().flush();
             return 0;
         }

@@ -1,6 +1,8 @@
 package dev.formica.engine.cli;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.config.Setting;
+import dev.formica.engine.config.Settings;
 import dev.formica.engine.server.EngineServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,8 +13,11 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code formica serve}: runs the engine until SIGTERM / SIGINT, then drains and stops.
@@ -20,89 +25,80 @@ import picocli.CommandLine.Option;
  * then the options given here (docs/configuration.md); the result is printed once at start, each setting with
  * where it came from ({@link EngineConfiguration#describe()}; {@code formica config show} prints the same).
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the decisioning server.")
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the decisioning server.",
+        resourceBundle = "dev.formica.engine.cli.SettingsHelp")
 public final class ServeCommand implements Callable<Integer> {
     private static final int WARMUP_BORROWERS = 20_000;
     private static final long MAX_WARMUP_DECISIONS = 10_000_000;
 
+    /** This command's options: a setting's flag is found by the name its {@link Setting} declares. */
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--config", paramLabel = "FILE", description = "YAML settings file (see docs/configuration.md).")
     Path configFile;
 
-    @Option(names = "--host", description = "Address to bind (default 127.0.0.1: loopback only).")
+    @Option(names = "--host", descriptionKey = "host")
     String host;
 
-    @Option(names = "--port", description = "gRPC port (default 50051; 0 = any free port).")
+    @Option(names = "--port", descriptionKey = "port")
     Integer port;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "State directory (default ./data).")
+    @Option(names = "--data-dir", paramLabel = "DIR", descriptionKey = "dataDir")
     Path dataDir;
 
-    @Option(names = "--metrics-port", description = "Prometheus /metrics port (default off; 0 = any free port).")
+    @Option(names = "--metrics-port", descriptionKey = "metricsPort")
     Integer metricsPort;
 
-    @Option(names = "--shards", description = "Number of shards (default: one per core).")
+    @Option(names = "--shards", descriptionKey = "shards")
     Integer shards;
 
-    @Option(names = "--rules", paramLabel = "FILE",
-            description = "Rule-set YAML to publish and activate at start-up (see docs/rules.md).")
+    @Option(names = "--rules", paramLabel = "FILE", descriptionKey = "rulesFile")
     java.nio.file.Path rulesFile;
 
-    @Option(names = "--regulatory", paramLabel = "FILE",
-            description = "Regulatory parameter file (default: the one shipped with the engine).")
+    @Option(names = "--regulatory", paramLabel = "FILE", descriptionKey = "regulatoryFile")
     java.nio.file.Path regulatoryFile;
 
-    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Server certificate chain: TLS on.")
+    @Option(names = "--tls-cert", paramLabel = "PEM", descriptionKey = "tlsCertChain")
     Path tlsCertChain;
 
-    @Option(names = "--tls-key", paramLabel = "PEM", description = "Server private key (PKCS#8), owner-only.")
+    @Option(names = "--tls-key", paramLabel = "PEM", descriptionKey = "tlsPrivateKey")
     Path tlsPrivateKey;
 
-    @Option(names = "--tls-client-ca", paramLabel = "PEM", description = "CA of client certificates (mutual TLS).")
+    @Option(names = "--tls-client-ca", paramLabel = "PEM", descriptionKey = "tlsClientCa")
     Path tlsClientCa;
 
-    @Option(names = "--client-auth", description = "NONE, OPTIONAL or REQUIRE a client certificate.")
+    @Option(names = "--client-auth", descriptionKey = "clientAuth")
     EngineConfiguration.ClientAuth clientAuth;
 
-    @Option(names = "--admin-subject", paramLabel = "DN", description = "Client certificate subject allowed to "
-            + "call AdminService (repeatable), e.g. 'CN=ops-admin,O=Example'.")
+    @Option(names = "--admin-subject", paramLabel = "DN", descriptionKey = "adminSubjects")
     List<String> adminSubjects;
 
-    @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Owner-only file of admin bearer tokens "
-            + "(default on loopback: DATA_DIR/admin.token, made on first start, which 'formica latency --data-dir' "
-            + "reads).")
+    @Option(names = "--admin-token-file", paramLabel = "FILE", descriptionKey = "adminTokenFile")
     Path adminTokenFile;
 
-    @Option(names = "--decision-auth-required", description = "Decision, profile and diagnostics calls need an "
-            + "authenticated caller too (default off).")
+    @Option(names = "--decision-auth-required", descriptionKey = "decisionAuthRequired")
     Boolean decisionAuthRequired;
 
-    @Option(names = "--caller-subject", paramLabel = "DN", description = "Client certificate subject allowed as "
-            + "a caller (repeatable; default any certificate the client CA signed).")
+    @Option(names = "--caller-subject", paramLabel = "DN", descriptionKey = "callerSubjects")
     List<String> callerSubjects;
 
-    @Option(names = "--caller-token-file", paramLabel = "FILE", description = "Owner-only file of caller tokens.")
+    @Option(names = "--caller-token-file", paramLabel = "FILE", descriptionKey = "callerTokenFile")
     Path callerTokenFile;
 
-    @Option(names = "--max-queue-delay", paramLabel = "DURATION", description = "Shed a request that waited "
-            + "longer than this in its shard queue, e.g. 5ms (default off).")
+    @Option(names = "--max-queue-delay", paramLabel = "DURATION", descriptionKey = "maxQueueDelay")
     String maxQueueDelay;
 
-    @Option(names = "--durability", paramLabel = "MODE", description = "fsync (default: an answer leaves after its "
-            + "shard-log frame is on the disk; survives power loss) or process (after the frame is handed to the "
-            + "kernel; survives kill -9, not an OS crash).")
+    @Option(names = "--durability", paramLabel = "MODE", descriptionKey = "durability")
     String durability;
 
-    @Option(names = "--max-in-flight-decisions", paramLabel = "N", description = "Answer RESOURCE_EXHAUSTED at call "
-            + "start when N Decide calls are already in progress (default 64; 0 = off).")
+    @Option(names = "--max-in-flight-decisions", paramLabel = "N", descriptionKey = "maxInFlightDecisions")
     Integer maxInFlightDecisions;
 
-    @Option(names = "--cluster-node", paramLabel = "HOST:PORT", description = "A node of the cluster as clients "
-            + "dial it (repeatable, the same list in the same order on every node; default: this node alone owns "
-            + "every partition). docs/cluster.md")
+    @Option(names = "--cluster-node", paramLabel = "HOST:PORT", descriptionKey = "clusterNodes")
     List<String> clusterNodes;
 
-    @Option(names = "--cluster-node-id", paramLabel = "N", description = "This node's position in the "
-            + "--cluster-node list (default 0).")
+    @Option(names = "--cluster-node-id", paramLabel = "N", descriptionKey = "clusterNodeId")
     Integer clusterNodeId;
 
     @Option(names = "--warmup-decisions", paramLabel = "N", description = "Before serving, compile the decision "
@@ -130,41 +126,35 @@ public final class ServeCommand implements Callable<Integer> {
         EngineConfiguration config = configFile != null ? EngineConfiguration.fromYaml(configFile)
                 : new EngineConfiguration();
         config.applyEnvironment(environment);
-        flag(config, host, "host", "--host", config::host);
-        flag(config, port, "port", "--port", config::port);
-        flag(config, dataDir, "dataDir", "--data-dir", config::dataDir);
-        flag(config, metricsPort, "metricsPort", "--metrics-port", config::metricsPort);
-        flag(config, shards, "shards", "--shards", config::shards);
-        flag(config, rulesFile, "rulesFile", "--rules", config::rulesFile);
-        flag(config, regulatoryFile, "regulatoryFile", "--regulatory", config::regulatoryFile);
-        flag(config, tlsCertChain, "tlsCertChain", "--tls-cert", config::tlsCertChain);
-        flag(config, tlsPrivateKey, "tlsPrivateKey", "--tls-key", config::tlsPrivateKey);
-        flag(config, tlsClientCa, "tlsClientCa", "--tls-client-ca", config::tlsClientCa);
-        flag(config, clientAuth, "clientAuth", "--client-auth", config::clientAuth);
-        flag(config, adminSubjects, "adminSubjects", "--admin-subject", config::adminSubjects);
-        flag(config, adminTokenFile, "adminTokenFile", "--admin-token-file", config::adminTokenFile);
-        flag(config, decisionAuthRequired, "decisionAuthRequired", "--decision-auth-required",
-                config::decisionAuthRequired);
-        flag(config, callerSubjects, "callerSubjects", "--caller-subject", config::callerSubjects);
-        flag(config, callerTokenFile, "callerTokenFile", "--caller-token-file", config::callerTokenFile);
-        flag(config, maxQueueDelay == null ? null : EngineConfiguration.parseDuration(maxQueueDelay), "maxQueueDelay",
-                "--max-queue-delay", config::maxQueueDelay);
-        flag(config, maxInFlightDecisions, "maxInFlightDecisions", "--max-in-flight-decisions",
-                config::maxInFlightDecisions);
-        flag(config, durability == null ? null : dev.formica.engine.log.Durability.parse(durability), "durability",
-                "--durability", config::durability);
-        flag(config, clusterNodes, "clusterNodes", "--cluster-node", config::clusterNodes);
-        flag(config, clusterNodeId, "clusterNodeId", "--cluster-node-id", config::clusterNodeId);
+        for (Setting setting : Settings.ALL) {
+            if (setting.option() != null) {
+                flag(config, setting);
+            }
+        }
         return config;
     }
 
-    /** Sets {@code key} from {@code option} when it was given, and records that the flag set it. */
-    private static <T> void flag(EngineConfiguration config, T value, String key, String option,
-            java.util.function.Consumer<T> setter) {
-        if (value != null) {
-            setter.accept(value);
-            config.setBy(key, "flag " + option);
+    /** Sets {@code setting} from its flag when the flag was given, and records that the flag set it. */
+    private void flag(EngineConfiguration config, Setting setting) {
+        CommandLine.Model.OptionSpec option = spec.findOption(setting.option());
+        if (option == null) {
+            throw new IllegalStateException("setting " + setting.key() + " declares the flag " + setting.option()
+                    + ", which serve does not have");
         }
+        Object value = option.getValue();
+        if (value == null || value instanceof List<?> items && items.isEmpty()) {
+            return;
+        }
+        try {
+            if (value instanceof List<?> items) {
+                setting.listSetter().accept(config, items.stream().map(String::valueOf).toList());
+            } else {
+                setting.parser().accept(config, String.valueOf(value));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(setting.option() + " " + value + ": " + e.getMessage(), e);
+        }
+        config.setBy(setting.key(), "flag " + setting.option());
     }
 
     @Override

@@ -17,7 +17,9 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Every setting of the engine in one place, with named defaults.
+ * The values of the engine's settings, with named defaults, and their checks. Each setting is declared once in
+ * {@link Settings} (key, flag, type, default, meaning, parser); the YAML and environment binding, the start-up
+ * print and the docs table are made from those declarations, not written here.
  *
  * <p>Thread contract: built and {@link #conclude() concluded} on one thread before the server starts,
  * read-only afterwards. Setters are fluent in the style of Aeron's {@code MediaDriver.Context}; a
@@ -169,21 +171,12 @@ public final class EngineConfiguration {
      * Every setting's key, in the order {@link #describe()} prints them. The YAML key; the environment variable is
      * {@code FORMICA_} and the key in upper snake case ({@code dataDir} = {@code FORMICA_DATA_DIR}).
      */
-    public static final List<String> KEYS = List.of("host", "port", "dataDir", "metricsPort", "shards", "shardMode",
-            "queueCapacity", "maxInFlightDecisions", "maxQueueDelay", "shedRetryDelay", "holdTtl", "idempotencyWindow",
-            "expectedBorrowers", "expectedDecisionsPerDay", "velocityKeys", "rulesFile", "regulatoryFile", "timeZone",
-            "profileCacheEntries", "currency", "maxInboundMessageBytes", "keepAliveTime", "keepAliveTimeout",
-            "permitKeepAliveTime", "drainTimeout", "eventLoopThreads", "tlsCertChain", "tlsPrivateKey", "tlsClientCa",
-            "clientAuth", "adminSubjects", "adminTokenFile", "decisionAuthRequired", "callerSubjects",
-            "callerTokenFile", "latencyRecording", "latencyInterval", "latencyLogMaxBytes", "latencyLogMaxAge",
-            "latencyLogFiles", "journalEnabled", "journalRetention", "durability", "snapshotInterval", "clusterNodes",
-            "clusterNodeId");
+    public static final List<String> KEYS = Settings.keys();
     /** The prefix of the environment variables that are settings. */
     public static final String ENV_PREFIX = "FORMICA_";
     /** {@code FORMICA_*} variables that are not settings: the launcher's and the admin commands'. */
     public static final List<String> ENV_NOT_SETTINGS = List.of("FORMICA_JAVA_OPTS", "FORMICA_SERVER_HEAP",
             "FORMICA_ADMIN_TOKEN");
-    private static final List<String> LIST_KEYS = List.of("adminSubjects", "callerSubjects", "clusterNodes");
 
     /**
      * Reads a YAML file of {@code key: value} pairs named as the setters (e.g. {@code port: 50051},
@@ -206,7 +199,7 @@ public final class EngineConfiguration {
         }
         EngineConfiguration config = new EngineConfiguration();
         values.forEach((key, value) -> {
-            if (value instanceof List<?> list && LIST_KEYS.contains(key)) {
+            if (value instanceof List<?> list && Settings.byKey(key) != null && Settings.byKey(key).isList()) {
                 List<String> items = new ArrayList<>();
                 list.forEach(item -> items.add(String.valueOf(item)));
                 config.setList(key, items);
@@ -220,56 +213,11 @@ public final class EngineConfiguration {
 
     private void set(String key, String value, String source) {
         try {
-            switch (key) {
-                case "host" -> host(value);
-                case "port" -> port(Integer.parseInt(value));
-                case "dataDir" -> dataDir(Path.of(value));
-                case "metricsPort" -> metricsPort(Integer.parseInt(value));
-                case "maxInboundMessageBytes" -> maxInboundMessageBytes(Integer.parseInt(value));
-                case "keepAliveTime" -> keepAliveTime(parseDuration(value));
-                case "keepAliveTimeout" -> keepAliveTimeout(parseDuration(value));
-                case "permitKeepAliveTime" -> permitKeepAliveTime(parseDuration(value));
-                case "drainTimeout" -> drainTimeout(parseDuration(value));
-                case "shards" -> shards(Integer.parseInt(value));
-                case "queueCapacity" -> queueCapacity(Integer.parseInt(value));
-                case "holdTtl" -> holdTtl(parseDuration(value));
-                case "idempotencyWindow" -> idempotencyWindow(parseDuration(value));
-                case "expectedBorrowers" -> expectedBorrowers(Long.parseLong(value));
-                case "expectedDecisionsPerDay" -> expectedDecisionsPerDay(Long.parseLong(value));
-                case "currency" -> currency(value);
-                case "velocityKeys" -> velocityKeys(Integer.parseInt(value));
-                case "concentrationKeys" -> concentrationKeys(Integer.parseInt(value));
-                case "rulesFile" -> rulesFile(Path.of(value));
-                case "regulatoryFile" -> regulatoryFile(Path.of(value));
-                case "timeZone" -> timeZone(value);
-                case "profileCacheEntries" -> profileCacheEntries(Long.parseLong(value));
-                case "eventLoopThreads" -> eventLoopThreads(Integer.parseInt(value));
-                case "shardMode" -> shardMode(ShardMode.valueOf(value.toUpperCase(Locale.ROOT)));
-                case "tlsCertChain" -> tlsCertChain(Path.of(value));
-                case "tlsPrivateKey" -> tlsPrivateKey(Path.of(value));
-                case "tlsClientCa" -> tlsClientCa(Path.of(value));
-                case "clientAuth" -> clientAuth(ClientAuth.valueOf(value.toUpperCase(Locale.ROOT)));
-                case "adminSubjects" -> setList(key, List.of(value));
-                case "adminTokenFile" -> adminTokenFile(Path.of(value));
-                case "decisionAuthRequired" -> decisionAuthRequired(parseBoolean(value));
-                case "callerSubjects" -> setList(key, List.of(value));
-                case "callerTokenFile" -> callerTokenFile(Path.of(value));
-                case "maxQueueDelay" -> maxQueueDelay(parseDuration(value));
-                case "maxInFlightDecisions" -> maxInFlightDecisions(Integer.parseInt(value));
-                case "shedRetryDelay" -> shedRetryDelay(parseDuration(value));
-                case "latencyRecording" -> latencyRecording(parseBoolean(value));
-                case "latencyInterval" -> latencyInterval(parseDuration(value));
-                case "latencyLogMaxBytes" -> latencyLogMaxBytes(Long.parseLong(value));
-                case "latencyLogMaxAge" -> latencyLogMaxAge(parseDuration(value));
-                case "latencyLogFiles" -> latencyLogFiles(Integer.parseInt(value));
-                case "journalEnabled" -> journalEnabled(parseBoolean(value));
-                case "journalRetention" -> journalRetention(parseDuration(value));
-                case "durability" -> durability(dev.formica.engine.log.Durability.parse(value));
-                case "snapshotInterval" -> snapshotInterval(parseDuration(value));
-                case "clusterNodes" -> setList(key, List.of(value));
-                case "clusterNodeId" -> clusterNodeId(Integer.parseInt(value));
-                default -> throw new IllegalArgumentException("unknown setting");
+            Setting setting = Settings.byKey(key);
+            if (setting == null) {
+                throw new IllegalArgumentException("unknown setting");
             }
+            setting.parser().accept(this, value);
             sources.put(key, source.startsWith(ENV_PREFIX) ? "environment " + source : "file " + source);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": setting '" + key + "' = '" + value + "': "
@@ -301,7 +249,7 @@ public final class EngineConfiguration {
                         + String.join(", ", byVariable.keySet()) + "; not settings: "
                         + String.join(", ", ENV_NOT_SETTINGS) + ")");
             }
-            if (LIST_KEYS.contains(key)) {
+            if (Settings.byKey(key).isList()) {
                 List<String> items = new ArrayList<>();
                 for (String item : e.getValue().split(";")) {
                     if (!item.isBlank()) {
@@ -323,7 +271,7 @@ public final class EngineConfiguration {
 
     /** The environment variable of setting {@code key}: {@code dataDir} is {@code FORMICA_DATA_DIR}. */
     public static String environmentVariable(String key) {
-        return ENV_PREFIX + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+        return Settings.byKey(key).environmentVariable();
     }
 
     /** Records that {@code key} was set by {@code source} (a command-line flag: {@code "flag --port"}). */
@@ -342,55 +290,10 @@ public final class EngineConfiguration {
 
     /** Every setting's value as text, in {@link #KEYS} order (paths as given, lists joined by ", "). */
     public Map<String, String> values() {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("host", host);
-        v.put("port", port);
-        v.put("dataDir", dataDir);
-        v.put("metricsPort", metricsPort);
-        v.put("shards", shards);
-        v.put("shardMode", shardMode);
-        v.put("queueCapacity", queueCapacity);
-        v.put("maxInFlightDecisions", maxInFlightDecisions);
-        v.put("maxQueueDelay", maxQueueDelay);
-        v.put("shedRetryDelay", shedRetryDelay);
-        v.put("holdTtl", holdTtl);
-        v.put("idempotencyWindow", idempotencyWindow);
-        v.put("expectedBorrowers", expectedBorrowers);
-        v.put("expectedDecisionsPerDay", expectedDecisionsPerDay);
-        v.put("velocityKeys", velocityKeys);
-        v.put("rulesFile", rulesFile);
-        v.put("regulatoryFile", regulatoryFile);
-        v.put("timeZone", timeZone);
-        v.put("profileCacheEntries", profileCacheEntries);
-        v.put("currency", currency);
-        v.put("maxInboundMessageBytes", maxInboundMessageBytes);
-        v.put("keepAliveTime", keepAliveTime);
-        v.put("keepAliveTimeout", keepAliveTimeout);
-        v.put("permitKeepAliveTime", permitKeepAliveTime);
-        v.put("drainTimeout", drainTimeout);
-        v.put("eventLoopThreads", eventLoopThreads);
-        v.put("tlsCertChain", tlsCertChain);
-        v.put("tlsPrivateKey", tlsPrivateKey);
-        v.put("tlsClientCa", tlsClientCa);
-        v.put("clientAuth", clientAuth);
-        v.put("adminSubjects", adminSubjects);
-        v.put("adminTokenFile", adminTokenFile);
-        v.put("decisionAuthRequired", decisionAuthRequired);
-        v.put("callerSubjects", callerSubjects);
-        v.put("callerTokenFile", callerTokenFile);
-        v.put("latencyRecording", latencyRecording);
-        v.put("latencyInterval", latencyInterval);
-        v.put("latencyLogMaxBytes", latencyLogMaxBytes);
-        v.put("latencyLogMaxAge", latencyLogMaxAge);
-        v.put("latencyLogFiles", latencyLogFiles);
-        v.put("journalEnabled", journalEnabled);
-        v.put("journalRetention", journalRetention);
-        v.put("durability", durability);
-        v.put("snapshotInterval", snapshotInterval);
-        v.put("clusterNodes", clusterNodes);
-        v.put("clusterNodeId", clusterNodeId);
         Map<String, String> text = new LinkedHashMap<>();
-        v.forEach((key, value) -> text.put(key, display(value)));
+        for (Setting setting : Settings.ALL) {
+            text.put(setting.key(), display(setting.reader().apply(this)));
+        }
         return text;
     }
 
@@ -438,16 +341,10 @@ public final class EngineConfiguration {
     }
 
     private void setList(String key, List<String> values) {
-        if (key.equals("adminSubjects")) {
-            adminSubjects(values);
-        } else if (key.equals("clusterNodes")) {
-            clusterNodes(values);
-        } else {
-            callerSubjects(values);
-        }
+        Settings.byKey(key).listSetter().accept(this, values);
     }
 
-    private static boolean parseBoolean(String value) {
+    static boolean parseBoolean(String value) {
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "true", "yes", "on" -> true;
             case "false", "no", "off" -> false;
@@ -1117,15 +1014,6 @@ public final class EngineConfiguration {
 
     @Override
     public String toString() {
-        return "EngineConfiguration{host=" + host + ", port=" + port + ", dataDir=" + dataDir
-                + ", metricsPort=" + metricsPort + ", shards=" + shards + ", shardMode=" + shardMode
-                + ", queueCapacity=" + queueCapacity + ", holdTtl=" + holdTtl
-                + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
-                + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
-                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
-                + ", concentrationKeys=" + concentrationKeys + ", maxQueueDelay=" + maxQueueDelay
-                + ", maxInFlightDecisions=" + maxInFlightDecisions + ", shedRetryDelay=" + shedRetryDelay
-                + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired
-                + "}";
+        return "EngineConfiguration" + values();
     }
 }

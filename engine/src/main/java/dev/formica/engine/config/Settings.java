@@ -1,0 +1,283 @@
+package dev.formica.engine.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every setting of the engine, declared once, in the order {@code formica serve} prints them. From this table
+ * come the YAML keys and {@code FORMICA_*} variables ({@link EngineConfiguration#fromYaml},
+ * {@link EngineConfiguration#applyEnvironment}), the block printed at start and by {@code formica config show}
+ * ({@link EngineConfiguration#describe()}), the texts of {@code formica serve --help}, and the settings table of
+ * docs/configuration.md ({@link #markdownTable()}, printed by {@code formica config docs}; a test fails when the
+ * file differs). A new setting is a field with its setter and getter in {@link EngineConfiguration}, its range
+ * check in {@link EngineConfiguration#conclude()}, and one row here.
+ */
+public final class Settings {
+    /** Every setting, in print order. */
+    public static final List<Setting> ALL = List.of(
+            Setting.of("host", "--host", Setting.Type.TEXT, "`127.0.0.1`",
+                    "address to bind; loopback by default",
+                    (c, v) -> c.host(v),
+                    EngineConfiguration::host),
+            Setting.of("port", "--port", Setting.Type.NUMBER, "`50051`",
+                    "gRPC port; `0` = any free port (printed at start)",
+                    (c, v) -> c.port(Integer.parseInt(v)),
+                    EngineConfiguration::port),
+            Setting.of("dataDir", "--data-dir", Setting.Type.PATH, "`data` (relative to the working directory)",
+                    "state directory (created owner-only, `rwx------`)",
+                    (c, v) -> c.dataDir(Path.of(v)),
+                    EngineConfiguration::dataDir),
+            Setting.of("metricsPort", "--metrics-port", Setting.Type.NUMBER, "`-1` (off)",
+                    "Prometheus `/metrics` and the live latency page `/latency` ([observability](observability.md))",
+                    (c, v) -> c.metricsPort(Integer.parseInt(v)),
+                    EngineConfiguration::metricsPort),
+            Setting.of("shards", "--shards", Setting.Type.NUMBER, "cores (at most 128)",
+                    "shards; part of the data layout (see below)",
+                    (c, v) -> c.shards(Integer.parseInt(v)),
+                    EngineConfiguration::shards),
+            Setting.of("shardMode", null, Setting.Type.CHOICE, "`DEDICATED`",
+                    "`DEDICATED` (an `AgentRunner` thread per shard, parked as soon as it has no work and woken by "
+                    + "the next command; its timers run at least every 10 ms; no spin or yield phase) or "
+                    + "`CALLER_DRAINS` (the event-loop thread that finds a shard idle drains it: one pass of at most "
+                    + "256 commands, then what is left goes as one task to the back of that loop's queue, so a loop "
+                    + "never stops reading its own connections to drain a shard; before 2026-12-05 it drained until "
+                    + "the queue was empty, which under 2× overload turned the loops into shard writers that stopped "
+                    + "reading). The same saturation rate end to end on format 1 (BENCHMARKS.md, \"Shard scaling\" "
+                    + "and \"Overload\"). `CALLER_DRAINS` is faster with one request in flight (no thread wake-up). "
+                    + "Answers are held until the shard log has made them durable, then handed back to the receiving "
+                    + "event loops in one task per loop per group of up to 16 commands",
+                    (c, v) -> c.shardMode(EngineConfiguration.ShardMode.valueOf(v.toUpperCase(Locale.ROOT))),
+                    EngineConfiguration::shardMode),
+            Setting.of("queueCapacity", null, Setting.Type.NUMBER, "`8192`",
+                    "per-shard hand-off queue (power of two); full → `RESOURCE_EXHAUSTED`",
+                    (c, v) -> c.queueCapacity(Integer.parseInt(v)),
+                    EngineConfiguration::queueCapacity),
+            Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`64`",
+                    "at most this many Decide calls in the server at once; the next is answered "
+                    + "`RESOURCE_EXHAUSTED` at call start, before its request is parsed, so refusing is cheap and the "
+                    + "backlog cannot pile up unseen in the event loops and socket buffers. Confirm, Cancel and the "
+                    + "other calls are not limited. `0` = off (BENCHMARKS.md, \"Overload\")",
+                    (c, v) -> c.maxInFlightDecisions(Integer.parseInt(v)),
+                    EngineConfiguration::maxInFlightDecisions),
+            Setting.of("maxQueueDelay", "--max-queue-delay", Setting.Type.DURATION, "`0` (off)",
+                    "shed a request (`RESOURCE_EXHAUSTED`) that waited longer than this in its shard queue since it "
+                    + "arrived; keeps admitted requests fast under overload: at 2× saturation `5ms` held the admitted "
+                    + "Decides' p99 inside the server under 5 ms where the defaults reached 16 ms, but at a normal "
+                    + "3,000/s on the development VM's disk it also refused 0.7–1.0 % during write-back stalls, so it "
+                    + "is off by default (BENCHMARKS.md, \"Overload\", session 8)",
+                    (c, v) -> c.maxQueueDelay(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::maxQueueDelay),
+            Setting.of("shedRetryDelay", null, Setting.Type.DURATION, "`50ms`",
+                    "what a shedding refusal (`RESOURCE_EXHAUSTED`: `OVERLOADED`, `SHARD_QUEUE_FULL`, "
+                    + "`QUEUE_DELAY_EXCEEDED`) asks the caller to wait before retrying: its `google.rpc.RetryInfo` "
+                    + "and the `grpc-retry-pushback-ms` trailer that gRPC's retries obey (docs/api.md, \"Errors\"); "
+                    + "0..60s",
+                    (c, v) -> c.shedRetryDelay(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::shedRetryDelay),
+            Setting.of("holdTtl", null, Setting.Type.DURATION, "`15m`",
+                    "an unconfirmed hold is released after this",
+                    (c, v) -> c.holdTtl(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::holdTtl),
+            Setting.of("idempotencyWindow", null, Setting.Type.DURATION, "`1d`",
+                    "a request id is remembered at least this long (records live 1–2 windows)",
+                    (c, v) -> c.idempotencyWindow(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::idempotencyWindow),
+            Setting.of("expectedBorrowers", null, Setting.Type.NUMBER, "`400000`",
+                    "sizes the in-memory Chronicle Maps (divided across shards; memory is taken as it is used)",
+                    (c, v) -> c.expectedBorrowers(Long.parseLong(v)),
+                    EngineConfiguration::expectedBorrowers),
+            Setting.of("expectedDecisionsPerDay", null, Setting.Type.NUMBER, "`2000000`",
+                    "sizes the idempotency-record files; a shard whose generation fills sooner starts the next one "
+                    + "early (shorter idempotency window, logged)",
+                    (c, v) -> c.expectedDecisionsPerDay(Long.parseLong(v)),
+                    EngineConfiguration::expectedDecisionsPerDay),
+            Setting.of("velocityKeys", null, Setting.Type.NUMBER, "`262144`",
+                    "distinct borrowers, devices, IPs and merchants active in a day that the velocity table holds "
+                    + "(680 bytes each, in memory, rebuilt from the shard logs at start)",
+                    (c, v) -> c.velocityKeys(Integer.parseInt(v)),
+                    EngineConfiguration::velocityKeys),
+            Setting.of("rulesFile", "--rules", Setting.Type.PATH, "none",
+                    "rule-set YAML published and activated at start-up; without it the last activated version (or "
+                    + "the shipped default) runs. docs/rules.md",
+                    (c, v) -> c.rulesFile(Path.of(v)),
+                    EngineConfiguration::rulesFile),
+            Setting.of("regulatoryFile", "--regulatory", Setting.Type.PATH, "shipped `regulatory/cn-microlending.yaml`",
+                    "regulatory parameter file (versioned, effective-dated caps by licence)",
+                    (c, v) -> c.regulatoryFile(Path.of(v)),
+                    EngineConfiguration::regulatoryFile),
+            Setting.of("timeZone", null, Setting.Type.TEXT, "`Asia/Shanghai`",
+                    "time zone of the `hour_of_day` and `month` features",
+                    (c, v) -> c.timeZone(v),
+                    EngineConfiguration::timeZone),
+            Setting.of("profileCacheEntries", null, Setting.Type.NUMBER, "`100000`",
+                    "parsed profiles kept on heap for rule features (Caffeine, shared by all shards)",
+                    (c, v) -> c.profileCacheEntries(Long.parseLong(v)),
+                    EngineConfiguration::profileCacheEntries),
+            Setting.of("currency", null, Setting.Type.TEXT, "`CNY`",
+                    "ISO 4217 currency of every amount; a request in another currency is refused",
+                    (c, v) -> c.currency(v),
+                    EngineConfiguration::currency),
+            Setting.of("maxInboundMessageBytes", null, Setting.Type.NUMBER, "`4194304`",
+                    "larger messages are refused by the transport",
+                    (c, v) -> c.maxInboundMessageBytes(Integer.parseInt(v)),
+                    EngineConfiguration::maxInboundMessageBytes),
+            Setting.of("keepAliveTime", null, Setting.Type.DURATION, "`30s`",
+                    "HTTP/2 keepalive",
+                    (c, v) -> c.keepAliveTime(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::keepAliveTime),
+            Setting.of("keepAliveTimeout", null, Setting.Type.DURATION, "`10s`",
+                    "HTTP/2 keepalive",
+                    (c, v) -> c.keepAliveTimeout(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::keepAliveTimeout),
+            Setting.of("permitKeepAliveTime", null, Setting.Type.DURATION, "`10s`",
+                    "HTTP/2 keepalive",
+                    (c, v) -> c.permitKeepAliveTime(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::permitKeepAliveTime),
+            Setting.of("drainTimeout", null, Setting.Type.DURATION, "`10s`",
+                    "on SIGTERM, in-flight calls get this long before they are cancelled",
+                    (c, v) -> c.drainTimeout(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::drainTimeout),
+            Setting.of("eventLoopThreads", null, Setting.Type.NUMBER, "`0` (2 per core, as grpc's default)",
+                    "the server's own Netty worker loops (epoll where available). They are the server's own, not "
+                    + "grpc's shared ones, so that a `DEDICATED` shard can hand each loop its answers in one task per "
+                    + "batch instead of waking it per answer ([the live profiles of "
+                    + "2026-11-28](perf-notes/2026-11-28-the-shards-own-work-and-live-profiles.md))",
+                    (c, v) -> c.eventLoopThreads(Integer.parseInt(v)),
+                    EngineConfiguration::eventLoopThreads),
+            Setting.of("tlsCertChain", "--tls-cert", Setting.Type.PATH, "off",
+                    "PEM certificate chain and PKCS#8 key: TLS on (both or neither)",
+                    (c, v) -> c.tlsCertChain(Path.of(v)),
+                    EngineConfiguration::tlsCertChain),
+            Setting.of("tlsPrivateKey", "--tls-key", Setting.Type.PATH, "off",
+                    "PEM certificate chain and PKCS#8 key: TLS on (both or neither)",
+                    (c, v) -> c.tlsPrivateKey(Path.of(v)),
+                    EngineConfiguration::tlsPrivateKey),
+            Setting.of("tlsClientCa", "--tls-client-ca", Setting.Type.PATH, "off",
+                    "PEM CA(s) of client certificates (mutual TLS)",
+                    (c, v) -> c.tlsClientCa(Path.of(v)),
+                    EngineConfiguration::tlsClientCa),
+            Setting.of("clientAuth", "--client-auth", Setting.Type.CHOICE, "`NONE`",
+                    "`OPTIONAL` (verify a certificate when sent) or `REQUIRE` (no handshake without one); needs "
+                    + "`tlsClientCa`",
+                    (c, v) -> c.clientAuth(EngineConfiguration.ClientAuth.valueOf(v.toUpperCase(Locale.ROOT))),
+                    EngineConfiguration::clientAuth),
+            Setting.list("adminSubjects", "--admin-subject", "none",
+                    "client certificate subjects (RFC 2253, e.g. `CN=ops-admin,O=Example`) allowed to call "
+                    + "AdminService; YAML list",
+                    EngineConfiguration::adminSubjects, EngineConfiguration::adminSubjects),
+            Setting.of("adminTokenFile", "--admin-token-file", Setting.Type.PATH, "none",
+                    "owner-only file of admin bearer tokens, one a line (`#` comments), each ≥ 24 characters",
+                    (c, v) -> c.adminTokenFile(Path.of(v)),
+                    EngineConfiguration::adminTokenFile),
+            Setting.of("decisionAuthRequired", "--decision-auth-required", Setting.Type.BOOLEAN, "`false`",
+                    "Decision, Profile and Diagnostics RPCs need an authenticated caller too",
+                    (c, v) -> c.decisionAuthRequired(EngineConfiguration.parseBoolean(v)),
+                    EngineConfiguration::decisionAuthRequired),
+            Setting.list("callerSubjects", "--caller-subject", "any",
+                    "client certificate subjects allowed as callers; empty = any certificate `tlsClientCa` signed",
+                    EngineConfiguration::callerSubjects, EngineConfiguration::callerSubjects),
+            Setting.of("callerTokenFile", "--caller-token-file", Setting.Type.PATH, "none",
+                    "owner-only file of caller bearer tokens",
+                    (c, v) -> c.callerTokenFile(Path.of(v)),
+                    EngineConfiguration::callerTokenFile),
+            Setting.of("latencyRecording", null, Setting.Type.BOOLEAN, "`true`",
+                    "per-stage and per-RPC HdrHistograms, decision counters, `.hlog` files "
+                    + "([observability](observability.md)); `false` records nothing",
+                    (c, v) -> c.latencyRecording(EngineConfiguration.parseBoolean(v)),
+                    EngineConfiguration::latencyRecording),
+            Setting.of("latencyInterval", null, Setting.Type.DURATION, "`5s`",
+                    "one `.hlog` line per stage and RPC this often, and `GetLatency`'s \"last interval\" (whole "
+                    + "seconds)",
+                    (c, v) -> c.latencyInterval(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::latencyInterval),
+            Setting.of("latencyLogMaxBytes", null, Setting.Type.NUMBER, "`67108864`",
+                    "start a new `.hlog` file under `<dataDir>/latency/` past this size; `0` = no files",
+                    (c, v) -> c.latencyLogMaxBytes(Long.parseLong(v)),
+                    EngineConfiguration::latencyLogMaxBytes),
+            Setting.of("latencyLogMaxAge", null, Setting.Type.DURATION, "`1h`",
+                    "start a new `.hlog` file after this long",
+                    (c, v) -> c.latencyLogMaxAge(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::latencyLogMaxAge),
+            Setting.of("latencyLogFiles", null, Setting.Type.NUMBER, "`48`",
+                    "`.hlog` files kept; the oldest are deleted",
+                    (c, v) -> c.latencyLogFiles(Integer.parseInt(v)),
+                    EngineConfiguration::latencyLogFiles),
+            Setting.of("journalEnabled", null, Setting.Type.BOOLEAN, "`true`",
+                    "put each decision's audit record (request, answer, features, versions) in its shard-log frame, "
+                    + "for `formica journal`, backtests and stress tests "
+                    + "([backtest-and-stress.md](backtest-and-stress.md))",
+                    (c, v) -> c.journalEnabled(EngineConfiguration.parseBoolean(v)),
+                    EngineConfiguration::journalEnabled),
+            Setting.of("journalRetention", null, Setting.Type.DURATION, "`7d`",
+                    "shard-log segments older than this that end before the older of the two kept snapshots are "
+                    + "deleted (at least `1h`): the audit period",
+                    (c, v) -> c.journalRetention(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::journalRetention),
+            Setting.of("durability", "--durability", Setting.Type.CHOICE, "`fsync`",
+                    "when an answer may leave: `fsync` (its shard-log frame is on the disk, group-committed "
+                    + "`fdatasync`; survives power loss) or `process` (the frame is in the shard's log window, a "
+                    + "memory-mapped file on `/dev/shm` that outlives the process; survives `kill -9`, not an OS "
+                    + "crash). [state-and-durability.md](state-and-durability.md)",
+                    (c, v) -> c.durability(dev.formica.engine.log.Durability.parse(v)),
+                    EngineConfiguration::durability),
+            Setting.of("snapshotInterval", null, Setting.Type.DURATION, "`10m`",
+                    "how often each shard's snapshot is built (off the decision path, by replaying the log into a "
+                    + "scratch copy); restart loads the newest and replays the log after it. `0` = never (restart "
+                    + "replays the whole log, and no segment is ever deleted)",
+                    (c, v) -> c.snapshotInterval(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::snapshotInterval),
+            Setting.list("clusterNodes", "--cluster-node", "none (one node)",
+                    "the nodes of a cluster, `host:port` as clients dial them, the same list in the same order on "
+                    + "every node (YAML list). Node `i` of `n` owns the partitions `p` (of 256) with `p * n / 256 == "
+                    + "i`; a call for another node's partition is refused with `FAILED_PRECONDITION` naming the "
+                    + "owner. Part of the data layout. [cluster.md](cluster.md)",
+                    EngineConfiguration::clusterNodes, EngineConfiguration::clusterNodes),
+            Setting.of("clusterNodeId", "--cluster-node-id", Setting.Type.NUMBER, "`0`",
+                    "this node's position in `clusterNodes`",
+                    (c, v) -> c.clusterNodeId(Integer.parseInt(v)),
+                    EngineConfiguration::clusterNodeId)
+    );
+
+    private static final Map<String, Setting> BY_KEY;
+
+    static {
+        Map<String, Setting> byKey = new LinkedHashMap<>();
+        for (Setting s : ALL) {
+            if (byKey.put(s.key(), s) != null) {
+                throw new ExceptionInInitializerError("setting " + s.key() + " is declared twice");
+            }
+        }
+        BY_KEY = Collections.unmodifiableMap(byKey);
+    }
+
+    private Settings() {
+    }
+
+    /** Every key, in print order. */
+    public static List<String> keys() {
+        return List.copyOf(BY_KEY.keySet());
+    }
+
+    /** The setting of {@code key}, or null when there is none. */
+    public static Setting byKey(String key) {
+        return BY_KEY.get(key);
+    }
+
+    /** The settings table of docs/configuration.md, one row per setting. */
+    public static String markdownTable() {
+        List<String> rows = new ArrayList<>();
+        rows.add("| key (YAML) | flag | default | meaning |");
+        rows.add("|---|---|---|---|");
+        for (Setting s : ALL) {
+            String option = s.option() == null ? "" : "`" + s.option() + "`" + (s.isList() ? " (repeatable)" : "");
+            rows.add(String.format(Locale.ROOT, "| `%s` | %s | %s | %s |", s.key(), option, s.defaultText(),
+                    s.doc()));
+        }
+        return String.join("\n", rows) + "\n";
+    }
+}
