@@ -6,8 +6,9 @@
 #   benchmarks/scripts/cluster-bench.sh                       # all engines, 2 repeats, about 20-30 minutes on a busy 2-core box
 #   ENGINES=ratis REPEATS=1 CLOSED_SECONDS=5 benchmarks/scripts/cluster-bench.sh
 #
-# Results: the table on stdout and in cluster-bench/target/cluster-bench-results.md; replica logs are deleted with
-# their data directories. Bounded by TIMEOUT seconds (default 1800); every replica is killed on exit.
+# Results: the table on stdout and in cluster-bench/target/cluster-bench-results.md; the replicas' output in
+# cluster-bench/target/cluster-bench-logs; their data directories are deleted. Bounded by TIMEOUT seconds (default
+# 1800); every replica is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,6 +20,8 @@ RATE=${RATE:-50}
 RATE_SECONDS=${RATE_SECONDS:-10}
 TIMEOUT=${TIMEOUT:-1800}
 OUT=cluster-bench/target/cluster-bench-results.md
+LOGS=cluster-bench/target/cluster-bench-logs
+WORK=$(mktemp -d -t formica-cluster-bench.XXXXXX)
 
 mvn -o -q -pl cluster-bench compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 CP="cluster-bench/target/classes:$(cat cluster-bench/target/classpath.txt)"
@@ -30,7 +33,7 @@ cleanup() {
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   fi
-  rm -rf /dev/shm/formica-cb-fcb* 2>/dev/null || true
+  rm -rf "$WORK" /dev/shm/formica-cb-fcb* 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
 
@@ -39,7 +42,7 @@ timeout --signal=TERM "$TIMEOUT" java -Xmx512m --add-exports=java.base/jdk.inter
   --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" dev.formica.clusterbench.Bench run \
   --engines "$ENGINES" --repeats "$REPEATS" --closed-seconds "$CLOSED_SECONDS" --closed-max "$CLOSED_MAX" \
-  --rate "$RATE" --rate-seconds "$RATE_SECONDS" --out "$OUT" &
+  --rate "$RATE" --rate-seconds "$RATE_SECONDS" --out "$OUT" --work "$WORK" --logs "$LOGS" &
 PID=$!
 wait "$PID"
 PID=

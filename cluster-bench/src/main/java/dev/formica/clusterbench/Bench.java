@@ -44,7 +44,8 @@ public final class Bench {
         Map<String, String> o = new HashMap<>(Map.of("--engines", "aeron,ratis,ratis-nosync,kafka,kafka-txn",
                 "--repeats", "2",
                 "--closed-seconds", "10", "--closed-max", "20000", "--rate", "50", "--rate-seconds", "10",
-                "--out", "cluster-bench-results.md"));
+                "--out", "cluster-bench-results.md", "--work", System.getProperty("java.io.tmpdir"),
+                "--logs", "cluster-bench-logs"));
         for (int i = 1; i + 1 < args.length; i += 2) {
             o.put(args[i], args[i + 1]);
         }
@@ -88,10 +89,11 @@ public final class Bench {
 
     private static String measure(String name, int run, Map<String, String> o) throws Exception {
         Engine engine = Engine.named(name);
-        Path dir = Files.createTempDirectory("fcb");
-        try (Replicas replicas = Replicas.start(name, dir)) {
+        Path dir = Files.createTempDirectory(Path.of(o.get("--work")), "fcb");
+        Path logs = Files.createDirectories(Path.of(o.get("--logs"))).resolve(name + "-run" + run);
+        try (Replicas replicas = Replicas.start(name, dir, logs)) {
             byte[] entry = new byte[ENTRY_BYTES];
-            Engine.Writer writer = connect(engine, replicas, entry, TimeUnit.SECONDS.toNanos(120));
+            Engine.Writer writer = connect(engine, replicas, entry, TimeUnit.SECONDS.toNanos(180));
             // warm-up: the replicas' JIT and connections; at least 5 s and 2,000 entries, at most 30 s
             long warmStart = System.nanoTime();
             for (int n = 0; System.nanoTime() - warmStart < TimeUnit.SECONDS.toNanos(30)
@@ -139,7 +141,7 @@ public final class Bench {
     }
 
     static Phase closedLoop(Engine.Writer w, Replicas r, byte[] entry, int seconds, int max) throws Exception {
-        Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        Histogram h = new Histogram(3);
         long cpu0 = r.cpuNanos();
         long own0 = writerCpuNs();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -154,7 +156,7 @@ public final class Bench {
     }
 
     static Phase fixedRate(Engine.Writer w, Replicas r, byte[] entry, int rate, int seconds) throws Exception {
-        Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        Histogram h = new Histogram(3);
         long interval = TimeUnit.SECONDS.toNanos(1) / rate;
         long cpu0 = r.cpuNanos();
         long own0 = writerCpuNs();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,7 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * Three replicas of one engine, each a JVM of its own ({@code Bench node ENGINE ID DIR}), output in DIR/node-ID.log.
- * Closing kills every replica still running (SIGKILL) and removes DIR and the run's media driver directories.
+ * Closing kills every replica still running (SIGKILL), keeps their output and removes DIR and the run's media driver
+ * directories.
  */
 final class Replicas implements AutoCloseable {
 
@@ -24,14 +26,17 @@ final class Replicas implements AutoCloseable {
             "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
 
     final Path dir;
+    private final Path logs;
     private final Process[] nodes = new Process[3];
 
-    private Replicas(Path dir) {
+    private Replicas(Path dir, Path logs) {
         this.dir = dir;
+        this.logs = logs;
     }
 
-    static Replicas start(String engine, Path dir) throws IOException {
-        Replicas r = new Replicas(dir);
+    /** {@code logs}: the replicas' output is kept as {@code logs}-node-ID.log when the run ends. */
+    static Replicas start(String engine, Path dir, Path logs) throws IOException {
+        Replicas r = new Replicas(dir, logs);
         Runtime.getRuntime().addShutdownHook(new Thread(r::killAll));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         for (int i = 0; i < 3; i++) {
@@ -93,6 +98,13 @@ final class Replicas implements AutoCloseable {
     public void close() {
         killAll();
         try {
+            for (int i = 0; i < nodes.length; i++) {
+                Path log = dir.resolve("node-" + i + ".log");
+                if (Files.exists(log)) {
+                    Files.copy(log, logs.resolveSibling(logs.getFileName() + "-node-" + i + ".log"),
+                            StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
             deleteTree(dir);
             try (DirectoryStream<Path> shm = Files.newDirectoryStream(Path.of("/dev/shm"),
                     "formica-cb-" + dir.getFileName() + "-*")) {
