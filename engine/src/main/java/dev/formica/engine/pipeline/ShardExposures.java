@@ -3,6 +3,7 @@ package dev.formica.engine.pipeline;
 import dev.formica.engine.risk.ConcentrationGuard;
 import dev.formica.engine.risk.ConcentrationTable;
 import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.LoanProduct;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.ShardState;
@@ -135,7 +136,8 @@ final class ShardExposures {
      */
     void move(Profile profile) {
         String borrowerId = profile.getBorrowerId();
-        for (int product = 1; product <= 3; product++) {
+        for (LoanProduct each : LoanProduct.values()) {
+            int product = each.number();
             if (!state.exposures().read(borrowerId, product, exposure)) {
                 continue;
             }

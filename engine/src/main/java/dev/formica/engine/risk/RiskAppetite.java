@@ -1,6 +1,7 @@
 package dev.formica.engine.risk;
 
 import dev.formica.engine.files.OwnerOnly;
+import dev.formica.engine.rules.LoanProduct;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,7 @@ public final class RiskAppetite {
     public static final int NEUTRAL_BPS = 10_000;
 
     private final Path file;
-    private volatile Setting[] byProduct = new Setting[4];
+    private volatile Setting[] byProduct = new Setting[LoanProduct.HIGHEST + 1];
 
     private RiskAppetite(Path file) {
         this.file = file;
@@ -37,8 +38,9 @@ public final class RiskAppetite {
             try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 p.load(in);
             }
-            Setting[] s = new Setting[4];
-            for (int product = 1; product <= 3; product++) {
+            Setting[] s = new Setting[LoanProduct.HIGHEST + 1];
+            for (LoanProduct each : LoanProduct.values()) {
+                int product = each.number();
                 String f = p.getProperty(product + ".factor_bps");
                 if (f != null) {
                     s[product] = new Setting(Integer.parseInt(f), p.getProperty(product + ".reason", ""),
@@ -52,7 +54,7 @@ public final class RiskAppetite {
 
     /** The factor in bps for a product number (neutral when never set). */
     public int factorBps(int product) {
-        Setting s = product > 0 && product < 4 ? byProduct[product] : null;
+        Setting s = LoanProduct.of(product) != null ? byProduct[product] : null;
         return s == null ? NEUTRAL_BPS : s.factorBps();
     }
 
@@ -63,13 +65,15 @@ public final class RiskAppetite {
     /** Sets the factor for one product, or all when {@code product} is 0; persisted before it returns. */
     public synchronized void set(int product, int factorBps, String reason, long nowMs) {
         Setting[] next = byProduct.clone();
-        for (int p = 1; p <= 3; p++) {
+        for (LoanProduct each : LoanProduct.values()) {
+            int p = each.number();
             if (product == 0 || product == p) {
                 next[p] = new Setting(factorBps, reason, nowMs);
             }
         }
         Properties props = new Properties();
-        for (int p = 1; p <= 3; p++) {
+        for (LoanProduct each : LoanProduct.values()) {
+            int p = each.number();
             if (next[p] != null) {
                 props.setProperty(p + ".factor_bps", Integer.toString(next[p].factorBps()));
                 props.setProperty(p + ".reason", next[p].reason());

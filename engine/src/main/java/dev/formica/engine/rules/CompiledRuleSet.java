@@ -49,7 +49,7 @@ public final class CompiledRuleSet {
         this.warnings = List.copyOf(warnings);
         this.earlyWarning = earlyWarning;
         List<List<FeeSpec>> fees = new ArrayList<>();
-        for (int product = 0; product < 4; product++) {
+        for (int product = 0; product <= LoanProduct.HIGHEST; product++) {
             List<FeeSpec> list = new ArrayList<>();
             if (pricing != null) {
                 for (PricingPolicy.FeeRule f : pricing.fees()) {

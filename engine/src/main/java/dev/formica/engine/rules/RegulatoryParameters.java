@@ -40,9 +40,8 @@ public final class RegulatoryParameters {
     /** A region code: ISO 3166-1 alpha-2 country ("CN": every region of it) or ISO 3166-2 ("CN-33"). */
     private static final java.util.regex.Pattern REGION = java.util.regex.Pattern.compile("[A-Z]{2}(-[A-Z0-9]{1,3})?");
 
-    /** Product names as the API spells them, indexed by product number (as {@link RuleSetCompiler#PRODUCTS}). */
-    private static final List<String> PRODUCTS = List.of("PRODUCT_UNSPECIFIED", "CONSUMER_CREDIT", "CASH_LOAN",
-            "BUSINESS_LOAN");
+    /** Product names as the API spells them, indexed by product number ({@link LoanProduct#NAMES}). */
+    private static final List<String> PRODUCTS = LoanProduct.NAMES;
 
     /**
      * The limits of one licence in one version; -1 where the version sets none.

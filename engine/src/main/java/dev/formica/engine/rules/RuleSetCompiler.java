@@ -28,8 +28,7 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  */
 public final class RuleSetCompiler {
     /** Product names as the API spells them, indexed by product number. */
-    public static final List<String> PRODUCTS = List.of("PRODUCT_UNSPECIFIED", "CONSUMER_CREDIT", "CASH_LOAN",
-            "BUSINESS_LOAN");
+    public static final List<String> PRODUCTS = LoanProduct.NAMES;
     static final List<String> GRADES = List.of("", "A", "B", "C", "D", "E");
     /** Risk event types as early-warning rules name them (RiskEventType without its prefix). */
     public static final List<String> EVENT_TYPES = List.of("OVERDUE", "REPAID", "SALES_CHANGE", "BUREAU_HIT",

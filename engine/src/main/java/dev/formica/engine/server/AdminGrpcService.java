@@ -9,6 +9,7 @@ import dev.formica.engine.risk.RiskAppetite;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.LoanProduct;
 import dev.formica.engine.rules.RuleProblem;
 import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.v1.ActivateRuleSetRequest;
@@ -176,7 +177,8 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
     private dev.formica.v1.RiskAppetite appetite() {
         Builder b = dev.formica.v1.RiskAppetite.newBuilder();
-        for (int p = 1; p <= 3; p++) {
+        for (LoanProduct each : LoanProduct.values()) {
+            int p = each.number();
             RiskAppetite.Setting s = risk.appetite().setting(p);
             if (s != null) {
                 b.addProducts(ProductAppetite.newBuilder().setProduct(Product.forNumber(p)).setFactorBps(s.factorBps())

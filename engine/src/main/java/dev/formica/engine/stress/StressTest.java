@@ -4,6 +4,7 @@ import dev.formica.engine.journal.JournalEntry;
 import dev.formica.engine.journal.Journals;
 import dev.formica.engine.replay.Sandbox;
 import dev.formica.engine.risk.RiskAppetite;
+import dev.formica.engine.rules.LoanProduct;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
@@ -60,7 +61,8 @@ public final class StressTest {
         try (Sandbox sandbox = Sandbox.open(policySource, shocked, regulatory, profiles, incomeDrop, shards,
                 startMs)) {
             RiskAppetite appetite = sandbox.pipeline().risk().appetite();
-            for (int product = 1; product <= 3; product++) {
+            for (LoanProduct each : LoanProduct.values()) {
+                int product = each.number();
                 long bps = (long) appetite.factorBps(product) * scenario.riskAppetiteBps() / 10_000;
                 appetite.set(product, (int) Math.max(1, bps), "stress scenario " + scenario.name(), startMs);
             }
