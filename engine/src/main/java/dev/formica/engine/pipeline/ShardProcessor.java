@@ -14,14 +14,15 @@ import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.pricing.FeeSpec;
 import dev.formica.engine.pricing.InstallmentPlanner;
 import dev.formica.engine.pricing.InstallmentSchedule;
+import dev.formica.engine.risk.CreditPolicy;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RiskEvaluator;
 import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.EarlyWarningRule;
 import dev.formica.engine.rules.FeatureVector;
-import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.LinePolicy;
+import dev.formica.engine.rules.LoanProduct;
 import dev.formica.engine.rules.Money;
 import dev.formica.engine.rules.AllInRateCap;
 import dev.formica.engine.rules.RegulatoryParameters;
@@ -91,8 +92,6 @@ final class ShardProcessor {
     private static final Rule.Action[] ACTIONS = Rule.Action.values();
     /** The principal an offer's APR is checked on when no line was assigned (1,000.00). */
     private static final long OFFER_CHECK_PRINCIPAL_MINOR = 100_000;
-    /** The built-in decline of a borrower outside the licence's regions (issue 20, deliverable 3). */
-    static final String OUTSIDE_LICENSED_REGION = "OUTSIDE_LICENSED_REGION";
 
     private final int shardId;
     private final ShardState state;
@@ -231,27 +230,16 @@ final class ShardProcessor {
         Profile profile = profile(borrowerId);
         eval.decision(rules, r, profile, ledger, state, nowMs, true);
         lap = metrics.lap(Stage.FEATURES, lap);
-        Rule.Action action = eval.fraud(rules);
+        eval.fraud(rules);
         lap = metrics.lap(Stage.FRAUD, lap);
-        Rule.Action credit = eval.credit(rules);
-        if (credit.compareTo(action) > 0) {
-            action = credit;
-        }
+        eval.credit(rules);
         response.setScore(eval.score()).setPd(eval.pd()).setGrade(grade(eval.grade()))
                 .setAvailableAfterMinor(Math.max(0, ledger.availableMinor()));
         String region = borrowerRegion(profile, r.getRegion());
-        if (limits != null && !limits.lendsIn(region)) {
-            decline(response, OUTSIDE_LICENSED_REGION, outsideText(limits), outsideValue(region, limits));
-            action = Rule.Action.DECLINE;
-        } else if (ledger.frozen()) {
-            decline(response, "LINE_FROZEN", "the line is frozen after an early-warning event", "frozen=true");
-            action = Rule.Action.DECLINE;
-        } else if (action != Rule.Action.DECLINE
-                && !eval.fits(rules, product, amount, ledger, risk.appetite().factorBps(product), limits)) {
-            String code = eval.capCode();
-            decline(response, code, eval.capText(), ("INSUFFICIENT_LINE".equals(code) ? "available_minor="
-                    : "headroom_minor=") + eval.capLimit());
-            action = Rule.Action.DECLINE;
+        Rule.Action action = eval.resolve(rules, product, amount, ledger, risk.appetite().factorBps(product), limits,
+                region);
+        if (eval.capCode() != null) {
+            decline(response, eval.capCode(), eval.capText(), eval.capValue());
         }
         addRuleReasons(response, rules);
         addContributions(response, rules);
@@ -281,7 +269,7 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        String industry = product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "";
+        String industry = industry(product, r.getMerchantCategory());
         if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, r.getMerchantId(), industry,
                 amount)) {
             response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
@@ -417,22 +405,17 @@ final class ShardProcessor {
             return;
         }
         shadowEval.decision(shadow, r, profile, ledger, state, nowMs, false);
-        Rule.Action action = shadowEval.fraud(shadow);
-        Rule.Action credit = shadowEval.credit(shadow);
-        if (credit.compareTo(action) > 0) {
-            action = credit;
-        }
+        shadowEval.fraud(shadow);
+        shadowEval.credit(shadow);
         RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, shadow.licence());
-        if (ledger.frozen() || limits != null && !limits.lendsIn(borrowerRegion(profile, r.getRegion()))) {
+        int product = r.getProductValue();
+        String region = borrowerRegion(profile, r.getRegion());
+        Rule.Action action = shadowEval.resolve(shadow, product, r.getAmountMinor(), ledger,
+                risk.appetite().factorBps(product), limits, region);
+        if (action == Rule.Action.TAG && !shadowPriceAllowed(shadow, r, limits, nowMs)) {
             action = Rule.Action.DECLINE;
-        } else if (action != Rule.Action.DECLINE && !shadowEval.fits(shadow, r.getProductValue(), r.getAmountMinor(),
-                ledger, risk.appetite().factorBps(r.getProductValue()), limits)) {
-            action = Rule.Action.DECLINE;
-        } else if (action == Rule.Action.TAG && !shadowPriceAllowed(shadow, r, limits, nowMs)) {
-            action = Rule.Action.DECLINE;
-        } else if (action == Rule.Action.TAG && !exposures.fits(shadow, limits, r.getBorrowerId(), r.getProductValue(),
-                borrowerRegion(profile, r.getRegion()), profile, r.getMerchantId(), r.getProductValue()
-                        == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "", r.getAmountMinor())) {
+        } else if (action == Rule.Action.TAG && !exposures.fits(shadow, limits, r.getBorrowerId(), product, region,
+                profile, r.getMerchantId(), industry(product, r.getMerchantCategory()), r.getAmountMinor())) {
             action = Rule.Action.DECLINE;
         }
         risk.rules().shadowCounts(shadow.version()).count(action != liveAction);
@@ -471,12 +454,9 @@ final class ShardProcessor {
         return profile != null && !profile.getRegion().isEmpty() ? profile.getRegion() : requestRegion;
     }
 
-    private static String outsideText(RegulatoryParameters.Limits limits) {
-        return "the licence does not lend in the borrower's region (" + limits.version() + ")";
-    }
-
-    private static String outsideValue(String region, RegulatoryParameters.Limits limits) {
-        return "region=" + (region.isEmpty() ? "unknown" : region) + ", licensed=" + limits.regions().describe();
+    /** The industry of the industry concentration limit: a business loan's merchant category; none otherwise. */
+    private static String industry(int product, String merchantCategory) {
+        return LoanProduct.isBusiness(product) ? merchantCategory : "";
     }
 
     private static Outcome outcome(Rule.Action action) {
@@ -681,11 +661,9 @@ final class ShardProcessor {
         int product = a.getProductValue();
         Profile profile = profile(borrowerId);
         eval.application(rules, a, profile, state, nowMs);
-        Rule.Action action = eval.fraud(rules);
-        Rule.Action credit = eval.credit(rules);
-        if (credit.compareTo(action) > 0) {
-            action = credit;
-        }
+        eval.fraud(rules);
+        eval.credit(rules);
+        Rule.Action action = eval.ruled();
         int grade = eval.grade();
         CreditOffer.Builder offer = CreditOffer.newBuilder().setRequestId(requestId).setBorrowerId(borrowerId)
                 .setProduct(a.getProduct()).setScore(eval.score()).setPd(eval.pd()).setGrade(grade(grade))
@@ -696,13 +674,13 @@ final class ShardProcessor {
             offer.setRegulatoryVersion(limits.version());
         }
         LinePolicy policy = rules.lines(product);
-        long income = eval.features().getInt(Features.PROFILE_INCOME);
         long line = 0;
         Reason binding = null;
         String region = !a.getRegion().isEmpty() ? a.getRegion() : borrowerRegion(profile, "");
-        if (limits != null && !limits.lendsIn(region)) {
+        CreditPolicy caps = eval.policy(rules, product, risk.appetite().factorBps(product), limits);
+        if (!caps.lendsIn(region)) {
             action = Rule.Action.DECLINE;
-            binding = reason(OUTSIDE_LICENSED_REGION, outsideText(limits), outsideValue(region, limits));
+            binding = reason(caps.code(), caps.text(), caps.value());
         } else if (policy == null) {
             action = Rule.Action.DECLINE;
             binding = reason("NO_POLICY", "the active rule set does not lend on " + a.getProduct(), "");
@@ -711,42 +689,12 @@ final class ShardProcessor {
             binding = reason("GRADE_NOT_ELIGIBLE", "grade " + grade(grade) + " is not eligible for "
                     + a.getProduct(), "score=" + eval.score());
         } else {
-            line = policy.baseLine(grade, income);
-            int appetite = risk.appetite().factorBps(product);
-            long[] capped = {line};
-            binding = cap(capped, Money.applyBps(line, appetite), "RISK_APPETITE",
-                    "the risk-appetite factor (" + appetite + " bps) lowers new lines", binding);
-            binding = cap(capped, policy.maxMinor(), "CAP_PRODUCT", "the product's maximum line", binding);
-            if (limits != null) {
-                long regulatoryCap = product == 3 ? limits.businessBalanceCapMinor() : limits.consumerBalanceCapMinor();
-                if (regulatoryCap >= 0) {
-                    binding = cap(capped, regulatoryCap, product == 3 ? "CAP_REGULATORY_BUSINESS"
-                            : "CAP_REGULATORY_HOUSEHOLD", "the regulatory balance cap (" + limits.version() + ")",
-                            binding);
-                }
-                if (product != 3 && limits.incomeRatioCapBps() >= 0) {
-                    binding = cap(capped, Money.applyBps(income, limits.incomeRatioCapBps()), "CAP_REGULATORY_INCOME",
-                            "the regulatory income-ratio cap (" + limits.version() + ")", binding);
-                }
+            line = caps.grant(product, grade, a.getRequestedLineMinor());
+            if (caps.code() != null) {
+                binding = reason(caps.code(), caps.text(), caps.value());
             }
-            if (policy.incomeRatioCapBps() >= 0) {
-                binding = cap(capped, Money.applyBps(income, policy.incomeRatioCapBps()), "CAP_INCOME_RATIO",
-                        "the rule set's income-ratio cap", binding);
-            }
-            if (eval.features().isPresent(Features.PROFILE_SELF_LIMIT)) {
-                binding = cap(capped, eval.features().getInt(Features.PROFILE_SELF_LIMIT), "CAP_SELF_LIMIT",
-                        "the applicant's own limit (rational-consumption setting)", binding);
-            }
-            line = capped[0];
-            if (a.getRequestedLineMinor() > 0 && a.getRequestedLineMinor() < line) {
-                line = a.getRequestedLineMinor();
-                binding = null;
-            }
-            if (line < policy.minMinor()) {
+            if (caps.belowMinimum()) {
                 action = Rule.Action.DECLINE;
-                binding = reason("LINE_BELOW_MINIMUM", "the line the policy allows is below the product minimum",
-                        "line_minor=" + line + ", min_minor=" + policy.minMinor());
-                line = 0;
             }
         }
         // the APR the offer states is held under the all-in cost cap in force, like every drawing's price
@@ -809,16 +757,6 @@ final class ShardProcessor {
         return answer;
     }
 
-    /** Lowers {@code line[0]} to {@code cap} when it binds; the binding reason is the last one that lowered it. */
-    private static Reason cap(long[] line, long cap, String code, String text, Reason binding) {
-        if (cap >= 0 && cap < line[0]) {
-            Reason r = reason(code, text, "cap_minor=" + cap + ", line_before_minor=" + line[0]);
-            line[0] = cap;
-            return r;
-        }
-        return binding;
-    }
-
     private static Reason reason(String code, String text, String value) {
         return Reason.newBuilder().setCode(code).setText(text).setValue(value).build();
     }
@@ -851,7 +789,8 @@ final class ShardProcessor {
         java.util.Set<String> seen = new java.util.HashSet<>();
         boolean watch = false;
         boolean restore = false;
-        for (int product = 1; product <= 3; product++) {
+        for (LoanProduct each : LoanProduct.values()) {
+            int product = each.number();
             if ((e.getProductValue() != 0 && e.getProductValue() != product)
                     || !state.ledger().get(borrowerId, product, ledger)) {
                 continue;
@@ -899,7 +838,8 @@ final class ShardProcessor {
             state.activity().setWatch(borrowerId, watch, nowMs);
         }
         response.setAction(strongest == null ? "NONE" : strongest.name());
-        for (int product = 1; product <= 3; product++) {
+        for (LoanProduct each : LoanProduct.values()) {
+            int product = each.number();
             if ((e.getProductValue() == 0 || e.getProductValue() == product)
                     && state.ledger().get(borrowerId, product, ledger)) {
                 response.addLines(withNotes(creditLine(borrowerId, product, ledger, currency), state).toBuilder()

@@ -7,10 +7,10 @@ import dev.formica.engine.rules.FeatureType;
 import dev.formica.engine.rules.FeatureVector;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.LinePolicy;
+import dev.formica.engine.rules.LoanProduct;
 import dev.formica.engine.rules.Money;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.Rule;
-import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.engine.rules.Scorecard;
 import dev.formica.engine.state.BorrowerActivity;
 import dev.formica.engine.state.DecisionRecords;
@@ -39,6 +39,7 @@ public final class RiskEvaluator {
     static final String[] GRADE_NAMES = {"", "A", "B", "C", "D", "E"};
     private static final String[] CHANNELS = {"", "APP", "WEB", "MINI_PROGRAM", "POS", "API"};
     private static final VelocityWindows.Dimension[] DIMENSIONS = VelocityWindows.Dimension.values();
+    private static final LoanProduct[] PRODUCTS = LoanProduct.values();
 
     private final RiskEngine engine;
     private final VelocityReading reading = new VelocityReading();
@@ -58,9 +59,9 @@ public final class RiskEvaluator {
     private long businessBalance;
     private long totalBalance;
     private long effectiveLine;
-    private String capCode;
-    private String capText;
-    private long capLimit;
+    private final CreditPolicy policy = new CreditPolicy();
+    private Rule.Action fraudAction = Rule.Action.TAG;
+    private Rule.Action creditAction = Rule.Action.TAG;
     private long cachedDay = Long.MIN_VALUE;
     private int cachedMonth;
     private long offsetMs;
@@ -95,7 +96,8 @@ public final class RiskEvaluator {
         features.clear();
         firedCount = 0;
         fraudFired = 0;
-        capCode = null;
+        fraudAction = Rule.Action.TAG;
+        creditAction = Rule.Action.TAG;
         score = 0;
         pd = 0;
         grade = 0;
@@ -114,7 +116,7 @@ public final class RiskEvaluator {
         long eventMs = r.getEventTimeMs() > 0 ? r.getEventTimeMs() : nowMs;
         f.setInt(Features.AMOUNT_MINOR, r.getAmountMinor());
         f.setInt(Features.INSTALLMENTS, Math.max(1, r.getInstallments()));
-        f.setString(Features.PRODUCT, RuleSetCompiler.PRODUCTS.get(r.getProductValue()));
+        f.setString(Features.PRODUCT, LoanProduct.NAMES.get(r.getProductValue()));
         int channel = r.getChannelValue();
         if (channel > 0 && channel < CHANNELS.length) {
             f.setString(Features.CHANNEL, CHANNELS[channel]);
@@ -155,7 +157,7 @@ public final class RiskEvaluator {
     public void application(CompiledRuleSet rs, CreditApplication a, Profile profile, ShardState state, long nowMs) {
         prepare(rs);
         FeatureVector f = features;
-        f.setString(Features.PRODUCT, RuleSetCompiler.PRODUCTS.get(a.getProductValue()));
+        f.setString(Features.PRODUCT, LoanProduct.NAMES.get(a.getProductValue()));
         f.setInt(Features.REQUESTED_LINE, a.getRequestedLineMinor());
         clock(a.getEventTimeMs() > 0 ? a.getEventTimeMs() : nowMs);
         f.setBool(Features.PROFILE_EXISTS, profile != null);
@@ -199,7 +201,7 @@ public final class RiskEvaluator {
 
     /** Sets the line features of one product before {@link #earlyWarning}. */
     public void eventLine(LedgerSnapshot line, int product) {
-        features.setString(Features.PRODUCT, RuleSetCompiler.PRODUCTS.get(product));
+        features.setString(Features.PRODUCT, LoanProduct.NAMES.get(product));
         line(line);
     }
 
@@ -302,11 +304,12 @@ public final class RiskEvaluator {
     private void balances(ShardState state, String borrowerId, int knownProduct, LedgerSnapshot known) {
         consumerBalance = 0;
         businessBalance = 0;
-        for (int p = 1; p <= 3; p++) {
+        for (LoanProduct product : PRODUCTS) {
+            int p = product.number();
             LedgerSnapshot s = p == knownProduct ? known : state.ledger().get(borrowerId, p, other) ? other : null;
             if (s != null) {
                 long used = s.heldMinor() + s.drawnMinor();
-                if (p == 3) {
+                if (product.business()) {
                     businessBalance += used;
                 } else {
                     consumerBalance += used;
@@ -399,6 +402,7 @@ public final class RiskEvaluator {
             worst = run(rs.fraudRule(i), i, worst);
         }
         fraudFired = firedCount;
+        fraudAction = worst;
         return worst;
     }
 
@@ -416,6 +420,7 @@ public final class RiskEvaluator {
         for (int i = 0; i < rs.creditRuleCount(); i++) {
             worst = run(rs.creditRule(i), base + i, worst);
         }
+        creditAction = worst;
         return worst;
     }
 
@@ -473,99 +478,79 @@ public final class RiskEvaluator {
         return ruleErrors;
     }
 
-    // ---- caps -------------------------------------------------------------------------------------
+    // ---- policy -----------------------------------------------------------------------------------
+
+    /** The strongest action of the fraud and credit rules run since the features were filled. */
+    public Rule.Action ruled() {
+        return creditAction.compareTo(fraudAction) > 0 ? creditAction : fraudAction;
+    }
 
     /**
-     * Checks whether {@code amount} fits the line and every cap. Returns true when it fits; otherwise
-     * {@link #capCode()} names the binding cap, {@link #capText()} says why, {@link #capLimit()} is the
-     * headroom it left (minor units). {@code limits} are the regulatory limits in force for the rule set's
+     * The action of a transaction ({@link CreditPolicy#resolve}, the one resolver of the live and the shadow rule
+     * set): the rules' strongest action ({@link #ruled()}), turned into a decline when the licence does not lend in
+     * {@code region}, the line is frozen, or the amount does not fit ({@link #fits}). Run after {@link #fraud} and
+     * {@link #credit}. When a built-in check declined, {@link #capCode()} names it (null otherwise).
+     */
+    public Rule.Action resolve(CompiledRuleSet rs, int product, long amount, LedgerSnapshot line, int appetiteBps,
+            RegulatoryParameters.Limits limits, String region) {
+        return drawing(rs, product, amount, line, appetiteBps, limits).resolve(ruled(), region, line.frozen());
+    }
+
+    /**
+     * Checks whether {@code amount} fits the line and every cap ({@link CreditPolicy#fits}). Returns true when it
+     * fits; otherwise {@link #capCode()} names the binding cap, {@link #capText()} says why, {@link #capLimit()} is
+     * the headroom it left (minor units). {@code limits} are the regulatory limits in force for the rule set's
      * licence (null when none are), which the caller has already looked up for the response.
      */
     public boolean fits(CompiledRuleSet rs, int product, long amount, LedgerSnapshot line, int appetiteBps,
             RegulatoryParameters.Limits limits) {
-        LinePolicy policy = rs.lines(product);
-        long extras = 0;
-        if (policy != null) {
-            extras = Money.add(policy.seasonalUplift(line.lineMinor(), features), policy.orderBacked(features));
-        }
-        effectiveLine = Money.add(line.lineMinor(), extras);
-        long used = line.heldMinor() + line.drawnMinor();
-        long available = effectiveLine - used;
-        if (amount > available) {
-            return bind("INSUFFICIENT_LINE", "the amount exceeds the available line", Math.max(0, available));
-        }
-        if (appetiteBps < RiskAppetite.NEUTRAL_BPS) {
-            long reduced = Money.applyBps(effectiveLine, appetiteBps) - used;
-            if (amount > reduced) {
-                return bind("RISK_APPETITE", "the risk-appetite factor (" + appetiteBps
-                        + " bps) limits new approvals on this product", Math.max(0, reduced));
-            }
-        }
-        long income = features.getInt(Features.PROFILE_INCOME);
-        if (limits != null) {
-            if (product == 3) {
-                if (limits.businessBalanceCapMinor() >= 0
-                        && businessBalance + amount > limits.businessBalanceCapMinor()) {
-                    return bind("CAP_REGULATORY_BUSINESS", "the business-loan balance cap ("
-                            + limits.version() + ")", Math.max(0, limits.businessBalanceCapMinor() - businessBalance));
-                }
-            } else if (limits.consumerBalanceCapMinor() >= 0
-                    && consumerBalance + amount > limits.consumerBalanceCapMinor()) {
-                return bind("CAP_REGULATORY_HOUSEHOLD", "the consumer-loan balance cap per borrower ("
-                        + limits.version() + ")", Math.max(0, limits.consumerBalanceCapMinor() - consumerBalance));
-            }
-            if (product != 3 && limits.incomeRatioCapBps() >= 0 && income > 0) {
-                long cap = Money.applyBps(income, limits.incomeRatioCapBps());
-                if (consumerBalance + amount > cap) {
-                    return bind("CAP_REGULATORY_INCOME", "the regulatory income-ratio cap (" + limits.version() + ")",
-                            Math.max(0, cap - consumerBalance));
-                }
-            }
-            if (limits.singleBorrowerNetAssetsBps() >= 0 && rs.funding() != null) {
-                long cap = Money.applyBps(rs.funding().platformNetAssetsMinor(), limits.singleBorrowerNetAssetsBps());
-                if (totalBalance + amount > cap) {
-                    return bind("CAP_REGULATORY_NET_ASSETS", "one borrower's balance against the lender's net assets ("
-                            + limits.version() + ")", Math.max(0, cap - totalBalance));
-                }
-            }
-        }
-        if (policy != null && policy.incomeRatioCapBps() >= 0 && income > 0) {
-            long cap = Money.applyBps(income, policy.incomeRatioCapBps());
-            if (totalBalance + amount > cap) {
-                return bind("CAP_INCOME_RATIO", "all balances against the annual income (rule set)",
-                        Math.max(0, cap - totalBalance));
-            }
-        }
-        if (features.isPresent(Features.PROFILE_SELF_LIMIT)) {
-            long self = features.getInt(Features.PROFILE_SELF_LIMIT);
-            if (totalBalance + amount > self) {
-                return bind("CAP_SELF_LIMIT", "the borrower's own limit (rational-consumption setting)",
-                        Math.max(0, self - totalBalance));
-            }
-        }
-        return true;
+        return drawing(rs, product, amount, line, appetiteBps, limits).fits();
     }
 
-    private boolean bind(String code, String text, long limit) {
-        capCode = code;
-        capText = text;
-        capLimit = limit;
-        return false;
+    /** The policy set up for a drawing on {@code line}: effective line (seasonal, order-backed), borrower, terms. */
+    private CreditPolicy drawing(CompiledRuleSet rs, int product, long amount, LedgerSnapshot line, int appetiteBps,
+            RegulatoryParameters.Limits limits) {
+        LinePolicy lines = rs.lines(product);
+        long extras = 0;
+        if (lines != null) {
+            extras = Money.add(lines.seasonalUplift(line.lineMinor(), features), lines.orderBacked(features));
+        }
+        effectiveLine = Money.add(line.lineMinor(), extras);
+        return policy(rs, product, appetiteBps, limits).drawing(product, amount, effectiveLine,
+                line.heldMinor() + line.drawnMinor());
+    }
+
+    /**
+     * The credit policy under the rule set's terms for {@code product} and the regulation in force, for the borrower
+     * just evaluated (balances, declared income, own limit); Apply asks it {@link CreditPolicy#lendsIn} and
+     * {@link CreditPolicy#grant}.
+     */
+    public CreditPolicy policy(CompiledRuleSet rs, int product, int appetiteBps, RegulatoryParameters.Limits limits) {
+        long self = features.isPresent(Features.PROFILE_SELF_LIMIT) ? features.getInt(Features.PROFILE_SELF_LIMIT)
+                : -1;
+        long netAssets = rs.funding() == null ? -1 : rs.funding().platformNetAssetsMinor();
+        return policy.terms(rs.lines(product), limits, netAssets, appetiteBps)
+                .borrower(consumerBalance, businessBalance, features.getInt(Features.PROFILE_INCOME), self);
     }
 
     public String capCode() {
-        return capCode;
+        return policy.code();
     }
 
     public String capText() {
-        return capText;
+        return policy.text();
+    }
+
+    /** The reason's value of what bound ("available_minor=...", "headroom_minor=...", ...). */
+    public String capValue() {
+        return policy.value();
     }
 
     public long capLimit() {
-        return capLimit;
+        return policy.limit();
     }
 
-    /** Line plus seasonal uplift and order-backed extra, as of the last {@link #fits} call. */
+    /** Line plus seasonal uplift and order-backed extra, as of the last {@link #fits} or {@link #resolve} call. */
     public long effectiveLine() {
         return effectiveLine;
     }

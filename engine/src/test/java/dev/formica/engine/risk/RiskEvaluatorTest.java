@@ -1,5 +1,6 @@
 package dev.formica.engine.risk;
 
+import static dev.formica.engine.risk.OneVersion.limits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,7 +11,6 @@ import dev.formica.engine.rules.EarlyWarningRule;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.Rule;
-import dev.formica.engine.rules.RuleProblem;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -103,26 +103,6 @@ class RiskEvaluatorTest {
 
     private boolean fits(DecisionRequest.Builder r, Profile profile, RegulatoryParameters.Limits limits) {
         return fits(r, profile, JUNE, RiskAppetite.NEUTRAL_BPS, limits);
-    }
-
-    /** One regulatory version, effective 2020, with only the limits given (YAML lines under the licence). */
-    private static RegulatoryParameters.Limits limits(String... entries) {
-        StringBuilder yaml = new StringBuilder("""
-                name: cn-microlending
-                versions:
-                  - version: test-v1
-                    effective_from: 2020-01-01
-                    licences:
-                      ONLINE_MICROLOAN:
-                """);
-        for (String entry : entries) {
-            String[] kv = entry.split("=");
-            yaml.append("        ").append(kv[0]).append(": {value: ").append(kv[1]).append(", source: \"test\"}\n");
-        }
-        List<RuleProblem> problems = new ArrayList<>();
-        RegulatoryParameters p = RegulatoryParameters.parse(yaml.toString(), problems);
-        assertTrue(problems.isEmpty(), problems.toString());
-        return p.at(JUNE, "ONLINE_MICROLOAN");
     }
 
     private static Profile profile(String borrower, long incomeMinor, long selfLimitMinor) {
