@@ -45,6 +45,6 @@ public record FeeSpec(String code, String text, long fixedMinor, int bps, Timing
 
     /** This fee's total for a loan of {@code principalMinor}, minor units. */
     public long amountFor(long principalMinor) {
-        return fixedMinor + Money.divideHalfEven(principalMinor * bps, 10_000);
+        return fixedMinor + Rounding.divideHalfEven(principalMinor * bps, 10_000);
     }
 }

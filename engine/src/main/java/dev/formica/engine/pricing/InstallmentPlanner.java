@@ -156,7 +156,7 @@ public final class InstallmentPlanner {
         long outstanding = principalMinor;
         long interestSum = 0;
         for (int k = 1; k <= n; k++) {
-            long interest = Money.divideHalfEven(outstanding * aprBps, MONTHLY_DENOMINATOR);
+            long interest = Rounding.divideHalfEven(outstanding * aprBps, MONTHLY_DENOMINATOR);
             long principal = k == n ? outstanding : Math.min(level - interest, outstanding);
             out.interest[k] = interest;
             out.principal[k] = principal;

@@ -1,8 +1,8 @@
 package dev.formica.engine.pricing;
 
 /** Exact integer rounding for minor-unit arithmetic. Stateless. */
-final class Money {
-    private Money() {
+final class Rounding {
+    private Rounding() {
     }
 
     /** {@code numerator / denominator} rounded half to even; both ≥ 0 (denominator > 0). */
