@@ -2,7 +2,7 @@ package dev.formica.benchmarks;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.journal.DecisionJournal;
-import dev.formica.engine.journal.DecisionRecordEncoder;
+import dev.formica.engine.journal.JournalFrameEncoder;
 import dev.formica.engine.state.StateOps;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * device, IP, merchant and attributes, response with reasons, plan, funding and contributions, about 60
  * features) with the two candidate back-ends, against encoding the same record into a heap buffer only:
  * <ul>
- *   <li>{@code encode}: {@link DecisionRecordEncoder} into a reused buffer (the baseline both share);</li>
+ *   <li>{@code encode}: {@link JournalFrameEncoder} into a reused buffer (the baseline both share);</li>
  *   <li>{@code frame}: {@link DecisionJournal} as the shard runs it now: the audit record encoded into the
  *       command's shard-log frame ({@link StateOps}), the response serialised first;</li>
  *   <li>{@code frame-bytes}: the same, given the response already serialised (the shard writer has those
@@ -96,7 +96,7 @@ public class JournalAppendBenchmark {
     int frameLength;
     ChronicleQueue queue;
     ExcerptAppender appender;
-    final DecisionRecordEncoder encoder = new DecisionRecordEncoder();
+    final JournalFrameEncoder encoder = new JournalFrameEncoder();
     final byte[] scratchBytes = new byte[64 * 1024];
     final ByteBuffer scratchView = ByteBuffer.wrap(scratchBytes);
     final UnsafeBuffer scratch = new UnsafeBuffer(scratchBytes);

@@ -28,7 +28,7 @@ public final class DecisionJournal {
 
     private final int shard;
     private final StateOps ops;
-    private final DecisionRecordEncoder encoder = new DecisionRecordEncoder();
+    private final JournalFrameEncoder encoder = new JournalFrameEncoder();
     private ByteBuffer view = ByteBuffer.allocateDirect(64 * 1024);
     private final UnsafeBuffer buffer = new UnsafeBuffer(view);
     private CompiledRuleSet layoutRules;
@@ -78,10 +78,10 @@ public final class DecisionJournal {
     }
 
     private void writeLayout(CompiledRuleSet rules) {
-        int length = DecisionRecordEncoder.layoutLength(rules);
+        int length = JournalFrameEncoder.layoutLength(rules);
         ensure(length);
         int id = layoutId + 1;
-        DecisionRecordEncoder.encodeLayout(buffer, 0, id, rules);
+        JournalFrameEncoder.encodeLayout(buffer, 0, id, rules);
         buffer.putInt(0, length);
         buffer.putInt(4, JournalSegments.TYPE_LAYOUT);
         ops.audit(buffer, length);

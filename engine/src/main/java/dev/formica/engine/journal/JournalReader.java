@@ -117,16 +117,16 @@ public final class JournalReader implements AutoCloseable {
             i += 3;
             Object value;
             switch (type) {
-                case DecisionRecordEncoder.DOUBLE -> {
+                case JournalFrameEncoder.DOUBLE -> {
                     value = buffer.getDouble(i);
                     i += 8;
                 }
-                case DecisionRecordEncoder.STRING -> {
+                case JournalFrameEncoder.STRING -> {
                     int n = buffer.getInt(i);
                     value = buffer.getStringWithoutLengthUtf8(i + 4, n);
                     i += 4 + n;
                 }
-                case DecisionRecordEncoder.BOOL -> {
+                case JournalFrameEncoder.BOOL -> {
                     value = buffer.getLong(i) != 0;
                     i += 8;
                 }

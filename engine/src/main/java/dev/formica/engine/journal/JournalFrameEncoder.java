@@ -29,7 +29,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Thread contract: one instance per writer thread; keeps per-rule-set scratch. Encoding a decision
  * allocates only protobuf's two small {@code CodedOutputStream}s (and a byte array for a non-ASCII string).
  */
-public final class DecisionRecordEncoder {
+public final class JournalFrameEncoder {
     static final byte INT = 1;
     static final byte DOUBLE = 2;
     static final byte BOOL = 3;
