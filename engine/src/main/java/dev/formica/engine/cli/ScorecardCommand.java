@@ -5,7 +5,7 @@ import dev.formica.engine.scorecard.ArffReader;
 import dev.formica.engine.scorecard.AttributeBinner;
 import dev.formica.engine.scorecard.AttributeBinning;
 import dev.formica.engine.scorecard.CrossValidation;
-import dev.formica.engine.scorecard.Scorecard;
+import dev.formica.engine.scorecard.FittedScorecard;
 import dev.formica.engine.scorecard.ScorecardFitter;
 import dev.formica.engine.scorecard.ScorecardYaml;
 import dev.formica.engine.scorecard.WeightOfEvidence;
@@ -225,7 +225,7 @@ public final class ScorecardCommand implements Runnable {
             for (ScorecardFitter.AttributeReport r : fit.attributes()) {
                 byFeature.put(r.binning().feature(), r);
             }
-            for (Scorecard.Attribute a : fit.scorecard().attributes()) {
+            for (FittedScorecard.Attribute a : fit.scorecard().attributes()) {
                 kept.add(byFeature.get(a.feature()).binning());
             }
             return new ScorecardYaml.Notes() {

@@ -48,7 +48,7 @@ public final class CrossValidation {
         for (int f = 0; f < k; f++) {
             int[] holdout = folds[f];
             int[] training = training(folds, f);
-            Scorecard scorecard = fitter.fit(training).scorecard();
+            FittedScorecard scorecard = fitter.fit(training).scorecard();
             double[] scores = new double[holdout.length];
             boolean[] good = new boolean[holdout.length];
             for (int i = 0; i < holdout.length; i++) {

@@ -79,7 +79,7 @@ public final class ScorecardFitter {
     }
 
     /** A fitted scorecard with what led to it. */
-    public record Fit(Scorecard scorecard, List<AttributeReport> attributes, double intercept, int trainingRows) {
+    public record Fit(FittedScorecard scorecard, List<AttributeReport> attributes, double intercept, int trainingRows) {
     }
 
     private record Predictor(int column, String feature, FeatureType type) {
@@ -235,7 +235,7 @@ public final class ScorecardFitter {
         for (int j = 0; j < kept.size(); j++) {
             coefficient.put(kept.get(j), beta[j + 1]);
         }
-        List<Scorecard.Attribute> attributes = new ArrayList<>();
+        List<FittedScorecard.Attribute> attributes = new ArrayList<>();
         double factor = options.pdo() / Math.log(2);
         double offset = options.baseScore() - factor * Math.log(options.baseOdds());
         int k = kept.size();
@@ -245,23 +245,24 @@ public final class ScorecardFitter {
             double bj = beta[j + 1];
             DoubleToIntFunction points =
                     woe -> (int) Math.round(factor * (bj * woe + alpha / k) + offset / k);
-            List<Scorecard.Bin> bins = new ArrayList<>();
+            List<FittedScorecard.Bin> bins = new ArrayList<>();
             if (b.numeric()) {
                 double[] upper = b.upperBounds();
                 for (int i = 0; i < upper.length; i++) {
-                    bins.add(new Scorecard.Bin(null, upper[i], points.applyAsInt(b.woe(i))));
+                    bins.add(new FittedScorecard.Bin(null, upper[i], points.applyAsInt(b.woe(i))));
                 }
-                bins.add(new Scorecard.Bin(null, null, points.applyAsInt(b.woe(upper.length))));
+                bins.add(new FittedScorecard.Bin(null, null, points.applyAsInt(b.woe(upper.length))));
             } else {
                 for (int i = 0; i < b.binCount(); i++) {
-                    bins.add(new Scorecard.Bin(b.groups().get(i), null, points.applyAsInt(b.woe(i))));
+                    bins.add(new FittedScorecard.Bin(b.groups().get(i), null, points.applyAsInt(b.woe(i))));
                 }
-                bins.add(new Scorecard.Bin(null, null, points.applyAsInt(0)));
+                bins.add(new FittedScorecard.Bin(null, null, points.applyAsInt(0)));
             }
-            attributes.add(new Scorecard.Attribute(b.feature(), b.type(), points.applyAsInt(b.missingWoe()), bins));
+            attributes.add(new FittedScorecard.Attribute(b.feature(), b.type(), points.applyAsInt(b.missingWoe()),
+                    bins));
         }
-        Scorecard scorecard = new Scorecard(options.baseScore(), options.baseOdds(), options.pdo(), attributes,
-                Map.of());
+        FittedScorecard scorecard = new FittedScorecard(options.baseScore(), options.baseOdds(), options.pdo(),
+                attributes, Map.of());
         scorecard = scorecard.withGrades(quintileGrades(scorecard, rows));
         List<AttributeReport> reports = new ArrayList<>();
         for (int i = 0; i < binnings.size(); i++) {
@@ -284,7 +285,7 @@ public final class ScorecardFitter {
         return x;
     }
 
-    private Map<String, Integer> quintileGrades(Scorecard scorecard, int[] rows) {
+    private Map<String, Integer> quintileGrades(FittedScorecard scorecard, int[] rows) {
         int[] scores = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
             scores[i] = scorecard.score(features(rows[i]));

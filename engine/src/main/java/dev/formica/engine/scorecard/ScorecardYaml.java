@@ -50,7 +50,7 @@ public final class ScorecardYaml {
     }
 
     /** The YAML text, starting with {@code header} as {@code #} comment lines. */
-    public static String write(Scorecard scorecard, List<String> header, Notes notes) {
+    public static String write(FittedScorecard scorecard, List<String> header, Notes notes) {
         StringBuilder y = new StringBuilder();
         for (String line : header) {
             y.append("# ").append(line.replace('\n', ' ')).append('\n');
@@ -64,14 +64,14 @@ public final class ScorecardYaml {
         y.append("  base_odds: ").append(number(scorecard.baseOdds())).append("  # good:bad odds at base_score\n");
         y.append("  pdo: ").append(number(scorecard.pdo())).append("  # points to double the odds\n");
         y.append("  attributes:\n");
-        List<Scorecard.Attribute> attributes = scorecard.attributes();
+        List<FittedScorecard.Attribute> attributes = scorecard.attributes();
         for (int a = 0; a < attributes.size(); a++) {
-            Scorecard.Attribute attribute = attributes.get(a);
+            FittedScorecard.Attribute attribute = attributes.get(a);
             line(y, "    - feature: " + attribute.feature(), notes.attribute(a));
             line(y, "      missing_points: " + attribute.missingPoints(), notes.missing(a));
             y.append("      bins:\n");
             for (int b = 0; b < attribute.bins().size(); b++) {
-                Scorecard.Bin bin = attribute.bins().get(b);
+                FittedScorecard.Bin bin = attribute.bins().get(b);
                 StringBuilder entry = new StringBuilder("        - { ");
                 if (bin.in() != null) {
                     entry.append("in: [");

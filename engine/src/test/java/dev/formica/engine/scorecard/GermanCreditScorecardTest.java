@@ -97,11 +97,11 @@ class GermanCreditScorecardTest {
                 + stdout);
         String yaml = Files.readString(out);
         assertTrue(yaml.startsWith("# fitted by formica scorecard fit on credit-g.arff, "), yaml);
-        Scorecard parsed = ScorecardYamlFormat.parse(yaml);
+        FittedScorecard parsed = ScorecardYamlFormat.parse(yaml);
         assertEquals("string", parsed.features().get("checking_status").yamlName());
         assertEquals("int", parsed.features().get("duration").yamlName());
         ScorecardFitter fitter = new ScorecardFitter(ArffReader.read(creditG), ScorecardFitter.Options.defaults());
-        Scorecard fitted = fitter.fit(fitter.labelledRows()).scorecard();
+        FittedScorecard fitted = fitter.fit(fitter.labelledRows()).scorecard();
         for (int r : fitter.labelledRows()) {
             Map<String, Object> features = fitter.features(r);
             assertEquals(fitted.score(features), parsed.score(features), "row " + r);

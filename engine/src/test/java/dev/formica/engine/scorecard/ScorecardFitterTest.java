@@ -51,7 +51,7 @@ class ScorecardFitterTest {
         ArffData data = ArffReader.read(new StringReader(arff));
         ScorecardFitter fitter = new ScorecardFitter(data, ScorecardFitter.Options.defaults());
         ScorecardFitter.Fit fit = fitter.fit(fitter.labelledRows());
-        Scorecard card = fit.scorecard();
+        FittedScorecard card = fit.scorecard();
         double factor = 20 / Math.log(2);
         double offset = 600 - factor * Math.log(50);
         List<ScorecardFitter.AttributeReport> kept = fit.attributes().stream()
@@ -108,10 +108,10 @@ class ScorecardFitterTest {
     @Test
     void shouldGiveMissingValuesTheirOwnPoints() throws IOException {
         ScorecardFitter fitter = fitter(SyntheticLoans.arff(ROWS, 11, Integer.MAX_VALUE));
-        Scorecard card = fitter.fit(fitter.labelledRows()).scorecard();
-        Scorecard.Attribute years = card.attributes().stream().filter(a -> a.feature().equals("years_at_job"))
+        FittedScorecard card = fitter.fit(fitter.labelledRows()).scorecard();
+        FittedScorecard.Attribute years = card.attributes().stream().filter(a -> a.feature().equals("years_at_job"))
                 .findFirst().orElseThrow();
-        int lowest = years.bins().stream().mapToInt(Scorecard.Bin::points).min().orElseThrow();
+        int lowest = years.bins().stream().mapToInt(FittedScorecard.Bin::points).min().orElseThrow();
         assertTrue(years.missingPoints() <= lowest, "missing years at job is the worst case: " + years);
     }
 
@@ -131,9 +131,9 @@ class ScorecardFitterTest {
         String yaml = Files.readString(out);
         assertTrue(yaml.matches("(?s)# fitted by formica scorecard fit on loans\\.arff, \\d{4}-\\d\\d-\\d\\d; "
                 + "holdout AUC 0\\.\\d\\d \\(3-fold\\), KS 0\\.\\d\\d\\n.*"), yaml);
-        Scorecard parsed = ScorecardYamlFormat.parse(yaml);
+        FittedScorecard parsed = ScorecardYamlFormat.parse(yaml);
         ScorecardFitter fitter = fitter(Files.readString(arff));
-        Scorecard fitted = fitter.fit(fitter.labelledRows()).scorecard();
+        FittedScorecard fitted = fitter.fit(fitter.labelledRows()).scorecard();
         assertEquals(fitted.grades(), parsed.grades());
         for (int r : fitter.labelledRows()) {
             Map<String, Object> features = fitter.features(r);

@@ -16,14 +16,14 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * Reads rule-set YAML back with SnakeYAML, checking it has exactly the keys of the rule-set format (nothing
- * invented), and rebuilds the {@link Scorecard} from what it parsed, so a test can score with the file itself.
+ * invented), and rebuilds the {@link FittedScorecard} from what it parsed, so a test can score with the file itself.
  */
 final class ScorecardYamlFormat {
     private ScorecardYamlFormat() {
     }
 
     @SuppressWarnings("unchecked")
-    static Scorecard parse(String yaml) {
+    static FittedScorecard parse(String yaml) {
         Object root = new Yaml().load(yaml);
         Map<String, Object> top = assertInstanceOf(Map.class, root);
         assertEquals(Set.of("features", "scorecard"), top.keySet());
@@ -39,7 +39,7 @@ final class ScorecardYamlFormat {
         int baseScore = assertInstanceOf(Integer.class, sc.get("base_score"));
         double baseOdds = ((Number) sc.get("base_odds")).doubleValue();
         double pdo = ((Number) sc.get("pdo")).doubleValue();
-        List<Scorecard.Attribute> attributes = new ArrayList<>();
+        List<FittedScorecard.Attribute> attributes = new ArrayList<>();
         for (Object a : assertInstanceOf(List.class, sc.get("attributes"))) {
             Map<String, Object> attribute = assertInstanceOf(Map.class, a);
             assertEquals(Set.of("feature", "missing_points", "bins"), attribute.keySet());
@@ -48,7 +48,7 @@ final class ScorecardYamlFormat {
             assertNotNull(type, "attribute " + feature + " is declared under features:");
             int missing = assertInstanceOf(Integer.class, attribute.get("missing_points"));
             List<Object> rawBins = assertInstanceOf(List.class, attribute.get("bins"));
-            List<Scorecard.Bin> bins = new ArrayList<>();
+            List<FittedScorecard.Bin> bins = new ArrayList<>();
             for (int i = 0; i < rawBins.size(); i++) {
                 Map<String, Object> bin = assertInstanceOf(Map.class, rawBins.get(i));
                 assertTrue(Set.of("in", "below", "points").containsAll(bin.keySet()), "bin keys " + bin.keySet());
@@ -71,12 +71,12 @@ final class ScorecardYamlFormat {
                     }
                     below = ((Number) bound).doubleValue();
                 }
-                bins.add(new Scorecard.Bin(in, below, points));
+                bins.add(new FittedScorecard.Bin(in, below, points));
             }
-            attributes.add(new Scorecard.Attribute(feature, type, missing, bins));
+            attributes.add(new FittedScorecard.Attribute(feature, type, missing, bins));
         }
         assertEquals(types.keySet(), new LinkedHashSet<>(attributes.stream()
-                .map(Scorecard.Attribute::feature).toList()), "features: lists exactly the scorecard's features");
+                .map(FittedScorecard.Attribute::feature).toList()), "features: lists exactly the scorecard's features");
         Map<String, Object> rawGrades = assertInstanceOf(Map.class, sc.get("grades"));
         assertEquals(List.of("A", "B", "C", "D"), new ArrayList<>(rawGrades.keySet()));
         Map<String, Integer> grades = new LinkedHashMap<>();
@@ -87,6 +87,6 @@ final class ScorecardYamlFormat {
             previous = min;
             grades.put(g.getKey(), min);
         }
-        return new Scorecard(baseScore, baseOdds, pdo, attributes, grades);
+        return new FittedScorecard(baseScore, baseOdds, pdo, attributes, grades);
     }
 }

@@ -13,7 +13,7 @@ import java.util.Objects;
  *
  * <p>Thread contract: immutable; {@link #score} may be called from any thread.
  */
-public final class Scorecard {
+public final class FittedScorecard {
     /**
      * One bin. {@code in} (categories) or {@code below} (exclusive upper bound) is its condition; with neither
      * it matches any value.
@@ -72,7 +72,7 @@ public final class Scorecard {
     /**
      * @param grades grade name to its minimum score, highest first; a score below the last is grade "E"
      */
-    public Scorecard(int baseScore, double baseOdds, double pdo, List<Attribute> attributes,
+    public FittedScorecard(int baseScore, double baseOdds, double pdo, List<Attribute> attributes,
             Map<String, Integer> grades) {
         this.baseScore = baseScore;
         this.baseOdds = baseOdds;
@@ -102,8 +102,8 @@ public final class Scorecard {
     }
 
     /** The same scorecard with other grade cut-offs. */
-    public Scorecard withGrades(Map<String, Integer> newGrades) {
-        return new Scorecard(baseScore, baseOdds, pdo, attributes, newGrades);
+    public FittedScorecard withGrades(Map<String, Integer> newGrades) {
+        return new FittedScorecard(baseScore, baseOdds, pdo, attributes, newGrades);
     }
 
     /** The feature names and types the scorecard reads, in attribute order. */
