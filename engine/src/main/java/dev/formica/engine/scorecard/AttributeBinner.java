@@ -60,7 +60,7 @@ public final class AttributeBinner {
     }
 
     /** Bins a numeric column over the given rows; {@code good[r]} is the label of row {@code r}. */
-    public static AttributeBinning numeric(String feature, String source, FeatureType type, double[] column,
+    public static AttributeBinning numeric(String feature, String source, FittedFeatureType type, double[] column,
             int[] rows, boolean[] good, Options options) {
         double[] values = new double[rows.length];
         int n = 0;
@@ -176,11 +176,11 @@ public final class AttributeBinner {
             cell.categories.sort(categoryOrder);
             groups.add(cell.categories);
         }
-        return finish(feature, source, FeatureType.STRING, null, groups, sorted, missingGoods, missingBads,
+        return finish(feature, source, FittedFeatureType.STRING, null, groups, sorted, missingGoods, missingBads,
                 rows.length, options);
     }
 
-    private static AttributeBinning finish(String feature, String source, FeatureType type, double[] upper,
+    private static AttributeBinning finish(String feature, String source, FittedFeatureType type, double[] upper,
             List<List<String>> groups, List<Cell> cells, long missingGoods, long missingBads, int trainingRows,
             Options options) {
         int m = cells.size();

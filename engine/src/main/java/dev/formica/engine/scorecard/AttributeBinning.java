@@ -18,7 +18,7 @@ import java.util.Map;
 public final class AttributeBinning {
     private final String feature;
     private final String source;
-    private final FeatureType type;
+    private final FittedFeatureType type;
     private final double[] upperBounds;
     private final List<List<String>> groups;
     private final Map<String, Integer> groupOf;
@@ -30,9 +30,9 @@ public final class AttributeBinning {
     private final double missingWoe;
     private final double iv;
 
-    AttributeBinning(String feature, String source, FeatureType type, double[] upperBounds, List<List<String>> groups,
-            long[] goods, long[] bads, long missingGoods, long missingBads, double[] woe, double missingWoe,
-            double iv) {
+    AttributeBinning(String feature, String source, FittedFeatureType type, double[] upperBounds,
+            List<List<String>> groups, long[] goods, long[] bads, long missingGoods, long missingBads, double[] woe,
+            double missingWoe, double iv) {
         this.feature = feature;
         this.source = source;
         this.type = type;
@@ -66,7 +66,7 @@ public final class AttributeBinning {
         return source;
     }
 
-    public FeatureType type() {
+    public FittedFeatureType type() {
         return type;
     }
 

@@ -39,7 +39,7 @@ public final class FittedScorecard {
     }
 
     /** The points of one feature. */
-    public record Attribute(String feature, FeatureType type, int missingPoints, List<Bin> bins) {
+    public record Attribute(String feature, FittedFeatureType type, int missingPoints, List<Bin> bins) {
         public Attribute {
             Objects.requireNonNull(feature, "feature");
             Objects.requireNonNull(type, "type");
@@ -107,8 +107,8 @@ public final class FittedScorecard {
     }
 
     /** The feature names and types the scorecard reads, in attribute order. */
-    public Map<String, FeatureType> features() {
-        Map<String, FeatureType> features = new LinkedHashMap<>();
+    public Map<String, FittedFeatureType> features() {
+        Map<String, FittedFeatureType> features = new LinkedHashMap<>();
         for (Attribute a : attributes) {
             features.put(a.feature(), a.type());
         }

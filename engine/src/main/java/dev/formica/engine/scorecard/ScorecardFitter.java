@@ -82,7 +82,7 @@ public final class ScorecardFitter {
     public record Fit(FittedScorecard scorecard, List<AttributeReport> attributes, double intercept, int trainingRows) {
     }
 
-    private record Predictor(int column, String feature, FeatureType type) {
+    private record Predictor(int column, String feature, FittedFeatureType type) {
     }
 
     private final ArffData data;
@@ -131,8 +131,9 @@ public final class ScorecardFitter {
             ArffData.Attribute attribute = data.attributes().get(a);
             String feature = FeatureNames.sanitise(attribute.name(), taken);
             taken.add(feature);
-            FeatureType type = attribute.kind() == ArffData.Kind.NUMERIC
-                    ? (integral(data.numbers(a)) ? FeatureType.INT : FeatureType.DOUBLE) : FeatureType.STRING;
+            FittedFeatureType type = attribute.kind() == ArffData.Kind.NUMERIC
+                    ? (integral(data.numbers(a)) ? FittedFeatureType.INT : FittedFeatureType.DOUBLE)
+                    : FittedFeatureType.STRING;
             predictors.add(new Predictor(a, feature, type));
         }
         if (predictors.isEmpty()) {
@@ -169,7 +170,7 @@ public final class ScorecardFitter {
     public Map<String, Object> features(int row) {
         Map<String, Object> features = new HashMap<>();
         for (Predictor p : predictors) {
-            if (p.type() == FeatureType.STRING) {
+            if (p.type() == FittedFeatureType.STRING) {
                 String v = data.labels(p.column())[row];
                 if (v != null) {
                     features.put(p.feature(), v);
@@ -177,7 +178,7 @@ public final class ScorecardFitter {
             } else {
                 double v = data.numbers(p.column())[row];
                 if (!Double.isNaN(v)) {
-                    features.put(p.feature(), p.type() == FeatureType.INT ? (Object) (long) v : (Object) v);
+                    features.put(p.feature(), p.type() == FittedFeatureType.INT ? (Object) (long) v : (Object) v);
                 }
             }
         }
@@ -189,7 +190,7 @@ public final class ScorecardFitter {
         List<AttributeBinning> binnings = new ArrayList<>();
         for (Predictor p : predictors) {
             ArffData.Attribute attribute = data.attributes().get(p.column());
-            binnings.add(p.type() == FeatureType.STRING
+            binnings.add(p.type() == FittedFeatureType.STRING
                     ? AttributeBinner.nominal(p.feature(), attribute.name(), data.labels(p.column()),
                             attribute.nominalValues(), rows, good, options.binning())
                     : AttributeBinner.numeric(p.feature(), attribute.name(), p.type(), data.numbers(p.column()),
@@ -278,7 +279,7 @@ public final class ScorecardFitter {
             AttributeBinning b = binnings.get(kept.get(j));
             Predictor p = predictors.get(kept.get(j));
             for (int i = 0; i < rows.length; i++) {
-                x[i][j] = p.type() == FeatureType.STRING ? b.encode(data.labels(p.column())[rows[i]])
+                x[i][j] = p.type() == FittedFeatureType.STRING ? b.encode(data.labels(p.column())[rows[i]])
                         : b.encode(data.numbers(p.column())[rows[i]]);
             }
         }

@@ -56,7 +56,7 @@ public final class ScorecardYaml {
             y.append("# ").append(line.replace('\n', ' ')).append('\n');
         }
         y.append("features:\n");
-        for (Map.Entry<String, FeatureType> f : scorecard.features().entrySet()) {
+        for (Map.Entry<String, FittedFeatureType> f : scorecard.features().entrySet()) {
             y.append("  ").append(f.getKey()).append(": ").append(f.getValue().yamlName()).append('\n');
         }
         y.append("scorecard:\n");
@@ -80,7 +80,7 @@ public final class ScorecardYaml {
                     }
                     entry.append("], ");
                 } else if (bin.below() != null) {
-                    entry.append("below: ").append(attribute.type() == FeatureType.INT
+                    entry.append("below: ").append(attribute.type() == FittedFeatureType.INT
                             ? Long.toString((long) Math.ceil(bin.below())) : number(bin.below())).append(", ");
                 }
                 entry.append("points: ").append(bin.points()).append(" }");

@@ -29,7 +29,7 @@ class AttributeBinnerTest {
     void shouldCutAtQuantilesAndMergeBinsThatBreakTheTrend() {
         double[] values = IntStream.range(0, 100).asDoubleStream().toArray();
         boolean[] good = labels(new int[] {2, 4, 3, 5, 6, 5, 7, 8, 9, 9});
-        AttributeBinning b = AttributeBinner.numeric("x", "x", FeatureType.INT, values, all(100), good, TEN_BINS);
+        AttributeBinning b = AttributeBinner.numeric("x", "x", FittedFeatureType.INT, values, all(100), good, TEN_BINS);
         // the dips at blocks 2 and 5 are pooled into their left neighbours (equal WoE, as in blocks 8 and 9, is
         // not a break)
         assertArrayEquals(new double[] {10, 30, 40, 60, 70, 80, 90}, b.upperBounds());
@@ -48,7 +48,7 @@ class AttributeBinnerTest {
     void shouldFollowAFallingTrendWhenThatKeepsMoreInformation() {
         double[] values = IntStream.range(0, 100).asDoubleStream().toArray();
         boolean[] good = labels(new int[] {9, 9, 8, 8, 7, 7, 6, 5, 6, 2});
-        AttributeBinning b = AttributeBinner.numeric("x", "x", FeatureType.INT, values, all(100), good, TEN_BINS);
+        AttributeBinning b = AttributeBinner.numeric("x", "x", FittedFeatureType.INT, values, all(100), good, TEN_BINS);
         for (int i = 1; i < b.binCount(); i++) {
             assertTrue(b.woe(i) <= b.woe(i - 1), "WoE falls");
         }
@@ -60,7 +60,7 @@ class AttributeBinnerTest {
         double[] values = IntStream.range(0, 100).asDoubleStream().toArray();
         boolean[] good = labels(new int[] {1, 9, 1, 9, 1, 9, 1, 9, 1, 9});
         var options = new AttributeBinner.Options(10, 0.25, false, 0.5);
-        AttributeBinning b = AttributeBinner.numeric("x", "x", FeatureType.INT, values, all(100), good, options);
+        AttributeBinning b = AttributeBinner.numeric("x", "x", FittedFeatureType.INT, values, all(100), good, options);
         for (int i = 0; i < b.binCount(); i++) {
             assertTrue(b.goods(i) + b.bads(i) >= 25, "bin " + i + " holds at least 25 % of the rows");
         }
@@ -73,7 +73,7 @@ class AttributeBinnerTest {
         boolean[] good = IntStream.range(0, 100).collect(() -> new boolean[100], (a, i) -> a[i] = i % 3 != 0,
                 (a, c) -> { });
         var options = new AttributeBinner.Options(10, 0.05, false, 0.5);
-        AttributeBinning b = AttributeBinner.numeric("x", "x", FeatureType.INT, values, all(100), good, options);
+        AttributeBinning b = AttributeBinner.numeric("x", "x", FittedFeatureType.INT, values, all(100), good, options);
         assertArrayEquals(new double[] {2}, b.upperBounds());
     }
 
@@ -81,13 +81,14 @@ class AttributeBinnerTest {
     void shouldGiveMissingValuesTheirOwnWoeOnlyWhenThereAreEnoughOfThem() {
         double[] values = IntStream.range(0, 100).mapToDouble(i -> i < 10 ? Double.NaN : i).toArray();
         boolean[] good = labels(new int[] {1, 4, 5, 5, 6, 6, 7, 7, 8, 8});
-        AttributeBinning many = AttributeBinner.numeric("x", "x", FeatureType.INT, values, all(100), good, TEN_BINS);
+        AttributeBinning many = AttributeBinner.numeric("x", "x", FittedFeatureType.INT, values, all(100), good,
+                TEN_BINS);
         assertEquals(10, many.missingRows());
         assertTrue(many.missingWoe() < -1, "mostly bad missing rows: " + many.missingWoe());
         assertEquals(many.missingWoe(), many.encode(Double.NaN));
 
         double[] few = IntStream.range(0, 100).mapToDouble(i -> i < 2 ? Double.NaN : i).toArray();
-        AttributeBinning b = AttributeBinner.numeric("x", "x", FeatureType.INT, few, all(100), good, TEN_BINS);
+        AttributeBinning b = AttributeBinner.numeric("x", "x", FittedFeatureType.INT, few, all(100), good, TEN_BINS);
         assertEquals(0, b.missingWoe(), "2 % missing is below the 5 % minimum: no evidence");
     }
 

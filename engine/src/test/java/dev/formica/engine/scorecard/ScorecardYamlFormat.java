@@ -28,11 +28,11 @@ final class ScorecardYamlFormat {
         Map<String, Object> top = assertInstanceOf(Map.class, root);
         assertEquals(Set.of("features", "scorecard"), top.keySet());
         Map<String, Object> features = assertInstanceOf(Map.class, top.get("features"));
-        Map<String, FeatureType> types = new LinkedHashMap<>();
+        Map<String, FittedFeatureType> types = new LinkedHashMap<>();
         features.forEach((name, type) -> {
             assertTrue(name.matches("[A-Za-z_][A-Za-z0-9_.]*"), "feature name " + name);
             assertTrue(Set.of("int", "double", "bool", "string").contains(type), "type " + type);
-            types.put(name, FeatureType.valueOf(((String) type).toUpperCase(Locale.ROOT)));
+            types.put(name, FittedFeatureType.valueOf(((String) type).toUpperCase(Locale.ROOT)));
         });
         Map<String, Object> sc = assertInstanceOf(Map.class, top.get("scorecard"));
         assertEquals(Set.of("base_score", "base_odds", "pdo", "attributes", "grades"), sc.keySet());
@@ -44,7 +44,7 @@ final class ScorecardYamlFormat {
             Map<String, Object> attribute = assertInstanceOf(Map.class, a);
             assertEquals(Set.of("feature", "missing_points", "bins"), attribute.keySet());
             String feature = assertInstanceOf(String.class, attribute.get("feature"));
-            FeatureType type = types.get(feature);
+            FittedFeatureType type = types.get(feature);
             assertNotNull(type, "attribute " + feature + " is declared under features:");
             int missing = assertInstanceOf(Integer.class, attribute.get("missing_points"));
             List<Object> rawBins = assertInstanceOf(List.class, attribute.get("bins"));
@@ -63,10 +63,10 @@ final class ScorecardYamlFormat {
                     for (Object v : assertInstanceOf(List.class, bin.get("in"))) {
                         in.add(assertInstanceOf(String.class, v));
                     }
-                    assertEquals(FeatureType.STRING, type);
+                    assertEquals(FittedFeatureType.STRING, type);
                 } else if (bin.containsKey("below")) {
                     Object bound = bin.get("below");
-                    if (type == FeatureType.INT) {
+                    if (type == FittedFeatureType.INT) {
                         assertInstanceOf(Integer.class, bound, "an int feature has whole-number bounds");
                     }
                     below = ((Number) bound).doubleValue();

@@ -3,7 +3,7 @@ package dev.formica.engine.scorecard;
 import java.util.Locale;
 
 /** The type of a feature as a rule-set file declares it ({@code features:} section). Immutable. */
-public enum FeatureType {
+public enum FittedFeatureType {
     INT,
     DOUBLE,
     BOOL,
