@@ -16,6 +16,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -128,22 +129,26 @@ public final class RpcMetrics implements AutoCloseable {
                 // A stream's duration is not a latency: only unary calls are timed.
                 LatencyHub.RpcTimers timers = method.getType() == MethodDescriptor.MethodType.UNARY
                         ? latency.rpcTimers(method.getServiceName(), method.getBareMethodName()) : null;
-                return new MethodStats(m, new CounterDataPoint[CODES], timers);
+                return new MethodStats(m, new AtomicReferenceArray<>(CODES), timers);
             });
         }
         return stats;
     }
 
     /** The counters (created per code on first use) and timers of one method, looked up once per call. */
-    private record MethodStats(String method, CounterDataPoint[] points, LatencyHub.RpcTimers timers) {
+    private record MethodStats(String method, AtomicReferenceArray<CounterDataPoint> points,
+            LatencyHub.RpcTimers timers) {
     }
 
-    /** The counter of (method, code); a racing first use gets the same point, as labelValues returns it. */
+    /**
+     * The counter of (method, code), made on the code's first call; a racing first use gets the same point, as
+     * labelValues returns it. The array publishes it safely to the other event-loop threads.
+     */
     private CounterDataPoint counter(MethodStats stats, Status.Code code) {
-        CounterDataPoint p = stats.points[code.value()];
+        CounterDataPoint p = stats.points.get(code.value());
         if (p == null) {
             p = rpcs.labelValues(stats.method, code.name());
-            stats.points[code.value()] = p;
+            stats.points.set(code.value(), p);
         }
         return p;
     }
