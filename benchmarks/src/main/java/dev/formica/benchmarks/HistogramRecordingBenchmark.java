@@ -8,6 +8,7 @@ import dev.formica.engine.metrics.Stage;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Reason;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * The latency-recording path of a shard writer, one thread: a plain {@link Histogram} (the floor), a
  * {@link SingleWriterRecorder} (what each shard uses per stage), a {@link Recorder} (multi-writer, what
  * RPC timing uses), {@link ShardMetrics#lap} (clock read + record, the call the decision logic makes per
- * stage) and {@link ShardMetrics#decided} (total time + outcome and reason counters, once per decision).
+ * stage) and {@link ShardMetrics#decided} (total time + outcome and reason counters, once per decision); and
+ * for RPC timing, {@link LatencyHub.RpcTimers} (a {@code Recorder} per method and status code, what the server's
+ * interceptor records into) against client_java's own {@code Histogram.observe} with classic and native buckets
+ * (the alternative for {@code rpc_server_call_duration_seconds}, not taken: it allocates per call).
  *
  * <p>Protects: that recording stays a few ns and allocation-free ({@code gc.alloc.rate.norm} = 0 B/op),
  * and the choice of {@code SingleWriterRecorder} over {@code Recorder} for the per-shard stages. Values
@@ -59,6 +63,9 @@ public class HistogramRecordingBenchmark {
     private Recorder recorder;
     private ShardMetrics shard;
     private DecisionResponse decline;
+    private LatencyHub.RpcTimers rpcTimers;
+    private DistributionDataPoint prometheusHistogram;
+    private DistributionDataPoint prometheusClassicHistogram;
     private long lapStart;
 
     @Setup
@@ -73,6 +80,13 @@ public class HistogramRecordingBenchmark {
         LatencyHub hub = new LatencyHub(true, 1, SystemEpochClock.INSTANCE,
                 new DecisionMetrics(new PrometheusRegistry()), 5000, null, 0, 0, 1);
         shard = hub.shard(0);
+        rpcTimers = hub.rpcTimers("formica.v1.DecisionService", "Decide");
+        prometheusHistogram = io.prometheus.metrics.core.metrics.Histogram.builder().name("native_and_classic_seconds")
+                .labelNames("rpc_method", "rpc_status_code").withoutExemplars().register(new PrometheusRegistry())
+                .labelValues("formica.v1.DecisionService/Decide", "OK");
+        prometheusClassicHistogram = io.prometheus.metrics.core.metrics.Histogram.builder().name("classic_seconds")
+                .classicOnly().labelNames("rpc_method", "rpc_status_code").withoutExemplars()
+                .register(new PrometheusRegistry()).labelValues("formica.v1.DecisionService/Decide", "OK");
         decline = DecisionResponse.newBuilder().setOutcome(Outcome.DECLINE)
                 .addReasons(Reason.newBuilder().setCode("INSUFFICIENT_LINE")).build();
         shard.decided(decline, System.nanoTime());
@@ -118,5 +132,23 @@ public class HistogramRecordingBenchmark {
     @Benchmark
     public void shardMetricsDecided() {
         shard.decided(decline, lapStart);
+    }
+
+    /** What the server's interceptor does at a call's close: the recorder of (method, code), then record. */
+    @Benchmark
+    public void rpcTimer() {
+        rpcTimers.recorder(0).recordValue(value());
+    }
+
+    /** client_java's histogram, classic and native buckets (its default), from a cached data point. */
+    @Benchmark
+    public void prometheusHistogramObserve() {
+        prometheusHistogram.observe(value() * 1e-9);
+    }
+
+    /** client_java's histogram with classic buckets only. */
+    @Benchmark
+    public void prometheusClassicHistogramObserve() {
+        prometheusClassicHistogram.observe(value() * 1e-9);
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.HdrHistogram.Histogram;
@@ -25,11 +26,15 @@ import org.agrona.concurrent.EpochClock;
  *
  * <p>Recording is done by the writers into HdrHistogram recorders and never waits for this class. Once a
  * second the sampler ({@link #tick}) takes every recorder's interval histogram and adds it to: a sliding
- * window of the last {@value #WINDOW_TICKS} seconds (the live page and the Prometheus quantiles), the
+ * window of the last {@value #WINDOW_TICKS} seconds (the live page), the
  * current interval (every {@code interval}, written as one line per name to the {@code .hlog} files and
  * kept as the "last interval" of {@code GetLatency}), and the since-start total.
  *
- * <p>Thread contract: {@link #shard}, {@link #rpcRecorder} from any thread at set-up; recording through
+ * <p>RPC timings are kept per method and per gRPC status code ({@link RpcTimers}); the {@code rpc.<method>} series
+ * of the files, the page and GetLatency is their sum. The since-start histograms per stage and per (method, code)
+ * are what {@link PrometheusLatency} exports as Prometheus histograms at scrape time, so nothing is recorded twice.
+ *
+ * <p>Thread contract: {@link #shard}, {@link #rpcTimers} from any thread at set-up; recording through
  * what they return as their own contracts say. {@link #tick}, {@link #snapshot}, {@link #pageJson} and the
  * collectors synchronise on this object: they are called once a second or on request, never on the
  * decision path.
@@ -46,7 +51,7 @@ public final class LatencyHub implements AutoCloseable {
     private final ShardMetrics[] shards;
     private final long intervalMs;
     private final HlogFiles log;
-    private final ConcurrentHashMap<String, Recorder> rpcs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, RpcTimers> rpcs = new ConcurrentHashMap<>();
     private final Map<String, Series> series = new LinkedHashMap<>();
     private final long startMs;
     private long intervalStartMs;
@@ -106,14 +111,63 @@ public final class LatencyHub implements AutoCloseable {
     }
 
     /**
-     * The recorder for an RPC method (bare name, e.g. {@code Decide}), created on first use; null when
-     * recording is off. Callers cache it: this is a map look-up.
+     * The timers of an RPC method ({@code service} e.g. {@code formica.v1.DecisionService}, bare {@code method}
+     * e.g. {@code Decide}), created on first use; null when recording is off. Callers cache it: this is a map
+     * look-up.
      */
-    public Recorder rpcRecorder(String method) {
+    public RpcTimers rpcTimers(String service, String method) {
         if (!enabled) {
             return null;
         }
-        return rpcs.computeIfAbsent(RPC_PREFIX + method, n -> LatencyHistograms.recorder());
+        return rpcs.computeIfAbsent(RPC_PREFIX + method, n -> new RpcTimers(service, method));
+    }
+
+    /**
+     * The timers of one unary RPC method: a {@link Recorder} per gRPC status code (0..16), each created when the
+     * first call ends with that code, so a code never seen exports no series.
+     *
+     * <p>Thread contract: {@link #recorder} from any thread, lock-free, allocation-free once the code was seen;
+     * the since-start histograms are guarded by the hub.
+     */
+    public static final class RpcTimers {
+        /** gRPC status codes are 0..16. */
+        public static final int CODES = 17;
+
+        private final String service;
+        private final String method;
+        private final AtomicReferenceArray<Recorder> byCode = new AtomicReferenceArray<>(CODES);
+        private final Histogram[] cumulative = new Histogram[CODES];
+
+        RpcTimers(String service, String method) {
+            this.service = service;
+            this.method = method;
+        }
+
+        /** The recorder for calls that ended with status code {@code code} (0..16). */
+        public Recorder recorder(int code) {
+            Recorder r = byCode.get(code);
+            if (r == null) {
+                byCode.compareAndSet(code, null, LatencyHistograms.recorder());
+                r = byCode.get(code);
+            }
+            return r;
+        }
+
+        /** Moves every code's interval into {@code into} (their sum) and into the code's since-start histogram. */
+        private void drainInto(Histogram into, Histogram scratch) {
+            into.reset();
+            for (int c = 0; c < CODES; c++) {
+                Recorder r = byCode.get(c);
+                if (r != null) {
+                    r.getIntervalHistogramInto(scratch);
+                    into.add(scratch);
+                    if (cumulative[c] == null) {
+                        cumulative[c] = LatencyHistograms.histogram();
+                    }
+                    cumulative[c].add(scratch);
+                }
+            }
+        }
     }
 
     /** Starts the once-a-second sampler thread (the engine does; tests call {@link #tick} instead). */
@@ -171,9 +225,9 @@ public final class LatencyHub implements AutoCloseable {
                 into.add(x.scratch);
             }
         }
-        rpcs.forEach((name, recorder) -> {
+        rpcs.forEach((name, timers) -> {
             Series x = series.computeIfAbsent(name, Series::new);
-            recorder.getIntervalHistogramInto(x.ring[slot]);
+            timers.drainInto(x.ring[slot], x.scratch);
         });
         for (Series x : series.values()) {
             Histogram latest = x.ring[slot];
@@ -251,16 +305,37 @@ public final class LatencyHub implements AutoCloseable {
                 .build();
     }
 
-    /** Quantiles over the sliding window and counts since start, for the Prometheus summary. */
-    synchronized void forEachSeries(SeriesVisitor visitor) {
-        for (Series x : series.values()) {
-            visitor.visit(x.name, x.name.startsWith(RPC_PREFIX), x.window, x.cumulative);
+    /** When recording started (epoch ms): the created time of the since-start histograms. */
+    long startMs() {
+        return startMs;
+    }
+
+    /** Visits each stage's since-start histogram (all shards added), in pipeline order. */
+    synchronized void forEachStage(StageVisitor visitor) {
+        for (Stage s : Stage.all()) {
+            visitor.visit(s, series.get(s.label()).cumulative);
         }
     }
 
-    /** Receives one series' window and since-start histograms; must not keep them. */
-    interface SeriesVisitor {
-        void visit(String name, boolean rpc, Histogram window, Histogram cumulative);
+    /** Visits the since-start histogram of each (RPC method, status code) seen so far. */
+    synchronized void forEachRpc(RpcVisitor visitor) {
+        for (RpcTimers t : rpcs.values()) {
+            for (int c = 0; c < RpcTimers.CODES; c++) {
+                if (t.cumulative[c] != null) {
+                    visitor.visit(t.service, t.method, c, t.cumulative[c]);
+                }
+            }
+        }
+    }
+
+    /** Receives one stage's since-start histogram; must not keep it. */
+    interface StageVisitor {
+        void visit(Stage stage, Histogram cumulative);
+    }
+
+    /** Receives one (method, status code)'s since-start histogram; must not keep it. */
+    interface RpcVisitor {
+        void visit(String service, String method, int code, Histogram cumulative);
     }
 
     /**
@@ -383,10 +458,10 @@ public final class LatencyHub implements AutoCloseable {
         }
     }
 
-    /** Registers the Prometheus summaries that read this hub. */
+    /** Registers the Prometheus histograms that read this hub. */
     public void register(PrometheusRegistry registry) {
         if (enabled) {
-            registry.register(new LatencySummaries(this));
+            registry.register(new PrometheusLatency(this));
         }
     }
 }

@@ -16,7 +16,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.ConcurrentHashMap;
-import org.HdrHistogram.Recorder;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -27,8 +27,10 @@ import org.agrona.concurrent.SystemEpochClock;
  *
  * <p>Thread contract: the interceptor is called concurrently from event-loop threads; counting is a
  * lock-free add on a data point cached per (method, code), so the hot path does no label look-up, and
- * timing is a {@code Recorder} per method (lock-free, no allocation).
- * Labels are bounded: method names of the API and the 17 gRPC codes, never a borrower.
+ * timing is a {@code Recorder} per (method, code) (lock-free, no allocation), exported as the histogram
+ * {@code rpc_server_call_duration_seconds} by {@link PrometheusLatency}.
+ * Labels are bounded: method names of the API and the 17 gRPC codes, never a borrower; a (method, code) has a
+ * series only once a call ended with it (nothing is zero-filled).
  */
 public final class RpcMetrics implements AutoCloseable {
     private static final int CODES = Status.Code.values().length;
@@ -54,7 +56,8 @@ public final class RpcMetrics implements AutoCloseable {
     public RpcMetrics(EngineConfiguration config, EpochClock clock) {
         rpcs = Counter.builder()
                 .name("formica_rpc_total")
-                .help("gRPC calls completed, by method and status code")
+                .help("gRPC calls completed (unary and streaming), by method and status code; a series appears"
+                        + " with the first call that ends with its code")
                 .labelNames("method", "code")
                 .register(registry);
         JvmMetrics.builder().register(registry);
@@ -123,21 +126,31 @@ public final class RpcMetrics implements AutoCloseable {
         MethodStats stats = byMethod.get(method.getFullMethodName());
         if (stats == null) {
             stats = byMethod.computeIfAbsent(method.getFullMethodName(), m -> {
-                CounterDataPoint[] created = new CounterDataPoint[CODES];
-                for (Status.Code code : Status.Code.values()) {
-                    created[code.value()] = rpcs.labelValues(m, code.name());
-                }
                 // A stream's duration is not a latency: only unary calls are timed.
-                Recorder timer = method.getType() == MethodDescriptor.MethodType.UNARY
-                        ? latency.rpcRecorder(method.getBareMethodName()) : null;
-                return new MethodStats(created, timer);
+                LatencyHub.RpcTimers timers = method.getType() == MethodDescriptor.MethodType.UNARY
+                        ? latency.rpcTimers(method.getServiceName(), method.getBareMethodName()) : null;
+                return new MethodStats(m, new AtomicReferenceArray<>(CODES), timers);
             });
         }
         return stats;
     }
 
-    /** The counters and timer of one method, looked up once per call. */
-    private record MethodStats(CounterDataPoint[] points, Recorder timer) {
+    /** The counters (created per code on first use) and timers of one method, looked up once per call. */
+    private record MethodStats(String method, AtomicReferenceArray<CounterDataPoint> points,
+            LatencyHub.RpcTimers timers) {
+    }
+
+    /**
+     * The counter of (method, code), made on the code's first call; a racing first use gets the same point, as
+     * labelValues returns it. The array publishes it safely to the other event-loop threads.
+     */
+    private CounterDataPoint counter(MethodStats stats, Status.Code code) {
+        CounterDataPoint p = stats.points.get(code.value());
+        if (p == null) {
+            p = rpcs.labelValues(stats.method, code.name());
+            stats.points.set(code.value(), p);
+        }
+        return p;
     }
 
     private final class CountingInterceptor implements ServerInterceptor {
@@ -145,13 +158,14 @@ public final class RpcMetrics implements AutoCloseable {
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                 ServerCallHandler<Q, R> next) {
             MethodStats stats = statsFor(call.getMethodDescriptor());
-            long start = stats.timer == null ? 0 : System.nanoTime();
+            long start = stats.timers == null ? 0 : System.nanoTime();
             return next.startCall(new SimpleForwardingServerCall<>(call) {
                 @Override
                 public void close(Status status, Metadata trailers) {
-                    stats.points[status.getCode().value()].inc();
-                    if (stats.timer != null) {
-                        stats.timer.recordValue(LatencyHistograms.clamp(System.nanoTime() - start));
+                    counter(stats, status.getCode()).inc();
+                    if (stats.timers != null) {
+                        stats.timers.recorder(status.getCode().value())
+                                .recordValue(LatencyHistograms.clamp(System.nanoTime() - start));
                     }
                     super.close(status, trailers);
                 }

@@ -101,7 +101,7 @@ class LatencyHubTest {
     @Test
     void shouldWriteHlogFilesThatHistogramLogProcessorReads() throws Exception {
         hub(1 << 20, 3_600_000, 10);
-        var rpc = hub.rpcRecorder("Decide");
+        var rpc = hub.rpcTimers("formica.v1.DecisionService", "Decide").recorder(0);
         for (int i = 1; i <= 1000; i++) {
             hub.shard(i % 2).record(Stage.TOTAL, i * 1_000L);
             rpc.recordValue(i * 2_000L);

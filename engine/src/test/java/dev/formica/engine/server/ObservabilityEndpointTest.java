@@ -139,12 +139,20 @@ class ObservabilityEndpointTest {
         assertEquals(1, value(body,
                 "formica_decision_reasons_total{outcome=\"DECLINE\",reason=\"INSUFFICIENT_LINE\"}"));
         assertEquals(1, value(body, "formica_decisions_replayed_total"), "the repeated r3, answered by its shard");
-        assertEquals(7, value(body, "formica_stage_latency_seconds_count{stage=\"total\"}"),
+        assertEquals(7, value(body, "formica_stage_duration_seconds_count{stage=\"total\"}"),
                 "six decisions and the replay of r3, all answered by the shard (no idempotency cache by default)");
-        assertTrue(value(body, "formica_stage_latency_seconds{stage=\"total\",quantile=\"0.99\"}") > 0);
-        assertEquals(8, value(body, "formica_stage_latency_seconds_count{stage=\"queue_wait\"}"),
+        assertEquals(7, value(body, "formica_stage_duration_seconds_bucket{stage=\"total\",le=\"+Inf\"}"));
+        assertTrue(value(body, "formica_stage_duration_seconds_sum{stage=\"total\"}") > 0);
+        assertEquals(8, value(body, "formica_stage_duration_seconds_count{stage=\"queue_wait\"}"),
                 "every shard command passes the queue: the upsert and seven decides");
-        assertEquals(7, value(body, "formica_rpc_latency_seconds_count{method=\"Decide\"}"));
+        String decide = "rpc_method=\"formica.v1.DecisionService/Decide\",rpc_status_code=\"OK\","
+                + "rpc_system_name=\"grpc\"";
+        assertEquals(7, value(body, "rpc_server_call_duration_seconds_count{" + decide + "}"));
+        assertEquals(7, value(body, "rpc_server_call_duration_seconds_bucket{" + decide + ",le=\"+Inf\"}"));
+        assertFalse(body.contains("formica_stage_latency_seconds") || body.contains("formica_rpc_latency_seconds"),
+                "the summaries are gone");
+        assertFalse(body.contains("rpc_status_code=\"UNAVAILABLE\"") || body.contains("code=\"UNAVAILABLE\""),
+                "no series for a status code no call ended with");
         assertEquals(0, value(body, "formica_shard_queue_depth{shard=\"0\"}"));
         assertEquals(0, value(body, "formica_shard_queue_depth{shard=\"1\"}"));
         int shard = server.pipeline().shardOf("borrower-7");
