@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code loadtest}: drives a Formica server open loop (fixed timetable, latency from the intended
  * send time) with Decide and/or Echo, and reports throughput, statuses, outcomes and latency
- * percentiles as text, .hlog, HTML and a PNG percentile plot.
+ * percentiles as text, .hlog, HTML, a PNG percentile plot and a PNG of latency over time.
  *
  * <p>Thread contract: picocli calls {@link #call()} once on one thread, which runs the runs one
  * after the other; each run owns its sender threads and closes them before the next starts. Never
