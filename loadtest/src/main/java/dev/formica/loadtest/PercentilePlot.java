@@ -107,14 +107,19 @@ public final class PercentilePlot {
                 if (path != null) {
                     g.draw(path);
                 }
-                int ly = TOP + 20 + 18 * i;
-                g.drawLine(LEFT + 15, ly - 4, LEFT + 40, ly - 4);
-                g.drawString(line.name(), LEFT + 46, ly);
+                legend(g, i, line.name(), TOP);
             }
         } finally {
             g.dispose();
         }
         return image;
+    }
+
+    /** The legend entry of line {@code i} (in the current colour) below {@code top}, at the plot's left. */
+    static void legend(Graphics2D g, int i, String name, int top) {
+        int ly = top + 20 + 18 * i;
+        g.drawLine(LEFT + 15, ly - 4, LEFT + 40, ly - 4);
+        g.drawString(name, LEFT + 46, ly);
     }
 
     private static Path2D path(Histogram h, int decades, double yMax, int plotW, int plotH) {

@@ -79,9 +79,7 @@ public final class TimelinePlot {
                 g.setColor(PercentilePlot.COLORS[i % PercentilePlot.COLORS.length]);
                 line(g, run, s -> s.p99Nanos() / 1e6, true, xMax, yLatency, latencyTop, panelH);
                 line(g, run, LatencyTimeline.Sample::perSecond, false, xMax, yRate, rateTop, panelH);
-                int ly = latencyTop + 20 + 18 * i;
-                g.drawLine(LEFT + 15, ly - 4, LEFT + 40, ly - 4);
-                g.drawString(run.name(), LEFT + 46, ly);
+                PercentilePlot.legend(g, i, run.name(), latencyTop);
             }
         } finally {
             g.dispose();
