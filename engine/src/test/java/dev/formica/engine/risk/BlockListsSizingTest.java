@@ -55,4 +55,24 @@ class BlockListsSizingTest {
             assertEquals(emptyBytes, Files.size(file), "back to the smallest file");
         }
     }
+
+    @Test
+    void shouldHoldAFullFileOfLongValues() throws Exception {
+        // values of the longest id (64 chars) fill a file sized for the 24-char average before it grows
+        Path file = dir.resolve("long.dat");
+        try (BlockLists lists = BlockLists.open(file)) {
+            List<String> merchants = new ArrayList<>();
+            for (int i = 0; i < 2 * BlockLists.MIN_ENTRIES; i++) {
+                merchants.add(String.format("%064d", i));
+            }
+            lists.update(BlockLists.Kind.MERCHANT, merchants.subList(0, BlockLists.MIN_ENTRIES), List.of(), 1);
+            assertEquals(BlockLists.MIN_ENTRIES, lists.capacity(), "filled without growing");
+            lists.update(BlockLists.Kind.MERCHANT, merchants.subList(BlockLists.MIN_ENTRIES, merchants.size()),
+                    List.of(), 2);
+            assertEquals(2 * BlockLists.MIN_ENTRIES, lists.size(BlockLists.Kind.MERCHANT));
+        }
+        try (BlockLists lists = BlockLists.open(file)) {
+            assertEquals(2 * BlockLists.MIN_ENTRIES, lists.size(BlockLists.Kind.MERCHANT));
+        }
+    }
 }
