@@ -5,17 +5,29 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * A self-contained HTML report (no scripts, no external links): the command, the text summary and
- * the percentile plot embedded as a data: URI. Stateless.
+ * the plots (percentiles, latency over time) embedded as data: URIs. Stateless.
  */
 public final class HtmlReport {
     private HtmlReport() {
     }
 
-    /** Writes the report to {@code file}; {@code png} is embedded when it exists. */
+    /** A picture of the report: its heading and the PNG embedded under it (left out when the file is missing). */
+    public record Figure(String heading, Path png) {
+    }
+
+    /** Writes the report to {@code file}; {@code png} (the percentile plot) is embedded when it exists. */
     public static void write(Path file, String title, String command, String summary, Path png) throws IOException {
+        write(file, title, command, summary, List.of(new Figure("Latency by percentile", png)));
+    }
+
+    /** Writes the report to {@code file} with the {@code figures} that exist, in order. */
+    public static void write(Path file, String title, String command, String summary, List<Figure> figures)
+            throws IOException {
         StringBuilder b = new StringBuilder();
         b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
                 .append(escape(title)).append("</title>\n<style>body{font-family:sans-serif;margin:2em;}"
@@ -26,9 +38,13 @@ public final class HtmlReport {
                 + "coordinated omission); service time from its actual send. Times in milliseconds.</p>\n");
         b.append("<h2>Command</h2>\n<pre>").append(escape(command)).append("</pre>\n");
         b.append("<h2>Summary</h2>\n<pre>").append(escape(summary)).append("</pre>\n");
-        if (png != null && Files.exists(png)) {
-            b.append("<h2>Latency by percentile</h2>\n<img alt=\"latency by percentile\" src=\"data:image/png;base64,")
-                    .append(Base64.getEncoder().encodeToString(Files.readAllBytes(png))).append("\">\n");
+        for (Figure f : figures) {
+            if (f.png() != null && Files.exists(f.png())) {
+                String heading = escape(f.heading());
+                b.append("<h2>").append(heading).append("</h2>\n<img alt=\"").append(heading.toLowerCase(Locale.ROOT))
+                        .append("\" src=\"data:image/png;base64,")
+                        .append(Base64.getEncoder().encodeToString(Files.readAllBytes(f.png()))).append("\">\n");
+            }
         }
         b.append("</body></html>\n");
         Path parent = file.toAbsolutePath().getParent();

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code loadtest}: drives a Formica server open loop (fixed timetable, latency from the intended
  * send time) with Decide and/or Echo, and reports throughput, statuses, outcomes and latency
- * percentiles as text, .hlog, HTML and a PNG percentile plot.
+ * percentiles as text, .hlog, HTML, a PNG percentile plot and a PNG of latency over time.
  *
  * <p>Thread contract: picocli calls {@link #call()} once on one thread, which runs the runs one
  * after the other; each run owns its sender threads and closes them before the next starts. Never
@@ -216,6 +216,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     String runId;
 
     private CpuMeter cpu;
+    /** Each run's latency per second, for latency-over-time.png. */
+    private final List<LatencyTimeline> timelines = new ArrayList<>();
 
     /** For picocli and for registration as a subcommand. */
     public LoadTestCommand() {
@@ -340,11 +342,17 @@ public final class LoadTestCommand implements Callable<Integer> {
                 echoBytes, confirmShare, cancelShare);
         boolean showProgress = progress || System.console() != null;
         ProgressBar bar = showProgress ? new ProgressBar(System.err) : null;
+        LatencyTimeline timeline = new LatencyTimeline(label);
+        timelines.add(timeline);
         try (HlogSink sink = new HlogSink(hlogFile(label), "formica loadtest " + label + " " + description)) {
+            OpenLoopRunner.IntervalListener intervals = (corrected, service) -> {
+                timeline.onInterval(corrected, service);
+                sink.onInterval(corrected, service);
+            };
             OpenLoopRunner runner = new OpenLoopRunner(label, description, schedule, warmupNanos, durationNanos,
                     maxRequests, senders, maxInFlight, deadline.toNanos() + TimeUnit.SECONDS.toNanos(1),
                     LoadClock.SYSTEM, load, load::followUpCounts).cpu(cpu);
-            return runner.run(sink, bar);
+            return runner.run(intervals, bar);
         } finally {
             if (bar != null) {
                 bar.finish();
@@ -382,8 +390,12 @@ public final class LoadTestCommand implements Callable<Integer> {
         PercentilePlot.write(lines, "Formica " + targetRpc + " latency from intended send time", png);
         Path html = reportDir.resolve("index.html");
         String command = "loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        HtmlReport.write(html, "Formica load test", command, summary, png);
-        out.printf("report: %s, %s, hlog per run in %s%n", html, png, hlog != null ? hlog : reportDir);
+        Path overTime = reportDir.resolve("latency-over-time.png");
+        TimelinePlot.write(timelines, "Formica " + targetRpc + " p99 and answers per second over time", overTime);
+        HtmlReport.write(html, "Formica load test", command, summary, List.of(
+                new HtmlReport.Figure("Latency by percentile", png),
+                new HtmlReport.Figure("Latency over time", overTime)));
+        out.printf("report: %s, %s, %s, hlog per run in %s%n", html, png, overTime, hlog != null ? hlog : reportDir);
     }
 
     private Path hlogFile(String label) {

@@ -23,13 +23,13 @@ import org.HdrHistogram.HistogramIterationValue;
  * headless mode, written as PNG. Stateless.
  */
 public final class PercentilePlot {
-    private static final int WIDTH = 1000;
-    private static final int HEIGHT = 600;
-    private static final int LEFT = 80;
-    private static final int RIGHT = 30;
-    private static final int TOP = 50;
-    private static final int BOTTOM = 60;
-    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+    static final int WIDTH = 1000;
+    static final int HEIGHT = 600;
+    static final int LEFT = 80;
+    static final int RIGHT = 30;
+    static final int TOP = 50;
+    static final int BOTTOM = 60;
+    static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
         new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
         new Color(0xbcbd22), new Color(0x17becf)};
 
@@ -43,7 +43,11 @@ public final class PercentilePlot {
     /** Draws {@code lines} and writes the PNG to {@code file}. */
     public static void write(List<Line> lines, String title, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        BufferedImage image = render(lines, title);
+        writePng(render(lines, title), file);
+    }
+
+    /** Writes {@code image} as a PNG to {@code file}, creating its directory. */
+    static void writePng(BufferedImage image, Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -103,14 +107,19 @@ public final class PercentilePlot {
                 if (path != null) {
                     g.draw(path);
                 }
-                int ly = TOP + 20 + 18 * i;
-                g.drawLine(LEFT + 15, ly - 4, LEFT + 40, ly - 4);
-                g.drawString(line.name(), LEFT + 46, ly);
+                legend(g, i, line.name(), TOP);
             }
         } finally {
             g.dispose();
         }
         return image;
+    }
+
+    /** The legend entry of line {@code i} (in the current colour) below {@code top}, at the plot's left. */
+    static void legend(Graphics2D g, int i, String name, int top) {
+        int ly = top + 20 + 18 * i;
+        g.drawLine(LEFT + 15, ly - 4, LEFT + 40, ly - 4);
+        g.drawString(name, LEFT + 46, ly);
     }
 
     private static Path2D path(Histogram h, int decades, double yMax, int plotW, int plotH) {
@@ -144,7 +153,7 @@ public final class PercentilePlot {
         return hundred.subtract(hundred.movePointLeft(decade)).stripTrailingZeros().toPlainString() + "%";
     }
 
-    private static double niceCeiling(double v) {
+    static double niceCeiling(double v) {
         double magnitude = Math.pow(10, Math.floor(Math.log10(v)));
         for (double step : new double[] {1, 2, 2.5, 5, 10}) {
             if (step * magnitude >= v) {

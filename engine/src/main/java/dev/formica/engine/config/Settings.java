@@ -88,7 +88,10 @@ public final class Settings {
                     (c, v) -> c.idempotencyWindow(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::idempotencyWindow),
             Setting.of("expectedBorrowers", null, Setting.Type.NUMBER, "`400000`",
-                    "sizes the in-memory Chronicle Maps (divided across shards; memory is taken as it is used)",
+                    "the capacity of the in-memory Chronicle Maps (divided across shards; a shard's maps take twice "
+                    + "their share before an insert fails; address space only: memory is taken as entries are "
+                    + "written). `formica demo` sets it from `--borrowers`. "
+                    + "[state-and-durability.md](state-and-durability.md#sizing-what-the-data-takes-and-the-limits)",
                     (c, v) -> c.expectedBorrowers(Long.parseLong(v)),
                     EngineConfiguration::expectedBorrowers),
             Setting.of("expectedDecisionsPerDay", null, Setting.Type.NUMBER, "`2000000`",
@@ -98,9 +101,18 @@ public final class Settings {
                     EngineConfiguration::expectedDecisionsPerDay),
             Setting.of("velocityKeys", null, Setting.Type.NUMBER, "`262144`",
                     "distinct borrowers, devices, IPs and merchants active in a day that the velocity table holds "
-                    + "(680 bytes each, in memory, rebuilt from the shard logs at start)",
+                    + "(two slots of 680 bytes each, every page taken at start: 356 MB at the default, and as much "
+                    + "again while a snapshot is built; rebuilt from the shard logs at start). `formica demo` sets it "
+                    + "to four per decision of `--decisions`",
                     (c, v) -> c.velocityKeys(Integer.parseInt(v)),
                     EngineConfiguration::velocityKeys),
+            Setting.of("concentrationKeys", null, Setting.Type.NUMBER, "`65536`",
+                    "regions, industries, merchants and related-party groups with exposure that the concentration "
+                    + "table holds (96 bytes each, in memory, rebuilt from the shards' exposure records at start); "
+                    + "when it is full a decision needing a new key declines and `GetConcentration` counts it as "
+                    + "`untracked` (docs/regulation.md)",
+                    (c, v) -> c.concentrationKeys(Integer.parseInt(v)),
+                    EngineConfiguration::concentrationKeys),
             Setting.of("rulesFile", "--rules", Setting.Type.PATH, "none",
                     "rule-set YAML published and activated at start-up; without it the last activated version (or "
                     + "the shipped default) runs. docs/rules.md",

@@ -28,7 +28,8 @@ import org.agrona.concurrent.EpochClock;
  * second the sampler ({@link #tick}) takes every recorder's interval histogram and adds it to: a sliding
  * window of the last {@value #WINDOW_TICKS} seconds (the live page), the
  * current interval (every {@code interval}, written as one line per name to the {@code .hlog} files and
- * kept as the "last interval" of {@code GetLatency}), and the since-start total.
+ * kept as the "last interval" of {@code GetLatency}), the since-start total, and a ring of the last 15 minutes'
+ * per-second throughput and p99 ({@link LatencyHistory}, the page's plots over time).
  *
  * <p>RPC timings are kept per method and per gRPC status code ({@link RpcTimers}); the {@code rpc.<method>} series
  * of the files, the page and GetLatency is their sum. The since-start histograms per stage and per (method, code)
@@ -241,6 +242,9 @@ public final class LatencyHub implements AutoCloseable {
         }
         tickMillis = Math.max(1, now - lastTickMs);
         lastTickMs = now;
+        for (Series x : series.values()) {
+            x.history.add(now, tickMillis, x.ring[slot]);
+        }
         if (now - intervalStartMs >= intervalMs) {
             finishInterval(now);
         }
@@ -365,11 +369,35 @@ public final class LatencyHub implements AutoCloseable {
             curve(j, x.window);
             j.append("]}");
         }
+        j.append("],\"historySeconds\":").append(LatencyHistory.SAMPLES).append(",\"history\":[");
+        history(j);
         j.append("],\"outcomes\":");
         counts(j, decisions.outcomes());
         j.append(",\"declines\":");
         counts(j, decisions.declineReasons());
         return j.append('}').toString();
+    }
+
+    /**
+     * Per second over the last {@value LatencyHistory#SAMPLES} seconds, for the page's plots over time: the
+     * {@code total} stage (a decision end to end) and every RPC that has seen a call.
+     */
+    private void history(StringBuilder j) {
+        boolean first = true;
+        for (Series x : series.values()) {
+            if (x.history.calls() == 0 || !(x.name.startsWith(RPC_PREFIX) || x.name.equals(Stage.TOTAL.label()))) {
+                continue;
+            }
+            if (!first) {
+                j.append(',');
+            }
+            first = false;
+            j.append("{\"name\":");
+            string(j, x.name);
+            j.append(",\"points\":[");
+            x.history.json(j);
+            j.append("]}");
+        }
     }
 
     private static void curve(StringBuilder j, Histogram h) {
@@ -446,6 +474,7 @@ public final class LatencyHub implements AutoCloseable {
         final Histogram[] ring = new Histogram[WINDOW_TICKS];
         final Histogram window = LatencyHistograms.histogram();
         final Histogram cumulative = LatencyHistograms.histogram();
+        final LatencyHistory history = new LatencyHistory();
         Histogram pending = LatencyHistograms.histogram();
         Histogram lastInterval = LatencyHistograms.histogram();
         long lastTickCount;

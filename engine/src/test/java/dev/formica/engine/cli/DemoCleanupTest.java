@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.Formica;
+import dev.formica.engine.config.EngineConfiguration;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 21, finding 6: {@code formica demo} removes the data directory it made (and the parents it had to create,
- * like {@code ./data}) when it is done, unless {@code --keep}; a parent that was there before stays.
+ * like {@code ./data}) when it is done, unless {@code --keep}; a parent that was there before stays; what it keeps
+ * takes megabytes, because the stores are sized from what the demo loads.
  */
 class DemoCleanupTest {
     @TempDir
@@ -59,5 +61,29 @@ class DemoCleanupTest {
             assertTrue(files.findAny().isPresent(), "the engine's files are still there");
         }
         assertTrue(out.contains("kept      " + data.toAbsolutePath()), out);
+        // sized from what the demo loaded: megabytes (the shard logs, a small block-list file), not the 1.3 GB of
+        // maps sized for 400,000 borrowers, nor the 56 MB block-list file sized for 1,000,000 entries
+        long bytes;
+        try (var files = Files.walk(data)) {
+            bytes = files.filter(Files::isRegularFile).mapToLong(DemoCleanupTest::size).sum();
+        }
+        assertTrue(bytes < 4L * 1024 * 1024, "the kept data directory takes " + bytes + " bytes");
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void shouldSizeTheStoresFromWhatTheDemoLoads() {
+        assertEquals(1000, DemoCommand.expectedBorrowers(200), "the engine's floor");
+        assertEquals(125_000, DemoCommand.expectedBorrowers(100_000));
+        assertEquals(4096, DemoCommand.velocityKeys(100));
+        assertEquals(80_000, DemoCommand.velocityKeys(20_000), "four keys per decision");
+        assertEquals(EngineConfiguration.DEFAULT_VELOCITY_KEYS, DemoCommand.velocityKeys(1_000_000), "never more");
     }
 }

@@ -96,6 +96,20 @@ class SettingsDeclarationTest {
     }
 
     @Test
+    void shouldDeclareEverySetterOfTheConfiguration() {
+        // concentrationKeys had a setter and a YAML case but was in no key list: no FORMICA_ variable, no line in
+        // the start-up print; a setter without a declaration is caught here
+        Set<String> setters = new TreeSet<>();
+        for (java.lang.reflect.Method m : EngineConfiguration.class.getDeclaredMethods()) {
+            if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && m.getParameterCount() == 1
+                    && m.getReturnType() == EngineConfiguration.class && !m.getName().equals("applyEnvironment")) {
+                setters.add(m.getName());
+            }
+        }
+        assertEquals(setters, new TreeSet<>(Settings.keys()));
+    }
+
+    @Test
     void shouldPrintInTheDocsTheDefaultsTheClassHolds() {
         Map<String, String> defaults = new EngineConfiguration().values();
         List<String> wrong = new ArrayList<>();

@@ -38,11 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Set {@code FORMICA_CHROMIUM} to use another binary. Skipped, with the reason, only when no Chromium
  * is installed ({@code apt-get install chromium}).
  */
-class LatencyPageBrowserTest {
+public class LatencyPageBrowserTest {
     @TempDir
     Path dir;
 
-    static Path chromium() {
+    /** The Chromium binary to drive, or null when none is installed. */
+    public static Path chromium() {
         List<String> candidates = new ArrayList<>();
         String env = System.getenv("FORMICA_CHROMIUM");
         if (env != null && !env.isEmpty()) {
@@ -58,7 +59,7 @@ class LatencyPageBrowserTest {
     }
 
     /** Runs headless Chromium on the URL and returns what it printed (the DOM, or nothing for a screenshot). */
-    static String headless(Path chromium, Path profileDir, String url, String... extra) throws Exception {
+    public static String headless(Path chromium, Path profileDir, String url, String... extra) throws Exception {
         List<String> command = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox",
                 "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=" + profileDir,
                 "--virtual-time-budget=4000", "--window-size=1300,820"));
