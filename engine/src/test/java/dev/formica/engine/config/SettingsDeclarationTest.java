@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.Formica;
 import dev.formica.engine.cli.ServeCommand;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,8 +102,9 @@ class SettingsDeclarationTest {
         // concentrationKeys had a setter and a YAML case but was in no key list: no FORMICA_ variable, no line in
         // the start-up print; a setter without a declaration is caught here
         Set<String> setters = new TreeSet<>();
-        for (java.lang.reflect.Method m : EngineConfiguration.class.getDeclaredMethods()) {
-            if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && m.getParameterCount() == 1
+        for (Method m : EngineConfiguration.class.getDeclaredMethods()) {
+            int modifiers = m.getModifiers();
+            if (Modifier.isPublic(modifiers) && !Modifier.isStatic(modifiers) && m.getParameterCount() == 1
                     && m.getReturnType() == EngineConfiguration.class && !m.getName().equals("applyEnvironment")) {
                 setters.add(m.getName());
             }

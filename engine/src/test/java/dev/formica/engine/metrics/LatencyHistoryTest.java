@@ -47,7 +47,7 @@ class LatencyHistoryTest {
     void shouldKeepPerSecondThroughputAndP99OfTheLastFifteenMinutes() {
         clock.update(START_MS);
         hub = new LatencyHub(true, 1, clock, new DecisionMetrics(new PrometheusRegistry()), 5000, null, 0, 0, 0);
-        Recorder decide = hub.rpcRecorder("Decide");
+        Recorder decide = hub.rpcTimers("formica.v1.DecisionService", "Decide").recorder(0);
         int seconds = LatencyHistory.SAMPLES + 100;
         for (int s = 1; s <= seconds; s++) {
             // second s: s calls of Decide, 1 ms each, 2 % of them 50 ms from second 500 on; 10 decisions end to end
@@ -86,7 +86,7 @@ class LatencyHistoryTest {
     void shouldLeaveOutSeriesThatNeverSawACall() {
         clock.update(START_MS);
         hub = new LatencyHub(true, 1, clock, new DecisionMetrics(new PrometheusRegistry()), 5000, null, 0, 0, 0);
-        hub.rpcRecorder("GetCreditLine");
+        hub.rpcTimers("formica.v1.DecisionService", "GetCreditLine").recorder(0);
         clock.advance(1000);
         hub.tick();
         assertFalse(hub.pageJson().contains("\"history\":[{"), hub.pageJson());
