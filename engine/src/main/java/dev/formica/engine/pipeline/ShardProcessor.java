@@ -98,16 +98,21 @@ final class ShardProcessor {
     private final ShardState state;
     private final long holdTtlMs;
     private final long holdRetentionMs;
-    private final String currency;
+    /** The currency, engine and evaluators of the market of the command running now ({@link #useMarket}). */
+    private String currency;
     private final StateOps ops;
     private final IdempotencyKeys keys = new IdempotencyKeys();
     /** The record key and request fingerprint of the command running now. */
     private CharSequence key;
     private long fingerprint;
     private ShardLog log;
-    private final RiskEngine risk;
-    private final RiskEvaluator eval;
-    private final RiskEvaluator shadowEval;
+    private RiskEngine risk;
+    private RiskEvaluator eval;
+    private RiskEvaluator shadowEval;
+    private final Markets markets;
+    private Markets.Market market;
+    /** Per market (as {@link Markets#all()}): the live and the shadow evaluator, in the market's zone. */
+    private final RiskEvaluator[][] evaluators;
     private final InstallmentPlanner planner = new InstallmentPlanner();
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
@@ -128,16 +133,78 @@ final class ShardProcessor {
 
     ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, String currency,
             RiskEngine risk) {
+        this(shardId, state, holdTtlMs, holdRetentionMs, Markets.single(currency, risk));
+    }
+
+    ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, Markets markets) {
         this.shardId = shardId;
         this.state = state;
         this.ops = state.ops();
         this.holdTtlMs = holdTtlMs;
         this.holdRetentionMs = holdRetentionMs;
-        this.currency = currency;
-        this.risk = risk;
-        this.eval = new RiskEvaluator(risk);
-        this.shadowEval = new RiskEvaluator(risk);
+        this.markets = markets;
+        this.evaluators = new RiskEvaluator[markets.all().size()][];
+        for (int i = 0; i < evaluators.length; i++) {
+            RiskEngine engine = markets.all().get(i).risk();
+            evaluators[i] = new RiskEvaluator[] {new RiskEvaluator(engine), new RiskEvaluator(engine)};
+        }
+        useMarket(markets.defaultMarket());
         this.exposures = new ShardExposures(state, risk.concentration());
+    }
+
+    /** Makes {@code m} the market of the command running now: its currency, engine and evaluators. */
+    private void useMarket(Markets.Market m) {
+        if (m == market) {
+            return;
+        }
+        int i = markets.all().indexOf(m);
+        market = m;
+        currency = m.currency();
+        risk = m.risk();
+        eval = evaluators[i][0];
+        shadowEval = evaluators[i][1];
+    }
+
+    /**
+     * Makes the borrower's market (its profile's; the default without a profile) the current one and returns it;
+     * INVALID_ARGUMENT naming {@code market} when the profile names one the server no longer serves.
+     */
+    Markets.Market useMarketOf(String borrowerId) {
+        Profile profile = profile(borrowerId);
+        useMarket(profile == null ? markets.defaultMarket() : markets.require(profile.getMarket()));
+        return market;
+    }
+
+    /**
+     * Selects the market of a request for {@code borrowerId}: the one it names, else its profile's, else the
+     * default. Refuses (INVALID_ARGUMENT, before anything changes) a market other than the profile's, naming
+     * {@code market}, and an amount in another currency than the market's (the line's), naming {@code currency}.
+     */
+    private void useMarketOf(String requested, String borrowerId, String askedCurrency) {
+        Markets.Market named = requested.isEmpty() ? null : markets.require(requested);
+        Profile profile = profile(borrowerId);
+        Markets.Market own = profile == null ? null : markets.require(profile.getMarket());
+        if (named != null && own != null && named != own) {
+            throw Refusals.invalid("market: the borrower is in market " + marketName(own) + ", not " + requested);
+        }
+        Markets.Market m = named != null ? named : own != null ? own : markets.defaultMarket();
+        if (!askedCurrency.isEmpty() && !askedCurrency.equals(m.currency())) {
+            throw Markets.wrongCurrency(m, askedCurrency);
+        }
+        useMarket(m);
+    }
+
+    private static String marketName(Markets.Market m) {
+        return m.code().isEmpty() ? "(default)" : m.code();
+    }
+
+    /**
+     * A concentration key (merchant, industry) of the current market: as given in the default market, prefixed with
+     * the market's code in another, so one merchant code in two markets (two currencies, two lenders' net assets)
+     * is two keys.
+     */
+    private String marketKey(String key) {
+        return key.isEmpty() || market == markets.defaultMarket() ? key : market.code() + ":" + key;
     }
 
     int shardId() {
@@ -202,6 +269,7 @@ final class ShardProcessor {
         if (state.decisions().contains(key)) {
             return replay(KIND_DECIDE, DecisionResponse.parser());
         }
+        useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         RuleSetRegistry.Active current = risk.rules().current();
         CompiledRuleSet rules = current.rules();
         String borrowerId = r.getBorrowerId();
@@ -281,9 +349,9 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        String industry = product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "";
-        if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, r.getMerchantId(), industry,
-                amount)) {
+        String industry = marketKey(product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "");
+        String merchant = marketKey(r.getMerchantId());
+        if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, merchant, industry, amount)) {
             response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
@@ -324,7 +392,7 @@ final class ShardProcessor {
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
-        exposures.hold(borrowerId, product, holdId, r.getMerchantId(), industry, amount);
+        exposures.hold(borrowerId, product, holdId, merchant, industry, amount);
         if (journal != null) {
             journal.append(nowMs, r, payload, rules, eval.features());
         }
@@ -523,6 +591,7 @@ final class ShardProcessor {
         int product = hold.product();
         long amount = hold.amountMinor();
         requireLedger(borrowerId, product);
+        useMarketOf(borrowerId);
         ConfirmResponse response = ConfirmResponse.newBuilder()
                 .setRequestId(requestId)
                 .setHoldId(r.getHoldId())
@@ -552,6 +621,7 @@ final class ShardProcessor {
         int product = hold.product();
         long release = hold.state() == HoldState.ACTIVE ? hold.amountMinor() : 0;
         requireLedger(borrowerId, product);
+        useMarketOf(borrowerId);
         CancelResponse response = CancelResponse.newBuilder()
                 .setRequestId(requestId)
                 .setHoldId(r.getHoldId())
@@ -639,6 +709,7 @@ final class ShardProcessor {
         if (state.decisions().contains(key)) {
             return replay(KIND_REPAY, RepayResponse.parser());
         }
+        useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
@@ -676,6 +747,7 @@ final class ShardProcessor {
         if (state.decisions().contains(key)) {
             return replay(KIND_APPLY, CreditOffer.parser());
         }
+        useMarketOf(a.getMarket(), a.getBorrowerId(), a.getCurrency());
         CompiledRuleSet rules = risk.rules().active();
         String borrowerId = a.getBorrowerId();
         int product = a.getProductValue();
@@ -783,6 +855,9 @@ final class ShardProcessor {
             if (!a.getRegion().isEmpty()) {
                 p.setRegion(a.getRegion());
             }
+            if (!a.getMarket().isEmpty()) {
+                p.setMarket(a.getMarket());
+            }
             if (a.getAnnualIncomeMinor() > 0) {
                 p.setAnnualIncomeMinor(a.getAnnualIncomeMinor());
             }
@@ -843,6 +918,7 @@ final class ShardProcessor {
         if (profile == null) {
             throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
+        useMarketOf(borrowerId);
         CompiledRuleSet rules = risk.rules().active();
         String type = RiskEvaluator.eventType(e);
         eval.event(rules, e, profile, state, nowMs);
@@ -903,7 +979,7 @@ final class ShardProcessor {
             if ((e.getProductValue() == 0 || e.getProductValue() == product)
                     && state.ledger().get(borrowerId, product, ledger)) {
                 response.addLines(withNotes(creditLine(borrowerId, product, ledger, currency), state).toBuilder()
-                        .setRegulatoryVersion(regulatoryVersion(nowMs)).build());
+                        .setMarket(market.code()).setRegulatoryVersion(regulatoryVersion(nowMs)).build());
             }
         }
         RiskEventResponse answer = response.build();
@@ -943,6 +1019,16 @@ final class ShardProcessor {
     /** Stores the profile and sets the line of each product it lists; returns true when created. */
     boolean upsert(Profile profile, long nowMs) {
         String borrowerId = profile.getBorrowerId();
+        Profile before = profile(borrowerId);
+        if (before != null && markets.get(before.getMarket()) != markets.get(profile.getMarket())) {
+            for (int product = 1; product <= Product.BUSINESS_LOAN_VALUE; product++) {
+                if (state.ledger().get(borrowerId, product, ledger)) {
+                    throw Refusals.invalid("market: the borrower has a " + Product.forNumber(product) + " line in"
+                            + " market " + (before.getMarket().isEmpty() ? "(default)" : before.getMarket())
+                            + "; a line's currency and regulation cannot change");
+                }
+            }
+        }
         boolean created = state.profiles().put(borrowerId, profile.toByteArray());
         risk.profiles().put(borrowerId, profile);
         exposures.move(profile);
@@ -983,6 +1069,7 @@ final class ShardProcessor {
                 .setFrozen(ledger.frozen())
                 .setGrade(grade(ledger.grade()))
                 .setCurrency(currency)
+                .setMarket(market.code())
                 .setRegulatoryVersion(regulatoryVersion(nowMs))
                 .setVersion(ledger.version() + 1)
                 .build();
@@ -1053,6 +1140,7 @@ final class ShardProcessor {
 
     /** Expires due holds, removes finished holds past retention, rotates idempotency records. */
     int duty(long nowMs) {
+        useMarket(markets.defaultMarket()); // quota gauges are the default market's; expiry releases by quota slot
         int work = 0;
         while (!expiries.isEmpty() && expiries.peekLong() <= nowMs && work < EXPIRY_BATCH) {
             expiries.pollLong();
