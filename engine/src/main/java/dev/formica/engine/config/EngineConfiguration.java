@@ -1149,7 +1149,8 @@ public final class EngineConfiguration {
                 + ", queueCapacity=" + queueCapacity + ", holdTtl=" + holdTtl
                 + ", idempotencyWindow=" + idempotencyWindow + ", expectedBorrowers=" + expectedBorrowers
                 + ", maxInboundMessageBytes=" + maxInboundMessageBytes + ", keepAliveTime=" + keepAliveTime
-                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", velocityKeys=" + velocityKeys
+                + ", drainTimeout=" + drainTimeout + ", currency=" + currency + ", markets=" + markets
+                + ", velocityKeys=" + velocityKeys
                 + ", concentrationKeys=" + concentrationKeys + ", maxQueueDelay=" + maxQueueDelay
                 + ", maxInFlightDecisions=" + maxInFlightDecisions + ", shedRetryDelay=" + shedRetryDelay
                 + ", tls=" + tls() + ", clientAuth=" + clientAuth + ", decisionAuthRequired=" + decisionAuthRequired

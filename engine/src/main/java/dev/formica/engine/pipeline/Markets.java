@@ -171,6 +171,39 @@ public final class Markets implements AutoCloseable {
         return m;
     }
 
+    /**
+     * The market of a request for a borrower: the one it names, else its profile's, else the default. Refuses
+     * (INVALID_ARGUMENT) a market the server does not serve or other than the profile's, naming {@code market}, and
+     * an amount in another currency than the market's (the line's), naming {@code currency}.
+     *
+     * @param profile the borrower's profile, or null
+     */
+    Market resolve(String requested, dev.formica.v1.Profile profile, String askedCurrency) {
+        Market named = requested.isEmpty() ? null : require(requested);
+        Market own = profile == null ? null : require(profile.getMarket());
+        if (named != null && own != null && named != own) {
+            throw Refusals.invalid("market: the borrower is in market " + name(own) + ", not " + requested);
+        }
+        Market m = named != null ? named : own != null ? own : defaultMarket();
+        if (!askedCurrency.isEmpty() && !askedCurrency.equals(m.currency())) {
+            throw wrongCurrency(m, askedCurrency);
+        }
+        return m;
+    }
+
+    /**
+     * A concentration key (merchant, industry) in {@code market}: as given in the default market, prefixed with the
+     * market's code in another, so one merchant code in two markets (two currencies, two lenders' net assets) is two
+     * keys.
+     */
+    String key(Market market, String key) {
+        return key.isEmpty() || market == defaultMarket() ? key : market.code() + ":" + key;
+    }
+
+    private static String name(Market m) {
+        return m.code().isEmpty() ? "(default)" : m.code();
+    }
+
     /** INVALID_ARGUMENT naming {@code market}: the server does not serve it. */
     StatusRuntimeException unknown(String code) {
         String shown = code.length() > 16 ? code.substring(0, 16) + "..." : code;
@@ -188,7 +221,7 @@ public final class Markets implements AutoCloseable {
     }
 
     private List<String> codes() {
-        return all.stream().map(m -> m.code().isEmpty() ? "(default)" : m.code()).toList();
+        return all.stream().map(Markets::name).toList();
     }
 
     /** Closes the engines, the default's (which owns what they share) last. */

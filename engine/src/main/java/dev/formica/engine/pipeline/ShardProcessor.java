@@ -170,41 +170,16 @@ final class ShardProcessor {
      * INVALID_ARGUMENT naming {@code market} when the profile names one the server no longer serves.
      */
     Markets.Market useMarketOf(String borrowerId) {
-        Profile profile = profile(borrowerId);
+        Profile profile = markets.all().size() == 1 ? null : profile(borrowerId);
         useMarket(profile == null ? markets.defaultMarket() : markets.require(profile.getMarket()));
         return market;
     }
 
-    /**
-     * Selects the market of a request for {@code borrowerId}: the one it names, else its profile's, else the
-     * default. Refuses (INVALID_ARGUMENT, before anything changes) a market other than the profile's, naming
-     * {@code market}, and an amount in another currency than the market's (the line's), naming {@code currency}.
-     */
+    /** Selects the market of a request for {@code borrowerId} ({@link Markets#resolve}); refuses before any change. */
     private void useMarketOf(String requested, String borrowerId, String askedCurrency) {
-        Markets.Market named = requested.isEmpty() ? null : markets.require(requested);
-        Profile profile = profile(borrowerId);
-        Markets.Market own = profile == null ? null : markets.require(profile.getMarket());
-        if (named != null && own != null && named != own) {
-            throw Refusals.invalid("market: the borrower is in market " + marketName(own) + ", not " + requested);
-        }
-        Markets.Market m = named != null ? named : own != null ? own : markets.defaultMarket();
-        if (!askedCurrency.isEmpty() && !askedCurrency.equals(m.currency())) {
-            throw Markets.wrongCurrency(m, askedCurrency);
-        }
-        useMarket(m);
-    }
-
-    private static String marketName(Markets.Market m) {
-        return m.code().isEmpty() ? "(default)" : m.code();
-    }
-
-    /**
-     * A concentration key (merchant, industry) of the current market: as given in the default market, prefixed with
-     * the market's code in another, so one merchant code in two markets (two currencies, two lenders' net assets)
-     * is two keys.
-     */
-    private String marketKey(String key) {
-        return key.isEmpty() || market == markets.defaultMarket() ? key : market.code() + ":" + key;
+        // one market: no profile read, the hot path as before markets
+        Profile profile = markets.all().size() == 1 ? null : profile(borrowerId);
+        useMarket(markets.resolve(requested, profile, askedCurrency));
     }
 
     int shardId() {
@@ -349,8 +324,8 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        String industry = marketKey(product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "");
-        String merchant = marketKey(r.getMerchantId());
+        String industry = markets.key(market, product == Product.BUSINESS_LOAN_VALUE ? r.getMerchantCategory() : "");
+        String merchant = markets.key(market, r.getMerchantId());
         if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, merchant, industry, amount)) {
             response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
-import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.config.MarketSetting;
 import dev.formica.engine.errors.Refusals;
 import dev.formica.v1.CreditLine;
@@ -26,7 +25,6 @@ import dev.formica.v1.RepayRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,12 +57,6 @@ class MarketsTest {
         }
     }
 
-    static EngineConfiguration base(Path data) {
-        return new EngineConfiguration().dataDir(data).shards(2).holdTtl(Duration.ofMinutes(15))
-                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
-                .shardMode(EngineConfiguration.ShardMode.CALLER_DRAINS).queueCapacity(1024);
-    }
-
     /** CN (the default: the shipped file and rule set) and ID, as docs/configuration.md shows them. */
     static List<MarketSetting> cnAndId() {
         return List.of(new MarketSetting("CN", "CNY", "Asia/Shanghai", null, null),
@@ -74,7 +66,7 @@ class MarketsTest {
 
     void open(long nowMs) {
         clock.update(nowMs);
-        pipeline = DecisionPipeline.open(base(dir.resolve("data")).markets(cnAndId()), clock);
+        pipeline = DecisionPipeline.open(RegulationBindsTest.config(dir.resolve("data")).markets(cnAndId()), clock);
     }
 
     /**
@@ -307,7 +299,7 @@ class MarketsTest {
     @Test
     void shouldKeepOneDefaultMarketWithoutTheSetting() throws Exception {
         clock.update(NOON_JAKARTA);
-        pipeline = DecisionPipeline.open(base(dir.resolve("one")), clock);
+        pipeline = DecisionPipeline.open(RegulationBindsTest.config(dir.resolve("one")), clock);
         upsert(RegulationBindsTest.gradeB("chen"));
         DecisionResponse cn = decide(RegulationBindsTest.cashLoan("c1", "chen", 100_000, 3).toBuilder()
                 .setCurrency("CNY").build());
