@@ -195,7 +195,10 @@ final class DemoScenario {
         String borrower = cn.getBorrowerId().startsWith("unknown-") ? cn.getBorrowerId()
                 : IdBorrowers.ID_PREFIX + (Math.abs(cn.getBorrowerId().hashCode()) % idBorrowers);
         return cn.toBuilder().setRequestId("demo-id-" + i).setBorrowerId(borrower).setMarket("ID").setCurrency("IDR")
-                .setAmountMinor(cn.getAmountMinor() * SEN_PER_FEN).setRegion("ID-JK").build();
+                .setAmountMinor(cn.getAmountMinor() * SEN_PER_FEN).setRegion("ID-JK")
+                // devices and IPs of their own: the velocity table is shared by the markets
+                .setDeviceId(cn.getDeviceId().replace("demo-device-", "demo-device-id-"))
+                .setIp(cn.getIp().replace("10.77.", "10.78.")).build();
     }
 
     /** Sample borrowers made ID borrowers: ids {@code id-N}, market ID, region ID-JK, income and lines in IDR. */
