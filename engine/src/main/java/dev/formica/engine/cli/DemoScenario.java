@@ -85,12 +85,13 @@ final class DemoScenario {
             if (idBorrowers == 0) {
                 decideBurst(client, "", this::nextRequest, decisions);
             } else {
-                decideBurst(client, "CN", this::nextRequest, decisions);
+                decideBurst(client, "CN (CNY, shipped rule set)", this::nextRequest, decisions);
                 t = System.nanoTime();
                 LoadSummary id = client.loadProfiles(new IdBorrowers(new SampleBorrowers(idBorrowers, 13)));
                 out.printf("profiles  %,d loaded in market ID (%,d rejected) in %d ms%n", id.getLoaded(),
                         id.getRejected(), (System.nanoTime() - t) / 1_000_000);
-                decideBurst(client, "ID", this::nextIdRequest, Math.max(1, decisions / 10));
+                decideBurst(client, "ID (IDR, rules/id-default.yaml)", this::nextIdRequest,
+                        Math.max(1, decisions / 10));
             }
             settle(client);
 
@@ -115,7 +116,9 @@ final class DemoScenario {
         declineReasons.clear();
         replayed.reset();
         errors.reset();
-        String label = market.isEmpty() ? "" : " market " + market + ":";
+        if (!market.isEmpty()) {
+            out.printf("market    %s%n", market);
+        }
         Semaphore window = new Semaphore(inFlight);
         List<DecisionRequest> sent = new ArrayList<>();
         long start = System.nanoTime();
@@ -142,11 +145,11 @@ final class DemoScenario {
         window.acquire(inFlight);
         window.release(inFlight);
         long elapsed = System.nanoTime() - start;
-        out.printf("decide   %s %,d decisions in %d ms (%,.0f/s, %d in flight)%n", label, count,
-                elapsed / 1_000_000, count * 1e9 / elapsed, inFlight);
-        out.printf("outcomes %s %s; replayed %,d; errors %,d%n", label, new TreeMap<>(toLongs(outcomes)),
-                replayed.sum(), errors.sum());
-        out.printf("declines %s %s%n", label, new TreeMap<>(toLongs(declineReasons)));
+        out.printf("decide    %,d decisions in %d ms (%,.0f/s, %d in flight)%n", count, elapsed / 1_000_000,
+                count * 1e9 / elapsed, inFlight);
+        out.printf("outcomes  %s; replayed %,d; errors %,d%n", new TreeMap<>(toLongs(outcomes)), replayed.sum(),
+                errors.sum());
+        out.printf("declines  %s%n", new TreeMap<>(toLongs(declineReasons)));
         printLatency("client", clientLatency.getIntervalHistogram());
         printLatency("server", serverLatency.getIntervalHistogram());
     }

@@ -7,6 +7,7 @@ import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
+import dev.formica.engine.state.OwnerOnly;
 import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -85,9 +86,11 @@ public final class Markets implements AutoCloseable {
             activate(primary, first.rules() == null ? null : text(first.rules()), first.rules(), nowMs);
             for (MarketSetting m : settings.subList(1, settings.size())) {
                 String yaml = m.rules() == null ? null : text(m.rules());
-                RiskEngine risk = primary.forMarket(regulatory(m), m.zone(),
-                        dataDir.resolve(DIRECTORY).resolve(m.code()).resolve("rules"), yaml, m.code() + ":",
-                        System::currentTimeMillis);
+                Path marketDir = dataDir.resolve(DIRECTORY).resolve(m.code());
+                OwnerOnly.directory(marketDir.getParent()); // owner-only, as every directory of the data directory
+                OwnerOnly.directory(marketDir);
+                RiskEngine risk = primary.forMarket(regulatory(m), m.zone(), marketDir.resolve("rules"), yaml,
+                        m.code() + ":", System::currentTimeMillis);
                 markets.add(new Market(m.code(), m.currency(), risk));
                 activate(risk, yaml, m.rules(), nowMs);
             }

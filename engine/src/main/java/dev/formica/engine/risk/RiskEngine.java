@@ -114,14 +114,13 @@ public final class RiskEngine implements AutoCloseable {
 
     /**
      * The engine of another market served beside this one: its own regulatory parameters (dates in its zone), its
-     * own rule-set registry under {@code rulesDir} (started from {@code rulesYaml} when nothing is active there) and
-     * its own zone (hour of day, month); its funders take quota slots of their own ({@code slotPrefix + id},
-     * {@link FundingAllocator}). It shares this engine's block lists, risk appetite, velocity table, profile cache,
-     * quota table and concentration table. Closing it closes nothing shared.
+     * own rule-set registry under {@code rulesDir} (its parent must exist; started from {@code rulesYaml} when
+     * nothing is active there) and its own zone (hour of day, month); its funders take quota slots of their own
+     * ({@code slotPrefix + id}, {@link FundingAllocator}). It shares this engine's block lists, risk appetite,
+     * velocity table, profile cache, quota table and concentration table. Closing it closes nothing shared.
      */
     public RiskEngine forMarket(RegulatoryParameters marketRegulatory, ZoneId marketZone, Path rulesDir,
             String rulesYaml, String slotPrefix, LongSupplier clock) throws IOException {
-        java.nio.file.Files.createDirectories(rulesDir.getParent());
         RuleSetRegistry marketRules = RuleSetRegistry.open(rulesDir, marketRegulatory, clock,
                 rs -> allocator(rs, marketRegulatory, quotas, clock.getAsLong(), slotPrefix), rulesYaml);
         return new RiskEngine(marketRegulatory, marketRules, blockLists, appetite, velocity, profiles, marketZone,
