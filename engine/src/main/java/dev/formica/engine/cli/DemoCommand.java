@@ -1,6 +1,7 @@
 package dev.formica.engine.cli;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.config.MarketSetting;
 import dev.formica.engine.server.EngineServer;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -26,8 +27,8 @@ import picocli.CommandLine.Option;
  * to create for it (such as {@code ./data}), unless {@code --keep}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Start a server on a fresh data directory, exercise it, print a report, stop, and remove the"
-                + " data directory (unless --keep).")
+        description = "Start a server on a fresh data directory serving the CN and ID markets, exercise both, print"
+                + " a report per market, stop, and remove the data directory (unless --keep).")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Data directory, wiped first, removed at the end unless --keep (default ${DEFAULT-VALUE}).",
@@ -54,6 +55,12 @@ public final class DemoCommand implements Callable<Integer> {
     int inFlight;
 
     private final PrintStream out = System.out;
+
+    /** The demo serves both shipped markets: CN (the default) and ID (docs/regulation.md, "Markets"). */
+    static final java.util.List<MarketSetting> MARKETS = java.util.List.of(
+            new MarketSetting("CN", "CNY", "Asia/Shanghai", null, null),
+            new MarketSetting("ID", "IDR", "Asia/Jakarta", "classpath:regulatory/id-lpbbti.yaml",
+                    "classpath:rules/id-default.yaml"));
 
     @Override
     public Integer call() throws Exception {
@@ -93,7 +100,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int run() throws Exception {
-        EngineConfiguration config = new EngineConfiguration().port(port).dataDir(dataDir)
+        EngineConfiguration config = new EngineConfiguration().port(port).dataDir(dataDir).markets(MARKETS)
                 .expectedBorrowers(expectedBorrowers(borrowers)).velocityKeys(velocityKeys(decisions)).conclude();
         long t0 = System.nanoTime();
         try (EngineServer server = new EngineServer(config).start()) {
@@ -112,7 +119,8 @@ public final class DemoCommand implements Callable<Integer> {
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
-            new DemoScenario(config.host() + ":" + server.port(), out, borrowers, decisions, inFlight).run();
+            new DemoScenario(config.host() + ":" + server.port(), out, borrowers, decisions, inFlight,
+                    Math.max(1, borrowers / 10)).run();
         }
         out.println("stopped   cleanly");
         return 0;

@@ -29,7 +29,10 @@ import org.HdrHistogram.Recorder;
 /**
  * What {@code formica demo} does against a running server, through the client SDK: load sample
  * borrowers, drive a burst of decisions (with some retries and unknown borrowers), confirm or cancel
- * the approvals, and report outcomes, declines by reason and latency.
+ * the approvals, and report outcomes, declines by reason and latency. With {@link #idBorrowers} above 0 the server
+ * serves the CN and ID markets (DemoCommand's {@code markets}): a tenth of the borrowers are also loaded in the ID
+ * market (IDR, their amounts converted as the ID rule set converts its thresholds: 2000 sen per fen) and a burst of
+ * ID decisions in IDR follows the CN one, each market's outcomes printed on their own.
  *
  * <p>Thread contract: {@link #run} is called by one thread; responses are counted from gRPC threads
  * with thread-safe counters.
@@ -49,13 +52,22 @@ final class DemoScenario {
     private final LongAdder replayed = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final List<String> holds = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Sample borrowers also loaded in the ID market; 0 = a one-market server. */
+    private final int idBorrowers;
+    /** Sen per fen: the ID rule set's conversion of the CN amounts (about the 2026 rate; an example's assumption). */
+    static final long SEN_PER_FEN = 2000;
 
     DemoScenario(String target, PrintStream out, int borrowers, int decisions, int inFlight) {
+        this(target, out, borrowers, decisions, inFlight, 0);
+    }
+
+    DemoScenario(String target, PrintStream out, int borrowers, int decisions, int inFlight, int idBorrowers) {
         this.target = target;
         this.out = out;
         this.borrowers = borrowers;
         this.decisions = decisions;
         this.inFlight = inFlight;
+        this.idBorrowers = idBorrowers;
     }
 
     void run() throws InterruptedException {
@@ -70,7 +82,17 @@ final class DemoScenario {
             out.printf("profiles  %,d loaded (%,d rejected) in %d ms through ProfileService.Load%n",
                     loaded.getLoaded(), loaded.getRejected(), (System.nanoTime() - t) / 1_000_000);
 
-            decideBurst(client);
+            if (idBorrowers == 0) {
+                decideBurst(client, "", this::nextRequest, decisions);
+            } else {
+                decideBurst(client, "CN (CNY, shipped rule set)", this::nextRequest, decisions);
+                t = System.nanoTime();
+                LoadSummary id = client.loadProfiles(new IdBorrowers(new SampleBorrowers(idBorrowers, 13)));
+                out.printf("profiles  %,d loaded in market ID (%,d rejected) in %d ms%n", id.getLoaded(),
+                        id.getRejected(), (System.nanoTime() - t) / 1_000_000);
+                decideBurst(client, "ID (IDR, rules/id-default.yaml)", this::nextIdRequest,
+                        Math.max(1, decisions / 10));
+            }
             settle(client);
 
             CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder()
@@ -78,19 +100,34 @@ final class DemoScenario {
             out.printf("line      borrower #0 CONSUMER_CREDIT: line %s, held %s, drawn %s, available %s %s%n",
                     yuan(line.getLineMinor()), yuan(line.getHeldMinor()), yuan(line.getDrawnMinor()),
                     yuan(line.getAvailableMinor()), line.getCurrency());
+            if (idBorrowers > 0) {
+                CreditLine id = client.getCreditLine(GetCreditLineRequest.newBuilder()
+                        .setBorrowerId(IdBorrowers.ID_PREFIX + 0).setProduct(Product.CONSUMER_CREDIT).build());
+                out.printf("line      borrower id-0 CONSUMER_CREDIT in market %s: line %s, held %s, drawn %s,"
+                        + " available %s %s%n", id.getMarket(), yuan(id.getLineMinor()), yuan(id.getHeldMinor()),
+                        yuan(id.getDrawnMinor()), yuan(id.getAvailableMinor()), id.getCurrency());
+            }
         }
     }
 
-    private void decideBurst(FormicaClient client) throws InterruptedException {
+    private void decideBurst(FormicaClient client, String market, java.util.function.IntFunction<DecisionRequest> next,
+            int count) throws InterruptedException {
+        outcomes.clear();
+        declineReasons.clear();
+        replayed.reset();
+        errors.reset();
+        if (!market.isEmpty()) {
+            out.printf("market    %s%n", market);
+        }
         Semaphore window = new Semaphore(inFlight);
         List<DecisionRequest> sent = new ArrayList<>();
         long start = System.nanoTime();
-        for (int i = 0; i < decisions; i++) {
+        for (int i = 0; i < count; i++) {
             DecisionRequest request;
             if (i > 100 && random.nextInt(100) < 3) {
                 request = sent.get(random.nextInt(sent.size()));  // a retry: same request_id
             } else {
-                request = nextRequest(i);
+                request = next.apply(i);
                 sent.add(request);
             }
             window.acquire();
@@ -108,8 +145,8 @@ final class DemoScenario {
         window.acquire(inFlight);
         window.release(inFlight);
         long elapsed = System.nanoTime() - start;
-        out.printf("decide    %,d decisions in %d ms (%,.0f/s, %d in flight)%n", decisions, elapsed / 1_000_000,
-                decisions * 1e9 / elapsed, inFlight);
+        out.printf("decide    %,d decisions in %d ms (%,.0f/s, %d in flight)%n", count, elapsed / 1_000_000,
+                count * 1e9 / elapsed, inFlight);
         out.printf("outcomes  %s; replayed %,d; errors %,d%n", new TreeMap<>(toLongs(outcomes)), replayed.sum(),
                 errors.sum());
         out.printf("declines  %s%n", new TreeMap<>(toLongs(declineReasons)));
@@ -153,6 +190,44 @@ final class DemoScenario {
                 .setEventTimeMs(System.currentTimeMillis())
                 .setInstallments(cash ? 12 : 0)
                 .build();
+    }
+
+    /** A decision in the ID market: a CN sample request's shape, the borrower's ID twin, the amount in IDR. */
+    private DecisionRequest nextIdRequest(int i) {
+        DecisionRequest cn = nextRequest(i);
+        String borrower = cn.getBorrowerId().startsWith("unknown-") ? cn.getBorrowerId()
+                : IdBorrowers.ID_PREFIX + (Math.abs(cn.getBorrowerId().hashCode()) % idBorrowers);
+        return cn.toBuilder().setRequestId("demo-id-" + i).setBorrowerId(borrower).setMarket("ID").setCurrency("IDR")
+                .setAmountMinor(cn.getAmountMinor() * SEN_PER_FEN).setRegion("ID-JK")
+                // devices and IPs of their own: the velocity table is shared by the markets
+                .setDeviceId(cn.getDeviceId().replace("demo-device-", "demo-device-id-"))
+                .setIp(cn.getIp().replace("10.77.", "10.78.")).build();
+    }
+
+    /** Sample borrowers made ID borrowers: ids {@code id-N}, market ID, region ID-JK, income and lines in IDR. */
+    static final class IdBorrowers implements java.util.Iterator<dev.formica.v1.Profile> {
+        static final String ID_PREFIX = "id-";
+        private final SampleBorrowers cn;
+        private long next;
+
+        IdBorrowers(SampleBorrowers cn) {
+            this.cn = cn;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return cn.hasNext();
+        }
+
+        @Override
+        public dev.formica.v1.Profile next() {
+            dev.formica.v1.Profile p = cn.next();
+            dev.formica.v1.Profile.Builder b = p.toBuilder().setBorrowerId(ID_PREFIX + next++).setMarket("ID")
+                    .setRegion("ID-JK").setAnnualIncomeMinor(p.getAnnualIncomeMinor() * SEN_PER_FEN)
+                    .setSelfLimitMinor(p.getSelfLimitMinor() * SEN_PER_FEN).clearLines();
+            p.getLinesList().forEach(l -> b.addLines(l.toBuilder().setLineMinor(l.getLineMinor() * SEN_PER_FEN)));
+            return b.build();
+        }
     }
 
     private void settle(FormicaClient client) {

@@ -163,6 +163,8 @@ public final class EngineConfiguration {
     // cluster: see docs/cluster.md
     private List<String> clusterNodes = List.of();
     private int clusterNodeId;
+    /** The markets served (docs/regulation.md, "Markets"); empty = one market from the settings above. */
+    private List<MarketSetting> markets = List.of();
     private boolean concluded;
     /** Where each setting that is not a default came from: "file F", "environment FORMICA_X", "flag --x". */
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -199,7 +201,10 @@ public final class EngineConfiguration {
         }
         EngineConfiguration config = new EngineConfiguration();
         values.forEach((key, value) -> {
-            if (value instanceof List<?> list && Settings.byKey(key) != null && Settings.byKey(key).isList()) {
+            if (key.equals("markets") && value instanceof List<?>) {
+                config.markets(MarketSetting.parse(value));
+                config.sources.put(key, "file " + file);
+            } else if (value instanceof List<?> list && Settings.byKey(key) != null && Settings.byKey(key).isList()) {
                 List<String> items = new ArrayList<>();
                 list.forEach(item -> items.add(String.valueOf(item)));
                 config.setList(key, items);
@@ -421,6 +426,12 @@ public final class EngineConfiguration {
                 + " does not exist");
         requireThat(regulatoryFile == null || java.nio.file.Files.isRegularFile(regulatoryFile), "regulatoryFile "
                 + regulatoryFile + " does not exist");
+        String marketProblem = MarketSetting.problem(markets);
+        requireThat(marketProblem == null, marketProblem);
+        for (String perMarket : List.of("currency", "timeZone", "regulatoryFile", "rulesFile")) {
+            requireThat(markets.isEmpty() || !sources.containsKey(perMarket), perMarket + " is set beside markets:"
+                    + " with markets, each market names its own (currency, timeZone, regulatory, rules)");
+        }
         requireThat(velocityKeys >= 1 && velocityKeys <= VelocityWindows.MAX_KEYS, "velocityKeys must be 1.."
                 + VelocityWindows.MAX_KEYS + ", was " + velocityKeys);
         requireThat(concentrationKeys >= 64 && concentrationKeys <= MAX_CONCENTRATION_KEYS, "concentrationKeys must be"
@@ -654,6 +665,20 @@ public final class EngineConfiguration {
 
     public String timeZone() {
         return timeZone;
+    }
+
+    /**
+     * The markets served, the first the default (a request or profile with no market is in it); empty = one market
+     * made of {@link #currency()}, {@link #timeZone()}, {@link #regulatoryFile()} and {@link #rulesFile()}.
+     */
+    public List<MarketSetting> markets() {
+        return markets;
+    }
+
+    public EngineConfiguration markets(List<MarketSetting> list) {
+        checkMutable();
+        this.markets = List.copyOf(list);
+        return this;
     }
 
     public long profileCacheEntries() {

@@ -26,7 +26,9 @@ public record Setting(String key, String option, Type type, String defaultText, 
 
     /** What a value is, as {@code --help} and the docs name it. */
     public enum Type {
-        TEXT, NUMBER, DURATION, PATH, BOOLEAN, CHOICE, LIST
+        TEXT, NUMBER, DURATION, PATH, BOOLEAN, CHOICE, LIST,
+        /** A YAML list of mappings (in a variable: the same list as YAML text), e.g. {@code markets}. */
+        MAPPINGS
     }
 
     static Setting of(String key, String option, Type type, String defaultText, String doc,

@@ -119,11 +119,12 @@ public final class Settings {
                     (c, v) -> c.rulesFile(Path.of(v)),
                     EngineConfiguration::rulesFile),
             Setting.of("regulatoryFile", "--regulatory", Setting.Type.PATH, "shipped `regulatory/cn-microlending.yaml`",
-                    "regulatory parameter file (versioned, effective-dated caps by licence)",
+                    "regulatory parameter file (versioned, effective-dated caps by licence); one-market servers "
+                    + "(with `markets`, each market names its own)",
                     (c, v) -> c.regulatoryFile(Path.of(v)),
                     EngineConfiguration::regulatoryFile),
             Setting.of("timeZone", null, Setting.Type.TEXT, "`Asia/Shanghai`",
-                    "time zone of the `hour_of_day` and `month` features",
+                    "time zone of the `hour_of_day` and `month` features; one-market servers",
                     (c, v) -> c.timeZone(v),
                     EngineConfiguration::timeZone),
             Setting.of("profileCacheEntries", null, Setting.Type.NUMBER, "`100000`",
@@ -131,9 +132,17 @@ public final class Settings {
                     (c, v) -> c.profileCacheEntries(Long.parseLong(v)),
                     EngineConfiguration::profileCacheEntries),
             Setting.of("currency", null, Setting.Type.TEXT, "`CNY`",
-                    "ISO 4217 currency of every amount; a request in another currency is refused",
+                    "ISO 4217 currency of every amount; a request in another currency is refused "
+                    + "(`INVALID_ARGUMENT` naming `currency`); one-market servers",
                     (c, v) -> c.currency(v),
                     EngineConfiguration::currency),
+            Setting.of("markets", null, Setting.Type.MAPPINGS, "none (one market)",
+                    "the markets the server lends in, a YAML list of `{code, currency, timeZone, regulatory, rules}`"
+                    + ", the first the default (below and [regulation.md](regulation.md#markets)); in a variable the "
+                    + "same list as YAML text. With it, `currency`, `timeZone`, `regulatoryFile` and `rulesFile` are "
+                    + "refused: each market names its own",
+                    (c, v) -> c.markets(MarketSetting.parse(v)),
+                    EngineConfiguration::markets),
             Setting.of("maxInboundMessageBytes", null, Setting.Type.NUMBER, "`4194304`",
                     "larger messages are refused by the transport",
                     (c, v) -> c.maxInboundMessageBytes(Integer.parseInt(v)),

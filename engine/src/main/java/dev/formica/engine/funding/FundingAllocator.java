@@ -91,6 +91,17 @@ public final class FundingAllocator {
      */
     public FundingAllocator(FundingQuotas quotas, List<FunderSpec> partners, List<ProductFunding> products,
             int minPlatformShareBps, long platformCapMinor, List<LaterMinimum> later) {
+        this(quotas, partners, products, minPlatformShareBps, platformCapMinor, later, "");
+    }
+
+    /**
+     * As {@link #FundingAllocator(FundingQuotas, List, List, int, long, List)} for one market of several: its
+     * funders (the platform too) take their quota slots as {@code slotPrefix + id} (e.g. {@code "ID:platform"}), so
+     * each market's lender and partners have quotas of their own in the shared table (in the market's currency);
+     * responses name the funders without the prefix. {@code ""} = the default market, slots named as before.
+     */
+    public FundingAllocator(FundingQuotas quotas, List<FunderSpec> partners, List<ProductFunding> products,
+            int minPlatformShareBps, long platformCapMinor, List<LaterMinimum> later, String slotPrefix) {
         if (minPlatformShareBps < 0 || minPlatformShareBps > 10_000) {
             throw new IllegalArgumentException("funding min_platform_share_bps: must be 0..10000, was "
                     + minPlatformShareBps);
@@ -129,7 +140,8 @@ public final class FundingAllocator {
         }
         Split[] splits = new Split[Product.values().length];
         this.quotas = quotas;
-        int[] slots = quotas.configure(all);
+        int[] slots = quotas.configure(slotPrefix, slotPrefix.isEmpty() ? all : all.stream().map(f -> new FunderSpec(
+                slotPrefix + f.id(), f.totalQuotaMinor(), f.dailyQuotaMinor())).toList());
         this.platformSlot = slots[0];
         for (int i = 0; i < all.size(); i++) {
             funderIds[slots[i]] = all.get(i).id();

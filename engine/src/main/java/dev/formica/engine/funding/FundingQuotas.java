@@ -60,6 +60,8 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
     private final UnsafeBuffer buffer;
     private final String[] ids = new String[CAPACITY];
     private volatile long[][] limits = {new long[CAPACITY], new long[CAPACITY]}; // {total, daily} per slot
+    /** The funders of each group (market) as last configured; guarded by the monitor. */
+    private final java.util.Map<String, List<FunderSpec>> groups = new java.util.HashMap<>();
 
     private FundingQuotas(MappedByteBuffer mapped) {
         this.mapped = mapped;
@@ -119,13 +121,21 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
     /**
      * Binds each funder to its slot (a new funder takes a free one) and sets the limits of all at once; funders
      * the table knows but {@code funders} does not list get limits 0 (no new reservations; releases still count).
+     * The one group of a one-market engine: {@code configure("", funders)}.
      *
      * @return the slot of each funder, in the order of {@code funders}
      * @throws IllegalArgumentException for a duplicate id or when all {@value #CAPACITY} slots are taken
      */
-    public synchronized int[] configure(List<FunderSpec> funders) {
-        long[] total = new long[CAPACITY];
-        long[] daily = new long[CAPACITY];
+    public int[] configure(List<FunderSpec> funders) {
+        return configure("", funders);
+    }
+
+    /**
+     * As {@link #configure(List)} for one group of funders (a market's: their ids carry the market's prefix, so
+     * the groups never share a slot), keeping the limits of the other groups; funders the table knows but no group
+     * lists get limits 0.
+     */
+    public synchronized int[] configure(String group, List<FunderSpec> funders) {
         int[] slots = new int[funders.size()];
         for (int i = 0; i < funders.size(); i++) {
             FunderSpec spec = funders.get(i);
@@ -136,8 +146,16 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
                 throw new IllegalArgumentException("funders: " + spec.id() + " is listed twice");
             }
             slots[i] = slot;
-            total[slot] = spec.totalQuotaMinor();
-            daily[slot] = spec.dailyQuotaMinor();
+        }
+        groups.put(group, List.copyOf(funders));
+        long[] total = new long[CAPACITY];
+        long[] daily = new long[CAPACITY];
+        for (List<FunderSpec> specs : groups.values()) {
+            for (FunderSpec spec : specs) {
+                int slot = indexOf(spec.id());
+                total[slot] = spec.totalQuotaMinor();
+                daily[slot] = spec.dailyQuotaMinor();
+            }
         }
         limits = new long[][] {total, daily};
         return slots;

@@ -5,7 +5,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.config.EngineConfiguration;
-import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.metrics.DecisionMetrics;
@@ -25,8 +24,6 @@ import dev.formica.engine.risk.RiskEngine;
 import dev.formica.v1.ConcentrationKey;
 import dev.formica.v1.ConcentrationReport;
 import dev.formica.v1.DimensionConcentration;
-import dev.formica.engine.rules.RegulatoryParameters;
-import dev.formica.engine.rules.RuleSetCompiler;
 import dev.formica.engine.state.VelocityWindows;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
@@ -129,6 +126,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final LogWriter writer;
     private final SnapshotBuilder snapshots;
     private final RiskEngine risk;
+    /** The markets served; {@link #risk} is the default market's engine. */
+    private final Markets markets;
     private final List<RecoveryReport> recoveryReports;
     /** One per shard (index = shard), or null when journaling is off. */
     private final DecisionJournal[] journals;
@@ -161,7 +160,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     private DecisionPipeline(EngineConfiguration config, ShardRouter router, PartitionTable partitions,
             ShardAgent[] agents,
-            List<ShardState> states, LogWriter writer, SnapshotBuilder snapshots, RiskEngine risk,
+            List<ShardState> states, LogWriter writer, SnapshotBuilder snapshots, Markets markets,
             List<RecoveryReport> reports,
             DecisionMetrics decisionMetrics, DecisionJournal[] journals) {
         this.config = config;
@@ -172,7 +171,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         this.states = states;
         this.writer = writer;
         this.snapshots = snapshots;
-        this.risk = risk;
+        this.markets = markets;
+        this.risk = markets.defaultMarket().risk();
         this.recoveryReports = reports;
         this.decisionMetrics = decisionMetrics;
         this.journals = journals;
@@ -210,6 +210,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
         RiskEngine risk = null;
+        Markets markets = null;
         LogWriter writer = null;
         SnapshotBuilder snapshots = null;
         DecisionJournal[] journals = new DecisionJournal[Math.max(1, config.shards())];
@@ -236,7 +237,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             StateConfig stateConfig = StateConfig.defaults()
                     .withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
                     .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
-            risk = openRisk(config, dataDir, clock.time());
+            markets = Markets.open(config, dataDir, clock.time());
+            risk = markets.defaultMarket().risk();
             long now = clock.time();
             for (int k = 0; k < shards; k++) {
                 Path shardDir = dataDir.resolve("shard-" + k);
@@ -278,7 +280,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     journals[k] = DecisionJournal.forShard(k, state.ops()); // audit records in the shard log
                 }
                 ShardProcessor processor = new ShardProcessor(k, state, config.holdTtl().toMillis(),
-                        config.idempotencyWindow().toMillis(), config.currency(), risk);
+                        config.idempotencyWindow().toMillis(), markets);
                 processor.journal(journals[k]);
                 processor.log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
                         LogBuffer.file(windows, k)));
@@ -305,7 +307,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             snapshots = new SnapshotBuilder(dataDir, logs, stateConfig, config.velocityKeys(),
                     config.snapshotInterval().toMillis(), config.journalRetention().toMillis(), clock);
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), table, agents, states,
-                    writer, snapshots, risk, reports, latency.enabled() ? latency.decisions() : null, journals);
+                    writer, snapshots, markets, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.windows = windows;
             pipeline.clock = clock;
             pipeline.startAgents();
@@ -313,12 +315,12 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             return pipeline;
         } catch (IOException e) {
             CloseHelper.quietClose(writer);
-            CloseHelper.quietClose(risk);
+            CloseHelper.quietClose(markets);
             CloseHelper.quietCloseAll(states);
             throw new UncheckedIOException("cannot open state in " + dataDir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             CloseHelper.quietClose(writer);
-            CloseHelper.quietClose(risk);
+            CloseHelper.quietClose(markets);
             CloseHelper.quietCloseAll(states);
             throw e;
         }
@@ -358,32 +360,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         LOG.log(java.util.logging.Level.SEVERE, "shard agent error (agent keeps running)", t);
     }
 
-    private static RiskEngine openRisk(EngineConfiguration config, Path dataDir, long nowMs) throws IOException {
-        RegulatoryParameters regulatory = config.regulatoryFile() == null ? RegulatoryParameters.builtin()
-                : RegulatoryParameters.load(config.regulatoryFile());
-        RiskEngine risk = RiskEngine.open(dataDir, regulatory, config.velocityKeys(), config.profileCacheEntries(),
-                java.time.ZoneId.of(config.timeZone()), System::currentTimeMillis, config.concentrationKeys());
-        if (config.rulesFile() != null) {
-            try {
-                RuleSetCompiler.Outcome o = risk.rules().compiler().compile(Files.readString(config.rulesFile()));
-                if (!o.valid()) {
-                    StringBuilder sb = new StringBuilder("rulesFile " + config.rulesFile() + " does not validate:");
-                    o.errors().forEach(e -> sb.append("\n  ").append(e));
-                    throw new IllegalArgumentException(sb.toString());
-                }
-                risk.rules().publish(o.ruleSet(), "rulesFile", nowMs);
-                risk.rules().activate(o.ruleSet().version());
-            } catch (IOException | RuntimeException e) {
-                risk.close();
-                throw e;
-            }
-        }
+    /** Engine-wide risk state: rule sets, block lists, risk appetite, velocity (the default market's rule sets). */
+    public RiskEngine risk() {
         return risk;
     }
 
-    /** Engine-wide risk state: rule sets, block lists, risk appetite, velocity. */
-    public RiskEngine risk() {
-        return risk;
+    /** The markets served, the default first (one with the code "" without the {@code markets} setting). */
+    public Markets markets() {
+        return markets;
     }
 
     /**
@@ -480,10 +464,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     // ---- submission (event-loop threads) ----------------------------------------------------------
 
     public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline) {
-        if (!r.getCurrency().isEmpty() && !r.getCurrency().equals(config.currency())) {
-            sink.onError(Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.CURRENCY_NOT_SUPPORTED,
-                    "currency: this server lends in " + config.currency()).metadata("currency", config.currency())
-                    .violations(FieldViolations.of("currency: this server lends in " + config.currency())).build());
+        if (refusedMarket(r.getMarket(), r.getCurrency(), sink)) {
             return;
         }
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
@@ -509,6 +490,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     public void repay(RepayRequest r, Sink<RepayResponse> sink, Deadline deadline) {
+        if (refusedMarket(r.getMarket(), r.getCurrency(), sink)) {
+            return;
+        }
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<>(REPAY, r, 0, sink, System.nanoTime(), deadline));
@@ -516,6 +500,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     public void apply(CreditApplication a, Sink<CreditOffer> sink, Deadline deadline) {
+        if (refusedMarket(a.getMarket(), a.getCurrency(), sink)) {
+            return;
+        }
         int shard = shardOfBorrower(a.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<>(APPLY, a, 0, sink, System.nanoTime(), deadline));
@@ -606,16 +593,16 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, Deadline deadline) {
-        String currency = config.currency();
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
-                    (p, req, arg, now, start) -> readLine(p, req, currency, now), r, 0, sink, System.nanoTime(),
+                    (p, req, arg, now, start) -> readLine(p, req, now), r, 0, sink, System.nanoTime(),
                     deadline));
         }
     }
 
-    private static CreditLine readLine(ShardProcessor p, GetCreditLineRequest r, String currency, long nowMs) {
+    private static CreditLine readLine(ShardProcessor p, GetCreditLineRequest r, long nowMs) {
+        Markets.Market market = p.useMarketOf(r.getBorrowerId());
         LedgerSnapshot s = new LedgerSnapshot();
         if (!p.state().ledger().get(r.getBorrowerId(), r.getProductValue(), s)) {
             if (!p.state().profiles().contains(r.getBorrowerId())) {
@@ -623,7 +610,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
         }
         CreditLine line = ShardProcessor.withNotes(ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s,
-                currency), p.state());
+                market.currency()), p.state()).toBuilder().setMarket(market.code()).build();
         String regulatory = p.regulatoryVersion(nowMs);
         return regulatory.isEmpty() ? line : line.toBuilder().setRegulatoryVersion(regulatory).build();
     }
@@ -647,6 +634,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     /** Stores a profile; the sink gets true when it was created. */
     public void upsert(Profile profile, Sink<Boolean> sink, Deadline deadline) {
+        if (refusedMarket(profile.getMarket(), "", sink)) {
+            return;
+        }
         int shard = shardOfBorrower(profile.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<>(UPSERT, profile, 0, sink, System.nanoTime(), deadline));
@@ -667,6 +657,24 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
         return profile;
+    }
+
+    /**
+     * Refuses (INVALID_ARGUMENT, nothing changes) a market the server does not serve, naming {@code market}, and a
+     * currency that is not the named market's, or with no market named not one any market lends in, naming
+     * {@code currency}. The borrower's shard checks the currency against the line's market.
+     */
+    private boolean refusedMarket(String market, String currency, Sink<?> sink) {
+        Markets.Market m = markets.get(market);
+        if (m == null) {
+            sink.onError(markets.unknown(market));
+            return true;
+        }
+        if (!currency.isEmpty() && (market.isEmpty() ? !markets.lendsIn(currency) : !currency.equals(m.currency()))) {
+            sink.onError(Markets.wrongCurrency(m, currency));
+            return true;
+        }
+        return false;
     }
 
     /** The shard of the borrower's partition, or -1 after refusing a partition another node owns. */
@@ -836,7 +844,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 LOG.warning(() -> "log windows kept for the next start: " + notEmpty.getMessage());
             }
         }
-        CloseHelper.quietClose(risk);
+        CloseHelper.quietClose(markets);
         CloseHelper.closeAll(states);
     }
 }

@@ -32,7 +32,12 @@ final class IdempotencyKeys {
         h = mix(h, r.getAmountMinor());
         h = mix(h, DecisionRecords.hash(r.getCurrency()));
         h = mix(h, DecisionRecords.hash(r.getMerchantId()));
-        return mix(h, Math.max(1, r.getInstallments()));
+        return market(mix(h, Math.max(1, r.getInstallments())), r.getMarket());
+    }
+
+    /** Mixes a named market in; an empty one leaves the fingerprint as it was before markets (stored records). */
+    private static long market(long h, String market) {
+        return market.isEmpty() ? h : mix(h, DecisionRecords.hash(market));
     }
 
     static long hold(int kind, long holdId) {
@@ -40,7 +45,7 @@ final class IdempotencyKeys {
     }
 
     static long repay(RepayRequest r) {
-        return mix(mix(4, r.getProductValue()), r.getAmountMinor());
+        return market(mix(mix(4, r.getProductValue()), r.getAmountMinor()), r.getMarket());
     }
 
     static long apply(CreditApplication a) {
@@ -48,7 +53,7 @@ final class IdempotencyKeys {
         h = mix(h, a.getRequestedLineMinor());
         h = mix(h, a.getAnnualIncomeMinor());
         h = mix(h, a.getSelfLimitMinor());
-        return mix(h, DecisionRecords.hash(a.getRegion()));
+        return market(mix(h, DecisionRecords.hash(a.getRegion())), a.getMarket());
     }
 
     static long riskEvent(RiskEvent e) {

@@ -97,16 +97,21 @@ final class ShardProcessor {
     private final ShardState state;
     private final long holdTtlMs;
     private final long holdRetentionMs;
-    private final String currency;
+    /** The currency, engine and evaluators of the market of the command running now ({@link #useMarket}). */
+    private String currency;
     private final StateOps ops;
     private final IdempotencyKeys keys = new IdempotencyKeys();
     /** The record key and request fingerprint of the command running now. */
     private CharSequence key;
     private long fingerprint;
     private ShardLog log;
-    private final RiskEngine risk;
-    private final RiskEvaluator eval;
-    private final RiskEvaluator shadowEval;
+    private RiskEngine risk;
+    private RiskEvaluator eval;
+    private RiskEvaluator shadowEval;
+    private final Markets markets;
+    private Markets.Market market;
+    /** Per market (as {@link Markets#all()}): the live and the shadow evaluator, in the market's zone. */
+    private final RiskEvaluator[][] evaluators;
     private final InstallmentPlanner planner = new InstallmentPlanner();
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
@@ -127,16 +132,53 @@ final class ShardProcessor {
 
     ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, String currency,
             RiskEngine risk) {
+        this(shardId, state, holdTtlMs, holdRetentionMs, Markets.single(currency, risk));
+    }
+
+    ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, Markets markets) {
         this.shardId = shardId;
         this.state = state;
         this.ops = state.ops();
         this.holdTtlMs = holdTtlMs;
         this.holdRetentionMs = holdRetentionMs;
-        this.currency = currency;
-        this.risk = risk;
-        this.eval = new RiskEvaluator(risk);
-        this.shadowEval = new RiskEvaluator(risk);
+        this.markets = markets;
+        this.evaluators = new RiskEvaluator[markets.all().size()][];
+        for (int i = 0; i < evaluators.length; i++) {
+            RiskEngine engine = markets.all().get(i).risk();
+            evaluators[i] = new RiskEvaluator[] {new RiskEvaluator(engine), new RiskEvaluator(engine)};
+        }
+        useMarket(markets.defaultMarket());
         this.exposures = new ShardExposures(state, risk.concentration());
+    }
+
+    /** Makes {@code m} the market of the command running now: its currency, engine and evaluators. */
+    private void useMarket(Markets.Market m) {
+        if (m == market) {
+            return;
+        }
+        int i = markets.all().indexOf(m);
+        market = m;
+        currency = m.currency();
+        risk = m.risk();
+        eval = evaluators[i][0];
+        shadowEval = evaluators[i][1];
+    }
+
+    /**
+     * Makes the borrower's market (its profile's; the default without a profile) the current one and returns it;
+     * INVALID_ARGUMENT naming {@code market} when the profile names one the server no longer serves.
+     */
+    Markets.Market useMarketOf(String borrowerId) {
+        Profile profile = markets.all().size() == 1 ? null : profile(borrowerId);
+        useMarket(profile == null ? markets.defaultMarket() : markets.require(profile.getMarket()));
+        return market;
+    }
+
+    /** Selects the market of a request for {@code borrowerId} ({@link Markets#resolve}); refuses before any change. */
+    private void useMarketOf(String requested, String borrowerId, String askedCurrency) {
+        // one market: no profile read, the hot path as before markets
+        Profile profile = markets.all().size() == 1 ? null : profile(borrowerId);
+        useMarket(markets.resolve(requested, profile, askedCurrency));
     }
 
     int shardId() {
@@ -201,6 +243,7 @@ final class ShardProcessor {
         if (state.decisions().contains(key)) {
             return replay(KIND_DECIDE, DecisionResponse.parser());
         }
+        useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         RuleSetRegistry.Active current = risk.rules().current();
         CompiledRuleSet rules = current.rules();
         String borrowerId = r.getBorrowerId();
@@ -269,9 +312,9 @@ final class ShardProcessor {
             response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
-        String industry = industry(product, r.getMerchantCategory());
-        if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, r.getMerchantId(), industry,
-                amount)) {
+        String industry = markets.key(market, industry(product, r.getMerchantCategory()));
+        String merchant = markets.key(market, r.getMerchantId());
+        if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, merchant, industry, amount)) {
             response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
             return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
         }
@@ -312,7 +355,7 @@ final class ShardProcessor {
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
-        exposures.hold(borrowerId, product, holdId, r.getMerchantId(), industry, amount);
+        exposures.hold(borrowerId, product, holdId, merchant, industry, amount);
         if (journal != null) {
             journal.append(nowMs, r, payload, rules, eval.features());
         }
@@ -503,6 +546,7 @@ final class ShardProcessor {
         int product = hold.product();
         long amount = hold.amountMinor();
         requireLedger(borrowerId, product);
+        useMarketOf(borrowerId);
         ConfirmResponse response = ConfirmResponse.newBuilder()
                 .setRequestId(requestId)
                 .setHoldId(r.getHoldId())
@@ -532,6 +576,7 @@ final class ShardProcessor {
         int product = hold.product();
         long release = hold.state() == HoldState.ACTIVE ? hold.amountMinor() : 0;
         requireLedger(borrowerId, product);
+        useMarketOf(borrowerId);
         CancelResponse response = CancelResponse.newBuilder()
                 .setRequestId(requestId)
                 .setHoldId(r.getHoldId())
@@ -619,6 +664,7 @@ final class ShardProcessor {
         if (state.decisions().contains(key)) {
             return replay(KIND_REPAY, RepayResponse.parser());
         }
+        useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
@@ -656,6 +702,7 @@ final class ShardProcessor {
         if (state.decisions().contains(key)) {
             return replay(KIND_APPLY, CreditOffer.parser());
         }
+        useMarketOf(a.getMarket(), a.getBorrowerId(), a.getCurrency());
         CompiledRuleSet rules = risk.rules().active();
         String borrowerId = a.getBorrowerId();
         int product = a.getProductValue();
@@ -731,6 +778,9 @@ final class ShardProcessor {
             if (!a.getRegion().isEmpty()) {
                 p.setRegion(a.getRegion());
             }
+            if (!a.getMarket().isEmpty()) {
+                p.setMarket(a.getMarket());
+            }
             if (a.getAnnualIncomeMinor() > 0) {
                 p.setAnnualIncomeMinor(a.getAnnualIncomeMinor());
             }
@@ -781,6 +831,7 @@ final class ShardProcessor {
         if (profile == null) {
             throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
+        useMarketOf(borrowerId);
         CompiledRuleSet rules = risk.rules().active();
         String type = RiskEvaluator.eventType(e);
         eval.event(rules, e, profile, state, nowMs);
@@ -843,7 +894,7 @@ final class ShardProcessor {
             if ((e.getProductValue() == 0 || e.getProductValue() == product)
                     && state.ledger().get(borrowerId, product, ledger)) {
                 response.addLines(withNotes(creditLine(borrowerId, product, ledger, currency), state).toBuilder()
-                        .setRegulatoryVersion(regulatoryVersion(nowMs)).build());
+                        .setMarket(market.code()).setRegulatoryVersion(regulatoryVersion(nowMs)).build());
             }
         }
         RiskEventResponse answer = response.build();
@@ -883,6 +934,16 @@ final class ShardProcessor {
     /** Stores the profile and sets the line of each product it lists; returns true when created. */
     boolean upsert(Profile profile, long nowMs) {
         String borrowerId = profile.getBorrowerId();
+        Profile before = profile(borrowerId);
+        if (before != null && markets.get(before.getMarket()) != markets.get(profile.getMarket())) {
+            for (int product = 1; product <= Product.BUSINESS_LOAN_VALUE; product++) {
+                if (state.ledger().get(borrowerId, product, ledger)) {
+                    throw Refusals.invalid("market: the borrower has a " + Product.forNumber(product) + " line in"
+                            + " market " + (before.getMarket().isEmpty() ? "(default)" : before.getMarket())
+                            + "; a line's currency and regulation cannot change");
+                }
+            }
+        }
         boolean created = state.profiles().put(borrowerId, profile.toByteArray());
         risk.profiles().put(borrowerId, profile);
         exposures.move(profile);
@@ -923,6 +984,7 @@ final class ShardProcessor {
                 .setFrozen(ledger.frozen())
                 .setGrade(grade(ledger.grade()))
                 .setCurrency(currency)
+                .setMarket(market.code())
                 .setRegulatoryVersion(regulatoryVersion(nowMs))
                 .setVersion(ledger.version() + 1)
                 .build();
@@ -993,6 +1055,7 @@ final class ShardProcessor {
 
     /** Expires due holds, removes finished holds past retention, rotates idempotency records. */
     int duty(long nowMs) {
+        useMarket(markets.defaultMarket()); // quota gauges are the default market's; expiry releases by quota slot
         int work = 0;
         while (!expiries.isEmpty() && expiries.peekLong() <= nowMs && work < EXPIRY_BATCH) {
             expiries.pollLong();

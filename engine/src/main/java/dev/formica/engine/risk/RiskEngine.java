@@ -37,13 +37,16 @@ public final class RiskEngine implements AutoCloseable {
     private final ZoneId zone;
     private final FundingQuotas quotas;
     private final ConcentrationTable concentration;
+    /** False for a market's engine ({@link #forMarket}): the shared members belong to the engine it came from. */
+    private final boolean ownsShared;
 
     /** Concentration keys of an engine opened without a size (tests, tools): 4,096. */
     public static final int DEFAULT_CONCENTRATION_KEYS = 1 << 12;
 
     private RiskEngine(RegulatoryParameters regulatory, RuleSetRegistry rules, BlockLists blockLists,
             RiskAppetite appetite, VelocityWindows velocity, Cache<String, Profile> profiles, ZoneId zone,
-            FundingQuotas quotas, ConcentrationTable concentration) {
+            FundingQuotas quotas, ConcentrationTable concentration, boolean ownsShared) {
+        this.ownsShared = ownsShared;
         this.regulatory = regulatory;
         this.rules = rules;
         this.blockLists = blockLists;
@@ -95,8 +98,9 @@ public final class RiskEngine implements AutoCloseable {
                     .maximumSize(profileCacheEntries)
                     .executor(Runnable::run)
                     .build();
+            // the concentration table is filled from the shards' exposure records at start-up
             return new RiskEngine(regulatory, rules, blockLists, appetite, velocity, profiles, zone, quotas,
-                    new ConcentrationTable(concentrationKeys)); // filled from the shards' exposure records at start-up
+                    new ConcentrationTable(concentrationKeys), true);
         } catch (IOException | RuntimeException e) {
             CloseHelper.quietCloseAll(blockLists, velocity, quotas);
             throw e;
@@ -106,6 +110,21 @@ public final class RiskEngine implements AutoCloseable {
     /** Opens with the shipped regulatory file and default sizes (tests, benchmarks, tools). */
     public static RiskEngine openDefaults(Path dataDir) throws IOException {
         return open(dataDir, RegulatoryParameters.builtin(), 1 << 14, 10_000, ZoneId.of("Asia/Shanghai"));
+    }
+
+    /**
+     * The engine of another market served beside this one: its own regulatory parameters (dates in its zone), its
+     * own rule-set registry under {@code rulesDir} (its parent must exist; started from {@code rulesYaml} when
+     * nothing is active there) and its own zone (hour of day, month); its funders take quota slots of their own
+     * ({@code slotPrefix + id}, {@link FundingAllocator}). It shares this engine's block lists, risk appetite,
+     * velocity table, profile cache, quota table and concentration table. Closing it closes nothing shared.
+     */
+    public RiskEngine forMarket(RegulatoryParameters marketRegulatory, ZoneId marketZone, Path rulesDir,
+            String rulesYaml, String slotPrefix, LongSupplier clock) throws IOException {
+        RuleSetRegistry marketRules = RuleSetRegistry.open(rulesDir, marketRegulatory, clock,
+                rs -> allocator(rs, marketRegulatory, quotas, clock.getAsLong(), slotPrefix), rulesYaml);
+        return new RiskEngine(marketRegulatory, marketRules, blockLists, appetite, velocity, profiles, marketZone,
+                quotas, concentration, false);
     }
 
     public RegulatoryParameters regulatory() {
@@ -153,6 +172,11 @@ public final class RiskEngine implements AutoCloseable {
      */
     static FundingAllocator allocator(CompiledRuleSet rs, RegulatoryParameters regulatory, FundingQuotas quotas,
             long nowMs) {
+        return allocator(rs, regulatory, quotas, nowMs, "");
+    }
+
+    private static FundingAllocator allocator(CompiledRuleSet rs, RegulatoryParameters regulatory,
+            FundingQuotas quotas, long nowMs, String slotPrefix) {
         FundingPolicy f = rs.funding();
         RegulatoryParameters.Limits limits = regulatory.at(nowMs, rs.licence());
         int minShare = limits == null || limits.minOwnShareBps() < 0 ? FundingAllocator.DEFAULT_MIN_PLATFORM_SHARE_BPS
@@ -175,11 +199,14 @@ public final class RiskEngine implements AutoCloseable {
                     : (int) l.minOwnShareBps();
             later.add(new FundingAllocator.LaterMinimum(l.effectiveFromMs(), min));
         }
-        return new FundingAllocator(quotas, partners, products, minShare, cap, later);
+        return new FundingAllocator(quotas, partners, products, minShare, cap, later, slotPrefix);
     }
 
     @Override
     public void close() {
+        if (!ownsShared) {
+            return;
+        }
         CloseHelper.quietCloseAll(blockLists, velocity, quotas);
     }
 }

@@ -92,6 +92,16 @@ public final class RuleSetRegistry {
      */
     public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory, LongSupplier clock,
             Function<CompiledRuleSet, FundingAllocator> fundingFactory) throws IOException {
+        return open(dir, regulatory, clock, fundingFactory, null);
+    }
+
+    /**
+     * As {@link #open(Path, RegulatoryParameters, LongSupplier, Function)} with the rule set (its YAML) published
+     * and activated when nothing is active yet: a market's own rule set and product catalogue (a market whose
+     * regulatory file is not the shipped one cannot start from the shipped default); null = the shipped default.
+     */
+    public static RuleSetRegistry open(Path dir, RegulatoryParameters regulatory, LongSupplier clock,
+            Function<CompiledRuleSet, FundingAllocator> fundingFactory, String initialYaml) throws IOException {
         OwnerOnly.directory(dir);
         RuleSetRegistry r = new RuleSetRegistry(dir, new RuleSetCompiler(regulatory, clock), fundingFactory);
         try (Stream<Path> files = Files.list(dir)) {
@@ -108,7 +118,8 @@ public final class RuleSetRegistry {
         Properties state = r.state();
         String activeVersion = state.getProperty("active");
         if (activeVersion == null || !r.published.containsKey(activeVersion)) {
-            CompiledRuleSet def = DefaultRuleSet.compile(r.compiler);
+            CompiledRuleSet def = initialYaml == null ? DefaultRuleSet.compile(r.compiler)
+                    : r.compileOrThrow(initialYaml, "the market's rule set");
             if (!r.published.containsKey(def.version())) {
                 r.store(def, "formica (shipped default)", 0);
             }
@@ -123,6 +134,14 @@ public final class RuleSetRegistry {
                 : r.published.get(shadowVersion).ruleSet();
         r.saveState();
         return r;
+    }
+
+    private CompiledRuleSet compileOrThrow(String yaml, String what) {
+        RuleSetCompiler.Outcome o = compiler.compile(yaml);
+        if (!o.valid()) {
+            throw new IllegalArgumentException(what + " does not validate: " + o.errors());
+        }
+        return o.ruleSet();
     }
 
     public CompiledRuleSet active() {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class RegulatoryParameters {
     public static final String BUILTIN = "regulatory/cn-microlending.yaml";
 
     /** Licence types the parameters are keyed by. */
-    public static final List<String> LICENCES = List.of("ONLINE_MICROLOAN", "MICROLOAN", "BANK");
+    public static final List<String> LICENCES = List.of("ONLINE_MICROLOAN", "MICROLOAN", "BANK", "LPBBTI");
 
     /** Parameter names a licence section may set. */
     static final List<String> KEYS = List.of("consumer_balance_cap_minor", "business_balance_cap_minor",
@@ -46,14 +47,15 @@ public final class RegulatoryParameters {
     /**
      * The limits of one licence in one version; -1 where the version sets none.
      *
-     * @param effectiveFromMs the version's {@code effective_from}, epoch ms (UTC midnight)
+     * @param effectiveFromMs the version's {@code effective_from}, epoch ms (midnight in {@code zone})
      * @param allInRateCapBpsByProduct the cap on the annualised, fee-inclusive rate of a loan
      *        ({@code InstallmentPlan.annualised_rate_bps}) by product number 0..3; -1 = none
+     * @param zone the zone the file's dates are read in: UTC, or the market's ({@link #load(Path, ZoneId)})
      */
     public record Limits(String version, long effectiveFromMs, long consumerBalanceCapMinor,
             long businessBalanceCapMinor, long incomeRatioCapBps, long minOwnShareBps, long leverageX,
             long singleBorrowerNetAssetsBps, long[] allInRateCapBpsByProduct, Map<String, String> sources,
-            long relatedPartyNetAssetsBps, Regions regions) {
+            long relatedPartyNetAssetsBps, Regions regions, java.time.ZoneId zone) {
         /** Whether the licence may lend to a borrower in {@code region} (see {@link Regions#lendsIn}). */
         public boolean lendsIn(CharSequence region) {
             return regions.lendsIn(region);
@@ -66,7 +68,7 @@ public final class RegulatoryParameters {
 
         /** {@code effective_from} as an ISO date (YYYY-MM-DD). */
         public String effectiveFrom() {
-            return java.time.Instant.ofEpochMilli(effectiveFromMs).atOffset(ZoneOffset.UTC).toLocalDate().toString();
+            return java.time.Instant.ofEpochMilli(effectiveFromMs).atZone(zone).toLocalDate().toString();
         }
 
         /** The source text of a parameter (a key of the file), or "" when it has none. */
@@ -235,24 +237,41 @@ public final class RegulatoryParameters {
 
     /** Loads the built-in file. */
     public static RegulatoryParameters builtin() {
-        try (InputStream in = RegulatoryParameters.class.getClassLoader().getResourceAsStream(BUILTIN)) {
+        return resource(BUILTIN, ZoneOffset.UTC);
+    }
+
+    /** Loads a file shipped on the class path (e.g. {@code regulatory/id-lpbbti.yaml}), dates read in {@code zone}. */
+    public static RegulatoryParameters resource(String name, ZoneId zone) {
+        try (InputStream in = RegulatoryParameters.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException(BUILTIN + " missing from the class path");
+                throw new IllegalArgumentException(name + " missing from the class path");
             }
-            return parseOrThrow(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUILTIN);
+            return parseOrThrow(new String(in.readAllBytes(), StandardCharsets.UTF_8), name, zone);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + BUILTIN, e);
+            throw new IllegalStateException("cannot read " + name, e);
         }
     }
 
     /** Loads a file; {@link IllegalArgumentException} listing every problem with line and column. */
     public static RegulatoryParameters load(Path file) throws IOException {
-        return parseOrThrow(Files.readString(file), file.toString());
+        return load(file, ZoneOffset.UTC);
+    }
+
+    /**
+     * As {@link #load(Path)}, reading each {@code effective_from} as midnight in {@code zone} (a market's time zone:
+     * a version comes into force when the day begins where the market is).
+     */
+    public static RegulatoryParameters load(Path file, ZoneId zone) throws IOException {
+        return parseOrThrow(Files.readString(file), file.toString(), zone);
     }
 
     static RegulatoryParameters parseOrThrow(String text, String where) {
+        return parseOrThrow(text, where, ZoneOffset.UTC);
+    }
+
+    static RegulatoryParameters parseOrThrow(String text, String where, ZoneId zone) {
         List<RuleProblem> problems = new ArrayList<>();
-        RegulatoryParameters p = parse(text, problems);
+        RegulatoryParameters p = parse(text, problems, zone);
         if (p == null) {
             StringBuilder sb = new StringBuilder(where).append(": invalid regulatory parameter file");
             problems.forEach(pr -> sb.append("\n  ").append(pr));
@@ -261,8 +280,13 @@ public final class RegulatoryParameters {
         return p;
     }
 
-    /** Parses the file; null with {@code problems} filled when it is invalid. */
+    /** Parses the file, dates in UTC; null with {@code problems} filled when it is invalid. */
     public static RegulatoryParameters parse(String text, List<RuleProblem> problems) {
+        return parse(text, problems, ZoneOffset.UTC);
+    }
+
+    /** As {@link #parse(String, List)}, each {@code effective_from} midnight in {@code zone}. */
+    public static RegulatoryParameters parse(String text, List<RuleProblem> problems, ZoneId zone) {
         YamlNodes y = new YamlNodes();
         MappingNode root = y.root(text);
         List<Version> versions = new ArrayList<>();
@@ -271,7 +295,7 @@ public final class RegulatoryParameters {
             Map<String, Node> top = y.entries(root, "regulatory file", "name", "description", "versions");
             name = y.requiredString(top, "name", root, "regulatory file");
             for (Node vn : y.list(top.get("versions"), "versions")) {
-                Version v = version(y, vn);
+                Version v = version(y, vn, zone);
                 if (v != null) {
                     if (versions.stream().anyMatch(o -> o.name().equals(v.name()))) {
                         y.problem(vn, "versions: '" + v.name() + "' appears twice");
@@ -291,14 +315,14 @@ public final class RegulatoryParameters {
         return new RegulatoryParameters(name, List.copyOf(versions));
     }
 
-    private static Version version(YamlNodes y, Node vn) {
+    private static Version version(YamlNodes y, Node vn, ZoneId zone) {
         Map<String, Node> e = y.entries(vn, "version", "version", "effective_from", "licences", "note");
         String vname = y.requiredString(e, "version", vn, "version");
         String from = y.requiredString(e, "effective_from", vn, "version");
         long fromMs = 0;
         if (from != null) {
             try {
-                fromMs = LocalDate.parse(from).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+                fromMs = LocalDate.parse(from).atStartOfDay(zone).toInstant().toEpochMilli();
             } catch (DateTimeParseException ex) {
                 y.problem(e.get("effective_from"), "effective_from: '" + from + "' is not a date (YYYY-MM-DD)");
             }
@@ -311,12 +335,12 @@ public final class RegulatoryParameters {
                         + "' (" + String.join(", ", LICENCES) + ")");
                 continue;
             }
-            byLicence.put(l.getKey(), limits(y, vname, fromMs, l.getKey(), l.getValue()));
+            byLicence.put(l.getKey(), limits(y, vname, fromMs, l.getKey(), l.getValue(), zone));
         }
         return vname == null ? null : new Version(vname, fromMs, Map.copyOf(byLicence));
     }
 
-    private static Limits limits(YamlNodes y, String version, long fromMs, String licence, Node node) {
+    private static Limits limits(YamlNodes y, String version, long fromMs, String licence, Node node, ZoneId zone) {
         Map<String, Node> params = y.entries(node, licence, KEYS.toArray(new String[0]));
         long[] values = new long[KEYS.size()];
         java.util.Arrays.fill(values, -1);
@@ -384,7 +408,7 @@ public final class RegulatoryParameters {
                     + " registered_capital_minor)");
         }
         return new Limits(version, fromMs, values[0], values[1], values[2], values[3], values[4], values[5], allIn,
-                Map.copyOf(sources), values[KEYS.indexOf("related_party_net_assets_bps")], regions);
+                Map.copyOf(sources), values[KEYS.indexOf("related_party_net_assets_bps")], regions, zone);
     }
 
     /**

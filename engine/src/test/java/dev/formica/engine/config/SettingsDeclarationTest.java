@@ -157,6 +157,8 @@ class SettingsDeclarationTest {
                 return "/srv/formica-sample/" + s.key();
             case LIST:
                 return "sample-" + s.key() + ":1";
+            case MAPPINGS:
+                return "[{code: ID, currency: IDR, timeZone: Asia/Jakarta}]";
             case CHOICE:
                 for (Object constant : current.getClass().getEnumConstants()) {
                     if (!constant.equals(current)) {

@@ -161,4 +161,24 @@ class FundingQuotasTest {
             assertEquals(granted, daily < total ? q.usedToday(bank, DAY) : q.usedTotal(bank), "what the table counts");
         }
     }
+
+    /**
+     * Markets: each market configures its own group of funders (slots {@code CODE:id}); configuring one market (an
+     * activation of its rule set) keeps the other markets' limits, where a plain configure would zero them.
+     */
+    @Test
+    void shouldKeepAnotherMarketsFundersWhenOneMarketIsConfigured() throws Exception {
+        try (FundingQuotas q = FundingQuotas.open(dir.resolve("quotas.dat"))) {
+            int cn = q.configure(List.of(new FunderSpec("platform", 1_000, 600)))[0];
+            int id = q.configure("ID:", List.of(new FunderSpec("ID:platform", 50_000, 20_000)))[0];
+            assertTrue(cn != id, "the two markets' platforms have slots of their own");
+            assertEquals(1_000, q.remainingTotal(cn));
+            assertEquals(50_000, q.remainingTotal(id));
+            q.configure(List.of(new FunderSpec("platform", 2_000, 600))); // the CN rule set activated again
+            assertEquals(2_000, q.remainingTotal(cn));
+            assertEquals(50_000, q.remainingTotal(id), "the ID limits stay");
+            assertTrue(q.tryReserve(id, 20_000, DAY));
+            assertFalse(q.tryReserve(cn, 601, DAY), "CN's daily 600 is its own, not shared with ID");
+        }
+    }
 }

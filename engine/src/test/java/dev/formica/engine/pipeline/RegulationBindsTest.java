@@ -53,7 +53,12 @@ class RegulationBindsTest {
     }
 
     EngineConfiguration config() {
-        return new EngineConfiguration().dataDir(dir.resolve("data")).shards(2).holdTtl(Duration.ofMinutes(15))
+        return config(dir.resolve("data"));
+    }
+
+    /** Two caller-drained shards, small sizes (MarketsTest runs its markets on the same). */
+    static EngineConfiguration config(Path data) {
+        return new EngineConfiguration().dataDir(data).shards(2).holdTtl(Duration.ofMinutes(15))
                 .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
                 .shardMode(EngineConfiguration.ShardMode.CALLER_DRAINS).queueCapacity(1024);
     }
