@@ -158,6 +158,8 @@ public final class EngineConfiguration {
     private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
+    // logs: see docs/observability.md
+    private dev.formica.engine.logging.LogFormat logFormat = dev.formica.engine.logging.LogFormat.AUTO;
     // cluster: see docs/cluster.md
     private List<String> clusterNodes = List.of();
     private int clusterNodeId;
@@ -177,7 +179,8 @@ public final class EngineConfiguration {
             "clientAuth", "adminSubjects", "adminTokenFile", "decisionAuthRequired", "callerSubjects",
             "callerTokenFile", "latencyRecording", "latencyInterval", "latencyLogMaxBytes", "latencyLogMaxAge",
             "latencyLogFiles", "journalEnabled", "journalRetention", "durability", "snapshotInterval", "clusterNodes",
-            "clusterNodeId");
+            "clusterNodeId",
+            "logFormat");
     /** The prefix of the environment variables that are settings. */
     public static final String ENV_PREFIX = "FORMICA_";
     /** {@code FORMICA_*} variables that are not settings: the launcher's and the admin commands'. */
@@ -268,6 +271,7 @@ public final class EngineConfiguration {
                 case "snapshotInterval" -> snapshotInterval(parseDuration(value));
                 case "clusterNodes" -> setList(key, List.of(value));
                 case "clusterNodeId" -> clusterNodeId(Integer.parseInt(value));
+                case "logFormat" -> logFormat(dev.formica.engine.logging.LogFormat.parse(value));
                 default -> throw new IllegalArgumentException("unknown setting");
             }
             sources.put(key, source.startsWith(ENV_PREFIX) ? "environment " + source : "file " + source);
@@ -389,6 +393,7 @@ public final class EngineConfiguration {
         v.put("snapshotInterval", snapshotInterval);
         v.put("clusterNodes", clusterNodes);
         v.put("clusterNodeId", clusterNodeId);
+        v.put("logFormat", logFormat.name().toLowerCase(Locale.ROOT));
         Map<String, String> text = new LinkedHashMap<>();
         v.forEach((key, value) -> text.put(key, display(value)));
         return text;
@@ -1025,6 +1030,17 @@ public final class EngineConfiguration {
         checkMutable();
         this.clusterNodeId = id;
         return this;
+    }
+
+    /** {@code auto} (text on a terminal, JSON lines otherwise), {@code json} or {@code text}. */
+    public EngineConfiguration logFormat(dev.formica.engine.logging.LogFormat format) {
+        checkMutable();
+        this.logFormat = Objects.requireNonNull(format, "logFormat");
+        return this;
+    }
+
+    public dev.formica.engine.logging.LogFormat logFormat() {
+        return logFormat;
     }
 
     public int clusterNodeId() {

@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.Recorder;
@@ -35,7 +35,7 @@ import org.agrona.concurrent.EpochClock;
  * decision path.
  */
 public final class LatencyHub implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(LatencyHub.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(LatencyHub.class);
     static final int WINDOW_TICKS = 5;
     static final String RPC_PREFIX = "rpc.";
     private static final long TICK_MS = 1000;
@@ -148,7 +148,7 @@ public final class LatencyHub implements AutoCloseable {
         try {
             tick();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "latency sampler tick failed", e);
+            LOG.warn("latency sampler tick failed", e);
         }
     }
 

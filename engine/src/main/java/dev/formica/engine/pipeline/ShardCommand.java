@@ -8,8 +8,8 @@ import dev.formica.v1.ErrorReason;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One request handed to a shard: the operation, its request, where the answer goes, and when it must
@@ -19,7 +19,7 @@ import java.util.logging.Logger;
  * queue, run once by the shard's writer.
  */
 final class ShardCommand<Q, R> {
-    private static final Logger LOG = Logger.getLogger(ShardCommand.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ShardCommand.class);
 
     /** The shard-side work; stateless lambdas, so no allocation per call. */
     @FunctionalInterface
@@ -90,7 +90,7 @@ final class ShardCommand<Q, R> {
             out.onError(e);
             return;
         } catch (RuntimeException | Error e) {
-            LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
+            LOG.error("shard " + processor.shardId() + " failed a command", e);
             out.onError(Refusals.internal("internal error"));
             return;
         }

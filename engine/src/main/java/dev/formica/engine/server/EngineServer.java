@@ -32,7 +32,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -47,7 +48,7 @@ import org.agrona.concurrent.SystemEpochClock;
  * in-flight calls within {@code drainTimeout}, then close state.
  */
 public final class EngineServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(EngineServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EngineServer.class);
     /** Service names whose health is reported, besides the overall "" entry. */
     static final List<String> SERVICE_NAMES = List.of(
             DecisionServiceGrpc.SERVICE_NAME,
@@ -119,7 +120,7 @@ public final class EngineServer implements AutoCloseable {
             throw cannotListen(e);
         }
         healthOnly = s;
-        LOG.info(() -> "formica answers health checks (NOT_SERVING) on " + config.host() + ":" + s.getPort()
+        LOG.info("formica answers health checks (NOT_SERVING) on " + config.host() + ":" + s.getPort()
                 + " until recovery is done");
         return this;
     }
@@ -150,7 +151,7 @@ public final class EngineServer implements AutoCloseable {
             health.setStatus(name, ServingStatus.SERVING);
         }
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-        LOG.info(() -> "formica listening on " + config.host() + ":" + port() + " with " + config);
+        LOG.info("formica listening on " + config.host() + ":" + port() + " with " + config);
         return this;
     }
 
@@ -341,7 +342,7 @@ public final class EngineServer implements AutoCloseable {
             server.shutdown();
             try {
                 if (!server.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warning("in-flight calls did not finish within " + config.drainTimeout() + "; cancelling them");
+                    LOG.warn("in-flight calls did not finish within " + config.drainTimeout() + "; cancelling them");
                     server.shutdownNow();
                     server.awaitTermination(5, TimeUnit.SECONDS);
                 }
