@@ -481,6 +481,12 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     // ---- submission (event-loop threads) ----------------------------------------------------------
 
     public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline) {
+        decide(r, sink, startNanos, deadline, null);
+    }
+
+    /** As above; {@code trace} (null: none) is told the stage timings of this decision (a sampled call's span). */
+    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline,
+            dev.formica.engine.metrics.StageTrace trace) {
         if (!r.getCurrency().isEmpty() && !r.getCurrency().equals(config.currency())) {
             sink.onError(Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.CURRENCY_NOT_SUPPORTED,
                     "currency: this server lends in " + config.currency()).metadata("currency", config.currency())
@@ -489,7 +495,10 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
-            submit(shard, new ShardCommand<>(DECIDE, r, 0, sink, startNanos, deadline));
+            ShardCommand<DecisionRequest, DecisionResponse> command = new ShardCommand<>(DECIDE, r, 0, sink,
+                    startNanos, deadline);
+            command.trace = trace;
+            submit(shard, command);
         }
     }
 

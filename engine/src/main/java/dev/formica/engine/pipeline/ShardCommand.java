@@ -3,6 +3,7 @@ package dev.formica.engine.pipeline;
 import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
+import dev.formica.engine.metrics.StageTrace;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.ErrorReason;
 import io.grpc.Deadline;
@@ -37,6 +38,8 @@ final class ShardCommand<Q, R> {
     private final Deadline deadline;
     /** Set by the offering thread before the queue publishes the command (metrics on only). */
     long enqueuedNanos;
+    /** The call's span, told the stage timings (a sampled Decide with tracing on); null otherwise. */
+    StageTrace trace;
 
     ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
         this.op = op;
@@ -62,6 +65,20 @@ final class ShardCommand<Q, R> {
      * @param shedRetryDelayMs the retry delay that refusal asks for
      */
     void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, long shedRetryDelayMs,
+            ShardMetrics metrics) {
+        if (trace == null) {
+            execute(processor, nowMs, maxQueueDelayNanos, shedRetryDelayMs, metrics);
+            return;
+        }
+        metrics.trace(trace);
+        try {
+            execute(processor, nowMs, maxQueueDelayNanos, shedRetryDelayMs, metrics);
+        } finally {
+            metrics.trace(null);
+        }
+    }
+
+    private void execute(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, long shedRetryDelayMs,
             ShardMetrics metrics) {
         if (maxQueueDelayNanos > 0) {
             long waited = System.nanoTime() - startNanos;

@@ -2,6 +2,7 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.metrics.RpcMetrics;
+import dev.formica.engine.tracing.Tracing;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionServiceGrpc;
@@ -71,6 +72,8 @@ public final class EngineServer implements AutoCloseable {
     private boolean closed;
     private AuthenticationInterceptor authentication;
     private AdmissionInterceptor admission;
+    /** OpenTelemetry tracing; null when off (no interceptor, no span). */
+    private Tracing tracing;
 
     public EngineServer(EngineConfiguration config) {
         this(config, List.of(), SystemEpochClock.INSTANCE);
@@ -134,6 +137,9 @@ public final class EngineServer implements AutoCloseable {
         authentication = AuthenticationInterceptor.from(config);
         admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions(),
                 config.shedRetryDelay().toMillis()) : null;
+        if (tracing == null) {
+            tracing = Tracing.fromConfiguration(config);
+        }
         listenForHealth();
         try {
             pipeline = DecisionPipeline.open(config, clock, metrics.latency());
@@ -257,7 +263,7 @@ public final class EngineServer implements AutoCloseable {
 
     private List<BindableService> services() {
         backtests = new BacktestService(pipeline, config.dataDir(), config.regulatoryFile());
-        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline),
+        return List.of(new DecisionGrpcService(pipeline, tracing != null), new ProfileGrpcService(pipeline),
                 new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests),
                 new DiagnosticsGrpcService());
     }
@@ -275,7 +281,23 @@ public final class EngineServer implements AutoCloseable {
         List<ServerInterceptor> extra = new ArrayList<>(extraInterceptors);
         java.util.Collections.reverse(extra);
         all.addAll(extra);
+        if (tracing != null) {
+            // outermost: the span covers every refusal and the whole call
+            all.add(tracing.interceptor());
+        }
         return all;
+    }
+
+    /**
+     * Traces through {@code tracing} instead of the one the configuration asks for (tests, embedding); before
+     * {@link #start()}. The server closes it.
+     */
+    public synchronized EngineServer tracing(Tracing tracing) {
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        this.tracing = tracing;
+        return this;
     }
 
     /** The bound port (useful with port 0); before {@link #start()}, the port {@link #listenForHealth()} holds. */
@@ -358,6 +380,9 @@ public final class EngineServer implements AutoCloseable {
         }
         if (pipeline != null) {
             pipeline.close();
+        }
+        if (tracing != null) {
+            tracing.close();
         }
         LOG.info("formica stopped");
     }
