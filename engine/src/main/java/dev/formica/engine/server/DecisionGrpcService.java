@@ -6,7 +6,7 @@ import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
-import dev.formica.engine.tracing.TracingInterceptor;
+import dev.formica.engine.server.tracing.TracingInterceptor;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ClusterNode;
 import dev.formica.v1.CancelResponse;

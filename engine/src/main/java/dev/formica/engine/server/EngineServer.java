@@ -2,7 +2,7 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.metrics.RpcMetrics;
-import dev.formica.engine.tracing.Tracing;
+import dev.formica.engine.server.tracing.Tracing;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionServiceGrpc;

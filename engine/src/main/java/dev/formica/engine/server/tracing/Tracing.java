@@ -1,4 +1,4 @@
-package dev.formica.engine.tracing;
+package dev.formica.engine.server.tracing;
 
 import dev.formica.engine.config.EngineConfiguration;
 import io.opentelemetry.api.common.AttributeKey;

@@ -1,4 +1,4 @@
-package dev.formica.engine.tracing;
+package dev.formica.engine.server.tracing;
 
 import dev.formica.engine.metrics.StageTrace;
 import io.grpc.Contexts;
@@ -92,10 +92,13 @@ public final class TracingInterceptor implements ServerInterceptor {
             return next.startCall(call, headers);
         }
         CallSpan callSpan = new CallSpan(span, startEpochNanos, startNanos);
+        boolean unary = method.getType() == MethodDescriptor.MethodType.UNARY;
         ServerCall<Q, R> traced = new SimpleForwardingServerCall<>(call) {
             @Override
             public void sendMessage(R message) {
-                callSpan.answered(message);
+                if (unary) {
+                    callSpan.answered(message); // a stream's many answers are not one outcome
+                }
                 super.sendMessage(message);
             }
 

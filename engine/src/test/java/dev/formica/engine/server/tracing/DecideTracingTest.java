@@ -1,4 +1,4 @@
-package dev.formica.engine.tracing;
+package dev.formica.engine.server.tracing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
