@@ -13,9 +13,9 @@ import dev.formica.engine.cli.LoadCommand;
 import dev.formica.engine.cli.RulesCommand;
 import dev.formica.engine.cli.ScorecardCommand;
 import dev.formica.engine.cli.ServeCommand;
-import dev.formica.engine.cli.ShutdownSafeLogManager;
 import dev.formica.engine.cli.StressCommand;
 import dev.formica.engine.cli.VersionCommand;
+import dev.formica.engine.logging.LogFormat;
 import dev.formica.loadtest.LoadTestCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,9 +54,8 @@ public final class Formica implements Runnable {
         // Before any Chronicle class loads: no usage analytics ever leave the machine.
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
-        // Before anything logs: the lines logged while stopping after SIGTERM must reach the log.
-        ShutdownSafeLogManager.Installer.install();
+        // gRPC's java.util.logging lines go through SLF4J and Logback like the engine's (docs/observability.md)
+        LogFormat.bridgeJavaUtilLogging();
     }
 
     @CommandLine.Spec

@@ -3,6 +3,7 @@ package dev.formica.engine.cli;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.config.Setting;
 import dev.formica.engine.config.Settings;
+import dev.formica.engine.logging.LogFormat;
 import dev.formica.engine.server.EngineServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -101,6 +102,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--cluster-node-id", paramLabel = "N", descriptionKey = "clusterNodeId")
     Integer clusterNodeId;
 
+    @Option(names = "--log-format", paramLabel = "FORMAT", descriptionKey = "logFormat")
+    String logFormat;
+
     @Option(names = "--warmup-decisions", paramLabel = "N", description = "Before serving, compile the decision "
             + "path by sending N decisions to a scratch server on a temporary data directory (default 0 = off; "
             + "at most 10000000; 100000 took 25 s on 2 cores). The first minute of traffic then does not wait for "
@@ -166,6 +170,7 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("formica serve: " + e.getMessage());
             return 2;
         }
+        LogFormat.use(config.logFormat());
         if (warmupDecisions < 0 || warmupDecisions > MAX_WARMUP_DECISIONS) {
             System.err.println("formica serve: --warmup-decisions must be 0.." + MAX_WARMUP_DECISIONS + ", was "
                     + warmupDecisions);
@@ -222,13 +227,12 @@ public final class ServeCommand implements Callable<Integer> {
             server.close();
             throw e;
         }
-        ShutdownSafeLogManager.deferResetUntilShutdownComplete();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
             } finally {
-                // the drain and "formica stopped" are logged above: now let logging close
-                ShutdownSafeLogManager.shutdownComplete();
+                // the drain and "formica stopped" are logged above: now flush and stop Logback
+                LogFormat.shutdown();
             }
         }, "formica-shutdown"));
         System.out.println("formica serving on " + config.host() + ":" + server.port()

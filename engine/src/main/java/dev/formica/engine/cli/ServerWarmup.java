@@ -63,7 +63,9 @@ final class ServerWarmup {
                     .adminTokenFile(null).decisionAuthRequired(false).callerSubjects(List.of())
                     .callerTokenFile(null)
                     // one node owning every partition: a cluster's scratch server must not redirect to real nodes
-                    .clusterNodes(List.of()).clusterNodeId(0).conclude();
+                    .clusterNodes(List.of()).clusterNodeId(0)
+                    // the scratch server's decisions are no one's calls: no spans
+                    .tracing(false).conclude();
             try (EngineServer server = new EngineServer(config).start();
                     FormicaClient client = FormicaClient.builder().target("127.0.0.1:" + server.port())
                             .defaultDeadline(Duration.ofSeconds(10)).build()) {

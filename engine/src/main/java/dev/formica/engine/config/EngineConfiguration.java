@@ -95,6 +95,10 @@ public final class EngineConfiguration {
     public static final dev.formica.engine.log.Durability DEFAULT_DURABILITY = dev.formica.engine.log.Durability.FSYNC;
     /** Each shard's state is snapshotted this often (off the decision path); restart replays the log after it. */
     public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(10);
+    /** The share of calls without a sampled caller span that are traced (docs/observability.md, Tracing). */
+    public static final double DEFAULT_TRACING_SAMPLE_RATIO = 0.01;
+    /** An OpenTelemetry collector's OTLP/HTTP port on this machine ({@code /v1/traces} is added). */
+    public static final String DEFAULT_OTLP_ENDPOINT = "http://127.0.0.1:4318";
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
@@ -160,6 +164,11 @@ public final class EngineConfiguration {
     private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
+    // logs and tracing: see docs/observability.md
+    private dev.formica.engine.logging.LogFormat logFormat = dev.formica.engine.logging.LogFormat.AUTO;
+    private boolean tracing;
+    private double tracingSampleRatio = DEFAULT_TRACING_SAMPLE_RATIO;
+    private String otlpEndpoint = DEFAULT_OTLP_ENDPOINT;
     // cluster: see docs/cluster.md
     private List<String> clusterNodes = List.of();
     private int clusterNodeId;
@@ -456,6 +465,10 @@ public final class EngineConfiguration {
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
         concludeCluster();
+        requireThat(tracingSampleRatio >= 0 && tracingSampleRatio <= 1, "tracingSampleRatio must be 0..1, was "
+                + tracingSampleRatio);
+        requireThat(otlpEndpoint.matches("https?://[^/\\s]+:[0-9]{1,5}/?"), "otlpEndpoint must be http://HOST:PORT"
+                + " (or https://) of an OTLP/HTTP receiver, was '" + otlpEndpoint + "'");
         concluded = true;
         return this;
     }
@@ -947,6 +960,50 @@ public final class EngineConfiguration {
         checkMutable();
         this.clusterNodeId = id;
         return this;
+    }
+
+    /** {@code auto} (text on a terminal, JSON lines otherwise), {@code json} or {@code text}. */
+    public EngineConfiguration logFormat(dev.formica.engine.logging.LogFormat format) {
+        checkMutable();
+        this.logFormat = Objects.requireNonNull(format, "logFormat");
+        return this;
+    }
+
+    public dev.formica.engine.logging.LogFormat logFormat() {
+        return logFormat;
+    }
+
+    /** OpenTelemetry spans of the gRPC calls, exported by OTLP (default off: no span is made). */
+    public EngineConfiguration tracing(boolean on) {
+        checkMutable();
+        this.tracing = on;
+        return this;
+    }
+
+    public boolean tracing() {
+        return tracing;
+    }
+
+    /** The share of calls traced when the caller sent no sampling decision (a traceparent's decides). */
+    public EngineConfiguration tracingSampleRatio(double ratio) {
+        checkMutable();
+        this.tracingSampleRatio = ratio;
+        return this;
+    }
+
+    public double tracingSampleRatio() {
+        return tracingSampleRatio;
+    }
+
+    /** Where spans go: an OTLP/HTTP receiver, {@code http://HOST:PORT} ({@code /v1/traces} is added). */
+    public EngineConfiguration otlpEndpoint(String endpoint) {
+        checkMutable();
+        this.otlpEndpoint = Objects.requireNonNull(endpoint, "otlpEndpoint").strip();
+        return this;
+    }
+
+    public String otlpEndpoint() {
+        return otlpEndpoint;
     }
 
     public int clusterNodeId() {

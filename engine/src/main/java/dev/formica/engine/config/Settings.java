@@ -252,6 +252,28 @@ public final class Settings {
                     + "replays the whole log, and no segment is ever deleted)",
                     (c, v) -> c.snapshotInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::snapshotInterval),
+            Setting.of("logFormat", "--log-format", Setting.Type.CHOICE, "`auto`",
+                    "log lines on stderr: `json` (one JSON object per line), `text`, or `auto` = text when the process "
+                    + "has a terminal, JSON otherwise. Before the settings are read (and in commands other than "
+                    + "`serve`) the system property `formica.logFormat` or `FORMICA_LOG_FORMAT` decides. "
+                    + "[observability.md](observability.md#logs)",
+                    (c, v) -> c.logFormat(dev.formica.engine.logging.LogFormat.parse(v)),
+                    EngineConfiguration::logFormat),
+            Setting.of("tracing", null, Setting.Type.BOOLEAN, "`false` (off)",
+                    "OpenTelemetry server spans of the gRPC calls, exported by OTLP/HTTP; off = no interceptor and no "
+                    + "span at all. [observability.md](observability.md#tracing)",
+                    (c, v) -> c.tracing(EngineConfiguration.parseBoolean(v)),
+                    EngineConfiguration::tracing),
+            Setting.of("tracingSampleRatio", null, Setting.Type.NUMBER, "`0.01`",
+                    "share (0..1) of calls traced when the caller sent no `traceparent`; a caller's `traceparent` "
+                    + "decides for its own calls (parent-based sampling)",
+                    (c, v) -> c.tracingSampleRatio(Double.parseDouble(v)),
+                    EngineConfiguration::tracingSampleRatio),
+            Setting.of("otlpEndpoint", null, Setting.Type.TEXT, "`http://127.0.0.1:4318`",
+                    "the OTLP/HTTP receiver (an OpenTelemetry Collector, Jaeger, Tempo...) as `http://HOST:PORT`; "
+                    + "spans go to `/v1/traces` there",
+                    (c, v) -> c.otlpEndpoint(v),
+                    EngineConfiguration::otlpEndpoint),
             Setting.list("clusterNodes", "--cluster-node", "none (one node)",
                     "the nodes of a cluster, `host:port` as clients dial them, the same list in the same order on "
                     + "every node (YAML list). Node `i` of `n` owns the partitions `p` (of 256) with `p * n / 256 == "

@@ -5,8 +5,8 @@ import dev.formica.engine.rules.FeatureVector;
 import dev.formica.engine.state.StateOps;
 import dev.formica.v1.DecisionRequest;
 import java.nio.ByteBuffer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -23,7 +23,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * command's frame); readers run anywhere.
  */
 public final class DecisionJournal {
-    private static final Logger LOG = Logger.getLogger(DecisionJournal.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(DecisionJournal.class);
     static final int LAYOUT_EVERY = 10_000;
 
     private final int shard;
@@ -72,7 +72,7 @@ public final class DecisionJournal {
             sinceLayout++;
         } catch (RuntimeException e) {
             if (errors++ == 0) {
-                LOG.log(Level.WARNING, "journal of shard " + shard + ": cannot encode (counted, not logged again)", e);
+                LOG.warn("journal of shard " + shard + ": cannot encode (counted, not logged again)", e);
             }
         }
     }

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -30,7 +30,7 @@ import dev.formica.engine.files.Fsync;
  * segment channel. Each {@link Log} is appended to by one shard thread at a time.
  */
 public final class LogWriter implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(LogWriter.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
     /** fsync mode: woken by every shard that waits for durability, so the park only bounds an idle loop. */
     private static final long FSYNC_IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -365,7 +365,7 @@ public final class LogWriter implements AutoCloseable {
                 try {
                     p.release.release(!failed || p.position <= durable);
                 } catch (RuntimeException e) {
-                    LOG.log(Level.SEVERE, "releasing answers of shard " + shard + " failed", e);
+                    LOG.error("releasing answers of shard " + shard + " failed", e);
                 }
                 released++;
             }
@@ -374,7 +374,7 @@ public final class LogWriter implements AutoCloseable {
 
         private void fail(Throwable e) {
             if (!failed) {
-                LOG.log(Level.SEVERE, "shard log of shard " + shard + " cannot write; its answers are refused from"
+                LOG.error("shard log of shard " + shard + " cannot write; its answers are refused from"
                         + " now on (UNAVAILABLE) and the shard must be restarted", e);
             }
             failed = true;
@@ -403,7 +403,7 @@ public final class LogWriter implements AutoCloseable {
                     clean = !failed && written == published;
                 }
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "closing the shard log of shard " + shard, e);
+                LOG.warn("closing the shard log of shard " + shard, e);
             }
             try {
                 if (clean) {
@@ -412,7 +412,7 @@ public final class LogWriter implements AutoCloseable {
                     window.close();
                 }
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "deleting the log window of shard " + shard, e);
+                LOG.warn("deleting the log window of shard " + shard, e);
             }
         }
 

@@ -12,8 +12,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 
@@ -26,7 +26,7 @@ import org.HdrHistogram.HistogramLogWriter;
  * <p>Thread contract: one thread (the latency sampler) calls {@link #write} and {@link #close}.
  */
 final class HlogFiles implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(HlogFiles.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(HlogFiles.class);
     static final String PREFIX = "latency-";
     static final String SUFFIX = ".hlog";
     private static final DateTimeFormatter NAME_TIME =
@@ -66,7 +66,7 @@ final class HlogFiles implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // Latency files are a diagnostic: losing them must not take the engine down.
             failed = true;
-            LOG.log(Level.WARNING, "latency log in " + dir + " stopped: " + e.getMessage(), e);
+            LOG.warn("latency log in " + dir + " stopped: " + e.getMessage(), e);
         }
     }
 

@@ -14,8 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.Recorder;
@@ -41,7 +41,7 @@ import org.agrona.concurrent.EpochClock;
  * decision path.
  */
 public final class LatencyHub implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(LatencyHub.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(LatencyHub.class);
     static final int WINDOW_TICKS = 5;
     static final String RPC_PREFIX = "rpc.";
     private static final long TICK_MS = 1000;
@@ -203,7 +203,7 @@ public final class LatencyHub implements AutoCloseable {
         try {
             tick();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "latency sampler tick failed", e);
+            LOG.warn("latency sampler tick failed", e);
         }
     }
 

@@ -27,6 +27,8 @@ public final class ShardMetrics {
     private final int shard;
     private final SingleWriterRecorder[] stages;
     private final DecisionMetrics decisions;
+    /** The traced command the writer runs now, or null (tracing off, or the call not sampled). */
+    private StageTrace trace;
 
     ShardMetrics(int shard, DecisionMetrics decisions) {
         this.shard = shard;
@@ -72,6 +74,9 @@ public final class ShardMetrics {
     public void record(Stage stage, long nanos) {
         if (stages != null) {
             stages[stage.ordinal()].recordValue(LatencyHistograms.clamp(nanos));
+            if (trace != null) {
+                trace.stage(stage, System.nanoTime(), nanos);
+            }
         }
     }
 
@@ -85,6 +90,9 @@ public final class ShardMetrics {
         }
         long now = System.nanoTime();
         stages[stage.ordinal()].recordValue(LatencyHistograms.clamp(now - sinceNanos));
+        if (trace != null) {
+            trace.stage(stage, now, now - sinceNanos);
+        }
         return now;
     }
 
@@ -97,8 +105,20 @@ public final class ShardMetrics {
         if (stages == null) {
             return;
         }
-        stages[Stage.TOTAL.ordinal()].recordValue(LatencyHistograms.clamp(System.nanoTime() - startNanos));
+        long now = System.nanoTime();
+        stages[Stage.TOTAL.ordinal()].recordValue(LatencyHistograms.clamp(now - startNanos));
+        if (trace != null) {
+            trace.stage(Stage.TOTAL, now, now - startNanos);
+        }
         decisions.count(response);
+    }
+
+    /**
+     * Also hands the stages recorded from now on to {@code stageTrace} (null: stop): set around one traced
+     * command by the writer running it. With recording off nothing is recorded, so nothing is handed on either.
+     */
+    public void trace(StageTrace stageTrace) {
+        this.trace = stageTrace;
     }
 
     /** A shadow rule set answered differently from the active one (see {@link DecisionMetrics}). */

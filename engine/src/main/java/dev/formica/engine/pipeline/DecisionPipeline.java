@@ -56,7 +56,8 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.CompositeAgent;
@@ -86,7 +87,7 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  * any thread.
  */
 public final class DecisionPipeline implements AutoCloseable, EngineGauges {
-    private static final Logger LOG = Logger.getLogger(DecisionPipeline.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(DecisionPipeline.class);
     private static final String LAYOUT_FILE = "formica.properties";
     /**
      * The data format: 1 = memory-mapped Chronicle Map files written back by the kernel (before the shard log);
@@ -225,7 +226,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             PartitionTable table = PartitionTable.of(config.clusterNodes(), config.clusterNodeId());
             String dataDirId = checkLayout(dataDir, config.shards(), table);
             if (table.nodes().size() > 1) {
-                LOG.warning(() -> "node " + table.self() + " of " + table.nodes().size() + " owns partitions "
+                LOG.warn("node " + table.self() + " of " + table.nodes().size() + " owns partitions "
                         + table.ownedRanges() + " without replicas; device, IP and merchant velocity, partner"
                         + " quotas and concentration limits are counted on each node alone (docs/cluster.md)");
             }
@@ -262,13 +263,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 long recovered = frames;
                 if (recovered > 0) {
                     int shard = k;
-                    LOG.info(() -> "shard " + shard + ": " + recovered + " log frames recovered from the window the"
+                    LOG.info("shard " + shard + ": " + recovered + " log frames recovered from the window the"
                             + " previous process left (it stopped before writing them to the segment)");
                 }
             }
             // The log is the source of truth: the in-memory stores are rebuilt from it.
             LogRecovery.Result replayed = LogRecovery.replay(dataDir, states, risk);
-            LOG.info(() -> "replayed " + replayed.frames() + " log frames of " + shards + " shards in "
+            LOG.info("replayed " + replayed.frames() + " log frames of " + shards + " shards in "
                     + replayed.millis() + " ms" + (replayed.tornBytes() > 0 ? " (cut " + replayed.tornBytes()
                     + " bytes of torn tail)" : ""));
             writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES);
@@ -288,7 +289,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 processor.endCommand(now); // a repair the reconciliation made is logged like any change
                 reports.add(report);
                 int shard = k;
-                LOG.info(() -> "shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop"
+                LOG.info("shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop"
                         + " (state rebuilt from its log)" : "") + ": " + report);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TIMER_PERIOD_NANOS,
                         config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
@@ -357,7 +358,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     private void onAgentError(Throwable t) {
         agentErrors.incrementAndGet();
-        LOG.log(java.util.logging.Level.SEVERE, "shard agent error (agent keeps running)", t);
+        LOG.error("shard agent error (agent keeps running)", t);
     }
 
     /** Engine-wide risk state: rule sets, block lists, risk appetite, velocity (the default market's rule sets). */
@@ -418,7 +419,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                         + " settings the directory was created with, or use a new data directory");
             }
             if (upgrade) {
-                LOG.info(() -> "upgrading data format 2 to " + FORMAT_VERSION + " (" + shards + " shards: borrowers"
+                LOG.info("upgrading data format 2 to " + FORMAT_VERSION + " (" + shards + " shards: borrowers"
                         + " stay on their shards)");
                 p.setProperty("format", Integer.toString(FORMAT_VERSION));
                 p.setProperty("partitions", Integer.toString(Partitions.COUNT));
@@ -464,12 +465,21 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     // ---- submission (event-loop threads) ----------------------------------------------------------
 
     public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline) {
+        decide(r, sink, startNanos, deadline, null);
+    }
+
+    /** As above; {@code trace} (null: none) is told the stage timings of this decision (a sampled call's span). */
+    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline,
+            dev.formica.engine.metrics.StageTrace trace) {
         if (refusedMarket(r.getMarket(), r.getCurrency(), sink)) {
             return;
         }
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
-            submit(shard, new ShardCommand<>(DECIDE, r, 0, sink, startNanos, deadline));
+            ShardCommand<DecisionRequest, DecisionResponse> command = new ShardCommand<>(DECIDE, r, 0, sink,
+                    startNanos, deadline);
+            command.trace = trace;
+            submit(shard, command);
         }
     }
 
@@ -841,7 +851,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 // empty after a clean stop (each log deleted its window); kept when a window still holds frames
                 LogBuffer.release(windows);
             } catch (IOException notEmpty) {
-                LOG.warning(() -> "log windows kept for the next start: " + notEmpty.getMessage());
+                LOG.warn("log windows kept for the next start: " + notEmpty.getMessage());
             }
         }
         CloseHelper.quietClose(markets);

@@ -8,7 +8,8 @@ import dev.formica.engine.state.StateOps;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Start-up: rebuilds every shard's in-memory state from its newest valid snapshot and the log after it, and the
@@ -23,7 +24,7 @@ import java.util.logging.Logger;
  * <p>Thread contract: runs once, on the thread that opens the pipeline, before any shard runs.
  */
 final class LogRecovery {
-    private static final Logger LOG = Logger.getLogger(LogRecovery.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
 
     /** What recovery found. */
     record Result(long[] endPositions, long[] snapshotPositions, long frames, long tornBytes, long millis) {
@@ -94,7 +95,7 @@ final class LogRecovery {
                     int shard = k;
                     long at = c.tornAt();
                     long cut = end - at;
-                    LOG.warning(() -> "shard " + shard + ": cut a torn log tail of " + cut + " bytes at position " + at
+                    LOG.warn("shard " + shard + ": cut a torn log tail of " + cut + " bytes at position " + at
                             + " (a write interrupted by a crash; never acknowledged)");
                     segments[k].truncateTo(at);
                 }

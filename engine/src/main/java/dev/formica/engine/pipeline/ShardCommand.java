@@ -3,13 +3,14 @@ package dev.formica.engine.pipeline;
 import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
+import dev.formica.engine.metrics.StageTrace;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.ErrorReason;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One request handed to a shard: the operation, its request, where the answer goes, and when it must
@@ -19,7 +20,7 @@ import java.util.logging.Logger;
  * queue, run once by the shard's writer.
  */
 final class ShardCommand<Q, R> {
-    private static final Logger LOG = Logger.getLogger(ShardCommand.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ShardCommand.class);
 
     /** The shard-side work; stateless lambdas, so no allocation per call. */
     @FunctionalInterface
@@ -37,6 +38,8 @@ final class ShardCommand<Q, R> {
     private final Deadline deadline;
     /** Set by the offering thread before the queue publishes the command (metrics on only). */
     long enqueuedNanos;
+    /** The call's span, told the stage timings (a sampled Decide with tracing on); null otherwise. */
+    StageTrace trace;
 
     ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
         this.op = op;
@@ -62,6 +65,20 @@ final class ShardCommand<Q, R> {
      * @param shedRetryDelayMs the retry delay that refusal asks for
      */
     void run(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, long shedRetryDelayMs,
+            ShardMetrics metrics) {
+        if (trace == null) {
+            execute(processor, nowMs, maxQueueDelayNanos, shedRetryDelayMs, metrics);
+            return;
+        }
+        metrics.trace(trace);
+        try {
+            execute(processor, nowMs, maxQueueDelayNanos, shedRetryDelayMs, metrics);
+        } finally {
+            metrics.trace(null);
+        }
+    }
+
+    private void execute(ShardProcessor processor, long nowMs, long maxQueueDelayNanos, long shedRetryDelayMs,
             ShardMetrics metrics) {
         if (maxQueueDelayNanos > 0) {
             long waited = System.nanoTime() - startNanos;
@@ -90,7 +107,7 @@ final class ShardCommand<Q, R> {
             out.onError(e);
             return;
         } catch (RuntimeException | Error e) {
-            LOG.log(Level.SEVERE, "shard " + processor.shardId() + " failed a command", e);
+            LOG.error("shard " + processor.shardId() + " failed a command", e);
             out.onError(Refusals.internal("internal error"));
             return;
         }

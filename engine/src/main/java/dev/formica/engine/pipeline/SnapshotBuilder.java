@@ -18,8 +18,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.agrona.concurrent.EpochClock;
 
 /**
@@ -35,7 +35,7 @@ import org.agrona.concurrent.EpochClock;
  * <p>Thread contract: one builder thread; {@link #build} may also be called by tests and tools, one at a time.
  */
 final class SnapshotBuilder implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(SnapshotBuilder.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotBuilder.class);
     static final int KEEP = 2;
 
     private final Path dataDir;
@@ -81,7 +81,7 @@ final class SnapshotBuilder implements AutoCloseable {
                 try {
                     build(k);
                 } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.WARNING, "snapshot of shard " + k + " failed; the log is kept and the next try"
+                    LOG.warn("snapshot of shard " + k + " failed; the log is kept and the next try"
                             + " is in " + intervalMs / 1000 + " s", e);
                 }
             }
@@ -147,7 +147,7 @@ final class SnapshotBuilder implements AutoCloseable {
         long ms = (System.nanoTime() - started) / 1_000_000;
         long replayed = frames;
         long position = end;
-        LOG.info(() -> "shard " + shard + ": snapshot at log position " + position + " (" + replayed
+        LOG.info("shard " + shard + ": snapshot at log position " + position + " (" + replayed
                 + " frames replayed since the last one) in " + ms + " ms; " + deleted + " log segments past"
                 + " retention deleted");
         return kept.get(0).header();

@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.stream.Stream;
 
 /**
@@ -32,7 +33,7 @@ import java.util.stream.Stream;
  * serialised by the monitor.
  */
 public final class RuleSetRegistry {
-    private static final Logger LOG = Logger.getLogger(RuleSetRegistry.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(RuleSetRegistry.class);
 
     /** The active rule set with its funding allocator, swapped as one reference. */
     public record Active(CompiledRuleSet rules, FundingAllocator funding) {
@@ -127,7 +128,7 @@ public final class RuleSetRegistry {
         }
         CompiledRuleSet first = r.published.get(activeVersion).ruleSet();
         first.warnings().stream().filter(w -> w.message().contains("regulatory version"))
-                .forEach(w -> LOG.warning(() -> "active rule set " + first.version() + ": " + w));
+                .forEach(w -> LOG.warn("active rule set " + first.version() + ": " + w));
         r.current = new Active(first, fundingFactory.apply(first));
         String shadowVersion = state.getProperty("shadow", "");
         r.shadow = shadowVersion.isEmpty() || !r.published.containsKey(shadowVersion) ? null
@@ -190,7 +191,7 @@ public final class RuleSetRegistry {
         String previous = current.rules().version();
         current = new Active(next, fundingFactory.apply(next));
         saveState();
-        LOG.info(() -> "rule set " + version + " active (was " + previous + ")");
+        LOG.info("rule set " + version + " active (was " + previous + ")");
         return previous;
     }
 
@@ -198,7 +199,7 @@ public final class RuleSetRegistry {
     public synchronized void setShadow(String version) {
         shadow = version.isEmpty() ? null : require(version);
         saveState();
-        LOG.info(() -> version.isEmpty() ? "shadow rule set cleared" : "rule set " + version + " in shadow");
+        LOG.info(version.isEmpty() ? "shadow rule set cleared" : "rule set " + version + " in shadow");
     }
 
     public List<Published> list() {

@@ -42,7 +42,8 @@ import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.agrona.concurrent.EpochClock;
 
 /**
@@ -53,7 +54,7 @@ import org.agrona.concurrent.EpochClock;
  * <p>Thread contract: called on Netty event-loop threads (direct executor); the registry serialises changes.
  */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
-    private static final Logger LOG = Logger.getLogger(AdminGrpcService.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(AdminGrpcService.class);
 
     private final RiskEngine risk;
     private final EpochClock clock;
@@ -106,7 +107,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
         }
         try {
             RuleSetRegistry.Published p = risk.rules().publish(o.ruleSet(), request.getAuthor(), clock.time());
-            LOG.info(() -> "rule set " + p.ruleSet().version() + " published");
+            LOG.info("rule set " + p.ruleSet().version() + " published");
             PublishRuleSetResponse.Builder b = PublishRuleSetResponse.newBuilder().setVersion(p.ruleSet().version());
             o.warnings().forEach(w -> b.addWarnings(error(w)));
             reply(out, b.build());
@@ -165,7 +166,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             return;
         }
         risk.appetite().set(request.getProductValue(), request.getFactorBps(), request.getReason(), clock.time());
-        LOG.info(() -> "risk appetite " + request.getFactorBps() + " bps for "
+        LOG.info("risk appetite " + request.getFactorBps() + " bps for "
                 + (request.getProductValue() == 0 ? "all products" : request.getProduct()));
         reply(out, appetite());
     }
@@ -197,7 +198,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
         try {
             long[] r = risk.blockLists().update(kind, request.getAddList(), request.getRemoveList(), clock.time());
             // Counts only: the entries are personal data and stay out of the log.
-            LOG.info(() -> "block list " + kind + ": +" + r[0] + " -" + r[1]);
+            LOG.info("block list " + kind + ": +" + r[0] + " -" + r[1]);
             reply(out, UpdateBlockListResponse.newBuilder().setAdded(r[0]).setRemoved(r[1])
                     .setSize(risk.blockLists().size(kind)).build());
         } catch (IllegalStateException e) {

@@ -19,8 +19,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code AdminService.Backtest}: validates the request on the caller's thread, then replays the journal of this
@@ -31,7 +31,7 @@ import java.util.logging.Logger;
  * <p>Thread contract: {@link #backtest} from any thread; the work runs on one daemon thread owned here.
  */
 public final class BacktestService implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(BacktestService.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(BacktestService.class);
     static final int MAX_YAML_BYTES = 1 << 20;
     static final int DEFAULT_EXAMPLES = 10;
     /** RetryInfo of BACKTEST_RUNNING: a backtest takes seconds to minutes; ask again in a few seconds. */
@@ -81,7 +81,7 @@ public final class BacktestService implements AutoCloseable {
                     out.onNext(report);
                     out.onCompleted();
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "backtest failed", e);
+                    LOG.warn("backtest failed", e);
                     out.onError(Refusals.of(Status.Code.INTERNAL, ErrorReason.BACKTEST_FAILED,
                             "backtest failed: " + e.getMessage()));
                 }

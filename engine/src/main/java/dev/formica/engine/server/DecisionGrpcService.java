@@ -6,6 +6,7 @@ import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
+import dev.formica.engine.server.tracing.TracingInterceptor;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ClusterNode;
 import dev.formica.v1.CancelResponse;
@@ -39,10 +40,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
     private final DecisionPipeline pipeline;
     private final PartitionMap partitionMap;
+    /** Tracing is on: a sampled Decide's span gets its stage timings ({@link TracingInterceptor}). */
+    private final boolean traced;
 
     public DecisionGrpcService(DecisionPipeline pipeline) {
+        this(pipeline, false);
+    }
+
+    public DecisionGrpcService(DecisionPipeline pipeline, boolean traced) {
         this.pipeline = pipeline;
         this.partitionMap = toProto(pipeline.partitions());
+        this.traced = traced;
     }
 
     private static PartitionMap toProto(PartitionTable table) {
@@ -61,7 +69,9 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
     public void decide(DecisionRequest request, StreamObserver<DecisionResponse> out) {
         long start = System.nanoTime();
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.decide(request, new UnarySink<>(out), start, Context.current().getDeadline());
+            // tracing off: this boolean is all it costs (no context lookup, no span)
+            pipeline.decide(request, new UnarySink<>(out), start, Context.current().getDeadline(),
+                    traced ? TracingInterceptor.stages() : null);
         }
     }
 

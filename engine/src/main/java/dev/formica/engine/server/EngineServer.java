@@ -2,6 +2,7 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.metrics.RpcMetrics;
+import dev.formica.engine.server.tracing.Tracing;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionServiceGrpc;
@@ -32,7 +33,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -47,7 +49,7 @@ import org.agrona.concurrent.SystemEpochClock;
  * in-flight calls within {@code drainTimeout}, then close state.
  */
 public final class EngineServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(EngineServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EngineServer.class);
     /** Service names whose health is reported, besides the overall "" entry. */
     static final List<String> SERVICE_NAMES = List.of(
             DecisionServiceGrpc.SERVICE_NAME,
@@ -70,6 +72,8 @@ public final class EngineServer implements AutoCloseable {
     private boolean closed;
     private AuthenticationInterceptor authentication;
     private AdmissionInterceptor admission;
+    /** OpenTelemetry tracing; null when off (no interceptor, no span). */
+    private Tracing tracing;
 
     public EngineServer(EngineConfiguration config) {
         this(config, List.of(), SystemEpochClock.INSTANCE);
@@ -119,7 +123,7 @@ public final class EngineServer implements AutoCloseable {
             throw cannotListen(e);
         }
         healthOnly = s;
-        LOG.info(() -> "formica answers health checks (NOT_SERVING) on " + config.host() + ":" + s.getPort()
+        LOG.info("formica answers health checks (NOT_SERVING) on " + config.host() + ":" + s.getPort()
                 + " until recovery is done");
         return this;
     }
@@ -133,6 +137,9 @@ public final class EngineServer implements AutoCloseable {
         authentication = AuthenticationInterceptor.from(config);
         admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions(),
                 config.shedRetryDelay().toMillis()) : null;
+        if (tracing == null) {
+            tracing = Tracing.fromConfiguration(config);
+        }
         listenForHealth();
         try {
             pipeline = DecisionPipeline.open(config, clock, metrics.latency());
@@ -150,7 +157,7 @@ public final class EngineServer implements AutoCloseable {
             health.setStatus(name, ServingStatus.SERVING);
         }
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-        LOG.info(() -> "formica listening on " + config.host() + ":" + port() + " with " + config);
+        LOG.info("formica listening on " + config.host() + ":" + port() + " with " + config);
         return this;
     }
 
@@ -256,7 +263,7 @@ public final class EngineServer implements AutoCloseable {
 
     private List<BindableService> services() {
         backtests = new BacktestService(pipeline, config.dataDir(), config.regulatoryFile());
-        return List.of(new DecisionGrpcService(pipeline), new ProfileGrpcService(pipeline),
+        return List.of(new DecisionGrpcService(pipeline, tracing != null), new ProfileGrpcService(pipeline),
                 new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests),
                 new DiagnosticsGrpcService());
     }
@@ -274,7 +281,23 @@ public final class EngineServer implements AutoCloseable {
         List<ServerInterceptor> extra = new ArrayList<>(extraInterceptors);
         java.util.Collections.reverse(extra);
         all.addAll(extra);
+        if (tracing != null) {
+            // outermost: the span covers every refusal and the whole call
+            all.add(tracing.interceptor());
+        }
         return all;
+    }
+
+    /**
+     * Traces through {@code tracing} instead of the one the configuration asks for (tests, embedding); before
+     * {@link #start()}. The server closes it.
+     */
+    public synchronized EngineServer tracing(Tracing tracing) {
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        this.tracing = tracing;
+        return this;
     }
 
     /** The bound port (useful with port 0); before {@link #start()}, the port {@link #listenForHealth()} holds. */
@@ -341,7 +364,7 @@ public final class EngineServer implements AutoCloseable {
             server.shutdown();
             try {
                 if (!server.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warning("in-flight calls did not finish within " + config.drainTimeout() + "; cancelling them");
+                    LOG.warn("in-flight calls did not finish within " + config.drainTimeout() + "; cancelling them");
                     server.shutdownNow();
                     server.awaitTermination(5, TimeUnit.SECONDS);
                 }
@@ -357,6 +380,9 @@ public final class EngineServer implements AutoCloseable {
         }
         if (pipeline != null) {
             pipeline.close();
+        }
+        if (tracing != null) {
+            tracing.close();
         }
         LOG.info("formica stopped");
     }

@@ -38,8 +38,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class DecisionRecords implements AutoCloseable {
 
-    private static final java.util.logging.Logger LOG =
-            java.util.logging.Logger.getLogger(DecisionRecords.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DecisionRecords.class);
     /** Bytes of each off-heap chunk of a generation; a record never spans two. */
     static final int CHUNK_BYTES = 8 << 20;
     private static final long MISSING = -1;
@@ -148,7 +147,7 @@ public final class DecisionRecords implements AutoCloseable {
 
     private void rotateEarly(long nowMs) {
         earlyRotations++;
-        LOG.warning(() -> "idempotency generation full after " + current.records + " records; started the next"
+        LOG.warn("idempotency generation full after " + current.records + " records; started the next"
                 + " one early, so the idempotency window is now shorter than a generation (raise"
                 + " expectedDecisionsPerDay)");
         rotate(Math.max(nowMs, current.startMs + 1));

@@ -3,35 +3,34 @@ package dev.formica.engine.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.formica.engine.Formica;
+import dev.formica.engine.logging.LogFormat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogManager;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs the demo with every log record of the JVM captured (java.util.logging, where SLF4J and
- * therefore Chronicle log too, with Formica's own loggers at ALL) plus stdout and stderr, and finds
- * no borrower id, device id or IP of the demo's requests in any of it. Then checks that every file
- * the engine wrote is owner-only.
+ * Runs the demo with every log line of the JVM captured as Logback writes it (JSON lines on stderr, with every field
+ * the encoder writes: message, logger, thread, stack trace, MDC and key-value pairs; the engine's, Chronicle's and,
+ * through the java.util.logging bridge, gRPC's; Formica's own loggers at ALL) plus stdout, and finds no borrower
+ * id, device id or IP of the demo's requests in any of it. Then checks that every file the engine wrote is
+ * owner-only.
  */
 class NoPersonalDataInLogsTest {
     /** The demo's borrower ids (b0, b1, ..., unknown-17), device ids and client IPs. */
@@ -43,40 +42,18 @@ class NoPersonalDataInLogsTest {
 
     @Test
     void shouldLogNoBorrowerDeviceOrIpAndWriteOwnerOnlyFiles() throws Exception {
-        List<String> records = Collections.synchronizedList(new ArrayList<>());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                StringBuilder text = new StringBuilder(r.getLoggerName() + " " + r.getLevel() + " ");
-                text.append(new java.util.logging.SimpleFormatter().formatMessage(r));
-                if (r.getThrown() != null) {
-                    StringWriter trace = new StringWriter();
-                    r.getThrown().printStackTrace(new PrintWriter(trace));
-                    text.append(' ').append(trace);
-                }
-                records.add(text.toString());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        capture.setLevel(Level.ALL);
-        Logger root = LogManager.getLogManager().getLogger("");
-        Logger formica = Logger.getLogger("dev.formica");
+        Logger formica = (Logger) LoggerFactory.getLogger("dev.formica");
         Level formicaLevel = formica.getLevel();
-        root.addHandler(capture);
+        LogFormat format = LogFormat.active();
         formica.setLevel(Level.ALL);
+        LogFormat.use(LogFormat.JSON);
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        PrintStream both = new PrintStream(console, true, StandardCharsets.UTF_8);
-        System.setOut(both);
-        System.setErr(both);
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
+        // Logback's console appender writes to whatever System.err is at the time of each line
+        System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));
         Path data = dir.resolve("demo");
         int exit;
         try {
@@ -86,16 +63,24 @@ class NoPersonalDataInLogsTest {
         } finally {
             System.setOut(out);
             System.setErr(err);
-            root.removeHandler(capture);
             formica.setLevel(formicaLevel);
+            LogFormat.use(format);
+        }
+        String log = logged.toString(StandardCharsets.UTF_8);
+        List<String> records = new ArrayList<>();
+        for (String line : log.split("\n")) {
+            if (line.startsWith("{")) {
+                JsonObject record = JsonParser.parseString(line).getAsJsonObject();
+                assertTrue(record.has("@timestamp") && record.has("level") && record.has("logger_name"), line);
+                records.add(record.get("message").getAsString());
+            }
         }
         String printed = console.toString(StandardCharsets.UTF_8);
-        assertEquals(0, exit, printed);
-        assertTrue(records.stream().anyMatch(r -> r.contains("formica listening")), "log capture works: " + records);
+        assertEquals(0, exit, printed + log);
+        assertTrue(records.stream().anyMatch(r -> r.contains("formica listening")), "log capture works: " + log);
         List<String> leaks = new ArrayList<>();
-        for (String text : records) {
-            find(text, "log", leaks);
-        }
+        // every line of stderr, JSON or not, whole (all its fields), and all of stdout
+        find(log, "log", leaks);
         find(printed, "console", leaks);
         assertEquals(List.of(), leaks, "personal data in the output");
 
