@@ -1,5 +1,9 @@
 package dev.formica.benchmarks;
 
+import dev.formica.engine.state.CreditLedger;
+import dev.formica.engine.state.LedgerSnapshot;
+import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.StateConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
-
-import dev.formica.engine.state.CreditLedger;
-import dev.formica.engine.state.LedgerSnapshot;
-import dev.formica.engine.state.ShardState;
-import dev.formica.engine.state.StateConfig;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,13 +1,12 @@
 package dev.formica.benchmarks;
 
+import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.StateConfig;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-
-import dev.formica.engine.state.ShardState;
-import dev.formica.engine.state.StateConfig;
 
 /**
  * Off-heap bytes per borrower: fills one shard with N ledger lines and N profiles of about 120 bytes, closes

@@ -1,11 +1,11 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.benchmarks.BenchmarkData;
-import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.LogWriter;
+import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.DecisionRequest;

@@ -5,9 +5,9 @@ import dev.formica.engine.rules.FeatureVector;
 import dev.formica.engine.state.StateOps;
 import dev.formica.v1.DecisionRequest;
 import java.nio.ByteBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * One shard's decision journal: every decision (request, response, the features that decided it, time, shard) is

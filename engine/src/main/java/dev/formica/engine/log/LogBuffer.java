@@ -1,5 +1,6 @@
 package dev.formica.engine.log;
 
+import dev.formica.engine.files.Fsync;
 import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,7 +14,6 @@ import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
-import dev.formica.engine.files.Fsync;
 
 /**
  * The frames of one shard between its append and the segment file: a circular window over the log's positions, in

@@ -1,5 +1,6 @@
 package dev.formica.engine.log;
 
+import dev.formica.engine.files.Fsync;
 import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
 import org.agrona.concurrent.UnsafeBuffer;
-import dev.formica.engine.files.Fsync;
 
 /**
  * The segment files of one shard's log: {@code <dir>/<20-digit start position>.log}, each holding whole frames,

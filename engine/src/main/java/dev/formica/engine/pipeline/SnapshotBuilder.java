@@ -1,9 +1,9 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.ShardLog;
-import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.state.ShardSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -18,9 +18,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.EpochClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.agrona.concurrent.EpochClock;
 
 /**
  * Builds each shard's snapshots off the decision path: it loads the shard's newest snapshot into a scratch copy

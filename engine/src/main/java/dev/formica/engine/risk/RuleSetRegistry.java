@@ -1,11 +1,11 @@
 package dev.formica.engine.risk;
 
+import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
-import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.stream.Stream;
 
 /**
  * Published rule-set versions, which one is active and which runs in shadow. A version is compiled once,

@@ -1,10 +1,10 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.FieldViolations;
+import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.risk.BlockLists;
 import dev.formica.engine.risk.ConcentrationReports;
-import dev.formica.v1.ConcentrationReport;
-import dev.formica.v1.GetConcentrationRequest;
 import dev.formica.engine.risk.RiskAppetite;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.risk.RuleSetRegistry;
@@ -17,6 +17,9 @@ import dev.formica.v1.ActivateRuleSetResponse;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.BacktestReport;
 import dev.formica.v1.BacktestRequest;
+import dev.formica.v1.ConcentrationReport;
+import dev.formica.v1.ErrorReason;
+import dev.formica.v1.GetConcentrationRequest;
 import dev.formica.v1.GetLatencyRequest;
 import dev.formica.v1.GetRiskAppetiteRequest;
 import dev.formica.v1.LatencySnapshot;
@@ -36,15 +39,11 @@ import dev.formica.v1.UpdateBlockListRequest;
 import dev.formica.v1.UpdateBlockListResponse;
 import dev.formica.v1.ValidateRuleSetRequest;
 import dev.formica.v1.ValidateRuleSetResponse;
-import dev.formica.engine.errors.FieldViolations;
-import dev.formica.engine.errors.Refusals;
-import dev.formica.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-
+import org.agrona.concurrent.EpochClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.agrona.concurrent.EpochClock;
 
 /**
  * {@code AdminService}: rule sets (validate, publish, activate, shadow, list), risk appetite, block lists

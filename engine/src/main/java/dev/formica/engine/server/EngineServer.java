@@ -2,8 +2,8 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.metrics.RpcMetrics;
-import dev.formica.engine.server.tracing.Tracing;
 import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.server.tracing.Tracing;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.DiagnosticsServiceGrpc;
@@ -33,10 +33,10 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server: Netty transport with a direct executor, the formica.v1 services, standard health

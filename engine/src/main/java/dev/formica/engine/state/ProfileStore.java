@@ -3,7 +3,6 @@ package dev.formica.engine.state;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.BiConsumer;
-
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;

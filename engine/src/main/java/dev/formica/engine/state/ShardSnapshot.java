@@ -1,5 +1,6 @@
 package dev.formica.engine.state;
 
+import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.funding.QuotaTally;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
-import dev.formica.engine.files.OwnerOnly;
 
 /**
  * One shard's state at a log position, in one file: every store, and the shard's own contributions to the

@@ -1,5 +1,6 @@
 package dev.formica.engine.state;
 
+import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -7,7 +8,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import dev.formica.engine.files.OwnerOnly;
 
 /**
  * Every persisted store of one shard, opened together from one directory.

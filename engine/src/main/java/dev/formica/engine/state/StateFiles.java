@@ -2,7 +2,6 @@ package dev.formica.engine.state;
 
 import java.io.IOException;
 import java.nio.file.Path;
-
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 

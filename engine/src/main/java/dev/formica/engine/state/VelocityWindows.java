@@ -1,5 +1,6 @@
 package dev.formica.engine.state;
 
+import dev.formica.engine.files.OwnerOnly;
 import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
@@ -7,7 +8,6 @@ import java.nio.file.Path;
 import org.agrona.BitUtil;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
-import dev.formica.engine.files.OwnerOnly;
 
 /**
  * Velocity windows: how many transactions, and how much money, a borrower, device, IP or merchant

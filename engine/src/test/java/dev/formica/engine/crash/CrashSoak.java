@@ -1,12 +1,12 @@
 package dev.formica.engine.crash;
 
+import dev.formica.client.FormicaClient;
+import dev.formica.client.RetryPolicy;
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.funding.FundingQuotas;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.state.HoldState;
-import dev.formica.client.FormicaClient;
-import dev.formica.client.RetryPolicy;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.CreditLine;
 import dev.formica.v1.DecisionRequest;

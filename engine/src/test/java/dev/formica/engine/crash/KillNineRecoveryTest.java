@@ -3,9 +3,9 @@ package dev.formica.engine.crash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
+import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.v1.CreditLine;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A server in a child JVM is killed with SIGKILL under load, twice, and restarted on the same data

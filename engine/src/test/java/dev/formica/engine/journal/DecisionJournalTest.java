@@ -1,23 +1,20 @@
 package dev.formica.engine.journal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.LogWriter;
 import dev.formica.engine.log.ShardLog;
-import dev.formica.engine.state.StateOps;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.engine.rules.FeatureVector;
 import dev.formica.engine.rules.Features;
 import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.state.StateOps;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
@@ -26,6 +23,8 @@ import dev.formica.v1.Reason;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

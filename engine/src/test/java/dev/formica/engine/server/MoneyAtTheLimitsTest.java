@@ -1,10 +1,10 @@
 package dev.formica.engine.server;
 
-import dev.formica.engine.LedgerOnlyRules;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
+import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.CreditLine;
