@@ -210,13 +210,14 @@ public final class EngineConfiguration {
         }
         EngineConfiguration config = new EngineConfiguration();
         values.forEach((key, value) -> {
+            Setting setting = Settings.byKey(key);
             if (key.equals("markets") && value instanceof List<?>) {
                 config.markets(MarketSetting.parse(value));
                 config.sources.put(key, "file " + file);
-            } else if (value instanceof List<?> list && Settings.byKey(key) != null && Settings.byKey(key).isList()) {
+            } else if (value instanceof List<?> list && setting != null && setting.isList()) {
                 List<String> items = new ArrayList<>();
                 list.forEach(item -> items.add(String.valueOf(item)));
-                config.setList(key, items);
+                setting.listSetter().accept(config, items);
                 config.sources.put(key, "file " + file);
             } else {
                 config.set(key, String.valueOf(value), file.toString());
