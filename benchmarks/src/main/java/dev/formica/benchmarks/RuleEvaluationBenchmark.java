@@ -1,5 +1,14 @@
-package dev.formica.engine.rules;
+package dev.formica.benchmarks;
 
+import dev.formica.engine.rules.CompiledRuleSet;
+import dev.formica.engine.rules.DefaultRuleSet;
+import dev.formica.engine.rules.FeatureLayout;
+import dev.formica.engine.rules.FeatureVector;
+import dev.formica.engine.rules.Features;
+import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.rules.Rule;
+import dev.formica.engine.rules.RuleSetFixture;
+import dev.formica.engine.rules.Scorecard;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The shipped default rule set (32 fraud rules, a 12-attribute scorecard, 7 credit rules) over prepared
  * feature vectors: the specialised slot evaluators the engine runs, against the same checked CEL expressions
- * on the {@code dev.cel} interpreter. Features are filled in setup, so this is rule evaluation alone.
+ * on the {@code dev.cel} interpreter (rules built by the engine's test fixture {@link RuleSetFixture}), both
+ * called through {@link Rule#fires}. Features are filled in setup, so this is rule evaluation alone.
  *
  * <p>Protects: issue 5's goal of ≤ 2 µs per decision and 0 B/op for the default rule set, and the choice
  * of evaluator (BENCHMARKS.md, "Rule evaluation vs Drools").
@@ -38,7 +48,7 @@ public class RuleEvaluationBenchmark {
 
     private CompiledRuleSet rules;
     private FeatureVector[] inputs;
-    private Expr[] interpreted;
+    private Rule[] interpreted;
     private int[] points;
     private int[] bins;
     private int next;
@@ -64,14 +74,7 @@ public class RuleEvaluationBenchmark {
             }
             inputs[n] = v;
         }
-        ExprCompiler compiler = new ExprCompiler(rules.layout());
-        int total = rules.fraudRuleCount() + rules.creditRuleCount();
-        interpreted = new Expr[total];
-        for (int r = 0; r < total; r++) {
-            boolean credit = r >= rules.fraudRuleCount();
-            Rule rule = credit ? rules.creditRule(r - rules.fraudRuleCount()) : rules.fraudRule(r);
-            interpreted[r] = compiler.interpreted(rule.condition(), credit);
-        }
+        interpreted = RuleSetFixture.interpretedRules(rules);
         points = new int[rules.scorecard().attributeCount()];
         bins = new int[points.length];
     }
@@ -101,13 +104,13 @@ public class RuleEvaluationBenchmark {
         int fired = 0;
         int fraud = rules.fraudRuleCount();
         for (int i = 0; i < fraud; i++) {
-            if (interpreted[i].bool(v)) {
+            if (interpreted[i].fires(v)) {
                 fired++;
             }
         }
         int score = score(v);
         for (int i = fraud; i < interpreted.length; i++) {
-            if (interpreted[i].bool(v)) {
+            if (interpreted[i].fires(v)) {
                 fired++;
             }
         }

@@ -1,10 +1,10 @@
-package dev.formica.engine.pipeline;
+package dev.formica.benchmarks;
 
-import dev.formica.benchmarks.BenchmarkData;
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.LogWriter;
+import dev.formica.engine.pipeline.ShardProcessorFixture;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * One shard's Decide logic alone, on its writer thread: idempotency check, ledger read, rules, record, hold and
  * ledger writes, response building, and the frame of operations appended to the shard log (a log writer thread in
  * {@code process} mode writes it to a temporary directory). No queue, no gRPC: the floor under
- * {@code DecisionBenchmark}.
+ * {@code DecisionBenchmark}. The processor is package-private; the engine's test fixture
+ * {@link ShardProcessorFixture} drives it.
  *
  * <p>Protects: the single-writer cost per decision and its bytes/op. Issue 19's goal is ≤ 3 µs and 0 B/op; not met
  * yet (BENCHMARKS.md, "Durability cost", has the latest figure).
@@ -67,7 +68,7 @@ public class ShardProcessorBenchmark {
     @Param({"memory", "tmpfs"})
     public String log;
     private RiskEngine risk;
-    private ShardProcessor processor;
+    private ShardProcessorFixture processor;
     private int next;
 
     @Setup(Level.Trial)
@@ -80,7 +81,7 @@ public class ShardProcessorBenchmark {
         dir = Files.createTempDirectory("formica-bench");
         state = ShardState.open(dir, StateConfig.defaults().withSizes(BORROWERS, REQUESTS, REQUESTS), NOW);
         risk = RiskEngine.openDefaults(dir.resolve("risk"));
-        processor = new ShardProcessor(0, state, 900_000, 86_400_000, "CNY", risk);
+        processor = new ShardProcessorFixture(0, state, 900_000, 86_400_000, "CNY", risk);
         for (int b = 0; b < BORROWERS; b++) {
             state.ledger().putLine("b" + b, Product.CONSUMER_CREDIT_VALUE, 1_000_000_000_000L, NOW);
         }

@@ -1,0 +1,41 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.log.ShardLog;
+import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.state.ShardState;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+
+/**
+ * Test fixture (in the engine's test-fixtures jar): one shard's package-private {@link ShardProcessor} driven
+ * directly on the caller's thread, with no queue and no agent, for {@code ShardProcessorBenchmark}.
+ */
+public final class ShardProcessorFixture {
+    private final ShardProcessor processor;
+
+    /** A processor of shard {@code shardId} on {@code state}, one market in {@code currency} under {@code risk}. */
+    public ShardProcessorFixture(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs,
+            String currency, RiskEngine risk) {
+        processor = new ShardProcessor(shardId, state, holdTtlMs, holdRetentionMs, currency, risk);
+    }
+
+    /** From now on every command's changes are appended to {@code log} as one frame ({@link #endCommand}). */
+    public void log(ShardLog log) {
+        processor.log(log);
+    }
+
+    /** Rebuilds the in-memory state from the stores, as the pipeline does before a shard runs. */
+    public void recover(long nowMs) {
+        processor.recover(nowMs);
+    }
+
+    /** One Decide, as the shard's writer thread runs it. */
+    public DecisionResponse decide(DecisionRequest request, long nowMs, long startNanos) {
+        return processor.decide(request, nowMs, startNanos);
+    }
+
+    /** Ends the command: its changes become one frame of the log; returns the log position after it. */
+    public long endCommand(long nowMs) {
+        return processor.endCommand(nowMs);
+    }
+}
