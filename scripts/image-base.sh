@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the base image that Jib puts Formica on (engine/pom.xml, profile `image`), as a `docker save` tarball:
+# Builds the base image that Jib puts Formica on (tools/pom.xml, profile `image`), as a `docker save` tarball:
 #
 #   scripts/image-base.sh OUT.tar
 #

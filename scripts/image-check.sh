@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks the image that Jib wrote (engine/pom.xml, profile `image`, phase verify):
+# Checks the image that Jib wrote (tools/pom.xml, profile `image`, phase verify):
 #
-#   scripts/image-check.sh engine/target/formica-image.tar
+#   scripts/image-check.sh tools/target/formica-image.tar
 #
 # 1. Its configuration: a non-root user, the entrypoint `java @/app/jvm.options ... dev.formica.engine.Formica`, the
 #    gRPC and metrics ports, /data as a volume, and /app/jvm.options holding the pom's JVM flags.

@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 cd "$ROOT"
 ./formica version >/dev/null     # builds the jar if stale
 # run a private copy, so that a rebuild during the run cannot swap the jar under a running JVM
-cp engine/target/formica.jar engine/target/jvm.options "$OUT/"
+cp tools/target/formica.jar tools/target/jvm.options "$OUT/"
 FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 sync
 for MODE in "${MODES[@]}"; do

@@ -192,8 +192,8 @@ class KubernetesManifestsTest {
         V1PodSpec pod = statefulSet().getSpec().getTemplate().getSpec();
         assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
         Matcher user = Pattern.compile("<user>(\\d+):(\\d+)</user>")
-                .matcher(Files.readString(Path.of("..", "engine", "pom.xml")));
-        assertTrue(user.find(), "the Jib image's user in engine/pom.xml");
+                .matcher(Files.readString(Path.of("..", "tools", "pom.xml")));
+        assertTrue(user.find(), "the Jib image's user in tools/pom.xml");
         assertEquals(Long.parseLong(user.group(1)), pod.getSecurityContext().getRunAsUser());
         assertEquals(Long.parseLong(user.group(2)), pod.getSecurityContext().getFsGroup(),
                 "the data volume is writable by the image's group");
@@ -205,7 +205,7 @@ class KubernetesManifestsTest {
         assertEquals(requests.get("memory"), c.getResources().getLimits().get("memory"),
                 "memory request = limit: the pre-touched heap is a share of it");
         assertEquals("formica:" + System.getProperty("formica.version"), c.getImage(),
-                "the image Jib builds (engine/pom.xml <to>)");
+                "the image Jib builds (tools/pom.xml <to>)");
     }
 
     @Test
