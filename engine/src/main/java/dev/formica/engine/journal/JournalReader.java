@@ -25,7 +25,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Thread contract: one reader thread per instance; any number of readers beside the one writer, also in
  * other processes.
  */
-public final class JournalReader implements AutoCloseable {
+final class JournalReader implements AutoCloseable {
     private final Path dir;
     private final Map<Integer, String[]> names = new HashMap<>();
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);

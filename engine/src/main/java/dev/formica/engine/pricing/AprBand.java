@@ -16,7 +16,7 @@ import java.util.Map;
  * @param gradeToBps APR per grade, basis points (1,800 = 18 %)
  * @param capBps     the highest APR this band may charge, basis points
  */
-public record AprBand(Map<Grade, Integer> gradeToBps, int capBps) {
+record AprBand(Map<Grade, Integer> gradeToBps, int capBps) {
     // before DEFAULT: the static initialiser runs in order
     private static final Grade[] GRADES = {Grade.GRADE_A, Grade.GRADE_B, Grade.GRADE_C, Grade.GRADE_D, Grade.GRADE_E};
 

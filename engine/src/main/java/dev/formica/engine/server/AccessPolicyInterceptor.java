@@ -18,7 +18,7 @@ import io.grpc.StatusRuntimeException;
  *
  * <p>Thread contract: immutable; called on event-loop threads.
  */
-public final class AccessPolicyInterceptor implements ServerInterceptor {
+final class AccessPolicyInterceptor implements ServerInterceptor {
     private final boolean decisionAuthRequired;
 
     public AccessPolicyInterceptor(boolean decisionAuthRequired) {

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread contract: called on Netty event-loop threads (direct executor); the registry serialises changes.
  */
-public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
+final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(AdminGrpcService.class);
 
     private final RiskEngine risk;

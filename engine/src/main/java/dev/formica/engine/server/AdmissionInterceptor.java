@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread contract: any event-loop thread; one atomic counter. Each admitted call gives its slot
  * back exactly once, when it closes or is cancelled.
  */
-public final class AdmissionInterceptor implements ServerInterceptor {
+final class AdmissionInterceptor implements ServerInterceptor {
     private static final String DECIDE = DecisionServiceGrpc.getDecideMethod().getFullMethodName();
 
     private final int limit;

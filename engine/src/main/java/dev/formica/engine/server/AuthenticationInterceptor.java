@@ -30,7 +30,7 @@ import javax.security.auth.x500.X500Principal;
  *
  * <p>Thread contract: immutable after construction; called on event-loop threads.
  */
-public final class AuthenticationInterceptor implements ServerInterceptor {
+final class AuthenticationInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final String BEARER = "bearer ";

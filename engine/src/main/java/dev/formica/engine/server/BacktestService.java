@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread contract: {@link #backtest} from any thread; the work runs on one daemon thread owned here.
  */
-public final class BacktestService implements AutoCloseable {
+final class BacktestService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BacktestService.class);
     static final int MAX_YAML_BYTES = 1 << 20;
     static final int DEFAULT_EXAMPLES = 10;

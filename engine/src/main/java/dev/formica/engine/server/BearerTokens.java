@@ -18,7 +18,7 @@ import java.util.Set;
  *
  * <p>Thread contract: immutable after {@link #load}; {@link #matches} is safe from any thread.
  */
-public final class BearerTokens {
+final class BearerTokens {
     /** Shortest token accepted in the file: 128 bits of base64 or hex and then some. */
     static final int MIN_TOKEN_CHARS = 24;
 

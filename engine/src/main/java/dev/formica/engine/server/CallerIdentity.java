@@ -13,7 +13,7 @@ import io.grpc.Context;
  *     {@code decisionAuthRequired} is on
  * @param via how the caller was recognised ("certificate", "token", "none"); never the secret itself
  */
-public record CallerIdentity(boolean authenticated, boolean admin, boolean caller, String via) {
+record CallerIdentity(boolean authenticated, boolean admin, boolean caller, String via) {
     /** The context key the interceptors share. */
     public static final Context.Key<CallerIdentity> KEY = Context.key("formica-caller-identity");
     public static final CallerIdentity ANONYMOUS = new CallerIdentity(false, false, false, "none");

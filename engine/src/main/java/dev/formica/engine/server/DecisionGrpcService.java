@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread contract: called on Netty event-loop threads (direct executor); replies are completed
  * from shard threads.
  */
-public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
+final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
     private final DecisionPipeline pipeline;
     private final PartitionMap partitionMap;
     /** Tracing is on: a sampled Decide's span gets its stage timings ({@link TracingInterceptor}). */

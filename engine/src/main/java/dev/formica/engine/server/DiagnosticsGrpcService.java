@@ -11,7 +11,7 @@ import io.grpc.stub.StreamObserver;
  *
  * <p>Thread contract: called on Netty event-loop threads (direct executor); stateless.
  */
-public final class DiagnosticsGrpcService extends DiagnosticsServiceGrpc.DiagnosticsServiceImplBase {
+final class DiagnosticsGrpcService extends DiagnosticsServiceGrpc.DiagnosticsServiceImplBase {
     private static final EchoResponse EMPTY = EchoResponse.getDefaultInstance();
 
     @Override

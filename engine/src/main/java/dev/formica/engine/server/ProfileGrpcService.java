@@ -22,7 +22,7 @@ import io.grpc.stub.StreamObserver;
  * <p>Thread contract: called on Netty event-loop threads (direct executor); replies are completed
  * from shard threads.
  */
-public final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase {
+final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase {
     /** Rows of a bulk load in flight at once: flow control instead of an unbounded buffer. */
     static final int LOAD_WINDOW = 256;
     static final int MAX_REPORTED_ERRORS = 1000;
