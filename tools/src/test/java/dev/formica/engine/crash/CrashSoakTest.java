@@ -9,10 +9,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The crash soak ({@link CrashSoak}) in its short form: 3 kills. The long form, by command:
- * {@code mvn -B -pl engine -am verify -Dtest=CrashSoakTest -Dsurefire.failIfNoSpecifiedTests=false
+ * {@code mvn -B -pl tools -am verify -Dtest=CrashSoakTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dformica.soak.kills=50 -Dformica.soak.seed=7 -Dformica.soak.requests=3000}; up to that many requests
  * (plus 100) go out before each kill; the counts are in
- * {@code engine/target/surefire-reports/dev.formica.engine.crash.CrashSoakTest-output.txt}.
+ * {@code tools/target/surefire-reports/dev.formica.engine.crash.CrashSoakTest-output.txt}.
  */
 class CrashSoakTest {
     @TempDir
