@@ -11,9 +11,13 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.Location;
 import dev.formica.engine.Formica;
 import dev.formica.engine.server.EngineServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.Set;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +36,19 @@ class ToolsLayeringTest {
     static void importBothModules() throws URISyntaxException {
         tools = location(Formica.class);
         URI engine = location(EngineServer.class);
-        classes = new ClassFileImporter().importLocations(Set.of(Location.of(tools), Location.of(engine)));
+        classes = new ClassFileImporter().importLocations(Set.of(Location.of(tools), classesOrJar(engine)));
+    }
+
+    /** target/classes in a reactor run up to {@code test}; the packaged jar in a full {@code mvn verify}. */
+    private static Location classesOrJar(URI uri) {
+        if (!uri.getPath().endsWith(".jar")) {
+            return Location.of(uri);
+        }
+        try (JarFile jar = new JarFile(Path.of(uri).toFile())) {
+            return Location.of(jar);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static URI location(Class<?> c) throws URISyntaxException {
