@@ -17,6 +17,7 @@ import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
+import dev.formica.engine.metrics.StageTrace;
 import dev.formica.engine.risk.ConcentrationReports;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.LedgerSnapshot;
@@ -41,7 +42,6 @@ import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import dev.formica.v1.RiskEvent;
 import dev.formica.v1.RiskEventResponse;
-import io.grpc.Deadline;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -458,8 +458,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      *
      * @param trace told the stage timings of this command (a sampled call's span); null: none
      */
-    public <Q, R> void submit(Operation<Q, R> op, Q request, Sink<R> sink, long startNanos, Deadline deadline,
-            dev.formica.engine.metrics.StageTrace trace) {
+    public <Q, R> void submit(Operation<Q, R> op, Q request, Sink<R> sink, long startNanos, CallDeadline deadline,
+            StageTrace trace) {
         String routingKey = op.routingKey(request);
         long arg = 0;
         int partition;
@@ -481,28 +481,28 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
     }
 
-    /** {@link #submit(Operation, Object, Sink, long, Deadline, dev.formica.engine.metrics.StageTrace)}, untraced. */
-    public <Q, R> void submit(Operation<Q, R> op, Q request, Sink<R> sink, Deadline deadline) {
+    /** {@link #submit(Operation, Object, Sink, long, CallDeadline, StageTrace)}, untraced, started now. */
+    public <Q, R> void submit(Operation<Q, R> op, Q request, Sink<R> sink, CallDeadline deadline) {
         submit(op, request, sink, System.nanoTime(), deadline, null);
     }
 
-    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline) {
+    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, CallDeadline deadline) {
         submit(Operation.DECIDE, r, sink, startNanos, deadline, null);
     }
 
-    public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, Deadline deadline) {
+    public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, CallDeadline deadline) {
         submit(Operation.CONFIRM, r, sink, deadline);
     }
 
-    public void cancel(CancelRequest r, Sink<CancelResponse> sink, Deadline deadline) {
+    public void cancel(CancelRequest r, Sink<CancelResponse> sink, CallDeadline deadline) {
         submit(Operation.CANCEL, r, sink, deadline);
     }
 
-    public void repay(RepayRequest r, Sink<RepayResponse> sink, Deadline deadline) {
+    public void repay(RepayRequest r, Sink<RepayResponse> sink, CallDeadline deadline) {
         submit(Operation.REPAY, r, sink, deadline);
     }
 
-    public void apply(CreditApplication a, Sink<CreditOffer> sink, Deadline deadline) {
+    public void apply(CreditApplication a, Sink<CreditOffer> sink, CallDeadline deadline) {
         submit(Operation.APPLY, a, sink, deadline);
     }
 
@@ -512,7 +512,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * parsed on the thread that delivers it. A borrower of a partition another node owns is refused with the owner
      * named.
      */
-    public void storedDecision(String requestId, String borrowerId, Sink<DecisionResponse> sink, Deadline deadline) {
+    public void storedDecision(String requestId, String borrowerId, Sink<DecisionResponse> sink,
+            CallDeadline deadline) {
         int shard = shardOfBorrower(borrowerId, sink);
         if (shard < 0) {
             return;
@@ -538,7 +539,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }, System.nanoTime(), deadline));
     }
 
-    /** {@link #storedDecision(String, String, Sink, Deadline)}, waiting for the answer (tests and tools). */
+    /** {@link #storedDecision(String, String, Sink, CallDeadline)}, waiting for the answer (tests and tools). */
     public DecisionResponse storedDecision(String requestId, String borrowerId) {
         CompletableFuture<DecisionResponse> answer = new CompletableFuture<>();
         storedDecision(requestId, borrowerId, new Sink<>() {
@@ -589,7 +590,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return writer;
     }
 
-    public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, Deadline deadline) {
+    public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, CallDeadline deadline) {
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
@@ -613,7 +614,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /** Applies an early-warning event on the borrower's shard. */
-    public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, Deadline deadline) {
+    public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, CallDeadline deadline) {
         submit(Operation.RISK_EVENT, e, sink, deadline);
     }
 
@@ -626,11 +627,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /** Stores a profile; the sink gets true when it was created. */
-    public void upsert(Profile profile, Sink<Boolean> sink, Deadline deadline) {
+    public void upsert(Profile profile, Sink<Boolean> sink, CallDeadline deadline) {
         submit(Operation.UPSERT_PROFILE, profile, sink, deadline);
     }
 
-    public void profile(String borrowerId, Sink<Profile> sink, Deadline deadline) {
+    public void profile(String borrowerId, Sink<Profile> sink, CallDeadline deadline) {
         int shard = shardOfBorrower(borrowerId, sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<String, Profile>(

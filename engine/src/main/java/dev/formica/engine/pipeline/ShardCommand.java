@@ -6,7 +6,6 @@ import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.metrics.StageTrace;
 import dev.formica.v1.DecisionResponse;
-import io.grpc.Deadline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +32,13 @@ final class ShardCommand<Q, R> {
     /** Where {@link #run} answers: {@link #sink}, or the shard's {@link Replies} batch for the caller's loop. */
     private Sink<R> out;
     private final long startNanos;
-    private final Deadline deadline;
+    private final CallDeadline deadline;
     /** Set by the offering thread before the queue publishes the command (metrics on only). */
     long enqueuedNanos;
     /** The call's span, told the stage timings (a sampled Decide with tracing on); null otherwise. */
     StageTrace trace;
 
-    ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
+    ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, CallDeadline deadline) {
         this.op = op;
         this.request = request;
         this.arg = arg;

@@ -26,7 +26,6 @@ import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
-import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,7 +71,7 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
         if (!GrpcReplies.rejected(RequestValidator.check(request), out) && !GrpcReplies.rejected(
                 RequestValidator.market(pipeline.markets(), request.getMarket(), request.getCurrency()), out)) {
             // tracing off: this boolean is all it costs (no context lookup, no span)
-            pipeline.submit(Operation.DECIDE, request, new UnarySink<>(out), start, Context.current().getDeadline(),
+            pipeline.submit(Operation.DECIDE, request, new UnarySink<>(out), start, GrpcReplies.deadline(),
                     traced ? TracingInterceptor.stages() : null);
         }
     }
@@ -119,7 +118,7 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
             } else if (market != null) {
                 sink.onError(market);
             } else {
-                pipeline.submit(Operation.DECIDE, request, sink, start, Context.current().getDeadline(), null);
+                pipeline.submit(Operation.DECIDE, request, sink, start, GrpcReplies.deadline(), null);
             }
         }
 
@@ -192,7 +191,7 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
     @Override
     public void getCreditLine(GetCreditLineRequest request, StreamObserver<CreditLine> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.creditLine(request, new UnarySink<>(out), Context.current().getDeadline());
+            pipeline.creditLine(request, new UnarySink<>(out), GrpcReplies.deadline());
         }
     }
 
@@ -208,7 +207,7 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
             return;
         }
         pipeline.storedDecision(request.getRequestId(), request.getBorrowerId(), new UnarySink<>(out),
-                Context.current().getDeadline());
+                GrpcReplies.deadline());
     }
 
     @Override

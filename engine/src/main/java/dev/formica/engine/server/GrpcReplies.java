@@ -2,6 +2,7 @@ package dev.formica.engine.server;
 
 import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refused;
+import dev.formica.engine.pipeline.CallDeadline;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Operation;
 import dev.formica.v1.ErrorReason;
@@ -48,8 +49,14 @@ final class GrpcReplies {
             String market, String currency, StreamObserver<R> out) {
         if (!rejected(violations, out) && !rejected(RequestValidator.market(pipeline.markets(), market, currency),
                 out)) {
-            pipeline.submit(op, request, new UnarySink<>(out), Context.current().getDeadline());
+            pipeline.submit(op, request, new UnarySink<>(out), deadline());
         }
+    }
+
+    /** The deadline of the call being handled, for the pipeline; null when it has none. */
+    static CallDeadline deadline() {
+        io.grpc.Deadline deadline = Context.current().getDeadline();
+        return deadline == null ? null : deadline::isExpired;
     }
 
     static void unimplemented(String method, String issue, StreamObserver<?> observer) {

@@ -13,7 +13,6 @@ import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.RowError;
 import dev.formica.v1.UpsertProfileRequest;
 import dev.formica.v1.UpsertProfileResponse;
-import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -54,13 +53,13 @@ public final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceI
             public void onError(Refused error) {
                 reply.onError(error);
             }
-        }, Context.current().getDeadline());
+        }, GrpcReplies.deadline());
     }
 
     @Override
     public void get(GetProfileRequest request, StreamObserver<Profile> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.profile(request.getBorrowerId(), new UnarySink<>(out), Context.current().getDeadline());
+            pipeline.profile(request.getBorrowerId(), new UnarySink<>(out), GrpcReplies.deadline());
         }
     }
 
