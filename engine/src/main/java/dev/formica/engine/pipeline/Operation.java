@@ -51,7 +51,10 @@ public final class Operation<Q, R> {
         }
     }
 
-    /** The fingerprint of a request's meaningful fields ({@link IdempotencyKeys}); {@code arg} is the hold id. */
+    /**
+     * The fingerprint of a request's meaningful fields ({@link IdempotencyKeys}); {@code arg} is the hold id. Stored
+     * in the records like the kind byte: a row's fingerprint never changes, or retries across an upgrade are refused.
+     */
     @FunctionalInterface
     interface Fingerprint<Q> {
         long of(Q request, long arg);
