@@ -1,12 +1,12 @@
 package dev.formica.benchmarks;
 
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +55,7 @@ public final class BenchmarkData {
                         }
 
                         @Override
-                        public void onError(StatusRuntimeException error) {
+                        public void onError(Refused error) {
                             done.completeExceptionally(error);
                         }
                     }, null);

@@ -1,6 +1,7 @@
 package dev.formica.benchmarks;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.journal.JournalFrameEncoder;
 import dev.formica.engine.pipeline.DecisionPipeline;
@@ -17,7 +18,6 @@ import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -134,7 +134,7 @@ public class JournalAppendBenchmark {
                 }
 
                 @Override
-                public void onError(StatusRuntimeException e) {
+                public void onError(Refused e) {
                     answer.completeExceptionally(e);
                 }
             }, System.nanoTime(), null);
@@ -167,7 +167,7 @@ public class JournalAppendBenchmark {
             }
 
             @Override
-            public void onError(StatusRuntimeException e) {
+            public void onError(Refused e) {
                 done.completeExceptionally(e);
             }
         }, null);

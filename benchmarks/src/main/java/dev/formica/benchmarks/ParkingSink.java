@@ -1,8 +1,8 @@
 package dev.formica.benchmarks;
 
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionResponse;
-import io.grpc.StatusRuntimeException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -28,7 +28,7 @@ public final class ParkingSink implements Sink<DecisionResponse> {
     }
 
     @Override
-    public void onError(StatusRuntimeException error) {
+    public void onError(Refused error) {
         throw error;
     }
 

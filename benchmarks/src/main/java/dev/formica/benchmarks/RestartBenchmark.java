@@ -1,13 +1,13 @@
 package dev.formica.benchmarks;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Product;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,7 +95,7 @@ public class RestartBenchmark {
                     }
 
                     @Override
-                    public void onError(StatusRuntimeException error) {
+                    public void onError(Refused error) {
                         done.completeExceptionally(error);
                     }
                 }, System.nanoTime(), null);

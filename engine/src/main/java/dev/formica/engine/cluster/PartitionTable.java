@@ -1,10 +1,8 @@
 package dev.formica.engine.cluster;
 
-import dev.formica.engine.errors.Refusals;
-import dev.formica.v1.ErrorReason;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,9 +19,9 @@ import java.util.List;
  */
 public final class PartitionTable {
     /** {@code ErrorInfo.domain} of a redirect. */
-    public static final String ERROR_DOMAIN = Refusals.DOMAIN;
+    public static final String ERROR_DOMAIN = "formica.dev";
     /** {@code ErrorInfo.reason} of a redirect. */
-    public static final String NOT_OWNER_REASON = ErrorReason.PARTITION_NOT_OWNED.name();
+    public static final String NOT_OWNER_REASON = DomainError.PARTITION_NOT_OWNED.name();
     /** Trailer of a redirect: the owner's address, for callers that do not read the status details. */
     public static final Metadata.Key<String> OWNER_ADDRESS =
             Metadata.Key.of("formica-partition-owner", Metadata.ASCII_STRING_MARSHALLER);
@@ -105,20 +103,18 @@ public final class PartitionTable {
     }
 
     /**
-     * The refusal of a call for {@code partition}, which another node owns: {@code FAILED_PRECONDITION} naming
-     * {@code field} (borrower_id or hold_id) and the owner, with an {@code ErrorInfo} (metadata {@code partition},
-     * {@code owner_node}, {@code owner_address}) and the {@link #OWNER_ADDRESS} trailer. Names no borrower.
+     * The refusal of a call for {@code partition}, which another node owns: {@link DomainError#PARTITION_NOT_OWNED}
+     * ({@code FAILED_PRECONDITION}) naming {@code field} (borrower_id or hold_id) and the owner, with the metadata
+     * {@code partition}, {@code owner_node}, {@code owner_address} (the server adds the {@link #OWNER_ADDRESS}
+     * trailer). Names no borrower.
      */
-    public StatusRuntimeException refusal(int partition, String field) {
+    public Refused refusal(int partition, String field) {
         int owner = ownerOf(partition);
         String address = nodes.get(owner);
-        return Refusals.builder(Status.Code.FAILED_PRECONDITION, ErrorReason.PARTITION_NOT_OWNED,
-                field + ": partition " + partition + " is owned by node " + owner + " (" + address
-                        + "), not by node " + self + "; send the call there (docs/cluster.md)")
+        return Refused.of(DomainError.PARTITION_NOT_OWNED, field + ": partition " + partition + " is owned by node "
+                        + owner + " (" + address + "), not by node " + self + "; send the call there (docs/cluster.md)")
                 .metadata("partition", Integer.toString(partition))
                 .metadata("owner_node", Integer.toString(owner))
-                .metadata("owner_address", address)
-                .trailer(OWNER_ADDRESS, address)
-                .build();
+                .metadata("owner_address", address);
     }
 }

@@ -1,6 +1,5 @@
 package dev.formica.engine.errors;
 
-import com.google.rpc.BadRequest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -8,7 +7,7 @@ import java.util.List;
 /**
  * Every field rule a request breaks, in the order of its fields: each one a text {@code "field: rule"} as the
  * validators write them. The first one is the status message (so the message names the first bad field, as it
- * always has); all of them become the {@code google.rpc.BadRequest} of the refusal.
+ * always has); all of them become the {@code google.rpc.BadRequest} of the refusal (made in {@code server/}).
  *
  * <p>Collect with {@link #add(FieldViolations, String)}, which makes the collection only at the first violation,
  * so checking a valid request allocates nothing.
@@ -73,23 +72,14 @@ public final class FieldViolations {
         return b.append(')').toString();
     }
 
-    /** One {@code FieldViolation} per violation: the field path, and the rule it breaks. */
-    public BadRequest toBadRequest() {
-        BadRequest.Builder b = BadRequest.newBuilder();
-        for (String v : violations) {
-            b.addFieldViolations(BadRequest.FieldViolation.newBuilder().setField(field(v)).setDescription(rule(v)));
-        }
-        return b.build();
-    }
-
     /** The field of {@code "field: rule"} (field paths never hold ": "). */
-    static String field(String violation) {
+    public static String field(String violation) {
         int at = violation.indexOf(SEPARATOR);
         return at < 0 ? "request" : violation.substring(0, at);
     }
 
     /** The rule of {@code "field: rule"}. */
-    static String rule(String violation) {
+    public static String rule(String violation) {
         int at = violation.indexOf(SEPARATOR);
         return at < 0 ? violation : violation.substring(at + SEPARATOR.length());
     }

@@ -4,7 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.config.EngineConfiguration;
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.files.Fsync;
 import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.journal.DecisionJournal;
@@ -16,6 +17,7 @@ import dev.formica.engine.metrics.DecisionMetrics;
 import dev.formica.engine.metrics.EngineGauges;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
+import dev.formica.engine.metrics.StageTrace;
 import dev.formica.engine.risk.ConcentrationReports;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.LedgerSnapshot;
@@ -34,16 +36,12 @@ import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DimensionConcentration;
-import dev.formica.v1.ErrorReason;
 import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.Profile;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
 import dev.formica.v1.RiskEvent;
 import dev.formica.v1.RiskEventResponse;
-import io.grpc.Deadline;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -102,18 +100,6 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      */
     private static final long TIMER_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-    private static final ShardCommand.Op<DecisionRequest, DecisionResponse> DECIDE =
-            (p, r, arg, now, start) -> p.decide(r, now, start);
-    private static final ShardCommand.Op<ConfirmRequest, ConfirmResponse> CONFIRM =
-            (p, r, holdId, now, start) -> p.confirm(r, holdId, now);
-    private static final ShardCommand.Op<CancelRequest, CancelResponse> CANCEL =
-            (p, r, holdId, now, start) -> p.cancel(r, holdId, now);
-    private static final ShardCommand.Op<RepayRequest, RepayResponse> REPAY =
-            (p, r, arg, now, start) -> p.repay(r, now);
-    private static final ShardCommand.Op<CreditApplication, CreditOffer> APPLY =
-            (p, r, arg, now, start) -> p.apply(r, now, start);
-    private static final ShardCommand.Op<Profile, Boolean> UPSERT =
-            (p, r, arg, now, start) -> p.upsert(r, now);
     private static final ShardCommand.Op<String, byte[]> STORED_DECISION =
             (p, key, arg, now, start) -> p.storedDecision(key);
 
@@ -464,59 +450,60 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     // ---- submission (event-loop threads) ----------------------------------------------------------
 
-    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline) {
-        decide(r, sink, startNanos, deadline, null);
-    }
-
-    /** As above; {@code trace} (null: none) is told the stage timings of this decision (a sampled call's span). */
-    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, Deadline deadline,
-            dev.formica.engine.metrics.StageTrace trace) {
-        if (refusedMarket(r.getMarket(), r.getCurrency(), sink)) {
-            return;
+    /**
+     * Submits the mutating operation {@code op} (a row of the {@link Operation} table) to the shard its routing key
+     * names; the answer, or a {@link Refused}, arrives on {@code sink}. The request has been validated by the
+     * caller (the server's {@code RequestValidator}): here it is only routed. A hold id that names no hold is
+     * refused as not found, as the shard refuses an unknown one.
+     *
+     * @param trace told the stage timings of this command (a sampled call's span); null: none
+     */
+    public <Q, R> void submit(Operation<Q, R> op, Q request, Sink<R> sink, long startNanos, CallDeadline deadline,
+            StageTrace trace) {
+        String routingKey = op.routingKey(request);
+        long arg = 0;
+        int partition;
+        if (op.route() == Operation.Route.HOLD) {
+            arg = HoldIds.parse(routingKey);
+            if (arg == HoldIds.INVALID) {
+                sink.onError(Refused.of(DomainError.HOLD_NOT_FOUND, "hold_id: no such hold"));
+                return;
+            }
+            partition = HoldIds.partitionOf(arg);
+        } else {
+            partition = Partitions.of(routingKey);
         }
-        int shard = shardOfBorrower(r.getBorrowerId(), sink);
+        int shard = shardOfPartition(partition, op.route().field(), sink);
         if (shard >= 0) {
-            ShardCommand<DecisionRequest, DecisionResponse> command = new ShardCommand<>(DECIDE, r, 0, sink,
-                    startNanos, deadline);
+            ShardCommand<Q, R> command = new ShardCommand<>(op.command(), request, arg, sink, startNanos, deadline);
             command.trace = trace;
             submit(shard, command);
         }
     }
 
-    public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, Deadline deadline) {
-        long holdId = holdId(r.getHoldId(), sink);
-        int shard = holdId == HoldIds.INVALID ? -1 : shardOfPartition(HoldIds.partitionOf(holdId), "hold_id", sink);
-        if (shard >= 0) {
-            submit(shard, new ShardCommand<>(CONFIRM, r, holdId, sink, System.nanoTime(), deadline));
-        }
+    /** {@link #submit(Operation, Object, Sink, long, CallDeadline, StageTrace)}, untraced, started now. */
+    public <Q, R> void submit(Operation<Q, R> op, Q request, Sink<R> sink, CallDeadline deadline) {
+        submit(op, request, sink, System.nanoTime(), deadline, null);
     }
 
-    public void cancel(CancelRequest r, Sink<CancelResponse> sink, Deadline deadline) {
-        long holdId = holdId(r.getHoldId(), sink);
-        int shard = holdId == HoldIds.INVALID ? -1 : shardOfPartition(HoldIds.partitionOf(holdId), "hold_id", sink);
-        if (shard >= 0) {
-            submit(shard, new ShardCommand<>(CANCEL, r, holdId, sink, System.nanoTime(), deadline));
-        }
+    public void decide(DecisionRequest r, Sink<DecisionResponse> sink, long startNanos, CallDeadline deadline) {
+        submit(Operation.DECIDE, r, sink, startNanos, deadline, null);
     }
 
-    public void repay(RepayRequest r, Sink<RepayResponse> sink, Deadline deadline) {
-        if (refusedMarket(r.getMarket(), r.getCurrency(), sink)) {
-            return;
-        }
-        int shard = shardOfBorrower(r.getBorrowerId(), sink);
-        if (shard >= 0) {
-            submit(shard, new ShardCommand<>(REPAY, r, 0, sink, System.nanoTime(), deadline));
-        }
+    public void confirm(ConfirmRequest r, Sink<ConfirmResponse> sink, CallDeadline deadline) {
+        submit(Operation.CONFIRM, r, sink, deadline);
     }
 
-    public void apply(CreditApplication a, Sink<CreditOffer> sink, Deadline deadline) {
-        if (refusedMarket(a.getMarket(), a.getCurrency(), sink)) {
-            return;
-        }
-        int shard = shardOfBorrower(a.getBorrowerId(), sink);
-        if (shard >= 0) {
-            submit(shard, new ShardCommand<>(APPLY, a, 0, sink, System.nanoTime(), deadline));
-        }
+    public void cancel(CancelRequest r, Sink<CancelResponse> sink, CallDeadline deadline) {
+        submit(Operation.CANCEL, r, sink, deadline);
+    }
+
+    public void repay(RepayRequest r, Sink<RepayResponse> sink, CallDeadline deadline) {
+        submit(Operation.REPAY, r, sink, deadline);
+    }
+
+    public void apply(CreditApplication a, Sink<CreditOffer> sink, CallDeadline deadline) {
+        submit(Operation.APPLY, a, sink, deadline);
     }
 
     /**
@@ -525,7 +512,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * parsed on the thread that delivers it. A borrower of a partition another node owns is refused with the owner
      * named.
      */
-    public void storedDecision(String requestId, String borrowerId, Sink<DecisionResponse> sink, Deadline deadline) {
+    public void storedDecision(String requestId, String borrowerId, Sink<DecisionResponse> sink,
+            CallDeadline deadline) {
         int shard = shardOfBorrower(borrowerId, sink);
         if (shard < 0) {
             return;
@@ -536,22 +524,22 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             public void onResult(byte[] payload) {
                 DecisionResponse stored;
                 try {
-                    stored = DecisionResponse.parseFrom(payload).toBuilder().setReplayed(true).build();
+                    stored = Operation.DECIDE.replay(payload);
                 } catch (InvalidProtocolBufferException e) {
-                    sink.onError(Refusals.unreadable("decision record unreadable"));
+                    sink.onError(Refused.of(DomainError.STATE_UNREADABLE, "decision record unreadable"));
                     return;
                 }
                 sink.onResult(stored);
             }
 
             @Override
-            public void onError(StatusRuntimeException error) {
+            public void onError(Refused error) {
                 sink.onError(error);
             }
         }, System.nanoTime(), deadline));
     }
 
-    /** {@link #storedDecision(String, String, Sink, Deadline)}, waiting for the answer (tests and tools). */
+    /** {@link #storedDecision(String, String, Sink, CallDeadline)}, waiting for the answer (tests and tools). */
     public DecisionResponse storedDecision(String requestId, String borrowerId) {
         CompletableFuture<DecisionResponse> answer = new CompletableFuture<>();
         storedDecision(requestId, borrowerId, new Sink<>() {
@@ -561,14 +549,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
 
             @Override
-            public void onError(StatusRuntimeException error) {
+            public void onError(Refused error) {
                 answer.completeExceptionally(error);
             }
         }, null);
         try {
             return answer.join();
         } catch (CompletionException e) {
-            if (e.getCause() instanceof StatusRuntimeException refused) {
+            if (e.getCause() instanceof Refused refused) {
                 throw refused;
             }
             throw e;
@@ -602,7 +590,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return writer;
     }
 
-    public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, Deadline deadline) {
+    public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, CallDeadline deadline) {
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
@@ -616,7 +604,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         LedgerSnapshot s = new LedgerSnapshot();
         if (!p.state().ledger().get(r.getBorrowerId(), r.getProductValue(), s)) {
             if (!p.state().profiles().contains(r.getBorrowerId())) {
-                throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
+                throw Refused.of(DomainError.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
             }
         }
         CreditLine line = ShardProcessor.withNotes(ShardProcessor.creditLine(r.getBorrowerId(), r.getProductValue(), s,
@@ -626,12 +614,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /** Applies an early-warning event on the borrower's shard. */
-    public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, Deadline deadline) {
-        int shard = shardOfBorrower(e.getBorrowerId(), sink);
-        if (shard >= 0) {
-            submit(shard, new ShardCommand<RiskEvent, RiskEventResponse>(
-                    (p, r, arg, now, start) -> p.riskEvent(r, now), e, 0, sink, System.nanoTime(), deadline));
-        }
+    public void riskEvent(RiskEvent e, Sink<RiskEventResponse> sink, CallDeadline deadline) {
+        submit(Operation.RISK_EVENT, e, sink, deadline);
     }
 
     /** Runs {@code task} on a shard's writer as a command (tests and tools: to hold a shard busy or read it). */
@@ -643,17 +627,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /** Stores a profile; the sink gets true when it was created. */
-    public void upsert(Profile profile, Sink<Boolean> sink, Deadline deadline) {
-        if (refusedMarket(profile.getMarket(), "", sink)) {
-            return;
-        }
-        int shard = shardOfBorrower(profile.getBorrowerId(), sink);
-        if (shard >= 0) {
-            submit(shard, new ShardCommand<>(UPSERT, profile, 0, sink, System.nanoTime(), deadline));
-        }
+    public void upsert(Profile profile, Sink<Boolean> sink, CallDeadline deadline) {
+        submit(Operation.UPSERT_PROFILE, profile, sink, deadline);
     }
 
-    public void profile(String borrowerId, Sink<Profile> sink, Deadline deadline) {
+    public void profile(String borrowerId, Sink<Profile> sink, CallDeadline deadline) {
         int shard = shardOfBorrower(borrowerId, sink);
         if (shard >= 0) {
             submit(shard, new ShardCommand<String, Profile>(
@@ -664,27 +642,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private static Profile readProfile(ShardProcessor p, String borrowerId) {
         Profile profile = p.profile(borrowerId);
         if (profile == null) {
-            throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
+            throw Refused.of(DomainError.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
         return profile;
-    }
-
-    /**
-     * Refuses (INVALID_ARGUMENT, nothing changes) a market the server does not serve, naming {@code market}, and a
-     * currency that is not the named market's, or with no market named not one any market lends in, naming
-     * {@code currency}. The borrower's shard checks the currency against the line's market.
-     */
-    private boolean refusedMarket(String market, String currency, Sink<?> sink) {
-        Markets.Market m = markets.get(market);
-        if (m == null) {
-            sink.onError(markets.unknown(market));
-            return true;
-        }
-        if (!currency.isEmpty() && (market.isEmpty() ? !markets.lendsIn(currency) : !currency.equals(m.currency()))) {
-            sink.onError(Markets.wrongCurrency(m, currency));
-            return true;
-        }
-        return false;
     }
 
     /** The shard of the borrower's partition, or -1 after refusing a partition another node owns. */
@@ -700,18 +660,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return router.shardOfPartition(partition);
     }
 
-    private long holdId(String text, Sink<?> sink) {
-        long id = HoldIds.parse(text);
-        if (id == HoldIds.INVALID) {
-            sink.onError(Refusals.invalid("hold_id: not a hold id issued by this engine"));
-            return HoldIds.INVALID;
-        }
-        return id;
-    }
-
     private void submit(int shard, ShardCommand<?, ?> command) {
         if (closed) {
-            command.reject(Refusals.shuttingDown());
+            command.reject(shuttingDown());
             return;
         }
         ShardAgent agent = agents[shard];
@@ -720,14 +671,18 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         // every answer waits for the log to make durable what it depends on, then goes back to the caller's loop
         command.replyVia(agent.replies(), loop);
         if (!agent.offer(command)) {
-            command.reject(Refusals.builder(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.SHARD_QUEUE_FULL, "shard "
-                    + shard + " is at capacity; retry with backoff and the same request_id")
-                    .metadata("shard", Integer.toString(shard)).retryAfterMillis(shedRetryDelayMs).build());
+            command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is at capacity; retry"
+                    + " with backoff and the same request_id", shedRetryDelayMs)
+                    .metadata("shard", Integer.toString(shard)));
             return;
         }
         if (callerDrains) {
             agent.tryDrain(loop);
         }
+    }
+
+    private static Refused shuttingDown() {
+        return Refused.of(DomainError.SHUTTING_DOWN, "shutting down");
     }
 
     // ---- introspection ----------------------------------------------------------------------------
@@ -841,7 +796,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             if (callerDrains) {
                 agent.tryDrain(null);
             }
-            agent.rejectQueued(Refusals::shuttingDown);
+            agent.rejectQueued(DecisionPipeline::shuttingDown);
         }
         CloseHelper.quietClose(snapshots);
         // the writer writes and syncs what the shards appended, then releases the answers waiting for it

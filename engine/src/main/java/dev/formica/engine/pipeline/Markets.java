@@ -2,15 +2,12 @@ package dev.formica.engine.pipeline;
 
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.config.MarketSetting;
-import dev.formica.engine.errors.FieldViolations;
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
-import dev.formica.v1.ErrorReason;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -161,7 +158,7 @@ public final class Markets implements AutoCloseable {
     }
 
     /** Whether the server lends in {@code currency} in some market. */
-    boolean lendsIn(String currency) {
+    public boolean lendsIn(String currency) {
         return all.stream().anyMatch(m -> m.currency().equals(currency));
     }
 
@@ -185,7 +182,7 @@ public final class Markets implements AutoCloseable {
         Market named = requested.isEmpty() ? null : require(requested);
         Market own = profile == null ? null : require(profile.getMarket());
         if (named != null && own != null && named != own) {
-            throw Refusals.invalid("market: the borrower is in market " + name(own) + ", not " + requested);
+            throw Refused.invalid("market: the borrower is in market " + name(own) + ", not " + requested);
         }
         Market m = named != null ? named : own != null ? own : defaultMarket();
         if (!askedCurrency.isEmpty() && !askedCurrency.equals(m.currency())) {
@@ -208,19 +205,17 @@ public final class Markets implements AutoCloseable {
     }
 
     /** INVALID_ARGUMENT naming {@code market}: the server does not serve it. */
-    StatusRuntimeException unknown(String code) {
+    public Refused unknown(String code) {
         String shown = code.length() > 16 ? code.substring(0, 16) + "..." : code;
         String text = "market: '" + shown + "' is not served here (markets: " + String.join(", ", codes()) + ")";
-        return Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELD, text)
-                .metadata("market", shown).violations(FieldViolations.of(text)).build();
+        return Refused.invalid(text).metadata("market", shown);
     }
 
     /** INVALID_ARGUMENT naming {@code currency}: {@code market}'s lines are in its currency. */
-    static StatusRuntimeException wrongCurrency(Market market, String asked) {
+    public static Refused wrongCurrency(Market market, String asked) {
         String text = "currency: " + (market.code().isEmpty() ? "this server lends in " : "market " + market.code()
                 + " lends in ") + market.currency() + ", not " + asked;
-        return Refusals.builder(Status.Code.INVALID_ARGUMENT, ErrorReason.CURRENCY_NOT_SUPPORTED, text)
-                .metadata("currency", market.currency()).violations(FieldViolations.of(text)).build();
+        return Refused.invalid(DomainError.CURRENCY_NOT_SUPPORTED, text).metadata("currency", market.currency());
     }
 
     private List<String> codes() {

@@ -1,10 +1,8 @@
 package dev.formica.engine.pipeline;
 
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.log.ShardLog;
-import dev.formica.v1.ErrorReason;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -56,7 +54,7 @@ final class Replies {
         int loopCount = 0;
         for (Deferred<?> d : batch) {
             if (!durable) {
-                d.error = Refusals.of(Status.Code.UNAVAILABLE, ErrorReason.LOG_UNAVAILABLE,
+                d.error = Refused.of(DomainError.LOG_UNAVAILABLE,
                         "the shard log could not make this answer durable; retry with the same request_id");
                 d.result = null;
             }
@@ -98,7 +96,7 @@ final class Replies {
         private final Sink<T> sink;
         final Executor loop;
         private T result;
-        private StatusRuntimeException error;
+        private Refused error;
 
         Deferred(Replies replies, Sink<T> sink, Executor loop) {
             this.replies = replies;
@@ -113,7 +111,7 @@ final class Replies {
         }
 
         @Override
-        public void onError(StatusRuntimeException e) {
+        public void onError(Refused e) {
             error = e;
             replies.pending.add(this);
         }

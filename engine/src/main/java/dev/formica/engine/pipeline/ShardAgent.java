@@ -190,8 +190,8 @@ final class ShardAgent implements Agent {
         return continuations;
     }
 
-    /** Drops what is still queued at shutdown, answering each with {@code status}. */
-    void rejectQueued(java.util.function.Supplier<io.grpc.StatusRuntimeException> refusal) {
+    /** Drops what is still queued at shutdown, answering each with a new {@code refusal}. */
+    void rejectQueued(java.util.function.Supplier<dev.formica.engine.errors.Refused> refusal) {
         ShardCommand<?, ?> command;
         while ((command = queue.poll()) != null) {
             command.reject(refusal.get());

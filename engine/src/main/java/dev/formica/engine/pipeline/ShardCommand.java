@@ -1,14 +1,11 @@
 package dev.formica.engine.pipeline;
 
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.metrics.StageTrace;
 import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.ErrorReason;
-import io.grpc.Deadline;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,13 +32,13 @@ final class ShardCommand<Q, R> {
     /** Where {@link #run} answers: {@link #sink}, or the shard's {@link Replies} batch for the caller's loop. */
     private Sink<R> out;
     private final long startNanos;
-    private final Deadline deadline;
+    private final CallDeadline deadline;
     /** Set by the offering thread before the queue publishes the command (metrics on only). */
     long enqueuedNanos;
     /** The call's span, told the stage timings (a sampled Decide with tracing on); null otherwise. */
     StageTrace trace;
 
-    ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, Deadline deadline) {
+    ShardCommand(Op<Q, R> op, Q request, long arg, Sink<R> sink, long startNanos, CallDeadline deadline) {
         this.op = op;
         this.request = request;
         this.arg = arg;
@@ -85,7 +82,7 @@ final class ShardCommand<Q, R> {
             if (waited > maxQueueDelayNanos) {
                 // Admission by queueing delay: under overload, answering "retry later" at once keeps
                 // the queue short, so the requests that are admitted stay fast.
-                out.onError(Refusals.shed(ErrorReason.QUEUE_DELAY_EXCEEDED, "overloaded: waited "
+                out.onError(Refused.shed(DomainError.QUEUE_DELAY_EXCEEDED, "overloaded: waited "
                         + waited / 1_000_000 + " ms in the shard queue (maxQueueDelay " + maxQueueDelayNanos / 1_000_000
                         + " ms); retry with the same request_id", shedRetryDelayMs));
                 return;
@@ -96,19 +93,18 @@ final class ShardCommand<Q, R> {
         }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
-            out.onError(Refusals.of(Status.Code.DEADLINE_EXCEEDED, ErrorReason.DEADLINE_EXPIRED_IN_QUEUE,
-                    "deadline passed while queued"));
+            out.onError(Refused.of(DomainError.DEADLINE_EXPIRED_IN_QUEUE, "deadline passed while queued"));
             return;
         }
         R result;
         try {
             result = op.run(processor, request, arg, nowMs, startNanos);
-        } catch (StatusRuntimeException e) {
+        } catch (Refused e) {
             out.onError(e);
             return;
         } catch (RuntimeException | Error e) {
             LOG.error("shard " + processor.shardId() + " failed a command", e);
-            out.onError(Refusals.internal("internal error"));
+            out.onError(Refused.of(DomainError.INTERNAL_ERROR, "internal error"));
             return;
         }
         if (result instanceof DecisionResponse decision) {
@@ -117,7 +113,7 @@ final class ShardCommand<Q, R> {
         out.onResult(result);
     }
 
-    void reject(StatusRuntimeException refusal) {
+    void reject(Refused refusal) {
         sink.onError(refusal);
     }
 }

@@ -1,10 +1,9 @@
 package dev.formica.engine.pipeline;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
 import dev.formica.engine.cluster.Partitions;
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.funding.FundingAllocation;
 import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.funding.FundingQuotas;
@@ -45,7 +44,6 @@ import dev.formica.v1.CreditLine;
 import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.ErrorReason;
 import dev.formica.v1.FundingShare;
 import dev.formica.v1.Grade;
 import dev.formica.v1.Outcome;
@@ -58,8 +56,6 @@ import dev.formica.v1.RepayResponse;
 import dev.formica.v1.RiskEvent;
 import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.ScoreContribution;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,14 +76,6 @@ import org.agrona.collections.LongArrayQueue;
  * it into empty in-memory stores.
  */
 final class ShardProcessor {
-    static final byte KIND_DECIDE = 1;
-    static final byte KIND_CONFIRM = 2;
-    static final byte KIND_CANCEL = 3;
-    static final byte KIND_REPAY = 4;
-    static final byte KIND_APPLY = 5;
-    static final byte KIND_RISK_EVENT = 6;
-
-    private static final String[] KIND_NAMES = {"", "Decide", "Confirm", "Cancel", "Repay", "Apply", "ReportRiskEvent"};
     private static final int EXPIRY_BATCH = 256;
     private static final Rule.Action[] ACTIONS = Rule.Action.values();
     /** The principal an offer's APR is checked on when no line was assigned (1,000.00). */
@@ -236,13 +224,32 @@ final class ShardProcessor {
 
     // ---- Decide ---------------------------------------------------------------------------------
 
-    DecisionResponse decide(DecisionRequest r, long nowMs, long startNanos) {
-        String requestId = r.getRequestId();
-        key = keys.borrower(r.getBorrowerId(), requestId);
-        fingerprint = IdempotencyKeys.decide(r);
-        if (state.decisions().contains(key)) {
-            return replay(KIND_DECIDE, DecisionResponse.parser());
+    /**
+     * Runs the mutating operation {@code op}: a retry of a request this borrower already sent (the same request id)
+     * is answered from its record, marked replayed, or refused when the id was used for another call or other
+     * fields; a new request goes to the row's handler. For a hold's operation ({@code arg} = the hold id) the record
+     * is the hold's borrower's.
+     */
+    <Q, R> R run(Operation<Q, R> op, Q request, long arg, long nowMs, long startNanos) {
+        if (op.replayable()) {
+            CharSequence borrowerId = op.route() == Operation.Route.HOLD ? holdBorrower(arg) : op.routingKey(request);
+            key = keys.borrower(borrowerId, op.requestId(request));
+            fingerprint = op.fingerprint(request, arg);
+            if (state.decisions().contains(key)) {
+                return replay(op);
+            }
         }
+        return op.handler().run(this, request, arg, nowMs, startNanos);
+    }
+
+    /** A Decide, replayed when it is a retry ({@link #run}). */
+    DecisionResponse decide(DecisionRequest r, long nowMs, long startNanos) {
+        return run(Operation.DECIDE, r, 0, nowMs, startNanos);
+    }
+
+    /** A new Decide: {@link #key} and {@link #fingerprint} are set and no record has them ({@link #run}). */
+    DecisionResponse decideFresh(DecisionRequest r, long nowMs, long startNanos) {
+        String requestId = r.getRequestId();
         useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         RuleSetRegistry.Active current = risk.rules().current();
         CompiledRuleSet rules = current.rules();
@@ -351,7 +358,7 @@ final class ShardProcessor {
         for (int i = 0; i < allocation.count(); i++) {
             ops.quotaReserve(allocation.funderIndex(i), allocation.amountMinor(i), allocation.chargedDayIndex(i));
         }
-        state.decisions().put(key, KIND_DECIDE, nowMs, fingerprint, payload);
+        state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, payload);
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
@@ -391,7 +398,7 @@ final class ShardProcessor {
         try {
             p = Profile.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw Refusals.unreadable("stored profile unreadable");
+            throw Refused.of(DomainError.STATE_UNREADABLE, "stored profile unreadable");
         }
         risk.profiles().put(borrowerId, p);
         return p;
@@ -516,7 +523,7 @@ final class ShardProcessor {
             long startNanos, DecisionRequest r, CompiledRuleSet rules, FeatureVector features) {
         DecisionResponse declined = response.setServerNanos(System.nanoTime() - startNanos).build();
         byte[] bytes = declined.toByteArray();
-        state.decisions().put(key, KIND_DECIDE, nowMs, fingerprint, bytes);
+        state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, bytes);
         if (journal != null) {
             journal.append(nowMs, r, bytes, rules, features);
         }
@@ -527,18 +534,14 @@ final class ShardProcessor {
 
     ConfirmResponse confirm(ConfirmRequest r, long holdId, long nowMs) {
         String requestId = r.getRequestId();
-        if (holdRequestSeen(holdId, requestId, KIND_CONFIRM)) {
-            return replay(KIND_CONFIRM, ConfirmResponse.parser());
-        }
         loadHold(holdId, nowMs);
         switch (hold.state()) {
             case HoldState.CONFIRMED:
-                throw Refusals.failedPrecondition(ErrorReason.HOLD_ALREADY_CONFIRMED,
-                        "hold_id: the hold is already confirmed");
+                throw Refused.of(DomainError.HOLD_ALREADY_CONFIRMED, "hold_id: the hold is already confirmed");
             case HoldState.CANCELLED:
-                throw Refusals.failedPrecondition(ErrorReason.HOLD_CANCELLED, "hold_id: the hold was cancelled");
+                throw Refused.of(DomainError.HOLD_CANCELLED, "hold_id: the hold was cancelled");
             case HoldState.EXPIRED:
-                throw Refusals.failedPrecondition(ErrorReason.HOLD_EXPIRED, "hold_id: the hold expired");
+                throw Refused.of(DomainError.HOLD_EXPIRED, "hold_id: the hold expired");
             default:
                 break;
         }
@@ -554,7 +557,7 @@ final class ShardProcessor {
                 .setLine(lineAfter(borrowerId, product, -amount, amount, nowMs))
                 .build();
         byte[] payload = response.toByteArray();
-        state.decisions().put(key, KIND_CONFIRM, nowMs, fingerprint, payload);
+        state.decisions().put(key, Operation.CONFIRM.kind(), nowMs, fingerprint, payload);
         state.holds().setState(holdId, HoldState.CONFIRMED);
         state.ledger().apply(borrowerId, product, -amount, amount, nowMs);
         exposures.confirm(borrowerId, product, holdId);
@@ -564,12 +567,9 @@ final class ShardProcessor {
 
     CancelResponse cancel(CancelRequest r, long holdId, long nowMs) {
         String requestId = r.getRequestId();
-        if (holdRequestSeen(holdId, requestId, KIND_CANCEL)) {
-            return replay(KIND_CANCEL, CancelResponse.parser());
-        }
         loadHold(holdId, nowMs);
         if (hold.state() == HoldState.CONFIRMED) {
-            throw Refusals.failedPrecondition(ErrorReason.HOLD_ALREADY_CONFIRMED,
+            throw Refused.of(DomainError.HOLD_ALREADY_CONFIRMED,
                     "hold_id: the hold is confirmed; repay the drawn balance instead");
         }
         String borrowerId = hold.borrowerId().toString();
@@ -584,7 +584,7 @@ final class ShardProcessor {
                 .setLine(lineAfter(borrowerId, product, -release, 0, nowMs))
                 .build();
         byte[] payload = response.toByteArray();
-        state.decisions().put(key, KIND_CANCEL, nowMs, fingerprint, payload);
+        state.decisions().put(key, Operation.CANCEL.kind(), nowMs, fingerprint, payload);
         if (release > 0) {
             state.holds().setState(holdId, HoldState.CANCELLED);
             state.ledger().apply(borrowerId, product, -release, 0, nowMs);
@@ -596,25 +596,22 @@ final class ShardProcessor {
     }
 
     /**
-     * Sets {@link #key} and {@link #fingerprint} of a Confirm or Cancel: the request id is scoped to the hold's
-     * borrower, so it cannot reuse the id of one of their Decides. Loads the hold into {@link #hold}.
+     * The borrower of a hold, whose records scope the request id of a Confirm or Cancel (so it cannot reuse the id
+     * of one of their Decides). Loads the hold into {@link #hold}.
      *
-     * @return whether a record of this key exists (the caller replays it)
-     * @throws StatusRuntimeException NOT_FOUND when the hold is not this shard's or does not exist
+     * @throws Refused {@link DomainError#HOLD_NOT_FOUND} when the hold is not this shard's or does not exist
      */
-    private boolean holdRequestSeen(long holdId, String requestId, byte kind) {
+    private CharSequence holdBorrower(long holdId) {
         if (!state.holds().get(holdId, hold)) {
-            throw Refusals.notFound(ErrorReason.HOLD_NOT_FOUND, "hold_id: no such hold");
+            throw Refused.of(DomainError.HOLD_NOT_FOUND, "hold_id: no such hold");
         }
-        key = keys.borrower(hold.borrowerId(), requestId);
-        fingerprint = IdempotencyKeys.hold(kind, holdId);
-        return state.decisions().contains(key);
+        return hold.borrowerId();
     }
 
     /** Loads the hold into {@link #hold}, expiring it first when its time has passed. */
     private void loadHold(long holdId, long nowMs) {
         if (!state.holds().get(holdId, hold)) {
-            throw Refusals.notFound(ErrorReason.HOLD_NOT_FOUND, "hold_id: no such hold");
+            throw Refused.of(DomainError.HOLD_NOT_FOUND, "hold_id: no such hold");
         }
         if (hold.state() == HoldState.ACTIVE && nowMs >= hold.expiresMs()) {
             expire(holdId, nowMs);
@@ -659,30 +656,25 @@ final class ShardProcessor {
 
     RepayResponse repay(RepayRequest r, long nowMs) {
         String requestId = r.getRequestId();
-        key = keys.borrower(r.getBorrowerId(), requestId);
-        fingerprint = IdempotencyKeys.repay(r);
-        if (state.decisions().contains(key)) {
-            return replay(KIND_REPAY, RepayResponse.parser());
-        }
         useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
         if (!state.ledger().get(borrowerId, product, ledger)) {
-            throw Refusals.notFound(ErrorReason.LINE_NOT_FOUND, "borrower_id: no line on " + r.getProduct()
+            throw Refused.of(DomainError.LINE_NOT_FOUND, "borrower_id: no line on " + r.getProduct()
                     + " for this borrower");
         }
         if (amount > ledger.drawnMinor()) {
-            throw Refusals.builder(Status.Code.FAILED_PRECONDITION, ErrorReason.REPAYMENT_EXCEEDS_DRAWN,
+            throw Refused.of(DomainError.REPAYMENT_EXCEEDS_DRAWN,
                     "amount_minor: " + amount + " exceeds the drawn balance " + ledger.drawnMinor())
-                    .metadata("drawn_minor", Long.toString(ledger.drawnMinor())).build();
+                    .metadata("drawn_minor", Long.toString(ledger.drawnMinor()));
         }
         RepayResponse response = RepayResponse.newBuilder()
                 .setRequestId(requestId)
                 .setLine(lineAfter(borrowerId, product, 0, -amount, nowMs))
                 .build();
         byte[] payload = response.toByteArray();
-        state.decisions().put(key, KIND_REPAY, nowMs, fingerprint, payload);
+        state.decisions().put(key, Operation.REPAY.kind(), nowMs, fingerprint, payload);
         state.ledger().apply(borrowerId, product, 0, -amount, nowMs);
         exposures.repay(borrowerId, product, amount);
         return response;
@@ -697,11 +689,6 @@ final class ShardProcessor {
      */
     CreditOffer apply(CreditApplication a, long nowMs, long startNanos) {
         String requestId = a.getRequestId();
-        key = keys.borrower(a.getBorrowerId(), requestId);
-        fingerprint = IdempotencyKeys.apply(a);
-        if (state.decisions().contains(key)) {
-            return replay(KIND_APPLY, CreditOffer.parser());
-        }
         useMarketOf(a.getMarket(), a.getBorrowerId(), a.getCurrency());
         CompiledRuleSet rules = risk.rules().active();
         String borrowerId = a.getBorrowerId();
@@ -803,7 +790,7 @@ final class ShardProcessor {
             state.ledger().setGrade(borrowerId, product, grade, nowMs);
         }
         CreditOffer answer = offer.setServerNanos(System.nanoTime() - startNanos).build();
-        state.decisions().put(key, KIND_APPLY, nowMs, fingerprint, answer.toByteArray());
+        state.decisions().put(key, Operation.APPLY.kind(), nowMs, fingerprint, answer.toByteArray());
         return answer;
     }
 
@@ -821,15 +808,10 @@ final class ShardProcessor {
      */
     RiskEventResponse riskEvent(RiskEvent e, long nowMs) {
         String requestId = e.getRequestId();
-        key = keys.borrower(e.getBorrowerId(), requestId);
-        fingerprint = IdempotencyKeys.riskEvent(e);
-        if (state.decisions().contains(key)) {
-            return replay(KIND_RISK_EVENT, RiskEventResponse.parser());
-        }
         String borrowerId = e.getBorrowerId();
         Profile profile = profile(borrowerId);
         if (profile == null) {
-            throw Refusals.notFound(ErrorReason.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
+            throw Refused.of(DomainError.PROFILE_NOT_FOUND, "borrower_id: no profile for this borrower");
         }
         useMarketOf(borrowerId);
         CompiledRuleSet rules = risk.rules().active();
@@ -898,7 +880,7 @@ final class ShardProcessor {
             }
         }
         RiskEventResponse answer = response.build();
-        state.decisions().put(key, KIND_RISK_EVENT, nowMs, fingerprint, answer.toByteArray());
+        state.decisions().put(key, Operation.RISK_EVENT.kind(), nowMs, fingerprint, answer.toByteArray());
         return answer;
     }
 
@@ -938,7 +920,7 @@ final class ShardProcessor {
         if (before != null && markets.get(before.getMarket()) != markets.get(profile.getMarket())) {
             for (int product = 1; product <= Product.BUSINESS_LOAN_VALUE; product++) {
                 if (state.ledger().get(borrowerId, product, ledger)) {
-                    throw Refusals.invalid("market: the borrower has a " + Product.forNumber(product) + " line in"
+                    throw Refused.invalid("market: the borrower has a " + Product.forNumber(product) + " line in"
                             + " market " + (before.getMarket().isEmpty() ? "(default)" : before.getMarket())
                             + "; a line's currency and regulation cannot change");
                 }
@@ -992,7 +974,7 @@ final class ShardProcessor {
 
     private void requireLedger(String borrowerId, int product) {
         if (!state.ledger().get(borrowerId, product, ledger)) {
-            throw Refusals.internal("ledger entry missing for an existing hold");
+            throw Refused.of(DomainError.INTERNAL_ERROR, "ledger entry missing for an existing hold");
         }
     }
 
@@ -1003,52 +985,38 @@ final class ShardProcessor {
 
     // ---- idempotency ------------------------------------------------------------------------------
 
-    /** The recorded answer to the request {@link #key} names, when it is the same request. */
     /** The stored response bytes of the Decide recorded under {@code key}; NOT_FOUND when there is none. */
     byte[] storedDecision(String key) {
         DecisionRecord record = state.decisions().get(key);
-        if (record == null || record.kind() != KIND_DECIDE) {
-            throw Refusals.notFound(ErrorReason.DECISION_NOT_FOUND, "request_id: no Decide with this request_id is on"
+        if (record == null || record.kind() != Operation.DECIDE.kind()) {
+            throw Refused.of(DomainError.DECISION_NOT_FOUND, "request_id: no Decide with this request_id is on"
                     + " record for this borrower");
         }
         return record.payload();
     }
 
-    private <T extends Message> T replay(byte kind, Parser<T> parser) {
+    /**
+     * The recorded answer to the request {@link #key} names, marked replayed, when it is the same request: refused
+     * ({@link DomainError#REQUEST_ID_REUSED}, nothing changes) when the id was used for another operation or with
+     * another {@link #fingerprint}.
+     */
+    private <R> R replay(Operation<?, R> op) {
         DecisionRecord record = state.decisions().get(key);
-        if (record.kind() != kind) {
-            throw Refusals.invalid(ErrorReason.REQUEST_ID_REUSED, "request_id: already used for a "
-                    + KIND_NAMES[record.kind()] + " call; use a new request_id");
+        if (record.kind() != op.kind()) {
+            Operation<?, ?> other = Operation.ofKind(record.kind());
+            throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a "
+                    + (other == null ? "kind " + record.kind() : other.name()) + " call; use a new request_id");
         }
         if (record.fingerprint() != fingerprint) {
-            throw Refusals.invalid(ErrorReason.REQUEST_ID_REUSED, "request_id: already used for a different "
-                    + KIND_NAMES[kind] + " request (its amount, product, currency, merchant or other fields differ);"
+            throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a different "
+                    + op.name() + " request (its amount, product, currency, merchant or other fields differ);"
                     + " use a new request_id");
         }
         try {
-            T original = parser.parseFrom(record.payload());
-            return markReplayed(original);
+            return op.replay(record.payload());
         } catch (InvalidProtocolBufferException e) {
-            throw Refusals.unreadable("idempotency record unreadable");
+            throw Refused.of(DomainError.STATE_UNREADABLE, "idempotency record unreadable");
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    static <T extends Message> T markReplayed(T original) {
-        if (original instanceof DecisionResponse d) {
-            return (T) d.toBuilder().setReplayed(true).build();
-        } else if (original instanceof ConfirmResponse c) {
-            return (T) c.toBuilder().setReplayed(true).build();
-        } else if (original instanceof CancelResponse c) {
-            return (T) c.toBuilder().setReplayed(true).build();
-        } else if (original instanceof RepayResponse rp) {
-            return (T) rp.toBuilder().setReplayed(true).build();
-        } else if (original instanceof RiskEventResponse re) {
-            return (T) re.toBuilder().setReplayed(true).build();
-        } else if (original instanceof CreditOffer o) {
-            return (T) o.toBuilder().setReplayed(true).build();
-        }
-        throw new IllegalArgumentException("not a replayable response: " + original.getClass());
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------

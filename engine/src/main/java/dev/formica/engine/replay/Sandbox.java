@@ -1,12 +1,12 @@
 package dev.formica.engine.replay;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Profile;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -143,7 +143,7 @@ public final class Sandbox implements AutoCloseable {
             }
 
             @Override
-            public void onError(StatusRuntimeException error) {
+            public void onError(Refused error) {
                 done.completeExceptionally(error);
             }
         });

@@ -1,7 +1,6 @@
 package dev.formica.engine.server;
 
 import dev.formica.engine.errors.FieldViolations;
-import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.risk.BlockLists;
 import dev.formica.engine.risk.ConcentrationReports;

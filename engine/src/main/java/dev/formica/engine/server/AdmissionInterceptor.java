@@ -1,6 +1,5 @@
 package dev.formica.engine.server;
 
-import dev.formica.engine.errors.Refusals;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.ErrorReason;
 import io.grpc.ForwardingServerCall;

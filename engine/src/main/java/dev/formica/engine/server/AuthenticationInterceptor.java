@@ -1,7 +1,6 @@
 package dev.formica.engine.server;
 
 import dev.formica.engine.config.EngineConfiguration;
-import dev.formica.engine.errors.Refusals;
 import dev.formica.v1.ErrorReason;
 import io.grpc.Context;
 import io.grpc.Contexts;

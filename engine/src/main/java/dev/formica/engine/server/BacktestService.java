@@ -1,7 +1,6 @@
 package dev.formica.engine.server;
 
 import dev.formica.engine.errors.FieldViolations;
-import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.replay.Backtester;
 import dev.formica.engine.replay.Sandbox;

@@ -3,8 +3,9 @@ package dev.formica.engine.server;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.errors.FieldViolations;
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Operation;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.engine.server.tracing.TracingInterceptor;
 import dev.formica.v1.CancelRequest;
@@ -25,7 +26,6 @@ import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
-import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,9 +68,10 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
     @Override
     public void decide(DecisionRequest request, StreamObserver<DecisionResponse> out) {
         long start = System.nanoTime();
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
+        if (!GrpcReplies.rejected(RequestValidator.check(request), out) && !GrpcReplies.rejected(
+                RequestValidator.market(pipeline.markets(), request.getMarket(), request.getCurrency()), out)) {
             // tracing off: this boolean is all it costs (no context lookup, no span)
-            pipeline.decide(request, new UnarySink<>(out), start, Context.current().getDeadline(),
+            pipeline.submit(Operation.DECIDE, request, new UnarySink<>(out), start, GrpcReplies.deadline(),
                     traced ? TracingInterceptor.stages() : null);
         }
     }
@@ -99,6 +100,8 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
             long start = System.nanoTime();
             pending.incrementAndGet();
             FieldViolations violations = RequestValidator.check(request);
+            Refused market = violations != null ? null
+                    : RequestValidator.market(pipeline.markets(), request.getMarket(), request.getCurrency());
             Sink<DecisionResponse> sink = new Sink<>() {
                 @Override
                 public void onResult(DecisionResponse result) {
@@ -106,19 +109,26 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
                 }
 
                 @Override
-                public void onError(StatusRuntimeException error) {
-                    send(DecisionResponse.newBuilder().setRequestId(request.getRequestId())
-                            .setError(DecisionError.newBuilder().setCode(error.getStatus().getCode().value())
-                                    .setMessage(String.valueOf(error.getStatus().getDescription()))
-                                    .addAllDetails(Refusals.details(error)))
-                            .build());
+                public void onError(Refused error) {
+                    refuse(request, GrpcErrors.toStatus(error));
                 }
             };
             if (violations != null) {
-                sink.onError(Refusals.invalid(violations));
+                refuse(request, Refusals.invalid(violations));
+            } else if (market != null) {
+                sink.onError(market);
             } else {
-                pipeline.decide(request, sink, start, Context.current().getDeadline());
+                pipeline.submit(Operation.DECIDE, request, sink, start, GrpcReplies.deadline(), null);
             }
+        }
+
+        /** Answers one request of the stream with its refusal, as a {@code DecisionError} in the stream. */
+        private void refuse(DecisionRequest request, StatusRuntimeException error) {
+            send(DecisionResponse.newBuilder().setRequestId(request.getRequestId())
+                    .setError(DecisionError.newBuilder().setCode(error.getStatus().getCode().value())
+                            .setMessage(String.valueOf(error.getStatus().getDescription()))
+                            .addAllDetails(Refusals.details(error)))
+                    .build());
         }
 
         private void send(DecisionResponse response) {
@@ -164,37 +174,31 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
 
     @Override
     public void confirm(ConfirmRequest request, StreamObserver<ConfirmResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.confirm(request, new UnarySink<>(out), Context.current().getDeadline());
-        }
+        GrpcReplies.submit(pipeline, Operation.CONFIRM, request, RequestValidator.check(request), "", "", out);
     }
 
     @Override
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.cancel(request, new UnarySink<>(out), Context.current().getDeadline());
-        }
+        GrpcReplies.submit(pipeline, Operation.CANCEL, request, RequestValidator.check(request), "", "", out);
     }
 
     @Override
     public void repay(RepayRequest request, StreamObserver<RepayResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.repay(request, new UnarySink<>(out), Context.current().getDeadline());
-        }
+        GrpcReplies.submit(pipeline, Operation.REPAY, request, RequestValidator.check(request), request.getMarket(),
+                request.getCurrency(), out);
     }
 
     @Override
     public void getCreditLine(GetCreditLineRequest request, StreamObserver<CreditLine> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.creditLine(request, new UnarySink<>(out), Context.current().getDeadline());
+            pipeline.creditLine(request, new UnarySink<>(out), GrpcReplies.deadline());
         }
     }
 
     @Override
     public void apply(CreditApplication request, StreamObserver<CreditOffer> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.apply(request, new UnarySink<>(out), Context.current().getDeadline());
-        }
+        GrpcReplies.submit(pipeline, Operation.APPLY, request, RequestValidator.check(request), request.getMarket(),
+                request.getCurrency(), out);
     }
 
     @Override
@@ -203,7 +207,7 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
             return;
         }
         pipeline.storedDecision(request.getRequestId(), request.getBorrowerId(), new UnarySink<>(out),
-                Context.current().getDeadline());
+                GrpcReplies.deadline());
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.DecisionPipeline;
+import dev.formica.engine.pipeline.Operation;
 import dev.formica.engine.pipeline.Sink;
 import dev.formica.v1.GetProfileRequest;
 import dev.formica.v1.LoadSummary;
@@ -11,7 +13,6 @@ import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.RowError;
 import dev.formica.v1.UpsertProfileRequest;
 import dev.formica.v1.UpsertProfileResponse;
-import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -35,12 +36,13 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
 
     @Override
     public void upsert(UpsertProfileRequest request, StreamObserver<UpsertProfileResponse> out) {
-        if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
+        if (GrpcReplies.rejected(RequestValidator.check(request), out) || GrpcReplies.rejected(
+                RequestValidator.market(pipeline.markets(), request.getProfile().getMarket(), ""), out)) {
             return;
         }
         String borrowerId = request.getProfile().getBorrowerId();
         UnarySink<UpsertProfileResponse> reply = new UnarySink<>(out);
-        pipeline.upsert(request.getProfile(), new Sink<>() {
+        pipeline.submit(Operation.UPSERT_PROFILE, request.getProfile(), new Sink<>() {
             @Override
             public void onResult(Boolean created) {
                 reply.onResult(UpsertProfileResponse.newBuilder().setBorrowerId(borrowerId).setCreated(created)
@@ -48,16 +50,16 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
             }
 
             @Override
-            public void onError(StatusRuntimeException error) {
+            public void onError(Refused error) {
                 reply.onError(error);
             }
-        }, Context.current().getDeadline());
+        }, GrpcReplies.deadline());
     }
 
     @Override
     public void get(GetProfileRequest request, StreamObserver<Profile> out) {
         if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.profile(request.getBorrowerId(), new UnarySink<>(out), Context.current().getDeadline());
+            pipeline.profile(request.getBorrowerId(), new UnarySink<>(out), GrpcReplies.deadline());
         }
     }
 
@@ -95,17 +97,24 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
                 rowDone(row, null, violations.message());
                 return;
             }
-            pipeline.upsert(profile, new Sink<>() {
+            Sink<Boolean> sink = new Sink<>() {
                 @Override
                 public void onResult(Boolean created) {
                     rowDone(row, created, null);
                 }
 
                 @Override
-                public void onError(StatusRuntimeException error) {
-                    rowDone(row, null, error.getStatus().getCode() + ": " + error.getStatus().getDescription());
+                public void onError(Refused error) {
+                    StatusRuntimeException status = GrpcErrors.toStatus(error);
+                    rowDone(row, null, status.getStatus().getCode() + ": " + status.getStatus().getDescription());
                 }
-            }, null);
+            };
+            Refused market = RequestValidator.market(pipeline.markets(), profile.getMarket(), "");
+            if (market != null) {
+                sink.onError(market);
+            } else {
+                pipeline.submit(Operation.UPSERT_PROFILE, profile, sink, null);
+            }
         }
 
         private synchronized void rowDone(long row, Boolean created, String violation) {
@@ -156,8 +165,6 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
 
     @Override
     public void reportRiskEvent(RiskEvent request, StreamObserver<RiskEventResponse> out) {
-        if (!GrpcReplies.rejected(RequestValidator.check(request), out)) {
-            pipeline.riskEvent(request, new UnarySink<>(out), io.grpc.Context.current().getDeadline());
-        }
+        GrpcReplies.submit(pipeline, Operation.RISK_EVENT, request, RequestValidator.check(request), "", "", out);
     }
 }

@@ -1,6 +1,5 @@
 package dev.formica.engine.server;
 
-import dev.formica.engine.errors.Refusals;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;

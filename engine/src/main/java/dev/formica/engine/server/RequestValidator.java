@@ -1,7 +1,9 @@
 package dev.formica.engine.server;
 
 import dev.formica.engine.errors.FieldViolations;
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.Refused;
+import dev.formica.engine.pipeline.HoldIds;
+import dev.formica.engine.pipeline.Markets;
 import dev.formica.engine.rules.ConcentrationPolicy;
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.AttributeValue;
@@ -37,6 +39,10 @@ import java.util.Map;
  * request. Each check returns {@code null} when the message is valid, otherwise every violation found,
  * each a text {@code "field: rule"} in field order: the first is the INVALID_ARGUMENT description, and
  * all of them are the refusal's {@code google.rpc.BadRequest} ({@link Refusals#invalid(FieldViolations)}).
+ *
+ * <p>Every check that needs no state is here (the fields, the hold id's form, the market and currency against the
+ * markets served); the shard checks only what needs its state (a reused request id, a hold or line that does not
+ * exist or is in another state, a borrower whose market is another).
  *
  * <p>Thread contract: stateless, safe from any thread; allocates only when it finds a violation.
  * The rules here are the ones documented on the fields of the .proto files: keep them in step.
@@ -88,11 +94,41 @@ public final class RequestValidator {
     }
 
     public static FieldViolations check(ConfirmRequest r) {
-        return add(add(null, requiredId("request_id", r.getRequestId())), requiredId("hold_id", r.getHoldId()));
+        return holdId(add(add(null, requiredId("request_id", r.getRequestId())), requiredId("hold_id",
+                r.getHoldId())), r.getHoldId());
     }
 
     public static FieldViolations check(CancelRequest r) {
-        return add(add(null, requiredId("request_id", r.getRequestId())), requiredId("hold_id", r.getHoldId()));
+        return holdId(add(add(null, requiredId("request_id", r.getRequestId())), requiredId("hold_id",
+                r.getHoldId())), r.getHoldId());
+    }
+
+    /**
+     * The hold id's form ({@link HoldIds}), checked once the fields are otherwise valid: a refusal of a well-formed
+     * request with an id this engine never issues names only {@code hold_id}, as it always has.
+     */
+    private static FieldViolations holdId(FieldViolations violations, String holdId) {
+        if (violations == null && HoldIds.parse(holdId) == HoldIds.INVALID) {
+            return FieldViolations.of("hold_id: not a hold id issued by this engine");
+        }
+        return violations;
+    }
+
+    /**
+     * Refuses (INVALID_ARGUMENT, nothing changes) a market the server does not serve, naming {@code market}, and a
+     * currency that is not the named market's, or with no market named not one any market lends in, naming
+     * {@code currency} ({@link dev.formica.engine.errors.DomainError#CURRENCY_NOT_SUPPORTED}); null when both are
+     * served. The borrower's shard checks what needs its state: the currency against the market of the line.
+     */
+    public static Refused market(Markets markets, String market, String currency) {
+        Markets.Market m = markets.get(market);
+        if (m == null) {
+            return markets.unknown(market);
+        }
+        if (!currency.isEmpty() && (market.isEmpty() ? !markets.lendsIn(currency) : !currency.equals(m.currency()))) {
+            return Markets.wrongCurrency(m, currency);
+        }
+        return null;
     }
 
     public static FieldViolations check(RepayRequest r) {

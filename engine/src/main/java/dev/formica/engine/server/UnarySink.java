@@ -1,11 +1,13 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.Sink;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 
 /**
- * Completes a unary call from whichever thread ran the command.
+ * Completes a unary call from whichever thread ran the command; a refusal becomes its gRPC status
+ * ({@link GrpcErrors}).
  *
  * <p>Thread contract: used once, by one thread. A call the client already cancelled is ignored.
  */
@@ -27,7 +29,12 @@ final class UnarySink<T> implements Sink<T> {
     }
 
     @Override
-    public void onError(StatusRuntimeException error) {
+    public void onError(Refused error) {
+        fail(GrpcErrors.toStatus(error));
+    }
+
+    /** Ends the call with {@code error} (a refusal made in the server). */
+    void fail(StatusRuntimeException error) {
         try {
             observer.onError(error);
         } catch (StatusRuntimeException | IllegalStateException cancelled) {

@@ -8,7 +8,6 @@ import dev.formica.v1.CreditLine;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,7 +72,7 @@ class CallerDrainsContinuationTest {
                     }
 
                     @Override
-                    public void onError(StatusRuntimeException error) {
+                    public void onError(dev.formica.engine.errors.Refused error) {
                         done.completeExceptionally(error);
                     }
                 }, System.nanoTime(), null);

@@ -1,5 +1,7 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.errors.Refused;
+import dev.formica.engine.server.GrpcErrors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +19,9 @@ final class FutureSink<T> implements Sink<T> {
     }
 
     @Override
-    public void onError(StatusRuntimeException error) {
-        future.completeExceptionally(error);
+    public void onError(Refused error) {
+        // the status a client would see: the server's one mapping of the engine's refusals
+        future.completeExceptionally(GrpcErrors.toStatus(error));
     }
 
     T get() {

@@ -9,7 +9,9 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import dev.formica.engine.config.MarketSetting;
-import dev.formica.engine.errors.Refusals;
+import dev.formica.engine.errors.Refused;
+import dev.formica.engine.server.Refusals;
+import dev.formica.engine.server.RequestValidator;
 import dev.formica.v1.CreditLine;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
@@ -126,12 +128,26 @@ class MarketsTest {
         return assertThrows(StatusRuntimeException.class, sink::get);
     }
 
+    /**
+     * As the server answers a Decide: its check of the market and currency against the markets served
+     * ({@link RequestValidator#market}, no state needed), then the borrower's shard (the market of the line).
+     */
     StatusRuntimeException refusedDecide(DecisionRequest r) {
-        return MarketsTest.<DecisionResponse>refused(s -> pipeline.decide(r, s, System.nanoTime(), null));
+        return MarketsTest.<DecisionResponse>refused(s -> serverChecks(r.getMarket(), r.getCurrency(), s,
+                () -> pipeline.decide(r, s, System.nanoTime(), null)));
     }
 
     StatusRuntimeException refusedUpsert(Profile p) {
-        return MarketsTest.<Boolean>refused(s -> pipeline.upsert(p, s, null));
+        return MarketsTest.<Boolean>refused(s -> serverChecks(p.getMarket(), "", s, () -> pipeline.upsert(p, s, null)));
+    }
+
+    private void serverChecks(String market, String currency, Sink<?> sink, Runnable submit) {
+        Refused refused = RequestValidator.market(pipeline.markets(), market, currency);
+        if (refused != null) {
+            sink.onError(refused);
+        } else {
+            submit.run();
+        }
     }
 
     @Test

@@ -95,7 +95,7 @@ class OverloadAndDeadlineTest {
             assertTrue(blocker.entered.await(10, TimeUnit.SECONDS));
             FutureSink<DecisionResponse> late = new FutureSink<>();
             pipeline.decide(PipelineFixture.decision("late", "alice", 5_000), late, System.nanoTime(),
-                    Deadline.after(0, TimeUnit.NANOSECONDS));
+                    Deadline.after(0, TimeUnit.NANOSECONDS)::isExpired);
             blocker.release.countDown();
             assertEquals(Status.Code.DEADLINE_EXCEEDED, late.errorCode());
             FutureSink<DecisionResponse> retry = new FutureSink<>();

@@ -3,14 +3,14 @@ package dev.formica.engine.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.engine.risk.RiskEngine;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Product;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,10 +30,10 @@ class ProcessorClockTest {
             state.ledger().putLine("alice", Product.CONSUMER_CREDIT_VALUE, 500_000, now);
             DecisionResponse approved = p.decide(PipelineFixture.decision("r1", "alice", 200_000), now, 0);
             long holdId = HoldIds.parse(approved.getHoldId());
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> p.confirm(
+            Refused e = assertThrows(Refused.class, () -> p.run(Operation.CONFIRM,
                     ConfirmRequest.newBuilder().setRequestId("c1").setHoldId(approved.getHoldId()).build(), holdId,
-                    now + 900_000));
-            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+                    now + 900_000, 0));
+            assertEquals(DomainError.HOLD_EXPIRED, e.error());
         }
     }
 }

@@ -44,10 +44,10 @@ class QueueDelayAdmissionTest {
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, stale.errorCode());
             io.grpc.StatusRuntimeException shed = org.junit.jupiter.api.Assertions.assertThrows(
                     io.grpc.StatusRuntimeException.class, stale::get);
-            assertEquals("QUEUE_DELAY_EXCEEDED", dev.formica.engine.errors.Refusals.reasonOf(shed));
+            assertEquals("QUEUE_DELAY_EXCEEDED", dev.formica.engine.server.Refusals.reasonOf(shed));
             // the configured shedRetryDelay (default 50 ms) is the pushback gRPC's own retries obey
             assertEquals(Long.toString(EngineConfiguration.DEFAULT_SHED_RETRY_DELAY.toMillis()),
-                    shed.getTrailers().get(dev.formica.engine.errors.Refusals.RETRY_PUSHBACK));
+                    shed.getTrailers().get(dev.formica.engine.server.Refusals.RETRY_PUSHBACK));
 
             FutureSink<DecisionResponse> retry = new FutureSink<>();
             pipeline.decide(PipelineFixture.decision("d1", "alice", 5_000), retry, System.nanoTime(), null);

@@ -3,8 +3,8 @@ package dev.formica.engine.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -43,8 +43,8 @@ class RepliesTest {
         }
 
         @Override
-        public void onError(StatusRuntimeException error) {
-            got.add("error " + error.getStatus().getCode());
+        public void onError(Refused error) {
+            got.add("error " + error.error());
         }
     }
 
@@ -61,7 +61,7 @@ class RepliesTest {
         Sink<String> a3 = replies.wrap(new Recorder(onA), a);
 
         a1.onResult("first");
-        b1.onError(Status.DEADLINE_EXCEEDED.asRuntimeException());
+        b1.onError(Refused.of(DomainError.DEADLINE_EXPIRED_IN_QUEUE, "late"));
         a2.onResult("second");
         a3.onResult("third");
         assertTrue(onA.isEmpty() && onB.isEmpty(), "nothing is answered before the flush");
@@ -73,7 +73,7 @@ class RepliesTest {
         a.runAll();
         b.runAll();
         assertEquals(List.of("first", "second", "third"), onA);
-        assertEquals(List.of("error DEADLINE_EXCEEDED"), onB);
+        assertEquals(List.of("error DEADLINE_EXPIRED_IN_QUEUE"), onB);
 
         assertEquals(0, replies.release(null, 0), "a second flush has nothing left");
         assertTrue(a.tasks.isEmpty() && b.tasks.isEmpty());

@@ -88,12 +88,12 @@ class AdmissionInterceptorTest {
                 refused.getStatus().getDescription());
         // a program reads why and when to come back: ErrorInfo OVERLOADED, RetryInfo and gRPC's pushback trailer
         com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromThrowable(refused);
-        assertEquals("OVERLOADED", dev.formica.engine.errors.Refusals.reasonOf(refused));
+        assertEquals("OVERLOADED", Refusals.reasonOf(refused));
         com.google.rpc.RetryInfo retry = details.getDetailsList().stream()
                 .filter(a -> a.is(com.google.rpc.RetryInfo.class)).findFirst().orElseThrow()
                 .unpack(com.google.rpc.RetryInfo.class);
         assertEquals(com.google.protobuf.util.Durations.fromMillis(75), retry.getRetryDelay());
-        assertEquals("75", refused.getTrailers().get(dev.formica.engine.errors.Refusals.RETRY_PUSHBACK));
+        assertEquals("75", refused.getTrailers().get(Refusals.RETRY_PUSHBACK));
         assertEquals(2, service.decided, "the refused call never reached the service");
 
         // other calls are not limited

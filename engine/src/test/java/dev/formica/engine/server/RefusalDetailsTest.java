@@ -14,7 +14,6 @@ import com.google.rpc.RetryInfo;
 import dev.formica.client.FormicaClient;
 import dev.formica.client.FormicaException;
 import dev.formica.engine.config.EngineConfiguration;
-import dev.formica.engine.errors.Refusals;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.AdminServiceGrpc;

@@ -20,7 +20,6 @@ import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -74,7 +73,7 @@ class BacktestTest {
             }
 
             @Override
-            public void onError(StatusRuntimeException error) {
+            public void onError(dev.formica.engine.errors.Refused error) {
                 done.completeExceptionally(error);
             }
         });

@@ -1,9 +1,11 @@
-package dev.formica.engine.errors;
+package dev.formica.engine.server;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
+import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
+import dev.formica.engine.errors.FieldViolations;
 import dev.formica.v1.ErrorReason;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -121,6 +123,16 @@ public final class Refusals {
         return null;
     }
 
+    /** One {@code FieldViolation} per violation: the field path, and the rule it breaks. */
+    static BadRequest badRequest(FieldViolations violations) {
+        BadRequest.Builder b = BadRequest.newBuilder();
+        for (String v : violations.all()) {
+            b.addFieldViolations(BadRequest.FieldViolation.newBuilder().setField(FieldViolations.field(v))
+                    .setDescription(FieldViolations.rule(v)));
+        }
+        return b.build();
+    }
+
     /** Collects one refusal; not thread-safe. */
     public static final class Builder {
         private final Status.Code code;
@@ -174,7 +186,7 @@ public final class Refusals {
                     .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason.name())
                             .putAllMetadata(metadata).build()));
             if (violations != null) {
-                s.addDetails(Any.pack(violations.toBadRequest()));
+                s.addDetails(Any.pack(badRequest(violations)));
             }
             if (retryDelayMs >= 0) {
                 s.addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(Duration.newBuilder()
