@@ -55,6 +55,9 @@ final class ClusterRouter {
     /** Makes a channel to an address a map names; null when the client was given one channel to use. */
     private final Function<String, ManagedChannel> factory;
     private volatile PartitionRoutes routes;
+    /** Which other node {@link #onUnavailable} asks next (turns, so a dead node is not asked every time). */
+    private final java.util.concurrent.atomic.AtomicInteger unavailableTurns =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Guarded by {@code channels}: once set, no channel is made (a redirect in flight at close uses the first). */
     private boolean closed;
 
@@ -172,6 +175,57 @@ final class ClusterRouter {
                     @Override
                     public void onCompleted() {
                         learn(map, redirect);
+                        done.complete(null);
+                    }
+                });
+        return done;
+    }
+
+    /**
+     * A node did not answer (UNAVAILABLE): with replication its partitions may have failed over to another node.
+     * Asks the next other node it knows for its map and routes by it; completes when done (never exceptionally),
+     * at once when no other node is known or the client was given one channel.
+     */
+    CompletableFuture<Void> onUnavailable(Channel failed, Deadline deadline) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        List<String> nodes = routes.nodes();
+        if (factory == null || nodes.size() < 2) {
+            done.complete(null);
+            return done;
+        }
+        int start = Math.floorMod(unavailableTurns.getAndIncrement(), nodes.size());
+        ManagedChannel other = null;
+        for (int i = 0; i < nodes.size() && other == null; i++) {
+            ManagedChannel c = channel(nodes.get((start + i) % nodes.size()));
+            if (c != failed) {
+                other = c;
+            }
+        }
+        if (other == null) {
+            done.complete(null);
+            return done;
+        }
+        ClientCalls.asyncUnaryCall(other.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
+                CallOptions.DEFAULT.withDeadline(deadline)), GetPartitionMapRequest.getDefaultInstance(),
+                new StreamObserver<PartitionMap>() {
+                    private PartitionMap map;
+
+                    @Override
+                    public void onNext(PartitionMap value) {
+                        map = value;
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.complete(null);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
+                        if (learned != null) {
+                            routes = learned;
+                        }
                         done.complete(null);
                     }
                 });

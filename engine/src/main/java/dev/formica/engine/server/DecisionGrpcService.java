@@ -208,7 +208,9 @@ public final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServi
 
     @Override
     public void getPartitionMap(GetPartitionMapRequest request, StreamObserver<PartitionMap> out) {
-        out.onNext(partitionMap);
+        PartitionTable table = pipeline.partitions();
+        // with replication the owners follow the groups' leaders: the map of this moment
+        out.onNext(table.version() == 0 ? partitionMap : toProto(table));
         out.onCompleted();
     }
 }

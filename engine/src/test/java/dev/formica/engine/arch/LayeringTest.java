@@ -36,6 +36,7 @@ class LayeringTest {
                 .layer("Server").definedBy(ENGINE + ".server..")
                 .layer("Analysis").definedBy(ENGINE + ".replay..", ENGINE + ".stress..")
                 .layer("Pipeline").definedBy(ENGINE + ".pipeline..")
+                .layer("Replication").definedBy(ENGINE + ".replication..")
                 .layer("Domain").definedBy(ENGINE + ".rules..", ENGINE + ".risk..", ENGINE + ".journal..",
                         ENGINE + ".metrics..")
                 .layer("Config").definedBy(ENGINE + ".config..")
@@ -48,14 +49,15 @@ class LayeringTest {
                 .whereLayer("Server").mayOnlyBeAccessedByLayers("Cli")
                 .whereLayer("Analysis").mayOnlyBeAccessedByLayers("Server", "Cli")
                 .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Analysis", "Server", "Cli")
+                .whereLayer("Replication").mayOnlyBeAccessedByLayers("Pipeline", "Analysis", "Server", "Cli")
                 .whereLayer("Domain").mayOnlyBeAccessedByLayers("Pipeline", "Analysis", "Server", "Cli")
                 .whereLayer("Config").mayOnlyBeAccessedByLayers("Domain", "Pipeline", "Analysis", "Server", "Cli")
                 .whereLayer("State").mayOnlyBeAccessedByLayers("Config", "Domain", "Pipeline", "Analysis", "Server",
                         "Cli")
                 .whereLayer("Funding").mayOnlyBeAccessedByLayers("State", "Config", "Domain", "Pipeline", "Analysis",
                         "Server", "Cli")
-                .whereLayer("Log").mayOnlyBeAccessedByLayers("Funding", "State", "Config", "Domain", "Pipeline",
-                        "Analysis", "Server", "Cli")
+                .whereLayer("Log").mayOnlyBeAccessedByLayers("Funding", "State", "Config", "Domain", "Replication",
+                        "Pipeline", "Analysis", "Server", "Cli")
                 .check(engine);
     }
 

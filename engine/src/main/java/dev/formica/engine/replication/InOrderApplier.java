@@ -1,4 +1,4 @@
-package dev.formica.cluster.replication;
+package dev.formica.engine.replication;
 
 import dev.formica.engine.log.LogFrames;
 import org.agrona.DirectBuffer;
