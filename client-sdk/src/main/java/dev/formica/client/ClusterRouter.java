@@ -224,7 +224,9 @@ final class ClusterRouter {
                     public void onCompleted() {
                         PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
                         if (learned != null) {
-                            routes = learned;
+                            synchronized (ClusterRouter.this) {
+                                routes = learned;
+                            }
                         }
                         done.complete(null);
                     }

@@ -26,6 +26,13 @@ final class NodeProcesses implements AutoCloseable {
     private final List<String> raft;
     private final Process[] processes;
     private final ManagedChannel[] channels;
+    /** Three servers and a test on a shared box: a small heap, the serial collector, C1 only (a fast start). */
+    private List<String> jvmFlags = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    /** A single node without cluster settings (the unreplicated baseline of a measurement). */
+    static NodeProcesses single(Path dir, String address) {
+        return new NodeProcesses(dir, List.of(address), List.of());
+    }
 
     NodeProcesses(Path dir, List<String> nodes, List<String> raft) {
         this.dir = dir;
@@ -38,23 +45,32 @@ final class NodeProcesses implements AutoCloseable {
         }
     }
 
+    /** The servers' JVM flags as a measurement wants them (a fixed heap, ZGC, both JIT tiers), not the test's. */
+    NodeProcesses measured() {
+        jvmFlags = List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC");
+        return this;
+    }
+
     int size() {
         return nodes.size();
     }
 
     /** Starts node {@code i} (its data directory kept across starts). */
     void start(int i) throws IOException {
+        Files.createDirectories(dir);
         Path config = dir.resolve("node-" + i + ".yaml");
         StringBuilder yaml = new StringBuilder();
         String address = nodes.get(i);
         yaml.append("host: 127.0.0.1\nport: ").append(address.substring(address.lastIndexOf(':') + 1)).append('\n');
         yaml.append("metricsPort: -1\ndataDir: ").append(dir.resolve("data-" + i)).append('\n');
         yaml.append("expectedBorrowers: 10000\nexpectedDecisionsPerDay: 100000\nvelocityKeys: 4096\n");
-        yaml.append("drainTimeout: 1s\nclusterReplication: ratis\nclusterNodeId: ").append(i).append('\n');
-        yaml.append("clusterNodes:\n");
-        nodes.forEach(n -> yaml.append("  - ").append(n).append('\n'));
-        yaml.append("clusterRaftNodes:\n");
-        raft.forEach(n -> yaml.append("  - ").append(n).append('\n'));
+        yaml.append("drainTimeout: 1s\n");
+        if (!raft.isEmpty()) {
+            yaml.append("clusterReplication: ratis\nclusterNodeId: ").append(i).append("\nclusterNodes:\n");
+            nodes.forEach(n -> yaml.append("  - ").append(n).append('\n'));
+            yaml.append("clusterRaftNodes:\n");
+            raft.forEach(n -> yaml.append("  - ").append(n).append('\n'));
+        }
         Files.writeString(config, yaml.toString(), StandardCharsets.UTF_8);
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -64,8 +80,7 @@ final class NodeProcesses implements AutoCloseable {
                 command.add(arg);
             }
         }
-        // three servers and the test on a shared box: a small heap, the serial collector, C1 only (fast start)
-        command.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        command.addAll(jvmFlags);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("dev.formica.engine.Formica");
