@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -151,34 +152,10 @@ final class ClusterRouter {
      * exceptionally); with a client given one channel, the routes stay as they are.
      */
     CompletableFuture<Void> onRedirect(Redirect redirect, Channel refusedBy, Deadline deadline) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
         if (factory == null) {
-            done.complete(null);
-            return done;
+            return CompletableFuture.completedFuture(null);
         }
-        ClientCalls.asyncUnaryCall(refusedBy.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
-                CallOptions.DEFAULT.withDeadline(deadline)), GetPartitionMapRequest.getDefaultInstance(),
-                new StreamObserver<PartitionMap>() {
-                    private PartitionMap map;
-
-                    @Override
-                    public void onNext(PartitionMap value) {
-                        map = value;
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        learn(null, redirect);
-                        done.complete(null);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        learn(map, redirect);
-                        done.complete(null);
-                    }
-                });
-        return done;
+        return readMap(refusedBy, deadline, map -> learn(map, redirect));
     }
 
     /**
@@ -187,11 +164,9 @@ final class ClusterRouter {
      * at once when no other node is known or the client was given one channel.
      */
     CompletableFuture<Void> onUnavailable(Channel failed, Deadline deadline) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
         List<String> nodes = routes.nodes();
         if (factory == null || nodes.size() < 2) {
-            done.complete(null);
-            return done;
+            return CompletableFuture.completedFuture(null);
         }
         int start = Math.floorMod(unavailableTurns.getAndIncrement(), nodes.size());
         ManagedChannel other = null;
@@ -202,10 +177,22 @@ final class ClusterRouter {
             }
         }
         if (other == null) {
-            done.complete(null);
-            return done;
+            return CompletableFuture.completedFuture(null);
         }
-        ClientCalls.asyncUnaryCall(other.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
+        return readMap(other, deadline, map -> {
+            PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
+            if (learned != null) {
+                synchronized (this) {
+                    routes = learned;
+                }
+            }
+        });
+    }
+
+    /** Reads {@code node}'s map and hands it (null when the node gave none) to {@code then}; never fails. */
+    private static CompletableFuture<Void> readMap(Channel node, Deadline deadline, Consumer<PartitionMap> then) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ClientCalls.asyncUnaryCall(node.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
                 CallOptions.DEFAULT.withDeadline(deadline)), GetPartitionMapRequest.getDefaultInstance(),
                 new StreamObserver<PartitionMap>() {
                     private PartitionMap map;
@@ -217,17 +204,13 @@ final class ClusterRouter {
 
                     @Override
                     public void onError(Throwable t) {
+                        then.accept(null);
                         done.complete(null);
                     }
 
                     @Override
                     public void onCompleted() {
-                        PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
-                        if (learned != null) {
-                            synchronized (ClusterRouter.this) {
-                                routes = learned;
-                            }
-                        }
+                        then.accept(map);
                         done.complete(null);
                     }
                 });

@@ -127,16 +127,15 @@ final class ReplicatedPipeline {
                     + " its leader");
             pipeline.startReplicated(clock, node);
             return pipeline;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             CloseHelper.quietClose(node);
             CloseHelper.quietClose(markets);
             CloseHelper.quietCloseAll(states);
-            throw new UncheckedIOException("cannot open the replicated node in " + dataDir + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            CloseHelper.quietClose(node);
-            CloseHelper.quietClose(markets);
-            CloseHelper.quietCloseAll(states);
-            throw e;
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot open the replicated node in " + dataDir + ": "
+                        + io.getMessage(), io);
+            }
+            throw (RuntimeException) e;
         }
     }
 
