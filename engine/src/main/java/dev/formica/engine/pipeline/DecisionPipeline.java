@@ -245,11 +245,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             int shards = config.shards();
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             LogBuffer.claim(windows, dataDir, dataDirId);
-            long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
-            long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
-            StateConfig stateConfig = StateConfig.defaults()
-                    .withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
-                    .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
+            StateConfig stateConfig = stateConfig(config, shards);
             markets = Markets.open(config, dataDir, clock.time());
             risk = markets.defaultMarket().risk();
             long now = clock.time();
@@ -337,6 +333,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             CloseHelper.quietCloseAll(states);
             throw e;
         }
+    }
+
+    /** A shard's store sizes: the expected borrowers and decisions shared by {@code shards} shards. */
+    static StateConfig stateConfig(EngineConfiguration config, int shards) {
+        long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
+        long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
+        return StateConfig.defaults().withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
+                .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
     }
 
     private void startAgents() {

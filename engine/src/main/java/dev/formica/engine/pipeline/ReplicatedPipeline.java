@@ -76,11 +76,7 @@ final class ReplicatedPipeline {
             for (int p = 0; p < Partitions.COUNT; p++) {
                 byPartition[p] = layout.shardOfGroup(self, layout.groupOf(p));
             }
-            long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
-            long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
-            StateConfig stateConfig = StateConfig.defaults()
-                    .withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
-                    .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
+            StateConfig stateConfig = DecisionPipeline.stateConfig(config, shards);
             markets = Markets.open(config, dataDir, clock.time());
             RiskEngine risk = markets.defaultMarket().risk();
             // the usage of quotas and the velocity windows come from the groups' frames as Ratis replays them
