@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -55,6 +56,9 @@ final class ClusterRouter {
     /** Makes a channel to an address a map names; null when the client was given one channel to use. */
     private final Function<String, ManagedChannel> factory;
     private volatile PartitionRoutes routes;
+    /** Which other node {@link #onUnavailable} asks next (turns, so a dead node is not asked every time). */
+    private final java.util.concurrent.atomic.AtomicInteger unavailableTurns =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Guarded by {@code channels}: once set, no channel is made (a redirect in flight at close uses the first). */
     private boolean closed;
 
@@ -148,12 +152,47 @@ final class ClusterRouter {
      * exceptionally); with a client given one channel, the routes stay as they are.
      */
     CompletableFuture<Void> onRedirect(Redirect redirect, Channel refusedBy, Deadline deadline) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
         if (factory == null) {
-            done.complete(null);
-            return done;
+            return CompletableFuture.completedFuture(null);
         }
-        ClientCalls.asyncUnaryCall(refusedBy.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
+        return readMap(refusedBy, deadline, map -> learn(map, redirect));
+    }
+
+    /**
+     * A node did not answer (UNAVAILABLE): with replication its partitions may have failed over to another node.
+     * Asks the next other node it knows for its map and routes by it; completes when done (never exceptionally),
+     * at once when no other node is known or the client was given one channel.
+     */
+    CompletableFuture<Void> onUnavailable(Channel failed, Deadline deadline) {
+        List<String> nodes = routes.nodes();
+        if (factory == null || nodes.size() < 2) {
+            return CompletableFuture.completedFuture(null);
+        }
+        int start = Math.floorMod(unavailableTurns.getAndIncrement(), nodes.size());
+        ManagedChannel other = null;
+        for (int i = 0; i < nodes.size() && other == null; i++) {
+            ManagedChannel c = channel(nodes.get((start + i) % nodes.size()));
+            if (c != failed) {
+                other = c;
+            }
+        }
+        if (other == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return readMap(other, deadline, map -> {
+            PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
+            if (learned != null) {
+                synchronized (this) {
+                    routes = learned;
+                }
+            }
+        });
+    }
+
+    /** Reads {@code node}'s map and hands it (null when the node gave none) to {@code then}; never fails. */
+    private static CompletableFuture<Void> readMap(Channel node, Deadline deadline, Consumer<PartitionMap> then) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ClientCalls.asyncUnaryCall(node.newCall(DecisionServiceGrpc.getGetPartitionMapMethod(),
                 CallOptions.DEFAULT.withDeadline(deadline)), GetPartitionMapRequest.getDefaultInstance(),
                 new StreamObserver<PartitionMap>() {
                     private PartitionMap map;
@@ -165,13 +204,13 @@ final class ClusterRouter {
 
                     @Override
                     public void onError(Throwable t) {
-                        learn(null, redirect);
+                        then.accept(null);
                         done.complete(null);
                     }
 
                     @Override
                     public void onCompleted() {
-                        learn(map, redirect);
+                        then.accept(map);
                         done.complete(null);
                     }
                 });

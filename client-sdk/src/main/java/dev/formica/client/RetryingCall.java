@@ -28,7 +28,9 @@ import java.util.function.Supplier;
  *
  * <p>Each attempt asks its route for the channel. A refusal that names the partition's owner (a redirect, see
  * {@link ClusterRouter}) updates the routes and is followed at once, at most {@link ClusterRouter#MAX_REDIRECTS}
- * times, and only when the route then leads elsewhere; redirects do not count as retry attempts.
+ * times, and only when the route then leads elsewhere; redirects do not count as retry attempts. Before a retry of
+ * UNAVAILABLE, the routes are refreshed from another node's map ({@link ClusterRouter#onUnavailable}): with
+ * replication, a node that died has its partitions served by another.
  */
 final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implements Runnable {
     /** A server's retry delay is obeyed up to this (a minute): beyond, the deadline decides anyway. */
@@ -133,6 +135,16 @@ final class RetryingCall<ReqT, RespT> extends CompletableFuture<RespT> implement
                 delay = Math.addExact(delay, Math.min(failure.retryDelay().get().toNanos(), MAX_SERVER_DELAY_NANOS));
             }
             if (deadline.timeRemaining(TimeUnit.NANOSECONDS) > delay) {
+                long wait = delay;
+                if (status.getCode() == Status.Code.UNAVAILABLE && router != null) {
+                    // the node may be gone and its partitions served elsewhere now (replication): ask another
+                    router.onUnavailable(attemptChannel, deadline).whenComplete((ignored, error) -> {
+                        if (!isDone()) {
+                            scheduler.schedule(this, wait);
+                        }
+                    });
+                    return;
+                }
                 scheduler.schedule(this, delay);
                 return;
             }

@@ -101,6 +101,21 @@ class FormicaClientRedirectTest {
     }
 
     @Test
+    void shouldAskAnotherNodesMapWhenANodeIsUnavailableAndRetryAtTheOwnerItNames() {
+        // node 0 is down and node 1 took over its partitions (replication's failover)
+        nodes[0].down = true;
+        java.util.Arrays.fill(nodes[1].owners, 1);
+        start(NODES);
+        String borrower = borrowersOf(0, 1).get(0);
+
+        assertEquals("node-1", client.decide(request(borrower)).getRuleSetVersion());
+        assertEquals(1, nodes[0].unavailable.get(), "one attempt at the dead node");
+        assertEquals(1, nodes[1].mapReads.get(), "then the other node's map");
+        assertEquals(1, nodes[1].served.get());
+        assertEquals(0, nodes[1].refusals.get());
+    }
+
+    @Test
     void shouldFailWithTheRefusalInsteadOfLoopingWhenTheOwnerIsTheRefusingNode() {
         nodes[1].ownerIsSelf = true;
         nodes[1].noMapRpc = true;

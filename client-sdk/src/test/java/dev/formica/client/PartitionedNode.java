@@ -35,6 +35,9 @@ final class PartitionedNode extends DecisionServiceGrpc.DecisionServiceImplBase 
     volatile boolean noMapRpc;
     /** Name this node itself as the owner in refusals (a broken map): the client must not loop. */
     volatile boolean ownerIsSelf;
+    /** Answer Decide with UNAVAILABLE, as a node that is down (its partitions failed over elsewhere). */
+    volatile boolean down;
+    final AtomicInteger unavailable = new AtomicInteger();
     private final AtomicLong sequence = new AtomicLong(1);
 
     PartitionedNode(int self, List<String> nodes, int[] owners) {
@@ -72,6 +75,11 @@ final class PartitionedNode extends DecisionServiceGrpc.DecisionServiceImplBase 
 
     @Override
     public void decide(DecisionRequest request, StreamObserver<DecisionResponse> out) {
+        if (down) {
+            unavailable.incrementAndGet();
+            out.onError(Status.UNAVAILABLE.withDescription("connection refused").asRuntimeException());
+            return;
+        }
         int partition = BorrowerRouter.partition(request.getBorrowerId());
         if (refused(partition, "borrower_id", out)) {
             return;

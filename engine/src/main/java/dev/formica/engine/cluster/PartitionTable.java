@@ -15,7 +15,12 @@ import java.util.List;
  * details carry a {@code google.rpc.ErrorInfo} naming the owner, and whose trailers carry
  * {@link #OWNER_ADDRESS} (docs/cluster.md, "Redirects").
  *
- * <p>Thread contract: immutable, any thread.
+ * <p>With replication (docs/cluster.md, "Replication") the owner of a partition is the node that leads its group
+ * now: {@link #assignRange} moves a node's range when this node learns of a new leader, and the map's
+ * {@link #version} counts the moves this node has seen.
+ *
+ * <p>Thread contract: any thread; {@link #assignRange} publishes through a volatile version, so a reader sees a
+ * range's owner at most one move late, never a torn one.
  */
 public final class PartitionTable {
     /** {@code ErrorInfo.domain} of a redirect. */
@@ -29,6 +34,8 @@ public final class PartitionTable {
     private final List<String> nodes;
     private final int self;
     private final byte[] owners = new byte[Partitions.COUNT];
+    /** Moves made by {@link #assignRange}: written after the owners, read before them. */
+    private volatile long version;
 
     private PartitionTable(List<String> nodes, int self) {
         this.nodes = List.copyOf(nodes);
@@ -66,12 +73,38 @@ public final class PartitionTable {
     }
 
     public boolean owns(int partition) {
-        return owners[partition] == self;
+        // the volatile read (always >= 0) orders the owners read after the last assignRange's writes
+        return version >= 0 && owners[partition] == self;
     }
 
     /** The node index that owns {@code partition}. */
     public int ownerOf(int partition) {
-        return owners[partition] & 0xff;
+        return version >= 0 ? owners[partition] & 0xff : -1;
+    }
+
+    /**
+     * Makes {@code owner} the owner of every partition node {@code rangeNode} owns by the range assignment: with
+     * replication, the new leader of that range's group.
+     */
+    public synchronized void assignRange(int rangeNode, int owner) {
+        if (owner < 0 || owner >= nodes.size()) {
+            throw new IllegalArgumentException("no node " + owner);
+        }
+        boolean moved = false;
+        for (int p = 0; p < Partitions.COUNT; p++) {
+            if (rangeOwner(p, nodes.size()) == rangeNode && owners[p] != (byte) owner) {
+                owners[p] = (byte) owner;
+                moved = true;
+            }
+        }
+        if (moved) {
+            version++;
+        }
+    }
+
+    /** How many times {@link #assignRange} moved a range on this node (0 without replication). */
+    public long version() {
+        return version;
     }
 
     /** The node addresses, index = node id. */

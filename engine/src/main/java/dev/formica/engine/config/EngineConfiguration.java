@@ -172,6 +172,8 @@ public final class EngineConfiguration {
     // cluster: see docs/cluster.md
     private List<String> clusterNodes = List.of();
     private int clusterNodeId;
+    private Replication clusterReplication = Replication.OFF;
+    private List<String> clusterRaftNodes = List.of();
     /** The markets served (docs/regulation.md, "Markets"); empty = one market from the settings above. */
     private List<MarketSetting> markets = List.of();
     private boolean concluded;
@@ -478,6 +480,9 @@ public final class EngineConfiguration {
         if (clusterNodes.isEmpty()) {
             requireThat(clusterNodeId == 0, "clusterNodeId " + clusterNodeId + " is set without clusterNodes: list"
                     + " the nodes (host:port each, the same list on every node) or drop clusterNodeId");
+            requireThat(clusterReplication == Replication.OFF && clusterRaftNodes.isEmpty(), "clusterReplication"
+                    + " and clusterRaftNodes need clusterNodes: list the nodes (host:port each, the same list on every"
+                    + " node)");
             return;
         }
         requireThat(clusterNodes.size() <= 256, "clusterNodes lists " + clusterNodes.size() + " nodes; at most 256");
@@ -489,6 +494,25 @@ public final class EngineConfiguration {
         }
         requireThat(clusterNodes.stream().distinct().count() == clusterNodes.size(),
                 "clusterNodes lists an address twice: " + clusterNodes);
+        concludeReplication();
+    }
+
+    /** Replication (docs/cluster.md): the Raft addresses, and one shard per group the node hosts. */
+    private void concludeReplication() {
+        if (clusterReplication == Replication.OFF) {
+            requireThat(clusterRaftNodes.isEmpty(), "clusterRaftNodes is set without clusterReplication: ratis");
+            return;
+        }
+        requireThat(clusterRaftNodes.size() == clusterNodes.size(), "clusterRaftNodes must list one Raft address per"
+                + " node of clusterNodes, in the same order (" + clusterNodes.size() + "), was "
+                + clusterRaftNodes.size());
+        for (String node : clusterRaftNodes) {
+            requireThat(node.matches("[A-Za-z0-9._\\-\\[\\]:]+:[0-9]{1,5}"), "clusterRaftNodes entry '" + node
+                    + "' is not host:port");
+        }
+        requireThat(clusterRaftNodes.stream().distinct().count() == clusterRaftNodes.size(),
+                "clusterRaftNodes lists an address twice: " + clusterRaftNodes);
+        shards = Math.min(3, clusterNodes.size());
     }
 
     private void concludeSecurity() {
@@ -1009,6 +1033,42 @@ public final class EngineConfiguration {
 
     public int clusterNodeId() {
         return clusterNodeId;
+    }
+
+    /** Whether the shard logs are replicated, and by what (docs/cluster.md, "Replication"). */
+    public enum Replication {
+        OFF, RATIS;
+
+        /** {@code off} or {@code ratis}, any case. */
+        public static Replication parse(String text) {
+            for (Replication r : values()) {
+                if (r.name().equalsIgnoreCase(text.trim())) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("clusterReplication must be off or ratis, was '" + text + "'");
+        }
+    }
+
+    public EngineConfiguration clusterReplication(Replication replication) {
+        checkMutable();
+        this.clusterReplication = Objects.requireNonNull(replication);
+        return this;
+    }
+
+    public Replication clusterReplication() {
+        return clusterReplication;
+    }
+
+    /** The nodes' Raft addresses, index = node id (with {@link Replication#RATIS}). */
+    public EngineConfiguration clusterRaftNodes(List<String> nodes) {
+        checkMutable();
+        this.clusterRaftNodes = List.copyOf(nodes);
+        return this;
+    }
+
+    public List<String> clusterRaftNodes() {
+        return clusterRaftNodes;
     }
 
     public Duration journalRetention() {

@@ -283,7 +283,18 @@ public final class Settings {
             Setting.of("clusterNodeId", "--cluster-node-id", Setting.Type.NUMBER, "`0`",
                     "this node's position in `clusterNodes`",
                     (c, v) -> c.clusterNodeId(Integer.parseInt(v)),
-                    EngineConfiguration::clusterNodeId)
+                    EngineConfiguration::clusterNodeId),
+            Setting.of("clusterReplication", null, Setting.Type.CHOICE, "`off`",
+                    "`off` or `ratis`: each node's partition range is a Raft group replicated on `min(3, n)` nodes "
+                    + "(Apache Ratis); the group's leader owns its partitions and a follower takes over when it "
+                    + "fails. Needs `clusterNodes` and `clusterRaftNodes`; a node then runs one shard per group it "
+                    + "hosts (`shards` is set to `min(3, n)`). [cluster.md](cluster.md#replication)",
+                    (c, v) -> c.clusterReplication(EngineConfiguration.Replication.parse(v)),
+                    EngineConfiguration::clusterReplication),
+            Setting.list("clusterRaftNodes", null, "none",
+                    "with `clusterReplication: ratis`: `host:port` of every node's Raft server (one port per node "
+                    + "for all its groups), in the order of `clusterNodes` (YAML list)",
+                    EngineConfiguration::clusterRaftNodes, EngineConfiguration::clusterRaftNodes)
     );
 
     private static final Map<String, Setting> BY_KEY;

@@ -98,7 +98,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * How long an idle shard thread sleeps before it runs its timers (hold expiry, record rotation) anyway; a new
      * command wakes it at once. Expiries are minutes apart: 10 ms is precise enough and 100 wake-ups a second.
      */
-    private static final long TIMER_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    static final long TIMER_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private static final ShardCommand.Op<String, byte[]> STORED_DECISION =
             (p, key, arg, now, start) -> p.storedDecision(key);
@@ -144,8 +144,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     /** Counts replays answered from the cache; null when recording is off. */
     private final DecisionMetrics decisionMetrics;
     private volatile boolean closed;
+    /** Replication's Raft server, closed after the shards stop and before their state; null without. */
+    private AutoCloseable replication;
 
-    private DecisionPipeline(EngineConfiguration config, ShardRouter router, PartitionTable partitions,
+    /** Starts a replicated pipeline's shards ({@link ReplicatedPipeline}), which has no local log or windows. */
+    void startReplicated(EpochClock engineClock, AutoCloseable raft) {
+        this.clock = engineClock;
+        this.replication = raft;
+        startAgents();
+    }
+
+    DecisionPipeline(EngineConfiguration config, ShardRouter router, PartitionTable partitions,
             ShardAgent[] agents,
             List<ShardState> states, LogWriter writer, SnapshotBuilder snapshots, Markets markets,
             List<RecoveryReport> reports,
@@ -190,6 +199,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency,
             LogChannel.Factory channels) {
         config.conclude();
+        if (config.clusterReplication() == EngineConfiguration.Replication.RATIS) {
+            return ReplicatedPipeline.open(config, clock, latency); // the shard logs are Raft groups
+        }
         if (latency.shardCount() != config.shards()) {
             throw new IllegalArgumentException("latency hub has " + latency.shardCount() + " shards, configuration "
                     + config.shards());
@@ -219,11 +231,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             int shards = config.shards();
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             LogBuffer.claim(windows, dataDir, dataDirId);
-            long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
-            long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
-            StateConfig stateConfig = StateConfig.defaults()
-                    .withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
-                    .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
+            StateConfig stateConfig = stateConfig(config, shards);
             markets = Markets.open(config, dataDir, clock.time());
             risk = markets.defaultMarket().risk();
             long now = clock.time();
@@ -311,6 +319,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             CloseHelper.quietCloseAll(states);
             throw e;
         }
+    }
+
+    /** A shard's store sizes: the expected borrowers and decisions shared by {@code shards} shards. */
+    static StateConfig stateConfig(EngineConfiguration config, int shards) {
+        long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
+        long perShardDecisions = Math.max(1000, config.expectedDecisionsPerDay() / shards);
+        return StateConfig.defaults().withSizes(perShardBorrowers, perShardBorrowers, perShardDecisions)
+                .withDecisionGenerationMillis(config.idempotencyWindow().toMillis());
     }
 
     private void startAgents() {
@@ -568,6 +584,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * tests, tools and an operator before a planned restart.
      */
     public void snapshotNow() {
+        if (snapshots == null) {
+            throw new IllegalStateException("no snapshots with clusterReplication: a replica replays its Raft log");
+        }
         for (int k = 0; k < agents.length; k++) {
             try {
                 snapshots.build(k);
@@ -792,6 +811,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         closed = true;
         CloseHelper.quietCloseAll(runners);
+        // no replica applies frames to the shards' state once it is closed below
+        CloseHelper.quietClose(replication);
         for (ShardAgent agent : agents) {
             if (callerDrains) {
                 agent.tryDrain(null);

@@ -93,8 +93,28 @@ final class ShardAgent implements Agent {
         return replies;
     }
 
+    /** Replication: whether and on what log the shard serves, decided around each pass (docs/cluster.md). */
+    interface Gate {
+        /** Runs {@link ShardAgent#work} when the shard serves; refuses what is queued when it does not. */
+        int doWork(ShardAgent agent);
+    }
+
+    /** Null: the shard always serves (no replication). */
+    private Gate gate;
+
+    /** Set before the agent runs. */
+    void gate(Gate g) {
+        this.gate = g;
+    }
+
     @Override
     public int doWork() {
+        Gate g = gate;
+        return g == null ? work() : g.doWork(this);
+    }
+
+    /** One pass: commands, timers, releases. */
+    int work() {
         int work = 0;
         int n;
         // Answers are handed to the log in groups of at most RELEASE_EVERY commands: the log writer is woken

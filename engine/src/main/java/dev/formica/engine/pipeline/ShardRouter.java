@@ -12,8 +12,17 @@ import dev.formica.engine.cluster.Partitions;
  */
 public final class ShardRouter {
     private final int shards;
+    /** Replication: the shard of each partition (-1: none here); null = {@code partition % shards}. */
+    private final int[] byPartition;
+
+    /** Routes partition {@code p} to shard {@code byPartition[p]} (replication: a shard per group). */
+    ShardRouter(int shards, int[] byPartition) {
+        this.shards = shards;
+        this.byPartition = byPartition.clone();
+    }
 
     public ShardRouter(int shards) {
+        this.byPartition = null;
         // the configuration's own limit (checked there before any file is touched); at most one shard per partition
         int max = dev.formica.engine.config.EngineConfiguration.MAX_SHARDS;
         if (shards < 1 || shards > max) {
@@ -32,6 +41,6 @@ public final class ShardRouter {
 
     /** The shard that holds {@code partition}. */
     public int shardOfPartition(int partition) {
-        return Partitions.shardOf(partition, shards);
+        return byPartition != null ? byPartition[partition] : Partitions.shardOf(partition, shards);
     }
 }

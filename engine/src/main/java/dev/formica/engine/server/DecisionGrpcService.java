@@ -212,7 +212,9 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
 
     @Override
     public void getPartitionMap(GetPartitionMapRequest request, StreamObserver<PartitionMap> out) {
-        out.onNext(partitionMap);
+        PartitionTable table = pipeline.partitions();
+        // with replication the owners follow the groups' leaders: the map of this moment
+        out.onNext(table.version() == 0 ? partitionMap : toProto(table));
         out.onCompleted();
     }
 }

@@ -36,6 +36,7 @@ class LayeringTest {
                 .layer("Server").definedBy(ENGINE + ".server..")
                 .layer("Analysis").definedBy(ENGINE + ".replay..")
                 .layer("Pipeline").definedBy(ENGINE + ".pipeline..")
+                .layer("Replication").definedBy(ENGINE + ".replication..")
                 .layer("Domain").definedBy(ENGINE + ".rules..", ENGINE + ".risk..", ENGINE + ".journal..",
                         ENGINE + ".metrics..")
                 .layer("Config").definedBy(ENGINE + ".config..")
@@ -47,13 +48,14 @@ class LayeringTest {
                 .whereLayer("Server").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Analysis").mayOnlyBeAccessedByLayers("Server")
                 .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Analysis", "Server")
+                .whereLayer("Replication").mayOnlyBeAccessedByLayers("Pipeline", "Analysis", "Server")
                 .whereLayer("Domain").mayOnlyBeAccessedByLayers("Pipeline", "Analysis", "Server")
                 .whereLayer("Config").mayOnlyBeAccessedByLayers("Domain", "Pipeline", "Analysis", "Server")
                 .whereLayer("State").mayOnlyBeAccessedByLayers("Config", "Domain", "Pipeline", "Analysis", "Server")
                 .whereLayer("Funding").mayOnlyBeAccessedByLayers("State", "Config", "Domain", "Pipeline", "Analysis",
                         "Server")
-                .whereLayer("Log").mayOnlyBeAccessedByLayers("Funding", "State", "Config", "Domain", "Pipeline",
-                        "Analysis", "Server")
+                .whereLayer("Log").mayOnlyBeAccessedByLayers("Funding", "State", "Config", "Domain", "Replication",
+                        "Pipeline", "Analysis", "Server")
                 .check(engine);
     }
 

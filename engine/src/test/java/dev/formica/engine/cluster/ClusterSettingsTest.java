@@ -56,6 +56,30 @@ class ClusterSettingsTest {
     }
 
     @Test
+    void shouldReadTheReplicationSettingsAndRefuseBadOnes() throws Exception {
+        Path file = dir.resolve("replicated.yaml");
+        Files.writeString(file, "clusterNodes:\n  - 10.0.0.1:50051\n  - 10.0.0.2:50051\nclusterNodeId: 1\n"
+                + "clusterReplication: ratis\nclusterRaftNodes:\n  - 10.0.0.1:50061\n  - 10.0.0.2:50061\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(EngineConfiguration.Replication.RATIS, c.clusterReplication());
+        assertEquals(List.of("10.0.0.1:50061", "10.0.0.2:50061"), c.clusterRaftNodes());
+        assertEquals(2, c.shards(), "one shard per group a node hosts: min(3, nodes)");
+        assertEquals(EngineConfiguration.Replication.OFF, new EngineConfiguration().conclude().clusterReplication());
+
+        assertTrue(refusal(new EngineConfiguration().clusterReplication(EngineConfiguration.Replication.RATIS))
+                .startsWith("clusterReplication and clusterRaftNodes need clusterNodes"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(NODES)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterRaftNodes(List.of("10.0.0.1:1")))
+                .startsWith("clusterRaftNodes must list one Raft address per node"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(NODES).clusterRaftNodes(NODES))
+                .startsWith("clusterRaftNodes is set without clusterReplication"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(NODES)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterRaftNodes(List.of("a:1", "a:1")))
+                .startsWith("clusterRaftNodes lists an address twice"));
+        assertThrows(IllegalArgumentException.class, () -> EngineConfiguration.Replication.parse("paxos"));
+    }
+
+    @Test
     void shouldRefuseADirectoryOfOtherPartitions() {
         try (DecisionPipeline p = DecisionPipeline.open(config().clusterNodes(NODES).clusterNodeId(0),
                 SystemEpochClock.INSTANCE)) {

@@ -1,4 +1,4 @@
-package dev.formica.cluster.replication;
+package dev.formica.engine.replication;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -25,12 +25,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three real Ratis replicas of one shard's group in this process, on 127.0.0.1:50590-50592 (gRPC): frames appended to
+ * Three real Ratis replicas of one shard's group in this process, on 127.0.0.1:50650-50652 (gRPC): frames appended to
  * the {@link RatisShardLog} reach every replica's applier in order, and the durable position moves only once a
  * majority has committed a frame.
  */
 class RatisShardLogTest {
-    private static final List<String> ADDRESSES = List.of("127.0.0.1:50590", "127.0.0.1:50591", "127.0.0.1:50592");
+    private static final List<String> ADDRESSES = List.of("127.0.0.1:50650", "127.0.0.1:50651", "127.0.0.1:50652");
 
     @TempDir
     Path dir;

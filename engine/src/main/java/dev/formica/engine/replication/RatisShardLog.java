@@ -1,17 +1,16 @@
-package dev.formica.cluster.replication;
+package dev.formica.engine.replication;
 
 import dev.formica.engine.log.LogFrames;
 import dev.formica.engine.log.ShardLog;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -23,17 +22,16 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * defaults) and the leader's state machine has taken it. Positions are those the local shard log would give the same
  * frames ({@link LogFrames#frameLength}), so the shard's code sees no difference.
  *
- * <p>Built so far: append, the durable position, the releases, in-order delivery to every replica's
- * {@link FrameApplier}. Not built: this log is not the node's local shard log too (a leader keeps no segment of its
- * own), reading from a position, snapshots, binding the shard's writer to the group's leadership (a writer on a
- * non-leader is redirected by the Ratis client to the leader, which must never happen in the engine) and the server's
- * wiring. See docs/cluster.md.
+ * <p>In the server the entries go to the node's own Raft division ({@link GroupReplica#servingLog}), never through a
+ * client that would follow the group's leader elsewhere: a division that is not the leader refuses, the log fails, and
+ * every answer waiting on it is refused ({@code false}), never released. A failed log accepts no more frames.
  *
  * <p>Thread contract: {@link #append} and {@link #whenDurable} from the shard's single writer; {@link #durablePosition}
- * from any thread; releases run on a Ratis client thread (as {@code LogWriter}'s run on the writer thread).
+ * from any thread; releases run on a Ratis thread (as {@code LogWriter}'s run on the writer thread).
  */
 public final class RatisShardLog implements ShardLog, AutoCloseable {
-    private final RaftClient client;
+    private final Function<Message, CompletableFuture<RaftClientReply>> submit;
+    private final AutoCloseable resource;
     private final Object lock = new Object();
     /** Guarded by lock: the end positions of the frames sent and not yet durable, in append order. */
     private final ArrayDeque<Long> inFlight = new ArrayDeque<>();
@@ -41,46 +39,55 @@ public final class RatisShardLog implements ShardLog, AutoCloseable {
     private final Set<Long> committedAhead = new HashSet<>();
     /** Guarded by lock: waiting releases, by position. */
     private final PriorityQueue<Waiting> waiting = new PriorityQueue<>((a, b) -> Long.compare(a.position, b.position));
-    /** Shard thread only. */
+    /** Shard thread only (or under the group's lock). */
     private long appended;
     private volatile long durable;
     private volatile boolean failed;
+    /** A frame was refused because the log had failed: the shard's memory holds effects no log has. */
+    private volatile boolean lostFrame;
 
     private record Waiting(long position, Release release) {
     }
 
     /**
-     * @param client        a client of the shard's group (its own; this log closes it)
+     * @param submit        sends one entry to the group and completes with Ratis's reply once it is committed and
+     *                      applied (or refused)
      * @param startPosition the position of the first frame: the end of what the group already holds
+     * @param resource      closed with this log (a client), or null
      */
-    public RatisShardLog(RaftClient client, long startPosition) {
-        this.client = client;
+    public RatisShardLog(Function<Message, CompletableFuture<RaftClientReply>> submit, long startPosition,
+            AutoCloseable resource) {
+        this.submit = submit;
+        this.resource = resource;
         this.appended = startPosition;
         this.durable = startPosition;
+    }
+
+    /** A log that sends through {@code client} (its own; this log closes it): tools and tests. */
+    public RatisShardLog(RaftClient client, long startPosition) {
+        this(m -> client.async().send(m), startPosition, client);
     }
 
     @Override
     public long append(long timeMs, DirectBuffer payload, int offset, int length) {
         if (failed) {
+            lostFrame = true;
             throw new IllegalStateException("the replicated shard log failed; see the log");
         }
         int frame = LogFrames.frameLength(length);
         if (frame > LogFrames.MAX_FRAME) {
+            lostFrame = true;
             throw new IllegalArgumentException("frame of " + frame + " bytes exceeds " + LogFrames.MAX_FRAME);
         }
-        byte[] entry = new byte[FrameStateMachine.ENTRY_HEADER + length];
-        UnsafeBuffer out = new UnsafeBuffer(entry);
-        out.putLong(0, appended, FrameStateMachine.ORDER);
-        out.putLong(Long.BYTES, timeMs, FrameStateMachine.ORDER);
-        payload.getBytes(offset, entry, FrameStateMachine.ENTRY_HEADER, length);
+        byte[] entry = FrameStateMachine.entry(appended, timeMs, payload, offset, length);
         long end = appended + frame;
         synchronized (lock) {
             inFlight.addLast(end);
         }
         appended = end;
-        // the async client keeps the order of its requests (a sliding window): entries are committed in append order
-        client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
-            .whenComplete((reply, error) -> onReply(end, reply, error));
+        // entries are sent in append order from one thread; the group's log keeps that order
+        submit.apply(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
+                .whenComplete((reply, error) -> onReply(end, reply, error));
         return end;
     }
 
@@ -119,6 +126,16 @@ public final class RatisShardLog implements ShardLog, AutoCloseable {
         }
     }
 
+    /** Whether an entry was refused or lost (not the leader any more, the group closed): nothing more is taken. */
+    public boolean failed() {
+        return failed;
+    }
+
+    /** Whether a frame was refused after the failure, so the shard's memory holds effects that no log holds. */
+    public boolean lostFrame() {
+        return lostFrame;
+    }
+
     @Override
     public long appendedPosition() {
         return appended;
@@ -134,10 +151,10 @@ public final class RatisShardLog implements ShardLog, AutoCloseable {
     public void whenDurable(long position, Release release) {
         boolean now;
         synchronized (lock) {
-            if (failed) {
-                now = false;
-            } else if (position <= durable) {
+            if (position <= durable) {
                 now = true;
+            } else if (failed) {
+                now = false;
             } else {
                 waiting.add(new Waiting(position, release));
                 return;
@@ -148,10 +165,13 @@ public final class RatisShardLog implements ShardLog, AutoCloseable {
 
     @Override
     public void close() {
+        if (resource == null) {
+            return;
+        }
         try {
-            client.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            resource.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the replicated log's client failed: " + e.getMessage(), e);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.formica.cluster.replication;
+package dev.formica.engine.replication;
 
 import org.agrona.DirectBuffer;
 

@@ -1,12 +1,12 @@
-package dev.formica.cluster.replication;
+package dev.formica.engine.replication;
 
 import dev.formica.engine.log.LogFrames;
 import org.agrona.DirectBuffer;
 
 /**
- * The follower-side stub: checks that committed frames arrive in order and without a gap (each at the position the
- * previous one ended), counts them and hands them to a delegate. Applying a frame to a shard's stores (the replay
- * code of the engine) is not wired yet; the delegate is where it goes.
+ * Checks that committed frames arrive in order and without a gap (each at the position the previous one ended),
+ * counts them and hands them to a delegate: for tools and tests of a {@link ShardGroup}. The server's replicas check
+ * positions themselves ({@link GroupReplica}) and apply frames with the engine's replay code.
  */
 public final class InOrderApplier implements FrameApplier {
     private final FrameApplier delegate;

@@ -1,4 +1,4 @@
-package dev.formica.cluster.replication;
+package dev.formica.engine.replication;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,7 +20,8 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * One shard's Raft group: its peers ({@code r0, r1, ...} at the given addresses), a replica of it in this process
+ * One shard's Raft group on its own (tests and tools; the server's groups are {@link GroupLayout}'s): its peers
+ * ({@code r0, r1, ...} at the given addresses), a replica of it in this process
  * and a client of it. The settings are those cluster-bench measured: gRPC, an election timeout of 0.5-1 s, the Ratis
  * log synced before an entry counts as written (Ratis's default).
  */
@@ -48,10 +49,7 @@ public final class ShardGroup {
     }
 
     static RaftProperties properties() {
-        RaftProperties p = new RaftProperties();
-        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
-        return p;
+        return ReplicaNode.properties();
     }
 
     /**

@@ -1,0 +1,164 @@
+package dev.formica.cluster;
+
+import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.PartitionMap;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Replicated engines as {@code formica serve} child processes on 127.0.0.1 (this JVM's class path and flags), so a
+ * test can {@code kill -9} one ({@link Process#destroyForcibly}) and start it again on its data directory. Each
+ * node's output goes to {@code target/failover-logs/node-<i>.out} (kept for a failed run).
+ */
+final class NodeProcesses implements AutoCloseable {
+    private final Path dir;
+    private final List<String> nodes;
+    private final List<String> raft;
+    private final Process[] processes;
+    private final ManagedChannel[] channels;
+    /** Three servers and a test on a shared box: a small heap, the serial collector, C1 only (a fast start). */
+    private List<String> jvmFlags = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    /** A single node without cluster settings (the unreplicated baseline of a measurement). */
+    static NodeProcesses single(Path dir, String address) {
+        return new NodeProcesses(dir, List.of(address), List.of());
+    }
+
+    NodeProcesses(Path dir, List<String> nodes, List<String> raft) {
+        this.dir = dir;
+        this.nodes = nodes;
+        this.raft = raft;
+        this.processes = new Process[nodes.size()];
+        this.channels = new ManagedChannel[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            channels[i] = ManagedChannelBuilder.forTarget(nodes.get(i)).usePlaintext().build();
+        }
+    }
+
+    /** The servers' JVM flags as a measurement wants them (a fixed heap, ZGC, both JIT tiers), not the test's. */
+    NodeProcesses measured() {
+        jvmFlags = List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC");
+        return this;
+    }
+
+    int size() {
+        return nodes.size();
+    }
+
+    /** Starts node {@code i} (its data directory kept across starts). */
+    void start(int i) throws IOException {
+        Files.createDirectories(dir);
+        Path config = dir.resolve("node-" + i + ".yaml");
+        StringBuilder yaml = new StringBuilder();
+        String address = nodes.get(i);
+        yaml.append("host: 127.0.0.1\nport: ").append(address.substring(address.lastIndexOf(':') + 1)).append('\n');
+        yaml.append("metricsPort: -1\ndataDir: ").append(dir.resolve("data-" + i)).append('\n');
+        yaml.append("expectedBorrowers: 10000\nexpectedDecisionsPerDay: 100000\nvelocityKeys: 4096\n");
+        yaml.append("drainTimeout: 1s\n");
+        if (!raft.isEmpty()) {
+            yaml.append("clusterReplication: ratis\nclusterNodeId: ").append(i).append("\nclusterNodes:\n");
+            nodes.forEach(n -> yaml.append("  - ").append(n).append('\n'));
+            yaml.append("clusterRaftNodes:\n");
+            raft.forEach(n -> yaml.append("  - ").append(n).append('\n'));
+        }
+        Files.writeString(config, yaml.toString(), StandardCharsets.UTF_8);
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xmx")
+                    && !arg.startsWith("-XX:+UseZGC")) {
+                command.add(arg);
+            }
+        }
+        command.addAll(jvmFlags);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("dev.formica.engine.Formica");
+        command.add("serve");
+        command.add("--config=" + config);
+        Path out = output(i);
+        Files.createDirectories(out.getParent());
+        processes[i] = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile())).start();
+    }
+
+    /** SIGKILL of node {@code i}, waited for. */
+    void kill(int i) throws InterruptedException {
+        Process p = processes[i];
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+        processes[i] = null;
+    }
+
+    boolean running(int i) {
+        return processes[i] != null && processes[i].isAlive();
+    }
+
+    /** Node {@code i}'s process ended without being killed by the test (a fail-stop exits with 75). */
+    boolean exitedOnItsOwn(int i) {
+        return processes[i] != null && !processes[i].isAlive();
+    }
+
+    int exitCode(int i) {
+        return processes[i].exitValue();
+    }
+
+    /** Node {@code i}'s partition map, or null when it does not answer. */
+    PartitionMap map(int i) {
+        if (!running(i)) {
+            return null;
+        }
+        try {
+            return DecisionServiceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
+        } catch (StatusRuntimeException notUp) {
+            return null;
+        }
+    }
+
+    /** The nodes that claim {@code partition} in their own map, of those that answer now. */
+    List<Integer> claimants(int partition, PartitionMap[] maps) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < maps.length; i++) {
+            if (maps[i] != null && maps[i].getOwners(partition) == i) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /** Every node's map now (null for a node that does not answer). */
+    PartitionMap[] maps() {
+        PartitionMap[] maps = new PartitionMap[nodes.size()];
+        for (int i = 0; i < maps.length; i++) {
+            maps[i] = map(i);
+        }
+        return maps;
+    }
+
+    /** Kept after the test (the data directories are not): target/failover-logs/node-i.out. */
+    Path output(int i) {
+        return Path.of("target", "failover-logs", "node-" + i + ".out");
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (int i = 0; i < processes.length; i++) {
+            if (processes[i] != null) {
+                processes[i].destroyForcibly();
+                processes[i].waitFor(30, TimeUnit.SECONDS);
+            }
+            channels[i].shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.cluster.PartitionTable;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
+import dev.formica.engine.replication.GroupLayout;
+import dev.formica.engine.replication.GroupReplica;
+import dev.formica.engine.replication.RatisShardLog;
+import org.agrona.concurrent.EpochClock;
+
+/**
+ * The shard of a replicated group serves only while this node leads the group ({@link GroupReplica#servingLog}):
+ * each pass of the shard runs under the group's lock (so a follower's frames and the shard's commands never touch
+ * the state at once), and decides first whether the shard serves and on which log.
+ *
+ * <ul>
+ *   <li>Becoming the leader: the shard appends to the group's log from the position the group's frames reached,
+ *   rebuilds what replay does not (hold expiry queues, the next hold id, the repairs of {@code recover}) and the map
+ *   names this node for the group's partitions.</li>
+ *   <li>Not the leader: the shard runs nothing, not even its timers (hold expiry and record rotation come from the
+ *   leader's frames), refuses what reached its queue with UNAVAILABLE (retry with the same request id: the map
+ *   redirects it to the leader), and the map names the leader (or, unknown, the next replica).</li>
+ * </ul>
+ *
+ * <p>Thread contract: the shard's thread (whoever runs its passes).
+ */
+final class LeaderGate implements ShardAgent.Gate {
+    /** The retry delay a refusal asks for: an election takes 0.5-1 s. */
+    static final long RETRY_DELAY_MS = 100;
+
+    private final GroupReplica replica;
+    private final PartitionTable table;
+    private final GroupLayout layout;
+    private final EpochClock clock;
+    private final Refused refusal;
+    private RatisShardLog current;
+    private boolean exposuresAdded;
+
+    LeaderGate(GroupReplica replica, PartitionTable table, GroupLayout layout, EpochClock clock) {
+        this.replica = replica;
+        this.table = table;
+        this.layout = layout;
+        this.clock = clock;
+        this.refusal = Refused.shed(DomainError.LOG_UNAVAILABLE, "partition group " + replica.group()
+                + " has no leader on this node now; retry with the same request_id (docs/cluster.md)", RETRY_DELAY_MS);
+    }
+
+    @Override
+    public int doWork(ShardAgent agent) {
+        replica.lock();
+        try {
+            RatisShardLog log = replica.servingLog();
+            if (log != current) {
+                switchTo(log, agent.processor());
+            }
+            if (current == null) {
+                agent.rejectQueued(() -> refusal);
+                return 0;
+            }
+            return agent.work();
+        } finally {
+            replica.unlock();
+        }
+    }
+
+    private void switchTo(RatisShardLog log, ShardProcessor processor) {
+        current = log;
+        int group = replica.group();
+        if (log == null) {
+            processor.log(null); // a follower's frames are applied without being recorded again
+            table.assignRange(group, otherOwner());
+            return;
+        }
+        processor.log(log);
+        long now = clock.time();
+        processor.recover(now);
+        processor.endCommand(now);
+        if (!exposuresAdded) {
+            processor.addExposuresToTable();
+            exposuresAdded = true;
+        }
+        table.assignRange(group, table.self());
+    }
+
+    /** Who the map names while this node does not lead: the leader Ratis knows, else the next replica. */
+    private int otherOwner() {
+        int leader = replica.leaderNode();
+        if (leader >= 0 && leader != table.self()) {
+            return leader;
+        }
+        for (int node : layout.replicasOf(replica.group())) {
+            if (node != table.self()) {
+                return node;
+            }
+        }
+        return table.self(); // a group of one replica
+    }
+}

@@ -1,0 +1,166 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.cluster.PartitionTable;
+import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.files.OwnerOnly;
+import dev.formica.engine.journal.DecisionJournal;
+import dev.formica.engine.metrics.LatencyHub;
+import dev.formica.engine.replication.GroupLayout;
+import dev.formica.engine.replication.GroupReplica;
+import dev.formica.engine.replication.ReplicaNode;
+import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.StateConfig;
+import dev.formica.engine.state.StateOps;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.EpochClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens a node of a replicated cluster ({@code clusterReplication: ratis}, docs/cluster.md "Replication"): one shard
+ * per Raft group the node hosts ({@link GroupLayout}: its own partition range and the ranges of the nodes before it),
+ * each shard's log the group's Ratis log. The shards' memory starts empty and Ratis replays each group's log into it
+ * ({@link GroupReplica}: another leader's frames go through the same {@link StateOps.Replayer} a restart uses); a
+ * shard serves only while the node leads its group ({@link LeaderGate}).
+ *
+ * <p>There is no local shard log, log window or snapshot here: the Ratis log under {@code <dataDir>/raft} is the
+ * source of truth, and a restart replays it whole.
+ *
+ * <p>Thread contract: {@link #open} from the thread that opens the pipeline.
+ */
+final class ReplicatedPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicatedPipeline.class);
+    /** The layout file of a replicated node's data directory. */
+    static final String LAYOUT_FILE = "replication.properties";
+    /** Exit status of a fail-stop (EX_TEMPFAIL): the supervisor restarts the node, which recovers from Raft. */
+    static final int FAIL_STOP_EXIT = 75;
+
+    /** What a replica does when its shard's memory cannot be trusted; tests replace it, the server halts. */
+    static volatile Runnable failStop = () -> Runtime.getRuntime().halt(FAIL_STOP_EXIT);
+
+    private ReplicatedPipeline() {
+    }
+
+    static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency) {
+        GroupLayout layout = new GroupLayout(config.clusterNodes().size());
+        int self = config.clusterNodeId();
+        int shards = layout.replicas();
+        if (latency.shardCount() != shards) {
+            throw new IllegalArgumentException("latency hub has " + latency.shardCount() + " shards, a replicated"
+                    + " node has " + shards);
+        }
+        Path dataDir = config.dataDir();
+        List<ShardState> states = new ArrayList<>();
+        Markets markets = null;
+        ReplicaNode node = null;
+        try {
+            OwnerOnly.directory(dataDir);
+            checkLayout(dataDir, config, layout);
+            PartitionTable table = PartitionTable.of(config.clusterNodes(), self);
+            if (layout.replicas() > 1) {
+                table.assignRange(self, layout.replicasOf(self)[1]); // this node's range is not its own until it leads
+            }
+            int[] byPartition = new int[Partitions.COUNT];
+            for (int p = 0; p < Partitions.COUNT; p++) {
+                byPartition[p] = layout.shardOfGroup(self, layout.groupOf(p));
+            }
+            StateConfig stateConfig = DecisionPipeline.stateConfig(config, shards);
+            markets = Markets.open(config, dataDir, clock.time());
+            RiskEngine risk = markets.defaultMarket().risk();
+            // the usage of quotas and the velocity windows come from the groups' frames as Ratis replays them
+            risk.quotas().resetUsage();
+            risk.concentration().clear();
+            StateOps.Shared shared = new StateOps.Shared(risk.velocity(), risk.quotas());
+            ShardAgent[] agents = new ShardAgent[shards];
+            DecisionJournal[] journals = new DecisionJournal[shards];
+            Map<Integer, GroupReplica> replicas = new HashMap<>();
+            GroupReplica.LeaderListener leaders = (group, leader) -> {
+                if (leader >= 0 && leader != self) {
+                    table.assignRange(group, leader);
+                }
+            };
+            long now = clock.time();
+            for (int k = 0; k < shards; k++) {
+                int group = layout.groupOfShard(self, k);
+                ShardState state = ShardState.open(dataDir.resolve("group-" + group), stateConfig, now);
+                states.add(state);
+                if (config.journalEnabled()) {
+                    journals[k] = DecisionJournal.forShard(k, state.ops());
+                }
+                ShardProcessor processor = new ShardProcessor(k, state, config.holdTtl().toMillis(),
+                        config.idempotencyWindow().toMillis(), markets);
+                processor.journal(journals[k]);
+                processor.log(null); // nothing recorded until the shard leads its group
+                processor.metrics(latency.shard(k));
+                agents[k] = new ShardAgent(processor, config.queueCapacity(), clock,
+                        DecisionPipeline.TIMER_PERIOD_NANOS, config.maxQueueDelay().toNanos(),
+                        config.shedRetryDelay().toMillis(), latency.shard(k));
+                StateOps.Replayer replayer = new StateOps.Replayer();
+                GroupReplica replica = new GroupReplica(group, (position, timeMs, payload, offset, length) ->
+                        replayer.apply(state, shared, false, payload, offset, length, timeMs), leaders,
+                        () -> failStop.run());
+                replicas.put(group, replica);
+                agents[k].gate(new LeaderGate(replica, table, layout, clock));
+            }
+            DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards, byPartition), table,
+                    agents, states, null, null, markets, List.of(), latency.enabled() ? latency.decisions() : null,
+                    journals);
+            node = ReplicaNode.start(layout, config.clusterRaftNodes(), self, dataDir.resolve("raft"), replicas);
+            LOG.info("node " + self + " of " + layout.nodes() + " hosts the replicas of groups " + replicas.keySet()
+                    + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
+                    + " its leader");
+            pipeline.startReplicated(clock, node);
+            return pipeline;
+        } catch (IOException | RuntimeException e) {
+            CloseHelper.quietClose(node);
+            CloseHelper.quietClose(markets);
+            CloseHelper.quietCloseAll(states);
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot open the replicated node in " + dataDir + ": "
+                        + io.getMessage(), io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /**
+     * A replicated node's data directory holds its Raft storage and admin files, for one node id of one cluster
+     * size; an unreplicated data directory (its shard logs) is refused: its data is not in any group's log.
+     */
+    private static void checkLayout(Path dataDir, EngineConfiguration config, GroupLayout layout) throws IOException {
+        if (Files.exists(dataDir.resolve("formica.properties"))) {
+            throw new IllegalStateException("data directory " + dataDir + " belongs to a node without replication"
+                    + " (its shard logs are not in a Raft group); start a replicated node on a new data directory"
+                    + " and load the profiles (docs/cluster.md)");
+        }
+        Path file = dataDir.resolve(LAYOUT_FILE);
+        String expected = "node " + config.clusterNodeId() + " of " + layout.nodes();
+        if (Files.exists(file)) {
+            Properties p = new Properties();
+            try (InputStream in = Files.newInputStream(file)) {
+                p.load(in);
+            }
+            String recorded = p.getProperty("node", "") + " of " + p.getProperty("nodes", "");
+            if (!("node " + recorded).equals(expected)) {
+                throw new IllegalStateException("data directory " + dataDir + " holds the replicas of node "
+                        + recorded + "; the settings make this " + expected + " (membership changes are not built:"
+                        + " docs/cluster.md)");
+            }
+            return;
+        }
+        OwnerOnly.writeAtomically(file, "# Formica replicated node; do not edit\nnode=" + config.clusterNodeId()
+                + "\nnodes=" + layout.nodes() + "\n");
+    }
+}

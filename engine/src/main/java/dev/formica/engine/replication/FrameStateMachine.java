@@ -1,0 +1,65 @@
+package dev.formica.engine.replication;
+
+import java.nio.ByteOrder;
+import java.util.concurrent.CompletableFuture;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+
+/**
+ * The plainest state machine of a shard's group: every committed entry is one frame (see {@link RatisShardLog}),
+ * handed in log order to the replica's {@link FrameApplier}; the server's is {@link GroupReplica}, which also
+ * knows the frames its own shard wrote. Snapshots are not built: a replica that restarts replays the group's whole
+ * Ratis log.
+ */
+public final class FrameStateMachine extends BaseStateMachine {
+    /** An entry: the frame's start position, its time, then the payload. */
+    static final int ENTRY_HEADER = 16;
+    static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private final FrameApplier applier;
+    private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+
+    public FrameStateMachine(FrameApplier applier) {
+        this.applier = applier;
+    }
+
+    /** The Ratis entry of a frame at {@code position}. */
+    static byte[] entry(long position, long timeMs, DirectBuffer payload, int offset, int length) {
+        byte[] entry = new byte[ENTRY_HEADER + length];
+        UnsafeBuffer out = new UnsafeBuffer(entry);
+        out.putLong(0, position, ORDER);
+        out.putLong(Long.BYTES, timeMs, ORDER);
+        payload.getBytes(offset, entry, ENTRY_HEADER, length);
+        return entry;
+    }
+
+    /** Wraps {@code view} around the entry's bytes (one copy: Ratis hands a read-only buffer Agrona cannot wrap). */
+    static void wrap(UnsafeBuffer view, LogEntryProto entry) {
+        view.wrap(entry.getStateMachineLogEntry().getLogData().toByteArray());
+    }
+
+    static long position(UnsafeBuffer view) {
+        return view.getLong(0, ORDER);
+    }
+
+    static long timeMs(UnsafeBuffer view) {
+        return view.getLong(Long.BYTES, ORDER);
+    }
+
+    static int payloadLength(UnsafeBuffer view) {
+        return view.capacity() - ENTRY_HEADER;
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        wrap(view, entry);
+        applier.apply(position(view), timeMs(view), view, ENTRY_HEADER, payloadLength(view));
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+}

@@ -1,0 +1,289 @@
+package dev.formica.engine.replication;
+
+import dev.formica.engine.log.LogFrames;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's replica of one group, and the bridge between the group's Raft division and the node's shard for it.
+ *
+ * <p><b>Ownership = leadership.</b> The shard serves ({@link #servingLog} returns a log) only while this division is
+ * the group's leader, Ratis calls it ready (it committed an entry of its term), and every committed entry is applied
+ * here. Its frames then go to this division only ({@link RaftServer#submitClientRequestAsync}): a division that is
+ * not the leader refuses them, and the log fails, so no answer waits on another node's log.
+ *
+ * <p><b>Followers apply effects.</b> A committed entry that another leader wrote is handed to the {@link FrameApplier}
+ * (the shard's replay code) under the group's lock, which the shard thread holds while it works: the shard's state
+ * has one writer at a time. An entry of a term in which this replica led was written by its own shard, whose memory
+ * already holds it: it is not applied again.
+ *
+ * <p><b>Fencing.</b> When an entry of another leader's term arrives while the shard's memory holds effects the group
+ * did not commit (frames sent after the last of its own committed ones, or a frame refused by a failed log), the
+ * replica cannot serve on that memory and cannot undo it: it calls the fail-stop action (in the server, the process
+ * halts, and restarts from its Raft log). A leader whose log fails while it still leads does the same.
+ *
+ * <p>Thread contract: {@link #lock}/{@link #unlock} and {@link #servingLog} from the shard thread; the state-machine
+ * methods from Ratis's threads; {@link #serving} from any thread.
+ */
+public final class GroupReplica extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupReplica.class);
+
+    /** Told when Ratis learns the group's leader (any Ratis thread). */
+    @FunctionalInterface
+    public interface LeaderListener {
+        /** @param leaderNode the node that leads {@code group} now, or -1 when none is known */
+        void leaderChanged(int group, int leaderNode);
+    }
+
+    private final int group;
+    private final FrameApplier follower;
+    private final LeaderListener listener;
+    private final Runnable failStop;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** The terms in which this replica led: their entries were written by its own shard. */
+    private final Set<Long> ledTerms = ConcurrentHashMap.newKeySet();
+    private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    /** The position after the last frame applied here, or written here and committed. */
+    private volatile long appliedEnd;
+    private volatile RaftServer server;
+    private volatile RaftServer.Division division;
+    /** Guarded by lock: the log of the shard's last leadership (null before it first led, or once found clean). */
+    private RatisShardLog log;
+    /** Guarded by lock: the term the shard serves in, or -1. */
+    private long servingTerm = -1;
+    private volatile boolean serving;
+
+    /**
+     * @param follower applies another leader's frame to the shard's state (called with the group's lock held)
+     * @param failStop what to do when the shard's memory can no longer be trusted (the server halts)
+     */
+    public GroupReplica(int group, FrameApplier follower, LeaderListener listener, Runnable failStop) {
+        this.group = group;
+        this.follower = follower;
+        this.listener = listener;
+        this.failStop = failStop;
+    }
+
+    public int group() {
+        return group;
+    }
+
+    @Override
+    public void initialize(RaftServer raftServer, RaftGroupId groupId, RaftStorage storage) throws IOException {
+        super.initialize(raftServer, groupId, storage);
+        this.server = raftServer;
+    }
+
+    private RaftServer.Division division() {
+        RaftServer.Division d = division;
+        RaftServer s = server;
+        if (d == null && s != null) {
+            try {
+                d = s.getDivision(getGroupId());
+                division = d;
+            } catch (IOException notYet) {
+                return null;
+            }
+        }
+        return d;
+    }
+
+    public void lock() {
+        lock.lock();
+    }
+
+    public void unlock() {
+        lock.unlock();
+    }
+
+    /** Whether the shard serves the group now (any thread; for the map and tests). */
+    public boolean serving() {
+        return serving;
+    }
+
+    /** The node that leads the group as this replica knows it, or -1. */
+    public int leaderNode() {
+        RaftServer.Division d = division();
+        return d == null ? -1 : GroupLayout.nodeOf(d.getInfo().getLeaderId());
+    }
+
+    /** The position after the last frame the group committed and this replica holds. */
+    public long appliedEnd() {
+        return appliedEnd;
+    }
+
+    /**
+     * The log the shard appends to now, or null when it must not serve: not the leader, not ready, or committed
+     * entries not applied yet. A new log (another object than the last call's) starts a leadership: the shard
+     * rebuilds what replay does not (hold expiry queues, the next hold id) before it serves. Called by the shard
+     * thread with {@link #lock} held.
+     */
+    public RatisShardLog servingLog() {
+        RaftServer.Division d = division();
+        if (d == null) {
+            return stopServing();
+        }
+        DivisionInfo info = d.getInfo();
+        if (!info.isLeader() || !info.isLeaderReady()) {
+            return stopServing();
+        }
+        long term = info.getCurrentTerm();
+        if (term == servingTerm) {
+            if (log.failed()) {
+                // still the leader, but an entry was refused: the memory may hold effects the group never will
+                fail("group " + group + "'s log failed while this node led it");
+                return stopServing();
+            }
+            return log;
+        }
+        if (getLastAppliedTermIndex() == null
+                || getLastAppliedTermIndex().getIndex() < d.getRaftLog().getLastCommittedIndex()) {
+            return stopServing(); // committed entries still to apply: serve once they are
+        }
+        if (log != null && dirty()) {
+            fail("group " + group + ": this node leads again with effects in memory the group did not commit");
+            return stopServing();
+        }
+        RaftGroupId groupId = getGroupId();
+        RaftPeerId self = d.getId();
+        return lead(term, m -> submit(d, groupId, self, m));
+    }
+
+    /**
+     * Starts serving in {@code term}: the shard's frames go through {@code submit} from the position the group's
+     * frames reached. Lock held; package-private for the fencing tests, which have no Raft division.
+     */
+    RatisShardLog lead(long term, Function<Message, CompletableFuture<RaftClientReply>> submit) {
+        ledTerms.add(term);
+        servingTerm = term;
+        log = new RatisShardLog(submit, appliedEnd, null);
+        serving = true;
+        LOG.info("group " + group + ": this node leads it in term " + term + " from log position " + appliedEnd);
+        return log;
+    }
+
+    private CompletableFuture<RaftClientReply> submit(RaftServer.Division d, RaftGroupId groupId, RaftPeerId self,
+            Message message) {
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(self)
+                .setGroupId(groupId).setCallId(callIds.incrementAndGet()).setMessage(message)
+                .setType(RaftClientRequest.writeRequestType()).build();
+        try {
+            return d.getRaftServer().submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private RatisShardLog stopServing() {
+        if (servingTerm >= 0) {
+            LOG.info("group " + group + ": this node no longer leads it (term " + servingTerm + ")");
+        }
+        servingTerm = -1;
+        serving = false;
+        return null;
+    }
+
+    /** Whether the shard's memory holds effects the group did not commit (lock held). */
+    private boolean dirty() {
+        return log.lostFrame() || log.appendedPosition() != appliedEnd;
+    }
+
+    private void fail(String why) {
+        serving = false;
+        LOG.error(why + "; stopping so that a restart rebuilds it from the Raft log (docs/cluster.md, fencing)");
+        failStop.run();
+    }
+
+    /** Another leader's entry is next: the shard's memory must hold exactly what the group committed (lock held). */
+    private void beforeForeignEntry() {
+        if (log == null) {
+            return;
+        }
+        if (dirty()) {
+            fail("group " + group + ": another leader's entry arrived while this node's memory holds effects the"
+                    + " group did not commit (from position " + appliedEnd + " to " + log.appendedPosition() + ")");
+            return;
+        }
+        log = null; // clean: it follows from here
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        UnsafeBuffer v = view;
+        FrameStateMachine.wrap(v, entry);
+        long position = FrameStateMachine.position(v);
+        int length = FrameStateMachine.payloadLength(v);
+        long end = position + LogFrames.frameLength(length);
+        if (ledTerms.contains(entry.getTerm())) {
+            // written by this shard, in its memory already: no lock, so the leader's own replies never wait for it
+            checkPosition(position);
+            appliedEnd = end;
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            return CompletableFuture.completedFuture(Message.EMPTY);
+        }
+        lock.lock();
+        try {
+            beforeForeignEntry();
+            checkPosition(position);
+            follower.apply(position, FrameStateMachine.timeMs(v), v, FrameStateMachine.ENTRY_HEADER, length);
+            appliedEnd = end;
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        } finally {
+            lock.unlock();
+        }
+        return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    private void checkPosition(long position) {
+        if (position != appliedEnd) {
+            fail("group " + group + ": a frame at log position " + position + " where " + appliedEnd
+                    + " was expected");
+            throw new IllegalStateException("group " + group + ": frame at " + position + ", expected " + appliedEnd);
+        }
+    }
+
+    /** Configuration and leader-start entries: not frames, but of a term, so they fence like one. */
+    @Override
+    public void notifyTermIndexUpdated(long term, long index) {
+        if (ledTerms.contains(term)) {
+            updateLastAppliedTermIndex(term, index);
+            return;
+        }
+        lock.lock();
+        try {
+            beforeForeignEntry();
+            updateLastAppliedTermIndex(term, index);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
+        listener.leaderChanged(group, GroupLayout.nodeOf(leader));
+    }
+}

@@ -1,0 +1,105 @@
+package dev.formica.engine.replication;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * A node's Raft server: one port and one storage directory for every group the node hosts ({@link GroupLayout}),
+ * each group's state machine the node's {@link GroupReplica} of it. A restart recovers every group from its Ratis
+ * log in the storage directory (no snapshots: the whole log is replayed into the shard's memory).
+ *
+ * <p>Thread contract: {@link #start} and {@link #close} from the controlling thread.
+ */
+public final class ReplicaNode implements AutoCloseable {
+    /** Raft's election timeout: a leader silent for 0.5-1 s is replaced (cluster-bench's setting). */
+    static final long ELECTION_MIN_MS = 500;
+    static final long ELECTION_MAX_MS = 1000;
+    /** Entries a leader keeps in flight before it refuses more (Ratis's default is 4096). */
+    static final int PENDING_WRITES = 65_536;
+
+    private final RaftServer server;
+
+    private ReplicaNode(RaftServer server) {
+        this.server = server;
+    }
+
+    /** Raft settings of every replica (and of cluster-bench's). */
+    static RaftProperties properties() {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Write.setElementLimit(p, PENDING_WRITES);
+        return p;
+    }
+
+    /**
+     * Starts node {@code self}'s Raft server on the port of its address in {@code raftAddresses}, with its groups'
+     * logs under {@code storage}, and joins it to every group in {@code replicas} (by group number).
+     */
+    public static ReplicaNode start(GroupLayout layout, List<String> raftAddresses, int self, Path storage,
+            Map<Integer, GroupReplica> replicas) throws IOException {
+        RaftProperties p = properties();
+        String address = raftAddresses.get(self);
+        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+        Files.createDirectories(storage);
+        RaftServerConfigKeys.setStorageDir(p, List.of(storage.toFile()));
+        Map<RaftGroupId, GroupReplica> byId = new HashMap<>();
+        for (Map.Entry<Integer, GroupReplica> e : replicas.entrySet()) {
+            byId.put(GroupLayout.groupId(e.getKey()), e.getValue());
+        }
+        RaftServer server = RaftServer.newBuilder().setServerId(GroupLayout.peerId(self)).setProperties(p)
+                .setStateMachineRegistry(byId::get).setOption(RaftStorage.StartupOption.RECOVER).build();
+        server.start();
+        ReplicaNode node = new ReplicaNode(server);
+        try {
+            Set<RaftGroupId> existing = new HashSet<>();
+            server.getGroupIds().forEach(existing::add);
+            long callId = 0;
+            for (int group : replicas.keySet()) {
+                if (existing.contains(GroupLayout.groupId(group))) {
+                    continue; // recovered from storage
+                }
+                RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(ClientId.randomId(),
+                        server.getId(), ++callId, layout.raftGroup(group, raftAddresses)));
+                if (!reply.isSuccess()) {
+                    throw new IOException("cannot add group " + group + " to this node's Raft server: "
+                            + reply.getException());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return node;
+    }
+
+    public RaftServer server() {
+        return server;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw new IllegalStateException("closing the Raft server failed: " + e.getMessage(), e);
+        }
+    }
+}
