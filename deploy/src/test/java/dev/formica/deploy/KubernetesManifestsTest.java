@@ -237,6 +237,30 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void shouldReplicateEveryGroupOverTheRaftPortsOfThePodsInNodeOrder() {
+        V1StatefulSet sts = statefulSet();
+        V1Service svc = (V1Service) OBJECTS.get("v1/Service");
+        Map<String, String> env = new HashMap<>();
+        List<String> order = new ArrayList<>();
+        container().getEnv().forEach(e -> {
+            env.put(e.getName(), e.getValue());
+            order.add(e.getName());
+        });
+        assertEquals("ratis", env.get("FORMICA_CLUSTER_REPLICATION"));
+        String[] raft = env.get("FORMICA_CLUSTER_RAFT_NODES").split(";");
+        assertEquals(sts.getSpec().getReplicas().intValue(), raft.length, "one Raft address per node");
+        for (int i = 0; i < raft.length; i++) {
+            assertEquals(sts.getMetadata().getName() + "-" + i + "." + svc.getMetadata().getName()
+                    + ".$(POD_NAMESPACE).svc:" + port("raft"), raft[i], "Raft node " + i + " is pod " + i);
+        }
+        assertTrue(order.indexOf("POD_NAMESPACE") < order.indexOf("FORMICA_CLUSTER_RAFT_NODES"),
+                "$(POD_NAMESPACE) expands only in variables declared after it");
+        assertTrue(svc.getSpec().getPorts().stream().anyMatch(p -> p.getPort() == port("raft")));
+        assertEquals(Boolean.TRUE, svc.getSpec().getPublishNotReadyAddresses(),
+                "peers reach a node's Raft port before it is ready, or a cluster starting at once never elects");
+    }
+
+    @Test
     void shouldLetOneNodeAtATimeBeEvicted() {
         V1PodDisruptionBudget pdb = (V1PodDisruptionBudget) OBJECTS.get("policy/v1/PodDisruptionBudget");
         assertEquals(1, pdb.getSpec().getMaxUnavailable().getIntValue());

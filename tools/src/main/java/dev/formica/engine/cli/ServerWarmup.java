@@ -62,8 +62,10 @@ final class ServerWarmup {
                     .clientAuth(EngineConfiguration.ClientAuth.NONE).adminSubjects(List.of())
                     .adminTokenFile(null).decisionAuthRequired(false).callerSubjects(List.of())
                     .callerTokenFile(null)
-                    // one node owning every partition: a cluster's scratch server must not redirect to real nodes
+                    // one node owning every partition: a cluster's scratch server must not redirect to real nodes,
+                    // nor join (or bind the port of) the real nodes' Raft groups
                     .clusterNodes(List.of()).clusterNodeId(0)
+                    .clusterReplication(EngineConfiguration.Replication.OFF).clusterRaftNodes(List.of())
                     // the scratch server's decisions are no one's calls: no spans
                     .tracing(false).conclude();
             try (EngineServer server = new EngineServer(config).start();

@@ -46,6 +46,24 @@ class ServerWarmupTest {
     }
 
     @Test
+    void shouldWarmAReplicatedNodeUpAsOneNodeOfItsOwnOffTheRealRaftPort() throws Exception {
+        try (java.net.ServerSocket raft = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            // the real node's Raft port is taken (by this socket standing in for it), its peers do not exist
+            String self = "127.0.0.1:" + raft.getLocalPort();
+            EngineConfiguration settings = new EngineConfiguration().dataDir(dir.resolve("data"))
+                    .clusterNodes(java.util.List.of("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3")).clusterNodeId(0)
+                    .clusterReplication(EngineConfiguration.Replication.RATIS)
+                    .clusterRaftNodes(java.util.List.of(self, "127.0.0.1:4", "127.0.0.1:5"));
+
+            ServerWarmup.Result r = ServerWarmup.run(settings, 500, 2_000);
+
+            assertEquals(500, r.decisions());
+            assertEquals(0, r.errors(), "a scratch server of one node owning everything answers every call");
+            assertFalse(Files.exists(dir.resolve("data")), "the real data directory is never created");
+        }
+    }
+
+    @Test
     void shouldRefuseATakenPortBeforeWarmingUp() throws Exception {
         Path dataDir = dir.resolve("never");
         try (ServerSocket taken = new ServerSocket()) {
