@@ -248,6 +248,34 @@ final class LogRecovery {
         return torn;
     }
 
+    /** One shard's start-up step. */
+    @FunctionalInterface
+    interface ShardTask<T> {
+        T run(int shard) throws IOException;
+    }
+
+    /**
+     * Runs {@code task} for every shard at once, each on a thread of its own, and answers the results in shard
+     * order once all have ended (a failure is rethrown as it was thrown, after every thread ended).
+     */
+    static <T> List<T> perShard(int shards, ShardTask<T> task) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, shards), new ReplayThreads());
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int k = 0; k < shards; k++) {
+                int shard = k;
+                futures.add(pool.submit(() -> task.run(shard)));
+            }
+            List<T> out = new ArrayList<>();
+            for (Future<T> f : futures) {
+                out.add(await(f));
+            }
+            return out;
+        } finally {
+            stop(pool);
+        }
+    }
+
     /** The value of a replay thread's future, with its failure rethrown as it was thrown. */
     private static <T> T await(Future<T> future) throws IOException {
         try {
