@@ -268,23 +268,29 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     + " bytes of torn tail)" : ""));
             writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES);
             ShardAgent[] agents = new ShardAgent[shards];
-            List<RecoveryReport> reports = new ArrayList<>();
+            ShardProcessor[] processors = new ShardProcessor[shards];
             for (int k = 0; k < shards; k++) {
                 ShardState state = states.get(k);
                 if (config.journalEnabled()) {
                     journals[k] = DecisionJournal.forShard(k, state.ops()); // audit records in the shard log
                 }
-                ShardProcessor processor = new ShardProcessor(k, state, config.holdTtl().toMillis(),
+                processors[k] = new ShardProcessor(k, state, config.holdTtl().toMillis(),
                         config.idempotencyWindow().toMillis(), markets);
-                processor.journal(journals[k]);
-                processor.log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
+                processors[k].journal(journals[k]);
+                processors[k].log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
                         LogBuffer.file(windows, k)));
-                RecoveryReport report = processor.recover(now);
-                processor.endCommand(now); // a repair the reconciliation made is logged like any change
-                reports.add(report);
+            }
+            // each shard's reconciliation on a thread of its own: it reads and repairs its own stores and log only
+            List<RecoveryReport> reports = LogRecovery.perShard(shards, k -> {
+                RecoveryReport report = processors[k].recover(now);
+                processors[k].endCommand(now); // a repair the reconciliation made is logged like any change
+                return report;
+            });
+            for (int k = 0; k < shards; k++) {
+                ShardProcessor processor = processors[k];
                 int shard = k;
-                LOG.info("shard " + shard + (state.recoveredFromCrash() ? " recovered after an unclean stop"
-                        + " (state rebuilt from its log)" : "") + ": " + report);
+                LOG.info("shard " + shard + (states.get(k).recoveredFromCrash() ? " recovered after an unclean stop"
+                        + " (state rebuilt from its log)" : "") + ": " + reports.get(k));
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TIMER_PERIOD_NANOS,
                         config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 processor.metrics(latency.shard(k));

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
@@ -188,6 +189,16 @@ public final class ShardSnapshot {
      * contribution to the velocity table into {@code velocity}, and returns its quota tally.
      */
     public static QuotaTally read(Path file, ShardState state, VelocityWindows velocity) throws IOException {
+        return read(file, state, () -> velocity);
+    }
+
+    /**
+     * As {@link #read(Path, ShardState, VelocityWindows)}, asking for the velocity table only when its section is
+     * reached (the last one): a parallel start-up loads every shard's stores at once and hands the table to one
+     * shard after the other, so the table sees the same merges in the same order as a start-up on one thread.
+     */
+    public static QuotaTally read(Path file, ShardState state, Supplier<VelocityWindows> velocityTable)
+            throws IOException {
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
             in.readInt();
             int format = in.readInt();
@@ -249,6 +260,7 @@ public final class ShardSnapshot {
             }
             QuotaTally tally = new QuotaTally().readFrom(in);
             long[] words = new long[VelocityWindows.SLOT_WORDS];
+            VelocityWindows velocity = velocityTable.get();
             for (long n = in.readLong(); n > 0; n--) {
                 long hash = in.readLong();
                 for (int i = 0; i < words.length; i++) {

@@ -216,6 +216,7 @@ public final class StateOps {
         private final StringBuilder s1 = new StringBuilder(StateConfig.MAX_ID_CHARS);
         private final HoldSnapshot hold = new HoldSnapshot();
         private int at;
+        private boolean decode;
         private DirectBuffer b;
         private AuditVisitor audits;
         private java.util.function.BiConsumer<String, byte[]> profiles;
@@ -236,6 +237,9 @@ public final class StateOps {
                 int len, long timeMs) {
             this.b = buffer;
             this.at = offset;
+            // the shared-only pass of a parallel start-up reads every frame again: ids and payloads are skipped
+            // there, not decoded (a profile visitor still gets them)
+            this.decode = !sharedOnly || profiles != null;
             int end = offset + len;
             while (at < end) {
                 byte code = buffer.getByte(at++);
@@ -402,6 +406,10 @@ public final class StateOps {
 
         private void str() {
             int n = u8();
+            if (!decode) {
+                at += 2 * n;
+                return;
+            }
             s1.setLength(0);
             for (int i = 0; i < n; i++) {
                 s1.append(b.getChar(at));
@@ -411,6 +419,10 @@ public final class StateOps {
 
         private byte[] bytesOut() {
             int n = b.getInt(at);
+            if (!decode) {
+                at += 4 + n;
+                return null;
+            }
             byte[] out = new byte[n];
             b.getBytes(at + 4, out);
             at += 4 + n;
