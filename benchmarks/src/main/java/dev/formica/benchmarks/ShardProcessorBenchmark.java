@@ -5,7 +5,7 @@ import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.LogWriter;
 import dev.formica.engine.pipeline.ShardProcessorFixture;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.DecisionRequest;
@@ -67,7 +67,7 @@ public class ShardProcessorBenchmark {
      */
     @Param({"memory", "tmpfs"})
     public String log;
-    private RiskEngine risk;
+    private RiskContext risk;
     private ShardProcessorFixture processor;
     private int next;
 
@@ -80,7 +80,7 @@ public class ShardProcessorBenchmark {
     public void openFreshState() throws IOException {
         dir = Files.createTempDirectory("formica-bench");
         state = ShardState.open(dir, StateConfig.defaults().withSizes(BORROWERS, REQUESTS, REQUESTS), NOW);
-        risk = RiskEngine.openDefaults(dir.resolve("risk"));
+        risk = RiskContext.openDefaults(dir.resolve("risk"));
         processor = new ShardProcessorFixture(0, state, 900_000, 86_400_000, "CNY", risk);
         for (int b = 0; b < BORROWERS; b++) {
             state.ledger().putLine("b" + b, Product.CONSUMER_CREDIT_VALUE, 1_000_000_000_000L, NOW);

@@ -19,7 +19,7 @@ import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.StageTrace;
 import dev.formica.engine.risk.ConcentrationReports;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -112,7 +112,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final List<ShardState> states;
     private final LogWriter writer;
     private final SnapshotBuilder snapshots;
-    private final RiskEngine risk;
+    private final RiskContext risk;
     /** The markets served; {@link #risk} is the default market's engine. */
     private final Markets markets;
     private final List<RecoveryReport> recoveryReports;
@@ -208,7 +208,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         Path dataDir = config.dataDir();
         List<ShardState> states = new ArrayList<>();
-        RiskEngine risk = null;
+        RiskContext risk = null;
         Markets markets = null;
         LogWriter writer = null;
         SnapshotBuilder snapshots = null;
@@ -370,7 +370,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     /** Engine-wide risk state: rule sets, block lists, risk appetite, velocity (the default market's rule sets). */
-    public RiskEngine risk() {
+    public RiskContext risk() {
         return risk;
     }
 

@@ -2,7 +2,7 @@ package dev.formica.engine.pipeline;
 
 import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.log.LogSegments;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateOps;
@@ -62,7 +62,7 @@ final class LogRecovery {
         return dataDir.resolve("shard-" + shard).resolve("log");
     }
 
-    static Result replay(Path dataDir, List<ShardState> states, RiskEngine risk) throws IOException {
+    static Result replay(Path dataDir, List<ShardState> states, RiskContext risk) throws IOException {
         long start = System.nanoTime();
         int n = states.size();
         risk.quotas().resetUsage();

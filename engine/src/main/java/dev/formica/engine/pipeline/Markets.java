@@ -5,7 +5,7 @@ import dev.formica.engine.config.MarketSetting;
 import dev.formica.engine.errors.DomainError;
 import dev.formica.engine.errors.Refused;
 import dev.formica.engine.files.OwnerOnly;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.RuleSetCompiler;
 import java.io.IOException;
@@ -22,7 +22,7 @@ import org.agrona.CloseHelper;
 
 /**
  * The markets a server lends in (the {@code markets} setting; docs/regulation.md, "Markets"). A market is a code, a
- * currency, and a {@link RiskEngine} of its own: its regulatory parameters (dates in its zone), its rule-set registry
+ * currency, and a {@link RiskContext} of its own: its regulatory parameters (dates in its zone), its rule-set registry
  * (active, shadow, published versions: its product catalogue), its zone for the time features and its funders'
  * quota slots. The engines share the block lists, risk appetite, velocity table, profile cache, quota table and
  * concentration table of the first (default) market's engine, which owns them. Without the setting there is one
@@ -36,7 +36,7 @@ public final class Markets implements AutoCloseable {
     static final String DIRECTORY = "markets";
 
     /** One market: its code ("" on a one-market server), the currency of its lines and its engine. */
-    public record Market(String code, String currency, RiskEngine risk) {
+    public record Market(String code, String currency, RiskContext risk) {
     }
 
     private final List<Market> all;
@@ -50,7 +50,7 @@ public final class Markets implements AutoCloseable {
     }
 
     /** One market with the code "" (tests, tools, and a server without the {@code markets} setting). */
-    public static Markets single(String currency, RiskEngine risk) {
+    public static Markets single(String currency, RiskContext risk) {
         return new Markets(List.of(new Market("", currency, risk)));
     }
 
@@ -65,7 +65,7 @@ public final class Markets implements AutoCloseable {
         if (settings.isEmpty()) {
             RegulatoryParameters regulatory = config.regulatoryFile() == null ? RegulatoryParameters.builtin()
                     : RegulatoryParameters.load(config.regulatoryFile());
-            RiskEngine risk = openEngine(config, dataDir, regulatory, ZoneId.of(config.timeZone()));
+            RiskContext risk = openEngine(config, dataDir, regulatory, ZoneId.of(config.timeZone()));
             try {
                 activate(risk, config.rulesFile() == null ? null : Files.readString(config.rulesFile()),
                         String.valueOf(config.rulesFile()), nowMs);
@@ -78,7 +78,7 @@ public final class Markets implements AutoCloseable {
         List<Market> markets = new ArrayList<>();
         try {
             MarketSetting first = settings.get(0);
-            RiskEngine primary = openEngine(config, dataDir, regulatory(first), first.zone());
+            RiskContext primary = openEngine(config, dataDir, regulatory(first), first.zone());
             markets.add(new Market(first.code(), first.currency(), primary));
             activate(primary, first.rules() == null ? null : text(first.rules()), first.rules(), nowMs);
             for (MarketSetting m : settings.subList(1, settings.size())) {
@@ -86,7 +86,7 @@ public final class Markets implements AutoCloseable {
                 Path marketDir = dataDir.resolve(DIRECTORY).resolve(m.code());
                 OwnerOnly.directory(marketDir.getParent()); // owner-only, as every directory of the data directory
                 OwnerOnly.directory(marketDir);
-                RiskEngine risk = primary.forMarket(regulatory(m), m.zone(), marketDir.resolve("rules"), yaml,
+                RiskContext risk = primary.forMarket(regulatory(m), m.zone(), marketDir.resolve("rules"), yaml,
                         m.code() + ":", System::currentTimeMillis);
                 markets.add(new Market(m.code(), m.currency(), risk));
                 activate(risk, yaml, m.rules(), nowMs);
@@ -98,14 +98,14 @@ public final class Markets implements AutoCloseable {
         return new Markets(markets);
     }
 
-    private static RiskEngine openEngine(EngineConfiguration config, Path dataDir, RegulatoryParameters regulatory,
+    private static RiskContext openEngine(EngineConfiguration config, Path dataDir, RegulatoryParameters regulatory,
             ZoneId zone) throws IOException {
-        return RiskEngine.open(dataDir, regulatory, config.velocityKeys(), config.profileCacheEntries(), zone,
+        return RiskContext.open(dataDir, regulatory, config.velocityKeys(), config.profileCacheEntries(), zone,
                 System::currentTimeMillis, config.concentrationKeys());
     }
 
     /** Publishes and activates {@code yaml} (a rules file) in the engine's registry; null = nothing. */
-    private static void activate(RiskEngine risk, String yaml, String where, long nowMs) {
+    private static void activate(RiskContext risk, String yaml, String where, long nowMs) {
         if (yaml == null) {
             return;
         }

@@ -9,7 +9,7 @@ import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.engine.replication.GroupReplica;
 import dev.formica.engine.replication.ReplicaNode;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.engine.state.StateOps;
@@ -78,7 +78,7 @@ final class ReplicatedPipeline {
             }
             StateConfig stateConfig = DecisionPipeline.stateConfig(config, shards);
             markets = Markets.open(config, dataDir, clock.time());
-            RiskEngine risk = markets.defaultMarket().risk();
+            RiskContext risk = markets.defaultMarket().risk();
             // the usage of quotas and the velocity windows come from the groups' frames as Ratis replays them
             risk.quotas().resetUsage();
             risk.concentration().clear();

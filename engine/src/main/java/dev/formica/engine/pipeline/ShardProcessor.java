@@ -15,7 +15,7 @@ import dev.formica.engine.pricing.FeeSpec;
 import dev.formica.engine.pricing.InstallmentPlanner;
 import dev.formica.engine.pricing.InstallmentSchedule;
 import dev.formica.engine.risk.CreditPolicy;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.risk.RiskEvaluator;
 import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.AllInRateCap;
@@ -93,7 +93,7 @@ final class ShardProcessor {
     private CharSequence key;
     private long fingerprint;
     private ShardLog log;
-    private RiskEngine risk;
+    private RiskContext risk;
     private RiskEvaluator eval;
     private RiskEvaluator shadowEval;
     private final Markets markets;
@@ -119,7 +119,7 @@ final class ShardProcessor {
     private long nextRotationCheckMs;
 
     ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, String currency,
-            RiskEngine risk) {
+            RiskContext risk) {
         this(shardId, state, holdTtlMs, holdRetentionMs, Markets.single(currency, risk));
     }
 
@@ -132,7 +132,7 @@ final class ShardProcessor {
         this.markets = markets;
         this.evaluators = new RiskEvaluator[markets.all().size()][];
         for (int i = 0; i < evaluators.length; i++) {
-            RiskEngine engine = markets.all().get(i).risk();
+            RiskContext engine = markets.all().get(i).risk();
             evaluators[i] = new RiskEvaluator[] {new RiskEvaluator(engine), new RiskEvaluator(engine)};
         }
         useMarket(markets.defaultMarket());

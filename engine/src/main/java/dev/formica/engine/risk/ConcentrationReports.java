@@ -23,7 +23,7 @@ public final class ConcentrationReports {
      * Exposure per concentration key against the limits in force now (the active rule set, the regulatory version at
      * {@code nowMs}): every key of the table is read once; per dimension the {@code top} largest are listed.
      */
-    public static ConcentrationReport build(RiskEngine risk, long nowMs, String only, int top) {
+    public static ConcentrationReport build(RiskContext risk, long nowMs, String only, int top) {
         CompiledRuleSet rules = risk.rules().active();
         RegulatoryParameters.Limits regulatory = risk.regulatory().at(nowMs, rules.licence());
         long[] limits = new long[ConcentrationPolicy.Dimension.values().length];

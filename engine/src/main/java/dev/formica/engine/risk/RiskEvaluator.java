@@ -41,7 +41,7 @@ public final class RiskEvaluator {
     private static final VelocityWindows.Dimension[] DIMENSIONS = VelocityWindows.Dimension.values();
     private static final LoanProduct[] PRODUCTS = LoanProduct.values();
 
-    private final RiskEngine engine;
+    private final RiskContext engine;
     private final VelocityReading reading = new VelocityReading();
     private final BorrowerActivity.Reading activity = new BorrowerActivity.Reading();
     private final LedgerSnapshot other = new LedgerSnapshot();
@@ -66,7 +66,7 @@ public final class RiskEvaluator {
     private int cachedMonth;
     private long offsetMs;
 
-    public RiskEvaluator(RiskEngine engine) {
+    public RiskEvaluator(RiskContext engine) {
         this.engine = engine;
         var rules = engine.zone().getRules();
         this.offsetMs = rules.isFixedOffset() ? rules.getOffset(java.time.Instant.EPOCH).getTotalSeconds() * 1000L

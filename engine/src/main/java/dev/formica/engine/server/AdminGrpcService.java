@@ -5,7 +5,7 @@ import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.risk.BlockLists;
 import dev.formica.engine.risk.ConcentrationReports;
 import dev.formica.engine.risk.RiskAppetite;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.risk.RuleSetRegistry;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.LoanProduct;
@@ -54,13 +54,13 @@ import org.slf4j.LoggerFactory;
 final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(AdminGrpcService.class);
 
-    private final RiskEngine risk;
+    private final RiskContext risk;
     private final EpochClock clock;
 
     private final LatencyHub latency;
     private final BacktestService backtests;
 
-    public AdminGrpcService(RiskEngine risk, EpochClock clock, LatencyHub latency, BacktestService backtests) {
+    public AdminGrpcService(RiskContext risk, EpochClock clock, LatencyHub latency, BacktestService backtests) {
         this.risk = risk;
         this.clock = clock;
         this.latency = latency;

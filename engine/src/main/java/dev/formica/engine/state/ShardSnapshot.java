@@ -106,7 +106,7 @@ public final class ShardSnapshot {
                     out.write(r.payload());
                 }));
             }
-            for (ProfileStore store : new ProfileStore[] {state.profiles(), state.lineNotes()}) {
+            for (BorrowerDocuments store : new BorrowerDocuments[] {state.profiles(), state.lineNotes()}) {
                 out.writeLong(store.size());
                 store.forEach((b, bytes) -> io(failure, () -> {
                     out.writeUTF(b.toString());
@@ -237,7 +237,7 @@ public final class ShardSnapshot {
                     records.restore(previous, k, kind, created, fingerprint, payload);
                 }
             }
-            for (ProfileStore store : new ProfileStore[] {state.profiles(), state.lineNotes()}) {
+            for (BorrowerDocuments store : new BorrowerDocuments[] {state.profiles(), state.lineNotes()}) {
                 for (long n = in.readLong(); n > 0; n--) {
                     String b = in.readUTF();
                     byte[] bytes = new byte[in.readInt()];

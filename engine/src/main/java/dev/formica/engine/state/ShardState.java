@@ -34,9 +34,9 @@ public final class ShardState implements AutoCloseable {
     private CreditLedger ledger;
     private HoldBook holds;
     private DecisionRecords decisions;
-    private ProfileStore profiles;
+    private BorrowerDocuments profiles;
     private BorrowerActivity activity;
-    private ProfileStore notes;
+    private BorrowerDocuments notes;
     private ExposureBook exposures;
     private boolean closed;
     private final StateOps ops = new StateOps();
@@ -83,9 +83,9 @@ public final class ShardState implements AutoCloseable {
             state.ledger = CreditLedger.open(shardDir, cfg, crashed);
             state.holds = HoldBook.open(shardDir, cfg, crashed);
             state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
-            state.profiles = ProfileStore.open(shardDir, cfg, crashed);
+            state.profiles = BorrowerDocuments.open(shardDir, cfg, crashed);
             state.activity = BorrowerActivity.open(shardDir, cfg, crashed);
-            state.notes = ProfileStore.open(shardDir, cfg, crashed, "line-notes.dat", "formica-line-notes");
+            state.notes = BorrowerDocuments.open(shardDir, cfg, crashed, "line-notes.dat", "formica-line-notes");
             state.notes.notes = true;
             state.exposures = ExposureBook.open(shardDir, cfg, crashed);
             state.exposures.ops = state.ops;
@@ -135,11 +135,11 @@ public final class ShardState implements AutoCloseable {
      * Why each line was last frozen, cut, watched or restored: a serialized {@code CreditLine} holding only
      * its reasons, keyed by the product digit and the borrower id.
      */
-    public ProfileStore lineNotes() {
+    public BorrowerDocuments lineNotes() {
         return notes;
     }
 
-    public ProfileStore profiles() {
+    public BorrowerDocuments profiles() {
         return profiles;
     }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.formica.engine.errors.DomainError;
 import dev.formica.engine.errors.Refused;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.ConfirmRequest;
@@ -24,7 +24,7 @@ class ProcessorClockTest {
     void shouldRefuseToConfirmAHoldWhoseTimeHasPassed() throws Exception {
         long now = PipelineFixture.START_MS;
         try (ShardState state = ShardState.open(dir, StateConfig.defaults().withSizes(1000, 1000, 1000), now);
-                RiskEngine risk = RiskEngine.openDefaults(dir.resolve("risk"))) {
+                RiskContext risk = RiskContext.openDefaults(dir.resolve("risk"))) {
             ShardProcessor p = new ShardProcessor(0, state, 900_000, 86_400_000, "CNY", risk);
             p.recover(now);
             state.ledger().putLine("alice", Product.CONSUMER_CREDIT_VALUE, 500_000, now);

@@ -1,7 +1,7 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.engine.log.ShardLog;
-import dev.formica.engine.risk.RiskEngine;
+import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
@@ -15,7 +15,7 @@ public final class ShardProcessorFixture {
 
     /** A processor of shard {@code shardId} on {@code state}, one market in {@code currency} under {@code risk}. */
     public ShardProcessorFixture(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs,
-            String currency, RiskEngine risk) {
+            String currency, RiskContext risk) {
         processor = new ShardProcessor(shardId, state, holdTtlMs, holdRetentionMs, currency, risk);
     }
 

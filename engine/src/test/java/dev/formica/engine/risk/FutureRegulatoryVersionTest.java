@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 20 finding 2 with the issue's own dates and an injected clock: version A (2026-01-01,
  * min_own_share_bps 3000, REGULATION.md joint lending >= 30 %) and version B (2027-01-01, 3500, hypothetical).
- * Start-up is what `serve --regulatory` runs: RiskEngine.open compiles the shipped default rule set.
+ * Start-up is what `serve --regulatory` runs: RiskContext.open compiles the shipped default rule set.
  */
 class FutureRegulatoryVersionTest {
     @TempDir
@@ -50,7 +50,7 @@ class FutureRegulatoryVersionTest {
     @Test
     void shouldStartBeforeBAndMoveTheSplitAtBsDateWithoutRestart() throws Exception {
         AtomicLong clock = new AtomicLong(ms("2026-12-05"));
-        try (RiskEngine risk = RiskEngine.open(dir, aAndB(), 1 << 10, 100, ZoneId.of("Asia/Shanghai"), clock::get)) {
+        try (RiskContext risk = RiskContext.open(dir, aAndB(), 1 << 10, 100, ZoneId.of("Asia/Shanghai"), clock::get)) {
             RuleSetRegistry.Active active = risk.rules().current();
             assertTrue(active.rules().warnings().stream().map(RuleProblem::message)
                     .anyMatch(w -> w.contains("CASH_LOAN: from 2027-01-01 (regulatory version B)")),
@@ -68,7 +68,7 @@ class FutureRegulatoryVersionTest {
     void shouldRefuseToStartAfterBsDateWithARuleSetBelowB() throws Exception {
         AtomicLong clock = new AtomicLong(ms("2027-01-02"));
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> RiskEngine.open(dir, aAndB(), 1 << 10, 100, ZoneId.of("Asia/Shanghai"), clock::get).close());
+                () -> RiskContext.open(dir, aAndB(), 1 << 10, 100, ZoneId.of("Asia/Shanghai"), clock::get).close());
         assertTrue(e.getMessage().contains("below the regulatory minimum 3500 bps in force now"), e.getMessage());
     }
 }

@@ -50,7 +50,7 @@ class RiskEvaluatorTest {
     @TempDir
     Path dir;
 
-    private RiskEngine risk;
+    private RiskContext risk;
     private ShardState state;
     private RiskEvaluator eval;
     private CompiledRuleSet rules;
@@ -59,7 +59,7 @@ class RiskEvaluatorTest {
 
     @BeforeEach
     void open() throws Exception {
-        risk = RiskEngine.open(dir.resolve("risk"), RegulatoryParameters.builtin(), 1 << 10, 100, ZONE, () -> JUNE);
+        risk = RiskContext.open(dir.resolve("risk"), RegulatoryParameters.builtin(), 1 << 10, 100, ZONE, () -> JUNE);
         state = ShardState.open(dir.resolve("shard-0"), StateConfig.defaults().withSizes(1000, 1000, 1000), JUNE);
         eval = new RiskEvaluator(risk);
         rules = risk.rules().active();

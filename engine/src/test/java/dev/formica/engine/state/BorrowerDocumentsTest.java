@@ -15,13 +15,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ProfileStoreTest {
+class BorrowerDocumentsTest {
 
     @TempDir
     Path tmp;
 
     private ShardState state;
-    private ProfileStore profiles;
+    private BorrowerDocuments profiles;
 
     @BeforeEach
     void open() throws IOException {

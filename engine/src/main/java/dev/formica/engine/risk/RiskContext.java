@@ -22,12 +22,15 @@ import java.util.function.LongSupplier;
 import org.agrona.CloseHelper;
 
 /**
- * Everything risk logic shares across shards: the regulatory parameters, the rule-set registry (active and
- * shadow), block lists, the risk appetite, the velocity table and a cache of parsed profiles.
+ * The context a market's risk logic runs in, shared by every shard: the regulatory parameters, the rule-set registry
+ * (active and shadow), block lists, the risk appetite, the velocity table, the funding quotas, the concentration
+ * table and a cache of parsed profiles. It decides nothing itself ({@link RiskEvaluator} and {@link CreditPolicy}
+ * do); it holds and closes what they read, like the {@code Context} of an Aeron component. Named {@code RiskEngine}
+ * until the engine's code was reshaped (issue 23): it was no engine.
  *
  * <p>Thread contract: every member is safe for concurrent use; see each class.
  */
-public final class RiskEngine implements AutoCloseable {
+public final class RiskContext implements AutoCloseable {
     private final RegulatoryParameters regulatory;
     private final RuleSetRegistry rules;
     private final BlockLists blockLists;
@@ -43,7 +46,7 @@ public final class RiskEngine implements AutoCloseable {
     /** Concentration keys of an engine opened without a size (tests, tools): 4,096. */
     public static final int DEFAULT_CONCENTRATION_KEYS = 1 << 12;
 
-    private RiskEngine(RegulatoryParameters regulatory, RuleSetRegistry rules, BlockLists blockLists,
+    private RiskContext(RegulatoryParameters regulatory, RuleSetRegistry rules, BlockLists blockLists,
             RiskAppetite appetite, VelocityWindows velocity, Cache<String, Profile> profiles, ZoneId zone,
             FundingQuotas quotas, ConcentrationTable concentration, boolean ownsShared) {
         this.ownsShared = ownsShared;
@@ -62,7 +65,7 @@ public final class RiskEngine implements AutoCloseable {
      * Opens the engine-wide risk state under {@code dataDir}: {@code rules/}, {@code blocklists.dat},
      * {@code risk-appetite.properties}; the velocity table is in memory (the shard logs rebuild it).
      */
-    public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
+    public static RiskContext open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone) throws IOException {
         return open(dataDir, regulatory, velocityKeys, profileCacheEntries, zone, System::currentTimeMillis);
     }
@@ -73,7 +76,7 @@ public final class RiskEngine implements AutoCloseable {
      * read the version in force at their own time, so a version loaded ahead of its date applies at that date
      * without a restart.
      */
-    public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
+    public static RiskContext open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone, LongSupplier clock) throws IOException {
         return open(dataDir, regulatory, velocityKeys, profileCacheEntries, zone, clock, DEFAULT_CONCENTRATION_KEYS);
     }
@@ -82,7 +85,7 @@ public final class RiskEngine implements AutoCloseable {
      * As {@link #open(Path, RegulatoryParameters, int, long, ZoneId, LongSupplier)} with a concentration table of
      * {@code concentrationKeys} keys (regions, industries, merchants and groups with exposure).
      */
-    public static RiskEngine open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
+    public static RiskContext open(Path dataDir, RegulatoryParameters regulatory, int velocityKeys,
             long profileCacheEntries, ZoneId zone, LongSupplier clock, int concentrationKeys) throws IOException {
         java.nio.file.Files.createDirectories(dataDir);
         FundingQuotas quotas = FundingQuotas.open(dataDir.resolve("funding-quotas.dat"));
@@ -99,7 +102,7 @@ public final class RiskEngine implements AutoCloseable {
                     .executor(Runnable::run)
                     .build();
             // the concentration table is filled from the shards' exposure records at start-up
-            return new RiskEngine(regulatory, rules, blockLists, appetite, velocity, profiles, zone, quotas,
+            return new RiskContext(regulatory, rules, blockLists, appetite, velocity, profiles, zone, quotas,
                     new ConcentrationTable(concentrationKeys), true);
         } catch (IOException | RuntimeException e) {
             CloseHelper.quietCloseAll(blockLists, velocity, quotas);
@@ -108,7 +111,7 @@ public final class RiskEngine implements AutoCloseable {
     }
 
     /** Opens with the shipped regulatory file and default sizes (tests, benchmarks, tools). */
-    public static RiskEngine openDefaults(Path dataDir) throws IOException {
+    public static RiskContext openDefaults(Path dataDir) throws IOException {
         return open(dataDir, RegulatoryParameters.builtin(), 1 << 14, 10_000, ZoneId.of("Asia/Shanghai"));
     }
 
@@ -119,11 +122,11 @@ public final class RiskEngine implements AutoCloseable {
      * ({@code slotPrefix + id}, {@link FundingAllocator}). It shares this engine's block lists, risk appetite,
      * velocity table, profile cache, quota table and concentration table. Closing it closes nothing shared.
      */
-    public RiskEngine forMarket(RegulatoryParameters marketRegulatory, ZoneId marketZone, Path rulesDir,
+    public RiskContext forMarket(RegulatoryParameters marketRegulatory, ZoneId marketZone, Path rulesDir,
             String rulesYaml, String slotPrefix, LongSupplier clock) throws IOException {
         RuleSetRegistry marketRules = RuleSetRegistry.open(rulesDir, marketRegulatory, clock,
                 rs -> allocator(rs, marketRegulatory, quotas, clock.getAsLong(), slotPrefix), rulesYaml);
-        return new RiskEngine(marketRegulatory, marketRules, blockLists, appetite, velocity, profiles, marketZone,
+        return new RiskContext(marketRegulatory, marketRules, blockLists, appetite, velocity, profiles, marketZone,
                 quotas, concentration, false);
     }
 

@@ -8,14 +8,16 @@ import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
 
 /**
- * Borrower profiles (serialized protobuf {@code Profile}, variable size, at most 16 KiB) by borrower id.
+ * One variable-size document (at most 16 KiB) per borrower id. A shard keeps two: the borrowers' profiles
+ * (serialized protobuf {@code Profile}) and the line notes (why a line was last frozen or cut), each its own
+ * operation in the shard log. Named {@code ProfileStore} until issue 23, although it also held the notes.
  *
  * <p><b>Threading:</b> the shard's single writer calls {@link #put}; any thread may call {@link #get},
  * {@link #contains}, {@link #forEach} and {@link #size}. Writes replace the value under the entry's update lock,
  * reads copy under the read lock. {@link #contains} and {@link #put} allocate nothing (the payload array is
  * written as is); {@link #get} and {@link #forEach} return fresh arrays.
  */
-public final class ProfileStore implements AutoCloseable {
+public final class BorrowerDocuments implements AutoCloseable {
 
     static final String FILE_NAME = "profiles.dat";
 
@@ -23,7 +25,7 @@ public final class ProfileStore implements AutoCloseable {
     private final ThreadLocal<StringBuilder> keys =
             ThreadLocal.withInitial(() -> new StringBuilder(StateConfig.MAX_ID_CHARS));
 
-    private ProfileStore(ChronicleMap<CharSequence, byte[]> map) {
+    private BorrowerDocuments(ChronicleMap<CharSequence, byte[]> map) {
         this.map = map;
     }
 
@@ -32,14 +34,14 @@ public final class ProfileStore implements AutoCloseable {
     /** Line notes rather than profiles (a different operation in the log). */
     boolean notes;
 
-    static ProfileStore open(Path dir, StateConfig cfg, boolean recover) throws IOException {
+    static BorrowerDocuments open(Path dir, StateConfig cfg, boolean recover) throws IOException {
         return open(dir, cfg, recover, FILE_NAME, "formica-profiles");
     }
 
     /** The same layout under another file: line notes (why a line was last frozen or cut) use it. */
-    static ProfileStore open(Path dir, StateConfig cfg, boolean recover, String fileName, String name)
+    static BorrowerDocuments open(Path dir, StateConfig cfg, boolean recover, String fileName, String name)
             throws IOException {
-        return new ProfileStore(StateFiles.open(ChronicleMap.of(CharSequence.class, byte[].class)
+        return new BorrowerDocuments(StateFiles.open(ChronicleMap.of(CharSequence.class, byte[].class)
                 .name(name)
                 .entries(cfg.expectedBorrowers())
                 .averageKeySize(cfg.averageBorrowerIdChars())
