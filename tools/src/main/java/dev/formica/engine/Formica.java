@@ -4,6 +4,7 @@ import dev.formica.engine.cli.AppetiteCommand;
 import dev.formica.engine.cli.BacktestCommand;
 import dev.formica.engine.cli.BareEchoCommand;
 import dev.formica.engine.cli.BlockListCommand;
+import dev.formica.engine.cli.ClusterCommand;
 import dev.formica.engine.cli.CommandErrors;
 import dev.formica.engine.cli.ConfigCommand;
 import dev.formica.engine.cli.DemoCommand;
@@ -42,6 +43,7 @@ import picocli.CommandLine.Command;
             RulesCommand.class,
             AppetiteCommand.class,
             BlockListCommand.class,
+            ClusterCommand.class,
             ConfigCommand.class,
             JournalCommand.class,
             BacktestCommand.class,

@@ -152,7 +152,11 @@ public final class AdminConnection {
 
     /** The AdminService stub with the token attached, if any; refuses to send a token in clear off this host. */
     AdminServiceGrpc.AdminServiceBlockingStub stub(ManagedChannel channel) {
-        AdminServiceGrpc.AdminServiceBlockingStub stub = AdminServiceGrpc.newBlockingStub(channel);
+        return withToken(AdminServiceGrpc.newBlockingStub(channel));
+    }
+
+    /** {@code stub} with the token attached, if any; refuses to send a token in clear off this host. */
+    <S extends io.grpc.stub.AbstractStub<S>> S withToken(S stub) {
         String bearer = bearerToken();
         if (bearer == null) {
             return stub;

@@ -131,6 +131,12 @@ class AdminCommandsTest {
         assertEquals(1, missing.exit(), missing.all());
         assertTrue(missing.err().contains("NOT_FOUND RULE_SET_NOT_FOUND"), missing.all());
 
+        // the partition map: one node without cluster settings answers for all 256
+        Run status = ok(cat(new String[] {"cluster", "status"}, local));
+        assertTrue(Pattern.compile("(?m)^  0 +\\(this server, no cluster settings\\) +256  0-255$")
+                .matcher(status.out()).find(), status.all());
+        assertTrue(status.out().contains("256 partitions; answered by node 0"), status.all());
+
         // risk appetite
         Run set = ok(cat(new String[] {"appetite", "set", "8000", "--product", "cash_loan", "--reason",
                 "downturn"}, local));
