@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.engine.Formica;
 import dev.formica.engine.rules.DefaultRuleSet;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
@@ -12,9 +11,6 @@ import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -51,31 +47,13 @@ class AdminCommandsTest {
         serve.close();
     }
 
-    /** What a run printed and returned. */
-    record Run(int exit, String out, String err) {
-        String all() {
-            return "exit " + exit + "\n" + out + err;
-        }
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            return new Run(Formica.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A command that must succeed. */
-    private static Run ok(String... args) {
-        Run r = run(args);
+    private static CliRun ok(String... args) {
+        CliRun r = run(args);
         assertEquals(0, r.exit(), r.all());
         return r;
     }
@@ -94,7 +72,7 @@ class AdminCommandsTest {
                 .find(), serve.output());
 
         // rule sets: publish, shadow, activate, list, clear the shadow
-        Run list = ok(cat(new String[] {"rules", "list"}, local));
+        CliRun list = ok(cat(new String[] {"rules", "list"}, local));
         String builtIn = DefaultRuleSet.yaml().lines().filter(l -> l.startsWith("version:")).findFirst()
                 .orElseThrow().substring("version:".length()).strip();
         assertTrue(Pattern.compile("(?m)^\\* " + Pattern.quote(builtIn) + " +active").matcher(list.out()).find(),
@@ -102,7 +80,7 @@ class AdminCommandsTest {
 
         Path next = dir.resolve("next.yaml");
         Files.writeString(next, DefaultRuleSet.yaml().replace("version: " + builtIn, "version: cli-next-1"));
-        Run published = ok(cat(new String[] {"rules", "publish", next.toString(), "--author", "ops"}, local));
+        CliRun published = ok(cat(new String[] {"rules", "publish", next.toString(), "--author", "ops"}, local));
         assertTrue(published.out().contains("published cli-next-1"), published.all());
 
         assertTrue(ok(cat(new String[] {"rules", "shadow", "cli-next-1"}, local)).out()
@@ -110,7 +88,7 @@ class AdminCommandsTest {
         list = ok(cat(new String[] {"rules", "list"}, local));
         assertTrue(Pattern.compile("(?m)^  cli-next-1 +shadow +ops ").matcher(list.out()).find(), list.all());
 
-        Run activated = ok(cat(new String[] {"rules", "activate", "cli-next-1"}, local));
+        CliRun activated = ok(cat(new String[] {"rules", "activate", "cli-next-1"}, local));
         assertTrue(activated.out().contains("active cli-next-1 (was " + builtIn + ")"), activated.all());
         assertTrue(ok(cat(new String[] {"rules", "shadow", "--clear"}, local)).out()
                 .contains("no shadow rule set"));
@@ -121,31 +99,31 @@ class AdminCommandsTest {
         Path broken = dir.resolve("broken.yaml");
         Files.writeString(broken, DefaultRuleSet.yaml().replace("when: \"blocked.ip\"", "when: \"blocked.ipp\"")
                 .replace("when: \"blocked.device\"", "when: \"blocked.devicee\""));
-        Run refused = run(cat(new String[] {"rules", "publish", broken.toString(), "--author", "ops"}, local));
+        CliRun refused = run(cat(new String[] {"rules", "publish", broken.toString(), "--author", "ops"}, local));
         assertEquals(1, refused.exit(), refused.all());
         assertTrue(refused.err().startsWith("formica rules publish: INVALID_ARGUMENT RULE_SET_INVALID: yaml: "),
                 refused.all());
         Pattern problem = Pattern.compile("(?m)^  yaml: \\d+:\\d+: fraud rule BLOCKLIST_(DEVICE|IP)\\.when: ");
         assertEquals(2, problem.matcher(refused.err()).results().count(), refused.all());
-        Run missing = run(cat(new String[] {"rules", "activate", "no-such-version"}, local));
+        CliRun missing = run(cat(new String[] {"rules", "activate", "no-such-version"}, local));
         assertEquals(1, missing.exit(), missing.all());
         assertTrue(missing.err().contains("NOT_FOUND RULE_SET_NOT_FOUND"), missing.all());
 
         // the partition map: one node without cluster settings answers for all 256
-        Run status = ok(cat(new String[] {"cluster", "status"}, local));
+        CliRun status = ok(cat(new String[] {"cluster", "status"}, local));
         assertTrue(Pattern.compile("(?m)^  0 +\\(this server, no cluster settings\\) +256  0-255$")
                 .matcher(status.out()).find(), status.all());
         assertTrue(status.out().contains("256 partitions; answered by node 0"), status.all());
 
         // risk appetite
-        Run set = ok(cat(new String[] {"appetite", "set", "8000", "--product", "cash_loan", "--reason",
+        CliRun set = ok(cat(new String[] {"appetite", "set", "8000", "--product", "cash_loan", "--reason",
                 "downturn"}, local));
         assertTrue(Pattern.compile("(?m)^  CASH_LOAN +8000 bps .* downturn$").matcher(set.out()).find(), set.all());
-        Run shown = ok(cat(new String[] {"appetite", "show"}, local));
+        CliRun shown = ok(cat(new String[] {"appetite", "show"}, local));
         assertTrue(Pattern.compile("(?m)^  CASH_LOAN +8000 bps .* downturn$").matcher(shown.out()).find(),
                 shown.all());
         assertTrue(Pattern.compile("(?m)^  CONSUMER_CREDIT +10000 bps").matcher(shown.out()).find(), shown.all());
-        Run badFactor = run(cat(new String[] {"appetite", "set", "0", "--reason", "x"}, local));
+        CliRun badFactor = run(cat(new String[] {"appetite", "set", "0", "--reason", "x"}, local));
         assertEquals(1, badFactor.exit(), badFactor.all());
         assertTrue(badFactor.err().contains("INVALID_ARGUMENT INVALID_FIELD: factor_bps: must be 1..20000"),
                 badFactor.all());
@@ -153,7 +131,7 @@ class AdminCommandsTest {
         // block lists: entries from a file, and the server declines a decision naming one
         Path devices = dir.resolve("devices.txt");
         Files.writeString(devices, "# stolen phones\ndev-stolen-1\n\ndev-stolen-2\n");
-        Run added = ok(cat(new String[] {"blocklist", "add", "device", "--file", devices.toString(), "--reason",
+        CliRun added = ok(cat(new String[] {"blocklist", "add", "device", "--file", devices.toString(), "--reason",
                 "fraud ring"}, local));
         assertTrue(added.out().contains("device block list: added 2 of 2 entries given; 2 on the list now"),
                 added.all());
@@ -167,7 +145,7 @@ class AdminCommandsTest {
             assertTrue(blocked.getReasonsList().stream().anyMatch(r -> r.getCode().equals("BLOCKLIST_DEVICE")),
                     blocked.toString());
         }
-        Run removed = ok(cat(new String[] {"blocklist", "remove", "device", "dev-stolen-2", "--reason",
+        CliRun removed = ok(cat(new String[] {"blocklist", "remove", "device", "dev-stolen-2", "--reason",
                 "recovered"}, local));
         assertTrue(removed.out().contains("device block list: removed 1 of 1 entries given; 1 on the list now"),
                 removed.all());
@@ -178,7 +156,7 @@ class AdminCommandsTest {
         String target = "127.0.0.1:" + serve.port();
         String elsewhere = dir.resolve("elsewhere").toString();
 
-        Run anonymous = run("appetite", "show", "--target", target, "--data-dir", elsewhere);
+        CliRun anonymous = run("appetite", "show", "--target", target, "--data-dir", elsewhere);
         assertEquals(1, anonymous.exit(), anonymous.all());
         assertTrue(anonymous.err().contains("UNAUTHENTICATED CREDENTIALS_MISSING"), anonymous.all());
         assertTrue(anonymous.err().contains("--token-file"), anonymous.all());
@@ -187,22 +165,22 @@ class AdminCommandsTest {
         Path open = dir.resolve("open.token");
         Files.writeString(open, token + "\n");
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r--r--"));
-        Run refusedFile = run("appetite", "show", "--target", target, "--data-dir", elsewhere, "--token-file",
+        CliRun refusedFile = run("appetite", "show", "--target", target, "--data-dir", elsewhere, "--token-file",
                 open.toString());
         assertEquals(2, refusedFile.exit(), refusedFile.all());
         assertTrue(refusedFile.err().contains("chmod 600"), refusedFile.all());
 
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-------"));
-        Run byFile = ok("appetite", "show", "--target", target, "--data-dir", elsewhere, "--token-file",
+        CliRun byFile = ok("appetite", "show", "--target", target, "--data-dir", elsewhere, "--token-file",
                 open.toString());
         assertTrue(byFile.out().contains("CONSUMER_CREDIT"), byFile.all());
 
-        Run wrong = run("rules", "list", "--target", target, "--token", "not-the-token-of-this-server-0000");
+        CliRun wrong = run("rules", "list", "--target", target, "--token", "not-the-token-of-this-server-0000");
         assertEquals(1, wrong.exit(), wrong.all());
         assertTrue(wrong.err().contains("UNAUTHENTICATED TOKEN_INVALID"), wrong.all());
 
         // a token never leaves this machine in clear: refused before any connection is made
-        Run clear = run("rules", "list", "--target", "formica.invalid:50051", "--token-file", open.toString());
+        CliRun clear = run("rules", "list", "--target", "formica.invalid:50051", "--token-file", open.toString());
         assertEquals(2, clear.exit(), clear.all());
         assertTrue(clear.err().contains("refusing to send the admin token in clear"), clear.all());
     }

@@ -3,13 +3,9 @@ package dev.formica.engine.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.formica.engine.Formica;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.security.TestCertificates;
 import dev.formica.engine.server.EngineServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,26 +26,8 @@ class AdminCommandsTlsTest {
     @TempDir
     Path dir;
 
-    /** What a run printed and returned. */
-    record Run(int exit, String out, String err) {
-        String all() {
-            return "exit " + exit + "\n" + out + err;
-        }
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            return new Run(Formica.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -69,23 +47,23 @@ class AdminCommandsTlsTest {
             String target = "127.0.0.1:" + engine.port();
             String none = dir.resolve("no-local-token").toString();
 
-            Run byCertificate = run("appetite", "show", "--target", target, "--data-dir", none, "--tls-ca",
+            CliRun byCertificate = run("appetite", "show", "--target", target, "--data-dir", none, "--tls-ca",
                     ca.caFile().toString(), "--tls-cert", admin.cert().toString(), "--tls-key", admin.key().toString());
             assertEquals(0, byCertificate.exit(), byCertificate.all());
             assertTrue(byCertificate.out().contains("CONSUMER_CREDIT"), byCertificate.all());
 
-            Run byToken = run("rules", "list", "--target", target, "--data-dir", none, "--tls-ca",
+            CliRun byToken = run("rules", "list", "--target", target, "--data-dir", none, "--tls-ca",
                     ca.caFile().toString(), "--token-file", tokens.toString());
             assertEquals(0, byToken.exit(), byToken.all());
             assertTrue(byToken.out().contains("active"), byToken.all());
 
-            Run notAdmin = run("appetite", "show", "--target", target, "--data-dir", none, "--tls-ca",
+            CliRun notAdmin = run("appetite", "show", "--target", target, "--data-dir", none, "--tls-ca",
                     ca.caFile().toString(), "--tls-cert", checkout.cert().toString(), "--tls-key",
                     checkout.key().toString());
             assertEquals(1, notAdmin.exit(), notAdmin.all());
             assertTrue(notAdmin.err().contains("PERMISSION_DENIED ROLE_MISSING"), notAdmin.all());
 
-            Run halfPair = run("appetite", "show", "--target", target, "--tls-cert", admin.cert().toString());
+            CliRun halfPair = run("appetite", "show", "--target", target, "--tls-cert", admin.cert().toString());
             assertEquals(2, halfPair.exit(), halfPair.all());
             assertTrue(halfPair.err().contains("--tls-cert and --tls-key go together"), halfPair.all());
         }

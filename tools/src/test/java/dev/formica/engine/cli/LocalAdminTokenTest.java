@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.formica.engine.Formica;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,23 +20,8 @@ class LocalAdminTokenTest {
     @TempDir
     Path dir;
 
-    /** What a run printed and returned. */
-    record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            return new Run(Formica.run(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -55,11 +36,11 @@ class LocalAdminTokenTest {
             assertTrue(token != null && token.length() >= 40, "a long random token");
 
             String target = "127.0.0.1:" + serve.port();
-            Run latency = run("latency", "--target", target, "--data-dir", data.toString());
+            CliRun latency = run("latency", "--target", target, "--data-dir", data.toString());
             assertEquals(0, latency.exit(), latency.out() + latency.err());
             assertTrue(latency.out().contains("since start"), latency.out());
 
-            Run anonymous = run("latency", "--target", target, "--data-dir", dir.resolve("elsewhere").toString());
+            CliRun anonymous = run("latency", "--target", target, "--data-dir", dir.resolve("elsewhere").toString());
             assertEquals(1, anonymous.exit(), anonymous.out() + anonymous.err());
             assertTrue(anonymous.err().contains("UNAUTHENTICATED"), anonymous.err());
             assertTrue(anonymous.err().contains("--data-dir"), "says where a token comes from: " + anonymous.err());
