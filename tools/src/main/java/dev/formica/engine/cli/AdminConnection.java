@@ -1,12 +1,14 @@
 package dev.formica.engine.cli;
 
 import dev.formica.v1.AdminServiceGrpc;
+import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -35,6 +37,8 @@ public final class AdminConnection {
     static final String TOKEN_ENV = "FORMICA_ADMIN_TOKEN";
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    /** How long one call may take. */
+    private static final long CALL_DEADLINE_S = 10;
 
     @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:50051",
             description = "Server host:port (default ${DEFAULT-VALUE}).")
@@ -156,7 +160,7 @@ public final class AdminConnection {
     }
 
     /** {@code stub} with the token attached, if any; refuses to send a token in clear off this host. */
-    <S extends io.grpc.stub.AbstractStub<S>> S withToken(S stub) {
+    <S extends AbstractStub<S>> S withToken(S stub) {
         String bearer = bearerToken();
         if (bearer == null) {
             return stub;
@@ -175,9 +179,19 @@ public final class AdminConnection {
      * (commands that make several calls on one channel use {@link #channel}, {@link #stub} and {@link #deadline}).
      */
     <T> T call(java.util.function.Function<AdminServiceGrpc.AdminServiceBlockingStub, T> rpc) {
+        return call(AdminServiceGrpc::newBlockingStub, rpc);
+    }
+
+    /**
+     * One call on any of the server's services ({@code newStub}, e.g. {@code DecisionServiceGrpc::newBlockingStub}),
+     * made as {@link #call(java.util.function.Function)} makes an admin call: the token, if any, the deadline, and
+     * the channel closed after.
+     */
+    <S extends AbstractStub<S>, T> T call(java.util.function.Function<Channel, S> newStub,
+            java.util.function.Function<S, T> rpc) {
         ManagedChannel channel = channel();
         try {
-            return rpc.apply(deadline(stub(channel)));
+            return rpc.apply(withToken(newStub.apply(channel)).withDeadlineAfter(CALL_DEADLINE_S, TimeUnit.SECONDS));
         } finally {
             close(channel);
         }
@@ -185,7 +199,7 @@ public final class AdminConnection {
 
     /** The stub with a deadline for one call. */
     static AdminServiceGrpc.AdminServiceBlockingStub deadline(AdminServiceGrpc.AdminServiceBlockingStub stub) {
-        return stub.withDeadlineAfter(10, TimeUnit.SECONDS);
+        return stub.withDeadlineAfter(CALL_DEADLINE_S, TimeUnit.SECONDS);
     }
 
     /** Whether {@code target} (host:port, [v6]:port or a dns:/// URI) names this machine. */

@@ -4,12 +4,10 @@ import dev.formica.v1.ClusterNode;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.PartitionMap;
-import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,15 +45,9 @@ public final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ManagedChannel channel = server.channel();
-            try {
-                PartitionMap map = server.withToken(DecisionServiceGrpc.newBlockingStub(channel))
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
-                print(map, spec.commandLine().getOut());
-            } finally {
-                AdminConnection.close(channel);
-            }
+            print(server.call(DecisionServiceGrpc::newBlockingStub,
+                    stub -> stub.getPartitionMap(GetPartitionMapRequest.getDefaultInstance())),
+                    spec.commandLine().getOut());
             return 0;
         }
     }
