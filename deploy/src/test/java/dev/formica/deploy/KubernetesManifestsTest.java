@@ -105,6 +105,13 @@ class KubernetesManifestsTest {
                 .map(V1ContainerPort::getContainerPort).findFirst().orElseThrow();
     }
 
+    /** Pod {@code i}'s stable DNS name through the headless service, with the container port named {@code port}. */
+    private static String podAddress(int i, String port) {
+        V1Service svc = (V1Service) OBJECTS.get("v1/Service");
+        return statefulSet().getMetadata().getName() + "-" + i + "." + svc.getMetadata().getName()
+                + ".$(POD_NAMESPACE).svc:" + port(port);
+    }
+
     private static String arg(String option) {
         String prefix = "--" + option + "=";
         return container().getArgs().stream().filter(a -> a.startsWith(prefix)).map(a -> a.substring(prefix.length()))
@@ -227,8 +234,7 @@ class KubernetesManifestsTest {
         }
         assertEquals(sts.getSpec().getReplicas().intValue(), nodes.size(), "one --cluster-node per replica");
         for (int i = 0; i < nodes.size(); i++) {
-            assertEquals(sts.getMetadata().getName() + "-" + i + "." + svc.getMetadata().getName()
-                    + ".$(POD_NAMESPACE).svc:" + port("grpc"), nodes.get(i), "node " + i + " is pod " + i);
+            assertEquals(podAddress(i, "grpc"), nodes.get(i), "node " + i + " is pod " + i);
         }
         assertEquals("$(POD_INDEX)", arg("cluster-node-id"));
         assertTrue(container().getEnv().stream().anyMatch(e -> e.getName().equals("POD_INDEX")
@@ -250,8 +256,7 @@ class KubernetesManifestsTest {
         String[] raft = env.get("FORMICA_CLUSTER_RAFT_NODES").split(";");
         assertEquals(sts.getSpec().getReplicas().intValue(), raft.length, "one Raft address per node");
         for (int i = 0; i < raft.length; i++) {
-            assertEquals(sts.getMetadata().getName() + "-" + i + "." + svc.getMetadata().getName()
-                    + ".$(POD_NAMESPACE).svc:" + port("raft"), raft[i], "Raft node " + i + " is pod " + i);
+            assertEquals(podAddress(i, "raft"), raft[i], "Raft node " + i + " is pod " + i);
         }
         assertTrue(order.indexOf("POD_NAMESPACE") < order.indexOf("FORMICA_CLUSTER_RAFT_NODES"),
                 "$(POD_NAMESPACE) expands only in variables declared after it");
