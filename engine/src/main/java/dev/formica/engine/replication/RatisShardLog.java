@@ -11,7 +11,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.agrona.DirectBuffer;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
@@ -61,11 +60,6 @@ public final class RatisShardLog implements ShardLog, AutoCloseable {
         this.resource = resource;
         this.appended = startPosition;
         this.durable = startPosition;
-    }
-
-    /** A log that sends through {@code client} (its own; this log closes it): tools and tests. */
-    public RatisShardLog(RaftClient client, long startPosition) {
-        this(m -> client.async().send(m), startPosition, client);
     }
 
     @Override

@@ -115,7 +115,7 @@ class RatisShardLogTest {
         for (int i = 0; i < 3; i++) {
             start(i, false);
         }
-        log = new RatisShardLog(group.client(), 0);
+        log = group.log(0);
         List<Frame> expected = new ArrayList<>();
         long position = 0;
         for (int i = 0; i < 100; i++) {
@@ -144,7 +144,7 @@ class RatisShardLogTest {
         for (int i = 0; i < 3; i++) {
             start(i, false);
         }
-        log = new RatisShardLog(group.client(), 0);
+        log = group.log(0);
         long first = append(log, 1, payload(1));
         assertTrue(awaitRelease(log, first));
         int leader = -1;

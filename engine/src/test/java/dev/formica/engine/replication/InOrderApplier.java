@@ -5,7 +5,7 @@ import org.agrona.DirectBuffer;
 
 /**
  * Checks that committed frames arrive in order and without a gap (each at the position the previous one ended),
- * counts them and hands them to a delegate: for tools and tests of a {@link ShardGroup}. The server's replicas check
+ * counts them and hands them to a delegate: for tests of a {@link ShardGroup}. The server's replicas check
  * positions themselves ({@link GroupReplica}) and apply frames with the engine's replay code.
  */
 public final class InOrderApplier implements FrameApplier {

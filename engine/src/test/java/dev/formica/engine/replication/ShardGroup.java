@@ -20,8 +20,8 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * One shard's Raft group on its own (tests and tools; the server's groups are {@link GroupLayout}'s): its peers
- * ({@code r0, r1, ...} at the given addresses), a replica of it in this process
+ * One shard's Raft group on its own, for tests of the replicated log (the server's groups are
+ * {@link GroupLayout}'s): its peers ({@code r0, r1, ...} at the given addresses), a replica of it in this process
  * and a client of it. The settings are those cluster-bench measured: gRPC, an election timeout of 0.5-1 s, the Ratis
  * log synced before an entry counts as written (Ratis's default).
  */
@@ -70,6 +70,12 @@ public final class ShardGroup {
     }
 
     /** A client of the group that retries (every 20 ms) until the group has a leader that commits. */
+    /** A log that sends through a new client of the group (its own; the log closes it). */
+    public RatisShardLog log(long startPosition) {
+        RaftClient client = client();
+        return new RatisShardLog(m -> client.async().send(m), startPosition, client);
+    }
+
     public RaftClient client() {
         return RaftClient.newBuilder().setProperties(properties()).setRaftGroup(group)
             .setRetryPolicy(RetryPolicies.retryForeverWithSleep(TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
