@@ -28,7 +28,7 @@ done
 mkdir -p "$CACHE/debs"
 
 versions="$(apt-cache policy "${PACKAGES[@]}" | awk '/^[^ ]/{p=$1; sub(/:$/, "", p)} /Candidate:/{print p, $2}')"
-if echo "$versions" | grep -q "(none)" || [ "$(echo "$versions" | wc -l)" -ne "${#PACKAGES[@]}" ]; then
+if [[ "$versions" == *"(none)"* ]] || [ "$(echo "$versions" | wc -l)" -ne "${#PACKAGES[@]}" ]; then
   fail "apt has no candidate for some of ${PACKAGES[*]} (run apt-get update):"$'\n'"$versions"
 fi
 key="$( (echo "$versions"; cat "$0") | sha256sum | cut -c1-16)"

@@ -110,8 +110,11 @@ done
 metrics_port="$(sed -n 's/.*metrics on :\([0-9]*\).*/\1/p' "$log" | head -n 1)"
 grep -o "formica serving on [^,]*" "$log"
 if command -v curl >/dev/null && [ -n "$metrics_port" ]; then
-  curl -fsS --max-time 10 "http://127.0.0.1:$metrics_port/metrics" | grep -q "^formica_" \
-    || fail "no formica_ series on :$metrics_port/metrics"
+  # to a file first: `curl | grep -q` under pipefail fails whenever grep exits on its first match before curl
+  # has written the whole page (curl: (23) Failed writing body)
+  curl -fsS --max-time 10 -o "$WORK/metrics.txt" "http://127.0.0.1:$metrics_port/metrics" \
+    || fail "/metrics on :$metrics_port did not answer"
+  grep -q "^formica_" "$WORK/metrics.txt" || fail "no formica_ series on :$metrics_port/metrics"
   echo "image-check: /metrics answers on :$metrics_port"
 fi
 # SIGTERM to the JVM (PID 1 of the namespace: unshare's child sh, which exec'd env, chroot and java)

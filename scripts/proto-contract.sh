@@ -35,7 +35,9 @@ git cat-file -e "$BASELINE^{commit}" 2>/dev/null \
   || { echo "proto-contract: the baseline commit $BASELINE is not in this clone (shallow?): git fetch --unshallow" >&2
        exit 1; }
 config=buf.yaml
-if git show "$BASELINE:$PROTO_DIR/formica/v1/common.proto" | grep -q 'go_package = "formica/v1;formicav1"'; then
+# a variable, not `git show | grep -q`: under pipefail grep's early exit can fail git show with SIGPIPE
+baseline_common="$(git show "$BASELINE:$PROTO_DIR/formica/v1/common.proto")"
+if grep -q 'go_package = "formica/v1;formicav1"' <<<"$baseline_common"; then
   # the baseline's go_package was no importable path, so no Go code can depend on it: its one change to a real
   # path is not a break. Every other FILE rule holds, and so will this one against a release that has the new path.
   config="$(mktemp --suffix=.yaml)"
