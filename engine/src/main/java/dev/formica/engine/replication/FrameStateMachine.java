@@ -42,6 +42,20 @@ public final class FrameStateMachine extends BaseStateMachine {
         view.wrap(entry.getStateMachineLogEntry().getLogData().toByteArray());
     }
 
+    /**
+     * Hands every frame of a committed entry to {@code to}, in order; an entry without state-machine data (a
+     * configuration or a leader's start entry) has none. The snapshot builder's view of an entry: it must follow
+     * what {@link #entry} packs.
+     */
+    static void forEachFrame(LogEntryProto entry, FrameApplier to) {
+        if (!entry.hasStateMachineLogEntry()) {
+            return;
+        }
+        UnsafeBuffer v = new UnsafeBuffer(new byte[0]);
+        wrap(v, entry);
+        to.apply(position(v), timeMs(v), v, ENTRY_HEADER, payloadLength(v));
+    }
+
     static long position(UnsafeBuffer view) {
         return view.getLong(0, ORDER);
     }
