@@ -46,9 +46,10 @@ import org.slf4j.LoggerFactory;
  * memory runs ahead of the committed index snapshots exactly the committed state.
  *
  * <p><b>Purge.</b> {@link #take} answers Ratis the index of the <em>older</em> of the two newest snapshots, and
- * Ratis purges the log up to it (whole closed segments): so the log always holds every entry after the older
- * snapshot, and a restart whose newest snapshot turns out damaged still finds the older one and the entries after
- * it. A replica too far behind for the leader's log gets the leader's newest snapshot file installed by Ratis.
+ * Ratis purges the log up to it (whole closed segments), keeping at least the last {@code entries} entries: so the
+ * log always holds every entry after the older snapshot, and a restart whose newest snapshot turns out damaged still
+ * finds the older one and the entries after it. A replica too far behind for the leader's log gets the leader's
+ * newest snapshot file installed by Ratis.
  *
  * <p>Thread contract: the storage methods and {@link #take} from Ratis's threads; {@link #loadNewest} with the
  * group's lock held and nothing applied since the start; builds on the builder executor, one at a time per group.
@@ -110,6 +111,8 @@ public final class GroupSnapshots implements StateMachineStorage {
         RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
         // a follower that is down does not hold the purge back: it catches up by installation
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        // but one that lags by less than a snapshot interval still finds its next entry in the log
+        RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, Math.max(0, entries));
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, entries)));
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf(segmentBytes));
     }

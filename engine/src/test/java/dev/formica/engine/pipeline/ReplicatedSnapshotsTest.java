@@ -6,21 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.cluster.Partitions;
-import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.replication.GroupLayout;
-import dev.formica.engine.server.EngineServer;
-import dev.formica.engine.state.StateDigest;
 import dev.formica.v1.DecisionRequest;
-import dev.formica.v1.DecisionServiceGrpc;
-import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -30,8 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -57,15 +47,14 @@ class ReplicatedSnapshotsTest {
     private static final long ENTRIES = 30;
     private static final long SEGMENT = 4096;
     private static final long AMOUNT = 1_000;
-    private static final GroupLayout LAYOUT = new GroupLayout(3);
+    private static final GroupLayout LAYOUT = ReplicatedNodes.LAYOUT;
     private static final int GROUP = 0;
     private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
     private static final Pattern SEGMENT_FILE = Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-(\\d+))?");
 
     @TempDir
     Path dir;
-    private final EngineServer[] servers = new EngineServer[3];
-    private final List<ManagedChannel> channels = new ArrayList<>();
+    private ReplicatedNodes cluster;
     private final AtomicInteger failStops = new AtomicInteger();
     private Runnable savedFailStop;
     private int written;
@@ -74,58 +63,25 @@ class ReplicatedSnapshotsTest {
     void noHalt() {
         savedFailStop = ReplicatedPipeline.failStop;
         ReplicatedPipeline.failStop = failStops::incrementAndGet;
+        cluster = new ReplicatedNodes(dir, NODES, RAFT, ENTRIES, SEGMENT);
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (ManagedChannel c : channels) {
-            c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
-        for (int node = 0; node < 3; node++) {
-            stopNode(node);
-        }
+        cluster.close();
         ReplicatedPipeline.failStop = savedFailStop;
     }
 
-    private void start(int node) {
-        EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir.resolve("n" + node))
-                .port(Integer.parseInt(NODES.get(node).substring(NODES.get(node).lastIndexOf(':') + 1)))
-                .clusterNodes(NODES).clusterNodeId(node).clusterReplication(EngineConfiguration.Replication.RATIS)
-                .clusterRaftNodes(RAFT).clusterSnapshotEntries(ENTRIES).clusterLogSegmentBytes(SEGMENT)
-                .expectedBorrowers(1000).expectedDecisionsPerDay(4000).velocityKeys(1024)
-                .drainTimeout(Duration.ofSeconds(1)));
-        servers[node] = new EngineServer(c).start();
-    }
-
-    private void stopNode(int node) {
-        if (servers[node] != null) {
-            servers[node].close();
-            servers[node] = null;
-        }
-    }
-
-    /** The node that serves the group now, from the maps (a node names itself only while it serves). */
-    private int leader() {
-        int partition = IntStream.range(0, Partitions.COUNT).filter(p -> LAYOUT.groupOf(p) == GROUP).findFirst()
-                .orElseThrow();
+    private void startAll() {
         for (int node = 0; node < 3; node++) {
-            if (servers[node] == null) {
-                continue;
-            }
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(NODES.get(node)).usePlaintext().build();
-            channels.add(channel);
-            if (DecisionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .getPartitionMap(GetPartitionMapRequest.getDefaultInstance()).getOwners(partition) == node) {
-                return node;
-            }
+            cluster.start(node);
         }
-        return -1;
     }
 
     private int awaitLeader() {
         AtomicInteger leader = new AtomicInteger(-1);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            leader.set(leader());
+            leader.set(cluster.leader(GROUP));
             return leader.get() >= 0;
         });
         return leader.get();
@@ -150,10 +106,20 @@ class ReplicatedSnapshotsTest {
                 .setBorrowerId(b).setProduct(Product.CONSUMER_CREDIT).setAmountMinor(AMOUNT).build()).getOutcome());
     }
 
-    /** Writes to the group until {@code done} (a snapshot is built and the log purged as entries are applied). */
+    /**
+     * Writes to the group until {@code done} (a snapshot is built and the log purged as entries are applied),
+     * letting the running replicas catch up every 10 writes: a replica a few snapshots behind would be installed the
+     * leader's snapshot (and, holding older state, fail-stop), which is another test's case.
+     */
     private void writeUntil(FormicaClient client, BooleanSupplier done) {
         for (int i = 0; i < 1_000 && !done.getAsBoolean(); i++) {
             writeOne(client);
+            if (i % 10 == 9) {
+                String last = borrower(written - 1);
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
+                        IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> !cluster.isRunning(n)
+                                || cluster.holdsLine(n, last)));
+            }
         }
         assertTrue(done.getAsBoolean(), "not reached after " + written + " writes");
     }
@@ -163,7 +129,7 @@ class ReplicatedSnapshotsTest {
     }
 
     private Path groupDir(int node) {
-        return dir.resolve("n" + node).resolve("raft").resolve(GroupLayout.groupId(GROUP).getUuid().toString());
+        return cluster.groupDir(node, GROUP);
     }
 
     private List<Path> files(int node, String sub) {
@@ -207,12 +173,8 @@ class ReplicatedSnapshotsTest {
         return snapshots(node).size() >= 2 && logRange(node)[0] > 0;
     }
 
-    /** The group's state on {@code node}, without the idempotency generations (each node rotates its own). */
     private String digest(int node) {
-        TreeMap<String, String> rows = StateDigest.rows(servers[node].pipeline().state(LAYOUT.shardOfGroup(node,
-                GROUP)));
-        rows.remove("R generation");
-        return rows.toString();
+        return cluster.digest(node, GROUP);
     }
 
     private void awaitSameState(int follower, int leader) {
@@ -223,9 +185,7 @@ class ReplicatedSnapshotsTest {
 
     @Test
     void everyReplicaSnapshotsAndPurgesAndARestartSkipsADamagedSnapshot() throws IOException {
-        for (int node = 0; node < 3; node++) {
-            start(node);
-        }
+        startAll();
         int leader = awaitLeader();
         int follower = followerOf(leader);
         try (FormicaClient client = client()) {
@@ -233,7 +193,7 @@ class ReplicatedSnapshotsTest {
         }
         awaitSameState(follower, leader);
         String before = digest(leader);
-        stopNode(follower);
+        cluster.stop(follower);
         List<Long> kept = snapshots(follower);
         Path newest = groupDir(follower).resolve("sm").resolve(files(follower, "sm").stream()
                 .map(p -> p.getFileName().toString()).filter(n -> n.endsWith("_" + kept.get(0))).findFirst()
@@ -243,7 +203,7 @@ class ReplicatedSnapshotsTest {
         }
         long purgedTo = logRange(follower)[0];
         assertTrue(purgedTo > 0 && kept.get(1) >= purgedTo - 1, "the log holds every entry after the older snapshot");
-        start(follower);
+        cluster.start(follower);
         awaitSameState(follower, leader);
         assertEquals(before, digest(follower));
         assertTrue(Files.exists(newest.resolveSibling(newest.getFileName() + ".corrupt")), "set aside");
@@ -252,20 +212,18 @@ class ReplicatedSnapshotsTest {
 
     @Test
     void aFollowerBehindThePurgedLogCatchesUpByInstallingTheLeadersSnapshot() {
-        for (int node = 0; node < 3; node++) {
-            start(node);
-        }
+        startAll();
         int leader = awaitLeader();
         int follower = followerOf(leader);
         try (FormicaClient client = client()) {
             writeOne(client);
             awaitSameState(follower, leader);
-            stopNode(follower);
+            cluster.stop(follower);
             long followerLast = logRange(follower)[1];
             // the leader purges past everything the stopped follower holds
             writeUntil(client, () -> logRange(leader)[0] > followerLast + 1 && snapshots(leader).size() >= 2);
         }
-        start(follower);
+        cluster.start(follower);
         // it applied its own log first, unless the installation came before its first commit from the leader: a
         // memory with the group's older state cannot take the snapshot in place, fail-stops and loads it on restart
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
@@ -274,8 +232,8 @@ class ReplicatedSnapshotsTest {
                 "the leader's snapshot file was installed (Ratis writes its digest beside it)");
         int stops = failStops.get();
         if (stops > 0) {
-            stopNode(follower);
-            start(follower);
+            cluster.stop(follower);
+            cluster.start(follower);
         }
         awaitSameState(follower, leader);
         assertEquals(stops, failStops.get(), "after the installed snapshot is loaded the replica follows");
@@ -283,19 +241,17 @@ class ReplicatedSnapshotsTest {
 
     @Test
     void aReplicaThatLostItsDiskIsInstalledTheLeadersSnapshot() throws IOException {
-        for (int node = 0; node < 3; node++) {
-            start(node);
-        }
+        startAll();
         int leader = awaitLeader();
         int follower = followerOf(leader);
         try (FormicaClient client = client()) {
             writeOne(client);
             awaitSameState(follower, leader);
-            stopNode(follower);
-            SnapshotBuilder.deleteTree(dir.resolve("n" + follower));
+            cluster.stop(follower);
+            SnapshotBuilder.deleteTree(cluster.dataDir(follower));
             writeUntil(client, () -> snapshottedAndPurged(leader));
         }
-        start(follower);
+        cluster.start(follower);
         awaitSameState(follower, leader);
         assertNotEquals(List.of(), snapshots(follower), "it started from the leader's snapshot");
         assertEquals(0, failStops.get(), "an empty memory loads the installed snapshot in place");
