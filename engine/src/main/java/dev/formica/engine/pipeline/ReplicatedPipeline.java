@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens a node of a replicated cluster ({@code clusterReplication: ratis}, docs/cluster.md "Replication"): one shard
  * per Raft group the node hosts ({@link GroupLayout}: its own partition range and the ranges of the nodes before it),
- * each shard's log the group's Ratis log. The shards' memory starts empty and Ratis replays each group's log into it
- * ({@link GroupReplica}: another leader's frames go through the same {@link StateOps.Replayer} a restart uses); a
- * shard serves only while the node leads its group ({@link LeaderGate}).
+ * each shard's log the group's Ratis log. The shards' memory starts empty, takes the group's newest snapshot and
+ * then the Ratis entries after it ({@link GroupReplica}: another leader's frames go through the same
+ * {@link StateOps.Replayer} a restart uses); a shard serves only while the node leads its group ({@link LeaderGate}).
  *
  * <p>There is no local shard log or log window here: the Ratis log under {@code <dataDir>/raft} is the source of
  * truth. Each group's snapshots ({@link GroupSnapshots}, in the single-node snapshot format through

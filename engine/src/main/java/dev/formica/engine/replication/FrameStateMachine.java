@@ -12,8 +12,8 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 /**
  * The plainest state machine of a shard's group: every committed entry is one frame (see {@link RatisShardLog}),
  * handed in log order to the replica's {@link FrameApplier}; the server's is {@link GroupReplica}, which also
- * knows the frames its own shard wrote. Snapshots are not built: a replica that restarts replays the group's whole
- * Ratis log.
+ * knows the frames its own shard wrote. This one takes no snapshots (a replica that restarts replays the group's
+ * whole Ratis log); the server's does ({@link GroupSnapshots}).
  */
 public final class FrameStateMachine extends BaseStateMachine {
     /** An entry: the frame's start position, its time, then the payload. */

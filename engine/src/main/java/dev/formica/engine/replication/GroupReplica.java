@@ -47,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * replica cannot serve on that memory and cannot undo it: it calls the fail-stop action (in the server, the process
  * halts, and restarts from its Raft log). A leader whose log fails while it still leads does the same.
  *
+ * <p><b>Snapshots</b> ({@link GroupSnapshots}): at start the newest valid snapshot is loaded into the empty memory and
+ * Ratis applies the entries after it; Ratis's threshold has one built off the shard and learns how far to purge. A
+ * snapshot Ratis installs from the leader is loaded when the memory is empty, and fail-stops the node otherwise (the
+ * restart loads it): the node-wide velocity and quota tables cannot give back this group's older share.
+ *
  * <p>Thread contract: {@link #lock}/{@link #unlock} and {@link #servingLog} from the shard thread; the state-machine
  * methods from Ratis's threads; {@link #serving} from any thread.
  */

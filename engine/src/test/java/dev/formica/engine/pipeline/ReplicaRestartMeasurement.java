@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * snapshots (it applies the group's whole Raft log) and with them (it loads the newest snapshot and applies the
  * entries after it), after the same number of decisions for the group. Three engines in this process (gRPC
  * 127.0.0.1:50940-50942, Raft 50950-50952). Run with
- * {@code -Dformica.measure.restart.decisions=N [-Dformica.measure.restart.snapshot=ENTRIES]}; it prints, per mode,
+ * {@code -Dformica.measure.restart.decisions=N [-Dformica.measure.restart.snapshot=ENTRIES]
+ * [-Dformica.measure.restart.segment=BYTES]} (defaults N / 4 entries, 1 MiB segments); it prints, per mode,
  * the follower's Raft log on disk before the restart and the time from its start to a state digest equal to the
  * leader's (the engine's own start included). Speed is never asserted.
  */
@@ -53,7 +54,8 @@ class ReplicaRestartMeasurement {
     }
 
     private String measure(Path root, int decisions, long snapshotEntries) throws Exception {
-        try (ReplicatedNodes cluster = new ReplicatedNodes(root, NODES, RAFT, snapshotEntries, 8L << 20)) {
+        long segment = Long.getLong("formica.measure.restart.segment", 1L << 20);
+        try (ReplicatedNodes cluster = new ReplicatedNodes(root, NODES, RAFT, snapshotEntries, segment)) {
             for (int node = 0; node < 3; node++) {
                 cluster.start(node);
             }

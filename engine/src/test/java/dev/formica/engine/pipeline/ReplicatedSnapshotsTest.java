@@ -210,15 +210,25 @@ class ReplicatedSnapshotsTest {
         assertEquals(0, failStops.get(), "no replica had to stop");
     }
 
-    @Test
-    void aFollowerBehindThePurgedLogCatchesUpByInstallingTheLeadersSnapshot() {
+    /** Starts the three nodes, writes once and stops a follower that holds it: {leader, follower}. */
+    private int[] startAndStopAFollower(FormicaClient client) {
         startAll();
         int leader = awaitLeader();
         int follower = followerOf(leader);
+        writeOne(client);
+        awaitSameState(follower, leader);
+        cluster.stop(follower);
+        return new int[] {leader, follower};
+    }
+
+    @Test
+    void aFollowerBehindThePurgedLogCatchesUpByInstallingTheLeadersSnapshot() {
+        int leader;
+        int follower;
         try (FormicaClient client = client()) {
-            writeOne(client);
-            awaitSameState(follower, leader);
-            cluster.stop(follower);
+            int[] nodes = startAndStopAFollower(client);
+            leader = nodes[0];
+            follower = nodes[1];
             long followerLast = logRange(follower)[1];
             // the leader purges past everything the stopped follower holds
             writeUntil(client, () -> logRange(leader)[0] > followerLast + 1 && snapshots(leader).size() >= 2);
@@ -241,13 +251,12 @@ class ReplicatedSnapshotsTest {
 
     @Test
     void aReplicaThatLostItsDiskIsInstalledTheLeadersSnapshot() throws IOException {
-        startAll();
-        int leader = awaitLeader();
-        int follower = followerOf(leader);
+        int leader;
+        int follower;
         try (FormicaClient client = client()) {
-            writeOne(client);
-            awaitSameState(follower, leader);
-            cluster.stop(follower);
+            int[] nodes = startAndStopAFollower(client);
+            leader = nodes[0];
+            follower = nodes[1];
             SnapshotBuilder.deleteTree(cluster.dataDir(follower));
             writeUntil(client, () -> snapshottedAndPurged(leader));
         }
