@@ -253,7 +253,14 @@ public final class GroupSnapshots implements StateMachineStorage {
             }
             List<Kept> dropped = new ArrayList<>();
             synchronized (this) {
-                kept.add(0, new Kept(file, target, frames.end));
+                Kept made = new Kept(file, target, frames.end);
+                if (!kept.isEmpty() && kept.get(0).index() >= target.getIndex()) {
+                    if (!kept.get(0).file().equals(file)) {
+                        dropped.add(made); // overtaken by an installed snapshot while it was built
+                    }
+                } else {
+                    kept.add(0, made);
+                }
                 while (kept.size() > KEEP) {
                     dropped.add(kept.remove(kept.size() - 1));
                 }
