@@ -47,14 +47,14 @@ class ReplicatedSnapshotsTest {
     private static final long ENTRIES = 30;
     private static final long SEGMENT = 4096;
     private static final long AMOUNT = 1_000;
-    private static final GroupLayout LAYOUT = ReplicatedNodes.LAYOUT;
+    private static final GroupLayout LAYOUT = SnapshotNodes.LAYOUT;
     private static final int GROUP = 0;
     private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
     private static final Pattern SEGMENT_FILE = Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-(\\d+))?");
 
     @TempDir
     Path dir;
-    private ReplicatedNodes cluster;
+    private SnapshotNodes cluster;
     private final AtomicInteger failStops = new AtomicInteger();
     private Runnable savedFailStop;
     private int written;
@@ -63,7 +63,7 @@ class ReplicatedSnapshotsTest {
     void noHalt() {
         savedFailStop = ReplicatedPipeline.failStop;
         ReplicatedPipeline.failStop = failStops::incrementAndGet;
-        cluster = new ReplicatedNodes(dir, NODES, RAFT, ENTRIES, SEGMENT);
+        cluster = new SnapshotNodes(dir, NODES, RAFT, ENTRIES, SEGMENT);
     }
 
     @AfterEach

@@ -21,10 +21,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
- * Three replicated engines in this process (the snapshot tests and the restart measurement): start and stop one,
- * the node serving a group, a group's Raft directory and its state digest on a node.
+ * Three replicated engines in this process with snapshot settings (the snapshot tests and the restart measurement):
+ * start and stop one, the node serving a group, a group's Raft directory and its state digest on a node. (Main's
+ * {@code ReplicatedNodes}, written beside it, has no snapshot settings; the two can become one.)
  */
-final class ReplicatedNodes implements AutoCloseable {
+final class SnapshotNodes implements AutoCloseable {
     static final GroupLayout LAYOUT = new GroupLayout(3);
 
     private final Path dir;
@@ -35,7 +36,7 @@ final class ReplicatedNodes implements AutoCloseable {
     private final EngineServer[] servers = new EngineServer[3];
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    ReplicatedNodes(Path dir, List<String> nodes, List<String> raft, long snapshotEntries, long segmentBytes) {
+    SnapshotNodes(Path dir, List<String> nodes, List<String> raft, long snapshotEntries, long segmentBytes) {
         this.dir = dir;
         this.nodes = nodes;
         this.raft = raft;
