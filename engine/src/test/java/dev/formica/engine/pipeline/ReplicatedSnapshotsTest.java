@@ -210,29 +210,39 @@ class ReplicatedSnapshotsTest {
         assertEquals(0, failStops.get(), "no replica had to stop");
     }
 
-    /** Starts the three nodes, writes once and stops a follower that holds it: {leader, follower}. */
-    private int[] startAndStopAFollower(FormicaClient client) {
+    /** The group's leader and the follower the test stops. */
+    private record Pair(int leader, int follower) {
+    }
+
+    /** What a test does while its follower is stopped. */
+    @FunctionalInterface
+    private interface WhileStopped {
+        void run(FormicaClient client, Pair nodes) throws IOException;
+    }
+
+    /** Starts the three nodes, writes once, stops a follower that holds it, and runs {@code meanwhile}. */
+    private Pair withAFollowerStopped(WhileStopped meanwhile) throws IOException {
         startAll();
         int leader = awaitLeader();
-        int follower = followerOf(leader);
-        writeOne(client);
-        awaitSameState(follower, leader);
-        cluster.stop(follower);
-        return new int[] {leader, follower};
+        Pair nodes = new Pair(leader, followerOf(leader));
+        try (FormicaClient client = client()) {
+            writeOne(client);
+            awaitSameState(nodes.follower(), leader);
+            cluster.stop(nodes.follower());
+            meanwhile.run(client, nodes);
+        }
+        return nodes;
     }
 
     @Test
-    void aFollowerBehindThePurgedLogCatchesUpByInstallingTheLeadersSnapshot() {
-        int leader;
-        int follower;
-        try (FormicaClient client = client()) {
-            int[] nodes = startAndStopAFollower(client);
-            leader = nodes[0];
-            follower = nodes[1];
-            long followerLast = logRange(follower)[1];
+    void aFollowerBehindThePurgedLogCatchesUpByInstallingTheLeadersSnapshot() throws IOException {
+        Pair nodes = withAFollowerStopped((client, n) -> {
+            long followerLast = logRange(n.follower())[1];
             // the leader purges past everything the stopped follower holds
-            writeUntil(client, () -> logRange(leader)[0] > followerLast + 1 && snapshots(leader).size() >= 2);
-        }
+            writeUntil(client, () -> logRange(n.leader())[0] > followerLast + 1 && snapshots(n.leader()).size() >= 2);
+        });
+        int leader = nodes.leader();
+        int follower = nodes.follower();
         cluster.start(follower);
         // it applied its own log first, unless the installation came before its first commit from the leader: a
         // memory with the group's older state cannot take the snapshot in place, fail-stops and loads it on restart
@@ -251,15 +261,12 @@ class ReplicatedSnapshotsTest {
 
     @Test
     void aReplicaThatLostItsDiskIsInstalledTheLeadersSnapshot() throws IOException {
-        int leader;
-        int follower;
-        try (FormicaClient client = client()) {
-            int[] nodes = startAndStopAFollower(client);
-            leader = nodes[0];
-            follower = nodes[1];
-            SnapshotBuilder.deleteTree(cluster.dataDir(follower));
-            writeUntil(client, () -> snapshottedAndPurged(leader));
-        }
+        Pair nodes = withAFollowerStopped((client, n) -> {
+            SnapshotBuilder.deleteTree(cluster.dataDir(n.follower()));
+            writeUntil(client, () -> snapshottedAndPurged(n.leader()));
+        });
+        int leader = nodes.leader();
+        int follower = nodes.follower();
         cluster.start(follower);
         awaitSameState(follower, leader);
         assertNotEquals(List.of(), snapshots(follower), "it started from the leader's snapshot");
