@@ -95,6 +95,11 @@ public final class EngineConfiguration {
     public static final dev.formica.engine.log.Durability DEFAULT_DURABILITY = dev.formica.engine.log.Durability.FSYNC;
     /** Each shard's state is snapshotted this often (off the decision path); restart replays the log after it. */
     public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(10);
+    /** Raft entries between two snapshots of a replicated group. */
+    public static final long DEFAULT_CLUSTER_SNAPSHOT_ENTRIES = 100_000;
+    /** A Raft log segment of a replicated group (8 MiB). */
+    public static final long DEFAULT_CLUSTER_LOG_SEGMENT_BYTES = 8L << 20;
+    static final long MIN_CLUSTER_LOG_SEGMENT_BYTES = 4096;
     /** The share of calls without a sampled caller span that are traced (docs/observability.md, Tracing). */
     public static final double DEFAULT_TRACING_SAMPLE_RATIO = 0.01;
     /** An OpenTelemetry collector's OTLP/HTTP port on this machine ({@code /v1/traces} is added). */
@@ -174,6 +179,8 @@ public final class EngineConfiguration {
     private int clusterNodeId;
     private Replication clusterReplication = Replication.OFF;
     private List<String> clusterRaftNodes = List.of();
+    private long clusterSnapshotEntries = DEFAULT_CLUSTER_SNAPSHOT_ENTRIES;
+    private long clusterLogSegmentBytes = DEFAULT_CLUSTER_LOG_SEGMENT_BYTES;
     /** The markets served (docs/regulation.md, "Markets"); empty = one market from the settings above. */
     private List<MarketSetting> markets = List.of();
     private boolean concluded;
@@ -499,6 +506,11 @@ public final class EngineConfiguration {
 
     /** Replication (docs/cluster.md): the Raft addresses, and one shard per group the node hosts. */
     private void concludeReplication() {
+        requireThat(clusterSnapshotEntries >= 0, "clusterSnapshotEntries must be >= 0 (0 = no snapshots of a group),"
+                + " was " + clusterSnapshotEntries);
+        requireThat(clusterLogSegmentBytes >= MIN_CLUSTER_LOG_SEGMENT_BYTES && clusterLogSegmentBytes <= 1L << 30,
+                "clusterLogSegmentBytes must be " + MIN_CLUSTER_LOG_SEGMENT_BYTES + ".." + (1L << 30) + ", was "
+                + clusterLogSegmentBytes);
         if (clusterReplication == Replication.OFF) {
             requireThat(clusterRaftNodes.isEmpty(), "clusterRaftNodes is set without clusterReplication: ratis");
             return;
@@ -1069,6 +1081,28 @@ public final class EngineConfiguration {
 
     public List<String> clusterRaftNodes() {
         return clusterRaftNodes;
+    }
+
+    /** Raft entries a group applies between two of its snapshots (0 = none; docs/cluster.md, "Snapshots"). */
+    public EngineConfiguration clusterSnapshotEntries(long entries) {
+        checkMutable();
+        this.clusterSnapshotEntries = entries;
+        return this;
+    }
+
+    public long clusterSnapshotEntries() {
+        return clusterSnapshotEntries;
+    }
+
+    /** The size of a group's Raft log segment: the unit a purge after a snapshot deletes. */
+    public EngineConfiguration clusterLogSegmentBytes(long bytes) {
+        checkMutable();
+        this.clusterLogSegmentBytes = bytes;
+        return this;
+    }
+
+    public long clusterLogSegmentBytes() {
+        return clusterLogSegmentBytes;
     }
 
     public Duration journalRetention() {

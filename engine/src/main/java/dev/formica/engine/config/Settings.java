@@ -294,7 +294,20 @@ public final class Settings {
             Setting.list("clusterRaftNodes", null, "none",
                     "with `clusterReplication: ratis`: `host:port` of every node's Raft server (one port per node "
                     + "for all its groups), in the order of `clusterNodes` (YAML list)",
-                    EngineConfiguration::clusterRaftNodes, EngineConfiguration::clusterRaftNodes)
+                    EngineConfiguration::clusterRaftNodes, EngineConfiguration::clusterRaftNodes),
+            Setting.of("clusterSnapshotEntries", null, Setting.Type.NUMBER, "`100000`",
+                    "with `clusterReplication: ratis`: Raft entries a group applies between two of its snapshots, "
+                    + "built on every replica off the shard (a scratch copy replays the entries since the last "
+                    + "one); the group's Raft log is then purged up to the older of the two newest snapshots, and a "
+                    + "restart loads the newest and applies only the entries after it. `0` = no snapshots (the log "
+                    + "grows without bound). [cluster.md](cluster.md#snapshots)",
+                    (c, v) -> c.clusterSnapshotEntries(Long.parseLong(v)),
+                    EngineConfiguration::clusterSnapshotEntries),
+            Setting.of("clusterLogSegmentBytes", null, Setting.Type.NUMBER, "`8388608`",
+                    "with `clusterReplication: ratis`: the size of a group's Raft log segment (4096 to 2^30 "
+                    + "bytes); a purge deletes whole segments only",
+                    (c, v) -> c.clusterLogSegmentBytes(Long.parseLong(v)),
+                    EngineConfiguration::clusterLogSegmentBytes)
     );
 
     private static final Map<String, Setting> BY_KEY;

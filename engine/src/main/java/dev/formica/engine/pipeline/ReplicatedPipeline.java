@@ -8,6 +8,7 @@ import dev.formica.engine.journal.DecisionJournal;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.engine.replication.GroupReplica;
+import dev.formica.engine.replication.GroupSnapshots;
 import dev.formica.engine.replication.ReplicaNode;
 import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardState;
@@ -23,6 +24,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.EpochClock;
 import org.slf4j.Logger;
@@ -31,12 +35,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens a node of a replicated cluster ({@code clusterReplication: ratis}, docs/cluster.md "Replication"): one shard
  * per Raft group the node hosts ({@link GroupLayout}: its own partition range and the ranges of the nodes before it),
- * each shard's log the group's Ratis log. The shards' memory starts empty and Ratis replays each group's log into it
- * ({@link GroupReplica}: another leader's frames go through the same {@link StateOps.Replayer} a restart uses); a
- * shard serves only while the node leads its group ({@link LeaderGate}).
+ * each shard's log the group's Ratis log. The shards' memory starts empty, takes the group's newest snapshot and
+ * then the Ratis entries after it ({@link GroupReplica}: another leader's frames go through the same
+ * {@link StateOps.Replayer} a restart uses); a shard serves only while the node leads its group ({@link LeaderGate}).
  *
- * <p>There is no local shard log, log window or snapshot here: the Ratis log under {@code <dataDir>/raft} is the
- * source of truth, and a restart replays it whole.
+ * <p>There is no local shard log or log window here: the Ratis log under {@code <dataDir>/raft} is the source of
+ * truth. Each group's snapshots ({@link GroupSnapshots}, in the single-node snapshot format through
+ * {@link GroupSnapshotCodec}) are built on one builder thread off the shards, and a restart loads the newest and
+ * applies the Raft entries after it.
  *
  * <p>Thread contract: {@link #open} from the thread that opens the pipeline.
  */
@@ -65,6 +71,7 @@ final class ReplicatedPipeline {
         List<ShardState> states = new ArrayList<>();
         Markets markets = null;
         ReplicaNode node = null;
+        ExecutorService snapshotBuilder = snapshotBuilder();
         try {
             OwnerOnly.directory(dataDir);
             checkLayout(dataDir, config, layout);
@@ -108,23 +115,36 @@ final class ReplicatedPipeline {
                         DecisionPipeline.TIMER_PERIOD_NANOS, config.maxQueueDelay().toNanos(),
                         config.shedRetryDelay().toMillis(), latency.shard(k));
                 StateOps.Replayer replayer = new StateOps.Replayer();
+                GroupSnapshots snapshots = new GroupSnapshots(group, new GroupSnapshotCodec(group, state,
+                        risk.velocity(), risk.quotas(), stateConfig, Math.max(1024, config.velocityKeys() / shards),
+                        dataDir.resolve("snapshot-scratch-" + group), clock), snapshotBuilder,
+                        config.clusterSnapshotEntries());
                 GroupReplica replica = new GroupReplica(group, (position, timeMs, payload, offset, length) ->
                         replayer.apply(state, shared, false, payload, offset, length, timeMs), leaders,
-                        () -> failStop.run());
+                        () -> failStop.run(), snapshots);
                 replicas.put(group, replica);
                 agents[k].gate(new LeaderGate(replica, table, layout, clock));
             }
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards, byPartition), table,
                     agents, states, null, null, markets, List.of(), latency.enabled() ? latency.decisions() : null,
                     journals);
-            node = ReplicaNode.start(layout, config.clusterRaftNodes(), self, dataDir.resolve("raft"), replicas);
+            node = ReplicaNode.start(layout, config.clusterRaftNodes(), self, dataDir.resolve("raft"), replicas,
+                    p -> GroupSnapshots.configure(p, config.clusterSnapshotEntries(), config.clusterLogSegmentBytes()));
             LOG.info("node " + self + " of " + layout.nodes() + " hosts the replicas of groups " + replicas.keySet()
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
                     + " its leader");
-            pipeline.startReplicated(clock, node);
+            ReplicaNode raft = node;
+            pipeline.startReplicated(clock, () -> {
+                try {
+                    raft.close();
+                } finally {
+                    stop(snapshotBuilder);
+                }
+            });
             return pipeline;
         } catch (IOException | RuntimeException e) {
             CloseHelper.quietClose(node);
+            stop(snapshotBuilder);
             CloseHelper.quietClose(markets);
             CloseHelper.quietCloseAll(states);
             if (e instanceof IOException io) {
@@ -132,6 +152,28 @@ final class ReplicatedPipeline {
                         + io.getMessage(), io);
             }
             throw (RuntimeException) e;
+        }
+    }
+
+    /** The node's one snapshot builder: a scratch copy of one group at a time, at low priority, off the shards. */
+    private static ExecutorService snapshotBuilder() {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "formica-group-snapshots");
+            t.setDaemon(true);
+            t.setPriority(Thread.MIN_PRIORITY);
+            return t;
+        });
+    }
+
+    /** Stops the builder once the Raft server is closed (a build under way stops at its next entry). */
+    private static void stop(ExecutorService builder) {
+        builder.shutdown();
+        try {
+            if (!builder.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("a group snapshot was still being built 60 s after the Raft server stopped");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -175,7 +175,7 @@ final class SnapshotBuilder implements AutoCloseable {
         return out;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

@@ -12,8 +12,8 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 /**
  * The plainest state machine of a shard's group: every committed entry is one frame (see {@link RatisShardLog}),
  * handed in log order to the replica's {@link FrameApplier}; the server's is {@link GroupReplica}, which also
- * knows the frames its own shard wrote. Snapshots are not built: a replica that restarts replays the group's whole
- * Ratis log.
+ * knows the frames its own shard wrote. This one takes no snapshots (a replica that restarts replays the group's
+ * whole Ratis log); the server's does ({@link GroupSnapshots}).
  */
 public final class FrameStateMachine extends BaseStateMachine {
     /** An entry: the frame's start position, its time, then the payload. */
@@ -40,6 +40,20 @@ public final class FrameStateMachine extends BaseStateMachine {
     /** Wraps {@code view} around the entry's bytes (one copy: Ratis hands a read-only buffer Agrona cannot wrap). */
     static void wrap(UnsafeBuffer view, LogEntryProto entry) {
         view.wrap(entry.getStateMachineLogEntry().getLogData().toByteArray());
+    }
+
+    /**
+     * Hands every frame of a committed entry to {@code to}, in order; an entry without state-machine data (a
+     * configuration or a leader's start entry) has none. The snapshot builder's view of an entry: it must follow
+     * what {@link #entry} packs.
+     */
+    static void forEachFrame(LogEntryProto entry, FrameApplier to) {
+        if (!entry.hasStateMachineLogEntry()) {
+            return;
+        }
+        UnsafeBuffer v = new UnsafeBuffer(new byte[0]);
+        wrap(v, entry);
+        to.apply(position(v), timeMs(v), v, ENTRY_HEADER, payloadLength(v));
     }
 
     static long position(UnsafeBuffer view) {

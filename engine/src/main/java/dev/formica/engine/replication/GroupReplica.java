@@ -19,9 +19,13 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * replica cannot serve on that memory and cannot undo it: it calls the fail-stop action (in the server, the process
  * halts, and restarts from its Raft log). A leader whose log fails while it still leads does the same.
  *
+ * <p><b>Snapshots</b> ({@link GroupSnapshots}): at start the newest valid snapshot is loaded into the empty memory and
+ * Ratis applies the entries after it; Ratis's threshold has one built off the shard and learns how far to purge. A
+ * snapshot Ratis installs from the leader is loaded when the memory is empty, and fail-stops the node otherwise (the
+ * restart loads it): the node-wide velocity and quota tables cannot give back this group's older share.
+ *
  * <p>Thread contract: {@link #lock}/{@link #unlock} and {@link #servingLog} from the shard thread; the state-machine
  * methods from Ratis's threads; {@link #serving} from any thread.
  */
@@ -60,6 +69,8 @@ public final class GroupReplica extends BaseStateMachine {
     private final FrameApplier follower;
     private final LeaderListener listener;
     private final Runnable failStop;
+    /** The group's snapshots, or null (tests without Raft storage): the whole log is then replayed. */
+    private final GroupSnapshots snapshots;
     private final ReentrantLock lock = new ReentrantLock();
     /** The terms in which this replica led: their entries were written by its own shard. */
     private final Set<Long> ledTerms = ConcurrentHashMap.newKeySet();
@@ -81,10 +92,17 @@ public final class GroupReplica extends BaseStateMachine {
      * @param failStop what to do when the shard's memory can no longer be trusted (the server halts)
      */
     public GroupReplica(int group, FrameApplier follower, LeaderListener listener, Runnable failStop) {
+        this(group, follower, listener, failStop, null);
+    }
+
+    /** @param snapshots the group's snapshots on this node (docs/cluster.md, "Snapshots"), or null for none */
+    public GroupReplica(int group, FrameApplier follower, LeaderListener listener, Runnable failStop,
+            GroupSnapshots snapshots) {
         this.group = group;
         this.follower = follower;
         this.listener = listener;
         this.failStop = failStop;
+        this.snapshots = snapshots;
     }
 
     public int group() {
@@ -95,6 +113,12 @@ public final class GroupReplica extends BaseStateMachine {
     public void initialize(RaftServer raftServer, RaftGroupId groupId, RaftStorage storage) throws IOException {
         super.initialize(raftServer, groupId, storage);
         this.server = raftServer;
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        if (snapshots != null) {
+            snapshots.init(storage);
+            restore();
+        }
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
 
     private RaftServer.Division division() {
@@ -285,5 +309,76 @@ public final class GroupReplica extends BaseStateMachine {
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
         listener.leaderChanged(group, GroupLayout.nodeOf(leader));
+    }
+
+    // Snapshots (docs/cluster.md, "Snapshots"): built by GroupSnapshots off the shard, loaded here.
+
+    /** Loads the newest valid snapshot into the group's empty memory, where the applied entries then start. */
+    private void restore() throws IOException {
+        lock.lock();
+        try {
+            GroupSnapshots.Loaded loaded = snapshots.loadNewest();
+            if (loaded != null) {
+                appliedEnd = loaded.position();
+                setLastAppliedTermIndex(loaded.termIndex());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return snapshots == null ? super.getStateMachineStorage() : snapshots;
+    }
+
+    /** Ratis's threshold: a snapshot is built off this thread; answers how far the log may be purged, or -1. */
+    @Override
+    public long takeSnapshot() {
+        RaftServer.Division d = division();
+        TermIndex applied = getLastAppliedTermIndex();
+        if (snapshots == null || d == null || applied == null) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        return snapshots.take(applied, d.getRaftLog());
+    }
+
+    /** Ratis is about to publish a snapshot it installed from the leader. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /**
+     * Ratis installed the leader's snapshot (this replica was behind the leader's purged log): an empty memory
+     * loads it; a memory holding the group's older state (and its share of the engine-wide velocity and quota
+     * counts, which cannot be taken back out) fail-stops, and the restart loads the installed snapshot.
+     */
+    @Override
+    public void reinitialize() throws IOException {
+        lock.lock();
+        try {
+            if (snapshots == null || appliedEnd != 0 || log != null) {
+                fail("group " + group + ": the leader's snapshot was installed while this node's memory holds the"
+                        + " group's older state");
+                throw new IOException("group " + group + ": restart to load the installed snapshot");
+            }
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            restore();
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (snapshots != null) {
+            snapshots.close();
+        }
+        super.close();
     }
 }

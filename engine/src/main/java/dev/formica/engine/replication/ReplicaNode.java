@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -22,8 +23,8 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * A node's Raft server: one port and one storage directory for every group the node hosts ({@link GroupLayout}),
- * each group's state machine the node's {@link GroupReplica} of it. A restart recovers every group from its Ratis
- * log in the storage directory (no snapshots: the whole log is replayed into the shard's memory).
+ * each group's state machine the node's {@link GroupReplica} of it. A restart recovers every group from its
+ * newest snapshot and the Ratis log after it in the storage directory ({@link GroupSnapshots}).
  *
  * <p>Thread contract: {@link #start} and {@link #close} from the controlling thread.
  */
@@ -55,7 +56,14 @@ public final class ReplicaNode implements AutoCloseable {
      */
     public static ReplicaNode start(GroupLayout layout, List<String> raftAddresses, int self, Path storage,
             Map<Integer, GroupReplica> replicas) throws IOException {
+        return start(layout, raftAddresses, self, storage, replicas, p -> { });
+    }
+
+    /** As above, with {@code tuning} applied to the Raft settings (snapshots: {@link GroupSnapshots#configure}). */
+    public static ReplicaNode start(GroupLayout layout, List<String> raftAddresses, int self, Path storage,
+            Map<Integer, GroupReplica> replicas, Consumer<RaftProperties> tuning) throws IOException {
         RaftProperties p = properties();
+        tuning.accept(p);
         String address = raftAddresses.get(self);
         GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
         Files.createDirectories(storage);

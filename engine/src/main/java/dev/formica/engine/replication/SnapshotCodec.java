@@ -1,0 +1,33 @@
+package dev.formica.engine.replication;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * What a group's snapshot file holds and how it is read and built, for {@link GroupSnapshots}, which knows only
+ * Raft indexes, files and frames. The server's is the pipeline's, which writes the single-node server's shard
+ * snapshot format (the shard's stores and its contributions to the engine-wide velocity and quota tables).
+ *
+ * <p>Thread contract: {@link #verify} from any thread; {@link #load} with the group's lock held and nothing
+ * applied to the group's memory since the start; a {@link Scratch} from one builder thread.
+ */
+public interface SnapshotCodec {
+
+    /** The shard-log position a valid snapshot file of this group stands at, or -1 (checksum, format, group). */
+    long verify(Path file);
+
+    /** Loads a file {@link #verify} accepted into the group's empty memory; answers its position. */
+    long load(Path file) throws IOException;
+
+    /** A scratch copy of the group's state: {@code base} loaded (null: empty), ready to take the frames after it. */
+    Scratch scratch(Path base) throws IOException;
+
+    /** A copy of a group's state off the shard's path: frames applied to it, then written as a snapshot. */
+    interface Scratch extends FrameApplier, AutoCloseable {
+        /** Writes the copy as a snapshot standing at shard-log {@code position}, durably (a whole file or none). */
+        void write(Path file, long position) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+}
