@@ -55,13 +55,15 @@ class ReplicaRestartMeasurement {
 
     private String measure(Path root, int decisions, long snapshotEntries) throws Exception {
         long segment = Long.getLong("formica.measure.restart.segment", 1L << 20);
-        try (SnapshotNodes cluster = new SnapshotNodes(root, NODES, RAFT, snapshotEntries, segment)) {
+        try (ReplicatedNodes cluster = new ReplicatedNodes(root, NODES, RAFT, c -> c
+                .clusterSnapshotEntries(snapshotEntries).clusterLogSegmentBytes(segment).expectedBorrowers(20_000)
+                .expectedDecisionsPerDay(40_000))) {
             for (int node = 0; node < 3; node++) {
                 cluster.start(node);
             }
             int[] leader = {-1};
             await().atMost(Duration.ofSeconds(60)).until(() -> (leader[0] = cluster.leader(GROUP)) >= 0);
-            int follower = Arrays.stream(SnapshotNodes.LAYOUT.replicasOf(GROUP)).filter(n -> n != leader[0])
+            int follower = Arrays.stream(ReplicatedNodes.LAYOUT.replicasOf(GROUP)).filter(n -> n != leader[0])
                     .findFirst().orElseThrow();
             long writeStart = System.nanoTime();
             write(cluster, decisions);
@@ -83,17 +85,17 @@ class ReplicaRestartMeasurement {
     }
 
     /** {@code decisions} profiles and decisions for borrowers of the group, {@link #IN_FLIGHT} at a time. */
-    private static void write(SnapshotNodes cluster, int decisions) throws InterruptedException {
+    private static void write(ReplicatedNodes cluster, int decisions) throws InterruptedException {
         Semaphore slots = new Semaphore(IN_FLIGHT);
         List<CompletableFuture<?>> calls = new ArrayList<>();
-        try (FormicaClient client = FormicaClient.builder().targets(cluster.nodes())
+        try (FormicaClient client = FormicaClient.builder().targets(cluster.targets())
                 .defaultDeadline(Duration.ofSeconds(60)).build()) {
             int k = 0;
             for (int i = 0; i < decisions; i++) {
                 String b;
                 do {
                     b = "m-" + k++;
-                } while (SnapshotNodes.LAYOUT.groupOf(Partitions.of(b)) != GROUP);
+                } while (ReplicatedNodes.LAYOUT.groupOf(Partitions.of(b)) != GROUP);
                 String borrower = b;
                 slots.acquire();
                 calls.add(client.upsertProfileAsync(Profile.newBuilder().setBorrowerId(borrower).setRegion("CN-31")

@@ -9,6 +9,7 @@ import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.engine.server.EngineServer;
 import dev.formica.engine.state.LedgerSnapshot;
+import dev.formica.engine.state.StateDigest;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.GetPartitionMapRequest;
@@ -22,13 +23,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
 /**
  * Three replicated engines in one process for tests, each on its own data directory, with ledger-only rules; the
  * process-wide fail-stop action replaced by a counter while they run (a test that expects one restarts the node).
+ * Used by the replication, partition and group-snapshot tests and the replica restart measurement.
  */
 final class ReplicatedNodes implements AutoCloseable {
     static final long LINE = 100_000;
@@ -42,11 +46,18 @@ final class ReplicatedNodes implements AutoCloseable {
     private final ManagedChannel[] channels = new ManagedChannel[3];
     final AtomicInteger failStops = new AtomicInteger();
     private final Runnable savedFailStop;
+    private final UnaryOperator<EngineConfiguration> tune;
 
     ReplicatedNodes(Path dir, List<String> nodes, List<String> raft) {
+        this(dir, nodes, raft, c -> c.expectedBorrowers(1000).expectedDecisionsPerDay(1000));
+    }
+
+    /** @param tune settings of every node beyond the cluster's (sizes, snapshot settings) */
+    ReplicatedNodes(Path dir, List<String> nodes, List<String> raft, UnaryOperator<EngineConfiguration> tune) {
         this.dir = dir;
         this.nodes = nodes;
         this.raft = raft;
+        this.tune = tune;
         savedFailStop = ReplicatedPipeline.failStop;
         ReplicatedPipeline.failStop = failStops::incrementAndGet;
     }
@@ -55,13 +66,16 @@ final class ReplicatedNodes implements AutoCloseable {
         return nodes;
     }
 
+    Path dataDir(int node) {
+        return dir.resolve("n" + node);
+    }
+
     EngineServer start(int node) {
         String address = nodes.get(node);
-        EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir.resolve("n" + node))
+        EngineConfiguration c = LedgerOnlyRules.apply(tune.apply(new EngineConfiguration().dataDir(dataDir(node))
                 .port(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)))
                 .clusterNodes(nodes).clusterNodeId(node).clusterReplication(EngineConfiguration.Replication.RATIS)
-                .clusterRaftNodes(raft).expectedBorrowers(1000).expectedDecisionsPerDay(1000).velocityKeys(1024)
-                .drainTimeout(Duration.ofSeconds(1)));
+                .clusterRaftNodes(raft).velocityKeys(1024).drainTimeout(Duration.ofSeconds(1))));
         servers[node] = new EngineServer(c).start();
         return servers[node];
     }
@@ -73,8 +87,10 @@ final class ReplicatedNodes implements AutoCloseable {
     }
 
     void stop(int node) {
-        servers[node].close();
-        servers[node] = null;
+        if (servers[node] != null) {
+            servers[node].close();
+            servers[node] = null;
+        }
     }
 
     boolean running(int node) {
@@ -115,6 +131,11 @@ final class ReplicatedNodes implements AutoCloseable {
         return claimant;
     }
 
+    /** The node that serves {@code group} now (it names itself in its own map only while it serves), or -1. */
+    int leader(int group) {
+        return claimant(firstPartitionOf(group));
+    }
+
     void awaitEveryGroupServed() {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
                 IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) >= 0));
@@ -140,6 +161,24 @@ final class ReplicatedNodes implements AutoCloseable {
         LedgerSnapshot s = new LedgerSnapshot();
         return servers[node].pipeline().state(shard).ledger().get(borrower, Product.CONSUMER_CREDIT_VALUE, s) ? s
                 : null;
+    }
+
+    /** Whether {@code node}'s memory holds a line of {@code borrower} (a follower's too). */
+    boolean holdsLine(int node, String borrower) {
+        return servers[node] != null && lineOn(node, borrower) != null;
+    }
+
+    /** The Raft storage of {@code group} on {@code node}: {@code sm/} (snapshots) and {@code current/} (log). */
+    Path groupDir(int node, int group) {
+        return dataDir(node).resolve("raft").resolve(GroupLayout.groupId(group).getUuid().toString());
+    }
+
+    /** The group's state on {@code node}, without the idempotency generations (each node rotates its own). */
+    String digest(int node, int group) {
+        TreeMap<String, String> rows = StateDigest.rows(servers[node].pipeline().state(LAYOUT.shardOfGroup(node,
+                group)));
+        rows.remove("R generation");
+        return rows.toString();
     }
 
     @Override

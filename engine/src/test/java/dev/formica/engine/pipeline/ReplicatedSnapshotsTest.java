@@ -47,29 +47,27 @@ class ReplicatedSnapshotsTest {
     private static final long ENTRIES = 30;
     private static final long SEGMENT = 4096;
     private static final long AMOUNT = 1_000;
-    private static final GroupLayout LAYOUT = SnapshotNodes.LAYOUT;
+    private static final GroupLayout LAYOUT = ReplicatedNodes.LAYOUT;
     private static final int GROUP = 0;
     private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
     private static final Pattern SEGMENT_FILE = Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-(\\d+))?");
 
     @TempDir
     Path dir;
-    private SnapshotNodes cluster;
-    private final AtomicInteger failStops = new AtomicInteger();
-    private Runnable savedFailStop;
+    private ReplicatedNodes cluster;
+    private AtomicInteger failStops;
     private int written;
 
     @BeforeEach
     void noHalt() {
-        savedFailStop = ReplicatedPipeline.failStop;
-        ReplicatedPipeline.failStop = failStops::incrementAndGet;
-        cluster = new SnapshotNodes(dir, NODES, RAFT, ENTRIES, SEGMENT);
+        cluster = new ReplicatedNodes(dir, NODES, RAFT, c -> c.clusterSnapshotEntries(ENTRIES)
+                .clusterLogSegmentBytes(SEGMENT).expectedBorrowers(20_000).expectedDecisionsPerDay(40_000));
+        failStops = cluster.failStops;
     }
 
     @AfterEach
     void stop() throws InterruptedException {
         cluster.close();
-        ReplicatedPipeline.failStop = savedFailStop;
     }
 
     private void startAll() {
@@ -117,7 +115,7 @@ class ReplicatedSnapshotsTest {
             if (i % 10 == 9) {
                 String last = borrower(written - 1);
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
-                        IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> !cluster.isRunning(n)
+                        IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> !cluster.running(n)
                                 || cluster.holdsLine(n, last)));
             }
         }
