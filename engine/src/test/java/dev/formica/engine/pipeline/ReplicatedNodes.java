@@ -168,6 +168,12 @@ final class ReplicatedNodes implements AutoCloseable {
         return servers[node] != null && lineOn(node, borrower) != null;
     }
 
+    /** Whether {@code node}'s memory holds the profile of {@code borrower} (a follower's too). */
+    boolean holdsProfile(int node, String borrower) {
+        int shard = LAYOUT.shardOfGroup(node, LAYOUT.groupOf(Partitions.of(borrower)));
+        return servers[node] != null && servers[node].pipeline().state(shard).profiles().get(borrower) != null;
+    }
+
     /** The Raft storage of {@code group} on {@code node}: {@code sm/} (snapshots) and {@code current/} (log). */
     Path groupDir(int node, int group) {
         return dataDir(node).resolve("raft").resolve(GroupLayout.groupId(group).getUuid().toString());

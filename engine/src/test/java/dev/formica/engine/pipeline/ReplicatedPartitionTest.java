@@ -113,6 +113,9 @@ class ReplicatedPartitionTest {
                 holds.put(b, d.getHoldId());
                 held.put(b, AMOUNT);
             }
+            // a healthy group first: every replica holds what was released (one that never caught up would leave
+            // the cut a two-node failure, which no majority survives)
+            awaitReplicasHold(borrowers, held);
             int leader = nodes.claimant(partition);
             assertTrue(leader >= 0);
 
@@ -156,16 +159,20 @@ class ReplicatedPartitionTest {
                 assertEquals(held.get(b), line(client, b).getHeldMinor(), b);
             }
             // every replica, the old leader's too, holds exactly the released answers
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                for (String b : borrowers) {
-                    for (int node : LAYOUT.replicasOf(0)) {
-                        LedgerSnapshot s = nodes.lineOn(node, b);
-                        assertTrue(s != null, b + " on node " + node);
-                        assertEquals(held.get(b), s.heldMinor(), b + " held on node " + node);
-                    }
-                }
-            });
+            awaitReplicasHold(borrowers, held);
         }
+    }
+
+    private void awaitReplicasHold(String[] borrowers, Map<String, Long> held) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (String b : borrowers) {
+                for (int node : LAYOUT.replicasOf(LAYOUT.groupOf(Partitions.of(b)))) {
+                    LedgerSnapshot s = nodes.lineOn(node, b);
+                    assertTrue(s != null, b + " on node " + node);
+                    assertEquals(held.get(b), s.heldMinor(), b + " held on node " + node);
+                }
+            }
+        });
     }
 
     /** Whether {@code node} holds {@code borrower}'s line as the majority committed it. */
@@ -185,6 +192,8 @@ class ReplicatedPartitionTest {
             for (String b : borrowers) {
                 client.upsertProfile(profile(b));
             }
+            await().atMost(Duration.ofSeconds(30)).until(() -> IntStream.range(0, 3).allMatch(n ->
+                    nodes.holdsProfile(n, borrowers[1])));
             int leader = nodes.claimant(partition);
             CUT.add("n" + leader);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
