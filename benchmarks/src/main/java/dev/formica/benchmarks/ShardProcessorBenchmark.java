@@ -56,6 +56,7 @@ public class ShardProcessorBenchmark {
 
     private DecisionRequest[] requests;
     private Path dir;
+    private Path logDir;
     private ShardState state;
     private LogWriter writer;
 
@@ -87,11 +88,10 @@ public class ShardProcessorBenchmark {
         }
         // from here every decision's operations are recorded and appended to a shard log, as in the server
         if ("tmpfs".equals(log)) {
-            Path logDir = Files.createTempDirectory(Path.of("/dev/shm"), "formica-bench-log");
+            logDir = Files.createTempDirectory(Path.of("/dev/shm"), "formica-bench-log");
             writer = new LogWriter(Durability.PROCESS, LogChannel.FILES, LogWriter.DEFAULT_SEGMENT_BYTES);
             processor.log(writer.open(0, LogSegments.open(logDir.resolve("log")), 0));
             writer.start();
-            logDir.toFile().deleteOnExit();
         } else {
             processor.log(new DiscardingLog());
         }
@@ -107,6 +107,10 @@ public class ShardProcessorBenchmark {
         state.close();
         risk.close();
         BenchmarkData.deleteRecursively(dir);
+        if (logDir != null) {
+            // deleteOnExit does not delete a directory that still holds the log's segments
+            BenchmarkData.deleteRecursively(logDir);
+        }
     }
 
     /**
