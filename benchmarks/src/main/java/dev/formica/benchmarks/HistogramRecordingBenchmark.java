@@ -5,9 +5,7 @@ import dev.formica.engine.metrics.LatencyHistograms;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
-import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
-import dev.formica.v1.Reason;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.SplittableRandom;
@@ -62,7 +60,7 @@ public class HistogramRecordingBenchmark {
     private SingleWriterRecorder singleWriter;
     private Recorder recorder;
     private ShardMetrics shard;
-    private DecisionResponse decline;
+    private DecisionMetrics.ReasonCodes decline;
     private LatencyHub.RpcTimers rpcTimers;
     private DistributionDataPoint prometheusHistogram;
     private DistributionDataPoint prometheusClassicHistogram;
@@ -87,9 +85,18 @@ public class HistogramRecordingBenchmark {
         prometheusClassicHistogram = io.prometheus.metrics.core.metrics.Histogram.builder().name("classic_seconds")
                 .classicOnly().labelNames("rpc_method", "rpc_status_code").withoutExemplars()
                 .register(new PrometheusRegistry()).labelValues("formica.v1.DecisionService/Decide", "OK");
-        decline = DecisionResponse.newBuilder().setOutcome(Outcome.DECLINE)
-                .addReasons(Reason.newBuilder().setCode("INSUFFICIENT_LINE")).build();
-        shard.decided(decline, System.nanoTime());
+        decline = new DecisionMetrics.ReasonCodes() {
+            @Override
+            public int reasonCount() {
+                return 1;
+            }
+
+            @Override
+            public String reasonCode(int i) {
+                return "INSUFFICIENT_LINE";
+            }
+        };
+        shard.decided(false, Outcome.DECLINE_VALUE, decline, System.nanoTime());
         lapStart = System.nanoTime();
     }
 
@@ -131,7 +138,7 @@ public class HistogramRecordingBenchmark {
 
     @Benchmark
     public void shardMetricsDecided() {
-        shard.decided(decline, lapStart);
+        shard.decided(false, Outcome.DECLINE_VALUE, decline, lapStart);
     }
 
     /** What the server's interceptor does at a call's close: the recorder of (method, code), then record. */

@@ -9,7 +9,6 @@ import dev.formica.engine.risk.RiskContext;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.DecisionRequest;
-import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One shard's Decide logic alone, on its writer thread: idempotency check, ledger read, rules, record, hold and
- * ledger writes, response building, and the frame of operations appended to the shard log (a log writer thread in
- * {@code process} mode writes it to a temporary directory). No queue, no gRPC: the floor under
+ * ledger writes, the answer's wire bytes (written from plain fields; no message is built), and the frame of
+ * operations appended to the shard log (a log writer thread in {@code process} mode writes it to a temporary
+ * directory). No queue, no gRPC: the floor under
  * {@code DecisionBenchmark}. The processor is package-private; the engine's test fixture
  * {@link ShardProcessorFixture} drives it.
  *
@@ -56,6 +56,7 @@ public class ShardProcessorBenchmark {
 
     private DecisionRequest[] requests;
     private Path dir;
+    private Path logDir;
     private ShardState state;
     private LogWriter writer;
 
@@ -87,11 +88,10 @@ public class ShardProcessorBenchmark {
         }
         // from here every decision's operations are recorded and appended to a shard log, as in the server
         if ("tmpfs".equals(log)) {
-            Path logDir = Files.createTempDirectory(Path.of("/dev/shm"), "formica-bench-log");
+            logDir = Files.createTempDirectory(Path.of("/dev/shm"), "formica-bench-log");
             writer = new LogWriter(Durability.PROCESS, LogChannel.FILES, LogWriter.DEFAULT_SEGMENT_BYTES);
             processor.log(writer.open(0, LogSegments.open(logDir.resolve("log")), 0));
             writer.start();
-            logDir.toFile().deleteOnExit();
         } else {
             processor.log(new DiscardingLog());
         }
@@ -107,14 +107,22 @@ public class ShardProcessorBenchmark {
         state.close();
         risk.close();
         BenchmarkData.deleteRecursively(dir);
+        if (logDir != null) {
+            // deleteOnExit does not delete a directory that still holds the log's segments
+            BenchmarkData.deleteRecursively(logDir);
+        }
     }
 
+    /**
+     * The shard's part of a Decide: the answer is left in the processor's reused result and record (its bytes are
+     * what the server parses into the response on the thread that delivers it, not on the shard).
+     */
     @Benchmark
-    public Outcome decide() {
+    public int decide() {
         if (next == REQUESTS) {
             throw new IllegalStateException("ran out of unique requests: raise REQUESTS");
         }
-        Outcome outcome = processor.decide(requests[next++], NOW, 0).getOutcome();
+        int outcome = processor.decideOutcome(requests[next++], NOW, 0);
         processor.endCommand(NOW);
         return outcome;
     }

@@ -1,6 +1,5 @@
 package dev.formica.engine.metrics;
 
-import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
@@ -109,17 +108,24 @@ public final class DecisionMetrics {
         return number >= 0 && number < OUTCOMES.length ? number : 0;
     }
 
-    /** Counts one decision answered by a shard. */
-    public void count(DecisionResponse response) {
-        if (response.getReplayed()) {
+    /** The reason codes of one decision, in the order its answer lists them. */
+    public interface ReasonCodes {
+        int reasonCount();
+
+        String reasonCode(int i);
+    }
+
+    /** Counts one decision answered by a shard: a replay, or a fresh one with its outcome number and reasons. */
+    public void count(boolean replayed, int outcomeNumber, ReasonCodes reasons) {
+        if (replayed) {
             replays.inc();
             return;
         }
-        int outcome = outcomeIndex(response.getOutcomeValue());
+        int outcome = outcomeIndex(outcomeNumber);
         byOutcome[outcome].inc();
-        for (int i = 0, n = response.getReasonsCount(); i < n; i++) {
-            ReasonPoints r = reasonPoints(response.getReasons(i).getCode());
-            if (!earlier(response, i, r)) {
+        for (int i = 0, n = reasons.reasonCount(); i < n; i++) {
+            ReasonPoints r = reasonPoints(reasons.reasonCode(i));
+            if (!earlier(reasons, i, r)) {
                 reasonPoint(r, outcome).inc();
             }
         }
@@ -129,9 +135,9 @@ public final class DecisionMetrics {
      * Whether a reason before index {@code i} counts under the same label (the same code, or both folded into
      * OTHER): a decision counts once per label, so no label counts more decisions than there are.
      */
-    private boolean earlier(DecisionResponse response, int i, ReasonPoints r) {
+    private boolean earlier(ReasonCodes reasons, int i, ReasonPoints r) {
         for (int j = 0; j < i; j++) {
-            if (reasonPoints(response.getReasons(j).getCode()) == r) {
+            if (reasonPoints(reasons.reasonCode(j)) == r) {
                 return true;
             }
         }

@@ -1,6 +1,5 @@
 package dev.formica.engine.metrics;
 
-import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import org.HdrHistogram.SingleWriterRecorder;
 
@@ -101,7 +100,7 @@ public final class ShardMetrics {
      * {@link Stage#TOTAL} from {@code startNanos}, when the request reached the service. Called by the
      * pipeline for every Decide result.
      */
-    public void decided(DecisionResponse response, long startNanos) {
+    public void decided(boolean replayed, int outcome, DecisionMetrics.ReasonCodes reasons, long startNanos) {
         if (stages == null) {
             return;
         }
@@ -110,7 +109,7 @@ public final class ShardMetrics {
         if (trace != null) {
             trace.stage(Stage.TOTAL, now, now - startNanos);
         }
-        decisions.count(response);
+        decisions.count(replayed, outcome, reasons);
     }
 
     /**

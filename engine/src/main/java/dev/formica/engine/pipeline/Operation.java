@@ -2,6 +2,8 @@ package dev.formica.engine.pipeline;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
+import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.Refused;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
@@ -187,6 +189,19 @@ public final class Operation<Q, R> {
     /** The recorded answer {@code payload}, marked replayed. */
     public R replay(byte[] payload) throws InvalidProtocolBufferException {
         return markReplayed.apply(parser.parseFrom(payload));
+    }
+
+    /**
+     * The message of an answer the shard left as wire bytes (a fresh Decide's, or any recorded one), marked replayed
+     * when {@code replayed}: parsed by the thread that delivers it, not the shard's. STATE_UNREADABLE when the bytes
+     * do not parse.
+     */
+    R answer(byte[] payload, boolean replayed) {
+        try {
+            return replayed ? replay(payload) : parser.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            throw Refused.of(DomainError.STATE_UNREADABLE, "idempotency record unreadable");
+        }
     }
 
     ShardCommand.Op<Q, R> handler() {

@@ -57,6 +57,7 @@ final class Replies {
                 d.error = Refused.of(DomainError.LOG_UNAVAILABLE,
                         "the shard log could not make this answer durable; retry with the same request_id");
                 d.result = null;
+                d.row = null;
             }
             if (d.loop == null) {
                 d.deliver();
@@ -97,6 +98,10 @@ final class Replies {
         final Executor loop;
         private T result;
         private Refused error;
+        /** An answer the shard left as wire bytes, parsed by {@link #deliver} (off the shard thread). */
+        private Operation<?, T> row;
+        private byte[] bytes;
+        private boolean replayed;
 
         Deferred(Replies replies, Sink<T> sink, Executor loop) {
             this.replies = replies;
@@ -116,9 +121,19 @@ final class Replies {
             replies.pending.add(this);
         }
 
+        /** The answer as the wire bytes of {@code answered}'s response, marked replayed when {@code again}. */
+        void onAnswer(Operation<?, T> answered, byte[] wire, boolean again) {
+            row = answered;
+            bytes = wire;
+            replayed = again;
+            replies.pending.add(this);
+        }
+
         void deliver() {
             if (error != null) {
                 sink.onError(error);
+            } else if (row != null) {
+                ShardCommand.deliver(sink, row, bytes, replayed);
             } else {
                 sink.onResult(result);
             }

@@ -5,7 +5,6 @@ import dev.formica.engine.errors.Refused;
 import dev.formica.engine.metrics.ShardMetrics;
 import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.metrics.StageTrace;
-import dev.formica.v1.DecisionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,10 +106,36 @@ final class ShardCommand<Q, R> {
             out.onError(Refused.of(DomainError.INTERNAL_ERROR, "internal error"));
             return;
         }
-        if (result instanceof DecisionResponse decision) {
-            metrics.decided(decision, startNanos);
+        Operation<?, ?> row = processor.answerRow();
+        if (result != null || row == null) {
+            out.onResult(result);
+            return;
         }
-        out.onResult(result);
+        // the shard left its answer as wire bytes: the message is parsed where it is delivered
+        boolean replayed = processor.answerReplayed();
+        if (row == Operation.DECIDE) {
+            metrics.decided(replayed, processor.result().outcome(), processor.result(), startNanos);
+        }
+        @SuppressWarnings("unchecked")
+        Operation<?, R> answered = (Operation<?, R>) row;
+        byte[] bytes = processor.takeAnswerBytes();
+        if (out instanceof Replies.Deferred<R> deferred) {
+            deferred.onAnswer(answered, bytes, replayed);
+        } else {
+            deliver(out, answered, bytes, replayed);
+        }
+    }
+
+    /** Parses an answer the shard left as bytes and hands it to {@code to}; refuses when it does not parse. */
+    static <R> void deliver(Sink<R> to, Operation<?, R> row, byte[] bytes, boolean replayed) {
+        R parsed;
+        try {
+            parsed = row.answer(bytes, replayed);
+        } catch (Refused e) {
+            to.onError(e);
+            return;
+        }
+        to.onResult(parsed);
     }
 
     void reject(Refused refusal) {

@@ -8,7 +8,6 @@ import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.Profile;
-import dev.formica.v1.Reason;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,8 +47,8 @@ final class ShardExposures {
 
     /**
      * Reserves a decision's amount on its region, industry, merchant and group (the line's region and group, fixed
-     * while it has exposure); exact against each limit. On false nothing is reserved and {@link #declineReason} says
-     * which limit and the headroom it left.
+     * while it has exposure); exact against each limit. On false nothing is reserved and
+     * {@link #declineReasonFirst} says which limit and the headroom it left.
      *
      * @param region where the borrower is (the profile's registered region, else the request's)
      * @param industry the merchant category of a BUSINESS_LOAN; "" otherwise
@@ -60,10 +59,12 @@ final class ShardExposures {
         return guard.reserve(rules, limits, exposure.region(), industry, merchant, exposure.group(), amountMinor);
     }
 
-    /** The reason of a decline by the last {@link #reserve}: CONCENTRATION_&lt;DIMENSION&gt;, the key and headroom. */
-    Reason declineReason() {
-        return Reason.newBuilder().setCode(guard.failed().code()).setText(guard.failedText())
-                .setValue(guard.failedValue()).build();
+    /**
+     * Puts the reason of a decline by the last {@link #reserve} (CONCENTRATION_&lt;DIMENSION&gt;, the key and
+     * headroom) before the answer's other reasons.
+     */
+    void declineReasonFirst(DecisionResult answer) {
+        answer.reasonFirst(guard.failed().code(), guard.failedText(), guard.failedValue());
     }
 
     /** Gives back the last successful {@link #reserve} (the decision did not go through, e.g. no funding). */

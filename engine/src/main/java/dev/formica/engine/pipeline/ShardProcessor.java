@@ -44,7 +44,6 @@ import dev.formica.v1.CreditLine;
 import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.FundingShare;
 import dev.formica.v1.Grade;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
@@ -101,6 +100,15 @@ final class ShardProcessor {
     /** Per market (as {@link Markets#all()}): the live and the shadow evaluator, in the market's zone. */
     private final RiskEvaluator[][] evaluators;
     private final InstallmentPlanner planner = new InstallmentPlanner();
+    /** The Decide being answered, in plain fields, and its wire bytes (the record; the caller's answer). */
+    private final DecisionResult result = new DecisionResult();
+    private final WireWriter wire = new WireWriter();
+    /** The answer the last command left encoded for the caller ({@link #takeAnswer}); null row = none. */
+    private Operation<?, ?> answerRow;
+    private byte[] answerBytes;
+    private boolean answerReplayed;
+    /** {@link #wire}'s bytes copied for other threads, once per Decide; null until asked for. */
+    private byte[] copied;
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
@@ -231,6 +239,9 @@ final class ShardProcessor {
      * is the hold's borrower's.
      */
     <Q, R> R run(Operation<Q, R> op, Q request, long arg, long nowMs, long startNanos) {
+        answerRow = null;
+        answerBytes = null;
+        answerReplayed = false;
         if (op.replayable()) {
             CharSequence borrowerId = op.route() == Operation.Route.HOLD ? holdBorrower(arg) : op.routingKey(request);
             key = keys.borrower(borrowerId, op.requestId(request));
@@ -242,13 +253,80 @@ final class ShardProcessor {
         return op.handler().run(this, request, arg, nowMs, startNanos);
     }
 
-    /** A Decide, replayed when it is a retry ({@link #run}). */
+    /** A Decide, replayed when it is a retry ({@link #run}); the answer parsed on the calling thread (tests). */
     DecisionResponse decide(DecisionRequest r, long nowMs, long startNanos) {
-        return run(Operation.DECIDE, r, 0, nowMs, startNanos);
+        DecisionResponse built = run(Operation.DECIDE, r, 0, nowMs, startNanos);
+        return built != null ? built : Operation.DECIDE.answer(takeAnswerBytes(), answerReplayed);
     }
 
-    /** A new Decide: {@link #key} and {@link #fingerprint} are set and no record has them ({@link #run}). */
+    /**
+     * A Decide as the shard kernel runs it, leaving the answer in {@link #result} and its bytes in the record:
+     * returns the outcome number ({@link DecisionResult#APPROVE}, ...), or 0 for a retry answered from its record.
+     */
+    int decideOutcome(DecisionRequest r, long nowMs, long startNanos) {
+        Operation<DecisionRequest, DecisionResponse> op = Operation.DECIDE;
+        key = keys.borrower(op.routingKey(r), op.requestId(r));
+        fingerprint = op.fingerprint(r, 0);
+        if (state.decisions().contains(key)) {
+            replay(op);
+            takeAnswerBytes();
+            return 0;
+        }
+        return decideInto(r, nowMs, startNanos);
+    }
+
+    /**
+     * The row of the answer the last command left as wire bytes instead of a message (a Decide, or any replay); null
+     * when it returned its message. The message is parsed off the shard thread ({@link Operation#answer}).
+     */
+    Operation<?, ?> answerRow() {
+        return answerRow;
+    }
+
+    boolean answerReplayed() {
+        return answerReplayed;
+    }
+
+    /** The answer's bytes ({@link #answerRow}); clears the answer. */
+    byte[] takeAnswerBytes() {
+        byte[] bytes = answerBytes;
+        answerRow = null;
+        answerBytes = null;
+        return bytes;
+    }
+
+    /** The last fresh Decide's answer in plain fields (its outcome and reason codes, for the metrics). */
+    DecisionResult result() {
+        return result;
+    }
+
+    /** The bytes of the Decide just encoded, copied once for the readers on other threads (answer, journal). */
+    private byte[] encodedCopy() {
+        if (copied == null) {
+            copied = wire.copy();
+        }
+        return copied;
+    }
+
+    private void answer(Operation<?, ?> row, byte[] bytes, boolean replayed) {
+        answerRow = row;
+        answerBytes = bytes;
+        answerReplayed = replayed;
+    }
+
+    /**
+     * A new Decide: {@link #key} and {@link #fingerprint} are set and no record has them ({@link #run}). The answer
+     * is written into {@link #result} and encoded into {@link #wire} (the record's bytes); the caller's message is
+     * parsed from them off the shard thread ({@link #takeAnswer}).
+     */
     DecisionResponse decideFresh(DecisionRequest r, long nowMs, long startNanos) {
+        decideInto(r, nowMs, startNanos);
+        answer(Operation.DECIDE, encodedCopy(), false);
+        return null;
+    }
+
+    /** Decides {@code r} into {@link #result} and records it; returns the outcome number ({@code 1} = approve). */
+    int decideInto(DecisionRequest r, long nowMs, long startNanos) {
         String requestId = r.getRequestId();
         useMarketOf(r.getMarket(), r.getBorrowerId(), r.getCurrency());
         RuleSetRegistry.Active current = risk.rules().current();
@@ -256,13 +334,13 @@ final class ShardProcessor {
         String borrowerId = r.getBorrowerId();
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
-        DecisionResponse.Builder response = DecisionResponse.newBuilder().setRequestId(requestId)
-                .setRuleSetVersionBytes(rules.versionBytes());
+        DecisionResult response = result.reset(requestId, rules.version());
+        copied = null;
         // regulation in force when the transaction happened (its event time, within a tolerance of the clock)
         long regulatoryMs = RegulatoryParameters.decisionTime(r.getEventTimeMs(), nowMs);
         RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, rules.licence());
         if (limits != null) {
-            response.setRegulatoryVersion(limits.version());
+            response.regulatoryVersion(limits.version());
         }
         if (!state.ledger().get(borrowerId, product, ledger)) {
             if (!state.profiles().contains(borrowerId)) {
@@ -270,7 +348,7 @@ final class ShardProcessor {
             } else {
                 decline(response, "NO_LINE", "the borrower has no line on " + r.getProduct(), "line_minor=0");
             }
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, null);
+            return recordDecline(nowMs, startNanos, r, rules, null);
         }
         if (rules != reportedRules && metrics.enabled()) {
             reportedRules = rules;
@@ -283,8 +361,7 @@ final class ShardProcessor {
         eval.fraud(rules);
         lap = metrics.lap(Stage.FRAUD, lap);
         eval.credit(rules);
-        response.setScore(eval.score()).setPd(eval.pd()).setGrade(grade(eval.grade()))
-                .setAvailableAfterMinor(Math.max(0, ledger.availableMinor()));
+        response.scored(eval.score(), eval.pd(), eval.grade(), Math.max(0, ledger.availableMinor()));
         String region = borrowerRegion(profile, r.getRegion());
         Rule.Action action = eval.resolve(rules, product, amount, ledger, risk.appetite().factorBps(product), limits,
                 region);
@@ -295,83 +372,91 @@ final class ShardProcessor {
         addContributions(response, rules);
         lap = metrics.lap(Stage.CREDIT, lap);
         runShadow(rules, r, profile, action, nowMs, regulatoryMs);
-        if (action == Rule.Action.DECLINE) {
-            response.setOutcome(Outcome.DECLINE);
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
-        }
-        if (action == Rule.Action.REVIEW) {
-            response.setOutcome(Outcome.REVIEW);
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+        if (action == Rule.Action.DECLINE || action == Rule.Action.REVIEW) {
+            response.outcome(action == Rule.Action.DECLINE ? DecisionResult.DECLINE : DecisionResult.REVIEW);
+            return recordDecline(nowMs, startNanos, r, rules, eval.features());
         }
         int pricedGrade = ledger.grade() > 0 ? ledger.grade() : eval.grade();
         int apr = rules.pricing().aprFor(pricedGrade);
         List<FeeSpec> fees = rules.feesFor(product);
-        AllInRateCap.Capped capped;
+        InstallmentPlanner.CapResult capped;
         try {
-            capped = AllInRateCap.plan(planner, rules.pricing(), limits, product, amount, apr,
+            capped = AllInRateCap.price(planner, rules.pricing(), limits, product, amount, apr,
                     Math.max(1, r.getInstallments()), nowMs, fees, schedule);
         } catch (IllegalArgumentException e) {
             decline(response, "PRICING_UNAVAILABLE", "no valid plan for this amount: " + e.getMessage(),
                     "amount_minor=" + amount);
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+            return recordDecline(nowMs, startNanos, r, rules, eval.features());
         }
-        if (capped != null && capped.declined()) {
-            response.setOutcome(Outcome.DECLINE).addReasons(0, capped.reason());
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+        if (capped != InstallmentPlanner.CapResult.WITHIN) {
+            AllInRateCap.describe(capped, limits, product, amount, apr, fees, schedule, response.capText(),
+                    response.capValue());
+        }
+        if (capped == InstallmentPlanner.CapResult.ABOVE_CAP) {
+            response.outcome(DecisionResult.DECLINE);
+            response.reasonFirst(AllInRateCap.CODE, response.capText(), response.capValue());
+            return recordDecline(nowMs, startNanos, r, rules, eval.features());
         }
         String industry = markets.key(market, industry(product, r.getMerchantCategory()));
         String merchant = markets.key(market, r.getMerchantId());
         if (!exposures.reserve(rules, limits, borrowerId, product, region, profile, merchant, industry, amount)) {
-            response.setOutcome(Outcome.DECLINE).addReasons(0, exposures.declineReason());
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+            response.outcome(DecisionResult.DECLINE);
+            exposures.declineReasonFirst(response);
+            return recordDecline(nowMs, startNanos, r, rules, eval.features());
         }
         if (current.funding().allocate(Product.forNumber(product), amount, nowMs, regulatoryMs, allocation)
                 != FundingAllocator.Result.FUNDED) {
             exposures.undo();
             decline(response, "FUNDING_UNAVAILABLE", "no funder has quota for this loan",
                     "shortfall_minor=" + allocation.shortfallMinor());
-            return recordDecline(response, requestId, nowMs, startNanos, r, rules, eval.features());
+            return recordDecline(nowMs, startNanos, r, rules, eval.features());
         }
+        return approve(r, rules, fees, capped, industry, merchant, nowMs, startNanos, lap);
+    }
+
+    /** Reserves the approved hold ({@link #decideInto} found it fundable) and records the approval. */
+    private int approve(DecisionRequest r, CompiledRuleSet rules, List<FeeSpec> fees,
+            InstallmentPlanner.CapResult capped, String industry, String merchant, long nowMs, long startNanos,
+            long lap) {
+        DecisionResult response = result;
+        String borrowerId = r.getBorrowerId();
+        int product = r.getProductValue();
+        long amount = r.getAmountMinor();
         hold.reset().borrowerId(borrowerId).product(product).amountMinor(amount);
         for (int i = 0; i < allocation.count(); i++) {
             hold.addFunding(allocation.storedFunder(i), allocation.amountMinor(i));
-            response.addFunding(FundingShare.newBuilder().setFunderId(allocation.funderId(i))
-                    .setAmountMinor(allocation.amountMinor(i)).setShareBps(allocation.shareBps(i)));
+            response.funding(allocation.funderId(i), allocation.amountMinor(i), allocation.shareBps(i));
         }
-        if (capped != null) {
-            response.addReasons(capped.reason());
+        if (capped != InstallmentPlanner.CapResult.WITHIN) {
+            response.reason(AllInRateCap.CODE, response.capText(), response.capValue());
         }
-        response.setAprBps(schedule.aprBps()).setPlan(InstallmentPlanner.toProto(schedule, fees));
+        response.plan(schedule, fees);
         lap = metrics.lap(Stage.FUNDING, lap);
         long available = ledger.availableMinor();
         long holdId = HoldIds.compose(Partitions.of(borrowerId), nextHoldSequence++);
         long expiresMs = nowMs + holdTtlMs;
-        DecisionResponse approved = response.setOutcome(Outcome.APPROVE)
-                .setHoldId(HoldIds.format(holdId))
-                .setApprovedAmountMinor(amount)
-                .setAvailableAfterMinor(Math.max(0, available - amount))
-                .setHoldExpiresMs(expiresMs)
-                .setServerNanos(System.nanoTime() - startNanos)
-                .build();
-        byte[] payload = approved.toByteArray();
-        long requestHash = DecisionRecords.hash(requestId);
+        response.approved(holdId, amount, expiresMs);
+        response.availableAfterMinor(Math.max(0, available - amount));
+        response.serverNanos(System.nanoTime() - startNanos);
+        response.encode(wire);
+        long requestHash = DecisionRecords.hash(r.getRequestId());
         for (int i = 0; i < allocation.count(); i++) {
             ops.quotaReserve(allocation.funderIndex(i), allocation.amountMinor(i), allocation.chargedDayIndex(i));
         }
-        state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, payload);
+        state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, wire.array(), wire.length());
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
         exposures.hold(borrowerId, product, holdId, merchant, industry, amount);
         if (journal != null) {
-            journal.append(nowMs, r, payload, rules, eval.features());
+            journal.append(nowMs, r, encodedCopy(), rules, eval.features());
         }
         String device = r.getDeviceId();
         state.activity().recordApproval(borrowerId, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device), nowMs);
         expiries.addLong(expiresMs);
         expiries.addLong(holdId);
         metrics.lap(Stage.COMMIT, lap);
-        return approved;
+        return DecisionResult.APPROVE;
     }
 
     /** Adds this shard's exposure records to the concentration table (start-up, after {@link #recover}). */
@@ -405,14 +490,13 @@ final class ShardProcessor {
     }
 
     /** Fired rules as reasons: declines first, then reviews, then tags; each with the values that fired. */
-    private void addRuleReasons(DecisionResponse.Builder response, CompiledRuleSet rules) {
+    private void addRuleReasons(DecisionResult response, CompiledRuleSet rules) {
         int n = eval.firedCount();
         for (Rule.Action level = Rule.Action.DECLINE; ; level = ACTIONS[level.ordinal() - 1]) {
             for (int i = 0; i < n; i++) {
                 Rule rule = eval.fired(rules, i);
                 if (rule.action() == level) {
-                    response.addReasons(Reason.newBuilder().setCodeBytes(rule.codeBytes())
-                            .setTextBytes(rule.textBytes()).setValue(rule.renderValue(eval.features())));
+                    response.ruleReason(rule, eval.features());
                 }
             }
             if (level.ordinal() == 0) {
@@ -422,7 +506,7 @@ final class ShardProcessor {
     }
 
     /** The scorecard attributes with the largest absolute points, at most three. */
-    private void addContributions(DecisionResponse.Builder response, CompiledRuleSet rules) {
+    private void addContributions(DecisionResult response, CompiledRuleSet rules) {
         Scorecard card = rules.scorecard();
         int n = card.attributeCount();
         long taken = 0;
@@ -437,7 +521,7 @@ final class ShardProcessor {
                 break;
             }
             taken |= 1L << best;
-            response.addContributions(contribution(card, best));
+            response.contribution(card, best, eval.bin(best), eval.points(best));
         }
     }
 
@@ -514,20 +598,21 @@ final class ShardProcessor {
                 : action == Rule.Action.REVIEW ? Outcome.REVIEW : Outcome.APPROVE;
     }
 
-    private static void decline(DecisionResponse.Builder response, String code, String text, String value) {
-        response.setOutcome(Outcome.DECLINE)
-                .addReasons(Reason.newBuilder().setCode(code).setText(text).setValue(value));
+    private static void decline(DecisionResult response, String code, String text, String value) {
+        response.outcome(DecisionResult.DECLINE);
+        response.reason(code, text, value);
     }
 
-    private DecisionResponse recordDecline(DecisionResponse.Builder response, String requestId, long nowMs,
-            long startNanos, DecisionRequest r, CompiledRuleSet rules, FeatureVector features) {
-        DecisionResponse declined = response.setServerNanos(System.nanoTime() - startNanos).build();
-        byte[] bytes = declined.toByteArray();
-        state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, bytes);
+    /** Records the declined (or referred) {@link #result}: its bytes in {@link #wire}, the record, the journal. */
+    private int recordDecline(long nowMs, long startNanos, DecisionRequest r, CompiledRuleSet rules,
+            FeatureVector features) {
+        result.serverNanos(System.nanoTime() - startNanos);
+        result.encode(wire);
+        state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, wire.array(), wire.length());
         if (journal != null) {
-            journal.append(nowMs, r, bytes, rules, features);
+            journal.append(nowMs, r, encodedCopy(), rules, features);
         }
-        return declined;
+        return result.outcome();
     }
 
     // ---- Confirm / Cancel / expiry ----------------------------------------------------------------
@@ -745,9 +830,13 @@ final class ShardProcessor {
         if (offeredApr >= 0 && offeredApr != askedApr) {
             offer.setAprBps(offeredApr).addReasons(AllInRateCap.offerReason(limits, product, askedApr, offeredApr));
         }
-        DecisionResponse.Builder scratch = DecisionResponse.newBuilder();
-        addRuleReasons(scratch, rules);
-        offer.addAllReasons(scratch.getReasonsList());
+        DecisionResult fired = result.reset("", "");
+        addRuleReasons(fired, rules);
+        for (int i = 0; i < fired.reasonCount(); i++) {
+            Rule rule = fired.reasonRule(i);
+            offer.addReasons(Reason.newBuilder().setCodeBytes(rule.codeBytes()).setTextBytes(rule.textBytes())
+                    .setValue(rule.renderValue(eval.features())));
+        }
         Scorecard card = rules.scorecard();
         Integer[] order = new Integer[card.attributeCount()];
         for (int i = 0; i < order.length; i++) {
@@ -1012,11 +1101,8 @@ final class ShardProcessor {
                     + op.name() + " request (its amount, product, currency, merchant or other fields differ);"
                     + " use a new request_id");
         }
-        try {
-            return op.replay(record.payload());
-        } catch (InvalidProtocolBufferException e) {
-            throw Refused.of(DomainError.STATE_UNREADABLE, "idempotency record unreadable");
-        }
+        answer(op, record.payload(), true);
+        return null;
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------

@@ -73,6 +73,11 @@ public final class InstallmentSchedule {
                 .toInstant().toEpochMilli();
     }
 
+    /** When the plan starts, epoch ms: period {@code k} is due {@code k} calendar months later in UTC. */
+    public long startMs() {
+        return startMs;
+    }
+
     /** Number of fees in the order of the fee list given to the planner. */
     public int feeCount() {
         return feeCount;

@@ -65,12 +65,27 @@ public final class RiskEvaluator {
     private long cachedDay = Long.MIN_VALUE;
     private int cachedMonth;
     private long offsetMs;
+    /**
+     * From this time on (epoch ms) the zone's offset is {@link #steadyOffsetMs} for good: a zone such as
+     * Asia/Shanghai whose last transition is history and that has no rules for future ones. Long.MAX_VALUE = none.
+     */
+    private final long steadyFromMs;
+    private final long steadyOffsetMs;
 
     public RiskEvaluator(RiskContext engine) {
         this.engine = engine;
         var rules = engine.zone().getRules();
         this.offsetMs = rules.isFixedOffset() ? rules.getOffset(java.time.Instant.EPOCH).getTotalSeconds() * 1000L
                 : Long.MIN_VALUE;
+        var transitions = rules.getTransitions();
+        if (offsetMs == Long.MIN_VALUE && rules.getTransitionRules().isEmpty() && !transitions.isEmpty()) {
+            var last = transitions.get(transitions.size() - 1);
+            steadyFromMs = last.getInstant().toEpochMilli();
+            steadyOffsetMs = last.getOffsetAfter().getTotalSeconds() * 1000L;
+        } else {
+            steadyFromMs = Long.MAX_VALUE;
+            steadyOffsetMs = 0;
+        }
     }
 
     public FeatureVector features() {
@@ -150,7 +165,9 @@ public final class RiskEvaluator {
         velocity(1, device, nowMs, add, ops);
         velocity(2, r.getIp(), nowMs, add, ops);
         velocity(3, r.getMerchantId(), nowMs, add, ops);
-        declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+        if (rs.layout().declaredCount() > 0) {
+            declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+        }
     }
 
     /** Fills the features of a credit application; {@code profile} is the stored one or null. */
@@ -259,6 +276,8 @@ public final class RiskEvaluator {
         long local;
         if (offsetMs != Long.MIN_VALUE) {
             local = eventMs + offsetMs;
+        } else if (eventMs >= steadyFromMs) {
+            local = eventMs + steadyOffsetMs; // what the zone's rules say, without an Instant per decision
         } else {
             local = eventMs + engine.zone().getRules().getOffset(java.time.Instant.ofEpochMilli(eventMs))
                     .getTotalSeconds() * 1000L;

@@ -14,7 +14,8 @@ import java.util.List;
  * lowered (fees first, then the APR; {@link InstallmentPlanner#planWithin}) or the decision declines. Either way
  * the reason {@link #CODE} names the cap, its value and the version.
  *
- * <p>Thread contract: stateless. Allocates only when the cap binds (the reason).
+ * <p>Thread contract: stateless. {@link #plan} allocates only when the cap binds (the reason); {@link #price} and
+ * {@link #describe} into reused builders never do.
  */
 public final class AllInRateCap {
     /** The reason code of a decision the all-in cap declined or lowered. */
@@ -41,27 +42,53 @@ public final class AllInRateCap {
     public static Capped plan(InstallmentPlanner planner, PricingPolicy pricing, RegulatoryParameters.Limits limits,
             int product, long principalMinor, int aprBps, int installments, long nowMs, List<FeeSpec> fees,
             InstallmentSchedule out) {
-        long cap = limits == null ? -1 : limits.allInRateCapBps(product);
-        InstallmentPlanner.CapResult result = planner.planWithin(principalMinor, aprBps, installments, nowMs, fees,
-                cap, pricing.lowerToAllInCap(), out);
-        switch (result) {
-            case WITHIN:
-                return null;
-            case ABOVE_CAP:
-                return new Capped(true, reason("the annualised all-in cost of this plan is above the regulatory cap ("
-                        + limits.version() + ")", "annualised_rate_bps=" + out.annualisedRateBps() + ", cap_bps="
-                        + cap));
-            default:
-                long asked = 0;
-                for (FeeSpec f : fees) {
-                    asked += f.amountFor(principalMinor);
-                }
-                return new Capped(false, reason("the price was lowered to the regulatory all-in cost cap ("
-                        + limits.version() + "): " + (result == InstallmentPlanner.CapResult.FEES_LOWERED
-                                ? "fees reduced" : "fees waived and the APR lowered"),
-                        "cap_bps=" + cap + ", annualised_rate_bps=" + out.annualisedRateBps() + ", apr_bps=" + aprBps
-                                + "->" + out.aprBps() + ", fees_waived_minor=" + (asked - out.totalFeesMinor())));
+        InstallmentPlanner.CapResult result = price(planner, pricing, limits, product, principalMinor, aprBps,
+                installments, nowMs, fees, out);
+        if (result == InstallmentPlanner.CapResult.WITHIN) {
+            return null;
         }
+        StringBuilder text = new StringBuilder();
+        StringBuilder value = new StringBuilder();
+        describe(result, limits, product, principalMinor, aprBps, fees, out, text, value);
+        return new Capped(result == InstallmentPlanner.CapResult.ABOVE_CAP, reason(text.toString(), value.toString()));
+    }
+
+    /**
+     * {@link #plan} without the reason: plans into {@code out} and says what the cap did ({@code WITHIN}: nothing;
+     * {@code ABOVE_CAP}: the decision declines; otherwise the price was lowered). Allocates nothing.
+     */
+    public static InstallmentPlanner.CapResult price(InstallmentPlanner planner, PricingPolicy pricing,
+            RegulatoryParameters.Limits limits, int product, long principalMinor, int aprBps, int installments,
+            long nowMs, List<FeeSpec> fees, InstallmentSchedule out) {
+        long cap = limits == null ? -1 : limits.allInRateCapBps(product);
+        return planner.planWithin(principalMinor, aprBps, installments, nowMs, fees, cap, pricing.lowerToAllInCap(),
+                out);
+    }
+
+    /**
+     * Appends the text and value of the reason ({@link #CODE}) of a {@link #price} that the cap bound
+     * ({@code result} is not {@code WITHIN}), as {@link #plan} puts them in its reason.
+     */
+    public static void describe(InstallmentPlanner.CapResult result, RegulatoryParameters.Limits limits, int product,
+            long principalMinor, int aprBps, List<FeeSpec> fees, InstallmentSchedule out, StringBuilder text,
+            StringBuilder value) {
+        long cap = limits.allInRateCapBps(product);
+        if (result == InstallmentPlanner.CapResult.ABOVE_CAP) {
+            text.append("the annualised all-in cost of this plan is above the regulatory cap (")
+                    .append(limits.version()).append(')');
+            value.append("annualised_rate_bps=").append(out.annualisedRateBps()).append(", cap_bps=").append(cap);
+            return;
+        }
+        long asked = 0;
+        for (int i = 0; i < fees.size(); i++) {
+            asked += fees.get(i).amountFor(principalMinor);
+        }
+        text.append("the price was lowered to the regulatory all-in cost cap (").append(limits.version())
+                .append("): ").append(result == InstallmentPlanner.CapResult.FEES_LOWERED
+                        ? "fees reduced" : "fees waived and the APR lowered");
+        value.append("cap_bps=").append(cap).append(", annualised_rate_bps=").append(out.annualisedRateBps())
+                .append(", apr_bps=").append(aprBps).append("->").append(out.aprBps()).append(", fees_waived_minor=")
+                .append(asked - out.totalFeesMinor());
     }
 
     /** The plan a credit offer's APR is checked on: fee-free equal installments over 12 months. */

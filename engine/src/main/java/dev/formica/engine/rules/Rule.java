@@ -80,15 +80,26 @@ public final class Rule {
         return render(reported, f);
     }
 
+    /** Appends {@link #renderValue(FeatureVector)}'s text to {@code out}, without a String per value. */
+    public void renderValue(FeatureVector f, StringBuilder out) {
+        render(reported, f, out);
+    }
+
     /** {@code name=value, name=value} for the given features (absent ones read "absent"). */
     static String render(FeatureLayout.Slot[] slots, FeatureVector f) {
         StringBuilder sb = new StringBuilder();
+        render(slots, f, sb);
+        return sb.toString();
+    }
+
+    private static void render(FeatureLayout.Slot[] slots, FeatureVector f, StringBuilder sb) {
+        int start = sb.length();
         for (FeatureLayout.Slot s : slots) {
-            if (sb.length() > 0) {
+            if (sb.length() > start) {
                 sb.append(", ");
             }
-            sb.append(s.name()).append('=').append(Scorecard.render(s, f));
+            sb.append(s.name()).append('=');
+            Scorecard.render(s, f, sb);
         }
-        return sb.toString();
     }
 }

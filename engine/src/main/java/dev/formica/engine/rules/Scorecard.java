@@ -87,6 +87,16 @@ public final class Scorecard {
         return bin == MISSING ? MISSING_LABEL : bin == UNMATCHED ? UNMATCHED_LABEL : labelBytes[attribute][bin];
     }
 
+    /** Attribute {@code i}'s feature name. */
+    public String attributeName(int i) {
+        return attributes[i].slot().name();
+    }
+
+    /** {@link #binLabelBytes} as text. */
+    public String binLabel(int attribute, int bin) {
+        return bin == MISSING ? "missing" : bin == UNMATCHED ? "no bin" : attributes[attribute].bins()[bin].label();
+    }
+
     /**
      * Scores the vector. {@code points[i]} and {@code bins[i]} receive each attribute's points and bin
      * index; both arrays must hold {@link #attributeCount()} entries. Allocation-free.
@@ -136,18 +146,30 @@ public final class Scorecard {
     }
 
     static String render(FeatureLayout.Slot s, FeatureVector f) {
+        StringBuilder out = new StringBuilder();
+        render(s, f, out);
+        return out.toString();
+    }
+
+    /** Appends {@link #render(FeatureLayout.Slot, FeatureVector)}'s text; allocates only for a DOUBLE's format. */
+    static void render(FeatureLayout.Slot s, FeatureVector f, StringBuilder out) {
         if (!f.isPresent(s.index())) {
-            return "absent";
+            out.append("absent");
+            return;
         }
         switch (s.type()) {
             case INT:
-                return Long.toString(f.getInt(s.index()));
+                out.append(f.getInt(s.index()));
+                break;
             case DOUBLE:
-                return String.format(java.util.Locale.ROOT, "%.2f", f.getDouble(s.index()));
+                out.append(String.format(java.util.Locale.ROOT, "%.2f", f.getDouble(s.index())));
+                break;
             case BOOL:
-                return Boolean.toString(f.getBool(s.index()));
+                out.append(f.getBool(s.index()));
+                break;
             default:
-                return f.getString(s.index()).toString();
+                out.append(f.getString(s.index()));
+                break;
         }
     }
 }

@@ -130,7 +130,12 @@ public final class DecisionRecords implements AutoCloseable {
      * {@code pipeline.IdempotencyKeys}) with the fingerprint of the request it answered.
      */
     public void put(CharSequence key, byte kind, long createdMs, long fingerprint, byte[] payload) {
-        StateFiles.checkPayload("payload", payload);
+        put(key, kind, createdMs, fingerprint, payload, payload == null ? 0 : payload.length);
+    }
+
+    /** {@link #put(CharSequence, byte, long, long, byte[])} of the first {@code length} bytes of {@code payload}. */
+    public void put(CharSequence key, byte kind, long createdMs, long fingerprint, byte[] payload, int length) {
+        StateFiles.checkPayload("payload", payload, length);
         checkKey(key);
         if (current.startMs == 0) {
             rotate(createdMs);
@@ -139,9 +144,9 @@ public final class DecisionRecords implements AutoCloseable {
         if (current.records >= capacity && current.find(key, h) == MISSING) {
             rotateEarly(createdMs);
         }
-        current.put(key, h, kind, createdMs, fingerprint, payload);
+        current.put(key, h, kind, createdMs, fingerprint, payload, length);
         if (ops != null && ops.recording()) {
-            ops.recordPut(key, kind, createdMs, fingerprint, payload);
+            ops.recordPut(key, kind, createdMs, fingerprint, payload, length);
         }
     }
 
@@ -213,7 +218,8 @@ public final class DecisionRecords implements AutoCloseable {
     public void restore(boolean inPrevious, CharSequence key, byte kind, long createdMs, long fingerprint,
             byte[] payload) {
         checkKey(key);
-        (inPrevious ? previous : current).put(key, hasher.applyAsLong(key), kind, createdMs, fingerprint, payload);
+        (inPrevious ? previous : current).put(key, hasher.applyAsLong(key), kind, createdMs, fingerprint, payload,
+                payload.length);
     }
 
     /** Visits the records of one generation, oldest first (a key put twice: its newest record, in its place). */
@@ -292,9 +298,10 @@ public final class DecisionRecords implements AutoCloseable {
             return other == null ? MISSING : other;
         }
 
-        void put(CharSequence key, long h, byte kind, long createdMs, long fingerprint, byte[] payload) {
+        void put(CharSequence key, long h, byte kind, long createdMs, long fingerprint, byte[] payload,
+                int payloadLength) {
             int keyChars = key.length();
-            int length = BitUtil.align(KEY_AT + 2 * keyChars + payload.length, 8);
+            int length = BitUtil.align(KEY_AT + 2 * keyChars + payloadLength, 8);
             if (tail + length > CHUNK_BYTES) {
                 if (tail < CHUNK_BYTES) {
                     chunks.get(chunks.size() - 1).putInt(tail + LENGTH_AT, 0); // the chunk's end, for forEach
@@ -311,11 +318,11 @@ public final class DecisionRecords implements AutoCloseable {
             chunk.putByte(at + KIND_AT, kind);
             chunk.putLong(at + CREATED_AT, createdMs);
             chunk.putLong(at + FINGERPRINT_AT, fingerprint);
-            chunk.putInt(at + PAYLOAD_LENGTH_AT, payload.length);
+            chunk.putInt(at + PAYLOAD_LENGTH_AT, payloadLength);
             for (int i = 0; i < keyChars; i++) {
                 chunk.putChar(at + KEY_AT + 2 * i, key.charAt(i));
             }
-            chunk.putBytes(at + KEY_AT + 2 * keyChars, payload);
+            chunk.putBytes(at + KEY_AT + 2 * keyChars, payload, 0, payloadLength);
             tail = at + length;
             long ref = ((long) (chunks.size() - 1) << 32) | at;
             long held = index.get(h);

@@ -40,12 +40,17 @@ final class StateFiles {
     }
 
     static void checkPayload(String name, byte[] payload) {
+        checkPayload(name, payload, payload == null ? 0 : payload.length);
+    }
+
+    /** {@link #checkPayload(String, byte[])} of the first {@code length} bytes. */
+    static void checkPayload(String name, byte[] payload, int length) {
         if (payload == null) {
             throw new IllegalArgumentException(name + " is required");
         }
-        if (payload.length > StateConfig.MAX_PAYLOAD_BYTES) {
+        if (length < 0 || length > payload.length || length > StateConfig.MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException(name + " must be <= " + StateConfig.MAX_PAYLOAD_BYTES
-                    + " bytes, was " + payload.length);
+                    + " bytes, was " + length);
         }
     }
 }

@@ -107,8 +107,8 @@ public final class StateOps {
         op(HOLD_REMOVE).i64(holdId);
     }
 
-    void recordPut(CharSequence key, byte kind, long createdMs, long fingerprint, byte[] payload) {
-        op(RECORD_PUT).string(key).i8(kind).i64(createdMs).i64(fingerprint).bytes(payload);
+    void recordPut(CharSequence key, byte kind, long createdMs, long fingerprint, byte[] payload, int length) {
+        op(RECORD_PUT).string(key).i8(kind).i64(createdMs).i64(fingerprint).bytes(payload, length);
     }
 
     void recordRotate(long startMs) {
@@ -199,9 +199,13 @@ public final class StateOps {
     }
 
     private StateOps bytes(byte[] b) {
-        buf.putInt(length, b.length);
-        buf.putBytes(length + 4, b);
-        length += 4 + b.length;
+        return bytes(b, b.length);
+    }
+
+    private StateOps bytes(byte[] b, int n) {
+        buf.putInt(length, n);
+        buf.putBytes(length + 4, b, 0, n);
+        length += 4 + n;
         return this;
     }
 

@@ -34,6 +34,15 @@ public final class ShardProcessorFixture {
         return processor.decide(request, nowMs, startNanos);
     }
 
+    /**
+     * One Decide as the shard kernel runs it: the answer stays in the processor's reused result and its record (no
+     * message is built; the server parses the record's bytes on the thread that delivers the answer). Returns the
+     * outcome number ({@code Outcome} APPROVE = 1, DECLINE = 2, REVIEW = 3), 0 for a retry.
+     */
+    public int decideOutcome(DecisionRequest request, long nowMs, long startNanos) {
+        return processor.decideOutcome(request, nowMs, startNanos);
+    }
+
     /** Ends the command: its changes become one frame of the log; returns the log position after it. */
     public long endCommand(long nowMs) {
         return processor.endCommand(nowMs);

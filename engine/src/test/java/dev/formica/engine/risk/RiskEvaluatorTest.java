@@ -403,4 +403,26 @@ class RiskEvaluatorTest {
                 .putAttributes("bureau.max_dpd_12m", integer(10)), codes), "nothing the rules act on");
         assertEquals(List.of(), codes);
     }
+
+    // ---- the clock ----------------------------------------------------------------------------------
+
+    @Test
+    void shouldReadTheHourAndMonthInTheZoneBeforeAndAfterItsLastTransition() {
+        lineOf("clock", CONSUMER, 1_000_000, 0);
+        // Shanghai kept summer time 1986-1991 (+09:00); since then +08:00 with no rules for future changes
+        long[] times = {
+            ZonedDateTime.of(1988, 7, 1, 23, 30, 0, 0, ZONE).toInstant().toEpochMilli(),
+            ZonedDateTime.of(1991, 9, 15, 1, 59, 0, 0, ZONE).toInstant().toEpochMilli(),
+            ZonedDateTime.of(1991, 9, 15, 2, 0, 0, 0, ZONE).toInstant().toEpochMilli() + 3_600_000L,
+            ZonedDateTime.of(2026, 12, 31, 23, 59, 59, 0, ZONE).toInstant().toEpochMilli(),
+            ZonedDateTime.of(2027, 1, 1, 0, 0, 0, 0, ZONE).toInstant().toEpochMilli(),
+            JUNE,
+        };
+        for (long t : times) {
+            ZonedDateTime local = java.time.Instant.ofEpochMilli(t).atZone(ZONE);
+            evaluate(request("clock", CONSUMER, 100).setEventTimeMs(t), null, t, false);
+            assertEquals(local.getHour(), eval.features().getInt(Features.HOUR_OF_DAY), local.toString());
+            assertEquals(local.getMonthValue(), eval.features().getInt(Features.MONTH), local.toString());
+        }
+    }
 }

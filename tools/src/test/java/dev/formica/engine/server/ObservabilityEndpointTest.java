@@ -181,8 +181,18 @@ class ObservabilityEndpointTest {
     void shouldCapReasonCodeLabelsAndFoldTheRestIntoOther() throws Exception {
         DecisionMetrics decisions = server.metrics().decisions();
         for (int i = 0; i < DecisionMetrics.MAX_REASON_CODES + 10; i++) {
-            decisions.count(DecisionResponse.newBuilder().setOutcome(Outcome.DECLINE)
-                    .addReasons(dev.formica.v1.Reason.newBuilder().setCode("CODE_" + i)).build());
+            String code = "CODE_" + i;
+            decisions.count(false, Outcome.DECLINE_VALUE, new DecisionMetrics.ReasonCodes() {
+                @Override
+                public int reasonCount() {
+                    return 1;
+                }
+
+                @Override
+                public String reasonCode(int r) {
+                    return code;
+                }
+            });
         }
         String body = scrape("/metrics");
         long series = body.lines().filter(l -> l.startsWith("formica_decision_reasons_total{")).count();
