@@ -40,10 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 22's failover test: three replicated engines as processes on 127.0.0.1 (gRPC 50660-50662, Raft
  * 50670-50672; or from {@code -Dformica.ports.base=B}: B..B+2 and B+10..B+12), Decide and Confirm load through the
- * Java SDK, {@code kill -9} of the leader of a partition's group, then its restart. Asserts that every answer released before the kill replays afterwards with the same hold id, that
- * the balances equal a model built from one answer per request id (so no request id reserved twice), and that no two
- * nodes ever claimed one partition in their maps (polled all along). The load runs {@code formica.failover.seconds}
- * (default 12) in all; {@code -Dformica.failover.seconds=300} is the long variant (docs/cluster.md).
+ * Java SDK, {@code kill -9} of the leader of a partition's group, then its restart. Asserts that every answer released
+ * before the kill replays afterwards with the same hold id, that the balances equal a model built from one answer per
+ * request id (so no request id reserved twice), and that no two nodes ever claimed one partition in their maps
+ * (polled all along). The load runs {@code formica.failover.seconds} (default 12) in all;
+ * {@code -Dformica.failover.seconds=300} is the long variant (docs/cluster.md).
  */
 class ReplicatedFailoverTest {
     private static final int BASE = Integer.getInteger("formica.ports.base", 50660);
