@@ -10,14 +10,14 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 
 /**
- * The plainest state machine of a shard's group: every committed entry is one frame (see {@link RatisShardLog}),
- * handed in log order to the replica's {@link FrameApplier}; the server's is {@link GroupReplica}, which also
- * knows the frames its own shard wrote. Snapshots are not built: a replica that restarts replays the group's whole
- * Ratis log.
+ * The plainest state machine of a shard's group: the frames of every committed entry (a batch, {@link FrameBatch},
+ * or one frame in the format before batches) are handed in log order to the replica's {@link FrameApplier}; the
+ * server's is {@link GroupReplica}, which also knows the frames its own shard wrote. Snapshots are not built: a
+ * replica that restarts replays the group's whole Ratis log.
  */
 public final class FrameStateMachine extends BaseStateMachine {
-    /** An entry: the frame's start position, its time, then the payload. */
-    static final int ENTRY_HEADER = 16;
+    /** A format-1 entry (one frame, before batches): the frame's start position, its time, then the payload. */
+    static final int ENTRY_HEADER = FrameBatch.LEGACY_HEADER;
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private final FrameApplier applier;
@@ -27,7 +27,7 @@ public final class FrameStateMachine extends BaseStateMachine {
         this.applier = applier;
     }
 
-    /** The Ratis entry of a frame at {@code position}. */
+    /** The format-1 Ratis entry of a frame at {@code position} (what builds before batches wrote; tests). */
     static byte[] entry(long position, long timeMs, DirectBuffer payload, int offset, int length) {
         byte[] entry = new byte[ENTRY_HEADER + length];
         UnsafeBuffer out = new UnsafeBuffer(entry);
@@ -42,23 +42,12 @@ public final class FrameStateMachine extends BaseStateMachine {
         view.wrap(entry.getStateMachineLogEntry().getLogData().toByteArray());
     }
 
-    static long position(UnsafeBuffer view) {
-        return view.getLong(0, ORDER);
-    }
-
-    static long timeMs(UnsafeBuffer view) {
-        return view.getLong(Long.BYTES, ORDER);
-    }
-
-    static int payloadLength(UnsafeBuffer view) {
-        return view.capacity() - ENTRY_HEADER;
-    }
-
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         wrap(view, entry);
-        applier.apply(position(view), timeMs(view), view, ENTRY_HEADER, payloadLength(view));
+        FrameBatch.read(view, null);
+        FrameBatch.read(view, applier::apply);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
     }
