@@ -19,18 +19,6 @@ import java.io.InputStream;
 final class StartingUp extends HandlerRegistry {
     static final StartingUp REGISTRY = new StartingUp();
 
-    private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(InputStream value) {
-            return value;
-        }
-
-        @Override
-        public InputStream parse(InputStream stream) {
-            return stream;
-        }
-    };
-
     private StartingUp() {
     }
 
@@ -38,7 +26,8 @@ final class StartingUp extends HandlerRegistry {
     public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
         MethodDescriptor<InputStream, InputStream> method = MethodDescriptor.<InputStream, InputStream>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNKNOWN).setFullMethodName(methodName)
-                .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
+                .setRequestMarshaller(ParseErrorsAsInvalidArgument.PASS_THROUGH)
+                .setResponseMarshaller(ParseErrorsAsInvalidArgument.PASS_THROUGH).build();
         return ServerMethodDefinition.create(method, (call, headers) -> {
             call.close(Status.UNAVAILABLE.withDescription("formica is starting (recovery); retry"), new Metadata());
             return new ServerCall.Listener<>() {

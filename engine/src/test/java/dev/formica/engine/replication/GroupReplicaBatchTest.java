@@ -68,6 +68,12 @@ class GroupReplicaBatchTest {
         }
     }
 
+    /** Another leader's frame in term 1, then this replica leads in term 2. */
+    private RatisShardLog leadAfterAForeignFrame() {
+        feed(1, batch(0, 1));
+        return lead(2);
+    }
+
     private CompletableFuture<RaftClientReply> capture(Message m) {
         submitted.add(m.getContent().toByteArray());
         CompletableFuture<RaftClientReply> f = new CompletableFuture<>();
@@ -105,8 +111,7 @@ class GroupReplicaBatchTest {
 
     @Test
     void theLogSendsAPassAsOneEntryAndWhatComesDuringTheCommitAsTheNext() {
-        feed(1, batch(0, 1));
-        RatisShardLog log = lead(2);
+        RatisShardLog log = leadAfterAForeignFrame();
         append(log, 3);
         assertTrue(submitted.isEmpty(), "nothing goes before the pass ends");
         log.flush();
@@ -136,8 +141,7 @@ class GroupReplicaBatchTest {
 
     @Test
     void aDeposedLeaderWithABatchedUncommittedTailStops() {
-        feed(1, batch(0, 1));
-        RatisShardLog log = lead(2);
+        RatisShardLog log = leadAfterAForeignFrame();
         append(log, 3);
         log.flush();
         append(log, 2); // held: an entry is in flight
@@ -152,8 +156,7 @@ class GroupReplicaBatchTest {
 
     @Test
     void aFailedLogSendsNothingItHeldAndRefusesItsAnswers() {
-        feed(1, batch(0, 1));
-        RatisShardLog log = lead(2);
+        RatisShardLog log = leadAfterAForeignFrame();
         append(log, 1);
         log.flush();
         append(log, 1);
@@ -187,8 +190,7 @@ class GroupReplicaBatchTest {
 
     @Test
     void aHandOverStopsTheShardAndWaitsUntilItsFramesAreCommitted() throws Exception {
-        feed(1, batch(0, 1));
-        RatisShardLog log = lead(2);
+        RatisShardLog log = leadAfterAForeignFrame();
         append(log, 2);
         log.flush();
         CompletableFuture<Boolean> committed = replica.stopForHandOver();
