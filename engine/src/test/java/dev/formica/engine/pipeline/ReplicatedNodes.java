@@ -1,0 +1,167 @@
+package dev.formica.engine.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.formica.engine.LedgerOnlyRules;
+import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.replication.GroupLayout;
+import dev.formica.engine.server.EngineServer;
+import dev.formica.engine.state.LedgerSnapshot;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.PartitionMap;
+import dev.formica.v1.Product;
+import dev.formica.v1.ProductLine;
+import dev.formica.v1.Profile;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+/**
+ * Three replicated engines in one process for tests, each on its own data directory, with ledger-only rules; the
+ * process-wide fail-stop action replaced by a counter while they run (a test that expects one restarts the node).
+ */
+final class ReplicatedNodes implements AutoCloseable {
+    static final long LINE = 100_000;
+    static final long AMOUNT = 1_000;
+    static final GroupLayout LAYOUT = new GroupLayout(3);
+
+    private final Path dir;
+    private final List<String> nodes;
+    private final List<String> raft;
+    private final EngineServer[] servers = new EngineServer[3];
+    private final ManagedChannel[] channels = new ManagedChannel[3];
+    final AtomicInteger failStops = new AtomicInteger();
+    private final Runnable savedFailStop;
+
+    ReplicatedNodes(Path dir, List<String> nodes, List<String> raft) {
+        this.dir = dir;
+        this.nodes = nodes;
+        this.raft = raft;
+        savedFailStop = ReplicatedPipeline.failStop;
+        ReplicatedPipeline.failStop = failStops::incrementAndGet;
+    }
+
+    List<String> targets() {
+        return nodes;
+    }
+
+    EngineServer start(int node) {
+        String address = nodes.get(node);
+        EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir.resolve("n" + node))
+                .port(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)))
+                .clusterNodes(nodes).clusterNodeId(node).clusterReplication(EngineConfiguration.Replication.RATIS)
+                .clusterRaftNodes(raft).expectedBorrowers(1000).expectedDecisionsPerDay(1000).velocityKeys(1024)
+                .drainTimeout(Duration.ofSeconds(1)));
+        servers[node] = new EngineServer(c).start();
+        return servers[node];
+    }
+
+    void startAll() {
+        for (int node = 0; node < 3; node++) {
+            start(node);
+        }
+    }
+
+    void stop(int node) {
+        servers[node].close();
+        servers[node] = null;
+    }
+
+    boolean running(int node) {
+        return servers[node] != null;
+    }
+
+    EngineServer server(int node) {
+        return servers[node];
+    }
+
+    /** A plain channel to one node: no redirects followed, no retries. */
+    ManagedChannel channel(int node) {
+        if (channels[node] == null) {
+            channels[node] = ManagedChannelBuilder.forTarget(nodes.get(node)).usePlaintext().build();
+        }
+        return channels[node];
+    }
+
+    PartitionMap map(int node) {
+        return DecisionServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
+    }
+
+    /** Whether node {@code node} says, in its own map, that it answers for {@code partition}. */
+    boolean claims(int node, int partition) {
+        return servers[node] != null && map(node).getOwners(partition) == node;
+    }
+
+    /** The one running node that claims {@code partition} in its own map, or -1; fails when two do. */
+    int claimant(int partition) {
+        int claimant = -1;
+        for (int node = 0; node < 3; node++) {
+            if (claims(node, partition)) {
+                assertEquals(-1, claimant, "nodes " + claimant + " and " + node + " both answer for " + partition);
+                claimant = node;
+            }
+        }
+        return claimant;
+    }
+
+    void awaitEveryGroupServed() {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+                IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) >= 0));
+    }
+
+    static int firstPartitionOf(int group) {
+        return IntStream.range(0, Partitions.COUNT).filter(p -> LAYOUT.groupOf(p) == group).findFirst().orElseThrow();
+    }
+
+    static Profile profile(String borrower) {
+        return Profile.newBuilder().setBorrowerId(borrower).setRegion("CN-31")
+                .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(LINE)).build();
+    }
+
+    static DecisionRequest decide(String borrower, String requestId) {
+        return DecisionRequest.newBuilder().setRequestId(requestId).setBorrowerId(borrower)
+                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(AMOUNT).build();
+    }
+
+    /** The line of {@code borrower} in node {@code node}'s memory (a follower's too), or null. */
+    LedgerSnapshot lineOn(int node, String borrower) {
+        int shard = LAYOUT.shardOfGroup(node, LAYOUT.groupOf(Partitions.of(borrower)));
+        LedgerSnapshot s = new LedgerSnapshot();
+        return servers[node].pipeline().state(shard).ledger().get(borrower, Product.CONSUMER_CREDIT_VALUE, s) ? s
+                : null;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        List<Throwable> problems = new ArrayList<>();
+        for (ManagedChannel c : channels) {
+            if (c != null) {
+                c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        for (int node = 0; node < 3; node++) {
+            if (servers[node] != null) {
+                try {
+                    stop(node);
+                } catch (RuntimeException e) {
+                    problems.add(e);
+                }
+            }
+        }
+        ReplicatedPipeline.failStop = savedFailStop;
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("stopping the nodes failed", problems.get(0));
+        }
+    }
+}
