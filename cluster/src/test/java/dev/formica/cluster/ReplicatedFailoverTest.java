@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
+import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.v1.ConfirmRequest;
@@ -157,7 +158,9 @@ class ReplicatedFailoverTest {
                     return false;
                 }
             }
-            return IntStream.range(0, Partitions.COUNT).allMatch(p -> cluster.claimants(p, maps).size() == 1);
+            // each partition by its range's own node: the steady state once LeaderHandOver has run
+            return IntStream.range(0, Partitions.COUNT).allMatch(p ->
+                    cluster.claimants(p, maps).equals(List.of(PartitionTable.rangeOwner(p, 3))));
         });
     }
 
