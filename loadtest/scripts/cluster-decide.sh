@@ -2,9 +2,10 @@
 # Decide p99 at one fixed rate on 3 replicated nodes (clusterReplication: ratis) against 1 node without
 # replication, with Echo on the 1 node at the same rate as the yardstick of the box; then the failover time on the 3
 # nodes under load: kill -9 of a group's leader to the first Decide of that group answered again.
-# All servers are `formica serve` processes on 127.0.0.1 (ports 50680-50689), driven through the Java SDK by
-# ClusterDecideMeasurement (module cluster, test sources; latency from each call's intended send time, so a
-# stall shows). The report goes to OUT_DIR/cluster-decide.txt.
+# All servers are `formica serve` processes on 127.0.0.1 (ports 50680-50689; PORT_BASE=B moves them to B..B+9),
+# driven through the Java SDK by ClusterDecideMeasurement (module cluster, test sources; latency from each call's
+# intended send time, so a stall shows; the servers' CPU time over each measured window, per call). The report goes
+# to OUT_DIR/cluster-decide.txt.
 # Usage: loadtest/scripts/cluster-decide.sh [OUT_DIR] [RATE] [DURATION_S] [WARMUP_S]   (defaults: 200 30 30)
 # Builds the modules it needs (mvn -o, test-compile of cluster and its dependencies; never install).
 set -euo pipefail
@@ -18,6 +19,6 @@ OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
 mvn -B -o -q -pl cluster -am test -Dtest=ClusterDecideMeasurement -Dsurefire.failIfNoSpecifiedTests=false \
     -Dformica.measure.rate="$RATE" -Dformica.measure.seconds="$DURATION" -Dformica.measure.warmup="$WARMUP" \
-    -Dformica.measure.out="$OUT/cluster-decide.txt" > "$OUT/mvn.log" 2>&1 || { tail -50 "$OUT/mvn.log"; exit 1; }
+    -Dformica.measure.out="$OUT/cluster-decide.txt" -Dformica.ports.base="${PORT_BASE:-50680}" > "$OUT/mvn.log" 2>&1 || { tail -50 "$OUT/mvn.log"; exit 1; }
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/cluster-decide.txt"
 cat "$OUT/cluster-decide.txt"

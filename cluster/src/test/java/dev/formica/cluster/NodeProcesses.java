@@ -11,6 +11,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,26 @@ final class NodeProcesses implements AutoCloseable {
     NodeProcesses measured() {
         jvmFlags = List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC");
         return this;
+    }
+
+    /** {@code count} addresses on 127.0.0.1 from port {@code base} on. */
+    static List<String> loopback(int base, int count) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add("127.0.0.1:" + (base + i));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The CPU time (user + system) the running nodes' processes used so far, together. */
+    Duration cpu() {
+        Duration sum = Duration.ZERO;
+        for (Process p : processes) {
+            if (p != null) {
+                sum = sum.plus(p.info().totalCpuDuration().orElse(Duration.ZERO));
+            }
+        }
+        return sum;
     }
 
     int size() {

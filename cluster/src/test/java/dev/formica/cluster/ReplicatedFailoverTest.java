@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
+import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.v1.ConfirmRequest;
@@ -39,15 +40,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 22's failover test: three replicated engines as processes on 127.0.0.1 (gRPC 50660-50662, Raft
- * 50670-50672), Decide and Confirm load through the Java SDK, {@code kill -9} of the leader of a partition's group,
- * then its restart. Asserts that every answer released before the kill replays afterwards with the same hold id, that
- * the balances equal a model built from one answer per request id (so no request id reserved twice), and that no two
- * nodes ever claimed one partition in their maps (polled all along). The load runs {@code formica.failover.seconds}
- * (default 12) in all; {@code -Dformica.failover.seconds=300} is the long variant (docs/cluster.md).
+ * 50670-50672; or from {@code -Dformica.ports.base=B}: B..B+2 and B+10..B+12), Decide and Confirm load through the
+ * Java SDK, {@code kill -9} of the leader of a partition's group, then its restart. Asserts that every answer released
+ * before the kill replays afterwards with the same hold id, that the balances equal a model built from one answer per
+ * request id (so no request id reserved twice), and that no two nodes ever claimed one partition in their maps
+ * (polled all along). The load runs {@code formica.failover.seconds} (default 12) in all;
+ * {@code -Dformica.failover.seconds=300} is the long variant (docs/cluster.md).
  */
 class ReplicatedFailoverTest {
-    private static final List<String> NODES = List.of("127.0.0.1:50660", "127.0.0.1:50661", "127.0.0.1:50662");
-    private static final List<String> RAFT = List.of("127.0.0.1:50670", "127.0.0.1:50671", "127.0.0.1:50672");
+    private static final int BASE = Integer.getInteger("formica.ports.base", 50660);
+    private static final List<String> NODES = NodeProcesses.loopback(BASE, 3);
+    private static final List<String> RAFT = NodeProcesses.loopback(BASE + 10, 3);
     private static final GroupLayout LAYOUT = new GroupLayout(3);
     private static final long LINE = 1_000_000_000L;
     private static final int WORKERS = 4;
@@ -155,7 +158,9 @@ class ReplicatedFailoverTest {
                     return false;
                 }
             }
-            return IntStream.range(0, Partitions.COUNT).allMatch(p -> cluster.claimants(p, maps).size() == 1);
+            // each partition by its range's own node: the steady state once LeaderHandOver has run
+            return IntStream.range(0, Partitions.COUNT).allMatch(p ->
+                    cluster.claimants(p, maps).equals(List.of(PartitionTable.rangeOwner(p, 3))));
         });
     }
 

@@ -22,6 +22,9 @@ import org.agrona.concurrent.EpochClock;
  *   redirects it to the leader), and the map names the leader (or, unknown, the next replica).</li>
  * </ul>
  *
+ * <p>The frames of a pass go to the group's log as one Ratis entry ({@link RatisShardLog#flush} at the end of the
+ * pass; earlier only for answers waiting on them), so Ratis's per-entry cost is paid per pass, not per command.
+ *
  * <p>Thread contract: the shard's thread (whoever runs its passes).
  */
 final class LeaderGate implements ShardAgent.Gate {
@@ -57,7 +60,11 @@ final class LeaderGate implements ShardAgent.Gate {
                 agent.rejectQueued(() -> refusal);
                 return 0;
             }
-            return agent.work();
+            try {
+                return agent.work();
+            } finally {
+                current.flush(); // the pass's frames as one Ratis entry, before a follower's entry can take the lock
+            }
         } finally {
             replica.unlock();
         }
@@ -68,7 +75,9 @@ final class LeaderGate implements ShardAgent.Gate {
         int group = replica.group();
         if (log == null) {
             processor.log(null); // a follower's frames are applied without being recorded again
-            table.assignRange(group, otherOwner());
+            if (!replica.handingOver()) { // while it hands over, calls here get UNAVAILABLE, retried, not a redirect
+                table.assignRange(group, otherOwner());
+            }
             return;
         }
         processor.log(log);

@@ -10,14 +10,14 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 
 /**
- * The plainest state machine of a shard's group: every committed entry is one frame (see {@link RatisShardLog}),
- * handed in log order to the replica's {@link FrameApplier}; the server's is {@link GroupReplica}, which also
- * knows the frames its own shard wrote. This one takes no snapshots (a replica that restarts replays the group's
- * whole Ratis log); the server's does ({@link GroupSnapshots}).
+ * The plainest state machine of a shard's group: the frames of every committed entry (a batch, {@link FrameBatch},
+ * or one frame in the format before batches) are handed in log order to the replica's {@link FrameApplier}; the
+ * server's is {@link GroupReplica}, which also knows the frames its own shard wrote. This one takes no snapshots
+ * (a replica that restarts replays the group's whole Ratis log); the server's does ({@link GroupSnapshots}).
  */
 public final class FrameStateMachine extends BaseStateMachine {
-    /** An entry: the frame's start position, its time, then the payload. */
-    static final int ENTRY_HEADER = 16;
+    /** A format-1 entry (one frame, before batches): the frame's start position, its time, then the payload. */
+    static final int ENTRY_HEADER = FrameBatch.LEGACY_HEADER;
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private final FrameApplier applier;
@@ -27,7 +27,7 @@ public final class FrameStateMachine extends BaseStateMachine {
         this.applier = applier;
     }
 
-    /** The Ratis entry of a frame at {@code position}. */
+    /** The format-1 Ratis entry of a frame at {@code position} (what builds before batches wrote; tests). */
     static byte[] entry(long position, long timeMs, DirectBuffer payload, int offset, int length) {
         byte[] entry = new byte[ENTRY_HEADER + length];
         UnsafeBuffer out = new UnsafeBuffer(entry);
@@ -43,9 +43,9 @@ public final class FrameStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Hands every frame of a committed entry to {@code to}, in order; an entry without state-machine data (a
-     * configuration or a leader's start entry) has none. The snapshot builder's view of an entry: it must follow
-     * what {@link #entry} packs.
+     * Hands every frame of a committed entry to {@code to}, in order, after checking the whole entry; an entry
+     * without state-machine data (a configuration or a leader's start entry) has none. The snapshot builder's view
+     * of an entry: {@link FrameBatch#read} is what the replicas apply.
      */
     static void forEachFrame(LogEntryProto entry, FrameApplier to) {
         if (!entry.hasStateMachineLogEntry()) {
@@ -53,26 +53,16 @@ public final class FrameStateMachine extends BaseStateMachine {
         }
         UnsafeBuffer v = new UnsafeBuffer(new byte[0]);
         wrap(v, entry);
-        to.apply(position(v), timeMs(v), v, ENTRY_HEADER, payloadLength(v));
-    }
-
-    static long position(UnsafeBuffer view) {
-        return view.getLong(0, ORDER);
-    }
-
-    static long timeMs(UnsafeBuffer view) {
-        return view.getLong(Long.BYTES, ORDER);
-    }
-
-    static int payloadLength(UnsafeBuffer view) {
-        return view.capacity() - ENTRY_HEADER;
+        FrameBatch.read(v, null);
+        FrameBatch.read(v, to::apply);
     }
 
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         wrap(view, entry);
-        applier.apply(position(view), timeMs(view), view, ENTRY_HEADER, payloadLength(view));
+        FrameBatch.read(view, null);
+        FrameBatch.read(view, applier::apply);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
     }

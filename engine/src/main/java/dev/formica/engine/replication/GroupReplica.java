@@ -85,6 +85,8 @@ public final class GroupReplica extends BaseStateMachine {
     private RatisShardLog log;
     /** Guarded by lock: the term the shard serves in, or -1. */
     private long servingTerm = -1;
+    /** Written under lock: a term whose leadership this replica hands over ({@link LeaderHandOver}), or -1. */
+    private volatile long handOverTerm = -1;
     private volatile boolean serving;
 
     /**
@@ -121,7 +123,7 @@ public final class GroupReplica extends BaseStateMachine {
         getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
 
-    private RaftServer.Division division() {
+    RaftServer.Division division() {
         RaftServer.Division d = division;
         RaftServer s = server;
         if (d == null && s != null) {
@@ -175,6 +177,9 @@ public final class GroupReplica extends BaseStateMachine {
             return stopServing();
         }
         long term = info.getCurrentTerm();
+        if (term == handOverTerm) {
+            return stopServing(); // handing the leadership over: nothing more in this term
+        }
         if (term == servingTerm) {
             if (log.failed()) {
                 // still the leader, but an entry was refused: the memory may hold effects the group never will
@@ -201,12 +206,62 @@ public final class GroupReplica extends BaseStateMachine {
      * frames reached. Lock held; package-private for the fencing tests, which have no Raft division.
      */
     RatisShardLog lead(long term, Function<Message, CompletableFuture<RaftClientReply>> submit) {
+        if (handOverTerm != term) {
+            handOverTerm = -1; // a later term: the last hand-over is over
+        }
         ledTerms.add(term);
         servingTerm = term;
         log = new RatisShardLog(submit, appliedEnd, null);
         serving = true;
         LOG.info("group " + group + ": this node leads it in term " + term + " from log position " + appliedEnd);
         return log;
+    }
+
+    /**
+     * Stops the shard serving before its next pass, so that the leadership can be handed over with nothing
+     * uncommitted (lock taken here: the shard is between passes, its batch sent). The future completes with true once
+     * every frame it sent in the term is committed and applied, with false when the log failed; null when the shard
+     * does not serve now.
+     */
+    CompletableFuture<Boolean> stopForHandOver() {
+        lock.lock();
+        try {
+            if (!serving || log == null || servingTerm < 0) {
+                return null;
+            }
+            handOverTerm = servingTerm;
+            serving = false;
+            CompletableFuture<Boolean> committed = new CompletableFuture<>();
+            log.whenDurable(log.appendedPosition(), committed::complete);
+            return committed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The hand-over did not happen: the shard may serve again in the term (lock taken here). */
+    void resumeAfterHandOver() {
+        lock.lock();
+        try {
+            handOverTerm = -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The term of a hand-over in progress or done, or -1. */
+    long handOverTerm() {
+        return handOverTerm;
+    }
+
+    /**
+     * Whether this replica stopped serving to hand the group to its own node and Raft still has it as the leader:
+     * its map keeps naming it, so calls get a retryable UNAVAILABLE from the shard, not a redirect to a node that
+     * would send them back.
+     */
+    public boolean handingOver() {
+        RaftServer.Division d = division();
+        return handOverTerm >= 0 && d != null && d.getInfo().isLeader();
     }
 
     private CompletableFuture<RaftClientReply> submit(RaftServer.Division d, RaftGroupId groupId, RaftPeerId self,
@@ -259,12 +314,10 @@ public final class GroupReplica extends BaseStateMachine {
         LogEntryProto entry = trx.getLogEntry();
         UnsafeBuffer v = view;
         FrameStateMachine.wrap(v, entry);
-        long position = FrameStateMachine.position(v);
-        int length = FrameStateMachine.payloadLength(v);
-        long end = position + LogFrames.frameLength(length);
+        long end = readable(v, entry);
         if (ledTerms.contains(entry.getTerm())) {
             // written by this shard, in its memory already: no lock, so the leader's own replies never wait for it
-            checkPosition(position);
+            checkPosition(FrameBatch.start(v));
             appliedEnd = end;
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
             return CompletableFuture.completedFuture(Message.EMPTY);
@@ -272,14 +325,27 @@ public final class GroupReplica extends BaseStateMachine {
         lock.lock();
         try {
             beforeForeignEntry();
-            checkPosition(position);
-            follower.apply(position, FrameStateMachine.timeMs(v), v, FrameStateMachine.ENTRY_HEADER, length);
-            appliedEnd = end;
+            FrameBatch.read(v, (position, timeMs, payload, offset, length) -> {
+                checkPosition(position);
+                follower.apply(position, timeMs, payload, offset, length);
+                appliedEnd = position + LogFrames.frameLength(length);
+            });
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         } finally {
             lock.unlock();
         }
         return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    /** The position after the entry's frames; an entry this build cannot read stops the replica. */
+    private long readable(UnsafeBuffer v, LogEntryProto entry) {
+        try {
+            return FrameBatch.read(v, null);
+        } catch (IllegalArgumentException e) {
+            fail("group " + group + ": Raft log entry " + entry.getIndex() + " (term " + entry.getTerm() + ") is not"
+                    + " a frame entry this build reads: " + e.getMessage());
+            throw new IllegalStateException("group " + group + ": unreadable entry " + entry.getIndex(), e);
+        }
     }
 
     private void checkPosition(long position) {
@@ -306,9 +372,11 @@ public final class GroupReplica extends BaseStateMachine {
         }
     }
 
+    /** A step-down during a hand-over (no leader known yet) names the transferee, the group's own node. */
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
-        listener.leaderChanged(group, GroupLayout.nodeOf(leader));
+        int node = GroupLayout.nodeOf(leader);
+        listener.leaderChanged(group, node < 0 && handOverTerm >= 0 ? group : node);
     }
 
     // Snapshots (docs/cluster.md, "Snapshots"): built by GroupSnapshots off the shard, loaded here.

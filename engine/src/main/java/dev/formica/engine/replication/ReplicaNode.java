@@ -24,7 +24,8 @@ import org.apache.ratis.util.TimeDuration;
 /**
  * A node's Raft server: one port and one storage directory for every group the node hosts ({@link GroupLayout}),
  * each group's state machine the node's {@link GroupReplica} of it. A restart recovers every group from its
- * newest snapshot and the Ratis log after it in the storage directory ({@link GroupSnapshots}).
+ * newest snapshot and the Ratis log after it in the storage directory ({@link GroupSnapshots}). While it runs, it
+ * hands each group it leads back to the group's own node when that node follows ({@link LeaderHandOver}).
  *
  * <p>Thread contract: {@link #start} and {@link #close} from the controlling thread.
  */
@@ -36,6 +37,8 @@ public final class ReplicaNode implements AutoCloseable {
     static final int PENDING_WRITES = 65_536;
 
     private final RaftServer server;
+    /** Hands each group back to its own node when it leads another's (null until the groups are added). */
+    private LeaderHandOver handOver;
 
     private ReplicaNode(RaftServer server) {
         this.server = server;
@@ -91,6 +94,7 @@ public final class ReplicaNode implements AutoCloseable {
                             + reply.getException());
                 }
             }
+            node.handOver = LeaderHandOver.start(self, replicas.values());
         } catch (IOException | RuntimeException e) {
             node.close();
             throw e;
@@ -104,6 +108,9 @@ public final class ReplicaNode implements AutoCloseable {
 
     @Override
     public void close() {
+        if (handOver != null) {
+            handOver.close();
+        }
         try {
             server.close();
         } catch (IOException e) {

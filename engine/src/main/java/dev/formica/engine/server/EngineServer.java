@@ -116,6 +116,7 @@ public final class EngineServer implements AutoCloseable {
                 .directExecutor()
                 .withOption(ChannelOption.SO_REUSEADDR, true)
                 .addService(health.getHealthService())
+                .fallbackHandlerRegistry(StartingUp.REGISTRY) // UNAVAILABLE, retried, rather than UNIMPLEMENTED
                 .build();
         try {
             s.start();

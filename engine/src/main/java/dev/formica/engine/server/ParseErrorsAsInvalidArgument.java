@@ -30,7 +30,7 @@ import java.util.List;
  * <p>Thread contract: stateless; handlers run on the transport's threads like any other.
  */
 final class ParseErrorsAsInvalidArgument {
-    private static final MethodDescriptor.Marshaller<InputStream> PASS_THROUGH = new MethodDescriptor.Marshaller<>() {
+    static final MethodDescriptor.Marshaller<InputStream> PASS_THROUGH = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(InputStream value) {
             return value;

@@ -137,8 +137,9 @@ final class ReplicatedNodes implements AutoCloseable {
     }
 
     void awaitEveryGroupServed() {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
-                IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) >= 0));
+        // each by its own node once all are up (LeaderHandOver): calls made meanwhile would meet a hand-over
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() ->
+                IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) == g));
     }
 
     static int firstPartitionOf(int group) {

@@ -39,18 +39,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A network partition between a group's leader and the rest of its group, three replicated engines in this process
- * (gRPC 127.0.0.1:50700-50702, Raft 50710-50712). The cut is made where Ratis's own tests make it: its
- * {@link CodeInjectionForTesting} points in the Raft server's handlers, so every append, vote and snapshot
- * installation to or from the cut node fails as a broken connection would. Clients still reach every node, which is
- * the worst case: a caller on the minority's side of the cut.
+ * (gRPC 127.0.0.1:50700-50702, Raft 50710-50712; or from {@code -Dformica.ports.base=B}, B..B+2 and B+10..B+12). The
+ * cut is made where Ratis's own tests make it: its {@link CodeInjectionForTesting} points in the Raft server's
+ * handlers, so every append, vote and snapshot installation to or from the cut node fails as a broken connection would.
+ * Clients still reach every node, which is the worst case: a caller on the minority's side of the cut.
  *
  * <p>What must hold: the cut-off leader releases no answer (it cannot commit); the majority elects a leader and
  * serves the partition; after the cut heals the old leader rejoins, and every released answer, and only those,
  * is in every replica's balances, with no request id acting twice.
  */
 class ReplicatedPartitionTest {
-    private static final List<String> NODES = List.of("127.0.0.1:50700", "127.0.0.1:50701", "127.0.0.1:50702");
-    private static final List<String> RAFT = List.of("127.0.0.1:50710", "127.0.0.1:50711", "127.0.0.1:50712");
+    private static final int BASE = Integer.getInteger("formica.ports.base", 50700);
+    private static final List<String> NODES = List.of("127.0.0.1:" + BASE, "127.0.0.1:" + (BASE + 1),
+            "127.0.0.1:" + (BASE + 2));
+    private static final List<String> RAFT = List.of("127.0.0.1:" + (BASE + 10), "127.0.0.1:" + (BASE + 11),
+            "127.0.0.1:" + (BASE + 12));
     private static final List<String> CUT_POINTS = List.of("RaftServerImpl.appendEntries",
             "RaftServerImpl.requestVote", "RaftServerImpl.installSnapshot");
     /** The Raft peer ids ("n0".."n2") cut off from every other peer. */

@@ -61,6 +61,7 @@ class GroupReplicaFencingTest {
 
     private static void append(RatisShardLog log) {
         log.append(2_000, new UnsafeBuffer(PAYLOAD), 0, PAYLOAD.length);
+        log.flush(); // the end of the shard's pass: one frame per pass here
     }
 
     @Test

@@ -1,0 +1,184 @@
+package dev.formica.engine.replication;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spreads the leaders: each group is led by its own node (group {@code g} by node {@code g}, {@link GroupLayout})
+ * whenever that node is up and caught up. Elections pick any replica (the first node up can win every group); a node
+ * that leads another node's group hands it back once that node's replica has followed closely for
+ * {@link #FOLLOW_CHECKS} checks in a row (answering within the election timeout, and holding everything committed a
+ * check before).
+ *
+ * <p><b>Fenced hand-over.</b> A leader that handed its leadership over with frames in flight would be deposed with
+ * effects the group might not commit, and fail-stop. So the hand-over is: the shard stops serving (it refuses its
+ * queued commands with UNAVAILABLE, to be retried at the new leader) and appends nothing more in the term
+ * ({@link GroupReplica#stopForHandOver}); once every frame it sent is committed and applied, the leader asks Ratis to
+ * transfer the leadership to the group's node (Ratis refuses writes while it does, and sends the transferee a
+ * StartLeaderElection once its log matches the leader's). If the transfer fails or times out, the shard serves again
+ * in the same term, on memory that holds only committed effects. Ratis's peer priorities are not used: their
+ * automatic yielding gives no chance to stop the shard first.
+ *
+ * <p>Thread contract: one timer thread of its own; {@link #close} from the controlling thread.
+ */
+public final class LeaderHandOver implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderHandOver.class);
+    /** How often the leader looks whether a group's own node can take its group back. */
+    static final long CHECK_MS = 1_000;
+    /** A shard's frames must be committed within this once it stopped, else it serves on. */
+    static final long COMMIT_WAIT_MS = 2_000;
+    /** Ratis's transfer: the transferee must catch up and win its election within this. */
+    static final long TRANSFER_TIMEOUT_MS = 2_000;
+    /** Checks skipped after a failed hand-over of a group, so a slow node does not pause its group again and again. */
+    static final int BACK_OFF_CHECKS = 10;
+    /** Consecutive checks a group's own node must have followed closely before it gets the group back. */
+    static final int FOLLOW_CHECKS = 3;
+
+    private final int self;
+    private final List<GroupReplica> replicas;
+    private final ScheduledExecutorService timer;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    /** Timer thread only: each led group's commit index at the previous check. */
+    private final Map<Integer, Long> committedBefore = new HashMap<>();
+    /** Timer thread only: consecutive checks each group's own node followed. */
+    private final Map<Integer, Integer> following = new HashMap<>();
+    /** Timer thread only: checks to skip per group after a failed hand-over. */
+    private final Map<Integer, Integer> backOff = new HashMap<>();
+
+    private LeaderHandOver(int self, Collection<GroupReplica> replicas) {
+        this.self = self;
+        this.replicas = List.copyOf(replicas);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "formica-leader-hand-over");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts the checks of node {@code self}'s replicas, every {@link #CHECK_MS}. */
+    public static LeaderHandOver start(int self, Collection<GroupReplica> replicas) {
+        LeaderHandOver handOver = new LeaderHandOver(self, replicas);
+        handOver.timer.scheduleWithFixedDelay(handOver::checkSafely, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
+        return handOver;
+    }
+
+    private void checkSafely() {
+        try {
+            check();
+        } catch (RuntimeException e) {
+            LOG.warn("the leader hand-over check failed: " + e);
+        }
+    }
+
+    /** One check of every replica this node hosts (package-private: tests run it when they choose). */
+    void check() {
+        for (GroupReplica replica : replicas) {
+            int group = replica.group();
+            RaftServer.Division d = replica.division();
+            if (group == self || d == null || !replica.serving()) {
+                committedBefore.remove(group);
+                following.remove(group);
+                continue;
+            }
+            int skip = backOff.getOrDefault(group, 0);
+            if (skip > 0) {
+                backOff.put(group, skip - 1);
+                continue;
+            }
+            long committed = d.getRaftLog().getLastCommittedIndex();
+            Long before = committedBefore.put(group, committed);
+            int checks = before != null && follows(d, group, before) ? following.getOrDefault(group, 0) + 1 : 0;
+            following.put(group, checks);
+            if (checks >= FOLLOW_CHECKS) {
+                following.remove(group);
+                if (!handOver(replica, d, group)) {
+                    backOff.put(group, BACK_OFF_CHECKS);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether node {@code node} answers this leader (an RPC within the election timeout) and has committed
+     * everything the leader had committed at the previous check.
+     */
+    static boolean follows(RaftServer.Division d, int node, long committedBefore) {
+        boolean answers = false;
+        for (ServerRpcProto f : d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+            if (GroupLayout.nodeOf(RaftPeerId.valueOf(f.getId().getId())) == node) {
+                answers = f.getLastRpcElapsedTimeMs() < ReplicaNode.ELECTION_MIN_MS;
+            }
+        }
+        if (!answers) {
+            return false;
+        }
+        for (CommitInfoProto c : d.getCommitInfos()) {
+            if (GroupLayout.nodeOf(RaftPeerId.valueOf(c.getServer().getId())) == node) {
+                return c.getCommitIndex() >= committedBefore;
+            }
+        }
+        return false;
+    }
+
+    /** Hands {@code replica}'s group to {@code node}; false when it did not happen (the shard serves on). */
+    boolean handOver(GroupReplica replica, RaftServer.Division d, int node) {
+        CompletableFuture<Boolean> committed = replica.stopForHandOver();
+        if (committed == null) {
+            return true; // it stopped serving meanwhile: nothing to hand over
+        }
+        int group = replica.group();
+        try {
+            if (!committed.get(COMMIT_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                return true; // its log failed: the fencing rules take it from here, not a hand-over
+            }
+            LOG.info("group " + group + ": handing its leadership to its own node " + node);
+            TransferLeadershipRequest request = new TransferLeadershipRequest(clientId, d.getId(),
+                    d.getMemberId().getGroupId(), callIds.incrementAndGet(), GroupLayout.peerId(node),
+                    TRANSFER_TIMEOUT_MS);
+            RaftClientReply reply = d.getRaftServer().transferLeadershipAsync(request)
+                    .get(TRANSFER_TIMEOUT_MS + COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+            if (reply.isSuccess()) {
+                LOG.info("group " + group + ": node " + node + " leads it now");
+                return true;
+            }
+            LOG.warn("group " + group + ": the hand-over to node " + node + " failed, serving on: "
+                    + reply.getException());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (TimeoutException | ExecutionException | IOException e) {
+            LOG.warn("group " + group + ": the hand-over to node " + node + " did not complete, serving on: " + e);
+        }
+        replica.resumeAfterHandOver();
+        return false;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(TRANSFER_TIMEOUT_MS + COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
