@@ -5,8 +5,10 @@
 # profiles are loaded by a short run before) and, where `perf` can count the raw_syscalls:sys_enter tracepoint
 # (Debian's linux-perf, as root), its system calls per request over the same span. Decide minus Echo is the cost
 # of the decision itself on this box.
+# LOADTEST_ARGS are added to the measured load runs (e.g. "--shard-ports" against a shardMode LOOP server, whose
+# mode is set by FORMICA_SHARD_MODE=loop in the environment).
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
-#        loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
+#        [LOADTEST_ARGS=--shard-ports] loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/cpu-per-request}"
@@ -50,7 +52,8 @@ for rpc in decide echo; do
   syscalls_start $rpc
   java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
-      --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" > "$OUT/loadtest-$rpc.txt" 2>&1 || true
+      --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" ${LOADTEST_ARGS:-} \
+      > "$OUT/loadtest-$rpc.txt" 2>&1 || true
   after=$(switches "$SERVER")
   requests=$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" -v r="$RATE" 'BEGIN {print (d + w) * r}')
   syscalls_stop $rpc "$requests"
