@@ -148,6 +148,8 @@ public final class EngineConfiguration {
     private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
     /** {@code shardMode: LOOP}: shard k's own port is this + k; 0 = any free ports (named in the partition map). */
     private int shardPortBase;
+    /** {@code shardMode: LOOP}: calls are shed while a shard's loop runs this late; 0 = never. */
+    private Duration loopShedLag = Duration.ofMillis(20);
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
     // security: see docs/security.md
     private Path tlsCertChain;
@@ -458,6 +460,7 @@ public final class EngineConfiguration {
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = 2 per core)");
         requireThat(shardPortBase >= 0 && shardPortBase <= 65535 - MAX_SHARDS,
                 "shardPortBase must be 0 (any free ports) or 1.." + (65535 - MAX_SHARDS) + ", was " + shardPortBase);
+        requireThat(!loopShedLag.isNegative(), "loopShedLag must be >= 0 (0 = off)");
         requireThat(shardMode != ShardMode.LOOP || clusterReplication == Replication.OFF,
                 "shardMode LOOP does not combine with clusterReplication: ratis (a replicated shard runs on its"
                         + " Raft group's threads); use shardMode DEDICATED or CALLER_DRAINS");
@@ -1157,6 +1160,16 @@ public final class EngineConfiguration {
 
     public int concentrationKeys() {
         return concentrationKeys;
+    }
+
+    public Duration loopShedLag() {
+        return loopShedLag;
+    }
+
+    /** {@code shardMode: LOOP}: calls are shed while a shard's event loop runs more than this late; 0 = never. */
+    public EngineConfiguration loopShedLag(Duration lag) {
+        this.loopShedLag = Objects.requireNonNull(lag);
+        return this;
     }
 
     public int shardPortBase() {

@@ -51,10 +51,12 @@ public final class Settings {
                     + "and \"Overload\"). `CALLER_DRAINS` is faster with one request in flight (no thread wake-up). "
                     + "Answers are held until the shard log has made them durable, then handed back to the receiving "
                     + "event loops in one task per loop per group of up to 16 commands. `LOOP` (experimental, thread "
-                    + "per core with ownership): one Netty event loop per shard owns it and reads, decides and "
-                    + "answers the calls of the shard's own port on one thread (the partition map names the ports, "
-                    + "clients built with `shardPorts` route to them); a call read by another loop goes to the "
-                    + "owner in one task per group of calls. Not with `clusterReplication: ratis` "
+                    + "per core with ownership): one Netty event loop per shard (`eventLoopThreads` does not "
+                    + "apply) owns it and reads, decides and answers the calls of the shard's own port on one "
+                    + "thread (the partition map names the ports, clients built with `shardPorts` route to them); a "
+                    + "call read by another loop goes to the owner in one task per group of calls; calls are shed "
+                    + "(`RESOURCE_EXHAUSTED`) while the owner's loop runs behind (`loopShedLag`). Not with "
+                    + "`clusterReplication: ratis` "
                     + "([perf note](perf-notes/2026-12-05-thread-per-core.md))",
                     (c, v) -> c.shardMode(EngineConfiguration.ShardMode.valueOf(v.toUpperCase(Locale.ROOT))),
                     EngineConfiguration::shardMode),
@@ -180,6 +182,13 @@ public final class Settings {
                     + "`0` = free ports chosen at start. `GetPartitionMap` names them (`partition_ports`)",
                     (c, v) -> c.shardPortBase(Integer.parseInt(v)),
                     EngineConfiguration::shardPortBase),
+            Setting.of("loopShedLag", null, Setting.Type.DURATION, "`20ms`",
+                    "`shardMode: LOOP`: while a shard's event loop runs its tasks more than this late (it is behind "
+                    + "its reads), calls for the shard are shed (`RESOURCE_EXHAUSTED`; bulk `Load` rows are not, they "
+                    + "have the stream's window); `0` = never. A call decided on the loop that reads it holds no "
+                    + "in-flight slot and waits in no queue, so this is that mode's admission control",
+                    (c, v) -> c.loopShedLag(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::loopShedLag),
             Setting.of("tlsCertChain", "--tls-cert", Setting.Type.PATH, "off",
                     "PEM certificate chain and PKCS#8 key: TLS on (both or neither)",
                     (c, v) -> c.tlsCertChain(Path.of(v)),

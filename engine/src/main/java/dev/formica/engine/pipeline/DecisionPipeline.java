@@ -355,7 +355,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             ShardOwner[] started = new ShardOwner[agents.length];
             for (int k = 0; k < agents.length; k++) {
-                started[k] = new ShardOwner(agents[k], shardLoops.loop(k), TIMER_PERIOD_NANOS, this::onAgentError);
+                started[k] = new ShardOwner(agents[k], shardLoops.loop(k), TIMER_PERIOD_NANOS,
+                        config.loopShedLag().toNanos(), this::onAgentError);
                 started[k].start();
             }
             owners = started;
@@ -524,7 +525,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         if (shard >= 0) {
             ShardCommand<Q, R> command = new ShardCommand<>(op.command(), request, arg, sink, startNanos, deadline);
             command.trace = trace;
-            submit(shard, command);
+            // a bulk Load's rows have the stream's own flow control (a window of rows in flight): never shed by lag
+            submit(shard, command, op != Operation.UPSERT_PROFILE);
         }
     }
 
@@ -711,12 +713,24 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private void submit(int shard, ShardCommand<?, ?> command) {
+        submit(shard, command, true);
+    }
+
+    /** @param sheddable whether the command is refused when its shard's owner loop is behind ({@code LOOP}) */
+    private void submit(int shard, ShardCommand<?, ?> command, boolean sheddable) {
         if (closed) {
             command.reject(shuttingDown());
             return;
         }
         ShardAgent agent = agents[shard];
         ShardOwner owner = owners == null ? null : owners[shard];
+        if (owner != null && sheddable && owner.behind(System.nanoTime())) {
+            owner.countShed();
+            command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is behind its reads;"
+                    + " retry with backoff and the same request_id", shedRetryDelayMs)
+                    .metadata("shard", Integer.toString(shard)));
+            return;
+        }
         java.util.concurrent.Executor loop;
         if (owner != null && owner.onOwner()) {
             // read on the owner: answered on it, at once after the pass when the log needs no sync (process), else

@@ -22,18 +22,7 @@ public interface ShardLoops {
 
     /** The loops of {@code loops}, index = shard; the caller shuts them down. */
     static ShardLoops of(List<? extends ScheduledExecutorService> loops) {
-        List<ScheduledExecutorService> copy = List.copyOf(loops);
-        return new ShardLoops() {
-            @Override
-            public ScheduledExecutorService loop(int shard) {
-                return copy.get(shard);
-            }
-
-            @Override
-            public boolean ownedByPipeline() {
-                return false;
-            }
-        };
+        return new Fixed(List.copyOf(loops), false);
     }
 
     /** One daemon thread per shard, shut down by the pipeline (a pipeline without a server). */
@@ -50,18 +39,15 @@ public interface ShardLoops {
             loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
             loops.add(loop);
         }
-        List<ScheduledExecutorService> copy = List.copyOf(loops);
-        return new ShardLoops() {
-            @Override
-            public ScheduledExecutorService loop(int shard) {
-                return copy.get(shard);
-            }
+        return new Fixed(List.copyOf(loops), true);
+    }
 
-            @Override
-            public boolean ownedByPipeline() {
-                return true;
-            }
-        };
+    /** A fixed list of loops, index = shard. */
+    record Fixed(List<ScheduledExecutorService> loops, boolean ownedByPipeline) implements ShardLoops {
+        @Override
+        public ScheduledExecutorService loop(int shard) {
+            return loops.get(shard);
+        }
     }
 
     /** Shuts down and waits for loops the pipeline owns (at most {@code seconds} each). */

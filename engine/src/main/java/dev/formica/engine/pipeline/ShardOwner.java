@@ -23,6 +23,15 @@ final class ShardOwner {
     private final ShardAgent agent;
     private final ScheduledExecutorService loop;
     private final long timerPeriodNanos;
+    /**
+     * {@code loopShedLag} (0 = never): an owner whose timer task runs this much later than due is behind its reads,
+     * and the calls it reads are shed (RESOURCE_EXHAUSTED) until it has caught up. A call decided on the loop that
+     * reads it holds no in-flight slot and waits in no queue, so neither the in-flight limit nor the queue-delay
+     * budget sees an overload; a loop that falls behind instead leaves calls in its sockets until their deadlines
+     * pass, and deciding them then only makes it later (measured: at more than the box could do, every call of a
+     * run timed out). The timer's lateness is the time a task waits behind the loop's reads: its queueing delay.
+     */
+    private final long shedLagNanos;
     private final AtomicBoolean drainQueued = new AtomicBoolean();
     private final Runnable drain = this::drain;
     /** The owner's thread, known once its first task ran; until then every command goes through the queue. */
@@ -35,11 +44,18 @@ final class ShardOwner {
     private volatile long inline;
     private ScheduledFuture<?> timer;
     private final java.util.function.Consumer<Throwable> onError;
+    /** When the timer task last ran (owner writes, any thread reads). */
+    private volatile long lastTickNanos = System.nanoTime();
+    /** How late the timer task last ran. */
+    private volatile long lagNanos;
+    /** Calls refused because the owner was behind (racy count). */
+    private volatile long shed;
 
     /** @param onError told what a pass threw (the owner keeps serving, as an {@code AgentRunner} does) */
-    ShardOwner(ShardAgent agent, ScheduledExecutorService loop, long timerPeriodNanos,
+    ShardOwner(ShardAgent agent, ScheduledExecutorService loop, long timerPeriodNanos, long shedLagNanos,
             java.util.function.Consumer<Throwable> onError) {
         this.agent = agent;
+        this.shedLagNanos = shedLagNanos;
         this.onError = onError;
         this.loop = loop;
         this.timerPeriodNanos = timerPeriodNanos;
@@ -48,7 +64,9 @@ final class ShardOwner {
     /** Learns the owner's thread and starts the shard's timers on it. */
     void start() {
         loop.execute(() -> thread = Thread.currentThread());
-        timer = loop.scheduleAtFixedRate(this::tick, timerPeriodNanos, timerPeriodNanos, TimeUnit.NANOSECONDS);
+        lastTickNanos = System.nanoTime();
+        // fixed delay, not rate: a loop that was held up runs one late tick, not a burst of catch-up ticks
+        timer = loop.scheduleWithFixedDelay(this::tick, timerPeriodNanos, timerPeriodNanos, TimeUnit.NANOSECONDS);
     }
 
     /** The loop that owns the shard. */
@@ -94,7 +112,29 @@ final class ShardOwner {
         }
     }
 
+    /**
+     * Whether the owner is behind its reads: its timer task is {@code loopShedLag} late, or ran that late last time
+     * (never when that setting is 0). Any thread.
+     */
+    boolean behind(long nowNanos) {
+        return shedLagNanos > 0
+                && (nowNanos - lastTickNanos > timerPeriodNanos + shedLagNanos || lagNanos > shedLagNanos);
+    }
+
+    /** Counts a call refused because the owner was behind. */
+    void countShed() {
+        shed++;
+    }
+
+    /** Calls refused so far because the owner was behind. */
+    long shed() {
+        return shed;
+    }
+
     private void tick() {
+        long now = System.nanoTime();
+        lagNanos = Math.max(0, now - lastTickNanos - timerPeriodNanos);
+        lastTickNanos = now;
         if (!inPass) {
             pass();
         }

@@ -48,8 +48,13 @@ class ShardOwnerTest {
     }
 
     private void open(Durability durability, LogChannel.Factory channels) {
+        open(durability, channels, Duration.ZERO); // a busy test box can hold a loop up: no shedding but where tested
+    }
+
+    private void open(Durability durability, LogChannel.Factory channels, Duration shedLag) {
         clock.update(PipelineFixture.START_MS);
         EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2)
+                .loopShedLag(shedLag)
                 .holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
                 .shardMode(EngineConfiguration.ShardMode.LOOP).queueCapacity(1024).durability(durability));
         c.conclude();
@@ -187,6 +192,35 @@ class ShardOwnerTest {
         assertEquals(Outcome.APPROVE, answer.get().getOutcome());
         assertTrue(pipeline.logWriter().syncs() > syncs, "the answer came after a sync");
         assertSame(ownerThread.get(), answer.thread, "handed back to the owner, not answered on the sync thread");
+    }
+
+    @Test
+    void shouldShedCallsWhileTheOwnerIsBehindItsReadsAndServeAgainOnceItCaughtUp() throws Exception {
+        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(200)); // far above a busy box's hiccups
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        String before = StateDigest.of(pipeline);
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        owner.loop().execute(() -> { // a long read: the owner's timer task waits behind it
+            busy.countDown();
+            await(release);
+        });
+        assertTrue(busy.await(10, TimeUnit.SECONDS));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.behind(System.nanoTime()));
+        long shed = owner.shed();
+        FutureSink<DecisionResponse> refused = new FutureSink<>();
+        pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), refused, System.nanoTime(), null);
+        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, refused.errorCode());
+        assertEquals(shed + 1, owner.shed());
+        assertEquals(0, pipeline.queueDepth(shard), "a shed call waits nowhere");
+        assertEquals(before, StateDigest.of(pipeline), "a shed call changes nothing");
+
+        release.countDown();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !owner.behind(System.nanoTime()));
+        FutureSink<DecisionResponse> served = new FutureSink<>();
+        pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), served, System.nanoTime(), null);
+        assertEquals(Outcome.APPROVE, served.get().getOutcome());
     }
 
     @Test
