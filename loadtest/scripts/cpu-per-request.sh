@@ -5,8 +5,10 @@
 # profiles are loaded by a short run before) and, where `perf` can count the raw_syscalls:sys_enter tracepoint
 # (Debian's linux-perf, as root), its system calls per request over the same span. Decide minus Echo is the cost
 # of the decision itself on this box.
+# LOADTEST_ARGS are added to the measured load runs (e.g. "--shard-ports" against a shardMode LOOP server, whose
+# mode is set by FORMICA_SHARD_MODE=loop in the environment).
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
-#        loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
+#        [LOADTEST_ARGS=--shard-ports] loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/cpu-per-request}"
@@ -19,6 +21,12 @@ mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+
+# cpu_ticks PID: user + system CPU of PID so far, in clock ticks (the /proc figure beside the /metrics one, which a
+# saturated box can fail to scrape)
+cpu_ticks() {
+  awk '{print $14 + $15}' /proc/"$1"/stat 2>/dev/null || echo 0
+}
 
 # switches PID: voluntary + involuntary context switches of every thread of PID so far
 switches() {
@@ -46,16 +54,19 @@ syscalls_stop() { # RPC REQUESTS: sets SYSCALLS_PER_REQ
   SYSCALLS_PER_REQ=$(awk -F, -v n="$2" '/raw_syscalls/ {printf "%.2f", $1 / n}' "$OUT/syscalls-$1.csv")
 }
 for rpc in decide echo; do
-  before=$(switches "$SERVER")
+  before=$(switches "$SERVER"); ticks_before=$(cpu_ticks "$SERVER")
   syscalls_start $rpc
   java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
-      --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" > "$OUT/loadtest-$rpc.txt" 2>&1 || true
-  after=$(switches "$SERVER")
+      --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" ${LOADTEST_ARGS:-} \
+      > "$OUT/loadtest-$rpc.txt" 2>&1 || true
+  after=$(switches "$SERVER"); ticks_after=$(cpu_ticks "$SERVER")
   requests=$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" -v r="$RATE" 'BEGIN {print (d + w) * r}')
   syscalls_stop $rpc "$requests"
   echo "$rpc: server context switches/req $(awk -v a="$after" -v b="$before" -v n="$requests" \
-      'BEGIN {printf "%.2f", (a - b) / n}'), syscalls/req $SYSCALLS_PER_REQ" >> "$OUT/switches.txt"
+      'BEGIN {printf "%.2f", (a - b) / n}'), syscalls/req $SYSCALLS_PER_REQ, server CPU us/req (/proc, warm-up \
+included) $(awk -v a="$ticks_after" -v b="$ticks_before" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN {printf "%.1f", (a - b) * 1e6 / hz / n}')" >> "$OUT/switches.txt"
 done
 stop_server
 for rpc in decide echo; do

@@ -3,13 +3,16 @@
 # and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see, at the client and
 # in the server (formica latency, per 5 s).
 # Usage: [JAR=path/to/formica.jar] [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] \
-#        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
+#        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] [PORT=50197] [LOADTEST_ARGS=--shard-ports] \
+#        loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
+# LOADTEST_ARGS go to every load run after the profiles are loaded (--shard-ports for a shardMode LOOP server,
+# FORMICA_SHARD_MODE=loop in the environment).
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
 # The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/overload}"
-PORT=50197   # not 50097/50098: other scripts use those
+PORT="${PORT:-50197}"   # not 50097/50098: other scripts use those
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
@@ -26,7 +29,7 @@ java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.ja
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 await_serving "$OUT/server.log" $SERVER || true
-LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide)
+LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide ${LOADTEST_ARGS:-})
 # a minute of Decide first: on 2 cores the server's JIT compiler takes 30-60 % of a core for about the first 35 s
 # of load (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md), and an overload measured before that
 # measures the compiler too

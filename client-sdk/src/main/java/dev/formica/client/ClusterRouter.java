@@ -217,6 +217,32 @@ final class ClusterRouter {
         return done;
     }
 
+    /**
+     * Asks every target for its partition map and sends the partitions a target serves on shard ports
+     * ({@code shardMode: LOOP}) to those ports, so each call is read by the event loop that owns its shard. A target
+     * that does not answer in time, or has no shard ports, keeps its partitions on its own address. Blocks until
+     * every target answered or {@code deadline} passed.
+     */
+    void learnShardPorts(Deadline deadline) {
+        if (factory == null) {
+            return;
+        }
+        for (String target : targets) {
+            int colon = target.lastIndexOf(':');
+            if (target.contains(":/") || colon <= 0) {
+                continue; // a name-resolver target: no single host to dial the ports on
+            }
+            String host = target.substring(0, colon);
+            readMap(channel(target), deadline, map -> {
+                if (map != null) {
+                    synchronized (this) {
+                        routes = routes.withPartitionPorts(target, host, map);
+                    }
+                }
+            }).join();
+        }
+    }
+
     private void learn(PartitionMap map, Redirect redirect) {
         PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
         synchronized (this) {

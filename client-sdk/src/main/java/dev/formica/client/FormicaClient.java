@@ -110,6 +110,14 @@ public final class FormicaClient implements AutoCloseable {
         this.retryPolicy = builder.retryPolicy;
     }
 
+    /**
+     * The partition (0..255) of a borrower, as the engine places it; with the partition map's
+     * {@code partition_ports} it names the shard port that serves the borrower (load tools that route themselves).
+     */
+    public static int partitionOf(String borrowerId) {
+        return BorrowerRouter.partition(Objects.requireNonNull(borrowerId, "borrowerId"));
+    }
+
     /** A builder with the defaults: plaintext, 2 s deadline, {@link RetryPolicy#defaults()}. */
     public static Builder builder() {
         return new Builder();
@@ -395,6 +403,7 @@ public final class FormicaClient implements AutoCloseable {
         private Duration streamDeadline = DEFAULT_STREAM_DEADLINE;
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private boolean tls;
+        private boolean shardPorts;
         private Path trustCertificates;
         private Path clientCertChain;
         private Path clientPrivateKey;
@@ -544,6 +553,18 @@ public final class FormicaClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Routes each call to the port of its shard's own event loop where the server has them ({@code shardMode:
+         * LOOP}: the partition map's {@code partition_ports}), so the call is read, decided and answered on one
+         * server thread. {@link #build} then asks each target for its map, waiting at most the default deadline; a
+         * server without shard ports (or that does not answer in time) is called on its address as before.
+         * Default off.
+         */
+        public Builder shardPorts(boolean enabled) {
+            this.shardPorts = enabled;
+            return this;
+        }
+
         /** Test hook: makes the channel of each target; the client owns and closes them. */
         Builder channelFactory(Function<String, ManagedChannel> factory) {
             Objects.requireNonNull(factory, "factory");
@@ -579,7 +600,11 @@ public final class FormicaClient implements AutoCloseable {
                 }
                 throw e;
             }
-            return new FormicaClient(new ClusterRouter(targets, made, factory), made.length, true, this);
+            ClusterRouter router = new ClusterRouter(targets, made, factory);
+            if (shardPorts) {
+                router.learnShardPorts(io.grpc.Deadline.after(deadline.toNanos(), TimeUnit.NANOSECONDS));
+            }
+            return new FormicaClient(router, made.length, true, this);
         }
 
         private static String checkTarget(String target) {

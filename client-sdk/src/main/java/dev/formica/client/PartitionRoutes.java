@@ -68,6 +68,33 @@ final class PartitionRoutes {
         return new PartitionRoutes(moreNodes, moved);
     }
 
+    /**
+     * These routes with each partition that {@code map}'s node serves on a shard port ({@code partition_ports},
+     * {@code shardMode: LOOP}) sent to that port on {@code host}, where the routes sent it to {@code target} (the
+     * node that answered the map); the others unchanged. Unchanged when the map names no shard ports.
+     */
+    PartitionRoutes withPartitionPorts(String target, String host, PartitionMap map) {
+        if (map.getPartitionPortsCount() != BorrowerRouter.PARTITIONS) {
+            return this;
+        }
+        List<String> moreNodes = new java.util.ArrayList<>(nodes);
+        int[] moved = owners.clone();
+        for (int p = 0; p < moved.length; p++) {
+            int port = map.getPartitionPorts(p);
+            if (port <= 0 || port > 65535 || !nodes.get(owners[p]).equals(target)) {
+                continue;
+            }
+            String address = host + ":" + port;
+            int node = moreNodes.indexOf(address);
+            if (node < 0) {
+                moreNodes.add(address);
+                node = moreNodes.size() - 1;
+            }
+            moved[p] = node;
+        }
+        return new PartitionRoutes(moreNodes, moved);
+    }
+
     List<String> nodes() {
         return nodes;
     }

@@ -1,6 +1,7 @@
 package dev.formica.loadtest;
 
 import com.google.protobuf.ByteString;
+import dev.formica.client.FormicaClient;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.DecisionRequest;
@@ -51,6 +52,8 @@ public final class GrpcLoadTarget implements LoadTarget {
     private final EchoRequest echoRequest;
     private final StreamLane[] lanes;
     private final Map<String, LongAdder> followUps = new ConcurrentHashMap<>();
+    /** The channel index of each partition (shard ports); null: round-robin by request index. */
+    private int[] laneOfPartition;
 
     /**
      * @param rpc what to call
@@ -74,8 +77,17 @@ public final class GrpcLoadTarget implements LoadTarget {
         this.echoRequest = EchoRequest.newBuilder().setPayload(ByteString.copyFrom(new byte[echoPayloadBytes])).build();
         this.lanes = new StreamLane[this.stream ? channels.size() : 0];
         for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = new StreamLane(channels.get(i));
+            lanes[i] = new StreamLane(channels.get(i), i);
         }
+    }
+
+    /**
+     * Sends each Decide (and its follow-ups) on the channel of its borrower's partition, {@code lanes[partition]}
+     * (a server's shard ports); Echo stays round-robin. Null: round-robin for all.
+     */
+    public GrpcLoadTarget routeByPartition(int[] lanes) {
+        this.laneOfPartition = lanes == null ? null : lanes.clone();
+        return this;
     }
 
     @Override
@@ -89,15 +101,19 @@ public final class GrpcLoadTarget implements LoadTarget {
         ManagedChannel channel = channels.get(lane);
         if (rpc == Rpc.ECHO) {
             ClientCalls.asyncUnaryCall(channel.newCall(DiagnosticsServiceGrpc.getEchoMethod(), options()), echoRequest,
-                    new UnaryAnswer<EchoResponse>(completion, index));
+                    new UnaryAnswer<EchoResponse>(completion, index, lane));
             return;
         }
         DecisionRequest request = requests.decision(index);
+        if (laneOfPartition != null) {
+            lane = laneOfPartition[FormicaClient.partitionOf(request.getBorrowerId())];
+            channel = channels.get(lane);
+        }
         if (stream) {
             lanes[lane].send(request, index, completion);
         } else {
             ClientCalls.asyncUnaryCall(channel.newCall(DecisionServiceGrpc.getDecideMethod(), options()), request,
-                    new UnaryAnswer<DecisionResponse>(completion, index));
+                    new UnaryAnswer<DecisionResponse>(completion, index, lane));
         }
     }
 
@@ -119,13 +135,13 @@ public final class GrpcLoadTarget implements LoadTarget {
         return CallOptions.DEFAULT.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS);
     }
 
-    private void onDecision(long index, DecisionResponse response) {
+    private void onDecision(long index, int lane, DecisionResponse response) {
         if (response.getOutcome() != Outcome.APPROVE || response.getHoldId().isEmpty()) {
             return;
         }
         double u = requests.uniform(index, CONFIRM_SALT);
         String holdId = response.getHoldId();
-        ManagedChannel channel = channels.get((int) (index % channels.size()));
+        ManagedChannel channel = channels.get(lane); // a hold is on its borrower's shard
         if (u < confirmShare) {
             followUp("confirm", channel, DecisionServiceGrpc.getConfirmMethod(), ConfirmRequest.newBuilder()
                     .setRequestId(requests.requestId(index) + "-c").setHoldId(holdId).build());
@@ -161,18 +177,20 @@ public final class GrpcLoadTarget implements LoadTarget {
     private final class UnaryAnswer<R> implements StreamObserver<R> {
         private final Completion completion;
         private final long index;
+        private final int lane;
         private Outcome outcome;
 
-        UnaryAnswer(Completion completion, long index) {
+        UnaryAnswer(Completion completion, long index, int lane) {
             this.completion = completion;
             this.index = index;
+            this.lane = lane;
         }
 
         @Override
         public void onNext(R value) {
             if (value instanceof DecisionResponse d) {
                 outcome = d.getOutcome();
-                onDecision(index, d);
+                onDecision(index, lane, d);
             }
         }
 
@@ -190,11 +208,13 @@ public final class GrpcLoadTarget implements LoadTarget {
     /** One DecideStream on one channel; answers matched to requests by request_id. */
     private final class StreamLane implements StreamObserver<DecisionResponse> {
         private final ManagedChannel channel;
+        private final int lane;
         private final Map<String, Pending> pending = new ConcurrentHashMap<>();
         private StreamObserver<DecisionRequest> requestsOut;
 
-        StreamLane(ManagedChannel channel) {
+        StreamLane(ManagedChannel channel, int lane) {
             this.channel = channel;
+            this.lane = lane;
         }
 
         synchronized void send(DecisionRequest request, long index, Completion completion) {
@@ -216,7 +236,7 @@ public final class GrpcLoadTarget implements LoadTarget {
             if (response.hasError()) {
                 p.completion.complete(Status.fromCodeValue(response.getError().getCode()).getCode(), null);
             } else {
-                onDecision(p.index, response);
+                onDecision(p.index, lane, response);
                 p.completion.complete(Status.Code.OK, response.getOutcome());
             }
         }

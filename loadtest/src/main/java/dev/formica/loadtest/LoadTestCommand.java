@@ -117,6 +117,10 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}.")
     int channels;
 
+    @Option(names = "--shard-ports", description = "shardMode LOOP: a channel per shard port, not --channels.")
+    boolean shardPorts;
+    private ShardChannels shards;
+
     @Option(names = "--senders", defaultValue = "2", description = "Sender threads, default ${DEFAULT-VALUE}.")
     int senders;
 
@@ -339,7 +343,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             Schedule schedule, String description, long warmupNanos, long durationNanos)
             throws IOException, InterruptedException {
         GrpcLoadTarget load = new GrpcLoadTarget(rpc, mode == Mode.stream, open, factory, deadline.toNanos(),
-                echoBytes, confirmShare, cancelShare);
+                echoBytes, confirmShare, cancelShare).routeByPartition(shards == null ? null : shards.lanes());
         boolean showProgress = progress || System.console() != null;
         ProgressBar bar = showProgress ? new ProgressBar(System.err) : null;
         LatencyTimeline timeline = new LatencyTimeline(label);
@@ -373,6 +377,10 @@ public final class LoadTestCommand implements Callable<Integer> {
     }
 
     private List<ManagedChannel> openChannels() {
+        if (shardPorts) {
+            shards = ShardChannels.open(target, hostOf(target)); // Decides to their shard's port
+            return shards.channels();
+        }
         List<ManagedChannel> list = new ArrayList<>();
         for (int i = 0; i < channels; i++) {
             // a channel per connection; answers handled on the transport thread (they only record)

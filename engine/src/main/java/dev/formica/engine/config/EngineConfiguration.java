@@ -110,7 +110,12 @@ public final class EngineConfiguration {
         /** One {@code AgentRunner} thread per shard, parked with a backoff idle strategy. */
         DEDICATED,
         /** The enqueuing thread drains the shard queue when the shard is idle. */
-        CALLER_DRAINS
+        CALLER_DRAINS,
+        /**
+         * Thread per core with ownership: shard k runs on Netty event loop k, which reads, decides and answers the
+         * calls of its own shard port; calls for a shard read by another loop go to the owner in batches.
+         */
+        LOOP
     }
 
     /** Whether the TLS server asks clients for a certificate (mutual TLS). */
@@ -146,6 +151,10 @@ public final class EngineConfiguration {
     private String timeZone = DEFAULT_TIME_ZONE;
     private long profileCacheEntries = DEFAULT_PROFILE_CACHE_ENTRIES;
     private int eventLoopThreads = DEFAULT_EVENT_LOOP_THREADS;
+    /** {@code shardMode: LOOP}: shard k's own port is this + k; 0 = any free ports (named in the partition map). */
+    private int shardPortBase;
+    /** {@code shardMode: LOOP}: calls are shed while a shard's loop runs this late; 0 = never. */
+    private Duration loopShedLag = Duration.ofMillis(20);
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
     // security: see docs/security.md
     private Path tlsCertChain;
@@ -456,6 +465,12 @@ public final class EngineConfiguration {
         requireThat(concentrationKeys >= 64 && concentrationKeys <= MAX_CONCENTRATION_KEYS, "concentrationKeys must be"
                 + " 64.." + MAX_CONCENTRATION_KEYS + ", was " + concentrationKeys);
         requireThat(eventLoopThreads >= 0, "eventLoopThreads must be >= 0 (0 = 2 per core)");
+        requireThat(shardPortBase >= 0 && shardPortBase <= 65535 - MAX_SHARDS,
+                "shardPortBase must be 0 (any free ports) or 1.." + (65535 - MAX_SHARDS) + ", was " + shardPortBase);
+        requireThat(!loopShedLag.isNegative(), "loopShedLag must be >= 0 (0 = off)");
+        requireThat(shardMode != ShardMode.LOOP || clusterReplication == Replication.OFF,
+                "shardMode LOOP does not combine with clusterReplication: ratis (a replicated shard runs on its"
+                        + " Raft group's threads); use shardMode DEDICATED or CALLER_DRAINS");
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
                 + maxInFlightDecisions);
@@ -1179,6 +1194,26 @@ public final class EngineConfiguration {
 
     public int concentrationKeys() {
         return concentrationKeys;
+    }
+
+    public Duration loopShedLag() {
+        return loopShedLag;
+    }
+
+    /** {@code shardMode: LOOP}: calls are shed while a shard's event loop runs more than this late; 0 = never. */
+    public EngineConfiguration loopShedLag(Duration lag) {
+        this.loopShedLag = Objects.requireNonNull(lag);
+        return this;
+    }
+
+    public int shardPortBase() {
+        return shardPortBase;
+    }
+
+    /** {@code shardMode: LOOP}: shard k's own port is {@code base + k}; 0 = any free ports. */
+    public EngineConfiguration shardPortBase(int base) {
+        this.shardPortBase = base;
+        return this;
     }
 
     public int eventLoopThreads() {

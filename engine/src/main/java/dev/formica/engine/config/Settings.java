@@ -50,7 +50,14 @@ public final class Settings {
                     + "reading). The same saturation rate end to end on format 1 (BENCHMARKS.md, \"Shard scaling\" "
                     + "and \"Overload\"). `CALLER_DRAINS` is faster with one request in flight (no thread wake-up). "
                     + "Answers are held until the shard log has made them durable, then handed back to the receiving "
-                    + "event loops in one task per loop per group of up to 16 commands",
+                    + "event loops in one task per loop per group of up to 16 commands. `LOOP` (experimental, thread "
+                    + "per core with ownership): one Netty event loop per shard (`eventLoopThreads` does not "
+                    + "apply) owns it and reads, decides and answers the calls of the shard's own port on one "
+                    + "thread (the partition map names the ports, clients built with `shardPorts` route to them); a "
+                    + "call read by another loop goes to the owner in one task per group of calls; calls are shed "
+                    + "(`RESOURCE_EXHAUSTED`) while the owner's loop runs behind (`loopShedLag`). Not with "
+                    + "`clusterReplication: ratis` "
+                    + "([perf note](perf-notes/2026-12-05-thread-per-core.md))",
                     (c, v) -> c.shardMode(EngineConfiguration.ShardMode.valueOf(v.toUpperCase(Locale.ROOT))),
                     EngineConfiguration::shardMode),
             Setting.of("queueCapacity", null, Setting.Type.NUMBER, "`8192`",
@@ -170,6 +177,18 @@ public final class Settings {
                     + "2026-11-28](perf-notes/2026-11-28-the-shards-own-work-and-live-profiles.md))",
                     (c, v) -> c.eventLoopThreads(Integer.parseInt(v)),
                     EngineConfiguration::eventLoopThreads),
+            Setting.of("shardPortBase", null, Setting.Type.NUMBER, "`0` (any free ports)",
+                    "`shardMode: LOOP`: shard k's own port is this + k, read by the event loop that owns the shard; "
+                    + "`0` = free ports chosen at start. `GetPartitionMap` names them (`partition_ports`)",
+                    (c, v) -> c.shardPortBase(Integer.parseInt(v)),
+                    EngineConfiguration::shardPortBase),
+            Setting.of("loopShedLag", null, Setting.Type.DURATION, "`20ms`",
+                    "`shardMode: LOOP`: while a shard's event loop runs its tasks more than this late (it is behind "
+                    + "its reads), calls for the shard are shed (`RESOURCE_EXHAUSTED`; bulk `Load` rows are not, they "
+                    + "have the stream's window); `0` = never. A call decided on the loop that reads it holds no "
+                    + "in-flight slot and waits in no queue, so this is that mode's admission control",
+                    (c, v) -> c.loopShedLag(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::loopShedLag),
             Setting.of("tlsCertChain", "--tls-cert", Setting.Type.PATH, "off",
                     "PEM certificate chain and PKCS#8 key: TLS on (both or neither)",
                     (c, v) -> c.tlsCertChain(Path.of(v)),

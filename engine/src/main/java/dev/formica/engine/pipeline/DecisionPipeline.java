@@ -121,6 +121,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final boolean callerDrains;
+    /** {@code shardMode: LOOP}: shard k's owner (index = shard); null in the other modes. */
+    private ShardOwner[] owners;
+    private ShardLoops shardLoops;
     private volatile ReplyLoops replyLoops;
     /** Where the shards' log windows live ({@link LogBuffer#directory}). */
     private Path windows;
@@ -198,6 +201,15 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      */
     public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency,
             LogChannel.Factory channels) {
+        return open(config, clock, latency, channels, null);
+    }
+
+    /**
+     * As {@link #open(EngineConfiguration, EpochClock, LatencyHub, LogChannel.Factory)}; with {@code shardMode: LOOP}
+     * shard k runs on {@code loops.loop(k)} (the server's event loops; null: threads of the pipeline's own).
+     */
+    public static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency,
+            LogChannel.Factory channels, ShardLoops loops) {
         config.conclude();
         if (config.clusterReplication() == EngineConfiguration.Replication.RATIS) {
             return ReplicatedPipeline.open(config, clock, latency); // the shard logs are Raft groups
@@ -311,6 +323,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                     writer, snapshots, markets, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.windows = windows;
             pipeline.clock = clock;
+            pipeline.shardLoops = loops;
             pipeline.startAgents();
             snapshots.start();
             return pipeline;
@@ -336,6 +349,19 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private void startAgents() {
+        if (config.shardMode() == EngineConfiguration.ShardMode.LOOP) {
+            if (shardLoops == null) {
+                shardLoops = ShardLoops.threads(agents.length);
+            }
+            ShardOwner[] started = new ShardOwner[agents.length];
+            for (int k = 0; k < agents.length; k++) {
+                started[k] = new ShardOwner(agents[k], shardLoops.loop(k), TIMER_PERIOD_NANOS,
+                        config.loopShedLag().toNanos(), this::onAgentError);
+                started[k].start();
+            }
+            owners = started;
+            return;
+        }
         if (callerDrains) {
             // Timers (hold expiry, record rotation) still need a driver when no requests arrive.
             CompositeAgent ticker = new CompositeAgent(java.util.Arrays.stream(agents)
@@ -499,7 +525,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         if (shard >= 0) {
             ShardCommand<Q, R> command = new ShardCommand<>(op.command(), request, arg, sink, startNanos, deadline);
             command.trace = trace;
-            submit(shard, command);
+            // a bulk Load's rows have the stream's own flow control (a window of rows in flight): never shed by lag
+            submit(shard, command, op != Operation.UPSERT_PROFILE);
         }
     }
 
@@ -686,13 +713,34 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private void submit(int shard, ShardCommand<?, ?> command) {
+        submit(shard, command, true);
+    }
+
+    /** @param sheddable whether the command is refused when its shard's owner loop is behind ({@code LOOP}) */
+    private void submit(int shard, ShardCommand<?, ?> command, boolean sheddable) {
         if (closed) {
             command.reject(shuttingDown());
             return;
         }
         ShardAgent agent = agents[shard];
-        ReplyLoops loops = replyLoops;
-        java.util.concurrent.Executor loop = loops == null ? null : loops.current();
+        ShardOwner owner = owners == null ? null : owners[shard];
+        if (owner != null && sheddable && owner.behind(System.nanoTime())) {
+            owner.countShed();
+            command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is behind its reads;"
+                    + " retry with backoff and the same request_id", shedRetryDelayMs)
+                    .metadata("shard", Integer.toString(shard)));
+            return;
+        }
+        java.util.concurrent.Executor loop;
+        if (owner != null && owner.onOwner()) {
+            // read on the owner: answered on it, at once after the pass when the log needs no sync (process), else
+            // handed back to it in one task per group once the sync thread has made the group durable
+            loop = writer != null && writer.durability() == dev.formica.engine.log.Durability.PROCESS ? null
+                    : owner.loop();
+        } else {
+            ReplyLoops loops = replyLoops;
+            loop = loops == null ? null : loops.current();
+        }
         // every answer waits for the log to make durable what it depends on, then goes back to the caller's loop
         command.replyVia(agent.replies(), loop);
         if (!agent.offer(command)) {
@@ -703,6 +751,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         if (callerDrains) {
             agent.tryDrain(loop);
+        } else if (owner != null) {
+            owner.submitted();
         }
     }
 
@@ -724,6 +774,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     public int shardOf(String borrowerId) {
         return router.shardOf(borrowerId);
+    }
+
+    /** The shard that holds {@code partition} on this node. */
+    public int shardOfPartition(int partition) {
+        return router.shardOfPartition(partition);
     }
 
     /** Which node owns each partition, and which node this is. */
@@ -809,6 +864,22 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return List.copyOf(recoveryReports);
     }
 
+    /** {@code shardMode: LOOP}: stops the shards' timers and the loops the pipeline made itself. */
+    private void stopOwners() {
+        if (owners == null) {
+            return;
+        }
+        for (ShardOwner owner : owners) {
+            owner.stop();
+        }
+        shardLoops.shutdownOwn(owners.length, 30);
+    }
+
+    /** {@code shardMode: LOOP}: the owner of {@code shard} (tests); null in the other modes. */
+    ShardOwner owner(int shard) {
+        return owners == null ? null : owners[shard];
+    }
+
     /** Stops the writers (after the server has drained), answers anything left, closes the state. */
     @Override
     public void close() {
@@ -819,9 +890,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         CloseHelper.quietCloseAll(runners);
         // no replica applies frames to the shards' state once it is closed below
         CloseHelper.quietClose(replication);
+        stopOwners();
         for (ShardAgent agent : agents) {
             if (callerDrains) {
                 agent.tryDrain(null);
+            } else if (owners != null) {
+                // the owners' loops have stopped (the server shuts its loops down before this): this thread is the
+                // shards' only writer now
+                agent.doWork();
             }
             agent.rejectQueued(DecisionPipeline::shuttingDown);
         }

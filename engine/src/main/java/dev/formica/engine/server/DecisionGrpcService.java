@@ -39,7 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
     private final DecisionPipeline pipeline;
-    private final PartitionMap partitionMap;
+    private volatile PartitionMap partitionMap;
+    /** {@code shardMode: LOOP}: the shard port of each owned partition; null without shard ports. */
+    private volatile int[] partitionPorts;
     /** Tracing is on: a sampled Decide's span gets its stage timings ({@link TracingInterceptor}). */
     private final boolean traced;
 
@@ -53,7 +55,13 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
         this.traced = traced;
     }
 
-    private static PartitionMap toProto(PartitionTable table) {
+    /** {@code shardMode: LOOP}: the maps answered from now on name {@code ports} (index = partition). */
+    void partitionPorts(int[] ports) {
+        partitionPorts = ports.clone();
+        partitionMap = toProto(pipeline.partitions());
+    }
+
+    private PartitionMap toProto(PartitionTable table) {
         PartitionMap.Builder map = PartitionMap.newBuilder().setPartitionCount(Partitions.COUNT)
                 .setAnsweredBy(table.self());
         for (int i = 0; i < table.nodes().size(); i++) {
@@ -61,6 +69,12 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
         }
         for (int p = 0; p < Partitions.COUNT; p++) {
             map.addOwners(table.ownerOf(p));
+        }
+        int[] ports = partitionPorts;
+        if (ports != null) {
+            for (int port : ports) {
+                map.addPartitionPorts(port);
+            }
         }
         return map.build();
     }

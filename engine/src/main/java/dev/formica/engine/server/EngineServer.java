@@ -13,6 +13,7 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -69,6 +70,10 @@ public final class EngineServer implements AutoCloseable {
     private volatile Server healthOnly;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
+    /** The shard ports' servers ({@code shardMode: LOOP}); empty otherwise. */
+    private final List<Server> shardServers = new ArrayList<>();
+    /** Tells the partition map the shard ports. */
+    private DecisionGrpcService decisions;
     private boolean closed;
     private AuthenticationInterceptor authentication;
     private AdmissionInterceptor admission;
@@ -143,7 +148,14 @@ public final class EngineServer implements AutoCloseable {
         }
         listenForHealth();
         try {
-            pipeline = DecisionPipeline.open(config, clock, metrics.latency());
+            dev.formica.engine.pipeline.ShardLoops loops = null;
+            if (config.shardMode() == EngineConfiguration.ShardMode.LOOP) {
+                // event loop k owns shard k: made before the pipeline, which runs its shards on them
+                eventLoops(config.shards());
+                loops = dev.formica.engine.pipeline.ShardLoops.of(shardLoops());
+            }
+            pipeline = DecisionPipeline.open(config, clock, metrics.latency(),
+                    dev.formica.engine.log.LogChannel.FILES, loops);
             bind();
             metrics.decisions().bind(pipeline);
             metrics.latency().startSampler();
@@ -165,29 +177,14 @@ public final class EngineServer implements AutoCloseable {
     private void bind() {
         // the port the health-only server holds (the one it was given, or the one it got for port 0)
         InetSocketAddress address = new InetSocketAddress(config.host(), healthOnly.getPort());
-        NettyServerBuilder builder = (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
-                .directExecutor()
-                .withOption(ChannelOption.SO_REUSEADDR, true)
-                .maxInboundMessageSize(config.maxInboundMessageBytes())
-                .keepAliveTime(config.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .keepAliveTimeout(config.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .permitKeepAliveTime(config.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .permitKeepAliveWithoutCalls(true);
         // The server's own event loops (grpc's shared default otherwise), so that a shard can hand each
         // loop the answers to its calls in one task (DecisionPipeline.replyLoops). Epoll where Netty has it,
         // as grpc's default; as many loops as grpc's default (2 per core) unless eventLoopThreads says.
-        int loops = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
-                : 2 * Runtime.getRuntime().availableProcessors();
-        if (Epoll.isAvailable()) {
-            bossGroup = new EpollEventLoopGroup(1);
-            workerGroup = new EpollEventLoopGroup(loops);
-            builder.channelType(EpollServerSocketChannel.class);
-        } else {
-            bossGroup = new NioEventLoopGroup(1);
-            workerGroup = new NioEventLoopGroup(loops);
-            builder.channelType(NioServerSocketChannel.class);
+        if (workerGroup == null) {
+            eventLoops(config.eventLoopThreads() > 0 ? config.eventLoopThreads()
+                    : 2 * Runtime.getRuntime().availableProcessors());
         }
-        builder.bossEventLoopGroup(bossGroup).workerEventLoopGroup(workerGroup);
+        NettyServerBuilder builder = builder(address).workerEventLoopGroup(workerGroup);
         EventLoopGroup workers = workerGroup;
         pipeline.replyLoops(() -> {
             for (EventExecutor loop : workers) {
@@ -197,15 +194,8 @@ public final class EngineServer implements AutoCloseable {
             }
             return null;
         });
-        for (BindableService service : services()) {
-            // Parsing outermost, so every interceptor still sees typed messages; authentication runs at
-            // call start, before any message is parsed.
-            builder.addService(ParseErrorsAsInvalidArgument.wrap(ServerInterceptors.intercept(service,
-                    interceptors())));
-        }
-        builder.addService(health.getHealthService());
-        builder.addService(ProtoReflectionServiceV1.newInstance());
-        builder.addService(reflectionV1Alpha());
+        List<ServerServiceDefinition> definitions = serviceDefinitions();
+        definitions.forEach(builder::addService);
         server = builder.build();
         // hand the port over: probes see a refused connection for this moment only
         closeHealthListener();
@@ -216,6 +206,92 @@ public final class EngineServer implements AutoCloseable {
             server = null;
             throw cannotListen(e);
         }
+        if (config.shardMode() == EngineConfiguration.ShardMode.LOOP) {
+            bindShardPorts(definitions);
+        }
+    }
+
+    /**
+     * {@code shardMode: LOOP}: a port per shard whose every connection is read by the shard's own event loop, so a
+     * call sent there is read, decided and answered on one thread; the partition map names the ports.
+     */
+    private void bindShardPorts(List<ServerServiceDefinition> definitions) {
+        List<io.grpc.netty.shaded.io.netty.channel.EventLoop> loops = shardLoops();
+        int[] ports = new int[loops.size()];
+        for (int k = 0; k < loops.size(); k++) {
+            int port = config.shardPortBase() == 0 ? 0 : config.shardPortBase() + k;
+            NettyServerBuilder shard = builder(new InetSocketAddress(config.host(), port))
+                    .workerEventLoopGroup(loops.get(k)); // one loop: it is its own group
+            definitions.forEach(shard::addService);
+            Server s = shard.build();
+            try {
+                s.start();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot listen on " + config.host() + ":" + port + " for shard " + k
+                        + " (" + e.getMessage() + "): choose another shardPortBase", e);
+            }
+            shardServers.add(s);
+            ports[k] = s.getPort();
+        }
+        int[] byPartition = new int[dev.formica.engine.cluster.Partitions.COUNT];
+        for (int p = 0; p < byPartition.length; p++) {
+            byPartition[p] = pipeline.partitions().owns(p) ? ports[pipeline.shardOfPartition(p)] : 0;
+        }
+        decisions.partitionPorts(byPartition);
+        LOG.info("shard ports (shardMode LOOP, shard k on event loop k): " + java.util.Arrays.toString(ports));
+    }
+
+    /** The bound port of each shard's own port, index = shard ({@code shardMode: LOOP}); empty otherwise. */
+    public int[] shardPorts() {
+        return shardServers.stream().mapToInt(Server::getPort).toArray();
+    }
+
+    /** The worker loops in order: with {@code shardMode: LOOP} loop k owns shard k. */
+    private List<io.grpc.netty.shaded.io.netty.channel.EventLoop> shardLoops() {
+        List<io.grpc.netty.shaded.io.netty.channel.EventLoop> loops = new ArrayList<>();
+        for (EventExecutor loop : workerGroup) {
+            loops.add((io.grpc.netty.shaded.io.netty.channel.EventLoop) loop);
+        }
+        return loops;
+    }
+
+    /** The boss loop and {@code count} worker loops, epoll where Netty has it. */
+    private void eventLoops(int count) {
+        if (Epoll.isAvailable()) {
+            bossGroup = new EpollEventLoopGroup(1);
+            workerGroup = new EpollEventLoopGroup(count);
+        } else {
+            bossGroup = new NioEventLoopGroup(1);
+            workerGroup = new NioEventLoopGroup(count);
+        }
+    }
+
+    /** Every service with the engine's interceptors, health and reflection: the same on every port. */
+    private List<ServerServiceDefinition> serviceDefinitions() {
+        List<ServerServiceDefinition> all = new ArrayList<>();
+        for (BindableService service : services()) {
+            // Parsing outermost, so every interceptor still sees typed messages; authentication runs at
+            // call start, before any message is parsed.
+            all.add(ParseErrorsAsInvalidArgument.wrap(ServerInterceptors.intercept(service, interceptors())));
+        }
+        all.add(health.getHealthService().bindService());
+        all.add(ProtoReflectionServiceV1.newInstance().bindService());
+        all.add(reflectionV1Alpha().bindService());
+        return all;
+    }
+
+    /** A server on {@code address} with the configured transport settings and the boss loop. */
+    private NettyServerBuilder builder(InetSocketAddress address) {
+        return (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
+                .directExecutor()
+                .withOption(ChannelOption.SO_REUSEADDR, true)
+                .maxInboundMessageSize(config.maxInboundMessageBytes())
+                .keepAliveTime(config.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(config.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveTime(config.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .channelType(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .bossEventLoopGroup(bossGroup);
     }
 
     private UncheckedIOException cannotListen(IOException e) {
@@ -264,7 +340,8 @@ public final class EngineServer implements AutoCloseable {
 
     private List<BindableService> services() {
         backtests = new BacktestService(pipeline, config.dataDir(), config.regulatoryFile());
-        return List.of(new DecisionGrpcService(pipeline, tracing != null), new ProfileGrpcService(pipeline),
+        decisions = new DecisionGrpcService(pipeline, tracing != null);
+        return List.of(decisions, new ProfileGrpcService(pipeline),
                 new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests),
                 new DiagnosticsGrpcService());
     }
@@ -361,6 +438,8 @@ public final class EngineServer implements AutoCloseable {
         closed = true;
         markDraining();
         closeHealthListener();
+        // the shard ports stop accepting with the main port, and their calls drain within the same timeout
+        shardServers.forEach(Server::shutdown);
         if (server != null) {
             server.shutdown();
             try {
@@ -371,6 +450,16 @@ public final class EngineServer implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 server.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Server s : shardServers) {
+            try {
+                if (!s.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                    s.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                s.shutdownNow();
                 Thread.currentThread().interrupt();
             }
         }

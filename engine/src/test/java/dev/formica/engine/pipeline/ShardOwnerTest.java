@@ -1,0 +1,248 @@
+package dev.formica.engine.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.engine.LedgerOnlyRules;
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.log.Durability;
+import dev.formica.engine.log.LogChannel;
+import dev.formica.engine.metrics.LatencyHub;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.agrona.concurrent.CachedEpochClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code shardMode: LOOP}: a shard belongs to one loop. A command submitted on the owner's thread is decided and
+ * answered there in the same call; a command from any other thread goes to the owner, a group of them in one drain
+ * task; in {@code fsync} mode an answer decided on the owner waits for the sync of its frame and then comes back to
+ * the owner.
+ */
+class ShardOwnerTest {
+    @TempDir
+    Path dir;
+    DecisionPipeline pipeline;
+    final CachedEpochClock clock = new CachedEpochClock();
+
+    @AfterEach
+    void close() {
+        if (pipeline != null) {
+            pipeline.close();
+        }
+    }
+
+    private void open(Durability durability, LogChannel.Factory channels) {
+        open(durability, channels, Duration.ZERO); // a busy test box can hold a loop up: no shedding but where tested
+    }
+
+    private void open(Durability durability, LogChannel.Factory channels, Duration shedLag) {
+        clock.update(PipelineFixture.START_MS);
+        EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2)
+                .loopShedLag(shedLag)
+                .holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
+                .shardMode(EngineConfiguration.ShardMode.LOOP).queueCapacity(1024).durability(durability));
+        c.conclude();
+        pipeline = DecisionPipeline.open(c, clock, LatencyHub.disabled(c.shards(), clock), channels);
+        FutureSink<Boolean> created = new FutureSink<>();
+        pipeline.upsert(dev.formica.v1.Profile.newBuilder().setBorrowerId("own-0").setRegion("CN-31")
+                .addLines(dev.formica.v1.ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT)
+                        .setLineMinor(1_000_000_000L)).build(), created, null);
+        assertTrue(created.get());
+    }
+
+    /** A sink that remembers the thread that answered. */
+    private static final class Answer implements Sink<DecisionResponse> {
+        final FutureSink<DecisionResponse> future = new FutureSink<>();
+        volatile Thread thread;
+
+        @Override
+        public void onResult(DecisionResponse result) {
+            thread = Thread.currentThread();
+            future.onResult(result);
+        }
+
+        @Override
+        public void onError(dev.formica.engine.errors.Refused error) {
+            thread = Thread.currentThread();
+            future.onError(error);
+        }
+
+        boolean isDone() {
+            return future.future.isDone();
+        }
+
+        DecisionResponse get() {
+            return future.get();
+        }
+    }
+
+    @Test
+    void shouldDecideACallReadOnTheOwnerInTheSameCallOnTheOwnersThread() throws Exception {
+        open(Durability.PROCESS, LogChannel.FILES);
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        long handOffs = owner.handOffs();
+        AtomicReference<Thread> ownerThread = new AtomicReference<>();
+        AtomicBoolean answeredBeforeReturn = new AtomicBoolean();
+        Answer answer = new Answer();
+        owner.loop().submit(() -> {
+            ownerThread.set(Thread.currentThread());
+            pipeline.decide(PipelineFixture.decision("own-r1", "own-0", 500), answer, System.nanoTime(), null);
+            answeredBeforeReturn.set(answer.isDone());
+        }).get(10, TimeUnit.SECONDS);
+
+        assertTrue(answeredBeforeReturn.get(), "decided and answered inside the submitting call");
+        assertEquals(Outcome.APPROVE, answer.get().getOutcome());
+        assertSame(ownerThread.get(), answer.thread);
+        assertEquals(handOffs, owner.handOffs(), "no task handed to the owner");
+        assertTrue(owner.inline() >= 1);
+    }
+
+    @Test
+    void shouldHandCallsFromOtherThreadsToTheOwnerInOneTaskPerGroup() throws Exception {
+        open(Durability.PROCESS, LogChannel.FILES);
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        AtomicReference<Thread> ownerThread = new AtomicReference<>();
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        owner.loop().execute(() -> { // the owner is busy reading other calls while the group arrives
+            ownerThread.set(Thread.currentThread());
+            busy.countDown();
+            await(release);
+        });
+        assertTrue(busy.await(10, TimeUnit.SECONDS));
+        long handOffs = owner.handOffs();
+        List<Answer> answers = new ArrayList<>();
+        int group = 50;
+        for (int i = 0; i < group; i++) {
+            Answer a = new Answer();
+            answers.add(a);
+            pipeline.decide(PipelineFixture.decision("own-m" + i, "own-0", 100 + i), a, System.nanoTime(), null);
+        }
+        assertEquals(group, pipeline.queueDepth(shard), "nothing decided off the owner");
+        assertFalse(answers.get(0).isDone());
+        release.countDown();
+
+        for (Answer a : answers) {
+            assertEquals(Outcome.APPROVE, a.get().getOutcome());
+            assertSame(ownerThread.get(), a.thread, "decided and answered on the owner (a caller that is no loop)");
+        }
+        assertEquals(handOffs + 1, owner.handOffs(), "the group went to the owner as one task");
+    }
+
+    @Test
+    void shouldReleaseAnAnswerDecidedOnTheOwnerOnlyAfterItsFrameIsSynced() throws Exception {
+        CountDownLatch syncAllowed = new CountDownLatch(1);
+        AtomicBoolean gate = new AtomicBoolean(); // only the Decide's sync waits (not the start-up's)
+        LogChannel.Factory channels = (file, size) -> {
+            LogChannel real = LogChannel.FILES.open(file, size);
+            return new LogChannel() {
+                @Override
+                public void append(ByteBuffer src) throws IOException {
+                    real.append(src);
+                }
+
+                @Override
+                public void sync() throws IOException {
+                    if (gate.get()) {
+                        await(syncAllowed);
+                    }
+                    real.sync();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    real.close();
+                }
+            };
+        };
+        open(Durability.FSYNC, channels);
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        AtomicReference<Thread> ownerThread = new AtomicReference<>();
+        Answer answer = new Answer();
+        gate.set(true);
+        owner.loop().submit(() -> {
+            ownerThread.set(Thread.currentThread());
+            pipeline.decide(PipelineFixture.decision("own-f1", "own-0", 700), answer, System.nanoTime(), null);
+        }).get(10, TimeUnit.SECONDS);
+        long syncs = pipeline.logWriter().syncs();
+        // the owner's pass is over and it has run another task since: the answer still waits for the sync
+        owner.loop().submit(() -> { }).get(10, TimeUnit.SECONDS);
+        assertFalse(answer.isDone(), "released before its frame was synced");
+
+        syncAllowed.countDown();
+        assertEquals(Outcome.APPROVE, answer.get().getOutcome());
+        assertTrue(pipeline.logWriter().syncs() > syncs, "the answer came after a sync");
+        assertSame(ownerThread.get(), answer.thread, "handed back to the owner, not answered on the sync thread");
+    }
+
+    @Test
+    void shouldShedCallsWhileTheOwnerIsBehindItsReadsAndServeAgainOnceItCaughtUp() throws Exception {
+        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(200)); // far above a busy box's hiccups
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        String before = StateDigest.of(pipeline);
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        owner.loop().execute(() -> { // a long read: the owner's timer task waits behind it
+            busy.countDown();
+            await(release);
+        });
+        assertTrue(busy.await(10, TimeUnit.SECONDS));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.behind(System.nanoTime()));
+        long shed = owner.shed();
+        FutureSink<DecisionResponse> refused = new FutureSink<>();
+        pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), refused, System.nanoTime(), null);
+        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, refused.errorCode());
+        assertEquals(shed + 1, owner.shed());
+        assertEquals(0, pipeline.queueDepth(shard), "a shed call waits nowhere");
+        assertEquals(before, StateDigest.of(pipeline), "a shed call changes nothing");
+
+        release.countDown();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !owner.behind(System.nanoTime()));
+        FutureSink<DecisionResponse> served = new FutureSink<>();
+        pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), served, System.nanoTime(), null);
+        assertEquals(Outcome.APPROVE, served.get().getOutcome());
+    }
+
+    @Test
+    void shouldRefuseLoopModeWithRaftReplication() {
+        EngineConfiguration c = new EngineConfiguration().dataDir(dir).shardMode(EngineConfiguration.ShardMode.LOOP)
+                .clusterNodes(List.of("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3")).clusterNodeId(0)
+                .clusterReplication(EngineConfiguration.Replication.RATIS)
+                .clusterRaftNodes(List.of("127.0.0.1:4", "127.0.0.1:5", "127.0.0.1:6"));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                c::conclude);
+        assertTrue(e.getMessage().contains("shardMode LOOP does not combine with clusterReplication"),
+                e.getMessage());
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("latch not released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
