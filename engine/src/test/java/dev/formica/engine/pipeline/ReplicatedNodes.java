@@ -136,8 +136,14 @@ final class ReplicatedNodes implements AutoCloseable {
         return claimant(firstPartitionOf(group));
     }
 
+    /** Every group served by some node (the one to wait for while a node is down). */
     void awaitEveryGroupServed() {
-        // each by its own node once all are up (LeaderHandOver): calls made meanwhile would meet a hand-over
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+                IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) >= 0));
+    }
+
+    /** Each group served by its own node once all are up (LeaderHandOver); calls made before would meet a hand-over. */
+    void awaitEveryGroupLedByItsOwnNode() {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() ->
                 IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) == g));
     }

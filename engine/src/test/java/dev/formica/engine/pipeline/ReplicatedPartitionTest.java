@@ -102,7 +102,7 @@ class ReplicatedPartitionTest {
     @Test
     void aLeaderCutOffReleasesNothingAndTheMajorityServesWithoutIt() {
         nodes.startAll();
-        nodes.awaitEveryGroupServed();
+        nodes.awaitEveryGroupLedByItsOwnNode();
         String[] borrowers = borrowersOf(0, 4);
         int partition = Partitions.of(borrowers[0]);
         Map<String, String> holds = new HashMap<>();
@@ -148,7 +148,7 @@ class ReplicatedPartitionTest {
                 nodes.stop(leader);
                 nodes.start(leader);
             }
-            nodes.awaitEveryGroupServed();
+            nodes.awaitEveryGroupLedByItsOwnNode();
 
             // the answer that was never released acts once, now; the released ones replay with their holds
             DecisionResponse retried = client.decide(decide(borrowers[0], "during-" + borrowers[0]));
@@ -187,7 +187,7 @@ class ReplicatedPartitionTest {
     @Test
     void aLeaderCutOffWithNothingInFlightRejoinsAsAFollowerWithoutARestart() {
         nodes.startAll();
-        nodes.awaitEveryGroupServed();
+        nodes.awaitEveryGroupLedByItsOwnNode();
         String[] borrowers = borrowersOf(1, 2);
         int partition = Partitions.of(borrowers[0]);
         try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())

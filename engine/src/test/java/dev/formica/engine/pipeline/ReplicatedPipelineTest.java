@@ -1,5 +1,9 @@
 package dev.formica.engine.pipeline;
 
+import static dev.formica.engine.pipeline.ReplicatedNodes.AMOUNT;
+import static dev.formica.engine.pipeline.ReplicatedNodes.LAYOUT;
+import static dev.formica.engine.pipeline.ReplicatedNodes.decide;
+import static dev.formica.engine.pipeline.ReplicatedNodes.profile;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,30 +11,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.formica.client.FormicaClient;
 import dev.formica.client.FormicaException;
 import dev.formica.client.RetryPolicy;
-import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.cluster.Partitions;
-import dev.formica.engine.config.EngineConfiguration;
-import dev.formica.engine.replication.GroupLayout;
-import dev.formica.engine.server.EngineServer;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.CreditLine;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.ErrorReason;
 import dev.formica.v1.GetCreditLineRequest;
-import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.Outcome;
-import dev.formica.v1.PartitionMap;
 import dev.formica.v1.Product;
-import dev.formica.v1.ProductLine;
-import dev.formica.v1.Profile;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,77 +51,19 @@ class ReplicatedPipelineTest {
             "127.0.0.1:" + (BASE + 2));
     private static final List<String> RAFT = List.of("127.0.0.1:" + (BASE + 10), "127.0.0.1:" + (BASE + 11),
             "127.0.0.1:" + (BASE + 12));
-    private static final long LINE = 100_000;
-    private static final long AMOUNT = 1_000;
-    private static final GroupLayout LAYOUT = new GroupLayout(3);
 
     @TempDir
     Path dir;
-    private final EngineServer[] servers = new EngineServer[3];
-    private final List<ManagedChannel> channels = new ArrayList<>();
-    private final AtomicInteger failStops = new AtomicInteger();
-    private Runnable savedFailStop;
+    private ReplicatedNodes nodes;
 
     @BeforeEach
-    void noHalt() {
-        savedFailStop = ReplicatedPipeline.failStop;
-        ReplicatedPipeline.failStop = failStops::incrementAndGet;
+    void setUp() {
+        nodes = new ReplicatedNodes(dir, NODES, RAFT);
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (ManagedChannel c : channels) {
-            c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
-        for (EngineServer s : servers) {
-            if (s != null) {
-                s.close();
-            }
-        }
-        ReplicatedPipeline.failStop = savedFailStop;
-    }
-
-    private EngineServer start(int node) {
-        EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir.resolve("n" + node))
-                .port(Integer.parseInt(NODES.get(node).substring(NODES.get(node).lastIndexOf(':') + 1)))
-                .clusterNodes(NODES).clusterNodeId(node).clusterReplication(EngineConfiguration.Replication.RATIS)
-                .clusterRaftNodes(RAFT).expectedBorrowers(1000).expectedDecisionsPerDay(1000).velocityKeys(1024)
-                .drainTimeout(Duration.ofSeconds(1)));
-        servers[node] = new EngineServer(c).start();
-        return servers[node];
-    }
-
-    private PartitionMap map(int node) {
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(NODES.get(node)).usePlaintext().build();
-        channels.add(channel);
-        return DecisionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-                .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
-    }
-
-    /** The node that claims {@code partition} in its own map, or -1; fails when two do. */
-    private int claimant(int partition) {
-        int claimant = -1;
-        for (int node = 0; node < 3; node++) {
-            if (servers[node] == null) {
-                continue;
-            }
-            if (map(node).getOwners(partition) == node) {
-                assertEquals(-1, claimant, "nodes " + claimant + " and " + node + " both answer for " + partition);
-                claimant = node;
-            }
-        }
-        return claimant;
-    }
-
-    private void awaitEveryGroupServed() {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
-                IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) >= 0));
-    }
-
-    /** Each group served by its own node (LeaderHandOver hands a group back once its node follows). */
-    private void awaitEveryGroupLedByItsOwnNode() {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() ->
-                IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) == g));
+        nodes.close();
     }
 
     /**
@@ -152,39 +86,17 @@ class ReplicatedPipelineTest {
         return answer.get();
     }
 
-    private static int firstPartitionOf(int group) {
-        return IntStream.range(0, Partitions.COUNT).filter(p -> LAYOUT.groupOf(p) == group).findFirst().orElseThrow();
-    }
-
-    private static Profile profile(String borrower) {
-        return Profile.newBuilder().setBorrowerId(borrower).setRegion("CN-31")
-                .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(LINE)).build();
-    }
-
-    private static DecisionRequest decide(String borrower, String requestId) {
-        return DecisionRequest.newBuilder().setRequestId(requestId).setBorrowerId(borrower)
-                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(AMOUNT).build();
-    }
-
-    /** The line of {@code borrower} in node {@code node}'s memory (a follower's too), or null. */
-    private LedgerSnapshot lineOn(int node, String borrower) {
-        int shard = LAYOUT.shardOfGroup(node, LAYOUT.groupOf(Partitions.of(borrower)));
-        LedgerSnapshot s = new LedgerSnapshot();
-        return servers[node].pipeline().state(shard).ledger().get(borrower, Product.CONSUMER_CREDIT_VALUE, s) ? s
-                : null;
-    }
-
     @Test
     void aLeaderStoppedLosesNoAnswerAndComesBackAsAFollower() {
         for (int node = 0; node < 3; node++) {
-            start(node);
+            nodes.start(node);
         }
-        awaitEveryGroupLedByItsOwnNode();
+        nodes.awaitEveryGroupLedByItsOwnNode();
         List<String> borrowers = IntStream.range(0, 24).mapToObj(i -> "b-" + i).toList();
         Map<String, String> holds = new HashMap<>();
         Map<String, long[]> model = new HashMap<>(); // held, drawn
-        try (FormicaClient client = FormicaClient.builder().targets(NODES).defaultDeadline(Duration.ofSeconds(30))
-                .build()) {
+        try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())
+                .defaultDeadline(Duration.ofSeconds(30)).build()) {
             for (String b : borrowers) {
                 client.upsertProfile(profile(b));
                 DecisionResponse d = client.decide(decide(b, "d-" + b));
@@ -200,18 +112,17 @@ class ReplicatedPipelineTest {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 for (String b : borrowers) {
                     for (int node : LAYOUT.replicasOf(LAYOUT.groupOf(Partitions.of(b)))) {
-                        LedgerSnapshot s = lineOn(node, b);
+                        LedgerSnapshot s = nodes.lineOn(node, b);
                         assertTrue(s != null, b + " on node " + node);
                         assertEquals(model.get(b)[0], s.heldMinor(), b + " held on node " + node);
                         assertEquals(model.get(b)[1], s.drawnMinor(), b + " drawn on node " + node);
                     }
                 }
             });
-            int leader = claimant(Partitions.of(borrowers.get(0)));
-            servers[leader].close();
-            servers[leader] = null;
-            awaitEveryGroupServed();
-            assertTrue(claimant(Partitions.of(borrowers.get(0))) != leader);
+            int leader = nodes.claimant(Partitions.of(borrowers.get(0)));
+            nodes.stop(leader);
+            nodes.awaitEveryGroupServed();
+            assertTrue(nodes.claimant(Partitions.of(borrowers.get(0))) != leader);
             for (String b : borrowers) {
                 DecisionResponse again = client.decide(decide(b, "d-" + b));
                 assertTrue(again.getReplayed(), b);
@@ -225,37 +136,37 @@ class ReplicatedPipelineTest {
             DecisionResponse after = client.decide(decide(moved, "d2-" + moved));
             assertEquals(Outcome.APPROVE, after.getOutcome());
             model.get(moved)[0] += AMOUNT;
-            start(leader);
-            awaitEveryGroupServed();
+            nodes.start(leader);
+            nodes.awaitEveryGroupServed();
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                LedgerSnapshot s = lineOn(leader, moved);
+                LedgerSnapshot s = nodes.lineOn(leader, moved);
                 assertTrue(s != null);
                 assertEquals(model.get(moved)[0], s.heldMinor());
                 assertEquals(model.get(moved)[1], s.drawnMinor());
             });
         }
-        assertEquals(0, failStops.get(), "no replica had to stop");
+        assertEquals(0, nodes.failStops.get(), "no replica had to stop");
     }
 
     @Test
     void eachNodeTakesItsOwnGroupBackUnderLoadWithoutLosingAnAnswer() throws Exception {
         for (int node = 0; node < 3; node++) {
-            start(node);
+            nodes.start(node);
         }
-        awaitEveryGroupLedByItsOwnNode();
+        nodes.awaitEveryGroupLedByItsOwnNode();
         List<String> borrowers = IntStream.range(0, 24).mapToObj(i -> "h-" + i).toList();
         Map<String, String> holds = new HashMap<>(); // request id -> hold id (approvals)
         Map<String, Long> held = new HashMap<>();
         AtomicInteger handedBack = new AtomicInteger();
-        try (FormicaClient client = FormicaClient.builder().targets(NODES).defaultDeadline(Duration.ofSeconds(30))
+        try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())
+                .defaultDeadline(Duration.ofSeconds(30))
                 .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
                 .build()) {
             for (String b : borrowers) {
                 client.upsertProfile(profile(b));
             }
-            servers[0].close(); // group 0 fails over to node 1 or 2
-            servers[0] = null;
-            awaitEveryGroupServed();
+            nodes.stop(0); // group 0 fails over to node 1 or 2
+            nodes.awaitEveryGroupServed();
             ExecutorService load = Executors.newSingleThreadExecutor();
             Future<?> decided = load.submit(() -> {
                 // decides until every group is led by its own node (then on to a 20th call)
@@ -270,8 +181,8 @@ class ReplicatedPipelineTest {
                     }
                 }
             });
-            start(0);
-            awaitEveryGroupLedByItsOwnNode();
+            nodes.start(0);
+            nodes.awaitEveryGroupLedByItsOwnNode();
             handedBack.set(1);
             decided.get(120, TimeUnit.SECONDS);
             load.shutdown();
@@ -287,6 +198,6 @@ class ReplicatedPipelineTest {
                 assertEquals(held.getOrDefault(b, 0L), line.getHeldMinor(), b);
             }
         }
-        assertEquals(0, failStops.get(), "a hand-over never leaves its old leader with uncommitted effects");
+        assertEquals(0, nodes.failStops.get(), "a hand-over never leaves its old leader with uncommitted effects");
     }
 }
