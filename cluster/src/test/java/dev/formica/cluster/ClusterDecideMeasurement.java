@@ -4,15 +4,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.formica.client.FormicaClient;
-import dev.formica.client.RetryPolicy;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.PartitionMap;
 import dev.formica.v1.Product;
-import dev.formica.v1.ProductLine;
-import dev.formica.v1.Profile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -49,7 +44,7 @@ class ClusterDecideMeasurement {
     private static final int BASE = Integer.getInteger("formica.ports.base", 50680);
     private static final List<String> NODES = NodeProcesses.loopback(BASE, 3);
     private static final List<String> RAFT = NodeProcesses.loopback(BASE + 5, 3);
-    private static final int BORROWERS = 1000;
+    private static final int BORROWERS = FixedRateLoad.BORROWERS;
 
     @TempDir
     Path dir;
@@ -65,11 +60,12 @@ class ClusterDecideMeasurement {
         try (NodeProcesses one = NodeProcesses.single(dir.resolve("single"), NODES.get(0)).measured()) {
             one.start(0);
             await().atMost(Duration.ofMinutes(4)).until(() -> one.map(0) != null);
-            try (FormicaClient client = client(List.of(NODES.get(0)))) {
-                loadProfiles(client);
+            try (FormicaClient client = FixedRateLoad.client(List.of(NODES.get(0)))) {
+                FixedRateLoad.loadProfiles(client);
                 run("echo, 1 node", rate, warmup, measured, one::cpu,
                         i -> client.echoAsync(ByteString.copyFromUtf8("e" + i)));
-                run("decide, 1 node", rate, warmup, measured, one::cpu, i -> client.decideAsync(decide(i, "1-")));
+                run("decide, 1 node", rate, warmup, measured, one::cpu,
+                        i -> client.decideAsync(FixedRateLoad.decide(i, "1-")));
             }
         }
         try (NodeProcesses three = new NodeProcesses(dir.resolve("three"), NODES, RAFT).measured()) {
@@ -81,10 +77,10 @@ class ClusterDecideMeasurement {
                 return IntStream.range(0, Partitions.COUNT).allMatch(p -> three.claimants(p, maps).size() == 1);
             });
             leadersSettle(three);
-            try (FormicaClient client = client(NODES)) {
-                loadProfiles(client);
+            try (FormicaClient client = FixedRateLoad.client(NODES)) {
+                FixedRateLoad.loadProfiles(client);
                 run("decide, 3 replicated nodes", rate, warmup, measured, three::cpu,
-                        i -> client.decideAsync(decide(i, "3-")));
+                        i -> client.decideAsync(FixedRateLoad.decide(i, "3-")));
                 failover(three, client, rate);
             }
         }
@@ -118,75 +114,10 @@ class ClusterDecideMeasurement {
         report.add("leaders at the start of the load: " + String.join(", ", leaders));
     }
 
-    private static FormicaClient client(List<String> targets) {
-        return FormicaClient.builder().targets(targets).defaultDeadline(Duration.ofSeconds(20))
-                .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
-                .build();
-    }
-
-    private static void loadProfiles(FormicaClient client) {
-        List<CompletableFuture<?>> pending = new ArrayList<>();
-        for (int b = 0; b < BORROWERS; b++) {
-            pending.add(client.upsertProfileAsync(Profile.newBuilder().setBorrowerId("m-" + b).setRegion("CN-31")
-                    .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT)
-                            .setLineMinor(1_000_000_000L)).build()));
-            if (pending.size() == 64) {
-                pending.forEach(CompletableFuture::join);
-                pending.clear();
-            }
-        }
-        pending.forEach(CompletableFuture::join);
-    }
-
-    private static DecisionRequest decide(long i, String prefix) {
-        return DecisionRequest.newBuilder().setRequestId(prefix + i).setBorrowerId("m-" + (i % BORROWERS))
-                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(100).build();
-    }
-
-    /** Calls at {@code rate}/s, each at its intended time; the measured part's latencies from those times. */
+    /** Runs {@link FixedRateLoad#run} and reports its line. */
     private void run(String name, int rate, Duration warmup, Duration measured, Supplier<Duration> cpu,
             Function<Long, CompletableFuture<?>> call) {
-        Recorder recorder = new Recorder(3);
-        AtomicLong errors = new AtomicLong();
-        long periodNanos = 1_000_000_000L / rate;
-        long start = System.nanoTime();
-        long warmEnd = start + warmup.toNanos();
-        long end = warmEnd + measured.toNanos();
-        ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
-        AtomicLong next = new AtomicLong();
-        sender.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            // every call whose intended time has come, so a stalled sender shows as latency, not as fewer calls
-            for (long i = next.get(); start + i * periodNanos <= now && start + i * periodNanos < end; i++) {
-                long intended = start + i * periodNanos;
-                next.set(i + 1);
-                call.apply(i).whenComplete((r, e) -> {
-                    if (intended < warmEnd) {
-                        return;
-                    }
-                    if (e != null) {
-                        errors.incrementAndGet();
-                    } else {
-                        recorder.recordValue(Math.max(1, (System.nanoTime() - intended) / 1000));
-                    }
-                });
-            }
-        }, 0, Math.max(1, periodNanos / 1000), TimeUnit.MICROSECONDS);
-        await().atMost(warmup.plus(measured).plusMinutes(1)).pollInterval(Duration.ofMillis(50))
-                .until(() -> System.nanoTime() >= warmEnd);
-        Duration cpuAtStart = cpu.get();
-        await().atMost(measured.plusMinutes(1)).pollInterval(Duration.ofMillis(50))
-                .until(() -> System.nanoTime() >= end);
-        Duration cpuUsed = cpu.get().minus(cpuAtStart);
-        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
-                .until(() -> System.nanoTime() >= end + TimeUnit.SECONDS.toNanos(5));
-        sender.shutdownNow();
-        Histogram h = recorder.getIntervalHistogram();
-        report.add(String.format(Locale.ROOT, "%-28s n %7d  errors %4d  p50 %7.2f  p99 %7.2f  p99.9 %7.2f  max %8.2f"
-                + "  servers' CPU %6.2f s, %6.3f ms/call", name, h.getTotalCount(), errors.get(),
-                h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-                h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, cpuUsed.toMillis() / 1000.0,
-                cpuUsed.toMillis() / (double) Math.max(1, rate * measured.toSeconds())));
+        report.add(FixedRateLoad.run(name, rate, warmup, measured, cpu, call).line());
     }
 
     /** Load at {@code rate}; kill -9 of the leader of borrower m-0's group; time to that group's first answer. */

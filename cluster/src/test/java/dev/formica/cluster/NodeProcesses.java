@@ -30,6 +30,11 @@ final class NodeProcesses implements AutoCloseable {
     /** Three servers and a test on a shared box: a small heap, the serial collector, C1 only (a fast start). */
     private List<String> jvmFlags = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
+    /** Nodes that each own their range of partitions, without replication (no Raft addresses). */
+    static NodeProcesses partitioned(Path dir, List<String> nodes) {
+        return new NodeProcesses(dir, nodes, List.of());
+    }
+
     /** A single node without cluster settings (the unreplicated baseline of a measurement). */
     static NodeProcesses single(Path dir, String address) {
         return new NodeProcesses(dir, List.of(address), List.of());
@@ -64,12 +69,16 @@ final class NodeProcesses implements AutoCloseable {
     /** The CPU time (user + system) the running nodes' processes used so far, together. */
     Duration cpu() {
         Duration sum = Duration.ZERO;
-        for (Process p : processes) {
-            if (p != null) {
-                sum = sum.plus(p.info().totalCpuDuration().orElse(Duration.ZERO));
-            }
+        for (int i = 0; i < processes.length; i++) {
+            sum = sum.plus(cpu(i));
         }
         return sum;
+    }
+
+    /** The CPU time (user + system) node {@code i}'s process used so far; zero when it is not running. */
+    Duration cpu(int i) {
+        Process p = processes[i];
+        return p == null ? Duration.ZERO : p.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
     int size() {
@@ -86,10 +95,13 @@ final class NodeProcesses implements AutoCloseable {
         yaml.append("metricsPort: -1\ndataDir: ").append(dir.resolve("data-" + i)).append('\n');
         yaml.append("expectedBorrowers: 10000\nexpectedDecisionsPerDay: 100000\nvelocityKeys: 4096\n");
         yaml.append("drainTimeout: 1s\n");
-        if (!raft.isEmpty()) {
-            yaml.append("clusterReplication: ratis\nclusterNodeId: ").append(i).append("\nclusterNodes:\n");
+        if (nodes.size() > 1) {
+            // each node its partitions by the range assignment; replicated only with Raft addresses
+            yaml.append("clusterNodeId: ").append(i).append("\nclusterNodes:\n");
             nodes.forEach(n -> yaml.append("  - ").append(n).append('\n'));
-            yaml.append("clusterRaftNodes:\n");
+        }
+        if (!raft.isEmpty()) {
+            yaml.append("clusterReplication: ratis\nclusterRaftNodes:\n");
             raft.forEach(n -> yaml.append("  - ").append(n).append('\n'));
         }
         Files.writeString(config, yaml.toString(), StandardCharsets.UTF_8);
