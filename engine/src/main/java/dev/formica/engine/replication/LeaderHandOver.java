@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spreads the leaders: each group is led by its own node (group {@code g} by node {@code g}, {@link GroupLayout})
- * whenever that node is up and caught up. Elections pick any replica (the first node up can win every group); a node
+ * Spreads the leaders: each group is led by the node it is placed on ({@link Placement}: its own node, group
+ * {@code g} by node {@code g} of {@link GroupLayout}, unless an operator moved it with {@link GroupMoves}) whenever
+ * that node is up and caught up. Elections pick any replica (the first node up can win every group); a node
  * that leads another node's group hands it back once that node's replica has followed closely for
  * {@link #FOLLOW_CHECKS} checks in a row (answering within the election timeout, and holding everything committed a
  * check before).
