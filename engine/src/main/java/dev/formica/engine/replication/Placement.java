@@ -91,11 +91,12 @@ public final class Placement {
         if (at <= index) {
             return;
         }
-        if (file != null && placedOn != node) {
+        boolean changed = placedOn != node;
+        node = placedOn; // in memory even if the file cannot be written (the log still holds the entry)
+        index = at;
+        if (file != null && changed) {
             OwnerOnly.writeAtomically(file, "# Formica: the node this group is placed on (formica cluster move);"
                     + " do not edit\nnode=" + placedOn + "\nindex=" + at + "\n");
         }
-        node = placedOn;
-        index = at;
     }
 }
