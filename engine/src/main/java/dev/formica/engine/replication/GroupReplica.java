@@ -398,14 +398,22 @@ public final class GroupReplica extends BaseStateMachine {
 
     /** A placement entry: fences like any entry of its term, moves no frame position. */
     private void applyPlacement(LogEntryProto entry, int placedOn) {
-        if (ledTerms.contains(entry.getTerm())) {
-            placeAt(placedOn, entry);
+        asEntryOf(entry.getTerm(), () -> placeAt(placedOn, entry));
+    }
+
+    /**
+     * Runs {@code apply} for an entry of {@code term} that carries no frame: at once for a term this replica led;
+     * for another leader's, under the group's lock after the fencing check of {@link #beforeForeignEntry}.
+     */
+    private void asEntryOf(long term, Runnable apply) {
+        if (ledTerms.contains(term)) {
+            apply.run();
             return;
         }
         lock.lock();
         try {
             beforeForeignEntry();
-            placeAt(placedOn, entry);
+            apply.run();
         } finally {
             lock.unlock();
         }
@@ -444,24 +452,15 @@ public final class GroupReplica extends BaseStateMachine {
     /** Configuration and leader-start entries: not frames, but of a term, so they fence like one. */
     @Override
     public void notifyTermIndexUpdated(long term, long index) {
-        if (ledTerms.contains(term)) {
-            updateLastAppliedTermIndex(term, index);
-            return;
-        }
-        lock.lock();
-        try {
-            beforeForeignEntry();
-            updateLastAppliedTermIndex(term, index);
-        } finally {
-            lock.unlock();
-        }
+        asEntryOf(term, () -> updateLastAppliedTermIndex(term, index));
     }
 
     /** A step-down during a hand-over (no leader known yet) names the transferee, the group's own node. */
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
         int node = GroupLayout.nodeOf(leader);
-        long term = term();
+        RaftServer.Division d = division; // never getDivision on a Ratis thread: the division may be starting
+        long term = d == null ? 0 : d.getInfo().getCurrentTerm();
         listener.leaderChanged(group, node < 0 && handOverTerm >= 0 ? transferee : node, term);
     }
 

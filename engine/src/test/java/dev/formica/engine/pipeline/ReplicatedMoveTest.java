@@ -4,7 +4,6 @@ import static dev.formica.engine.pipeline.ReplicatedNodes.AMOUNT;
 import static dev.formica.engine.pipeline.ReplicatedNodes.LAYOUT;
 import static dev.formica.engine.pipeline.ReplicatedNodes.decide;
 import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
-import static dev.formica.engine.pipeline.ReplicatedNodes.profile;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.client.FormicaException;
-import dev.formica.client.RetryPolicy;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.CreditLine;
@@ -129,13 +127,7 @@ class ReplicatedMoveTest {
         Map<String, Long> held = new ConcurrentHashMap<>();
         AtomicBoolean stopLoad = new AtomicBoolean();
         AtomicInteger decided = new AtomicInteger();
-        try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())
-                .defaultDeadline(Duration.ofSeconds(30))
-                .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
-                .build()) {
-            for (String b : borrowers) {
-                client.upsertProfile(profile(b));
-            }
+        try (FormicaClient client = nodes.client(borrowers)) {
             ExecutorService load = Executors.newSingleThreadExecutor();
             Future<?> loaded = load.submit(() -> {
                 for (int i = 0; !stopLoad.get(); i++) {
