@@ -47,6 +47,13 @@ class ClusterMoveCommandTest {
         return s;
     }
 
+    /** FAILED_PRECONDITION with {@code info} (domain formica.dev) in the details, as the engine refuses. */
+    private static io.grpc.StatusRuntimeException refusal(String message, ErrorInfo.Builder info) {
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(Code.FAILED_PRECONDITION_VALUE).setMessage(message)
+                .addDetails(Any.pack(info.setDomain("formica.dev").build())).build());
+    }
+
     @Test
     void shouldFollowTheRefusalToTheGroupsLeaderAndPrintTheMove() throws Exception {
         Server leader = start(new AdminServiceGrpc.AdminServiceImplBase() {
@@ -70,13 +77,9 @@ class ClusterMoveCommandTest {
             @Override
             public void movePartitions(MovePartitionsRequest request, StreamObserver<MovePartitionsResponse> out) {
                 received.add(request);
-                out.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                        .setCode(Code.FAILED_PRECONDITION_VALUE)
-                        .setMessage("group: partition 128 is owned by node 1 (" + leaderAddress + "), not by node 0")
-                        .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("formica.dev")
-                                .setReason("PARTITION_NOT_OWNED").putMetadata("partition", "128")
-                                .putMetadata("owner_node", "1").putMetadata("owner_address", leaderAddress).build()))
-                        .build()));
+                out.onError(refusal("group: partition 128 is owned by node 1 (" + leaderAddress + "), not by node 0",
+                        ErrorInfo.newBuilder().setReason("PARTITION_NOT_OWNED").putMetadata("partition", "128")
+                                .putMetadata("owner_node", "1").putMetadata("owner_address", leaderAddress)));
             }
         });
 
@@ -97,11 +100,8 @@ class ClusterMoveCommandTest {
             @Override
             public void movePartitions(MovePartitionsRequest request, StreamObserver<MovePartitionsResponse> out) {
                 received.add(request);
-                out.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                        .setCode(Code.FAILED_PRECONDITION_VALUE)
-                        .setMessage("to_node: node 2 does not answer group 0's leader; is it down?")
-                        .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("formica.dev")
-                                .setReason("MOVE_REFUSED").build())).build()));
+                out.onError(refusal("to_node: node 2 does not answer group 0's leader; is it down?",
+                        ErrorInfo.newBuilder().setReason("MOVE_REFUSED")));
             }
         });
 
