@@ -26,8 +26,10 @@ import java.util.function.Function;
 /**
  * The channels of a {@link FormicaClient} and the partition routes that pick one per call: a borrower's calls and
  * a hold's calls go to the owner of their partition. The routes start as the range assignment over the targets
- * and are replaced by the refusing node's {@code GetPartitionMap} answer when a node redirects a call
- * (FAILED_PRECONDITION with an {@code ErrorInfo} of reason {@code PARTITION_NOT_OWNED}).
+ * and are updated by the refusing node's {@code GetPartitionMap} answer when a node redirects a call
+ * (FAILED_PRECONDITION with an {@code ErrorInfo} of reason {@code PARTITION_NOT_OWNED}), keeping for each partition
+ * the owner of the newest Raft term seen ({@link PartitionRoutes#merge}): a map from a node that knows less never
+ * takes the routes back.
  *
  * <p>Thread-safe: routes are an immutable snapshot behind a volatile field; channels to nodes the routes name are
  * made once, on first use, and closed with the client.
@@ -183,7 +185,7 @@ final class ClusterRouter {
             PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
             if (learned != null) {
                 synchronized (this) {
-                    routes = learned;
+                    routes = routes.merge(learned); // never back to an owner of an older term
                 }
             }
         });
@@ -246,7 +248,7 @@ final class ClusterRouter {
     private void learn(PartitionMap map, Redirect redirect) {
         PartitionRoutes learned = map == null ? null : PartitionRoutes.of(map);
         synchronized (this) {
-            PartitionRoutes next = learned != null ? learned : routes;
+            PartitionRoutes next = learned != null ? routes.merge(learned) : routes;
             if (!next.addressOf(redirect.partition()).equals(redirect.owner())) {
                 next = next.withOwner(redirect.partition(), redirect.owner());
             }

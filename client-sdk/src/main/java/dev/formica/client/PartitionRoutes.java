@@ -1,21 +1,31 @@
 package dev.formica.client;
 
+import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
 import java.util.List;
 
 /**
- * Where each partition is served: the address of its owner. Built from the targets (range assignment) or from a
- * {@code GetPartitionMap} answer.
+ * Where each partition is served: the address of its owner, and the Raft term in which that owner was known to lead
+ * the partition's group (0 when unknown: the targets' range assignment, a map without replication, or a redirect).
+ * Built from the targets (range assignment) or from a {@code GetPartitionMap} answer; {@link #merge} keeps, for
+ * each partition, the owner of the newer term, so a refresh from a node that knows less never takes a route back.
  *
  * <p>Immutable, thread-safe.
  */
 final class PartitionRoutes {
     private final List<String> nodes;
     private final int[] owners;
+    /** Per partition: the term of its owner's leadership (PartitionMap.groups), 0 when unknown. */
+    private final long[] terms;
 
     private PartitionRoutes(List<String> nodes, int[] owners) {
+        this(nodes, owners, new long[owners.length]);
+    }
+
+    private PartitionRoutes(List<String> nodes, int[] owners, long[] terms) {
         this.nodes = List.copyOf(nodes);
         this.owners = owners;
+        this.terms = terms;
     }
 
     /** The targets in order, partition {@code p} on target {@code p * n / 256}. */
@@ -51,7 +61,46 @@ final class PartitionRoutes {
                 return null;
             }
         }
-        return new PartitionRoutes(List.of(nodes), owners);
+        long[] terms = new long[owners.length];
+        for (PartitionGroup g : map.getGroupsList()) {
+            for (int p = Math.max(0, g.getFirstPartition()); p <= g.getLastPartition() && p < terms.length; p++) {
+                if (owners[p] == g.getLeader()) {
+                    terms[p] = Math.max(0, g.getTerm());
+                }
+            }
+        }
+        return new PartitionRoutes(List.of(nodes), owners, terms);
+    }
+
+    /**
+     * These routes updated by {@code newer} (a map just read): each partition takes {@code newer}'s owner unless these
+     * routes know its owner in a later term (docs/cluster.md, "Map version"); equal terms take {@code newer}'s.
+     */
+    PartitionRoutes merge(PartitionRoutes newer) {
+        List<String> merged = new java.util.ArrayList<>(newer.nodes);
+        int[] mergedOwners = new int[owners.length];
+        long[] mergedTerms = new long[owners.length];
+        for (int p = 0; p < owners.length; p++) {
+            if (terms[p] > newer.terms[p]) {
+                String address = addressOf(p);
+                int node = merged.indexOf(address);
+                if (node < 0) {
+                    merged.add(address);
+                    node = merged.size() - 1;
+                }
+                mergedOwners[p] = node;
+                mergedTerms[p] = terms[p];
+            } else {
+                mergedOwners[p] = newer.owners[p];
+                mergedTerms[p] = newer.terms[p];
+            }
+        }
+        return new PartitionRoutes(merged, mergedOwners, mergedTerms);
+    }
+
+    /** The term in which {@code partition}'s owner was known to lead (0 when unknown). */
+    long termOf(int partition) {
+        return terms[partition];
     }
 
     /** These routes with {@code partition} moved to {@code address} (a redirect named the owner). */
@@ -65,7 +114,7 @@ final class PartitionRoutes {
         }
         int[] moved = owners.clone();
         moved[partition] = node;
-        return new PartitionRoutes(moreNodes, moved);
+        return new PartitionRoutes(moreNodes, moved, terms);
     }
 
     /**
@@ -92,7 +141,7 @@ final class PartitionRoutes {
             }
             moved[p] = node;
         }
-        return new PartitionRoutes(moreNodes, moved);
+        return new PartitionRoutes(moreNodes, moved, terms);
     }
 
     List<String> nodes() {

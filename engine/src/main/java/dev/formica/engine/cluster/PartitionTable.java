@@ -5,6 +5,7 @@ import dev.formica.engine.errors.Refused;
 import io.grpc.Metadata;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Which node owns each of the {@link Partitions#COUNT} partitions, and which node this is.
@@ -34,12 +35,17 @@ public final class PartitionTable {
     private final List<String> nodes;
     private final int self;
     private final byte[] owners = new byte[Partitions.COUNT];
+    /** With replication: the Raft term each range's owner was known to lead in (index = range node), 0 unknown. */
+    private final long[] terms;
+    /** With replication: the groups this node hosts, for the map (null without replication). */
+    private volatile Supplier<List<Group>> groups;
     /** Moves made by {@link #assignRange}: written after the owners, read before them. */
     private volatile long version;
 
     private PartitionTable(List<String> nodes, int self) {
         this.nodes = List.copyOf(nodes);
         this.self = self;
+        this.terms = new long[nodes.size()];
         for (int p = 0; p < Partitions.COUNT; p++) {
             owners[p] = (byte) rangeOwner(p, nodes.size());
         }
@@ -87,10 +93,22 @@ public final class PartitionTable {
      * replication, the new leader of that range's group.
      */
     public synchronized void assignRange(int rangeNode, int owner) {
+        assignRange(rangeNode, owner, terms[rangeNode]);
+    }
+
+    /**
+     * As {@link #assignRange(int, int)}, known as the owner in Raft term {@code term}; ignored when the range's owner
+     * is known in a later term already, so a late notice never takes the map back (docs/cluster.md, "Map version").
+     */
+    public synchronized void assignRange(int rangeNode, int owner, long term) {
         if (owner < 0 || owner >= nodes.size()) {
             throw new IllegalArgumentException("no node " + owner);
         }
-        boolean moved = false;
+        if (term < terms[rangeNode]) {
+            return;
+        }
+        boolean moved = term != terms[rangeNode];
+        terms[rangeNode] = term;
         for (int p = 0; p < Partitions.COUNT; p++) {
             if (rangeOwner(p, nodes.size()) == rangeNode && owners[p] != (byte) owner) {
                 owners[p] = (byte) owner;
@@ -102,9 +120,52 @@ public final class PartitionTable {
         }
     }
 
-    /** How many times {@link #assignRange} moved a range on this node (0 without replication). */
+    /** How many times {@link #assignRange} changed an owner or a term on this node (0 without replication). */
     public long version() {
         return version;
+    }
+
+    /** The Raft term in which the owner of node {@code rangeNode}'s range was known to lead; 0 when unknown. */
+    public synchronized long term(int rangeNode) {
+        return terms[rangeNode];
+    }
+
+    /**
+     * The map's version ({@code PartitionMap.version}): the sum of the ranges' terms, so it grows whenever a range's
+     * owner changes in a new term and never goes down while this node runs; 0 without replication.
+     */
+    public synchronized long mapVersion() {
+        long sum = 0;
+        for (long t : terms) {
+            sum += t;
+        }
+        return sum;
+    }
+
+    /** A Raft group as the map shows it: its range, its owner's term, its replicas and where it is placed. */
+    public record Group(int id, int firstPartition, int lastPartition, int leader, long term, List<Integer> replicas,
+            int placedOn) {
+    }
+
+    /** With replication: where the groups this node hosts are read from for the map. */
+    public void groups(Supplier<List<Group>> view) {
+        this.groups = view;
+        synchronized (this) {
+            version++; // a map cached before must be built again
+        }
+    }
+
+    /** The groups this node hosts (empty without replication). */
+    public List<Group> groups() {
+        Supplier<List<Group>> view = groups;
+        return view == null ? List.of() : view.get();
+    }
+
+    /** The first and last partition of node {@code rangeNode}'s range (contiguous; empty ranges give last < first). */
+    public int[] range(int rangeNode) {
+        int first = (rangeNode * Partitions.COUNT + nodes.size() - 1) / nodes.size();
+        int last = ((rangeNode + 1) * Partitions.COUNT + nodes.size() - 1) / nodes.size() - 1;
+        return new int[] {first, last};
     }
 
     /** The node addresses, index = node id. */

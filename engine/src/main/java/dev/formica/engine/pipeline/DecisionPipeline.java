@@ -786,6 +786,18 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return partitions;
     }
 
+    /** With replication: moves a group this node leads to another replica (docs/cluster.md); null without. */
+    public dev.formica.engine.replication.GroupMoves moves() {
+        return moves;
+    }
+
+    /** With replication: set once the node's Raft server runs. */
+    void moves(dev.formica.engine.replication.GroupMoves groupMoves) {
+        this.moves = groupMoves;
+    }
+
+    private volatile dev.formica.engine.replication.GroupMoves moves;
+
     @Override
     public int queueDepth(int shard) {
         return agents[shard].queueDepth();

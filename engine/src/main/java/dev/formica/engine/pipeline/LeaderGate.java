@@ -76,7 +76,7 @@ final class LeaderGate implements ShardAgent.Gate {
         if (log == null) {
             processor.log(null); // a follower's frames are applied without being recorded again
             if (!replica.handingOver()) { // while it hands over, calls here get UNAVAILABLE, retried, not a redirect
-                table.assignRange(group, otherOwner());
+                table.assignRange(group, otherOwner(), replica.term());
             }
             return;
         }
@@ -88,7 +88,7 @@ final class LeaderGate implements ShardAgent.Gate {
             processor.addExposuresToTable();
             exposuresAdded = true;
         }
-        table.assignRange(group, table.self());
+        table.assignRange(group, table.self(), replica.term());
     }
 
     /** Who the map names while this node does not lead: the leader Ratis knows, else the next replica. */

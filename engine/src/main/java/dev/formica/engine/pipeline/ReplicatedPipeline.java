@@ -93,9 +93,9 @@ final class ReplicatedPipeline {
             ShardAgent[] agents = new ShardAgent[shards];
             DecisionJournal[] journals = new DecisionJournal[shards];
             Map<Integer, GroupReplica> replicas = new HashMap<>();
-            GroupReplica.LeaderListener leaders = (group, leader) -> {
+            GroupReplica.LeaderListener leaders = (group, leader, term) -> {
                 if (leader >= 0 && leader != self) {
-                    table.assignRange(group, leader);
+                    table.assignRange(group, leader, term);
                 }
             };
             long now = clock.time();
@@ -121,7 +121,7 @@ final class ReplicatedPipeline {
                         config.clusterSnapshotEntries());
                 GroupReplica replica = new GroupReplica(group, (position, timeMs, payload, offset, length) ->
                         replayer.apply(state, shared, false, payload, offset, length, timeMs), leaders,
-                        () -> failStop.run(), snapshots);
+                        () -> failStop.run(), snapshots, dataDir.resolve("placement-" + group + ".properties"));
                 replicas.put(group, replica);
                 agents[k].gate(new LeaderGate(replica, table, layout, clock));
             }
@@ -133,6 +133,8 @@ final class ReplicatedPipeline {
             LOG.info("node " + self + " of " + layout.nodes() + " hosts the replicas of groups " + replicas.keySet()
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
                     + " its leader");
+            pipeline.moves(node.moves());
+            table.groups(() -> groups(table, replicas));
             ReplicaNode raft = node;
             pipeline.startReplicated(clock, () -> {
                 try {
@@ -153,6 +155,18 @@ final class ReplicatedPipeline {
             }
             throw (RuntimeException) e;
         }
+    }
+
+    /** The map's view of the groups this node hosts: range, owner and term (the table's), members, placement. */
+    private static List<PartitionTable.Group> groups(PartitionTable table, Map<Integer, GroupReplica> replicas) {
+        List<PartitionTable.Group> out = new ArrayList<>();
+        for (GroupReplica r : replicas.values()) {
+            int[] range = table.range(r.group());
+            out.add(new PartitionTable.Group(r.group(), range[0], range[1], table.ownerOf(range[0]),
+                    table.term(r.group()), r.members(), r.placedOn()));
+        }
+        out.sort(java.util.Comparator.comparingInt(PartitionTable.Group::id));
+        return out;
     }
 
     /** The node's one snapshot builder: a scratch copy of one group at a time, at low priority, off the shards. */

@@ -53,6 +53,9 @@ public final class FrameStateMachine extends BaseStateMachine {
         }
         UnsafeBuffer v = new UnsafeBuffer(new byte[0]);
         wrap(v, entry);
+        if (Placement.nodeOf(v) >= 0) {
+            return; // where the group is placed: no frame
+        }
         FrameBatch.read(v, null);
         FrameBatch.read(v, to::apply);
     }
@@ -61,8 +64,10 @@ public final class FrameStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         wrap(view, entry);
-        FrameBatch.read(view, null);
-        FrameBatch.read(view, applier::apply);
+        if (Placement.nodeOf(view) < 0) {
+            FrameBatch.read(view, null);
+            FrameBatch.read(view, applier::apply);
+        }
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
     }

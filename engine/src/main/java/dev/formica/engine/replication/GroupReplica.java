@@ -61,8 +61,11 @@ public final class GroupReplica extends BaseStateMachine {
     /** Told when Ratis learns the group's leader (any Ratis thread). */
     @FunctionalInterface
     public interface LeaderListener {
-        /** @param leaderNode the node that leads {@code group} now, or -1 when none is known */
-        void leaderChanged(int group, int leaderNode);
+        /**
+         * @param leaderNode the node that leads {@code group} now, or -1 when none is known
+         * @param term the Raft term this replica is in (the leader's, when one is known)
+         */
+        void leaderChanged(int group, int leaderNode, long term);
     }
 
     private final int group;
@@ -71,6 +74,8 @@ public final class GroupReplica extends BaseStateMachine {
     private final Runnable failStop;
     /** The group's snapshots, or null (tests without Raft storage): the whole log is then replayed. */
     private final GroupSnapshots snapshots;
+    /** Where the operator placed the group (replicated: placement entries in its log). */
+    private final Placement placement;
     private final ReentrantLock lock = new ReentrantLock();
     /** The terms in which this replica led: their entries were written by its own shard. */
     private final Set<Long> ledTerms = ConcurrentHashMap.newKeySet();
@@ -87,6 +92,8 @@ public final class GroupReplica extends BaseStateMachine {
     private long servingTerm = -1;
     /** Written under lock: a term whose leadership this replica hands over ({@link LeaderHandOver}), or -1. */
     private volatile long handOverTerm = -1;
+    /** The node a hand-over in progress gives the group to. */
+    private volatile int transferee;
     private volatile boolean serving;
 
     /**
@@ -94,12 +101,19 @@ public final class GroupReplica extends BaseStateMachine {
      * @param failStop what to do when the shard's memory can no longer be trusted (the server halts)
      */
     public GroupReplica(int group, FrameApplier follower, LeaderListener listener, Runnable failStop) {
-        this(group, follower, listener, failStop, null);
+        this(group, follower, listener, failStop, null, null);
     }
 
     /** @param snapshots the group's snapshots on this node (docs/cluster.md, "Snapshots"), or null for none */
     public GroupReplica(int group, FrameApplier follower, LeaderListener listener, Runnable failStop,
             GroupSnapshots snapshots) {
+        this(group, follower, listener, failStop, snapshots, null);
+    }
+
+    /** @param placementFile where this replica keeps the group's placement (docs/cluster.md), or null for nowhere */
+    public GroupReplica(int group, FrameApplier follower, LeaderListener listener, Runnable failStop,
+            GroupSnapshots snapshots, java.nio.file.Path placementFile) {
+        this.placement = new Placement(placementFile, group);
         this.group = group;
         this.follower = follower;
         this.listener = listener;
@@ -116,6 +130,7 @@ public final class GroupReplica extends BaseStateMachine {
         super.initialize(raftServer, groupId, storage);
         this.server = raftServer;
         getLifeCycle().transition(LifeCycle.State.STARTING);
+        placement.load();
         if (snapshots != null) {
             snapshots.init(storage);
             restore();
@@ -154,6 +169,39 @@ public final class GroupReplica extends BaseStateMachine {
     public int leaderNode() {
         RaftServer.Division d = division();
         return d == null ? -1 : GroupLayout.nodeOf(d.getInfo().getLeaderId());
+    }
+
+    /** The node the group is placed on: its own node, or where a move put it (replicated, {@link Placement}). */
+    public int placedOn() {
+        return placement.node();
+    }
+
+    /** The Raft term this replica is in, or 0 before it joined the group. */
+    public long term() {
+        RaftServer.Division d = division();
+        return d == null ? 0 : d.getInfo().getCurrentTerm();
+    }
+
+    /** The nodes of the group's Raft configuration (its replicas), or none before it joined. */
+    public java.util.List<Integer> members() {
+        RaftServer.Division d = division();
+        if (d == null) {
+            return java.util.List.of();
+        }
+        return d.getGroup().getPeers().stream().map(peer -> GroupLayout.nodeOf(peer.getId())).sorted().toList();
+    }
+
+    /**
+     * Appends a placement entry naming {@code node} through this replica's division (the leader's); completes with
+     * Ratis's reply once it is committed and applied (the caller checks {@code isSuccess}).
+     */
+    CompletableFuture<RaftClientReply> place(int node) {
+        RaftServer.Division d = division();
+        if (d == null) {
+            return CompletableFuture.failedFuture(new IOException("group " + group + " has no division here"));
+        }
+        return submit(d, getGroupId(), d.getId(), Message.valueOf(
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(Placement.entry(node))));
     }
 
     /** The position after the last frame the group committed and this replica holds. */
@@ -224,11 +272,17 @@ public final class GroupReplica extends BaseStateMachine {
      * does not serve now.
      */
     CompletableFuture<Boolean> stopForHandOver() {
+        return stopForHandOver(placement.node());
+    }
+
+    /** As {@link #stopForHandOver()}, for a hand-over to {@code node}. */
+    CompletableFuture<Boolean> stopForHandOver(int node) {
         lock.lock();
         try {
             if (!serving || log == null || servingTerm < 0) {
                 return null;
             }
+            transferee = node;
             handOverTerm = servingTerm;
             serving = false;
             CompletableFuture<Boolean> committed = new CompletableFuture<>();
@@ -314,6 +368,11 @@ public final class GroupReplica extends BaseStateMachine {
         LogEntryProto entry = trx.getLogEntry();
         UnsafeBuffer v = view;
         FrameStateMachine.wrap(v, entry);
+        int placedOn = Placement.nodeOf(v);
+        if (placedOn >= 0) {
+            applyPlacement(entry, placedOn);
+            return CompletableFuture.completedFuture(Message.EMPTY);
+        }
         long end = readable(v, entry);
         if (ledTerms.contains(entry.getTerm())) {
             // written by this shard, in its memory already: no lock, so the leader's own replies never wait for it
@@ -335,6 +394,40 @@ public final class GroupReplica extends BaseStateMachine {
             lock.unlock();
         }
         return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    /** A placement entry: fences like any entry of its term, moves no frame position. */
+    private void applyPlacement(LogEntryProto entry, int placedOn) {
+        asEntryOf(entry.getTerm(), () -> placeAt(placedOn, entry));
+    }
+
+    /**
+     * Runs {@code apply} for an entry of {@code term} that carries no frame: at once for a term this replica led;
+     * for another leader's, under the group's lock after the fencing check of {@link #beforeForeignEntry}.
+     */
+    private void asEntryOf(long term, Runnable apply) {
+        if (ledTerms.contains(term)) {
+            apply.run();
+            return;
+        }
+        lock.lock();
+        try {
+            beforeForeignEntry();
+            apply.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void placeAt(int placedOn, LogEntryProto entry) {
+        try {
+            placement.apply(placedOn, entry.getIndex());
+            LOG.info("group " + group + ": placed on node " + placedOn + " (Raft index " + entry.getIndex() + ")");
+        } catch (IOException e) {
+            // the log holds it: a restart applies it again, unless purged past it (then the group's own node)
+            LOG.warn("group " + group + ": cannot keep its placement in the data directory: " + e.getMessage());
+        }
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     }
 
     /** The position after the entry's frames; an entry this build cannot read stops the replica. */
@@ -359,24 +452,16 @@ public final class GroupReplica extends BaseStateMachine {
     /** Configuration and leader-start entries: not frames, but of a term, so they fence like one. */
     @Override
     public void notifyTermIndexUpdated(long term, long index) {
-        if (ledTerms.contains(term)) {
-            updateLastAppliedTermIndex(term, index);
-            return;
-        }
-        lock.lock();
-        try {
-            beforeForeignEntry();
-            updateLastAppliedTermIndex(term, index);
-        } finally {
-            lock.unlock();
-        }
+        asEntryOf(term, () -> updateLastAppliedTermIndex(term, index));
     }
 
     /** A step-down during a hand-over (no leader known yet) names the transferee, the group's own node. */
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
         int node = GroupLayout.nodeOf(leader);
-        listener.leaderChanged(group, node < 0 && handOverTerm >= 0 ? group : node);
+        RaftServer.Division d = division; // never getDivision on a Ratis thread: the division may be starting
+        long term = d == null ? 0 : d.getInfo().getCurrentTerm();
+        listener.leaderChanged(group, node < 0 && handOverTerm >= 0 ? transferee : node, term);
     }
 
     // Snapshots (docs/cluster.md, "Snapshots"): built by GroupSnapshots off the shard, loaded here.

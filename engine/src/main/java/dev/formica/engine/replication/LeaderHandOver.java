@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spreads the leaders: each group is led by its own node (group {@code g} by node {@code g}, {@link GroupLayout})
- * whenever that node is up and caught up. Elections pick any replica (the first node up can win every group); a node
+ * Spreads the leaders: each group is led by the node it is placed on ({@link Placement}: its own node, group
+ * {@code g} by node {@code g} of {@link GroupLayout}, unless an operator moved it with {@link GroupMoves}) whenever
+ * that node is up and caught up. Elections pick any replica (the first node up can win every group); a node
  * that leads another node's group hands it back once that node's replica has followed closely for
  * {@link #FOLLOW_CHECKS} checks in a row (answering within the election timeout, and holding everything committed a
  * check before).
@@ -95,7 +96,8 @@ public final class LeaderHandOver implements AutoCloseable {
         for (GroupReplica replica : replicas) {
             int group = replica.group();
             RaftServer.Division d = replica.division();
-            if (group == self || d == null || !replica.serving()) {
+            int placedOn = replica.placedOn();
+            if (placedOn == self || d == null || !replica.serving() || !replica.members().contains(placedOn)) {
                 committedBefore.remove(group);
                 following.remove(group);
                 continue;
@@ -107,11 +109,11 @@ public final class LeaderHandOver implements AutoCloseable {
             }
             long committed = d.getRaftLog().getLastCommittedIndex();
             Long before = committedBefore.put(group, committed);
-            int checks = before != null && follows(d, group, before) ? following.getOrDefault(group, 0) + 1 : 0;
+            int checks = before != null && follows(d, placedOn, before) ? following.getOrDefault(group, 0) + 1 : 0;
             following.put(group, checks);
             if (checks >= FOLLOW_CHECKS) {
                 following.remove(group);
-                if (!handOver(replica, d, group)) {
+                if (!handOver(replica, d, placedOn)) {
                     backOff.put(group, BACK_OFF_CHECKS);
                 }
             }
@@ -140,9 +142,29 @@ public final class LeaderHandOver implements AutoCloseable {
         return false;
     }
 
+    /** The replica of {@code group} on this node, or null. */
+    GroupReplica replica(int group) {
+        for (GroupReplica r : replicas) {
+            if (r.group() == group) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Runs {@code task} on the hand-over thread, so that a move and the checks never hand a group over at once. */
+    void execute(Runnable task) {
+        timer.execute(task);
+    }
+
+    /** Runs {@code task} on the hand-over thread after {@code delayMs}. */
+    void schedule(Runnable task, long delayMs) {
+        timer.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+    }
+
     /** Hands {@code replica}'s group to {@code node}; false when it did not happen (the shard serves on). */
     boolean handOver(GroupReplica replica, RaftServer.Division d, int node) {
-        CompletableFuture<Boolean> committed = replica.stopForHandOver();
+        CompletableFuture<Boolean> committed = replica.stopForHandOver(node);
         if (committed == null) {
             return true; // it stopped serving meanwhile: nothing to hand over
         }
@@ -151,7 +173,8 @@ public final class LeaderHandOver implements AutoCloseable {
             if (!committed.get(COMMIT_WAIT_MS, TimeUnit.MILLISECONDS)) {
                 return true; // its log failed: the fencing rules take it from here, not a hand-over
             }
-            LOG.info("group " + group + ": handing its leadership to its own node " + node);
+            LOG.info("group " + group + ": handing its leadership to node " + node
+                    + (node == group ? ", its own" : ", where it is placed"));
             TransferLeadershipRequest request = new TransferLeadershipRequest(clientId, d.getId(),
                     d.getMemberId().getGroupId(), callIds.incrementAndGet(), GroupLayout.peerId(node),
                     TRANSFER_TIMEOUT_MS);

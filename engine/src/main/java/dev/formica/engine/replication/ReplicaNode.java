@@ -39,6 +39,8 @@ public final class ReplicaNode implements AutoCloseable {
     private final RaftServer server;
     /** Hands each group back to its own node when it leads another's (null until the groups are added). */
     private LeaderHandOver handOver;
+    /** Moves on the operator's word, on the hand-over's thread (null until the groups are added). */
+    private GroupMoves moves;
 
     private ReplicaNode(RaftServer server) {
         this.server = server;
@@ -95,11 +97,17 @@ public final class ReplicaNode implements AutoCloseable {
                 }
             }
             node.handOver = LeaderHandOver.start(self, replicas.values());
+            node.moves = new GroupMoves(self, node.handOver);
         } catch (IOException | RuntimeException e) {
             node.close();
             throw e;
         }
         return node;
+    }
+
+    /** Moves a group this node leads to another of its replicas ({@code AdminService.MovePartitions}). */
+    public GroupMoves moves() {
+        return moves;
     }
 
     public RaftServer server() {

@@ -24,6 +24,8 @@ import dev.formica.v1.GetRiskAppetiteRequest;
 import dev.formica.v1.LatencySnapshot;
 import dev.formica.v1.ListRuleSetsRequest;
 import dev.formica.v1.ListRuleSetsResponse;
+import dev.formica.v1.MovePartitionsRequest;
+import dev.formica.v1.MovePartitionsResponse;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductAppetite;
 import dev.formica.v1.PublishRuleSetRequest;
@@ -59,12 +61,29 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
 
     private final LatencyHub latency;
     private final BacktestService backtests;
+    /** MovePartitions: the groups and their moves; null in tests that make no moves. */
+    private final GroupMoveService moves;
 
     public AdminGrpcService(RiskContext risk, EpochClock clock, LatencyHub latency, BacktestService backtests) {
+        this(risk, clock, latency, backtests, null);
+    }
+
+    AdminGrpcService(RiskContext risk, EpochClock clock, LatencyHub latency, BacktestService backtests,
+            GroupMoveService moves) {
         this.risk = risk;
         this.clock = clock;
         this.latency = latency;
         this.backtests = backtests;
+        this.moves = moves;
+    }
+
+    @Override
+    public void movePartitions(MovePartitionsRequest request, StreamObserver<MovePartitionsResponse> out) {
+        if (moves == null) {
+            out.onError(Status.UNIMPLEMENTED.withDescription("MovePartitions is not served here").asRuntimeException());
+            return;
+        }
+        moves.move(request, out);
     }
 
     @Override

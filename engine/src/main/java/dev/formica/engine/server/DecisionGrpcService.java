@@ -76,6 +76,7 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
                 map.addPartitionPorts(port);
             }
         }
+        PartitionMaps.addGroups(map, table);
         return map.build();
     }
 
@@ -226,9 +227,13 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
 
     @Override
     public void getPartitionMap(GetPartitionMapRequest request, StreamObserver<PartitionMap> out) {
-        PartitionTable table = pipeline.partitions();
-        // with replication the owners follow the groups' leaders: the map of this moment
-        out.onNext(table.version() == 0 ? partitionMap : toProto(table));
+        out.onNext(currentMap());
         out.onCompleted();
+    }
+
+    /** The map of this moment (with replication the owners follow the groups' leaders); MovePartitions answers it. */
+    PartitionMap currentMap() {
+        PartitionTable table = pipeline.partitions();
+        return table.version() == 0 ? partitionMap : toProto(table);
     }
 }

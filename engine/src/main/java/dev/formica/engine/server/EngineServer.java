@@ -342,7 +342,8 @@ public final class EngineServer implements AutoCloseable {
         backtests = new BacktestService(pipeline, config.dataDir(), config.regulatoryFile());
         decisions = new DecisionGrpcService(pipeline, tracing != null);
         return List.of(decisions, new ProfileGrpcService(pipeline),
-                new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests),
+                new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests,
+                        new GroupMoveService(pipeline, decisions::currentMap)),
                 new DiagnosticsGrpcService());
     }
 

@@ -3,6 +3,8 @@ package dev.formica.engine.pipeline;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.formica.client.FormicaClient;
+import dev.formica.client.RetryPolicy;
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.config.EngineConfiguration;
@@ -146,6 +148,20 @@ final class ReplicatedNodes implements AutoCloseable {
     void awaitEveryGroupLedByItsOwnNode() {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() ->
                 IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) == g));
+    }
+
+    /**
+     * An SDK client of the three nodes that rides out a hand-over or a failover (30 attempts, 250 ms back-off at
+     * most, 30 s deadline), with the profiles of {@code borrowers} upserted.
+     */
+    FormicaClient client(List<String> borrowers) {
+        FormicaClient client = FormicaClient.builder().targets(nodes).defaultDeadline(Duration.ofSeconds(30))
+                .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
+                .build();
+        for (String b : borrowers) {
+            client.upsertProfile(profile(b));
+        }
+        return client;
     }
 
     static int firstPartitionOf(int group) {

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.client.FormicaException;
-import dev.formica.client.RetryPolicy;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.v1.ConfirmRequest;
@@ -158,13 +157,7 @@ class ReplicatedPipelineTest {
         Map<String, String> holds = new HashMap<>(); // request id -> hold id (approvals)
         Map<String, Long> held = new HashMap<>();
         AtomicInteger handedBack = new AtomicInteger();
-        try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())
-                .defaultDeadline(Duration.ofSeconds(30))
-                .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
-                .build()) {
-            for (String b : borrowers) {
-                client.upsertProfile(profile(b));
-            }
+        try (FormicaClient client = nodes.client(borrowers)) {
             nodes.stop(0); // group 0 fails over to node 1 or 2
             nodes.awaitEveryGroupServed();
             ExecutorService load = Executors.newSingleThreadExecutor();

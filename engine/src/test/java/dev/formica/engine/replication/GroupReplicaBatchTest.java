@@ -34,7 +34,7 @@ class GroupReplicaBatchTest {
     private final List<Long> applied = new ArrayList<>();
     private final AtomicInteger failStops = new AtomicInteger();
     private final GroupReplica replica = new GroupReplica(0, (position, timeMs, payload, offset, length) ->
-            applied.add(position), (group, leader) -> { }, failStops::incrementAndGet);
+            applied.add(position), (group, leader, term) -> { }, failStops::incrementAndGet);
     /** What the log submitted, and the replies it waits for, in order. */
     private final List<byte[]> submitted = new ArrayList<>();
     private final List<CompletableFuture<RaftClientReply>> replies = new ArrayList<>();

@@ -28,7 +28,7 @@ class GroupReplicaFencingTest {
     private final List<Long> applied = new ArrayList<>();
     private final AtomicInteger failStops = new AtomicInteger();
     private final GroupReplica replica = new GroupReplica(0, (position, timeMs, payload, offset, length) ->
-            applied.add(position), (group, leader) -> { }, failStops::incrementAndGet);
+            applied.add(position), (group, leader, term) -> { }, failStops::incrementAndGet);
     private final List<CompletableFuture<RaftClientReply>> pending = new ArrayList<>();
     private long index;
 

@@ -1,28 +1,40 @@
 package dev.formica.engine.cli;
 
+import dev.formica.client.FormicaException;
 import dev.formica.v1.ClusterNode;
 import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.ErrorReason;
 import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.MovePartitionsRequest;
+import dev.formica.v1.MovePartitionsResponse;
+import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code formica cluster status}: the partition map a node answers ({@code DecisionService.GetPartitionMap}), as an
- * operator reads it: every node, the partition ranges it answers for now (with replication, the groups it leads)
- * and which node answered. Moving partitions and adding nodes are not built (docs/cluster.md), so this command
- * only shows the assignment.
+ * operator reads it: every node, the partition ranges it answers for now (with replication, the groups it leads,
+ * their terms, replicas and placement, and the map's version) and which node answered. {@code formica cluster move}
+ * moves a replicated group to another of its replicas ({@code AdminService.MovePartitions}, docs/cluster.md,
+ * "Membership and moving partitions"). Adding nodes is not built.
  *
  * <p>Thread contract: runs on the CLI's main thread.
  */
-@Command(name = "cluster", description = "Show the partition map of a running cluster.",
-        subcommands = {ClusterCommand.Status.class, CommandLine.HelpCommand.class})
+@Command(name = "cluster", description = "Show the partition map of a running cluster, move a replicated group.",
+        subcommands = {ClusterCommand.Status.class, ClusterCommand.Move.class, CommandLine.HelpCommand.class})
 public final class ClusterCommand implements Runnable {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -52,6 +64,73 @@ public final class ClusterCommand implements Runnable {
         }
     }
 
+    /** Moves a group to another of its replicas, at the group's leader (found by following the refusal). */
+    @Command(name = "move", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Move a replicated group's partitions to another node that holds a caught-up replica of"
+                    + " it (clusterReplication: ratis); the group stays there (docs/cluster.md). Sent to --target"
+                    + " and, if that node does not lead the group, to the leader it names.")
+    public static final class Move implements Callable<Integer> {
+        /** Redirects followed to reach the group's leader. */
+        static final int MAX_REDIRECTS = 3;
+        /** A move checks the target's catch-up, commits, transfers and waits for the new leader: seconds. */
+        static final long DEADLINE_S = 30;
+
+        @Mixin
+        AdminConnection server;
+
+        @ArgGroup(multiplicity = "1")
+        Which which;
+
+        @Option(names = "--to", paramLabel = "NODE", required = true, description = "The node to move the group to.")
+        int to;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        /** The group, or a partition of it. */
+        static final class Which {
+            @Option(names = "--group", paramLabel = "G", description = "The group (its id is the node whose range"
+                    + " it holds; `cluster status` lists them).")
+            Integer group;
+
+            @Option(names = "--partition", paramLabel = "P", description = "Instead of --group: the group of this"
+                    + " partition (a group moves whole).")
+            Integer partition;
+        }
+
+        @Override
+        public Integer call() {
+            MovePartitionsRequest.Builder request = MovePartitionsRequest.newBuilder().setToNode(to);
+            if (which.group != null) {
+                request.setGroup(which.group);
+            } else {
+                request.setPartition(which.partition);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            for (int redirects = 0; ; redirects++) {
+                ManagedChannel channel = server.channel();
+                try {
+                    MovePartitionsResponse moved = server.stub(channel).withDeadlineAfter(DEADLINE_S,
+                            TimeUnit.SECONDS).movePartitions(request.build());
+                    out.printf("group %d moved from node %d to node %d%n", moved.getGroup(), moved.getFromNode(), to);
+                    print(moved.getMap(), out);
+                    return 0;
+                } catch (StatusRuntimeException e) {
+                    FormicaException refused = FormicaException.of(e);
+                    String leader = refused.errorMetadata().getOrDefault("owner_address", "");
+                    if (refused.reason() != ErrorReason.PARTITION_NOT_OWNED || leader.isEmpty()
+                            || redirects >= MAX_REDIRECTS) {
+                        throw e;
+                    }
+                    out.printf("node at %s does not lead the group; asking its leader at %s%n", server.target, leader);
+                    server.target = leader;
+                } finally {
+                    AdminConnection.close(channel);
+                }
+            }
+        }
+    }
+
     /** One line per node: id, address, how many partitions and their ranges; then who answered. */
     static void print(PartitionMap map, PrintWriter out) {
         out.printf("  %-4s %-40s %10s  %s%n", "node", "address", "partitions", "ranges");
@@ -62,7 +141,19 @@ public final class ClusterCommand implements Runnable {
                     node.getAddress().isEmpty() ? "(this server, no cluster settings)" : node.getAddress(), count,
                     ranges.isEmpty() ? "-" : String.join(", ", ranges));
         }
-        out.printf("%d partitions; answered by node %d%n", map.getPartitionCount(), map.getAnsweredBy());
+        if (map.getGroupsCount() > 0) {
+            out.printf("  %-5s %-10s %-6s %8s  %-10s %s%n", "group", "partitions", "leader", "term", "replicas",
+                    "placed on");
+            for (PartitionGroup g : map.getGroupsList()) {
+                out.printf("  %-5d %-10s %-6d %8d  %-10s %d%n", g.getId(), g.getFirstPartition() + "-"
+                        + g.getLastPartition(), g.getLeader(), g.getTerm(), g.getReplicasList().stream()
+                        .map(String::valueOf).collect(Collectors.joining(",")), g.getPlacedOn());
+            }
+            out.printf("%d partitions; map version %d; answered by node %d%n", map.getPartitionCount(),
+                    map.getVersion(), map.getAnsweredBy());
+        } else {
+            out.printf("%d partitions; answered by node %d%n", map.getPartitionCount(), map.getAnsweredBy());
+        }
         out.flush();
     }
 

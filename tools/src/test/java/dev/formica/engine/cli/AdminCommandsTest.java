@@ -114,6 +114,14 @@ class AdminCommandsTest {
         assertTrue(Pattern.compile("(?m)^  0 +\\(this server, no cluster settings\\) +256  0-255$")
                 .matcher(status.out()).find(), status.all());
         assertTrue(status.out().contains("256 partitions; answered by node 0"), status.all());
+        // nothing to move without replication; a bad node is named
+        CliRun noMove = run(cat(new String[] {"cluster", "move", "--group", "0", "--to", "0"}, local));
+        assertEquals(1, noMove.exit(), noMove.all());
+        assertTrue(noMove.err().startsWith("formica cluster move: FAILED_PRECONDITION MOVE_REFUSED: this server has"
+                + " no replication"), noMove.all());
+        CliRun badNode = run(cat(new String[] {"cluster", "move", "--partition", "7", "--to", "1"}, local));
+        assertTrue(badNode.err().startsWith("formica cluster move: INVALID_ARGUMENT INVALID_FIELD: to_node: 1 is not"
+                + " a node of this cluster"), badNode.all());
 
         // risk appetite
         CliRun set = ok(cat(new String[] {"appetite", "set", "8000", "--product", "cash_loan", "--reason",
