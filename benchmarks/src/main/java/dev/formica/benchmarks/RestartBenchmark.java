@@ -34,15 +34,18 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * How long a restart takes: a data directory of {@code borrowers} borrowers (taken into a snapshot) followed by
  * {@code minutes} of log at 3,000 decisions a second (the shipped rule set, with devices, IPs and merchants for
- * velocity), then the time to open the pipeline on it (snapshot load plus log replay, velocity and quotas
- * rebuilt) and close it again. The data directory is built once per trial, in process, in a few minutes.
+ * velocity) with a snapshot every {@code snapshotMinutes} of it (the default {@code snapshotInterval}; 0 = none
+ * after the first, the whole log replayed), then the time to open the pipeline on it (the newest snapshot loaded,
+ * the log after it replayed, velocity and quotas rebuilt) and close it again. The data directory is built once per
+ * trial, in process, in a few minutes.
  *
  * <p>Measures against issue 19's goal: restart of a shard set with 1,000,000 borrowers and 10 minutes of log at
  * 3,000/s within 10 s, not met yet (BENCHMARKS.md, "Footprint and restart", has the figure).
  *
  * <pre>
  * ./formica bench RestartBenchmark
- * ./formica bench RestartBenchmark -p borrowers=100000 -p minutes=1   # a quick look
+ * ./formica bench RestartBenchmark -p borrowers=100000 -p minutes=2   # a quick look
+ * ./formica bench RestartBenchmark -p snapshotMinutes=0               # the whole 10 minutes replayed
  * </pre>
  */
 @BenchmarkMode(Mode.SingleShotTime)
@@ -60,6 +63,14 @@ public class RestartBenchmark {
 
     @Param({"10"})
     public int minutes;
+
+    /**
+     * A snapshot every this many minutes of frame time, as {@code snapshotInterval} builds them (0: only the one
+     * after the borrowers). None at the end: the restart replays the log since the last one, a whole interval when
+     * it divides {@code minutes}, the most a node stopped just before its next snapshot replays.
+     */
+    @Param({"2"})
+    public int snapshotMinutes;
 
     private Path dir;
     private EngineConfiguration config;
@@ -102,6 +113,12 @@ public class RestartBenchmark {
                 if (batch.size() == 512) {
                     batch.forEach(CompletableFuture::join);
                     batch.clear();
+                }
+                long every = (long) snapshotMinutes * 60 * RATE;
+                if (every > 0 && (i + 1) % every == 0 && i + 1 < decisions) {
+                    batch.forEach(CompletableFuture::join);
+                    batch.clear();
+                    pipeline.snapshotNow();
                 }
             }
             batch.forEach(CompletableFuture::join);

@@ -94,7 +94,7 @@ public final class EngineConfiguration {
     /** An answer leaves only after its shard-log frame is on the disk (group-committed fdatasync). */
     public static final dev.formica.engine.log.Durability DEFAULT_DURABILITY = dev.formica.engine.log.Durability.FSYNC;
     /** Each shard's state is snapshotted this often (off the decision path); restart replays the log after it. */
-    public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(10);
+    public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(2);
     /** Raft entries between two snapshots of a replicated group. */
     public static final long DEFAULT_CLUSTER_SNAPSHOT_ENTRIES = 100_000;
     /** A Raft log segment of a replicated group (8 MiB). */

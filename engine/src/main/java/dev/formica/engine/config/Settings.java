@@ -265,10 +265,11 @@ public final class Settings {
                     + "crash). [state-and-durability.md](state-and-durability.md)",
                     (c, v) -> c.durability(dev.formica.engine.log.Durability.parse(v)),
                     EngineConfiguration::durability),
-            Setting.of("snapshotInterval", null, Setting.Type.DURATION, "`10m`",
+            Setting.of("snapshotInterval", null, Setting.Type.DURATION, "`2m`",
                     "how often each shard's snapshot is built (off the decision path, by replaying the log into a "
-                    + "scratch copy); restart loads the newest and replays the log after it. `0` = never (restart "
-                    + "replays the whole log, and no segment is ever deleted)",
+                    + "scratch copy); restart loads the newest and replays the log after it, so this bounds the log "
+                    + "a restart replays. `0` = never (restart replays the whole log, and no segment is ever "
+                    + "deleted)",
                     (c, v) -> c.snapshotInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::snapshotInterval),
             Setting.of("logFormat", "--log-format", Setting.Type.CHOICE, "`auto`",

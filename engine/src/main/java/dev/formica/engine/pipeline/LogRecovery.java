@@ -27,11 +27,14 @@ import org.slf4j.LoggerFactory;
  * by frame time (a velocity bucket only takes adds for its own period, and a quota release only counts on the day
  * it names, so the shards' operations must arrive in time order, as they did live).
  *
- * <p>In parallel: each shard loads its snapshot and replays its own stores from its own log on a thread of its
- * own (a shard's stores depend on its own frames only), while the calling thread replays the engine-wide
- * operations (velocity, quotas) of all shards in one time-ordered pass over the same logs. The engine-wide tables
- * see exactly the operations, in exactly the order, of a replay on one thread: the snapshots' velocity sections
- * are merged shard after shard, then the logs' engine-wide operations by frame time, ties to the lower shard.
+ * <p>In parallel: each shard loads its snapshot and replays its own log on a thread of its own: its own stores
+ * (which depend on its own frames only) and its adds to the engine-wide velocity table (lock-free; a counter word
+ * takes the newest period's sum whatever the order of the adds, so every key's counters come out as the live run
+ * left them; only the slot a key lands in may differ from start to start, which no read can see). The snapshots'
+ * velocity sections are merged shard after shard before any log is replayed. The quota operations do depend on
+ * order (a release counts only on its own day): each shard keeps its own with their frame times and they are
+ * applied after the replay, merged by frame time, ties to the lower shard, as a replay on one thread applies them.
+ * Each log is read once.
  *
  * <p>A frame that fails its checksum at the end of a shard's last segment is a torn write from a crash: the log is
  * cut there (made durable) and the shard starts after the last whole frame. A bad frame anywhere else is
@@ -68,15 +71,19 @@ final class LogRecovery {
         risk.quotas().resetUsage();
         List<CompletableFuture<Loaded>> loaded = new ArrayList<>();
         List<Future<ShardEnd>> replays = new ArrayList<>();
+        QuotaOperations[] quotaOps = new QuotaOperations[n];
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, n), new ReplayThreads());
         try {
             for (int k = 0; k < n; k++) {
-                CompletableFuture<Loaded> snapshot = new CompletableFuture<>();
-                CompletableFuture<Loaded> previous = k == 0 ? null : loaded.get(k - 1);
-                loaded.add(snapshot);
+                loaded.add(new CompletableFuture<>());
+                quotaOps[k] = new QuotaOperations();
+            }
+            CompletableFuture<Void> allLoaded = CompletableFuture.allOf(loaded.toArray(new CompletableFuture<?>[0]));
+            for (int k = 0; k < n; k++) {
                 int shard = k;
+                CompletableFuture<Loaded> previous = k == 0 ? null : loaded.get(k - 1);
                 replays.add(pool.submit(() -> replayShard(dataDir, shard, states.get(shard), risk.velocity(),
-                        previous, snapshot)));
+                        previous, loaded.get(shard), allLoaded, quotaOps[shard])));
             }
             long[] from = new long[n];
             for (int k = 0; k < n; k++) {
@@ -84,23 +91,13 @@ final class LogRecovery {
                 from[k] = l.position();
                 l.tally().addTo(risk.quotas());
             }
-            long[] sharedEnds = new long[n];
-            long frames = replayShared(dataDir, from, new StateOps.Shared(risk.velocity(), risk.quotas()),
-                    sharedEnds);
             ShardEnd[] ends = new ShardEnd[n];
-            long shardFrames = 0;
+            long frames = 0;
             for (int k = 0; k < n; k++) {
                 ends[k] = await(replays.get(k));
-                shardFrames += ends[k].frames();
-                if (ends[k].position() != sharedEnds[k]) {
-                    throw new IOException("shard " + k + "'s log ended at " + ends[k].position() + " for its own"
-                            + " replay and at " + sharedEnds[k] + " for the engine-wide one: changed during start-up");
-                }
+                frames += ends[k].frames();
             }
-            if (shardFrames != frames) {
-                throw new IOException("the shards replayed " + shardFrames + " frames, the engine-wide pass "
-                        + frames + ": a log changed during start-up");
-            }
+            QuotaOperations.replayInTimeOrder(quotaOps, risk.quotas());
             long torn = cutTornTails(dataDir, ends);
             long[] positions = new long[n];
             for (int k = 0; k < n; k++) {
@@ -135,11 +132,14 @@ final class LogRecovery {
 
     /**
      * One shard, on its own thread: loads its newest valid snapshot (merging its velocity section only after the
-     * previous shard merged its own, so the table sees the merges in shard order), then applies the shard's own
-     * operations of every frame after it. The engine-wide operations are left to {@link #replayShared}.
+     * previous shard merged its own, so the table sees the merges in shard order), then, once every shard's snapshot
+     * is in, applies every frame after it: the shard's own stores and its velocity adds here (the table is lock-free
+     * and a counter word ends up the same whatever the order of the adds), its quota operations into {@code quotas}
+     * (they depend on order: merged by frame time after every shard ended).
      */
     private static ShardEnd replayShard(Path dataDir, int shard, ShardState state, VelocityWindows velocity,
-            CompletableFuture<Loaded> previous, CompletableFuture<Loaded> loaded) throws IOException {
+            CompletableFuture<Loaded> previous, CompletableFuture<Loaded> loaded, CompletableFuture<Void> allLoaded,
+            QuotaOperations quotas) throws IOException {
         long from = 0;
         try {
             state.ops().recording(false);
@@ -164,61 +164,18 @@ final class LogRecovery {
             loaded.completeExceptionally(e);
             throw e;
         }
+        allLoaded.join(); // every snapshot's velocity section merged before any shard's log adds to the table
         StateOps.Replayer replayer = new StateOps.Replayer();
+        StateOps.Shared shared = new StateOps.Shared(velocity, quotas);
         long frames = 0;
         try (LogSegments.Cursor c = LogRecovery.segments(dataDir, shard).cursor(from)) {
             while (c.next()) {
-                replayer.apply(state, null, false, c.buffer(), c.payloadOffset(), c.payloadLength(), c.frameTime());
+                quotas.at(c.frameTime());
+                replayer.apply(state, shared, false, c.buffer(), c.payloadOffset(), c.payloadLength(),
+                        c.frameTime());
                 frames++;
             }
             return new ShardEnd(c.position(), c.tornAt(), c.tornInLastSegment(), frames);
-        }
-    }
-
-    /**
-     * The engine-wide operations (velocity adds, quota reservations and releases) of every shard's log after its
-     * snapshot, in frame-time order across the shards (ties to the lower shard), as a replay on one thread applies
-     * them. Records where each shard's log ended in {@code ends}.
-     *
-     * @return the frames read
-     */
-    private static long replayShared(Path dataDir, long[] from, StateOps.Shared shared, long[] ends)
-            throws IOException {
-        int n = from.length;
-        LogSegments.Cursor[] cursors = new LogSegments.Cursor[n];
-        boolean[] more = new boolean[n];
-        StateOps.Replayer replayer = new StateOps.Replayer();
-        long frames = 0;
-        try {
-            for (int k = 0; k < n; k++) {
-                cursors[k] = segments(dataDir, k).cursor(from[k]);
-                more[k] = cursors[k].next();
-            }
-            while (true) {
-                int next = -1;
-                for (int k = 0; k < n; k++) {
-                    if (more[k] && (next < 0 || cursors[k].frameTime() < cursors[next].frameTime())) {
-                        next = k;
-                    }
-                }
-                if (next < 0) {
-                    break;
-                }
-                LogSegments.Cursor c = cursors[next];
-                replayer.apply(null, shared, true, c.buffer(), c.payloadOffset(), c.payloadLength(), c.frameTime());
-                frames++;
-                more[next] = c.next();
-            }
-            for (int k = 0; k < n; k++) {
-                ends[k] = cursors[k].position();
-            }
-            return frames;
-        } finally {
-            for (LogSegments.Cursor c : cursors) {
-                if (c != null) {
-                    c.close();
-                }
-            }
         }
     }
 

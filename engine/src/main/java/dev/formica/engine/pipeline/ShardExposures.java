@@ -9,11 +9,13 @@ import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.Profile;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.agrona.ExpandableArrayBuffer;
 
 /**
  * One shard's part of the concentration limits: each line's exposure record (what its held and drawn balance is
@@ -168,47 +170,91 @@ final class ShardExposures {
         });
     }
 
+    /** A credit line: the borrower and the product number (start-up maps). */
+    record Line(String borrowerId, int product) {
+    }
+
+    /** A line's active holds (start-up): their ids and amounts, and the sum of the amounts. */
+    static final class LineHolds {
+        private long held;
+        private long[] ids = new long[2];
+        private long[] amounts = new long[2];
+        private int count;
+
+        void add(long holdId, long amountMinor) {
+            if (count == ids.length) {
+                ids = Arrays.copyOf(ids, count * 2);
+                amounts = Arrays.copyOf(amounts, count * 2);
+            }
+            ids[count] = holdId;
+            amounts[count++] = amountMinor;
+            held += amountMinor;
+        }
+
+        long held() {
+            return held;
+        }
+
+        boolean contains(long holdId) {
+            for (int i = 0; i < count; i++) {
+                if (ids[i] == holdId) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    private static final LineHolds NO_HOLDS = new LineHolds();
+
     /**
      * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry
      * with its amount, no entry names a hold that is not active, the drawn tranches add up to the drawn balance, and
      * no line without exposure keeps a record. A record that differs is completed (a missing hold or drawn amount is
      * attributed to no merchant and no industry; a new record to the profile's region and group) and written as its
-     * own frame. Start-up only; allocates.
+     * own frame. Start-up only; allocates (once per line, not per comparison: a record is compared by its encoding).
      *
-     * @param activeByLine the active holds {holdId, amount} by "borrower NUL product"
+     * @param activeByLine the active holds of each line
      * @param profiles     the stored profile of a borrower, or null
      * @param endFrame     ends the frame of one repair
      * @return the records repaired
      */
-    long reconcile(Map<String, List<long[]>> activeByLine, Function<String, Profile> profiles, Runnable endFrame) {
-        List<Object[]> lines = new ArrayList<>();
-        state.ledger().forEach((borrowerId, product, s) -> lines.add(new Object[] {borrowerId.toString(), product,
-                s.drawnMinor(), s.heldMinor() + s.drawnMinor()}));
-        Set<String> withLine = new HashSet<>();
+    long reconcile(Map<Line, LineHolds> activeByLine, Function<String, Profile> profiles, Runnable endFrame) {
+        List<Line> lines = new ArrayList<>();
+        List<long[]> balances = new ArrayList<>();
+        state.ledger().forEach((borrowerId, product, s) -> {
+            lines.add(new Line(borrowerId.toString(), product));
+            balances.add(new long[] {s.drawnMinor(), s.heldMinor() + s.drawnMinor()});
+        });
+        ExpandableArrayBuffer before = new ExpandableArrayBuffer(256);
+        ExpandableArrayBuffer after = new ExpandableArrayBuffer(256);
         long repaired = 0;
-        for (Object[] line : lines) {
-            String borrowerId = (String) line[0];
-            int product = (Integer) line[1];
-            long drawn = (Long) line[2];
-            withLine.add(product + borrowerId);
+        long found = 0;
+        long records = state.exposures().size();
+        for (int l = 0; l < lines.size(); l++) {
+            String borrowerId = lines.get(l).borrowerId();
+            int product = lines.get(l).product();
+            long drawn = balances.get(l)[0];
             boolean had = state.exposures().read(borrowerId, product, exposure);
-            if (!had && (Long) line[3] == 0) {
+            if (had) {
+                found++;
+            } else if (balances.get(l)[1] == 0) {
                 continue;
             }
-            String before = exposure.toString();
-            List<long[]> holds = activeByLine.getOrDefault(borrowerId + "\u0000" + product, List.of());
+            int beforeLength = exposure.encode(before);
+            LineHolds holds = activeByLine.getOrDefault(lines.get(l), NO_HOLDS);
             for (int i = exposure.count() - 1; i >= 0; i--) {
                 long id = exposure.holdId(i);
-                if (id != 0 && holds.stream().noneMatch(h -> h[0] == id)) {
+                if (id != 0 && !holds.contains(id)) {
                     exposure.remove(i);
                 }
             }
-            for (long[] h : holds) {
-                int i = exposure.indexOfHold(h[0]);
+            for (int h = 0; h < holds.count; h++) {
+                int i = exposure.indexOfHold(holds.ids[h]);
                 if (i < 0) {
-                    exposure.add(h[0], "", "", h[1]);
-                } else if (exposure.amount(i) != h[1]) {
-                    exposure.reduce(i, exposure.amount(i) - h[1]);
+                    exposure.add(holds.ids[h], "", "", holds.amounts[h]);
+                } else if (exposure.amount(i) != holds.amounts[h]) {
+                    exposure.reduce(i, exposure.amount(i) - holds.amounts[h]);
                 }
             }
             long recorded = exposure.total() - exposure.held();
@@ -225,20 +271,26 @@ final class ShardExposures {
                 exposure.region(profile == null ? "" : profile.getRegion())
                         .group(profile == null ? "" : profile.getGroupId());
             }
-            if (!had || !before.equals(exposure.toString())) {
+            int afterLength = had ? exposure.encode(after) : -1;
+            if (!had || beforeLength != afterLength || !Arrays.equals(before.byteArray(), 0, beforeLength,
+                    after.byteArray(), 0, afterLength)) {
                 state.exposures().write(borrowerId, product, exposure);
                 endFrame.run();
                 repaired++;
             }
         }
-        List<String[]> orphans = new ArrayList<>();
+        if (found == records) {
+            return repaired; // every record belongs to a line: no orphan to look for
+        }
+        Set<Line> withLine = new HashSet<>(lines);
+        List<Line> orphans = new ArrayList<>();
         state.exposures().forEach((borrowerId, product, record) -> {
-            if (!withLine.contains(product + borrowerId)) {
-                orphans.add(new String[] {borrowerId, Integer.toString(product)});
+            if (!withLine.contains(new Line(borrowerId, product))) {
+                orphans.add(new Line(borrowerId, product));
             }
         });
-        for (String[] orphan : orphans) {
-            state.exposures().write(orphan[0], Integer.parseInt(orphan[1]), exposure.clear());
+        for (Line orphan : orphans) {
+            state.exposures().write(orphan.borrowerId(), orphan.product(), exposure.clear());
             endFrame.run();
             repaired++;
         }

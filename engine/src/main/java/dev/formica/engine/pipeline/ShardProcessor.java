@@ -1157,8 +1157,7 @@ final class ShardProcessor {
      * active holds for every ledger entry (repairing and counting any difference).
      */
     RecoveryReport recover(long nowMs) {
-        Map<String, long[]> heldByLine = new HashMap<>();
-        Map<String, List<long[]>> activeByLine = new HashMap<>();
+        Map<ShardExposures.Line, ShardExposures.LineHolds> activeByLine = new HashMap<>();
         List<long[]> active = new ArrayList<>();
         List<long[]> finished = new ArrayList<>();
         long[] highest = {0};
@@ -1166,10 +1165,8 @@ final class ShardProcessor {
             highest[0] = Math.max(highest[0], HoldIds.sequenceOf(holdId));
             if (h.state() == HoldState.ACTIVE) {
                 active.add(new long[] {h.expiresMs(), holdId});
-                heldByLine.computeIfAbsent(h.borrowerId() + "\u0000" + h.product(), k -> new long[1])[0] +=
-                        h.amountMinor();
-                activeByLine.computeIfAbsent(h.borrowerId() + "\u0000" + h.product(), k -> new ArrayList<>())
-                        .add(new long[] {holdId, h.amountMinor()});
+                activeByLine.computeIfAbsent(new ShardExposures.Line(h.borrowerId().toString(), h.product()),
+                        k -> new ShardExposures.LineHolds()).add(holdId, h.amountMinor());
             } else {
                 finished.add(new long[] {Math.max(h.expiresMs(), nowMs) + holdRetentionMs, holdId});
             }
@@ -1189,8 +1186,8 @@ final class ShardProcessor {
         long[] negative = {0};
         List<Object[]> repairs = new ArrayList<>();
         state.ledger().forEach((borrowerId, product, s) -> {
-            long[] sum = heldByLine.get(borrowerId + "\u0000" + product);
-            long expected = sum == null ? 0 : sum[0];
+            ShardExposures.LineHolds holds = activeByLine.get(new ShardExposures.Line(borrowerId.toString(), product));
+            long expected = holds == null ? 0 : holds.held();
             if (s.heldMinor() != expected) {
                 mismatches[0]++;
                 repairs.add(new Object[] {borrowerId.toString(), product, expected});

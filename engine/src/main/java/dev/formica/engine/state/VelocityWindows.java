@@ -276,10 +276,14 @@ public final class VelocityWindows implements AutoCloseable {
         }
     }
 
-    /** The key's slot, claiming a free or day-old one when {@code claim}; -1 when none. */
+    /**
+     * The key's slot, claiming a free or day-old one when {@code claim}; -1 when none. The first pass reads only
+     * the slots' keys: the key's own slot or a free one ends it, and only when neither is within reach is the run
+     * read again for the first day-old slot (the same slot the check on the way would have picked, without reading
+     * 24 words of every slot passed on the way to a key that is there: in a crowded table most probes).
+     */
     private int slotFor(long hash, long nowMs, boolean claim) {
         int start = (int) hash & mask;
-        int reusable = -1;
         for (int probe = 0; probe < MAX_PROBES; probe++) {
             int slot = (start + probe) & mask;
             int offset = (int) slotOffset(slot);
@@ -294,7 +298,20 @@ public final class VelocityWindows implements AutoCloseable {
                 if (buffer.compareAndSetLong(offset, 0, hash) || buffer.getLongVolatile(offset) == hash) {
                     return slot;
                 }
-            } else if (claim && reusable < 0 && idleForADay(offset, nowMs)) {
+            }
+        }
+        if (!claim) {
+            return -1;
+        }
+        int reusable = -1;
+        for (int probe = 0; probe < MAX_PROBES && reusable < 0; probe++) {
+            int slot = (start + probe) & mask;
+            int offset = (int) slotOffset(slot);
+            long key = buffer.getLongVolatile(offset);
+            if (key == hash) {
+                return slot; // claimed by another thread meanwhile
+            }
+            if (key != 0 && idleForADay(offset, nowMs)) {
                 reusable = slot;
             }
         }

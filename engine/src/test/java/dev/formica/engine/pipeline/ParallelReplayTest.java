@@ -21,12 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Start-up replays the shards on threads of their own and the engine-wide tables in one time-ordered pass beside
- * them: four shards whose decisions share devices, IPs and merchants (so every velocity key takes adds from several
- * shards) over two hours of frame time (every velocity ring wraps), with a snapshot in the middle. Every start
- * rebuilds each shard's state, the funding quotas and every velocity key's counters as the live run left them,
- * and lays the velocity table out identically on every start (a crowded table, where the order in which keys
- * claim slots decides where they land).
+ * Start-up replays the shards on threads of their own, each adding its velocity operations to the engine-wide table
+ * itself, the quota operations merged by frame time afterwards: four shards whose decisions share devices, IPs and
+ * merchants (so every velocity key takes adds from several shards at once) over two hours of frame time (every
+ * velocity ring wraps), with a snapshot in the middle, in a crowded table (long probe runs, keys competing for
+ * slots). Every start rebuilds each shard's state, the funding quotas and every velocity key's raw counter words as
+ * the live run left them. Where a key lands in the table may differ between starts; no read sees it.
  */
 class ParallelReplayTest {
     private static final int SHARDS = 4;
@@ -43,7 +43,7 @@ class ParallelReplayTest {
     }
 
     @Test
-    void shouldRebuildTheLiveStateAndTheSameVelocityTableOnEveryStart() {
+    void shouldRebuildTheLiveStateQuotasAndEveryVelocityCounterOnEveryStart() {
         clock.update(PipelineFixture.START_MS);
         DecisionPipeline pipeline = open();
         String[] live;
@@ -58,19 +58,16 @@ class ParallelReplayTest {
             pipeline.close();
         }
         assertTrue(velocity.size() > 60, "keys from every dimension: " + velocity.size());
-        List<String> layouts = new ArrayList<>();
         for (int start = 0; start < 2; start++) {
             pipeline = open();
             try {
                 assertEquals(List.of(live), List.of(ReplayDigestTest.digests(pipeline)), "shard states");
                 assertEquals(quotas, Arrays.toString(ReplayDigestTest.quotas(pipeline)), "funding quotas");
                 assertEquals(velocity, counters(pipeline.velocity()), "every velocity key's counters");
-                layouts.add(layout(pipeline.velocity()));
             } finally {
                 pipeline.close();
             }
         }
-        assertEquals(layouts.get(0), layouts.get(1), "the velocity table laid out the same way on both starts");
     }
 
     private void live(DecisionPipeline pipeline) {
@@ -121,12 +118,5 @@ class ParallelReplayTest {
         TreeMap<Long, String> out = new TreeMap<>();
         velocity.forEachKey((hash, words) -> out.put(hash, Arrays.toString(words)));
         return out;
-    }
-
-    /** The keys in slot order: where each key landed. */
-    private static String layout(VelocityWindows velocity) {
-        StringBuilder sb = new StringBuilder();
-        velocity.forEachKey((hash, words) -> sb.append(hash).append(' '));
-        return sb.toString();
     }
 }
