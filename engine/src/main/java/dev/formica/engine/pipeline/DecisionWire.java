@@ -25,58 +25,62 @@ final class DecisionWire {
     static byte[] markReplayed(byte[] response) {
         int at = 0;
         while (at < response.length) {
-            int start = at;
-            long tag = 0;
-            int shift = 0;
-            byte b;
-            do {
-                check(at < response.length && shift < 64);
-                b = response[at++];
-                tag |= (long) (b & 0x7f) << shift;
-                shift += 7;
-            } while (b < 0);
+            int next = varintEnd(response, at);
+            long tag = varint(response, at);
             long field = tag >>> 3;
             if (field == REPLAYED_FIELD) {
                 return response;
             }
             if (field > REPLAYED_FIELD) {
-                return insert(response, start);
+                return insert(response, at);
             }
-            at = skip(response, at, (int) (tag & 7));
+            at = skip(response, next, (int) (tag & 7));
         }
         return insert(response, response.length);
     }
 
+    /** The index after the value of wire type {@code wireType} that starts at {@code from}. */
     private static int skip(byte[] bytes, int from, int wireType) {
-        int at = from;
+        int at;
         switch (wireType) {
-            case 0 -> {
-                while (true) {
-                    check(at < bytes.length);
-                    if (bytes[at++] >= 0) {
-                        break;
-                    }
-                }
-            }
-            case 1 -> at += 8;
-            case 5 -> at += 4;
+            case 0 -> at = varintEnd(bytes, from);
+            case 1 -> at = from + 8;
+            case 5 -> at = from + 4;
             case 2 -> {
-                long length = 0;
-                int shift = 0;
-                byte b;
-                do {
-                    check(at < bytes.length && shift < 35);
-                    b = bytes[at++];
-                    length |= (long) (b & 0x7f) << shift;
-                    shift += 7;
-                } while (b < 0);
-                check(length <= bytes.length - at);
-                at += (int) length;
+                int body = varintEnd(bytes, from);
+                long length = varint(bytes, from);
+                check(length >= 0 && length <= bytes.length - body);
+                at = body + (int) length;
             }
-            default -> check(false);
+            default -> at = -1;
         }
-        check(at <= bytes.length);
+        check(at >= 0 && at <= bytes.length);
         return at;
+    }
+
+    /** The index after the varint at {@code at}; checks it ends within the bytes and ten bytes. */
+    private static int varintEnd(byte[] bytes, int at) {
+        int i = at;
+        while (true) {
+            check(i < bytes.length && i - at < 10);
+            if (bytes[i++] >= 0) {
+                return i;
+            }
+        }
+    }
+
+    /** The value of the varint at {@code at}, which {@link #varintEnd} has checked. */
+    private static long varint(byte[] bytes, int at) {
+        long value = 0;
+        int shift = 0;
+        int i = at;
+        byte b;
+        do {
+            b = bytes[i++];
+            value |= (long) (b & 0x7f) << shift;
+            shift += 7;
+        } while (b < 0);
+        return value;
     }
 
     private static byte[] insert(byte[] response, int at) {
