@@ -26,7 +26,7 @@ public final class DecisionReply {
             ProtoUtils.marshaller(DecisionResponse.getDefaultInstance());
 
     /** Streams a reply's bytes (without parsing or serialising them), or its message through protobuf's own. */
-    static final MethodDescriptor.Marshaller<DecisionReply> MARSHALLER = new MethodDescriptor.Marshaller<>() {
+    public static final MethodDescriptor.Marshaller<DecisionReply> MARSHALLER = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(DecisionReply reply) {
             return reply.bytes != null ? new WireStream(reply.bytes) : PROTO.stream(reply.message);
@@ -52,7 +52,7 @@ public final class DecisionReply {
     }
 
     /** A reply of a {@code DecisionResponse}'s wire bytes, sent as they are. */
-    static DecisionReply wire(byte[] bytes) {
+    public static DecisionReply wire(byte[] bytes) {
         return new DecisionReply(null, bytes);
     }
 
