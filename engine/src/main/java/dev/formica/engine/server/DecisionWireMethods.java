@@ -8,7 +8,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
 import java.io.ByteArrayOutputStream;
@@ -112,13 +111,7 @@ final class DecisionWireMethods {
                 methods.add(method);
             }
         }
-        ServiceDescriptor original = generated.getServiceDescriptor();
-        ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
-                .setSchemaDescriptor(original.getSchemaDescriptor());
-        methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
-        ServerServiceDefinition.Builder rebound = ServerServiceDefinition.builder(descriptor.build());
-        methods.forEach(rebound::addMethod);
-        return rebound.build();
+        return ParseErrorsAsInvalidArgument.service(generated.getServiceDescriptor(), methods);
     }
 
     private static <Q, R> ServerMethodDefinition<Q, R> define(MethodDescriptor<Q, R> method,
