@@ -58,22 +58,57 @@ public final class DecisionJournal {
             return;
         }
         try {
-            if (features != null && rules != null && (rules != layoutRules || sinceLayout >= LAYOUT_EVERY)) {
-                writeLayout(rules);
-            }
-            int length = encoder.decisionLength(request, responseBytes.length, rules, features);
-            ensure(length);
+            int length = prepare(encoder.decisionLength(request, responseBytes.length, rules, features), rules,
+                    features);
             encoder.encodeDecision(buffer, view, 0, nowMs, shard, layoutId, request, null, responseBytes, rules,
                     features);
-            buffer.putInt(0, length);
-            buffer.putInt(4, JournalSegments.TYPE_DECISION);
-            ops.audit(buffer, length);
-            appended++;
-            sinceLayout++;
+            appendDecision(length);
         } catch (RuntimeException e) {
-            if (errors++ == 0) {
-                LOG.warn("journal of shard " + shard + ": cannot encode (counted, not logged again)", e);
-            }
+            failed(e);
+        }
+    }
+
+    /**
+     * As above, with the request as the bytes the caller sent (a valid {@code DecisionRequest}, journaled as they
+     * are instead of serialising the message again) and the response as the first {@code responseLength} bytes of
+     * {@code response}: the shard's path, which allocates nothing.
+     */
+    public void append(long nowMs, byte[] request, byte[] response, int responseLength, CompiledRuleSet rules,
+            FeatureVector features) {
+        if (!ops.recording()) {
+            return;
+        }
+        try {
+            int length = prepare(encoder.decisionLength(request.length, responseLength, rules, features), rules,
+                    features);
+            encoder.encodeDecision(buffer, 0, nowMs, shard, layoutId, request, response, responseLength, rules,
+                    features);
+            appendDecision(length);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /** Writes the layout record first when it is due; makes room for a decision frame of {@code length}. */
+    private int prepare(int length, CompiledRuleSet rules, FeatureVector features) {
+        if (features != null && rules != null && (rules != layoutRules || sinceLayout >= LAYOUT_EVERY)) {
+            writeLayout(rules);
+        }
+        ensure(length);
+        return length;
+    }
+
+    private void appendDecision(int length) {
+        buffer.putInt(0, length);
+        buffer.putInt(4, JournalSegments.TYPE_DECISION);
+        ops.audit(buffer, length);
+        appended++;
+        sinceLayout++;
+    }
+
+    private void failed(RuntimeException e) {
+        if (errors++ == 0) {
+            LOG.warn("journal of shard " + shard + ": cannot encode (counted, not logged again)", e);
         }
     }
 

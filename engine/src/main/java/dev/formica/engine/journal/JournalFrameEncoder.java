@@ -48,7 +48,12 @@ public final class JournalFrameEncoder {
     /** Frame length of a decision whose response is {@code responseSize} bytes serialised. */
     public int decisionLength(DecisionRequest request, int responseSize, CompiledRuleSet rules,
             FeatureVector features) {
-        return DECISION_FIXED + request.getSerializedSize() + responseSize + featuresLength(rules, features);
+        return decisionLength(request.getSerializedSize(), responseSize, rules, features);
+    }
+
+    /** Frame length of a decision whose request and response are {@code requestSize} and {@code responseSize}. */
+    public int decisionLength(int requestSize, int responseSize, CompiledRuleSet rules, FeatureVector features) {
+        return DECISION_FIXED + requestSize + responseSize + featuresLength(rules, features);
     }
 
     /** Writes a decision frame's payload at {@code index} (the frame header is the log's to write). */
@@ -67,12 +72,37 @@ public final class JournalFrameEncoder {
         buffer.putInt(i + 12, features == null || rules == null ? -1 : layoutId);
         i = writeMessage(buffer, view, i + 16, request);
         if (responseBytes != null) {
-            buffer.putInt(i, responseBytes.length);
-            buffer.putBytes(i + 4, responseBytes);
-            i += 4 + responseBytes.length;
+            i = putBytes(buffer, i, responseBytes, responseBytes.length);
         } else {
             i = writeMessage(buffer, view, i, response);
         }
+        writeFeatures(buffer, i, rules, features);
+    }
+
+    /**
+     * As above, with the request and the response already serialised: the request's bytes as the caller sent them
+     * (a valid {@code DecisionRequest}, so the frame reads as before) and the first {@code responseLength} bytes of
+     * {@code response}. Allocates nothing.
+     */
+    public void encodeDecision(UnsafeBuffer buffer, int index, long nowMs, int shard, int layoutId,
+            byte[] request, byte[] response, int responseLength, CompiledRuleSet rules, FeatureVector features) {
+        int i = index + JournalSegments.FRAME_HEADER_BYTES;
+        buffer.putLong(i, nowMs);
+        buffer.putInt(i + 8, shard);
+        buffer.putInt(i + 12, features == null || rules == null ? -1 : layoutId);
+        i = putBytes(buffer, i + 16, request, request.length);
+        i = putBytes(buffer, i, response, responseLength);
+        writeFeatures(buffer, i, rules, features);
+    }
+
+    private static int putBytes(UnsafeBuffer buffer, int index, byte[] bytes, int length) {
+        buffer.putInt(index, length);
+        buffer.putBytes(index + 4, bytes, 0, length);
+        return index + 4 + length;
+    }
+
+    private void writeFeatures(UnsafeBuffer buffer, int index, CompiledRuleSet rules, FeatureVector features) {
+        int i = index;
         int countAt = i;
         i += 4;
         int count = 0;

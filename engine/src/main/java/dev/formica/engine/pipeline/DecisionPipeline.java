@@ -571,6 +571,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         submit(shard, new ShardCommand<>(STORED_DECISION, key, 0, new Sink<byte[]>() {
             @Override
             public void onResult(byte[] payload) {
+                if (sink instanceof WireCall<DecisionResponse>) {
+                    // the record's bytes go to the caller as they are, marked replayed
+                    ShardCommand.deliver(sink, Operation.DECIDE, payload, true);
+                    return;
+                }
                 DecisionResponse stored;
                 try {
                     stored = Operation.DECIDE.replay(payload);

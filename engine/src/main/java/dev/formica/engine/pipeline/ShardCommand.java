@@ -97,6 +97,7 @@ final class ShardCommand<Q, R> {
         }
         R result;
         try {
+            processor.requestBytes(sink instanceof WireCall<?> call ? call.requestBytes() : null);
             result = op.run(processor, request, arg, nowMs, startNanos);
         } catch (Refused e) {
             out.onError(e);
@@ -105,6 +106,8 @@ final class ShardCommand<Q, R> {
             LOG.error("shard " + processor.shardId() + " failed a command", e);
             out.onError(Refused.of(DomainError.INTERNAL_ERROR, "internal error"));
             return;
+        } finally {
+            processor.requestBytes(null);
         }
         Operation<?, ?> row = processor.answerRow();
         if (result != null || row == null) {
@@ -126,8 +129,22 @@ final class ShardCommand<Q, R> {
         }
     }
 
-    /** Parses an answer the shard left as bytes and hands it to {@code to}; refuses when it does not parse. */
+    /**
+     * Hands an answer the shard left as bytes to {@code to}: a Decide's as bytes to a {@link WireCall} (marked
+     * replayed in the bytes), else parsed into its message; refuses when they do not parse.
+     */
     static <R> void deliver(Sink<R> to, Operation<?, R> row, byte[] bytes, boolean replayed) {
+        if (row == Operation.DECIDE && to instanceof WireCall<R> call) {
+            byte[] wire;
+            try {
+                wire = replayed ? DecisionWire.markReplayed(bytes) : bytes;
+            } catch (IllegalArgumentException e) {
+                to.onError(Refused.of(DomainError.STATE_UNREADABLE, "idempotency record unreadable"));
+                return;
+            }
+            call.onAnswerBytes(wire);
+            return;
+        }
         R parsed;
         try {
             parsed = row.answer(bytes, replayed);

@@ -115,6 +115,8 @@ final class ShardProcessor {
     private final ShardExposures exposures;
     private ShardMetrics metrics = ShardMetrics.none();
     private DecisionJournal journal;
+    /** The running command's request as the caller sent it ({@link WireCall#requestBytes}); null when not kept. */
+    private byte[] requestBytes;
     private CompiledRuleSet reportedRules;
     private long nextQuotaReportMs;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
@@ -214,6 +216,11 @@ final class ShardProcessor {
             }
         }
         return log.appendedPosition();
+    }
+
+    /** The wire bytes of the request of the command about to run (journaled as they are); null: none kept. */
+    void requestBytes(byte[] bytes) {
+        requestBytes = bytes;
     }
 
     /** Where every decision is journaled; null = journaling off (set by the pipeline before the shard runs). */
@@ -449,7 +456,11 @@ final class ShardProcessor {
         state.ledger().apply(borrowerId, product, amount, 0, nowMs);
         exposures.hold(borrowerId, product, holdId, merchant, industry, amount);
         if (journal != null) {
-            journal.append(nowMs, r, encodedCopy(), rules, eval.features());
+            if (requestBytes != null) {
+                journal.append(nowMs, requestBytes, wire.array(), wire.length(), rules, eval.features());
+            } else {
+                journal.append(nowMs, r, encodedCopy(), rules, eval.features());
+            }
         }
         String device = r.getDeviceId();
         state.activity().recordApproval(borrowerId, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device), nowMs);
@@ -610,7 +621,11 @@ final class ShardProcessor {
         result.encode(wire);
         state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, wire.array(), wire.length());
         if (journal != null) {
-            journal.append(nowMs, r, encodedCopy(), rules, features);
+            if (requestBytes != null) {
+                journal.append(nowMs, requestBytes, wire.array(), wire.length(), rules, features);
+            } else {
+                journal.append(nowMs, r, encodedCopy(), rules, features);
+            }
         }
         return result.outcome();
     }

@@ -6,7 +6,7 @@ import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Operation;
-import dev.formica.engine.pipeline.Sink;
+import dev.formica.engine.pipeline.WireCall;
 import dev.formica.engine.server.tracing.TracingInterceptor;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
@@ -26,6 +26,8 @@ import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RepayRequest;
 import dev.formica.v1.RepayResponse;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,7 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread contract: called on Netty event-loop threads (direct executor); replies are completed
  * from shard threads.
  */
-final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplBase {
+final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, BindableService {
     private final DecisionPipeline pipeline;
     private volatile PartitionMap partitionMap;
     /** {@code shardMode: LOOP}: the shard port of each owned partition; null without shard ports. */
@@ -80,19 +82,55 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
         return map.build();
     }
 
+    /** The definition with Decide, DecideStream and GetDecision sent as wire bytes ({@link DecisionWireMethods}). */
     @Override
-    public void decide(DecisionRequest request, StreamObserver<DecisionResponse> out) {
+    public ServerServiceDefinition bindService() {
+        return DecisionWireMethods.rebind(DecisionServiceGrpc.bindService(this), this);
+    }
+
+    void decideWire(DecisionRequest request, StreamObserver<DecisionReply> out) {
         long start = System.nanoTime();
         if (!GrpcReplies.rejected(RequestValidator.check(request), out) && !GrpcReplies.rejected(
                 RequestValidator.market(pipeline.markets(), request.getMarket(), request.getCurrency()), out)) {
             // tracing off: this boolean is all it costs (no context lookup, no span)
-            pipeline.submit(Operation.DECIDE, request, new UnarySink<>(out), start, GrpcReplies.deadline(),
-                    traced ? TracingInterceptor.stages() : null);
+            pipeline.submit(Operation.DECIDE, request, new DecideSink(new UnarySink<>(out),
+                    DecisionWireMethods.bytesOf(request)), start,
+                    GrpcReplies.deadline(), traced ? TracingInterceptor.stages() : null);
         }
     }
 
-    @Override
-    public StreamObserver<DecisionRequest> decideStream(StreamObserver<DecisionResponse> out) {
+    /** A Decide's answer as wire bytes, or as a message (a refusal), to a unary call; its request's bytes. */
+    private static final class DecideSink implements WireCall<DecisionResponse> {
+        private final UnarySink<DecisionReply> call;
+        private final byte[] request;
+
+        DecideSink(UnarySink<DecisionReply> call, byte[] request) {
+            this.call = call;
+            this.request = request;
+        }
+
+        @Override
+        public byte[] requestBytes() {
+            return request;
+        }
+
+        @Override
+        public void onAnswerBytes(byte[] response) {
+            call.onResult(DecisionReply.wire(response));
+        }
+
+        @Override
+        public void onResult(DecisionResponse result) {
+            call.onResult(DecisionReply.of(result));
+        }
+
+        @Override
+        public void onError(Refused error) {
+            call.onError(error);
+        }
+    }
+
+    StreamObserver<DecisionRequest> decideStreamWire(StreamObserver<DecisionReply> out) {
         return new DecisionStream(out);
     }
 
@@ -102,25 +140,36 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
      * and every request has been answered.
      */
     private final class DecisionStream implements StreamObserver<DecisionRequest> {
-        private final StreamObserver<DecisionResponse> out;
+        private final StreamObserver<DecisionReply> out;
         private final AtomicInteger pending = new AtomicInteger(1);
         private boolean done;
 
-        DecisionStream(StreamObserver<DecisionResponse> out) {
+        DecisionStream(StreamObserver<DecisionReply> out) {
             this.out = out;
         }
 
         @Override
         public void onNext(DecisionRequest request) {
             long start = System.nanoTime();
+            byte[] bytes = DecisionWireMethods.bytesOf(request);
             pending.incrementAndGet();
             FieldViolations violations = RequestValidator.check(request);
             Refused market = violations != null ? null
                     : RequestValidator.market(pipeline.markets(), request.getMarket(), request.getCurrency());
-            Sink<DecisionResponse> sink = new Sink<>() {
+            WireCall<DecisionResponse> sink = new WireCall<>() {
+                @Override
+                public byte[] requestBytes() {
+                    return bytes;
+                }
+
+                @Override
+                public void onAnswerBytes(byte[] response) {
+                    send(DecisionReply.wire(response));
+                }
+
                 @Override
                 public void onResult(DecisionResponse result) {
-                    send(result);
+                    send(DecisionReply.of(result));
                 }
 
                 @Override
@@ -139,14 +188,14 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
 
         /** Answers one request of the stream with its refusal, as a {@code DecisionError} in the stream. */
         private void refuse(DecisionRequest request, StatusRuntimeException error) {
-            send(DecisionResponse.newBuilder().setRequestId(request.getRequestId())
+            send(DecisionReply.of(DecisionResponse.newBuilder().setRequestId(request.getRequestId())
                     .setError(DecisionError.newBuilder().setCode(error.getStatus().getCode().value())
                             .setMessage(String.valueOf(error.getStatus().getDescription()))
                             .addAllDetails(Refusals.details(error)))
-                    .build());
+                    .build()));
         }
 
-        private void send(DecisionResponse response) {
+        private void send(DecisionReply response) {
             synchronized (this) {
                 if (!done) {
                     try {
@@ -216,13 +265,12 @@ final class DecisionGrpcService extends DecisionServiceGrpc.DecisionServiceImplB
                 request.getCurrency(), out);
     }
 
-    @Override
-    public void getDecision(GetDecisionRequest request, StreamObserver<DecisionResponse> out) {
+    void getDecisionWire(GetDecisionRequest request, StreamObserver<DecisionReply> out) {
         if (GrpcReplies.rejected(RequestValidator.check(request), out)) {
             return;
         }
-        pipeline.storedDecision(request.getRequestId(), request.getBorrowerId(), new UnarySink<>(out),
-                GrpcReplies.deadline());
+        pipeline.storedDecision(request.getRequestId(), request.getBorrowerId(),
+                new DecideSink(new UnarySink<>(out), null), GrpcReplies.deadline());
     }
 
     @Override

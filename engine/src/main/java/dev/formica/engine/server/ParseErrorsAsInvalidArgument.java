@@ -53,12 +53,21 @@ final class ParseErrorsAsInvalidArgument {
         for (ServerMethodDefinition<?, ?> method : service.getMethods()) {
             methods.add(wrapMethod(method));
         }
+        return service(original, methods);
+    }
+
+    /**
+     * A service named and described as {@code original} (its schema descriptor kept, for server reflection) with
+     * {@code methods} in place of its own.
+     */
+    static ServerServiceDefinition service(ServiceDescriptor original,
+            List<? extends ServerMethodDefinition<?, ?>> methods) {
         ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
                 .setSchemaDescriptor(original.getSchemaDescriptor());
         methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
-        ServerServiceDefinition.Builder wrapped = ServerServiceDefinition.builder(descriptor.build());
-        methods.forEach(wrapped::addMethod);
-        return wrapped.build();
+        ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(descriptor.build());
+        methods.forEach(service::addMethod);
+        return service.build();
     }
 
     private static <ReqT, RespT> ServerMethodDefinition<InputStream, RespT> wrapMethod(

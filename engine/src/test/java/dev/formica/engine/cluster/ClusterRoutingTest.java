@@ -89,7 +89,8 @@ class ClusterRoutingTest {
             @Override
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                     ServerCallHandler<Q, R> next) {
-                if (call.getMethodDescriptor().equals(DecisionServiceGrpc.getDecideMethod())) {
+                if (call.getMethodDescriptor().getFullMethodName()
+                        .equals(DecisionServiceGrpc.getDecideMethod().getFullMethodName())) {
                     decidesAtNode0.incrementAndGet();
                 }
                 return next.startCall(call, headers);

@@ -81,6 +81,11 @@ class DecisionJournalTest {
         void append(long t, DecisionRequest request, DecisionResponse response, FeatureVector features)
                 throws InterruptedException {
             journal.append(t, request, response.toByteArray(), RULES, features);
+            commit(t);
+        }
+
+        /** Appends what the journal has written since the last commit as one frame, and waits until durable. */
+        void commit(long t) throws InterruptedException {
             long position = log.append(t, ops.buffer(), 0, ops.length());
             ops.reset();
             CountDownLatch durable = new CountDownLatch(1);
@@ -92,6 +97,46 @@ class DecisionJournalTest {
         public void close() {
             writer.close();
         }
+    }
+
+    @Test
+    void shouldJournalTheRequestAsItsCallerSentItAndReadItAsBefore() throws Exception {
+        DecisionRequest request = request(5);
+        // as another client may write it: the request id last, not first (protobuf would write it first)
+        byte[] sent = concat(request.toBuilder().clearRequestId().build().toByteArray(),
+                DecisionRequest.newBuilder().setRequestId(request.getRequestId()).build().toByteArray());
+        byte[] response = response(5).toByteArray();
+        byte[] padded = java.util.Arrays.copyOf(response, response.length + 50);
+        try (Shard shard = new Shard(dir, 0, 64 * 1024)) {
+            shard.journal.append(T0, sent, padded, response.length, RULES, features(5));
+            byte[] frame = new byte[shard.ops.length()];
+            shard.ops.buffer().getBytes(0, frame);
+            assertTrue(indexOf(frame, sent) >= 0, "the bytes as sent");
+            assertTrue(indexOf(frame, request.toByteArray()) < 0, "not serialised again");
+            shard.commit(T0);
+            shard.append(T0 + 1, request(6), response(6), features(6));
+        }
+        List<JournalEntry> read = readAll(dir);
+        assertEquals(2, read.size());
+        assertEquals(request, read.get(0).request());
+        assertEquals(response(5), read.get(0).response());
+        assertEquals(5000L, read.get(0).features().get("amount_minor"));
+        assertEquals(request(6), read.get(1).request());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test

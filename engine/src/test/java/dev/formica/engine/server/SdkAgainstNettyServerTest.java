@@ -46,7 +46,8 @@ class SdkAgainstNettyServerTest {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                 ServerCallHandler<Q, R> next) {
-            if (!call.getMethodDescriptor().equals(DecisionServiceGrpc.getDecideMethod())) {
+            if (!call.getMethodDescriptor().getFullMethodName()
+                    .equals(DecisionServiceGrpc.getDecideMethod().getFullMethodName())) {
                 return next.startCall(call, headers);
             }
             if (shedNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {

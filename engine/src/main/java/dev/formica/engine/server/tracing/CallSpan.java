@@ -2,6 +2,7 @@ package dev.formica.engine.server.tracing;
 
 import dev.formica.engine.metrics.Stage;
 import dev.formica.engine.metrics.StageTrace;
+import dev.formica.engine.server.DecisionReply;
 import dev.formica.v1.DecisionResponse;
 import io.grpc.Status;
 import io.opentelemetry.api.common.AttributeKey;
@@ -47,7 +48,9 @@ final class CallSpan implements StageTrace {
 
     /** A response of the call: a decision's outcome goes on the span. */
     void answered(Object response) {
-        if (response instanceof DecisionResponse d) {
+        // a Decide's answer travels as wire bytes: parsed here only because this call is sampled
+        Object answer = response instanceof DecisionReply reply ? reply.message() : response;
+        if (answer instanceof DecisionResponse d) {
             span.setAttribute(OUTCOME, d.getOutcome().name());
             span.setAttribute(REPLAYED, d.getReplayed());
         }
