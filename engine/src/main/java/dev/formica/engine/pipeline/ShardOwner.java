@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * it has not read wait in the clients' HTTP/2 and TCP flow control, where they cost the server nothing, instead of
  * being read, parsed and refused one by one. Calls already read are decided or refused exactly once as before (a
  * call read while behind is refused with RESOURCE_EXHAUSTED, a queued one that waited longer than
- * {@code maxQueueDelay} too, an expired deadline is not decided). The first timer task that runs on time with the
- * queue back under one pass resumes the reads.
+ * {@code maxQueueDelay} too, an expired deadline is not decided). The next timer task (it runs behind everything
+ * read before the pause) resumes the reads once the queue is back under one pass: a pause lasts about one timer
+ * period, 10 ms, and how much a client can have sent meanwhile is bounded by the HTTP/2 window of the LOOP ports.
  *
  * <p>Thread contract: {@link #start} and {@link #stop} from the pipeline's controlling thread; {@link #submitted} from
  * any thread after the command was offered to the agent; everything else runs on the owner's thread only.
@@ -199,10 +200,13 @@ final class ShardOwner {
             return;
         }
         boolean backlog = agent.queueDepth() > ShardAgent.DRAIN_LIMIT;
-        if (lagNanos > shedLagNanos || backlog) {
+        if (readsPaused && !backlog) {
+            // The first tick after a pause has run behind everything the loop had read: it caught up. Its own
+            // lateness says nothing more (a paused loop reads nothing; on a starved box the tick is late anyway,
+            // and waiting for an on-time tick there kept the reads off for good).
+            resumeReads();
+        } else if (lagNanos > shedLagNanos || backlog) {
             pauseReads();
-        } else if (lagNanos <= shedLagNanos / 2) {
-            resumeReads(); // on time again (a paused loop has nothing else to do) and the queue under one pass
         }
     }
 

@@ -300,8 +300,10 @@ public final class EngineServer implements AutoCloseable {
                 .permitKeepAliveWithoutCalls(true)
                 .channelType(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .bossEventLoopGroup(bossGroup);
-        // LOOP: the same sockets, each connection tagged so that its loop's reads can stop while the loop is behind
-        return readGate == null ? builder : builder.channelFactory(readGate.serverChannels(Epoll.isAvailable()));
+        // LOOP: the same sockets, each connection tagged so that its loop's reads can stop while the loop is behind,
+        // and a fixed HTTP/2 window, so that what a client can send into a paused loop's socket is bounded
+        return readGate == null ? builder : builder.channelFactory(readGate.serverChannels(Epoll.isAvailable()))
+                .flowControlWindow(LoopReadGate.WINDOW_BYTES);
     }
 
     private UncheckedIOException cannotListen(IOException e) {

@@ -29,6 +29,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * close and {@link #reads} all run there); the map of sets is concurrent.
  */
 final class LoopReadGate {
+    /**
+     * The HTTP/2 flow-control window of the LOOP ports' connections (fixed: no BDP auto-tuning up to megabytes): at
+     * most this much a client sends before the loop has read it, about 300 Decides, some 50 ms of one loop's work
+     * on the 2-core test VM. It bounds how old the calls are that a resumed loop finds in its sockets.
+     */
+    static final int WINDOW_BYTES = 64 * 1024;
     private final List<EventLoop> loops;
     private final Map<EventLoop, Set<Channel>> channels = new ConcurrentHashMap<>();
     private final Set<EventLoop> paused = ConcurrentHashMap.newKeySet();

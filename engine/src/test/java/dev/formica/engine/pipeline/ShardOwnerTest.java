@@ -297,7 +297,7 @@ class ShardOwnerTest {
         assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, readWhileBehind.errorCode());
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.resumes() >= 1);
         assertEquals(shard + ":off", loops.of(shard).get(0), "the late owner stopped reading first");
-        assertEquals(shard + ":on", loops.of(shard).get(1), "and read again at its first timer task on time");
+        assertEquals(shard + ":on", loops.of(shard).get(1), "and read again at its next timer task");
         assertEquals(1, owner.pauses());
         FutureSink<DecisionResponse> served = new FutureSink<>();
         owner.loop().execute(() -> pipeline.decide(PipelineFixture.decision("own-p1", "own-0", 900), served,

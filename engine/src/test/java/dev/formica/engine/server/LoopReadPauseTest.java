@@ -74,6 +74,7 @@ class LoopReadPauseTest {
     void shouldTurnReadsOffAndOnForEveryConnectionOfTheShardsLoop() throws Exception {
         LoopReadGate gate = server.readGate();
         EventLoop loop = gate.loop(0);
+        assertEquals(Outcome.APPROVE, blocking.decide(decision("before-switch")).getOutcome()); // connected
         List<Boolean> off = loop.submit(() -> {
             gate.reads(0, false);
             return autoReads(gate.connections(0));
