@@ -96,9 +96,9 @@ class LoopReadPauseTest {
         long pausesBefore = gate.pauses();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        gate.loop(0).execute(() -> { // a slow pass: the loop reads nothing and its timer task runs late
+        gate.loop(0).submit(() -> { // a slow pass: the loop reads nothing and its timer task runs late
             held.countDown();
-            await(release);
+            return release.await(10, TimeUnit.SECONDS);
         });
         assertTrue(held.await(10, TimeUnit.SECONDS));
         long heldSince = System.nanoTime();
@@ -168,17 +168,6 @@ class LoopReadPauseTest {
         @Override
         public void onCompleted() {
             done.countDown();
-        }
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(10, TimeUnit.SECONDS)) {
-                throw new AssertionError("latch not released");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 }
