@@ -55,7 +55,8 @@ public final class Settings {
                     + "apply) owns it and reads, decides and answers the calls of the shard's own port on one "
                     + "thread (the partition map names the ports, clients built with `shardPorts` route to them); a "
                     + "call read by another loop goes to the owner in one task per group of calls; calls are shed "
-                    + "(`RESOURCE_EXHAUSTED`) while the owner's loop runs behind (`loopShedLag`). Not with "
+                    + "(`RESOURCE_EXHAUSTED`) and the loop stops reading its connections while it runs behind "
+                    + "(`loopShedLag`). Not with "
                     + "`clusterReplication: ratis` "
                     + "([perf note](perf-notes/2026-12-05-thread-per-core.md))",
                     (c, v) -> c.shardMode(EngineConfiguration.ShardMode.valueOf(v.toUpperCase(Locale.ROOT))),
@@ -185,8 +186,10 @@ public final class Settings {
             Setting.of("loopShedLag", null, Setting.Type.DURATION, "`20ms`",
                     "`shardMode: LOOP`: while a shard's event loop runs its tasks more than this late (it is behind "
                     + "its reads), calls for the shard are shed (`RESOURCE_EXHAUSTED`; bulk `Load` rows are not, they "
-                    + "have the stream's window); `0` = never. A call decided on the loop that reads it holds no "
-                    + "in-flight slot and waits in no queue, so this is that mode's admission control",
+                    + "have the stream's window), and the loop stops reading its connections (also while more than "
+                    + "one drain pass, 256 calls, waits in its queue) until a timer task runs on time again; `0` = "
+                    + "never. A call decided on the loop that reads it holds no in-flight slot and waits in no "
+                    + "queue, so this is that mode's admission control",
                     (c, v) -> c.loopShedLag(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::loopShedLag),
             Setting.of("tlsCertChain", "--tls-cert", Setting.Type.PATH, "off",

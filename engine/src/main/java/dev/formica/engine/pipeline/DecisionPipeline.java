@@ -355,7 +355,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             ShardOwner[] started = new ShardOwner[agents.length];
             for (int k = 0; k < agents.length; k++) {
-                started[k] = new ShardOwner(agents[k], shardLoops.loop(k), TIMER_PERIOD_NANOS,
+                started[k] = new ShardOwner(agents[k], shardLoops, k, TIMER_PERIOD_NANOS,
                         config.loopShedLag().toNanos(), this::onAgentError);
                 started[k].start();
             }
@@ -729,7 +729,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
         ShardAgent agent = agents[shard];
         ShardOwner owner = owners == null ? null : owners[shard];
-        if (owner != null && sheddable && owner.behind(System.nanoTime())) {
+        if (owner != null && sheddable && owner.shedding(System.nanoTime())) {
             owner.countShed();
             command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is behind its reads;"
                     + " retry with backoff and the same request_id", shedRetryDelayMs)

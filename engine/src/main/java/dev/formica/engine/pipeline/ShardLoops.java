@@ -20,9 +20,28 @@ public interface ShardLoops {
     /** Whether the pipeline shuts these loops down when it closes (its own), or their maker does (the server's). */
     boolean ownedByPipeline();
 
-    /** The loops of {@code loops}, index = shard; the caller shuts them down. */
+    /**
+     * Overload: stops ({@code on = false}) or resumes reading every connection that {@code shard}'s loop reads, so
+     * that while the loop is behind, calls wait in the clients' flow control instead of being read, parsed and
+     * refused by the loop. Called on that loop's thread only. Loops without connections (no server) ignore it.
+     */
+    default void reads(int shard, boolean on) {
+    }
+
+    /** The loops of {@code loops}, index = shard, whose reads nothing switches; the caller shuts them down. */
     static ShardLoops of(List<? extends ScheduledExecutorService> loops) {
-        return new Fixed(List.copyOf(loops), false);
+        return of(loops, (shard, on) -> { });
+    }
+
+    /** The loops of {@code loops}, index = shard, their connections' reads switched by {@code reads}. */
+    static ShardLoops of(List<? extends ScheduledExecutorService> loops, ReadSwitch reads) {
+        return new Fixed(List.copyOf(loops), false, reads);
+    }
+
+    /** What stops and resumes reading a shard loop's connections (the server's, on that loop's thread). */
+    @FunctionalInterface
+    interface ReadSwitch {
+        void reads(int shard, boolean on);
     }
 
     /** One daemon thread per shard, shut down by the pipeline (a pipeline without a server). */
@@ -39,14 +58,20 @@ public interface ShardLoops {
             loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
             loops.add(loop);
         }
-        return new Fixed(List.copyOf(loops), true);
+        return new Fixed(List.copyOf(loops), true, (shard, on) -> { });
     }
 
     /** A fixed list of loops, index = shard. */
-    record Fixed(List<ScheduledExecutorService> loops, boolean ownedByPipeline) implements ShardLoops {
+    record Fixed(List<ScheduledExecutorService> loops, boolean ownedByPipeline, ReadSwitch readSwitch)
+            implements ShardLoops {
         @Override
         public ScheduledExecutorService loop(int shard) {
             return loops.get(shard);
+        }
+
+        @Override
+        public void reads(int shard, boolean on) {
+            readSwitch.reads(shard, on);
         }
     }
 

@@ -16,11 +16,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * drain a queue, and it never drains a shard it does not own (the 2x overload failure of the earlier trials, where
  * any loop drained any shard). The shard's timers run as a task every {@code timerPeriodNanos}.
  *
+ * <p>Overload: while the owner is behind (its timer task ran more than {@code loopShedLag} late, or more than one
+ * drain pass of commands waits in its queue) it stops reading its connections ({@link ShardLoops#reads}): the calls
+ * it has not read wait in the clients' HTTP/2 and TCP flow control, where they cost the server nothing, instead of
+ * being read, parsed and refused one by one. Calls already read are decided or refused exactly once as before (a
+ * call read while behind is refused with RESOURCE_EXHAUSTED, a queued one that waited longer than
+ * {@code maxQueueDelay} too, an expired deadline is not decided). The next timer task (it runs behind everything
+ * read before the pause) resumes the reads once the queue is back under one pass: a pause lasts about one timer
+ * period, 10 ms, and how much a client can have sent meanwhile is bounded by the HTTP/2 window of the LOOP ports.
+ *
  * <p>Thread contract: {@link #start} and {@link #stop} from the pipeline's controlling thread; {@link #submitted} from
  * any thread after the command was offered to the agent; everything else runs on the owner's thread only.
  */
 final class ShardOwner {
     private final ShardAgent agent;
+    private final ShardLoops loops;
+    private final int shard;
     private final ScheduledExecutorService loop;
     private final long timerPeriodNanos;
     /**
@@ -50,14 +61,25 @@ final class ShardOwner {
     private volatile long lagNanos;
     /** Calls refused because the owner was behind (racy count). */
     private volatile long shed;
+    /** Owner thread only: the owner's connections are not being read (it is behind). */
+    private boolean readsPaused;
+    /** Times the owner stopped reading (owner writes, any thread reads). */
+    private volatile long pauses;
+    /** Times it read again. */
+    private volatile long resumes;
 
-    /** @param onError told what a pass threw (the owner keeps serving, as an {@code AgentRunner} does) */
-    ShardOwner(ShardAgent agent, ScheduledExecutorService loop, long timerPeriodNanos, long shedLagNanos,
+    /**
+     * @param loops the loop that owns the shard is {@code loops.loop(shard)}; its reads are switched through them
+     * @param onError told what a pass threw (the owner keeps serving, as an {@code AgentRunner} does)
+     */
+    ShardOwner(ShardAgent agent, ShardLoops loops, int shard, long timerPeriodNanos, long shedLagNanos,
             java.util.function.Consumer<Throwable> onError) {
         this.agent = agent;
         this.shedLagNanos = shedLagNanos;
         this.onError = onError;
-        this.loop = loop;
+        this.loops = loops;
+        this.shard = shard;
+        this.loop = loops.loop(shard);
         this.timerPeriodNanos = timerPeriodNanos;
     }
 
@@ -107,8 +129,44 @@ final class ShardOwner {
     private void drain() {
         drainQueued.set(false);
         pass();
-        if (agent.queueDepth() > 0) {
+        int left = agent.queueDepth();
+        if (left > 0) {
+            if (left > ShardAgent.DRAIN_LIMIT && shedLagNanos > 0) {
+                pauseReads(); // more than a pass still queued: drain it before reading more
+            }
             queueDrain(); // the rest behind the loop's other work (its reads), not in a loop here
+        }
+    }
+
+    /**
+     * Whether a call for the shard is refused now because the owner is behind ({@link #behind}); a refusal on the
+     * owner's own thread (it is reading while behind) also stops its reads. Any thread.
+     */
+    boolean shedding(long nowNanos) {
+        if (!behind(nowNanos)) {
+            return false;
+        }
+        if (onOwner()) {
+            pauseReads();
+        }
+        return true;
+    }
+
+    /** Owner thread only. */
+    private void pauseReads() {
+        if (!readsPaused) {
+            readsPaused = true;
+            pauses++;
+            loops.reads(shard, false);
+        }
+    }
+
+    /** Owner thread only. */
+    private void resumeReads() {
+        if (readsPaused) {
+            readsPaused = false;
+            resumes++;
+            loops.reads(shard, true);
         }
     }
 
@@ -138,6 +196,18 @@ final class ShardOwner {
         if (!inPass) {
             pass();
         }
+        if (shedLagNanos <= 0) {
+            return;
+        }
+        boolean backlog = agent.queueDepth() > ShardAgent.DRAIN_LIMIT;
+        if (readsPaused && !backlog) {
+            // The first tick after a pause has run behind everything the loop had read: it caught up. Its own
+            // lateness says nothing more (a paused loop reads nothing; on a starved box the tick is late anyway,
+            // and waiting for an on-time tick there kept the reads off for good).
+            resumeReads();
+        } else if (lagNanos > shedLagNanos || backlog) {
+            pauseReads();
+        }
     }
 
     private void pass() {
@@ -156,6 +226,16 @@ final class ShardOwner {
         if (timer != null) {
             timer.cancel(false);
         }
+    }
+
+    /** Times the owner stopped reading its connections because it was behind. */
+    long pauses() {
+        return pauses;
+    }
+
+    /** Times it read them again once it had caught up. */
+    long resumes() {
+        return resumes;
     }
 
     /** Drain tasks queued so far for commands from other threads. */

@@ -72,6 +72,8 @@ public final class EngineServer implements AutoCloseable {
     private EventLoopGroup workerGroup;
     /** The shard ports' servers ({@code shardMode: LOOP}); empty otherwise. */
     private final List<Server> shardServers = new ArrayList<>();
+    /** {@code shardMode: LOOP}: stops a behind shard loop's reads of every port's connections; null otherwise. */
+    private LoopReadGate readGate;
     /** Tells the partition map the shard ports. */
     private DecisionGrpcService decisions;
     private boolean closed;
@@ -152,7 +154,8 @@ public final class EngineServer implements AutoCloseable {
             if (config.shardMode() == EngineConfiguration.ShardMode.LOOP) {
                 // event loop k owns shard k: made before the pipeline, which runs its shards on them
                 eventLoops(config.shards());
-                loops = dev.formica.engine.pipeline.ShardLoops.of(shardLoops());
+                readGate = new LoopReadGate(shardLoops());
+                loops = dev.formica.engine.pipeline.ShardLoops.of(shardLoops(), readGate::reads);
             }
             pipeline = DecisionPipeline.open(config, clock, metrics.latency(),
                     dev.formica.engine.log.LogChannel.FILES, loops);
@@ -241,6 +244,11 @@ public final class EngineServer implements AutoCloseable {
         LOG.info("shard ports (shardMode LOOP, shard k on event loop k): " + java.util.Arrays.toString(ports));
     }
 
+    /** {@code shardMode: LOOP}: what stops a shard loop's reads (tests); null otherwise. */
+    LoopReadGate readGate() {
+        return readGate;
+    }
+
     /** The bound port of each shard's own port, index = shard ({@code shardMode: LOOP}); empty otherwise. */
     public int[] shardPorts() {
         return shardServers.stream().mapToInt(Server::getPort).toArray();
@@ -282,7 +290,7 @@ public final class EngineServer implements AutoCloseable {
 
     /** A server on {@code address} with the configured transport settings and the boss loop. */
     private NettyServerBuilder builder(InetSocketAddress address) {
-        return (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
+        NettyServerBuilder builder = (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
                 .directExecutor()
                 .withOption(ChannelOption.SO_REUSEADDR, true)
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
@@ -292,6 +300,10 @@ public final class EngineServer implements AutoCloseable {
                 .permitKeepAliveWithoutCalls(true)
                 .channelType(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .bossEventLoopGroup(bossGroup);
+        // LOOP: the same sockets, each connection tagged so that its loop's reads can stop while the loop is behind,
+        // and a fixed HTTP/2 window, so that what a client can send into a paused loop's socket is bounded
+        return readGate == null ? builder : builder.channelFactory(readGate.serverChannels(Epoll.isAvailable()))
+                .flowControlWindow(LoopReadGate.WINDOW_BYTES);
     }
 
     private UncheckedIOException cannotListen(IOException e) {

@@ -52,13 +52,17 @@ class ShardOwnerTest {
     }
 
     private void open(Durability durability, LogChannel.Factory channels, Duration shedLag) {
+        open(durability, channels, shedLag, null);
+    }
+
+    private void open(Durability durability, LogChannel.Factory channels, Duration shedLag, ShardLoops loops) {
         clock.update(PipelineFixture.START_MS);
         EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2)
                 .loopShedLag(shedLag)
                 .holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000)
                 .shardMode(EngineConfiguration.ShardMode.LOOP).queueCapacity(1024).durability(durability));
         c.conclude();
-        pipeline = DecisionPipeline.open(c, clock, LatencyHub.disabled(c.shards(), clock), channels);
+        pipeline = DecisionPipeline.open(c, clock, LatencyHub.disabled(c.shards(), clock), channels, loops);
         FutureSink<Boolean> created = new FutureSink<>();
         pipeline.upsert(dev.formica.v1.Profile.newBuilder().setBorrowerId("own-0").setRegion("CN-31")
                 .addLines(dev.formica.v1.ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT)
@@ -221,6 +225,127 @@ class ShardOwnerTest {
         FutureSink<DecisionResponse> served = new FutureSink<>();
         pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), served, System.nanoTime(), null);
         assertEquals(Outcome.APPROVE, served.get().getOutcome());
+    }
+
+    /** A loop per shard that records when the pipeline stops and resumes reading a shard's connections. */
+    private static final class RecordingLoops implements ShardLoops {
+        final ShardLoops threads = ShardLoops.threads(2);
+        final List<String> switches = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        /** The switches of {@code shard}'s reads, in order. */
+        List<String> of(int shard) {
+            synchronized (switches) {
+                return switches.stream().filter(s -> s.startsWith(shard + ":")).toList();
+            }
+        }
+
+        @Override
+        public java.util.concurrent.ScheduledExecutorService loop(int shard) {
+            return threads.loop(shard);
+        }
+
+        @Override
+        public boolean ownedByPipeline() {
+            return true;
+        }
+
+        @Override
+        public void reads(int shard, boolean on) {
+            switches.add(shard + (on ? ":on" : ":off"));
+        }
+    }
+
+    /** Counts the answers to one call. */
+    private static final class Counted implements Sink<DecisionResponse> {
+        final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+        final FutureSink<DecisionResponse> first = new FutureSink<>();
+
+        @Override
+        public void onResult(DecisionResponse result) {
+            answers.incrementAndGet();
+            first.onResult(result);
+        }
+
+        @Override
+        public void onError(dev.formica.engine.errors.Refused error) {
+            answers.incrementAndGet();
+            first.onError(error);
+        }
+    }
+
+    @Test
+    void shouldStopReadingWhileBehindAndReadAgainOnceCaughtUp() throws Exception {
+        RecordingLoops loops = new RecordingLoops();
+        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(200), loops);
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        owner.loop().execute(() -> { // a slow pass: the timer task waits behind it
+            busy.countDown();
+            await(release);
+        });
+        assertTrue(busy.await(10, TimeUnit.SECONDS));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.behind(System.nanoTime()));
+        assertEquals(List.of(), loops.of(shard), "reads stop on the owner's thread, not while it is held up");
+        FutureSink<DecisionResponse> readWhileBehind = new FutureSink<>();
+        // a call the owner reads right after the slow pass (queued behind it and behind the late timer task)
+        owner.loop().execute(() -> pipeline.decide(PipelineFixture.decision("own-p1", "own-0", 900), readWhileBehind,
+                System.nanoTime(), null));
+        release.countDown();
+
+        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, readWhileBehind.errorCode());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.resumes() >= 1);
+        assertEquals(shard + ":off", loops.of(shard).get(0), "the late owner stopped reading first");
+        assertEquals(shard + ":on", loops.of(shard).get(1), "and read again at its next timer task");
+        assertEquals(1, owner.pauses());
+        FutureSink<DecisionResponse> served = new FutureSink<>();
+        owner.loop().execute(() -> pipeline.decide(PipelineFixture.decision("own-p1", "own-0", 900), served,
+                System.nanoTime(), null));
+        assertEquals(Outcome.APPROVE, served.get().getOutcome(), "the refused call changed nothing: its retry wins");
+    }
+
+    @Test
+    void shouldStopReadingWhileMoreThanAPassIsQueuedAndAnswerEveryQueuedCallOnce() throws Exception {
+        RecordingLoops loops = new RecordingLoops();
+        open(Durability.PROCESS, LogChannel.FILES, Duration.ofSeconds(30), loops); // no lateness on a busy box
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        owner.loop().execute(() -> {
+            busy.countDown();
+            await(release);
+        });
+        assertTrue(busy.await(10, TimeUnit.SECONDS));
+        int calls = 3 * ShardAgent.DRAIN_LIMIT; // misrouted calls from another thread: three passes' worth
+        long amount = 1_000;
+        List<Counted> answers = new ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            Counted a = new Counted();
+            answers.add(a);
+            pipeline.decide(PipelineFixture.decision("own-q" + i, "own-0", amount), a, System.nanoTime(), null);
+        }
+        release.countDown();
+
+        long approved = 0;
+        for (Counted a : answers) {
+            if (a.first.errorCode() == io.grpc.Status.Code.OK) {
+                assertEquals(Outcome.APPROVE, a.first.get().getOutcome());
+                approved++;
+            } else {
+                assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, a.first.errorCode(), "queued too long: shed");
+            }
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.resumes() >= 1);
+        for (Counted a : answers) {
+            assertEquals(1, a.answers.get(), "exactly one answer per call");
+        }
+        assertEquals(List.of(shard + ":off", shard + ":on"), loops.of(shard).subList(0, 2));
+        FutureSink<dev.formica.v1.CreditLine> line = new FutureSink<>();
+        pipeline.creditLine(dev.formica.v1.GetCreditLineRequest.newBuilder().setBorrowerId("own-0")
+                .setProduct(Product.CONSUMER_CREDIT).build(), line, null);
+        assertEquals(approved * amount, line.get().getHeldMinor(), "every approval held once, nothing twice");
     }
 
     @Test
