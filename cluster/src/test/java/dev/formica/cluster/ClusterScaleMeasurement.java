@@ -106,6 +106,7 @@ class ClusterScaleMeasurement {
                     perCall));
         }
         report.add(String.format(Locale.ROOT, "capacity of 2 machines vs 1, from the CPU per Decide"
-                + " (2 x one node's / the busier node's): %.2fx", 2 * single / worst));
+                + " (2 x one node's / the busier node's): %.2fx%s", 2 * single / worst, decide.errors() == 0 ? ""
+                : " (NOT VALID: calls failed, this box did not keep up with the rate; run at a lower one)"));
     }
 }
