@@ -17,8 +17,5 @@ WARMUP="${4:-30}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
-mvn -B -o -q -pl cluster -am test -Dtest=ClusterScaleMeasurement -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dformica.measure.rate="$RATE" -Dformica.measure.seconds="$DURATION" -Dformica.measure.warmup="$WARMUP" \
-    -Dformica.measure.out="$OUT/cluster-scale.txt" -Dformica.ports.base="${PORT_BASE:-50690}" > "$OUT/mvn.log" 2>&1 || { tail -50 "$OUT/mvn.log"; exit 1; }
-echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/cluster-scale.txt"
-cat "$OUT/cluster-scale.txt"
+. loadtest/scripts/lib.sh
+cluster_measurement ClusterScaleMeasurement cluster-scale "$OUT" "$RATE" "$DURATION" "$WARMUP" "${PORT_BASE:-50690}"

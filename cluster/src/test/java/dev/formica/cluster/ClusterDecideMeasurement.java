@@ -52,9 +52,10 @@ class ClusterDecideMeasurement {
 
     @Test
     void measure() throws Exception {
-        int rate = Integer.getInteger("formica.measure.rate");
-        Duration warmup = Duration.ofSeconds(Long.getLong("formica.measure.warmup", 30));
-        Duration measured = Duration.ofSeconds(Long.getLong("formica.measure.seconds", 30));
+        FixedRateLoad.Window window = FixedRateLoad.Window.fromProperties();
+        int rate = window.rate();
+        Duration warmup = window.warmup();
+        Duration measured = window.measured();
         report.add(String.format(Locale.ROOT, "rate %d/s, warm-up %d s, measured %d s; latency from the intended"
                 + " send time, ms", rate, warmup.toSeconds(), measured.toSeconds()));
         try (NodeProcesses one = NodeProcesses.single(dir.resolve("single"), NODES.get(0)).measured()) {

@@ -38,9 +38,10 @@ class ClusterScaleMeasurement {
 
     @Test
     void measure() throws Exception {
-        int rate = Integer.getInteger("formica.measure.rate");
-        Duration warmup = Duration.ofSeconds(Long.getLong("formica.measure.warmup", 30));
-        Duration measured = Duration.ofSeconds(Long.getLong("formica.measure.seconds", 30));
+        FixedRateLoad.Window window = FixedRateLoad.Window.fromProperties();
+        int rate = window.rate();
+        Duration warmup = window.warmup();
+        Duration measured = window.measured();
         report.add(String.format(Locale.ROOT, "1 node at %d/s, 2 nodes at %d/s in total; warm-up %d s, measured %d s;"
                 + " latency from the intended send time, ms", rate, 2 * rate, warmup.toSeconds(),
                 measured.toSeconds()));

@@ -33,6 +33,18 @@ final class FixedRateLoad {
     private FixedRateLoad() {
     }
 
+    /**
+     * A measurement's rate and windows, from {@code -Dformica.measure.rate}, {@code .warmup} and {@code .seconds}
+     * (seconds, 30 unless given).
+     */
+    record Window(int rate, Duration warmup, Duration measured) {
+        static Window fromProperties() {
+            return new Window(Integer.getInteger("formica.measure.rate"),
+                    Duration.ofSeconds(Long.getLong("formica.measure.warmup", 30)),
+                    Duration.ofSeconds(Long.getLong("formica.measure.seconds", 30)));
+        }
+    }
+
     /** One measured run's figures. */
     record Result(String name, long answered, long errors, Histogram latencyMicros, Duration cpu, long intended) {
         /** CPU per intended call, ms. */
