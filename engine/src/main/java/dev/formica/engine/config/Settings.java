@@ -272,7 +272,9 @@ public final class Settings {
                     "how often each shard's snapshot is built (off the decision path, by replaying the log into a "
                     + "scratch copy); restart loads the newest and replays the log after it, so this bounds the log "
                     + "a restart replays. `0` = never (restart replays the whole log, and no segment is ever "
-                    + "deleted)",
+                    + "deleted). With `clusterReplication: ratis` each group's replica also builds one this often "
+                    + "when it applied entries since its newest (beside `clusterSnapshotEntries`; none when that is "
+                    + "`0`)",
                     (c, v) -> c.snapshotInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::snapshotInterval),
             Setting.of("logFormat", "--log-format", Setting.Type.CHOICE, "`auto`",

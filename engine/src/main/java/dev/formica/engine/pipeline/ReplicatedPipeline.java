@@ -118,7 +118,8 @@ final class ReplicatedPipeline {
                 GroupSnapshots snapshots = new GroupSnapshots(group, new GroupSnapshotCodec(group, state,
                         risk.velocity(), risk.quotas(), stateConfig, Math.max(1024, config.velocityKeys() / shards),
                         dataDir.resolve("snapshot-scratch-" + group), clock), snapshotBuilder,
-                        config.clusterSnapshotEntries());
+                        config.clusterSnapshotEntries(),
+                        config.clusterSnapshotEntries() > 0 ? config.snapshotInterval().toMillis() : 0, clock);
                 GroupReplica replica = new GroupReplica(group, (position, timeMs, payload, offset, length) ->
                         replayer.apply(state, shared, false, payload, offset, length, timeMs), leaders,
                         () -> failStop.run(), snapshots, dataDir.resolve("placement-" + group + ".properties"));

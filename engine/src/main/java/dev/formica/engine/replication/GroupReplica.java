@@ -379,6 +379,7 @@ public final class GroupReplica extends BaseStateMachine {
             checkPosition(FrameBatch.start(v));
             appliedEnd = end;
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            snapshotIfDue(entry);
             return CompletableFuture.completedFuture(Message.EMPTY);
         }
         lock.lock();
@@ -393,7 +394,19 @@ public final class GroupReplica extends BaseStateMachine {
         } finally {
             lock.unlock();
         }
+        snapshotIfDue(entry);
         return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    /**
+     * The snapshots' time trigger after an applied frame entry. Only the division already known is used: looking it
+     * up on Ratis's applier could wait for a division that is still starting (and replaying its log through here).
+     */
+    private void snapshotIfDue(LogEntryProto entry) {
+        RaftServer.Division d = division;
+        if (snapshots != null && d != null) {
+            snapshots.due(TermIndex.valueOf(entry), d.getRaftLog());
+        }
     }
 
     /** A placement entry: fences like any entry of its term, moves no frame position. */

@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -39,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * {@code index}. A file that fails its check is renamed {@code .corrupt} and the next older one is used; the two
  * newest valid ones are kept.
  *
- * <p><b>Building.</b> When Ratis's threshold calls {@link #take} (every {@code entries} applied entries), the next
- * snapshot is built on the builder thread, never on Ratis's applier or the shard: the newest snapshot is loaded into
+ * <p><b>Building.</b> When Ratis's threshold calls {@link #take} (every {@code entries} applied entries), or when
+ * {@code intervalMs} has passed since the last build started and the group applied an entry since its newest snapshot
+ * ({@link #due}, asked after each applied entry: a quiet group builds nothing), the next snapshot is built on
+ * the builder thread, never on Ratis's applier or the shard: the newest snapshot is loaded into
  * a scratch copy, the group's Raft entries after it up to the applied index are read back from the Raft log and their
  * frames applied to the copy, and the copy is written. The shard's memory is not read or locked, so a leader whose
  * memory runs ahead of the committed index snapshots exactly the committed state.
@@ -64,6 +67,10 @@ public final class GroupSnapshots implements StateMachineStorage {
     private final SnapshotCodec codec;
     private final Executor builder;
     private final long entries;
+    private final long intervalMs;
+    private final EpochClock clock;
+    /** When the time trigger next starts a build (the applier thread reads it; a build's start moves it). */
+    private volatile long dueMs;
     private final AtomicBoolean building = new AtomicBoolean();
     /** Guarded by this: the valid snapshots, newest first. */
     private final List<Kept> kept = new ArrayList<>();
@@ -92,10 +99,23 @@ public final class GroupSnapshots implements StateMachineStorage {
      * @param entries Raft entries applied between two snapshots (Ratis's auto-trigger threshold)
      */
     public GroupSnapshots(int group, SnapshotCodec codec, Executor builder, long entries) {
+        this(group, codec, builder, entries, 0, System::currentTimeMillis);
+    }
+
+    /**
+     * @param intervalMs also build one when this long has passed since the last build started and the group applied
+     *     entries since its newest snapshot (the server's {@code snapshotInterval}); 0 = by {@code entries} only
+     * @param clock the time of the interval (wall clock; tests inject theirs)
+     */
+    public GroupSnapshots(int group, SnapshotCodec codec, Executor builder, long entries, long intervalMs,
+            EpochClock clock) {
         this.group = group;
         this.codec = codec;
         this.builder = builder;
         this.entries = entries;
+        this.intervalMs = intervalMs;
+        this.clock = clock;
+        this.dueMs = intervalMs > 0 ? clock.time() + intervalMs : Long.MAX_VALUE;
     }
 
     /**
@@ -223,9 +243,34 @@ public final class GroupSnapshots implements StateMachineStorage {
         }
     }
 
+    /**
+     * The time trigger, asked by the applier after each applied entry ({@code applied}): when the interval has
+     * passed since the last build started, starts a build unless one is under way or the newest snapshot already
+     * stands at {@code applied}. One clock read per entry while the interval runs; the purge follows at Ratis's
+     * next {@link #take}.
+     */
+    public void due(TermIndex applied, RaftLog log) {
+        if (clock.time() < dueMs || building.get() || closed || log == null) {
+            return;
+        }
+        synchronized (this) {
+            long newest = kept.isEmpty() ? -1 : kept.get(0).index();
+            if (applied.getIndex() > newest && building.compareAndSet(false, true)) {
+                try {
+                    builder.execute(() -> build(applied, log));
+                } catch (RejectedExecutionException stopping) {
+                    building.set(false);
+                }
+            }
+        }
+    }
+
     /** Builds the snapshot as of {@code target} from the newest one and the Raft entries after it. */
     void build(TermIndex target, RaftLog log) {
         long started = System.nanoTime();
+        if (intervalMs > 0) {
+            dueMs = clock.time() + intervalMs; // whichever trigger started it, the interval counts from here
+        }
         try {
             Kept base;
             synchronized (this) {

@@ -215,6 +215,28 @@ class ReplicatedSnapshotsTest {
         assertEquals(0, failStops.get(), "no replica had to stop");
     }
 
+    @Test
+    void withTheThresholdFarAwayEveryReplicaSnapshotsOnItsInterval() throws InterruptedException {
+        cluster.close();
+        cluster = new ReplicatedNodes(dir, NODES, RAFT, c -> c.clusterSnapshotEntries(1_000_000)
+                .snapshotInterval(Duration.ofMillis(300)).expectedBorrowers(20_000).expectedDecisionsPerDay(40_000));
+        failStops = cluster.failStops;
+        startAll();
+        int leader = awaitLeader();
+        try (FormicaClient client = client()) {
+            // a million entries are never reached here: only the interval can start these builds
+            writeUntil(client, () -> IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> !snapshots(n).isEmpty()));
+        }
+        int follower = followerOf(leader);
+        awaitSameState(follower, leader);
+        long newest = snapshots(follower).get(0);
+        cluster.stop(follower);
+        cluster.start(follower); // loads the interval's snapshot and applies the entries after it
+        awaitSameState(follower, leader);
+        assertTrue(snapshots(follower).get(0) >= newest);
+        assertEquals(0, failStops.get(), "no replica had to stop");
+    }
+
     /** The group's leader and the follower the test stops. */
     private record Pair(int leader, int follower) {
     }

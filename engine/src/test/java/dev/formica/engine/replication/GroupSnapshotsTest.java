@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,14 @@ class GroupSnapshotsTest {
         GroupSnapshots s = new GroupSnapshots(0, codec, builds::add, entries);
         s.use(dir);
         return s;
+    }
+
+    /** A Raft log the collected builds would read; these tests never run them. */
+    private static RaftLog anyLog() {
+        return (RaftLog) java.lang.reflect.Proxy.newProxyInstance(RaftLog.class.getClassLoader(),
+                new Class<?>[] {RaftLog.class}, (proxy, method, args) -> {
+                    throw new UnsupportedOperationException(method.getName());
+                });
     }
 
     private void write(String name, String text) throws IOException {
@@ -109,5 +118,34 @@ class GroupSnapshotsTest {
         assertEquals(1, builds.size(), "30 - 20 >= 10: one build, off this thread");
         s.take(TermIndex.valueOf(1, 40), null);
         assertEquals(1, builds.size(), "no second build while one is under way");
+    }
+
+    @Test
+    void theIntervalStartsABuildOnlyWhenItPassedAndTheGroupMoved() throws IOException {
+        write("snapshot.1_20", "position=200");
+        long[] now = {1_000};
+        GroupSnapshots s = new GroupSnapshots(0, codec, builds::add, 1_000_000, 60_000, () -> now[0]);
+        s.use(dir);
+        s.loadNewest();
+        RaftLog log = anyLog();
+        s.due(TermIndex.valueOf(1, 21), log);
+        assertTrue(builds.isEmpty(), "the interval has not passed");
+        now[0] += 60_000;
+        s.due(TermIndex.valueOf(1, 20), log);
+        assertTrue(builds.isEmpty(), "nothing applied since the newest snapshot (20): no build");
+        s.due(TermIndex.valueOf(1, 22), log);
+        assertEquals(1, builds.size(), "the interval passed and entries were applied: one build, off this thread");
+        s.due(TermIndex.valueOf(1, 23), log);
+        assertEquals(1, builds.size(), "no second build while one is under way");
+    }
+
+    @Test
+    void noIntervalMeansTheThresholdOnly() throws IOException {
+        long[] now = {1_000};
+        GroupSnapshots s = new GroupSnapshots(0, codec, builds::add, 1_000_000, 0, () -> now[0]);
+        s.use(dir);
+        now[0] += 3_600_000;
+        s.due(TermIndex.valueOf(1, 5), anyLog());
+        assertTrue(builds.isEmpty());
     }
 }
