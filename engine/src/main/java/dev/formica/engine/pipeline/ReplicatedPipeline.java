@@ -136,6 +136,7 @@ final class ReplicatedPipeline {
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
                     + " its leader");
             pipeline.moves(node.moves());
+            pipeline.members(node.members());
             table.groups(() -> groups(table, replicas));
             ReplicaNode raft = node;
             pipeline.startReplicated(clock, () -> {
