@@ -193,7 +193,7 @@ public final class EngineConfiguration {
     /** The cluster's Raft groups (0 = as many as clusterNodes at the first start); docs/cluster.md. */
     private int clusterGroups;
     /** Groups this node joins as a new member (formica cluster add-node); docs/cluster.md. */
-    private List<Integer> clusterJoin = List.of();
+    private List<String> clusterJoin = List.of();
     /** The markets served (docs/regulation.md, "Markets"); empty = one market from the settings above. */
     private List<MarketSetting> markets = List.of();
     private boolean concluded;
@@ -550,13 +550,16 @@ public final class EngineConfiguration {
                 + clusterNodes.size() + " (at most one group per node of clusterNodes; 0 = as many as the nodes), was "
                 + clusterGroups);
         int initial = clusterNodeId < groups ? Math.min(3, groups) : 0;
-        for (int g : clusterJoin) {
+        for (String entry : clusterJoin) {
+            requireThat(entry.matches("[0-9]{1,3}"), "clusterJoin entry '" + entry + "' is not a group id");
+        }
+        for (int g : clusterJoin()) {
             requireThat(g >= 0 && g < groups, "clusterJoin lists group " + g + ", not a group of this cluster (0.."
                     + (groups - 1) + ")");
             requireThat(initial == 0 || Math.floorMod(clusterNodeId - g, groups) >= initial, "clusterJoin lists"
                     + " group " + g + ", which node " + clusterNodeId + " hosts already");
         }
-        requireThat(clusterJoin.stream().distinct().count() == clusterJoin.size(), "clusterJoin lists a group twice: "
+        requireThat(clusterJoin().stream().distinct().count() == clusterJoin.size(), "clusterJoin lists a group twice: "
                 + clusterJoin);
         requireThat(initial + clusterJoin.size() > 0, "node " + clusterNodeId + " hosts no group: a node added to"
                 + " a cluster of " + groups + " groups lists the groups it joins in clusterJoin (docs/cluster.md,"
@@ -1152,20 +1155,31 @@ public final class EngineConfiguration {
         return this;
     }
 
+    /** {@code clusterGroups} as set (0 = as many as the nodes): what {@code config show} prints. */
+    public int clusterGroupsSetting() {
+        return clusterGroups;
+    }
+
     /** The group count this node runs with: {@code clusterGroups}, or the node count when that is 0. */
     public int clusterGroups() {
         return clusterGroups > 0 ? clusterGroups : clusterNodes.size();
     }
 
-    /** The groups this node joins as a new member beyond the ones the layout gives it (docs/cluster.md). */
-    public EngineConfiguration clusterJoin(List<Integer> groups) {
+    /** The groups this node joins as a new member beyond the ones the layout gives it (ids or their text). */
+    public EngineConfiguration clusterJoin(List<?> groups) {
         checkMutable();
-        this.clusterJoin = List.copyOf(groups);
+        this.clusterJoin = groups.stream().map(g -> String.valueOf(g).strip()).toList(); // checked by conclude
         return this;
     }
 
-    public List<Integer> clusterJoin() {
+    /** {@code clusterJoin} as set: what {@code config show} prints. */
+    public List<String> clusterJoinEntries() {
         return clusterJoin;
+    }
+
+    /** The groups this node joins (after {@link #conclude}: each a group id). */
+    public List<Integer> clusterJoin() {
+        return clusterJoin.stream().map(Integer::parseInt).toList();
     }
 
     public Duration journalRetention() {

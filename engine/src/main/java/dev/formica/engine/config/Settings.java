@@ -337,14 +337,13 @@ public final class Settings {
                     + "set it when `clusterNodes` grows past it (a node added with `formica cluster add-node`). "
                     + "[cluster.md](cluster.md#adding-and-removing-a-node)",
                     (c, v) -> c.clusterGroups(Integer.parseInt(v)),
-                    EngineConfiguration::clusterGroups),
+                    EngineConfiguration::clusterGroupsSetting),
             Setting.list("clusterJoin", null, "none",
                     "with `clusterReplication: ratis`: the groups this node joins as a new member (YAML list of "
                     + "group ids), beyond those its position gives it; a node added past `clusterGroups` hosts only "
                     + "these. Its replica is empty until `formica cluster add-node` adds it to the group's Raft "
                     + "configuration. [cluster.md](cluster.md#adding-and-removing-a-node)",
-                    (c, v) -> c.clusterJoin(v.stream().map(g -> Integer.parseInt(g.strip())).toList()),
-                    EngineConfiguration::clusterJoin)
+                    EngineConfiguration::clusterJoin, EngineConfiguration::clusterJoinEntries)
     );
 
     private static final Map<String, Setting> BY_KEY;
