@@ -95,7 +95,7 @@ final class ReplicatedPipeline {
             DecisionJournal[] journals = new DecisionJournal[shards];
             Map<Integer, GroupReplica> replicas = new HashMap<>();
             GroupReplica.LeaderListener leaders = (group, leader, term) -> {
-                if (leader >= 0 && leader != self && learn(table, replicas.get(group), leader)) {
+                if (leader >= 0 && leader != self && learn(table, replicas.get(group), leader, true)) {
                     table.assignRange(group, leader, term);
                 }
             };
@@ -164,11 +164,12 @@ final class ReplicatedPipeline {
      * Whether {@code table} knows node {@code node}'s address, learning it from the group's Raft configuration (a
      * member added by {@code cluster add-node} carries its client address) when it does not yet.
      */
-    private static boolean learn(PartitionTable table, GroupReplica replica, int node) {
+    private static boolean learn(PartitionTable table, GroupReplica replica, int node, boolean ratisThread) {
         if (node < table.nodes().size()) {
             return true;
         }
-        String address = replica == null ? null : replica.memberAddresses().get(node);
+        String address = replica == null ? null
+                : (ratisThread ? replica.knownMemberAddresses() : replica.memberAddresses()).get(node);
         if (table.learnNode(node, address)) {
             LOG.info("node " + node + " joined the cluster at " + address + " (a member of group " + replica.group()
                     + ")");
@@ -182,7 +183,7 @@ final class ReplicatedPipeline {
         List<PartitionTable.Group> out = new ArrayList<>();
         for (GroupReplica r : replicas.values()) {
             for (int member : r.members()) {
-                learn(table, r, member); // a member added while this node was down: list its address too
+                learn(table, r, member, false); // a member added while this node was down: list its address too
             }
             int[] range = table.range(r.group());
             out.add(new PartitionTable.Group(r.group(), range[0], range[1], table.ownerOf(range[0]),

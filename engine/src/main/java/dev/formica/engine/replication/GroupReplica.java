@@ -196,7 +196,18 @@ public final class GroupReplica extends BaseStateMachine {
      * carries one (the nodes added by {@code cluster add-node}; the first members carry none), by node.
      */
     public java.util.Map<Integer, String> memberAddresses() {
-        RaftServer.Division d = division();
+        return addressesOf(division());
+    }
+
+    /**
+     * As {@link #memberAddresses}, safe on a Ratis thread: from the division this replica has looked up already
+     * (never {@code getDivision} there: the division may be starting), none before.
+     */
+    public java.util.Map<Integer, String> knownMemberAddresses() {
+        return addressesOf(division);
+    }
+
+    private static java.util.Map<Integer, String> addressesOf(RaftServer.Division d) {
         java.util.Map<Integer, String> out = new java.util.HashMap<>();
         if (d == null) {
             return out;
