@@ -32,7 +32,10 @@ public final class PartitionTable {
     public static final Metadata.Key<String> OWNER_ADDRESS =
             Metadata.Key.of("formica-partition-owner", Metadata.ASCII_STRING_MARSHALLER);
 
-    private final List<String> nodes;
+    /** The node addresses, index = id; grows when a node is added (replication), never shrinks. */
+    private volatile List<String> nodes;
+    /** The ranges: {@code p * ranges / 256}; the node count, or with replication the cluster's group count. */
+    private final int ranges;
     private final int self;
     private final byte[] owners = new byte[Partitions.COUNT];
     /** With replication: the Raft term each range's owner was known to lead in (index = range node), 0 unknown. */
@@ -42,18 +45,19 @@ public final class PartitionTable {
     /** Moves made by {@link #assignRange}: written after the owners, read before them. */
     private volatile long version;
 
-    private PartitionTable(List<String> nodes, int self) {
+    private PartitionTable(List<String> nodes, int self, int ranges) {
         this.nodes = List.copyOf(nodes);
         this.self = self;
-        this.terms = new long[nodes.size()];
+        this.ranges = ranges;
+        this.terms = new long[ranges];
         for (int p = 0; p < Partitions.COUNT; p++) {
-            owners[p] = (byte) rangeOwner(p, nodes.size());
+            owners[p] = (byte) rangeOwner(p, ranges);
         }
     }
 
     /** One node owning every partition: a server without cluster settings. Its address is unknown (""). */
     public static PartitionTable singleNode() {
-        return new PartitionTable(List.of(""), 0);
+        return new PartitionTable(List.of(""), 0, 1);
     }
 
     /**
@@ -61,8 +65,19 @@ public final class PartitionTable {
      * {@code self}; no nodes = {@link #singleNode()}.
      */
     public static PartitionTable of(List<String> nodes, int self) {
+        return of(nodes, self, nodes.size());
+    }
+
+    /**
+     * As {@link #of(List, int)}, with {@code ranges} partition ranges (the replicated cluster's groups, at most one
+     * per node), range {@code r} first owned by node {@code r}.
+     */
+    public static PartitionTable of(List<String> nodes, int self, int ranges) {
         if (nodes.isEmpty()) {
             return singleNode();
+        }
+        if (ranges < 1 || ranges > nodes.size()) {
+            throw new IllegalArgumentException("ranges must be 1.." + nodes.size() + ", was " + ranges);
         }
         if (nodes.size() > Partitions.COUNT) {
             throw new IllegalArgumentException("at most " + Partitions.COUNT + " nodes, one partition each");
@@ -70,7 +85,7 @@ public final class PartitionTable {
         if (self < 0 || self >= nodes.size()) {
             throw new IllegalArgumentException("node id " + self + " is not 0.." + (nodes.size() - 1));
         }
-        return new PartitionTable(nodes, self);
+        return new PartitionTable(nodes, self, ranges);
     }
 
     /** The node of {@code nodes} that owns {@code partition} by the range assignment. */
@@ -101,7 +116,7 @@ public final class PartitionTable {
      * is known in a later term already, so a late notice never takes the map back (docs/cluster.md, "Map version").
      */
     public synchronized void assignRange(int rangeNode, int owner, long term) {
-        if (owner < 0 || owner >= nodes.size()) {
+        if (owner < 0 || owner >= nodes.size() || rangeNode < 0 || rangeNode >= ranges) {
             throw new IllegalArgumentException("no node " + owner);
         }
         if (term < terms[rangeNode]) {
@@ -110,7 +125,7 @@ public final class PartitionTable {
         boolean moved = term != terms[rangeNode];
         terms[rangeNode] = term;
         for (int p = 0; p < Partitions.COUNT; p++) {
-            if (rangeOwner(p, nodes.size()) == rangeNode && owners[p] != (byte) owner) {
+            if (rangeOwner(p, ranges) == rangeNode && owners[p] != (byte) owner) {
                 owners[p] = (byte) owner;
                 moved = true;
             }
@@ -163,14 +178,39 @@ public final class PartitionTable {
 
     /** The first and last partition of node {@code rangeNode}'s range (contiguous; empty ranges give last < first). */
     public int[] range(int rangeNode) {
-        int first = (rangeNode * Partitions.COUNT + nodes.size() - 1) / nodes.size();
-        int last = ((rangeNode + 1) * Partitions.COUNT + nodes.size() - 1) / nodes.size() - 1;
+        int first = (rangeNode * Partitions.COUNT + ranges - 1) / ranges;
+        int last = ((rangeNode + 1) * Partitions.COUNT + ranges - 1) / ranges - 1;
         return new int[] {first, last};
     }
 
-    /** The node addresses, index = node id. */
+    /** The number of ranges (with replication: the cluster's groups, fixed however many nodes it has). */
+    public int ranges() {
+        return ranges;
+    }
+
+    /** The node addresses, index = node id (a snapshot: it grows when a node is added). */
     public List<String> nodes() {
         return nodes;
+    }
+
+    /**
+     * Learns node {@code node}'s address (replication: a node added to a group's Raft configuration): the next id
+     * grows the list; a known id keeps its address. False when {@code node} is past the next id (its address
+     * cannot be listed without a gap) or {@code address} is empty.
+     */
+    public synchronized boolean learnNode(int node, String address) {
+        List<String> known = nodes;
+        if (node < known.size()) {
+            return true;
+        }
+        if (node != known.size() || address == null || address.isEmpty() || node >= Partitions.COUNT) {
+            return false;
+        }
+        List<String> grown = new ArrayList<>(known);
+        grown.add(address);
+        nodes = List.copyOf(grown);
+        version++; // a map cached before must be built again
+        return true;
     }
 
     /** This node's id. */
@@ -204,7 +244,8 @@ public final class PartitionTable {
      */
     public Refused refusal(int partition, String field) {
         int owner = ownerOf(partition);
-        String address = nodes.get(owner);
+        List<String> known = nodes;
+        String address = owner < known.size() ? known.get(owner) : "";
         return Refused.of(DomainError.PARTITION_NOT_OWNED, field + ": partition " + partition + " is owned by node "
                         + owner + " (" + address + "), not by node " + self + "; send the call there (docs/cluster.md)")
                 .metadata("partition", Integer.toString(partition))

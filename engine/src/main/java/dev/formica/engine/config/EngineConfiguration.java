@@ -190,6 +190,10 @@ public final class EngineConfiguration {
     private List<String> clusterRaftNodes = List.of();
     private long clusterSnapshotEntries = DEFAULT_CLUSTER_SNAPSHOT_ENTRIES;
     private long clusterLogSegmentBytes = DEFAULT_CLUSTER_LOG_SEGMENT_BYTES;
+    /** The cluster's Raft groups (0 = as many as clusterNodes at the first start); docs/cluster.md. */
+    private int clusterGroups;
+    /** Groups this node joins as a new member (formica cluster add-node); docs/cluster.md. */
+    private List<String> clusterJoin = List.of();
     /** The markets served (docs/regulation.md, "Markets"); empty = one market from the settings above. */
     private List<MarketSetting> markets = List.of();
     private boolean concluded;
@@ -528,6 +532,8 @@ public final class EngineConfiguration {
                 + clusterLogSegmentBytes);
         if (clusterReplication == Replication.OFF) {
             requireThat(clusterRaftNodes.isEmpty(), "clusterRaftNodes is set without clusterReplication: ratis");
+            requireThat(clusterGroups == 0 && clusterJoin.isEmpty(), "clusterGroups and clusterJoin need"
+                    + " clusterReplication: ratis");
             return;
         }
         requireThat(clusterRaftNodes.size() == clusterNodes.size(), "clusterRaftNodes must list one Raft address per"
@@ -539,7 +545,26 @@ public final class EngineConfiguration {
         }
         requireThat(clusterRaftNodes.stream().distinct().count() == clusterRaftNodes.size(),
                 "clusterRaftNodes lists an address twice: " + clusterRaftNodes);
-        shards = Math.min(3, clusterNodes.size());
+        int groups = clusterGroups();
+        requireThat(clusterGroups >= 0 && groups <= clusterNodes.size(), "clusterGroups must be 1.."
+                + clusterNodes.size() + " (at most one group per node of clusterNodes; 0 = as many as the nodes), was "
+                + clusterGroups);
+        int initial = clusterNodeId < groups ? Math.min(3, groups) : 0;
+        for (String entry : clusterJoin) {
+            requireThat(entry.matches("[0-9]{1,3}"), "clusterJoin entry '" + entry + "' is not a group id");
+        }
+        for (int g : clusterJoin()) {
+            requireThat(g >= 0 && g < groups, "clusterJoin lists group " + g + ", not a group of this cluster (0.."
+                    + (groups - 1) + ")");
+            requireThat(initial == 0 || Math.floorMod(clusterNodeId - g, groups) >= initial, "clusterJoin lists"
+                    + " group " + g + ", which node " + clusterNodeId + " hosts already");
+        }
+        requireThat(clusterJoin().stream().distinct().count() == clusterJoin.size(), "clusterJoin lists a group twice: "
+                + clusterJoin);
+        requireThat(initial + clusterJoin.size() > 0, "node " + clusterNodeId + " hosts no group: a node added to"
+                + " a cluster of " + groups + " groups lists the groups it joins in clusterJoin (docs/cluster.md,"
+                + " \"Adding a node\")");
+        shards = initial + clusterJoin.size();
     }
 
     private void concludeSecurity() {
@@ -1118,6 +1143,43 @@ public final class EngineConfiguration {
 
     public long clusterLogSegmentBytes() {
         return clusterLogSegmentBytes;
+    }
+
+    /**
+     * The cluster's Raft groups, fixed data of the cluster (docs/cluster.md, "Adding a node"): 0 = as many as
+     * {@code clusterNodes}, the layout before groups and nodes were told apart.
+     */
+    public EngineConfiguration clusterGroups(int groups) {
+        checkMutable();
+        this.clusterGroups = groups;
+        return this;
+    }
+
+    /** {@code clusterGroups} as set (0 = as many as the nodes): what {@code config show} prints. */
+    public int clusterGroupsSetting() {
+        return clusterGroups;
+    }
+
+    /** The group count this node runs with: {@code clusterGroups}, or the node count when that is 0. */
+    public int clusterGroups() {
+        return clusterGroups > 0 ? clusterGroups : clusterNodes.size();
+    }
+
+    /** The groups this node joins as a new member beyond the ones the layout gives it (ids or their text). */
+    public EngineConfiguration clusterJoin(List<?> groups) {
+        checkMutable();
+        this.clusterJoin = groups.stream().map(g -> String.valueOf(g).strip()).toList(); // checked by conclude
+        return this;
+    }
+
+    /** {@code clusterJoin} as set: what {@code config show} prints. */
+    public List<String> clusterJoinEntries() {
+        return clusterJoin;
+    }
+
+    /** The groups this node joins (after {@link #conclude}: each a group id). */
+    public List<Integer> clusterJoin() {
+        return clusterJoin.stream().map(Integer::parseInt).toList();
     }
 
     public Duration journalRetention() {

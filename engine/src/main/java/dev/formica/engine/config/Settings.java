@@ -332,7 +332,20 @@ public final class Settings {
                     "with `clusterReplication: ratis`: the size of a group's Raft log segment (4096 to 2^30 "
                     + "bytes); a purge deletes whole segments only",
                     (c, v) -> c.clusterLogSegmentBytes(Long.parseLong(v)),
-                    EngineConfiguration::clusterLogSegmentBytes)
+                    EngineConfiguration::clusterLogSegmentBytes),
+            Setting.of("clusterGroups", null, Setting.Type.NUMBER, "`0` (as many as `clusterNodes`)",
+                    "with `clusterReplication: ratis`: the cluster's Raft groups, fixed when the cluster is made "
+                    + "(recorded in `replication.properties` at a node's first start and checked at every start); "
+                    + "set it when `clusterNodes` grows past it (a node added with `formica cluster add-node`). "
+                    + "[cluster.md](cluster.md#adding-and-removing-a-node)",
+                    (c, v) -> c.clusterGroups(Integer.parseInt(v)),
+                    EngineConfiguration::clusterGroupsSetting),
+            Setting.list("clusterJoin", null, "none",
+                    "with `clusterReplication: ratis`: the groups this node joins as a new member (YAML list of "
+                    + "group ids), beyond those its position gives it; a node added past `clusterGroups` hosts only "
+                    + "these. Its replica is empty until `formica cluster add-node` adds it to the group's Raft "
+                    + "configuration. [cluster.md](cluster.md#adding-and-removing-a-node)",
+                    EngineConfiguration::clusterJoin, EngineConfiguration::clusterJoinEntries)
     );
 
     private static final Map<String, Setting> BY_KEY;

@@ -803,6 +803,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
 
     private volatile dev.formica.engine.replication.GroupMoves moves;
 
+    /** With replication: adds or removes a member of a group this node leads (docs/cluster.md); null without. */
+    public dev.formica.engine.replication.GroupMembers members() {
+        return members;
+    }
+
+    void members(dev.formica.engine.replication.GroupMembers groupMembers) {
+        this.members = groupMembers;
+    }
+
+    private volatile dev.formica.engine.replication.GroupMembers members;
+
     @Override
     public int queueDepth(int shard) {
         return agents[shard].queueDepth();

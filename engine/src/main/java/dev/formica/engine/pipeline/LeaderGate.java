@@ -94,8 +94,9 @@ final class LeaderGate implements ShardAgent.Gate {
     /** Who the map names while this node does not lead: the leader Ratis knows, else the next replica. */
     private int otherOwner() {
         int leader = replica.leaderNode();
-        if (leader >= 0 && leader != table.self()) {
-            return leader;
+        if (leader >= 0 && leader != table.self() && (leader < table.nodes().size()
+                || table.learnNode(leader, replica.memberAddresses().get(leader)))) {
+            return leader; // a node added to the group (cluster add-node) is learnt from its configuration
         }
         for (int node : layout.replicasOf(replica.group())) {
             if (node != table.self()) {

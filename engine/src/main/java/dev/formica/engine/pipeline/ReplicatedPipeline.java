@@ -60,9 +60,10 @@ final class ReplicatedPipeline {
     }
 
     static DecisionPipeline open(EngineConfiguration config, EpochClock clock, LatencyHub latency) {
-        GroupLayout layout = new GroupLayout(config.clusterNodes().size());
+        GroupLayout layout = new GroupLayout(config.clusterGroups());
         int self = config.clusterNodeId();
-        int shards = layout.replicas();
+        List<Integer> hosted = layout.hostedGroups(self, config.clusterJoin());
+        int shards = hosted.size();
         if (latency.shardCount() != shards) {
             throw new IllegalArgumentException("latency hub has " + latency.shardCount() + " shards, a replicated"
                     + " node has " + shards);
@@ -75,13 +76,13 @@ final class ReplicatedPipeline {
         try {
             OwnerOnly.directory(dataDir);
             checkLayout(dataDir, config, layout);
-            PartitionTable table = PartitionTable.of(config.clusterNodes(), self);
-            if (layout.replicas() > 1) {
+            PartitionTable table = PartitionTable.of(config.clusterNodes(), self, layout.groups());
+            if (self < layout.groups() && layout.replicas() > 1) {
                 table.assignRange(self, layout.replicasOf(self)[1]); // this node's range is not its own until it leads
             }
             int[] byPartition = new int[Partitions.COUNT];
             for (int p = 0; p < Partitions.COUNT; p++) {
-                byPartition[p] = layout.shardOfGroup(self, layout.groupOf(p));
+                byPartition[p] = hosted.indexOf(layout.groupOf(p));
             }
             StateConfig stateConfig = DecisionPipeline.stateConfig(config, shards);
             markets = Markets.open(config, dataDir, clock.time());
@@ -94,13 +95,13 @@ final class ReplicatedPipeline {
             DecisionJournal[] journals = new DecisionJournal[shards];
             Map<Integer, GroupReplica> replicas = new HashMap<>();
             GroupReplica.LeaderListener leaders = (group, leader, term) -> {
-                if (leader >= 0 && leader != self) {
+                if (leader >= 0 && leader != self && learn(table, replicas.get(group), leader, true)) {
                     table.assignRange(group, leader, term);
                 }
             };
             long now = clock.time();
             for (int k = 0; k < shards; k++) {
-                int group = layout.groupOfShard(self, k);
+                int group = hosted.get(k);
                 ShardState state = ShardState.open(dataDir.resolve("group-" + group), stateConfig, now);
                 states.add(state);
                 if (config.journalEnabled()) {
@@ -131,10 +132,12 @@ final class ReplicatedPipeline {
                     journals);
             node = ReplicaNode.start(layout, config.clusterRaftNodes(), self, dataDir.resolve("raft"), replicas,
                     p -> GroupSnapshots.configure(p, config.clusterSnapshotEntries(), config.clusterLogSegmentBytes()));
-            LOG.info("node " + self + " of " + layout.nodes() + " hosts the replicas of groups " + replicas.keySet()
+            LOG.info("node " + self + " (" + config.clusterNodes().size() + " nodes, " + layout.groups() + " groups)"
+                    + " hosts the replicas of groups " + hosted
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
                     + " its leader");
             pipeline.moves(node.moves());
+            pipeline.members(node.members());
             table.groups(() -> groups(table, replicas));
             ReplicaNode raft = node;
             pipeline.startReplicated(clock, () -> {
@@ -158,10 +161,31 @@ final class ReplicatedPipeline {
         }
     }
 
+    /**
+     * Whether {@code table} knows node {@code node}'s address, learning it from the group's Raft configuration (a
+     * member added by {@code cluster add-node} carries its client address) when it does not yet.
+     */
+    private static boolean learn(PartitionTable table, GroupReplica replica, int node, boolean ratisThread) {
+        if (node < table.nodes().size()) {
+            return true;
+        }
+        String address = replica == null ? null
+                : (ratisThread ? replica.knownMemberAddresses() : replica.memberAddresses()).get(node);
+        if (table.learnNode(node, address)) {
+            LOG.info("node " + node + " joined the cluster at " + address + " (a member of group " + replica.group()
+                    + ")");
+            return true;
+        }
+        return false;
+    }
+
     /** The map's view of the groups this node hosts: range, owner and term (the table's), members, placement. */
     private static List<PartitionTable.Group> groups(PartitionTable table, Map<Integer, GroupReplica> replicas) {
         List<PartitionTable.Group> out = new ArrayList<>();
         for (GroupReplica r : replicas.values()) {
+            for (int member : r.members()) {
+                learn(table, r, member, false); // a member added while this node was down: list its address too
+            }
             int[] range = table.range(r.group());
             out.add(new PartitionTable.Group(r.group(), range[0], range[1], table.ownerOf(range[0]),
                     table.term(r.group()), r.members(), r.placedOn()));
@@ -193,31 +217,40 @@ final class ReplicatedPipeline {
     }
 
     /**
-     * A replicated node's data directory holds its Raft storage and admin files, for one node id of one cluster
-     * size; an unreplicated data directory (its shard logs) is refused: its data is not in any group's log.
+     * A replicated node's data directory holds its Raft storage and admin files, for one node id of one cluster,
+     * whose group count is fixed at the first start ({@code groups=}; a file written before groups and nodes were
+     * told apart has none: its group count is its node count). The node list may grow (a node added: docs/cluster.md,
+     * "Adding and removing a node"), the group count and the node id may not. An unreplicated data directory (its
+     * shard logs) is refused: its data is not in any group's log.
      */
-    private static void checkLayout(Path dataDir, EngineConfiguration config, GroupLayout layout) throws IOException {
+    static void checkLayout(Path dataDir, EngineConfiguration config, GroupLayout layout) throws IOException {
         if (Files.exists(dataDir.resolve("formica.properties"))) {
             throw new IllegalStateException("data directory " + dataDir + " belongs to a node without replication"
                     + " (its shard logs are not in a Raft group); start a replicated node on a new data directory"
                     + " and load the profiles (docs/cluster.md)");
         }
         Path file = dataDir.resolve(LAYOUT_FILE);
-        String expected = "node " + config.clusterNodeId() + " of " + layout.nodes();
+        int nodes = config.clusterNodes().size();
         if (Files.exists(file)) {
             Properties p = new Properties();
             try (InputStream in = Files.newInputStream(file)) {
                 p.load(in);
             }
-            String recorded = p.getProperty("node", "") + " of " + p.getProperty("nodes", "");
-            if (!("node " + recorded).equals(expected)) {
-                throw new IllegalStateException("data directory " + dataDir + " holds the replicas of node "
-                        + recorded + "; the settings make this " + expected + " (membership changes are not built:"
-                        + " docs/cluster.md)");
+            String node = p.getProperty("node", "");
+            String recordedNodes = p.getProperty("nodes", "");
+            String groups = p.getProperty("groups", recordedNodes);
+            if (!node.equals(Integer.toString(config.clusterNodeId()))
+                    || !groups.equals(Integer.toString(layout.groups()))) {
+                throw new IllegalStateException("data directory " + dataDir + " holds the replicas of node " + node
+                        + " of a cluster of " + groups + " groups; the settings make this node "
+                        + config.clusterNodeId() + " of " + layout.groups() + " groups (clusterGroups; the group count"
+                        + " is fixed when the cluster is made, the node list may grow: docs/cluster.md)");
             }
-            return;
+            if (p.getProperty("groups") != null && recordedNodes.equals(Integer.toString(nodes))) {
+                return;
+            }
         }
         OwnerOnly.writeAtomically(file, "# Formica replicated node; do not edit\nnode=" + config.clusterNodeId()
-                + "\nnodes=" + layout.nodes() + "\n");
+                + "\nnodes=" + nodes + "\ngroups=" + layout.groups() + "\n");
     }
 }

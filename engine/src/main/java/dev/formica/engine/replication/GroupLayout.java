@@ -12,10 +12,14 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 
 /**
- * The Raft groups of a replicated cluster of {@code n} nodes: group {@code g} holds the partitions node {@code g}
- * owns by the range assignment ({@link PartitionTable#rangeOwner}) and is replicated on {@code min(3, n)} nodes in
- * ring order, {@code g, g+1, g+2} (mod {@code n}). So every node hosts {@code min(3, n)} groups: its own range and
- * the ranges of the one or two nodes before it; shard {@code k} of node {@code i} is group {@code i - k} (mod n).
+ * The Raft groups of a replicated cluster of {@code n} groups, fixed data of the cluster (recorded in the data
+ * directory at the first start; docs/cluster.md, "Adding and removing a node"): group {@code g} holds the partitions
+ * {@code p} with {@code p * n / 256 == g} ({@link PartitionTable#rangeOwner}) and is first replicated on
+ * {@code min(3, n)} of the cluster's first {@code n} nodes in ring order, {@code g, g+1, g+2} (mod {@code n}). So
+ * each of those nodes hosts {@code min(3, n)} groups: its own range and the ranges of the one or two nodes before it;
+ * shard {@code k} of node {@code i} is group {@code i - k} (mod n). A node added later ({@code clusterJoin}) hosts
+ * the groups it joined, its shards in the order it lists them ({@link #hostedGroups}). The members of a group after
+ * a membership change are in its Raft configuration, not here.
  *
  * <p>Thread contract: immutable, any thread.
  */
@@ -26,16 +30,37 @@ public final class GroupLayout {
     private final int nodes;
     private final int replicas;
 
-    public GroupLayout(int nodes) {
-        if (nodes < 1 || nodes > Partitions.COUNT) {
-            throw new IllegalArgumentException("nodes must be 1.." + Partitions.COUNT + ", was " + nodes);
+    /** @param groups the cluster's group count (= its node count for a cluster never grown) */
+    public GroupLayout(int groups) {
+        if (groups < 1 || groups > Partitions.COUNT) {
+            throw new IllegalArgumentException("groups must be 1.." + Partitions.COUNT + ", was " + groups);
         }
-        this.nodes = nodes;
-        this.replicas = Math.min(MAX_REPLICAS, nodes);
+        this.nodes = groups;
+        this.replicas = Math.min(MAX_REPLICAS, groups);
     }
 
-    public int nodes() {
+    /** The group count: fixed data of the cluster, however many nodes it has now. */
+    public int groups() {
         return nodes;
+    }
+
+    /**
+     * The groups node {@code node} hosts, index = its shard: those the layout gives it (none for a node past the
+     * group count), then {@code joined} (groups it was added to, {@code clusterJoin}) in their order.
+     */
+    public java.util.List<Integer> hostedGroups(int node, java.util.List<Integer> joined) {
+        java.util.List<Integer> out = new ArrayList<>();
+        if (node < nodes) {
+            for (int k = 0; k < replicas; k++) {
+                out.add(groupOfShard(node, k));
+            }
+        }
+        for (int g : joined) {
+            if (!out.contains(g)) {
+                out.add(g);
+            }
+        }
+        return out;
     }
 
     /** Replicas per group, and groups per node. */

@@ -192,6 +192,36 @@ public final class GroupReplica extends BaseStateMachine {
     }
 
     /**
+     * The client ({@code host:port} of the gRPC API) address of each member of the group's Raft configuration that
+     * carries one (the nodes added by {@code cluster add-node}; the first members carry none), by node.
+     */
+    public java.util.Map<Integer, String> memberAddresses() {
+        return addressesOf(division());
+    }
+
+    /**
+     * As {@link #memberAddresses}, safe on a Ratis thread: from the division this replica has looked up already
+     * (never {@code getDivision} there: the division may be starting), none before.
+     */
+    public java.util.Map<Integer, String> knownMemberAddresses() {
+        return addressesOf(division);
+    }
+
+    private static java.util.Map<Integer, String> addressesOf(RaftServer.Division d) {
+        java.util.Map<Integer, String> out = new java.util.HashMap<>();
+        if (d == null) {
+            return out;
+        }
+        for (org.apache.ratis.protocol.RaftPeer peer : d.getRaftConf().getAllPeers()) {
+            String address = peer.getClientAddress();
+            if (address != null && !address.isEmpty()) {
+                out.put(GroupLayout.nodeOf(peer.getId()), address);
+            }
+        }
+        return out;
+    }
+
+    /**
      * Appends a placement entry naming {@code node} through this replica's division (the leader's); completes with
      * Ratis's reply once it is committed and applied (the caller checks {@code isSuccess}).
      */

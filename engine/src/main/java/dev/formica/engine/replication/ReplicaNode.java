@@ -41,6 +41,8 @@ public final class ReplicaNode implements AutoCloseable {
     private LeaderHandOver handOver;
     /** Moves on the operator's word, on the hand-over's thread (null until the groups are added). */
     private GroupMoves moves;
+    /** Membership changes on the operator's word, on the hand-over's thread (null until the groups are added). */
+    private GroupMembers members;
 
     private ReplicaNode(RaftServer server) {
         this.server = server;
@@ -52,6 +54,9 @@ public final class ReplicaNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Write.setElementLimit(p, PENDING_WRITES);
+        // a node being added (GroupMembers) that does not answer for this long fails the change
+        RaftServerConfigKeys.setStagingTimeout(p, TimeDuration.valueOf(GroupMembers.STAGING_TIMEOUT_MS,
+                TimeUnit.MILLISECONDS));
         return p;
     }
 
@@ -89,8 +94,13 @@ public final class ReplicaNode implements AutoCloseable {
                 if (existing.contains(GroupLayout.groupId(group))) {
                     continue; // recovered from storage
                 }
+                // a group this node joins (clusterJoin) starts with no members: the leader's configuration change
+                // (GroupMembers) makes it one, and Ratis sends it the snapshot and the log
+                boolean first = java.util.Arrays.stream(layout.replicasOf(group)).anyMatch(n -> n == self)
+                        && self < layout.groups();
                 RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(ClientId.randomId(),
-                        server.getId(), ++callId, layout.raftGroup(group, raftAddresses)));
+                        server.getId(), ++callId, first ? layout.raftGroup(group, raftAddresses)
+                                : org.apache.ratis.protocol.RaftGroup.valueOf(GroupLayout.groupId(group))));
                 if (!reply.isSuccess()) {
                     throw new IOException("cannot add group " + group + " to this node's Raft server: "
                             + reply.getException());
@@ -98,6 +108,7 @@ public final class ReplicaNode implements AutoCloseable {
             }
             node.handOver = LeaderHandOver.start(self, replicas.values());
             node.moves = new GroupMoves(self, node.handOver);
+            node.members = new GroupMembers(self, node.handOver);
         } catch (IOException | RuntimeException e) {
             node.close();
             throw e;
@@ -108,6 +119,11 @@ public final class ReplicaNode implements AutoCloseable {
     /** Moves a group this node leads to another of its replicas ({@code AdminService.MovePartitions}). */
     public GroupMoves moves() {
         return moves;
+    }
+
+    /** Adds or removes a member of a group this node leads ({@code AdminService.AddNode}, {@code RemoveNode}). */
+    public GroupMembers members() {
+        return members;
     }
 
     public RaftServer server() {

@@ -63,6 +63,8 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     private final BacktestService backtests;
     /** MovePartitions: the groups and their moves; null in tests that make no moves. */
     private final GroupMoveService moves;
+    /** AddNode, RemoveNode: the groups' members; null in tests that make no changes. */
+    private final GroupMembersService members;
 
     public AdminGrpcService(RiskContext risk, EpochClock clock, LatencyHub latency, BacktestService backtests) {
         this(risk, clock, latency, backtests, null);
@@ -70,6 +72,12 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
 
     AdminGrpcService(RiskContext risk, EpochClock clock, LatencyHub latency, BacktestService backtests,
             GroupMoveService moves) {
+        this(risk, clock, latency, backtests, moves, null);
+    }
+
+    AdminGrpcService(RiskContext risk, EpochClock clock, LatencyHub latency, BacktestService backtests,
+            GroupMoveService moves, GroupMembersService members) {
+        this.members = members;
         this.risk = risk;
         this.clock = clock;
         this.latency = latency;
@@ -84,6 +92,26 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
             return;
         }
         moves.move(request, out);
+    }
+
+    @Override
+    public void addNode(dev.formica.v1.AddNodeRequest request,
+            StreamObserver<dev.formica.v1.ChangeMembersResponse> out) {
+        if (members == null) {
+            out.onError(Status.UNIMPLEMENTED.withDescription("AddNode is not served here").asRuntimeException());
+            return;
+        }
+        members.add(request, out);
+    }
+
+    @Override
+    public void removeNode(dev.formica.v1.RemoveNodeRequest request,
+            StreamObserver<dev.formica.v1.ChangeMembersResponse> out) {
+        if (members == null) {
+            out.onError(Status.UNIMPLEMENTED.withDescription("RemoveNode is not served here").asRuntimeException());
+            return;
+        }
+        members.remove(request, out);
     }
 
     @Override

@@ -30,6 +30,7 @@ import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -66,8 +67,10 @@ final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, Bin
     private PartitionMap toProto(PartitionTable table) {
         PartitionMap.Builder map = PartitionMap.newBuilder().setPartitionCount(Partitions.COUNT)
                 .setAnsweredBy(table.self());
-        for (int i = 0; i < table.nodes().size(); i++) {
-            map.addNodes(ClusterNode.newBuilder().setId(i).setAddress(table.nodes().get(i)));
+        PartitionMaps.addGroups(map, table); // first: a group's members may name a node added since (its address)
+        List<String> nodes = table.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            map.addNodes(ClusterNode.newBuilder().setId(i).setAddress(nodes.get(i)));
         }
         for (int p = 0; p < Partitions.COUNT; p++) {
             map.addOwners(table.ownerOf(p));
@@ -78,7 +81,6 @@ final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, Bin
                 map.addPartitionPorts(port);
             }
         }
-        PartitionMaps.addGroups(map, table);
         return map.build();
     }
 

@@ -355,7 +355,8 @@ public final class EngineServer implements AutoCloseable {
         decisions = new DecisionGrpcService(pipeline, tracing != null);
         return List.of(decisions, new ProfileGrpcService(pipeline),
                 new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests,
-                        new GroupMoveService(pipeline, decisions::currentMap)),
+                        new GroupMoveService(pipeline, decisions::currentMap),
+                        new GroupMembersService(pipeline, decisions::currentMap)),
                 new DiagnosticsGrpcService());
     }
 

@@ -36,7 +36,7 @@ final class GroupMoveService {
     void move(MovePartitionsRequest request, StreamObserver<MovePartitionsResponse> out) {
         PartitionTable table = pipeline.partitions();
         int nodes = table.nodes().size();
-        String bad = check(request, nodes);
+        String bad = check(request, table.ranges(), nodes);
         if (bad != null) {
             out.onError(RequestValidator.invalid(bad));
             return;
@@ -47,7 +47,8 @@ final class GroupMoveService {
                     + " (clusterReplication: ratis): its partitions do not move (docs/cluster.md)"));
             return;
         }
-        int group = request.hasGroup() ? request.getGroup() : PartitionTable.rangeOwner(request.getPartition(), nodes);
+        int group = request.hasGroup() ? request.getGroup() : PartitionTable.rangeOwner(request.getPartition(),
+                table.ranges());
         int to = request.getToNode();
         int firstPartition = table.range(group)[0];
         moves.move(group, to).whenComplete((outcome, error) -> {
@@ -78,13 +79,13 @@ final class GroupMoveService {
     }
 
     /** The one bad field of {@code request} ("field: why"), or null. */
-    static String check(MovePartitionsRequest request, int nodes) {
+    static String check(MovePartitionsRequest request, int groups, int nodes) {
         if (request.hasGroup() == request.hasPartition()) {
             return request.hasGroup() ? "partition: give a group or a partition, not both"
                     : "group: required (or a partition of the group)";
         }
-        if (request.hasGroup() && (request.getGroup() < 0 || request.getGroup() >= nodes)) {
-            return "group: " + request.getGroup() + " is not a group of this cluster (0.." + (nodes - 1) + ")";
+        if (request.hasGroup() && (request.getGroup() < 0 || request.getGroup() >= groups)) {
+            return "group: " + request.getGroup() + " is not a group of this cluster (0.." + (groups - 1) + ")";
         }
         if (request.hasPartition() && (request.getPartition() < 0 || request.getPartition() >= Partitions.COUNT)) {
             return "partition: " + request.getPartition() + " is not 0.." + (Partitions.COUNT - 1);

@@ -16,7 +16,11 @@ final class PartitionMaps {
 
     static void addGroups(PartitionMap.Builder map, PartitionTable table) {
         map.setVersion(table.mapVersion());
-        for (PartitionTable.Group g : table.groups()) {
+        java.util.List<PartitionTable.Group> groups = table.groups();
+        if (!groups.isEmpty()) {
+            map.setGroupCount(table.ranges());
+        }
+        for (PartitionTable.Group g : groups) {
             map.addGroups(PartitionGroup.newBuilder().setId(g.id()).setFirstPartition(g.firstPartition())
                     .setLastPartition(g.lastPartition()).setLeader(g.leader()).setTerm(g.term())
                     .addAllReplicas(g.replicas()).setPlacedOn(g.placedOn()));

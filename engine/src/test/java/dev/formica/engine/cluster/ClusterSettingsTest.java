@@ -80,6 +80,40 @@ class ClusterSettingsTest {
     }
 
     @Test
+    void shouldReadTheGroupCountAndTheGroupsANewNodeJoins() throws Exception {
+        Path file = dir.resolve("added.yaml");
+        Files.writeString(file, "clusterNodes: [a:1, b:1, c:1, d:1]\nclusterNodeId: 3\nclusterReplication: ratis\n"
+                + "clusterRaftNodes: [a:2, b:2, c:2, d:2]\nclusterGroups: 3\nclusterJoin: [0, 2]\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(3, c.clusterGroups());
+        assertEquals(List.of(0, 2), c.clusterJoin());
+        assertEquals(2, c.shards(), "a node past the group count hosts the groups it joins only");
+        List<String> four = List.of("a:1", "b:1", "c:1", "d:1");
+        List<String> raft = List.of("a:2", "b:2", "c:2", "d:2");
+        EngineConfiguration old = new EngineConfiguration().clusterNodes(four).clusterRaftNodes(raft).clusterNodeId(1)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterGroups(3).conclude();
+        assertEquals(3, old.shards(), "a first node of a grown cluster keeps its three groups");
+        assertEquals(4, new EngineConfiguration().clusterNodes(four).clusterRaftNodes(raft)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).conclude().clusterGroups(),
+                "no clusterGroups: as many groups as nodes");
+
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(four).clusterRaftNodes(raft).clusterNodeId(3)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterGroups(3))
+                .startsWith("node 3 hosts no group"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(four).clusterRaftNodes(raft).clusterNodeId(3)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterGroups(5))
+                .startsWith("clusterGroups must be 1..4"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(four).clusterRaftNodes(raft).clusterNodeId(3)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterGroups(3).clusterJoin(List.of(3)))
+                .startsWith("clusterJoin lists group 3, not a group"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(four).clusterRaftNodes(raft).clusterNodeId(1)
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterGroups(3).clusterJoin(List.of(0)))
+                .startsWith("clusterJoin lists group 0, which node 1 hosts already"));
+        assertTrue(refusal(new EngineConfiguration().clusterNodes(NODES).clusterGroups(1))
+                .startsWith("clusterGroups and clusterJoin need clusterReplication"));
+    }
+
+    @Test
     void shouldRefuseADirectoryOfOtherPartitions() {
         try (DecisionPipeline p = DecisionPipeline.open(config().clusterNodes(NODES).clusterNodeId(0),
                 SystemEpochClock.INSTANCE)) {

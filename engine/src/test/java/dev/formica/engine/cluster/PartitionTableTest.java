@@ -52,4 +52,25 @@ class PartitionTableTest {
             }
         }
     }
+
+    @Test
+    void shouldKeepTheGroupsRangesWhenANodeIsAdded() {
+        PartitionTable table = PartitionTable.of(NODES, 0, 3);
+        long changes = table.version();
+        assertEquals(true, table.learnNode(3, "d:4"), "the next id grows the list");
+        assertEquals(List.of("a:1", "b:2", "c:3", "d:4"), table.nodes());
+        assertEquals(changes + 1, table.version(), "a cached map is built again");
+        assertEquals(3, table.ranges(), "the groups stay three");
+        assertArrayEquals(new int[] {0, 85}, table.range(0));
+        table.assignRange(0, 3, 5); // the added node leads group 0
+        assertEquals(3, table.ownerOf(0));
+        assertEquals(3, table.ownerOf(85));
+        assertEquals(1, table.ownerOf(86), "group 1 is not touched");
+        assertEquals(true, table.refusal(10, "borrower_id").getMessage().contains("node 3 (d:4)"));
+        assertEquals(true, table.learnNode(1, "x:9"), "a known node keeps its address");
+        assertEquals("b:2", table.nodes().get(1));
+        assertEquals(false, table.learnNode(5, "f:6"), "no gap in the ids");
+        assertEquals(false, table.learnNode(4, ""), "no address, no node");
+        assertEquals(4, table.nodes().size());
+    }
 }

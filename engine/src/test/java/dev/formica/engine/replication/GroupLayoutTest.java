@@ -70,4 +70,14 @@ class GroupLayoutTest {
         }
         return false;
     }
+
+    @Test
+    void shouldListTheGroupsANodeHostsWithTheOnesItJoined() {
+        GroupLayout three = new GroupLayout(3);
+        assertEquals(java.util.List.of(1, 0, 2), three.hostedGroups(1, java.util.List.of()));
+        assertEquals(java.util.List.of(0), three.hostedGroups(3, java.util.List.of(0)), "an added node: its groups");
+        assertEquals(java.util.List.of(2, 0), three.hostedGroups(4, java.util.List.of(2, 0)));
+        GroupLayout five = new GroupLayout(5);
+        assertEquals(java.util.List.of(0, 4, 3, 1), five.hostedGroups(0, java.util.List.of(1)));
+    }
 }

@@ -1,6 +1,9 @@
 package dev.formica.engine.cli;
 
 import dev.formica.client.FormicaException;
+import dev.formica.v1.AddNodeRequest;
+import dev.formica.v1.AdminServiceGrpc;
+import dev.formica.v1.ChangeMembersResponse;
 import dev.formica.v1.ClusterNode;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.ErrorReason;
@@ -9,6 +12,7 @@ import dev.formica.v1.MovePartitionsRequest;
 import dev.formica.v1.MovePartitionsResponse;
 import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
+import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
@@ -29,12 +33,16 @@ import picocli.CommandLine.Spec;
  * operator reads it: every node, the partition ranges it answers for now (with replication, the groups it leads,
  * their terms, replicas and placement, and the map's version) and which node answered. {@code formica cluster move}
  * moves a replicated group to another of its replicas ({@code AdminService.MovePartitions}, docs/cluster.md,
- * "Membership and moving partitions"). Adding nodes is not built.
+ * "Membership and moving partitions"). {@code formica cluster add-node} and {@code remove-node} change a group's
+ * members ({@code AdminService.AddNode}, {@code RemoveNode}; docs/cluster.md, "Adding and removing a node"), one
+ * group at a time at its leader.
  *
  * <p>Thread contract: runs on the CLI's main thread.
  */
-@Command(name = "cluster", description = "Show the partition map of a running cluster, move a replicated group.",
-        subcommands = {ClusterCommand.Status.class, ClusterCommand.Move.class, CommandLine.HelpCommand.class})
+@Command(name = "cluster", description = "Show the partition map of a running cluster, move a replicated group, add"
+        + " or remove a node.",
+        subcommands = {ClusterCommand.Status.class, ClusterCommand.Move.class, ClusterCommand.AddNode.class,
+            ClusterCommand.RemoveNode.class, CommandLine.HelpCommand.class})
 public final class ClusterCommand implements Runnable {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -128,6 +136,160 @@ public final class ClusterCommand implements Runnable {
                     AdminConnection.close(channel);
                 }
             }
+        }
+    }
+
+    /**
+     * Sends one membership change per group to the group's leader: to {@code --target} first, then to the leader a
+     * PARTITION_NOT_OWNED refusal names (at most {@link Move#MAX_REDIRECTS} times). The target is put back after each
+     * group.
+     */
+    static ChangeMembersResponse atLeader(AdminConnection server, PrintWriter out,
+            java.util.function.Function<AdminServiceGrpc.AdminServiceBlockingStub, ChangeMembersResponse> change) {
+        String target = server.target;
+        try {
+            for (int redirects = 0; ; redirects++) {
+                ManagedChannel channel = server.channel();
+                try {
+                    return change.apply(server.stub(channel).withDeadlineAfter(CHANGE_DEADLINE_S, TimeUnit.SECONDS));
+                } catch (StatusRuntimeException e) {
+                    FormicaException refused = FormicaException.of(e);
+                    String leader = refused.errorMetadata().getOrDefault("owner_address", "");
+                    if (refused.reason() != ErrorReason.PARTITION_NOT_OWNED || leader.isEmpty()
+                            || redirects >= Move.MAX_REDIRECTS) {
+                        throw e;
+                    }
+                    out.printf("node at %s does not lead the group; asking its leader at %s%n", server.target,
+                            leader);
+                    server.target = leader;
+                } finally {
+                    AdminConnection.close(channel);
+                }
+            }
+        } finally {
+            server.target = target;
+        }
+    }
+
+    /** A change waits for Ratis's staging (the new member's catch-up) and then for its commit index: a minute. */
+    static final long CHANGE_DEADLINE_S = 90;
+
+    /** The groups to change: those named, else every group of the cluster (from --target's map). */
+    static List<Integer> groups(AdminConnection server, List<Integer> named, CommandLine command) {
+        if (named != null && !named.isEmpty()) {
+            return named;
+        }
+        PartitionMap map = server.call(DecisionServiceGrpc::newBlockingStub,
+                stub -> stub.getPartitionMap(GetPartitionMapRequest.getDefaultInstance()));
+        if (map.getGroupCount() == 0) {
+            throw new CommandLine.ParameterException(command, "the node at " + server.target
+                    + " has no replication (clusterReplication: ratis): no groups to change");
+        }
+        List<Integer> all = new ArrayList<>();
+        for (int g = 0; g < map.getGroupCount(); g++) {
+            all.add(g);
+        }
+        return all;
+    }
+
+    /** Adds a node to groups' members, at each group's leader. */
+    @Command(name = "add-node", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Add a node to replicated groups' members (clusterReplication: ratis; docs/cluster.md,"
+                    + " \"Adding and removing a node\"). Start the node first with the grown clusterNodes and"
+                    + " clusterRaftNodes, clusterGroups set to the cluster's group count and clusterJoin listing the"
+                    + " groups it joins. For each group, sent to its leader (--target, or the leader --target"
+                    + " names): the leader sets the group's Raft configuration to its members plus the node; Ratis"
+                    + " catches the node up (the leader's snapshot, then the log) before the change commits; the"
+                    + " command returns once the node has committed what the leader had. Then"
+                    + " `formica cluster move --group G --to N` moves a group's partitions to it. Refusals:"
+                    + " FAILED_PRECONDITION NODE_UNREACHABLE (the node does not answer or holds no replica of the"
+                    + " group: nothing changed), MEMBERSHIP_CHANGE_IN_PROGRESS (retry).")
+    public static final class AddNode implements Callable<Integer> {
+        @Mixin
+        AdminConnection server;
+
+        @Option(names = "--node", paramLabel = "N", required = true, description = "The node's id: its position in"
+                + " the grown clusterNodes (the next id for a new node).")
+        int node;
+
+        @Option(names = "--address", paramLabel = "HOST:PORT", required = true, description = "The node's gRPC"
+                + " address as clients dial it (its clusterNodes entry).")
+        String address;
+
+        @Option(names = "--raft-address", paramLabel = "HOST:PORT", required = true, description = "The node's Raft"
+                + " address (its clusterRaftNodes entry).")
+        String raftAddress;
+
+        @Option(names = "--group", paramLabel = "G", description = "A group to add it to (repeatable; default:"
+                + " every group of the cluster; the node must list them in clusterJoin).")
+        List<Integer> group;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            ChangeMembersResponse last = null;
+            for (int g : groups(server, group, spec.commandLine())) {
+                AddNodeRequest request = AddNodeRequest.newBuilder().setGroup(g).setNode(node).setAddress(address)
+                        .setRaftAddress(raftAddress).build();
+                last = atLeader(server, out, stub -> stub.addNode(request));
+                out.printf("group %d: %s; its replicas are nodes %s%n", g, last.getChanged() ? "node " + node
+                        + " added and caught up" : "node " + node + " was a member already", last.getReplicasList());
+            }
+            if (last != null) {
+                print(last.getMap(), out);
+            }
+            return 0;
+        }
+    }
+
+    /** Removes a node from groups' members, at each group's leader. */
+    @Command(name = "remove-node", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Remove a node from replicated groups' members (docs/cluster.md, \"Adding and removing a"
+                    + " node\"): for each group, sent to its leader, which sets the group's Raft configuration"
+                    + " without it. Refused (nothing changed) while the node leads a group or a group is placed on"
+                    + " it (move the group first: `formica cluster move`), or when the members left that answer"
+                    + " would not be a majority (FAILED_PRECONDITION MEMBERSHIP_REFUSED).")
+    public static final class RemoveNode implements Callable<Integer> {
+        @Mixin
+        AdminConnection server;
+
+        @Option(names = "--node", paramLabel = "N", required = true, description = "The node to remove.")
+        int node;
+
+        @Option(names = "--group", paramLabel = "G", description = "A group to remove it from (repeatable; default:"
+                + " every group it is a member of).")
+        List<Integer> group;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PartitionMap map = server.call(DecisionServiceGrpc::newBlockingStub,
+                    stub -> stub.getPartitionMap(GetPartitionMapRequest.getDefaultInstance()));
+            for (PartitionGroup g : map.getGroupsList()) {
+                if (g.getLeader() == node && (group == null || group.isEmpty() || group.contains(g.getId()))) {
+                    spec.commandLine().getErr().printf("node %d leads group %d: move the group to another member"
+                            + " first (formica cluster move --group %d --to M); nothing changed%n", node, g.getId(),
+                            g.getId());
+                    return 1;
+                }
+            }
+            ChangeMembersResponse last = null;
+            for (int g : groups(server, group, spec.commandLine())) {
+                RemoveNodeRequest request = RemoveNodeRequest.newBuilder().setGroup(g).setNode(node).build();
+                last = atLeader(server, out, stub -> stub.removeNode(request));
+                out.printf("group %d: %s; its replicas are nodes %s%n", g, last.getChanged() ? "node " + node
+                        + " removed" : "node " + node + " was not a member", last.getReplicasList());
+            }
+            if (last != null) {
+                print(last.getMap(), out);
+            }
+            return 0;
         }
     }
 
