@@ -278,7 +278,10 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             LOG.info("replayed " + replayed.frames() + " log frames of " + shards + " shards in "
                     + replayed.millis() + " ms" + (replayed.tornBytes() > 0 ? " (cut " + replayed.tornBytes()
                     + " bytes of torn tail)" : ""));
-            writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES);
+            // fsync mode: segments preallocated (zero-filled ahead of time), so the group commit's fdatasync
+            // flushes data only (docs/perf-notes/2026-12-06-fsync-tail.md)
+            writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES,
+                    LogBuffer.DEFAULT_CAPACITY, LogWriter.DEFAULT_PREPARE_AFTER);
             ShardAgent[] agents = new ShardAgent[shards];
             ShardProcessor[] processors = new ShardProcessor[shards];
             for (int k = 0; k < shards; k++) {
@@ -802,6 +805,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private volatile dev.formica.engine.replication.GroupMoves moves;
+
+    @Override
+    public org.HdrHistogram.SingleWriterRecorder logSyncNanos() {
+        return writer == null ? null : writer.syncNanos();
+    }
 
     @Override
     public int queueDepth(int shard) {
