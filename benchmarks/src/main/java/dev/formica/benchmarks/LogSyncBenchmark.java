@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Decide's answer waits on, without the shard's logic or gRPC). One frame per sync, one every {@code gapMicros}
  * (about the 1,000/s a shard sees at 2,000 Decides/s on two shards), sample-time mode for the tail.
  * {@code preallocate}: the segments are preallocated (files of zeros, so {@code fdatasync} flushes data only) or
- * grow with each write (each {@code fdatasync} also commits the new file size through the ext4 journal).
+ * grow with each write (each {@code fdatasync} also commits the new file size through the ext4 journal). The
+ * preallocated case measures a steady state: its next segment is zeroed before the measurement starts.
  *
  * <pre>
  * ./formica bench LogSyncBenchmark                       # both, p50 / p99 / p99.9 per mode
@@ -79,9 +80,12 @@ public class LogSyncBenchmark {
             payload.putByte(i, (byte) i);
         }
         if (preallocate) {
-            // the first segment grows; wait (appending) until the writer has moved into a preallocated one
+            // the first segment grows; wait (appending) until the writer has moved into a preallocated one and
+            // the one after it is zeroed too, so that no zeroing runs while the syncs are measured (in a server it
+            // runs once per 256 MiB of a shard's log, ≈ 8 s at 32 MiB/s)
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (LogSegments.existing(root.resolve("log")).list().size() < 2) {
+            while (LogSegments.existing(root.resolve("log")).list().size() < 2
+                    || !Files.exists(root.resolve("log").resolve("next-segment.zeros"))) {
                 appendAndWait();
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("no preallocated segment after 120 s");

@@ -55,10 +55,8 @@ public final class PowerCutChannels implements LogChannel.Factory {
      */
     public synchronized long applyCut(SplittableRandom random) throws IOException {
         long lost = 0;
-        for (int k = 0; k < segments.size(); k++) {
-            Segment s = segments.get(k);
-            boolean newest = k == segments.size() - 1;
-            if (!java.nio.file.Files.exists(s.file) || (s.closed && !newest)) {
+        for (Segment s : segments) {
+            if (!java.nio.file.Files.exists(s.file) || s.closedBeforeCut) {
                 // a segment the writer synced and closed before moving on, or one whose file a preallocated
                 // segment replaced (it was empty): the cut finds nothing of it in flight
                 continue;
@@ -93,7 +91,7 @@ public final class PowerCutChannels implements LogChannel.Factory {
         final FileChannel ch;
         long written;
         long synced;
-        boolean closed;
+        boolean closedBeforeCut;
 
         Segment(Path file, long size) throws IOException {
             this.file = file;
@@ -124,7 +122,7 @@ public final class PowerCutChannels implements LogChannel.Factory {
 
         @Override
         public void close() throws IOException {
-            closed = true;
+            closedBeforeCut = !cut.get();
             ch.close();
         }
     }
