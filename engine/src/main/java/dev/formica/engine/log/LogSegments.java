@@ -92,7 +92,11 @@ public final class LogSegments {
         return ByteBuffer.allocateDirect(4 * LogFrames.MAX_FRAME).order(LogFrames.ORDER);
     }
 
-    /** Where the log ends: the last segment's start plus its size (0 for an empty log). */
+    /**
+     * The last segment's start plus its file size (0 for an empty log): where the log ends when the last segment
+     * is not preallocated (always so once a writer has opened it, and in {@code process} mode); a preallocated
+     * segment's zero-filled rest counts in its size.
+     */
     public long end() throws IOException {
         List<Long> starts = list();
         if (starts.isEmpty()) {
@@ -147,7 +151,11 @@ public final class LogSegments {
     /**
      * Reads frames in order, checking each. {@link #next} stops at the end of the log or at the first invalid
      * frame; {@link #tornAt} then says whether the stop was a torn tail (and where) and {@link #position()} is
-     * where the next frame goes.
+     * where the next frame goes. A segment's frames end at its end of file or where a header of zeros begins: the
+     * rest of a segment the writer preallocated (filled with zeros and synced before its first frame; see
+     * {@link LogWriter}). A header of zeros is no frame (a frame's length is at least its header), so it is the end
+     * of the log in the last segment and the way on to the next segment, when that starts right there, in any
+     * other; anything else that is not a valid frame is torn.
      */
     public final class Cursor implements AutoCloseable {
         private final List<Long> starts;
@@ -208,20 +216,22 @@ public final class LogSegments {
                 return false;
             }
             while (true) {
-                if (!fill(LogFrames.HEADER)) {
-                    if (buf.remaining() == 0 && segment + 1 < starts.size()) {
-                        long nextStart = starts.get(segment + 1);
-                        if (nextStart != position) {
+                boolean whole = fill(LogFrames.HEADER);
+                int at = buf.position();
+                int length = whole ? buf.getInt(at + LogFrames.LENGTH_OFFSET) : 0;
+                if (length == 0 && zerosFrom(at)) {
+                    // the end of this segment's frames: its end of file, or the zero-filled rest of a
+                    // preallocated segment
+                    if (segment + 1 < starts.size()) {
+                        if (starts.get(segment + 1) != position) {
                             return stop(true);
                         }
                         openSegment(segment + 1);
                         continue;
                     }
-                    return stop(buf.remaining() != 0);
+                    return stop(false);
                 }
-                int at = buf.position();
-                int length = buf.getInt(at + LogFrames.LENGTH_OFFSET);
-                if (!LogFrames.saneLength(length)) {
+                if (!whole || !LogFrames.saneLength(length)) {
                     return stop(true);
                 }
                 if (!fill(length)) {
@@ -239,6 +249,20 @@ public final class LogSegments {
                 position += length;
                 return true;
             }
+        }
+
+        /**
+         * Whether the buffered bytes from {@code at} are all zero (true when none are buffered): the header of no
+         * frame. Only the bytes of at most one header are looked at; what follows them is not read here.
+         */
+        private boolean zerosFrom(int at) {
+            int end = Math.min(buf.limit(), at + LogFrames.HEADER);
+            for (int i = at; i < end; i++) {
+                if (buf.get(i) != 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private boolean stop(boolean torn) {
@@ -305,6 +329,33 @@ public final class LogSegments {
             if (channel != null) {
                 channel.close();
             }
+        }
+    }
+
+    /**
+     * Whether the bytes of {@code file} from {@code offset} up to a frame header's length (fewer at its end) are all
+     * zero: where a preallocated segment's frames end.
+     */
+    boolean zeroHeaderAt(Path file, long offset) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(LogFrames.HEADER);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
+                // until the header is read or the file ends
+            }
+        }
+        for (int i = 0; i < b.position(); i++) {
+            if (b.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Cuts {@code file} (one segment) at {@code size}, durably. */
+    void cut(Path file, long size) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(size);
+            ch.force(true);
         }
     }
 

@@ -26,12 +26,27 @@ import org.slf4j.LoggerFactory;
  * disk. In {@link Durability#PROCESS} mode an answer does not wait for this thread at all: its frame is in the
  * window, which {@link LogBuffer#recover} brings back after {@code kill -9}.
  *
+ * <p>Preallocation ({@code fsync} mode, when asked for): each shard's next segment is prepared ahead of time by
+ * a {@link SegmentPreparer}, a file of zeros written and synced before the writer moves into it, so that the
+ * {@code fdatasync} of the group commit flushes data only and never commits a new file size through the file
+ * system's journal (docs/perf-notes/2026-12-06-fsync-tail.md). The writer moves to the next segment when the group
+ * it is about to write does not fit in the current one, or at once when the current segment is a growing one (a
+ * log just created or reopened: a reopened segment is cut at its last frame, since bytes after it may be stale
+ * after a power cut). Readers find the end of a segment's frames at a header of zeros ({@link LogSegments.Cursor}).
+ * Without a ready file the writer appends to a growing segment as it always did.
+ *
  * <p>Thread contract: {@link #open} registers logs before {@link #start}; after that the writer thread owns every
  * segment channel. Each {@link Log} is appended to by one shard thread at a time.
  */
 public final class LogWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
+    /**
+     * With preallocation, a growing segment (a new log's first, or one reopened at start) asks for a preallocated
+     * successor once it holds this many bytes: a log that stays small (a test, a quiet node) never writes the
+     * zeros of a whole segment.
+     */
+    public static final long DEFAULT_PREPARE_AFTER = 1L << 20;
     /** fsync mode: woken by every shard that waits for durability, so the park only bounds an idle loop. */
     private static final long FSYNC_IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /**
@@ -44,6 +59,11 @@ public final class LogWriter implements AutoCloseable {
     private final LogChannel.Factory channels;
     private final long segmentBytes;
     private final int windowBytes;
+    /** fsync mode with preallocation: when a growing segment asks for its successor; -1 = no preallocation. */
+    private final long prepareAfter;
+    private SegmentPreparer preparer;
+    private final org.HdrHistogram.SingleWriterRecorder syncNanos =
+            new org.HdrHistogram.SingleWriterRecorder(1, TimeUnit.SECONDS.toNanos(60), 2);
     private final List<Log> logs = new ArrayList<>();
     private volatile boolean sleeping;
     private volatile boolean running = true;
@@ -56,10 +76,35 @@ public final class LogWriter implements AutoCloseable {
 
     /** As {@link #LogWriter(Durability, LogChannel.Factory, long)} with windows of {@code windowBytes}. */
     public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes) {
+        this(durability, channels, segmentBytes, windowBytes, -1);
+    }
+
+    /**
+     * As {@link #LogWriter(Durability, LogChannel.Factory, long, int)}; in {@code fsync} mode with
+     * {@code prepareAfter >= 0} every segment after a growing one is preallocated ({@code segmentBytes} of zeros,
+     * written and synced off the writer thread), the first asked for once a growing segment holds
+     * {@code prepareAfter} bytes. In {@code process} mode nothing is preallocated: no {@code fdatasync} waits there.
+     */
+    public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes,
+            long prepareAfter) {
         this.durability = durability;
         this.channels = channels;
         this.segmentBytes = segmentBytes;
         this.windowBytes = windowBytes;
+        this.prepareAfter = durability == Durability.FSYNC ? prepareAfter : -1;
+    }
+
+    /** Whether this writer preallocates segments. */
+    public boolean preallocates() {
+        return prepareAfter >= 0;
+    }
+
+    /**
+     * The writer's {@code fdatasync} durations in nanoseconds (one value per sync of a segment), for the sampler
+     * that exports them; recorded by the writer thread only.
+     */
+    public org.HdrHistogram.SingleWriterRecorder syncNanos() {
+        return syncNanos;
     }
 
     public Durability durability() {
@@ -83,6 +128,9 @@ public final class LogWriter implements AutoCloseable {
 
     /** Starts the writer thread. */
     public void start() {
+        if (prepareAfter >= 0) {
+            preparer = new SegmentPreparer(segmentBytes);
+        }
         thread = new Thread(this::run, "formica-log-writer");
         thread.setDaemon(true);
         thread.start();
@@ -153,6 +201,9 @@ public final class LogWriter implements AutoCloseable {
                 log.closeChannel();
             }
         }
+        if (preparer != null) {
+            preparer.close();
+        }
     }
 
     private static final class Pending {
@@ -189,6 +240,12 @@ public final class LogWriter implements AutoCloseable {
         private volatile boolean failed;
         private LogChannel channel;
         private long segmentStart;
+        /** Writer thread: the current segment's preallocated size, 0 for a growing segment. */
+        private long capacity;
+        /** Writer thread: a preallocated successor was asked for and not used yet. */
+        private boolean requested;
+        /** A preallocated file ready to become the next segment (set by the preparer's thread), or null. */
+        private volatile Path prepared;
         private boolean unsynced;
 
         private Log(int shard, LogSegments segments, long position, LogBuffer window) throws IOException {
@@ -208,6 +265,12 @@ public final class LogWriter implements AutoCloseable {
             } else {
                 openSegment(position, 0, true);
             }
+            Path ready = segments.directory().resolve(SegmentPreparer.READY);
+            if (prepareAfter >= 0 && Files.isRegularFile(ready) && Files.size(ready) > 0) {
+                // zeroed and synced whole by a previous process (the name is given only then): used at once
+                prepared = ready;
+                requested = true;
+            }
         }
 
         public int shard() {
@@ -220,11 +283,18 @@ public final class LogWriter implements AutoCloseable {
                 dev.formica.engine.files.OwnerOnly.file(file);
                 Fsync.directory(segments.directory());
             } else if (Files.size(file) != size) {
-                throw new IOException("segment " + file + " has " + Files.size(file) + " bytes; recovery ended at "
-                        + size);
+                if (Files.size(file) < size || !segments.zeroHeaderAt(file, size)) {
+                    throw new IOException("segment " + file + " has " + Files.size(file) + " bytes; recovery"
+                            + " ended at " + size);
+                }
+                // the zero-filled rest of a preallocated segment: cut, since after a power cut it may hold stale
+                // bytes of writes that were never synced (the zeros before them lost); appending to it again
+                // could line a new frame up with a stale one. The next segment is preallocated afresh.
+                segments.cut(file, size);
             }
             channel = channels.open(file, size);
             segmentStart = start;
+            capacity = 0;
         }
 
         @Override
@@ -304,6 +374,14 @@ public final class LogWriter implements AutoCloseable {
             if (end == written) {
                 return 0;
             }
+            Path next = prepared;
+            if (next != null && (capacity == 0
+                    || (written > segmentStart && written - segmentStart + (end - written) > capacity))) {
+                rollInto(next);
+                if (failed) {
+                    return 0;
+                }
+            }
             try {
                 int n = window.slices(written, end, slices);
                 for (int i = 0; i < n; i++) {
@@ -317,10 +395,38 @@ public final class LogWriter implements AutoCloseable {
             }
             written = end;
             writtenShared = end;
-            if (written - segmentStart >= segmentBytes) {
-                roll();
+            if (written - segmentStart >= segmentBytes && prepared == null) {
+                roll(); // a growing successor: no preallocated one is ready (or none is made)
+            }
+            if (prepareAfter >= 0 && !requested && (capacity > 0 || written - segmentStart >= prepareAfter)) {
+                requested = true;
+                preparer.request(segments.directory(), file -> prepared = file);
             }
             return 1;
+        }
+
+        /** Writer thread: the preallocated {@code file} becomes the segment starting at {@link #written}. */
+        private void rollInto(Path file) {
+            try {
+                if (unsynced) {
+                    channel.sync();
+                    unsynced = false;
+                    synced = written;
+                }
+                channel.close();
+                channel = null;
+                Path segment = segments.file(written);
+                // replaces the current segment only when it is empty (it starts at the same position)
+                Files.move(file, segment, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Fsync.directory(segments.directory());
+                channel = channels.open(segment, 0);
+                segmentStart = written;
+                capacity = Files.size(segment);
+                prepared = null;
+                requested = false;
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+            }
         }
 
         private void roll() {
@@ -343,7 +449,9 @@ public final class LogWriter implements AutoCloseable {
                 return;
             }
             try {
+                long t = System.nanoTime();
                 channel.sync();
+                syncNanos.recordValue(Math.min(System.nanoTime() - t, TimeUnit.SECONDS.toNanos(60)));
                 syncs++;
                 unsynced = false;
                 synced = written;

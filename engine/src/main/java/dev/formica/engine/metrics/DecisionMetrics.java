@@ -211,6 +211,9 @@ public final class DecisionMetrics {
 
     /** Registers the gauges that read the running engine; call once, after it has opened. */
     public void bind(EngineGauges engine) {
+        if (engine.logSyncNanos() != null) {
+            registry.register(new LogSyncHistogram(engine.logSyncNanos()));
+        }
         String[] shardLabels = new String[engine.shards()];
         for (int k = 0; k < shardLabels.length; k++) {
             shardLabels[k] = Integer.toString(k);

@@ -31,6 +31,14 @@ public interface EngineGauges {
     }
 
     /**
+     * The shard log writer's {@code fdatasync} durations in nanoseconds, recorded by the writer thread only; null
+     * when no local log writer runs (a replicated node). The default has none.
+     */
+    default org.HdrHistogram.SingleWriterRecorder logSyncNanos() {
+        return null;
+    }
+
+    /**
      * Visits each concentration dimension with its {@code top} largest keys. A walk of the whole table (every key's
      * exposure read once); the default visits nothing.
      */

@@ -91,9 +91,12 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
      * The data format: 1 = memory-mapped Chronicle Map files written back by the kernel (before the shard log);
      * 2 = the shard log as the source of truth, state in memory; 3 = borrowers placed by partition (256 partitions,
      * shard = partition % shards; a format-2 directory with a power-of-two shard count is the same placement and is
-     * upgraded in place), hold ids name the partition, the node's owned partitions recorded.
+     * upgraded in place), hold ids name the partition, the node's owned partitions recorded; 4 = log segments may
+     * be preallocated (a segment's frames end at its end of file or at a header of zeros; a build of format 3 would
+     * take the zeros for a torn or corrupt frame). A format-3 directory is format 4 as it is and is upgraded in
+     * place (only the layout file changes).
      */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
     /**
      * How long an idle shard thread sleeps before it runs its timers (hold expiry, record rotation) anyway; a new
      * command wakes it at once. Expiries are minutes apart: 10 ms is precise enough and 100 wake-ups a second.
@@ -278,7 +281,10 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             LOG.info("replayed " + replayed.frames() + " log frames of " + shards + " shards in "
                     + replayed.millis() + " ms" + (replayed.tornBytes() > 0 ? " (cut " + replayed.tornBytes()
                     + " bytes of torn tail)" : ""));
-            writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES);
+            // fsync mode: segments preallocated (zero-filled ahead of time), so the group commit's fdatasync
+            // flushes data only (docs/perf-notes/2026-12-06-fsync-tail.md)
+            writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES,
+                    LogBuffer.DEFAULT_CAPACITY, LogWriter.DEFAULT_PREPARE_AFTER);
             ShardAgent[] agents = new ShardAgent[shards];
             ShardProcessor[] processors = new ShardProcessor[shards];
             for (int k = 0; k < shards; k++) {
@@ -408,8 +414,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     /**
      * The shard count, the data format and the partitions this node owns are part of the data layout. A directory
      * of another format, shard count or ownership is refused before anything in it is opened; a format-2 directory
-     * whose shard count divides the partition count has its borrowers where format 3 puts them and is upgraded; a
-     * new one gets the layout file written and made durable first.
+     * whose shard count divides the partition count has its borrowers where format 3 puts them and is upgraded, as
+     * is a format-3 directory; a new one gets the layout file written and made durable first.
      *
      * @return the directory's id (it names the directory's log windows)
      */
@@ -423,7 +429,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             }
             int format = Integer.parseInt(p.getProperty("format", "1"));
             int existing = Integer.parseInt(p.getProperty("shards", "-1"));
-            boolean upgrade = format == 2 && existing > 0 && Partitions.COUNT % existing == 0;
+            boolean fromTwo = format == 2 && existing > 0 && Partitions.COUNT % existing == 0;
+            boolean upgrade = fromTwo || format == 3;
             if (format == 2 && !upgrade) {
                 throw new IllegalStateException("data directory " + dataDir + " has data format 2 with " + existing
                         + " shards; this build places borrowers by partition (shard = partition % shards,"
@@ -453,11 +460,14 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                         + " settings the directory was created with, or use a new data directory");
             }
             if (upgrade) {
-                LOG.info("upgrading data format 2 to " + FORMAT_VERSION + " (" + shards + " shards: borrowers"
-                        + " stay on their shards)");
+                LOG.info("upgrading data format " + format + " to " + FORMAT_VERSION + (fromTwo ? " (" + shards
+                        + " shards: borrowers stay on their shards)" : " (log segments are preallocated from now"
+                        + " on; a build of format 3 will not open this directory again)"));
                 p.setProperty("format", Integer.toString(FORMAT_VERSION));
-                p.setProperty("partitions", Integer.toString(Partitions.COUNT));
-                p.setProperty("partitions.owned", owned);
+                if (fromTwo) {
+                    p.setProperty("partitions", Integer.toString(Partitions.COUNT));
+                    p.setProperty("partitions.owned", owned);
+                }
             }
             boolean noId = p.getProperty("id") == null;
             if (noId) {
@@ -813,6 +823,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private volatile dev.formica.engine.replication.GroupMembers members;
+
+    @Override
+    public org.HdrHistogram.SingleWriterRecorder logSyncNanos() {
+        return writer == null ? null : writer.syncNanos();
+    }
 
     @Override
     public int queueDepth(int shard) {

@@ -134,8 +134,42 @@ class ClusterSettingsTest {
         DecisionPipeline.open(config(), SystemEpochClock.INSTANCE).close();
 
         Properties p = load(layout);
-        assertEquals("3", p.getProperty("format"));
+        assertEquals("4", p.getProperty("format"));
         assertEquals("0-255", p.getProperty("partitions.owned"));
+    }
+
+    @Test
+    void shouldUpgradeAFormatThreeDirectoryInPlace() throws Exception {
+        DecisionPipeline.open(config(), SystemEpochClock.INSTANCE).close();
+        Path layout = dir.resolve("data").resolve("formica.properties");
+        Properties three = load(layout);
+        three.setProperty("format", "3");
+        try (OutputStream out = Files.newOutputStream(layout)) {
+            three.store(out, "as a build before preallocated log segments wrote it");
+        }
+
+        DecisionPipeline.open(config(), SystemEpochClock.INSTANCE).close();
+
+        Properties p = load(layout);
+        assertEquals("4", p.getProperty("format"), "format 3 reads as format 4: only the layout file changes");
+        assertEquals(three.getProperty("id"), p.getProperty("id"));
+        assertEquals(three.getProperty("partitions.owned"), p.getProperty("partitions.owned"));
+    }
+
+    @Test
+    void shouldRefuseADirectoryOfALaterFormat() throws Exception {
+        DecisionPipeline.open(config(), SystemEpochClock.INSTANCE).close();
+        Path layout = dir.resolve("data").resolve("formica.properties");
+        Properties later = load(layout);
+        later.setProperty("format", "5");
+        try (OutputStream out = Files.newOutputStream(layout)) {
+            later.store(out, "as a later build wrote it");
+        }
+
+        String message = assertThrows(IllegalStateException.class,
+                () -> DecisionPipeline.open(config(), SystemEpochClock.INSTANCE)).getMessage();
+
+        assertTrue(message.contains("data format 5") && message.contains("reads format 4"), message);
     }
 
     @Test

@@ -56,9 +56,23 @@ public final class PowerCutChannels implements LogChannel.Factory {
     public synchronized long applyCut(SplittableRandom random) throws IOException {
         long lost = 0;
         for (Segment s : segments) {
+            if (!java.nio.file.Files.exists(s.file) || s.closedBeforeCut) {
+                // a segment the writer synced and closed before moving on, or one whose file a preallocated
+                // segment replaced (it was empty): the cut finds nothing of it in flight
+                continue;
+            }
             try (FileChannel ch = FileChannel.open(s.file, StandardOpenOption.WRITE)) {
-                lost += ch.size() - s.synced;
-                ch.truncate(s.synced);
+                if (ch.size() > s.written) {
+                    // a preallocated segment: the blocks and the size were synced before, so the cut turns what
+                    // was not synced back into the zeros that were there; or only its first page (the pages of
+                    // one write reach the disk in any order), which leaves stale frames after zeros
+                    lost += s.written - s.synced;
+                    long end = random.nextBoolean() ? s.written : Math.min(s.written, s.synced + LogFrames.HEADER);
+                    ch.write(ByteBuffer.allocate((int) (end - s.synced)), s.synced);
+                } else {
+                    lost += ch.size() - s.synced;
+                    ch.truncate(s.synced);
+                }
                 if (random.nextBoolean()) {
                     byte[] torn = new byte[1 + random.nextInt(60)];
                     for (int i = 0; i < torn.length; i++) {
@@ -77,6 +91,7 @@ public final class PowerCutChannels implements LogChannel.Factory {
         final FileChannel ch;
         long written;
         long synced;
+        boolean closedBeforeCut;
 
         Segment(Path file, long size) throws IOException {
             this.file = file;
@@ -107,6 +122,7 @@ public final class PowerCutChannels implements LogChannel.Factory {
 
         @Override
         public void close() throws IOException {
+            closedBeforeCut = !cut.get();
             ch.close();
         }
     }
