@@ -69,6 +69,8 @@ public class ShardProcessorBenchmark {
     static final long HOLD_TTL_MS = 900_000;
 
     private DecisionRequest[] requests;
+    /** Each request's wire bytes, as the server keeps them from the transport (the journal's, the shard's reads). */
+    private byte[][] requestBytes;
     private Path dir;
     private Path logDir;
     private ShardState state;
@@ -103,6 +105,10 @@ public class ShardProcessorBenchmark {
         }
         half = ring / 2;
         requests = BenchmarkData.zipfDecisions(ring, BORROWERS, 1);
+        requestBytes = new byte[ring][];
+        for (int i = 0; i < ring; i++) {
+            requestBytes[i] = requests[i].toByteArray();
+        }
     }
 
     @Setup(Level.Trial)
@@ -155,7 +161,7 @@ public class ShardProcessorBenchmark {
      */
     @Benchmark
     public int decide() {
-        int outcome = processor.decideOutcome(requests[next], now, 0);
+        int outcome = processor.decideOutcome(requests[next], requestBytes[next], now, 0);
         processor.endCommand(now);
         if (outcome == 0) {
             replays++;
@@ -167,7 +173,7 @@ public class ShardProcessorBenchmark {
     /** As {@link #decide}, with the answer's bytes handed over in a pooled buffer and given back, as in the server. */
     @Benchmark
     public int decideAnswer() {
-        int length = processor.decideAnswer(requests[next], now, 0);
+        int length = processor.decideAnswer(requests[next], requestBytes[next], now, 0);
         processor.endCommand(now);
         if (length < 0) {
             replays++;

@@ -120,6 +120,8 @@ final class ShardProcessor {
     private DecisionJournal journal;
     /** The running command's request as the caller sent it ({@link WireCall#requestBytes}); null when not kept. */
     private byte[] requestBytes;
+    /** The running Decide's request may carry attributes: false when its {@link #requestBytes} have none. */
+    private boolean requestAttributes;
     private CompiledRuleSet reportedRules;
     private long nextQuotaReportMs;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
@@ -370,7 +372,9 @@ final class ShardProcessor {
         }
         long lap = metrics.enabled() ? System.nanoTime() : 0;
         Profile profile = profile(borrowerId);
-        eval.decision(rules, r, profile, ledger, state, nowMs, true);
+        requestAttributes = requestBytes == null
+                || DecisionWire.hasField(requestBytes, DecisionRequest.ATTRIBUTES_FIELD_NUMBER);
+        eval.decision(rules, r, requestAttributes, profile, ledger, state, nowMs, true);
         lap = metrics.lap(Stage.FEATURES, lap);
         eval.fraud(rules);
         lap = metrics.lap(Stage.FRAUD, lap);
@@ -556,7 +560,7 @@ final class ShardProcessor {
         if (shadow == null || shadow == live) {
             return;
         }
-        shadowEval.decision(shadow, r, profile, ledger, state, nowMs, false);
+        shadowEval.decision(shadow, r, requestAttributes, profile, ledger, state, nowMs, false);
         shadowEval.fraud(shadow);
         shadowEval.credit(shadow);
         RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, shadow.licence());

@@ -126,6 +126,16 @@ public final class RiskEvaluator {
      */
     public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
             ShardState state, long nowMs, boolean count) {
+        decision(rs, r, true, profile, line, state, nowMs, count);
+    }
+
+    /**
+     * As above; {@code requestAttributes} false when the request is known to carry no attributes (its wire bytes have
+     * no {@code attributes} field), so its map is not asked for: protobuf makes new objects on each access of an
+     * empty map field, on every decision.
+     */
+    public void decision(CompiledRuleSet rs, DecisionRequest r, boolean requestAttributes, Profile profile,
+            LedgerSnapshot line, ShardState state, long nowMs, boolean count) {
         prepare(rs);
         FeatureVector f = features;
         long eventMs = r.getEventTimeMs() > 0 ? r.getEventTimeMs() : nowMs;
@@ -166,7 +176,8 @@ public final class RiskEvaluator {
         velocity(2, r.getIp(), nowMs, add, ops);
         velocity(3, r.getMerchantId(), nowMs, add, ops);
         if (rs.layout().declaredCount() > 0) {
-            declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+            declared(rs.layout(), requestAttributes ? r.getAttributesMap() : Map.of(),
+                    profile == null ? null : profile.getAttributesMap());
         }
     }
 

@@ -43,13 +43,29 @@ public final class ShardProcessorFixture {
         return processor.decideOutcome(request, nowMs, startNanos);
     }
 
+    /** As above, with the request's wire bytes as the server keeps them from the transport (null: none kept). */
+    public int decideOutcome(DecisionRequest request, byte[] requestBytes, long nowMs, long startNanos) {
+        processor.requestBytes(requestBytes);
+        try {
+            return processor.decideOutcome(request, nowMs, startNanos);
+        } finally {
+            processor.requestBytes(null);
+        }
+    }
+
     /**
-     * One Decide as the server's shard runs it: the answer's bytes copied into a buffer of the shard's pool (a retry's
+     * One Decide as the server's shard runs it, with the request's wire bytes ({@code requestBytes}, null: none kept,
+     * as for an embedded caller): the answer's bytes copied into a buffer of the shard's pool (a retry's
      * are the record's), handed over and given back, as the transport does once it has copied them. Returns the
      * answer's length in bytes, negative for a retry answered from its record.
      */
-    public int decideAnswer(DecisionRequest request, long nowMs, long startNanos) {
-        processor.run(Operation.DECIDE, request, 0, nowMs, startNanos);
+    public int decideAnswer(DecisionRequest request, byte[] requestBytes, long nowMs, long startNanos) {
+        processor.requestBytes(requestBytes);
+        try {
+            processor.run(Operation.DECIDE, request, 0, nowMs, startNanos);
+        } finally {
+            processor.requestBytes(null);
+        }
         boolean replayed = processor.answerReplayed();
         AnswerBytes answer = processor.takeAnswerBytes();
         int length = answer.length();

@@ -106,6 +106,14 @@ class PassThroughResponseTest {
 
                 decideStream(channel, request);
 
+                // the shard reads a request's attributes only when its bytes carry some: these do
+                DecisionResponse foreign = DecisionServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS).decide(request.toBuilder().setRequestId("r-ip")
+                                .putAttributes("ip.country", dev.formica.v1.AttributeValue.newBuilder()
+                                        .setStringValue("US").build()).build());
+                assertTrue(foreign.getReasonsList().stream().anyMatch(r -> r.getCode().equals("IP_FOREIGN")),
+                        foreign.toString());
+
                 StatusRuntimeException malformed = assertThrows(StatusRuntimeException.class,
                         () -> call(channel, DecisionServiceGrpc.getDecideMethod(), new byte[] {0x0a, 0x05, 'r'}));
                 assertEquals(Status.Code.INVALID_ARGUMENT, malformed.getStatus().getCode());
