@@ -16,9 +16,9 @@ import javax.management.remote.JMXServiceURL;
 /**
  * The bytes each thread of a running JVM has allocated so far ({@code com.sun.management.ThreadMXBean
  * #getThreadAllocatedBytes}, read through the JVM's local management agent, which this starts by attaching to it),
- * and the difference between two such snapshots per request: a figure the box's load does not change, unlike
- * times. Threads are grouped by name with their digits masked ({@code formica-shard-#}, {@code grpc-nio-worker-ELG-#-#}),
- * so a group is one role (the shard threads, the event loops, the log writer).
+ * and the difference between two such snapshots per request: a figure the box's load hardly changes, unlike
+ * times. Threads are grouped by name with their digits masked ({@code formica-shard-#},
+ * {@code epollEventLoopGroup-#-#}), so a group is one role (the shard threads, the event loops, the log writer).
  *
  * <p>Run it without building anything (Java 11+ launches a single source file):
  * <pre>

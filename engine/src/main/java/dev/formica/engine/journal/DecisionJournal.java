@@ -54,20 +54,14 @@ public final class DecisionJournal {
      */
     public void append(long nowMs, DecisionRequest request, byte[] responseBytes, CompiledRuleSet rules,
             FeatureVector features) {
-        append(nowMs, request, responseBytes, responseBytes.length, rules, features);
-    }
-
-    /** As above, with the response as the first {@code responseLength} bytes of {@code response}. */
-    public void append(long nowMs, DecisionRequest request, byte[] response, int responseLength,
-            CompiledRuleSet rules, FeatureVector features) {
         if (!ops.recording()) {
             return;
         }
         try {
-            int length = prepare(encoder.decisionLength(request, responseLength, rules, features), rules,
+            int length = prepare(encoder.decisionLength(request, responseBytes.length, rules, features), rules,
                     features);
-            encoder.encodeDecision(buffer, view, 0, nowMs, shard, layoutId, request, null, response, responseLength,
-                    rules, features);
+            encoder.encodeDecision(buffer, view, 0, nowMs, shard, layoutId, request, null, responseBytes, rules,
+                    features);
             appendDecision(length);
         } catch (RuntimeException e) {
             failed(e);

@@ -59,23 +59,20 @@ public final class JournalFrameEncoder {
     /** Writes a decision frame's payload at {@code index} (the frame header is the log's to write). */
     public void encodeDecision(UnsafeBuffer buffer, ByteBuffer view, int index, long nowMs, int shard, int layoutId,
             DecisionRequest request, DecisionResponse response, CompiledRuleSet rules, FeatureVector features) {
-        encodeDecision(buffer, view, index, nowMs, shard, layoutId, request, response, null, 0, rules, features);
+        encodeDecision(buffer, view, index, nowMs, shard, layoutId, request, response, null, rules, features);
     }
 
-    /**
-     * As above, with the response either as a message or already serialised (the first {@code responseLength} bytes
-     * of {@code responseBytes}).
-     */
+    /** As above, with the response either as a message or already serialised ({@code responseBytes}). */
     public void encodeDecision(UnsafeBuffer buffer, ByteBuffer view, int index, long nowMs, int shard, int layoutId,
-            DecisionRequest request, DecisionResponse response, byte[] responseBytes, int responseLength,
-            CompiledRuleSet rules, FeatureVector features) {
+            DecisionRequest request, DecisionResponse response, byte[] responseBytes, CompiledRuleSet rules,
+            FeatureVector features) {
         int i = index + JournalSegments.FRAME_HEADER_BYTES;
         buffer.putLong(i, nowMs);
         buffer.putInt(i + 8, shard);
         buffer.putInt(i + 12, features == null || rules == null ? -1 : layoutId);
         i = writeMessage(buffer, view, i + 16, request);
         if (responseBytes != null) {
-            i = putBytes(buffer, i, responseBytes, responseLength);
+            i = putBytes(buffer, i, responseBytes, responseBytes.length);
         } else {
             i = writeMessage(buffer, view, i, response);
         }

@@ -374,7 +374,8 @@ final class ShardProcessor {
         Profile profile = profile(borrowerId);
         requestAttributes = requestBytes == null
                 || DecisionWire.hasField(requestBytes, DecisionRequest.ATTRIBUTES_FIELD_NUMBER);
-        eval.decision(rules, r, requestAttributes, profile, ledger, state, nowMs, true);
+        eval.requestAttributes(requestAttributes);
+        eval.decision(rules, r, profile, ledger, state, nowMs, true);
         lap = metrics.lap(Stage.FEATURES, lap);
         eval.fraud(rules);
         lap = metrics.lap(Stage.FRAUD, lap);
@@ -470,7 +471,9 @@ final class ShardProcessor {
             if (requestBytes != null) {
                 journal.append(nowMs, requestBytes, wire.array(), wire.length(), rules, eval.features());
             } else {
-                journal.append(nowMs, r, wire.array(), wire.length(), rules, eval.features());
+                // an embedded caller (no request bytes kept): its request is serialised, the answer copied
+                journal.append(nowMs, r, java.util.Arrays.copyOf(wire.array(), wire.length()), rules,
+                        eval.features());
             }
         }
         String device = r.getDeviceId();
@@ -560,7 +563,8 @@ final class ShardProcessor {
         if (shadow == null || shadow == live) {
             return;
         }
-        shadowEval.decision(shadow, r, requestAttributes, profile, ledger, state, nowMs, false);
+        shadowEval.requestAttributes(requestAttributes);
+        shadowEval.decision(shadow, r, profile, ledger, state, nowMs, false);
         shadowEval.fraud(shadow);
         shadowEval.credit(shadow);
         RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, shadow.licence());
@@ -635,7 +639,7 @@ final class ShardProcessor {
             if (requestBytes != null) {
                 journal.append(nowMs, requestBytes, wire.array(), wire.length(), rules, features);
             } else {
-                journal.append(nowMs, r, wire.array(), wire.length(), rules, features);
+                journal.append(nowMs, r, java.util.Arrays.copyOf(wire.array(), wire.length()), rules, features);
             }
         }
         return result.outcome();

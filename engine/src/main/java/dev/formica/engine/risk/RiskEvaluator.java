@@ -46,6 +46,7 @@ public final class RiskEvaluator {
     private final BorrowerActivity.Reading activity = new BorrowerActivity.Reading();
     private final LedgerSnapshot other = new LedgerSnapshot();
     private FeatureVector features = new FeatureVector(Features.BUILTIN_COUNT + 32);
+    private boolean requestAttributes = true;
     private int[] fired = new int[64];
     private int firedCount;
     private int fraudFired;
@@ -118,6 +119,11 @@ public final class RiskEvaluator {
         grade = 0;
     }
 
+    /** Next {@link #decision} only: false = its request's bytes have no attributes; its (empty) map is not made. */
+    public void requestAttributes(boolean present) {
+        requestAttributes = present;
+    }
+
     /**
      * Fills the features of a transaction: the request, the profile ({@code null} when none), the line,
      * the borrower's other lines, history, block lists and velocity. Counts this transaction in the
@@ -126,16 +132,8 @@ public final class RiskEvaluator {
      */
     public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
             ShardState state, long nowMs, boolean count) {
-        decision(rs, r, true, profile, line, state, nowMs, count);
-    }
-
-    /**
-     * As above; {@code requestAttributes} false when the request is known to carry no attributes (its wire bytes have
-     * no {@code attributes} field), so its map is not asked for: protobuf makes new objects on each access of an
-     * empty map field, on every decision.
-     */
-    public void decision(CompiledRuleSet rs, DecisionRequest r, boolean requestAttributes, Profile profile,
-            LedgerSnapshot line, ShardState state, long nowMs, boolean count) {
+        boolean requestAttributes = this.requestAttributes;
+        this.requestAttributes = true;
         prepare(rs);
         FeatureVector f = features;
         long eventMs = r.getEventTimeMs() > 0 ? r.getEventTimeMs() : nowMs;
