@@ -583,7 +583,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             public void onResult(byte[] payload) {
                 if (sink instanceof WireCall<DecisionResponse>) {
                     // the record's bytes go to the caller as they are, marked replayed
-                    ShardCommand.deliver(sink, Operation.DECIDE, payload, true);
+                    ShardCommand.deliver(sink, Operation.DECIDE, AnswerBytes.of(payload), true);
                     return;
                 }
                 DecisionResponse stored;

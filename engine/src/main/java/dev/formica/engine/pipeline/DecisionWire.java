@@ -39,6 +39,28 @@ final class DecisionWire {
         return insert(response, response.length);
     }
 
+    /**
+     * Whether the message in {@code message} (any type: a request the transport parsed) has a top-level field numbered
+     * {@code field}; every field is looked at, since a client may write them in any order. True when the bytes are not
+     * well-formed (the caller then asks the parsed message, as without this check). Allocates nothing.
+     */
+    static boolean hasField(byte[] message, int field) {
+        try {
+            int at = 0;
+            while (at < message.length) {
+                int next = varintEnd(message, at);
+                long tag = varint(message, at);
+                if (tag >>> 3 == field) {
+                    return true;
+                }
+                at = skip(message, next, (int) (tag & 7));
+            }
+            return false;
+        } catch (IllegalArgumentException malformed) {
+            return true;
+        }
+    }
+
     /** The index after the value of wire type {@code wireType} that starts at {@code from}. */
     private static int skip(byte[] bytes, int from, int wireType) {
         int at;

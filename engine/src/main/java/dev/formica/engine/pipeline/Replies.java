@@ -6,6 +6,8 @@ import dev.formica.engine.log.ShardLog;
 import java.util.ArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * The answers of one shard's commands, held until the shard log has made durable everything they depend on, then
@@ -17,10 +19,24 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Thread contract: {@link #wrap} on the receiving thread before the command is published;
  * {@link Deferred#onResult}, {@link Deferred#onError} and {@link #release} on the shard's writer only; a released
  * batch is delivered by the thread that releases it (the shard writer, or the log writer once durable). A loop that
- * refuses the task (shut down) gets its answers run on the releasing thread instead.
+ * refuses the task (shut down) gets its answers run on the releasing thread instead. A batch and its loop tasks are
+ * kept and reused once all its answers are delivered, so a release allocates nothing in the steady state.
  */
 final class Replies {
+    /** Batches in flight at once beyond which a delivered batch is dropped instead of kept for the next release. */
+    static final int BATCHES = 256;
+
     private final ArrayList<Deferred<?>> pending = new ArrayList<>();
+    /**
+     * Delivered batches, taken again by {@link #release}: the shard allocates nothing per release in the steady state.
+     * Taken on the shard's writer, given back by whichever thread delivered a batch's last answer.
+     */
+    private final ManyToOneConcurrentArrayQueue<Batch> free = new ManyToOneConcurrentArrayQueue<>(BATCHES);
+
+    /** Delivered batches waiting to be reused (tests). */
+    int freeBatches() {
+        return free.size();
+    }
 
     /** A sink that answers through {@code loop} (null: on the releasing thread) once released. */
     <T> Sink<T> wrap(Sink<T> sink, Executor loop) {
@@ -38,56 +54,126 @@ final class Replies {
         if (n == 0) {
             return 0;
         }
-        Deferred<?>[] batch = pending.toArray(new Deferred<?>[0]);
+        Batch batch = free.poll();
+        if (batch == null) {
+            batch = new Batch(free);
+        }
+        batch.fill(pending);
         pending.clear();
         if (log == null) {
-            deliver(batch, true);
+            batch.release(true);
         } else {
-            log.whenDurable(position, durable -> deliver(batch, durable));
+            log.whenDurable(position, batch);
         }
         return n;
     }
 
-    /** Hands every loop its answers of the batch, in order; refuses them all when the log failed. */
-    static void deliver(Deferred<?>[] batch, boolean durable) {
-        Executor[] loops = new Executor[4];
-        int loopCount = 0;
-        for (Deferred<?> d : batch) {
-            if (!durable) {
-                d.error = Refused.of(DomainError.LOG_UNAVAILABLE,
-                        "the shard log could not make this answer durable; retry with the same request_id");
-                d.result = null;
-                d.row = null;
+    /**
+     * The answers of one release: handed to every loop in one task per loop, in order, or all refused when the log
+     * failed; reused once every task has run ({@link #free}).
+     *
+     * <p>Thread contract: filled on the shard's writer; {@link #release} once, on the releasing thread; each loop's
+     * task on its loop. The last of them to finish gives the batch back.
+     */
+    static final class Batch implements ShardLog.Release {
+        private final ManyToOneConcurrentArrayQueue<Batch> pool;
+        private Deferred<?>[] items = new Deferred<?>[16];
+        private int count;
+        private LoopTask[] tasks = {new LoopTask(this)};
+        private int loopCount;
+        /** The loops' tasks still to run, plus one for the releasing thread until it has handed them all out. */
+        private final AtomicInteger running = new AtomicInteger();
+
+        Batch(ManyToOneConcurrentArrayQueue<Batch> pool) {
+            this.pool = pool;
+        }
+
+        void fill(ArrayList<Deferred<?>> answers) {
+            int n = answers.size();
+            if (items.length < n) {
+                items = new Deferred<?>[Math.max(n, items.length * 2)];
             }
-            if (d.loop == null) {
-                d.deliver();
-                continue;
+            for (int i = 0; i < n; i++) {
+                items[i] = answers.get(i);
             }
-            boolean known = false;
-            for (int i = 0; i < loopCount; i++) {
-                known |= loops[i] == d.loop;
-            }
-            if (!known) {
-                if (loopCount == loops.length) {
-                    loops = java.util.Arrays.copyOf(loops, loopCount * 2);
+            count = n;
+        }
+
+        /** Hands every loop its answers of the batch, in order; refuses them all when the log failed. */
+        @Override
+        public void release(boolean durable) {
+            loopCount = 0;
+            for (int i = 0; i < count; i++) {
+                Deferred<?> d = items[i];
+                if (!durable) {
+                    d.refuse();
                 }
-                loops[loopCount++] = d.loop;
+                if (d.loop == null) {
+                    d.deliver();
+                    continue;
+                }
+                boolean known = false;
+                for (int k = 0; k < loopCount; k++) {
+                    known |= tasks[k].loop == d.loop;
+                }
+                if (!known) {
+                    if (loopCount == tasks.length) {
+                        tasks = java.util.Arrays.copyOf(tasks, loopCount * 2);
+                    }
+                    if (tasks[loopCount] == null) {
+                        tasks[loopCount] = new LoopTask(this);
+                    }
+                    tasks[loopCount++].loop = d.loop;
+                }
+            }
+            int loops = loopCount;
+            running.set(loops + 1);
+            for (int k = 0; k < loops; k++) {
+                LoopTask task = tasks[k];
+                try {
+                    task.loop.execute(task);
+                } catch (RejectedExecutionException shutDown) {
+                    task.run();
+                }
+            }
+            done();
+        }
+
+        /** One task (or the releasing thread) has finished with the batch; the last one gives it back. */
+        private void done() {
+            if (running.decrementAndGet() == 0) {
+                for (int i = 0; i < count; i++) {
+                    items[i] = null;
+                }
+                count = 0;
+                for (int k = 0; k < loopCount; k++) {
+                    tasks[k].loop = null;
+                }
+                loopCount = 0;
+                pool.offer(this);
             }
         }
-        for (int i = 0; i < loopCount; i++) {
-            Executor loop = loops[i];
-            Runnable task = () -> {
-                for (Deferred<?> d : batch) {
-                    if (d.loop == loop) {
-                        d.deliver();
-                    }
+    }
+
+    /** A batch's answers for one loop, run on that loop. */
+    static final class LoopTask implements Runnable {
+        private final Batch batch;
+        Executor loop;
+
+        LoopTask(Batch batch) {
+            this.batch = batch;
+        }
+
+        @Override
+        public void run() {
+            Executor mine = loop;
+            Deferred<?>[] items = batch.items;
+            for (int i = 0, n = batch.count; i < n; i++) {
+                if (items[i].loop == mine) {
+                    items[i].deliver();
                 }
-            };
-            try {
-                loop.execute(task);
-            } catch (RejectedExecutionException shutDown) {
-                task.run();
             }
+            batch.done();
         }
     }
 
@@ -100,7 +186,7 @@ final class Replies {
         private Refused error;
         /** An answer the shard left as wire bytes, parsed by {@link #deliver} (off the shard thread). */
         private Operation<?, T> row;
-        private byte[] bytes;
+        private AnswerBytes bytes;
         private boolean replayed;
 
         Deferred(Replies replies, Sink<T> sink, Executor loop) {
@@ -121,19 +207,36 @@ final class Replies {
             replies.pending.add(this);
         }
 
-        /** The answer as the wire bytes of {@code answered}'s response, marked replayed when {@code again}. */
-        void onAnswer(Operation<?, T> answered, byte[] wire, boolean again) {
+        /**
+         * The answer as the wire bytes of {@code answered}'s response, marked replayed when {@code again}; owned by
+         * this answer until it is delivered ({@link AnswerBytes}).
+         */
+        void onAnswer(Operation<?, T> answered, AnswerBytes wire, boolean again) {
             row = answered;
             bytes = wire;
             replayed = again;
             replies.pending.add(this);
         }
 
+        /** The log could not make the answer durable: it becomes a refusal, and its bytes go back to their pool. */
+        void refuse() {
+            error = Refused.of(DomainError.LOG_UNAVAILABLE,
+                    "the shard log could not make this answer durable; retry with the same request_id");
+            result = null;
+            row = null;
+            if (bytes != null) {
+                bytes.release();
+                bytes = null;
+            }
+        }
+
         void deliver() {
             if (error != null) {
                 sink.onError(error);
             } else if (row != null) {
-                ShardCommand.deliver(sink, row, bytes, replayed);
+                AnswerBytes answer = bytes;
+                bytes = null;
+                ShardCommand.deliver(sink, row, answer, replayed);
             } else {
                 sink.onResult(result);
             }

@@ -34,6 +34,8 @@ final class ShardAgent implements Agent {
     private final long shedRetryDelayMs;
     private final ShardMetrics metrics;
     private final Replies replies = new Replies();
+    /** {@link #run} as the queue's drain takes it, made once (a method reference per pass would be a new object). */
+    private final java.util.function.Consumer<ShardCommand<?, ?>> runner = this::run;
     private long logFailures;
 
     /**
@@ -121,7 +123,7 @@ final class ShardAgent implements Agent {
         // once per group (not per frame), and a long drain under load does not hold the first answers back
         // until its end (measured: releasing once per 256-command drain put p50 at 6 ms at 2,000/s).
         do {
-            n = queue.drain(this::run, RELEASE_EVERY);
+            n = queue.drain(runner, RELEASE_EVERY);
             work += n;
             if (n > 0) {
                 replies.release(processor.log(), processor.log() == null ? 0 : processor.log().appendedPosition());

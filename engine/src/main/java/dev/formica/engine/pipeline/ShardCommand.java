@@ -121,7 +121,7 @@ final class ShardCommand<Q, R> {
         }
         @SuppressWarnings("unchecked")
         Operation<?, R> answered = (Operation<?, R>) row;
-        byte[] bytes = processor.takeAnswerBytes();
+        AnswerBytes bytes = processor.takeAnswerBytes();
         if (out instanceof Replies.Deferred<R> deferred) {
             deferred.onAnswer(answered, bytes, replayed);
         } else {
@@ -130,27 +130,36 @@ final class ShardCommand<Q, R> {
     }
 
     /**
-     * Hands an answer the shard left as bytes to {@code to}: a Decide's as bytes to a {@link WireCall} (marked
-     * replayed in the bytes), else parsed into its message; refuses when they do not parse.
+     * Hands an answer the shard left as bytes to {@code to}: a Decide's as bytes to a {@link WireCall}, which owns them
+     * from then on (a replay's marked replayed into an array of their own), else parsed into its message; refuses when
+     * they do not parse. Releases {@code bytes} when it does not hand them on.
      */
-    static <R> void deliver(Sink<R> to, Operation<?, R> row, byte[] bytes, boolean replayed) {
+    static <R> void deliver(Sink<R> to, Operation<?, R> row, AnswerBytes bytes, boolean replayed) {
         if (row == Operation.DECIDE && to instanceof WireCall<R> call) {
-            byte[] wire;
+            if (!replayed) {
+                call.onAnswerBytes(bytes);
+                return;
+            }
+            byte[] marked;
             try {
-                wire = replayed ? DecisionWire.markReplayed(bytes) : bytes;
+                marked = DecisionWire.markReplayed(bytes.toArray());
             } catch (IllegalArgumentException e) {
                 to.onError(Refused.of(DomainError.STATE_UNREADABLE, "idempotency record unreadable"));
                 return;
+            } finally {
+                bytes.release();
             }
-            call.onAnswerBytes(wire);
+            call.onAnswerBytes(AnswerBytes.of(marked));
             return;
         }
         R parsed;
         try {
-            parsed = row.answer(bytes, replayed);
+            parsed = row.answer(bytes.toArray(), replayed);
         } catch (Refused e) {
             to.onError(e);
             return;
+        } finally {
+            bytes.release();
         }
         to.onResult(parsed);
     }

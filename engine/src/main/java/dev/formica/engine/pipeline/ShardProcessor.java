@@ -103,12 +103,15 @@ final class ShardProcessor {
     /** The Decide being answered, in plain fields, and its wire bytes (the record; the caller's answer). */
     private final DecisionResult result = new DecisionResult();
     private final WireWriter wire = new WireWriter();
-    /** The answer the last command left encoded for the caller ({@link #takeAnswer}); null row = none. */
+    /** The answer the last command left encoded for the caller ({@link #takeAnswerBytes}); null row = none. */
     private Operation<?, ?> answerRow;
-    private byte[] answerBytes;
+    private AnswerBytes answerBytes;
     private boolean answerReplayed;
-    /** {@link #wire}'s bytes copied for other threads, once per Decide; null until asked for. */
-    private byte[] copied;
+    /**
+     * The buffers a fresh Decide's answer is copied into for the thread that delivers it, given back once delivered
+     * (no array per answer; {@link AnswerBytes}).
+     */
+    private final AnswerBytes.Pool answers = new AnswerBytes.Pool();
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
@@ -117,6 +120,8 @@ final class ShardProcessor {
     private DecisionJournal journal;
     /** The running command's request as the caller sent it ({@link WireCall#requestBytes}); null when not kept. */
     private byte[] requestBytes;
+    /** The running Decide's request may carry attributes: false when its {@link #requestBytes} have none. */
+    private boolean requestAttributes;
     private CompiledRuleSet reportedRules;
     private long nextQuotaReportMs;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
@@ -263,7 +268,15 @@ final class ShardProcessor {
     /** A Decide, replayed when it is a retry ({@link #run}); the answer parsed on the calling thread (tests). */
     DecisionResponse decide(DecisionRequest r, long nowMs, long startNanos) {
         DecisionResponse built = run(Operation.DECIDE, r, 0, nowMs, startNanos);
-        return built != null ? built : Operation.DECIDE.answer(takeAnswerBytes(), answerReplayed);
+        if (built != null) {
+            return built;
+        }
+        AnswerBytes bytes = takeAnswerBytes();
+        try {
+            return Operation.DECIDE.answer(bytes.toArray(), answerReplayed);
+        } finally {
+            bytes.release();
+        }
     }
 
     /**
@@ -276,7 +289,7 @@ final class ShardProcessor {
         fingerprint = op.fingerprint(r, 0);
         if (state.decisions().contains(key)) {
             replay(op);
-            takeAnswerBytes();
+            takeAnswerBytes().release();
             return 0;
         }
         return decideInto(r, nowMs, startNanos);
@@ -294,9 +307,9 @@ final class ShardProcessor {
         return answerReplayed;
     }
 
-    /** The answer's bytes ({@link #answerRow}); clears the answer. */
-    byte[] takeAnswerBytes() {
-        byte[] bytes = answerBytes;
+    /** The answer's bytes ({@link #answerRow}), now the caller's to release ({@link AnswerBytes}); clears it. */
+    AnswerBytes takeAnswerBytes() {
+        AnswerBytes bytes = answerBytes;
         answerRow = null;
         answerBytes = null;
         return bytes;
@@ -307,15 +320,12 @@ final class ShardProcessor {
         return result;
     }
 
-    /** The bytes of the Decide just encoded, copied once for the readers on other threads (answer, journal). */
-    private byte[] encodedCopy() {
-        if (copied == null) {
-            copied = wire.copy();
-        }
-        return copied;
+    /** The pool of this shard's answer buffers (tests: how many it made, how many wait to be taken). */
+    AnswerBytes.Pool answers() {
+        return answers;
     }
 
-    private void answer(Operation<?, ?> row, byte[] bytes, boolean replayed) {
+    private void answer(Operation<?, ?> row, AnswerBytes bytes, boolean replayed) {
         answerRow = row;
         answerBytes = bytes;
         answerReplayed = replayed;
@@ -323,12 +333,12 @@ final class ShardProcessor {
 
     /**
      * A new Decide: {@link #key} and {@link #fingerprint} are set and no record has them ({@link #run}). The answer
-     * is written into {@link #result} and encoded into {@link #wire} (the record's bytes); the caller's message is
-     * parsed from them off the shard thread ({@link #takeAnswer}).
+     * is written into {@link #result} and encoded into {@link #wire} (the record's bytes), and copied into a buffer of
+     * {@link #answers} for the thread that delivers it ({@link #takeAnswerBytes}), which gives it back once sent.
      */
     DecisionResponse decideFresh(DecisionRequest r, long nowMs, long startNanos) {
         decideInto(r, nowMs, startNanos);
-        answer(Operation.DECIDE, encodedCopy(), false);
+        answer(Operation.DECIDE, answers.copyOf(wire.array(), wire.length()), false);
         return null;
     }
 
@@ -342,7 +352,6 @@ final class ShardProcessor {
         int product = r.getProductValue();
         long amount = r.getAmountMinor();
         DecisionResult response = result.reset(requestId, rules.version());
-        copied = null;
         // regulation in force when the transaction happened (its event time, within a tolerance of the clock)
         long regulatoryMs = RegulatoryParameters.decisionTime(r.getEventTimeMs(), nowMs);
         RegulatoryParameters.Limits limits = risk.regulatory().at(regulatoryMs, rules.licence());
@@ -363,6 +372,9 @@ final class ShardProcessor {
         }
         long lap = metrics.enabled() ? System.nanoTime() : 0;
         Profile profile = profile(borrowerId);
+        requestAttributes = requestBytes == null
+                || DecisionWire.hasField(requestBytes, DecisionRequest.ATTRIBUTES_FIELD_NUMBER);
+        eval.requestAttributes(requestAttributes);
         eval.decision(rules, r, profile, ledger, state, nowMs, true);
         lap = metrics.lap(Stage.FEATURES, lap);
         eval.fraud(rules);
@@ -459,7 +471,9 @@ final class ShardProcessor {
             if (requestBytes != null) {
                 journal.append(nowMs, requestBytes, wire.array(), wire.length(), rules, eval.features());
             } else {
-                journal.append(nowMs, r, encodedCopy(), rules, eval.features());
+                // an embedded caller (no request bytes kept): its request is serialised, the answer copied
+                journal.append(nowMs, r, java.util.Arrays.copyOf(wire.array(), wire.length()), rules,
+                        eval.features());
             }
         }
         String device = r.getDeviceId();
@@ -549,6 +563,7 @@ final class ShardProcessor {
         if (shadow == null || shadow == live) {
             return;
         }
+        shadowEval.requestAttributes(requestAttributes);
         shadowEval.decision(shadow, r, profile, ledger, state, nowMs, false);
         shadowEval.fraud(shadow);
         shadowEval.credit(shadow);
@@ -624,7 +639,7 @@ final class ShardProcessor {
             if (requestBytes != null) {
                 journal.append(nowMs, requestBytes, wire.array(), wire.length(), rules, features);
             } else {
-                journal.append(nowMs, r, encodedCopy(), rules, features);
+                journal.append(nowMs, r, java.util.Arrays.copyOf(wire.array(), wire.length()), rules, features);
             }
         }
         return result.outcome();
@@ -1116,7 +1131,7 @@ final class ShardProcessor {
                     + op.name() + " request (its amount, product, currency, merchant or other fields differ);"
                     + " use a new request_id");
         }
-        answer(op, record.payload(), true);
+        answer(op, AnswerBytes.of(record.payload()), true);
         return null;
     }
 

@@ -18,7 +18,8 @@ public interface WireCall<T> extends Sink<T> {
 
     /**
      * The answer as its response message's wire bytes, exactly protobuf's serialisation of that message (a replayed
-     * answer with its {@code replayed} field set). The callee owns the array.
+     * answer with its {@code replayed} field set). The callee owns them: usually a buffer of the shard's pool, which
+     * it gives back ({@link AnswerBytes#release}) once it no longer reads them, and never reads after.
      */
-    void onAnswerBytes(byte[] response);
+    void onAnswerBytes(AnswerBytes response);
 }

@@ -34,11 +34,6 @@ final class WireWriter {
         return pos;
     }
 
-    /** A copy of what was written, for a reader on another thread. */
-    byte[] copy() {
-        return Arrays.copyOf(buf, pos);
-    }
-
     /** An {@code int64}, {@code int32}, enum or {@code bool} field; 0 is the default and is left out. */
     void varintField(int field, long value) {
         if (value != 0) {

@@ -46,6 +46,7 @@ public final class RiskEvaluator {
     private final BorrowerActivity.Reading activity = new BorrowerActivity.Reading();
     private final LedgerSnapshot other = new LedgerSnapshot();
     private FeatureVector features = new FeatureVector(Features.BUILTIN_COUNT + 32);
+    private boolean requestAttributes = true;
     private int[] fired = new int[64];
     private int firedCount;
     private int fraudFired;
@@ -118,6 +119,11 @@ public final class RiskEvaluator {
         grade = 0;
     }
 
+    /** Next {@link #decision} only: false = its request's bytes have no attributes; its (empty) map is not made. */
+    public void requestAttributes(boolean present) {
+        requestAttributes = present;
+    }
+
     /**
      * Fills the features of a transaction: the request, the profile ({@code null} when none), the line,
      * the borrower's other lines, history, block lists and velocity. Counts this transaction in the
@@ -126,6 +132,8 @@ public final class RiskEvaluator {
      */
     public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
             ShardState state, long nowMs, boolean count) {
+        boolean requestAttributes = this.requestAttributes;
+        this.requestAttributes = true;
         prepare(rs);
         FeatureVector f = features;
         long eventMs = r.getEventTimeMs() > 0 ? r.getEventTimeMs() : nowMs;
@@ -166,7 +174,8 @@ public final class RiskEvaluator {
         velocity(2, r.getIp(), nowMs, add, ops);
         velocity(3, r.getMerchantId(), nowMs, add, ops);
         if (rs.layout().declaredCount() > 0) {
-            declared(rs.layout(), r.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
+            declared(rs.layout(), requestAttributes ? r.getAttributesMap() : Map.of(),
+                    profile == null ? null : profile.getAttributesMap());
         }
     }
 

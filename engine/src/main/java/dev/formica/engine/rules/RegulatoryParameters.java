@@ -209,7 +209,9 @@ public final class RegulatoryParameters {
     /** The limits of {@code licence} in force at {@code nowMs}; null when no version is in force yet. */
     public Limits at(long nowMs, String licence) {
         Limits found = null;
-        for (Version v : versions) {
+        // by index: a for-each would make an iterator on every decision
+        for (int i = 0, n = versions.size(); i < n; i++) {
+            Version v = versions.get(i);
             if (v.effectiveFromMs() <= nowMs && v.byLicence().containsKey(licence)) {
                 found = v.byLicence().get(licence);
             }

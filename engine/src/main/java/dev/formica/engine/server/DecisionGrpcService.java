@@ -4,6 +4,7 @@ import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refused;
+import dev.formica.engine.pipeline.AnswerBytes;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import dev.formica.engine.pipeline.Operation;
 import dev.formica.engine.pipeline.WireCall;
@@ -117,7 +118,7 @@ final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, Bin
         }
 
         @Override
-        public void onAnswerBytes(byte[] response) {
+        public void onAnswerBytes(AnswerBytes response) {
             call.onResult(DecisionReply.wire(response));
         }
 
@@ -165,7 +166,7 @@ final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, Bin
                 }
 
                 @Override
-                public void onAnswerBytes(byte[] response) {
+                public void onAnswerBytes(AnswerBytes response) {
                     send(DecisionReply.wire(response));
                 }
 

@@ -1,6 +1,7 @@
 package dev.formica.engine.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.formica.engine.pipeline.AnswerBytes;
 import dev.formica.v1.DecisionResponse;
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -19,7 +20,14 @@ import java.io.OutputStream;
  * shard's bytes are exactly protobuf's serialisation of the message ({@code DecisionResultTest},
  * {@code PassThroughResponseTest}).
  *
- * <p>Thread contract: immutable; the bytes are owned by this reply once made.
+ * <p>The bytes are owned by this reply once made, and usually are a buffer of the shard's pool
+ * ({@link AnswerBytes}): the stream {@link #MARSHALLER} makes of them gives the buffer back when it is closed.
+ * gRPC closes it once the transport has copied the bytes into its own buffer, inside {@code sendMessage} (the
+ * in-process transport: once the receiving call has parsed them). So a reply is sent once, and read
+ * ({@link #message}) only before it is sent; after that both fail rather than read bytes that may carry another
+ * answer by then.
+ *
+ * <p>Thread contract: one thread at a time (the one sending the call's messages).
  */
 public final class DecisionReply {
     private static final MethodDescriptor.Marshaller<DecisionResponse> PROTO =
@@ -29,7 +37,7 @@ public final class DecisionReply {
     public static final MethodDescriptor.Marshaller<DecisionReply> MARSHALLER = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(DecisionReply reply) {
-            return reply.bytes != null ? new WireStream(reply.bytes) : PROTO.stream(reply.message);
+            return reply.message != null ? PROTO.stream(reply.message) : new WireStream(reply.take());
         }
 
         @Override
@@ -39,9 +47,10 @@ public final class DecisionReply {
     };
 
     private final DecisionResponse message;
-    private final byte[] bytes;
+    /** The bytes to send; null once a stream has taken them. */
+    private AnswerBytes bytes;
 
-    private DecisionReply(DecisionResponse message, byte[] bytes) {
+    private DecisionReply(DecisionResponse message, AnswerBytes bytes) {
         this.message = message;
         this.bytes = bytes;
     }
@@ -53,7 +62,22 @@ public final class DecisionReply {
 
     /** A reply of a {@code DecisionResponse}'s wire bytes, sent as they are. */
     public static DecisionReply wire(byte[] bytes) {
+        return new DecisionReply(null, AnswerBytes.of(bytes));
+    }
+
+    /** A reply of a {@code DecisionResponse}'s wire bytes, sent as they are; the reply owns them from now on. */
+    public static DecisionReply wire(AnswerBytes bytes) {
         return new DecisionReply(null, bytes);
+    }
+
+    /** The bytes, now the caller's; fails when a stream has already taken them (the reply was sent). */
+    private AnswerBytes take() {
+        AnswerBytes taken = bytes;
+        if (taken == null) {
+            throw new IllegalStateException("decision reply already sent");
+        }
+        bytes = null;
+        return taken;
     }
 
     /**
@@ -64,8 +88,12 @@ public final class DecisionReply {
         if (message != null) {
             return message;
         }
+        AnswerBytes wire = bytes;
+        if (wire == null) {
+            throw new IllegalStateException("decision reply already sent: its bytes went back to the shard's pool");
+        }
         try {
-            return DecisionResponse.parseFrom(bytes);
+            return DecisionResponse.parser().parseFrom(wire.array(), 0, wire.length());
         } catch (InvalidProtocolBufferException e) {
             throw Status.INTERNAL.withDescription("decision reply unreadable").withCause(e).asRuntimeException();
         }
@@ -73,11 +101,20 @@ public final class DecisionReply {
 
     /**
      * The bytes as gRPC reads a message: its length known ({@link KnownLength}), and copied straight into the
-     * transport's buffer ({@link Drainable}) instead of through {@code read}.
+     * transport's buffer ({@link Drainable}) instead of through {@code read}. Owns its {@link AnswerBytes} and gives
+     * them back at {@link #close} (once); reads after that find the stream empty, never the buffer's next answer.
      */
     static final class WireStream extends ByteArrayInputStream implements KnownLength, Drainable {
+        private static final byte[] EMPTY = new byte[0];
+        private AnswerBytes owned;
+
         WireStream(byte[] bytes) {
             super(bytes);
+        }
+
+        WireStream(AnswerBytes bytes) {
+            super(bytes.array(), 0, bytes.length());
+            owned = bytes;
         }
 
         @Override
@@ -86,6 +123,28 @@ public final class DecisionReply {
             target.write(buf, pos, n);
             pos = count;
             return n;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public synchronized void reset() {
+            throw new UnsupportedOperationException("a decision reply is read once");
+        }
+
+        @Override
+        public void close() {
+            AnswerBytes released = owned;
+            if (released != null) {
+                owned = null;
+                buf = EMPTY;
+                pos = 0;
+                count = 0;
+                released.release();
+            }
         }
     }
 }

@@ -193,11 +193,10 @@ public final class DecisionRecords implements AutoCloseable {
             current.startMs = nowMs;
             return;
         }
-        if (previous != null) {
-            previous.close();
-        }
+        // the dropped generation's index is cleared and taken again (no new index arrays on the heap per rotation)
+        Generation dropped = previous;
         previous = current;
-        current = new Generation(nowMs, indexCapacity);
+        current = dropped == null ? new Generation(nowMs, indexCapacity) : dropped.reuse(nowMs);
     }
 
     /** Visits every record of both generations (previous first); for digests and tools, not the hot path. */
@@ -393,6 +392,14 @@ public final class DecisionRecords implements AutoCloseable {
                     at += length;
                 }
             }
+        }
+
+        /** Empties this generation (its records' memory freed) and starts it again at {@code start}. */
+        Generation reuse(long start) {
+            close();
+            tail = CHUNK_BYTES;
+            startMs = start;
+            return this;
         }
 
         void close() {

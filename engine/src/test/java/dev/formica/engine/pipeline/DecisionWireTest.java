@@ -46,4 +46,23 @@ class DecisionWireTest {
         assertThrows(IllegalArgumentException.class, () -> DecisionWire.markReplayed(new byte[] {(byte) 0x80}));
         assertThrows(IllegalArgumentException.class, () -> DecisionWire.markReplayed(new byte[] {0x0f}));
     }
+
+    @Test
+    void shouldTellWhetherARequestCarriesAFieldWhateverTheOrderOfItsFields() throws Exception {
+        dev.formica.v1.DecisionRequest plain = dev.formica.v1.DecisionRequest.newBuilder().setRequestId("r-1")
+                .setBorrowerId("b-1").setAmountMinor(5_000).setMerchantId("m").build();
+        int attributes = dev.formica.v1.DecisionRequest.ATTRIBUTES_FIELD_NUMBER;
+        org.junit.jupiter.api.Assertions.assertFalse(DecisionWire.hasField(plain.toByteArray(), attributes));
+        dev.formica.v1.DecisionRequest with = plain.toBuilder().putAttributes("bureau_score",
+                dev.formica.v1.AttributeValue.newBuilder().setIntValue(700).build()).build();
+        org.junit.jupiter.api.Assertions.assertTrue(DecisionWire.hasField(with.toByteArray(), attributes));
+        // the attributes first, then the other fields: a client may write them in any order
+        java.io.ByteArrayOutputStream reordered = new java.io.ByteArrayOutputStream();
+        reordered.writeBytes(dev.formica.v1.DecisionRequest.newBuilder().putAllAttributes(with.getAttributesMap())
+                .build().toByteArray());
+        reordered.writeBytes(plain.toByteArray());
+        org.junit.jupiter.api.Assertions.assertTrue(DecisionWire.hasField(reordered.toByteArray(), attributes));
+        org.junit.jupiter.api.Assertions.assertTrue(DecisionWire.hasField(new byte[] {0x0a, 0x05, 'r'}, attributes),
+                "malformed bytes: ask the parsed message");
+    }
 }

@@ -80,6 +80,71 @@ class RepliesTest {
     }
 
     @Test
+    void shouldReuseABatchOnlyOnceEveryLoopHasDeliveredIt() {
+        Replies replies = new Replies();
+        Loop a = new Loop();
+        Loop b = new Loop();
+        List<String> onA = new ArrayList<>();
+        List<String> onB = new ArrayList<>();
+        replies.wrap(new Recorder(onA), a).onResult("a1");
+        replies.wrap(new Recorder(onB), b).onResult("b1");
+        replies.release(null, 0);
+        a.runAll();
+        assertEquals(0, replies.freeBatches(), "loop b has not delivered its answer of the batch yet");
+
+        replies.wrap(new Recorder(onA), a).onResult("a2");
+        replies.release(null, 0); // a second batch while the first is still in flight
+        a.runAll();
+        assertEquals(1, replies.freeBatches(), "the second batch, delivered");
+        b.runAll();
+        assertEquals(2, replies.freeBatches(), "the first, once loop b delivered it");
+        assertEquals(List.of("a1", "a2"), onA);
+        assertEquals(List.of("b1"), onB);
+
+        replies.wrap(new Recorder(onB), b).onResult("b2");
+        replies.wrap(new Recorder(onA), a).onResult("a3");
+        replies.release(null, 0);
+        assertEquals(1, replies.freeBatches(), "a delivered batch is taken again");
+        b.runAll();
+        a.runAll();
+        assertEquals(List.of("a1", "a2", "a3"), onA);
+        assertEquals(List.of("b1", "b2"), onB, "a reused batch delivers only its own answers");
+        assertEquals(2, replies.freeBatches());
+    }
+
+    @Test
+    void shouldRefuseAnAnswerTheLogLostAndGiveItsBytesBack() {
+        Replies replies = new Replies();
+        AnswerBytes.Pool pool = new AnswerBytes.Pool();
+        List<String> got = new ArrayList<>();
+        Sink<String> sink = replies.wrap(new Recorder(got), null);
+        ((Replies.Deferred<String>) sink).onAnswer(null, pool.copyOf(new byte[] {1, 2}, 2), false);
+        replies.release(new dev.formica.engine.log.ShardLog() {
+            @Override
+            public long append(long timeMs, org.agrona.DirectBuffer payload, int offset, int length) {
+                return 0;
+            }
+
+            @Override
+            public long appendedPosition() {
+                return 0;
+            }
+
+            @Override
+            public long durablePosition() {
+                return 0;
+            }
+
+            @Override
+            public void whenDurable(long position, Release release) {
+                release.release(false); // the log failed
+            }
+        }, 1);
+        assertEquals(List.of("error LOG_UNAVAILABLE"), got);
+        assertEquals(1, pool.free(), "the lost answer's buffer is back in its pool");
+    }
+
+    @Test
     void shouldAnswerOnTheFlushingThreadWhenTheLoopIsShutDown() {
         Replies replies = new Replies();
         Executor closed = task -> {

@@ -43,6 +43,52 @@ public final class ShardProcessorFixture {
         return processor.decideOutcome(request, nowMs, startNanos);
     }
 
+    /** As above, with the request's wire bytes as the server keeps them from the transport (null: none kept). */
+    public int decideOutcome(DecisionRequest request, byte[] requestBytes, long nowMs, long startNanos) {
+        processor.requestBytes(requestBytes);
+        try {
+            return processor.decideOutcome(request, nowMs, startNanos);
+        } finally {
+            processor.requestBytes(null);
+        }
+    }
+
+    /**
+     * One Decide as the server's shard runs it, with the request's wire bytes ({@code requestBytes}, null: none kept,
+     * as for an embedded caller): the answer's bytes copied into a buffer of the shard's pool (a retry's
+     * are the record's), handed over and given back, as the transport does once it has copied them. Returns the
+     * answer's length in bytes, negative for a retry answered from its record.
+     */
+    public int decideAnswer(DecisionRequest request, byte[] requestBytes, long nowMs, long startNanos) {
+        processor.requestBytes(requestBytes);
+        try {
+            processor.run(Operation.DECIDE, request, 0, nowMs, startNanos);
+        } finally {
+            processor.requestBytes(null);
+        }
+        boolean replayed = processor.answerReplayed();
+        AnswerBytes answer = processor.takeAnswerBytes();
+        int length = answer.length();
+        answer.release();
+        return replayed ? -length : length;
+    }
+
+    /**
+     * The shard's duty cycle at {@code nowMs}, run until it has nothing left to do: holds that are due expire, finished
+     * ones past their retention go, and the idempotency records rotate when a generation is due. Each cycle's changes
+     * become one frame of the log. Returns how much it did.
+     */
+    public int duty(long nowMs) {
+        int total = 0;
+        for (int work = processor.duty(nowMs); ; work = processor.duty(nowMs)) {
+            processor.endCommand(nowMs);
+            total += work;
+            if (work == 0) {
+                return total;
+            }
+        }
+    }
+
     /** Ends the command: its changes become one frame of the log; returns the log position after it. */
     public long endCommand(long nowMs) {
         return processor.endCommand(nowMs);

@@ -106,6 +106,14 @@ class PassThroughResponseTest {
 
                 decideStream(channel, request);
 
+                // the shard reads a request's attributes only when its bytes carry some: these do
+                DecisionResponse foreign = DecisionServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS).decide(request.toBuilder().setRequestId("r-ip")
+                                .putAttributes("ip.country", dev.formica.v1.AttributeValue.newBuilder()
+                                        .setStringValue("US").build()).build());
+                assertTrue(foreign.getReasonsList().stream().anyMatch(r -> r.getCode().equals("IP_FOREIGN")),
+                        foreign.toString());
+
                 StatusRuntimeException malformed = assertThrows(StatusRuntimeException.class,
                         () -> call(channel, DecisionServiceGrpc.getDecideMethod(), new byte[] {0x0a, 0x05, 'r'}));
                 assertEquals(Status.Code.INVALID_ARGUMENT, malformed.getStatus().getCode());
@@ -117,6 +125,91 @@ class PassThroughResponseTest {
         }
         JournalEntry journaled = journaled("r-1");
         assertEquals(DecisionRequest.parseFrom(sent), journaled.request());
+    }
+
+    /**
+     * Answers travel in pooled buffers that come back once gRPC has copied them: in a busy stream of fresh requests and
+     * retries answered from several shards, every answer still carries its own bytes (its request's id and amount, and
+     * exactly the record GetDecision reads later), never those of an answer that reused its buffer.
+     */
+    @ParameterizedTest
+    @EnumSource(value = EngineConfiguration.ShardMode.class, names = {"DEDICATED", "LOOP"})
+    void shouldGiveEveryAnswerOfABusyStreamItsOwnBytes(EngineConfiguration.ShardMode mode) throws Exception {
+        int borrowers = 4;
+        try (EngineServer server = new EngineServer(new EngineConfiguration().port(0).dataDir(dataDir).shards(2)
+                .shardMode(mode).durability(Durability.PROCESS).loopShedLag(java.time.Duration.ZERO)).start()) {
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                for (int b = 0; b < borrowers; b++) {
+                    ProfileServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).upsert(
+                            UpsertProfileRequest.newBuilder().setProfile(Profile.newBuilder().setBorrowerId("b" + b)
+                                    .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT)
+                                            .setLineMinor(100_000_000))).build());
+                }
+                List<DecisionRequest> sent = new ArrayList<>();
+                for (int i = 0; i < 160; i++) {
+                    sent.add(DecisionRequest.newBuilder().setRequestId("s-" + i).setBorrowerId("b" + (i % borrowers))
+                            .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(10_000 + i).setMerchantId("m-1")
+                            .build());
+                    if (i % 4 == 3) {
+                        sent.add(sent.get(sent.size() - 3)); // a retry while later answers are in flight
+                    }
+                }
+                List<DecisionResponse> answers = stream(channel, sent);
+                assertEquals(sent.size(), answers.size());
+                java.util.Map<String, DecisionResponse> fresh = new java.util.HashMap<>();
+                for (DecisionResponse a : answers) {
+                    assertFalse(a.hasError(), a.toString());
+                    if (a.getOutcome() == Outcome.APPROVE) {
+                        long i = Long.parseLong(a.getRequestId().substring(2));
+                        assertEquals(10_000 + i, a.getApprovedAmountMinor(), a.toString());
+                    }
+                    if (!a.getReplayed()) {
+                        assertEquals(null, fresh.put(a.getRequestId(), a), "one fresh answer per request id");
+                    }
+                }
+                assertEquals(160, fresh.size());
+                for (DecisionResponse a : answers) {
+                    DecisionRequest asked = DecisionRequest.newBuilder().setRequestId(a.getRequestId())
+                            .setBorrowerId("b" + (Long.parseLong(a.getRequestId().substring(2)) % borrowers)).build();
+                    byte[] stored = call(channel, DecisionServiceGrpc.getGetDecisionMethod(), GetDecisionRequest
+                            .newBuilder().setRequestId(asked.getRequestId()).setBorrowerId(asked.getBorrowerId())
+                            .build().toByteArray());
+                    assertArrayEquals(fresh.get(a.getRequestId()).toBuilder().setReplayed(true).build().toByteArray(),
+                            stored, a.getRequestId());
+                    assertArrayEquals(stored, a.toBuilder().setReplayed(true).build().toByteArray());
+                }
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Sends {@code requests} on one DecideStream and returns its answers once the server completes it. */
+    private static List<DecisionResponse> stream(ManagedChannel channel, List<DecisionRequest> requests) {
+        List<DecisionResponse> answers = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(1);
+        io.grpc.stub.StreamObserver<DecisionRequest> out = DecisionServiceGrpc.newStub(channel)
+                .withDeadlineAfter(30, TimeUnit.SECONDS).decideStream(new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(DecisionResponse value) {
+                        answers.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.countDown();
+                    }
+                });
+        requests.forEach(out::onNext);
+        out.onCompleted();
+        assertTrue(await(done));
+        return new ArrayList<>(answers);
     }
 
     /** A stream's answers pass through too, and a refused request is still a message in the stream. */

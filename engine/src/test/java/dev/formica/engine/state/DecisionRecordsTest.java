@@ -87,6 +87,29 @@ class DecisionRecordsTest {
     }
 
     @Test
+    void shouldTakeAndFindRecordsInAGenerationReusedAfterItWasDropped() throws IOException {
+        try (DecisionRecords records = DecisionRecords.open(dir, cfg, false, T0)) {
+            for (int g = 0; g < 5; g++) {
+                long start = T0 + g * GEN;
+                records.rotateIfDue(start); // from the third on, the generation dropped is cleared and taken again
+                for (int i = 0; i < 50; i++) {
+                    records.put("g" + g + "-" + i, (byte) 1, start, i, payload(20 + i, g * 100 + i));
+                }
+                for (int i = 0; i < 50; i++) {
+                    assertArrayEquals(payload(20 + i, g * 100 + i), records.get("g" + g + "-" + i).payload());
+                    if (g > 0) {
+                        assertTrue(records.contains("g" + (g - 1) + "-" + i), "the previous generation's");
+                    }
+                    if (g > 1) {
+                        assertFalse(records.contains("g" + (g - 2) + "-" + i), "dropped with its generation");
+                    }
+                }
+                assertEquals(g == 0 ? 50 : 100, records.size());
+            }
+        }
+    }
+
+    @Test
     void shouldRecordEveryPutAndRotationForTheShardLog() throws IOException {
         try (DecisionRecords records = DecisionRecords.open(dir, cfg, false, T0)) {
             StateOps ops = new StateOps();
