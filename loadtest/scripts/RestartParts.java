@@ -10,7 +10,8 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * CPU of RestartBenchmark's restarts by part, from a JFR recording of its fork: the execution samples of the thread
- * that opens the pipeline (a stack through {@code RestartBenchmark.restart}) and of the {@code formica-replay-*}
+ * that opens the pipeline (a stack through {@code RestartBenchmark.restart}), of {@code formica-open-stores} and of the
+ * {@code formica-replay-*}
  * threads (snapshot load, replay and reconciliation of each shard), summed per part as seconds (samples x the
  * sampling period) and divided by the restarts. A stack goes to the first part whose pattern it contains, so the
  * list runs from the most specific to the most general. JFR samples Java threads only: GC and kernel work a
@@ -78,7 +79,8 @@ public final class RestartParts {
                 stack.append(f.getMethod().getType().getName()).append('.').append(f.getMethod().getName()).append(';');
             }
             String s = stack.toString();
-            if (!(thread != null && thread.startsWith("formica-replay-")) && !s.contains("RestartBenchmark.restart")) {
+            if (!(thread != null && (thread.startsWith("formica-replay-") || thread.equals("formica-open-stores")))
+                    && !s.contains("RestartBenchmark.restart")) {
                 continue; // the @Setup that builds the data directory, the snapshot builder, JMH
             }
             total++;
