@@ -244,30 +244,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             LogBuffer.claim(windows, dataDir, dataDirId);
             StateConfig stateConfig = stateConfig(config, shards);
-            long now = clock.time();
-            // The shards' stores are created on a thread of their own while this one opens the markets (the
-            // velocity table takes all its pages there): two single-threaded steps of the start-up side by side.
-            ShardState[] opened = new ShardState[shards];
-            java.util.concurrent.FutureTask<Void> opening = new java.util.concurrent.FutureTask<>(() -> {
-                for (int k = 0; k < shards; k++) {
-                    Path shardDir = dataDir.resolve("shard-" + k);
-                    boolean created = !Files.isDirectory(shardDir);
-                    opened[k] = ShardState.open(shardDir, stateConfig, now);
-                    if (created) {
-                        Fsync.directory(dataDir);
-                    }
-                }
-                return null;
-            });
-            Thread opener = new Thread(opening, "formica-open-stores");
-            opener.setDaemon(true);
-            opener.start();
-            try {
-                markets = Markets.open(config, dataDir, clock.time());
-            } finally {
-                awaitOpening(opening, opener, opened, states, markets != null);
-            }
+            markets = Markets.open(config, dataDir, clock.time());
             risk = markets.defaultMarket().risk();
+            long now = clock.time();
+            for (int k = 0; k < shards; k++) {
+                Path shardDir = dataDir.resolve("shard-" + k);
+                boolean created = !Files.isDirectory(shardDir);
+                states.add(ShardState.open(shardDir, stateConfig, now));
+                if (created) {
+                    Fsync.directory(dataDir);
+                }
+            }
             // Frames a killed process had in its windows but not yet in its segments go to the segments first.
             for (int k = 0; k < shards; k++) {
                 long frames = 0;
@@ -350,54 +337,6 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             CloseHelper.quietClose(markets);
             CloseHelper.quietCloseAll(states);
             throw e;
-        }
-    }
-
-    /**
-     * Waits for the thread that creates the shards' stores, puts what it created into {@code states} (closed by the
-     * caller's failure path), and rethrows its failure when {@code rethrow} (the markets opened).
-     */
-    private static void awaitOpening(java.util.concurrent.FutureTask<Void> opening, Thread opener,
-            ShardState[] opened, List<ShardState> states, boolean rethrow) throws IOException {
-        Throwable failure = null;
-        boolean interrupted = false;
-        while (true) {
-            try {
-                opening.get();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true; // the stores it creates must be known before anyone closes them
-            } catch (java.util.concurrent.ExecutionException e) {
-                failure = e.getCause();
-                break;
-            }
-        }
-        while (opener.isAlive()) {
-            try {
-                opener.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        for (ShardState state : opened) {
-            if (state != null) {
-                states.add(state);
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (failure != null && rethrow) {
-            if (failure instanceof IOException io) {
-                throw io;
-            }
-            if (failure instanceof RuntimeException re) {
-                throw re;
-            }
-            if (failure instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(failure);
         }
     }
 
