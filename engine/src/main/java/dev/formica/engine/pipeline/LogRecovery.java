@@ -144,11 +144,10 @@ final class LogRecovery {
         try {
             state.ops().recording(false);
             // the newest snapshot whose checksum holds (an older one when the newest is damaged)
-            List<SnapshotBuilder.Valid> snapshots = SnapshotBuilder.validSnapshots(
-                    SnapshotBuilder.directory(dataDir, shard), shard);
+            SnapshotBuilder.Valid newest = SnapshotBuilder.newestValid(SnapshotBuilder.directory(dataDir, shard),
+                    shard);
             QuotaTally tally = new QuotaTally();
-            if (!snapshots.isEmpty()) {
-                SnapshotBuilder.Valid newest = snapshots.get(0);
+            if (newest != null) {
                 tally = ShardSnapshot.read(newest.file(), state, () -> {
                     if (previous != null) {
                         previous.join();

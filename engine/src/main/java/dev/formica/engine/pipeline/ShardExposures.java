@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.agrona.ExpandableArrayBuffer;
@@ -214,18 +213,15 @@ final class ShardExposures {
      * attributed to no merchant and no industry; a new record to the profile's region and group) and written as its
      * own frame. Start-up only; allocates (once per line, not per comparison: a record is compared by its encoding).
      *
-     * @param activeByLine the active holds of each line
-     * @param profiles     the stored profile of a borrower, or null
-     * @param endFrame     ends the frame of one repair
+     * @param lines    every line of the ledger (the caller walked it once for its own check)
+     * @param holds    the active holds of each of {@code lines}, or null for none
+     * @param balances each line's drawn balance and its held plus drawn balance (held as the caller repaired it)
+     * @param profiles the stored profile of a borrower, or null
+     * @param endFrame ends the frame of one repair
      * @return the records repaired
      */
-    long reconcile(Map<Line, LineHolds> activeByLine, Function<String, Profile> profiles, Runnable endFrame) {
-        List<Line> lines = new ArrayList<>();
-        List<long[]> balances = new ArrayList<>();
-        state.ledger().forEach((borrowerId, product, s) -> {
-            lines.add(new Line(borrowerId.toString(), product));
-            balances.add(new long[] {s.drawnMinor(), s.heldMinor() + s.drawnMinor()});
-        });
+    long reconcile(List<Line> lines, List<LineHolds> holds, List<long[]> balances,
+            Function<String, Profile> profiles, Runnable endFrame) {
         ExpandableArrayBuffer before = new ExpandableArrayBuffer(256);
         ExpandableArrayBuffer after = new ExpandableArrayBuffer(256);
         long repaired = 0;
@@ -242,19 +238,19 @@ final class ShardExposures {
                 continue;
             }
             int beforeLength = exposure.encode(before);
-            LineHolds holds = activeByLine.getOrDefault(lines.get(l), NO_HOLDS);
+            LineHolds lineHolds = holds.get(l) == null ? NO_HOLDS : holds.get(l);
             for (int i = exposure.count() - 1; i >= 0; i--) {
                 long id = exposure.holdId(i);
-                if (id != 0 && !holds.contains(id)) {
+                if (id != 0 && !lineHolds.contains(id)) {
                     exposure.remove(i);
                 }
             }
-            for (int h = 0; h < holds.count; h++) {
-                int i = exposure.indexOfHold(holds.ids[h]);
+            for (int h = 0; h < lineHolds.count; h++) {
+                int i = exposure.indexOfHold(lineHolds.ids[h]);
                 if (i < 0) {
-                    exposure.add(holds.ids[h], "", "", holds.amounts[h]);
-                } else if (exposure.amount(i) != holds.amounts[h]) {
-                    exposure.reduce(i, exposure.amount(i) - holds.amounts[h]);
+                    exposure.add(lineHolds.ids[h], "", "", lineHolds.amounts[h]);
+                } else if (exposure.amount(i) != lineHolds.amounts[h]) {
+                    exposure.reduce(i, exposure.amount(i) - lineHolds.amounts[h]);
                 }
             }
             long recorded = exposure.total() - exposure.held();

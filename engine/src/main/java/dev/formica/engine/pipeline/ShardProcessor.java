@@ -1215,22 +1215,31 @@ final class ShardProcessor {
         long[] mismatches = {0};
         long[] negative = {0};
         List<Object[]> repairs = new ArrayList<>();
+        // one walk of the ledger for both checks: each line, its active holds and its balances (held as repaired)
+        List<ShardExposures.Line> lines = new ArrayList<>();
+        List<ShardExposures.LineHolds> holdsOfLines = new ArrayList<>();
+        List<long[]> balances = new ArrayList<>();
         state.ledger().forEach((borrowerId, product, s) -> {
-            ShardExposures.LineHolds holds = activeByLine.get(new ShardExposures.Line(borrowerId.toString(), product));
+            ShardExposures.Line line = new ShardExposures.Line(borrowerId.toString(), product);
+            ShardExposures.LineHolds holds = activeByLine.get(line);
             long expected = holds == null ? 0 : holds.held();
             if (s.heldMinor() != expected) {
                 mismatches[0]++;
-                repairs.add(new Object[] {borrowerId.toString(), product, expected});
+                repairs.add(new Object[] {line.borrowerId(), product, expected});
             }
             if (s.availableMinor() < 0) {
                 negative[0]++;
             }
+            lines.add(line);
+            holdsOfLines.add(holds);
+            balances.add(new long[] {s.drawnMinor(), expected + s.drawnMinor()});
         });
         for (Object[] repair : repairs) {
             state.ledger().setHeld((String) repair[0], (Integer) repair[1], (Long) repair[2], nowMs);
             endCommand(nowMs); // one frame per repair: any number of repairs fits the log
         }
-        long exposureRepairs = exposures.reconcile(activeByLine, this::profile, () -> endCommand(nowMs));
+        long exposureRepairs = exposures.reconcile(lines, holdsOfLines, balances, this::profile,
+                () -> endCommand(nowMs));
         return new RecoveryReport(log == null ? 0 : log.appendedPosition(), active.size(), finished.size(),
                 state.ledger().size(), mismatches[0], negative[0], exposureRepairs);
     }

@@ -175,6 +175,36 @@ final class SnapshotBuilder implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The shard's newest snapshot whose checksum holds, or null: the files are checked newest first (by the position
+     * their names carry) and the checking stops at the first that holds, so a start-up reads the older snapshot only
+     * when the newest is damaged. A name that is not a position makes it check them all ({@link #validSnapshots}).
+     */
+    static Valid newestValid(Path dir, int shard) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return null;
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "*" + ShardSnapshot.SUFFIX)) {
+            for (Path f : found) {
+                if (!f.getFileName().toString().matches("[0-9]{20}" + java.util.regex.Pattern.quote(
+                        ShardSnapshot.SUFFIX))) {
+                    List<Valid> all = validSnapshots(dir, shard);
+                    return all.isEmpty() ? null : all.get(0);
+                }
+                files.add(f);
+            }
+        }
+        files.sort(Comparator.comparing((Path f) -> f.getFileName().toString()).reversed());
+        for (Path f : files) {
+            ShardSnapshot.Header h = ShardSnapshot.verify(f);
+            if (h != null && h.shard() == shard) {
+                return new Valid(f, h);
+            }
+        }
+        return null;
+    }
+
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;

@@ -221,6 +221,41 @@ public final class DecisionRecords implements AutoCloseable {
                 payload.length);
     }
 
+    /** Records of one generation (its live records: a key put twice counts once); 0 when there is none. */
+    public long size(boolean inPrevious) {
+        Generation g = inPrevious ? previous : current;
+        return g == null ? 0 : g.records;
+    }
+
+    /** Receives one record as the store keeps it: {@code length} bytes of {@code chunk} from {@code at}. */
+    @FunctionalInterface
+    public interface RawVisitor {
+        void visit(UnsafeBuffer chunk, int at, int length);
+    }
+
+    /**
+     * Visits the live records of one generation, oldest first, as their stored bytes (the chunk layout, native byte
+     * order): what a snapshot writes and {@link #restoreRaw} takes back, without a String or a byte array per
+     * record. Start-up and snapshots only.
+     */
+    public void forEachRaw(boolean inPrevious, RawVisitor visitor) {
+        Generation g = inPrevious ? previous : current;
+        if (g != null) {
+            g.forEachRaw(hasher, visitor);
+        }
+    }
+
+    /**
+     * Puts a record, given as the bytes {@link #forEachRaw} visited (its first {@code length} bytes of {@code
+     * source}), into the given generation (start-up only; not recorded): one copy into the chunk and one index
+     * insert, the key hashed where it lies.
+     *
+     * @throws IllegalArgumentException when the bytes are not one record (a damaged snapshot)
+     */
+    public void restoreRaw(boolean inPrevious, byte[] source, int length) {
+        (inPrevious ? previous : current).putRaw(hasher, source, length);
+    }
+
     /** Visits the records of one generation, oldest first (a key put twice: its newest record, in its place). */
     public void forEach(boolean inPrevious, BiConsumer<String, DecisionRecord> visitor) {
         Generation g = inPrevious ? previous : current;
@@ -260,6 +295,10 @@ public final class DecisionRecords implements AutoCloseable {
 
     /** Longest record key: a scope (borrower or hold), a separator and a request id. */
     public static final int MAX_KEY_CHARS = 2 * StateConfig.MAX_ID_CHARS + 2;
+
+    /** Longest stored record: its header, the longest key and the largest payload, aligned. */
+    public static final int MAX_RECORD_BYTES = BitUtil.align(KEY_AT + 2 * MAX_KEY_CHARS + StateConfig.MAX_PAYLOAD_BYTES,
+            8);
 
     private static void checkKey(CharSequence key) {
         if (key == null || key.length() == 0 || key.length() > MAX_KEY_CHARS) {
@@ -301,16 +340,7 @@ public final class DecisionRecords implements AutoCloseable {
                 int payloadLength) {
             int keyChars = key.length();
             int length = BitUtil.align(KEY_AT + 2 * keyChars + payloadLength, 8);
-            if (tail + length > CHUNK_BYTES) {
-                if (tail < CHUNK_BYTES) {
-                    chunks.get(chunks.size() - 1).putInt(tail + LENGTH_AT, 0); // the chunk's end, for forEach
-                }
-                long address = UnsafeApi.allocateMemory(CHUNK_BYTES);
-                addresses.add(address);
-                chunks.add(new UnsafeBuffer(address, CHUNK_BYTES));
-                tail = 0;
-            }
-            UnsafeBuffer chunk = chunks.get(chunks.size() - 1);
+            UnsafeBuffer chunk = room(length);
             int at = tail;
             chunk.putInt(at + LENGTH_AT, length);
             chunk.putShort(at + KEY_CHARS_AT, (short) keyChars);
@@ -323,7 +353,46 @@ public final class DecisionRecords implements AutoCloseable {
             }
             chunk.putBytes(at + KEY_AT + 2 * keyChars, payload, 0, payloadLength);
             tail = at + length;
-            long ref = ((long) (chunks.size() - 1) << 32) | at;
+            link(key, h, ((long) (chunks.size() - 1) << 32) | at);
+        }
+
+        /** Where a record of {@code length} bytes goes: the tail of the last chunk, or a new chunk. */
+        private UnsafeBuffer room(int length) {
+            if (tail + length > CHUNK_BYTES) {
+                if (tail < CHUNK_BYTES) {
+                    chunks.get(chunks.size() - 1).putInt(tail + LENGTH_AT, 0); // the chunk's end, for forEach
+                }
+                long address = UnsafeApi.allocateMemory(CHUNK_BYTES);
+                addresses.add(address);
+                chunks.add(new UnsafeBuffer(address, CHUNK_BYTES));
+                tail = 0;
+            }
+            return chunks.get(chunks.size() - 1);
+        }
+
+        void putRaw(ToLongFunction<CharSequence> hasher, byte[] source, int length) {
+            UnsafeBuffer view = new UnsafeBuffer(source, 0, length);
+            if (length < KEY_AT || length % 8 != 0 || view.getInt(LENGTH_AT) != length) {
+                throw new IllegalArgumentException("not a stored record: length " + length);
+            }
+            int keyChars = view.getShort(KEY_CHARS_AT);
+            int payloadLength = view.getInt(PAYLOAD_LENGTH_AT);
+            if (keyChars < 1 || keyChars > MAX_KEY_CHARS || payloadLength < 0
+                    || payloadLength > StateConfig.MAX_PAYLOAD_BYTES
+                    || BitUtil.align(KEY_AT + 2 * keyChars + payloadLength, 8) != length) {
+                throw new IllegalArgumentException("not a stored record: " + keyChars + " key chars, payload "
+                        + payloadLength + ", length " + length);
+            }
+            UnsafeBuffer chunk = room(length);
+            int at = tail;
+            chunk.putBytes(at, source, 0, length);
+            tail = at + length;
+            ChunkKey key = new ChunkKey(chunk, at, keyChars);
+            link(key, hasher.applyAsLong(key), ((long) (chunks.size() - 1) << 32) | at);
+        }
+
+        /** Indexes the record at {@code ref} as {@code key}'s (replacing an older one of the same key). */
+        private void link(CharSequence key, long h, long ref) {
             long held = index.get(h);
             if (held == MISSING || sameKey(held, key)) {
                 if (held == MISSING) {
@@ -402,6 +471,25 @@ public final class DecisionRecords implements AutoCloseable {
             return this;
         }
 
+        /** {@link #forEach}, visiting each live record's bytes where they lie. */
+        void forEachRaw(ToLongFunction<CharSequence> hasher, RawVisitor visitor) {
+            for (int c = 0; c < chunks.size(); c++) {
+                UnsafeBuffer chunk = chunks.get(c);
+                int end = c == chunks.size() - 1 ? tail : CHUNK_BYTES;
+                for (int at = 0; at < end; ) {
+                    int length = chunk.getInt(at + LENGTH_AT);
+                    if (length == 0) {
+                        break;
+                    }
+                    ChunkKey key = new ChunkKey(chunk, at, chunk.getShort(at + KEY_CHARS_AT));
+                    if (find(key, hasher.applyAsLong(key)) == (((long) c << 32) | at)) {
+                        visitor.visit(chunk, at, length);
+                    }
+                    at += length;
+                }
+            }
+        }
+
         void close() {
             for (long address : addresses) {
                 UnsafeApi.freeMemory(address);
@@ -411,6 +499,43 @@ public final class DecisionRecords implements AutoCloseable {
             index.clear();
             collided = null;
             records = 0;
+        }
+    }
+
+    /** A record's key where it lies in a chunk, read as characters without copying them (start-up, snapshots). */
+    private static final class ChunkKey implements CharSequence {
+        private final UnsafeBuffer chunk;
+        private final int at;
+        private final int length;
+
+        ChunkKey(UnsafeBuffer chunk, int at, int length) {
+            this.chunk = chunk;
+            this.at = at;
+            this.length = length;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return chunk.getChar(at + KEY_AT + 2 * index);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return toString().subSequence(start, end);
+        }
+
+        @Override
+        public String toString() {
+            char[] chars = new char[length];
+            for (int i = 0; i < length; i++) {
+                chars[i] = charAt(i);
+            }
+            return new String(chars);
         }
     }
 }
