@@ -222,11 +222,16 @@ class ReplicatedSnapshotsTest {
                 .snapshotInterval(Duration.ofMillis(300)).expectedBorrowers(20_000).expectedDecisionsPerDay(40_000));
         failStops = cluster.failStops;
         startAll();
-        int leader = awaitLeader();
+        awaitLeader();
         try (FormicaClient client = client()) {
             // a million entries are never reached here: only the interval can start these builds
-            writeUntil(client, () -> IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> !snapshots(n).isEmpty()));
+            writeUntil(client, () -> written >= 20
+                    && IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> !snapshots(n).isEmpty()));
         }
+        String last = borrower(written - 1);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                .until(() -> IntStream.of(LAYOUT.replicasOf(GROUP)).allMatch(n -> cluster.holdsLine(n, last)));
+        int leader = awaitLeader(); // now: the hand-over may have given the group to its own node meanwhile
         int follower = followerOf(leader);
         awaitSameState(follower, leader);
         long newest = snapshots(follower).get(0);
