@@ -1,8 +1,5 @@
 package dev.formica.engine.pipeline;
 
-import static dev.formica.engine.pipeline.ReplicatedNodes.AMOUNT;
-import static dev.formica.engine.pipeline.ReplicatedNodes.LAYOUT;
-import static dev.formica.engine.pipeline.ReplicatedNodes.decide;
 import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,25 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
 import dev.formica.engine.LedgerOnlyRules;
-import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
 import dev.formica.v1.AddNodeRequest;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.ChangeMembersResponse;
-import dev.formica.v1.CreditLine;
-import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
-import dev.formica.v1.ErrorReason;
-import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.MovePartitionsRequest;
-import dev.formica.v1.Outcome;
 import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
-import dev.formica.v1.Product;
 import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -43,17 +32,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -171,18 +151,6 @@ class ReplicatedAddNodeTest {
         }
     }
 
-    private static DecisionResponse decideResending(FormicaClient client, String borrower, String requestId) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return client.decide(decide(borrower, requestId));
-            } catch (FormicaException e) {
-                if (e.reason() != ErrorReason.PARTITION_NOT_OWNED || attempt >= 100) {
-                    throw e;
-                }
-            }
-        }
-    }
-
     private static void assertRefused(Status.Code code, String reason, String start,
             org.junit.jupiter.api.function.Executable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
@@ -217,36 +185,17 @@ class ReplicatedAddNodeTest {
     void aFourthNodeJoinsGroupZeroTakesItAndAnOldMemberLeavesWithoutLosingAnAnswer() throws Exception {
         nodes.startAll();
         nodes.awaitEveryGroupLedByItsOwnNode();
-        List<String> borrowers = Stream.concat(
-                IntStream.range(0, 400).mapToObj(i -> "m-" + i).filter(b -> LAYOUT.groupOf(Partitions.of(b)) == 0)
-                        .limit(16),
-                IntStream.range(0, 8).mapToObj(i -> "o-" + i)).toList();
-        Map<String, String> holds = new ConcurrentHashMap<>(); // request id/borrower -> hold id (approvals)
-        Map<String, Long> held = new ConcurrentHashMap<>();
-        AtomicBoolean stopLoad = new AtomicBoolean();
-        AtomicInteger decided = new AtomicInteger();
-        try (FormicaClient client = nodes.client(borrowers)) {
-            ExecutorService load = Executors.newSingleThreadExecutor();
-            Future<?> loaded = load.submit(() -> {
-                for (int i = 0; !stopLoad.get(); i++) {
-                    String b = borrowers.get(i % borrowers.size());
-                    DecisionResponse d = decideResending(client, b, "r-" + i);
-                    if (d.getOutcome() == Outcome.APPROVE) {
-                        holds.put("r-" + i + "/" + b, d.getHoldId());
-                        held.merge(b, AMOUNT, Long::sum);
-                    }
-                    decided.incrementAndGet();
-                }
-            });
+        try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
+            ModelledDecideLoad load = new ModelledDecideLoad(client).start();
             try {
                 // enough entries for the leader of group 0 to snapshot and purge: the new member cannot get it all
-                await().atMost(Duration.ofSeconds(120)).until(() -> decided.get() >= 60
+                await().atMost(Duration.ofSeconds(120)).until(() -> load.decided() >= 60
                         && purged(nodes.groupDir(0, 0)));
 
                 startNodeThree();
                 assertEquals(3, added.pipeline().partitions().ranges(), "node 3 knows the cluster's three groups");
                 refusedAddsChangeNothing();
-                int beforeAdd = decided.get();
+                int beforeAdd = load.decided();
                 ChangeMembersResponse joined = admin(0).addNode(addThree(0));
                 assertTrue(joined.getChanged());
                 assertEquals(List.of(0, 1, 2, 3), joined.getReplicasList());
@@ -266,7 +215,7 @@ class ReplicatedAddNodeTest {
                     await().atMost(Duration.ofSeconds(10)).until(() -> group(map(n), 0).getReplicasCount() == 4
                             && map(n).getNodesCount() == 4);
                 }
-                await().atMost(Duration.ofSeconds(60)).until(() -> decided.get() >= beforeAdd + 30);
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= beforeAdd + 30);
 
                 // a move to a node that holds no replica of the group is refused; group 0 moves to node 3
                 assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 3 holds no replica of"
@@ -274,8 +223,8 @@ class ReplicatedAddNodeTest {
                         .setToNode(3).build()));
                 admin(0).movePartitions(MovePartitionsRequest.newBuilder().setGroup(0).setToNode(3).build());
                 await().atMost(Duration.ofSeconds(30)).until(() -> leader(0) == 3);
-                int afterMove = decided.get();
-                await().atMost(Duration.ofSeconds(60)).until(() -> decided.get() >= afterMove + 30);
+                int afterMove = load.decided();
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterMove + 30);
 
                 // node 3 leads group 0: it cannot leave it; node 2 can
                 assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_REFUSED", "node: node 3 leads group 0",
@@ -286,39 +235,15 @@ class ReplicatedAddNodeTest {
                         .build());
                 assertTrue(left.getChanged());
                 assertEquals(List.of(0, 1, 3), left.getReplicasList());
-                int afterRemove = decided.get();
-                await().atMost(Duration.ofSeconds(60)).until(() -> decided.get() >= afterRemove + 30);
+                int afterRemove = load.decided();
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterRemove + 30);
                 assertEquals(3, leader(0), "group 0 serves on at node 3");
             } finally {
-                stopLoad.set(true);
-                loaded.get(120, TimeUnit.SECONDS);
-                load.shutdown();
+                load.stop();
             }
-
-            assertEveryApprovalOnce(client, borrowers, holds, held);
+            load.assertEveryApprovalOnce();
         }
         assertEquals(0, nodes.failStops.get(), "no replica was left with uncommitted effects");
     }
 
-    /** Every approval acknowledged replays with its hold id; each borrower's held amount is the model's. */
-    private static void assertEveryApprovalOnce(FormicaClient client, List<String> borrowers, Map<String, String> holds,
-            Map<String, Long> held) {
-        assertFalse(holds.isEmpty());
-        for (Map.Entry<String, String> e : holds.entrySet()) {
-            String[] idAndBorrower = e.getKey().split("/");
-            DecisionResponse again = decideResending(client, idAndBorrower[1], idAndBorrower[0]);
-            assertTrue(again.getReplayed(), e.getKey());
-            assertEquals(e.getValue(), again.getHoldId(), e.getKey());
-        }
-        Map<String, Long> model = new HashMap<>(held);
-        List<String> wrong = new ArrayList<>();
-        for (String b : borrowers) {
-            CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId(b)
-                    .setProduct(Product.CONSUMER_CREDIT).build());
-            if (model.getOrDefault(b, 0L) != line.getHeldMinor()) {
-                wrong.add(b + " held " + line.getHeldMinor() + ", model " + model.getOrDefault(b, 0L));
-            }
-        }
-        assertEquals(List.of(), wrong, "each request id reserved once");
-    }
 }

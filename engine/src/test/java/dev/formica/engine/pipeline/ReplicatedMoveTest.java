@@ -1,29 +1,17 @@
 package dev.formica.engine.pipeline;
 
-import static dev.formica.engine.pipeline.ReplicatedNodes.AMOUNT;
-import static dev.formica.engine.pipeline.ReplicatedNodes.LAYOUT;
-import static dev.formica.engine.pipeline.ReplicatedNodes.decide;
 import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
-import dev.formica.engine.cluster.Partitions;
 import dev.formica.v1.AdminServiceGrpc;
-import dev.formica.v1.CreditLine;
-import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.ErrorReason;
-import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.MovePartitionsRequest;
 import dev.formica.v1.MovePartitionsResponse;
-import dev.formica.v1.Outcome;
 import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
-import dev.formica.v1.Product;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -32,18 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,19 +78,6 @@ class ReplicatedMoveTest {
         return map.getGroupsList().stream().filter(g -> g.getId() == id).findFirst().orElseThrow();
     }
 
-    /** A Decide resent with its request id while the old and the new leader may name each other (redirects). */
-    private static DecisionResponse decideResending(FormicaClient client, String borrower, String requestId) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return client.decide(decide(borrower, requestId));
-            } catch (FormicaException e) {
-                if (e.reason() != ErrorReason.PARTITION_NOT_OWNED || attempt >= 100) {
-                    throw e;
-                }
-            }
-        }
-    }
-
     @Test
     void groupZeroMovesToNodeOneAndBackUnderLoadWithoutLosingAnAnswer() throws Exception {
         nodes.startAll();
@@ -119,28 +85,9 @@ class ReplicatedMoveTest {
         PartitionMap before = nodes.map(2);
         assertEquals(3, before.getGroupsCount(), "every node hosts the three groups");
         assertEquals(0, group(before, 0).getPlacedOn());
-        List<String> borrowers = Stream.concat(
-                IntStream.range(0, 400).mapToObj(i -> "m-" + i).filter(b -> LAYOUT.groupOf(Partitions.of(b)) == 0)
-                        .limit(16),
-                IntStream.range(0, 8).mapToObj(i -> "o-" + i)).toList();
-        Map<String, String> holds = new ConcurrentHashMap<>(); // request id/borrower -> hold id (approvals)
-        Map<String, Long> held = new ConcurrentHashMap<>();
-        AtomicBoolean stopLoad = new AtomicBoolean();
-        AtomicInteger decided = new AtomicInteger();
-        try (FormicaClient client = nodes.client(borrowers)) {
-            ExecutorService load = Executors.newSingleThreadExecutor();
-            Future<?> loaded = load.submit(() -> {
-                for (int i = 0; !stopLoad.get(); i++) {
-                    String b = borrowers.get(i % borrowers.size());
-                    DecisionResponse d = decideResending(client, b, "r-" + i);
-                    if (d.getOutcome() == Outcome.APPROVE) {
-                        holds.put("r-" + i + "/" + b, d.getHoldId());
-                        held.merge(b, AMOUNT, Long::sum);
-                    }
-                    decided.incrementAndGet();
-                }
-            });
-            await().atMost(Duration.ofSeconds(60)).until(() -> decided.get() >= 30);
+        try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
+            ModelledDecideLoad load = new ModelledDecideLoad(client).start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= 30);
 
             MovePartitionsResponse there = admin(0).movePartitions(move(0, 1));
             assertEquals(0, there.getGroup());
@@ -152,8 +99,8 @@ class ReplicatedMoveTest {
                 int n = node;
                 await().atMost(Duration.ofSeconds(10)).until(() -> group(nodes.map(n), 0).getPlacedOn() == 1);
             }
-            int afterMove = decided.get();
-            await().atMost(Duration.ofSeconds(60)).until(() -> decided.get() >= afterMove + 30);
+            int afterMove = load.decided();
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterMove + 30);
             // the hand-over gives a group to its placed node after 3 close checks a second apart: 5 s would see it
             await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).until(() -> nodes.leader(0) == 1);
 
@@ -167,25 +114,10 @@ class ReplicatedMoveTest {
             assertEquals(1, back.getFromNode());
             assertTrue(back.getMap().getVersion() > there.getMap().getVersion());
             await().atMost(Duration.ofSeconds(30)).until(() -> nodes.leader(0) == 0);
-            int afterBack = decided.get();
-            await().atMost(Duration.ofSeconds(60)).until(() -> decided.get() >= afterBack + 30);
-            stopLoad.set(true);
-            loaded.get(120, TimeUnit.SECONDS);
-            load.shutdown();
-
-            assertFalse(holds.isEmpty());
-            for (Map.Entry<String, String> e : holds.entrySet()) {
-                String[] idAndBorrower = e.getKey().split("/");
-                DecisionResponse again = decideResending(client, idAndBorrower[1], idAndBorrower[0]);
-                assertTrue(again.getReplayed(), e.getKey());
-                assertEquals(e.getValue(), again.getHoldId(), e.getKey());
-            }
-            Map<String, Long> model = new HashMap<>(held);
-            for (String b : borrowers) {
-                CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId(b)
-                        .setProduct(Product.CONSUMER_CREDIT).build());
-                assertEquals(model.getOrDefault(b, 0L), line.getHeldMinor(), b + ": each request id reserved once");
-            }
+            int afterBack = load.decided();
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterBack + 30);
+            load.stop();
+            load.assertEveryApprovalOnce();
         }
         assertEquals(0, nodes.failStops.get(), "a move never leaves its old leader with uncommitted effects");
         assertEquals(0, nodes.claimant(firstPartitionOf(0)));
