@@ -155,7 +155,7 @@ class PassThroughResponseTest {
                         sent.add(sent.get(sent.size() - 3)); // a retry while later answers are in flight
                     }
                 }
-                List<DecisionResponse> answers = stream(channel, sent);
+                List<DecisionResponse> answers = stream(channel, sent, 30);
                 assertEquals(sent.size(), answers.size());
                 java.util.Map<String, DecisionResponse> fresh = new java.util.HashMap<>();
                 for (DecisionResponse a : answers) {
@@ -185,12 +185,16 @@ class PassThroughResponseTest {
         }
     }
 
-    /** Sends {@code requests} on one DecideStream and returns its answers once the server completes it. */
-    private static List<DecisionResponse> stream(ManagedChannel channel, List<DecisionRequest> requests) {
+    /**
+     * Sends {@code requests} on one DecideStream (deadline {@code seconds}) and returns its answers once the server
+     * completes it.
+     */
+    private static List<DecisionResponse> stream(ManagedChannel channel, List<DecisionRequest> requests,
+            long seconds) {
         List<DecisionResponse> answers = java.util.Collections.synchronizedList(new ArrayList<>());
         CountDownLatch done = new CountDownLatch(1);
         io.grpc.stub.StreamObserver<DecisionRequest> out = DecisionServiceGrpc.newStub(channel)
-                .withDeadlineAfter(30, TimeUnit.SECONDS).decideStream(new io.grpc.stub.StreamObserver<>() {
+                .withDeadlineAfter(seconds, TimeUnit.SECONDS).decideStream(new io.grpc.stub.StreamObserver<>() {
                     @Override
                     public void onNext(DecisionResponse value) {
                         answers.add(value);
@@ -216,30 +220,7 @@ class PassThroughResponseTest {
     private static void decideStream(ManagedChannel channel, DecisionRequest first) {
         DecisionRequest second = first.toBuilder().setRequestId("r-2").setAmountMinor(2_000).build();
         DecisionRequest bad = first.toBuilder().setRequestId("r-3").setAmountMinor(-1).build();
-        List<DecisionResponse> answers = java.util.Collections.synchronizedList(new ArrayList<>());
-        CountDownLatch done = new CountDownLatch(1);
-        io.grpc.stub.StreamObserver<DecisionRequest> requests = DecisionServiceGrpc.newStub(channel)
-                .withDeadlineAfter(10, TimeUnit.SECONDS).decideStream(new io.grpc.stub.StreamObserver<>() {
-                    @Override
-                    public void onNext(DecisionResponse value) {
-                        answers.add(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.countDown();
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.countDown();
-                    }
-                });
-        requests.onNext(first);
-        requests.onNext(second);
-        requests.onNext(bad);
-        requests.onCompleted();
-        assertTrue(await(done));
+        List<DecisionResponse> answers = stream(channel, List.of(first, second, bad), 10);
         assertEquals(3, answers.size(), answers.toString());
         DecisionResponse replay = answers.stream().filter(a -> a.getRequestId().equals("r-1")).findFirst().get();
         assertTrue(replay.getReplayed());
