@@ -78,13 +78,11 @@ class LedgerInvariantStressTest {
                     for (int i = 0; i < ITERATIONS; i++) {
                         boolean retry = !mine.isEmpty() && random.nextInt(10) == 0;
                         String requestId = retry ? mine.get(random.nextInt(mine.size())) : "t" + thread + "-" + i;
-                        FutureSink<DecisionResponse> sink = new FutureSink<>();
                         long fresh = random.nextInt(20) == 0 ? LINE / 3 : 1 + random.nextInt(20_000);
                         // a retry is the same request: same amount (another amount is refused as a reuse)
                         long amount = amounts.computeIfAbsent(requestId, k -> fresh);
-                        pipeline.decide(PipelineFixture.decision(requestId, "hot", amount), sink, System.nanoTime(),
-                                null);
-                        DecisionResponse r = sink.get();
+                        DecisionResponse r = untilAdmitted(sink -> pipeline.decide(
+                                PipelineFixture.decision(requestId, "hot", amount), sink, System.nanoTime(), null));
                         if (r.getAvailableAfterMinor() < 0) {
                             violations.add("negative available after " + requestId);
                         }
@@ -108,19 +106,17 @@ class LedgerInvariantStressTest {
                         }
                         int action = random.nextInt(10);
                         if (action < 4) {
-                            FutureSink<dev.formica.v1.ConfirmResponse> c = new FutureSink<>();
-                            pipeline.confirm(ConfirmRequest.newBuilder().setRequestId("c-" + requestId)
-                                    .setHoldId(r.getHoldId()).build(), c, null);
                             try {
-                                c.get();
+                                untilAdmitted((FutureSink<dev.formica.v1.ConfirmResponse> c) -> pipeline.confirm(
+                                        ConfirmRequest.newBuilder().setRequestId("c-" + requestId)
+                                                .setHoldId(r.getHoldId()).build(), c, null));
                                 confirmedAmounts.put(r.getHoldId(), r.getApprovedAmountMinor());
                                 if (random.nextInt(10) != 0) {
-                                    FutureSink<dev.formica.v1.RepayResponse> repay = new FutureSink<>();
-                                    pipeline.repay(dev.formica.v1.RepayRequest.newBuilder()
-                                            .setRequestId("p-" + requestId).setBorrowerId("hot")
-                                            .setProduct(Product.CONSUMER_CREDIT)
-                                            .setAmountMinor(r.getApprovedAmountMinor()).build(), repay, null);
-                                    repay.get();
+                                    untilAdmitted((FutureSink<dev.formica.v1.RepayResponse> repay) -> pipeline.repay(
+                                            dev.formica.v1.RepayRequest.newBuilder()
+                                                    .setRequestId("p-" + requestId).setBorrowerId("hot")
+                                                    .setProduct(Product.CONSUMER_CREDIT)
+                                                    .setAmountMinor(r.getApprovedAmountMinor()).build(), repay, null));
                                     repaidAmounts.put(r.getHoldId(), r.getApprovedAmountMinor());
                                 }
                             } catch (StatusRuntimeException e) {
@@ -129,10 +125,9 @@ class LedgerInvariantStressTest {
                                 }
                             }
                         } else if (action < 7) {
-                            FutureSink<dev.formica.v1.CancelResponse> c = new FutureSink<>();
-                            pipeline.cancel(CancelRequest.newBuilder().setRequestId("x-" + requestId)
-                                    .setHoldId(r.getHoldId()).build(), c, null);
-                            c.get();
+                            untilAdmitted((FutureSink<dev.formica.v1.CancelResponse> c) -> pipeline.cancel(
+                                    CancelRequest.newBuilder().setRequestId("x-" + requestId)
+                                            .setHoldId(r.getHoldId()).build(), c, null));
                         }
                         if (random.nextInt(20) == 0) {
                             now.addAndGet(Duration.ofMinutes(1).toMillis());
@@ -185,6 +180,28 @@ class LedgerInvariantStressTest {
             assertEquals(line.getHeldMinor(), snapshot.heldMinor());
         } finally {
             pipeline.close();
+        }
+    }
+
+    /**
+     * Sends a call until the shard admits it. {@code LOOP} sheds a call ({@code RESOURCE_EXHAUSTED}) while its loop
+     * runs more than {@code loopShedLag} behind, which 64 threads on a loaded 2-core box can cause; a shed call never
+     * acted, and the caller's contract is to resend it with the same request id after a backoff, as here (for at most
+     * 10 s, then the refusal fails the test).
+     */
+    private static <T> T untilAdmitted(java.util.function.Consumer<FutureSink<T>> send) {
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            FutureSink<T> sink = new FutureSink<>();
+            send.accept(sink);
+            try {
+                return sink.get();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED || System.nanoTime() > giveUp) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // the backoff
+            }
         }
     }
 
