@@ -102,7 +102,7 @@ final class ShardExposures {
     }
 
     /** A hold's exposure leaves the line's record and the concentration table (Cancel, expiry). */
-    void release(String borrowerId, int product, long holdId) {
+    void release(CharSequence borrowerId, int product, long holdId) {
         if (!state.exposures().read(borrowerId, product, exposure)) {
             return;
         }

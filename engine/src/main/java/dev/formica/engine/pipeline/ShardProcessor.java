@@ -736,7 +736,7 @@ final class ShardProcessor {
 
     /** Releases an active hold whose time has passed. The caller has loaded it into {@link #hold}. */
     private void expire(long holdId, long nowMs) {
-        String borrowerId = hold.borrowerId().toString();
+        CharSequence borrowerId = hold.borrowerId(); // the loaded hold's own builder: no String per expiry
         int product = hold.product();
         long amount = hold.amountMinor();
         if (!state.ledger().get(borrowerId, product, ledger)) {
