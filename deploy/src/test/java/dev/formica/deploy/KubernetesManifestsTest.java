@@ -11,6 +11,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.JSON;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1ContainerPort;
 import io.kubernetes.client.openapi.models.V1PodDisruptionBudget;
@@ -18,6 +19,7 @@ import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Probe;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
+import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeMount;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -49,7 +51,8 @@ class KubernetesManifestsTest {
     private static final Map<String, Class<?>> MODELS = Map.of(
             "apps/v1/StatefulSet", V1StatefulSet.class,
             "v1/Service", V1Service.class,
-            "policy/v1/PodDisruptionBudget", V1PodDisruptionBudget.class);
+            "policy/v1/PodDisruptionBudget", V1PodDisruptionBudget.class,
+            "v1/ConfigMap", V1ConfigMap.class);
 
     private static final Map<String, Object> OBJECTS = new HashMap<>();
 
@@ -72,7 +75,8 @@ class KubernetesManifestsTest {
                 OBJECTS.put(kind, typed);
             }
         }
-        assertEquals(MODELS.keySet(), OBJECTS.keySet(), "one StatefulSet, one Service, one PodDisruptionBudget");
+        assertEquals(MODELS.keySet(), OBJECTS.keySet(), "one StatefulSet, one Service, one PodDisruptionBudget, one"
+                + " ConfigMap");
     }
 
     /** The schema check: unknown and missing fields, then types. Returns the typed object. */
@@ -271,5 +275,79 @@ class KubernetesManifestsTest {
         assertEquals(1, pdb.getSpec().getMaxUnavailable().getIntValue());
         assertEquals(statefulSet().getSpec().getSelector().getMatchLabels(), pdb.getSpec().getSelector()
                 .getMatchLabels());
+    }
+
+    /** The value of the container's environment variable {@code name}, or null. */
+    private static String env(String name) {
+        return container().getEnv().stream().filter(e -> e.getName().equals(name)).map(e -> e.getValue())
+                .findFirst().orElse(null);
+    }
+
+    /**
+     * What is wrong with pod {@code node}'s own settings file in a cluster of {@code groups} groups, or null: only
+     * {@code clusterJoin} (the one setting that differs between pods); a first node ({@code node < groups}) hosts
+     * every group by its position and joins none (the server refuses a group it hosts already); a pod past the group
+     * count joins at least one group (else the server refuses it: it would host nothing), each a group id, once.
+     */
+    static String joinProblem(int node, int groups, String yaml) {
+        Object loaded = new Yaml().load(yaml);
+        Map<?, ?> settings = loaded == null ? Map.of() : (Map<?, ?>) loaded;
+        if (!settings.keySet().stream().allMatch("clusterJoin"::equals)) {
+            return "node " + node + ": only clusterJoin belongs in a pod's own file, not " + settings.keySet();
+        }
+        Object join = settings.get("clusterJoin");
+        List<?> joined = join == null ? List.of() : (List<?>) join;
+        if (node < groups) {
+            return joined.isEmpty() ? null : "node " + node + " hosts every group already, joins " + joined;
+        }
+        if (joined.isEmpty()) {
+            return "node " + node + " is past the group count (" + groups + ") and joins no group";
+        }
+        if (!joined.stream().allMatch(g -> g instanceof Integer i && i >= 0 && i < groups)
+                || joined.stream().distinct().count() != joined.size()) {
+            return "node " + node + " joins " + joined + ": group ids 0.." + (groups - 1) + ", each once";
+        }
+        return null;
+    }
+
+    @Test
+    void shouldRefuseAJoinThatTheServerRefuses() {
+        assertNull(joinProblem(0, 3, "clusterJoin: []"));
+        assertNull(joinProblem(3, 3, "clusterJoin: [0, 1, 2]"));
+        assertNotNull(joinProblem(1, 3, "clusterJoin: [0]"), "a first node hosts group 0 already");
+        assertNotNull(joinProblem(3, 3, "# nothing"), "a pod past the group count would host nothing");
+        assertNotNull(joinProblem(4, 3, "clusterJoin: [3]"), "no group 3 in a cluster of three groups");
+        assertNotNull(joinProblem(4, 3, "clusterJoin: [1, 1]"));
+        assertNotNull(joinProblem(3, 3, "clusterJoin: [0]\nclusterNodeId: 3"), "the id comes from the pod index");
+    }
+
+    @Test
+    void shouldFixTheGroupCountAndGiveEachPodItsOwnClusterJoin() {
+        int replicas = statefulSet().getSpec().getReplicas();
+        String groupSetting = env("FORMICA_CLUSTER_GROUPS");
+        assertNotNull(groupSetting, "the group count is set, not derived from the node list that scaling grows");
+        int groups = Integer.parseInt(groupSetting);
+        assertEquals(3, groups, "the cluster was made with three groups: the count never changes");
+        assertTrue(groups <= replicas, "every group has its first node among the pods");
+        assertNull(env("FORMICA_CLUSTER_JOIN"), "clusterJoin differs per pod: never one value for them all");
+
+        // each pod reads its own file of the ConfigMap, by its index
+        assertEquals("/etc/formica/node-$(POD_INDEX).yaml", arg("config"));
+        V1ConfigMap nodes = (V1ConfigMap) OBJECTS.get("v1/ConfigMap");
+        V1VolumeMount mount = container().getVolumeMounts().stream()
+                .filter(m -> "/etc/formica".equals(m.getMountPath())).findFirst()
+                .orElseThrow(() -> new AssertionError("nothing mounted at /etc/formica"));
+        assertEquals(Boolean.TRUE, mount.getReadOnly());
+        V1Volume volume = statefulSet().getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+        assertEquals(nodes.getMetadata().getName(), volume.getConfigMap().getName());
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < replicas; i++) {
+            expected.add("node-" + i + ".yaml");
+        }
+        assertEquals(expected, nodes.getData().keySet().stream().sorted().toList(), "one file per pod, no other");
+        for (int i = 0; i < replicas; i++) {
+            assertNull(joinProblem(i, groups, nodes.getData().get("node-" + i + ".yaml")));
+        }
     }
 }

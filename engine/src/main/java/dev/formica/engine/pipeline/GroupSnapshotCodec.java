@@ -16,7 +16,9 @@ import org.agrona.concurrent.EpochClock;
 /**
  * A replicated group's snapshot is the single-node server's shard snapshot ({@link ShardSnapshot}, built the way
  * {@link SnapshotBuilder} builds it): the group's stores and its own contributions to the node's velocity windows
- * and quota usage, at a shard-log position, with a checksum. The header's shard number is the group's.
+ * and quota usage, at a shard-log position, with a checksum. The header's shard number is the group's; a group
+ * that was moved also has its placement in the header (snapshot format 4, {@link ShardSnapshot#write(Path, int,
+ * long, long, int, long, ShardState, VelocityWindows, dev.formica.engine.funding.QuotaTally)}).
  *
  * <p>Thread contract: {@link #load} before the shard runs or with the group's lock held (the shard's stores have
  * one writer at a time); a scratch copy on the snapshot builder's thread, touching nothing of the shard's.
@@ -52,6 +54,15 @@ final class GroupSnapshotCodec implements SnapshotCodec {
     public long verify(Path file) {
         ShardSnapshot.Header h = ShardSnapshot.verify(file);
         return h == null || h.shard() != group ? -1 : h.position();
+    }
+
+    @Override
+    public Placed placement(Path file) throws IOException {
+        ShardSnapshot.Header h = ShardSnapshot.header(file);
+        if (h.shard() != group) {
+            throw new IOException("snapshot " + file.getFileName() + " is not group " + group + "'s");
+        }
+        return h.placedOn() < 0 ? null : new Placed(h.placedOn(), h.placedAt());
     }
 
     @Override
@@ -115,8 +126,9 @@ final class GroupSnapshotCodec implements SnapshotCodec {
         }
 
         @Override
-        public void write(Path file, long position) throws IOException {
-            ShardSnapshot.write(file, group, position, timeMs, copy, copyVelocity, tally);
+        public void write(Path file, long position, Placed placed) throws IOException {
+            ShardSnapshot.write(file, group, position, timeMs, placed == null ? -1 : placed.node(),
+                    placed == null ? -1 : placed.index(), copy, copyVelocity, tally);
         }
 
         @Override

@@ -46,18 +46,22 @@ public final class FrameStateMachine extends BaseStateMachine {
      * Hands every frame of a committed entry to {@code to}, in order, after checking the whole entry; an entry
      * without state-machine data (a configuration or a leader's start entry) has none. The snapshot builder's view
      * of an entry: {@link FrameBatch#read} is what the replicas apply.
+     *
+     * @return the node a placement entry names ({@link Placement}: no frames), else -1
      */
-    static void forEachFrame(LogEntryProto entry, FrameApplier to) {
+    static int forEachFrame(LogEntryProto entry, FrameApplier to) {
         if (!entry.hasStateMachineLogEntry()) {
-            return;
+            return -1;
         }
         UnsafeBuffer v = new UnsafeBuffer(new byte[0]);
         wrap(v, entry);
-        if (Placement.nodeOf(v) >= 0) {
-            return; // where the group is placed: no frame
+        int placedOn = Placement.nodeOf(v);
+        if (placedOn >= 0) {
+            return placedOn; // where the group is placed: no frame
         }
         FrameBatch.read(v, null);
         FrameBatch.read(v, to::apply);
+        return -1;
     }
 
     @Override

@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * answer for {@link #STAGING_TIMEOUT_MS} fails the change and nothing changes. Then this waits until the new member has
  * committed everything the leader had committed when the configuration was set ({@link #CATCH_UP_MS} at most).
  *
+ * <p><b>One change at a time.</b> A change of a group asked while another one this leader started is not answered
+ * yet (Ratis still staging the new peer, or the new member catching up), or while Ratis's configuration is joint, is
+ * refused with {@link Kind#IN_PROGRESS}; so is one whose compare-and-set finds the configuration changed.
+ *
  * <p><b>Removing.</b> Refused while the node leads the group or the group is placed on it (move the group off it
  * first), while a change is in progress, or when the members left that answer the leader would not be a majority of
  * the new configuration; else the configuration is set without it.
@@ -75,6 +79,13 @@ public final class GroupMembers {
     private final LeaderHandOver handOver;
     private final ClientId clientId = ClientId.randomId();
     private final java.util.concurrent.atomic.AtomicLong callIds = new java.util.concurrent.atomic.AtomicLong();
+    /** The groups with a change this leader asked Ratis for and has not answered yet. */
+    private final java.util.Set<Integer> changing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Tests only: when set, a change that passed its checks waits for the future this answers for its group before
+     * Ratis is asked (so a test holds it in flight without timing); null in the server.
+     */
+    volatile java.util.function.IntFunction<CompletableFuture<Void>> heldBeforeChange;
 
     GroupMembers(int self, LeaderHandOver handOver) {
         this.self = self;
@@ -124,6 +135,12 @@ public final class GroupMembers {
                     + " does not lead group " + group + "; send the change to its leader"));
             return null;
         }
+        if (changing.contains(group)) {
+            done.complete(new Outcome(Kind.IN_PROGRESS, group, false, replica.members(), "group " + group + ": a"
+                    + " change of its members asked of node " + self + " is not done yet (members "
+                    + replica.members() + "); retry when it is"));
+            return null;
+        }
         if (!d.getRaftConf().getPreviousPeers().isEmpty()) {
             done.complete(new Outcome(Kind.IN_PROGRESS, group, false, replica.members(), "group " + group + ": a"
                     + " configuration change is in progress (members " + replica.members() + "); retry when it is"
@@ -163,15 +180,37 @@ public final class GroupMembers {
         List<RaftPeer> next = new ArrayList<>(current);
         next.add(peer);
         LOG.info("group " + group + ": adding node " + node + " to its members " + members);
-        setConfiguration(d, current, next).whenComplete((reply, error) -> handOver.execute(() -> {
-            Outcome refused = refusal(group, "node " + node, reply, error, handOver.replica(group).members());
-            if (refused != null) {
-                done.complete(refused);
-                return;
+        inFlight(group, done, () -> setConfiguration(d, current, next).whenComplete((reply, error) ->
+                handOver.execute(() -> {
+                    Outcome refused = refusal(group, "node " + node, reply, error, handOver.replica(group).members());
+                    if (refused != null) {
+                        done.complete(refused);
+                        return;
+                    }
+                    long target = d.getRaftLog().getLastCommittedIndex();
+                    awaitCatchUp(d, group, node, target, System.nanoTime()
+                            + TimeUnit.MILLISECONDS.toNanos(CATCH_UP_MS), done);
+                })));
+    }
+
+    /**
+     * Runs {@code change} (the call to Ratis) with the group marked as changing until {@code done} completes, so that
+     * another change of the group asked meanwhile is refused with {@link Kind#IN_PROGRESS}; on the hand-over thread.
+     */
+    private void inFlight(int group, CompletableFuture<Outcome> done, Runnable change) {
+        changing.add(group);
+        done.whenComplete((outcome, error) -> changing.remove(group));
+        java.util.function.IntFunction<CompletableFuture<Void>> hold = heldBeforeChange;
+        if (hold == null) {
+            change.run();
+            return;
+        }
+        hold.apply(group).whenComplete((released, error) -> handOver.execute(() -> {
+            try {
+                change.run();
+            } catch (RuntimeException e) {
+                done.complete(failed(group, "the held change", e));
             }
-            long target = d.getRaftLog().getLastCommittedIndex();
-            awaitCatchUp(d, group, node, target, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CATCH_UP_MS),
-                    done);
         }));
     }
 
@@ -227,11 +266,12 @@ public final class GroupMembers {
             return;
         }
         LOG.info("group " + group + ": removing node " + node + " from its members " + members);
-        setConfiguration(d, current, next).whenComplete((reply, error) -> handOver.execute(() -> {
-            List<Integer> after = handOver.replica(group).members();
-            Outcome refused = refusal(group, "node " + node, reply, error, after);
-            done.complete(refused != null ? refused : new Outcome(Kind.DONE, group, true, after, ""));
-        }));
+        inFlight(group, done, () -> setConfiguration(d, current, next).whenComplete((reply, error) ->
+                handOver.execute(() -> {
+                    List<Integer> after = handOver.replica(group).members();
+                    Outcome refused = refusal(group, "node " + node, reply, error, after);
+                    done.complete(refused != null ? refused : new Outcome(Kind.DONE, group, true, after, ""));
+                })));
     }
 
     /**

@@ -517,10 +517,27 @@ public final class GroupReplica extends BaseStateMachine {
             if (loaded != null) {
                 appliedEnd = loaded.position();
                 setLastAppliedTermIndex(loaded.termIndex());
+                if (loaded.placed() != null) {
+                    placeFromSnapshot(loaded.placed());
+                }
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The placement a loaded snapshot records (a move whose entry the log may no longer hold): taken unless the
+     * placement file already holds a later one (a higher Raft index), and written to the file like an applied entry.
+     */
+    private void placeFromSnapshot(SnapshotCodec.Placed placed) {
+        try {
+            placement.apply(placed.node(), placed.index());
+        } catch (IOException e) {
+            LOG.warn("group " + group + ": cannot keep its placement in the data directory: " + e.getMessage());
+        }
+        LOG.info("group " + group + ": placed on node " + placement.node() + " (snapshot: node " + placed.node()
+                + " by Raft index " + placed.index() + ")");
     }
 
     @Override

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * ({@link #due}, asked after each applied entry: a quiet group builds nothing), the next snapshot is built on
  * the builder thread, never on Ratis's applier or the shard: the newest snapshot is loaded into
  * a scratch copy, the group's Raft entries after it up to the applied index are read back from the Raft log and their
- * frames applied to the copy, and the copy is written. The shard's memory is not read or locked, so a leader whose
+ * frames applied to the copy, and the copy is written, with the group's placement as of the index (the newest
+ * snapshot's, or the last placement entry after it): a replica that installs the snapshot knows a move whose entry
+ * was purged. The shard's memory is not read or locked, so a leader whose
  * memory runs ahead of the committed index snapshots exactly the committed state.
  *
  * <p><b>Purge.</b> {@link #take} answers Ratis the index of the <em>older</em> of the two newest snapshots, and
@@ -79,8 +81,11 @@ public final class GroupSnapshots implements StateMachineStorage {
     private volatile Path dir;
     private volatile boolean closed;
 
-    /** A valid snapshot: its file, Raft term and index, and the shard-log position it stands at. */
-    record Kept(Path file, TermIndex termIndex, long position) {
+    /**
+     * A valid snapshot: its file, Raft term and index, the shard-log position it stands at, and the group's placement
+     * as of it (null: none recorded).
+     */
+    record Kept(Path file, TermIndex termIndex, long position, SnapshotCodec.Placed placed) {
         long index() {
             return termIndex.getIndex();
         }
@@ -90,8 +95,11 @@ public final class GroupSnapshots implements StateMachineStorage {
         }
     }
 
-    /** A snapshot loaded into the group's memory: the Raft entry it stands after, and the shard-log position. */
-    public record Loaded(TermIndex termIndex, long position) {
+    /**
+     * A snapshot loaded into the group's memory: the Raft entry it stands after, the shard-log position, and where the
+     * group was placed as of it (null: the snapshot records no placement).
+     */
+    public record Loaded(TermIndex termIndex, long position, SnapshotCodec.Placed placed) {
     }
 
     /**
@@ -187,8 +195,9 @@ public final class GroupSnapshots implements StateMachineStorage {
         long started = System.nanoTime();
         long position = codec.load(newest.file());
         LOG.info("group " + group + ": loaded the snapshot at Raft index " + newest.index() + " (log position "
-                + position + ") in " + (System.nanoTime() - started) / 1_000_000 + " ms; the entries after it follow");
-        return new Loaded(newest.termIndex(), position);
+                + position + (newest.placed() == null ? "" : ", placed on node " + newest.placed().node()) + ") in "
+                + (System.nanoTime() - started) / 1_000_000 + " ms; the entries after it follow");
+        return new Loaded(newest.termIndex(), position, newest.placed());
     }
 
     /** The valid snapshots, newest first; files that fail their check are renamed aside. */
@@ -212,7 +221,7 @@ public final class GroupSnapshots implements StateMachineStorage {
                     continue;
                 }
                 valid.add(new Kept(f, TermIndex.valueOf(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))),
-                        position));
+                        position, codec.placement(f)));
             }
         }
         valid.sort(Comparator.comparingLong(Kept::index).reversed());
@@ -280,6 +289,7 @@ public final class GroupSnapshots implements StateMachineStorage {
                 return;
             }
             Frames frames;
+            SnapshotCodec.Placed placed = base == null ? null : base.placed();
             Path file = dir.resolve(SimpleStateMachineStorage.getSnapshotFileName(target.getTerm(),
                     target.getIndex()));
             try (SnapshotCodec.Scratch scratch = codec.scratch(base == null ? null : base.file())) {
@@ -292,13 +302,16 @@ public final class GroupSnapshots implements StateMachineStorage {
                     if (entry == null) {
                         throw new IOException("Raft entry " + i + " is not in the group's log any more");
                     }
-                    FrameStateMachine.forEachFrame(entry, frames);
+                    int placedOn = FrameStateMachine.forEachFrame(entry, frames);
+                    if (placedOn >= 0) {
+                        placed = new SnapshotCodec.Placed(placedOn, i); // a move (or its undoing) in the log
+                    }
                 }
-                scratch.write(file, frames.end);
+                scratch.write(file, frames.end, placed);
             }
             List<Kept> dropped = new ArrayList<>();
             synchronized (this) {
-                Kept made = new Kept(file, target, frames.end);
+                Kept made = new Kept(file, target, frames.end, placed);
                 if (!kept.isEmpty() && kept.get(0).index() >= target.getIndex()) {
                     if (!kept.get(0).file().equals(file)) {
                         dropped.add(made); // overtaken by an installed snapshot while it was built

@@ -37,10 +37,25 @@ public final class ShardSnapshot {
      * records).
      */
     static final int FORMAT = 3;
+    /**
+     * 4 = format 3 with the replicated group's placement in the header (the node an operator's move placed the group
+     * on, and the Raft index of that placement entry: docs/cluster.md, "Snapshots"). Written only for a group
+     * snapshot that records a placement; every other snapshot stays format 3, so older builds still read it.
+     */
+    static final int FORMAT_PLACED = 4;
+    /** The header's length: magic, format, shard, position, time; format 4 adds the placement's node and index. */
+    private static final int HEADER = 28;
+    private static final int HEADER_PLACED = HEADER + Integer.BYTES + Long.BYTES;
     public static final String SUFFIX = ".snap";
 
-    /** What a snapshot's header says. */
-    public record Header(int shard, long position, long timeMs) {
+    /**
+     * What a snapshot's header says: {@code placedOn} and {@code placedAt} are the replicated group's placement
+     * (node, Raft index of its placement entry), -1 when the file records none (format 3 and older).
+     */
+    public record Header(int shard, long position, long timeMs, int placedOn, long placedAt) {
+        public Header(int shard, long position, long timeMs) {
+            this(shard, position, timeMs, -1, -1);
+        }
     }
 
     private ShardSnapshot() {
@@ -53,6 +68,16 @@ public final class ShardSnapshot {
     /** Writes {@code state} (at log {@code position}) and the shard's contributions to {@code file}, durably. */
     public static void write(Path file, int shard, long position, long timeMs, ShardState state,
             VelocityWindows velocity, QuotaTally quotas) throws IOException {
+        write(file, shard, position, timeMs, -1, -1, state, velocity, quotas);
+    }
+
+    /**
+     * As {@link #write(Path, int, long, long, ShardState, VelocityWindows, QuotaTally)}, recording a replicated
+     * group's placement: node {@code placedOn} by the placement entry at Raft index {@code placedAt} (format 4);
+     * {@code placedOn} -1 records none (format 3).
+     */
+    public static void write(Path file, int shard, long position, long timeMs, int placedOn, long placedAt,
+            ShardState state, VelocityWindows velocity, QuotaTally quotas) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         OwnerOnly.file(tmp);
@@ -61,10 +86,14 @@ public final class ShardSnapshot {
                 CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw, 1 << 16), crc);
                 DataOutputStream out = new DataOutputStream(checked)) {
             out.writeInt(MAGIC);
-            out.writeInt(FORMAT);
+            out.writeInt(placedOn >= 0 ? FORMAT_PLACED : FORMAT);
             out.writeInt(shard);
             out.writeLong(position);
             out.writeLong(timeMs);
+            if (placedOn >= 0) {
+                out.writeInt(placedOn);
+                out.writeLong(placedAt);
+            }
             IOException[] failure = {null};
             // ledger
             out.writeLong(state.ledger().size());
@@ -158,7 +187,7 @@ public final class ShardSnapshot {
             }
             CRC32C crc = new CRC32C();
             byte[] chunk = new byte[1 << 16];
-            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(28);
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(HEADER_PLACED);
             long left = size - 4;
             while (left > 0) {
                 int n = in.read(chunk, 0, (int) Math.min(chunk.length, left));
@@ -177,13 +206,49 @@ public final class ShardSnapshot {
                 return null;
             }
             int format = head.getInt();
-            if (format < 1 || format > FORMAT) {
+            if (format < 1 || format > FORMAT_PLACED) {
                 return null;
             }
-            return new Header(head.getInt(), head.getLong(), head.getLong());
+            int shard = head.getInt();
+            long position = head.getLong();
+            long timeMs = head.getLong();
+            if (format < FORMAT_PLACED) {
+                return new Header(shard, position, timeMs);
+            }
+            if (head.remaining() < HEADER_PLACED - HEADER) {
+                return null;
+            }
+            return new Header(shard, position, timeMs, head.getInt(), head.getLong());
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * Reads only the header of a file {@link #verify} accepted, without reading the rest again (a snapshot may be
+     * large): what it says, or an IOException when it is not a snapshot's header.
+     */
+    public static Header header(Path file) throws IOException {
+        byte[] bytes = new byte[HEADER_PLACED];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(bytes, 0, bytes.length);
+        }
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(bytes, 0, n);
+        if (n < HEADER || head.getInt() != MAGIC) {
+            throw new IOException(file.getFileName() + " is not a snapshot");
+        }
+        int format = head.getInt();
+        int shard = head.getInt();
+        long position = head.getLong();
+        long timeMs = head.getLong();
+        if (format < FORMAT_PLACED) {
+            return new Header(shard, position, timeMs);
+        }
+        if (format > FORMAT_PLACED || n < HEADER_PLACED) {
+            throw new IOException(file.getFileName() + ": a snapshot of format " + format + " this build cannot read");
+        }
+        return new Header(shard, position, timeMs, head.getInt(), head.getLong());
     }
 
     /**
@@ -225,6 +290,10 @@ public final class ShardSnapshot {
         in.readInt();
         in.readLong();
         long timeMs = in.readLong();
+        if (format >= FORMAT_PLACED) {
+            in.readInt(); // the placement: the header's business (verify), not the stores'
+            in.readLong();
+        }
         LedgerSnapshot line = new LedgerSnapshot();
         for (long n = in.readLong(); n > 0; n--) {
             String b = in.readUTF();

@@ -26,16 +26,30 @@ class GroupSnapshotsTest {
     private final List<Path> loaded = new ArrayList<>();
     private final List<Runnable> builds = new ArrayList<>();
 
-    /** A file {@code position=N} is a valid snapshot at log position N; anything else fails the check. */
+    /**
+     * A file {@code position=N} is a valid snapshot at log position N, and a second line {@code placed=node@index}
+     * its placement; anything else fails the check. A build writes the same.
+     */
     private final SnapshotCodec codec = new SnapshotCodec() {
         @Override
         public long verify(Path file) {
             try {
-                String text = Files.readString(file, StandardCharsets.UTF_8);
+                String text = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("");
                 return text.startsWith("position=") ? Long.parseLong(text.substring(9).trim()) : -1;
             } catch (IOException | NumberFormatException e) {
                 return -1;
             }
+        }
+
+        @Override
+        public Placed placement(Path file) throws IOException {
+            String placed = Files.readString(file, StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.startsWith("placed=")).findFirst().orElse(null);
+            if (placed == null) {
+                return null;
+            }
+            String[] nodeAt = placed.substring(7).split("@");
+            return new Placed(Integer.parseInt(nodeAt[0]), Long.parseLong(nodeAt[1]));
         }
 
         @Override
@@ -46,7 +60,23 @@ class GroupSnapshotsTest {
 
         @Override
         public Scratch scratch(Path base) {
-            throw new UnsupportedOperationException("no build here");
+            return new Scratch() {
+                @Override
+                public void apply(long position, long timeMs, org.agrona.DirectBuffer payload, int offset,
+                        int length) {
+                    throw new UnsupportedOperationException("these logs hold no frames");
+                }
+
+                @Override
+                public void write(Path file, long position, Placed placed) throws IOException {
+                    Files.writeString(file, "position=" + position + (placed == null ? "" : "\nplaced="
+                            + placed.node() + "@" + placed.index()), StandardCharsets.UTF_8);
+                }
+
+                @Override
+                public void close() {
+                }
+            };
         }
     };
 
@@ -147,5 +177,56 @@ class GroupSnapshotsTest {
         now[0] += 3_600_000;
         s.due(TermIndex.valueOf(1, 5), anyLog());
         assertTrue(builds.isEmpty());
+    }
+
+    /**
+     * A Raft log whose entries from {@code from} on are configuration-like entries (no frames) but for the
+     * placement entries in {@code placements} (Raft index to node).
+     */
+    private static RaftLog logOf(java.util.Map<Long, Integer> placements) {
+        return (RaftLog) java.lang.reflect.Proxy.newProxyInstance(RaftLog.class.getClassLoader(),
+                new Class<?>[] {RaftLog.class}, (proxy, method, args) -> {
+                    if (!method.getName().equals("get") || args.length != 1) {
+                        throw new UnsupportedOperationException(method.getName());
+                    }
+                    long index = (Long) args[0];
+                    org.apache.ratis.proto.RaftProtos.LogEntryProto.Builder entry =
+                            org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder().setTerm(1).setIndex(index);
+                    Integer node = placements.get(index);
+                    if (node != null) {
+                        entry.setStateMachineLogEntry(org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto
+                                .newBuilder().setLogData(org.apache.ratis.thirdparty.com.google.protobuf.ByteString
+                                        .copyFrom(Placement.entry(node))));
+                    }
+                    return entry.build();
+                });
+    }
+
+    @Test
+    void aSnapshotRecordsThePlacementAsOfItsIndexAndALoadAnswersIt() throws IOException {
+        write("snapshot.1_10", "position=100\nplaced=2@7");
+        GroupSnapshots s = snapshots(10);
+        assertEquals(new SnapshotCodec.Placed(2, 7), s.loadNewest().placed(), "the placement the snapshot records");
+
+        // a move to node 1 (index 15) and one back to node 0 (index 18) after the snapshot: the last one counts
+        s.build(TermIndex.valueOf(1, 20), logOf(java.util.Map.of(15L, 1, 18L, 0)));
+        assertEquals(List.of(20L, 10L), s.indexes());
+        assertEquals("position=100\nplaced=0@18", Files.readString(dir.resolve("snapshot.1_20")));
+        // no placement entry after it: the next snapshot carries the placement forward
+        s.build(TermIndex.valueOf(1, 30), logOf(java.util.Map.of()));
+        assertEquals("position=100\nplaced=0@18", Files.readString(dir.resolve("snapshot.1_30")));
+        assertTrue(Files.notExists(dir.resolve("snapshot.1_10")), "two kept");
+
+        GroupSnapshots restarted = snapshots(10);
+        assertEquals(new SnapshotCodec.Placed(0, 18), restarted.loadNewest().placed());
+    }
+
+    @Test
+    void aGroupNeverMovedRecordsNoPlacement() throws IOException {
+        GroupSnapshots s = snapshots(10);
+        assertNull(s.loadNewest());
+        s.build(TermIndex.valueOf(1, 12), logOf(java.util.Map.of()));
+        assertEquals("position=0", Files.readString(dir.resolve("snapshot.1_12")));
+        assertNull(snapshots(10).loadNewest().placed(), "a snapshot without a placement (or from before them)");
     }
 }

@@ -74,6 +74,30 @@ class ShardSnapshotTest {
     }
 
     @Test
+    void aGroupSnapshotWithAPlacementIsFormatFourAndLoadsLikeFormatThree() throws IOException {
+        Path placed = dir.resolve("placed.snap");
+        Path plain = dir.resolve(ShardSnapshot.name(4242));
+        try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024)) {
+            SnapshotFixture.fill(live, v);
+            ShardSnapshot.write(placed, 2, 4242, T0 + 5_000, 1, 77, live, v, new QuotaTally());
+            ShardSnapshot.write(plain, 2, 4242, T0 + 5_000, live, v, new QuotaTally());
+            assertEquals(ShardSnapshot.FORMAT_PLACED, ByteBuffer.wrap(Files.readAllBytes(placed)).getInt(4));
+            assertEquals(ShardSnapshot.FORMAT, ByteBuffer.wrap(Files.readAllBytes(plain)).getInt(4),
+                    "no placement: the format older builds read");
+            ShardSnapshot.Header header = new ShardSnapshot.Header(2, 4242, T0 + 5_000, 1, 77);
+            assertEquals(header, ShardSnapshot.verify(placed));
+            assertEquals(header, ShardSnapshot.header(placed));
+            assertEquals(new ShardSnapshot.Header(2, 4242, T0 + 5_000, -1, -1), ShardSnapshot.header(plain));
+            try (ShardState loaded = open("loaded"); VelocityWindows w = VelocityWindows.inMemory(1024)) {
+                ShardSnapshot.read(placed, loaded, w);
+                assertEquals(StateDigest.rows(live), StateDigest.rows(loaded));
+                assertEquals(records(live), records(loaded));
+                assertEquals(velocityWords(v), velocityWords(w));
+            }
+        }
+    }
+
+    @Test
     void keysOfOneHashStayApart() throws IOException {
         Path file = dir.resolve(ShardSnapshot.name(7));
         try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024)) {
@@ -127,7 +151,7 @@ class ShardSnapshotTest {
         assertNull(ShardSnapshot.verify(file));
         // a format this build does not know, with its checksum right
         byte[] later = good.clone();
-        ByteBuffer.wrap(later).putInt(4, ShardSnapshot.FORMAT + 1);
+        ByteBuffer.wrap(later).putInt(4, ShardSnapshot.FORMAT_PLACED + 1);
         CRC32C crc = new CRC32C();
         crc.update(later, 0, later.length - 4);
         ByteBuffer.wrap(later).putInt(later.length - 4, (int) crc.getValue());

@@ -1,0 +1,281 @@
+package dev.formica.engine.pipeline;
+
+import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.client.FormicaClient;
+import dev.formica.engine.LedgerOnlyRules;
+import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.replication.GroupLayout;
+import dev.formica.engine.replication.ReplicationTestHooks;
+import dev.formica.engine.server.EngineServer;
+import dev.formica.v1.AddNodeRequest;
+import dev.formica.v1.AdminServiceGrpc;
+import dev.formica.v1.ChangeMembersResponse;
+import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.MovePartitionsRequest;
+import dev.formica.v1.PartitionGroup;
+import dev.formica.v1.PartitionMap;
+import dev.formica.v1.RemoveNodeRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Membership refusals and a new member's placement (docs/cluster.md, "Membership and moving partitions", "Adding and
+ * removing a node", "Snapshots"): three replicated engines in this process, and a fourth started with
+ * {@code clusterJoin: [0]} (gRPC 127.0.0.1:51900-51903, Raft 51910-51913; or from {@code -Dformica.ports.base=B},
+ * B..B+3 and B+10..B+13).
+ *
+ * <ul>
+ *   <li>A change of group 0's members held in flight (the {@code GroupMembers} test hook) makes a second
+ *   {@code RemoveNode} and an {@code AddNode} of the group answer {@code MEMBERSHIP_CHANGE_IN_PROGRESS}, changing
+ *   nothing; released, the first completes and the group takes changes again.</li>
+ *   <li>A move to a replica the leader sees behind (the {@code GroupMoves} hook holds node 2's commit index one entry
+ *   short) is refused as "not caught up" ({@code MOVE_REFUSED}) after the catch-up wait, changing nothing; with the
+ *   hook off the same move is done.</li>
+ *   <li>Group 0 moved to node 1, its log purged past the placement entry, a node added afterwards (it installs the
+ *   leader's snapshot) knows group 0 is placed on node 1, from the snapshot.</li>
+ * </ul>
+ */
+class ReplicatedMembershipTest {
+    private static final int BASE = Integer.getInteger("formica.ports.base", 51900);
+    private static final List<String> NODES = IntStream.range(0, 4).mapToObj(i -> "127.0.0.1:" + (BASE + i)).toList();
+    private static final List<String> RAFT = IntStream.range(0, 4).mapToObj(i -> "127.0.0.1:" + (BASE + 10 + i))
+            .toList();
+    private static final String TOKEN = "replicated-membership-test-admin-token-0123";
+    /** Snapshots every 30 entries in 4 KiB segments: the leader purges its log, so a new member gets a snapshot. */
+    private static final long SNAPSHOT_ENTRIES = 30;
+    private static final long SEGMENT = 4096;
+
+    @TempDir
+    Path dir;
+    private Path tokens;
+    private ReplicatedNodes nodes;
+    private EngineServer added;
+    private ManagedChannel addedChannel;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        tokens = Files.createFile(dir.resolve("admin.tokens"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tokens, TOKEN + "\n");
+        nodes = new ReplicatedNodes(dir, NODES.subList(0, 3), RAFT.subList(0, 3), this::tuned);
+    }
+
+    private EngineConfiguration tuned(EngineConfiguration c) {
+        return c.expectedBorrowers(1000).expectedDecisionsPerDay(1000).adminTokenFile(tokens)
+                .clusterSnapshotEntries(SNAPSHOT_ENTRIES).clusterLogSegmentBytes(SEGMENT);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (addedChannel != null) {
+            addedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        try {
+            if (added != null) {
+                added.close();
+            }
+        } finally {
+            nodes.close();
+        }
+    }
+
+    private ManagedChannel channel(int node) {
+        return node == 3 ? addedChannel : nodes.channel(node);
+    }
+
+    private AdminServiceGrpc.AdminServiceBlockingStub admin(int node) {
+        Metadata auth = new Metadata();
+        auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+        return AdminServiceGrpc.newBlockingStub(channel(node))
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth))
+                .withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    private PartitionMap map(int node) {
+        return DecisionServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
+    }
+
+    private static PartitionGroup group(PartitionMap map, int id) {
+        return map.getGroupsList().stream().filter(g -> g.getId() == id).findFirst().orElseThrow();
+    }
+
+    private static AddNodeRequest addThree(int group) {
+        return AddNodeRequest.newBuilder().setGroup(group).setNode(3).setAddress(NODES.get(3))
+                .setRaftAddress(RAFT.get(3)).build();
+    }
+
+    private static RemoveNodeRequest remove(int group, int node) {
+        return RemoveNodeRequest.newBuilder().setGroup(group).setNode(node).build();
+    }
+
+    private static MovePartitionsRequest move(int group, int to) {
+        return MovePartitionsRequest.newBuilder().setGroup(group).setToNode(to).build();
+    }
+
+    private static void assertRefused(Status.Code code, String reason, String start,
+            org.junit.jupiter.api.function.Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().startsWith(start), e.getStatus().getDescription());
+        com.google.rpc.Status status = StatusProto.fromThrowable(e);
+        assertTrue(status != null && status.getDetailsList().stream().anyMatch(d -> d.toString().contains(reason)),
+                "reason " + reason + " in " + status);
+    }
+
+    /** Every running first node's map has group 0 with these replicas, led and placed as given. */
+    private void assertGroupZero(List<Integer> replicas, int leader, int placedOn) {
+        for (int node = 0; node < 3; node++) {
+            PartitionGroup g = group(nodes.map(node), 0);
+            assertEquals(replicas, g.getReplicasList(), "group 0's replicas on node " + node);
+            assertEquals(placedOn, g.getPlacedOn(), "group 0's placement on node " + node);
+        }
+        assertEquals(leader, nodes.leader(0));
+    }
+
+    @Test
+    void aSecondMembershipChangeWhileOneIsInFlightIsRefusedAndChangesNothing() throws Exception {
+        nodes.startAll();
+        nodes.awaitEveryGroupLedByItsOwnNode();
+        CountDownLatch held = new CountDownLatch(1);
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        ReplicationTestHooks.holdChanges(nodes.server(0).pipeline().members(), group -> {
+            held.countDown();
+            return release;
+        });
+        CompletableFuture<ChangeMembersResponse> first = CompletableFuture.supplyAsync(
+                () -> admin(0).removeNode(remove(0, 2)));
+        assertTrue(held.await(30, TimeUnit.SECONDS), "the removal of node 2 passed its checks and is held");
+        try {
+            assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_CHANGE_IN_PROGRESS", "group 0: a change of its"
+                    + " members", () -> admin(0).removeNode(remove(0, 1)));
+            assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_CHANGE_IN_PROGRESS", "group 0: a change of its"
+                    + " members", () -> admin(0).addNode(addThree(0)));
+            assertFalse(first.isDone(), "the first change is still held");
+            assertGroupZero(List.of(0, 1, 2), 0, 0);
+        } finally {
+            ReplicationTestHooks.holdChanges(nodes.server(0).pipeline().members(), null);
+            release.complete(null);
+        }
+        ChangeMembersResponse removed = first.get(60, TimeUnit.SECONDS);
+        assertTrue(removed.getChanged());
+        assertEquals(List.of(0, 1), removed.getReplicasList());
+        // the change answered: the group takes the next one (node 2 is no member now: nothing to do)
+        assertFalse(admin(0).removeNode(remove(0, 2)).getChanged());
+        assertEquals(0, nodes.failStops.get());
+    }
+
+    @Test
+    void aMoveToAReplicaThatIsBehindIsRefusedAsNotCaughtUpAndChangesNothing() throws Exception {
+        nodes.startAll();
+        nodes.awaitEveryGroupLedByItsOwnNode();
+        PartitionMap before = nodes.map(0);
+        // node 2 stops, as the leader sees it, one entry short of what it had committed when the move was asked
+        AtomicLong stuck = new AtomicLong(Long.MIN_VALUE);
+        ReplicationTestHooks.seeCommitIndex(nodes.server(0).pipeline().moves(), (node, reported) -> {
+            if (node != 2) {
+                return reported;
+            }
+            stuck.compareAndSet(Long.MIN_VALUE, reported - 1);
+            return stuck.get();
+        });
+        try {
+            assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 2 is not caught up: it has"
+                    + " committed group 0's Raft log to index ", () -> admin(0).movePartitions(move(0, 2)));
+            assertTrue(stuck.get() >= 0, "the move looked at node 2's commit index");
+            assertGroupZero(List.of(0, 1, 2), 0, 0);
+            assertEquals(group(before, 0).getTerm(), group(nodes.map(0), 0).getTerm(), "no new term: no hand-over");
+        } finally {
+            ReplicationTestHooks.seeCommitIndex(nodes.server(0).pipeline().moves(), null);
+        }
+        // the lag was the only reason: the same move, with node 2 seen as it is, is done
+        admin(0).movePartitions(move(0, 2));
+        await().atMost(Duration.ofSeconds(30)).until(() -> nodes.leader(0) == 2);
+        assertEquals(0, nodes.failStops.get());
+    }
+
+    /** The first Raft index the group's log on disk still holds (the start of its oldest segment). */
+    private static long firstIndex(Path groupDir) throws IOException {
+        try (Stream<Path> files = Files.list(groupDir.resolve("current"))) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
+                    .mapToLong(n -> Long.parseLong(n.startsWith("log_inprogress_") ? n.substring(15)
+                            : n.substring(4, n.indexOf('-')))).min().orElse(0);
+        }
+    }
+
+    /** What a node's placement file of {@code group} says (node=, index=). */
+    private static Properties placementFile(Path dataDir, int group) throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(dataDir.resolve("placement-" + group + ".properties"))) {
+            p.load(in);
+        }
+        return p;
+    }
+
+    @Test
+    void aNodeAddedAfterAMoveKnowsThePlacementFromTheSnapshotItInstalls() throws Exception {
+        nodes.startAll();
+        nodes.awaitEveryGroupLedByItsOwnNode();
+        admin(0).movePartitions(move(0, 1));
+        await().atMost(Duration.ofSeconds(30)).until(() -> nodes.leader(0) == 1);
+        long placedAt = Long.parseLong(placementFile(nodes.dataDir(1), 0).getProperty("index"));
+        try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
+            ModelledDecideLoad load = new ModelledDecideLoad(client).start();
+            try {
+                // the leader snapshots and purges its log past the placement entry: a new member cannot replay it
+                await().atMost(Duration.ofSeconds(120)).until(() -> firstIndex(nodes.groupDir(1, 0)) > placedAt);
+            } finally {
+                load.stop();
+            }
+        }
+        EngineConfiguration c = LedgerOnlyRules.apply(tuned(new EngineConfiguration().dataDir(dir.resolve("n3"))
+                .port(BASE + 3).clusterNodes(NODES).clusterNodeId(3).clusterGroups(3).clusterJoin(List.of(0))
+                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterRaftNodes(RAFT).velocityKeys(1024)
+                .drainTimeout(Duration.ofSeconds(1))));
+        added = new EngineServer(c).start();
+        addedChannel = ManagedChannelBuilder.forTarget(NODES.get(3)).usePlaintext().build();
+        assertEquals(0, group(map(3), 0).getPlacedOn(), "before it joins, node 3 knows group 0's own node only");
+
+        ChangeMembersResponse joined = admin(1).addNode(addThree(0));
+        assertTrue(joined.getChanged());
+        try (Stream<Path> files = Files.list(dir.resolve("n3").resolve("raft")
+                .resolve(GroupLayout.groupId(0).getUuid().toString()).resolve("sm"))) {
+            assertTrue(files.anyMatch(p -> p.getFileName().toString().endsWith(".md5")),
+                    "node 3 caught up by the leader's snapshot (Ratis writes its digest beside it)");
+        }
+        assertEquals(1, group(map(1), 0).getPlacedOn(), "the leader's placement");
+        await().atMost(Duration.ofSeconds(10)).until(() -> group(map(3), 0).getPlacedOn() == 1);
+        assertEquals("1", placementFile(dir.resolve("n3"), 0).getProperty("node"), "kept for its restarts");
+        await().atMost(Duration.ofSeconds(10)).until(() -> map(3).getOwners(firstPartitionOf(0)) == 1);
+        assertEquals(0, nodes.failStops.get());
+    }
+}
