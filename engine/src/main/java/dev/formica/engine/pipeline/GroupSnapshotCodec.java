@@ -3,6 +3,7 @@ package dev.formica.engine.pipeline;
 import dev.formica.engine.funding.FundingQuotas;
 import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.replication.SnapshotCodec;
+import dev.formica.engine.risk.ConcentrationTable;
 import dev.formica.engine.state.ShardSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
@@ -18,7 +19,8 @@ import org.agrona.concurrent.EpochClock;
  * {@link SnapshotBuilder} builds it): the group's stores and its own contributions to the node's velocity windows
  * and quota usage, at a shard-log position, with a checksum. The header's shard number is the group's; a group
  * that was moved also has its placement in the header (snapshot format 4, {@link ShardSnapshot#write(Path, int,
- * long, long, int, long, ShardState, VelocityWindows, dev.formica.engine.funding.QuotaTally)}).
+ * long, long, int, long, ShardState, VelocityWindows, dev.formica.engine.funding.QuotaTally)}). Loading it also adds
+ * its exposure records to the node's concentration table.
  *
  * <p>Thread contract: {@link #load} before the shard runs or with the group's lock held (the shard's stores have
  * one writer at a time); a scratch copy on the snapshot builder's thread, touching nothing of the shard's.
@@ -28,6 +30,7 @@ final class GroupSnapshotCodec implements SnapshotCodec {
     private final ShardState state;
     private final VelocityWindows velocity;
     private final FundingQuotas quotas;
+    private final ConcentrationTable concentration;
     private final StateConfig stateConfig;
     private final int scratchVelocityKeys;
     private final Path scratchDir;
@@ -37,13 +40,16 @@ final class GroupSnapshotCodec implements SnapshotCodec {
      * @param state    the group's shard state, which a loaded snapshot fills
      * @param velocity the node's velocity windows, which take the snapshot's contribution
      * @param quotas   the node's quota usage, likewise
+     * @param concentration the node's concentration table, which takes the loaded exposure records
      */
     GroupSnapshotCodec(int group, ShardState state, VelocityWindows velocity, FundingQuotas quotas,
-            StateConfig stateConfig, int scratchVelocityKeys, Path scratchDir, EpochClock clock) {
+            ConcentrationTable concentration, StateConfig stateConfig, int scratchVelocityKeys, Path scratchDir,
+            EpochClock clock) {
         this.group = group;
         this.state = state;
         this.velocity = velocity;
         this.quotas = quotas;
+        this.concentration = concentration;
         this.stateConfig = stateConfig;
         this.scratchVelocityKeys = scratchVelocityKeys;
         this.scratchDir = scratchDir;
@@ -72,6 +78,8 @@ final class GroupSnapshotCodec implements SnapshotCodec {
             throw new IOException("snapshot " + file.getFileName() + " of group " + group + " fails its check");
         }
         ShardSnapshot.read(file, state, velocity).addTo(quotas);
+        // the entries after the snapshot change the table record by record (ShardExposures.follower)
+        state.exposures().forEach((borrowerId, product, record) -> ShardExposures.addRecord(concentration, record));
         return position;
     }
 

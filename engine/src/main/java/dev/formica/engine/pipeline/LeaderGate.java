@@ -37,7 +37,6 @@ final class LeaderGate implements ShardAgent.Gate {
     private final EpochClock clock;
     private final Refused refusal;
     private RatisShardLog current;
-    private boolean exposuresAdded;
 
     LeaderGate(GroupReplica replica, PartitionTable table, GroupLayout layout, EpochClock clock) {
         this.replica = replica;
@@ -82,12 +81,8 @@ final class LeaderGate implements ShardAgent.Gate {
         }
         processor.log(log);
         long now = clock.time();
-        processor.recover(now);
+        processor.recover(now); // its exposure repairs change the node's table, which holds the group's records
         processor.endCommand(now);
-        if (!exposuresAdded) {
-            processor.addExposuresToTable();
-            exposuresAdded = true;
-        }
         table.assignRange(group, table.self(), replica.term());
     }
 

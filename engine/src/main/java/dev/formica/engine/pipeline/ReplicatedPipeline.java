@@ -87,10 +87,11 @@ final class ReplicatedPipeline {
             StateConfig stateConfig = DecisionPipeline.stateConfig(config, shards);
             markets = Markets.open(config, dataDir, clock.time());
             RiskContext risk = markets.defaultMarket().risk();
-            // the usage of quotas and the velocity windows come from the groups' frames as Ratis replays them
+            // quota usage, velocity and concentration: from every hosted group's snapshot and replayed frames
             risk.quotas().resetUsage();
             risk.concentration().clear();
-            StateOps.Shared shared = new StateOps.Shared(risk.velocity(), risk.quotas());
+            StateOps.Shared shared = new StateOps.Shared(risk.velocity(), risk.quotas(),
+                    ShardExposures.follower(risk.concentration()));
             ShardAgent[] agents = new ShardAgent[shards];
             DecisionJournal[] journals = new DecisionJournal[shards];
             Map<Integer, GroupReplica> replicas = new HashMap<>();
@@ -111,16 +112,14 @@ final class ReplicatedPipeline {
                         config.idempotencyWindow().toMillis(), markets);
                 processor.journal(journals[k]);
                 processor.log(null); // nothing recorded until the shard leads its group
+                processor.tableHoldsExposures(); // its records are in the node's table while it follows too
                 processor.metrics(latency.shard(k));
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock,
                         DecisionPipeline.TIMER_PERIOD_NANOS, config.maxQueueDelay().toNanos(),
                         config.shedRetryDelay().toMillis(), latency.shard(k));
                 StateOps.Replayer replayer = new StateOps.Replayer();
-                GroupSnapshots snapshots = new GroupSnapshots(group, new GroupSnapshotCodec(group, state,
-                        risk.velocity(), risk.quotas(), stateConfig, Math.max(1024, config.velocityKeys() / shards),
-                        dataDir.resolve("snapshot-scratch-" + group), clock), snapshotBuilder,
-                        config.clusterSnapshotEntries(),
-                        config.clusterSnapshotEntries() > 0 ? config.snapshotInterval().toMillis() : 0, clock);
+                GroupSnapshots snapshots = snapshots(config, group, state, risk, stateConfig, shards, snapshotBuilder,
+                        clock);
                 GroupReplica replica = new GroupReplica(group, (position, timeMs, payload, offset, length) ->
                         replayer.apply(state, shared, false, payload, offset, length, timeMs), leaders,
                         () -> failStop.run(), snapshots, dataDir.resolve("placement-" + group + ".properties"));
@@ -159,6 +158,16 @@ final class ReplicatedPipeline {
             }
             throw (RuntimeException) e;
         }
+    }
+
+    /** A group's snapshots: its state, the node's velocity, quota and concentration tables, built off the shard. */
+    private static GroupSnapshots snapshots(EngineConfiguration config, int group, ShardState state,
+            RiskContext risk, StateConfig stateConfig, int shards, ExecutorService builder, EpochClock clock) {
+        return new GroupSnapshots(group, new GroupSnapshotCodec(group, state, risk.velocity(), risk.quotas(),
+                risk.concentration(), stateConfig, Math.max(1024, config.velocityKeys() / shards),
+                config.dataDir().resolve("snapshot-scratch-" + group), clock), builder,
+                config.clusterSnapshotEntries(),
+                config.clusterSnapshotEntries() > 0 ? config.snapshotInterval().toMillis() : 0, clock);
     }
 
     /**

@@ -33,10 +33,55 @@ final class ShardExposures {
     /** The record of the line a command works on ({@link #reserve} leaves it for {@link #hold}). */
     private final ExposureRecord exposure = new ExposureRecord();
     private final ExposureRecord dropped = new ExposureRecord();
+    /**
+     * Whether the table holds this shard's records already while {@link #reconcile} runs, so that its repairs must
+     * change the table too (a replicated node, whose table follows every group it hosts); false: the table is filled
+     * from the records after the reconciliation ({@link #addAllToTable}).
+     */
+    private boolean tableHoldsRecords;
 
     ShardExposures(ShardState state, ConcentrationTable table) {
         this.state = state;
         this.guard = new ConcentrationGuard(table);
+    }
+
+    /** The table holds this shard's records from now on: {@link #reconcile}'s repairs change it (replicated nodes). */
+    void tableHoldsRecords() {
+        tableHoldsRecords = true;
+    }
+
+    /**
+     * Keeps {@code table} the sum of the exposure records a replayed frame changes: each record a frame replaces is
+     * taken off, the record it stores added (a replicated node's groups, followed or led, after their snapshots were
+     * {@linkplain #addRecord added}).
+     */
+    static dev.formica.engine.state.StateOps.ExposureListener follower(ConcentrationTable table) {
+        ConcentrationGuard guard = new ConcentrationGuard(table); // add and release keep no state in the guard
+        return (before, after) -> {
+            if (before != null) {
+                count(guard, before, -1);
+            }
+            if (after != null) {
+                count(guard, after, 1);
+            }
+        };
+    }
+
+    /** Adds one record to {@code table} (a group's snapshot as it is loaded). */
+    static void addRecord(ConcentrationTable table, ExposureRecord record) {
+        count(new ConcentrationGuard(table), record, 1);
+    }
+
+    /** Adds ({@code sign} 1) or takes off (-1) every entry of {@code record}. */
+    private static void count(ConcentrationGuard guard, ExposureRecord record, int sign) {
+        for (int i = 0; i < record.count(); i++) {
+            if (sign > 0) {
+                guard.add(record.region(), record.industry(i), record.merchant(i), record.group(), record.amount(i));
+            } else {
+                guard.release(record.region(), record.industry(i), record.merchant(i), record.group(),
+                        record.amount(i));
+            }
+        }
     }
 
     /** Reads the line's record, or starts one attributed to {@code region} and the profile's group. */
@@ -162,11 +207,7 @@ final class ShardExposures {
 
     /** Adds every record of this shard to the concentration table (start-up, after {@link #reconcile}). */
     void addAllToTable() {
-        state.exposures().forEach((borrowerId, product, record) -> {
-            for (int i = 0; i < record.count(); i++) {
-                guard.add(record.region(), record.industry(i), record.merchant(i), record.group(), record.amount(i));
-            }
-        });
+        state.exposures().forEach((borrowerId, product, record) -> count(guard, record, 1));
     }
 
     /** A credit line: the borrower and the product number (start-up maps). */
@@ -270,6 +311,12 @@ final class ShardExposures {
             int afterLength = had ? exposure.encode(after) : -1;
             if (!had || beforeLength != afterLength || !Arrays.equals(before.byteArray(), 0, beforeLength,
                     after.byteArray(), 0, afterLength)) {
+                if (tableHoldsRecords) {
+                    if (had) {
+                        count(guard, dropped.decode(before, 0, beforeLength), -1);
+                    }
+                    count(guard, exposure, 1);
+                }
                 state.exposures().write(borrowerId, product, exposure);
                 endFrame.run();
                 repaired++;
@@ -286,6 +333,9 @@ final class ShardExposures {
             }
         });
         for (Line orphan : orphans) {
+            if (tableHoldsRecords && state.exposures().read(orphan.borrowerId(), orphan.product(), exposure)) {
+                count(guard, exposure, -1);
+            }
             state.exposures().write(orphan.borrowerId(), orphan.product(), exposure.clear());
             endFrame.run();
             repaired++;

@@ -489,6 +489,14 @@ final class ShardProcessor {
         exposures.addAllToTable();
     }
 
+    /**
+     * The concentration table holds this shard's exposure records from now on, whatever {@link #recover} repairs
+     * (a replicated group's, added as its snapshot loads and changed by every frame it applies).
+     */
+    void tableHoldsExposures() {
+        exposures.tableHoldsRecords();
+    }
+
     /** The name of the regulatory version in force at {@code nowMs} for the active rule set's licence; "" = none. */
     String regulatoryVersion(long nowMs) {
         RegulatoryParameters.Limits limits = risk.regulatory().at(nowMs, risk.rules().active().licence());

@@ -47,7 +47,19 @@ public final class ExposureBook implements AutoCloseable {
 
     /** Reads the line's record into {@code out}; false (and {@code out} cleared) when the line has none. */
     public boolean read(CharSequence borrowerId, int product, ExposureRecord out) {
-        try (ExternalMapQueryContext<CharSequence, byte[], ?> c = map.queryContext(key(borrowerId, product))) {
+        return readKey(key(borrowerId, product), out);
+    }
+
+    /**
+     * Reads the record under a raw key (the product digit and the borrower id, as the shard log's
+     * {@link StateOps#exposurePut} carries it) into {@code out}; false (and {@code out} cleared) when there is none.
+     */
+    public boolean readRaw(CharSequence rawKey, ExposureRecord out) {
+        return readKey(rawKey, out);
+    }
+
+    private boolean readKey(CharSequence k, ExposureRecord out) {
+        try (ExternalMapQueryContext<CharSequence, byte[], ?> c = map.queryContext(k)) {
             c.readLock().lock();
             MapEntry<CharSequence, byte[]> e = c.entry();
             if (e == null) {

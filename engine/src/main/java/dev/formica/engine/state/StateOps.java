@@ -211,8 +211,27 @@ public final class StateOps {
 
     // ---- replay ----------------------------------------------------------------------------------------
 
-    /** What replay needs besides the shard's stores: the engine-wide tables this shard added to. */
-    public record Shared(VelocityWindows velocity, QuotaSink quotas) {
+    /**
+     * What replay needs besides the shard's stores: the engine-wide tables this shard added to, and who follows the
+     * shard's exposure records (null: nobody; recovery rebuilds the concentration table from the records at the end).
+     */
+    public record Shared(VelocityWindows velocity, QuotaSink quotas, ExposureListener exposures) {
+        public Shared(VelocityWindows velocity, QuotaSink quotas) {
+            this(velocity, quotas, null);
+        }
+    }
+
+    /**
+     * Told of every exposure record a replayed frame replaces, before the store changes: a replicated node keeps its
+     * concentration table the sum of the records of every group it hosts, the groups it follows included.
+     */
+    @FunctionalInterface
+    public interface ExposureListener {
+        /**
+         * @param before the record the store holds now, or null when it holds none (reused: read it here)
+         * @param after  the record the frame stores, or null when the frame removes it (reused likewise)
+         */
+        void replaced(ExposureRecord before, ExposureRecord after);
     }
 
     /** Reused decoding scratch; one per replaying thread. */
@@ -224,6 +243,8 @@ public final class StateOps {
         private DirectBuffer b;
         private AuditVisitor audits;
         private java.util.function.BiConsumer<String, byte[]> profiles;
+        private ExposureRecord exposureBefore;
+        private ExposureRecord exposureAfter;
 
         /** Reports every profile put (borrower id, serialized profile) while decoding (readers, not recovery). */
         public Replayer onProfile(java.util.function.BiConsumer<String, byte[]> visitor) {
@@ -382,6 +403,9 @@ public final class StateOps {
                         str();
                         int n = b.getInt(at);
                         if (local) {
+                            if (shared != null && shared.exposures() != null) {
+                                exposureReplaced(state, shared.exposures(), at + 4, n);
+                            }
                             state.exposures().restore(s1, b, at + 4, n);
                         }
                         at += 4 + n;
@@ -396,6 +420,17 @@ public final class StateOps {
                     default -> throw new IllegalStateException("unknown operation " + code + " in the shard log");
                 }
             }
+        }
+
+        /** Tells {@code listener} of the record under {@link #s1} and the one at {@code offset} replacing it. */
+        private void exposureReplaced(ShardState state, ExposureListener listener, int offset, int length) {
+            if (exposureBefore == null) {
+                exposureBefore = new ExposureRecord();
+                exposureAfter = new ExposureRecord();
+            }
+            ExposureRecord before = state.exposures().readRaw(s1, exposureBefore) ? exposureBefore : null;
+            ExposureRecord after = length > 0 ? exposureAfter.decode(b, offset, length) : null;
+            listener.replaced(before, after);
         }
 
         private int u8() {
