@@ -210,16 +210,71 @@ final class ShardExposures {
         state.exposures().forEach((borrowerId, product, record) -> count(guard, record, 1));
     }
 
-    /** A credit line: the borrower and the product number (start-up maps). */
-    record Line(String borrowerId, int product) {
+    /**
+     * A credit line: the borrower and the product number (start-up maps). Equal to any line with the same
+     * characters and product, so a reused {@link #probe} finds a stored line without a string per lookup.
+     */
+    static final class Line {
+        private CharSequence borrowerId;
+        private int product;
+        private int hash;
+
+        Line(String borrowerId, int product) {
+            set(borrowerId, product);
+        }
+
+        private Line() {
+        }
+
+        /** A line to look others up with ({@link #set} it before each lookup); never stored in a map. */
+        static Line probe() {
+            return new Line();
+        }
+
+        /** Points this probe at {@code borrowerId} (not copied: valid while the caller keeps it unchanged). */
+        Line set(CharSequence borrowerId, int product) {
+            this.borrowerId = borrowerId;
+            this.product = product;
+            int h = 0;
+            for (int i = 0; i < borrowerId.length(); i++) {
+                h = 31 * h + borrowerId.charAt(i);
+            }
+            this.hash = 31 * h + product;
+            return this;
+        }
+
+        String borrowerId() {
+            return borrowerId.toString();
+        }
+
+        int product() {
+            return product;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Line l && l.hash == hash && l.product == product
+                    && CharSequence.compare(l.borrowerId, borrowerId) == 0;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
     /** A line's active holds (start-up): their ids and amounts, and the sum of the amounts. */
     static final class LineHolds {
+        /** The line these holds are on (its borrower id a copy, kept). */
+        final Line line;
         private long held;
         private long[] ids = new long[2];
         private long[] amounts = new long[2];
         private int count;
+
+        LineHolds(Line line) {
+            this.line = line;
+        }
 
         void add(long holdId, long amountMinor) {
             if (count == ids.length) {
@@ -245,7 +300,7 @@ final class ShardExposures {
         }
     }
 
-    private static final LineHolds NO_HOLDS = new LineHolds();
+    private static final LineHolds NO_HOLDS = new LineHolds(null);
 
     /**
      * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry

@@ -56,10 +56,10 @@ import dev.formica.v1.RiskEvent;
 import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.ScoreContribution;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import org.agrona.collections.LongArrayList;
 import org.agrona.collections.LongArrayQueue;
+import org.agrona.collections.Object2ObjectHashMap;
 
 /**
  * The credit-ledger logic of one shard: Decide, Confirm, Cancel, Repay, profile writes, hold expiry
@@ -1195,31 +1195,36 @@ final class ShardProcessor {
      * active holds for every ledger entry (repairing and counting any difference).
      */
     RecoveryReport recover(long nowMs) {
-        Map<ShardExposures.Line, ShardExposures.LineHolds> activeByLine = new HashMap<>();
-        List<long[]> active = new ArrayList<>();
-        List<long[]> finished = new ArrayList<>();
+        // one walk of the holds (only the fields read here), lines looked up with a reused probe (a string per line,
+        // not per hold), the queues' pairs in primitive arrays
+        Object2ObjectHashMap<ShardExposures.Line, ShardExposures.LineHolds> activeByLine =
+                new Object2ObjectHashMap<>();
+        ShardExposures.Line probe = ShardExposures.Line.probe();
+        LongArrayList activeTimes = new LongArrayList();
+        LongArrayList activeIds = new LongArrayList();
+        LongArrayList finishedTimes = new LongArrayList();
+        LongArrayList finishedIds = new LongArrayList();
         long[] highest = {0};
-        state.holds().forEach((holdId, h) -> {
+        state.holds().forEachBrief((holdId, holdState, expiresMs, borrowerId, product, amountMinor) -> {
             highest[0] = Math.max(highest[0], HoldIds.sequenceOf(holdId));
-            if (h.state() == HoldState.ACTIVE) {
-                active.add(new long[] {h.expiresMs(), holdId});
-                activeByLine.computeIfAbsent(new ShardExposures.Line(h.borrowerId().toString(), h.product()),
-                        k -> new ShardExposures.LineHolds()).add(holdId, h.amountMinor());
+            if (holdState == HoldState.ACTIVE) {
+                activeTimes.addLong(expiresMs);
+                activeIds.addLong(holdId);
+                ShardExposures.LineHolds holds = activeByLine.get(probe.set(borrowerId, product));
+                if (holds == null) {
+                    ShardExposures.Line line = new ShardExposures.Line(borrowerId.toString(), product);
+                    holds = new ShardExposures.LineHolds(line);
+                    activeByLine.put(line, holds);
+                }
+                holds.add(holdId, amountMinor);
             } else {
-                finished.add(new long[] {Math.max(h.expiresMs(), nowMs) + holdRetentionMs, holdId});
+                finishedTimes.addLong(Math.max(expiresMs, nowMs) + holdRetentionMs);
+                finishedIds.addLong(holdId);
             }
         });
         nextHoldSequence = HoldIds.firstSequence(nowMs, highest[0]);
-        active.sort((a, b) -> Long.compare(a[0], b[0]));
-        finished.sort((a, b) -> Long.compare(a[0], b[0]));
-        for (long[] e : active) {
-            expiries.addLong(e[0]);
-            expiries.addLong(e[1]);
-        }
-        for (long[] e : finished) {
-            removals.addLong(e[0]);
-            removals.addLong(e[1]);
-        }
+        queue(expiries, activeTimes, activeIds);
+        queue(removals, finishedTimes, finishedIds);
         long[] mismatches = {0};
         long[] negative = {0};
         List<Object[]> repairs = new ArrayList<>();
@@ -1228,8 +1233,9 @@ final class ShardProcessor {
         List<ShardExposures.LineHolds> holdsOfLines = new ArrayList<>();
         List<long[]> balances = new ArrayList<>();
         state.ledger().forEach((borrowerId, product, s) -> {
-            ShardExposures.Line line = new ShardExposures.Line(borrowerId.toString(), product);
-            ShardExposures.LineHolds holds = activeByLine.get(line);
+            ShardExposures.LineHolds holds = activeByLine.get(probe.set(borrowerId, product));
+            ShardExposures.Line line = holds != null ? holds.line
+                    : new ShardExposures.Line(borrowerId.toString(), product);
             long expected = holds == null ? 0 : holds.held();
             if (s.heldMinor() != expected) {
                 mismatches[0]++;
@@ -1248,8 +1254,20 @@ final class ShardProcessor {
         }
         long exposureRepairs = exposures.reconcile(lines, holdsOfLines, balances, this::profile,
                 () -> endCommand(nowMs));
-        return new RecoveryReport(log == null ? 0 : log.appendedPosition(), active.size(), finished.size(),
+        return new RecoveryReport(log == null ? 0 : log.appendedPosition(), activeIds.size(), finishedIds.size(),
                 state.ledger().size(), mismatches[0], negative[0], exposureRepairs);
+    }
+
+    /** Appends the (time, hold id) pairs to {@code queue} in time order (ties by hold id). */
+    private static void queue(LongArrayQueue queue, LongArrayList times, LongArrayList ids) {
+        int n = ids.size();
+        long[] t = times.toLongArray();
+        long[] h = ids.toLongArray();
+        PairSort.sort(t, h, n);
+        for (int i = 0; i < n; i++) {
+            queue.addLong(t[i]);
+            queue.addLong(h[i]);
+        }
     }
 
 }

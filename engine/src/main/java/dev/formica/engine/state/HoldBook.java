@@ -155,6 +155,34 @@ public final class HoldBook implements AutoCloseable {
         });
     }
 
+    /**
+     * Visits every hold with only what the start-up's reconciliation reads (no copy of the funding splits; the
+     * borrower id decoded for active holds only). Same rules as {@link #forEach}: the borrower id is reused, copy
+     * it to keep it.
+     */
+    public void forEachBrief(BriefVisitor visitor) {
+        Scratch s = scratch.get();
+        StringBuilder borrowerId = s.iterBorrower;
+        map.forEachEntry(e -> {
+            long holdId = e.key().getUsing(s.iterKey).getValue();
+            HoldValue v = e.value().getUsing(s.iterRef);
+            int state = v.getState();
+            if (state == HoldState.ACTIVE) {
+                v.getUsingBorrowerId(borrowerId);
+            } else {
+                borrowerId.setLength(0);
+            }
+            visitor.visit(holdId, state, v.getExpiresMs(), borrowerId, v.getProduct(), v.getAmountMinor());
+        });
+    }
+
+    /** Receives holds from {@link #forEachBrief} (the iterating thread, under Chronicle's segment lock). */
+    @FunctionalInterface
+    public interface BriefVisitor {
+        /** {@code borrowerId} is empty unless {@code state} is {@link HoldState#ACTIVE}. */
+        void visit(long holdId, int state, long expiresMs, CharSequence borrowerId, int product, long amountMinor);
+    }
+
     /** Number of holds, in every state. */
     public long size() {
         return map.longSize();
@@ -173,6 +201,7 @@ public final class HoldBook implements AutoCloseable {
         final LongValue iterKey = Values.newHeapInstance(LongValue.class);
         final HoldValue iterRef = Values.newNativeReference(HoldValue.class);
         final HoldSnapshot iterSnapshot = new HoldSnapshot();
+        final StringBuilder iterBorrower = new StringBuilder(StateConfig.MAX_ID_CHARS);
 
         LongValue key(long holdId) {
             key.setValue(holdId);
