@@ -137,6 +137,39 @@ class SegmentPreallocationTest {
     }
 
     @Test
+    void aPreallocatedSegmentAsksForItsSuccessorOnlyOnceHalfFull() throws Exception {
+        Path logDir = dir.resolve("log");
+        LogSegments segments = LogSegments.open(logDir);
+        LogWriter writer = writer(Durability.FSYNC);
+        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        writer.start();
+        int size = 1000;
+        long end = appendDurably(log, 0, size); // the growing first segment asks at once (prepareAfter 0)
+        assertTrue(log.successorRequested(), "a growing segment asks for a preallocated successor");
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(ready(logDir)));
+        int i = 1;
+        end = appendDurably(log, i++, size);
+        long second = segments.list().get(1);
+        assertFalse(log.successorRequested(), "moving into the preallocated segment asks for nothing yet");
+        assertFalse(Files.exists(ready(logDir)), "the ready file became the segment");
+        while (end - second + LogFrames.frameLength(size) < SEGMENT / 2) {
+            end = appendDurably(log, i++, size);
+            assertFalse(log.successorRequested(), "not before half full: " + (end - second) + " bytes");
+        }
+        end = appendDurably(log, i++, size);
+        assertTrue(end - second >= SEGMENT / 2);
+        assertTrue(log.successorRequested(), "half full: the successor is asked for");
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(ready(logDir)));
+        while (end - second + LogFrames.frameLength(size) <= SEGMENT) {
+            end = appendDurably(log, i++, size);
+        }
+        end = appendDurably(log, i++, size);
+        assertEquals(3, segments.list().size(), "the writer moved into the successor when the segment was full");
+        writer.close();
+        assertEquals(expected(0, i, size), readAll(logDir, end));
+    }
+
+    @Test
     void aReopenedSegmentIsCutAtItsLastFrameSoStaleBytesAfterZerosAreNeverRead() throws Exception {
         Path logDir = dir.resolve("log");
         LogSegments segments = LogSegments.open(logDir);
@@ -210,7 +243,12 @@ class SegmentPreallocationTest {
         writer.start();
         long end = appendDurably(log, 0, 100);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(ready(logDir)));
-        end = appendDurably(log, 1, 100); // into the preallocated segment; its successor is asked for
+        end = appendDurably(log, 1, 100); // into the preallocated segment
+        long second = segments.list().get(1);
+        int i = 2;
+        while (end - second < SEGMENT / 2) {
+            end = appendDurably(log, i++, 100); // its successor is asked for once it is half full
+        }
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(ready(logDir)));
         writer.close();
         assertTrue(Files.exists(ready(logDir)), "a clean stop keeps a ready file for the next process");
@@ -218,12 +256,12 @@ class SegmentPreallocationTest {
         LogWriter again = writer(Durability.FSYNC);
         LogWriter.Log reopened = again.open(0, segments, end, dir.resolve("w1"));
         again.start();
-        long next = appendDurably(reopened, 2, 100);
+        long next = appendDurably(reopened, i, 100);
         again.close();
         List<Long> starts = segments.list();
         assertEquals(end, starts.get(starts.size() - 1), "the first group after the start went into the ready file");
         assertEquals(SEGMENT, Files.size(logDir.resolve(LogSegments.name(end))));
-        assertEquals(expected(0, 3, 100), readAll(logDir, next));
+        assertEquals(expected(0, i + 1, 100), readAll(logDir, next));
     }
 
     @Test
@@ -280,7 +318,7 @@ class SegmentPreallocationTest {
             if (durable.get(10, TimeUnit.SECONDS)) {
                 released = end;
             }
-            if (i % 50 == 0 && !Files.exists(ready(logDir))) {
+            if (i % 50 == 0 && log.successorRequested() && !Files.exists(ready(logDir))) {
                 // now and then wait for a preallocated file, so that most frames go into one
                 await().atMost(Duration.ofSeconds(20)).until(() -> disk.cut() || Files.exists(ready(logDir)));
             }
