@@ -7,7 +7,9 @@
 # intended send time, so a stall shows; the servers' CPU time over each measured window, per call). The report goes
 # to OUT_DIR/cluster-decide.txt.
 # Usage: [PORT_BASE=B] [SINGLE=false] loadtest/scripts/cluster-decide.sh [OUT_DIR] [RATE] [DURATION_S] [WARMUP_S]
-#        (defaults: 200 30 30; SINGLE=false skips the one-node Echo and Decide runs, for A/B runs of replication)
+#        (defaults: 200 30 30; SINGLE=false skips the one-node Echo and Decide runs, for A/B runs of replication;
+#        MEASURE_OPTS: more -D options, e.g. -Dformica.measure.startMinutes=10 on a loaded box, -Draft.NAME=VALUE for
+#        the replicated nodes (a Ratis setting), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh)
 # Builds the modules it needs (mvn -o, test-compile of cluster and its dependencies; never install).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -48,6 +48,11 @@ class ClusterDecideMeasurement {
     private static final List<String> NODES = NodeProcesses.loopback(BASE, 3);
     private static final List<String> RAFT = NodeProcesses.loopback(BASE + 5, 3);
     private static final int BORROWERS = FixedRateLoad.BORROWERS;
+    /**
+     * How long the three nodes may take until every partition has a leader ({@code -Dformica.measure.startMinutes},
+     * default 4): on a box at load average 12-28 three nodes took more than 4 minutes.
+     */
+    private static final Duration START = Duration.ofMinutes(Long.getLong("formica.measure.startMinutes", 4));
     /** The window the idle nodes' CPU is read over. */
     private static final Duration IDLE = Duration.ofSeconds(10);
 
@@ -94,7 +99,7 @@ class ClusterDecideMeasurement {
             for (int i = 0; i < 3; i++) {
                 three.start(i);
             }
-            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            await().atMost(START).pollInterval(Duration.ofMillis(200)).until(() -> {
                 PartitionMap[] maps = three.maps();
                 return IntStream.range(0, Partitions.COUNT).allMatch(p -> three.claimants(p, maps).size() == 1);
             });
@@ -148,7 +153,8 @@ class ClusterDecideMeasurement {
 
     /**
      * The nodes' CPU, and with {@code -Dformica.measure.profile=CMD} CMD run as {@code CMD PHASE start|stop PIDS...}
-     * at the first and second reading (the measured window's start and end): a profiler attached for the window.
+     * at the first and second reading (the measured window's start and end): a profiler attached for the window. The
+     * CPU read over the window then includes the profiler's.
      */
     private static Supplier<Duration> profiled(String phase, NodeProcesses nodes) {
         String command = System.getProperty("formica.measure.profile", "");
