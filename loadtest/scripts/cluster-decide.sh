@@ -6,7 +6,10 @@
 # driven through the Java SDK by ClusterDecideMeasurement (module cluster, test sources; latency from each call's
 # intended send time, so a stall shows; the servers' CPU time over each measured window, per call). The report goes
 # to OUT_DIR/cluster-decide.txt.
-# Usage: loadtest/scripts/cluster-decide.sh [OUT_DIR] [RATE] [DURATION_S] [WARMUP_S]   (defaults: 200 30 30)
+# Usage: [PORT_BASE=B] [SINGLE=false] loadtest/scripts/cluster-decide.sh [OUT_DIR] [RATE] [DURATION_S] [WARMUP_S]
+#        (defaults: 200 30 30; SINGLE=false skips the one-node Echo and Decide runs, for A/B runs of replication;
+#        MEASURE_OPTS: more -D options, e.g. -Dformica.measure.startMinutes=10 on a loaded box, -Draft.NAME=VALUE for
+#        the replicated nodes (a Ratis setting), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh)
 # Builds the modules it needs (mvn -o, test-compile of cluster and its dependencies; never install).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,4 +21,5 @@ mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
-cluster_measurement ClusterDecideMeasurement cluster-decide "$OUT" "$RATE" "$DURATION" "$WARMUP" "${PORT_BASE:-50680}"
+MEASURE_OPTS="${MEASURE_OPTS:-} -Dformica.measure.single=${SINGLE:-true}" \
+  cluster_measurement ClusterDecideMeasurement cluster-decide "$OUT" "$RATE" "$DURATION" "$WARMUP" "${PORT_BASE:-50680}"

@@ -66,12 +66,13 @@ decide_summary() {
 
 # cluster_measurement CLASS NAME OUT RATE DURATION_S WARMUP_S PORT_BASE: runs the measurement CLASS of module
 # cluster (test sources, enabled by its properties; mvn -o test-compile of cluster and its dependencies, never
-# install), its report in OUT/NAME.txt with the load average at the end, and prints the report.
+# install), its report in OUT/NAME.txt with the load average at the end, and prints the report. MEASURE_OPTS: more
+# -D options for the measurement (e.g. -Dformica.measure.single=false).
 cluster_measurement() {
   local class="$1" name="$2" out="$3" rate="$4" duration="$5" warmup="$6" base="$7"
   mvn -B -o -q -pl cluster -am test -Dtest="$class" -Dsurefire.failIfNoSpecifiedTests=false \
       -Dformica.measure.rate="$rate" -Dformica.measure.seconds="$duration" -Dformica.measure.warmup="$warmup" \
-      -Dformica.measure.out="$out/$name.txt" -Dformica.ports.base="$base" > "$out/mvn.log" 2>&1 \
+      -Dformica.measure.out="$out/$name.txt" -Dformica.ports.base="$base" ${MEASURE_OPTS:-} > "$out/mvn.log" 2>&1 \
       || { tail -50 "$out/mvn.log"; exit 1; }
   echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/$name.txt"
   cat "$out/$name.txt"

@@ -81,6 +81,17 @@ final class NodeProcesses implements AutoCloseable {
         return p == null ? Duration.ZERO : p.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
+    /** The process ids of the running nodes. */
+    List<Long> pids() {
+        List<Long> out = new ArrayList<>();
+        for (Process p : processes) {
+            if (p != null && p.isAlive()) {
+                out.add(p.pid());
+            }
+        }
+        return out;
+    }
+
     int size() {
         return nodes.size();
     }
@@ -114,6 +125,12 @@ final class NodeProcesses implements AutoCloseable {
             }
         }
         command.addAll(jvmFlags);
+        // Ratis settings to measure (-Draft.NAME=VALUE on the mvn command line): the nodes read them (ReplicaNode)
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("raft.")) {
+                command.add("-D" + name + "=" + System.getProperty(name));
+            }
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("dev.formica.engine.Formica");

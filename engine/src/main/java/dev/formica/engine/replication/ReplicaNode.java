@@ -57,7 +57,21 @@ public final class ReplicaNode implements AutoCloseable {
         // a node being added (GroupMembers) that does not answer for this long fails the change
         RaftServerConfigKeys.setStagingTimeout(p, TimeDuration.valueOf(GroupMembers.STAGING_TIMEOUT_MS,
                 TimeUnit.MILLISECONDS));
+        overrides(p, System.getProperties());
         return p;
+    }
+
+    /**
+     * Ratis settings given as JVM system properties ({@code -Draft.server.log.appender.wait-time.min=5ms}): every
+     * property whose name starts with {@code raft.} replaces the setting of that name, for measuring a Ratis setting
+     * without a build (docs/cluster.md, "Where the CPU goes"). Ratis checks the values when it reads them.
+     */
+    static void overrides(RaftProperties p, java.util.Properties system) {
+        for (String name : system.stringPropertyNames()) {
+            if (name.startsWith("raft.")) {
+                p.set(name, system.getProperty(name));
+            }
+        }
     }
 
     /**
