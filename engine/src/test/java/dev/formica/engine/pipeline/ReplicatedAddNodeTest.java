@@ -1,40 +1,26 @@
 package dev.formica.engine.pipeline;
 
-import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
+import static dev.formica.engine.pipeline.FourNodes.assertRefused;
+import static dev.formica.engine.pipeline.FourNodes.group;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.engine.LedgerOnlyRules;
-import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
 import dev.formica.v1.AddNodeRequest;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.ChangeMembersResponse;
-import dev.formica.v1.DecisionServiceGrpc;
-import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.MovePartitionsRequest;
-import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RemoveNodeRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,95 +38,37 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicatedAddNodeTest {
     private static final int BASE = Integer.getInteger("formica.ports.base", 51500);
-    private static final List<String> NODES = IntStream.range(0, 4).mapToObj(i -> "127.0.0.1:" + (BASE + i)).toList();
-    private static final List<String> RAFT = IntStream.range(0, 4).mapToObj(i -> "127.0.0.1:" + (BASE + 10 + i))
-            .toList();
-    private static final String TOKEN = "replicated-add-node-test-admin-token-0123";
-    /** Snapshots every 30 entries in 4 KiB segments: the leader purges its log, so a new member gets a snapshot. */
-    private static final long SNAPSHOT_ENTRIES = 30;
-    private static final long SEGMENT = 4096;
 
     @TempDir
     Path dir;
-    private Path tokens;
+    private FourNodes cluster;
     private ReplicatedNodes nodes;
-    private EngineServer added;
-    private ManagedChannel addedChannel;
 
     @BeforeEach
     void setUp() throws Exception {
-        tokens = Files.createFile(dir.resolve("admin.tokens"),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tokens, TOKEN + "\n");
-        nodes = new ReplicatedNodes(dir, NODES.subList(0, 3), RAFT.subList(0, 3), c -> tuned(c));
-    }
-
-    private EngineConfiguration tuned(EngineConfiguration c) {
-        return c.expectedBorrowers(1000).expectedDecisionsPerDay(1000).adminTokenFile(tokens)
-                .clusterSnapshotEntries(SNAPSHOT_ENTRIES).clusterLogSegmentBytes(SEGMENT);
+        cluster = new FourNodes(dir, BASE, "replicated-add-node-test-admin-token-0123");
+        nodes = cluster.nodes;
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (addedChannel != null) {
-            addedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
-        try {
-            if (added != null) {
-                added.close();
-            }
-        } finally {
-            nodes.close();
-        }
-    }
-
-    /** Node 3: the grown node list, the three groups of the cluster, and group 0 to join. */
-    private void startNodeThree() {
-        EngineConfiguration c = LedgerOnlyRules.apply(tuned(new EngineConfiguration().dataDir(dir.resolve("n3"))
-                .port(BASE + 3).clusterNodes(NODES).clusterNodeId(3).clusterGroups(3).clusterJoin(List.of(0))
-                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterRaftNodes(RAFT).velocityKeys(1024)
-                .drainTimeout(Duration.ofSeconds(1))));
-        added = new EngineServer(c).start();
-        addedChannel = ManagedChannelBuilder.forTarget(NODES.get(3)).usePlaintext().build();
-    }
-
-    private ManagedChannel channel(int node) {
-        return node == 3 ? addedChannel : nodes.channel(node);
+        cluster.close();
     }
 
     private AdminServiceGrpc.AdminServiceBlockingStub admin(int node) {
-        Metadata auth = new Metadata();
-        auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
-        return AdminServiceGrpc.newBlockingStub(channel(node))
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth))
-                .withDeadlineAfter(60, TimeUnit.SECONDS);
+        return cluster.admin(node);
     }
 
     private PartitionMap map(int node) {
-        return DecisionServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(5, TimeUnit.SECONDS)
-                .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
+        return cluster.map(node);
     }
 
-    private static AddNodeRequest addThree(int group) {
-        return AddNodeRequest.newBuilder().setGroup(group).setNode(3).setAddress(NODES.get(3))
-                .setRaftAddress(RAFT.get(3)).build();
+    private AddNodeRequest addThree(int group) {
+        return cluster.addThree(group);
     }
 
-    private static PartitionGroup group(PartitionMap map, int id) {
-        return map.getGroupsList().stream().filter(g -> g.getId() == id).findFirst().orElseThrow();
-    }
-
-    /** The one node among the four that serves {@code group} by its own map, or -1. */
     private int leader(int group) {
-        int partition = firstPartitionOf(group);
-        int leader = -1;
-        for (int node = 0; node < 4; node++) {
-            if ((node == 3 ? added != null : nodes.running(node)) && map(node).getOwners(partition) == node) {
-                assertEquals(-1, leader, "nodes " + leader + " and " + node + " both answer for " + partition);
-                leader = node;
-            }
-        }
-        return leader;
+        return cluster.leader(group);
     }
 
     /** Whether the node's Raft log of group 0 no longer starts at index 0 (a snapshot let it purge). */
@@ -148,18 +76,6 @@ class ReplicatedAddNodeTest {
         try (Stream<Path> files = Files.list(groupDir.resolve("current"))) {
             return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
                     .noneMatch(n -> n.startsWith("log_0-") || n.equals("log_inprogress_0"));
-        }
-    }
-
-    private static void assertRefused(Status.Code code, String reason, String start,
-            org.junit.jupiter.api.function.Executable call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
-        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-        assertTrue(e.getStatus().getDescription().startsWith(start), e.getStatus().getDescription());
-        if (reason != null) {
-            com.google.rpc.Status status = StatusProto.fromThrowable(e);
-            assertTrue(status != null && status.getDetailsList().stream().anyMatch(d -> d.toString().contains(reason)),
-                    "reason " + reason + " in " + status);
         }
     }
 
@@ -174,7 +90,7 @@ class ReplicatedAddNodeTest {
         assertRefused(Status.Code.INVALID_ARGUMENT, null, "address:", () -> admin(0).addNode(
                 addThree(0).toBuilder().clearAddress().build()));
         assertRefused(Status.Code.FAILED_PRECONDITION, "NODE_UNREACHABLE", "node: node 3 answers at "
-                + RAFT.get(3) + " but holds no replica of the group",
+                + cluster.raft.get(3) + " but holds no replica of the group",
                 () -> admin(1).addNode(addThree(1)));
         assertEquals(List.of(0, 1, 2), group(map(1), 1).getReplicasList(), "group 1 unchanged");
         assertRefused(Status.Code.FAILED_PRECONDITION, "PARTITION_NOT_OWNED", "group: partition 0 is owned"
@@ -192,15 +108,15 @@ class ReplicatedAddNodeTest {
                 await().atMost(Duration.ofSeconds(120)).until(() -> load.decided() >= 60
                         && purged(nodes.groupDir(0, 0)));
 
-                startNodeThree();
+                EngineServer added = cluster.startNodeThree();
                 assertEquals(3, added.pipeline().partitions().ranges(), "node 3 knows the cluster's three groups");
                 refusedAddsChangeNothing();
                 int beforeAdd = load.decided();
                 ChangeMembersResponse joined = admin(0).addNode(addThree(0));
                 assertTrue(joined.getChanged());
                 assertEquals(List.of(0, 1, 2, 3), joined.getReplicasList());
-                assertEquals(NODES, joined.getMap().getNodesList().stream().map(n -> n.getAddress()).toList(),
-                        "the leader's map lists the new node");
+                assertEquals(cluster.addresses, joined.getMap().getNodesList().stream().map(n -> n.getAddress())
+                        .toList(), "the leader's map lists the new node");
                 assertEquals(3, joined.getMap().getGroupCount());
                 Path installed = dir.resolve("n3").resolve("raft")
                         .resolve(dev.formica.engine.replication.GroupLayout.groupId(0).getUuid().toString())

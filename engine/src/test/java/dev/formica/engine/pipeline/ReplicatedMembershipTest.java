@@ -1,38 +1,27 @@
 package dev.formica.engine.pipeline;
 
+import static dev.formica.engine.pipeline.FourNodes.assertRefused;
+import static dev.formica.engine.pipeline.FourNodes.group;
 import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.engine.LedgerOnlyRules;
-import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.engine.replication.ReplicationTestHooks;
-import dev.formica.engine.server.EngineServer;
 import dev.formica.v1.AddNodeRequest;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.ChangeMembersResponse;
-import dev.formica.v1.DecisionServiceGrpc;
-import dev.formica.v1.GetPartitionMapRequest;
 import dev.formica.v1.MovePartitionsRequest;
 import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RemoveNodeRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -40,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,72 +54,33 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicatedMembershipTest {
     private static final int BASE = Integer.getInteger("formica.ports.base", 51900);
-    private static final List<String> NODES = IntStream.range(0, 4).mapToObj(i -> "127.0.0.1:" + (BASE + i)).toList();
-    private static final List<String> RAFT = IntStream.range(0, 4).mapToObj(i -> "127.0.0.1:" + (BASE + 10 + i))
-            .toList();
-    private static final String TOKEN = "replicated-membership-test-admin-token-0123";
-    /** Snapshots every 30 entries in 4 KiB segments: the leader purges its log, so a new member gets a snapshot. */
-    private static final long SNAPSHOT_ENTRIES = 30;
-    private static final long SEGMENT = 4096;
 
     @TempDir
     Path dir;
-    private Path tokens;
+    private FourNodes cluster;
     private ReplicatedNodes nodes;
-    private EngineServer added;
-    private ManagedChannel addedChannel;
 
     @BeforeEach
     void setUp() throws Exception {
-        tokens = Files.createFile(dir.resolve("admin.tokens"),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tokens, TOKEN + "\n");
-        nodes = new ReplicatedNodes(dir, NODES.subList(0, 3), RAFT.subList(0, 3), this::tuned);
-    }
-
-    private EngineConfiguration tuned(EngineConfiguration c) {
-        return c.expectedBorrowers(1000).expectedDecisionsPerDay(1000).adminTokenFile(tokens)
-                .clusterSnapshotEntries(SNAPSHOT_ENTRIES).clusterLogSegmentBytes(SEGMENT);
+        cluster = new FourNodes(dir, BASE, "replicated-membership-test-admin-token-0123");
+        nodes = cluster.nodes;
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (addedChannel != null) {
-            addedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
-        try {
-            if (added != null) {
-                added.close();
-            }
-        } finally {
-            nodes.close();
-        }
-    }
-
-    private ManagedChannel channel(int node) {
-        return node == 3 ? addedChannel : nodes.channel(node);
+        cluster.close();
     }
 
     private AdminServiceGrpc.AdminServiceBlockingStub admin(int node) {
-        Metadata auth = new Metadata();
-        auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
-        return AdminServiceGrpc.newBlockingStub(channel(node))
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth))
-                .withDeadlineAfter(60, TimeUnit.SECONDS);
+        return cluster.admin(node);
     }
 
     private PartitionMap map(int node) {
-        return DecisionServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(5, TimeUnit.SECONDS)
-                .getPartitionMap(GetPartitionMapRequest.getDefaultInstance());
+        return cluster.map(node);
     }
 
-    private static PartitionGroup group(PartitionMap map, int id) {
-        return map.getGroupsList().stream().filter(g -> g.getId() == id).findFirst().orElseThrow();
-    }
-
-    private static AddNodeRequest addThree(int group) {
-        return AddNodeRequest.newBuilder().setGroup(group).setNode(3).setAddress(NODES.get(3))
-                .setRaftAddress(RAFT.get(3)).build();
+    private AddNodeRequest addThree(int group) {
+        return cluster.addThree(group);
     }
 
     private static RemoveNodeRequest remove(int group, int node) {
@@ -140,16 +89,6 @@ class ReplicatedMembershipTest {
 
     private static MovePartitionsRequest move(int group, int to) {
         return MovePartitionsRequest.newBuilder().setGroup(group).setToNode(to).build();
-    }
-
-    private static void assertRefused(Status.Code code, String reason, String start,
-            org.junit.jupiter.api.function.Executable call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
-        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-        assertTrue(e.getStatus().getDescription().startsWith(start), e.getStatus().getDescription());
-        com.google.rpc.Status status = StatusProto.fromThrowable(e);
-        assertTrue(status != null && status.getDetailsList().stream().anyMatch(d -> d.toString().contains(reason)),
-                "reason " + reason + " in " + status);
     }
 
     /** Every running first node's map has group 0 with these replicas, led and placed as given. */
@@ -257,12 +196,7 @@ class ReplicatedMembershipTest {
                 load.stop();
             }
         }
-        EngineConfiguration c = LedgerOnlyRules.apply(tuned(new EngineConfiguration().dataDir(dir.resolve("n3"))
-                .port(BASE + 3).clusterNodes(NODES).clusterNodeId(3).clusterGroups(3).clusterJoin(List.of(0))
-                .clusterReplication(EngineConfiguration.Replication.RATIS).clusterRaftNodes(RAFT).velocityKeys(1024)
-                .drainTimeout(Duration.ofSeconds(1))));
-        added = new EngineServer(c).start();
-        addedChannel = ManagedChannelBuilder.forTarget(NODES.get(3)).usePlaintext().build();
+        cluster.startNodeThree();
         assertEquals(0, group(map(3), 0).getPlacedOn(), "before it joins, node 3 knows group 0's own node only");
 
         ChangeMembersResponse joined = admin(1).addNode(addThree(0));
