@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -129,6 +130,15 @@ final class FourNodes implements AutoCloseable {
             com.google.rpc.Status status = StatusProto.fromThrowable(e);
             assertTrue(status != null && status.getDetailsList().stream().anyMatch(d -> d.toString().contains(reason)),
                     "reason " + reason + " in " + status);
+        }
+    }
+
+    /** The first Raft index a group's log on disk still holds (the start of its oldest segment; 0 before a purge). */
+    static long firstLogIndex(Path groupDir) throws IOException {
+        try (Stream<Path> files = Files.list(groupDir.resolve("current"))) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
+                    .mapToLong(n -> Long.parseLong(n.startsWith("log_inprogress_") ? n.substring(15)
+                            : n.substring(4, n.indexOf('-')))).min().orElse(0);
         }
     }
 

@@ -9,14 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.engine.server.EngineServer;
-import dev.formica.v1.AddNodeRequest;
-import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.ChangeMembersResponse;
 import dev.formica.v1.MovePartitionsRequest;
-import dev.formica.v1.PartitionMap;
 import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.Status;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,46 +51,22 @@ class ReplicatedAddNodeTest {
         cluster.close();
     }
 
-    private AdminServiceGrpc.AdminServiceBlockingStub admin(int node) {
-        return cluster.admin(node);
-    }
-
-    private PartitionMap map(int node) {
-        return cluster.map(node);
-    }
-
-    private AddNodeRequest addThree(int group) {
-        return cluster.addThree(group);
-    }
-
-    private int leader(int group) {
-        return cluster.leader(group);
-    }
-
-    /** Whether the node's Raft log of group 0 no longer starts at index 0 (a snapshot let it purge). */
-    private static boolean purged(Path groupDir) throws IOException {
-        try (Stream<Path> files = Files.list(groupDir.resolve("current"))) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
-                    .noneMatch(n -> n.startsWith("log_0-") || n.equals("log_inprogress_0"));
-        }
-    }
-
     /** Bad fields, a group node 3 did not join (it cannot answer for it), the wrong node: nothing changes. */
     private void refusedAddsChangeNothing() {
-        assertRefused(Status.Code.INVALID_ARGUMENT, null, "node:", () -> admin(0).addNode(
-                addThree(0).toBuilder().setNode(5).build()));
-        assertRefused(Status.Code.INVALID_ARGUMENT, null, "group:", () -> admin(0).addNode(
-                addThree(0).toBuilder().setGroup(3).build()));
-        assertRefused(Status.Code.INVALID_ARGUMENT, null, "raft_address:", () -> admin(0).addNode(
-                addThree(0).toBuilder().clearRaftAddress().build()));
-        assertRefused(Status.Code.INVALID_ARGUMENT, null, "address:", () -> admin(0).addNode(
-                addThree(0).toBuilder().clearAddress().build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, null, "node:", () -> cluster.admin(0).addNode(
+                cluster.addThree(0).toBuilder().setNode(5).build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, null, "group:", () -> cluster.admin(0).addNode(
+                cluster.addThree(0).toBuilder().setGroup(3).build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, null, "raft_address:", () -> cluster.admin(0).addNode(
+                cluster.addThree(0).toBuilder().clearRaftAddress().build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, null, "address:", () -> cluster.admin(0).addNode(
+                cluster.addThree(0).toBuilder().clearAddress().build()));
         assertRefused(Status.Code.FAILED_PRECONDITION, "NODE_UNREACHABLE", "node: node 3 answers at "
                 + cluster.raft.get(3) + " but holds no replica of the group",
-                () -> admin(1).addNode(addThree(1)));
-        assertEquals(List.of(0, 1, 2), group(map(1), 1).getReplicasList(), "group 1 unchanged");
+                () -> cluster.admin(1).addNode(cluster.addThree(1)));
+        assertEquals(List.of(0, 1, 2), group(cluster.map(1), 1).getReplicasList(), "group 1 unchanged");
         assertRefused(Status.Code.FAILED_PRECONDITION, "PARTITION_NOT_OWNED", "group: partition 0 is owned"
-                + " by node 0", () -> admin(1).addNode(addThree(0)));
+                + " by node 0", () -> cluster.admin(1).addNode(cluster.addThree(0)));
     }
 
     @Test
@@ -106,13 +78,13 @@ class ReplicatedAddNodeTest {
             try {
                 // enough entries for the leader of group 0 to snapshot and purge: the new member cannot get it all
                 await().atMost(Duration.ofSeconds(120)).until(() -> load.decided() >= 60
-                        && purged(nodes.groupDir(0, 0)));
+                        && FourNodes.firstLogIndex(nodes.groupDir(0, 0)) > 0);
 
                 EngineServer added = cluster.startNodeThree();
                 assertEquals(3, added.pipeline().partitions().ranges(), "node 3 knows the cluster's three groups");
                 refusedAddsChangeNothing();
                 int beforeAdd = load.decided();
-                ChangeMembersResponse joined = admin(0).addNode(addThree(0));
+                ChangeMembersResponse joined = cluster.admin(0).addNode(cluster.addThree(0));
                 assertTrue(joined.getChanged());
                 assertEquals(List.of(0, 1, 2, 3), joined.getReplicasList());
                 assertEquals(cluster.addresses, joined.getMap().getNodesList().stream().map(n -> n.getAddress())
@@ -125,35 +97,36 @@ class ReplicatedAddNodeTest {
                     assertTrue(files.anyMatch(p -> p.getFileName().toString().endsWith(".md5")),
                             "node 3 caught up by the leader's snapshot (Ratis writes its digest beside it)");
                 }
-                assertFalse(admin(0).addNode(addThree(0)).getChanged(), "a member already");
+                assertFalse(cluster.admin(0).addNode(cluster.addThree(0)).getChanged(), "a member already");
                 for (int node = 1; node < 4; node++) {
                     int n = node;
-                    await().atMost(Duration.ofSeconds(10)).until(() -> group(map(n), 0).getReplicasCount() == 4
-                            && map(n).getNodesCount() == 4);
+                    await().atMost(Duration.ofSeconds(10)).until(() -> group(cluster.map(n), 0).getReplicasCount() == 4
+                            && cluster.map(n).getNodesCount() == 4);
                 }
                 await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= beforeAdd + 30);
 
                 // a move to a node that holds no replica of the group is refused; group 0 moves to node 3
                 assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 3 holds no replica of"
-                        + " group 1", () -> admin(1).movePartitions(MovePartitionsRequest.newBuilder().setGroup(1)
-                        .setToNode(3).build()));
-                admin(0).movePartitions(MovePartitionsRequest.newBuilder().setGroup(0).setToNode(3).build());
-                await().atMost(Duration.ofSeconds(30)).until(() -> leader(0) == 3);
+                        + " group 1", () -> cluster.admin(1).movePartitions(MovePartitionsRequest.newBuilder()
+                        .setGroup(1).setToNode(3).build()));
+                cluster.admin(0).movePartitions(MovePartitionsRequest.newBuilder().setGroup(0).setToNode(3).build());
+                await().atMost(Duration.ofSeconds(30)).until(() -> cluster.leader(0) == 3);
                 int afterMove = load.decided();
                 await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterMove + 30);
 
                 // node 3 leads group 0: it cannot leave it; node 2 can
                 assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_REFUSED", "node: node 3 leads group 0",
-                        () -> admin(3).removeNode(RemoveNodeRequest.newBuilder().setGroup(0).setNode(3).build()));
-                assertRefused(Status.Code.INVALID_ARGUMENT, null, "node:", () -> admin(3).removeNode(
+                        () -> cluster.admin(3).removeNode(RemoveNodeRequest.newBuilder().setGroup(0).setNode(3)
+                                .build()));
+                assertRefused(Status.Code.INVALID_ARGUMENT, null, "node:", () -> cluster.admin(3).removeNode(
                         RemoveNodeRequest.newBuilder().setGroup(0).setNode(4).build()));
-                ChangeMembersResponse left = admin(3).removeNode(RemoveNodeRequest.newBuilder().setGroup(0).setNode(2)
-                        .build());
+                ChangeMembersResponse left = cluster.admin(3).removeNode(RemoveNodeRequest.newBuilder().setGroup(0)
+                        .setNode(2).build());
                 assertTrue(left.getChanged());
                 assertEquals(List.of(0, 1, 3), left.getReplicasList());
                 int afterRemove = load.decided();
                 await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterRemove + 30);
-                assertEquals(3, leader(0), "group 0 serves on at node 3");
+                assertEquals(3, cluster.leader(0), "group 0 serves on at node 3");
             } finally {
                 load.stop();
             }

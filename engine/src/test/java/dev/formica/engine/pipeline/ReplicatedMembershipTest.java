@@ -11,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.formica.client.FormicaClient;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.engine.replication.ReplicationTestHooks;
-import dev.formica.v1.AddNodeRequest;
-import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.ChangeMembersResponse;
 import dev.formica.v1.MovePartitionsRequest;
 import dev.formica.v1.PartitionGroup;
@@ -71,18 +69,6 @@ class ReplicatedMembershipTest {
         cluster.close();
     }
 
-    private AdminServiceGrpc.AdminServiceBlockingStub admin(int node) {
-        return cluster.admin(node);
-    }
-
-    private PartitionMap map(int node) {
-        return cluster.map(node);
-    }
-
-    private AddNodeRequest addThree(int group) {
-        return cluster.addThree(group);
-    }
-
     private static RemoveNodeRequest remove(int group, int node) {
         return RemoveNodeRequest.newBuilder().setGroup(group).setNode(node).build();
     }
@@ -112,13 +98,13 @@ class ReplicatedMembershipTest {
             return release;
         });
         CompletableFuture<ChangeMembersResponse> first = CompletableFuture.supplyAsync(
-                () -> admin(0).removeNode(remove(0, 2)));
+                () -> cluster.admin(0).removeNode(remove(0, 2)));
         assertTrue(held.await(30, TimeUnit.SECONDS), "the removal of node 2 passed its checks and is held");
         try {
             assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_CHANGE_IN_PROGRESS", "group 0: a change of its"
-                    + " members", () -> admin(0).removeNode(remove(0, 1)));
+                    + " members", () -> cluster.admin(0).removeNode(remove(0, 1)));
             assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_CHANGE_IN_PROGRESS", "group 0: a change of its"
-                    + " members", () -> admin(0).addNode(addThree(0)));
+                    + " members", () -> cluster.admin(0).addNode(cluster.addThree(0)));
             assertFalse(first.isDone(), "the first change is still held");
             assertGroupZero(List.of(0, 1, 2), 0, 0);
         } finally {
@@ -129,7 +115,7 @@ class ReplicatedMembershipTest {
         assertTrue(removed.getChanged());
         assertEquals(List.of(0, 1), removed.getReplicasList());
         // the change answered: the group takes the next one (node 2 is no member now: nothing to do)
-        assertFalse(admin(0).removeNode(remove(0, 2)).getChanged());
+        assertFalse(cluster.admin(0).removeNode(remove(0, 2)).getChanged());
         assertEquals(0, nodes.failStops.get());
     }
 
@@ -149,7 +135,7 @@ class ReplicatedMembershipTest {
         });
         try {
             assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 2 is not caught up: it has"
-                    + " committed group 0's Raft log to index ", () -> admin(0).movePartitions(move(0, 2)));
+                    + " committed group 0's Raft log to index ", () -> cluster.admin(0).movePartitions(move(0, 2)));
             assertTrue(stuck.get() >= 0, "the move looked at node 2's commit index");
             assertGroupZero(List.of(0, 1, 2), 0, 0);
             assertEquals(group(before, 0).getTerm(), group(nodes.map(0), 0).getTerm(), "no new term: no hand-over");
@@ -157,18 +143,9 @@ class ReplicatedMembershipTest {
             ReplicationTestHooks.seeCommitIndex(nodes.server(0).pipeline().moves(), null);
         }
         // the lag was the only reason: the same move, with node 2 seen as it is, is done
-        admin(0).movePartitions(move(0, 2));
+        cluster.admin(0).movePartitions(move(0, 2));
         await().atMost(Duration.ofSeconds(30)).until(() -> nodes.leader(0) == 2);
         assertEquals(0, nodes.failStops.get());
-    }
-
-    /** The first Raft index the group's log on disk still holds (the start of its oldest segment). */
-    private static long firstIndex(Path groupDir) throws IOException {
-        try (Stream<Path> files = Files.list(groupDir.resolve("current"))) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
-                    .mapToLong(n -> Long.parseLong(n.startsWith("log_inprogress_") ? n.substring(15)
-                            : n.substring(4, n.indexOf('-')))).min().orElse(0);
-        }
     }
 
     /** What a node's placement file of {@code group} says (node=, index=). */
@@ -184,32 +161,34 @@ class ReplicatedMembershipTest {
     void aNodeAddedAfterAMoveKnowsThePlacementFromTheSnapshotItInstalls() throws Exception {
         nodes.startAll();
         nodes.awaitEveryGroupLedByItsOwnNode();
-        admin(0).movePartitions(move(0, 1));
+        cluster.admin(0).movePartitions(move(0, 1));
         await().atMost(Duration.ofSeconds(30)).until(() -> nodes.leader(0) == 1);
         long placedAt = Long.parseLong(placementFile(nodes.dataDir(1), 0).getProperty("index"));
         try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
             ModelledDecideLoad load = new ModelledDecideLoad(client).start();
             try {
                 // the leader snapshots and purges its log past the placement entry: a new member cannot replay it
-                await().atMost(Duration.ofSeconds(120)).until(() -> firstIndex(nodes.groupDir(1, 0)) > placedAt);
+                await().atMost(Duration.ofSeconds(120))
+                        .until(() -> FourNodes.firstLogIndex(nodes.groupDir(1, 0)) > placedAt);
             } finally {
                 load.stop();
             }
         }
         cluster.startNodeThree();
-        assertEquals(0, group(map(3), 0).getPlacedOn(), "before it joins, node 3 knows group 0's own node only");
+        assertEquals(0, group(cluster.map(3), 0).getPlacedOn(),
+                "before it joins, node 3 knows group 0's own node only");
 
-        ChangeMembersResponse joined = admin(1).addNode(addThree(0));
+        ChangeMembersResponse joined = cluster.admin(1).addNode(cluster.addThree(0));
         assertTrue(joined.getChanged());
         try (Stream<Path> files = Files.list(dir.resolve("n3").resolve("raft")
                 .resolve(GroupLayout.groupId(0).getUuid().toString()).resolve("sm"))) {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().endsWith(".md5")),
                     "node 3 caught up by the leader's snapshot (Ratis writes its digest beside it)");
         }
-        assertEquals(1, group(map(1), 0).getPlacedOn(), "the leader's placement");
-        await().atMost(Duration.ofSeconds(10)).until(() -> group(map(3), 0).getPlacedOn() == 1);
+        assertEquals(1, group(cluster.map(1), 0).getPlacedOn(), "the leader's placement");
+        await().atMost(Duration.ofSeconds(10)).until(() -> group(cluster.map(3), 0).getPlacedOn() == 1);
         assertEquals("1", placementFile(dir.resolve("n3"), 0).getProperty("node"), "kept for its restarts");
-        await().atMost(Duration.ofSeconds(10)).until(() -> map(3).getOwners(firstPartitionOf(0)) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.map(3).getOwners(firstPartitionOf(0)) == 1);
         assertEquals(0, nodes.failStops.get());
     }
 }
