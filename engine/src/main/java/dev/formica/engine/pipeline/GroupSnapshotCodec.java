@@ -79,7 +79,7 @@ final class GroupSnapshotCodec implements SnapshotCodec {
         }
         ShardSnapshot.read(file, state, velocity).addTo(quotas);
         // the entries after the snapshot change the table record by record (ShardExposures.follower)
-        state.exposures().forEach((borrowerId, product, record) -> ShardExposures.addRecord(concentration, record));
+        ShardExposures.addAllToTable(state, concentration);
         return position;
     }
 

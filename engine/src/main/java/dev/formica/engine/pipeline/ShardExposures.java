@@ -53,7 +53,7 @@ final class ShardExposures {
     /**
      * Keeps {@code table} the sum of the exposure records a replayed frame changes: each record a frame replaces is
      * taken off, the record it stores added (a replicated node's groups, followed or led, after their snapshots were
-     * {@linkplain #addRecord added}).
+     * {@linkplain #addAllToTable(ShardState, ConcentrationTable) added}).
      */
     static dev.formica.engine.state.StateOps.ExposureListener follower(ConcentrationTable table) {
         ConcentrationGuard guard = new ConcentrationGuard(table); // add and release keep no state in the guard
@@ -67,9 +67,13 @@ final class ShardExposures {
         };
     }
 
-    /** Adds one record to {@code table} (a group's snapshot as it is loaded). */
-    static void addRecord(ConcentrationTable table, ExposureRecord record) {
-        count(new ConcentrationGuard(table), record, 1);
+    /** Adds every exposure record of {@code state} to {@code table} (a group's snapshot as it is loaded). */
+    static void addAllToTable(ShardState state, ConcentrationTable table) {
+        addAll(state, new ConcentrationGuard(table));
+    }
+
+    private static void addAll(ShardState state, ConcentrationGuard guard) {
+        state.exposures().forEach((borrowerId, product, record) -> count(guard, record, 1));
     }
 
     /** Adds ({@code sign} 1) or takes off (-1) every entry of {@code record}. */
@@ -207,7 +211,7 @@ final class ShardExposures {
 
     /** Adds every record of this shard to the concentration table (start-up, after {@link #reconcile}). */
     void addAllToTable() {
-        state.exposures().forEach((borrowerId, product, record) -> count(guard, record, 1));
+        addAll(state, guard);
     }
 
     /**
