@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Decide and Echo at the same fixed rate against one fresh server, one after the other: the server's CPU per
-# request (from its /metrics, measured part only) and its context switches per request (all its threads, from
+# request (from its /metrics, measured part only), its log writer's fdatasyncs per request, and its context
+# switches per request (all its threads, from
 # /proc, over the whole run, warm-up included, divided by every request sent at the fixed rate; the sample
 # profiles are loaded by a short run before) and, where `perf` can count the raw_syscalls:sys_enter tracepoint
 # (Debian's linux-perf, as root), its system calls per request over the same span. Decide minus Echo is the cost
@@ -33,6 +34,12 @@ switches() {
   cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'
 }
 
+# log_syncs: the log writer's fdatasyncs so far (fsync mode; 0 in process mode), from the server's /metrics
+log_syncs() {
+  curl -s "http://127.0.0.1:$METRICS_PORT/metrics" \
+      | awk '/^formica_log_sync_duration_seconds_count/ {s += $NF} END {printf "%d", s}'
+}
+
 # the 100,000 sample profiles, loaded before anything is measured
 java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
     --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
@@ -54,19 +61,20 @@ syscalls_stop() { # RPC REQUESTS: sets SYSCALLS_PER_REQ
   SYSCALLS_PER_REQ=$(awk -F, -v n="$2" '/raw_syscalls/ {printf "%.2f", $1 / n}' "$OUT/syscalls-$1.csv")
 }
 for rpc in decide echo; do
-  before=$(switches "$SERVER"); ticks_before=$(cpu_ticks "$SERVER")
+  before=$(switches "$SERVER"); ticks_before=$(cpu_ticks "$SERVER"); syncs_before=$(log_syncs)
   syscalls_start $rpc
   java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
       --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" ${LOADTEST_ARGS:-} \
       > "$OUT/loadtest-$rpc.txt" 2>&1 || true
-  after=$(switches "$SERVER"); ticks_after=$(cpu_ticks "$SERVER")
+  after=$(switches "$SERVER"); ticks_after=$(cpu_ticks "$SERVER"); syncs_after=$(log_syncs)
   requests=$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" -v r="$RATE" 'BEGIN {print (d + w) * r}')
   syscalls_stop $rpc "$requests"
   echo "$rpc: server context switches/req $(awk -v a="$after" -v b="$before" -v n="$requests" \
       'BEGIN {printf "%.2f", (a - b) / n}'), syscalls/req $SYSCALLS_PER_REQ, server CPU us/req (/proc, warm-up \
 included) $(awk -v a="$ticks_after" -v b="$ticks_before" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
-      'BEGIN {printf "%.1f", (a - b) * 1e6 / hz / n}')" >> "$OUT/switches.txt"
+      'BEGIN {printf "%.1f", (a - b) * 1e6 / hz / n}'), log syncs/req $(awk -v a="$syncs_after" \
+      -v b="$syncs_before" -v n="$requests" 'BEGIN {printf "%.3f", (a - b) / n}')" >> "$OUT/switches.txt"
 done
 stop_server
 for rpc in decide echo; do

@@ -95,6 +95,8 @@ public final class EngineConfiguration {
     public static final dev.formica.engine.log.Durability DEFAULT_DURABILITY = dev.formica.engine.log.Durability.FSYNC;
     /** Each shard's state is snapshotted this often (off the decision path); restart replays the log after it. */
     public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(2);
+    /** {@code fsync} mode: the least time between two rounds of the log writer's syncs. */
+    public static final Duration DEFAULT_GROUP_COMMIT_INTERVAL = Duration.ZERO;
     /** Raft entries between two snapshots of a replicated group. */
     public static final long DEFAULT_CLUSTER_SNAPSHOT_ENTRIES = 100_000;
     /** A Raft log segment of a replicated group (8 MiB). */
@@ -178,6 +180,7 @@ public final class EngineConfiguration {
     private Duration journalRetention = DEFAULT_JOURNAL_RETENTION;
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
+    private Duration groupCommitInterval = DEFAULT_GROUP_COMMIT_INTERVAL;
     // logs and tracing: see docs/observability.md
     private dev.formica.engine.logging.LogFormat logFormat = dev.formica.engine.logging.LogFormat.AUTO;
     private boolean tracing;
@@ -404,12 +407,14 @@ public final class EngineConfiguration {
         }
         long amount = Long.parseLong(s.substring(0, split));
         return switch (s.substring(split)) {
+            case "us" -> Duration.ofNanos(Math.multiplyExact(amount, 1000L));
             case "ms" -> Duration.ofMillis(amount);
             case "s", "" -> Duration.ofSeconds(amount);
             case "m" -> Duration.ofMinutes(amount);
             case "h" -> Duration.ofHours(amount);
             case "d" -> Duration.ofDays(amount);
-            default -> throw new IllegalArgumentException("unknown duration unit in " + text + " (use ms, s, m, h, d)");
+            default -> throw new IllegalArgumentException("unknown duration unit in " + text
+                    + " (use us, ms, s, m, h, d)");
         };
     }
 
@@ -491,6 +496,8 @@ public final class EngineConfiguration {
         requireThat(latencyLogFiles >= 1, "latencyLogFiles must be >= 1");
         requireThat(!snapshotInterval.isNegative(), "snapshotInterval must be >= 0 (0 = no periodic snapshots), was "
                 + snapshotInterval);
+        requireThat(!groupCommitInterval.isNegative() && groupCommitInterval.compareTo(Duration.ofMillis(100)) <= 0,
+                "groupCommitInterval must be between 0 and 100ms, was " + groupCommitInterval);
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
         concludeCluster();
@@ -1015,6 +1022,20 @@ public final class EngineConfiguration {
 
     public Duration snapshotInterval() {
         return snapshotInterval;
+    }
+
+    /**
+     * {@code fsync} mode: a round of the log writer's {@code fdatasync}s starts at least this long after the
+     * previous one started ({@code 0} = as soon as it ended); an idle log's frame is synced at once.
+     */
+    public EngineConfiguration groupCommitInterval(Duration d) {
+        checkMutable();
+        this.groupCommitInterval = Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Duration groupCommitInterval() {
+        return groupCommitInterval;
     }
 
     /**

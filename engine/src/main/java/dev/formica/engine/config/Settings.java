@@ -268,6 +268,14 @@ public final class Settings {
                     + "crash). [state-and-durability.md](state-and-durability.md)",
                     (c, v) -> c.durability(dev.formica.engine.log.Durability.parse(v)),
                     EngineConfiguration::durability),
+            Setting.of("groupCommitInterval", null, Setting.Type.DURATION, "`0` (at once)",
+                    "`durability: fsync`: a round of the log writer's `fdatasync`s starts at least this long after "
+                    + "the previous round started; the frames that arrive in between wait for the next round, so "
+                    + "under load one sync covers more answers (less CPU per Decide, up to this much more latency). "
+                    + "An idle log's first frame is synced at once. `0` to `100ms`; `us` and `ms` units. "
+                    + "[state-and-durability.md](state-and-durability.md)",
+                    (c, v) -> c.groupCommitInterval(EngineConfiguration.parseDuration(v)),
+                    EngineConfiguration::groupCommitInterval),
             Setting.of("snapshotInterval", null, Setting.Type.DURATION, "`2m`",
                     "how often each shard's snapshot is built (off the decision path, by replaying the log into a "
                     + "scratch copy); restart loads the newest and replays the log after it, so this bounds the log "

@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * window bytes to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs each
  * written segment ({@code fdatasync}) before it publishes the new durable positions and releases the answers waiting
  * on them. Frames that arrive while a sync runs go into the next batch: group commit. Shard threads never touch the
- * disk. In {@link Durability#PROCESS} mode an answer does not wait for this thread at all: its frame is in the
+ * disk. With a group commit interval a round of syncs starts at least that long after the previous one, and the
+ * frames of the interval wait in their windows for it (fewer syncs under load; an idle log's frame is synced at
+ * once). In {@link Durability#PROCESS} mode an answer does not wait for this thread at all: its frame is in the
  * window, which {@link LogBuffer#recover} brings back after {@code kill -9}.
  *
  * <p>Preallocation ({@code fsync} mode, when asked for): each shard's next segment is prepared ahead of time by
@@ -65,7 +67,14 @@ public final class LogWriter implements AutoCloseable {
     private final org.HdrHistogram.SingleWriterRecorder syncNanos =
             new org.HdrHistogram.SingleWriterRecorder(1, TimeUnit.SECONDS.toNanos(60), 2);
     private final List<Log> logs = new ArrayList<>();
+    /** fsync mode: the least time from the start of one round of syncs to the next; 0 = no wait. */
+    private final long groupCommitNanos;
+    /** Writer thread: when the last round of syncs started. */
+    private long roundStartNanos;
+    /** Parked idle: any release asked for wakes the writer. */
     private volatile boolean sleeping;
+    /** Parked until the next round of syncs is due: only a window running out of room wakes the writer. */
+    private volatile boolean holding;
     private volatile boolean running = true;
     private Thread thread;
     private long syncs;
@@ -87,6 +96,21 @@ public final class LogWriter implements AutoCloseable {
      */
     public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes,
             long prepareAfter) {
+        this(durability, channels, segmentBytes, windowBytes, prepareAfter, 0);
+    }
+
+    /**
+     * As {@link #LogWriter(Durability, LogChannel.Factory, long, int, long)}; in {@code fsync} mode a round of
+     * syncs starts at least {@code groupCommitNanos} after the previous one started, so that under load one
+     * {@code fdatasync} covers the frames of that whole interval (each sync is three I/Os on this VM's ext4: the
+     * data, the inode, a cache flush). An idle log's frame is synced at once.
+     */
+    public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes,
+            long prepareAfter, long groupCommitNanos) {
+        if (groupCommitNanos < 0) {
+            throw new IllegalArgumentException("group commit interval must be >= 0: " + groupCommitNanos);
+        }
+        this.groupCommitNanos = durability == Durability.FSYNC ? groupCommitNanos : 0;
         this.durability = durability;
         this.channels = channels;
         this.segmentBytes = segmentBytes;
@@ -142,15 +166,24 @@ public final class LogWriter implements AutoCloseable {
     }
 
     private void run() {
-        long park = durability == Durability.FSYNC ? FSYNC_IDLE_PARK_NANOS : PROCESS_IDLE_PARK_NANOS;
+        long idlePark = durability == Durability.FSYNC ? FSYNC_IDLE_PARK_NANOS : PROCESS_IDLE_PARK_NANOS;
+        roundStartNanos = System.nanoTime() - groupCommitNanos;
         while (true) {
             int work = 0;
             boolean stopping = !running;
+            // > 0: the next round of syncs is not due yet; frames wait for it in their windows
+            long hold = stopping || groupCommitNanos == 0 ? 0
+                    : Math.max(0, roundStartNanos + groupCommitNanos - System.nanoTime());
             for (Log log : logs) {
-                work += log.collect();
+                work += hold == 0 || log.crowded() ? log.collect() : 0;
             }
-            if (durability == Durability.FSYNC) {
+            if (durability == Durability.FSYNC && hold == 0) {
+                boolean round = false;
                 for (Log log : logs) {
+                    if (log.unsynced && !round) {
+                        round = true;
+                        roundStartNanos = System.nanoTime();
+                    }
                     log.sync();
                 }
             }
@@ -161,15 +194,21 @@ public final class LogWriter implements AutoCloseable {
                 break;
             }
             if (work == 0) {
-                sleeping = true;
+                boolean held = hold > 0;
+                if (held) {
+                    holding = true;
+                } else {
+                    sleeping = true;
+                }
                 VarHandle.fullFence();
                 boolean ready = false;
                 for (Log log : logs) {
-                    ready |= log.hasWork();
+                    ready |= held ? log.crowded() : log.hasWork();
                 }
                 if (!ready && running) {
-                    LockSupport.parkNanos(this, park);
+                    LockSupport.parkNanos(this, held ? hold : idlePark);
                 }
+                holding = false;
                 sleeping = false;
             }
         }
@@ -178,9 +217,18 @@ public final class LogWriter implements AutoCloseable {
         }
     }
 
+    /** Wakes an idle writer (not one holding its frames for the next round of syncs). */
     void wake() {
         VarHandle.fullFence();
         if (sleeping) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Wakes the writer whatever it waits for: a window is running out of room. */
+    void wakeNow() {
+        VarHandle.fullFence();
+        if (sleeping || holding) {
             LockSupport.unpark(thread);
         }
     }
@@ -308,7 +356,7 @@ public final class LogWriter implements AutoCloseable {
             }
             // room: the window bytes this frame overwrites must be in the segment already
             while (appended + frame - writtenShared > window.capacity()) {
-                wake();
+                wakeNow();
                 LockSupport.parkNanos(20_000);
                 if (failed) {
                     throw new IllegalStateException("the shard log of shard " + shard + " failed; see the log");
@@ -321,7 +369,7 @@ public final class LogWriter implements AutoCloseable {
             // answers to be released (whenDurable); in process mode the writer comes by itself, or when the window
             // fills up
             if (appended - writtenShared > window.capacity() >> 2) {
-                wake();
+                wakeNow();
             }
             return appended;
         }
@@ -354,7 +402,7 @@ public final class LogWriter implements AutoCloseable {
             }
             Pending p = new Pending(position, release);
             while (!pending.offer(p)) {
-                wake();
+                wakeNow();
                 LockSupport.parkNanos(20_000);
             }
             wake();
@@ -364,6 +412,13 @@ public final class LogWriter implements AutoCloseable {
             Pending p = pending.peek();
             return published > written || (p != null && p.position <= durable);
         }
+
+        /** Writer thread: whether the window holds more than a quarter of its capacity not written yet. */
+        boolean crowded() {
+            return published - written > window.capacity() >> 2;
+        }
+
+
 
         /** Writer thread: writes the window's new frames to the segment. Returns 1 when it wrote, else 0. */
         int collect() {
