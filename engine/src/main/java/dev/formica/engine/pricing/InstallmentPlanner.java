@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * annualised rate of the borrower's actual cash flows.
  *
  * <p>Thread contract: stateless and thread-safe; any thread may call any method at once. The only shared state
- * is a lock-free memo of annuity factors per (APR, n): immutable entries in an {@link AtomicReferenceArray}.
+ * is a lock-free memo of annuity factors per (APR, n): immutable entries in an {@link AtomicReferenceArray}, in sets of
+ * {@value #FACTOR_WAYS} (a price lowered to the all-in cap bisects the APR, so one decision asks a dozen APRs; with
+ * one entry per slot two of them that shared a slot recomputed their factor, {@link BigInteger} powers, again and
+ * again).
  * {@link #plan(long, int, int, long, List, InstallmentSchedule)} into a reused {@link InstallmentSchedule}
  * allocates nothing once the factor of its (APR, n) is memoised; {@link #toProto} builds the protobuf.
  *
@@ -49,13 +52,22 @@ public final class InstallmentPlanner {
     private static final long MONTHLY_DENOMINATOR = 120_000L; // basis points × 12 months
     private static final BigInteger BIG_DENOMINATOR = BigInteger.valueOf(MONTHLY_DENOMINATOR);
     private static final long HALF = Long.MIN_VALUE; // 2^63 as an unsigned 64-bit fraction
-    private static final int FACTOR_SLOTS = 1024;
+    /** Factors memoised: {@value #FACTOR_SETS} sets of {@value #FACTOR_WAYS} (a few hundred (APR, n) are in use). */
+    private static final int FACTOR_SETS = 1024;
+    private static final int FACTOR_WAYS = 4;
 
     /** Annuity factor F = r(1+r)^n/((1+r)^n − 1) as floor(F · 2^64) = hi · 2^64 + unsigned lo. */
     private record Factor(int aprBps, int installments, long hi, long lo) {
     }
 
-    private final AtomicReferenceArray<Factor> factors = new AtomicReferenceArray<>(FACTOR_SLOTS);
+    private final AtomicReferenceArray<Factor> factors = new AtomicReferenceArray<>(FACTOR_SETS * FACTOR_WAYS);
+    /**
+     * Per set, the way the next new factor replaces when the set is full (round robin). Written without
+     * synchronisation: a lost update only changes which entry is replaced, never what an entry holds.
+     */
+    private final byte[] victims = new byte[FACTOR_SETS];
+    /** Factors computed (memo misses), for tests. */
+    private final java.util.concurrent.atomic.AtomicLong factorsComputed = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Computes the plan into {@code out} and returns it.
@@ -257,7 +269,7 @@ public final class InstallmentPlanner {
     /**
      * {@code roundHalfEven(P · F)} from the memoised 64-bit fraction of F: the truncation of F costs less than
      * {@code P · 2^-64} of a minor unit, so the rounding is decided exactly unless the product lies within that
-     * much of a half, where the exact {@link BigInteger} quotient decides.
+     * much of a half, where the exact quotient decides (in a long for one installment, else {@link BigInteger}).
      */
     long annuity(long principalMinor, int aprBps, int n) {
         Factor factor = factor(aprBps, n);
@@ -267,21 +279,43 @@ public final class InstallmentPlanner {
         long whole = principalMinor * factor.hi() + high;
         long distanceFromHalf = fraction - HALF; // unsigned fraction − 2^63, as a signed distance
         if (distanceFromHalf > -principalMinor - 2 && distanceFromHalf < 2) {
-            return exactAnnuity(principalMinor, aprBps, n);
+            // over one month F = (120,000 + APR) / 120,000 and P · F is near a half for one principal in a few hundred
+            // (an exact tie): exact in a long (P · 220,000 < 2^63), no BigDecimal
+            return n == 1
+                    ? Rounding.divideHalfEven(principalMinor * (MONTHLY_DENOMINATOR + aprBps), MONTHLY_DENOMINATOR)
+                    : exactAnnuity(principalMinor, aprBps, n);
         }
         return Long.compareUnsigned(fraction, HALF) >= 0 ? whole + 1 : whole;
     }
 
     private Factor factor(int aprBps, int n) {
-        int slot = (aprBps * 37 + n) & (FACTOR_SLOTS - 1);
-        Factor factor = factors.get(slot);
-        if (factor == null || factor.aprBps() != aprBps || factor.installments() != n) {
-            BigInteger[] fraction = factorFraction(aprBps, n);
-            BigInteger scaled = fraction[0].shiftLeft(64).divide(fraction[1]);
-            factor = new Factor(aprBps, n, scaled.shiftRight(64).longValue(), scaled.longValue());
-            factors.set(slot, factor);
+        int set = (((aprBps * 0x9E3779B9) ^ (n * 0x85EBCA6B)) >>> 22) & (FACTOR_SETS - 1);
+        int first = set * FACTOR_WAYS;
+        int free = -1;
+        for (int way = 0; way < FACTOR_WAYS; way++) {
+            Factor factor = factors.get(first + way);
+            if (factor == null) {
+                free = free < 0 ? way : free;
+            } else if (factor.aprBps() == aprBps && factor.installments() == n) {
+                return factor;
+            }
         }
+        BigInteger[] fraction = factorFraction(aprBps, n);
+        BigInteger scaled = fraction[0].shiftLeft(64).divide(fraction[1]);
+        Factor factor = new Factor(aprBps, n, scaled.shiftRight(64).longValue(), scaled.longValue());
+        factorsComputed.incrementAndGet();
+        int way = free;
+        if (way < 0) {
+            way = victims[set];
+            victims[set] = (byte) ((way + 1) % FACTOR_WAYS);
+        }
+        factors.set(first + way, factor);
         return factor;
+    }
+
+    /** How many annuity factors this planner has computed (memo misses); tests. */
+    long factorsComputed() {
+        return factorsComputed.get();
     }
 
     /** F = a·B^n / (120,000 · (B^n − C^n)) with B = 120,000 + a, C = 120,000, as {numerator, denominator}. */

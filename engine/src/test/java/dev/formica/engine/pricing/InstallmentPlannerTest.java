@@ -221,6 +221,47 @@ class InstallmentPlannerTest {
     }
 
     /**
+     * One installment, where P · F is an exact tie for one principal in a few hundred and is decided in a long: every
+     * principal up to 20,000 at the default grades' APRs and at odd ones, and the largest principal at the highest APR
+     * (the product's bound), against the exact BigDecimal quotient.
+     */
+    @Test
+    void shouldRoundOneInstallmentTiesExactlyLikeBigDecimal() {
+        for (int apr : new int[] {1, 799, 1200, 1800, 2400, 3599, 3600, 60_000, InstallmentPlanner.MAX_APR_BPS}) {
+            for (long principal = 1; principal <= 20_000; principal++) {
+                assertEquals(InstallmentPlanner.exactAnnuity(principal, apr, 1), planner.annuity(principal, apr, 1),
+                        principal + " at " + apr);
+            }
+            long largest = InstallmentPlanner.MAX_PRINCIPAL_MINOR - apr;
+            assertEquals(InstallmentPlanner.exactAnnuity(largest, apr, 1), planner.annuity(largest, apr, 1));
+        }
+    }
+
+    /**
+     * Each (APR, n) factor is computed once while the pairs in use fit the memo, also pairs that shared the one slot of
+     * the earlier direct-mapped memo (APRs 1,024 bps apart with the same n) and were recomputed, with
+     * {@code BigInteger} powers, each time they alternated (the all-in cap's bisection asks a dozen APRs a decision).
+     */
+    @Test
+    void shouldComputeEachAnnuityFactorOnceWhileItsPairsFitTheMemo() {
+        List<int[]> pairs = new ArrayList<>();
+        for (int n : new int[] {1, 3, 6, 12, 24, 36}) {
+            for (int apr = 600; apr <= 600 + 3 * 1024; apr += 1024) {
+                pairs.add(new int[] {apr, n});
+            }
+        }
+        for (int apr = 1; apr <= 200; apr++) {
+            pairs.add(new int[] {apr * 13, 12});
+        }
+        for (int round = 0; round < 10; round++) {
+            for (int[] pair : pairs) {
+                planner.annuity(1_000_000, pair[0], pair[1]);
+            }
+        }
+        assertEquals(pairs.size(), planner.factorsComputed());
+    }
+
+    /**
      * For random plans: principals add up to the principal exactly, no amount is negative, and the last
      * installment is within n fen of the level one. The bound: a level installment off by at most ½ and each
      * interest rounding off by at most ½ grow at (1 + r) a period, so the last is off by at most
