@@ -151,7 +151,10 @@ public final class Scorecard {
         return out.toString();
     }
 
-    /** Appends {@link #render(FeatureLayout.Slot, FeatureVector)}'s text; allocates nothing but rarely (a DOUBLE). */
+    /**
+     * Appends {@link #render(FeatureLayout.Slot, FeatureVector)}'s text; allocates only for a DOUBLE that
+     * {@link #appendTwoDecimals} leaves to the formatter.
+     */
     static void render(FeatureLayout.Slot s, FeatureVector f, StringBuilder out) {
         if (!f.isPresent(s.index())) {
             out.append("absent");
