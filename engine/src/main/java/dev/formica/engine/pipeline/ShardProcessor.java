@@ -1159,10 +1159,7 @@ final class ShardProcessor {
         }
         while (!removals.isEmpty() && removals.peekLong() <= nowMs && work < EXPIRY_BATCH) {
             removals.pollLong();
-            long holdId = removals.pollLong();
-            if (state.holds().get(holdId, hold) && hold.state() != HoldState.ACTIVE) {
-                state.holds().remove(holdId);
-            }
+            state.holds().removeIfFinished(removals.pollLong());
             work++;
         }
         if (shardId == 0 && metrics.enabled() && nowMs >= nextQuotaReportMs) {

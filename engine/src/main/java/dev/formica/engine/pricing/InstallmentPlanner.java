@@ -257,7 +257,7 @@ public final class InstallmentPlanner {
     /**
      * {@code roundHalfEven(P · F)} from the memoised 64-bit fraction of F: the truncation of F costs less than
      * {@code P · 2^-64} of a minor unit, so the rounding is decided exactly unless the product lies within that
-     * much of a half, where the exact {@link BigInteger} quotient decides.
+     * much of a half, where the exact quotient decides (in a long for one installment, else {@link BigInteger}).
      */
     long annuity(long principalMinor, int aprBps, int n) {
         Factor factor = factor(aprBps, n);
@@ -267,7 +267,11 @@ public final class InstallmentPlanner {
         long whole = principalMinor * factor.hi() + high;
         long distanceFromHalf = fraction - HALF; // unsigned fraction − 2^63, as a signed distance
         if (distanceFromHalf > -principalMinor - 2 && distanceFromHalf < 2) {
-            return exactAnnuity(principalMinor, aprBps, n);
+            // over one month F = (120,000 + APR) / 120,000 and P · F is near a half for one principal in a few hundred
+            // (an exact tie): exact in a long (P · 220,000 < 2^63), no BigDecimal
+            return n == 1
+                    ? Rounding.divideHalfEven(principalMinor * (MONTHLY_DENOMINATOR + aprBps), MONTHLY_DENOMINATOR)
+                    : exactAnnuity(principalMinor, aprBps, n);
         }
         return Long.compareUnsigned(fraction, HALF) >= 0 ? whole + 1 : whole;
     }

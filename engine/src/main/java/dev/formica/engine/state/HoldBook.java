@@ -144,6 +144,26 @@ public final class HoldBook implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes the hold when it is finished (not {@link HoldState#ACTIVE}); false when there is none or it is active.
+     * One look-up where {@link #get} and {@link #remove} take two (the shard's removal of finished holds).
+     */
+    public boolean removeIfFinished(long holdId) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.updateLock().lock();
+            MapEntry<LongValue, HoldValue> e = c.entry();
+            if (e == null || e.value().getUsing(s.ref).getState() == HoldState.ACTIVE) {
+                return false;
+            }
+            c.remove(e);
+            if (ops != null && ops.recording()) {
+                ops.holdRemove(holdId);
+            }
+            return true;
+        }
+    }
+
     /** Visits every hold; see {@link HoldVisitor} for what the visitor may do. */
     public void forEach(HoldVisitor visitor) {
         Scratch s = scratch.get();

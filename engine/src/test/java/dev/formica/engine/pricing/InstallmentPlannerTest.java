@@ -221,6 +221,23 @@ class InstallmentPlannerTest {
     }
 
     /**
+     * One installment, where P · F is an exact tie for one principal in a few hundred and is decided in a long: every
+     * principal up to 20,000 at the default grades' APRs and at odd ones, and the largest principal at the highest APR
+     * (the product's bound), against the exact BigDecimal quotient.
+     */
+    @Test
+    void shouldRoundOneInstallmentTiesExactlyLikeBigDecimal() {
+        for (int apr : new int[] {1, 799, 1200, 1800, 2400, 3599, 3600, 60_000, InstallmentPlanner.MAX_APR_BPS}) {
+            for (long principal = 1; principal <= 20_000; principal++) {
+                assertEquals(InstallmentPlanner.exactAnnuity(principal, apr, 1), planner.annuity(principal, apr, 1),
+                        principal + " at " + apr);
+            }
+            long largest = InstallmentPlanner.MAX_PRINCIPAL_MINOR - apr;
+            assertEquals(InstallmentPlanner.exactAnnuity(largest, apr, 1), planner.annuity(largest, apr, 1));
+        }
+    }
+
+    /**
      * For random plans: principals add up to the principal exactly, no amount is negative, and the last
      * installment is within n fen of the level one. The bound: a level installment off by at most ½ and each
      * interest rounding off by at most ½ grow at (1 + r) a period, so the last is off by at most

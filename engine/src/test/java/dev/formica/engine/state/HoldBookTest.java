@@ -78,6 +78,22 @@ class HoldBookTest {
     }
 
     @Test
+    void shouldRemoveOnlyAFinishedHoldWhenAskedToRemoveIfFinished() {
+        holds.put(5L, sample());
+        assertFalse(holds.removeIfFinished(5L), "an active hold stays");
+        assertEquals(1, holds.activeCount());
+        assertFalse(holds.removeIfFinished(6L), "no such hold");
+        for (int finished : new int[] {HoldState.CONFIRMED, HoldState.CANCELLED, HoldState.EXPIRED}) {
+            holds.put(5L, sample());
+            assertTrue(holds.setState(5L, finished));
+            assertTrue(holds.removeIfFinished(5L), "state " + finished);
+            assertFalse(holds.get(5L, new HoldSnapshot()));
+            assertEquals(0, holds.size());
+            assertEquals(0, holds.activeCount());
+        }
+    }
+
+    @Test
     void shouldReplaceAnExistingHoldWholly() {
         holds.put(5L, sample());
         holds.put(5L, new HoldSnapshot().borrowerId("b-2").product(1).amountMinor(10).state(HoldState.CANCELLED)
