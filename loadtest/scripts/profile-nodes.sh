@@ -18,11 +18,13 @@ AGENT="$OUT/ap/linux-x64/libasyncProfiler.so"
 # pid thread-name cpu-ticks (utime + stime, the fields after the parenthesised name), one awk per node: a loop that
 # forked three processes per thread took more than 30 s for three nodes' 200 threads on the loaded box, longer than
 # the measurement waits for this hook, so the profiler started after the window had ended
+# (through cat: mawk stops at the first file it cannot open, a thread that ended after the glob)
 threads() {
   for p in "$@"; do
-    awk -v p="$p" '{ l = index($0, "("); r = length($0); while (r > l && substr($0, r, 1) != ")") r--
-                     name = substr($0, l + 1, r - l - 1); gsub(/ /, "_", name)
-                     split(substr($0, r + 2), f, " "); print p, name, f[12] + f[13] }' /proc/"$p"/task/*/stat 2>/dev/null
+    cat /proc/"$p"/task/*/stat 2>/dev/null |
+      awk -v p="$p" '{ l = index($0, "("); r = length($0); while (r > l && substr($0, r, 1) != ")") r--
+                       name = substr($0, l + 1, r - l - 1); gsub(/ /, "_", name)
+                       split(substr($0, r + 2), f, " "); print p, name, f[12] + f[13] }'
   done
 }
 if [ "$WHAT" = start ]; then
