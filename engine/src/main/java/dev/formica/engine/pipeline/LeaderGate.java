@@ -19,7 +19,11 @@ import org.agrona.concurrent.EpochClock;
  *   names this node for the group's partitions.</li>
  *   <li>Not the leader: the shard runs nothing, not even its timers (hold expiry and record rotation come from the
  *   leader's frames), refuses what reached its queue with UNAVAILABLE (retry with the same request id: the map
- *   redirects it to the leader), and the map names the leader (or, unknown, the next replica).</li>
+ *   redirects it to the leader), and the map names the leader (or, unknown, the next replica). Having no timers, a
+ *   shard whose group another node leads (or none) does not wake every timer period: it parks until a command or
+ *   a leader change wakes it ({@link ShardAgent#poke}, from Ratis's leader notice), at most
+ *   {@link #FOLLOWER_PARK_NANOS}. A shard whose replica leads but does not serve yet (not ready, entries to apply, a
+ *   hand-over) looks again every timer period, as a serving one does.</li>
  * </ul>
  *
  * <p>The frames of a pass go to the group's log as one Ratis entry ({@link RatisShardLog#flush} at the end of the
@@ -30,6 +34,11 @@ import org.agrona.concurrent.EpochClock;
 final class LeaderGate implements ShardAgent.Gate {
     /** The retry delay a refusal asks for: an election takes 0.5-1 s. */
     static final long RETRY_DELAY_MS = 100;
+    /**
+     * How long a shard whose group another node leads parks at most (a leader change wakes it): a safety net, 10
+     * wake-ups a second instead of the timer period's 100 (docs/cluster.md, "Where the CPU goes").
+     */
+    static final long FOLLOWER_PARK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
 
     private final GroupReplica replica;
     private final PartitionTable table;
@@ -53,9 +62,11 @@ final class LeaderGate implements ShardAgent.Gate {
         try {
             RatisShardLog log = replica.servingLog();
             if (log != current) {
-                switchTo(log, agent.processor());
+                switchTo(log, agent);
             }
             if (current == null) {
+                // Ratis sets the leader before it notices it (the poke), so a new leader never parks long here
+                agent.following(replica.leaderNode() != table.self());
                 agent.rejectQueued(() -> refusal);
                 return 0;
             }
@@ -69,7 +80,8 @@ final class LeaderGate implements ShardAgent.Gate {
         }
     }
 
-    private void switchTo(RatisShardLog log, ShardProcessor processor) {
+    private void switchTo(RatisShardLog log, ShardAgent agent) {
+        ShardProcessor processor = agent.processor();
         current = log;
         int group = replica.group();
         if (log == null) {
@@ -80,6 +92,7 @@ final class LeaderGate implements ShardAgent.Gate {
             return;
         }
         processor.log(log);
+        agent.following(false); // serving: its timers (hold expiry, record rotation) run every timer period
         long now = clock.time();
         processor.recover(now); // its exposure repairs change the node's table, which holds the group's records
         processor.endCommand(now);

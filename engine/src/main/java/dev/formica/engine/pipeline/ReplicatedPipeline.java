@@ -95,11 +95,8 @@ final class ReplicatedPipeline {
             ShardAgent[] agents = new ShardAgent[shards];
             DecisionJournal[] journals = new DecisionJournal[shards];
             Map<Integer, GroupReplica> replicas = new HashMap<>();
-            GroupReplica.LeaderListener leaders = (group, leader, term) -> {
-                if (leader >= 0 && leader != self && learn(table, replicas.get(group), leader, true)) {
-                    table.assignRange(group, leader, term);
-                }
-            };
+            Map<Integer, ShardAgent> shardOf = new HashMap<>();
+            GroupReplica.LeaderListener leaders = leaders(self, table, replicas, shardOf);
             long now = clock.time();
             for (int k = 0; k < shards; k++) {
                 int group = hosted.get(k);
@@ -115,8 +112,8 @@ final class ReplicatedPipeline {
                 processor.tableHoldsExposures(); // its records are in the node's table while it follows too
                 processor.metrics(latency.shard(k));
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock,
-                        DecisionPipeline.TIMER_PERIOD_NANOS, config.maxQueueDelay().toNanos(),
-                        config.shedRetryDelay().toMillis(), latency.shard(k));
+                        DecisionPipeline.TIMER_PERIOD_NANOS, LeaderGate.FOLLOWER_PARK_NANOS,
+                        config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 StateOps.Replayer replayer = new StateOps.Replayer();
                 GroupSnapshots snapshots = snapshots(config, group, state, risk, stateConfig, shards, snapshotBuilder,
                         clock);
@@ -125,6 +122,7 @@ final class ReplicatedPipeline {
                         () -> failStop.run(), snapshots, dataDir.resolve("placement-" + group + ".properties"));
                 replicas.put(group, replica);
                 agents[k].gate(new LeaderGate(replica, table, layout, clock));
+                shardOf.put(group, agents[k]);
             }
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards, byPartition), table,
                     agents, states, null, null, markets, List.of(), latency.enabled() ? latency.decisions() : null,
@@ -158,6 +156,23 @@ final class ReplicatedPipeline {
             }
             throw (RuntimeException) e;
         }
+    }
+
+    /**
+     * Ratis's leader notices: the map names another node's leadership (learning a node added to the group), and the
+     * group's shard is woken, which parks long while it follows ({@link LeaderGate}): it may lead now.
+     */
+    private static GroupReplica.LeaderListener leaders(int self, PartitionTable table,
+            Map<Integer, GroupReplica> replicas, Map<Integer, ShardAgent> shardOf) {
+        return (group, leader, term) -> {
+            if (leader >= 0 && leader != self && learn(table, replicas.get(group), leader, true)) {
+                table.assignRange(group, leader, term);
+            }
+            ShardAgent shard = shardOf.get(group);
+            if (shard != null) {
+                shard.poke();
+            }
+        };
     }
 
     /** A group's snapshots: its state, the node's velocity, quota and concentration tables, built off the shard. */

@@ -45,13 +45,23 @@ final class ShardAgent implements Agent {
      */
     ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos,
             long maxQueueDelayNanos, long shedRetryDelayMs, ShardMetrics metrics) {
+        this(processor, queueCapacity, clock, maxParkNanos, maxParkNanos, maxQueueDelayNanos, shedRetryDelayMs,
+                metrics);
+    }
+
+    /**
+     * @param followerParkNanos how long a shard that follows its group ({@link #following}) parks at most: it has no
+     *     timers to run, and is woken by {@link #poke} and by commands; the bound is a safety net only
+     */
+    ShardAgent(ShardProcessor processor, int queueCapacity, EpochClock clock, long maxParkNanos,
+            long followerParkNanos, long maxQueueDelayNanos, long shedRetryDelayMs, ShardMetrics metrics) {
         this.maxQueueDelayNanos = maxQueueDelayNanos;
         this.shedRetryDelayMs = shedRetryDelayMs;
         this.metrics = metrics;
         this.processor = processor;
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.clock = clock;
-        this.idle = new WakeableIdleStrategy(queue, maxParkNanos);
+        this.idle = new WakeableIdleStrategy(queue, maxParkNanos, followerParkNanos);
     }
 
     /** The shard's logic (start-up only, before the agent runs). */
@@ -70,6 +80,19 @@ final class ShardAgent implements Agent {
     /** What this shard records; its writer may also record stages through it. */
     ShardMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Replication: whether the shard follows its group now (it serves nothing and has no timers to run), so that it
+     * parks for the longer follower period until {@link #poke} or a command wakes it ({@link LeaderGate}).
+     */
+    void following(boolean following) {
+        idle.following = following;
+    }
+
+    /** Wakes the shard for a pass now (any thread): its group's leadership may have changed ({@link LeaderGate}). */
+    void poke() {
+        idle.poke();
     }
 
     /** Hands a command over; false when the queue is full (the caller sheds the request). */
@@ -235,11 +258,21 @@ final class ShardAgent implements Agent {
     static final class WakeableIdleStrategy implements IdleStrategy {
         private final ManyToOneConcurrentArrayQueue<?> queue;
         private final long maxParkNanos;
+        private final long followerParkNanos;
         private volatile Thread parked;
+        /** Set by the shard's thread: it follows its group, nothing to run until a poke or a command. */
+        volatile boolean following;
+        /** A poke not yet consumed by a park: the next {@link #idle()} does not park. */
+        private volatile boolean poked;
 
         WakeableIdleStrategy(ManyToOneConcurrentArrayQueue<?> queue, long maxParkNanos) {
+            this(queue, maxParkNanos, maxParkNanos);
+        }
+
+        WakeableIdleStrategy(ManyToOneConcurrentArrayQueue<?> queue, long maxParkNanos, long followerParkNanos) {
             this.queue = queue;
             this.maxParkNanos = maxParkNanos;
+            this.followerParkNanos = followerParkNanos;
         }
 
         void wake() {
@@ -247,6 +280,16 @@ final class ShardAgent implements Agent {
             if (t != null) {
                 LockSupport.unpark(t);
             }
+        }
+
+        /**
+         * Wakes the shard for one more pass whether or not it is parked now: a poke that comes while the shard is
+         * still in its pass makes its next {@link #idle()} return at once (Dekker as with the queue: the poke is
+         * published before "parked" is read, and "parked" before the poke is read).
+         */
+        void poke() {
+            poked = true;
+            wake();
         }
 
         @Override
@@ -258,13 +301,14 @@ final class ShardAgent implements Agent {
 
         @Override
         public void idle() {
-            // Dekker with offer(): publish "parked" before looking at the queue; a producer offers before it
-            // reads "parked", so one of the two sees the other
+            // Dekker with offer() and poke(): publish "parked" before looking at the queue and the poke; a producer
+            // offers (or pokes) before it reads "parked", so one of the two sees the other
             parked = Thread.currentThread();
-            if (queue.isEmpty()) {
-                LockSupport.parkNanos(this, maxParkNanos);
+            if (queue.isEmpty() && !poked) {
+                LockSupport.parkNanos(this, following ? followerParkNanos : maxParkNanos);
             }
             parked = null;
+            poked = false; // whatever a poke announced happened before it: the pass that follows sees it
         }
 
         @Override

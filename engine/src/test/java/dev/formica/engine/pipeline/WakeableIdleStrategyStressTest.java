@@ -64,4 +64,48 @@ class WakeableIdleStrategyStressTest {
         assertEquals(ROUND_TRIPS, consumed.get());
         assertEquals(expectedSum, sum.get());
     }
+
+    /**
+     * The poke a follower shard is woken with (a leader change, LeaderGate): it parks up to its follower period, here
+     * an hour, so a poke lost while the consumer was still in its pass (it had not published "parked" yet) or on its
+     * way into the park stalls the round trip. The state the poke announces is written before the poke, and the
+     * consumer's pass after its idle() must see it.
+     */
+    @Test
+    void shouldNeverStrandAPokeMadeWhileTheFollowerGoesToSleep() throws Exception {
+        ManyToOneConcurrentArrayQueue<Long> queue = new ManyToOneConcurrentArrayQueue<>(16);
+        ShardAgent.WakeableIdleStrategy idle = new ShardAgent.WakeableIdleStrategy(queue, TimeUnit.HOURS.toNanos(1),
+                TimeUnit.HOURS.toNanos(1));
+        idle.following = true;
+        AtomicLong announced = new AtomicLong();
+        AtomicLong seen = new AtomicLong();
+        Thread follower = new Thread(() -> {
+            while (seen.get() < ROUND_TRIPS) {
+                long now = announced.get(); // the pass: reads what the pokes announced
+                if (now == seen.get()) {
+                    idle.idle(0); // nothing new: parks until poked, an hour if the poke were lost
+                    continue;
+                }
+                seen.set(now);
+            }
+        }, "stress-follower");
+        follower.setDaemon(true);
+        follower.start();
+        long deadlineNanos = TimeUnit.SECONDS.toNanos(20);
+        for (long i = 1; i <= ROUND_TRIPS; i++) {
+            for (int spin = (int) (i % 64); spin > 0; spin--) {
+                Thread.onSpinWait(); // vary where in the follower's pass or idle() the poke lands
+            }
+            announced.set(i);
+            idle.poke();
+            long started = System.nanoTime();
+            while (seen.get() < i) {
+                assertTrue(System.nanoTime() - started < deadlineNanos,
+                        "round trip " + i + " stalled: the follower slept through a poke (lost wake-up)");
+                Thread.onSpinWait();
+            }
+        }
+        follower.join(TimeUnit.SECONDS.toMillis(20));
+        assertEquals(ROUND_TRIPS, seen.get());
+    }
 }
