@@ -31,10 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicatedHoldExpiryTest {
     private static final int BASE = Integer.getInteger("formica.ports.base", 52200);
-    private static final List<String> NODES = List.of("127.0.0.1:" + BASE, "127.0.0.1:" + (BASE + 1),
-            "127.0.0.1:" + (BASE + 2));
-    private static final List<String> RAFT = List.of("127.0.0.1:" + (BASE + 10), "127.0.0.1:" + (BASE + 11),
-            "127.0.0.1:" + (BASE + 12));
+    private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
+    private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
     /** Long enough for the stop and an election on a busy box, short enough for a test. */
     private static final Duration HOLD_TTL = Duration.ofSeconds(15);
 

@@ -41,6 +41,11 @@ final class ReplicatedNodes implements AutoCloseable {
     static final long AMOUNT = 1_000;
     static final GroupLayout LAYOUT = new GroupLayout(3);
 
+    /** The three nodes' addresses on 127.0.0.1: ports {@code from}, {@code from + 1} and {@code from + 2}. */
+    static List<String> loopback(int from) {
+        return List.of("127.0.0.1:" + from, "127.0.0.1:" + (from + 1), "127.0.0.1:" + (from + 2));
+    }
+
     private final Path dir;
     private final List<String> nodes;
     private final List<String> raft;

@@ -50,10 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicatedPartitionTest {
     private static final int BASE = Integer.getInteger("formica.ports.base", 50700);
-    private static final List<String> NODES = List.of("127.0.0.1:" + BASE, "127.0.0.1:" + (BASE + 1),
-            "127.0.0.1:" + (BASE + 2));
-    private static final List<String> RAFT = List.of("127.0.0.1:" + (BASE + 10), "127.0.0.1:" + (BASE + 11),
-            "127.0.0.1:" + (BASE + 12));
+    private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
+    private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
     private static final List<String> CUT_POINTS = List.of("RaftServerImpl.appendEntries",
             "RaftServerImpl.requestVote", "RaftServerImpl.installSnapshot");
     /** The Raft peer ids ("n0".."n2") cut off from every other peer. */
