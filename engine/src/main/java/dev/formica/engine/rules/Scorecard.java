@@ -185,14 +185,10 @@ public final class Scorecard {
      */
     static void appendTwoDecimals(double value, StringBuilder out) {
         double magnitude = Math.abs(value);
-        if (!(magnitude < 1e7)) {
-            out.append(String.format(java.util.Locale.ROOT, "%.2f", value)); // NaN, infinite, very large
-            return;
-        }
         double hundredths = magnitude * 100;
-        double fraction = hundredths - Math.floor(hundredths);
-        if (Math.abs(fraction - 0.5) <= 1e-6) {
-            out.append(String.format(java.util.Locale.ROOT, "%.2f", value)); // a near-tie: the formatter decides
+        // NaN, infinite or very large, or a near-tie: the formatter decides
+        if (!(magnitude < 1e7) || Math.abs(hundredths - Math.floor(hundredths) - 0.5) <= 1e-6) {
+            out.append(String.format(java.util.Locale.ROOT, "%.2f", value));
             return;
         }
         long rounded = (long) Math.floor(hundredths + 0.5);
