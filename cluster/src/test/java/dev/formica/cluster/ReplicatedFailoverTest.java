@@ -39,8 +39,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 22's failover test: three replicated engines as processes on 127.0.0.1 (gRPC 50660-50662, Raft
- * 50670-50672; or from {@code -Dformica.ports.base=B}: B..B+2 and B+10..B+12), Decide and Confirm load through the
+ * Issue 22's failover test: three replicated engines as processes on 127.0.0.1 (gRPC 20660-20662, Raft
+ * 20670-20672; or from {@code -Dformica.ports.base=B}: B..B+2 and B+10..B+12), Decide and Confirm load through the
  * Java SDK, {@code kill -9} of the leader of a partition's group, then its restart. Asserts that every answer released
  * before the kill replays afterwards with the same hold id, that the balances equal a model built from one answer per
  * request id (so no request id reserved twice), and that no two nodes ever claimed one partition in their maps
@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dformica.failover.seconds=300} is the long variant (docs/cluster.md).
  */
 class ReplicatedFailoverTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 50660);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 20660);
     private static final List<String> NODES = NodeProcesses.loopback(BASE, 3);
     private static final List<String> RAFT = NodeProcesses.loopback(BASE + 10, 3);
     private static final GroupLayout LAYOUT = new GroupLayout(3);

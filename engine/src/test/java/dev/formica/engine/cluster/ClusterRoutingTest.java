@@ -49,11 +49,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two real engines on loopback as a two-node partition map (ports 50300-50301), and as two independent servers:
+ * Two real engines on loopback as a two-node partition map (ports 20300-20301), and as two independent servers:
  * issue 22's finding (a hold confirmed on another server than the one that issued it) and the redirects.
  */
 class ClusterRoutingTest {
-    private static final List<String> NODES = List.of("127.0.0.1:50300", "127.0.0.1:50301");
+    private static final List<String> NODES = List.of("127.0.0.1:20300", "127.0.0.1:20301");
 
     @TempDir
     Path dir;
@@ -217,7 +217,7 @@ class ClusterRoutingTest {
 
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("borrower_id: partition " + partition
-                + " is owned by node 1 (127.0.0.1:50301)"), e.getStatus().getDescription());
+                + " is owned by node 1 (127.0.0.1:20301)"), e.getStatus().getDescription());
         assertEquals(NODES.get(1), e.getTrailers().get(PartitionTable.OWNER_ADDRESS));
         ErrorInfo info = errorInfo(e);
         assertEquals("formica.dev", info.getDomain());

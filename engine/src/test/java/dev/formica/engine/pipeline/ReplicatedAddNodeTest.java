@@ -26,14 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Adding a node to a replicated cluster and removing one ({@code AdminService.AddNode}, {@code RemoveNode};
  * docs/cluster.md, "Adding and removing a node"): three replicated engines in this process and a fourth started with
- * {@code clusterJoin: [0]} (gRPC 127.0.0.1:51500-51503, Raft 51510-51513; or from {@code -Dformica.ports.base=B},
+ * {@code clusterJoin: [0]} (gRPC 127.0.0.1:21500-21503, Raft 21510-21513; or from {@code -Dformica.ports.base=B},
  * B..B+3 and B+10..B+13). Under a Decide load through the SDK, node 3 joins group 0 (the leader's log purged, so it
  * catches up by the leader's snapshot and the log after it), group 0 moves to it, node 2 leaves group 0, and the group
  * serves on: every approval acknowledged is there once (replayed with its hold id) and each borrower's held amount
  * equals the model's.
  */
 class ReplicatedAddNodeTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 51500);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 21500);
 
     @TempDir
     Path dir;

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 22, deliverable 4 (state that spans partitions), for concentration: on three replicated nodes every node
  * hosts every group, and its concentration table is the sum of the exposure records of all of them, the groups it only
- * follows included, not only of the groups it led at some time. Three nodes on loopback (gRPC 127.0.0.1:52000-52002,
- * Raft 52010-52012; or from {@code -Dformica.ports.base=B}, B..B+2 and B+10..B+12), each group led by its own node,
+ * follows included, not only of the groups it led at some time. Three nodes on loopback (gRPC 127.0.0.1:22000-22002,
+ * Raft 22010-22012; or from {@code -Dformica.ports.base=B}, B..B+2 and B+10..B+12), each group led by its own node,
  * group snapshots on a short interval so that a restarted node loads snapshots and the entries after them:
  *
  * <ul>
@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 class ReplicatedConcentrationTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 52000);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 22000);
     private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
     private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
     private static final GroupLayout LAYOUT = ReplicatedNodes.LAYOUT;

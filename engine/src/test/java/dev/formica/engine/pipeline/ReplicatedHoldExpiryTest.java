@@ -26,11 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Hold expiry moves with the leadership: a hold made on a group's leader that is stopped before the hold's time is
  * up expires on the replica elected next, whose shard followed (and so ran no timers, parked until the leader
  * change woke it: {@link LeaderGate}) until then; the expiry's frames reach the other replica. Three replicated
- * engines in this process, gRPC 127.0.0.1:52200-52202 and Raft 52210-52212, or from {@code -Dformica.ports.base=B}
+ * engines in this process, gRPC 127.0.0.1:22200-22202 and Raft 22210-22212, or from {@code -Dformica.ports.base=B}
  * (B..B+2 and B+10..B+12).
  */
 class ReplicatedHoldExpiryTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 52200);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 22200);
     private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
     private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
     /** Long enough for the stop and an election on a busy box, short enough for a test. */

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Membership refusals and a new member's placement (docs/cluster.md, "Membership and moving partitions", "Adding and
  * removing a node", "Snapshots"): three replicated engines in this process, and a fourth started with
- * {@code clusterJoin: [0]} (gRPC 127.0.0.1:51900-51903, Raft 51910-51913; or from {@code -Dformica.ports.base=B},
+ * {@code clusterJoin: [0]} (gRPC 127.0.0.1:21900-21903, Raft 21910-21913; or from {@code -Dformica.ports.base=B},
  * B..B+3 and B+10..B+13).
  *
  * <ul>
@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 class ReplicatedMembershipTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 51900);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 21900);
 
     @TempDir
     Path dir;

@@ -30,14 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Moving a group's partitions on the operator's word ({@code AdminService.MovePartitions}, docs/cluster.md,
- * "Membership and moving partitions"): three replicated engines in this process (gRPC 127.0.0.1:50760-50762, Raft
- * 50770-50772; or from {@code -Dformica.ports.base=B}, B+30..B+32 and B+40..B+42). Group 0 moved from node 0 to
+ * "Membership and moving partitions"): three replicated engines in this process (gRPC 127.0.0.1:20760-20762, Raft
+ * 20770-20772; or from {@code -Dformica.ports.base=B}, B+30..B+32 and B+40..B+42). Group 0 moved from node 0 to
  * node 1 and back under a Decide load through the SDK: no answer released before a move lost, each request id
  * reserving once, balances equal to the model, the map's version growing, the placement on every replica, and the
  * leader hand-over not taking the group back.
  */
 class ReplicatedMoveTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 50730) + 30;
+    private static final int BASE = Integer.getInteger("formica.ports.base", 20730) + 30;
     private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
     private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
     private static final String TOKEN = "replicated-move-test-admin-token-0123";

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A network partition between a group's leader and the rest of its group, three replicated engines in this process
- * (gRPC 127.0.0.1:50700-50702, Raft 50710-50712; or from {@code -Dformica.ports.base=B}, B..B+2 and B+10..B+12). The
+ * (gRPC 127.0.0.1:20700-20702, Raft 20710-20712; or from {@code -Dformica.ports.base=B}, B..B+2 and B+10..B+12). The
  * cut is made where Ratis's own tests make it: its {@link CodeInjectionForTesting} points in the Raft server's
  * handlers, so every append, vote and snapshot installation to or from the cut node fails as a broken connection would.
  * Clients still reach every node, which is the worst case: a caller on the minority's side of the cut.
@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is in every replica's balances, with no request id acting twice.
  */
 class ReplicatedPartitionTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 50700);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 20700);
     private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
     private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
     private static final List<String> CUT_POINTS = List.of("RaftServerImpl.appendEntries",

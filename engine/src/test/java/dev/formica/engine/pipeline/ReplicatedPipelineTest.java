@@ -38,14 +38,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three replicated engines in this process (gRPC 127.0.0.1:50630-50632, Raft 50640-50642; or from
+ * Three replicated engines in this process (gRPC 127.0.0.1:20630-20632, Raft 20640-20642; or from
  * {@code -Dformica.ports.base=B}, B..B+2 and B+10..B+12): every partition served by
  * exactly one node, the leader of its group; followers hold the leader's effects; a leader stopped, its group served
  * by another replica with every answer it released (same hold ids, balances); the stopped node back as a follower.
  * The kill -9 of a process is {@code ReplicatedFailoverTest} in module cluster.
  */
 class ReplicatedPipelineTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 50630);
+    private static final int BASE = Integer.getInteger("formica.ports.base", 20630);
     private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
     private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
 

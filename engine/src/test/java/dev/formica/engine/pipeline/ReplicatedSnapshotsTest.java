@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Snapshots of a replicated group (docs/cluster.md, "Snapshots"), with three replicated engines in this process
- * (gRPC 127.0.0.1:50920-50922, Raft 50930-50932; or B+43..B+45 and B+46..B+48 from {@code -Dformica.ports.base=B}),
+ * (gRPC 127.0.0.1:20920-20922, Raft 20930-20932; or B+43..B+45 and B+46..B+48 from {@code -Dformica.ports.base=B}),
  * a snapshot every 30 entries and 4 KiB log segments: every replica
  * snapshots and purges its log; a replica restarted with its newest snapshot damaged loads the older one and the log
  * after it; a follower whose next entry the leader purged catches up by installing the leader's snapshot. Each ends
@@ -43,10 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
  * own from its own start).
  */
 class ReplicatedSnapshotsTest {
-    /** gRPC and Raft ports: 50920 and 50930 on, or B+43 and B+46 on from {@code -Dformica.ports.base=B}. */
-    private static final int GRPC = Integer.getInteger("formica.ports.base") == null ? 50920
+    /** gRPC and Raft ports: 20920 and 20930 on, or B+43 and B+46 on from {@code -Dformica.ports.base=B}. */
+    private static final int GRPC = Integer.getInteger("formica.ports.base") == null ? 20920
             : Integer.getInteger("formica.ports.base") + 43;
-    private static final int RAFT_PORT = GRPC == 50920 ? 50930 : GRPC + 3;
+    private static final int RAFT_PORT = GRPC == 20920 ? 20930 : GRPC + 3;
     private static final List<String> NODES = List.of("127.0.0.1:" + GRPC, "127.0.0.1:" + (GRPC + 1),
             "127.0.0.1:" + (GRPC + 2));
     private static final List<String> RAFT = List.of("127.0.0.1:" + RAFT_PORT, "127.0.0.1:" + (RAFT_PORT + 1),

@@ -25,13 +25,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three real Ratis replicas of one shard's group in this process, on 127.0.0.1:50650-50652 (gRPC; or from
+ * Three real Ratis replicas of one shard's group in this process, on 127.0.0.1:20650-20652 (gRPC; or from
  * {@code -Dformica.ports.base=B}, B+20..B+22): frames appended to
  * the {@link RatisShardLog} reach every replica's applier in order, and the durable position moves only once a
  * majority has committed a frame.
  */
 class RatisShardLogTest {
-    private static final int BASE = Integer.getInteger("formica.ports.base", 50630) + 20;
+    private static final int BASE = Integer.getInteger("formica.ports.base", 20630) + 20;
     private static final List<String> ADDRESSES = List.of("127.0.0.1:" + BASE, "127.0.0.1:" + (BASE + 1),
             "127.0.0.1:" + (BASE + 2));
 

@@ -62,7 +62,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link FormicaException}, unary and in DecideStream.
  */
 class RefusalDetailsTest {
-    private static final int PORT = 50411;
+    private static final int PORT = 20411;
     private static final String ADMIN_TOKEN = "refusal-details-admin-token-0123456";
 
     @TempDir

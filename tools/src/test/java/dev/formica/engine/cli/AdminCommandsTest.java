@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and a refusal prints its code, reason and every bad field.
  */
 class AdminCommandsTest {
-    private static final int PORT = 50421;
+    private static final int PORT = 20421;
 
     @TempDir
     static Path dir;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * without the admin role is PERMISSION_DENIED with its reason.
  */
 class AdminCommandsTlsTest {
-    private static final int PORT = 50426;
+    private static final int PORT = 20426;
     private static final String ADMIN_DN = "CN=ops-admin,O=Formica Test";
     private static final String ADMIN_TOKEN = "admin-commands-tls-token-0123456789";
 
