@@ -277,6 +277,32 @@ class KubernetesManifestsTest {
                 .getMatchLabels());
     }
 
+    @Test
+    void shouldLetAnOperatorInAPodAdministerItsServerWithTheLocalTokenAndNoSecretInTheRepository() throws IOException {
+        // the pods bind a plaintext port on every address (the kubelet's gRPC probes speak plaintext)
+        assertEquals("0.0.0.0", arg("host"));
+        assertNull(arg("tls-cert"), "no TLS: admin from outside the pod (mutual TLS, adminSubjects) is not set up");
+        // so admin tokens are taken from loopback peers only: kubectl exec into the pod, the CLI on 127.0.0.1
+        assertEquals("true", env("FORMICA_ADMIN_TOKEN_LOOPBACK_ONLY"),
+                "without it the server refuses an admin token on a plaintext non-loopback port");
+        // the token is the local one serve makes in the data directory: owner-only, the pod's user (who runs
+        // what kubectl exec runs), on the pod's own volume; none is given, so none is in the repository
+        assertEquals("/data", arg("data-dir"));
+        for (String given : List.of("admin-token-file", "caller-token-file")) {
+            assertNull(arg(given), "--" + given + ": the local admin token serves, nothing to mount");
+        }
+        for (String variable : List.of("FORMICA_ADMIN_TOKEN_FILE", "FORMICA_ADMIN_TOKEN",
+                "FORMICA_CALLER_TOKEN_FILE")) {
+            assertTrue(container().getEnv().stream().noneMatch(e -> e.getName().equals(variable)), variable);
+        }
+        assertTrue(container().getEnv().stream().noneMatch(e -> e.getValueFrom() != null
+                && e.getValueFrom().getSecretKeyRef() != null), "no Secret read into the environment");
+        assertTrue(statefulSet().getSpec().getTemplate().getSpec().getVolumes().stream()
+                .noneMatch(v -> v.getSecret() != null || v.getProjected() != null), "no Secret mounted");
+        String kustomization = Files.readString(DIR.resolve("kustomization.yaml"), StandardCharsets.UTF_8);
+        assertFalse(kustomization.contains("secretGenerator"), "no Secret generated from a file in the repository");
+    }
+
     /** The value of the container's environment variable {@code name}, or null. */
     private static String env(String name) {
         return container().getEnv().stream().filter(e -> e.getName().equals(name)).map(e -> e.getValue())

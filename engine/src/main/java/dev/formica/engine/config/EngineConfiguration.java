@@ -165,6 +165,7 @@ public final class EngineConfiguration {
     private ClientAuth clientAuth = DEFAULT_CLIENT_AUTH;
     private List<String> adminSubjects = List.of();
     private Path adminTokenFile;
+    private boolean adminTokenLoopbackOnly;
     private boolean decisionAuthRequired;
     private List<String> callerSubjects = List.of();
     private Path callerTokenFile;
@@ -590,10 +591,11 @@ public final class EngineConfiguration {
         requireThat(!decisionAuthRequired || callerTokenFile != null || clientAuth != ClientAuth.NONE,
                 "decisionAuthRequired needs a way to authenticate callers: set callerTokenFile, or "
                         + "tlsClientCa with clientAuth OPTIONAL or REQUIRE");
-        boolean tokens = adminTokenFile != null || callerTokenFile != null;
+        // admin tokens taken only from loopback peers never need to cross the network: allowed on a plaintext port
+        boolean tokens = adminTokenFile != null && !adminTokenLoopbackOnly || callerTokenFile != null;
         requireThat(!tokens || tlsCertChain != null || isLoopback(host),
-                "bearer tokens over plaintext would cross the network in clear: bind host to loopback "
-                        + "or set tlsCertChain and tlsPrivateKey");
+                "bearer tokens over plaintext would cross the network in clear: bind host to loopback, "
+                        + "set tlsCertChain and tlsPrivateKey, or (admin tokens only) set adminTokenLoopbackOnly");
     }
 
     private static boolean isLoopback(String host) {
@@ -835,6 +837,17 @@ public final class EngineConfiguration {
         return this;
     }
 
+    /**
+     * Whether an admin bearer token is taken only from a call whose peer is a loopback address (an operator on the
+     * server's machine or in its pod: {@code kubectl exec}); a plaintext server on another address may then have
+     * admin tokens (and {@code formica serve} makes the local one in the data directory).
+     */
+    public EngineConfiguration adminTokenLoopbackOnly(boolean loopbackOnly) {
+        checkMutable();
+        this.adminTokenLoopbackOnly = loopbackOnly;
+        return this;
+    }
+
     /** Whether DecisionService, ProfileService and DiagnosticsService need an authenticated caller. */
     public EngineConfiguration decisionAuthRequired(boolean required) {
         checkMutable();
@@ -917,6 +930,10 @@ public final class EngineConfiguration {
 
     public Path adminTokenFile() {
         return adminTokenFile;
+    }
+
+    public boolean adminTokenLoopbackOnly() {
+        return adminTokenLoopbackOnly;
     }
 
     public boolean decisionAuthRequired() {

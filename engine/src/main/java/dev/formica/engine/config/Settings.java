@@ -217,6 +217,12 @@ public final class Settings {
                     "owner-only file of admin bearer tokens, one a line (`#` comments), each ≥ 24 characters",
                     (c, v) -> c.adminTokenFile(Path.of(v)),
                     EngineConfiguration::adminTokenFile),
+            Setting.of("adminTokenLoopbackOnly", null, Setting.Type.BOOLEAN, "`false`",
+                    "admin tokens are taken only from loopback peers (on the server's machine, or `kubectl exec` in "
+                    + "its pod); allows admin tokens on a plaintext non-loopback `host`, where `serve` then makes "
+                    + "the local `admin.token` ([operations](operations.md#kubernetes))",
+                    (c, v) -> c.adminTokenLoopbackOnly(EngineConfiguration.parseBoolean(v)),
+                    EngineConfiguration::adminTokenLoopbackOnly),
             Setting.of("decisionAuthRequired", "--decision-auth-required", Setting.Type.BOOLEAN, "`false`",
                     "Decision, Profile and Diagnostics RPCs need an authenticated caller too",
                     (c, v) -> c.decisionAuthRequired(EngineConfiguration.parseBoolean(v)),

@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * committed everything the leader had committed when the configuration was set ({@link #CATCH_UP_MS} at most).
  *
  * <p><b>One change at a time.</b> A change of a group asked while another one this leader started is not answered
- * yet (Ratis still staging the new peer, or the new member catching up), or while Ratis's configuration is joint, is
- * refused with {@link Kind#IN_PROGRESS}; so is one whose compare-and-set finds the configuration changed.
+ * yet (Ratis still staging the new peer, or the new member catching up), or a move of the group ({@link GroupMoves}),
+ * or while Ratis's configuration is joint, is refused with {@link Kind#IN_PROGRESS}; so is one whose compare-and-set
+ * finds the configuration changed. A move asked while a change is in flight is refused in turn.
  *
  * <p><b>Removing.</b> Refused while the node leads the group or the group is placed on it (move the group off it
  * first), while a change is in progress, or when the members left that answer the leader would not be a majority of
@@ -79,8 +80,6 @@ public final class GroupMembers {
     private final LeaderHandOver handOver;
     private final ClientId clientId = ClientId.randomId();
     private final java.util.concurrent.atomic.AtomicLong callIds = new java.util.concurrent.atomic.AtomicLong();
-    /** The groups with a change this leader asked Ratis for and has not answered yet. */
-    private final java.util.Set<Integer> changing = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * Tests only: when set, a change that passed its checks waits for the future this answers for its group before
      * Ratis is asked (so a test holds it in flight without timing); null in the server.
@@ -135,10 +134,10 @@ public final class GroupMembers {
                     + " does not lead group " + group + "; send the change to its leader"));
             return null;
         }
-        if (changing.contains(group)) {
-            done.complete(new Outcome(Kind.IN_PROGRESS, group, false, replica.members(), "group " + group + ": a"
-                    + " change of its members asked of node " + self + " is not done yet (members "
-                    + replica.members() + "); retry when it is"));
+        String busy = handOver.inFlight(group);
+        if (busy != null) {
+            done.complete(new Outcome(Kind.IN_PROGRESS, group, false, replica.members(), "group " + group + ": "
+                    + busy + " is not done yet (members " + replica.members() + "); retry when it is"));
             return null;
         }
         if (!d.getRaftConf().getPreviousPeers().isEmpty()) {
@@ -195,11 +194,11 @@ public final class GroupMembers {
 
     /**
      * Runs {@code change} (the call to Ratis) with the group marked as changing until {@code done} completes, so that
-     * another change of the group asked meanwhile is refused with {@link Kind#IN_PROGRESS}; on the hand-over thread.
+     * another change or a move of the group asked meanwhile is refused ({@link LeaderHandOver#inFlight}); on the
+     * hand-over thread.
      */
     private void inFlight(int group, CompletableFuture<Outcome> done, Runnable change) {
-        changing.add(group);
-        done.whenComplete((outcome, error) -> changing.remove(group));
+        handOver.begin(group, "a change of its members asked of node " + self, done);
         java.util.function.IntFunction<CompletableFuture<Void>> hold = heldBeforeChange;
         if (hold == null) {
             change.run();

@@ -16,10 +16,13 @@ import org.slf4j.LoggerFactory;
  * ({@code AdminService.MovePartitions}, {@code formica cluster move}); run by the group's leader.
  *
  * <ol>
- *   <li>Checks, refusing with the reason: this node leads the group (else the caller is sent to the leader), the
- *   target holds a replica (is a member of the group's Raft configuration), answers the leader (an RPC within the
- *   election timeout), and is caught up: it has committed everything the leader had committed when the move was
- *   asked, within {@link #CATCH_UP_MS} (checked every {@link #POLL_MS}, never blocking an RPC thread).</li>
+ *   <li>Checks, refusing with the reason: this node leads the group (else the caller is sent to the leader), no
+ *   change of the group's members and no other move of it is in flight ({@link Kind#IN_PROGRESS}: an
+ *   {@code AddNode} or {@code RemoveNode} this node has not answered yet, or Ratis's joint configuration; the move
+ *   would otherwise check the target's membership as it stands, mid-change), the target holds a replica (is a
+ *   member of the group's Raft configuration), answers the leader (an RPC within the election timeout), and is
+ *   caught up: it has committed everything the leader had committed when the move was asked, within
+ *   {@link #CATCH_UP_MS} (checked every {@link #POLL_MS}, never blocking an RPC thread).</li>
  *   <li>Records the choice: a placement entry in the group's Raft log ({@link Placement}), committed before anything
  *   else happens, so every replica hands the group to the target from now on ({@link LeaderHandOver}) and none moves
  *   it back.</li>
@@ -48,6 +51,8 @@ public final class GroupMoves {
         NOT_LEADER,
         /** The target cannot take the group now; the message says why. Nothing changed. */
         REFUSED,
+        /** A change of the group's members, or another move of it, is in flight: retry when it is done. */
+        IN_PROGRESS,
         /** The transfer did not complete; this node serves the group on, its placement put back. */
         UNAVAILABLE
     }
@@ -63,6 +68,12 @@ public final class GroupMoves {
      * holds a replica behind without timing); the reported one in the server.
      */
     volatile java.util.function.LongBinaryOperator commitSeen = (node, reported) -> reported;
+    /**
+     * Tests only: when set, a move that passed its checks (the target caught up) waits for the future this answers for
+     * its group before its placement entry is appended (so a test holds it in flight without timing); null in the
+     * server.
+     */
+    volatile java.util.function.IntFunction<CompletableFuture<Void>> heldBeforePlacement;
 
     GroupMoves(int self, LeaderHandOver handOver) {
         this.self = self;
@@ -91,12 +102,22 @@ public final class GroupMoves {
                     + group + "; send the move to its leader"));
             return;
         }
+        String busy = handOver.inFlight(group);
+        if (busy == null && !d.getRaftConf().getPreviousPeers().isEmpty()) {
+            busy = "a change of its members (Ratis's joint configuration " + replica.members() + ")";
+        }
+        if (busy != null) {
+            done.complete(new Outcome(Kind.IN_PROGRESS, group, self, "group " + group + ": " + busy + " is not done"
+                    + " yet; the group moves only once it is: retry then"));
+            return;
+        }
         List<Integer> members = replica.members();
         if (!members.contains(to)) {
             done.complete(new Outcome(Kind.REFUSED, group, self, "to_node: node " + to + " holds no replica of group "
                     + group + " (its replicas are nodes " + members + ")"));
             return;
         }
+        handOver.begin(group, "a move to node " + to + " asked of node " + self, done);
         if (to == self) {
             place(replica, to, done, () -> done.complete(new Outcome(Kind.MOVED, group, self, "")));
             return;
@@ -126,6 +147,22 @@ public final class GroupMoves {
                     + " retry when it has caught up"));
             return;
         }
+        java.util.function.IntFunction<CompletableFuture<Void>> hold = heldBeforePlacement;
+        if (hold != null) {
+            hold.apply(replica.group()).whenComplete((released, error) -> handOver.execute(() -> {
+                try {
+                    placeAndTransfer(replica, d, to, done);
+                } catch (RuntimeException e) {
+                    done.complete(new Outcome(Kind.UNAVAILABLE, replica.group(), self, "the held move failed: " + e));
+                }
+            }));
+            return;
+        }
+        placeAndTransfer(replica, d, to, done);
+    }
+
+    private void placeAndTransfer(GroupReplica replica, RaftServer.Division d, int to,
+            CompletableFuture<Outcome> done) {
         int previous = replica.placedOn();
         place(replica, to, done, () -> transfer(replica, d, to, previous, done));
     }

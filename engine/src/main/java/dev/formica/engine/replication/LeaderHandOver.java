@@ -65,6 +65,11 @@ public final class LeaderHandOver implements AutoCloseable {
     private final Map<Integer, Integer> following = new HashMap<>();
     /** Timer thread only: checks to skip per group after a failed hand-over. */
     private final Map<Integer, Integer> backOff = new HashMap<>();
+    /**
+     * Per group, the move or membership change asked of this node and not answered yet (what it is, as a refusal
+     * names it); written on the hand-over thread, removed when its answer completes.
+     */
+    private final Map<Integer, String> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
 
     private LeaderHandOver(int self, Collection<GroupReplica> replicas) {
         this.self = self;
@@ -150,6 +155,27 @@ public final class LeaderHandOver implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * What is in flight for {@code group} on this node (a move or a change of its members asked of it and not answered
+     * yet, e.g. "a move to node 2 asked of node 0"), or null. A move and a membership change of one group never run
+     * at once: each refuses while the other is in flight ({@link GroupMoves}, {@link GroupMembers}).
+     */
+    String inFlight(int group) {
+        return inFlight.get(group);
+    }
+
+    /**
+     * Marks {@code group} as having {@code what} in flight until {@code done} completes; on the hand-over thread,
+     * after {@link #inFlight} answered null.
+     */
+    void begin(int group, String what, CompletableFuture<?> done) {
+        String before = inFlight.putIfAbsent(group, what);
+        if (before != null) {
+            throw new IllegalStateException("group " + group + ": " + before + " is in flight already");
+        }
+        done.whenComplete((outcome, error) -> inFlight.remove(group, what));
     }
 
     /** Runs {@code task} on the hand-over thread, so that a move and the checks never hand a group over at once. */

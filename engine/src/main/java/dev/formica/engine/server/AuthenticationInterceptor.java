@@ -10,6 +10,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -25,7 +27,9 @@ import javax.security.auth.x500.X500Principal;
  * transport against {@code tlsClientCa}) and the {@code authorization: Bearer <token>} header, and
  * puts a {@link CallerIdentity} in the call's context. A token that is presented but unknown, or a
  * malformed {@code authorization} header, is refused at once with UNAUTHENTICATED, whatever the
- * method. Whether an identity may call a method is {@link AccessPolicyInterceptor}'s concern.
+ * method; so is an admin token from a peer that is not a loopback address when {@code adminTokenLoopbackOnly} is
+ * set (an in-process peer is not one). Whether an identity may call a method is
+ * {@link AccessPolicyInterceptor}'s concern.
  *
  * <p>Thread contract: immutable after construction; called on event-loop threads.
  */
@@ -36,15 +40,21 @@ final class AuthenticationInterceptor implements ServerInterceptor {
     private static final Refusals.Prepared BAD_TOKEN = Refusals.builder(Status.Code.UNAUTHENTICATED,
             ErrorReason.TOKEN_INVALID, "authorization: expected 'Bearer <token>' with a token this server knows")
             .prepare();
+    private static final Refusals.Prepared ADMIN_TOKEN_FROM_ELSEWHERE = Refusals.builder(Status.Code.UNAUTHENTICATED,
+            ErrorReason.TOKEN_INVALID, "authorization: this server takes admin tokens only from its own machine"
+            + " (adminTokenLoopbackOnly): call it on a loopback address (in its pod: kubectl exec), or with an admin"
+            + " client certificate over mutual TLS").prepare();
 
     private final BearerTokens adminTokens;
+    private final boolean adminTokenLoopbackOnly;
     private final BearerTokens callerTokens;
     private final Set<X500Principal> adminSubjects;
     private final Set<X500Principal> callerSubjects;
 
-    public AuthenticationInterceptor(BearerTokens adminTokens, BearerTokens callerTokens, List<String> adminSubjects,
-            List<String> callerSubjects) {
+    AuthenticationInterceptor(BearerTokens adminTokens, boolean adminTokenLoopbackOnly, BearerTokens callerTokens,
+            List<String> adminSubjects, List<String> callerSubjects) {
         this.adminTokens = adminTokens;
+        this.adminTokenLoopbackOnly = adminTokenLoopbackOnly;
         this.callerTokens = callerTokens;
         this.adminSubjects = principals("adminSubjects", adminSubjects);
         this.callerSubjects = principals("callerSubjects", callerSubjects);
@@ -53,8 +63,8 @@ final class AuthenticationInterceptor implements ServerInterceptor {
     /** Reads the token files named in {@code config}; fails with a configuration message. */
     public static AuthenticationInterceptor from(EngineConfiguration config) {
         return new AuthenticationInterceptor(BearerTokens.load("adminTokenFile", config.adminTokenFile()),
-                BearerTokens.load("callerTokenFile", config.callerTokenFile()), config.adminSubjects(),
-                config.callerSubjects());
+                config.adminTokenLoopbackOnly(), BearerTokens.load("callerTokenFile", config.callerTokenFile()),
+                config.adminSubjects(), config.callerSubjects());
     }
 
     private static Set<X500Principal> principals(String setting, List<String> names) {
@@ -76,9 +86,19 @@ final class AuthenticationInterceptor implements ServerInterceptor {
             if (byToken == null) {
                 return Refusal.refuse(call, BAD_TOKEN);
             }
+            if (byToken.admin() && adminTokenLoopbackOnly && !fromLoopback(call)) {
+                return Refusal.refuse(call, ADMIN_TOKEN_FROM_ELSEWHERE);
+            }
             identity = identity.or(byToken);
         }
         return Contexts.interceptCall(Context.current().withValue(CallerIdentity.KEY, identity), call, headers, next);
+    }
+
+    /** Whether the call's peer is a loopback address (TCP from this machine, or from inside its pod). */
+    private static boolean fromLoopback(ServerCall<?, ?> call) {
+        SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        return peer instanceof InetSocketAddress inet && inet.getAddress() != null
+                && inet.getAddress().isLoopbackAddress();
     }
 
     private CallerIdentity fromToken(String authorization) {

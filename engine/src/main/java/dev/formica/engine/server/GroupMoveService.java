@@ -67,6 +67,8 @@ final class GroupMoveService {
                         ? unavailable(outcome.message() + " (no leader known yet)", 500)
                         : GrpcErrors.toStatus(table.refusal(firstPartition, "group")));
                 case REFUSED -> out.onError(Refusals.failedPrecondition(ErrorReason.MOVE_REFUSED, outcome.message()));
+                case IN_PROGRESS -> out.onError(Refusals.failedPrecondition(
+                        ErrorReason.MEMBERSHIP_CHANGE_IN_PROGRESS, outcome.message()));
                 case UNAVAILABLE -> out.onError(unavailable(outcome.message(), 1000));
                 default -> throw new IllegalStateException("unknown outcome " + outcome.kind());
             }

@@ -20,9 +20,12 @@ import org.yaml.snakeyaml.Yaml;
  * its index as the node id. The first three pods start; so does a fourth added the way docs/operations.md says (the
  * grown lists, {@code clusterJoin: [0, 1, 2]}), and a fourth without a join is refused (it would host nothing). The
  * deploy module's {@code KubernetesManifestsTest} checks the manifests' shape; this checks them against the server.
+ * And admin access: a pod binds a plaintext non-loopback host, where an admin token (the local one {@code serve}
+ * makes) is accepted only with {@code adminTokenLoopbackOnly}, which the StatefulSet sets.
  */
 class KubernetesPodSettingsTest {
     private static final Path CONFIG_MAP = Path.of("..", "deploy", "kubernetes", "configmap.yaml");
+    private static final Path STATEFUL_SET = Path.of("..", "deploy", "kubernetes", "statefulset.yaml");
 
     @TempDir
     Path dir;
@@ -57,5 +60,44 @@ class KubernetesPodSettingsTest {
         assertEquals(3, added.shards(), "one shard per group it joins");
         IllegalStateException none = assertThrows(IllegalStateException.class, () -> pod(3, 4, "clusterJoin: []\n"));
         assertTrue(none.getMessage().contains("hosts no group"), none.getMessage());
+    }
+
+    /** The StatefulSet's container: its {@code args} and its {@code env} values given as text. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> container() throws IOException {
+        Map<String, Object> set = new Yaml().load(Files.readString(STATEFUL_SET));
+        Map<String, Object> spec = (Map<String, Object>) ((Map<String, Object>) set.get("spec")).get("template");
+        List<Map<String, Object>> containers = (List<Map<String, Object>>) ((Map<String, Object>) spec.get("spec"))
+                .get("containers");
+        return containers.get(0);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void thePodsTakeTheLocalAdminTokenOnAPlaintextPortFromLoopbackPeersOnly() throws IOException {
+        Map<String, Object> container = container();
+        String host = ((List<String>) container.get("args")).stream().filter(a -> a.startsWith("--host="))
+                .map(a -> a.substring("--host=".length())).findFirst().orElseThrow();
+        Map<String, String> env = new java.util.TreeMap<>();
+        for (Map<String, Object> e : (List<Map<String, Object>>) container.get("env")) {
+            if (e.get("value") instanceof String v && ((String) e.get("name")).startsWith("FORMICA_ADMIN")) {
+                env.put((String) e.get("name"), v);
+            }
+        }
+        assertEquals(Map.of("FORMICA_ADMIN_TOKEN_LOOPBACK_ONLY", "true"), env, "the manifests' admin settings");
+        // what serve does on such a pod: the local admin token in the data directory is its admin token file
+        EngineConfiguration pod = new EngineConfiguration().host(host).dataDir(dir.resolve("data"))
+                .applyEnvironment(env)
+                .adminTokenFile(dir.resolve("data").resolve("admin.token")).conclude();
+        assertTrue(pod.adminTokenLoopbackOnly());
+        // without the setting, the same pod is refused: its tokens would cross the network in clear
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> new EngineConfiguration()
+                .host(host).dataDir(dir.resolve("data")).adminTokenFile(dir.resolve("data").resolve("admin.token"))
+                .conclude());
+        assertTrue(refused.getMessage().contains("adminTokenLoopbackOnly"), refused.getMessage());
+        // the setting binds admin tokens only: caller tokens on a plaintext port stay refused
+        assertThrows(IllegalStateException.class, () -> new EngineConfiguration().host(host)
+                .dataDir(dir.resolve("data")).adminTokenLoopbackOnly(true)
+                .callerTokenFile(dir.resolve("caller.tokens")).conclude());
     }
 }

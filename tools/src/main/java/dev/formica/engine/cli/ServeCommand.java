@@ -243,12 +243,13 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * On loopback and with no admin token file of the operator's own, the local admin token's file
+     * On loopback, or with {@code adminTokenLoopbackOnly} (admin tokens taken from loopback peers only: a pod's
+     * {@code kubectl exec}), and with no admin token file of the operator's own, the local admin token's file
      * ({@link LocalAdminToken}: made in the data directory on first start, by {@link #ensureLocalAdminToken}); null
      * otherwise. Remote admin keeps mutual TLS or an explicit token file.
      */
-    private static Path localAdminTokenFile(EngineConfiguration config) {
-        if (config.adminTokenFile() != null || !loopback(config.host())) {
+    static Path localAdminTokenFile(EngineConfiguration config) {
+        if (config.adminTokenFile() != null || !loopback(config.host()) && !config.adminTokenLoopbackOnly()) {
             return null;
         }
         return config.dataDir().resolve(LocalAdminToken.FILE);

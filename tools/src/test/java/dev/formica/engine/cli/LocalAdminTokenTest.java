@@ -2,8 +2,10 @@ package dev.formica.engine.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.formica.engine.config.EngineConfiguration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,6 +50,21 @@ class LocalAdminTokenTest {
             serve.terminate(60);
             assertFalse(serve.output().contains(token), "the token is never printed:\n" + serve.output());
         }
+    }
+
+    @Test
+    void shouldMakeTheLocalTokenOffLoopbackOnlyWhenAdminTokensAreTakenFromLoopbackPeersOnly() {
+        // a Kubernetes pod (deploy/kubernetes): a plaintext port on every address, kubectl exec for admin
+        Path data = dir.resolve("pod");
+        assertNull(ServeCommand.localAdminTokenFile(new EngineConfiguration().host("0.0.0.0").dataDir(data)),
+                "off loopback, nothing is made: a token there would cross the network in clear");
+        EngineConfiguration pod = new EngineConfiguration().host("0.0.0.0").dataDir(data).adminTokenLoopbackOnly(true);
+        Path local = ServeCommand.localAdminTokenFile(pod);
+        assertEquals(data.resolve(LocalAdminToken.FILE), local);
+        // the server's own rules take it, as serve concludes the settings with it
+        assertTrue(pod.adminTokenFile(local).conclude().adminTokenLoopbackOnly());
+        assertNull(ServeCommand.localAdminTokenFile(new EngineConfiguration().host("0.0.0.0").dataDir(data)
+                .adminTokenLoopbackOnly(true).adminTokenFile(dir.resolve("own.tokens"))), "the operator's own file");
     }
 
     /** The first line that is not a comment. */
