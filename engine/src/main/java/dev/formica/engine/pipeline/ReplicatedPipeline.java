@@ -135,7 +135,8 @@ final class ReplicatedPipeline {
             LOG.info("node " + self + " (" + config.clusterNodes().size() + " nodes, " + layout.groups() + " groups)"
                     + " hosts the replicas of groups " + hosted
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
-                    + " its leader");
+                    + " its leader, which reserves each funder's quotas within its group's lease of 1/"
+                    + layout.groups() + " of them (docs/cluster.md)");
             pipeline.moves(node.moves());
             pipeline.members(node.members());
             table.groups(() -> groups(table, replicas));
