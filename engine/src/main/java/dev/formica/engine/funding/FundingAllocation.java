@@ -23,6 +23,23 @@ public final class FundingAllocation {
     long dayIndex;
     long shortfallMinor;
     String[] funderIds;
+    /** The Raft group whose quota lease the owner's reservations count in; -1 = none (not replicated). */
+    int lane = -1;
+
+    /**
+     * Makes the reservations {@link FundingAllocator#allocate} fills this scratch with count in Raft group
+     * {@code group}'s lease of the quotas ({@link FundingQuotas#leases}); -1 (the default) = no lease. Set once by
+     * the owner (a replicated node's shard: its group); not copied by {@link #copyFrom}.
+     */
+    public FundingAllocation lane(int group) {
+        this.lane = group;
+        return this;
+    }
+
+    /** The Raft group whose lease this scratch's reservations count in, -1 for none. */
+    public int lane() {
+        return lane;
+    }
 
     /** Funders in this allocation (0 after a refusal). */
     public int count() {

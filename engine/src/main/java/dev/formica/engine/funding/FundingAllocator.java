@@ -273,7 +273,7 @@ public final class FundingAllocator {
             charged[p] = day;
             platformPart -= part;
         }
-        long platformReservation = quotas.reserve(split.platform(), platformPart, day, true);
+        long platformReservation = quotas.reserve(split.platform(), platformPart, day, true, out.lane);
         if (FundingQuotas.amountOf(platformReservation) != platformPart) {
             out.shortfallMinor = platformPart;
             return Result.FUNDING_UNAVAILABLE;
@@ -282,34 +282,35 @@ public final class FundingAllocator {
         long shortfall = 0;
         for (int p = 0; p < partners.length; p++) {
             long target = got[p];
-            long reservation = quotas.reserve(partners[p], target, day, false);
+            long reservation = quotas.reserve(partners[p], target, day, false, out.lane);
             got[p] = FundingQuotas.amountOf(reservation);
             charged[p] = got[p] > 0 ? FundingQuotas.dayOf(reservation) : day;
             shortfall += target - got[p];
         }
         for (int p = 0; p < partners.length && shortfall > 0; p++) {
-            long reservation = quotas.reserve(partners[p], shortfall, charged[p], false);
+            long reservation = quotas.reserve(partners[p], shortfall, charged[p], false, out.lane);
             long extra;
             if (got[p] == 0) {
                 extra = FundingQuotas.amountOf(reservation);
                 charged[p] = FundingQuotas.dayOf(reservation);
             } else {
-                extra = sameDay(partners[p], reservation, charged[p]);
+                extra = sameDay(partners[p], reservation, charged[p], out.lane);
             }
             got[p] += extra;
             shortfall -= extra;
         }
         if (shortfall > 0) {
             long room = amountMinor * split.maxPlatformBps() / 10_000 - platformPart;
-            long reservation = quotas.reserve(split.platform(), Math.min(room, shortfall), platformDay, false);
-            long extra = sameDay(split.platform(), reservation, platformDay);
+            long reservation = quotas.reserve(split.platform(), Math.min(room, shortfall), platformDay, false,
+                    out.lane);
+            long extra = sameDay(split.platform(), reservation, platformDay, out.lane);
             platformPart += extra;
             shortfall -= extra;
         }
         if (shortfall > 0) {
-            quotas.release(split.platform(), platformPart, platformDay);
+            quotas.release(split.platform(), platformPart, platformDay, out.lane);
             for (int p = 0; p < partners.length; p++) {
-                quotas.release(partners[p], got[p], charged[p]);
+                quotas.release(partners[p], got[p], charged[p], out.lane);
             }
             out.shortfallMinor = shortfall;
             return Result.FUNDING_UNAVAILABLE;
@@ -332,10 +333,10 @@ public final class FundingAllocator {
      * The amount of a second reservation for a funder whose entry is charged to {@code day}; one that midnight
      * moved to the next day is given back (an entry keeps one day, so its release returns the right daily quota).
      */
-    private long sameDay(int funder, long reservation, long day) {
+    private long sameDay(int funder, long reservation, long day, int lane) {
         long amount = FundingQuotas.amountOf(reservation);
         if (amount > 0 && FundingQuotas.dayOf(reservation) != day) {
-            quotas.release(funder, amount, FundingQuotas.dayOf(reservation));
+            quotas.release(funder, amount, FundingQuotas.dayOf(reservation), lane);
             return 0;
         }
         return amount;
@@ -344,7 +345,7 @@ public final class FundingAllocator {
     /** Gives back every reservation of a funded allocation (Cancel, hold expiry); see {@link FundingQuotas#release}. */
     public void release(FundingAllocation allocation) {
         for (int i = 0; i < allocation.count; i++) {
-            quotas.release(allocation.funder[i], allocation.amount[i], allocation.day[i]);
+            quotas.release(allocation.funder[i], allocation.amount[i], allocation.day[i], allocation.lane);
         }
     }
 
@@ -361,7 +362,15 @@ public final class FundingAllocator {
      * decision time that was passed to {@link #allocate} (the hold's creation time).
      */
     public void releaseStored(int storedFunder, long amountMinor, long decisionMs) {
+        releaseStored(storedFunder, amountMinor, decisionMs, -1);
+    }
+
+    /**
+     * As {@link #releaseStored(int, long, long)}, giving the amount back to Raft group {@code lane}'s lease too (a
+     * replicated node's shard: the group that reserved it); -1 = no lease.
+     */
+    public void releaseStored(int storedFunder, long amountMinor, long decisionMs, int lane) {
         quotas.release(FundingAllocation.funderOf(storedFunder), amountMinor,
-                FundingAllocation.dayOf(storedFunder, FundingQuotas.dayIndex(decisionMs)));
+                FundingAllocation.dayOf(storedFunder, FundingQuotas.dayIndex(decisionMs)), lane);
     }
 }

@@ -62,6 +62,11 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
     private volatile long[][] limits = {new long[CAPACITY], new long[CAPACITY]}; // {total, daily} per slot
     /** The funders of each group (market) as last configured; guarded by the monitor. */
     private final java.util.Map<String, List<FunderSpec>> groups = new java.util.HashMap<>();
+    /**
+     * The Raft groups' leases of a replicated node ({@link #leases}); null = none (a single node, no replication).
+     * Set at start-up before the threads that reserve start (their start publishes it).
+     */
+    private QuotaLeases leases;
 
     private FundingQuotas(MappedByteBuffer mapped) {
         this.mapped = mapped;
@@ -316,6 +321,120 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
     }
 
     /**
+     * Turns on the leases of a replicated node of {@code raftGroups} groups (docs/cluster.md, "Partner quotas across
+     * groups: leases"): each group's leader may reserve a funder's quotas only within its group's lease, a fixed share
+     * of each quota ({@link QuotaLeases#lease}), so the sum over the groups of what their leaders reserve never exceeds
+     * a quota whatever the replication lag. Reservations and releases that name a lane (the group) count in that
+     * group's lease as well as in the node's table; replayed frames of a group count in its lease through
+     * {@link #lane}. Start-up only, before any reservation; {@code raftGroups} 1..255.
+     */
+    public void leases(int raftGroups) {
+        this.leases = new QuotaLeases(raftGroups);
+    }
+
+    /** The Raft groups the quotas are leased to, 0 when leases are off. */
+    public int leaseGroups() {
+        return leases == null ? 0 : leases.groups();
+    }
+
+    /** Group {@code group}'s lease of the funder's total quota (the whole quota when leases are off). */
+    public long leaseTotal(int funder, int group) {
+        long total = limits[0][funder];
+        return leases == null ? total : QuotaLeases.lease(total, group, leases.groups());
+    }
+
+    /** Group {@code group}'s lease of the funder's daily quota ({@link FunderSpec#UNLIMITED_DAILY}: no daily limit). */
+    public long leaseDaily(int funder, int group) {
+        long daily = limits[1][funder];
+        return leases == null || daily >= FunderSpec.UNLIMITED_DAILY ? daily
+                : QuotaLeases.lease(daily, group, leases.groups());
+    }
+
+    /** What group {@code group} holds of its lease of the funder's total quota (0 when leases are off). */
+    public long leaseUsedTotal(int funder, int group) {
+        return leases == null ? 0 : leases.usedTotal(group, funder);
+    }
+
+    /** What group {@code group} holds of its lease of the funder's daily quota on the UTC day {@code dayIndex}. */
+    public long leaseUsedToday(int funder, int group, long dayIndex) {
+        return leases == null ? 0 : leases.usedToday(group, funder, dayIndex);
+    }
+
+    /**
+     * As {@link #reserve(int, long, long, boolean)}, within group {@code lane}'s lease when leases are on
+     * ({@code -1} = no lease: the node's table alone). The lease is reserved first, then the same amount on the same
+     * day in the node's table; the node's table refusing it (a lowered limit, or another group's frame that moved its
+     * day past this decision's: the moment around midnight) gives the lease back and answers nothing reserved, a
+     * conservative refusal.
+     */
+    long reserve(int funder, long maxMinor, long dayIndex, boolean allOrNothing, int lane) {
+        QuotaLeases l = lane < 0 ? null : leases;
+        if (l == null) {
+            return reserve(funder, maxMinor, dayIndex, allOrNothing);
+        }
+        if (maxMinor <= 0) {
+            return dayIndex << DAY_SHIFT;
+        }
+        long leased = l.reserve(lane, funder, leaseTotal(funder, lane), leaseDaily(funder, lane), maxMinor, dayIndex,
+                allOrNothing);
+        long amount = amountOf(leased);
+        if (amount <= 0) {
+            return dayIndex << DAY_SHIFT;
+        }
+        long day = dayOf(leased);
+        long node = reserve(funder, amount, day, true);
+        if (amountOf(node) != amount || dayOf(node) != day) {
+            release(funder, amountOf(node), dayOf(node));
+            l.release(lane, funder, amount, day);
+            return dayIndex << DAY_SHIFT;
+        }
+        return leased;
+    }
+
+    /** Gives back to the node's table and to group {@code lane}'s lease ({@code -1}: none), as {@link #release}. */
+    public void release(int funder, long amountMinor, long dayIndexOfReservation, int lane) {
+        release(funder, amountMinor, dayIndexOfReservation);
+        QuotaLeases l = leases;
+        if (lane >= 0 && l != null) {
+            l.release(lane, funder, amountMinor, dayIndexOfReservation);
+        }
+    }
+
+    /**
+     * Where the replayed quota operations of Raft group {@code group} go on a replicated node: the node's table and,
+     * when leases are on, the group's lease (a follower's lease of a group is the group's committed use, so a new
+     * leader reserves against it at once).
+     */
+    public QuotaSink lane(int group) {
+        QuotaLeases l = leases;
+        if (l == null) {
+            return this;
+        }
+        l.check(group, 0); // refuses a group out of range now, not at the first frame
+        return new QuotaSink() {
+            @Override
+            public void replayReserve(int funder, long amountMinor, long dayIndex) {
+                FundingQuotas.this.replayReserve(funder, amountMinor, dayIndex);
+                l.replayReserve(group, funder, amountMinor, dayIndex, limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
+            }
+
+            @Override
+            public void release(int funder, long amountMinor, long dayIndexOfReservation) {
+                FundingQuotas.this.release(funder, amountMinor, dayIndexOfReservation, group);
+            }
+        };
+    }
+
+    /** As {@link #restore(int, long, long, long)} for a snapshot of Raft group {@code group}: its lease too. */
+    public void restore(int funder, long total, long dayIndex, long used, int group) {
+        restore(funder, total, dayIndex, used);
+        QuotaLeases l = leases;
+        if (l != null) {
+            l.restore(group, funder, total, dayIndex, used, limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
+        }
+    }
+
+    /**
      * Forgets every funder's usage (keeps the funder slots): recovery then replays the reservations and releases
      * from the shard logs, which are the source of truth. Start-up only, before any reservation.
      */
@@ -323,6 +442,10 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         for (int slot = 0; slot < CAPACITY; slot++) {
             buffer.putLongVolatile(offset(slot) + USED_TOTAL, 0);
             buffer.putLongVolatile(offset(slot) + TODAY, 0);
+        }
+        QuotaLeases l = leases;
+        if (l != null) {
+            l.clear();
         }
     }
 

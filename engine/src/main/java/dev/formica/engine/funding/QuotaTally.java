@@ -54,6 +54,15 @@ public final class QuotaTally implements QuotaSink {
         }
     }
 
+    /** As {@link #addTo(FundingQuotas)} for a snapshot of Raft group {@code group}: its lease of the quotas too. */
+    public void addTo(FundingQuotas quotas, int group) {
+        for (int f = 0; f < total.length; f++) {
+            if (total[f] != 0 || usedThatDay[f] != 0) {
+                quotas.restore(f, total[f], day[f], usedThatDay[f], group);
+            }
+        }
+    }
+
     public void writeTo(DataOutput out) throws IOException {
         out.writeInt(total.length);
         for (int f = 0; f < total.length; f++) {

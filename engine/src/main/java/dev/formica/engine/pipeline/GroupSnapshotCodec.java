@@ -77,7 +77,7 @@ final class GroupSnapshotCodec implements SnapshotCodec {
         if (position < 0) {
             throw new IOException("snapshot " + file.getFileName() + " of group " + group + " fails its check");
         }
-        ShardSnapshot.read(file, state, velocity).addTo(quotas);
+        ShardSnapshot.read(file, state, velocity).addTo(quotas, group); // and to the group's lease
         // the entries after the snapshot change the table record by record (ShardExposures.follower)
         ShardExposures.addAllToTable(state, concentration);
         return position;

@@ -89,9 +89,10 @@ final class ReplicatedPipeline {
             RiskContext risk = markets.defaultMarket().risk();
             // quota usage, velocity and concentration: from every hosted group's snapshot and replayed frames
             risk.quotas().resetUsage();
+            // each group's leader reserves funders' quotas only within its group's lease (docs/cluster.md)
+            risk.quotas().leases(layout.groups());
             risk.concentration().clear();
-            StateOps.Shared shared = new StateOps.Shared(risk.velocity(), risk.quotas(),
-                    ShardExposures.follower(risk.concentration()));
+            StateOps.ExposureListener exposures = ShardExposures.follower(risk.concentration());
             ShardAgent[] agents = new ShardAgent[shards];
             DecisionJournal[] journals = new DecisionJournal[shards];
             Map<Integer, GroupReplica> replicas = new HashMap<>();
@@ -111,10 +112,12 @@ final class ReplicatedPipeline {
                 processor.log(null); // nothing recorded until the shard leads its group
                 processor.tableHoldsExposures(); // its records are in the node's table while it follows too
                 processor.metrics(latency.shard(k));
+                processor.quotaLease(group);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock,
                         DecisionPipeline.TIMER_PERIOD_NANOS, LeaderGate.FOLLOWER_PARK_NANOS,
                         config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 StateOps.Replayer replayer = new StateOps.Replayer();
+                StateOps.Shared shared = new StateOps.Shared(risk.velocity(), risk.quotas().lane(group), exposures);
                 GroupSnapshots snapshots = snapshots(config, group, state, risk, stateConfig, shards, snapshotBuilder,
                         clock);
                 GroupReplica replica = new GroupReplica(group, (position, timeMs, payload, offset, length) ->
@@ -132,7 +135,8 @@ final class ReplicatedPipeline {
             LOG.info("node " + self + " (" + config.clusterNodes().size() + " nodes, " + layout.groups() + " groups)"
                     + " hosts the replicas of groups " + hosted
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
-                    + " its leader");
+                    + " its leader, which reserves each funder's quotas within its group's lease of 1/"
+                    + layout.groups() + " of them (docs/cluster.md)");
             pipeline.moves(node.moves());
             pipeline.members(node.members());
             table.groups(() -> groups(table, replicas));

@@ -115,6 +115,8 @@ final class ShardProcessor {
     private final InstallmentSchedule schedule = new InstallmentSchedule();
     private final InstallmentSchedule shadowSchedule = new InstallmentSchedule();
     private final FundingAllocation allocation = new FundingAllocation();
+    /** The Raft group whose quota lease this shard reserves in ({@link #quotaLease}); -1 = none. */
+    private int quotaLease = -1;
     private final ShardExposures exposures;
     private ShardMetrics metrics = ShardMetrics.none();
     private DecisionJournal journal;
@@ -186,6 +188,15 @@ final class ShardProcessor {
 
     int shardId() {
         return shardId;
+    }
+
+    /**
+     * A replicated node's shard: its reservations and releases of funders' quotas count in Raft group
+     * {@code group}'s lease ({@link dev.formica.engine.funding.FundingQuotas#leases}). Set before the shard runs.
+     */
+    void quotaLease(int group) {
+        this.quotaLease = group;
+        allocation.lane(group);
     }
 
     /**
@@ -766,7 +777,7 @@ final class ShardProcessor {
             int stored = hold.funderIndex(i);
             ops.quotaRelease(FundingAllocation.funderOf(stored), hold.fundingAmountMinor(i),
                     FundingAllocation.dayOf(stored, decisionDay));
-            allocator.releaseStored(stored, hold.fundingAmountMinor(i), hold.createdMs());
+            allocator.releaseStored(stored, hold.fundingAmountMinor(i), hold.createdMs(), quotaLease);
         }
     }
 

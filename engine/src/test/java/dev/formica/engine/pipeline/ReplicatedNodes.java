@@ -54,6 +54,8 @@ final class ReplicatedNodes implements AutoCloseable {
     final AtomicInteger failStops = new AtomicInteger();
     private final Runnable savedFailStop;
     private final UnaryOperator<EngineConfiguration> tune;
+    /** A test rule set in place of the ledger-only one ({@link #rules}), or null. */
+    private String rules;
 
     ReplicatedNodes(Path dir, List<String> nodes, List<String> raft) {
         this(dir, nodes, raft, c -> c.expectedBorrowers(1000).expectedDecisionsPerDay(1000));
@@ -67,6 +69,15 @@ final class ReplicatedNodes implements AutoCloseable {
         this.tune = tune;
         savedFailStop = ReplicatedPipeline.failStop;
         ReplicatedPipeline.failStop = failStops::incrementAndGet;
+    }
+
+    /**
+     * Every node started from now on uses the test resource {@code resource} (e.g. {@code rules/partner-quota.yaml})
+     * as its rule set.
+     */
+    ReplicatedNodes rules(String resource) {
+        this.rules = resource;
+        return this;
     }
 
     List<String> targets() {
@@ -83,6 +94,9 @@ final class ReplicatedNodes implements AutoCloseable {
                 .port(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)))
                 .clusterNodes(nodes).clusterNodeId(node).clusterReplication(EngineConfiguration.Replication.RATIS)
                 .clusterRaftNodes(raft).velocityKeys(1024).drainTimeout(Duration.ofSeconds(1))));
+        if (rules != null) {
+            c.rulesFile(LedgerOnlyRules.resource(rules));
+        }
         servers[node] = new EngineServer(c).start();
         return servers[node];
     }

@@ -1,0 +1,201 @@
+package dev.formica.engine.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.formica.client.FormicaClient;
+import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.funding.FundingQuotas;
+import dev.formica.engine.replication.GroupLayout;
+import dev.formica.v1.CancelRequest;
+import dev.formica.v1.DecisionRequest;
+import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.FundingShare;
+import dev.formica.v1.Outcome;
+import dev.formica.v1.Product;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 22, deliverable 4 (state that spans partitions), for partner quotas: on three replicated nodes each group's
+ * leader reserves a partner's quota only within its group's lease (a third of the quota), so the partner parts the
+ * cluster approves never exceed the quota, whatever the replication lag, and a group's lease fails over with it.
+ * Three nodes on loopback (gRPC 127.0.0.1:21000-21002, Raft 21010-21012; or from {@code -Dformica.ports.base=B},
+ * B..B+2 and B+10..B+12), the rule set {@code rules/partner-quota.yaml} (bank_q funds 70 % of each loan, total quota
+ * 10,000 minor units: leases 3,334, 3,333 and 3,333), loans of 1,000 (bank_q's part 700):
+ *
+ * <ul>
+ *   <li>Decides on borrowers of all three groups at once, on the three leaders: each group approves 4 (2,800 of its
+ *       lease; a fifth part would take it to 3,500), every other answer declines with FUNDING_UNAVAILABLE, and the
+ *       approved partner parts, counted from the answers, stay within the quota;
+ *   <li>every node's leases show each group's use (the groups it follows included);
+ *   <li>group 0's leader stopped: the new leader declines a loan of group 0 although the quota as a whole still has
+ *       1,600 free (its group's lease is spent), and after a Cancel of a group-0 hold exactly one more fits;
+ *   <li>the stopped node restarted (group snapshots and the entries after them) shows the same leases.
+ * </ul>
+ */
+class ReplicatedQuotaLeaseTest {
+    private static final int BASE = Integer.getInteger("formica.ports.base", 21000);
+    private static final List<String> NODES = ReplicatedNodes.loopback(BASE);
+    private static final List<String> RAFT = ReplicatedNodes.loopback(BASE + 10);
+    private static final GroupLayout LAYOUT = ReplicatedNodes.LAYOUT;
+    private static final String BANK = "bank_q";
+    private static final long QUOTA = 10_000;
+    private static final long AMOUNT = 1_000;
+    private static final long PART = 700;
+    private static final int PER_GROUP = 8;
+
+    @TempDir
+    Path dir;
+    private ReplicatedNodes cluster;
+
+    @BeforeEach
+    void start() {
+        cluster = new ReplicatedNodes(dir, NODES, RAFT, c -> c.clusterSnapshotEntries(1_000_000)
+                .snapshotInterval(Duration.ofMillis(300)).expectedBorrowers(1000).expectedDecisionsPerDay(1000))
+                .rules("rules/partner-quota.yaml");
+        cluster.startAll();
+        cluster.awaitEveryGroupLedByItsOwnNode();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        cluster.close();
+    }
+
+    private static List<String> borrowersOf(int group, String prefix, int count) {
+        return Stream.iterate(0, k -> k + 1).map(k -> prefix + k)
+                .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(count).toList();
+    }
+
+    private static DecisionRequest decide(String borrower, String requestId) {
+        return DecisionRequest.newBuilder().setRequestId(requestId).setBorrowerId(borrower)
+                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(AMOUNT).build();
+    }
+
+    private static long partnerPart(DecisionResponse r) {
+        return r.getFundingList().stream().filter(s -> s.getFunderId().equals(BANK))
+                .mapToLong(FundingShare::getAmountMinor).sum();
+    }
+
+    private static boolean unfunded(DecisionResponse r) {
+        return r.getOutcome() == Outcome.DECLINE && r.getReasons(0).getCode().equals("FUNDING_UNAVAILABLE");
+    }
+
+    private FundingQuotas quotas(int node) {
+        return cluster.server(node).pipeline().risk().quotas();
+    }
+
+    /** Every running node's leases show {@code used[g]} of bank_q for group {@code g}, and their sum in its table. */
+    private void awaitEveryNodeShows(long[] used, String when) {
+        await(when).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+            for (int node = 0; node < 3; node++) {
+                FundingQuotas q = quotas(node);
+                int slot = q.indexOf(BANK);
+                assertEquals(3, q.leaseGroups(), "node " + node);
+                for (int g = 0; g < 3; g++) {
+                    assertEquals(used[g], q.leaseUsedTotal(slot, g), "node " + node + ", group " + g);
+                }
+                assertEquals(used[0] + used[1] + used[2], q.usedTotal(slot), "node " + node + "'s table");
+            }
+        });
+    }
+
+    private boolean hasSnapshot(int node, int group) {
+        Path sm = cluster.groupDir(node, group).resolve("sm");
+        if (!Files.isDirectory(sm)) {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(sm)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("snapshot\\.\\d+_\\d+"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void theGroupsApprovalsNeverTakeThePartnerPastItsQuota() throws Exception {
+        List<String> borrowers = new ArrayList<>();
+        IntStream.range(0, 3).forEach(g -> borrowers.addAll(borrowersOf(g, "lease-", PER_GROUP)));
+        List<String> extra = borrowersOf(0, "lease-after-", 3);
+        List<String> all = new ArrayList<>(borrowers);
+        all.addAll(extra);
+        long[] approvedPart = new long[3];
+        int[] approvals = new int[3];
+        String group0Hold = null;
+        try (FormicaClient client = cluster.client(all)) {
+            // all at once: 6 callers over the 24 borrowers, the three leaders deciding concurrently
+            ExecutorService pool = Executors.newFixedThreadPool(6);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<DecisionResponse>> answers = new ArrayList<>();
+            for (int i = 0; i < borrowers.size(); i++) {
+                String b = borrowers.get(i);
+                String requestId = "d-" + i;
+                answers.add(pool.submit(() -> {
+                    go.await();
+                    return client.decide(decide(b, requestId));
+                }));
+            }
+            go.countDown();
+            for (int i = 0; i < borrowers.size(); i++) {
+                DecisionResponse r = answers.get(i).get(60, TimeUnit.SECONDS);
+                int group = LAYOUT.groupOf(Partitions.of(borrowers.get(i)));
+                if (r.getOutcome() == Outcome.APPROVE) {
+                    approvals[group]++;
+                    approvedPart[group] += partnerPart(r);
+                    if (group == 0 && group0Hold == null) {
+                        group0Hold = r.getHoldId();
+                    }
+                } else {
+                    assertTrue(unfunded(r), borrowers.get(i) + ": " + r);
+                }
+            }
+            pool.shutdown();
+            long sum = approvedPart[0] + approvedPart[1] + approvedPart[2];
+            assertTrue(sum <= QUOTA, "approved partner parts " + sum + " within the quota " + QUOTA);
+            for (int g = 0; g < 3; g++) {
+                assertEquals(4, approvals[g], "group " + g + ": 4 parts of 700 fit its lease of 3,333 or 3,334");
+                assertEquals(4 * PART, approvedPart[g], "group " + g);
+            }
+            awaitEveryNodeShows(approvedPart, "every group's use in every node's leases");
+
+            // group 0's leader goes: the new leader has group 0's lease as the group's log left it
+            cluster.stop(0);
+            cluster.awaitEveryGroupServed();
+            DecisionResponse refused = client.decide(decide(extra.get(0), "after-0"));
+            assertTrue(unfunded(refused), "group 0's lease is spent though the quota has "
+                    + (QUOTA - sum) + " free: " + refused);
+            client.cancel(CancelRequest.newBuilder().setRequestId("x-0").setHoldId(group0Hold).build());
+            DecisionResponse again = client.decide(decide(extra.get(1), "after-1"));
+            assertEquals(Outcome.APPROVE, again.getOutcome(), "the cancelled part is group 0's again");
+            assertEquals(PART, partnerPart(again));
+            assertTrue(unfunded(client.decide(decide(extra.get(2), "after-2"))), "and no more");
+        }
+
+        // node 0 back: its leases come from the groups' snapshots and the entries after them
+        await("a snapshot of every group on node 1").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50)).until(() -> IntStream.range(0, 3)
+                        .allMatch(g -> hasSnapshot(1, g)));
+        cluster.start(0);
+        cluster.awaitEveryGroupServed();
+        awaitEveryNodeShows(approvedPart, "the restarted node's leases");
+        assertEquals(0, cluster.failStops.get(), "no node fail-stopped");
+    }
+}
