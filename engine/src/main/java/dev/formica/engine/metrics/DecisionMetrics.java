@@ -27,6 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class DecisionMetrics {
     public static final int MAX_REASON_CODES = 64;
     public static final int MAX_PARTNERS = 32;
+    /** Funder slots the lease gauge reports (the quota table's capacity). */
+    static final int MAX_LEASE_FUNDERS = 64;
+    private static final int MAX_GROUP = 255;
     public static final String OTHER = "OTHER";
     public static final String BUILTIN_RULE_SET = "builtin";
 
@@ -41,6 +44,9 @@ public final class DecisionMetrics {
     private final ConcurrentHashMap<String, ReasonPoints> byReason = new ConcurrentHashMap<>();
     private final Gauge ruleSet;
     private final Gauge partnerQuota;
+    private final Gauge partnerLease;
+    /** The lease gauge's points by funder slot and Raft group, made on first report. */
+    private final GaugeDataPoint[][] leasePoints = new GaugeDataPoint[MAX_LEASE_FUNDERS][];
     private final ConcurrentHashMap<String, GaugeDataPoint> byPartner = new ConcurrentHashMap<>();
     private final Counter shadow;
     private final CounterDataPoint[][] shadowPairs = new CounterDataPoint[OUTCOMES.length][OUTCOMES.length];
@@ -82,6 +88,14 @@ public final class DecisionMetrics {
                 .help("Funding quota a partner has left, minor units; partners past the first " + MAX_PARTNERS
                         + " report as OTHER")
                 .labelNames("partner")
+                .withoutExemplars()
+                .register(registry);
+        partnerLease = Gauge.builder()
+                .name("formica_partner_quota_lease_left_minor")
+                .help("Replicated cluster: funding quota a partner has left in one Raft group's lease, minor units"
+                        + " (the lower of total and today's); a group whose lease is spent declines that partner's"
+                        + " part while others may still lend")
+                .labelNames("partner", "group")
                 .withoutExemplars()
                 .register(registry);
         shadow = Counter.builder()
@@ -195,6 +209,27 @@ public final class DecisionMetrics {
             p = byPartner.computeIfAbsent(key, k -> partnerQuota.labelValues(k));
         }
         p.set(quotaLeftMinor);
+    }
+
+    /**
+     * Reports how much of a partner's quota one Raft group's lease has left, minor units ({@code funderSlot} is the
+     * funder's stable slot in the quota table, below {@value #MAX_LEASE_FUNDERS}; others are not reported).
+     */
+    public void partnerLeaseLeft(int funderSlot, String partner, int group, long leftMinor) {
+        if (funderSlot < 0 || funderSlot >= MAX_LEASE_FUNDERS || group < 0 || group > MAX_GROUP) {
+            return;
+        }
+        GaugeDataPoint[] row = leasePoints[funderSlot];
+        if (row == null) {
+            row = new GaugeDataPoint[MAX_GROUP + 1];
+            leasePoints[funderSlot] = row;
+        }
+        GaugeDataPoint p = row[group];
+        if (p == null) {
+            p = partnerLease.labelValues(partner, Integer.toString(group));
+            row[group] = p;
+        }
+        p.set(leftMinor);
     }
 
     /** Counts a decision where the shadow rule set's outcome differs from the active one's. */

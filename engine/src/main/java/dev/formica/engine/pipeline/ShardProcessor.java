@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.errors.DomainError;
 import dev.formica.engine.errors.Refused;
+import dev.formica.engine.funding.FunderSpec;
 import dev.formica.engine.funding.FundingAllocation;
 import dev.formica.engine.funding.FundingAllocator;
 import dev.formica.engine.funding.FundingQuotas;
@@ -1184,14 +1185,25 @@ final class ShardProcessor {
         return work;
     }
 
-    /** Publishes each partner's remaining total quota (once a second, from shard 0's duty cycle). */
+    /**
+     * Publishes each partner's remaining quota, and with leases each Raft group's lease left (once a second, from
+     * shard 0's duty cycle).
+     */
     private void reportQuotas(long nowMs) {
         var quotas = risk.quotas();
         for (var funder : risk.rules().active().funding().funders()) {
             int slot = quotas.indexOf(funder.id());
             if (slot >= 0) {
+                long day = FundingQuotas.dayIndex(nowMs);
                 metrics.decisions().partnerQuotaLeft(funder.id(), Math.min(quotas.remainingTotal(slot),
-                        quotas.remainingToday(slot, FundingQuotas.dayIndex(nowMs))));
+                        quotas.remainingToday(slot, day)));
+                for (int g = 0, groups = quotas.leaseGroups(); g < groups; g++) {
+                    long total = quotas.leaseTotal(slot, g) - quotas.leaseUsedTotal(slot, g);
+                    long daily = quotas.leaseDaily(slot, g);
+                    long today = daily >= FunderSpec.UNLIMITED_DAILY ? Long.MAX_VALUE
+                            : daily - quotas.leaseUsedToday(slot, g, day);
+                    metrics.decisions().partnerLeaseLeft(slot, funder.id(), g, Math.max(0, Math.min(total, today)));
+                }
             }
         }
     }

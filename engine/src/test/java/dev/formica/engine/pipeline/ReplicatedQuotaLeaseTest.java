@@ -14,6 +14,8 @@ import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.FundingShare;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -45,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>Decides on borrowers of all three groups at once, on the three leaders: each group approves 4 (2,800 of its
  *       lease; a fifth part would take it to 3,500), every other answer declines with FUNDING_UNAVAILABLE, and the
  *       approved partner parts, counted from the answers, stay within the quota;
- *   <li>every node's leases show each group's use (the groups it follows included);
+ *   <li>every node's leases show each group's use (the groups it follows included), and its gauge
+ *       {@code formica_partner_quota_lease_left_minor} each group's lease left;
  *   <li>group 0's leader stopped: the new leader declines a loan of group 0 although the quota as a whole still has
  *       1,600 free (its group's lease is spent), and after a Cancel of a group-0 hold exactly one more fits;
  *   <li>the stopped node restarted (group snapshots and the entries after them) shows the same leases.
@@ -114,8 +117,27 @@ class ReplicatedQuotaLeaseTest {
                     assertEquals(used[g], q.leaseUsedTotal(slot, g), "node " + node + ", group " + g);
                 }
                 assertEquals(used[0] + used[1] + used[2], q.usedTotal(slot), "node " + node + "'s table");
+                for (int g = 0; g < 3; g++) {
+                    assertEquals((double) q.leaseTotal(slot, g) - used[g], leaseGauge(node, g),
+                            "node " + node + "'s formica_partner_quota_lease_left_minor, group " + g);
+                }
             }
         });
+    }
+
+    /** The node's {@code formica_partner_quota_lease_left_minor} of bank_q for group {@code group}, as scraped. */
+    private double leaseGauge(int node, int group) {
+        for (MetricSnapshot m : cluster.server(node).metrics().registry().scrape()) {
+            if (m.getMetadata().getPrometheusName().equals("formica_partner_quota_lease_left_minor")) {
+                for (GaugeSnapshot.GaugeDataPointSnapshot p : ((GaugeSnapshot) m).getDataPoints()) {
+                    if (BANK.equals(p.getLabels().get("partner"))
+                            && Integer.toString(group).equals(p.getLabels().get("group"))) {
+                        return p.getValue();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("node " + node + ": no lease gauge of group " + group + " scraped");
     }
 
     private boolean hasSnapshot(int node, int group) {
