@@ -1,5 +1,6 @@
 package dev.formica.engine.state;
 
+import java.nio.MappedByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,6 +8,8 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.ToLongFunction;
 import org.agrona.BitUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.IoUtil;
 import org.agrona.UnsafeApi;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -256,6 +259,32 @@ public final class DecisionRecords implements AutoCloseable {
         (inPrevious ? previous : current).putRaw(hasher, source, length);
     }
 
+    /**
+     * Takes a whole chunk of records as a snapshot holds them (format 5: records packed from byte 0, each whole, the
+     * rest of the chunk zeros) as the given generation's next chunk, without copying it: {@code mapped} is a private
+     * (copy-on-write) mapping of {@value #CHUNK_BYTES} bytes of the snapshot file, so the file's page-cache pages are
+     * the chunk and no fresh memory is touched. The generation unmaps it when it is dropped or closed (the mapping
+     * keeps the file's inode alive until then, even if the file is deleted). The store never writes into a chunk
+     * before its last and counts this one as full, so the pages stay the file's: the next record, put or restored,
+     * goes to a new chunk. The index is rebuilt by walking the chunk (start-up only; not recorded).
+     *
+     * @throws IllegalArgumentException when the chunk does not hold whole records (a damaged snapshot)
+     */
+    public void adoptChunk(boolean inPrevious, MappedByteBuffer mapped) {
+        (inPrevious ? previous : current).adopt(hasher, mapped);
+    }
+
+    /**
+     * Copies {@code used} bytes of records as a snapshot holds them (the last chunk of a generation, or any chunk
+     * where the file cannot be mapped) from {@code source} at {@code offset} into a fresh chunk of the given
+     * generation, and indexes them; the generation's next record goes after them (start-up only; not recorded).
+     *
+     * @throws IllegalArgumentException when the bytes are not whole records (a damaged snapshot)
+     */
+    public void restoreChunk(boolean inPrevious, DirectBuffer source, int offset, int used) {
+        (inPrevious ? previous : current).copyChunk(hasher, source, offset, used);
+    }
+
     /** Visits the records of one generation, oldest first (a key put twice: its newest record, in its place). */
     public void forEach(boolean inPrevious, BiConsumer<String, DecisionRecord> visitor) {
         Generation g = inPrevious ? previous : current;
@@ -277,6 +306,11 @@ public final class DecisionRecords implements AutoCloseable {
     /** Off-heap bytes the two generations hold (whole chunks), for footprint reports. */
     public long offHeapBytes() {
         return (long) CHUNK_BYTES * (current.chunks.size() + (previous == null ? 0 : previous.chunks.size()));
+    }
+
+    /** Chunks of both generations that are private mappings of a snapshot file ({@link #adoptChunk}); tests. */
+    int mappedChunks() {
+        return current.mappings.size() + (previous == null ? 0 : previous.mappings.size());
     }
 
     /** Start of the current generation, for metrics and tests. */
@@ -314,6 +348,8 @@ public final class DecisionRecords implements AutoCloseable {
         Map<String, Long> collided;
         final ArrayList<UnsafeBuffer> chunks = new ArrayList<>();
         final ArrayList<Long> addresses = new ArrayList<>();
+        /** Chunks that are private mappings of a snapshot file ({@link #adopt}), unmapped on close. */
+        final ArrayList<MappedByteBuffer> mappings = new ArrayList<>();
         /** Where the next record goes in the last chunk. */
         int tail = CHUNK_BYTES;
         long records;
@@ -375,20 +411,74 @@ public final class DecisionRecords implements AutoCloseable {
             if (length < KEY_AT || length % 8 != 0 || view.getInt(LENGTH_AT) != length) {
                 throw new IllegalArgumentException("not a stored record: length " + length);
             }
-            int keyChars = view.getShort(KEY_CHARS_AT);
-            int payloadLength = view.getInt(PAYLOAD_LENGTH_AT);
+            int keyChars = checkRecord(view, 0, length);
+            UnsafeBuffer chunk = room(length);
+            int at = tail;
+            chunk.putBytes(at, source, 0, length);
+            tail = at + length;
+            ChunkKey key = new ChunkKey(chunk, at + KEY_AT, keyChars);
+            link(key, hasher.applyAsLong(key), ((long) (chunks.size() - 1) << 32) | at);
+        }
+
+        /** A snapshot's whole chunk, mapped: becomes this generation's next chunk as it lies, then is indexed. */
+        void adopt(ToLongFunction<CharSequence> hasher, MappedByteBuffer mapped) {
+            if (mapped.capacity() != CHUNK_BYTES) {
+                IoUtil.unmap(mapped);
+                throw new IllegalArgumentException("a chunk of " + mapped.capacity() + " bytes");
+            }
+            mappings.add(mapped); // owned from here: unmapped by close() even if the walk below fails
+            chunks.add(new UnsafeBuffer(mapped));
+            tail = CHUNK_BYTES; // never written: the next record goes to a new chunk
+            index(hasher, chunks.size() - 1, CHUNK_BYTES, true);
+        }
+
+        /** {@code used} bytes of a snapshot's chunk copied into a fresh chunk of this generation, then indexed. */
+        void copyChunk(ToLongFunction<CharSequence> hasher, DirectBuffer source, int offset, int used) {
+            if (used < 0 || used > CHUNK_BYTES || used % 8 != 0) {
+                throw new IllegalArgumentException("a chunk of " + used + " bytes");
+            }
+            if (used == 0) {
+                return;
+            }
+            UnsafeBuffer chunk = room(CHUNK_BYTES); // a new chunk (the last one's end marked, as for any record)
+            chunk.putBytes(0, source, offset, used);
+            tail = used;
+            index(hasher, chunks.size() - 1, used, false);
+        }
+
+        /**
+         * Indexes the records of chunk {@code c} up to {@code end}; a zero length ends a chunk early only where
+         * {@code zeroEnds} (a whole chunk, zeros after its last record), elsewhere the records must fill it exactly.
+         */
+        private void index(ToLongFunction<CharSequence> hasher, int c, int end, boolean zeroEnds) {
+            UnsafeBuffer chunk = chunks.get(c);
+            for (int at = 0; at < end; ) {
+                int length = chunk.getInt(at + LENGTH_AT);
+                if (length == 0 && zeroEnds) {
+                    return;
+                }
+                if (length < KEY_AT || length % 8 != 0 || length > end - at) {
+                    throw new IllegalArgumentException("not a stored record: length " + length + " at " + at
+                            + " of a chunk of " + end + " bytes");
+                }
+                int keyChars = checkRecord(chunk, at, length);
+                ChunkKey key = new ChunkKey(chunk, at + KEY_AT, keyChars);
+                link(key, hasher.applyAsLong(key), ((long) c << 32) | at);
+                at += length;
+            }
+        }
+
+        /** The key's characters of the record of {@code length} bytes at {@code at}, its fields checked. */
+        private static int checkRecord(UnsafeBuffer view, int at, int length) {
+            int keyChars = view.getShort(at + KEY_CHARS_AT);
+            int payloadLength = view.getInt(at + PAYLOAD_LENGTH_AT);
             if (keyChars < 1 || keyChars > MAX_KEY_CHARS || payloadLength < 0
                     || payloadLength > StateConfig.MAX_PAYLOAD_BYTES
                     || BitUtil.align(KEY_AT + 2 * keyChars + payloadLength, 8) != length) {
                 throw new IllegalArgumentException("not a stored record: " + keyChars + " key chars, payload "
                         + payloadLength + ", length " + length);
             }
-            UnsafeBuffer chunk = room(length);
-            int at = tail;
-            chunk.putBytes(at, source, 0, length);
-            tail = at + length;
-            ChunkKey key = new ChunkKey(chunk, at, keyChars);
-            link(key, hasher.applyAsLong(key), ((long) (chunks.size() - 1) << 32) | at);
+            return keyChars;
         }
 
         /** Indexes the record at {@code ref} as {@code key}'s (replacing an older one of the same key). */
@@ -481,7 +571,7 @@ public final class DecisionRecords implements AutoCloseable {
                     if (length == 0) {
                         break;
                     }
-                    ChunkKey key = new ChunkKey(chunk, at, chunk.getShort(at + KEY_CHARS_AT));
+                    ChunkKey key = new ChunkKey(chunk, at + KEY_AT, chunk.getShort(at + KEY_CHARS_AT));
                     if (find(key, hasher.applyAsLong(key)) == (((long) c << 32) | at)) {
                         visitor.visit(chunk, at, length);
                     }
@@ -495,47 +585,14 @@ public final class DecisionRecords implements AutoCloseable {
                 UnsafeApi.freeMemory(address);
             }
             addresses.clear();
+            for (MappedByteBuffer mapped : mappings) {
+                IoUtil.unmap(mapped);
+            }
+            mappings.clear();
             chunks.clear();
             index.clear();
             collided = null;
             records = 0;
-        }
-    }
-
-    /** A record's key where it lies in a chunk, read as characters without copying them (start-up, snapshots). */
-    private static final class ChunkKey implements CharSequence {
-        private final UnsafeBuffer chunk;
-        private final int at;
-        private final int length;
-
-        ChunkKey(UnsafeBuffer chunk, int at, int length) {
-            this.chunk = chunk;
-            this.at = at;
-            this.length = length;
-        }
-
-        @Override
-        public int length() {
-            return length;
-        }
-
-        @Override
-        public char charAt(int index) {
-            return chunk.getChar(at + KEY_AT + 2 * index);
-        }
-
-        @Override
-        public CharSequence subSequence(int start, int end) {
-            return toString().subSequence(start, end);
-        }
-
-        @Override
-        public String toString() {
-            char[] chars = new char[length];
-            for (int i = 0; i < length; i++) {
-                chars[i] = charAt(i);
-            }
-            return new String(chars);
         }
     }
 }

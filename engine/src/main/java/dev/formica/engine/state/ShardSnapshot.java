@@ -9,12 +9,17 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * One shard's state at a log position, in one file: every store, and the shard's own contributions to the
@@ -36,13 +41,22 @@ public final class ShardSnapshot {
      * exposure records (concentration attribution). Formats 1 and 2 are still read (format 1 without the exposure
      * records).
      */
-    static final int FORMAT = 3;
+    static final int FORMAT_RAW_RECORDS = 3;
+    /**
+     * 5 (written): the idempotency records cut into chunks of the store's size, each starting at a page boundary of
+     * the file, so that start-up maps each whole chunk privately (copy on write) as the store's chunk instead of
+     * copying it into fresh memory (see {@link #read(Path, ShardState, Supplier)}); and the header always carries
+     * the replicated group's placement (-1, -1 when none). Formats 1 to 4 are still read.
+     */
+    static final int FORMAT = 5;
     /**
      * 4 = format 3 with the replicated group's placement in the header (the node an operator's move placed the group
      * on, and the Raft index of that placement entry: docs/cluster.md, "Snapshots"). Written only for a group
      * snapshot that records a placement; every other snapshot stays format 3, so older builds still read it.
      */
     static final int FORMAT_PLACED = 4;
+    /** The file's records section is padded so that each chunk starts at a multiple of this. */
+    static final int CHUNK_ALIGNMENT = 4096;
     /** The header's length: magic, format, shard, position, time; format 4 adds the placement's node and index. */
     private static final int HEADER = 28;
     private static final int HEADER_PLACED = HEADER + Integer.BYTES + Long.BYTES;
@@ -73,8 +87,8 @@ public final class ShardSnapshot {
 
     /**
      * As {@link #write(Path, int, long, long, ShardState, VelocityWindows, QuotaTally)}, recording a replicated
-     * group's placement: node {@code placedOn} by the placement entry at Raft index {@code placedAt} (format 4);
-     * {@code placedOn} -1 records none (format 3).
+     * group's placement: node {@code placedOn} by the placement entry at Raft index {@code placedAt}; {@code
+     * placedOn} -1 records none.
      */
     public static void write(Path file, int shard, long position, long timeMs, int placedOn, long placedAt,
             ShardState state, VelocityWindows velocity, QuotaTally quotas) throws IOException {
@@ -84,16 +98,15 @@ public final class ShardSnapshot {
         CRC32C crc = new CRC32C();
         try (OutputStream raw = Files.newOutputStream(tmp);
                 CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw, 1 << 16), crc);
-                DataOutputStream out = new DataOutputStream(checked)) {
+                Counted counted = new Counted(checked);
+                DataOutputStream out = new DataOutputStream(counted)) {
             out.writeInt(MAGIC);
-            out.writeInt(placedOn >= 0 ? FORMAT_PLACED : FORMAT);
+            out.writeInt(FORMAT);
             out.writeInt(shard);
             out.writeLong(position);
             out.writeLong(timeMs);
-            if (placedOn >= 0) {
-                out.writeInt(placedOn);
-                out.writeLong(placedAt);
-            }
+            out.writeInt(placedOn >= 0 ? placedOn : -1);
+            out.writeLong(placedOn >= 0 ? placedAt : -1);
             IOException[] failure = {null};
             // ledger
             out.writeLong(state.ledger().size());
@@ -127,15 +140,8 @@ public final class ShardSnapshot {
             DecisionRecords records = state.decisions();
             out.writeLong(records.previousGenerationStartMs());
             out.writeLong(records.currentGenerationStartMs());
-            byte[] copy = new byte[1 << 16];
             for (boolean previous : new boolean[] {true, false}) {
-                out.writeLong(records.size(previous));
-                records.forEachRaw(previous, (chunk, at, length) -> io(failure, () -> {
-                    out.writeInt(length);
-                    byte[] bytes = length <= copy.length ? copy : new byte[length];
-                    chunk.getBytes(at, bytes, 0, length);
-                    out.write(bytes, 0, length);
-                }));
+                writeChunks(out, counted, records, previous, failure);
             }
             for (BorrowerDocuments store : new BorrowerDocuments[] {state.profiles(), state.lineNotes()}) {
                 out.writeLong(store.size());
@@ -178,6 +184,72 @@ public final class ShardSnapshot {
         dev.formica.engine.files.Fsync.directory(file.getParent());
     }
 
+    /**
+     * One generation's idempotency records, live ones only, oldest first, packed into chunks of the store's size as
+     * the store packs them (a record never spans two chunks; zeros after a chunk's last record): the number of
+     * records, of chunks and the bytes of the last chunk, the padding that starts the first chunk at a multiple of
+     * {@link #CHUNK_ALIGNMENT} in the file, then every chunk whole but the last, written up to its last record.
+     */
+    private static void writeChunks(DataOutputStream out, Counted counted, DecisionRecords records, boolean previous,
+            IOException[] failure) throws IOException {
+        int[] packed = {0, DecisionRecords.CHUNK_BYTES}; // chunks, bytes used in the last
+        records.forEachRaw(previous, (chunk, at, length) -> {
+            if (packed[1] + length > DecisionRecords.CHUNK_BYTES) {
+                packed[0]++;
+                packed[1] = 0;
+            }
+            packed[1] += length;
+        });
+        out.writeLong(records.size(previous));
+        out.writeInt(packed[0]);
+        out.writeInt(packed[0] == 0 ? 0 : packed[1]);
+        out.flush();
+        int padding = (int) (-(counted.count + Integer.BYTES) & (CHUNK_ALIGNMENT - 1));
+        out.writeInt(padding);
+        zeros(out, padding);
+        byte[] copy = new byte[1 << 16];
+        int[] used = {DecisionRecords.CHUNK_BYTES};
+        records.forEachRaw(previous, (chunk, at, length) -> io(failure, () -> {
+            if (used[0] + length > DecisionRecords.CHUNK_BYTES) {
+                zeros(out, DecisionRecords.CHUNK_BYTES - used[0]);
+                used[0] = 0;
+            }
+            byte[] bytes = length <= copy.length ? copy : new byte[length];
+            chunk.getBytes(at, bytes, 0, length);
+            out.write(bytes, 0, length);
+            used[0] += length;
+        }));
+    }
+
+    private static final byte[] ZEROS = new byte[1 << 16];
+
+    private static void zeros(OutputStream out, int n) throws IOException {
+        for (int left = n; left > 0; left -= ZEROS.length) {
+            out.write(ZEROS, 0, Math.min(left, ZEROS.length));
+        }
+    }
+
+    /** Counts the bytes written through it (the file's position, for the records' alignment). */
+    private static final class Counted extends java.io.FilterOutputStream {
+        long count;
+
+        Counted(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+
     /** Reads only the header, checking the whole file's checksum; null when the file is not a valid snapshot. */
     public static Header verify(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
@@ -206,7 +278,7 @@ public final class ShardSnapshot {
                 return null;
             }
             int format = head.getInt();
-            if (format < 1 || format > FORMAT_PLACED) {
+            if (format < 1 || format > FORMAT) {
                 return null;
             }
             int shard = head.getInt();
@@ -245,7 +317,7 @@ public final class ShardSnapshot {
         if (format < FORMAT_PLACED) {
             return new Header(shard, position, timeMs);
         }
-        if (format > FORMAT_PLACED || n < HEADER_PLACED) {
+        if (format > FORMAT || n < HEADER_PLACED) {
             throw new IOException(file.getFileName() + ": a snapshot of format " + format + " this build cannot read");
         }
         return new Header(shard, position, timeMs, head.getInt(), head.getLong());
@@ -269,22 +341,38 @@ public final class ShardSnapshot {
         long size = Files.size(file);
         if (size >= Integer.MAX_VALUE) {
             try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-                return read(new DataInputStream(in), state, velocityTable);
+                return read(new DataInputStream(in), null, state, velocityTable);
             }
         }
-        // mapped and read through Agrona's unsynchronised stream: BufferedInputStream takes a lock for every
-        // field DataInputStream reads (tens of millions in a snapshot of 1 M borrowers)
-        java.nio.MappedByteBuffer mapped = org.agrona.IoUtil.mapExistingFile(file.toFile(), "snapshot");
+        // mapped and read through an unsynchronised stream: BufferedInputStream takes a lock for every field
+        // DataInputStream reads (tens of millions in a snapshot of 1 M borrowers). Opened for writing too (nothing
+        // is written) because Java maps a file privately only through a channel that may write; where it cannot
+        // be (a read-only file system, a file of someone else's) the records' chunks are copied instead.
+        FileChannel channel;
+        boolean mapsChunks = true;
         try {
-            return read(new DataInputStream(new org.agrona.io.DirectBufferInputStream(
-                    new org.agrona.concurrent.UnsafeBuffer(mapped))), state, velocityTable);
-        } finally {
-            org.agrona.IoUtil.unmap(mapped);
+            channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException | UnsupportedOperationException e) {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+            mapsChunks = false;
+        }
+        try (FileChannel open = channel) {
+            MappedByteBuffer mapped = open.map(FileChannel.MapMode.READ_ONLY, 0, size);
+            try {
+                MappedInput input = new MappedInput(new UnsafeBuffer(mapped), mapsChunks ? open : null);
+                return read(new DataInputStream(input), input, state, velocityTable);
+            } finally {
+                IoUtil.unmap(mapped);
+            }
         }
     }
 
-    private static QuotaTally read(DataInputStream in, ShardState state, Supplier<VelocityWindows> velocityTable)
-            throws IOException {
+    /**
+     * Reads the snapshot from {@code in}; {@code mapped} is the same file mapped with its position (null when it
+     * is read as a stream): then the records' whole chunks are mapped instead of copied (format 5).
+     */
+    private static QuotaTally read(DataInputStream in, MappedInput mapped, ShardState state,
+            Supplier<VelocityWindows> velocityTable) throws IOException {
         in.readInt();
         int format = in.readInt();
         in.readInt();
@@ -318,7 +406,11 @@ public final class ShardSnapshot {
         byte[] copy = new byte[1 << 16];
         for (boolean previous : new boolean[] {true, false}) {
             long count = in.readLong();
-            for (long n = format >= 3 ? count : 0; n > 0; n--) {
+            if (format >= FORMAT) {
+                readChunks(in, mapped, records, previous, count);
+                continue;
+            }
+            for (long n = format >= FORMAT_RAW_RECORDS ? count : 0; n > 0; n--) {
                 int length = in.readInt();
                 if (length < 0 || length > DecisionRecords.MAX_RECORD_BYTES) {
                     throw new IOException("snapshot: an idempotency record of " + length + " bytes");
@@ -333,7 +425,7 @@ public final class ShardSnapshot {
                     throw new IOException("snapshot: " + e.getMessage(), e);
                 }
             }
-            for (long n = format >= 3 ? 0 : count; n > 0; n--) { // formats 1 and 2: field by field
+            for (long n = format >= FORMAT_RAW_RECORDS ? 0 : count; n > 0; n--) { // formats 1, 2: field by field
                 String k = in.readUTF();
                 byte kind = in.readByte();
                 long created = in.readLong();
@@ -377,6 +469,102 @@ public final class ShardSnapshot {
             }
         }
         return tally;
+    }
+
+    /**
+     * One generation's records as {@link #writeChunks} wrote them: each whole chunk but the last mapped privately
+     * from the file and taken by the store as it lies (no copy, no fresh memory: the page cache's pages), the last
+     * copied into a fresh chunk that the next records go to. Read as a stream (no {@code mapped}), or where the file
+     * could not be opened for a private mapping, every chunk is copied.
+     */
+    private static void readChunks(DataInputStream in, MappedInput mapped, DecisionRecords records, boolean previous,
+            long count) throws IOException {
+        int chunks = in.readInt();
+        int last = in.readInt();
+        int padding = in.readInt();
+        int full = DecisionRecords.CHUNK_BYTES;
+        if (chunks < 0 || (chunks == 0) != (last == 0) || last < 0 || last > full || padding < 0
+                || padding >= CHUNK_ALIGNMENT || count < chunks) {
+            throw new IOException("snapshot: idempotency records in " + chunks + " chunks, the last of " + last
+                    + " bytes, after " + padding + " bytes of padding");
+        }
+        in.skipNBytes(padding);
+        byte[] block = null;
+        try {
+            for (int c = 0; c < chunks; c++) {
+                int used = c < chunks - 1 ? full : last;
+                if (mapped != null && mapped.remaining() < used) {
+                    throw new IOException("snapshot: a chunk of idempotency records past the file's end");
+                }
+                if (mapped != null && mapped.channel != null && c < chunks - 1) {
+                    records.adoptChunk(previous, mapped.channel.map(FileChannel.MapMode.PRIVATE, mapped.position,
+                            full));
+                    in.skipNBytes(full);
+                } else if (mapped != null) {
+                    records.restoreChunk(previous, mapped.buffer, mapped.position, used);
+                    in.skipNBytes(used);
+                } else {
+                    block = block == null ? new byte[full] : block;
+                    in.readFully(block, 0, used);
+                    records.restoreChunk(previous, new UnsafeBuffer(block), 0, used);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IOException("snapshot: " + e.getMessage(), e);
+        }
+        if (records.size(previous) != count) {
+            throw new IOException("snapshot: " + records.size(previous) + " idempotency records in its chunks, "
+                    + count + " in its count");
+        }
+    }
+
+    /** A mapped snapshot read as a stream, without locks, its position known (for the records' chunks). */
+    private static final class MappedInput extends InputStream {
+        final UnsafeBuffer buffer;
+        /** The file, opened so that it can be mapped privately; null when it cannot be. */
+        final FileChannel channel;
+        int position;
+
+        MappedInput(UnsafeBuffer buffer, FileChannel channel) {
+            this.buffer = buffer;
+            this.channel = channel;
+        }
+
+        int remaining() {
+            return buffer.capacity() - position;
+        }
+
+        @Override
+        public int read() {
+            return position < buffer.capacity() ? buffer.getByte(position++) & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return 0;
+            }
+            int n = Math.min(len, remaining());
+            if (n <= 0) {
+                return -1;
+            }
+            buffer.getBytes(position, b, off, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public long skip(long n) {
+            int k = (int) Math.max(0, Math.min(n, remaining()));
+            position += k;
+            return k;
+        }
+
+        @Override
+        public int available() {
+            return remaining();
+        }
     }
 
     private interface IoAction {

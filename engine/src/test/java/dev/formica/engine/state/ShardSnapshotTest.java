@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.funding.QuotaTally;
 import java.io.IOException;
@@ -74,16 +75,15 @@ class ShardSnapshotTest {
     }
 
     @Test
-    void aGroupSnapshotWithAPlacementIsFormatFourAndLoadsLikeFormatThree() throws IOException {
+    void aGroupSnapshotWithAPlacementLoadsLikeOneWithout() throws IOException {
         Path placed = dir.resolve("placed.snap");
         Path plain = dir.resolve(ShardSnapshot.name(4242));
         try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024)) {
             SnapshotFixture.fill(live, v);
             ShardSnapshot.write(placed, 2, 4242, T0 + 5_000, 1, 77, live, v, new QuotaTally());
             ShardSnapshot.write(plain, 2, 4242, T0 + 5_000, live, v, new QuotaTally());
-            assertEquals(ShardSnapshot.FORMAT_PLACED, ByteBuffer.wrap(Files.readAllBytes(placed)).getInt(4));
-            assertEquals(ShardSnapshot.FORMAT, ByteBuffer.wrap(Files.readAllBytes(plain)).getInt(4),
-                    "no placement: the format older builds read");
+            assertEquals(ShardSnapshot.FORMAT, ByteBuffer.wrap(Files.readAllBytes(placed)).getInt(4));
+            assertEquals(ShardSnapshot.FORMAT, ByteBuffer.wrap(Files.readAllBytes(plain)).getInt(4));
             ShardSnapshot.Header header = new ShardSnapshot.Header(2, 4242, T0 + 5_000, 1, 77);
             assertEquals(header, ShardSnapshot.verify(placed));
             assertEquals(header, ShardSnapshot.header(placed));
@@ -117,17 +117,26 @@ class ShardSnapshotTest {
         }
     }
 
+    /**
+     * {@code snapshot-format3.snap} is {@link SnapshotFixture}'s state written by the build before format 5
+     * ({@code baec0ca}, the idempotency records one by one in the store's layout), as the format-2 file was.
+     */
     @Test
-    void readsTheFormatBefore() throws IOException {
-        Path file = dir.resolve(ShardSnapshot.name(4242));
-        try (InputStream in = getClass().getResourceAsStream("snapshot-format2.snap")) {
+    void readsTheFormatsBefore() throws IOException {
+        readsTheFormat(2);
+        readsTheFormat(3);
+    }
+
+    private void readsTheFormat(int format) throws IOException {
+        Path file = dir.resolve(ShardSnapshot.name(4242 + format));
+        try (InputStream in = getClass().getResourceAsStream("snapshot-format" + format + ".snap")) {
             assertNotNull(in);
             Files.copy(in, file);
         }
-        assertEquals(2, ByteBuffer.wrap(Files.readAllBytes(file)).getInt(4));
+        assertEquals(format, ByteBuffer.wrap(Files.readAllBytes(file)).getInt(4));
         assertEquals(new ShardSnapshot.Header(0, 4242, T0 + 5_000), ShardSnapshot.verify(file));
-        try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024);
-                ShardState loaded = open("loaded"); VelocityWindows w = VelocityWindows.inMemory(1024)) {
+        try (ShardState live = open("live" + format); VelocityWindows v = VelocityWindows.inMemory(1024);
+                ShardState loaded = open("loaded" + format); VelocityWindows w = VelocityWindows.inMemory(1024)) {
             SnapshotFixture.fill(live, v);
             ShardSnapshot.read(file, loaded, w);
             assertEquals(StateDigest.rows(live), StateDigest.rows(loaded));
@@ -151,7 +160,7 @@ class ShardSnapshotTest {
         assertNull(ShardSnapshot.verify(file));
         // a format this build does not know, with its checksum right
         byte[] later = good.clone();
-        ByteBuffer.wrap(later).putInt(4, ShardSnapshot.FORMAT_PLACED + 1);
+        ByteBuffer.wrap(later).putInt(4, ShardSnapshot.FORMAT + 1);
         CRC32C crc = new CRC32C();
         crc.update(later, 0, later.length - 4);
         ByteBuffer.wrap(later).putInt(later.length - 4, (int) crc.getValue());
@@ -159,6 +168,102 @@ class ShardSnapshotTest {
         assertNull(ShardSnapshot.verify(file));
         Files.write(file, good);
         assertNotNull(ShardSnapshot.verify(file));
+    }
+
+    /** Fills the records' two generations with more than two whole chunks each: records of 1 byte to 16 KiB. */
+    private static void fillChunks(DecisionRecords records) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        for (int generation = 0; generation < 2; generation++) {
+            long start = T0 + generation * SnapshotFixture.GENERATION_MS;
+            records.rotateTo(start);
+            for (int i = 0; i < 2_400; i++) {
+                int size = 1 + random.nextInt(StateConfig.MAX_PAYLOAD_BYTES);
+                records.put("big-" + generation + "-" + i, (byte) 1, start + i, random.nextLong(),
+                        SnapshotFixture.bytes(size, i));
+            }
+            // replaced: the old record stays in its chunk, unreachable, and is not written
+            records.put("big-" + generation + "-3", (byte) 2, start + 2_000, 1L, SnapshotFixture.bytes(9, 1));
+        }
+    }
+
+    @Test
+    void wholeChunksAreTakenFromTheFileMappedAndOutliveIt() throws IOException {
+        Path file = dir.resolve(ShardSnapshot.name(9));
+        Path again = dir.resolve(ShardSnapshot.name(10));
+        try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024);
+                ShardState loaded = open("loaded"); VelocityWindows w = VelocityWindows.inMemory(1024)) {
+            fillChunks(live.decisions());
+            long bytes = live.decisions().offHeapBytes();
+            assertEquals(6 * DecisionRecords.CHUNK_BYTES, bytes, "three chunks in each generation");
+            ShardSnapshot.write(file, 0, 9, T0 + 5_000, live, v, new QuotaTally());
+            assertNotNull(ShardSnapshot.verify(file));
+            ShardSnapshot.read(file, loaded, w);
+            assertEquals(4, loaded.decisions().mappedChunks(), "every chunk but each generation's last mapped");
+            assertEquals(records(live), records(loaded));
+            assertEquals(live.decisions().size(), loaded.decisions().size());
+            // the mapping outlives the file's name (the builder deletes old snapshots while a generation lives)
+            Files.delete(file);
+            assertEquals(records(live), records(loaded));
+            // new records go after the mapped chunks, found and replaced like any other
+            for (DecisionRecords r : new DecisionRecords[] {live.decisions(), loaded.decisions()}) {
+                for (int i = 0; i < 700; i++) {
+                    r.put("new-" + i, (byte) 3, T0 + SnapshotFixture.GENERATION_MS + 3_000 + i, i,
+                            SnapshotFixture.bytes(16_000, i));
+                }
+                r.put("big-1-10", (byte) 2, T0 + SnapshotFixture.GENERATION_MS + 4_000, 77L, new byte[] {7});
+            }
+            assertEquals(77L, loaded.decisions().get("big-1-10").fingerprint());
+            assertEquals(records(live), records(loaded));
+            // a snapshot of the loaded state (its records partly in mapped chunks) loads back the same
+            ShardSnapshot.write(again, 0, 10, T0 + 6_000, loaded, w, new QuotaTally());
+            try (ShardState reloaded = open("reloaded"); VelocityWindows x = VelocityWindows.inMemory(1024)) {
+                ShardSnapshot.read(again, reloaded, x);
+                assertEquals(records(live), records(reloaded));
+                assertEquals(StateDigest.rows(live), StateDigest.rows(reloaded));
+            }
+            // a rotation drops the previous generation, its mapped chunks unmapped
+            loaded.decisions().rotateTo(T0 + 10 * SnapshotFixture.GENERATION_MS);
+            assertEquals(2, loaded.decisions().mappedChunks(), "the dropped generation's two unmapped");
+            assertEquals(live.decisions().get("new-5").fingerprint(), loaded.decisions().get("new-5").fingerprint());
+        }
+    }
+
+    @Test
+    void aMappedChunkThatIsNotRecordsIsRefusedThoughItsChecksumHolds() throws IOException {
+        Path file = dir.resolve(ShardSnapshot.name(11));
+        try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024)) {
+            fillChunks(live.decisions());
+            ShardSnapshot.write(file, 0, 11, T0 + 5_000, live, v, new QuotaTally());
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        // the second record of the previous generation's first chunk (mapped): its length made too long
+        int first = indexOf(bytes, "big-0-0".getBytes(java.nio.charset.StandardCharsets.UTF_16LE)) - 28;
+        assertEquals(0, first % ShardSnapshot.CHUNK_ALIGNMENT, "the chunk starts at a page of the file");
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.nativeOrder());
+        int second = first + b.getInt(first);
+        b.putInt(second, b.getInt(second) + 8);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 4);
+        ByteBuffer.wrap(bytes).putInt(bytes.length - 4, (int) crc.getValue());
+        Files.write(file, bytes);
+        assertNotNull(ShardSnapshot.verify(file), "the checksum holds");
+        try (ShardState loaded = open("loaded"); VelocityWindows w = VelocityWindows.inMemory(1024)) {
+            IOException e = assertThrows(IOException.class, () -> ShardSnapshot.read(file, loaded, w));
+            assertTrue(e.getMessage().contains("not a stored record"), e.getMessage());
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
     }
 
     @Test
