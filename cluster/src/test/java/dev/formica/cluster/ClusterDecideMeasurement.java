@@ -281,16 +281,22 @@ class ClusterDecideMeasurement {
                         cpuMs / Math.max(1, n)));
             }
             if (threads.size() >= 2) {
+                java.util.Map<String, String> names = nodes.threadNames();
                 java.util.Map<String, Long> used = new java.util.TreeMap<>();
-                threads.get(1).forEach((name, ms) -> used.merge(name, ms - threads.get(0).getOrDefault(name, 0L),
-                        Long::sum));
+                threads.get(1).forEach((key, ms) -> {
+                    int cut = key.indexOf('/', key.indexOf('/') + 1);
+                    String name = names.getOrDefault(key.substring(0, cut), key.substring(cut + 1));
+                    // one group for the threads of a kind: numbers and Ratis group ids taken out
+                    name = name.replaceAll("group-[0-9A-F]{12}", "group-*").replaceAll("[0-9]+", "#");
+                    used.merge(name, ms - threads.get(0).getOrDefault(key, 0L), Long::sum);
+                });
                 long total = Math.max(1, used.values().stream().mapToLong(Long::longValue).sum());
                 long decides = Math.max(1, result.answered());
-                StringBuilder b = new StringBuilder("servers' CPU in the window by thread group (ms, % , ms per"
+                StringBuilder b = new StringBuilder("servers' CPU in the window by thread group (ms, %, ms per"
                         + " 1000 Decides):");
                 used.entrySet().stream().filter(e -> e.getValue() > 0)
-                        .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(12)
-                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-34s %7d  %4.1f %%  %7.1f",
+                        .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(16)
+                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %4.1f %%  %7.1f",
                                 e.getKey(), e.getValue(), 100.0 * e.getValue() / total,
                                 1000.0 * e.getValue() / decides)));
                 long jit = used.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
