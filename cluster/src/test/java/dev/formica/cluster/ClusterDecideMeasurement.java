@@ -184,8 +184,9 @@ class ClusterDecideMeasurement {
     /**
      * The Ratis entries the three groups committed: for each group the highest commit index any of its replicas
      * reports (Ratis's group info, {@code GroupManagementApi.info}, over the transport {@code -Draft.rpc.type} names,
-     * gRPC by default). Entries also count Ratis's own (a leader's first entry of its term, configuration changes):
-     * none while the leaders stay.
+     * gRPC by default). Entries also count Ratis's own: a leader's first entry of its term and configuration changes
+     * (none while the leaders stay), and with {@code raft.server.log.log-metadata.enabled} (Ratis's default, off in
+     * the replicas since session 11) a commit-index entry after each commit.
      */
     static final class RaftEntries implements AutoCloseable {
         private final List<org.apache.ratis.client.RaftClient> clients = new ArrayList<>();
