@@ -4,12 +4,15 @@
 # nodes under load: kill -9 of a group's leader to the first Decide of that group answered again.
 # All servers are `formica serve` processes on 127.0.0.1 (ports 50680-50689; PORT_BASE=B moves them to B..B+9),
 # driven through the Java SDK by ClusterDecideMeasurement (module cluster, test sources; latency from each call's
-# intended send time, so a stall shows; the servers' CPU time over each measured window, per call). The report goes
-# to OUT_DIR/cluster-decide.txt.
+# intended send time, so a stall shows; the servers' CPU time over each measured window, per call; for the replicated
+# Decide also the Ratis entries the groups committed in the window, CPU per entry, and the nodes' CPU by thread name
+# with the JIT's share). The report goes to OUT_DIR/cluster-decide.txt.
 # Usage: [PORT_BASE=B] [SINGLE=false] loadtest/scripts/cluster-decide.sh [OUT_DIR] [RATE] [DURATION_S] [WARMUP_S]
 #        (defaults: 200 30 30; SINGLE=false skips the one-node Echo and Decide runs, for A/B runs of replication;
 #        MEASURE_OPTS: more -D options, e.g. -Dformica.measure.startMinutes=10 on a loaded box, -Draft.NAME=VALUE for
-#        the replicated nodes (a Ratis setting), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh)
+#        the replicated nodes (a Ratis setting), -Dformica.measure.nodeFlags=-XX:FLAG,-XX:FLAG (JVM flags of the
+#        nodes), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh; compare Ratis settings after a
+#        120 s warm-up: at 30 s the JIT is still a third of the nodes' CPU)
 # Builds the modules it needs (mvn -o, test-compile of cluster and its dependencies; never install).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

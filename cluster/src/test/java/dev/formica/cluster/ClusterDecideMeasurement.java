@@ -107,8 +107,13 @@ class ClusterDecideMeasurement {
             idle(three);
             try (FormicaClient client = FixedRateLoad.client(NODES)) {
                 FixedRateLoad.loadProfiles(client);
-                run("decide, 3 replicated nodes", rate, warmup, measured, profiled("decide", three),
-                        i -> client.decideAsync(FixedRateLoad.decide(i, "3-")));
+                try (RaftEntries entries = new RaftEntries(RAFT)) {
+                    WindowReadings readings = new WindowReadings(profiled("decide", three), three, entries);
+                    FixedRateLoad.Result result = FixedRateLoad.run("decide, 3 replicated nodes", rate, warmup,
+                            measured, readings, i -> client.decideAsync(FixedRateLoad.decide(i, "3-")));
+                    report.add(result.line());
+                    report.addAll(readings.lines(result, measured));
+                }
                 failover(three, client, rate);
             }
         }
@@ -174,6 +179,135 @@ class ClusterDecideMeasurement {
             }
             return nodes.cpu();
         };
+    }
+
+    /**
+     * The Ratis entries the three groups committed: for each group the highest commit index any of its replicas
+     * reports (Ratis's group info, {@code GroupManagementApi.info}, over the transport {@code -Draft.rpc.type} names,
+     * gRPC by default). Entries also count Ratis's own: a leader's first entry of its term and configuration changes
+     * (none while the leaders stay), and with {@code raft.server.log.log-metadata.enabled} (Ratis's default, off in
+     * the replicas since session 11) a commit-index entry after each commit.
+     */
+    static final class RaftEntries implements AutoCloseable {
+        private final List<org.apache.ratis.client.RaftClient> clients = new ArrayList<>();
+        private final List<org.apache.ratis.protocol.RaftGroup> groups = new ArrayList<>();
+
+        RaftEntries(List<String> raft) {
+            GroupLayout layout = new GroupLayout(raft.size());
+            org.apache.ratis.conf.RaftProperties p = new org.apache.ratis.conf.RaftProperties();
+            org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(p,
+                    org.apache.ratis.util.TimeDuration.valueOf(2, TimeUnit.SECONDS));
+            for (String name : System.getProperties().stringPropertyNames()) {
+                if (name.startsWith("raft.")) {
+                    p.set(name, System.getProperty(name)); // the transport the nodes use
+                }
+            }
+            for (int g = 0; g < layout.groups(); g++) {
+                org.apache.ratis.protocol.RaftGroup group = layout.raftGroup(g, raft);
+                groups.add(group);
+                clients.add(org.apache.ratis.client.RaftClient.newBuilder().setProperties(p).setRaftGroup(group)
+                        .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry()).build());
+            }
+        }
+
+        /** The sum over the groups of their commit index (-1 for a group none of whose replicas answered). */
+        long committed() {
+            long sum = 0;
+            for (int g = 0; g < groups.size(); g++) {
+                long best = -1;
+                for (org.apache.ratis.protocol.RaftPeer peer : groups.get(g).getPeers()) {
+                    try {
+                        best = Math.max(best, clients.get(g).getGroupManagementApi(peer.getId())
+                                .info(groups.get(g).getGroupId()).getLogInfoProto().getCommitted().getIndex());
+                    } catch (IOException | RuntimeException silent) {
+                        // another replica answers
+                    }
+                }
+                if (best < 0) {
+                    return -1;
+                }
+                sum += best;
+            }
+            return sum;
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (org.apache.ratis.client.RaftClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * The CPU supplier of a measured window ({@link FixedRateLoad#run} reads it at the window's start and end) that
+     * also reads, at both ends, the groups' committed Ratis entries and every node thread's CPU time by thread name
+     * ({@link NodeProcesses#threadCpu}): CPU per Ratis entry beside CPU per Decide, since group commit puts more
+     * Decides into an entry the slower the nodes are, and the JIT compiler threads' share.
+     */
+    static final class WindowReadings implements Supplier<Duration> {
+        private final Supplier<Duration> cpu;
+        private final NodeProcesses nodes;
+        private final RaftEntries entries;
+        private final List<Long> committed = new ArrayList<>();
+        private final List<java.util.Map<String, Long>> threads = new ArrayList<>();
+        private final List<Duration> cpus = new ArrayList<>();
+
+        WindowReadings(Supplier<Duration> cpu, NodeProcesses nodes, RaftEntries entries) {
+            this.cpu = cpu;
+            this.nodes = nodes;
+            this.entries = entries;
+        }
+
+        @Override
+        public Duration get() {
+            committed.add(entries.committed());
+            threads.add(nodes.threadCpu());
+            Duration d = cpu.get();
+            cpus.add(d);
+            return d;
+        }
+
+        /** The report's lines for the window read at the first two calls. */
+        List<String> lines(FixedRateLoad.Result result, Duration measured) {
+            List<String> out = new ArrayList<>();
+            if (committed.size() < 2 || committed.get(0) < 0 || committed.get(1) < 0) {
+                out.add("ratis entries: not read (a group's replicas did not answer its info)");
+            } else {
+                long n = committed.get(1) - committed.get(0);
+                double cpuMs = result.cpu().toMillis();
+                out.add(String.format(Locale.ROOT, "ratis entries committed in the window: %d (%.1f/s over the three"
+                        + " groups), %.2f Decides answered per entry, servers' CPU %.3f ms per entry", n,
+                        n / (double) measured.toSeconds(), result.answered() / (double) Math.max(1, n),
+                        cpuMs / Math.max(1, n)));
+            }
+            if (threads.size() >= 2) {
+                java.util.Map<String, String> names = nodes.threadNames();
+                java.util.Map<String, Long> used = new java.util.TreeMap<>();
+                threads.get(1).forEach((key, ms) -> {
+                    int cut = key.indexOf('/', key.indexOf('/') + 1);
+                    String name = names.getOrDefault(key.substring(0, cut), key.substring(cut + 1));
+                    // one group for the threads of a kind: numbers and Ratis group ids taken out
+                    name = name.replaceAll("group-[0-9A-F]{12}", "group-*").replaceAll("[0-9]+", "#");
+                    used.merge(name, ms - threads.get(0).getOrDefault(key, 0L), Long::sum);
+                });
+                long total = Math.max(1, used.values().stream().mapToLong(Long::longValue).sum());
+                long decides = Math.max(1, result.answered());
+                StringBuilder b = new StringBuilder("servers' CPU in the window by thread group (ms, %, ms per"
+                        + " 1000 Decides):");
+                used.entrySet().stream().filter(e -> e.getValue() > 0)
+                        .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(16)
+                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %4.1f %%  %7.1f",
+                                e.getKey(), e.getValue(), 100.0 * e.getValue() / total,
+                                1000.0 * e.getValue() / decides)));
+                long jit = used.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
+                        .mapToLong(java.util.Map.Entry::getValue).sum();
+                out.add(String.format(Locale.ROOT, "JIT compiler threads in the window: %d of %d ms (%.1f %%) of the"
+                        + " node threads' CPU", jit, total, 100.0 * jit / total));
+                out.add(b.toString());
+            }
+            return out;
+        }
     }
 
     /** Runs {@link FixedRateLoad#run} and reports its line. */

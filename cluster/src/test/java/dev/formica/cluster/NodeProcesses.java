@@ -51,9 +51,19 @@ final class NodeProcesses implements AutoCloseable {
         }
     }
 
-    /** The servers' JVM flags as a measurement wants them (a fixed heap, ZGC, both JIT tiers), not the test's. */
+    /**
+     * The servers' JVM flags as a measurement wants them (a fixed heap, ZGC, both JIT tiers), not the test's, and
+     * those of {@code -Dformica.measure.nodeFlags} after them (comma-separated: the scripts split MEASURE_OPTS at
+     * spaces).
+     */
     NodeProcesses measured() {
-        jvmFlags = List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC");
+        List<String> flags = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC"));
+        // node JVM flags to measure: -Dformica.measure.nodeFlags=-XX:TieredStopAtLevel=1,-XX:CICompilerCount=2
+        String more = System.getProperty("formica.measure.nodeFlags", "").trim();
+        if (!more.isEmpty()) {
+            flags.addAll(List.of(more.split("[,\\s]+")));
+        }
+        jvmFlags = List.copyOf(flags);
         return this;
     }
 
@@ -79,6 +89,72 @@ final class NodeProcesses implements AutoCloseable {
     Duration cpu(int i) {
         Process p = processes[i];
         return p == null ? Duration.ZERO : p.info().totalCpuDuration().orElse(Duration.ZERO);
+    }
+
+    /**
+     * The CPU time (user + system, ms) of each thread of the running nodes, by {@code PID/TID/NAME} (the kernel's
+     * name of the thread, 15 characters at most), read from {@code /proc/PID/task/TID/stat} (Linux; clock ticks
+     * taken as 10 ms, the kernel's usual USER_HZ). Threads that ended are missing. Empty where /proc is not.
+     */
+    java.util.Map<String, Long> threadCpu() {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (long pid : pids()) {
+            Path tasks = Path.of("/proc", Long.toString(pid), "task");
+            try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+                for (Path task : (Iterable<Path>) list::iterator) {
+                    String stat;
+                    try {
+                        stat = Files.readString(task.resolve("stat"), StandardCharsets.UTF_8);
+                    } catch (IOException ended) {
+                        continue;
+                    }
+                    int open = stat.indexOf('(');
+                    int close = stat.lastIndexOf(')');
+                    if (open < 0 || close < open) {
+                        continue;
+                    }
+                    String[] fields = stat.substring(close + 2).split(" ");
+                    // after the name: state(0) ... utime(11) stime(12), in clock ticks
+                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    out.put(pid + "/" + task.getFileName() + "/" + stat.substring(open + 1, close), ticks * 10);
+                }
+            } catch (IOException | RuntimeException notLinux) {
+                // no breakdown
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The Java names of the running nodes' threads by {@code PID/TID}, from {@code jcmd PID Thread.print} (one
+     * thread dump per node: call it outside a measured window); empty for a node jcmd does not answer.
+     */
+    java.util.Map<String, String> threadNames() {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("^\"(.*)\" .*nid=(0x[0-9a-f]+|[0-9]+)");
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        for (long pid : pids()) {
+            try {
+                Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print")
+                        .redirectErrorStream(true).start();
+                String dump = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                p.waitFor(30, TimeUnit.SECONDS);
+                for (String l : dump.split("\n")) {
+                    java.util.regex.Matcher m = line.matcher(l);
+                    if (m.find()) {
+                        String nid = m.group(2);
+                        long tid = nid.startsWith("0x") ? Long.parseLong(nid.substring(2), 16) : Long.parseLong(nid);
+                        out.put(pid + "/" + tid, m.group(1));
+                    }
+                }
+            } catch (IOException | RuntimeException noDump) {
+                // the kernel's names are used
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return out;
+            }
+        }
+        return out;
     }
 
     /** The process ids of the running nodes. */

@@ -54,6 +54,10 @@ public final class ReplicaNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Write.setElementLimit(p, PENDING_WRITES);
+        // no commit-index entries in the log: with them on (Ratis's default) a leader appends, replicates and syncs a
+        // metadata entry after each commit, as many entries again as the shards write (docs/cluster.md, "Where the
+        // CPU goes"). Raft needs no stored commit index: a restarted replica learns it from the leader.
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         // a node being added (GroupMembers) that does not answer for this long fails the change
         RaftServerConfigKeys.setStagingTimeout(p, TimeDuration.valueOf(GroupMembers.STAGING_TIMEOUT_MS,
                 TimeUnit.MILLISECONDS));
