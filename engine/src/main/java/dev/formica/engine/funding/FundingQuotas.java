@@ -465,19 +465,24 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         }
         while (true) {
             long word = buffer.getLongVolatile(base + TODAY);
-            long day = word >>> DAY_SHIFT;
-            long next;
-            if (day == dayIndex) {
-                next = (word & ~USED_MASK) | ((word & USED_MASK) + amountMinor);
-            } else if (dayIndex > day) {
-                next = (dayIndex << DAY_SHIFT) | amountMinor;
-            } else {
-                return; // charged to a day already over
-            }
-            if (buffer.compareAndSetLong(base + TODAY, word, next)) {
+            long next = replayedOnDay(word, dayIndex, amountMinor);
+            if (next == word || buffer.compareAndSetLong(base + TODAY, word, next)) {
                 return;
             }
         }
+    }
+
+    /**
+     * A day word (the UTC day index in the top 20 bits, the amount used that day in the low 44) after a replayed
+     * reservation of {@code amountMinor} on {@code dayIndex}: added on the same day, the day's first use on a later
+     * one, and unchanged for a day already over.
+     */
+    static long replayedOnDay(long word, long dayIndex, long amountMinor) {
+        long day = word >>> DAY_SHIFT;
+        if (day == dayIndex) {
+            return (word & ~USED_MASK) | ((word & USED_MASK) + amountMinor);
+        }
+        return dayIndex > day ? (dayIndex << DAY_SHIFT) | amountMinor : word;
     }
 
     /**

@@ -141,16 +141,8 @@ final class QuotaLeases {
         }
         while (true) {
             long word = usage.get(at + 1);
-            long day = word >>> DAY_SHIFT;
-            long next;
-            if (day == dayIndex) {
-                next = (word & ~USED_MASK) | ((word & USED_MASK) + amountMinor);
-            } else if (dayIndex > day) {
-                next = (dayIndex << DAY_SHIFT) | amountMinor;
-            } else {
-                return; // charged to a day already over
-            }
-            if (usage.compareAndSet(at + 1, word, next)) {
+            long next = FundingQuotas.replayedOnDay(word, dayIndex, amountMinor);
+            if (next == word || usage.compareAndSet(at + 1, word, next)) {
                 return;
             }
         }

@@ -1,8 +1,8 @@
 package dev.formica.engine.metrics;
 
+import dev.formica.engine.files.CountingOutputStream;
 import dev.formica.engine.files.OwnerOnly;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -37,7 +37,7 @@ final class HlogFiles implements AutoCloseable {
     private final long maxAgeMs;
     private final int keepFiles;
     private Path current;
-    private CountingStream bytes;
+    private CountingOutputStream bytes;
     private PrintStream stream;
     private HistogramLogWriter writer;
     private long openedMs;
@@ -56,7 +56,7 @@ final class HlogFiles implements AutoCloseable {
             return;
         }
         try {
-            if (writer == null || bytes.count >= maxBytes || intervalStartMs - openedMs >= maxAgeMs) {
+            if (writer == null || bytes.count() >= maxBytes || intervalStartMs - openedMs >= maxAgeMs) {
                 rotate(intervalStartMs);
             }
             for (Histogram h : histograms) {
@@ -79,7 +79,7 @@ final class HlogFiles implements AutoCloseable {
             file = dir.resolve(PREFIX + stamp + "-" + n + SUFFIX);
         }
         current = file;
-        bytes = new CountingStream(Files.newOutputStream(OwnerOnly.file(file)));
+        bytes = new CountingOutputStream(Files.newOutputStream(OwnerOnly.file(file)));
         stream = new PrintStream(bytes, false, java.nio.charset.StandardCharsets.US_ASCII);
         writer = new HistogramLogWriter(stream);
         writer.outputLogFormatVersion();
@@ -131,26 +131,5 @@ final class HlogFiles implements AutoCloseable {
     @Override
     public void close() {
         closeCurrent();
-    }
-
-    /** Counts bytes written so rotation by size needs no file-system call per interval. */
-    private static final class CountingStream extends java.io.FilterOutputStream {
-        long count;
-
-        CountingStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.formica.engine.state;
 
+import dev.formica.engine.files.CountingOutputStream;
 import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.funding.QuotaTally;
 import java.io.BufferedInputStream;
@@ -98,7 +99,7 @@ public final class ShardSnapshot {
         CRC32C crc = new CRC32C();
         try (OutputStream raw = Files.newOutputStream(tmp);
                 CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw, 1 << 16), crc);
-                Counted counted = new Counted(checked);
+                CountingOutputStream counted = new CountingOutputStream(checked);
                 DataOutputStream out = new DataOutputStream(counted)) {
             out.writeInt(MAGIC);
             out.writeInt(FORMAT);
@@ -190,8 +191,8 @@ public final class ShardSnapshot {
      * records, of chunks and the bytes of the last chunk, the padding that starts the first chunk at a multiple of
      * {@link #CHUNK_ALIGNMENT} in the file, then every chunk whole but the last, written up to its last record.
      */
-    private static void writeChunks(DataOutputStream out, Counted counted, DecisionRecords records, boolean previous,
-            IOException[] failure) throws IOException {
+    private static void writeChunks(DataOutputStream out, CountingOutputStream counted, DecisionRecords records,
+            boolean previous, IOException[] failure) throws IOException {
         int[] packed = {0, DecisionRecords.CHUNK_BYTES}; // chunks, bytes used in the last
         records.forEachRaw(previous, (chunk, at, length) -> {
             if (packed[1] + length > DecisionRecords.CHUNK_BYTES) {
@@ -204,7 +205,7 @@ public final class ShardSnapshot {
         out.writeInt(packed[0]);
         out.writeInt(packed[0] == 0 ? 0 : packed[1]);
         out.flush();
-        int padding = (int) (-(counted.count + Integer.BYTES) & (CHUNK_ALIGNMENT - 1));
+        int padding = (int) (-(counted.count() + Integer.BYTES) & (CHUNK_ALIGNMENT - 1));
         out.writeInt(padding);
         zeros(out, padding);
         byte[] copy = new byte[1 << 16];
@@ -226,27 +227,6 @@ public final class ShardSnapshot {
     private static void zeros(OutputStream out, int n) throws IOException {
         for (int left = n; left > 0; left -= ZEROS.length) {
             out.write(ZEROS, 0, Math.min(left, ZEROS.length));
-        }
-    }
-
-    /** Counts the bytes written through it (the file's position, for the records' alignment). */
-    private static final class Counted extends java.io.FilterOutputStream {
-        long count;
-
-        Counted(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
         }
     }
 
