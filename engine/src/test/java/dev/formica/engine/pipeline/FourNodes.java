@@ -12,8 +12,10 @@ import dev.formica.v1.AddNodeRequest;
 import dev.formica.v1.AdminServiceGrpc;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.GetPartitionMapRequest;
+import dev.formica.v1.MovePartitionsRequest;
 import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
+import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -106,6 +108,24 @@ final class FourNodes implements AutoCloseable {
     AddNodeRequest addThree(int group) {
         return AddNodeRequest.newBuilder().setGroup(group).setNode(3).setAddress(addresses.get(3))
                 .setRaftAddress(raft.get(3)).build();
+    }
+
+    static RemoveNodeRequest remove(int group, int node) {
+        return RemoveNodeRequest.newBuilder().setGroup(group).setNode(node).build();
+    }
+
+    static MovePartitionsRequest move(int group, int to) {
+        return MovePartitionsRequest.newBuilder().setGroup(group).setToNode(to).build();
+    }
+
+    /** Every one of the first three nodes' maps has group {@code id} with these replicas, placed as given, led so. */
+    void assertGroup(int id, List<Integer> replicas, int leader, int placedOn) {
+        for (int node = 0; node < 3; node++) {
+            PartitionGroup g = group(nodes.map(node), id);
+            assertEquals(replicas, g.getReplicasList(), "group " + id + "'s replicas on node " + node);
+            assertEquals(placedOn, g.getPlacedOn(), "group " + id + "'s placement on node " + node);
+        }
+        assertEquals(leader, nodes.leader(id), "group " + id + "'s leader");
     }
 
     /** The one node among the four that serves {@code group} by its own map, or -1. */

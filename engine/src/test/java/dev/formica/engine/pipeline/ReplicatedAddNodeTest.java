@@ -2,6 +2,8 @@ package dev.formica.engine.pipeline;
 
 import static dev.formica.engine.pipeline.FourNodes.assertRefused;
 import static dev.formica.engine.pipeline.FourNodes.group;
+import static dev.formica.engine.pipeline.FourNodes.move;
+import static dev.formica.engine.pipeline.FourNodes.remove;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,8 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.formica.client.FormicaClient;
 import dev.formica.engine.server.EngineServer;
 import dev.formica.v1.ChangeMembersResponse;
-import dev.formica.v1.MovePartitionsRequest;
-import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,21 +107,18 @@ class ReplicatedAddNodeTest {
 
                 // a move to a node that holds no replica of the group is refused; group 0 moves to node 3
                 assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 3 holds no replica of"
-                        + " group 1", () -> cluster.admin(1).movePartitions(MovePartitionsRequest.newBuilder()
-                        .setGroup(1).setToNode(3).build()));
-                cluster.admin(0).movePartitions(MovePartitionsRequest.newBuilder().setGroup(0).setToNode(3).build());
+                        + " group 1", () -> cluster.admin(1).movePartitions(move(1, 3)));
+                cluster.admin(0).movePartitions(move(0, 3));
                 await().atMost(Duration.ofSeconds(30)).until(() -> cluster.leader(0) == 3);
                 int afterMove = load.decided();
                 await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= afterMove + 30);
 
                 // node 3 leads group 0: it cannot leave it; node 2 can
                 assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_REFUSED", "node: node 3 leads group 0",
-                        () -> cluster.admin(3).removeNode(RemoveNodeRequest.newBuilder().setGroup(0).setNode(3)
-                                .build()));
-                assertRefused(Status.Code.INVALID_ARGUMENT, null, "node:", () -> cluster.admin(3).removeNode(
-                        RemoveNodeRequest.newBuilder().setGroup(0).setNode(4).build()));
-                ChangeMembersResponse left = cluster.admin(3).removeNode(RemoveNodeRequest.newBuilder().setGroup(0)
-                        .setNode(2).build());
+                        () -> cluster.admin(3).removeNode(remove(0, 3)));
+                assertRefused(Status.Code.INVALID_ARGUMENT, null, "node:",
+                        () -> cluster.admin(3).removeNode(remove(0, 4)));
+                ChangeMembersResponse left = cluster.admin(3).removeNode(remove(0, 2));
                 assertTrue(left.getChanged());
                 assertEquals(List.of(0, 1, 3), left.getReplicasList());
                 int afterRemove = load.decided();

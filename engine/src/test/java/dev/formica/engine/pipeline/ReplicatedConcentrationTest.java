@@ -13,15 +13,11 @@ import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,11 +64,6 @@ class ReplicatedConcentrationTest {
         cluster.close();
     }
 
-    private static List<String> borrowersOf(int group) {
-        return Stream.iterate(0, k -> k + 1).map(k -> "conc-" + k)
-                .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(PER_GROUP).toList();
-    }
-
     private long exposure(int node, Dimension dimension, String key) {
         ConcentrationTable table = cluster.server(node).pipeline().risk().concentration();
         int slot = table.find(dimension, key);
@@ -89,22 +80,10 @@ class ReplicatedConcentrationTest {
         });
     }
 
-    private boolean hasSnapshot(int group) {
-        Path sm = cluster.groupDir(1, group).resolve("sm");
-        if (!Files.isDirectory(sm)) {
-            return false;
-        }
-        try (Stream<Path> files = Files.list(sm)) {
-            return files.anyMatch(f -> f.getFileName().toString().matches("snapshot\\.\\d+_\\d+"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     @Test
     void everyNodesTableCountsTheGroupsItFollows() throws InterruptedException {
         List<String> borrowers = new ArrayList<>();
-        IntStream.range(0, 3).forEach(g -> borrowers.addAll(borrowersOf(g)));
+        IntStream.range(0, 3).forEach(g -> borrowers.addAll(ReplicatedNodes.borrowersOf(g, "conc-", PER_GROUP)));
         List<String> holds = new ArrayList<>();
         long total = 0;
         try (FormicaClient client = cluster.client(borrowers)) {
@@ -129,7 +108,8 @@ class ReplicatedConcentrationTest {
 
         // node 1 restarts: its table comes back from the groups' snapshots and the entries after them
         await("a snapshot of every group on node 1").atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(50)).until(() -> IntStream.range(0, 3).allMatch(this::hasSnapshot));
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> IntStream.range(0, 3).allMatch(g -> cluster.hasGroupSnapshot(1, g)));
         cluster.stop(1);
         cluster.start(1);
         cluster.awaitEveryGroupServed();

@@ -2,6 +2,8 @@ package dev.formica.engine.pipeline;
 
 import static dev.formica.engine.pipeline.FourNodes.assertRefused;
 import static dev.formica.engine.pipeline.FourNodes.group;
+import static dev.formica.engine.pipeline.FourNodes.move;
+import static dev.formica.engine.pipeline.FourNodes.remove;
 import static dev.formica.engine.pipeline.ReplicatedNodes.firstPartitionOf;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,10 +14,7 @@ import dev.formica.client.FormicaClient;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.engine.replication.ReplicationTestHooks;
 import dev.formica.v1.ChangeMembersResponse;
-import dev.formica.v1.MovePartitionsRequest;
-import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
-import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,24 +68,6 @@ class ReplicatedMembershipTest {
         cluster.close();
     }
 
-    private static RemoveNodeRequest remove(int group, int node) {
-        return RemoveNodeRequest.newBuilder().setGroup(group).setNode(node).build();
-    }
-
-    private static MovePartitionsRequest move(int group, int to) {
-        return MovePartitionsRequest.newBuilder().setGroup(group).setToNode(to).build();
-    }
-
-    /** Every running first node's map has group 0 with these replicas, led and placed as given. */
-    private void assertGroupZero(List<Integer> replicas, int leader, int placedOn) {
-        for (int node = 0; node < 3; node++) {
-            PartitionGroup g = group(nodes.map(node), 0);
-            assertEquals(replicas, g.getReplicasList(), "group 0's replicas on node " + node);
-            assertEquals(placedOn, g.getPlacedOn(), "group 0's placement on node " + node);
-        }
-        assertEquals(leader, nodes.leader(0));
-    }
-
     @Test
     void aSecondMembershipChangeWhileOneIsInFlightIsRefusedAndChangesNothing() throws Exception {
         nodes.startAll();
@@ -106,7 +87,7 @@ class ReplicatedMembershipTest {
             assertRefused(Status.Code.FAILED_PRECONDITION, "MEMBERSHIP_CHANGE_IN_PROGRESS", "group 0: a change of its"
                     + " members", () -> cluster.admin(0).addNode(cluster.addThree(0)));
             assertFalse(first.isDone(), "the first change is still held");
-            assertGroupZero(List.of(0, 1, 2), 0, 0);
+            cluster.assertGroup(0, List.of(0, 1, 2), 0, 0);
         } finally {
             ReplicationTestHooks.holdChanges(nodes.server(0).pipeline().members(), null);
             release.complete(null);
@@ -137,7 +118,7 @@ class ReplicatedMembershipTest {
             assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 2 is not caught up: it has"
                     + " committed group 0's Raft log to index ", () -> cluster.admin(0).movePartitions(move(0, 2)));
             assertTrue(stuck.get() >= 0, "the move looked at node 2's commit index");
-            assertGroupZero(List.of(0, 1, 2), 0, 0);
+            cluster.assertGroup(0, List.of(0, 1, 2), 0, 0);
             assertEquals(group(before, 0).getTerm(), group(nodes.map(0), 0).getTerm(), "no new term: no hand-over");
         } finally {
             ReplicationTestHooks.seeCommitIndex(nodes.server(0).pipeline().moves(), null);

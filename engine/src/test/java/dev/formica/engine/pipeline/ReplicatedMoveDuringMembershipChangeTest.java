@@ -2,6 +2,8 @@ package dev.formica.engine.pipeline;
 
 import static dev.formica.engine.pipeline.FourNodes.assertRefused;
 import static dev.formica.engine.pipeline.FourNodes.group;
+import static dev.formica.engine.pipeline.FourNodes.move;
+import static dev.formica.engine.pipeline.FourNodes.remove;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,11 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.replication.ReplicationTestHooks;
 import dev.formica.v1.ChangeMembersResponse;
-import dev.formica.v1.MovePartitionsRequest;
 import dev.formica.v1.MovePartitionsResponse;
-import dev.formica.v1.PartitionGroup;
 import dev.formica.v1.PartitionMap;
-import dev.formica.v1.RemoveNodeRequest;
 import io.grpc.Status;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,22 +61,9 @@ class ReplicatedMoveDuringMembershipChangeTest {
         cluster.close();
     }
 
-    private static RemoveNodeRequest remove(int group, int node) {
-        return RemoveNodeRequest.newBuilder().setGroup(group).setNode(node).build();
-    }
-
-    private static MovePartitionsRequest move(int group, int to) {
-        return MovePartitionsRequest.newBuilder().setGroup(group).setToNode(to).build();
-    }
-
     /** Every node's map has {@code group} with these replicas, placed as given, in {@code term}; led by leader. */
     private void assertGroup(int id, List<Integer> replicas, int leader, int placedOn, long term) {
-        for (int node = 0; node < 3; node++) {
-            PartitionGroup g = group(nodes.map(node), id);
-            assertEquals(replicas, g.getReplicasList(), "group " + id + "'s replicas on node " + node);
-            assertEquals(placedOn, g.getPlacedOn(), "group " + id + "'s placement on node " + node);
-        }
-        assertEquals(leader, nodes.leader(id), "group " + id + "'s leader");
+        cluster.assertGroup(id, replicas, leader, placedOn);
         assertEquals(term, group(nodes.map(leader), id).getTerm(), "group " + id + ": no new term, no hand-over");
     }
 

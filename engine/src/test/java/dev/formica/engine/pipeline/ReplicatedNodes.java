@@ -21,6 +21,9 @@ import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * Three replicated engines in one process for tests, each on its own data directory, with ledger-only rules; the
@@ -183,6 +187,12 @@ final class ReplicatedNodes implements AutoCloseable {
         return client;
     }
 
+    /** The first {@code count} borrower ids {@code prefix0, prefix1, ...} whose partitions are in {@code group}. */
+    static List<String> borrowersOf(int group, String prefix, int count) {
+        return Stream.iterate(0, k -> k + 1).map(k -> prefix + k)
+                .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(count).toList();
+    }
+
     static int firstPartitionOf(int group) {
         return IntStream.range(0, Partitions.COUNT).filter(p -> LAYOUT.groupOf(p) == group).findFirst().orElseThrow();
     }
@@ -219,6 +229,19 @@ final class ReplicatedNodes implements AutoCloseable {
     /** The Raft storage of {@code group} on {@code node}: {@code sm/} (snapshots) and {@code current/} (log). */
     Path groupDir(int node, int group) {
         return dataDir(node).resolve("raft").resolve(GroupLayout.groupId(group).getUuid().toString());
+    }
+
+    /** Whether {@code node} has written a Raft snapshot of {@code group} ({@code sm/snapshot.TERM_INDEX}). */
+    boolean hasGroupSnapshot(int node, int group) {
+        Path sm = groupDir(node, group).resolve("sm");
+        if (!Files.isDirectory(sm)) {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(sm)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("snapshot\\.\\d+_\\d+"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The group's state on {@code node}, without the idempotency generations (each node rotates its own). */

@@ -88,8 +88,7 @@ class ReplicatedPartitionTest {
     }
 
     private static String[] borrowersOf(int group, int count) {
-        return IntStream.range(0, 10_000).mapToObj(i -> "p-" + i)
-                .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(count).toArray(String[]::new);
+        return ReplicatedNodes.borrowersOf(group, "p-", count).toArray(String[]::new);
     }
 
     private static CreditLine line(FormicaClient client, String borrower) {

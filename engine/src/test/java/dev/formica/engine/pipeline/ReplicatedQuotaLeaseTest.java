@@ -9,16 +9,11 @@ import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.funding.FundingQuotas;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.v1.CancelRequest;
-import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.FundingShare;
 import dev.formica.v1.Outcome;
-import dev.formica.v1.Product;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +55,6 @@ class ReplicatedQuotaLeaseTest {
     private static final GroupLayout LAYOUT = ReplicatedNodes.LAYOUT;
     private static final String BANK = "bank_q";
     private static final long QUOTA = 10_000;
-    private static final long AMOUNT = 1_000;
     private static final long PART = 700;
     private static final int PER_GROUP = 8;
 
@@ -81,16 +74,6 @@ class ReplicatedQuotaLeaseTest {
     @AfterEach
     void stop() throws InterruptedException {
         cluster.close();
-    }
-
-    private static List<String> borrowersOf(int group, String prefix, int count) {
-        return Stream.iterate(0, k -> k + 1).map(k -> prefix + k)
-                .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(count).toList();
-    }
-
-    private static DecisionRequest decide(String borrower, String requestId) {
-        return DecisionRequest.newBuilder().setRequestId(requestId).setBorrowerId(borrower)
-                .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(AMOUNT).build();
     }
 
     private static long partnerPart(DecisionResponse r) {
@@ -140,23 +123,11 @@ class ReplicatedQuotaLeaseTest {
         throw new AssertionError("node " + node + ": no lease gauge of group " + group + " scraped");
     }
 
-    private boolean hasSnapshot(int node, int group) {
-        Path sm = cluster.groupDir(node, group).resolve("sm");
-        if (!Files.isDirectory(sm)) {
-            return false;
-        }
-        try (Stream<Path> files = Files.list(sm)) {
-            return files.anyMatch(f -> f.getFileName().toString().matches("snapshot\\.\\d+_\\d+"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     @Test
     void theGroupsApprovalsNeverTakeThePartnerPastItsQuota() throws Exception {
         List<String> borrowers = new ArrayList<>();
-        IntStream.range(0, 3).forEach(g -> borrowers.addAll(borrowersOf(g, "lease-", PER_GROUP)));
-        List<String> extra = borrowersOf(0, "lease-after-", 3);
+        IntStream.range(0, 3).forEach(g -> borrowers.addAll(ReplicatedNodes.borrowersOf(g, "lease-", PER_GROUP)));
+        List<String> extra = ReplicatedNodes.borrowersOf(0, "lease-after-", 3);
         List<String> all = new ArrayList<>(borrowers);
         all.addAll(extra);
         long[] approvedPart = new long[3];
@@ -172,7 +143,7 @@ class ReplicatedQuotaLeaseTest {
                 String requestId = "d-" + i;
                 answers.add(pool.submit(() -> {
                     go.await();
-                    return client.decide(decide(b, requestId));
+                    return client.decide(ReplicatedNodes.decide(b, requestId));
                 }));
             }
             go.countDown();
@@ -201,20 +172,20 @@ class ReplicatedQuotaLeaseTest {
             // group 0's leader goes: the new leader has group 0's lease as the group's log left it
             cluster.stop(0);
             cluster.awaitEveryGroupServed();
-            DecisionResponse refused = client.decide(decide(extra.get(0), "after-0"));
+            DecisionResponse refused = client.decide(ReplicatedNodes.decide(extra.get(0), "after-0"));
             assertTrue(unfunded(refused), "group 0's lease is spent though the quota has "
                     + (QUOTA - sum) + " free: " + refused);
             client.cancel(CancelRequest.newBuilder().setRequestId("x-0").setHoldId(group0Hold).build());
-            DecisionResponse again = client.decide(decide(extra.get(1), "after-1"));
+            DecisionResponse again = client.decide(ReplicatedNodes.decide(extra.get(1), "after-1"));
             assertEquals(Outcome.APPROVE, again.getOutcome(), "the cancelled part is group 0's again");
             assertEquals(PART, partnerPart(again));
-            assertTrue(unfunded(client.decide(decide(extra.get(2), "after-2"))), "and no more");
+            assertTrue(unfunded(client.decide(ReplicatedNodes.decide(extra.get(2), "after-2"))), "and no more");
         }
 
         // node 0 back: its leases come from the groups' snapshots and the entries after them
         await("a snapshot of every group on node 1").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(50)).until(() -> IntStream.range(0, 3)
-                        .allMatch(g -> hasSnapshot(1, g)));
+                        .allMatch(g -> cluster.hasGroupSnapshot(1, g)));
         cluster.start(0);
         cluster.awaitEveryGroupServed();
         awaitEveryNodeShows(approvedPart, "the restarted node's leases");
