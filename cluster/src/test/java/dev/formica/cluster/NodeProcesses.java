@@ -58,10 +58,15 @@ final class NodeProcesses implements AutoCloseable {
      */
     NodeProcesses measured() {
         List<String> flags = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC"));
-        // node JVM flags to measure: -Dformica.measure.nodeFlags=-XX:TieredStopAtLevel=1,-XX:CICompilerCount=2
+        // node JVM flags to measure: -Dformica.measure.nodeFlags=-XX:TieredStopAtLevel=1,-XX:CICompilerCount=2 (a
+        // collector, -XX:+UseSerialGC, replaces ZGC)
         String more = System.getProperty("formica.measure.nodeFlags", "").trim();
         if (!more.isEmpty()) {
-            flags.addAll(List.of(more.split("[,\\s]+")));
+            List<String> extra = List.of(more.split("[,\\s]+"));
+            if (extra.stream().anyMatch(f -> f.matches("-XX:\\+Use\\w+GC"))) {
+                flags.remove("-XX:+UseZGC"); // another collector instead (the JVM refuses two)
+            }
+            flags.addAll(extra);
         }
         jvmFlags = List.copyOf(flags);
         return this;
