@@ -174,20 +174,27 @@ class ClusterDecideMeasurement {
         }
         Supplier<Duration> cpu = profiled("idle-warm", three);
         java.util.Map<String, Long> threadsBefore = three.threadCpu();
+        java.util.Map<String, Long> switchesBefore = three.threadSwitches();
         Duration before = cpu.get();
         Thread.sleep(IDLE_AFTER.toMillis()); // a fixed window of time is what is measured, nothing is waited for
         Duration used = cpu.get().minus(before);
         java.util.Map<String, Long> threadsAfter = three.threadCpu();
+        java.util.Map<String, Long> switchesAfter = three.threadSwitches();
         long seconds = IDLE_AFTER.toSeconds();
         report.add(String.format(Locale.ROOT, "idle after the load, 3 replicated nodes: %.1f ms of CPU a second per"
                 + " node (%d ms over %d s)", used.toMillis() / 3.0 / seconds, used.toMillis(), seconds));
         java.util.Map<String, Long> byGroup = byThreadGroup(three, threadsBefore, threadsAfter);
+        java.util.Map<String, Long> switches = byThreadGroup(three, switchesBefore, switchesAfter);
+        long allSwitches = switches.values().stream().mapToLong(Long::longValue).sum();
+        report.add(String.format(Locale.ROOT, "idle after the load, context switches: %.0f a second per node",
+                allSwitches / 3.0 / seconds));
         StringBuilder b = new StringBuilder("idle after the load by thread group (ms over the three nodes, ms a second"
-                + " per node):");
+                + " per node, context switches a second per node):");
         byGroup.entrySet().stream().filter(e -> e.getValue() > 0)
                 .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(16)
-                .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %6.2f", e.getKey(), e.getValue(),
-                        e.getValue() / 3.0 / seconds)));
+                .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %6.2f  %7.1f", e.getKey(),
+                        e.getValue(), e.getValue() / 3.0 / seconds,
+                        switches.getOrDefault(e.getKey(), 0L) / 3.0 / seconds)));
         report.add(b.toString());
     }
 
@@ -304,6 +311,7 @@ class ClusterDecideMeasurement {
         private final RaftEntries entries;
         private final List<Long> committed = new ArrayList<>();
         private final List<java.util.Map<String, Long>> threads = new ArrayList<>();
+        private final List<java.util.Map<String, Long>> switches = new ArrayList<>();
         private final List<Duration> cpus = new ArrayList<>();
 
         WindowReadings(Supplier<Duration> cpu, NodeProcesses nodes, RaftEntries entries) {
@@ -316,6 +324,7 @@ class ClusterDecideMeasurement {
         public Duration get() {
             committed.add(entries.committed());
             threads.add(nodes.threadCpu());
+            switches.add(nodes.threadSwitches());
             Duration d = cpu.get();
             cpus.add(d);
             return d;
@@ -338,13 +347,22 @@ class ClusterDecideMeasurement {
                 java.util.Map<String, Long> used = byThreadGroup(nodes, threads.get(0), threads.get(1));
                 long total = Math.max(1, used.values().stream().mapToLong(Long::longValue).sum());
                 long decides = Math.max(1, result.answered());
+                java.util.Map<String, Long> switched = switches.size() >= 2
+                        ? byThreadGroup(nodes, switches.get(0), switches.get(1)) : java.util.Map.of();
+                long allSwitches = switched.values().stream().mapToLong(Long::longValue).sum();
+                long entryCount = committed.size() >= 2 && committed.get(0) >= 0 && committed.get(1) >= 0
+                        ? Math.max(1, committed.get(1) - committed.get(0)) : 0;
+                out.add(String.format(Locale.ROOT, "node threads' context switches in the window: %d, %.1f per Decide"
+                        + "%s", allSwitches, allSwitches / (double) decides, entryCount == 0 ? ""
+                        : String.format(Locale.ROOT, ", %.1f per Ratis entry", allSwitches / (double) entryCount)));
                 StringBuilder b = new StringBuilder("servers' CPU in the window by thread group (ms, %, ms per"
-                        + " 1000 Decides):");
+                        + " 1000 Decides, context switches per Decide):");
                 used.entrySet().stream().filter(e -> e.getValue() > 0)
                         .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(16)
-                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %4.1f %%  %7.1f",
+                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %4.1f %%  %7.1f  %6.2f",
                                 e.getKey(), e.getValue(), 100.0 * e.getValue() / total,
-                                1000.0 * e.getValue() / decides)));
+                                1000.0 * e.getValue() / decides,
+                                switched.getOrDefault(e.getKey(), 0L) / (double) decides)));
                 long jit = used.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
                         .mapToLong(java.util.Map.Entry::getValue).sum();
                 out.add(String.format(Locale.ROOT, "JIT compiler threads in the window: %d of %d ms (%.1f %%) of the"

@@ -131,6 +131,42 @@ final class NodeProcesses implements AutoCloseable {
     }
 
     /**
+     * The context switches (voluntary + involuntary: each a park or wait and its wake-up, or a preemption) of each
+     * thread of the running nodes so far, keyed as {@link #threadCpu}, from {@code /proc/PID/task/TID/status}. A count,
+     * so, unlike CPU time, it does not depend on how busy the box is: the figure that compares hand-offs per entry.
+     */
+    java.util.Map<String, Long> threadSwitches() {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (long pid : pids()) {
+            Path tasks = Path.of("/proc", Long.toString(pid), "task");
+            try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+                for (Path task : (Iterable<Path>) list::iterator) {
+                    String name = null;
+                    long switches = 0;
+                    try {
+                        for (String line : Files.readAllLines(task.resolve("status"), StandardCharsets.UTF_8)) {
+                            if (line.startsWith("Name:")) {
+                                name = line.substring(5).strip();
+                            } else if (line.startsWith("voluntary_ctxt_switches:")
+                                    || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                                switches += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                            }
+                        }
+                    } catch (IOException ended) {
+                        continue;
+                    }
+                    if (name != null) {
+                        out.put(pid + "/" + task.getFileName() + "/" + name, switches);
+                    }
+                }
+            } catch (IOException | RuntimeException notLinux) {
+                // no breakdown
+            }
+        }
+        return out;
+    }
+
+    /**
      * The Java names of the running nodes' threads by {@code PID/TID}, from {@code jcmd PID Thread.print} (one
      * thread dump per node: call it outside a measured window); empty for a node jcmd does not answer.
      */
