@@ -6,13 +6,16 @@
 # driven through the Java SDK by ClusterDecideMeasurement (module cluster, test sources; latency from each call's
 # intended send time, so a stall shows; the servers' CPU time over each measured window, per call; for the replicated
 # Decide also the Ratis entries the groups committed in the window, CPU per entry, and the nodes' CPU by thread name
-# with the JIT's share). The report goes to OUT_DIR/cluster-decide.txt.
+# with the JIT's share and their context switches; then the warm nodes idle for 30 s, by thread group, before the
+# failover). The report goes to OUT_DIR/cluster-decide.txt.
 # Usage: [PORT_BASE=B] [SINGLE=false] loadtest/scripts/cluster-decide.sh [OUT_DIR] [RATE] [DURATION_S] [WARMUP_S]
 #        (defaults: 200 30 30; SINGLE=false skips the one-node Echo and Decide runs, for A/B runs of replication;
 #        MEASURE_OPTS: more -D options, e.g. -Dformica.measure.startMinutes=10 on a loaded box, -Draft.NAME=VALUE for
 #        the replicated nodes (a Ratis setting), -Dformica.measure.nodeFlags=-XX:FLAG,-XX:FLAG (JVM flags of the
-#        nodes), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh; compare Ratis settings after a
-#        120 s warm-up: at 30 s the JIT is still a third of the nodes' CPU)
+#        nodes; a -XX:+Use*GC replaces ZGC), -Dformica.measure.idleAfter=S (the idle window after the load, default
+#        30 s, 0: none), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh (with PROF_PHASES=decide
+#        or idle-warm: one phase per run); compare Ratis settings after a 120 s warm-up: at 30 s the JIT is still a
+#        third of the nodes' CPU)
 # Builds the modules it needs (mvn -o, test-compile of cluster and its dependencies; never install).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

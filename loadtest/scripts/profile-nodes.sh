@@ -6,10 +6,19 @@
 # artifact tools.profiler:async-profiler, as profile-server.sh fetches it) to each node, CPU samples every 1 ms of CPU
 # time per thread; at stop it writes PROF_OUT/PHASE-PID.collapsed (folded stacks, thread names first) and the thread
 # times again, then prints CPU ms per thread group over the window, summed over the nodes.
-# Usage: PROF_OUT=/tmp/prof SINGLE=false MEASURE_OPTS="-Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh" \
-#          loadtest/scripts/cluster-decide.sh OUT 200 30 30
+# It also prints the frames that used the most CPU themselves (the last frame of each sample), over the three nodes.
+# PROF_PHASES (default: every phase) names the phases profiled, e.g. PROF_PHASES=decide or PROF_PHASES=idle-warm
+# (phases: idle, decide, idle-warm): a node attached a second time in one run gave the first window's samples again
+# (session 10), so profile one phase per run.
+# Usage: PROF_OUT=/tmp/prof PROF_PHASES=decide SINGLE=false \
+#          MEASURE_OPTS="-Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh" \
+#          loadtest/scripts/cluster-decide.sh OUT 200 30 120
 set -euo pipefail
 PHASE="$1"; WHAT="$2"; shift 2
+case " ${PROF_PHASES:-$PHASE} " in
+  *" $PHASE "*) ;;
+  *) exit 0 ;;
+esac
 OUT="${PROF_OUT:-/tmp/formica-profile-nodes}"
 mkdir -p "$OUT"
 AP_VERSION=4.2
@@ -47,4 +56,9 @@ else
        END { for (k in b) { split(k, f, " "); g = f[2]; gsub(/[0-9]+/, "#", g); d[g] += (b[k] - a[k]) * 10 }
              for (g in d) if (d[g] > 0) printf "%8d ms  %s\n", d[g], g }' \
       "$OUT/$PHASE.threads.0" "$OUT/$PHASE.threads.1" | sort -rn | head -25 | tee "$OUT/$PHASE.threads.txt"
+  # samples by the frame that ran (the stack's last frame), summed over the nodes
+  for p in "$@"; do cat "$OUT/$PHASE-$p.collapsed" 2>/dev/null || true; done |
+    awk '{ n = $NF; $NF = ""; k = split($0, f, ";"); self[f[k]] += n; all += n }
+         END { for (s in self) printf "%7d  %5.1f %%  %s\n", self[s], 100 * self[s] / all, s }' |
+    sort -rn | head -30 | tee "$OUT/$PHASE.frames.txt"
 fi

@@ -53,8 +53,14 @@ class ClusterDecideMeasurement {
      * default 4): on a box at load average 12-28 three nodes took more than 4 minutes.
      */
     private static final Duration START = Duration.ofMinutes(Long.getLong("formica.measure.startMinutes", 4));
-    /** The window the idle nodes' CPU is read over. */
+    /** The window the idle nodes' CPU is read over, after the leaders settled (the nodes' first minutes: JIT). */
     private static final Duration IDLE = Duration.ofSeconds(10);
+    /**
+     * The window the idle nodes' CPU is read over again after the replicated Decide's window (warm nodes: what a
+     * node costs with no load, apart from the per-entry cost), by thread group ({@code -Dformica.measure.idleAfter},
+     * seconds; 0 skips it).
+     */
+    private static final Duration IDLE_AFTER = Duration.ofSeconds(Long.getLong("formica.measure.idleAfter", 30));
 
     @TempDir
     Path dir;
@@ -113,6 +119,7 @@ class ClusterDecideMeasurement {
                             measured, readings, i -> client.decideAsync(FixedRateLoad.decide(i, "3-")));
                     report.add(result.line());
                     report.addAll(readings.lines(result, measured));
+                    idleAfterLoad(three);
                 }
                 failover(three, client, rate);
             }
@@ -154,6 +161,59 @@ class ClusterDecideMeasurement {
         Duration used = cpu.get().minus(before);
         report.add(String.format(Locale.ROOT, "idle, 3 replicated nodes: %.1f ms of CPU a second per node (%d ms"
                 + " over %d s)", used.toMillis() / 3.0 / IDLE.toSeconds(), used.toMillis(), IDLE.toSeconds()));
+    }
+
+    /**
+     * The three nodes' CPU over {@link #IDLE_AFTER} with no load, once the replicated Decide's window and its last
+     * answers are over (the nodes warm: the JIT mostly done), per node per second and by thread group: the part of
+     * the CPU per Decide that is not per entry (heartbeats, timers, polls).
+     */
+    private void idleAfterLoad(NodeProcesses three) throws InterruptedException {
+        if (IDLE_AFTER.isZero()) {
+            return;
+        }
+        Supplier<Duration> cpu = profiled("idle-warm", three);
+        java.util.Map<String, Long> threadsBefore = three.threadCpu();
+        java.util.Map<String, Long> switchesBefore = three.threadSwitches();
+        Duration before = cpu.get();
+        Thread.sleep(IDLE_AFTER.toMillis()); // a fixed window of time is what is measured, nothing is waited for
+        Duration used = cpu.get().minus(before);
+        java.util.Map<String, Long> threadsAfter = three.threadCpu();
+        java.util.Map<String, Long> switchesAfter = three.threadSwitches();
+        long seconds = IDLE_AFTER.toSeconds();
+        report.add(String.format(Locale.ROOT, "idle after the load, 3 replicated nodes: %.1f ms of CPU a second per"
+                + " node (%d ms over %d s)", used.toMillis() / 3.0 / seconds, used.toMillis(), seconds));
+        java.util.Map<String, Long> byGroup = byThreadGroup(three, threadsBefore, threadsAfter);
+        java.util.Map<String, Long> switches = byThreadGroup(three, switchesBefore, switchesAfter);
+        long allSwitches = switches.values().stream().mapToLong(Long::longValue).sum();
+        report.add(String.format(Locale.ROOT, "idle after the load, context switches: %.0f a second per node",
+                allSwitches / 3.0 / seconds));
+        StringBuilder b = new StringBuilder("idle after the load by thread group (ms over the three nodes, ms a second"
+                + " per node, context switches a second per node):");
+        byGroup.entrySet().stream().filter(e -> e.getValue() > 0)
+                .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(16)
+                .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %6.2f  %7.1f", e.getKey(),
+                        e.getValue(), e.getValue() / 3.0 / seconds,
+                        switches.getOrDefault(e.getKey(), 0L) / 3.0 / seconds)));
+        report.add(b.toString());
+    }
+
+    /**
+     * CPU ms by thread group between two {@link NodeProcesses#threadCpu} readings: a thread's Java name (from
+     * {@link NodeProcesses#threadNames}, else the kernel's) with numbers and Ratis group ids taken out.
+     */
+    static java.util.Map<String, Long> byThreadGroup(NodeProcesses nodes, java.util.Map<String, Long> before,
+            java.util.Map<String, Long> after) {
+        java.util.Map<String, String> names = nodes.threadNames();
+        java.util.Map<String, Long> used = new java.util.TreeMap<>();
+        after.forEach((key, ms) -> {
+            int cut = key.indexOf('/', key.indexOf('/') + 1);
+            String name = names.getOrDefault(key.substring(0, cut), key.substring(cut + 1));
+            // one group for the threads of a kind: numbers and Ratis group ids taken out
+            name = name.replaceAll("group-[0-9A-F]{12}", "group-*").replaceAll("[0-9]+", "#");
+            used.merge(name, ms - before.getOrDefault(key, 0L), Long::sum);
+        });
+        return used;
     }
 
     /**
@@ -251,6 +311,7 @@ class ClusterDecideMeasurement {
         private final RaftEntries entries;
         private final List<Long> committed = new ArrayList<>();
         private final List<java.util.Map<String, Long>> threads = new ArrayList<>();
+        private final List<java.util.Map<String, Long>> switches = new ArrayList<>();
         private final List<Duration> cpus = new ArrayList<>();
 
         WindowReadings(Supplier<Duration> cpu, NodeProcesses nodes, RaftEntries entries) {
@@ -263,6 +324,7 @@ class ClusterDecideMeasurement {
         public Duration get() {
             committed.add(entries.committed());
             threads.add(nodes.threadCpu());
+            switches.add(nodes.threadSwitches());
             Duration d = cpu.get();
             cpus.add(d);
             return d;
@@ -282,24 +344,25 @@ class ClusterDecideMeasurement {
                         cpuMs / Math.max(1, n)));
             }
             if (threads.size() >= 2) {
-                java.util.Map<String, String> names = nodes.threadNames();
-                java.util.Map<String, Long> used = new java.util.TreeMap<>();
-                threads.get(1).forEach((key, ms) -> {
-                    int cut = key.indexOf('/', key.indexOf('/') + 1);
-                    String name = names.getOrDefault(key.substring(0, cut), key.substring(cut + 1));
-                    // one group for the threads of a kind: numbers and Ratis group ids taken out
-                    name = name.replaceAll("group-[0-9A-F]{12}", "group-*").replaceAll("[0-9]+", "#");
-                    used.merge(name, ms - threads.get(0).getOrDefault(key, 0L), Long::sum);
-                });
+                java.util.Map<String, Long> used = byThreadGroup(nodes, threads.get(0), threads.get(1));
                 long total = Math.max(1, used.values().stream().mapToLong(Long::longValue).sum());
                 long decides = Math.max(1, result.answered());
+                java.util.Map<String, Long> switched = switches.size() >= 2
+                        ? byThreadGroup(nodes, switches.get(0), switches.get(1)) : java.util.Map.of();
+                long allSwitches = switched.values().stream().mapToLong(Long::longValue).sum();
+                long entryCount = committed.size() >= 2 && committed.get(0) >= 0 && committed.get(1) >= 0
+                        ? Math.max(1, committed.get(1) - committed.get(0)) : 0;
+                out.add(String.format(Locale.ROOT, "node threads' context switches in the window: %d, %.1f per Decide"
+                        + "%s", allSwitches, allSwitches / (double) decides, entryCount == 0 ? ""
+                        : String.format(Locale.ROOT, ", %.1f per Ratis entry", allSwitches / (double) entryCount)));
                 StringBuilder b = new StringBuilder("servers' CPU in the window by thread group (ms, %, ms per"
-                        + " 1000 Decides):");
+                        + " 1000 Decides, context switches per Decide):");
                 used.entrySet().stream().filter(e -> e.getValue() > 0)
                         .sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(16)
-                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %4.1f %%  %7.1f",
+                        .forEach(e -> b.append(String.format(Locale.ROOT, "%n    %-44s %7d  %4.1f %%  %7.1f  %6.2f",
                                 e.getKey(), e.getValue(), 100.0 * e.getValue() / total,
-                                1000.0 * e.getValue() / decides)));
+                                1000.0 * e.getValue() / decides,
+                                switched.getOrDefault(e.getKey(), 0L) / (double) decides)));
                 long jit = used.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
                         .mapToLong(java.util.Map.Entry::getValue).sum();
                 out.add(String.format(Locale.ROOT, "JIT compiler threads in the window: %d of %d ms (%.1f %%) of the"

@@ -58,10 +58,15 @@ final class NodeProcesses implements AutoCloseable {
      */
     NodeProcesses measured() {
         List<String> flags = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC"));
-        // node JVM flags to measure: -Dformica.measure.nodeFlags=-XX:TieredStopAtLevel=1,-XX:CICompilerCount=2
+        // node JVM flags to measure: -Dformica.measure.nodeFlags=-XX:TieredStopAtLevel=1,-XX:CICompilerCount=2 (a
+        // collector, -XX:+UseSerialGC, replaces ZGC)
         String more = System.getProperty("formica.measure.nodeFlags", "").trim();
         if (!more.isEmpty()) {
-            flags.addAll(List.of(more.split("[,\\s]+")));
+            List<String> extra = List.of(more.split("[,\\s]+"));
+            if (extra.stream().anyMatch(f -> f.matches("-XX:\\+Use\\w+GC"))) {
+                flags.remove("-XX:+UseZGC"); // another collector instead (the JVM refuses two)
+            }
+            flags.addAll(extra);
         }
         jvmFlags = List.copyOf(flags);
         return this;
@@ -117,6 +122,42 @@ final class NodeProcesses implements AutoCloseable {
                     // after the name: state(0) ... utime(11) stime(12), in clock ticks
                     long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
                     out.put(pid + "/" + task.getFileName() + "/" + stat.substring(open + 1, close), ticks * 10);
+                }
+            } catch (IOException | RuntimeException notLinux) {
+                // no breakdown
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The context switches (voluntary + involuntary: each a park or wait and its wake-up, or a preemption) of each
+     * thread of the running nodes so far, keyed as {@link #threadCpu}, from {@code /proc/PID/task/TID/status}. A count,
+     * so, unlike CPU time, it does not depend on how busy the box is: the figure that compares hand-offs per entry.
+     */
+    java.util.Map<String, Long> threadSwitches() {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (long pid : pids()) {
+            Path tasks = Path.of("/proc", Long.toString(pid), "task");
+            try (java.util.stream.Stream<Path> list = Files.list(tasks)) {
+                for (Path task : (Iterable<Path>) list::iterator) {
+                    String name = null;
+                    long switches = 0;
+                    try {
+                        for (String line : Files.readAllLines(task.resolve("status"), StandardCharsets.UTF_8)) {
+                            if (line.startsWith("Name:")) {
+                                name = line.substring(5).strip();
+                            } else if (line.startsWith("voluntary_ctxt_switches:")
+                                    || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                                switches += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                            }
+                        }
+                    } catch (IOException ended) {
+                        continue;
+                    }
+                    if (name != null) {
+                        out.put(pid + "/" + task.getFileName() + "/" + name, switches);
+                    }
                 }
             } catch (IOException | RuntimeException notLinux) {
                 // no breakdown
