@@ -23,7 +23,7 @@ import org.agrona.concurrent.EpochClock;
  *   shard whose group another node leads (or none) does not wake every timer period: it parks until a command or
  *   a leader change wakes it ({@link ShardAgent#poke}, from Ratis's leader notice), at most
  *   {@link #FOLLOWER_PARK_NANOS}. A shard whose replica leads but does not serve yet (not ready, entries to apply, a
- *   hand-over) looks again every timer period ({@link #TIMER_PERIOD_NANOS}), as a serving one does.</li>
+ *   hand-over) looks again every timer period, as a serving one does.</li>
  * </ul>
  *
  * <p>The frames of a pass go to the group's log as one Ratis entry ({@link RatisShardLog#flush} at the end of the
@@ -39,14 +39,6 @@ final class LeaderGate implements ShardAgent.Gate {
      * wake-ups a second instead of the timer period's 100 (docs/cluster.md, "Where the CPU goes").
      */
     static final long FOLLOWER_PARK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
-    /**
-     * The timer period of a replicated shard that leads its group (or leads and does not serve yet): an idle one
-     * wakes every 50 ms for its timers (hold expiry, record rotation: minutes apart) instead of the single node's
-     * {@code DecisionPipeline.TIMER_PERIOD_NANOS} of 10 ms. Each timed park and its wake-up cost ≈ 0.1 ms of CPU on
-     * the 2-core VM (the shards used 11.6 ms/s per idle node at 10 ms; docs/cluster.md, "Where the CPU goes"); a
-     * command or a leader change wakes the shard at once whatever the period.
-     */
-    static final long TIMER_PERIOD_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
 
     private final GroupReplica replica;
     private final PartitionTable table;

@@ -114,7 +114,7 @@ final class ReplicatedPipeline {
                 processor.metrics(latency.shard(k));
                 processor.quotaLease(group);
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock,
-                        LeaderGate.TIMER_PERIOD_NANOS, LeaderGate.FOLLOWER_PARK_NANOS,
+                        DecisionPipeline.TIMER_PERIOD_NANOS, LeaderGate.FOLLOWER_PARK_NANOS,
                         config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 StateOps.Replayer replayer = new StateOps.Replayer();
                 StateOps.Shared shared = new StateOps.Shared(risk.velocity(), risk.quotas().lane(group), exposures);
