@@ -48,12 +48,11 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
     private static final int VERSION = 1;
     private static final int HEADER = 64;
     private static final int SLOT_BYTES = 64;
-    private static final int USED_TOTAL = 0;
-    private static final int TODAY = 8;
+    // a slot starts with the two words of QuotaWords: used total at 0, today's word at 8
     private static final int ID_LENGTH = 16;
     private static final int ID_BYTES = 17;
-    private static final int DAY_SHIFT = 44;
-    private static final long USED_MASK = (1L << DAY_SHIFT) - 1;
+    private static final int DAY_SHIFT = QuotaWords.DAY_SHIFT;
+    private static final long USED_MASK = QuotaWords.USED_MASK;
     private static final long MS_PER_DAY = 86_400_000L;
 
     private final MappedByteBuffer mapped;
@@ -244,47 +243,9 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      * day already stored when a late caller's day has passed (the reservation then counts against that newer day).
      */
     long reserve(int funder, long maxMinor, long dayIndex, boolean allOrNothing) {
-        if (maxMinor <= 0) {
-            return dayIndex << DAY_SHIFT;
-        }
         long[][] limit = limits;
-        int base = offset(funder);
-        long totalLimit = limit[0][funder];
-        long granted;
-        while (true) {
-            long used = buffer.getLongVolatile(base + USED_TOTAL);
-            granted = Math.min(maxMinor, totalLimit - used);
-            if (granted <= 0 || (allOrNothing && granted < maxMinor)) {
-                return dayIndex << DAY_SHIFT;
-            }
-            if (buffer.compareAndSetLong(base + USED_TOTAL, used, used + granted)) {
-                break;
-            }
-        }
-        long dailyLimit = limit[1][funder];
-        if (dailyLimit >= FunderSpec.UNLIMITED_DAILY) {
-            // No daily limit (the platform): nothing to count per day, and no 2^44 ceiling on a day's total.
-            return (dayIndex << DAY_SHIFT) | granted;
-        }
-        long today;
-        long day;
-        while (true) {
-            long word = buffer.getLongVolatile(base + TODAY);
-            day = Math.max(dayIndex, word >>> DAY_SHIFT);
-            long used = (word >>> DAY_SHIFT) == day ? word & USED_MASK : 0;
-            today = Math.min(granted, dailyLimit - used);
-            if (today <= 0 || (allOrNothing && today < granted)) {
-                today = 0;
-                break;
-            }
-            if (buffer.compareAndSetLong(base + TODAY, word, (day << DAY_SHIFT) | (used + today))) {
-                break;
-            }
-        }
-        if (today < granted) {
-            subtractTotal(base, granted - today);
-        }
-        return (day << DAY_SHIFT) | today;
+        return QuotaWords.reserve(buffer, offset(funder), limit[0][funder], limit[1][funder], maxMinor, dayIndex,
+                allOrNothing);
     }
 
     /**
@@ -293,31 +254,7 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      */
     @Override
     public void release(int funder, long amountMinor, long dayIndexOfReservation) {
-        if (amountMinor <= 0) {
-            return;
-        }
-        int base = offset(funder);
-        subtractTotal(base, amountMinor);
-        while (true) {
-            long word = buffer.getLongVolatile(base + TODAY);
-            if ((word >>> DAY_SHIFT) != dayIndexOfReservation) {
-                return;
-            }
-            long used = word & USED_MASK;
-            long next = (word & ~USED_MASK) | Math.max(0, used - amountMinor);
-            if (buffer.compareAndSetLong(base + TODAY, word, next)) {
-                return;
-            }
-        }
-    }
-
-    private void subtractTotal(int base, long amountMinor) {
-        while (true) {
-            long used = buffer.getLongVolatile(base + USED_TOTAL);
-            if (buffer.compareAndSetLong(base + USED_TOTAL, used, Math.max(0, used - amountMinor))) {
-                return;
-            }
-        }
+        QuotaWords.release(buffer, offset(funder), amountMinor, dayIndexOfReservation);
     }
 
     /**
@@ -440,8 +377,7 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      */
     public void resetUsage() {
         for (int slot = 0; slot < CAPACITY; slot++) {
-            buffer.putLongVolatile(offset(slot) + USED_TOTAL, 0);
-            buffer.putLongVolatile(offset(slot) + TODAY, 0);
+            QuotaWords.clear(buffer, offset(slot));
         }
         QuotaLeases l = leases;
         if (l != null) {
@@ -455,34 +391,8 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      */
     @Override
     public void replayReserve(int funder, long amountMinor, long dayIndex) {
-        if (amountMinor <= 0) {
-            return;
-        }
-        int base = offset(funder);
-        buffer.getAndAddLong(base + USED_TOTAL, amountMinor);
-        if (limits[1][funder] >= FunderSpec.UNLIMITED_DAILY) {
-            return; // no daily limit: the day word is not kept (as in reserve)
-        }
-        while (true) {
-            long word = buffer.getLongVolatile(base + TODAY);
-            long next = replayedOnDay(word, dayIndex, amountMinor);
-            if (next == word || buffer.compareAndSetLong(base + TODAY, word, next)) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * A day word (the UTC day index in the top 20 bits, the amount used that day in the low 44) after a replayed
-     * reservation of {@code amountMinor} on {@code dayIndex}: added on the same day, the day's first use on a later
-     * one, and unchanged for a day already over.
-     */
-    static long replayedOnDay(long word, long dayIndex, long amountMinor) {
-        long day = word >>> DAY_SHIFT;
-        if (day == dayIndex) {
-            return (word & ~USED_MASK) | ((word & USED_MASK) + amountMinor);
-        }
-        return dayIndex > day ? (dayIndex << DAY_SHIFT) | amountMinor : word;
+        QuotaWords.replayReserve(buffer, offset(funder), amountMinor, dayIndex,
+                limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
     }
 
     /**
@@ -490,29 +400,18 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      * {@code dayIndex} (start-up only).
      */
     public void restore(int funder, long total, long dayIndex, long used) {
-        int base = offset(funder);
-        buffer.getAndAddLong(base + USED_TOTAL, total);
-        if (used <= 0 || limits[1][funder] >= FunderSpec.UNLIMITED_DAILY) {
-            return;
-        }
-        long word = buffer.getLongVolatile(base + TODAY);
-        long day = word >>> DAY_SHIFT;
-        if (dayIndex > day) {
-            buffer.putLongVolatile(base + TODAY, (dayIndex << DAY_SHIFT) | used);
-        } else if (dayIndex == day) {
-            buffer.putLongVolatile(base + TODAY, word + used);
-        }
+        QuotaWords.restore(buffer, offset(funder), total, dayIndex, used,
+                limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
     }
 
     /** Originated and not released, minor units. */
     public long usedTotal(int funder) {
-        return buffer.getLongVolatile(offset(funder) + USED_TOTAL);
+        return QuotaWords.usedTotal(buffer, offset(funder));
     }
 
     /** Originated on the UTC day {@code dayIndex} and not released, minor units (0 for a day not yet begun). */
     public long usedToday(int funder, long dayIndex) {
-        long word = buffer.getLongVolatile(offset(funder) + TODAY);
-        return (word >>> DAY_SHIFT) >= dayIndex ? word & USED_MASK : 0;
+        return QuotaWords.usedToday(buffer, offset(funder), dayIndex);
     }
 
     /** Total quota left, minor units (never negative, also after a limit was lowered). */
