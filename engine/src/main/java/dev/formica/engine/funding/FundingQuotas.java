@@ -274,10 +274,14 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         return leases == null ? 0 : leases.groups();
     }
 
-    /** Group {@code group}'s lease of the funder's total quota (the whole quota when leases are off). */
+    /**
+     * Group {@code group}'s lease of the funder's total quota (the whole quota when leases are off): its fixed share
+     * plus what it accepted from other groups less what it gave them ({@link #moveHeadroom}).
+     */
     public long leaseTotal(int funder, int group) {
         long total = limits[0][funder];
-        return leases == null ? total : QuotaLeases.lease(total, group, leases.groups());
+        QuotaLeases l = leases;
+        return l == null ? total : QuotaLeases.lease(total, group, l.groups()) + l.moved(group, funder);
     }
 
     /** Group {@code group}'s lease of the funder's daily quota ({@link FunderSpec#UNLIMITED_DAILY}: no daily limit). */
@@ -359,6 +363,16 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
             public void release(int funder, long amountMinor, long dayIndexOfReservation) {
                 FundingQuotas.this.release(funder, amountMinor, dayIndexOfReservation, group);
             }
+
+            @Override
+            public void give(int funder, int toGroup, long cumulativeMinor) {
+                l.give(group, toGroup, funder, cumulativeMinor, true);
+            }
+
+            @Override
+            public void accept(int funder, int fromGroup, long cumulativeMinor) {
+                l.accept(group, fromGroup, funder, cumulativeMinor);
+            }
         };
     }
 
@@ -369,6 +383,113 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         if (l != null) {
             l.restore(group, funder, total, dayIndex, used, limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
         }
+    }
+
+    /** What group {@code from} gave group {@code to} of the funder's total quota so far (0 without transfers). */
+    public long leaseGiven(int funder, int from, int to) {
+        QuotaLeases l = leases;
+        return l == null ? 0 : l.given(from, to, funder);
+    }
+
+    /** What group {@code to} accepted from group {@code from} of the funder's total quota so far. */
+    public long leaseAccepted(int funder, int to, int from) {
+        QuotaLeases l = leases;
+        return l == null ? 0 : l.accepted(to, from, funder);
+    }
+
+    /** Whether headroom of the total quotas moves between the groups' leases ({@link #moveHeadroom}). */
+    public boolean leaseTransfers() {
+        QuotaLeases l = leases;
+        return l != null && l.transfers();
+    }
+
+    /**
+     * Group {@code group}'s leader moves total-quota headroom between the leases (docs/cluster.md, "Moving headroom
+     * between groups"), on its shard's thread, off the decision path; each change is told to {@code log}, which
+     * records it in the group's frame:
+     * <ol>
+     *   <li>it accepts what other groups' committed logs gave it and it has not accepted yet (its lease grows);</li>
+     *   <li>when it has the most free headroom of a funder's total quota ({@code lease - used}, ties to the lower
+     *   group) and another group's free headroom is under a quarter of its fixed share with nothing in flight to
+     *   it, it gives that group half the difference (its lease shrinks at once; the other's grows only when it
+     *   accepts, after this give is committed: {@link #commitGiven}).</li>
+     * </ol>
+     * What is given and not yet accepted counts in no lease, so the leases never add up to more than the quota.
+     *
+     * @return the changes made (0 when leases or transfers are off)
+     */
+    public int moveHeadroom(int group, TransferLog log) {
+        QuotaLeases l = leases;
+        if (l == null || !l.transfers()) {
+            return 0;
+        }
+        long[] total = limits[0];
+        int groups = l.groups();
+        int work = 0;
+        for (int f = 0; f < CAPACITY; f++) {
+            if (total[f] <= 0) {
+                continue;
+            }
+            for (int from = 0; from < groups; from++) {
+                long committed = from == group ? 0 : l.committedGiven(from, group, f);
+                if (committed > l.accepted(group, from, f)) {
+                    l.accept(group, from, f, committed);
+                    log.accepted(f, from, committed);
+                    work++;
+                }
+            }
+            long low = total[f] / groups / 4;
+            int richest = -1;
+            long richestFree = Long.MIN_VALUE;
+            int needy = -1;
+            long needyFree = Long.MAX_VALUE;
+            for (int g = 0; g < groups; g++) {
+                long free = leaseTotal(f, g) - l.usedTotal(g, f);
+                if (free > richestFree) {
+                    richest = g;
+                    richestFree = free;
+                }
+                if (g != group && free < low && free < needyFree && !inFlightTo(l, g, f)) {
+                    needy = g;
+                    needyFree = free;
+                }
+            }
+            long amount = richest == group && needy >= 0 ? (richestFree - Math.max(0, needyFree)) / 2 : 0;
+            if (amount > 0 && amount >= low / 8) {
+                long cumulative = l.given(group, needy, f) + amount;
+                l.give(group, needy, f, cumulative, false);
+                log.gave(f, needy, cumulative);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private static boolean inFlightTo(QuotaLeases l, int to, int funder) {
+        for (int from = 0; from < l.groups(); from++) {
+            if (from != to && l.given(from, to, funder) > l.accepted(to, from, funder)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Group {@code from}'s log has committed its gives of the funder's total quota to group {@code to} up to
+     * {@code cumulativeMinor}: group {@code to}'s leader may accept them (any thread: the log's durability
+     * callback of the frame that held the give).
+     */
+    public void commitGiven(int funder, int from, int to, long cumulativeMinor) {
+        leases.commitGiven(from, to, funder, cumulativeMinor);
+    }
+
+    /** Where a leader's {@link #moveHeadroom} records its transfers: its group's log. */
+    public interface TransferLog {
+        /** The group gave {@code toGroup} {@code cumulativeMinor} of the funder's total quota so far. */
+        void gave(int funder, int toGroup, long cumulativeMinor);
+
+        /** The group accepted from {@code fromGroup} {@code cumulativeMinor} of the funder's total quota so far. */
+        void accepted(int funder, int fromGroup, long cumulativeMinor);
     }
 
     /**

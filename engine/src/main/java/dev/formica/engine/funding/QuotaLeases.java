@@ -16,9 +16,28 @@ import org.agrona.concurrent.UnsafeBuffer;
  * is led or followed, never both), or start-up.
  */
 final class QuotaLeases {
+    /**
+     * Transfers of headroom between groups need every node to apply every group's frames: with at most this many
+     * groups every node hosts every group (a group is replicated on min(3, n) nodes); with more there are none.
+     */
+    static final int MAX_TRANSFER_GROUPS = 3;
+    private static final int IN = 0;
+    private static final int OUT = 1;
+    private static final int GIVEN = 2;
+    private static final int COMMITTED = 3;
+    private static final int ACCEPTED = 4;
+
     private final int groups;
     /** Per group and funder slot, at {@link #check}: the two words of {@link QuotaWords} (used, day << 44 | used). */
     private final UnsafeBuffer usage;
+    /**
+     * The transfers of the funders' total quotas between groups ({@link #transfers}), null when there are none; per
+     * group and funder: {@code IN} (accepted from all), {@code OUT} (given to all); per pair of groups and funder,
+     * cumulative amounts: {@code GIVEN} (what the first gave the second, as far as this node applied or appended it),
+     * {@code COMMITTED} (of it, what the first group's log has committed), {@code ACCEPTED} (what the first accepted
+     * from the second). Every word but COMMITTED changes only on the thread that writes the group's words.
+     */
+    private final UnsafeBuffer moves;
 
     QuotaLeases(int groups) {
         if (groups < 1 || groups > 255) {
@@ -27,6 +46,13 @@ final class QuotaLeases {
         this.groups = groups;
         this.usage = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
                 groups * FundingQuotas.CAPACITY * QuotaWords.BYTES, 64));
+        this.moves = groups < 2 || groups > MAX_TRANSFER_GROUPS ? null : new UnsafeBuffer(
+                BufferUtil.allocateDirectAligned((2 + 3 * groups) * groups * FundingQuotas.CAPACITY * Long.BYTES, 64));
+    }
+
+    /** Whether headroom moves between the groups (2 to {@value #MAX_TRANSFER_GROUPS} groups). */
+    boolean transfers() {
+        return moves != null;
     }
 
     int groups() {
@@ -83,8 +109,100 @@ final class QuotaLeases {
         QuotaWords.restore(usage, check(group, funder), total, dayIndex, used, daily);
     }
 
-    /** Forgets every group's use (start-up, before the snapshots and logs are replayed). */
+    /** Forgets every group's use and transfers (start-up, before the snapshots and logs are replayed). */
     void clear() {
         usage.setMemory(0, usage.capacity(), (byte) 0);
+        if (moves != null) {
+            moves.setMemory(0, moves.capacity(), (byte) 0);
+        }
+    }
+
+    // ---- transfers of the total quota between groups (docs/cluster.md, "Moving headroom between groups") ----
+
+    private int own(int kind, int group, int funder) {
+        check(group, funder);
+        return ((kind * groups + group) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
+    }
+
+    private int pair(int kind, int group, int other, int funder) {
+        check(other, funder);
+        return (2 * groups * FundingQuotas.CAPACITY
+                + (((kind - GIVEN) * groups + group) * groups + other) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
+    }
+
+    /**
+     * What the group's lease of the funder's total quota gained and lost by transfers: accepted minus given, so the
+     * lease is the fixed share plus this; 0 without transfers.
+     */
+    long moved(int group, int funder) {
+        return moves == null ? 0
+                : moves.getLongVolatile(own(IN, group, funder)) - moves.getLongVolatile(own(OUT, group, funder));
+    }
+
+    /** What {@code from} gave {@code to} of the funder's total quota so far (appended or applied on this node). */
+    long given(int from, int to, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(GIVEN, from, to, funder));
+    }
+
+    /** Of {@link #given}, what {@code from}'s log has committed: what {@code to} may accept. */
+    long committedGiven(int from, int to, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(COMMITTED, from, to, funder));
+    }
+
+    /** What {@code to} accepted from {@code from} of the funder's total quota so far. */
+    long accepted(int to, int from, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(ACCEPTED, to, from, funder));
+    }
+
+    /**
+     * Group {@code from} has given {@code to} {@code cumulativeMinor} of the funder's total quota so far: its lease
+     * shrinks by what that adds (nothing for a value already counted, so a replayed give is idempotent).
+     * {@code committed}: the give is in the group's committed log (a replayed frame, a snapshot); a leader's own give
+     * is committed later ({@link #commitGiven}).
+     */
+    void give(int from, int to, int funder, long cumulativeMinor, boolean committed) {
+        requireTransfers(from, to);
+        int at = pair(GIVEN, from, to, funder);
+        long before = moves.getLongVolatile(at);
+        if (cumulativeMinor > before) {
+            moves.putLongVolatile(at, cumulativeMinor);
+            moves.getAndAddLong(own(OUT, from, funder), cumulativeMinor - before);
+        }
+        if (committed) {
+            commitGiven(from, to, funder, cumulativeMinor);
+        }
+    }
+
+    /** {@code from}'s log has committed its gives to {@code to} up to {@code cumulativeMinor} (any thread). */
+    void commitGiven(int from, int to, int funder, long cumulativeMinor) {
+        requireTransfers(from, to);
+        int at = pair(COMMITTED, from, to, funder);
+        while (true) {
+            long before = moves.getLongVolatile(at);
+            if (cumulativeMinor <= before || moves.compareAndSetLong(at, before, cumulativeMinor)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Group {@code to} has accepted from {@code from} {@code cumulativeMinor} of the funder's total quota so far: its
+     * lease grows by what that adds (idempotent like {@link #give}).
+     */
+    void accept(int to, int from, int funder, long cumulativeMinor) {
+        requireTransfers(from, to);
+        int at = pair(ACCEPTED, to, from, funder);
+        long before = moves.getLongVolatile(at);
+        if (cumulativeMinor > before) {
+            moves.putLongVolatile(at, cumulativeMinor);
+            moves.getAndAddLong(own(IN, to, funder), cumulativeMinor - before);
+        }
+    }
+
+    private void requireTransfers(int from, int to) {
+        if (moves == null || from == to) {
+            throw new IllegalStateException("no transfer of quota headroom from group " + from + " to " + to
+                    + " among " + groups + " groups");
+        }
     }
 }
