@@ -48,12 +48,11 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
     private static final int VERSION = 1;
     private static final int HEADER = 64;
     private static final int SLOT_BYTES = 64;
-    private static final int USED_TOTAL = 0;
-    private static final int TODAY = 8;
+    // a slot starts with the two words of QuotaWords: used total at 0, today's word at 8
     private static final int ID_LENGTH = 16;
     private static final int ID_BYTES = 17;
-    private static final int DAY_SHIFT = 44;
-    private static final long USED_MASK = (1L << DAY_SHIFT) - 1;
+    private static final int DAY_SHIFT = QuotaWords.DAY_SHIFT;
+    private static final long USED_MASK = QuotaWords.USED_MASK;
     private static final long MS_PER_DAY = 86_400_000L;
 
     private final MappedByteBuffer mapped;
@@ -244,47 +243,9 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      * day already stored when a late caller's day has passed (the reservation then counts against that newer day).
      */
     long reserve(int funder, long maxMinor, long dayIndex, boolean allOrNothing) {
-        if (maxMinor <= 0) {
-            return dayIndex << DAY_SHIFT;
-        }
         long[][] limit = limits;
-        int base = offset(funder);
-        long totalLimit = limit[0][funder];
-        long granted;
-        while (true) {
-            long used = buffer.getLongVolatile(base + USED_TOTAL);
-            granted = Math.min(maxMinor, totalLimit - used);
-            if (granted <= 0 || (allOrNothing && granted < maxMinor)) {
-                return dayIndex << DAY_SHIFT;
-            }
-            if (buffer.compareAndSetLong(base + USED_TOTAL, used, used + granted)) {
-                break;
-            }
-        }
-        long dailyLimit = limit[1][funder];
-        if (dailyLimit >= FunderSpec.UNLIMITED_DAILY) {
-            // No daily limit (the platform): nothing to count per day, and no 2^44 ceiling on a day's total.
-            return (dayIndex << DAY_SHIFT) | granted;
-        }
-        long today;
-        long day;
-        while (true) {
-            long word = buffer.getLongVolatile(base + TODAY);
-            day = Math.max(dayIndex, word >>> DAY_SHIFT);
-            long used = (word >>> DAY_SHIFT) == day ? word & USED_MASK : 0;
-            today = Math.min(granted, dailyLimit - used);
-            if (today <= 0 || (allOrNothing && today < granted)) {
-                today = 0;
-                break;
-            }
-            if (buffer.compareAndSetLong(base + TODAY, word, (day << DAY_SHIFT) | (used + today))) {
-                break;
-            }
-        }
-        if (today < granted) {
-            subtractTotal(base, granted - today);
-        }
-        return (day << DAY_SHIFT) | today;
+        return QuotaWords.reserve(buffer, offset(funder), limit[0][funder], limit[1][funder], maxMinor, dayIndex,
+                allOrNothing);
     }
 
     /**
@@ -293,31 +254,7 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      */
     @Override
     public void release(int funder, long amountMinor, long dayIndexOfReservation) {
-        if (amountMinor <= 0) {
-            return;
-        }
-        int base = offset(funder);
-        subtractTotal(base, amountMinor);
-        while (true) {
-            long word = buffer.getLongVolatile(base + TODAY);
-            if ((word >>> DAY_SHIFT) != dayIndexOfReservation) {
-                return;
-            }
-            long used = word & USED_MASK;
-            long next = (word & ~USED_MASK) | Math.max(0, used - amountMinor);
-            if (buffer.compareAndSetLong(base + TODAY, word, next)) {
-                return;
-            }
-        }
-    }
-
-    private void subtractTotal(int base, long amountMinor) {
-        while (true) {
-            long used = buffer.getLongVolatile(base + USED_TOTAL);
-            if (buffer.compareAndSetLong(base + USED_TOTAL, used, Math.max(0, used - amountMinor))) {
-                return;
-            }
-        }
+        QuotaWords.release(buffer, offset(funder), amountMinor, dayIndexOfReservation);
     }
 
     /**
@@ -337,10 +274,14 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         return leases == null ? 0 : leases.groups();
     }
 
-    /** Group {@code group}'s lease of the funder's total quota (the whole quota when leases are off). */
+    /**
+     * Group {@code group}'s lease of the funder's total quota (the whole quota when leases are off): its fixed share
+     * plus what it accepted from other groups less what it gave them ({@link #moveHeadroom}).
+     */
     public long leaseTotal(int funder, int group) {
         long total = limits[0][funder];
-        return leases == null ? total : QuotaLeases.lease(total, group, leases.groups());
+        QuotaLeases l = leases;
+        return l == null ? total : QuotaLeases.lease(total, group, l.groups()) + l.moved(group, funder);
     }
 
     /** Group {@code group}'s lease of the funder's daily quota ({@link FunderSpec#UNLIMITED_DAILY}: no daily limit). */
@@ -422,6 +363,16 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
             public void release(int funder, long amountMinor, long dayIndexOfReservation) {
                 FundingQuotas.this.release(funder, amountMinor, dayIndexOfReservation, group);
             }
+
+            @Override
+            public void give(int funder, int toGroup, long cumulativeMinor) {
+                l.give(group, toGroup, funder, cumulativeMinor, true);
+            }
+
+            @Override
+            public void accept(int funder, int fromGroup, long cumulativeMinor) {
+                l.accept(group, fromGroup, funder, cumulativeMinor);
+            }
         };
     }
 
@@ -434,14 +385,120 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         }
     }
 
+    /** What group {@code from} gave group {@code to} of the funder's total quota so far (0 without transfers). */
+    public long leaseGiven(int funder, int from, int to) {
+        QuotaLeases l = leases;
+        return l == null ? 0 : l.given(from, to, funder);
+    }
+
+    /** What group {@code to} accepted from group {@code from} of the funder's total quota so far. */
+    public long leaseAccepted(int funder, int to, int from) {
+        QuotaLeases l = leases;
+        return l == null ? 0 : l.accepted(to, from, funder);
+    }
+
+    /** Whether headroom of the total quotas moves between the groups' leases ({@link #moveHeadroom}). */
+    public boolean leaseTransfers() {
+        QuotaLeases l = leases;
+        return l != null && l.transfers();
+    }
+
+    /**
+     * Group {@code group}'s leader moves total-quota headroom between the leases (docs/cluster.md, "Moving headroom
+     * between groups"), on its shard's thread, off the decision path; each change is told to {@code log}, which
+     * records it in the group's frame:
+     * <ol>
+     *   <li>it accepts what other groups' committed logs gave it and it has not accepted yet (its lease grows);</li>
+     *   <li>when it has the most free headroom of a funder's total quota ({@code lease - used}, ties to the lower
+     *   group) and another group's free headroom is under a quarter of its fixed share with nothing in flight to
+     *   it, it gives that group half the difference (its lease shrinks at once; the other's grows only when it
+     *   accepts, after this give is committed: {@link #commitGiven}).</li>
+     * </ol>
+     * What is given and not yet accepted counts in no lease, so the leases never add up to more than the quota.
+     *
+     * @return the changes made (0 when leases or transfers are off)
+     */
+    public int moveHeadroom(int group, TransferLog log) {
+        QuotaLeases l = leases;
+        if (l == null || !l.transfers()) {
+            return 0;
+        }
+        long[] total = limits[0];
+        int groups = l.groups();
+        int work = 0;
+        for (int f = 0; f < CAPACITY; f++) {
+            if (total[f] <= 0) {
+                continue;
+            }
+            for (int from = 0; from < groups; from++) {
+                long committed = from == group ? 0 : l.committedGiven(from, group, f);
+                if (committed > l.accepted(group, from, f)) {
+                    l.accept(group, from, f, committed);
+                    log.accepted(f, from, committed);
+                    work++;
+                }
+            }
+            long low = total[f] / groups / 4;
+            int richest = -1;
+            long richestFree = Long.MIN_VALUE;
+            int needy = -1;
+            long needyFree = Long.MAX_VALUE;
+            for (int g = 0; g < groups; g++) {
+                long free = leaseTotal(f, g) - l.usedTotal(g, f);
+                if (free > richestFree) {
+                    richest = g;
+                    richestFree = free;
+                }
+                if (g != group && free < low && free < needyFree && !inFlightTo(l, g, f)) {
+                    needy = g;
+                    needyFree = free;
+                }
+            }
+            long amount = richest == group && needy >= 0 ? (richestFree - Math.max(0, needyFree)) / 2 : 0;
+            if (amount > 0 && amount >= low / 8) {
+                long cumulative = l.given(group, needy, f) + amount;
+                l.give(group, needy, f, cumulative, false);
+                log.gave(f, needy, cumulative);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private static boolean inFlightTo(QuotaLeases l, int to, int funder) {
+        for (int from = 0; from < l.groups(); from++) {
+            if (from != to && l.given(from, to, funder) > l.accepted(to, from, funder)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Group {@code from}'s log has committed its gives of the funder's total quota to group {@code to} up to
+     * {@code cumulativeMinor}: group {@code to}'s leader may accept them (any thread: the log's durability
+     * callback of the frame that held the give).
+     */
+    public void commitGiven(int funder, int from, int to, long cumulativeMinor) {
+        leases.commitGiven(from, to, funder, cumulativeMinor);
+    }
+
+    /** Where a leader's {@link #moveHeadroom} records its transfers: its group's log. */
+    public interface TransferLog {
+        /** The group gave {@code toGroup} {@code cumulativeMinor} of the funder's total quota so far. */
+        void gave(int funder, int toGroup, long cumulativeMinor);
+
+        /** The group accepted from {@code fromGroup} {@code cumulativeMinor} of the funder's total quota so far. */
+        void accepted(int funder, int fromGroup, long cumulativeMinor);
+    }
+
     /**
      * Forgets every funder's usage (keeps the funder slots): recovery then replays the reservations and releases
      * from the shard logs, which are the source of truth. Start-up only, before any reservation.
      */
     public void resetUsage() {
         for (int slot = 0; slot < CAPACITY; slot++) {
-            buffer.putLongVolatile(offset(slot) + USED_TOTAL, 0);
-            buffer.putLongVolatile(offset(slot) + TODAY, 0);
+            QuotaWords.clear(buffer, offset(slot));
         }
         QuotaLeases l = leases;
         if (l != null) {
@@ -455,34 +512,8 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      */
     @Override
     public void replayReserve(int funder, long amountMinor, long dayIndex) {
-        if (amountMinor <= 0) {
-            return;
-        }
-        int base = offset(funder);
-        buffer.getAndAddLong(base + USED_TOTAL, amountMinor);
-        if (limits[1][funder] >= FunderSpec.UNLIMITED_DAILY) {
-            return; // no daily limit: the day word is not kept (as in reserve)
-        }
-        while (true) {
-            long word = buffer.getLongVolatile(base + TODAY);
-            long next = replayedOnDay(word, dayIndex, amountMinor);
-            if (next == word || buffer.compareAndSetLong(base + TODAY, word, next)) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * A day word (the UTC day index in the top 20 bits, the amount used that day in the low 44) after a replayed
-     * reservation of {@code amountMinor} on {@code dayIndex}: added on the same day, the day's first use on a later
-     * one, and unchanged for a day already over.
-     */
-    static long replayedOnDay(long word, long dayIndex, long amountMinor) {
-        long day = word >>> DAY_SHIFT;
-        if (day == dayIndex) {
-            return (word & ~USED_MASK) | ((word & USED_MASK) + amountMinor);
-        }
-        return dayIndex > day ? (dayIndex << DAY_SHIFT) | amountMinor : word;
+        QuotaWords.replayReserve(buffer, offset(funder), amountMinor, dayIndex,
+                limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
     }
 
     /**
@@ -490,29 +521,18 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      * {@code dayIndex} (start-up only).
      */
     public void restore(int funder, long total, long dayIndex, long used) {
-        int base = offset(funder);
-        buffer.getAndAddLong(base + USED_TOTAL, total);
-        if (used <= 0 || limits[1][funder] >= FunderSpec.UNLIMITED_DAILY) {
-            return;
-        }
-        long word = buffer.getLongVolatile(base + TODAY);
-        long day = word >>> DAY_SHIFT;
-        if (dayIndex > day) {
-            buffer.putLongVolatile(base + TODAY, (dayIndex << DAY_SHIFT) | used);
-        } else if (dayIndex == day) {
-            buffer.putLongVolatile(base + TODAY, word + used);
-        }
+        QuotaWords.restore(buffer, offset(funder), total, dayIndex, used,
+                limits[1][funder] < FunderSpec.UNLIMITED_DAILY);
     }
 
     /** Originated and not released, minor units. */
     public long usedTotal(int funder) {
-        return buffer.getLongVolatile(offset(funder) + USED_TOTAL);
+        return QuotaWords.usedTotal(buffer, offset(funder));
     }
 
     /** Originated on the UTC day {@code dayIndex} and not released, minor units (0 for a day not yet begun). */
     public long usedToday(int funder, long dayIndex) {
-        long word = buffer.getLongVolatile(offset(funder) + TODAY);
-        return (word >>> DAY_SHIFT) >= dayIndex ? word & USED_MASK : 0;
+        return QuotaWords.usedToday(buffer, offset(funder), dayIndex);
     }
 
     /** Total quota left, minor units (never negative, also after a limit was lowered). */

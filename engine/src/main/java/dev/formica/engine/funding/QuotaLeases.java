@@ -1,6 +1,7 @@
 package dev.formica.engine.funding;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The Raft groups' leases of the funders' quotas on a replicated node ({@link FundingQuotas#leases}): per group and
@@ -9,25 +10,49 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@link #lease}, so the leases of all groups add up to {@code q} exactly and no group's leader needs another
  * group's state to stay within its own.
  *
- * <p>Thread contract: lock-free and allocation-free from any thread (compare-and-set loops on one word each, as
- * {@link FundingQuotas}); in practice group {@code g}'s words change on one thread at a time: its leader's shard, or
- * the Raft applier that replays the group's frames while the node follows it (a group is led or followed, never
- * both), or start-up.
+ * <p>Thread contract: lock-free and allocation-free from any thread (the compare-and-set loops of
+ * {@link QuotaWords}, as {@link FundingQuotas}); in practice group {@code g}'s words change on one thread at a
+ * time: its leader's shard, or the Raft applier that replays the group's frames while the node follows it (a group
+ * is led or followed, never both), or start-up.
  */
 final class QuotaLeases {
-    private static final int DAY_SHIFT = 44;
-    private static final long USED_MASK = (1L << DAY_SHIFT) - 1;
+    /**
+     * Transfers of headroom between groups need every node to apply every group's frames: with at most this many
+     * groups every node hosts every group (a group is replicated on min(3, n) nodes); with more there are none.
+     */
+    static final int MAX_TRANSFER_GROUPS = 3;
+    private static final int IN = 0;
+    private static final int OUT = 1;
+    private static final int GIVEN = 2;
+    private static final int COMMITTED = 3;
+    private static final int ACCEPTED = 4;
 
     private final int groups;
-    /** {@code [2 × (group × CAPACITY + slot)]}: reserved and not released; {@code [... + 1]}: day << 44 | used. */
-    private final AtomicLongArray usage;
+    /** Per group and funder slot, at {@link #check}: the two words of {@link QuotaWords} (used, day << 44 | used). */
+    private final UnsafeBuffer usage;
+    /**
+     * The transfers of the funders' total quotas between groups ({@link #transfers}), null when there are none; per
+     * group and funder: {@code IN} (accepted from all), {@code OUT} (given to all); per pair of groups and funder,
+     * cumulative amounts: {@code GIVEN} (what the first gave the second, as far as this node applied or appended it),
+     * {@code COMMITTED} (of it, what the first group's log has committed), {@code ACCEPTED} (what the first accepted
+     * from the second). Every word but COMMITTED changes only on the thread that writes the group's words.
+     */
+    private final UnsafeBuffer moves;
 
     QuotaLeases(int groups) {
         if (groups < 1 || groups > 255) {
             throw new IllegalArgumentException("lease groups: must be 1..255, was " + groups);
         }
         this.groups = groups;
-        this.usage = new AtomicLongArray(2 * groups * FundingQuotas.CAPACITY);
+        this.usage = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                groups * FundingQuotas.CAPACITY * QuotaWords.BYTES, 64));
+        this.moves = groups < 2 || groups > MAX_TRANSFER_GROUPS ? null : new UnsafeBuffer(
+                BufferUtil.allocateDirectAligned((2 + 3 * groups) * groups * FundingQuotas.CAPACITY * Long.BYTES, 64));
+    }
+
+    /** Whether headroom moves between the groups (2 to {@value #MAX_TRANSFER_GROUPS} groups). */
+    boolean transfers() {
+        return moves != null;
     }
 
     int groups() {
@@ -42,20 +67,20 @@ final class QuotaLeases {
         return quotaMinor / groups + (group < quotaMinor % groups ? 1 : 0);
     }
 
+    /** The offset of group {@code group}'s words of the funder; refuses a group or funder out of range. */
     int check(int group, int funder) {
         if (group < 0 || group >= groups || funder < 0 || funder >= FundingQuotas.CAPACITY) {
             throw new IndexOutOfBoundsException("lease of group " + group + " of " + groups + ", funder " + funder);
         }
-        return 2 * (group * FundingQuotas.CAPACITY + funder);
+        return (group * FundingQuotas.CAPACITY + funder) * QuotaWords.BYTES;
     }
 
     long usedTotal(int group, int funder) {
-        return usage.get(check(group, funder));
+        return QuotaWords.usedTotal(usage, check(group, funder));
     }
 
     long usedToday(int group, int funder, long dayIndex) {
-        long word = usage.get(check(group, funder) + 1);
-        return (word >>> DAY_SHIFT) >= dayIndex ? word & USED_MASK : 0;
+        return QuotaWords.usedToday(usage, check(group, funder), dayIndex);
     }
 
     /**
@@ -65,109 +90,119 @@ final class QuotaLeases {
      */
     long reserve(int group, int funder, long totalLease, long dailyLease, long maxMinor, long dayIndex,
             boolean allOrNothing) {
-        int at = check(group, funder);
-        long granted;
-        while (true) {
-            long used = usage.get(at);
-            granted = Math.min(maxMinor, totalLease - used);
-            if (granted <= 0 || (allOrNothing && granted < maxMinor)) {
-                return dayIndex << DAY_SHIFT;
-            }
-            if (usage.compareAndSet(at, used, used + granted)) {
-                break;
-            }
-        }
-        if (dailyLease >= FunderSpec.UNLIMITED_DAILY) {
-            return (dayIndex << DAY_SHIFT) | granted;
-        }
-        long today;
-        long day;
-        while (true) {
-            long word = usage.get(at + 1);
-            day = Math.max(dayIndex, word >>> DAY_SHIFT);
-            long used = (word >>> DAY_SHIFT) == day ? word & USED_MASK : 0;
-            today = Math.min(granted, dailyLease - used);
-            if (today <= 0 || (allOrNothing && today < granted)) {
-                today = 0;
-                break;
-            }
-            if (usage.compareAndSet(at + 1, word, (day << DAY_SHIFT) | (used + today))) {
-                break;
-            }
-        }
-        if (today < granted) {
-            subtractTotal(at, granted - today);
-        }
-        return (day << DAY_SHIFT) | today;
+        return QuotaWords.reserve(usage, check(group, funder), totalLease, dailyLease, maxMinor, dayIndex,
+                allOrNothing);
     }
 
     /** Gives back to the group's lease: to the total, to the day only while it is still the newest. */
     void release(int group, int funder, long amountMinor, long dayIndexOfReservation) {
-        if (amountMinor <= 0) {
-            return;
-        }
-        int at = check(group, funder);
-        subtractTotal(at, amountMinor);
-        while (true) {
-            long word = usage.get(at + 1);
-            if ((word >>> DAY_SHIFT) != dayIndexOfReservation) {
-                return;
-            }
-            long next = (word & ~USED_MASK) | Math.max(0, (word & USED_MASK) - amountMinor);
-            if (usage.compareAndSet(at + 1, word, next)) {
-                return;
-            }
-        }
-    }
-
-    private void subtractTotal(int at, long amountMinor) {
-        while (true) {
-            long used = usage.get(at);
-            if (usage.compareAndSet(at, used, Math.max(0, used - amountMinor))) {
-                return;
-            }
-        }
+        QuotaWords.release(usage, check(group, funder), amountMinor, dayIndexOfReservation);
     }
 
     /** A reservation of the group's log, replayed with no limit check; {@code daily}: the funder has a daily limit. */
     void replayReserve(int group, int funder, long amountMinor, long dayIndex, boolean daily) {
-        if (amountMinor <= 0) {
-            return;
+        QuotaWords.replayReserve(usage, check(group, funder), amountMinor, dayIndex, daily);
+    }
+
+    /** Adds a group snapshot's tally of one funder (start-up, or a snapshot installed into an empty group). */
+    void restore(int group, int funder, long total, long dayIndex, long used, boolean daily) {
+        QuotaWords.restore(usage, check(group, funder), total, dayIndex, used, daily);
+    }
+
+    /** Forgets every group's use and transfers (start-up, before the snapshots and logs are replayed). */
+    void clear() {
+        usage.setMemory(0, usage.capacity(), (byte) 0);
+        if (moves != null) {
+            moves.setMemory(0, moves.capacity(), (byte) 0);
         }
-        int at = check(group, funder);
-        usage.getAndAdd(at, amountMinor);
-        if (!daily) {
-            return;
+    }
+
+    // ---- transfers of the total quota between groups (docs/cluster.md, "Moving headroom between groups") ----
+
+    private int own(int kind, int group, int funder) {
+        check(group, funder);
+        return ((kind * groups + group) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
+    }
+
+    private int pair(int kind, int group, int other, int funder) {
+        check(other, funder);
+        return (2 * groups * FundingQuotas.CAPACITY
+                + (((kind - GIVEN) * groups + group) * groups + other) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
+    }
+
+    /**
+     * What the group's lease of the funder's total quota gained and lost by transfers: accepted minus given, so the
+     * lease is the fixed share plus this; 0 without transfers.
+     */
+    long moved(int group, int funder) {
+        return moves == null ? 0
+                : moves.getLongVolatile(own(IN, group, funder)) - moves.getLongVolatile(own(OUT, group, funder));
+    }
+
+    /** What {@code from} gave {@code to} of the funder's total quota so far (appended or applied on this node). */
+    long given(int from, int to, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(GIVEN, from, to, funder));
+    }
+
+    /** Of {@link #given}, what {@code from}'s log has committed: what {@code to} may accept. */
+    long committedGiven(int from, int to, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(COMMITTED, from, to, funder));
+    }
+
+    /** What {@code to} accepted from {@code from} of the funder's total quota so far. */
+    long accepted(int to, int from, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(ACCEPTED, to, from, funder));
+    }
+
+    /**
+     * Group {@code from} has given {@code to} {@code cumulativeMinor} of the funder's total quota so far: its lease
+     * shrinks by what that adds (nothing for a value already counted, so a replayed give is idempotent).
+     * {@code committed}: the give is in the group's committed log (a replayed frame, a snapshot); a leader's own give
+     * is committed later ({@link #commitGiven}).
+     */
+    void give(int from, int to, int funder, long cumulativeMinor, boolean committed) {
+        requireTransfers(from, to);
+        int at = pair(GIVEN, from, to, funder);
+        long before = moves.getLongVolatile(at);
+        if (cumulativeMinor > before) {
+            moves.putLongVolatile(at, cumulativeMinor);
+            moves.getAndAddLong(own(OUT, from, funder), cumulativeMinor - before);
         }
+        if (committed) {
+            commitGiven(from, to, funder, cumulativeMinor);
+        }
+    }
+
+    /** {@code from}'s log has committed its gives to {@code to} up to {@code cumulativeMinor} (any thread). */
+    void commitGiven(int from, int to, int funder, long cumulativeMinor) {
+        requireTransfers(from, to);
+        int at = pair(COMMITTED, from, to, funder);
         while (true) {
-            long word = usage.get(at + 1);
-            long next = FundingQuotas.replayedOnDay(word, dayIndex, amountMinor);
-            if (next == word || usage.compareAndSet(at + 1, word, next)) {
+            long before = moves.getLongVolatile(at);
+            if (cumulativeMinor <= before || moves.compareAndSetLong(at, before, cumulativeMinor)) {
                 return;
             }
         }
     }
 
-    /** Adds a group snapshot's tally of one funder (start-up, or a snapshot installed into an empty group). */
-    void restore(int group, int funder, long total, long dayIndex, long used, boolean daily) {
-        int at = check(group, funder);
-        usage.getAndAdd(at, total);
-        if (used <= 0 || !daily) {
-            return;
-        }
-        long word = usage.get(at + 1);
-        long day = word >>> DAY_SHIFT;
-        if (dayIndex > day) {
-            usage.set(at + 1, (dayIndex << DAY_SHIFT) | used);
-        } else if (dayIndex == day) {
-            usage.set(at + 1, word + used);
+    /**
+     * Group {@code to} has accepted from {@code from} {@code cumulativeMinor} of the funder's total quota so far: its
+     * lease grows by what that adds (idempotent like {@link #give}).
+     */
+    void accept(int to, int from, int funder, long cumulativeMinor) {
+        requireTransfers(from, to);
+        int at = pair(ACCEPTED, to, from, funder);
+        long before = moves.getLongVolatile(at);
+        if (cumulativeMinor > before) {
+            moves.putLongVolatile(at, cumulativeMinor);
+            moves.getAndAddLong(own(IN, to, funder), cumulativeMinor - before);
         }
     }
 
-    /** Forgets every group's use (start-up, before the snapshots and logs are replayed). */
-    void clear() {
-        for (int i = 0; i < usage.length(); i++) {
-            usage.set(i, 0);
+    private void requireTransfers(int from, int to) {
+        if (moves == null || from == to) {
+            throw new IllegalStateException("no transfer of quota headroom from group " + from + " to " + to
+                    + " among " + groups + " groups");
         }
     }
 }

@@ -1,8 +1,9 @@
 package dev.formica.engine.funding;
 
 /**
- * Where replayed quota operations go: the engine-wide {@link FundingQuotas} at start-up, or a {@link QuotaTally}
- * of one shard's contributions when a snapshot is built.
+ * Where replayed quota operations go: the engine-wide {@link FundingQuotas} at start-up, a Raft group's lane of it
+ * on a replicated node ({@link FundingQuotas#lane}), or a {@link QuotaTally} of one shard's contributions when a
+ * snapshot is built.
  */
 public interface QuotaSink {
     /** A reservation that happened (no limit check). */
@@ -10,4 +11,19 @@ public interface QuotaSink {
 
     /** A release that happened. */
     void release(int funder, long amountMinor, long dayIndexOfReservation);
+
+    /**
+     * A transfer of lease headroom this group gave to Raft group {@code toGroup}: the funder's total quota given to
+     * it so far, {@code cumulativeMinor} (docs/cluster.md, "Moving headroom between groups"). Only a replicated
+     * node's groups log it; a sink that keeps no leases ignores it.
+     */
+    default void give(int funder, int toGroup, long cumulativeMinor) {
+    }
+
+    /**
+     * This group accepted, of what Raft group {@code fromGroup} gave it of the funder's total quota, everything up to
+     * {@code cumulativeMinor}. Ignored like {@link #give}.
+     */
+    default void accept(int funder, int fromGroup, long cumulativeMinor) {
+    }
 }

@@ -10,13 +10,23 @@ import java.io.IOException;
  * Snapshots store it; start-up adds every shard's tally to the engine-wide table before replaying the logs after
  * the snapshots.
  *
+ * <p>A replicated group's tally also keeps the group's transfers of total-quota headroom to and from the other
+ * groups ({@link #give}, {@link #accept}: cumulative amounts per group and funder). Its section in a snapshot is
+ * then followed by them, flagged in the funder count's top bits; without transfers the section is as before, so
+ * a snapshot without them is read by older builds and every snapshot of an older build is read by this one.
+ *
  * <p>Thread contract: one thread (the snapshot builder, or start-up).
  */
 public final class QuotaTally implements QuotaSink {
+    /** Set in the written funder count when the transfers follow the funders' words. */
+    private static final int WITH_TRANSFERS = 0x4000_0000;
     private final long[] total = new long[FundingQuotas.CAPACITY];
     private final long[] day = new long[FundingQuotas.CAPACITY];
     private final long[] usedThatDay = new long[FundingQuotas.CAPACITY];
     private final boolean[] daily = new boolean[FundingQuotas.CAPACITY];
+    /** {@code [group][funder]}: cumulative given to, accepted from the group; null until the first transfer. */
+    private long[][] givenTo;
+    private long[][] acceptedFrom;
 
     @Override
     public void replayReserve(int funder, long amountMinor, long dayIndex) {
@@ -45,6 +55,25 @@ public final class QuotaTally implements QuotaSink {
         }
     }
 
+    @Override
+    public void give(int funder, int toGroup, long cumulativeMinor) {
+        transfers();
+        givenTo[toGroup][funder] = Math.max(givenTo[toGroup][funder], cumulativeMinor);
+    }
+
+    @Override
+    public void accept(int funder, int fromGroup, long cumulativeMinor) {
+        transfers();
+        acceptedFrom[fromGroup][funder] = Math.max(acceptedFrom[fromGroup][funder], cumulativeMinor);
+    }
+
+    private void transfers() {
+        if (givenTo == null) {
+            givenTo = new long[QuotaLeases.MAX_TRANSFER_GROUPS][FundingQuotas.CAPACITY];
+            acceptedFrom = new long[QuotaLeases.MAX_TRANSFER_GROUPS][FundingQuotas.CAPACITY];
+        }
+    }
+
     /** Adds this tally to the engine-wide table (start-up, before the logs after the snapshots are replayed). */
     public void addTo(FundingQuotas quotas) {
         for (int f = 0; f < total.length; f++) {
@@ -54,26 +83,62 @@ public final class QuotaTally implements QuotaSink {
         }
     }
 
-    /** As {@link #addTo(FundingQuotas)} for a snapshot of Raft group {@code group}: its lease of the quotas too. */
+    /**
+     * As {@link #addTo(FundingQuotas)} for a snapshot of Raft group {@code group}: its lease of the quotas too, with
+     * its transfers (as committed, a snapshot holds only committed entries).
+     */
     public void addTo(FundingQuotas quotas, int group) {
         for (int f = 0; f < total.length; f++) {
             if (total[f] != 0 || usedThatDay[f] != 0) {
                 quotas.restore(f, total[f], day[f], usedThatDay[f], group);
             }
         }
+        if (givenTo != null) {
+            QuotaSink lane = quotas.lane(group);
+            for (int g = 0; g < givenTo.length; g++) {
+                for (int f = 0; f < total.length; f++) {
+                    if (givenTo[g][f] > 0) {
+                        lane.give(f, g, givenTo[g][f]);
+                    }
+                    if (acceptedFrom[g][f] > 0) {
+                        lane.accept(f, g, acceptedFrom[g][f]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** What the tally's group gave {@code toGroup} of the funder's total quota (0 without transfers). */
+    public long givenTo(int funder, int toGroup) {
+        return givenTo == null ? 0 : givenTo[toGroup][funder];
+    }
+
+    /** What the tally's group accepted from {@code fromGroup} of the funder's total quota. */
+    public long acceptedFrom(int funder, int fromGroup) {
+        return acceptedFrom == null ? 0 : acceptedFrom[fromGroup][funder];
     }
 
     public void writeTo(DataOutput out) throws IOException {
-        out.writeInt(total.length);
+        out.writeInt(total.length | (givenTo == null ? 0 : WITH_TRANSFERS));
         for (int f = 0; f < total.length; f++) {
             out.writeLong(total[f]);
             out.writeLong(day[f]);
             out.writeLong(usedThatDay[f]);
         }
+        if (givenTo != null) {
+            out.writeInt(givenTo.length);
+            for (int g = 0; g < givenTo.length; g++) {
+                for (int f = 0; f < total.length; f++) {
+                    out.writeLong(givenTo[g][f]);
+                    out.writeLong(acceptedFrom[g][f]);
+                }
+            }
+        }
     }
 
     public QuotaTally readFrom(DataInput in) throws IOException {
-        int n = in.readInt();
+        int flagged = in.readInt();
+        int n = flagged & ~WITH_TRANSFERS;
         if (n != total.length) {
             throw new IOException("quota tally of " + n + " funders; this build keeps " + total.length);
         }
@@ -81,6 +146,20 @@ public final class QuotaTally implements QuotaSink {
             total[f] = in.readLong();
             day[f] = in.readLong();
             usedThatDay[f] = in.readLong();
+        }
+        if ((flagged & WITH_TRANSFERS) != 0) {
+            int groups = in.readInt();
+            if (groups != QuotaLeases.MAX_TRANSFER_GROUPS) {
+                throw new IOException("quota transfers among " + groups + " groups; this build keeps "
+                        + QuotaLeases.MAX_TRANSFER_GROUPS);
+            }
+            transfers();
+            for (int g = 0; g < groups; g++) {
+                for (int f = 0; f < n; f++) {
+                    givenTo[g][f] = in.readLong();
+                    acceptedFrom[g][f] = in.readLong();
+                }
+            }
         }
         return this;
     }

@@ -77,6 +77,8 @@ import org.agrona.collections.Object2ObjectHashMap;
  */
 final class ShardProcessor {
     private static final int EXPIRY_BATCH = 256;
+    /** How often a replicated group's leader moves quota headroom between the groups ({@link #moveQuotaHeadroom}). */
+    static final long QUOTA_TRANSFER_PERIOD_MS = 100;
     private static final Rule.Action[] ACTIONS = Rule.Action.values();
     /** The principal an offer's APR is checked on when no line was assigned (1,000.00). */
     private static final long OFFER_CHECK_PRINCIPAL_MINOR = 100_000;
@@ -118,6 +120,23 @@ final class ShardProcessor {
     private final FundingAllocation allocation = new FundingAllocation();
     /** The Raft group whose quota lease this shard reserves in ({@link #quotaLease}); -1 = none. */
     private int quotaLease = -1;
+    private long nextQuotaTransferMs;
+    /** The gives of the running {@link #moveQuotaHeadroom}: funder, group, cumulative amount, in threes. */
+    private final LongArrayList gives = new LongArrayList();
+    private final FundingQuotas.TransferLog transfers = new FundingQuotas.TransferLog() {
+        @Override
+        public void gave(int funder, int toGroup, long cumulativeMinor) {
+            ops.quotaGive(funder, toGroup, cumulativeMinor);
+            gives.addLong(funder);
+            gives.addLong(toGroup);
+            gives.addLong(cumulativeMinor);
+        }
+
+        @Override
+        public void accepted(int funder, int fromGroup, long cumulativeMinor) {
+            ops.quotaAccept(funder, fromGroup, cumulativeMinor);
+        }
+    };
     private final ShardExposures exposures;
     private ShardMetrics metrics = ShardMetrics.none();
     private DecisionJournal journal;
@@ -1182,7 +1201,44 @@ final class ShardProcessor {
             state.decisions().rotateIfDue(nowMs);
             nextRotationCheckMs = nowMs + 1000;
         }
+        if (quotaLease >= 0 && log != null && nowMs >= nextQuotaTransferMs) {
+            nextQuotaTransferMs = nowMs + QUOTA_TRANSFER_PERIOD_MS;
+            work += moveQuotaHeadroom(nowMs);
+        }
         return work;
+    }
+
+    /**
+     * The leader of a replicated group accepts the quota headroom other groups gave it and gives some of its own to a
+     * group running low ({@link FundingQuotas#moveHeadroom}), in a frame of its own. A give counts as committed, so
+     * that its receiver may accept it, only once that frame is durable: never an answer waits for it, and a give the
+     * group's log loses (its leader deposed before the commit: the node fail-stops) is never accepted.
+     */
+    private int moveQuotaHeadroom(long nowMs) {
+        FundingQuotas quotas = risk.quotas();
+        int moved = quotas.moveHeadroom(quotaLease, transfers);
+        if (gives.isEmpty()) {
+            return moved;
+        }
+        try {
+            long position = endCommand(nowMs);
+            int from = quotaLease;
+            for (int i = 0; i < gives.size(); i += 3) {
+                int funder = (int) gives.getLong(i);
+                int to = (int) gives.getLong(i + 1);
+                long cumulative = gives.getLong(i + 2);
+                log.whenDurable(position, durable -> {
+                    if (durable) {
+                        quotas.commitGiven(funder, from, to, cumulative);
+                    }
+                });
+            }
+        } catch (IllegalStateException logFailed) {
+            // the frame is lost with the log: the node stops (docs/cluster.md, "Fencing"); nothing to commit
+        } finally {
+            gives.clear();
+        }
+        return moved;
     }
 
     /**

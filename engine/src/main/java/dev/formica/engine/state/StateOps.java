@@ -41,6 +41,10 @@ public final class StateOps {
     public static final byte AUDIT = 18;
     /** A line's exposure record (concentration attribution), whole; 0 bytes = removed. */
     static final byte EXPOSURE_PUT = 19;
+    /** A replicated group gave another group total-quota headroom (cumulative per pair and funder). */
+    static final byte QUOTA_GIVE = 20;
+    /** A replicated group accepted what another group gave it (cumulative per pair and funder). */
+    static final byte QUOTA_ACCEPT = 21;
 
     private final ExpandableDirectByteBuffer buf = new ExpandableDirectByteBuffer(4096);
     private int length;
@@ -151,6 +155,23 @@ public final class StateOps {
     public void quotaRelease(int funder, long amountMinor, long dayIndex) {
         if (recording) {
             op(QUOTA_RELEASE).i8(funder).i64(amountMinor).i64(dayIndex);
+        }
+    }
+
+    /**
+     * A replicated group's leader gave group {@code toGroup} of the funder's total quota, {@code cumulativeMinor} to
+     * that group so far (docs/cluster.md, "Moving headroom between groups").
+     */
+    public void quotaGive(int funder, int toGroup, long cumulativeMinor) {
+        if (recording) {
+            op(QUOTA_GIVE).i8(funder).i8(toGroup).i64(cumulativeMinor);
+        }
+    }
+
+    /** A replicated group's leader accepted from group {@code fromGroup} everything up to {@code cumulativeMinor}. */
+    public void quotaAccept(int funder, int fromGroup, long cumulativeMinor) {
+        if (recording) {
+            op(QUOTA_ACCEPT).i8(funder).i8(fromGroup).i64(cumulativeMinor);
         }
     }
 
@@ -396,6 +417,18 @@ public final class StateOps {
                                 shared.quotas().replayReserve(funder, amount, day);
                             } else {
                                 shared.quotas().release(funder, amount, day);
+                            }
+                        }
+                    }
+                    case QUOTA_GIVE, QUOTA_ACCEPT -> {
+                        int funder = u8();
+                        int group = u8();
+                        long cumulative = i64();
+                        if (shared != null && shared.quotas() != null) {
+                            if (code == QUOTA_GIVE) {
+                                shared.quotas().give(funder, group, cumulative);
+                            } else {
+                                shared.quotas().accept(funder, group, cumulative);
                             }
                         }
                     }

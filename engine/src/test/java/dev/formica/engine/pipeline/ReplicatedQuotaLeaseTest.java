@@ -38,13 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
  * 10,000 minor units: leases 3,334, 3,333 and 3,333), loans of 1,000 (bank_q's part 700):
  *
  * <ul>
- *   <li>Decides on borrowers of all three groups at once, on the three leaders: each group approves 4 (2,800 of its
- *       lease; a fifth part would take it to 3,500), every other answer declines with FUNDING_UNAVAILABLE, and the
- *       approved partner parts, counted from the answers, stay within the quota;
- *   <li>every node's leases show each group's use (the groups it follows included), and its gauge
- *       {@code formica_partner_quota_lease_left_minor} each group's lease left;
- *   <li>group 0's leader stopped: the new leader declines a loan of group 0 although the quota as a whole still has
- *       1,600 free (its group's lease is spent), and after a Cancel of a group-0 hold exactly one more fits;
+ *   <li>Decides on borrowers of all three groups at once, on the three leaders: each approval carries a part of 700,
+ *       every other answer declines with FUNDING_UNAVAILABLE, and the approved partner parts, counted from the
+ *       answers, stay within the quota (headroom moving between the groups meanwhile: ReplicatedQuotaTransferTest);
+ *   <li>every node's leases show each group's use (the groups it follows included), each within its lease, and its
+ *       gauge {@code formica_partner_quota_lease_left_minor} each group's lease left;
+ *   <li>group 0's leader stopped: the new leader reserves against group 0's use as the group's log left it, approves
+ *       only within the quota, and a Cancel of a group-0 hold gives its part back to group 0's lease;
  *   <li>the stopped node restarted (group snapshots and the entries after them) shows the same leases.
  * </ul>
  */
@@ -93,12 +93,19 @@ class ReplicatedQuotaLeaseTest {
     private void awaitEveryNodeShows(long[] used, String when) {
         await(when).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
             for (int node = 0; node < 3; node++) {
+                if (!cluster.running(node)) {
+                    continue;
+                }
                 FundingQuotas q = quotas(node);
                 int slot = q.indexOf(BANK);
                 assertEquals(3, q.leaseGroups(), "node " + node);
+                long leases = 0;
                 for (int g = 0; g < 3; g++) {
                     assertEquals(used[g], q.leaseUsedTotal(slot, g), "node " + node + ", group " + g);
+                    assertTrue(used[g] <= q.leaseTotal(slot, g), "node " + node + ", group " + g + "'s lease");
+                    leases += q.leaseTotal(slot, g);
                 }
+                assertTrue(leases <= QUOTA, "node " + node + "'s leases add up to " + leases);
                 assertEquals(used[0] + used[1] + used[2], q.usedTotal(slot), "node " + node + "'s table");
                 for (int g = 0; g < 3; g++) {
                     assertEquals((double) q.leaseTotal(slot, g) - used[g], leaseGauge(node, g),
@@ -153,6 +160,7 @@ class ReplicatedQuotaLeaseTest {
                 if (r.getOutcome() == Outcome.APPROVE) {
                     approvals[group]++;
                     approvedPart[group] += partnerPart(r);
+                    assertEquals(PART, partnerPart(r), borrowers.get(i) + ": " + r);
                     if (group == 0 && group0Hold == null) {
                         group0Hold = r.getHoldId();
                     }
@@ -163,23 +171,23 @@ class ReplicatedQuotaLeaseTest {
             pool.shutdown();
             long sum = approvedPart[0] + approvedPart[1] + approvedPart[2];
             assertTrue(sum <= QUOTA, "approved partner parts " + sum + " within the quota " + QUOTA);
-            for (int g = 0; g < 3; g++) {
-                assertEquals(4, approvals[g], "group " + g + ": 4 parts of 700 fit its lease of 3,333 or 3,334");
-                assertEquals(4 * PART, approvedPart[g], "group " + g);
-            }
+            assertTrue(approvals[0] > 0 && group0Hold != null, "group 0 approved");
             awaitEveryNodeShows(approvedPart, "every group's use in every node's leases");
 
             // group 0's leader goes: the new leader has group 0's lease as the group's log left it
             cluster.stop(0);
             cluster.awaitEveryGroupServed();
-            DecisionResponse refused = client.decide(ReplicatedNodes.decide(extra.get(0), "after-0"));
-            assertTrue(unfunded(refused), "group 0's lease is spent though the quota has "
-                    + (QUOTA - sum) + " free: " + refused);
+            awaitEveryNodeShows(approvedPart, "group 0's use on its new leader");
+            for (int i = 0; i < extra.size(); i++) {
+                DecisionResponse r = client.decide(ReplicatedNodes.decide(extra.get(i), "after-" + i));
+                assertTrue(r.getOutcome() == Outcome.APPROVE || unfunded(r), extra.get(i) + ": " + r);
+                approvedPart[0] += partnerPart(r);
+            }
+            sum = approvedPart[0] + approvedPart[1] + approvedPart[2];
+            assertTrue(sum <= QUOTA, "approved partner parts " + sum + " within the quota " + QUOTA);
             client.cancel(CancelRequest.newBuilder().setRequestId("x-0").setHoldId(group0Hold).build());
-            DecisionResponse again = client.decide(ReplicatedNodes.decide(extra.get(1), "after-1"));
-            assertEquals(Outcome.APPROVE, again.getOutcome(), "the cancelled part is group 0's again");
-            assertEquals(PART, partnerPart(again));
-            assertTrue(unfunded(client.decide(ReplicatedNodes.decide(extra.get(2), "after-2"))), "and no more");
+            approvedPart[0] -= PART;
+            awaitEveryNodeShows(approvedPart, "the cancelled part given back to group 0's lease");
         }
 
         // node 0 back: its leases come from the groups' snapshots and the entries after them
