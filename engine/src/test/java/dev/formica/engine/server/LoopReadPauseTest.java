@@ -97,7 +97,11 @@ class LoopReadPauseTest {
         long pausesBefore = gate.pauses();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        gate.loop(0).submit(() -> { // a slow pass: the loop reads nothing and its timer task runs late
+        List<Answer> inBatch = List.of(new Answer(), new Answer());
+        gate.loop(0).submit(() -> { // a slow read batch of the loop's own: two calls, then held up (a slow decide)
+            for (int i = 0; i < inBatch.size(); i++) {
+                server.pipeline().decide(decision("held-" + i), sinkOf(inBatch.get(i)), System.nanoTime(), null);
+            }
             held.countDown();
             return release.await(10, TimeUnit.SECONDS);
         });
@@ -112,7 +116,7 @@ class LoopReadPauseTest {
             answers.add(a);
             async.decide(decision("burst-" + i), a);
         }
-        // the precondition under test is time itself: the loop has been held up longer than loopShedLag
+        // the precondition under test is time itself: the loop's read batch has taken longer than loopShedLag
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> System.nanoTime() - heldSince > 3 * SHED_LAG.toNanos());
         release.countDown();
@@ -122,6 +126,10 @@ class LoopReadPauseTest {
         }
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> gate.reading(0));
         int approved = 0;
+        for (Answer a : inBatch) {
+            assertTrue(a.done.await(30, TimeUnit.SECONDS));
+            approved += a.outcome.get() == Outcome.APPROVE ? 1 : 0;
+        }
         for (Answer a : answers) {
             assertEquals(1, a.answers.get(), "exactly one answer per call");
             if (a.outcome.get() == null) {
@@ -148,6 +156,22 @@ class LoopReadPauseTest {
     }
 
     /** Counts the answers of one call. */
+    /** The pipeline's sink of a call the test submits on the loop itself, answering {@code a}. */
+    private static dev.formica.engine.pipeline.Sink<DecisionResponse> sinkOf(Answer a) {
+        return new dev.formica.engine.pipeline.Sink<>() {
+            @Override
+            public void onResult(DecisionResponse result) {
+                a.onNext(result);
+                a.onCompleted();
+            }
+
+            @Override
+            public void onError(dev.formica.engine.errors.Refused error) {
+                a.onError(GrpcErrors.toStatus(error));
+            }
+        };
+    }
+
     private static final class Answer implements StreamObserver<DecisionResponse> {
         final AtomicInteger answers = new AtomicInteger();
         final AtomicReference<Outcome> outcome = new AtomicReference<>();
