@@ -17,13 +17,16 @@ import java.util.function.LongSupplier;
  * drain a queue, and it never drains a shard it does not own (the 2x overload failure of the earlier trials, where
  * any loop drained any shard). The shard's timers run as a task every {@code timerPeriodNanos}.
  *
- * <p>Overload: the owner is behind when one read batch of its own took longer than {@code loopShedLag}: from the
- * first call it decided inline until the loop ran its queued tasks again (a task queued at that first call marks the
- * end), with at least {@link #BATCH_MIN_CALLS} calls in it, or when more than one drain pass of commands waits in its
- * queue. Both are the loop's own backlog: a loop that the scheduler leaves waiting (a starved box) is not behind by
- * them, since nothing it read waits on its own work (the earlier signal, how late the loop's timer ran, was mostly
- * scheduler delay there and refused calls the loop could have served). While behind, it refuses the calls it reads
- * (RESOURCE_EXHAUSTED; reads such as GetCreditLine only when the batch took {@link #READ_SHED_FACTOR} times as long)
+ * <p>Overload: the owner is behind when its read batches take longer than {@code loopShedLag} one after the other: a
+ * batch runs from the first call the owner decides inline until the loop runs its queued tasks again (a task queued
+ * at that first call marks the end), and counts when it held at least {@link #BATCH_MIN_CALLS} calls. After one such
+ * batch, the next is behind as soon as it has run that long; after two, the owner is behind until it catches up. One
+ * long batch alone is a burst the loop works through (a client's retries after a restart, a cold JIT), not an
+ * overload; batches that stay long are. A queue of more than one drain pass of misrouted commands stops the reads
+ * too. Both signals are the loop's own backlog: a loop that the scheduler leaves waiting (a starved box) is not
+ * behind by them (the earlier signal, how late the loop's timer ran, was mostly scheduler delay there and refused
+ * calls the loop could have served). While behind, it refuses the calls it reads (RESOURCE_EXHAUSTED; reads such as
+ * GetCreditLine only past {@link #READ_SHED_FACTOR} times the lag)
  * and stops reading its connections ({@link ShardLoops#reads}): the calls it has not read wait in the clients' HTTP/2
  * and TCP flow control, where they cost the server nothing, instead of being read, parsed and refused one by one.
  * Calls already read are decided or refused exactly once as before (a queued one that waited longer than
@@ -91,9 +94,10 @@ final class ShardOwner {
     private volatile long batchStartNanos;
     /** Calls decided inline in the open batch. */
     private volatile int batchCalls;
-    /** How long the last finished batch took, and how many calls it held; cleared once the owner caught up. */
+    /** How long the last finished batch took (owner writes); cleared once the owner caught up. */
     private volatile long lastBatchNanos;
-    private volatile int lastBatchCalls;
+    /** Finished batches in a row that took longer than {@code loopShedLag} (owner writes). */
+    private volatile int slowBatches;
     /** Calls refused because the owner was behind (racy count). */
     private volatile long shed;
     /** Owner thread only: the owner's connections are not being read (it is behind). */
@@ -234,16 +238,18 @@ final class ShardOwner {
     }
 
     /**
-     * Whether the owner is behind its reads by its own work: the read batch it is in, or the last one it finished,
-     * took more than {@code factor} times {@code loopShedLag} with at least {@link #BATCH_MIN_CALLS} calls (never
-     * when that setting is 0). How late the loop runs otherwise (scheduler delay) does not count. Any thread.
+     * Whether the owner is behind its reads by its own work: after a batch longer than {@code loopShedLag}, the open
+     * batch has run {@code factor} times that long with at least {@link #BATCH_MIN_CALLS} calls; after two in a row,
+     * also between batches while the last took {@code factor} times as long (never when the setting is 0). How late
+     * the loop runs otherwise (scheduler delay) does not count. Any thread.
      */
     boolean behind(int factor) {
-        if (shedLagNanos <= 0) {
+        int slow = slowBatches;
+        if (shedLagNanos <= 0 || slow == 0) {
             return false;
         }
         long limit = shedLagNanos * factor;
-        if (lastBatchCalls >= BATCH_MIN_CALLS && lastBatchNanos > limit) {
+        if (slow >= 2 && lastBatchNanos > limit) {
             return true;
         }
         return batchOpen && batchCalls >= BATCH_MIN_CALLS && nanos.getAsLong() - batchStartNanos > limit;
@@ -251,8 +257,13 @@ final class ShardOwner {
 
     /** Owner thread: the loop has handled the round in which the batch's first call was read. */
     private void endBatch() {
-        lastBatchCalls = batchCalls;
-        lastBatchNanos = nanos.getAsLong() - batchStartNanos;
+        long took = nanos.getAsLong() - batchStartNanos;
+        lastBatchNanos = took;
+        if (took <= shedLagNanos) {
+            slowBatches = 0;
+        } else if (batchCalls >= BATCH_MIN_CALLS) {
+            slowBatches++;
+        } // a lone call that took long was preempted, not behind: it neither counts nor clears
         batchOpen = false;
         if (behind()) {
             pauseReads();
@@ -283,10 +294,11 @@ final class ShardOwner {
         }
         boolean backlog = agent.queueDepth() > ShardAgent.DRAIN_LIMIT;
         if (readsPaused && !backlog) {
-            // The first tick after a pause has run behind everything the loop had read: it caught up, and the slow
-            // batch that paused it says nothing more (a paused loop reads nothing).
+            // The first tick after a pause has run behind everything the loop had read: it caught up. The slow batches
+            // that paused it say nothing more, but one is remembered: if the next batch is long again, the loop is
+            // still overloaded, and it sheds as soon as that batch has run loopShedLag.
             lastBatchNanos = 0;
-            lastBatchCalls = 0;
+            slowBatches = Math.min(slowBatches, 1);
             resumeReads();
         } else if (backlog) {
             pauseReads();
