@@ -184,12 +184,15 @@ public final class Settings {
                     (c, v) -> c.shardPortBase(Integer.parseInt(v)),
                     EngineConfiguration::shardPortBase),
             Setting.of("loopShedLag", null, Setting.Type.DURATION, "`20ms`",
-                    "`shardMode: LOOP`: while a shard's event loop runs its tasks more than this late (it is behind "
-                    + "its reads), calls for the shard are shed (`RESOURCE_EXHAUSTED`; bulk `Load` rows are not, they "
-                    + "have the stream's window), and the loop stops reading its connections (also while more than "
-                    + "one drain pass, 256 calls, waits in its queue) until a timer task runs on time again; `0` = "
-                    + "never. A call decided on the loop that reads it holds no in-flight slot and waits in no "
-                    + "queue, so this is that mode's admission control",
+                    "`shardMode: LOOP`: a shard's event loop is behind its reads when its read batches (the calls it "
+                    + "reads and decides in one round, until it runs its queued tasks again) take longer than this, "
+                    + "two in a row (one alone is a burst it works through); then the calls it reads are shed "
+                    + "(`RESOURCE_EXHAUSTED`; reads such as `GetCreditLine` and `GetDecision` only past 4× this; bulk "
+                    + "`Load` rows never, they have the stream's window) and it stops reading its connections (also "
+                    + "while more than one drain pass, 256 calls, waits in its queue) until its next timer task. "
+                    + "Lateness the loop did not cause (scheduler delay on a busy box) does not count; `0` = never. A "
+                    + "call decided on the loop that reads it holds no in-flight slot and waits in no queue, so this "
+                    + "is that mode's admission control",
                     (c, v) -> c.loopShedLag(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::loopShedLag),
             Setting.of("tlsCertChain", "--tls-cert", Setting.Type.PATH, "off",

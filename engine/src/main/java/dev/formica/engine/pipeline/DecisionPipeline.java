@@ -537,7 +537,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             ShardCommand<Q, R> command = new ShardCommand<>(op.command(), request, arg, sink, startNanos, deadline);
             command.trace = trace;
             // a bulk Load's rows have the stream's own flow control (a window of rows in flight): never shed by lag
-            submit(shard, command, op != Operation.UPSERT_PROFILE);
+            submit(shard, command, op == Operation.UPSERT_PROFILE ? ShardOwner.Shedding.NEVER
+                    : ShardOwner.Shedding.WRITE);
         }
     }
 
@@ -579,7 +580,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             return;
         }
         String key = new IdempotencyKeys().borrower(borrowerId, requestId).toString();
-        submit(shard, new ShardCommand<>(STORED_DECISION, key, 0, new Sink<byte[]>() {
+        submitRead(shard, new ShardCommand<>(STORED_DECISION, key, 0, new Sink<byte[]>() {
             @Override
             public void onResult(byte[] payload) {
                 if (sink instanceof WireCall<DecisionResponse>) {
@@ -661,7 +662,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     public void creditLine(GetCreditLineRequest r, Sink<CreditLine> sink, CallDeadline deadline) {
         int shard = shardOfBorrower(r.getBorrowerId(), sink);
         if (shard >= 0) {
-            submit(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
+            submitRead(shard, new ShardCommand<GetCreditLineRequest, CreditLine>(
                     (p, req, arg, now, start) -> readLine(p, req, now), r, 0, sink, System.nanoTime(),
                     deadline));
         }
@@ -702,7 +703,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     public void profile(String borrowerId, Sink<Profile> sink, CallDeadline deadline) {
         int shard = shardOfBorrower(borrowerId, sink);
         if (shard >= 0) {
-            submit(shard, new ShardCommand<String, Profile>(
+            submitRead(shard, new ShardCommand<String, Profile>(
                     (p, id, arg, now, start) -> readProfile(p, id), borrowerId, 0, sink, System.nanoTime(), deadline));
         }
     }
@@ -729,18 +730,23 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     private void submit(int shard, ShardCommand<?, ?> command) {
-        submit(shard, command, true);
+        submit(shard, command, ShardOwner.Shedding.WRITE);
     }
 
-    /** @param sheddable whether the command is refused when its shard's owner loop is behind ({@code LOOP}) */
-    private void submit(int shard, ShardCommand<?, ?> command, boolean sheddable) {
+    /** A read that changes nothing: refused only when the owner is far behind ({@code LOOP}). */
+    private void submitRead(int shard, ShardCommand<?, ?> command) {
+        submit(shard, command, ShardOwner.Shedding.READ);
+    }
+
+    /** @param shedding how readily the command is refused when its shard's owner loop is behind ({@code LOOP}) */
+    private void submit(int shard, ShardCommand<?, ?> command, ShardOwner.Shedding shedding) {
         if (closed) {
             command.reject(shuttingDown());
             return;
         }
         ShardAgent agent = agents[shard];
         ShardOwner owner = owners == null ? null : owners[shard];
-        if (owner != null && sheddable && owner.shedding(System.nanoTime())) {
+        if (owner != null && owner.shedding(shedding)) {
             owner.countShed();
             command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is behind its reads;"
                     + " retry with backoff and the same request_id", shedRetryDelayMs)
@@ -750,9 +756,10 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         java.util.concurrent.Executor loop;
         if (owner != null && owner.onOwner()) {
             // read on the owner: answered on it, at once after the pass when the log needs no sync (process), else
-            // handed back to it in one task per group once the sync thread has made the group durable
+            // handed back to it once the sync thread has made the group durable: at its next pass, or in one task
+            // per round of syncs when it sleeps (OwnerInbox)
             loop = writer != null && writer.durability() == dev.formica.engine.log.Durability.PROCESS ? null
-                    : owner.loop();
+                    : owner.replyLoop();
         } else {
             ReplyLoops loops = replyLoops;
             loop = loops == null ? null : loops.current();

@@ -199,32 +199,203 @@ class ShardOwnerTest {
     }
 
     @Test
-    void shouldShedCallsWhileTheOwnerIsBehindItsReadsAndServeAgainOnceItCaughtUp() throws Exception {
-        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(200)); // far above a busy box's hiccups
+    void shouldHandTheOwnerItsSyncedGroupsWithOneTaskPerRoundNotOnePerGroup() throws Exception {
+        CountDownLatch syncAllowed = new CountDownLatch(1);
+        CountDownLatch syncing = new CountDownLatch(1);
+        AtomicBoolean gate = new AtomicBoolean();
+        LogChannel.Factory channels = (file, size) -> {
+            LogChannel real = LogChannel.FILES.open(file, size);
+            return new LogChannel() {
+                @Override
+                public void append(ByteBuffer src) throws IOException {
+                    real.append(src);
+                }
+
+                @Override
+                public void sync() throws IOException {
+                    if (gate.get()) {
+                        syncing.countDown();
+                        await(syncAllowed);
+                    }
+                    real.sync();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    real.close();
+                }
+            };
+        };
+        open(Durability.FSYNC, channels);
+        ShardOwner owner = pipeline.owner(pipeline.shardOf("own-0"));
+        AtomicReference<Thread> ownerThread = new AtomicReference<>();
+        gate.set(true);
+        List<Answer> answers = new ArrayList<>();
+        int groups = 20;
+        for (int i = 0; i < groups; i++) { // one call per task: each its own pass, its own group of answers
+            Answer a = new Answer();
+            answers.add(a);
+            String id = "own-g" + i;
+            owner.loop().submit(() -> {
+                ownerThread.set(Thread.currentThread());
+                pipeline.decide(PipelineFixture.decision(id, "own-0", 100), a, System.nanoTime(), null);
+            }).get(10, TimeUnit.SECONDS);
+            if (i == 0) {
+                assertTrue(syncing.await(10, TimeUnit.SECONDS)); // the writer holds the first group's sync
+            }
+        }
+        long wakeUps = owner.replyLoop().wakeUps();
+        assertFalse(answers.get(0).isDone(), "nothing answered before its sync");
+        syncAllowed.countDown(); // two rounds: the first group, then the 19 that arrived during its sync
+
+        for (Answer a : answers) {
+            assertEquals(Outcome.APPROVE, a.get().getOutcome());
+            assertSame(ownerThread.get(), a.thread, "answered on the owner");
+        }
+        long tasks = owner.replyLoop().wakeUps() - wakeUps;
+        assertTrue(tasks >= 1 && tasks < groups / 2, groups + " groups came back in " + tasks + " tasks");
+        assertEquals(groups * 100L, creditLineHeld());
+    }
+
+    private long creditLineHeld() {
+        return creditLine().get().getHeldMinor();
+    }
+
+    /** A clock for the owner's batch times that moves only when the test says. */
+    private static final class TestNanos implements java.util.function.LongSupplier {
+        private final java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000);
+
+        @Override
+        public long getAsLong() {
+            return now.get();
+        }
+
+        void advance(Duration d) {
+            now.addAndGet(d.toNanos());
+        }
+    }
+
+    private FutureSink<DecisionResponse> decide(String requestId, long amount) {
+        FutureSink<DecisionResponse> answer = new FutureSink<>();
+        pipeline.decide(PipelineFixture.decision(requestId, "own-0", amount), answer, System.nanoTime(), null);
+        return answer;
+    }
+
+    private FutureSink<dev.formica.v1.CreditLine> creditLine() {
+        FutureSink<dev.formica.v1.CreditLine> line = new FutureSink<>();
+        pipeline.creditLine(dev.formica.v1.GetCreditLineRequest.newBuilder().setBorrowerId("own-0")
+                .setProduct(Product.CONSUMER_CREDIT).build(), line, null);
+        return line;
+    }
+
+    @Test
+    void shouldShedWritesWhenReadBatchesStayLongerThanTheLagAndReadsOnlyWhenFarLonger() throws Exception {
+        RecordingLoops loops = new RecordingLoops();
+        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(20), loops);
         int shard = pipeline.shardOf("own-0");
         ShardOwner owner = pipeline.owner(shard);
-        String before = StateDigest.of(pipeline);
-        CountDownLatch busy = new CountDownLatch(1);
+        TestNanos nanos = new TestNanos();
+        owner.nanoClock(nanos);
+        List<FutureSink<DecisionResponse>> decided = new ArrayList<>();
+        owner.loop().submit(() -> { // a burst: one read batch of two calls that took 30 ms
+            decided.add(decide("own-b0", 100));
+            nanos.advance(Duration.ofMillis(30));
+            decided.add(decide("own-b1", 100));
+        }).get(10, TimeUnit.SECONDS);
+        owner.loop().submit(() -> { }).get(10, TimeUnit.SECONDS); // the batch has ended
+        assertFalse(owner.behind(), "one long batch is a burst the loop works through");
+        assertEquals(0, owner.pauses());
+
+        AtomicReference<FutureSink<DecisionResponse>> shedWrite = new AtomicReference<>();
+        AtomicReference<FutureSink<dev.formica.v1.CreditLine>> servedRead = new AtomicReference<>();
+        AtomicReference<FutureSink<dev.formica.v1.CreditLine>> shedRead = new AtomicReference<>();
+        AtomicBoolean behindInBatch = new AtomicBoolean();
+        long shed = owner.shed();
+        owner.loop().submit(() -> { // the next batch is long too: the loop stays behind its sockets
+            decided.add(decide("own-b2", 100));
+            nanos.advance(Duration.ofMillis(15));
+            decided.add(decide("own-b3", 100));
+            nanos.advance(Duration.ofMillis(15)); // 30 ms into a batch of two calls: behind for writes
+            behindInBatch.set(owner.behind());
+            shedWrite.set(decide("own-b4", 100));
+            servedRead.set(creditLine()); // a read still served: 30 ms is under 4 x 20 ms
+            nanos.advance(Duration.ofMillis(60)); // 90 ms: far behind, reads refused too
+            shedRead.set(creditLine());
+        }).get(10, TimeUnit.SECONDS);
+
+        assertTrue(behindInBatch.get(), "behind while the second long batch runs");
+        for (FutureSink<DecisionResponse> d : decided) {
+            assertEquals(Outcome.APPROVE, d.get().getOutcome(), "the calls before the batch ran long are decided");
+        }
+        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, shedWrite.get().errorCode());
+        assertEquals(400, servedRead.get().get().getHeldMinor(), "a read is not refused as readily as a Decide");
+        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, shedRead.get().errorCode());
+        assertEquals(shed + 2, owner.shed());
+        assertEquals(0, pipeline.queueDepth(shard), "a shed call waits nowhere");
+        // the owner stopped reading at the first call it refused, and read again at a later timer task
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.resumes() >= 1
+                && !owner.behind() && loops.of(shard).get(loops.of(shard).size() - 1).equals(shard + ":on"));
+        assertEquals(shard + ":off", loops.of(shard).get(0), "the behind owner stopped reading first");
+        FutureSink<DecisionResponse> retried = new FutureSink<>();
+        owner.loop().submit(() -> pipeline.decide(PipelineFixture.decision("own-b4", "own-0", 100), retried,
+                System.nanoTime(), null)).get(10, TimeUnit.SECONDS);
+        assertEquals(Outcome.APPROVE, retried.get().getOutcome(), "the refused call changed nothing: its retry wins");
+        assertEquals(500, creditLine().get().getHeldMinor(), "each approval held once, nothing for the refusals");
+    }
+
+    @Test
+    void shouldNotCountABatchOfOneCallAsBehindHoweverLongItTook() throws Exception {
+        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(20));
+        ShardOwner owner = pipeline.owner(pipeline.shardOf("own-0"));
+        TestNanos nanos = new TestNanos();
+        owner.nanoClock(nanos);
+        AtomicBoolean behind = new AtomicBoolean(true);
+        FutureSink<DecisionResponse> first = owner.loop().submit(() -> {
+            FutureSink<DecisionResponse> d = decide("own-one", 100);
+            nanos.advance(Duration.ofSeconds(1)); // the thread was preempted in the middle of a lone call
+            behind.set(owner.behind());
+            return d;
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(Outcome.APPROVE, first.get().getOutcome());
+        assertFalse(behind.get(), "one call is no backlog");
+        // the batch has ended once a task queued after it ran
+        owner.loop().submit(() -> { }).get(10, TimeUnit.SECONDS);
+        assertTrue(owner.lastBatchNanos() >= Duration.ofSeconds(1).toNanos());
+        assertFalse(owner.behind());
+    }
+
+    @Test
+    void shouldServeCallsOfALoopThatWasOnlyLateNotBusyWithItsOwnReads() throws Exception {
+        RecordingLoops loops = new RecordingLoops();
+        Duration lag = Duration.ofMillis(20);
+        open(Durability.PROCESS, LogChannel.FILES, lag, loops); // the real clock: lateness is real here
+        int shard = pipeline.shardOf("own-0");
+        ShardOwner owner = pipeline.owner(shard);
+        CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        owner.loop().execute(() -> { // a long read: the owner's timer task waits behind it
-            busy.countDown();
+        owner.loop().execute(() -> { // the loop does not run (as on a starved box): its timer task runs late
+            held.countDown();
             await(release);
         });
-        assertTrue(busy.await(10, TimeUnit.SECONDS));
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.behind(System.nanoTime()));
-        long shed = owner.shed();
-        FutureSink<DecisionResponse> refused = new FutureSink<>();
-        pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), refused, System.nanoTime(), null);
-        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, refused.errorCode());
-        assertEquals(shed + 1, owner.shed());
-        assertEquals(0, pipeline.queueDepth(shard), "a shed call waits nowhere");
-        assertEquals(before, StateDigest.of(pipeline), "a shed call changes nothing");
-
+        assertTrue(held.await(10, TimeUnit.SECONDS));
+        long heldSince = System.nanoTime();
+        // the precondition under test is time itself: the loop has been held up far longer than loopShedLag
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> System.nanoTime() - heldSince > 5 * lag.toNanos());
+        assertFalse(owner.behind(), "lateness the loop did not cause is not its backlog");
+        FutureSink<DecisionResponse> queued = decide("own-late1", 100); // from another thread: queued for the owner
+        FutureSink<dev.formica.v1.CreditLine> read = creditLine();
         release.countDown();
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !owner.behind(System.nanoTime()));
-        FutureSink<DecisionResponse> served = new FutureSink<>();
-        pipeline.decide(PipelineFixture.decision("own-s1", "own-0", 900), served, System.nanoTime(), null);
-        assertEquals(Outcome.APPROVE, served.get().getOutcome());
+
+        assertEquals(Outcome.APPROVE, queued.get().getOutcome());
+        assertEquals(100, read.get().getHeldMinor());
+        FutureSink<DecisionResponse> onOwner = new FutureSink<>();
+        owner.loop().submit(() -> pipeline.decide(PipelineFixture.decision("own-late2", "own-0", 100), onOwner,
+                System.nanoTime(), null)).get(10, TimeUnit.SECONDS);
+        assertEquals(Outcome.APPROVE, onOwner.get().getOutcome());
+        assertEquals(0, owner.shed());
+        assertEquals(0, owner.pauses());
+        assertEquals(List.of(), loops.of(shard), "reads never stopped");
     }
 
     /** A loop per shard that records when the pipeline stops and resumes reading a shard's connections. */
@@ -271,38 +442,6 @@ class ShardOwnerTest {
             answers.incrementAndGet();
             first.onError(error);
         }
-    }
-
-    @Test
-    void shouldStopReadingWhileBehindAndReadAgainOnceCaughtUp() throws Exception {
-        RecordingLoops loops = new RecordingLoops();
-        open(Durability.PROCESS, LogChannel.FILES, Duration.ofMillis(200), loops);
-        int shard = pipeline.shardOf("own-0");
-        ShardOwner owner = pipeline.owner(shard);
-        CountDownLatch busy = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        owner.loop().execute(() -> { // a slow pass: the timer task waits behind it
-            busy.countDown();
-            await(release);
-        });
-        assertTrue(busy.await(10, TimeUnit.SECONDS));
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.behind(System.nanoTime()));
-        assertEquals(List.of(), loops.of(shard), "reads stop on the owner's thread, not while it is held up");
-        FutureSink<DecisionResponse> readWhileBehind = new FutureSink<>();
-        // a call the owner reads right after the slow pass (queued behind it and behind the late timer task)
-        owner.loop().execute(() -> pipeline.decide(PipelineFixture.decision("own-p1", "own-0", 900), readWhileBehind,
-                System.nanoTime(), null));
-        release.countDown();
-
-        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, readWhileBehind.errorCode());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.resumes() >= 1);
-        assertEquals(shard + ":off", loops.of(shard).get(0), "the late owner stopped reading first");
-        assertEquals(shard + ":on", loops.of(shard).get(1), "and read again at its next timer task");
-        assertEquals(1, owner.pauses());
-        FutureSink<DecisionResponse> served = new FutureSink<>();
-        owner.loop().execute(() -> pipeline.decide(PipelineFixture.decision("own-p1", "own-0", 900), served,
-                System.nanoTime(), null));
-        assertEquals(Outcome.APPROVE, served.get().getOutcome(), "the refused call changed nothing: its retry wins");
     }
 
     @Test

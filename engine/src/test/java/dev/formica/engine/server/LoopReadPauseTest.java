@@ -97,9 +97,25 @@ class LoopReadPauseTest {
         long pausesBefore = gate.pauses();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        gate.loop(0).submit(() -> { // a slow pass: the loop reads nothing and its timer task runs late
+        List<Answer> inBatch = List.of(new Answer(), new Answer(), new Answer(), new Answer());
+        CountDownLatch heldAgain = new CountDownLatch(1);
+        CountDownLatch releaseAgain = new CountDownLatch(1);
+        // two slow read batches of the loop's own in a row (one alone is a burst it works through): two calls each,
+        // then held up as by a slow decide; the second batch starts once the first has ended
+        Runnable second = () -> {
+            for (int i = 2; i < 4; i++) {
+                server.pipeline().decide(decision("held-" + i), sinkOf(inBatch.get(i)), System.nanoTime(), null);
+            }
+            heldAgain.countDown();
+            await(releaseAgain);
+        };
+        gate.loop(0).submit(() -> {
+            for (int i = 0; i < 2; i++) {
+                server.pipeline().decide(decision("held-" + i), sinkOf(inBatch.get(i)), System.nanoTime(), null);
+            }
             held.countDown();
-            return release.await(10, TimeUnit.SECONDS);
+            await(release);
+            gate.loop(0).execute(second); // behind the first batch's end
         });
         assertTrue(held.await(10, TimeUnit.SECONDS));
         long heldSince = System.nanoTime();
@@ -112,16 +128,25 @@ class LoopReadPauseTest {
             answers.add(a);
             async.decide(decision("burst-" + i), a);
         }
-        // the precondition under test is time itself: the loop has been held up longer than loopShedLag
+        // the precondition under test is time itself: the loop's read batch has taken longer than loopShedLag
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> System.nanoTime() - heldSince > 3 * SHED_LAG.toNanos());
         release.countDown();
+        assertTrue(heldAgain.await(10, TimeUnit.SECONDS));
+        long heldAgainSince = System.nanoTime();
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> System.nanoTime() - heldAgainSince > 3 * SHED_LAG.toNanos());
+        releaseAgain.countDown();
 
         for (Answer a : answers) {
             assertTrue(a.done.await(30, TimeUnit.SECONDS), "every call answered");
         }
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> gate.reading(0));
         int approved = 0;
+        for (Answer a : inBatch) {
+            assertTrue(a.done.await(30, TimeUnit.SECONDS));
+            approved += a.outcome.get() == Outcome.APPROVE ? 1 : 0;
+        }
         for (Answer a : answers) {
             assertEquals(1, a.answers.get(), "exactly one answer per call");
             if (a.outcome.get() == null) {
@@ -148,6 +173,31 @@ class LoopReadPauseTest {
     }
 
     /** Counts the answers of one call. */
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(10, TimeUnit.SECONDS), "latch not released");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The pipeline's sink of a call the test submits on the loop itself, answering {@code a}. */
+    private static dev.formica.engine.pipeline.Sink<DecisionResponse> sinkOf(Answer a) {
+        return new dev.formica.engine.pipeline.Sink<>() {
+            @Override
+            public void onResult(DecisionResponse result) {
+                a.onNext(result);
+                a.onCompleted();
+            }
+
+            @Override
+            public void onError(dev.formica.engine.errors.Refused error) {
+                a.onError(GrpcErrors.toStatus(error));
+            }
+        };
+    }
+
     private static final class Answer implements StreamObserver<DecisionResponse> {
         final AtomicInteger answers = new AtomicInteger();
         final AtomicReference<Outcome> outcome = new AtomicReference<>();
