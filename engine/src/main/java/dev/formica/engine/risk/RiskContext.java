@@ -96,8 +96,7 @@ public final class RiskContext implements AutoCloseable {
                     rs -> allocator(rs, regulatory, quotas, clock.getAsLong()));
             blockLists = BlockLists.open(dataDir.resolve("blocklists.dat"));
             RiskAppetite appetite = RiskAppetite.open(dataDir.resolve("risk-appetite.properties"));
-            // rebuilt from the shard logs at start-up; its pages read in beside the opening of the shards
-            velocity = VelocityWindows.inMemory(velocityKeys, true);
+            velocity = VelocityWindows.inMemory(velocityKeys); // rebuilt from the shard logs at start-up
             Cache<String, Profile> profiles = Caffeine.newBuilder()
                     .maximumSize(profileCacheEntries)
                     .executor(Runnable::run)

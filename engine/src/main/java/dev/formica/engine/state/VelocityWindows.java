@@ -52,10 +52,6 @@ public final class VelocityWindows implements AutoCloseable {
     private final UnsafeBuffer buffer;
     private final int slots;
     private final int mask;
-    /** The thread reading the pages in beside the start-up ({@link #inMemory(int, boolean)}), or null. */
-    volatile Thread toucher;
-    /** Tells {@link #toucher} to stop: {@link #close} sets it, then waits for the thread before unmapping. */
-    private volatile boolean closing;
 
     private VelocityWindows(java.nio.ByteBuffer mapped, int slots) {
         this.mapped = mapped;
@@ -70,18 +66,6 @@ public final class VelocityWindows implements AutoCloseable {
      * memory is never written back to a disk). The shard log rebuilds it at start-up.
      */
     public static VelocityWindows inMemory(int expectedKeys) throws IOException {
-        return inMemory(expectedKeys, false);
-    }
-
-    /**
-     * As {@link #inMemory(int)}; with {@code touchBeside} the pages (allocated before this returns) are read in on a
-     * thread of their own, {@code formica-velocity-touch}, instead of before this returns, so that the start-up's
-     * next steps (opening and loading the shards' stores, none of which uses the table until a snapshot's velocity
-     * section) run beside it on the other core. Only reads are done there, so the table may be used meanwhile: a
-     * page that thread has not reached yet costs its first user the same fault the thread would have taken.
-     * {@link #close} stops the thread and waits for it before the memory goes.
-     */
-    public static VelocityWindows inMemory(int expectedKeys, boolean touchBeside) throws IOException {
         if (expectedKeys < 1 || expectedKeys > MAX_KEYS) {
             throw new IllegalArgumentException("expectedKeys must be 1.." + MAX_KEYS + ", was " + expectedKeys);
         }
@@ -110,19 +94,11 @@ public final class VelocityWindows implements AutoCloseable {
             allocateZeros(file, bytes);
             MappedByteBuffer created = IoUtil.mapExistingFile(file.toFile(), "velocity");
             VelocityWindows table = new VelocityWindows(created, slots);
-            if (touchBeside) {
-                if (table.buffer.getLong(0) != 0) {
-                    throw new IOException("velocity scratch file " + file + " was not zero-filled");
-                }
-                table.buffer.putInt(4, slots);
-                table.buffer.putIntOrdered(0, MAGIC);
-                Thread t = new Thread(() -> table.touch(bytes), "formica-velocity-touch");
-                t.setDaemon(true);
-                table.toucher = t;
-                t.start();
-                return table;
+            long touched = 0;
+            for (long offset = 0; offset < bytes; offset += PAGE) {
+                touched |= table.buffer.getByte((int) offset);
             }
-            if (table.touch(bytes) != 0) {
+            if (touched != 0) {
                 throw new IOException("velocity scratch file " + file + " was not zero-filled");
             }
             table.buffer.putInt(4, slots);
@@ -131,18 +107,6 @@ public final class VelocityWindows implements AutoCloseable {
         } finally {
             java.nio.file.Files.deleteIfExists(file);
         }
-    }
-
-    /**
-     * Reads one byte of every page of the first {@code bytes} (the fault maps the page the zeros' write allocated),
-     * stopping early when the table is being closed; the bytes read, or-ed together.
-     */
-    private long touch(long bytes) {
-        long touched = 0;
-        for (long offset = 0; offset < bytes && !closing; offset += PAGE) {
-            touched |= buffer.getByte((int) offset);
-        }
-        return touched;
     }
 
     /** Writes {@code bytes} zero bytes into the empty {@code file} (tmpfs: allocates its pages without faults). */
@@ -413,22 +377,6 @@ public final class VelocityWindows implements AutoCloseable {
 
     @Override
     public void close() {
-        Thread t = toucher;
-        if (t != null) {
-            closing = true;
-            boolean interrupted = false;
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            toucher = null;
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
         if (mapped instanceof MappedByteBuffer m) {
             IoUtil.unmap(m);
         } else {

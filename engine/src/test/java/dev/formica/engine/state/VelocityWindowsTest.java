@@ -78,49 +78,6 @@ class VelocityWindowsTest {
         }
     }
 
-    /**
-     * The start-up's table, its pages read in on a thread of their own: it counts as one touched before it is
-     * returned, while that thread may still run, and {@link VelocityWindows#close} ends the thread before the memory
-     * goes (a read of unmapped memory would kill the JVM), also when it closes a table just created.
-     */
-    @Test
-    void aTableTouchedBesideCountsMeanwhileAndItsCloseEndsTheTouch() throws Exception {
-        int keys = 1 << 16; // 131,072 slots, 89 MB
-        try (VelocityWindows plain = VelocityWindows.inMemory(keys)) {
-            Thread touch;
-            try (VelocityWindows beside = VelocityWindows.inMemory(keys, true)) {
-                touch = beside.toucher;
-                assertEquals("formica-velocity-touch", touch.getName());
-                assertTrue(touch.isDaemon());
-                assertEquals(plain.capacity(), beside.capacity());
-                VelocityReading a = new VelocityReading();
-                VelocityReading b = new VelocityReading();
-                for (int i = 0; i < 20_000; i++) {
-                    long now = T0 + i * 50L;
-                    plain.addAndRead(Dimension.BORROWER, "b" + (i % 5_000), now, 100 + i, a);
-                    beside.addAndRead(Dimension.BORROWER, "b" + (i % 5_000), now, 100 + i, b);
-                    assertEquals(a.countHour(), b.countHour());
-                    assertEquals(a.sumDay(), b.sumDay());
-                }
-                List<String> words = new ArrayList<>();
-                List<String> besideWords = new ArrayList<>();
-                plain.forEachKey((hash, w) -> words.add(hash + "=" + java.util.Arrays.toString(w)));
-                beside.forEachKey((hash, w) -> besideWords.add(hash + "=" + java.util.Arrays.toString(w)));
-                words.sort(null);
-                besideWords.sort(null);
-                assertEquals(5_000, words.size());
-                assertEquals(words, besideWords);
-            }
-            assertFalse(touch.isAlive(), "close waited for the touch");
-        }
-        for (int round = 0; round < 3; round++) {
-            VelocityWindows closedAtOnce = VelocityWindows.inMemory(VelocityWindows.MAX_KEYS / 4, true);
-            Thread touch = closedAtOnce.toucher;
-            closedAtOnce.close();
-            assertFalse(touch.isAlive());
-        }
-    }
-
     @Test
     void shouldKeepDimensionsAndKeysApart() throws Exception {
         try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 1000)) {
