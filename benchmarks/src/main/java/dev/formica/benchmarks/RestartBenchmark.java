@@ -46,6 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * ./formica bench RestartBenchmark
  * ./formica bench RestartBenchmark -p borrowers=100000 -p minutes=2   # a quick look
  * ./formica bench RestartBenchmark -p snapshotMinutes=0               # the whole 10 minutes replayed
+ * ./formica bench RestartBenchmark -p dataDir=/tmp/restart-1m           # built once, kept, reused by later runs
  * </pre>
  */
 @BenchmarkMode(Mode.SingleShotTime)
@@ -72,17 +73,40 @@ public class RestartBenchmark {
     @Param({"2"})
     public int snapshotMinutes;
 
+    /**
+     * Where the data directory is built and kept ("" = a temporary directory, deleted after the trial). When it
+     * names a directory that an earlier run built with the same parameters (its {@value #BUILT} file says which),
+     * that directory is restarted as it is instead of being built again: the building takes minutes, a restart
+     * seconds, so A/B runs of two builds can share one directory (the data format of both must be the same).
+     */
+    @Param({""})
+    public String dataDir;
+
+    /** The file in a kept data directory that names the parameters it was built with. */
+    static final String BUILT = "restart-benchmark.built";
+
     private Path dir;
     private EngineConfiguration config;
     private final CachedEpochClock clock = new CachedEpochClock();
 
     @Setup(Level.Trial)
     public void build() throws Exception {
-        dir = Files.createTempDirectory("formica-restart");
+        dir = dataDir.isEmpty() ? Files.createTempDirectory("formica-restart") : Path.of(dataDir);
         long decisions = (long) minutes * 60 * RATE;
         config = new EngineConfiguration().dataDir(dir).shards(2).durability(Durability.PROCESS)
                 .snapshotInterval(Duration.ZERO).expectedBorrowers(borrowers + borrowers / 5)
                 .expectedDecisionsPerDay(Math.max(1000, 2 * decisions)).conclude();
+        String built = borrowers + " borrowers, " + minutes + " minutes, a snapshot every " + snapshotMinutes
+                + " minutes\n";
+        Path builtFile = dir.resolve(BUILT);
+        if (!dataDir.isEmpty() && Files.isRegularFile(builtFile) && Files.readString(builtFile).equals(built)) {
+            clock.update(T0 + (decisions - 1) * 1000 / RATE); // where the build left the clock
+            System.out.printf("%nreusing %s (%s)%n", dir, built.trim());
+            return;
+        }
+        if (!dataDir.isEmpty() && Files.exists(dir)) {
+            BenchmarkData.deleteRecursively(dir); // built with other parameters, or not to its end
+        }
         clock.update(T0);
         long started = System.nanoTime();
         try (DecisionPipeline pipeline = DecisionPipeline.open(config, clock)) {
@@ -122,6 +146,9 @@ public class RestartBenchmark {
                 }
             }
             batch.forEach(CompletableFuture::join);
+        }
+        if (!dataDir.isEmpty()) {
+            Files.writeString(builtFile, built);
         }
         System.out.printf("%nbuilt %,d borrowers and %,d decisions in %d s%n", borrowers, decisions,
                 (System.nanoTime() - started) / 1_000_000_000L);
@@ -164,7 +191,9 @@ public class RestartBenchmark {
 
     @TearDown(Level.Trial)
     public void delete() throws Exception {
-        BenchmarkData.deleteRecursively(dir);
+        if (dataDir.isEmpty()) {
+            BenchmarkData.deleteRecursively(dir);
+        }
     }
 
     /** Opens (recovers) and closes the pipeline on the data directory. */

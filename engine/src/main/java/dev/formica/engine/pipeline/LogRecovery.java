@@ -143,20 +143,29 @@ final class LogRecovery {
         long from = 0;
         try {
             state.ops().recording(false);
-            // the newest snapshot whose checksum holds (an older one when the newest is damaged)
-            SnapshotBuilder.Valid newest = SnapshotBuilder.newestValid(SnapshotBuilder.directory(dataDir, shard),
-                    shard);
-            QuotaTally tally = new QuotaTally();
-            if (newest != null) {
-                tally = ShardSnapshot.read(newest.file(), state, () -> {
+            // the newest snapshot whose checksum holds (an older one when the newest is damaged), checked over the
+            // same mapping it is loaded from: the file is read once
+            QuotaTally tally = null;
+            for (Path file : SnapshotBuilder.newestFirst(SnapshotBuilder.directory(dataDir, shard))) {
+                ShardSnapshot.Loaded newest = ShardSnapshot.readIfValid(file, shard, state, () -> {
                     if (previous != null) {
                         previous.join();
                     }
                     return velocity;
                 });
-                from = newest.header().position();
-            } else if (previous != null) {
-                previous.join(); // keeps the completions in shard order: a failure ahead stops the ones behind
+                if (newest != null) {
+                    tally = newest.quotas();
+                    from = newest.header().position();
+                    break;
+                }
+                LOG.warn("shard " + shard + ": snapshot " + file.getFileName() + " is damaged (its checksum or"
+                        + " header does not hold); trying an older one");
+            }
+            if (tally == null) {
+                tally = new QuotaTally();
+                if (previous != null) {
+                    previous.join(); // keeps the completions in shard order: a failure ahead stops the ones behind
+                }
             }
             loaded.complete(new Loaded(from, tally));
         } catch (IOException | RuntimeException | Error e) {

@@ -176,33 +176,40 @@ final class SnapshotBuilder implements AutoCloseable {
     }
 
     /**
-     * The shard's newest snapshot whose checksum holds, or null: the files are checked newest first (by the position
-     * their names carry) and the checking stops at the first that holds, so a start-up reads the older snapshot only
-     * when the newest is damaged. A name that is not a position makes it check them all ({@link #validSnapshots}).
+     * The shard's snapshot files in the order a start-up tries them, newest first (by the position their names
+     * carry; by the position their headers carry when a name is not a position, a file whose header cannot be read
+     * left out), unchecked: {@link ShardSnapshot#readIfValid} checks each as it loads it, and the start-up takes the
+     * first that holds.
      */
-    static Valid newestValid(Path dir, int shard) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return null;
-        }
+    static List<Path> newestFirst(Path dir) throws IOException {
         List<Path> files = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        boolean named = true;
         try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "*" + ShardSnapshot.SUFFIX)) {
             for (Path f : found) {
-                if (!f.getFileName().toString().matches("[0-9]{20}" + java.util.regex.Pattern.quote(
-                        ShardSnapshot.SUFFIX))) {
-                    List<Valid> all = validSnapshots(dir, shard);
-                    return all.isEmpty() ? null : all.get(0);
-                }
+                named &= f.getFileName().toString().matches("[0-9]{20}" + java.util.regex.Pattern.quote(
+                        ShardSnapshot.SUFFIX));
                 files.add(f);
             }
         }
-        files.sort(Comparator.comparing((Path f) -> f.getFileName().toString()).reversed());
+        if (named) {
+            files.sort(Comparator.comparing((Path f) -> f.getFileName().toString()).reversed());
+            return files;
+        }
+        List<Valid> headed = new ArrayList<>();
         for (Path f : files) {
-            ShardSnapshot.Header h = ShardSnapshot.verify(f);
-            if (h != null && h.shard() == shard) {
-                return new Valid(f, h);
+            try {
+                headed.add(new Valid(f, ShardSnapshot.header(f)));
+            } catch (IOException | RuntimeException e) {
+                // not a snapshot's header: skipped, as a damaged file is
             }
         }
-        return null;
+        headed.sort(Comparator.comparingLong((Valid v) -> v.header().position()).reversed());
+        List<Path> out = new ArrayList<>();
+        headed.forEach(v -> out.add(v.file()));
+        return out;
     }
 
     static void deleteTree(Path dir) throws IOException {

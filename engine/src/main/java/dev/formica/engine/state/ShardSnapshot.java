@@ -254,26 +254,34 @@ public final class ShardSnapshot {
             }
             int expected = new DataInputStream(in).readInt();
             head.flip();
-            if ((int) crc.getValue() != expected || head.getInt() != MAGIC) {
-                return null;
-            }
-            int format = head.getInt();
-            if (format < 1 || format > FORMAT) {
-                return null;
-            }
-            int shard = head.getInt();
-            long position = head.getLong();
-            long timeMs = head.getLong();
-            if (format < FORMAT_PLACED) {
-                return new Header(shard, position, timeMs);
-            }
-            if (head.remaining() < HEADER_PLACED - HEADER) {
-                return null;
-            }
-            return new Header(shard, position, timeMs, head.getInt(), head.getLong());
+            return (int) crc.getValue() != expected ? null : checkedHeader(head);
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * What the header at {@code head}'s position says, in a file whose checksum held; null when it is not a header
+     * of a format this build reads (or is cut short).
+     */
+    private static Header checkedHeader(java.nio.ByteBuffer head) {
+        if (head.remaining() < HEADER || head.getInt() != MAGIC) {
+            return null;
+        }
+        int format = head.getInt();
+        if (format < 1 || format > FORMAT) {
+            return null;
+        }
+        int shard = head.getInt();
+        long position = head.getLong();
+        long timeMs = head.getLong();
+        if (format < FORMAT_PLACED) {
+            return new Header(shard, position, timeMs);
+        }
+        if (head.remaining() < HEADER_PLACED - HEADER) {
+            return null;
+        }
+        return new Header(shard, position, timeMs, head.getInt(), head.getLong());
     }
 
     /**
@@ -318,11 +326,44 @@ public final class ShardSnapshot {
      */
     public static QuotaTally read(Path file, ShardState state, Supplier<VelocityWindows> velocityTable)
             throws IOException {
+        return load(file, -1, state, velocityTable).quotas();
+    }
+
+    /** What {@link #readIfValid} loaded: the snapshot's header and its quota tally. */
+    public record Loaded(Header header, QuotaTally quotas) {
+    }
+
+    /**
+     * Checks and loads in one reading of the file: maps it, checks the checksum over the mapping (no copy of the
+     * file through a buffer, as {@link #verify} makes) and, when it holds and the header is of shard {@code shard},
+     * loads the snapshot from the same mapping as {@link #read(Path, ShardState, Supplier)} does. Null when the file
+     * is not a valid snapshot of the shard: then nothing was loaded ({@code state} untouched, {@code velocityTable}
+     * not asked), and the caller may try an older snapshot.
+     */
+    public static Loaded readIfValid(Path file, int shard, ShardState state, Supplier<VelocityWindows> velocityTable)
+            throws IOException {
+        return load(file, shard, state, velocityTable);
+    }
+
+    /**
+     * Loads the snapshot; with {@code shard} >= 0 checks it first over the same mapping (null when it does not
+     * hold, nothing loaded), with -1 trusts a file {@link #verify} accepted.
+     */
+    private static Loaded load(Path file, int shard, ShardState state, Supplier<VelocityWindows> velocityTable)
+            throws IOException {
         long size = Files.size(file);
+        boolean check = shard >= 0;
         if (size >= Integer.MAX_VALUE) {
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-                return read(new DataInputStream(in), null, state, velocityTable);
+            Header h = check ? verify(file) : header(file);
+            if (h == null || (check && h.shard() != shard)) {
+                return null;
             }
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                return new Loaded(h, read(new DataInputStream(in), null, state, velocityTable));
+            }
+        }
+        if (check && size < HEADER + Integer.BYTES) {
+            return null;
         }
         // mapped and read through an unsynchronised stream: BufferedInputStream takes a lock for every field
         // DataInputStream reads (tens of millions in a snapshot of 1 M borrowers). Opened for writing too (nothing
@@ -339,12 +380,34 @@ public final class ShardSnapshot {
         try (FileChannel open = channel) {
             MappedByteBuffer mapped = open.map(FileChannel.MapMode.READ_ONLY, 0, size);
             try {
+                Header h = check ? checked(mapped, (int) size)
+                        : checkedHeader(mapped.duplicate().position(0).limit((int) Math.min(size, HEADER_PLACED)));
+                if (h == null && !check) {
+                    throw new IOException(file.getFileName() + " is not a snapshot this build reads");
+                }
+                if (h == null || (check && h.shard() != shard)) {
+                    return null;
+                }
                 MappedInput input = new MappedInput(new UnsafeBuffer(mapped), mapsChunks ? open : null);
-                return read(new DataInputStream(input), input, state, velocityTable);
+                return new Loaded(h, read(new DataInputStream(input), input, state, velocityTable));
             } finally {
                 IoUtil.unmap(mapped);
             }
         }
+    }
+
+    /**
+     * The header of the mapped file when the CRC32C of everything before its last 4 bytes is the checksum they
+     * hold, else null. The checksum is taken over the mapping itself: the pages it faults in are the ones the load
+     * then reads, and nothing is copied.
+     */
+    private static Header checked(MappedByteBuffer mapped, int size) {
+        CRC32C crc = new CRC32C();
+        crc.update(mapped.duplicate().position(0).limit(size - Integer.BYTES));
+        if ((int) crc.getValue() != mapped.getInt(size - Integer.BYTES)) {
+            return null;
+        }
+        return checkedHeader(mapped.duplicate().position(0).limit(Math.min(size - Integer.BYTES, HEADER_PLACED)));
     }
 
     /**
@@ -495,55 +558,6 @@ public final class ShardSnapshot {
         if (records.size(previous) != count) {
             throw new IOException("snapshot: " + records.size(previous) + " idempotency records in its chunks, "
                     + count + " in its count");
-        }
-    }
-
-    /** A mapped snapshot read as a stream, without locks, its position known (for the records' chunks). */
-    private static final class MappedInput extends InputStream {
-        final UnsafeBuffer buffer;
-        /** The file, opened so that it can be mapped privately; null when it cannot be. */
-        final FileChannel channel;
-        int position;
-
-        MappedInput(UnsafeBuffer buffer, FileChannel channel) {
-            this.buffer = buffer;
-            this.channel = channel;
-        }
-
-        int remaining() {
-            return buffer.capacity() - position;
-        }
-
-        @Override
-        public int read() {
-            return position < buffer.capacity() ? buffer.getByte(position++) & 0xff : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            java.util.Objects.checkFromIndexSize(off, len, b.length);
-            if (len == 0) {
-                return 0;
-            }
-            int n = Math.min(len, remaining());
-            if (n <= 0) {
-                return -1;
-            }
-            buffer.getBytes(position, b, off, n);
-            position += n;
-            return n;
-        }
-
-        @Override
-        public long skip(long n) {
-            int k = (int) Math.max(0, Math.min(n, remaining()));
-            position += k;
-            return k;
-        }
-
-        @Override
-        public int available() {
-            return remaining();
         }
     }
 

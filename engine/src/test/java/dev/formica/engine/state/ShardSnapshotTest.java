@@ -170,6 +170,58 @@ class ShardSnapshotTest {
         assertNotNull(ShardSnapshot.verify(file));
     }
 
+    /**
+     * {@link ShardSnapshot#readIfValid}: the checksum taken over the mapping the load reads loads a good file as
+     * {@code read} does, and refuses a damaged one, one of a later format, one cut short and another shard's before
+     * anything is loaded (the stores stay empty, the velocity table is never asked for).
+     */
+    @Test
+    void checksAndLoadsInOneReadingAndLoadsNothingFromARefusedFile() throws IOException {
+        Path file = dir.resolve(ShardSnapshot.name(4242));
+        try (ShardState live = open("live"); VelocityWindows v = VelocityWindows.inMemory(1024)) {
+            SnapshotFixture.fill(live, v);
+            ShardSnapshot.write(file, 1, 4242, T0 + 5_000, live, v, new QuotaTally());
+            byte[] good = Files.readAllBytes(file);
+            byte[] damaged = good.clone();
+            damaged[good.length / 2] ^= 0x10;
+            byte[] later = good.clone();
+            ByteBuffer.wrap(later).putInt(4, ShardSnapshot.FORMAT + 1);
+            CRC32C crc = new CRC32C();
+            crc.update(later, 0, later.length - 4);
+            ByteBuffer.wrap(later).putInt(later.length - 4, (int) crc.getValue());
+            byte[] trailer = good.clone();
+            trailer[good.length - 1] ^= 0x01;
+            int[] asked = {0};
+            int n = 0;
+            for (byte[] refused : new byte[][] {damaged, later, trailer, java.util.Arrays.copyOf(good, 30)}) {
+                Files.write(file, refused);
+                try (ShardState loaded = open("refused" + n++)) {
+                    assertNull(ShardSnapshot.readIfValid(file, 1, loaded, () -> {
+                        asked[0]++;
+                        return v;
+                    }));
+                    assertEquals(0, loaded.ledger().size());
+                    assertEquals(0, loaded.holds().size());
+                    assertEquals(0, loaded.decisions().size());
+                }
+            }
+            Files.write(file, good);
+            try (ShardState other = open("other")) {
+                assertNull(ShardSnapshot.readIfValid(file, 0, other, () -> v), "shard 1's snapshot, not shard 0's");
+                assertEquals(0, other.ledger().size());
+            }
+            assertEquals(0, asked[0]);
+            try (ShardState loaded = open("loaded"); VelocityWindows w = VelocityWindows.inMemory(1024)) {
+                ShardSnapshot.Loaded got = ShardSnapshot.readIfValid(file, 1, loaded, () -> w);
+                assertNotNull(got);
+                assertEquals(new ShardSnapshot.Header(1, 4242, T0 + 5_000, -1, -1), got.header());
+                assertEquals(StateDigest.rows(live), StateDigest.rows(loaded));
+                assertEquals(records(live), records(loaded));
+                assertEquals(velocityWords(v), velocityWords(w));
+            }
+        }
+    }
+
     /** Fills the records' two generations with more than two whole chunks each: records of 1 byte to 16 KiB. */
     private static void fillChunks(DecisionRecords records) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(5);
