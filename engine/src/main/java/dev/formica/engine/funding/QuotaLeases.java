@@ -21,21 +21,19 @@ final class QuotaLeases {
      * groups every node hosts every group (a group is replicated on min(3, n) nodes); with more there are none.
      */
     static final int MAX_TRANSFER_GROUPS = 3;
-    private static final int IN = 0;
-    private static final int OUT = 1;
-    private static final int GIVEN = 2;
-    private static final int COMMITTED = 3;
-    private static final int ACCEPTED = 4;
+    private static final int GIVEN = 0;
+    private static final int COMMITTED = 1;
+    private static final int ACCEPTED = 2;
 
     private final int groups;
     /** Per group and funder slot, at {@link #check}: the two words of {@link QuotaWords} (used, day << 44 | used). */
     private final UnsafeBuffer usage;
     /**
      * The transfers of the funders' total quotas between groups ({@link #transfers}), null when there are none; per
-     * group and funder: {@code IN} (accepted from all), {@code OUT} (given to all); per pair of groups and funder,
-     * cumulative amounts: {@code GIVEN} (what the first gave the second, as far as this node applied or appended it),
-     * {@code COMMITTED} (of it, what the first group's log has committed), {@code ACCEPTED} (what the first accepted
-     * from the second). Every word but COMMITTED changes only on the thread that writes the group's words.
+     * pair of groups and funder, cumulative amounts that only grow: {@code GIVEN} (what the first gave the second, as
+     * far as this node applied or appended it), {@code COMMITTED} (of it, what the first group's log has committed),
+     * {@code ACCEPTED} (what the first accepted from the second). A group's lease moved by the sum of what it accepted
+     * less the sum of what it gave ({@link #moved}).
      */
     private final UnsafeBuffer moves;
 
@@ -47,7 +45,7 @@ final class QuotaLeases {
         this.usage = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
                 groups * FundingQuotas.CAPACITY * QuotaWords.BYTES, 64));
         this.moves = groups < 2 || groups > MAX_TRANSFER_GROUPS ? null : new UnsafeBuffer(
-                BufferUtil.allocateDirectAligned((2 + 3 * groups) * groups * FundingQuotas.CAPACITY * Long.BYTES, 64));
+                BufferUtil.allocateDirectAligned(3 * groups * groups * FundingQuotas.CAPACITY * Long.BYTES, 64));
     }
 
     /** Whether headroom moves between the groups (2 to {@value #MAX_TRANSFER_GROUPS} groups). */
@@ -119,15 +117,10 @@ final class QuotaLeases {
 
     // ---- transfers of the total quota between groups (docs/cluster.md, "Moving headroom between groups") ----
 
-    private int own(int kind, int group, int funder) {
-        check(group, funder);
-        return ((kind * groups + group) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
-    }
-
     private int pair(int kind, int group, int other, int funder) {
+        check(group, funder);
         check(other, funder);
-        return (2 * groups * FundingQuotas.CAPACITY
-                + (((kind - GIVEN) * groups + group) * groups + other) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
+        return (((kind * groups + group) * groups + other) * FundingQuotas.CAPACITY + funder) * Long.BYTES;
     }
 
     /**
@@ -135,8 +128,15 @@ final class QuotaLeases {
      * lease is the fixed share plus this; 0 without transfers.
      */
     long moved(int group, int funder) {
-        return moves == null ? 0
-                : moves.getLongVolatile(own(IN, group, funder)) - moves.getLongVolatile(own(OUT, group, funder));
+        long moved = 0;
+        if (moves != null) {
+            for (int other = 0; other < groups; other++) {
+                if (other != group) {
+                    moved += accepted(group, other, funder) - given(group, other, funder);
+                }
+            }
+        }
+        return moved;
     }
 
     /** What {@code from} gave {@code to} of the funder's total quota so far (appended or applied on this node). */
@@ -162,12 +162,7 @@ final class QuotaLeases {
      */
     void give(int from, int to, int funder, long cumulativeMinor, boolean committed) {
         requireTransfers(from, to);
-        int at = pair(GIVEN, from, to, funder);
-        long before = moves.getLongVolatile(at);
-        if (cumulativeMinor > before) {
-            moves.putLongVolatile(at, cumulativeMinor);
-            moves.getAndAddLong(own(OUT, from, funder), cumulativeMinor - before);
-        }
+        raise(pair(GIVEN, from, to, funder), cumulativeMinor);
         if (committed) {
             commitGiven(from, to, funder, cumulativeMinor);
         }
@@ -176,13 +171,7 @@ final class QuotaLeases {
     /** {@code from}'s log has committed its gives to {@code to} up to {@code cumulativeMinor} (any thread). */
     void commitGiven(int from, int to, int funder, long cumulativeMinor) {
         requireTransfers(from, to);
-        int at = pair(COMMITTED, from, to, funder);
-        while (true) {
-            long before = moves.getLongVolatile(at);
-            if (cumulativeMinor <= before || moves.compareAndSetLong(at, before, cumulativeMinor)) {
-                return;
-            }
-        }
+        raise(pair(COMMITTED, from, to, funder), cumulativeMinor);
     }
 
     /**
@@ -191,11 +180,16 @@ final class QuotaLeases {
      */
     void accept(int to, int from, int funder, long cumulativeMinor) {
         requireTransfers(from, to);
-        int at = pair(ACCEPTED, to, from, funder);
-        long before = moves.getLongVolatile(at);
-        if (cumulativeMinor > before) {
-            moves.putLongVolatile(at, cumulativeMinor);
-            moves.getAndAddLong(own(IN, to, funder), cumulativeMinor - before);
+        raise(pair(ACCEPTED, to, from, funder), cumulativeMinor);
+    }
+
+    /** Raises the cumulative word at {@code at} to {@code cumulativeMinor} unless it holds as much already. */
+    private void raise(int at, long cumulativeMinor) {
+        while (true) {
+            long before = moves.getLongVolatile(at);
+            if (cumulativeMinor <= before || moves.compareAndSetLong(at, before, cumulativeMinor)) {
+                return;
+            }
         }
     }
 
