@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.junit.jupiter.api.Test;
 
@@ -13,41 +12,6 @@ import org.junit.jupiter.api.Test;
  * owner in order, at its next pass or by one task of the loop per run of releases, never lost and never run twice.
  */
 class OwnerInboxTest {
-    /** A loop that keeps its tasks until the test runs them. */
-    private static final class HeldLoop implements Executor {
-        final List<Runnable> tasks = new ArrayList<>();
-
-        @Override
-        public void execute(Runnable task) {
-            tasks.add(task);
-        }
-
-        void runAll() {
-            List<Runnable> now = new ArrayList<>(tasks);
-            tasks.clear();
-            now.forEach(Runnable::run);
-        }
-    }
-
-    @Test
-    void shouldQueueOneTaskOnTheLoopForGroupsReleasedBeforeItRuns() {
-        HeldLoop loop = new HeldLoop();
-        OwnerInbox inbox = new OwnerInbox(loop);
-        List<String> ran = new ArrayList<>();
-        inbox.execute(() -> ran.add("g1"));
-        inbox.execute(() -> ran.add("g2"));
-        inbox.execute(() -> ran.add("g3"));
-        assertEquals(1, loop.tasks.size(), "one wake-up of the loop for three groups");
-        assertEquals(1, inbox.wakeUps());
-
-        loop.runAll();
-        assertEquals(List.of("g1", "g2", "g3"), ran, "in release order, once each");
-        inbox.execute(() -> ran.add("g4"));
-        assertEquals(1, loop.tasks.size(), "a group released after the task started queues a new one");
-        loop.runAll();
-        assertEquals(List.of("g1", "g2", "g3", "g4"), ran);
-    }
-
     @Test
     void shouldRunReleasedGroupsAtTheOwnersPassWithoutWaitingForTheTask() {
         HeldLoop loop = new HeldLoop();

@@ -13,22 +13,6 @@ import org.junit.jupiter.api.Test;
 
 /** A shard's answers reach each caller's loop in one task per release, in order, and none is lost. */
 class RepliesTest {
-    /** An event loop stand-in: keeps the tasks it is given until the test runs them. */
-    static final class Loop implements Executor {
-        final List<Runnable> tasks = new ArrayList<>();
-
-        @Override
-        public void execute(Runnable task) {
-            tasks.add(task);
-        }
-
-        void runAll() {
-            List<Runnable> now = new ArrayList<>(tasks);
-            tasks.clear();
-            now.forEach(Runnable::run);
-        }
-    }
-
     /** Records what it was answered. */
     static final class Recorder implements Sink<String> {
         final List<String> got;
@@ -51,8 +35,8 @@ class RepliesTest {
     @Test
     void shouldHandEachLoopItsAnswersInOneTaskInOrder() {
         Replies replies = new Replies();
-        Loop a = new Loop();
-        Loop b = new Loop();
+        HeldLoop a = new HeldLoop();
+        HeldLoop b = new HeldLoop();
         List<String> onA = new ArrayList<>();
         List<String> onB = new ArrayList<>();
         Sink<String> a1 = replies.wrap(new Recorder(onA), a);
@@ -82,8 +66,8 @@ class RepliesTest {
     @Test
     void shouldReuseABatchOnlyOnceEveryLoopHasDeliveredIt() {
         Replies replies = new Replies();
-        Loop a = new Loop();
-        Loop b = new Loop();
+        HeldLoop a = new HeldLoop();
+        HeldLoop b = new HeldLoop();
         List<String> onA = new ArrayList<>();
         List<String> onB = new ArrayList<>();
         replies.wrap(new Recorder(onA), a).onResult("a1");
