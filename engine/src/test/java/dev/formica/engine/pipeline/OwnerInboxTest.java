@@ -13,6 +13,25 @@ import org.junit.jupiter.api.Test;
  */
 class OwnerInboxTest {
     @Test
+    void shouldQueueOneTaskOnTheLoopForGroupsReleasedBeforeItRuns() {
+        HeldLoop loop = new HeldLoop();
+        OwnerInbox inbox = new OwnerInbox(loop);
+        List<String> ran = new ArrayList<>();
+        inbox.execute(() -> ran.add("g1"));
+        inbox.execute(() -> ran.add("g2"));
+        inbox.execute(() -> ran.add("g3"));
+        assertEquals(1, loop.tasks.size(), "one wake-up of the loop for three groups");
+        assertEquals(1, inbox.wakeUps());
+
+        loop.runAll();
+        assertEquals(List.of("g1", "g2", "g3"), ran, "in release order, once each");
+        inbox.execute(() -> ran.add("g4"));
+        assertEquals(1, loop.tasks.size(), "a group released after the task started queues a new one");
+        loop.runAll();
+        assertEquals(List.of("g1", "g2", "g3", "g4"), ran);
+    }
+
+    @Test
     void shouldRunReleasedGroupsAtTheOwnersPassWithoutWaitingForTheTask() {
         HeldLoop loop = new HeldLoop();
         OwnerInbox inbox = new OwnerInbox(loop);
