@@ -85,7 +85,7 @@ final class CrashSoak {
     private final Set<String> confirmed = ConcurrentHashMap.newKeySet();
     /** Approvals acknowledged in the round just ended, and in rounds before it. */
     private final Set<String> ackedThisRound = ConcurrentHashMap.newKeySet();
-    private final List<String> ackedBefore = new ArrayList<>();
+    private final List<String> ackedBefore = Collections.synchronizedList(new ArrayList<>()); // added from callbacks
     private long approvalsChecked;
 
     CrashSoak(Path dataDir, long seed, PrintStream log) {
