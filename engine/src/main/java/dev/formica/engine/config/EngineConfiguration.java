@@ -58,7 +58,12 @@ public final class EngineConfiguration {
     public static final int MAX_CONCENTRATION_KEYS = 1 << 24;
     /** 0 means twice the processors, as grpc and Netty default to (the server creates its own loops). */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 0;
-    public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.DEDICATED;
+    /**
+     * Thread per core with ownership (docs/perf-notes/2026-12-06-loop-mode.md has the measurements that made it the
+     * default). A node with {@code clusterReplication: ratis} that does not set {@code shardMode} runs
+     * {@link ShardMode#DEDICATED} instead ({@link #conclude()}).
+     */
+    public static final ShardMode DEFAULT_SHARD_MODE = ShardMode.LOOP;
     /** Time zone of rule features such as hour_of_day and month. */
     public static final String DEFAULT_TIME_ZONE = "Asia/Shanghai";
     /** Parsed profiles kept on heap for rule features (shared by all shards). */
@@ -158,6 +163,8 @@ public final class EngineConfiguration {
     /** {@code shardMode: LOOP}: calls are shed while a shard's loop runs this late; 0 = never. */
     private Duration loopShedLag = Duration.ofMillis(20);
     private ShardMode shardMode = DEFAULT_SHARD_MODE;
+    /** {@link #shardMode(ShardMode)} was called (a file, a variable, a flag or code): the mode is not defaulted. */
+    private boolean shardModeSet;
     // security: see docs/security.md
     private Path tlsCertChain;
     private Path tlsPrivateKey;
@@ -478,9 +485,13 @@ public final class EngineConfiguration {
         requireThat(shardPortBase >= 0 && shardPortBase <= 65535 - MAX_SHARDS,
                 "shardPortBase must be 0 (any free ports) or 1.." + (65535 - MAX_SHARDS) + ", was " + shardPortBase);
         requireThat(!loopShedLag.isNegative(), "loopShedLag must be >= 0 (0 = off)");
+        if (clusterReplication != Replication.OFF && !shardModeSet) {
+            shardMode = ShardMode.DEDICATED; // the default LOOP does not apply: a replicated shard runs on its group
+        }
         requireThat(shardMode != ShardMode.LOOP || clusterReplication == Replication.OFF,
                 "shardMode LOOP does not combine with clusterReplication: ratis (a replicated shard runs on its"
-                        + " Raft group's threads); use shardMode DEDICATED or CALLER_DRAINS");
+                        + " Raft group's threads); use shardMode DEDICATED or CALLER_DRAINS, or leave shardMode"
+                        + " unset (a replicated node then runs DEDICATED)");
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
                 + maxInFlightDecisions);
@@ -793,6 +804,7 @@ public final class EngineConfiguration {
     public EngineConfiguration shardMode(ShardMode mode) {
         checkMutable();
         this.shardMode = Objects.requireNonNull(mode);
+        this.shardModeSet = true;
         return this;
     }
 

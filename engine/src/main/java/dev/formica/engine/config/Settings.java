@@ -40,25 +40,22 @@ public final class Settings {
                     "shards; part of the data layout (see below)",
                     (c, v) -> c.shards(Integer.parseInt(v)),
                     EngineConfiguration::shards),
-            Setting.of("shardMode", null, Setting.Type.CHOICE, "`DEDICATED`",
-                    "`DEDICATED` (an `AgentRunner` thread per shard, parked as soon as it has no work and woken by "
+            Setting.of("shardMode", null, Setting.Type.CHOICE, "`LOOP` (`DEDICATED` with `clusterReplication: ratis`)",
+                    "`LOOP` (thread per core with ownership): one Netty event loop per shard (`eventLoopThreads` does "
+                    + "not apply) owns it and reads, decides and answers the calls of the shard's own port "
+                    + "(`shardPortBase`) on one thread; the partition map names the ports and the SDK and "
+                    + "`formica loadtest` route each borrower to its shard's port (the main port serves every call "
+                    + "too: a call read by another loop goes to the owner in one task per group of calls); calls are "
+                    + "shed (`RESOURCE_EXHAUSTED`) and the loop stops reading its connections while it runs behind "
+                    + "(`loopShedLag`). Not with `clusterReplication: ratis`: a replicated node that does not set "
+                    + "`shardMode` runs `DEDICATED`. "
+                    + "`DEDICATED` (an `AgentRunner` thread per shard, parked as soon as it has no work and woken by "
                     + "the next command; its timers run at least every 10 ms; no spin or yield phase) or "
                     + "`CALLER_DRAINS` (the event-loop thread that finds a shard idle drains it: one pass of at most "
-                    + "256 commands, then what is left goes as one task to the back of that loop's queue, so a loop "
-                    + "never stops reading its own connections to drain a shard; before 2026-12-05 it drained until "
-                    + "the queue was empty, which under 2× overload turned the loops into shard writers that stopped "
-                    + "reading). The same saturation rate end to end on format 1 (BENCHMARKS.md, \"Shard scaling\" "
-                    + "and \"Overload\"). `CALLER_DRAINS` is faster with one request in flight (no thread wake-up). "
-                    + "Answers are held until the shard log has made them durable, then handed back to the receiving "
-                    + "event loops in one task per loop per group of up to 16 commands. `LOOP` (experimental, thread "
-                    + "per core with ownership): one Netty event loop per shard (`eventLoopThreads` does not "
-                    + "apply) owns it and reads, decides and answers the calls of the shard's own port on one "
-                    + "thread (the partition map names the ports, clients built with `shardPorts` route to them); a "
-                    + "call read by another loop goes to the owner in one task per group of calls; calls are shed "
-                    + "(`RESOURCE_EXHAUSTED`) and the loop stops reading its connections while it runs behind "
-                    + "(`loopShedLag`). Not with "
-                    + "`clusterReplication: ratis` "
-                    + "([perf note](perf-notes/2026-12-05-thread-per-core.md))",
+                    + "256 commands, then what is left goes as one task to the back of that loop's queue). In both, "
+                    + "answers are held until the shard log has made them durable, then handed back to the receiving "
+                    + "event loops in one task per loop per group of up to 16 commands "
+                    + "([perf note](perf-notes/2026-12-06-loop-mode.md))",
                     (c, v) -> c.shardMode(EngineConfiguration.ShardMode.valueOf(v.toUpperCase(Locale.ROOT))),
                     EngineConfiguration::shardMode),
             Setting.of("queueCapacity", null, Setting.Type.NUMBER, "`8192`",
@@ -69,7 +66,10 @@ public final class Settings {
                     "at most this many Decide calls in the server at once; the next is answered "
                     + "`RESOURCE_EXHAUSTED` at call start, before its request is parsed, so refusing is cheap and the "
                     + "backlog cannot pile up unseen in the event loops and socket buffers. Confirm, Cancel and the "
-                    + "other calls are not limited. `0` = off (BENCHMARKS.md, \"Overload\")",
+                    + "other calls are not limited. In `shardMode: LOOP` a call decided on the loop that reads it "
+                    + "holds its slot only until its answer (its log sync in `fsync`), never in a queue, so a loop "
+                    + "falling behind is met by `loopShedLag`, that mode's admission control. `0` = off "
+                    + "(BENCHMARKS.md, \"Overload\")",
                     (c, v) -> c.maxInFlightDecisions(Integer.parseInt(v)),
                     EngineConfiguration::maxInFlightDecisions),
             Setting.of("maxQueueDelay", "--max-queue-delay", Setting.Type.DURATION, "`0` (off)",
@@ -172,7 +172,8 @@ public final class Settings {
                     (c, v) -> c.drainTimeout(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::drainTimeout),
             Setting.of("eventLoopThreads", null, Setting.Type.NUMBER, "`0` (2 per core, as grpc's default)",
-                    "the server's own Netty worker loops (epoll where available). They are the server's own, not "
+                    "`DEDICATED` and `CALLER_DRAINS` (in `LOOP` there is one loop per shard): the server's own Netty "
+                    + "worker loops (epoll where available). They are the server's own, not "
                     + "grpc's shared ones, so that a `DEDICATED` shard can hand each loop its answers in one task per "
                     + "batch instead of waking it per answer ([the live profiles of "
                     + "2026-11-28](perf-notes/2026-11-28-the-shards-own-work-and-live-profiles.md))",

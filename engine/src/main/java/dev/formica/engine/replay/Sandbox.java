@@ -75,7 +75,10 @@ public final class Sandbox implements AutoCloseable {
             EngineConfiguration config = new EngineConfiguration().dataDir(data).shards(shards)
                     .journalEnabled(false).expectedBorrowers(Math.max(1000, profiles.size()))
                     .expectedDecisionsPerDay(100_000).regulatoryFile(regulatory)
-                    .velocityKeys(1 << 16);
+                    .velocityKeys(1 << 16)
+                    // no server and no event loops here: the backtest submits from its own thread, and a shard
+                    // thread that never sheds is what an offline replay wants (LOOP, the server default, sheds)
+                    .shardMode(EngineConfiguration.ShardMode.DEDICATED);
             if (rulesYaml != null) {
                 Path rules = dir.resolve("candidate-rules.yaml");
                 Files.writeString(rules, rulesYaml, StandardCharsets.UTF_8);

@@ -64,7 +64,10 @@ class ClusterSettingsTest {
         assertEquals(EngineConfiguration.Replication.RATIS, c.clusterReplication());
         assertEquals(List.of("10.0.0.1:50061", "10.0.0.2:50061"), c.clusterRaftNodes());
         assertEquals(2, c.shards(), "one shard per group a node hosts: min(3, nodes)");
+        assertEquals(EngineConfiguration.ShardMode.DEDICATED, c.shardMode(),
+                "shardMode not set: a replicated node runs DEDICATED, not the default LOOP");
         assertEquals(EngineConfiguration.Replication.OFF, new EngineConfiguration().conclude().clusterReplication());
+        assertEquals(EngineConfiguration.ShardMode.LOOP, new EngineConfiguration().conclude().shardMode());
 
         assertTrue(refusal(new EngineConfiguration().clusterReplication(EngineConfiguration.Replication.RATIS))
                 .startsWith("clusterReplication and clusterRaftNodes need clusterNodes"));

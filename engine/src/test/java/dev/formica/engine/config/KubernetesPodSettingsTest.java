@@ -52,6 +52,8 @@ class KubernetesPodSettingsTest {
             EngineConfiguration c = pod(node, 3, (String) data.get("node-" + node + ".yaml"));
             assertEquals(List.of(), c.clusterJoin());
             assertEquals(3, c.shards(), "a first node hosts the three groups");
+            assertEquals(EngineConfiguration.ShardMode.DEDICATED, c.shardMode(),
+                    "replicated and shardMode unset: DEDICATED, so the manifests need no shard ports");
         }
         // scaled to four: the first pods restart with the grown lists and the same files
         assertEquals(3, pod(0, 4, (String) data.get("node-0.yaml")).shards());
