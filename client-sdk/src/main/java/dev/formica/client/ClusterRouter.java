@@ -58,6 +58,8 @@ final class ClusterRouter {
     /** Makes a channel to an address a map names; null when the client was given one channel to use. */
     private final Function<String, ManagedChannel> factory;
     private volatile PartitionRoutes routes;
+    /** Each shard port learnt ({@link #learnShardPorts}) and the target whose map named it. */
+    private final ConcurrentHashMap<String, String> shardPortTargets = new ConcurrentHashMap<>();
     /** Which other node {@link #onUnavailable} asks next (turns, so a dead node is not asked every time). */
     private final java.util.concurrent.atomic.AtomicInteger unavailableTurns =
             new java.util.concurrent.atomic.AtomicInteger();
@@ -166,6 +168,10 @@ final class ClusterRouter {
      * at once when no other node is known or the client was given one channel.
      */
     CompletableFuture<Void> onUnavailable(Channel failed, Deadline deadline) {
+        String shardTarget = shardPortTargetOf(failed);
+        if (shardTarget != null) {
+            return onShardPortUnavailable(shardTarget, deadline);
+        }
         List<String> nodes = routes.nodes();
         if (factory == null || nodes.size() < 2) {
             return CompletableFuture.completedFuture(null);
@@ -234,15 +240,50 @@ final class ClusterRouter {
             if (target.contains(":/") || colon <= 0) {
                 continue; // a name-resolver target: no single host to dial the ports on
             }
-            String host = target.substring(0, colon);
-            readMap(channel(target), deadline, map -> {
-                if (map != null) {
-                    synchronized (this) {
-                        routes = routes.withPartitionPorts(target, host, map);
-                    }
-                }
-            }).join();
+            readMap(channel(target), deadline, map -> learnPorts(target, map)).join();
         }
+    }
+
+    /** Routes {@code target}'s partitions to the shard ports {@code map} names (none: left as they are). */
+    private synchronized void learnPorts(String target, PartitionMap map) {
+        if (map == null) {
+            return;
+        }
+        String host = target.substring(0, target.lastIndexOf(':'));
+        PartitionRoutes learned = routes.withPartitionPorts(target, host, map);
+        for (String address : learned.nodes()) {
+            if (!routes.nodes().contains(address)) {
+                shardPortTargets.put(address, target);
+            }
+        }
+        routes = learned;
+    }
+
+    /** The target whose map named the shard port {@code failed} is a channel to; null for any other channel. */
+    private String shardPortTargetOf(Channel failed) {
+        if (factory == null || shardPortTargets.isEmpty()) {
+            return null;
+        }
+        for (var e : channels.entrySet()) {
+            if (e.getValue() == failed) {
+                return shardPortTargets.get(e.getKey());
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A shard port did not answer (the server restarted on other free ports, or is restarting): {@code target}'s
+     * partitions go back to {@code target} itself, whose main port serves every partition, and to the shard ports
+     * its map names now if it answers one. Completes when done, never exceptionally.
+     */
+    private CompletableFuture<Void> onShardPortUnavailable(String target, Deadline deadline) {
+        synchronized (this) {
+            routes = routes.backTo(target, shardPortTargets.entrySet().stream()
+                    .filter(e -> e.getValue().equals(target)).map(java.util.Map.Entry::getKey)
+                    .collect(java.util.stream.Collectors.toSet()));
+        }
+        return readMap(channel(target), deadline, map -> learnPorts(target, map));
     }
 
     private void learn(PartitionMap map, Redirect redirect) {

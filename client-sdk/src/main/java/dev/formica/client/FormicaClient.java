@@ -403,7 +403,7 @@ public final class FormicaClient implements AutoCloseable {
         private Duration streamDeadline = DEFAULT_STREAM_DEADLINE;
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private boolean tls;
-        private boolean shardPorts;
+        private boolean shardPorts = true;
         private Path trustCertificates;
         private Path clientCertChain;
         private Path clientPrivateKey;
@@ -555,10 +555,13 @@ public final class FormicaClient implements AutoCloseable {
 
         /**
          * Routes each call to the port of its shard's own event loop where the server has them ({@code shardMode:
-         * LOOP}: the partition map's {@code partition_ports}), so the call is read, decided and answered on one
-         * server thread. {@link #build} then asks each target for its map, waiting at most the default deadline; a
-         * server without shard ports (or that does not answer in time) is called on its address as before.
-         * Default off.
+         * LOOP}, the server default: the partition map's {@code partition_ports}), so the call is read, decided and
+         * answered on one server thread. {@link #build} then asks each {@code host:port} target for its map, waiting
+         * at most the default deadline; a server without shard ports ({@code DEDICATED}, a replicated node, an
+         * older server), one that does not answer in time, and partitions the map names no port for are called on
+         * the target's address as before. A shard port that stops answering (a restart on other free ports) sends
+         * its calls back to the routes of another node's map, the main port's. Default on; off calls every
+         * target on its own address only (e.g. when only the main port is reachable through a load balancer).
          */
         public Builder shardPorts(boolean enabled) {
             this.shardPorts = enabled;

@@ -144,6 +144,26 @@ final class PartitionRoutes {
         return new PartitionRoutes(moreNodes, moved, terms);
     }
 
+    /**
+     * These routes with every partition routed to one of {@code addresses} (the shard ports learnt from
+     * {@code target}'s map) sent back to {@code target}; the others unchanged.
+     */
+    PartitionRoutes backTo(String target, java.util.Set<String> addresses) {
+        List<String> moreNodes = new java.util.ArrayList<>(nodes);
+        int node = moreNodes.indexOf(target);
+        if (node < 0) {
+            moreNodes.add(target);
+            node = moreNodes.size() - 1;
+        }
+        int[] moved = owners.clone();
+        for (int p = 0; p < moved.length; p++) {
+            if (addresses.contains(nodes.get(owners[p]))) {
+                moved[p] = node;
+            }
+        }
+        return new PartitionRoutes(moreNodes, moved, terms);
+    }
+
     List<String> nodes() {
         return nodes;
     }

@@ -26,7 +26,25 @@ class FormicaClientRedirectTest {
         for (int i = 0; i < NODES.size(); i++) {
             targets.add(NODES.get(i), nodes[i]);
         }
-        client = FormicaClient.builder().targets(clientTargets).channelFactory(targets::channelFor).build();
+        // shard ports off: these tests count the maps read for redirects; the default reads each target's map at
+        // build (shouldReadEachTargetsMapOnceAtBuildAndKeepTheRoutesOfMapsWithoutShardPorts)
+        client = FormicaClient.builder().targets(clientTargets).channelFactory(targets::channelFor).shardPorts(false)
+                .build();
+    }
+
+    @Test
+    void shouldReadEachTargetsMapOnceAtBuildAndKeepTheRoutesOfMapsWithoutShardPorts() {
+        for (int i = 0; i < NODES.size(); i++) {
+            targets.add(NODES.get(i), nodes[i]);
+        }
+        client = FormicaClient.builder().targets(NODES).channelFactory(targets::channelFor).build();
+        assertEquals(1, nodes[0].mapReads.get(), "shard ports are the default: each target's map read at build");
+        assertEquals(1, nodes[1].mapReads.get());
+        assertEquals(NODES, client.routes().nodes(), "maps without partition_ports (DEDICATED, replicated nodes)");
+        for (String borrower : borrowersOf(1, 2)) {
+            assertEquals("node-1", client.decide(request(borrower)).getRuleSetVersion());
+        }
+        assertEquals(0, nodes[0].refusals.get() + nodes[1].refusals.get());
     }
 
     @AfterEach
