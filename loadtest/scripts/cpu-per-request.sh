@@ -6,8 +6,10 @@
 # profiles are loaded by a short run before) and, where `perf` can count the raw_syscalls:sys_enter tracepoint
 # (Debian's linux-perf, as root), its system calls per request over the same span. Decide minus Echo is the cost
 # of the decision itself on this box.
-# LOADTEST_ARGS are added to the measured load runs (e.g. "--shard-ports" against a shardMode LOOP server, whose
-# mode is set by FORMICA_SHARD_MODE=loop in the environment).
+# LOADTEST_ARGS are added to the measured load runs. The server runs shardMode LOOP (the default) and the load goes
+# to its shard ports (loadtest's default); FORMICA_SHARD_MODE=dedicated in the environment measures DEDICATED (the
+# load then goes to the main port). With a jar from before LOOP was the default: FORMICA_SHARD_MODE=loop and
+# LOADTEST_ARGS=--shard-ports.
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
 #        [LOADTEST_ARGS=--shard-ports] loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail

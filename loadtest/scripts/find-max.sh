@@ -5,22 +5,24 @@
 # Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [SLO=5ms] \
 #        loadtest/scripts/find-max.sh [OUT_DIR] [START_RATE]   (defaults: target/find-max 3000; about 5 minutes)
 # SLO is the p99 a step must keep (5 ms by default); on a day when even Echo misses 5 ms at the start rate,
-# a looser SLO still finds where each RPC stops keeping up.
+# a looser SLO still finds where each RPC stops keeping up. PORT and METRICS_PORT move the server (to run beside
+# another script); LOADTEST_ARGS are added to both load runs (e.g. --no-shard-ports; --shard-ports for a jar from
+# before it was the default).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/find-max}"
 RATE="${2:-3000}"
-PORT=50187          # not 50097-50099, 50189-50197: other scripts use those
-METRICS_PORT=50188
+PORT="${PORT:-50187}"                 # not 50097-50099, 50189-50197: other scripts use those
+METRICS_PORT="${METRICS_PORT:-50188}"
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 FORMICA=(java @"$OUT/jvm.options" -jar "$OUT/formica.jar")
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 100000 --load-profiles --target-rpc both \
-    --rate "$RATE" --duration 70s --warmup 0s --report-dir "$OUT/warm" > "$OUT/warm.txt" 2>&1
+    --rate "$RATE" --duration 70s --warmup 0s --report-dir "$OUT/warm" ${LOADTEST_ARGS:-} > "$OUT/warm.txt" 2>&1
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --server-metrics-port $METRICS_PORT --borrowers 100000 \
     --target-rpc both --find-max --rate "$RATE" --slo-p99 "${SLO:-5ms}" --step 1.25 --step-duration 10s --duration 160s --warmup 5s \
-    --report-dir "$OUT/report" > "$OUT/findmax.txt" 2>&1 || true
+    --report-dir "$OUT/report" ${LOADTEST_ARGS:-} > "$OUT/findmax.txt" 2>&1 || true
 stop_server
 grep -E "saturation|ratio|CPU us/req" "$OUT/findmax.txt"

@@ -5,8 +5,9 @@
 # Usage: [JAR=path/to/formica.jar] [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] \
 #        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] [PORT=50197] [LOADTEST_ARGS=--shard-ports] \
 #        loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
-# LOADTEST_ARGS go to every load run after the profiles are loaded (--shard-ports for a shardMode LOOP server,
-# FORMICA_SHARD_MODE=loop in the environment).
+# LOADTEST_ARGS go to every load run after the profiles are loaded. The server runs shardMode LOOP (the default)
+# and the load goes to its shard ports; FORMICA_SHARD_MODE=dedicated in the environment runs DEDICATED (with a jar
+# from before LOOP was the default: FORMICA_SHARD_MODE=loop and LOADTEST_ARGS=--shard-ports for LOOP).
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
 # The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
 set -euo pipefail

@@ -117,7 +117,8 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}.")
     int channels;
 
-    @Option(names = "--shard-ports", description = "shardMode LOOP: a channel per shard port, not --channels.")
+    @Option(names = "--shard-ports", negatable = true, defaultValue = "true", fallbackValue = "true", description =
+            "Decides to their shard's port where the map names them (LOOP), else --channels. Default on.")
     boolean shardPorts;
     private ShardChannels shards;
 
@@ -377,13 +378,12 @@ public final class LoadTestCommand implements Callable<Integer> {
     }
 
     private List<ManagedChannel> openChannels() {
-        if (shardPorts) {
-            shards = ShardChannels.open(target, hostOf(target)); // Decides to their shard's port
-            return shards.channels();
+        shards = shardPorts ? ShardChannels.open(target, hostOf(target)) : null; // null: the map names no ports
+        if (shards != null) {
+            return shards.channels(); // Decides to their shard's port
         }
         List<ManagedChannel> list = new ArrayList<>();
-        for (int i = 0; i < channels; i++) {
-            // a channel per connection; answers handled on the transport thread (they only record)
+        for (int i = 0; i < channels; i++) { // a channel per connection; answers on the transport thread (they record)
             list.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).directExecutor().build());
         }
         return list;

@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code --shard-ports}: a channel per shard port of a {@code shardMode: LOOP} server (its partition map's
- * {@code partition_ports}) and which channel serves each partition, so that each Decide is read by the event loop that
- * owns its shard.
+ * {@code --shard-ports} (the default): a channel per shard port of a {@code shardMode: LOOP} server (its partition
+ * map's {@code partition_ports}) and which channel serves each partition, so that each Decide is read by the event
+ * loop that owns its shard. A partition the map names no port for goes to a channel on the target itself.
  *
- * @param channels one per shard port, in the order the map first names them
+ * @param channels one per shard port, in the order the map first names them (and the target's, if needed)
  * @param lanes index into {@code channels} of each partition's port
  */
 record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
@@ -24,7 +24,7 @@ record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
     /**
      * Reads {@code target}'s map and opens the channels.
      *
-     * @throws IllegalArgumentException when the server names no shard ports (not {@code shardMode: LOOP})
+     * @return null when the server names no shard ports (not {@code shardMode: LOOP}, an older server)
      */
     static ShardChannels open(String target, String host) {
         ManagedChannel main = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
@@ -35,24 +35,29 @@ record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
         } finally {
             main.shutdownNow();
         }
+        return lanes(map, host, target);
+    }
+
+    /** The channels and lanes of {@code map} (null: no shard ports); a partition without a port on {@code target}. */
+    static ShardChannels lanes(PartitionMap map, String host, String target) {
         if (map.getPartitionPortsCount() != PARTITIONS) {
-            throw new IllegalArgumentException("--shard-ports: " + target + " names no shard ports (start it with"
-                    + " shardMode: LOOP)");
+            return null;
         }
-        List<Integer> ports = new ArrayList<>();
+        List<String> addresses = new ArrayList<>();
         int[] lanes = new int[PARTITIONS];
         for (int p = 0; p < PARTITIONS; p++) {
             int port = map.getPartitionPorts(p);
-            if (!ports.contains(port)) {
-                ports.add(port);
+            String address = port > 0 && port <= 65535 ? host + ":" + port : target;
+            if (!addresses.contains(address)) {
+                addresses.add(address);
             }
-            lanes[p] = ports.indexOf(port);
+            lanes[p] = addresses.indexOf(address);
         }
         List<ManagedChannel> channels = new ArrayList<>();
-        for (int port : ports) {
+        for (String address : addresses) {
             // answers handled on the transport thread (they only record), as the other channels
-            channels.add(Grpc.newChannelBuilder(host + ":" + port, InsecureChannelCredentials.create())
-                    .directExecutor().build());
+            channels.add(Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).directExecutor()
+                    .build());
         }
         return new ShardChannels(channels, lanes);
     }

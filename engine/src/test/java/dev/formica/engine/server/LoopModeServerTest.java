@@ -34,9 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code shardMode: LOOP} end to end: a port per shard read by the shard's own event loop, named in the partition
- * map; the SDK with {@code shardPorts} sends each borrower's calls to its shard's port; the main port still serves
- * every borrower (a call read by a loop that does not own its shard goes to the owner).
+ * {@code shardMode: LOOP}, the default, end to end: a port per shard read by the shard's own event loop, named in the
+ * partition map; the SDK (shard ports by default) sends each borrower's calls to its shard's port; the main port still
+ * serves every borrower (a call read by a loop that does not own its shard goes to the owner); a server restarted on
+ * other free shard ports is found again through the main port.
  */
 class LoopModeServerTest {
     @TempDir
@@ -66,10 +67,17 @@ class LoopModeServerTest {
 
     @BeforeEach
     void start() {
-        server = new EngineServer(new EngineConfiguration().port(0).dataDir(dataDir).shards(2)
-                .shardMode(EngineConfiguration.ShardMode.LOOP).durability(dev.formica.engine.log.Durability.PROCESS)
+        server = start(0);
+    }
+
+    /** The server on {@code port} (0: a free one), shard ports free, {@code shardMode} left at its default. */
+    private EngineServer start(int port) {
+        EngineConfiguration config = new EngineConfiguration().port(port).dataDir(dataDir).shards(2)
+                .durability(dev.formica.engine.log.Durability.PROCESS)
                 .loopShedLag(Duration.ZERO) // a busy test box holding a loop up sheds nothing here
-                .drainTimeout(Duration.ofSeconds(1)), List.of(ports)).start();
+                .drainTimeout(Duration.ofSeconds(1));
+        assertEquals(EngineConfiguration.ShardMode.LOOP, config.shardMode(), "LOOP is the default");
+        return new EngineServer(config, List.of(ports)).start();
     }
 
     @AfterEach
@@ -101,9 +109,9 @@ class LoopModeServerTest {
     void shouldRouteEachBorrowerToItsShardPortWithShardPortsAndServeTheMainPortToo() {
         List<String> borrowers = List.of("loop-a", "loop-b", "loop-c", "loop-d", "loop-e", "loop-f");
         try (FormicaClient routed = FormicaClient.builder().target("127.0.0.1:" + server.port())
-                .defaultDeadline(Duration.ofSeconds(10)).shardPorts(true).build();
+                .defaultDeadline(Duration.ofSeconds(10)).build(); // shard ports: the SDK's default
                 FormicaClient plain = FormicaClient.builder().target("127.0.0.1:" + server.port())
-                        .defaultDeadline(Duration.ofSeconds(10)).build()) {
+                        .defaultDeadline(Duration.ofSeconds(10)).shardPorts(false).build()) {
             for (String b : borrowers) {
                 plain.upsertProfile(Profile.newBuilder().setBorrowerId(b).addLines(ProductLine.newBuilder()
                         .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000)).build());
@@ -120,6 +128,32 @@ class LoopModeServerTest {
                 assertEquals(20_000, plain.getCreditLine(dev.formica.v1.GetCreditLineRequest.newBuilder()
                         .setBorrowerId(b).setProduct(Product.CONSUMER_CREDIT).build()).getHeldMinor());
             }
+        }
+    }
+
+    @Test
+    void shouldFindTheShardPortsAgainThroughTheMainPortAfterARestartOnOtherFreePorts() {
+        String borrower = "loop-restart";
+        try (FormicaClient routed = FormicaClient.builder().target("127.0.0.1:" + server.port())
+                .defaultDeadline(Duration.ofSeconds(10)).build()) {
+            routed.upsertProfile(Profile.newBuilder().setBorrowerId(borrower).addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000_000)).build());
+            assertEquals(Outcome.APPROVE, routed.decide(decision("before", borrower)).getOutcome());
+            int shard = server.pipeline().shardOf(borrower);
+            int before = server.shardPorts()[shard];
+            assertEquals(before, portOf.get("before"));
+            int mainPort = server.port();
+            server.close();
+            // the same main port (the client's target), the shard ports free ones again: the old one is gone
+            server = start(mainPort);
+            int after = server.shardPorts()[shard];
+            assertEquals(Outcome.APPROVE, routed.decide(decision("after", borrower)).getOutcome(),
+                    "the call to the old shard port is retried where the main port's map says");
+            assertEquals(after, portOf.get("after"),
+                    "the retry went to the shard's new port, learnt from the main port's map");
+            assertEquals(20_000, routed.getCreditLine(dev.formica.v1.GetCreditLineRequest.newBuilder()
+                    .setBorrowerId(borrower).setProduct(Product.CONSUMER_CREDIT).build()).getHeldMinor(),
+                    "one hold per decision, both kept across the restart");
         }
     }
 
