@@ -42,7 +42,11 @@ class DecisionStreamAndProfilesTest {
 
     @BeforeEach
     void start() {
-        server = new EngineServer(LedgerOnlyRules.apply(new EngineConfiguration().port(0).dataDir(dataDir))).start();
+        // loopShedLag 0: the stream's 300 Decides arrive at once on one loop of a cold server (shardMode LOOP, the
+        // default), whose read batches then run past the 20 ms shed and refuse some; this test is about the
+        // stream's answers, the shed is ShardOwnerTest's and LoopReadPauseTest's
+        server = new EngineServer(LedgerOnlyRules.apply(new EngineConfiguration().port(0).dataDir(dataDir)
+                .loopShedLag(java.time.Duration.ZERO))).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
