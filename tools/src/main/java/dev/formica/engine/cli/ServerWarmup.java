@@ -56,8 +56,14 @@ final class ServerWarmup {
         Path scratch = Files.createTempDirectory("formica-warmup-");   // rwx------ on POSIX
         LongAdder errors = new LongAdder();
         LongAdder followUps = new LongAdder();
+        // the mode the real server will run: a replicated node leaves the default LOOP for DEDICATED (conclude),
+        // and its scratch server below is not replicated, so it is told
+        EngineConfiguration.ShardMode mode = settings.clusterReplication() != EngineConfiguration.Replication.OFF
+                && settings.shardMode() == EngineConfiguration.ShardMode.LOOP
+                ? EngineConfiguration.ShardMode.DEDICATED : settings.shardMode();
         try {
-            EngineConfiguration config = settings.host("127.0.0.1").port(0).dataDir(scratch).metricsPort(-1)
+            EngineConfiguration config = settings.shardMode(mode).shardPortBase(0) // not the real server's ports
+                    .host("127.0.0.1").port(0).dataDir(scratch).metricsPort(-1)
                     .tlsCertChain(null).tlsPrivateKey(null).tlsClientCa(null)
                     .clientAuth(EngineConfiguration.ClientAuth.NONE).adminSubjects(List.of())
                     .adminTokenFile(null).decisionAuthRequired(false).callerSubjects(List.of())

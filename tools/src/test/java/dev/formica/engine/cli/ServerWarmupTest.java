@@ -59,6 +59,8 @@ class ServerWarmupTest {
 
             assertEquals(500, r.decisions());
             assertEquals(0, r.errors(), "a scratch server of one node owning everything answers every call");
+            assertEquals(EngineConfiguration.ShardMode.DEDICATED, settings.shardMode(),
+                    "warmed up in the mode the replicated node runs (it leaves the default LOOP), not LOOP");
             assertFalse(Files.exists(dir.resolve("data")), "the real data directory is never created");
         }
     }
