@@ -5,6 +5,7 @@ import dev.formica.engine.risk.ConcentrationTable;
 import dev.formica.engine.rules.CompiledRuleSet;
 import dev.formica.engine.rules.LoanProduct;
 import dev.formica.engine.rules.RegulatoryParameters;
+import dev.formica.engine.state.ExposureBook;
 import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.ShardState;
 import dev.formica.v1.Profile;
@@ -33,6 +34,7 @@ final class ShardExposures {
     /** The record of the line a command works on ({@link #reserve} leaves it for {@link #hold}). */
     private final ExposureRecord exposure = new ExposureRecord();
     private final ExposureRecord dropped = new ExposureRecord();
+    private final Releasing releasing = new Releasing();
     /**
      * Whether the table holds this shard's records already while {@link #reconcile} runs, so that its repairs must
      * change the table too (a replicated node, whose table follows every group it hosts); false: the table is filled
@@ -152,15 +154,24 @@ final class ShardExposures {
 
     /** A hold's exposure leaves the line's record and the concentration table (Cancel, expiry). */
     void release(CharSequence borrowerId, int product, long holdId) {
-        if (!state.exposures().read(borrowerId, product, exposure)) {
-            return;
-        }
-        int entry = exposure.indexOfHold(holdId);
-        if (entry >= 0) {
-            guard.release(exposure.region(), exposure.industry(entry), exposure.merchant(entry), exposure.group(),
-                    exposure.amount(entry));
-            exposure.remove(entry);
-            state.exposures().write(borrowerId, product, exposure);
+        releasing.holdId = holdId;
+        state.exposures().update(borrowerId, product, exposure, releasing); // one look-up, not a read and a write
+    }
+
+    /** {@link #release}'s change to the record: the hold's entry out of it and out of the table. */
+    private final class Releasing implements ExposureBook.Change {
+        long holdId;
+
+        @Override
+        public boolean apply(ExposureRecord record) {
+            int entry = record.indexOfHold(holdId);
+            if (entry < 0) {
+                return false;
+            }
+            guard.release(record.region(), record.industry(entry), record.merchant(entry), record.group(),
+                    record.amount(entry));
+            record.remove(entry);
+            return true;
         }
     }
 

@@ -775,15 +775,21 @@ final class ShardProcessor {
 
     /** Releases an active hold whose time has passed. The caller has loaded it into {@link #hold}. */
     private void expire(long holdId, long nowMs) {
+        state.holds().setState(holdId, HoldState.EXPIRED);
+        expired(holdId, nowMs);
+    }
+
+    /**
+     * Releases the hold loaded in {@link #hold}, just set {@link HoldState#EXPIRED}: its amount goes back to the line
+     * (when the line exists), its exposure and funding are released, its removal is scheduled.
+     */
+    private void expired(long holdId, long nowMs) {
         CharSequence borrowerId = hold.borrowerId(); // the loaded hold's own builder: no String per expiry
         int product = hold.product();
         long amount = hold.amountMinor();
-        if (!state.ledger().get(borrowerId, product, ledger)) {
-            state.holds().setState(holdId, HoldState.EXPIRED);
+        if (!state.ledger().applyIfPresent(borrowerId, product, -amount, 0, nowMs)) {
             return;
         }
-        state.holds().setState(holdId, HoldState.EXPIRED);
-        state.ledger().apply(borrowerId, product, -amount, 0, nowMs);
         exposures.release(borrowerId, product, holdId);
         releaseFunding();
         scheduleRemoval(holdId, nowMs);
@@ -1183,8 +1189,8 @@ final class ShardProcessor {
         while (!expiries.isEmpty() && expiries.peekLong() <= nowMs && work < EXPIRY_BATCH) {
             expiries.pollLong();
             long holdId = expiries.pollLong();
-            if (state.holds().get(holdId, hold) && hold.state() == HoldState.ACTIVE) {
-                expire(holdId, nowMs);
+            if (state.holds().expireIfActive(holdId, hold)) {
+                expired(holdId, nowMs);
             }
             work++;
         }

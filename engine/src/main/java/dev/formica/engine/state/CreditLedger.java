@@ -34,12 +34,21 @@ public final class CreditLedger implements AutoCloseable {
     private final AtomicLongArray heldTotals = new AtomicLongArray(4);
     private final AtomicLongArray drawnTotals = new AtomicLongArray(4);
 
-    private CreditLedger(ChronicleMap<CharSequence, LedgerValue> map) {
+    /**
+     * The keys of the lines this ledger holds (lines are never removed): a look-up of a borrower's product with no
+     * line, the usual case for two of a Decide's three, costs no map probe.
+     */
+    private final PresenceFilter present;
+
+    private CreditLedger(ChronicleMap<CharSequence, LedgerValue> map, long maxLines) {
         this.map = map;
-        // One walk at open (≈ 0.1 s per million lines); afterwards the mutators keep the sums.
+        this.present = new PresenceFilter(maxLines);
+        // One walk at open (≈ 0.1 s per million lines); afterwards the mutators keep the sums and the filter.
         map.forEachEntry(e -> {
             LedgerValue v = e.value().get();
-            int product = e.key().get().charAt(0) - '0';
+            CharSequence key = e.key().get();
+            present.add(key);
+            int product = key.charAt(0) - '0';
             if (product >= 0 && product < 4) {
                 heldTotals.setPlain(product, heldTotals.getPlain(product) + v.getHeldMinor());
                 drawnTotals.setPlain(product, drawnTotals.getPlain(product) + v.getDrawnMinor());
@@ -76,13 +85,18 @@ public final class CreditLedger implements AutoCloseable {
                 .checksumEntries(false) // in-place updates; see package javadoc, "Entry checksums"
                 .entries(entries)
                 .averageKeySize(1 + cfg.averageBorrowerIdChars())
-                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
+                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover),
+                (long) (entries * cfg.maxBloatFactor()));
     }
 
     /** Copies the line into {@code out}; returns false (and leaves {@code out} alone) if there is none. */
     public boolean get(CharSequence borrowerId, int product, LedgerSnapshot out) {
         Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        CharSequence key = s.key(borrowerId, product);
+        if (!present.mightContain(key)) {
+            return false;
+        }
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(key)) {
             c.readLock().lock();
             MapEntry<CharSequence, LedgerValue> e = c.entry();
             if (e == null) {
@@ -113,6 +127,7 @@ public final class CreditLedger implements AutoCloseable {
                 v.setGrade(0);
                 v.setVersion(1);
                 v.setUpdatedMs(nowMs);
+                present.add(s.key);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
             }
         }
@@ -144,6 +159,39 @@ public final class CreditLedger implements AutoCloseable {
                 ops.ledgerApply(borrowerId, product, heldDelta, drawnDelta);
             }
             return version;
+        }
+    }
+
+    /**
+     * As {@link #apply} when the line exists; false (nothing changed or recorded) when it does not. One look-up
+     * where {@link #get} and {@link #apply} take two (the shard's expiry of a hold).
+     *
+     * @throws ArithmeticException if an amount would overflow (nothing is changed)
+     */
+    public boolean applyIfPresent(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
+        Scratch s = scratch.get();
+        CharSequence key = s.key(borrowerId, product);
+        if (!present.mightContain(key)) {
+            return false;
+        }
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(key)) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            LedgerValue v = e.value().getUsing(s.ref);
+            long held = Math.addExact(v.getHeldMinor(), heldDelta);
+            long drawn = Math.addExact(v.getDrawnMinor(), drawnDelta);
+            c.writeLock().lock();
+            v.setHeldMinor(held);
+            v.setDrawnMinor(drawn);
+            addTotals(product, heldDelta, drawnDelta);
+            touch(v, nowMs);
+            if (ops != null && ops.recording()) {
+                ops.ledgerApply(borrowerId, product, heldDelta, drawnDelta);
+            }
+            return true;
         }
     }
 
@@ -219,6 +267,7 @@ public final class CreditLedger implements AutoCloseable {
             v.setVersion(line.version());
             v.setUpdatedMs(line.updatedMs());
             if (e == null) {
+                present.add(s.key);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
             }
             addTotals(product, line.heldMinor(), line.drawnMinor());

@@ -92,6 +92,51 @@ public final class ExposureBook implements AutoCloseable {
         }
     }
 
+    /** A change made to a line's record inside {@link #update}; must not use this book. */
+    @FunctionalInterface
+    public interface Change {
+        /** Changes {@code record} (decoded); true: store it (or remove it when it has no entries), false: leave it. */
+        boolean apply(ExposureRecord record);
+    }
+
+    /**
+     * Reads the line's record into {@code record}, lets {@code change} change it and stores it (or removes it when it
+     * has no entries; recorded for the shard log as {@link #write} records it), all under the entry's update lock:
+     * one look-up where {@link #read} and {@link #write} take two. False (and {@code record} cleared, {@code change}
+     * not called) when the line has no record.
+     */
+    public boolean update(CharSequence borrowerId, int product, ExposureRecord record, Change change) {
+        CharSequence k = key(borrowerId, product);
+        try (ExternalMapQueryContext<CharSequence, byte[], ?> c = map.queryContext(k)) {
+            c.updateLock().lock();
+            MapEntry<CharSequence, byte[]> e = c.entry();
+            if (e == null) {
+                record.clear();
+                return false;
+            }
+            Data<byte[]> value = e.value();
+            int n = (int) value.size();
+            ensure(n);
+            value.bytes().read(value.offset(), bytes, 0, n);
+            record.decode(view, 0, n);
+            if (!change.apply(record)) {
+                return true;
+            }
+            if (record.count() == 0) {
+                c.remove(e);
+                n = 0;
+            } else {
+                ensure(record.encodedLength());
+                n = record.encode(view);
+                c.replaceValue(e, c.wrapValueBytesAsData(store, 0, n));
+            }
+            if (ops != null && ops.recording()) {
+                ops.exposurePut(k, bytes, n);
+            }
+            return true;
+        }
+    }
+
     /** Replay and snapshots: stores raw record bytes under a raw key (product digit + borrower id); 0 bytes removes. */
     public void restore(CharSequence rawKey, org.agrona.DirectBuffer from, int offset, int length) {
         key.setLength(0);

@@ -126,6 +126,34 @@ public final class HoldBook implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the hold into {@code out} and, when it is {@link HoldState#ACTIVE}, sets it {@link HoldState#EXPIRED}
+     * (recorded as {@link #setState} records it); false when there is none (out untouched) or it was not active. One
+     * look-up where {@link #get} and {@link #setState} take two (the shard's expiry of due holds).
+     */
+    public boolean expireIfActive(long holdId, HoldSnapshot out) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.updateLock().lock();
+            MapEntry<LongValue, HoldValue> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            HoldValue v = e.value().getUsing(s.ref);
+            out.copyFrom(v);
+            if (out.state() != HoldState.ACTIVE) {
+                return false;
+            }
+            c.writeLock().lock();
+            countActive(HoldState.ACTIVE, HoldState.EXPIRED);
+            v.setState(HoldState.EXPIRED);
+            if (ops != null && ops.recording()) {
+                ops.holdState(holdId, HoldState.EXPIRED);
+            }
+            return true;
+        }
+    }
+
     /** Removes the hold; false if there was none. */
     public boolean remove(long holdId) {
         Scratch s = scratch.get();

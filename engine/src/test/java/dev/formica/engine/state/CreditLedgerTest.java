@@ -100,6 +100,57 @@ class CreditLedgerTest {
     }
 
     @Test
+    void shouldApplyIfPresentOnlyToAnExistingLine() {
+        StateOps ops = new StateOps();
+        ops.recording(true);
+        ledger.ops = ops;
+        assertFalse(ledger.applyIfPresent("nobody", 1, 5, 0, T0));
+        assertEquals(0, ops.length(), "nothing is recorded for a missing line");
+        ledger.putLine("b-1", 1, 1_000, T0);
+        ledger.putLine("b-1", 2, 1_000, T0);
+        int before = ops.length();
+        assertTrue(ledger.applyIfPresent("b-1", 1, 30, 4, T0 + 1));
+        assertTrue(ops.length() > before, "the change is recorded as an apply");
+        assertFalse(ledger.applyIfPresent("b-1", 3, 30, 4, T0), "another product of the borrower has no line");
+        assertTrue(ledger.get("b-1", 1, snapshot));
+        assertEquals(30, snapshot.heldMinor());
+        assertEquals(4, snapshot.drawnMinor());
+        assertEquals(2, snapshot.version());
+        assertEquals(T0 + 1, snapshot.updatedMs());
+        assertEquals(30, ledger.heldTotalMinor(1));
+        assertTrue(ledger.get("b-1", 2, snapshot));
+        assertEquals(0, snapshot.heldMinor(), "the other line is unchanged");
+        ledger.apply("b-1", 1, Long.MAX_VALUE - 30, 0, T0);
+        assertThrows(ArithmeticException.class, () -> ledger.applyIfPresent("b-1", 1, 1, 0, T0));
+    }
+
+    @Test
+    void shouldFindEveryLineRestoredIntoAFreshLedgerAndNoOther() throws IOException {
+        // the presence filter is on the heap: a snapshot's lines restored into a fresh ledger must be in it
+        for (int b = 0; b < 2_000; b++) {
+            ledger.putLine("b-" + b, 1 + b % 3, 100 + b, T0);
+            assertTrue(ledger.applyIfPresent("b-" + b, 1 + b % 3, 1, 0, T0), "b-" + b);
+        }
+        LedgerSnapshot line = new LedgerSnapshot();
+        try (ShardState other = StateTestSupport.open(tmp.resolve("other"))) {
+            for (int b = 0; b < 2_000; b++) {
+                assertTrue(ledger.get("b-" + b, 1 + b % 3, line));
+                assertFalse(other.ledger().get("b-" + b, 1 + b % 3, snapshot), "not restored yet: b-" + b);
+                other.ledger().restore("b-" + b, 1 + b % 3, line);
+            }
+            for (int b = 0; b < 2_000; b++) {
+                assertTrue(other.ledger().get("b-" + b, 1 + b % 3, snapshot), "restored b-" + b);
+                assertEquals(100 + b, snapshot.lineMinor());
+                assertEquals(1, snapshot.heldMinor());
+                assertFalse(other.ledger().get("b-" + b, 1 + (b + 1) % 3, snapshot), "no line on another product");
+                assertTrue(other.ledger().applyIfPresent("b-" + b, 1 + b % 3, 1, 0, T0), "restored b-" + b);
+            }
+            assertEquals(4_000, other.ledger().heldTotalMinor(1) + other.ledger().heldTotalMinor(2)
+                    + other.ledger().heldTotalMinor(3), "1 restored and 1 applied on each line");
+        }
+    }
+
+    @Test
     void shouldValidateKeysAndGrade() {
         assertThrows(IllegalArgumentException.class, () -> ledger.putLine("b-1", 0, 1, T0));
         assertThrows(IllegalArgumentException.class, () -> ledger.putLine("b-1", 4, 1, T0));

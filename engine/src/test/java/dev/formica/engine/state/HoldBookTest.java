@@ -94,6 +94,39 @@ class HoldBookTest {
     }
 
     @Test
+    void shouldExpireOnlyAnActiveHoldAndCopyIt() {
+        StateOps ops = new StateOps();
+        ops.recording(true);
+        holds.ops = ops;
+        HoldSnapshot out = new HoldSnapshot();
+        assertFalse(holds.expireIfActive(6L, out), "no such hold");
+        assertEquals(0, ops.length());
+        holds.put(5L, sample());
+        int before = ops.length();
+        assertEquals(1, holds.activeCount());
+        assertTrue(holds.expireIfActive(5L, out));
+        assertTrue(ops.length() > before, "the expiry is recorded");
+        assertEquals("borrower-1", out.borrowerId().toString(), "the hold as it was, copied");
+        assertEquals(150_000, out.amountMinor());
+        assertEquals(3, out.fundingCount());
+        assertEquals(HoldState.ACTIVE, out.state());
+        assertEquals(0, holds.activeCount());
+        HoldSnapshot stored = new HoldSnapshot();
+        assertTrue(holds.get(5L, stored));
+        assertEquals(HoldState.EXPIRED, stored.state());
+        assertEquals(150_000, stored.amountMinor(), "only the state changes");
+        int after = ops.length();
+        assertFalse(holds.expireIfActive(5L, out), "an expired hold is not expired again");
+        assertEquals(HoldState.EXPIRED, out.state());
+        assertEquals(after, ops.length());
+        holds.put(7L, sample());
+        assertTrue(holds.setState(7L, HoldState.CONFIRMED));
+        assertFalse(holds.expireIfActive(7L, out), "a confirmed hold stays confirmed");
+        assertTrue(holds.get(7L, stored));
+        assertEquals(HoldState.CONFIRMED, stored.state());
+    }
+
+    @Test
     void shouldReplaceAnExistingHoldWholly() {
         holds.put(5L, sample());
         holds.put(5L, new HoldSnapshot().borrowerId("b-2").product(1).amountMinor(10).state(HoldState.CANCELLED)

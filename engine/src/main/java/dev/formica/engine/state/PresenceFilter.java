@@ -1,0 +1,77 @@
+package dev.formica.engine.state;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Which keys a map of this shard may hold, on the heap: a blocked Bloom filter (two bits in one 64-bit word per
+ * key, about 8 bits per key at the map's full size), so that a look-up of a key the map has never held is answered
+ * without a Chronicle Map probe (a segment lock, a hash-table read that mostly misses the cache). A Decide asks the
+ * ledger for the borrower's three products (the request's and the two others, for the balance features) and the
+ * profile store for the profile: most borrowers have one or two lines, so most of those look-ups are misses.
+ *
+ * <p>Sound only for a map whose keys are never removed (the ledger's lines and the borrower documents: neither has
+ * a removal): {@link #mightContain} false means the map has never held the key; true means it may (a false positive
+ * costs the probe it would have cost anyway). The owner adds a key <em>before</em> it inserts it into the map (by
+ * any path: a put, a snapshot's restore, a replayed operation), and every key a map holds when it is wrapped.
+ *
+ * <p><b>Threading:</b> any thread may call both methods; an add is an atomic OR on its word, a read an acquire
+ * load. A reader that races with an insert may miss the key, as it may when it reads the map just before it.
+ */
+public final class PresenceFilter {
+    private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** At most 2^23 words (64 MiB): beyond that the filter answers "maybe" more often, never wrongly. */
+    private static final int MAX_WORDS = 1 << 23;
+
+    private final long[] words;
+    private final int mask;
+
+    /** A filter for a map of at most about {@code keys} keys (8 bits a key, rounded up to a power of two). */
+    public PresenceFilter(long keys) {
+        long wanted = Math.max(64, Math.min(MAX_WORDS, (Math.max(1, keys) * 8 + 63) / 64));
+        int n = Integer.highestOneBit((int) wanted);
+        if (n < wanted) {
+            n <<= 1;
+        }
+        words = new long[n];
+        mask = n - 1;
+    }
+
+    /** Records the key: call before inserting it into the map. */
+    public void add(CharSequence key) {
+        long h = hash(key);
+        WORDS.getAndBitwiseOr(words, index(h), bits(h));
+    }
+
+    /** False: the map has never held the key (since this filter was made); true: it may hold it. */
+    public boolean mightContain(CharSequence key) {
+        long h = hash(key);
+        long b = bits(h);
+        return ((long) WORDS.getAcquire(words, index(h)) & b) == b;
+    }
+
+    /** The number of 64-bit words (tests, sizing). */
+    int words() {
+        return words.length;
+    }
+
+    private int index(long h) {
+        return (int) (h >>> 32) & mask;
+    }
+
+    private static long bits(long h) {
+        return (1L << h) | (1L << (h >>> 6)); // shifts use the low 6 bits: bits 0-5 and 6-11 of the hash
+    }
+
+    /** A 64-bit hash of the chars (a multiply-xorshift per char and a final mix; not the map's own hash). */
+    static long hash(CharSequence key) {
+        long h = 0x9E3779B97F4A7C15L ^ key.length();
+        for (int i = 0, n = key.length(); i < n; i++) {
+            h = (h ^ key.charAt(i)) * 0xBF58476D1CE4E5B9L;
+            h ^= h >>> 29;
+        }
+        h ^= h >>> 32;
+        h *= 0x94D049BB133111EBL;
+        return h ^ (h >>> 29);
+    }
+}
