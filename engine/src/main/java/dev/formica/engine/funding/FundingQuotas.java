@@ -288,11 +288,17 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
      * Group {@code group}'s lease of the funder's daily quota on the UTC day {@code dayIndex}
      * ({@link FunderSpec#UNLIMITED_DAILY}: no daily limit): its fixed share plus what it accepted from other groups on
      * that day less what it gave them on that day ({@link #moveHeadroom}); every day starts from the fixed share.
+     * 0 for a day older than the group's newest day of the funder (its use or transfers): the group lends nothing more
+     * on a day it has left (a late caller's day counts against its newest), and that day's transfers are no longer
+     * kept; so the leases of any day add up to at most the daily quota.
      */
     public long leaseDaily(int funder, int group, long dayIndex) {
         long daily = limits[1][funder];
         QuotaLeases l = leases;
-        return l == null || daily >= FunderSpec.UNLIMITED_DAILY ? daily
+        if (l == null || daily >= FunderSpec.UNLIMITED_DAILY) {
+            return daily;
+        }
+        return dayIndex < l.day(group, funder) ? 0
                 : QuotaLeases.lease(daily, group, l.groups()) + l.movedDaily(group, funder, dayIndex);
     }
 
@@ -323,7 +329,7 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         }
         // the group's newest day (of its use or its daily transfers): a late caller's day counts against it, and so
         // does the lease of that day, which holds that day's transfers only (docs/cluster.md, "Moving headroom")
-        long day = l.transfers() ? Math.max(dayIndex, l.day(lane, funder)) : dayIndex;
+        long day = Math.max(dayIndex, l.day(lane, funder));
         long leased = l.reserve(lane, funder, leaseTotal(funder, lane), leaseDaily(funder, lane, day), maxMinor, day,
                 allOrNothing);
         long amount = amountOf(leased);

@@ -117,7 +117,8 @@ final class QuotaTransfers {
                 richest = g;
                 richestFree = free;
             }
-            if (g != group && free < low && free < needyFree && !dailyInFlightTo(l, g, f)) {
+            // a group already on a later day (its leader's clock ahead) is left to givers of that day
+            if (g != group && free < low && free < needyFree && l.day(g, f) <= day && !dailyInFlightTo(l, g, f)) {
                 needy = g;
                 needyFree = free;
             }
