@@ -284,11 +284,22 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         return l == null ? total : QuotaLeases.lease(total, group, l.groups()) + l.moved(group, funder);
     }
 
-    /** Group {@code group}'s lease of the funder's daily quota ({@link FunderSpec#UNLIMITED_DAILY}: no daily limit). */
-    public long leaseDaily(int funder, int group) {
+    /**
+     * Group {@code group}'s lease of the funder's daily quota on the UTC day {@code dayIndex}
+     * ({@link FunderSpec#UNLIMITED_DAILY}: no daily limit): its fixed share plus what it accepted from other groups on
+     * that day less what it gave them on that day ({@link #moveHeadroom}); every day starts from the fixed share.
+     * 0 for a day older than the group's newest day of the funder (its use or transfers): the group lends nothing more
+     * on a day it has left (a late caller's day counts against its newest), and that day's transfers are no longer
+     * kept; so the leases of any day add up to at most the daily quota.
+     */
+    public long leaseDaily(int funder, int group, long dayIndex) {
         long daily = limits[1][funder];
-        return leases == null || daily >= FunderSpec.UNLIMITED_DAILY ? daily
-                : QuotaLeases.lease(daily, group, leases.groups());
+        QuotaLeases l = leases;
+        if (l == null || daily >= FunderSpec.UNLIMITED_DAILY) {
+            return daily;
+        }
+        return dayIndex < l.day(group, funder) ? 0
+                : QuotaLeases.lease(daily, group, l.groups()) + l.movedDaily(group, funder, dayIndex);
     }
 
     /** What group {@code group} holds of its lease of the funder's total quota (0 when leases are off). */
@@ -316,17 +327,20 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         if (maxMinor <= 0) {
             return dayIndex << DAY_SHIFT;
         }
-        long leased = l.reserve(lane, funder, leaseTotal(funder, lane), leaseDaily(funder, lane), maxMinor, dayIndex,
+        // the group's newest day (of its use or its daily transfers): a late caller's day counts against it, and so
+        // does the lease of that day, which holds that day's transfers only (docs/cluster.md, "Moving headroom")
+        long day = Math.max(dayIndex, l.day(lane, funder));
+        long leased = l.reserve(lane, funder, leaseTotal(funder, lane), leaseDaily(funder, lane, day), maxMinor, day,
                 allOrNothing);
         long amount = amountOf(leased);
         if (amount <= 0) {
             return dayIndex << DAY_SHIFT;
         }
-        long day = dayOf(leased);
-        long node = reserve(funder, amount, day, true);
-        if (amountOf(node) != amount || dayOf(node) != day) {
+        long charged = dayOf(leased);
+        long node = reserve(funder, amount, charged, true);
+        if (amountOf(node) != amount || dayOf(node) != charged) {
             release(funder, amountOf(node), dayOf(node));
-            l.release(lane, funder, amount, day);
+            l.release(lane, funder, amount, charged);
             return dayIndex << DAY_SHIFT;
         }
         return leased;
@@ -373,6 +387,16 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
             public void accept(int funder, int fromGroup, long cumulativeMinor) {
                 l.accept(group, fromGroup, funder, cumulativeMinor);
             }
+
+            @Override
+            public void giveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+                l.giveDaily(group, toGroup, funder, dayIndex, cumulativeMinor, true);
+            }
+
+            @Override
+            public void acceptDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
+                l.acceptDaily(group, fromGroup, funder, dayIndex, cumulativeMinor);
+            }
         };
     }
 
@@ -397,81 +421,46 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         return l == null ? 0 : l.accepted(to, from, funder);
     }
 
-    /** Whether headroom of the total quotas moves between the groups' leases ({@link #moveHeadroom}). */
+    /** What group {@code from} gave group {@code to} of the funder's daily quota on the UTC day {@code dayIndex}. */
+    public long leaseGivenDaily(int funder, int from, int to, long dayIndex) {
+        QuotaLeases l = leases;
+        return l == null || !l.transfers() ? 0 : QuotaLeases.amountOn(l.givenDailyWord(from, to, funder), dayIndex);
+    }
+
+    /** What group {@code to} accepted from group {@code from} of the funder's daily quota on {@code dayIndex}. */
+    public long leaseAcceptedDaily(int funder, int to, int from, long dayIndex) {
+        QuotaLeases l = leases;
+        return l == null || !l.transfers() ? 0 : QuotaLeases.amountOn(l.acceptedDailyWord(to, from, funder), dayIndex);
+    }
+
+    /** Whether headroom of the quotas moves between the groups' leases ({@link #moveHeadroom}). */
     public boolean leaseTransfers() {
         QuotaLeases l = leases;
         return l != null && l.transfers();
     }
 
     /**
-     * Group {@code group}'s leader moves total-quota headroom between the leases (docs/cluster.md, "Moving headroom
-     * between groups"), on its shard's thread, off the decision path; each change is told to {@code log}, which
-     * records it in the group's frame:
+     * Group {@code group}'s leader moves quota headroom between the leases (docs/cluster.md, "Moving headroom between
+     * groups"), on its shard's thread, off the decision path, at the UTC day {@code dayIndex} of its clock; each change
+     * is told to {@code log}, which records it in the group's frame. For every funder's total quota, and day by day for
+     * its daily quota ({@link QuotaTransfers}):
      * <ol>
      *   <li>it accepts what other groups' committed logs gave it and it has not accepted yet (its lease grows);</li>
-     *   <li>when it has the most free headroom of a funder's total quota ({@code lease - used}, ties to the lower
-     *   group) and another group's free headroom is under a quarter of its fixed share with nothing in flight to
-     *   it, it gives that group half the difference (its lease shrinks at once; the other's grows only when it
-     *   accepts, after this give is committed: {@link #commitGiven}).</li>
+     *   <li>when it has the most free headroom of the quota ({@code lease - used}, ties to the lower group) and another
+     *   group's free headroom is under a quarter of its fixed share with nothing in flight to it, it gives that group
+     *   half the difference (its lease shrinks at once; the other's grows only when it accepts, after this give is
+     *   committed: {@link #commitGiven}, {@link #commitGivenDaily}).</li>
      * </ol>
      * What is given and not yet accepted counts in no lease, so the leases never add up to more than the quota.
      *
      * @return the changes made (0 when leases or transfers are off)
      */
-    public int moveHeadroom(int group, TransferLog log) {
+    public int moveHeadroom(int group, long dayIndex, TransferLog log) {
         QuotaLeases l = leases;
         if (l == null || !l.transfers()) {
             return 0;
         }
-        long[] total = limits[0];
-        int groups = l.groups();
-        int work = 0;
-        for (int f = 0; f < CAPACITY; f++) {
-            if (total[f] <= 0) {
-                continue;
-            }
-            for (int from = 0; from < groups; from++) {
-                long committed = from == group ? 0 : l.committedGiven(from, group, f);
-                if (committed > l.accepted(group, from, f)) {
-                    l.accept(group, from, f, committed);
-                    log.accepted(f, from, committed);
-                    work++;
-                }
-            }
-            long low = total[f] / groups / 4;
-            int richest = -1;
-            long richestFree = Long.MIN_VALUE;
-            int needy = -1;
-            long needyFree = Long.MAX_VALUE;
-            for (int g = 0; g < groups; g++) {
-                long free = leaseTotal(f, g) - l.usedTotal(g, f);
-                if (free > richestFree) {
-                    richest = g;
-                    richestFree = free;
-                }
-                if (g != group && free < low && free < needyFree && !inFlightTo(l, g, f)) {
-                    needy = g;
-                    needyFree = free;
-                }
-            }
-            long amount = richest == group && needy >= 0 ? (richestFree - Math.max(0, needyFree)) / 2 : 0;
-            if (amount > 0 && amount >= low / 8) {
-                long cumulative = l.given(group, needy, f) + amount;
-                l.give(group, needy, f, cumulative, false);
-                log.gave(f, needy, cumulative);
-                work++;
-            }
-        }
-        return work;
-    }
-
-    private static boolean inFlightTo(QuotaLeases l, int to, int funder) {
-        for (int from = 0; from < l.groups(); from++) {
-            if (from != to && l.given(from, to, funder) > l.accepted(to, from, funder)) {
-                return true;
-            }
-        }
-        return false;
+        return QuotaTransfers.move(this, l, limits, group, dayIndex, log);
     }
 
     /**
@@ -483,6 +472,11 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         leases.commitGiven(from, to, funder, cumulativeMinor);
     }
 
+    /** As {@link #commitGiven} for the gives of the funder's daily quota on the UTC day {@code dayIndex}. */
+    public void commitGivenDaily(int funder, int from, int to, long dayIndex, long cumulativeMinor) {
+        leases.commitGivenDaily(from, to, funder, dayIndex, cumulativeMinor);
+    }
+
     /** Where a leader's {@link #moveHeadroom} records its transfers: its group's log. */
     public interface TransferLog {
         /** The group gave {@code toGroup} {@code cumulativeMinor} of the funder's total quota so far. */
@@ -490,6 +484,12 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
 
         /** The group accepted from {@code fromGroup} {@code cumulativeMinor} of the funder's total quota so far. */
         void accepted(int funder, int fromGroup, long cumulativeMinor);
+
+        /** The group gave {@code toGroup} {@code cumulativeMinor} of the funder's daily quota of {@code dayIndex}. */
+        void gaveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor);
+
+        /** The group accepted from {@code fromGroup} {@code cumulativeMinor} of the daily quota of {@code dayIndex}. */
+        void acceptedDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor);
     }
 
     /**

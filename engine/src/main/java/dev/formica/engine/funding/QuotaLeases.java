@@ -24,6 +24,11 @@ final class QuotaLeases {
     private static final int GIVEN = 0;
     private static final int COMMITTED = 1;
     private static final int ACCEPTED = 2;
+    /** The same three words for the daily quotas, each {@code day << 44 | cumulative amount of that day}. */
+    private static final int DAILY_GIVEN = 3;
+    private static final int DAILY_COMMITTED = 4;
+    private static final int DAILY_ACCEPTED = 5;
+    private static final int KINDS = 6;
 
     private final int groups;
     /** Per group and funder slot, at {@link #check}: the two words of {@link QuotaWords} (used, day << 44 | used). */
@@ -33,7 +38,10 @@ final class QuotaLeases {
      * pair of groups and funder, cumulative amounts that only grow: {@code GIVEN} (what the first gave the second, as
      * far as this node applied or appended it), {@code COMMITTED} (of it, what the first group's log has committed),
      * {@code ACCEPTED} (what the first accepted from the second). A group's lease moved by the sum of what it accepted
-     * less the sum of what it gave ({@link #moved}).
+     * less the sum of what it gave ({@link #moved}). The daily quotas' transfers follow in the same three kinds of
+     * words, each holding one UTC day's cumulative amount with the day ({@link #dailyWord}): a word of a newer day is
+     * larger than any of an older one, so raising a word to a newer day's starts that day from 0, and a group's daily
+     * lease of day {@code d} counts only the words of day {@code d} ({@link #movedDaily}): older days' transfers lapse.
      */
     private final UnsafeBuffer moves;
 
@@ -45,7 +53,7 @@ final class QuotaLeases {
         this.usage = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
                 groups * FundingQuotas.CAPACITY * QuotaWords.BYTES, 64));
         this.moves = groups < 2 || groups > MAX_TRANSFER_GROUPS ? null : new UnsafeBuffer(
-                BufferUtil.allocateDirectAligned(3 * groups * groups * FundingQuotas.CAPACITY * Long.BYTES, 64));
+                BufferUtil.allocateDirectAligned(KINDS * groups * groups * FundingQuotas.CAPACITY * Long.BYTES, 64));
     }
 
     /** Whether headroom moves between the groups (2 to {@value #MAX_TRANSFER_GROUPS} groups). */
@@ -105,6 +113,11 @@ final class QuotaLeases {
     /** Adds a group snapshot's tally of one funder (start-up, or a snapshot installed into an empty group). */
     void restore(int group, int funder, long total, long dayIndex, long used, boolean daily) {
         QuotaWords.restore(usage, check(group, funder), total, dayIndex, used, daily);
+    }
+
+    /** The UTC day of the group's newest daily use of the funder (0: none kept). */
+    long usedDay(int group, int funder) {
+        return QuotaWords.day(usage, check(group, funder));
     }
 
     /** Forgets every group's use and transfers (start-up, before the snapshots and logs are replayed). */
@@ -181,6 +194,109 @@ final class QuotaLeases {
     void accept(int to, int from, int funder, long cumulativeMinor) {
         requireTransfers(from, to);
         raise(pair(ACCEPTED, to, from, funder), cumulativeMinor);
+    }
+
+    // ---- transfers of the daily quotas, per UTC day (docs/cluster.md, "Moving headroom between groups") ----
+
+    /** A daily transfer word: {@code cumulativeMinor} given or accepted on the UTC day {@code dayIndex}. */
+    static long dailyWord(long dayIndex, long cumulativeMinor) {
+        if (dayIndex < 0 || dayIndex >= 1L << (63 - QuotaWords.DAY_SHIFT) || cumulativeMinor < 0
+                || cumulativeMinor > QuotaWords.USED_MASK) {
+            throw new IllegalArgumentException("daily quota transfer of " + cumulativeMinor + " on day " + dayIndex);
+        }
+        return dayIndex << QuotaWords.DAY_SHIFT | cumulativeMinor;
+    }
+
+    static long dayOf(long dailyWord) {
+        return dailyWord >>> QuotaWords.DAY_SHIFT;
+    }
+
+    static long amountOf(long dailyWord) {
+        return dailyWord & QuotaWords.USED_MASK;
+    }
+
+    /** The amount of a daily transfer word on {@code dayIndex}: 0 for a word of another day. */
+    static long amountOn(long dailyWord, long dayIndex) {
+        return dayOf(dailyWord) == dayIndex ? amountOf(dailyWord) : 0;
+    }
+
+    /**
+     * What the group's lease of the funder's daily quota on {@code dayIndex} gained and lost by that day's transfers:
+     * accepted minus given on that day; 0 for a day without transfers, so every day starts from the fixed share.
+     */
+    long movedDaily(int group, int funder, long dayIndex) {
+        long moved = 0;
+        if (moves != null) {
+            for (int other = 0; other < groups; other++) {
+                if (other != group) {
+                    moved += amountOn(word(DAILY_ACCEPTED, group, other, funder), dayIndex)
+                            - amountOn(word(DAILY_GIVEN, group, other, funder), dayIndex);
+                }
+            }
+        }
+        return moved;
+    }
+
+    /**
+     * The newest UTC day of the group's own daily words of the funder: its use, what it gave, what it accepted. Its
+     * leader reserves and gives on no older day (a late caller's day counts against it, as in {@link QuotaWords}), so
+     * the transfers of a day count in its lease only while that day is its newest.
+     */
+    long day(int group, int funder) {
+        long day = usedDay(group, funder);
+        if (moves != null) {
+            for (int other = 0; other < groups; other++) {
+                if (other != group) {
+                    day = Math.max(day, Math.max(dayOf(word(DAILY_GIVEN, group, other, funder)),
+                            dayOf(word(DAILY_ACCEPTED, group, other, funder))));
+                }
+            }
+        }
+        return day;
+    }
+
+    /** The word of what {@code from} gave {@code to} of the funder's daily quota on the newest day of the pair. */
+    long givenDailyWord(int from, int to, int funder) {
+        return word(DAILY_GIVEN, from, to, funder);
+    }
+
+    /** Of {@link #givenDailyWord}, the word {@code from}'s log has committed: what {@code to} may accept. */
+    long committedGivenDailyWord(int from, int to, int funder) {
+        return word(DAILY_COMMITTED, from, to, funder);
+    }
+
+    /** The word of what {@code to} accepted from {@code from} of the funder's daily quota. */
+    long acceptedDailyWord(int to, int from, int funder) {
+        return word(DAILY_ACCEPTED, to, from, funder);
+    }
+
+    private long word(int kind, int group, int other, int funder) {
+        return moves == null ? 0 : moves.getLongVolatile(pair(kind, group, other, funder));
+    }
+
+    /**
+     * As {@link #give} for the funder's daily quota of the UTC day {@code dayIndex}: cumulative within that day, a
+     * newer day's give starts the pair's count of that day (and the older day's lapses).
+     */
+    void giveDaily(int from, int to, int funder, long dayIndex, long cumulativeMinor, boolean committed) {
+        requireTransfers(from, to);
+        long word = dailyWord(dayIndex, cumulativeMinor);
+        raise(pair(DAILY_GIVEN, from, to, funder), word);
+        if (committed) {
+            raise(pair(DAILY_COMMITTED, from, to, funder), word);
+        }
+    }
+
+    /** As {@link #commitGiven} for the daily quota of {@code dayIndex} (any thread). */
+    void commitGivenDaily(int from, int to, int funder, long dayIndex, long cumulativeMinor) {
+        requireTransfers(from, to);
+        raise(pair(DAILY_COMMITTED, from, to, funder), dailyWord(dayIndex, cumulativeMinor));
+    }
+
+    /** As {@link #accept} for the daily quota of {@code dayIndex}. */
+    void acceptDaily(int to, int from, int funder, long dayIndex, long cumulativeMinor) {
+        requireTransfers(from, to);
+        raise(pair(DAILY_ACCEPTED, to, from, funder), dailyWord(dayIndex, cumulativeMinor));
     }
 
     /** Raises the cumulative word at {@code at} to {@code cumulativeMinor} unless it holds as much already. */

@@ -26,4 +26,15 @@ public interface QuotaSink {
      */
     default void accept(int funder, int fromGroup, long cumulativeMinor) {
     }
+
+    /**
+     * As {@link #give} for the funder's daily quota of the UTC day {@code dayIndex}: {@code cumulativeMinor} given to
+     * {@code toGroup} on that day so far. Ignored like {@link #give}.
+     */
+    default void giveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+    }
+
+    /** As {@link #accept} for the funder's daily quota of the UTC day {@code dayIndex}. Ignored like {@link #give}. */
+    default void acceptDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
+    }
 }

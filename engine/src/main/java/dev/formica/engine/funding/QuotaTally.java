@@ -13,13 +13,18 @@ import java.io.IOException;
  * <p>A replicated group's tally also keeps the group's transfers of total-quota headroom to and from the other
  * groups ({@link #give}, {@link #accept}: cumulative amounts per group and funder). Its section in a snapshot is
  * then followed by them, flagged in the funder count's top bits; without transfers the section is as before, so
- * a snapshot without them is read by older builds and every snapshot of an older build is read by this one.
+ * a snapshot without them is read by older builds and every snapshot of an older build is read by this one. The
+ * group's transfers of daily-quota headroom ({@link #giveDaily}, {@link #acceptDaily}: per group and funder the
+ * newest day's cumulative amount with its day, as the leases keep them) follow those, flagged by another bit, only
+ * when there are any.
  *
  * <p>Thread contract: one thread (the snapshot builder, or start-up).
  */
 public final class QuotaTally implements QuotaSink {
     /** Set in the written funder count when the transfers follow the funders' words. */
     private static final int WITH_TRANSFERS = 0x4000_0000;
+    /** Set in the written funder count when the daily transfers follow (after the total ones, if any). */
+    private static final int WITH_DAILY_TRANSFERS = 0x2000_0000;
     private final long[] total = new long[FundingQuotas.CAPACITY];
     private final long[] day = new long[FundingQuotas.CAPACITY];
     private final long[] usedThatDay = new long[FundingQuotas.CAPACITY];
@@ -27,6 +32,9 @@ public final class QuotaTally implements QuotaSink {
     /** {@code [group][funder]}: cumulative given to, accepted from the group; null until the first transfer. */
     private long[][] givenTo;
     private long[][] acceptedFrom;
+    /** {@code [group][funder]}: the daily words ({@link QuotaLeases#dailyWord}); null until the first one. */
+    private long[][] givenDailyTo;
+    private long[][] acceptedDailyFrom;
 
     @Override
     public void replayReserve(int funder, long amountMinor, long dayIndex) {
@@ -65,6 +73,27 @@ public final class QuotaTally implements QuotaSink {
     public void accept(int funder, int fromGroup, long cumulativeMinor) {
         transfers();
         acceptedFrom[fromGroup][funder] = Math.max(acceptedFrom[fromGroup][funder], cumulativeMinor);
+    }
+
+    @Override
+    public void giveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+        dailyTransfers();
+        givenDailyTo[toGroup][funder] = Math.max(givenDailyTo[toGroup][funder],
+                QuotaLeases.dailyWord(dayIndex, cumulativeMinor));
+    }
+
+    @Override
+    public void acceptDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
+        dailyTransfers();
+        acceptedDailyFrom[fromGroup][funder] = Math.max(acceptedDailyFrom[fromGroup][funder],
+                QuotaLeases.dailyWord(dayIndex, cumulativeMinor));
+    }
+
+    private void dailyTransfers() {
+        if (givenDailyTo == null) {
+            givenDailyTo = new long[QuotaLeases.MAX_TRANSFER_GROUPS][FundingQuotas.CAPACITY];
+            acceptedDailyFrom = new long[QuotaLeases.MAX_TRANSFER_GROUPS][FundingQuotas.CAPACITY];
+        }
     }
 
     private void transfers() {
@@ -106,6 +135,21 @@ public final class QuotaTally implements QuotaSink {
                 }
             }
         }
+        if (givenDailyTo != null) {
+            QuotaSink lane = quotas.lane(group);
+            for (int g = 0; g < givenDailyTo.length; g++) {
+                for (int f = 0; f < total.length; f++) {
+                    long given = givenDailyTo[g][f];
+                    if (given != 0) {
+                        lane.giveDaily(f, g, QuotaLeases.dayOf(given), QuotaLeases.amountOf(given));
+                    }
+                    long accepted = acceptedDailyFrom[g][f];
+                    if (accepted != 0) {
+                        lane.acceptDaily(f, g, QuotaLeases.dayOf(accepted), QuotaLeases.amountOf(accepted));
+                    }
+                }
+            }
+        }
     }
 
     /** What the tally's group gave {@code toGroup} of the funder's total quota (0 without transfers). */
@@ -118,8 +162,19 @@ public final class QuotaTally implements QuotaSink {
         return acceptedFrom == null ? 0 : acceptedFrom[fromGroup][funder];
     }
 
+    /** What the tally's group gave {@code toGroup} of the funder's daily quota on {@code dayIndex}. */
+    public long givenDailyTo(int funder, int toGroup, long dayIndex) {
+        return givenDailyTo == null ? 0 : QuotaLeases.amountOn(givenDailyTo[toGroup][funder], dayIndex);
+    }
+
+    /** What the tally's group accepted from {@code fromGroup} of the funder's daily quota on {@code dayIndex}. */
+    public long acceptedDailyFrom(int funder, int fromGroup, long dayIndex) {
+        return acceptedDailyFrom == null ? 0 : QuotaLeases.amountOn(acceptedDailyFrom[fromGroup][funder], dayIndex);
+    }
+
     public void writeTo(DataOutput out) throws IOException {
-        out.writeInt(total.length | (givenTo == null ? 0 : WITH_TRANSFERS));
+        out.writeInt(total.length | (givenTo == null ? 0 : WITH_TRANSFERS)
+                | (givenDailyTo == null ? 0 : WITH_DAILY_TRANSFERS));
         for (int f = 0; f < total.length; f++) {
             out.writeLong(total[f]);
             out.writeLong(day[f]);
@@ -134,11 +189,20 @@ public final class QuotaTally implements QuotaSink {
                 }
             }
         }
+        if (givenDailyTo != null) {
+            out.writeInt(givenDailyTo.length);
+            for (int g = 0; g < givenDailyTo.length; g++) {
+                for (int f = 0; f < total.length; f++) {
+                    out.writeLong(givenDailyTo[g][f]);
+                    out.writeLong(acceptedDailyFrom[g][f]);
+                }
+            }
+        }
     }
 
     public QuotaTally readFrom(DataInput in) throws IOException {
         int flagged = in.readInt();
-        int n = flagged & ~WITH_TRANSFERS;
+        int n = flagged & ~(WITH_TRANSFERS | WITH_DAILY_TRANSFERS);
         if (n != total.length) {
             throw new IOException("quota tally of " + n + " funders; this build keeps " + total.length);
         }
@@ -158,6 +222,20 @@ public final class QuotaTally implements QuotaSink {
                 for (int f = 0; f < n; f++) {
                     givenTo[g][f] = in.readLong();
                     acceptedFrom[g][f] = in.readLong();
+                }
+            }
+        }
+        if ((flagged & WITH_DAILY_TRANSFERS) != 0) {
+            int groups = in.readInt();
+            if (groups != QuotaLeases.MAX_TRANSFER_GROUPS) {
+                throw new IOException("daily quota transfers among " + groups + " groups; this build keeps "
+                        + QuotaLeases.MAX_TRANSFER_GROUPS);
+            }
+            dailyTransfers();
+            for (int g = 0; g < groups; g++) {
+                for (int f = 0; f < n; f++) {
+                    givenDailyTo[g][f] = in.readLong();
+                    acceptedDailyFrom[g][f] = in.readLong();
                 }
             }
         }

@@ -153,6 +153,11 @@ final class QuotaWords {
         return (word >>> DAY_SHIFT) >= dayIndex ? word & USED_MASK : 0;
     }
 
+    /** The UTC day of the day word (0 when none is kept: no reservation yet, or no daily limit). */
+    static long day(AtomicBuffer buffer, int at) {
+        return buffer.getLongVolatile(at + TODAY) >>> DAY_SHIFT;
+    }
+
     /** Zeroes both words. */
     static void clear(AtomicBuffer buffer, int at) {
         buffer.putLongVolatile(at, 0);

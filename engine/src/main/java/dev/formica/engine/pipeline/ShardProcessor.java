@@ -121,20 +121,39 @@ final class ShardProcessor {
     /** The Raft group whose quota lease this shard reserves in ({@link #quotaLease}); -1 = none. */
     private int quotaLease = -1;
     private long nextQuotaTransferMs;
-    /** The gives of the running {@link #moveQuotaHeadroom}: funder, group, cumulative amount, in threes. */
+    /**
+     * The gives of the running {@link #moveQuotaHeadroom}: funder, group, day (-1: the total quota), cumulative
+     * amount, in fours.
+     */
     private final LongArrayList gives = new LongArrayList();
     private final FundingQuotas.TransferLog transfers = new FundingQuotas.TransferLog() {
         @Override
         public void gave(int funder, int toGroup, long cumulativeMinor) {
             ops.quotaGive(funder, toGroup, cumulativeMinor);
-            gives.addLong(funder);
-            gives.addLong(toGroup);
-            gives.addLong(cumulativeMinor);
+            gave(funder, toGroup, -1, cumulativeMinor);
         }
 
         @Override
         public void accepted(int funder, int fromGroup, long cumulativeMinor) {
             ops.quotaAccept(funder, fromGroup, cumulativeMinor);
+        }
+
+        @Override
+        public void gaveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+            ops.quotaGiveDaily(funder, toGroup, dayIndex, cumulativeMinor);
+            gave(funder, toGroup, dayIndex, cumulativeMinor);
+        }
+
+        @Override
+        public void acceptedDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
+            ops.quotaAcceptDaily(funder, fromGroup, dayIndex, cumulativeMinor);
+        }
+
+        private void gave(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+            gives.addLong(funder);
+            gives.addLong(toGroup);
+            gives.addLong(dayIndex);
+            gives.addLong(cumulativeMinor);
         }
     };
     private final ShardExposures exposures;
@@ -1222,20 +1241,23 @@ final class ShardProcessor {
      */
     private int moveQuotaHeadroom(long nowMs) {
         FundingQuotas quotas = risk.quotas();
-        int moved = quotas.moveHeadroom(quotaLease, transfers);
+        int moved = quotas.moveHeadroom(quotaLease, FundingQuotas.dayIndex(nowMs), transfers);
         if (gives.isEmpty()) {
             return moved;
         }
         try {
             long position = endCommand(nowMs);
             int from = quotaLease;
-            for (int i = 0; i < gives.size(); i += 3) {
+            for (int i = 0; i < gives.size(); i += 4) {
                 int funder = (int) gives.getLong(i);
                 int to = (int) gives.getLong(i + 1);
-                long cumulative = gives.getLong(i + 2);
+                long day = gives.getLong(i + 2);
+                long cumulative = gives.getLong(i + 3);
                 log.whenDurable(position, durable -> {
-                    if (durable) {
+                    if (durable && day < 0) {
                         quotas.commitGiven(funder, from, to, cumulative);
+                    } else if (durable) {
+                        quotas.commitGivenDaily(funder, from, to, day, cumulative);
                     }
                 });
             }
@@ -1261,7 +1283,7 @@ final class ShardProcessor {
                         quotas.remainingToday(slot, day)));
                 for (int g = 0, groups = quotas.leaseGroups(); g < groups; g++) {
                     long total = quotas.leaseTotal(slot, g) - quotas.leaseUsedTotal(slot, g);
-                    long daily = quotas.leaseDaily(slot, g);
+                    long daily = quotas.leaseDaily(slot, g, day);
                     long today = daily >= FunderSpec.UNLIMITED_DAILY ? Long.MAX_VALUE
                             : daily - quotas.leaseUsedToday(slot, g, day);
                     metrics.decisions().partnerLeaseLeft(slot, funder.id(), g, Math.max(0, Math.min(total, today)));

@@ -45,6 +45,10 @@ public final class StateOps {
     static final byte QUOTA_GIVE = 20;
     /** A replicated group accepted what another group gave it (cumulative per pair and funder). */
     static final byte QUOTA_ACCEPT = 21;
+    /** A replicated group gave another group daily-quota headroom of one UTC day (cumulative in that day). */
+    static final byte QUOTA_GIVE_DAILY = 22;
+    /** A replicated group accepted what another group gave it of a day's daily quota (cumulative in that day). */
+    static final byte QUOTA_ACCEPT_DAILY = 23;
 
     private final ExpandableDirectByteBuffer buf = new ExpandableDirectByteBuffer(4096);
     private int length;
@@ -172,6 +176,24 @@ public final class StateOps {
     public void quotaAccept(int funder, int fromGroup, long cumulativeMinor) {
         if (recording) {
             op(QUOTA_ACCEPT).i8(funder).i8(fromGroup).i64(cumulativeMinor);
+        }
+    }
+
+    /**
+     * A replicated group's leader gave group {@code toGroup} of the funder's daily quota of the UTC day
+     * {@code dayIndex}, {@code cumulativeMinor} to that group on that day so far (docs/cluster.md, "Moving headroom
+     * between groups"); the frame carries the day, so a replay counts it on that day whatever the clock says.
+     */
+    public void quotaGiveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+        if (recording) {
+            op(QUOTA_GIVE_DAILY).i8(funder).i8(toGroup).i64(dayIndex).i64(cumulativeMinor);
+        }
+    }
+
+    /** A replicated group's leader accepted from {@code fromGroup} everything given of that day up to the amount. */
+    public void quotaAcceptDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
+        if (recording) {
+            op(QUOTA_ACCEPT_DAILY).i8(funder).i8(fromGroup).i64(dayIndex).i64(cumulativeMinor);
         }
     }
 
@@ -429,6 +451,19 @@ public final class StateOps {
                                 shared.quotas().give(funder, group, cumulative);
                             } else {
                                 shared.quotas().accept(funder, group, cumulative);
+                            }
+                        }
+                    }
+                    case QUOTA_GIVE_DAILY, QUOTA_ACCEPT_DAILY -> {
+                        int funder = u8();
+                        int group = u8();
+                        long day = i64();
+                        long cumulative = i64();
+                        if (shared != null && shared.quotas() != null) {
+                            if (code == QUOTA_GIVE_DAILY) {
+                                shared.quotas().giveDaily(funder, group, day, cumulative);
+                            } else {
+                                shared.quotas().acceptDaily(funder, group, day, cumulative);
                             }
                         }
                     }

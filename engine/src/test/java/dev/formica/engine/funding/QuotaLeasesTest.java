@@ -53,8 +53,8 @@ class QuotaLeasesTest {
             q.leases(3);
             assertEquals(List.of(4L, 3L, 3L), List.of(q.leaseTotal(bank, 0), q.leaseTotal(bank, 1),
                     q.leaseTotal(bank, 2)));
-            assertEquals(List.of(3L, 2L, 2L), List.of(q.leaseDaily(bank, 0), q.leaseDaily(bank, 1),
-                    q.leaseDaily(bank, 2)));
+            assertEquals(List.of(3L, 2L, 2L), List.of(q.leaseDaily(bank, 0, DAY), q.leaseDaily(bank, 1, DAY),
+                    q.leaseDaily(bank, 2, DAY)));
 
             assertEquals(3, FundingQuotas.amountOf(q.reserve(bank, 5, DAY, false, 0)), "group 0's daily lease: 3");
             assertEquals(0, FundingQuotas.amountOf(q.reserve(bank, 1, DAY, true, 0)), "group 0 holds its day");

@@ -50,6 +50,16 @@ class QuotaTransfersTest {
         public void accepted(int funder, int fromGroup, long cumulativeMinor) {
             accepted.add(new long[] {funder, fromGroup, cumulativeMinor});
         }
+
+        @Override
+        public void gaveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+            throw new AssertionError("no daily quota ran low here");
+        }
+
+        @Override
+        public void acceptedDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
+            throw new AssertionError("no daily quota ran low here");
+        }
     }
 
     private static long leases(FundingQuotas q, int funder) {
@@ -65,7 +75,7 @@ class QuotaTransfersTest {
             assertEquals(80, FundingQuotas.amountOf(q.reserve(bank, 80, DAY, true, 0)), "group 0: 20 of 100 left");
 
             Recorded group1 = new Recorded();
-            assertEquals(1, q.moveHeadroom(1, group1), "group 1, the richest (ties to the lower), gives");
+            assertEquals(1, q.moveHeadroom(1, DAY, group1), "group 1, the richest (ties to the lower), gives");
             assertEquals(List.of(List.of(0L + bank, 0L, 40L)), group1.gave.stream().map(a -> List.of(a[0], a[1], a[2]))
                     .toList(), "half the difference of the free parts: (100 - 20) / 2");
             assertEquals(60, q.leaseTotal(bank, 1), "the giver's lease shrinks at once");
@@ -73,19 +83,19 @@ class QuotaTransfersTest {
             assertEquals(260, leases(q, bank), "in flight: counted by nobody");
 
             Recorded group0 = new Recorded();
-            assertEquals(0, q.moveHeadroom(0, group0), "nothing committed to accept yet");
+            assertEquals(0, q.moveHeadroom(0, DAY, group0), "nothing committed to accept yet");
             Recorded group2 = new Recorded();
-            assertEquals(0, q.moveHeadroom(2, group2), "nobody gives while a give to group 0 is in flight");
+            assertEquals(0, q.moveHeadroom(2, DAY, group2), "nobody gives while a give to group 0 is in flight");
 
             q.commitGiven(bank, 1, 0, 40); // group 1's frame is durable
-            assertEquals(1, q.moveHeadroom(0, group0));
+            assertEquals(1, q.moveHeadroom(0, DAY, group0));
             assertEquals(List.of(List.of(0L + bank, 1L, 40L)), group0.accepted.stream()
                     .map(a -> List.of(a[0], a[1], a[2])).toList());
             assertEquals(140, q.leaseTotal(bank, 0));
             assertEquals(300, leases(q, bank), "accepted: the leases add up to the quota again");
             assertEquals(60, FundingQuotas.amountOf(q.reserve(bank, 70, DAY, false, 0)), "140 - 80");
-            assertEquals(0, q.moveHeadroom(0, new Recorded()), "accepted once");
-            assertEquals(0, q.leaseDaily(bank, 0) - 334, "the daily lease is not moved");
+            assertEquals(0, q.moveHeadroom(0, DAY, new Recorded()), "accepted once");
+            assertEquals(334, q.leaseDaily(bank, 0, DAY), "no group ran low of its daily lease: none moved");
 
             // replayed frames are idempotent: the same give and accept again change nothing
             q.lane(1).give(bank, 0, 40);
@@ -114,7 +124,7 @@ class QuotaTransfersTest {
             assertEquals(List.of(140L, 60L, 75L), List.of(follower.leaseTotal(bank, 0), follower.leaseTotal(bank, 1),
                     follower.leaseTotal(bank, 2)));
             Recorded group0 = new Recorded();
-            assertEquals(1, follower.moveHeadroom(0, group0), "a new leader of group 0 accepts what is committed");
+            assertEquals(1, follower.moveHeadroom(0, DAY, group0), "a new leader of group 0 accepts what is committed");
             assertEquals(2, group0.accepted.get(0)[1]);
             assertEquals(25, group0.accepted.get(0)[2]);
 
@@ -138,7 +148,8 @@ class QuotaTransfersTest {
                 assertEquals(follower.leaseTotal(bank, group), restarted.leaseTotal(bank, group), "group " + group);
                 assertEquals(follower.leaseUsedTotal(bank, group), restarted.leaseUsedTotal(bank, group));
             }
-            assertEquals(0, restarted.moveHeadroom(0, new Recorded()), "a snapshot's gives are committed, accepted");
+            assertEquals(0, restarted.moveHeadroom(0, DAY, new Recorded()),
+                    "a snapshot's gives are committed, accepted");
             restarted.resetUsage();
             assertEquals(100, restarted.leaseTotal(bank, 0), "a restart rebuilds the transfers from scratch");
         }
@@ -166,12 +177,12 @@ class QuotaTransfersTest {
     void noTransfersOnOneNodeNorBeyondThreeGroups() throws Exception {
         try (FundingQuotas q = FundingQuotas.open(dir.resolve("q.dat"))) {
             int bank = q.configure(List.of(new FunderSpec("bank", 400, FunderSpec.UNLIMITED_DAILY)))[0];
-            assertEquals(0, q.moveHeadroom(0, new Recorded()), "no leases");
+            assertEquals(0, q.moveHeadroom(0, DAY, new Recorded()), "no leases");
             assertFalse(q.leaseTransfers());
             q.leases(4);
             assertFalse(q.leaseTransfers(), "4 groups: a node does not host every group");
             q.reserve(bank, 100, DAY, true, 0);
-            assertEquals(0, q.moveHeadroom(1, new Recorded()));
+            assertEquals(0, q.moveHeadroom(1, DAY, new Recorded()));
             assertEquals(100, q.leaseTotal(bank, 0));
         }
     }
@@ -204,7 +215,7 @@ class QuotaTransfersTest {
                             partner += allocate(allocator, out, 100 + i % 37);
                         }
                         if (i % 50 == 0) {
-                            q.moveHeadroom(group, committedAtOnce(q, group));
+                            q.moveHeadroom(group, DAY, committedAtOnce(q, group));
                             assertTrue(leases(q, bank) <= quota, "the leases within the quota");
                         }
                     }
@@ -224,7 +235,7 @@ class QuotaTransfersTest {
             for (int moved = 1; moved > 0; ) {
                 moved = 0;
                 for (int g = 0; g < 3; g++) {
-                    moved += q.moveHeadroom(g, committedAtOnce(q, g));
+                    moved += q.moveHeadroom(g, DAY, committedAtOnce(q, g));
                 }
                 for (long p = allocate(allocator, out, 120); p > 0; p = allocate(allocator, out, 120)) {
                     part[0] += p;
@@ -265,6 +276,15 @@ class QuotaTransfersTest {
 
             @Override
             public void accepted(int funder, int fromGroup, long cumulativeMinor) {
+            }
+
+            @Override
+            public void gaveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
+                q.commitGivenDaily(funder, group, toGroup, dayIndex, cumulativeMinor);
+            }
+
+            @Override
+            public void acceptedDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
             }
         };
     }
