@@ -40,7 +40,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * trial, in process, in a few minutes.
  *
  * <p>Measures against issue 19's goal: restart of a shard set with 1,000,000 borrowers and 10 minutes of log at
- * 3,000/s within 10 s, not met yet (BENCHMARKS.md, "Footprint and restart", has the figure).
+ * 3,000/s within 10 s, not met yet (BENCHMARKS.md, "Footprint and restart", has the figure). It times
+ * {@code DecisionPipeline.open} only: a real restart is a fresh JVM, so the first iteration of a fork on a kept
+ * {@code dataDir} ({@code -wi 0}) is the figure to watch, and the JVM's own start before it (with
+ * {@code -XX:+AlwaysPreTouch}, the heap's pre-touch) and the server around the pipeline are not in it:
+ * {@code loadtest/scripts/serve-restart.sh} times a whole {@code formica serve} restart.
  *
  * <pre>
  * ./formica bench RestartBenchmark
