@@ -144,10 +144,37 @@ public final class CreditLedger implements AutoCloseable {
      * @throws ArithmeticException   if an amount would overflow (nothing is changed)
      */
     public long apply(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
+        long version = applyToLine(borrowerId, product, heldDelta, drawnDelta, nowMs);
+        if (version < 0) {
+            throw new IllegalStateException("no credit line for this borrower and product");
+        }
+        return version;
+    }
+
+    /**
+     * As {@link #apply} when the line exists; false (nothing changed or recorded) when it does not. One look-up
+     * where {@link #get} and {@link #apply} take two (the shard's expiry of a hold).
+     *
+     * @throws ArithmeticException if an amount would overflow (nothing is changed)
+     */
+    public boolean applyIfPresent(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
+        return applyToLine(borrowerId, product, heldDelta, drawnDelta, nowMs) >= 0;
+    }
+
+    /** {@link #apply}'s work in one look-up: the new version, or -1 (nothing changed or recorded) with no line. */
+    private long applyToLine(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
         Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        CharSequence key = s.key(borrowerId, product);
+        if (!present.mightContain(key)) {
+            return -1;
+        }
+        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(key)) {
             c.updateLock().lock();
-            LedgerValue v = existing(c, s);
+            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            if (e == null) {
+                return -1;
+            }
+            LedgerValue v = e.value().getUsing(s.ref);
             long held = Math.addExact(v.getHeldMinor(), heldDelta);
             long drawn = Math.addExact(v.getDrawnMinor(), drawnDelta);
             c.writeLock().lock();
@@ -159,39 +186,6 @@ public final class CreditLedger implements AutoCloseable {
                 ops.ledgerApply(borrowerId, product, heldDelta, drawnDelta);
             }
             return version;
-        }
-    }
-
-    /**
-     * As {@link #apply} when the line exists; false (nothing changed or recorded) when it does not. One look-up
-     * where {@link #get} and {@link #apply} take two (the shard's expiry of a hold).
-     *
-     * @throws ArithmeticException if an amount would overflow (nothing is changed)
-     */
-    public boolean applyIfPresent(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
-        Scratch s = scratch.get();
-        CharSequence key = s.key(borrowerId, product);
-        if (!present.mightContain(key)) {
-            return false;
-        }
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(key)) {
-            c.updateLock().lock();
-            MapEntry<CharSequence, LedgerValue> e = c.entry();
-            if (e == null) {
-                return false;
-            }
-            LedgerValue v = e.value().getUsing(s.ref);
-            long held = Math.addExact(v.getHeldMinor(), heldDelta);
-            long drawn = Math.addExact(v.getDrawnMinor(), drawnDelta);
-            c.writeLock().lock();
-            v.setHeldMinor(held);
-            v.setDrawnMinor(drawn);
-            addTotals(product, heldDelta, drawnDelta);
-            touch(v, nowMs);
-            if (ops != null && ops.recording()) {
-                ops.ledgerApply(borrowerId, product, heldDelta, drawnDelta);
-            }
-            return true;
         }
     }
 

@@ -15,6 +15,10 @@ import java.lang.invoke.VarHandle;
  * costs the probe it would have cost anyway). The owner adds a key <em>before</em> it inserts it into the map (by
  * any path: a put, a snapshot's restore, a replayed operation), and every key a map holds when it is wrapped.
  *
+ * <p>Written here rather than taken from Guava's {@code BloomFilter}: that one hashes each key through a
+ * {@code Hasher} object and a {@code Funnel}, an allocation per look-up on the shard thread, whose decide must
+ * allocate nothing (issue 19).
+ *
  * <p><b>Threading:</b> any thread may call both methods; an add is an atomic OR on its word, a read an acquire
  * load. A reader that races with an insert may miss the key, as it may when it reads the map just before it.
  */
