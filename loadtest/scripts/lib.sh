@@ -22,7 +22,9 @@ await_serving() {
 }
 
 # start_server OUT DATA PORT METRICS_PORT [serve options...]: starts the copied jar as a server in the
-# background with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB), logging to OUT/server.log;
+# background with a fixed, pre-touched 2 GiB heap (./formica serve with FORMICA_SERVER_PRETOUCH=1: the measured
+# window then sees no first touches of heap pages; the launcher's default skips the 18 s pre-touch), logging to
+# OUT/server.log;
 # sets SERVER to its pid and waits until it serves (or has died).
 start_server() {
   local out="$1" data="$2" port="$3" metrics_port="$4"

@@ -16,7 +16,7 @@ DATA="$1"; shift
 JAR="${JAR:-$ROOT/tools/target/formica.jar}"
 OPTS="$ROOT/tools/target/jvm.options"
 PORT="${PORT:-21400}"
-[ -f "$JAR" ] && [ -f "$OPTS" ] || { echo "build the jar first: mvn -o -q -pl tools -am package -DskipTests" >&2; exit 1; }
+[ -f "$JAR" ] && [ -f "$OPTS" ] || { echo "build the jar first: mvn -q -pl tools -am package -DskipTests" >&2; exit 1; }
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 for variant in "$@"; do
