@@ -1,22 +1,14 @@
 package dev.formica.engine.pipeline;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.formica.client.FormicaClient;
 import dev.formica.engine.funding.FundingQuotas;
-import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.FundingShare;
-import dev.formica.v1.Outcome;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -83,43 +75,12 @@ class ReplicatedDailyQuotaTransferTest {
     @Test
     void dailyHeadroomMovesToTheGroupThatLendsAndThePartnerStaysWithinItsDailyQuota() throws Exception {
         List<String> borrowers = ReplicatedNodes.borrowersOf(0, "daily-", 20);
-        AtomicInteger next = new AtomicInteger();
-        AtomicInteger approvals = new AtomicInteger();
-        AtomicLong approvedPart = new AtomicLong();
         try (FormicaClient client = cluster.client(borrowers)) {
-            // one Decide a poll, each with a new request id: an answer lost to the failover is asked again with the
-            // same request id, and counted once
-            Runnable decideNext = () -> {
-                int i = next.get();
-                assertTrue(i < 2_000, "a bounded number of Decides");
-                String borrower = borrowers.get(i % borrowers.size());
-                DecisionResponse r;
-                try {
-                    r = client.decide(ReplicatedNodes.decide(borrower, "d-" + i));
-                } catch (StatusRuntimeException failover) {
-                    return;
-                }
-                assumeTrue(today() == day, "the run crossed midnight UTC: the daily quota's day changed");
-                next.incrementAndGet();
-                if (r.getOutcome() == Outcome.APPROVE) {
-                    long part = r.getFundingList().stream().filter(s -> s.getFunderId().equals(BANK))
-                            .mapToLong(FundingShare::getAmountMinor).sum();
-                    assertEquals(PART, part, borrower + ": " + r);
-                    approvals.incrementAndGet();
-                    approvedPart.addAndGet(part);
-                } else {
-                    assertEquals("FUNDING_UNAVAILABLE", r.getReasons(0).getCode(), borrower + ": " + r);
-                }
-                assertTrue(approvedPart.get() <= DAILY, "approved partner parts " + approvedPart + " within the daily "
-                        + "quota " + DAILY);
-            };
+            PartnerQuotaDriver driver = new PartnerQuotaDriver(client, borrowers, "d-", BANK, PART, DAILY,
+                    this::assumeSameDay);
             // group 0's fixed daily lease holds 4 parts (2,800 of 3,334): more come only from the other groups' leases
-            await("group 0 approves more than its fixed daily lease holds").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(50)).until(() -> {
-                        decideNext.run();
-                        return approvals.get() >= 6;
-                    });
-            awaitDailyLeasesAgree(new int[] {0, 1, 2}, approvedPart.get());
+            driver.decideUntilApprovals("group 0 approves more than its fixed daily lease holds", 6);
+            awaitDailyLeasesAgree(driver, new int[] {0, 1, 2});
             for (int g = 0; g < 3; g++) {
                 FundingQuotas q = quotas(0);
                 assertEquals(TOTAL / 3 + (g == 0 ? 1 : 0), q.leaseTotal(q.indexOf(BANK), g),
@@ -129,57 +90,37 @@ class ReplicatedDailyQuotaTransferTest {
             // group 0's leader goes: its new leader accepts as the old one did
             cluster.stop(0);
             cluster.awaitEveryGroupServed();
-            await("group 0 approves more after the failover").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(50)).until(() -> {
-                        decideNext.run();
-                        return approvals.get() >= 10;
-                    });
-            assertTrue(approvedPart.get() > 2 * (DAILY / 3 + 1), "group 0 lent more than twice its fixed daily "
+            driver.decideUntilApprovals("group 0 approves more after the failover", 10);
+            long approvedPart = driver.approvedPart();
+            assertTrue(approvedPart > 2 * (DAILY / 3 + 1), "group 0 lent more than twice its fixed daily "
                     + "lease: " + approvedPart);
-            long[] leases = awaitDailyLeasesAgree(new int[] {1, 2}, approvedPart.get());
-            assertTrue(leases[0] >= approvedPart.get(), "group 0's daily lease " + leases[0] + " holds its parts "
+            long[] leases = awaitDailyLeasesAgree(driver, new int[] {1, 2});
+            assertTrue(leases[0] >= approvedPart, "group 0's daily lease " + leases[0] + " holds its parts "
                     + approvedPart);
 
             // the stopped node, restarted, replays the groups' logs: the same daily leases of the day
             cluster.start(0);
-            awaitDailyLeasesAgree(new int[] {0, 1, 2}, approvedPart.get());
+            awaitDailyLeasesAgree(driver, new int[] {0, 1, 2});
         }
         assertEquals(0, cluster.failStops.get(), "no node fail-stopped");
     }
 
-    /**
-     * Waits until the running {@code nodes} show the same daily leases of bank_d of the day and the same use, each
-     * group's use within its lease, the leases within the daily quota, and group 0's use the parts approved; returns
-     * the leases.
-     */
-    private long[] awaitDailyLeasesAgree(int[] nodes, long approvedPart) {
-        long[][] seen = new long[1][];
-        await("the nodes' daily leases agree").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                .untilAsserted(() -> {
-                    assumeTrue(today() == day, "the run crossed midnight UTC: the daily quota's day changed");
-                    long[] first = null;
-                    for (int node : nodes) {
-                        FundingQuotas q = quotas(node);
-                        int slot = q.indexOf(BANK);
-                        long[] leases = new long[6];
-                        long sum = 0;
-                        for (int g = 0; g < 3; g++) {
-                            leases[g] = q.leaseDaily(slot, g, day);
-                            leases[3 + g] = q.leaseUsedToday(slot, g, day);
-                            sum += leases[g];
-                            assertTrue(leases[3 + g] <= leases[g], "node " + node + ", group " + g);
-                        }
-                        assertTrue(sum <= DAILY, "node " + node + ": the daily leases add up to " + sum);
-                        assertEquals(approvedPart, leases[3], "node " + node + ": group 0's use of the day");
-                        if (first == null) {
-                            first = leases;
-                        } else {
-                            assertEquals(Arrays.toString(first), Arrays.toString(leases),
-                                    "node " + node + " against node " + nodes[0]);
-                        }
-                    }
-                    seen[0] = first;
-                });
-        return seen[0];
+    private void assumeSameDay() {
+        assumeTrue(today() == day, "the run crossed midnight UTC: the daily quota's day changed");
+    }
+
+    /** The running {@code nodes}' daily leases of bank_d of the day agree (PartnerQuotaDriver.awaitLeasesAgree). */
+    private long[] awaitDailyLeasesAgree(PartnerQuotaDriver driver, int[] nodes) {
+        return driver.awaitLeasesAgree(this::quotas, nodes, new PartnerQuotaDriver.LeaseView() {
+            @Override
+            public long lease(FundingQuotas q, int slot, int group) {
+                return q.leaseDaily(slot, group, day);
+            }
+
+            @Override
+            public long used(FundingQuotas q, int slot, int group) {
+                return q.leaseUsedToday(slot, group, day);
+            }
+        }, Duration.ofSeconds(60));
     }
 }
