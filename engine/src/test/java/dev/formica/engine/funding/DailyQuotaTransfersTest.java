@@ -1,5 +1,6 @@
 package dev.formica.engine.funding;
 
+import static dev.formica.engine.funding.QuotaTransfersTest.committedAtOnce;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -296,28 +297,5 @@ class DailyQuotaTransfersTest {
 
     private static QuotaTally roundTrip(QuotaTally tally) throws Exception {
         return new QuotaTally().readFrom(new DataInputStream(new ByteArrayInputStream(bytes(tally))));
-    }
-
-    /** A leader's transfer log whose gives are committed at once (a group's frame durable as it is appended). */
-    private static FundingQuotas.TransferLog committedAtOnce(FundingQuotas q, int group) {
-        return new FundingQuotas.TransferLog() {
-            @Override
-            public void gave(int funder, int toGroup, long cumulativeMinor) {
-                q.commitGiven(funder, group, toGroup, cumulativeMinor);
-            }
-
-            @Override
-            public void accepted(int funder, int fromGroup, long cumulativeMinor) {
-            }
-
-            @Override
-            public void gaveDaily(int funder, int toGroup, long dayIndex, long cumulativeMinor) {
-                q.commitGivenDaily(funder, group, toGroup, dayIndex, cumulativeMinor);
-            }
-
-            @Override
-            public void acceptedDaily(int funder, int fromGroup, long dayIndex, long cumulativeMinor) {
-            }
-        };
     }
 }

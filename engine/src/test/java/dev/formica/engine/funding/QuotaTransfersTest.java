@@ -266,8 +266,11 @@ class QuotaTransfersTest {
         return partner;
     }
 
-    /** A leader's transfer log whose gives are committed at once (a group's frame durable as it is appended). */
-    private static FundingQuotas.TransferLog committedAtOnce(FundingQuotas q, int group) {
+    /**
+     * A leader's transfer log whose gives are committed at once (a group's frame durable as it is appended); also
+     * DailyQuotaTransfersTest's.
+     */
+    static FundingQuotas.TransferLog committedAtOnce(FundingQuotas q, int group) {
         return new FundingQuotas.TransferLog() {
             @Override
             public void gave(int funder, int toGroup, long cumulativeMinor) {
