@@ -53,6 +53,25 @@ public final class Refused extends RuntimeException {
         return of(error, message).retryAfterMillis(retryAfterMs);
     }
 
+    /**
+     * This refusal with {@code prefix} put before the path of each bad field it names ({@code "profile."}: the check
+     * of a profile names {@code market}, a field of Upsert's request is {@code profile.market}); this one when it names
+     * no field. Reason, metadata and retry advice are kept.
+     */
+    public Refused withFieldPrefix(String prefix) {
+        if (violations == null || prefix.isEmpty()) {
+            return this;
+        }
+        FieldViolations prefixed = null;
+        for (String violation : violations.all()) {
+            prefixed = FieldViolations.add(prefixed, prefix + violation);
+        }
+        Refused refused = new Refused(error, prefixed.message(), prefixed);
+        refused.metadata.putAll(metadata);
+        refused.retryAfterMs = retryAfterMs;
+        return refused;
+    }
+
     /** Adds a metadata entry (lower_snake_case key; never personal data); returns this. */
     public Refused metadata(String key, String value) {
         metadata.put(key, value);

@@ -27,6 +27,8 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
     /** Rows of a bulk load in flight at once: flow control instead of an unbounded buffer. */
     static final int LOAD_WINDOW = 256;
     static final int MAX_REPORTED_ERRORS = 1000;
+    /** The path of Upsert's profile: the fields a refusal of it names are below it. */
+    private static final String PROFILE = "profile.";
 
     private final DecisionPipeline pipeline;
 
@@ -36,8 +38,9 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
 
     @Override
     public void upsert(UpsertProfileRequest request, StreamObserver<UpsertProfileResponse> out) {
-        if (GrpcReplies.rejected(RequestValidator.check(request), out) || GrpcReplies.rejected(
-                RequestValidator.market(pipeline.markets(), request.getProfile().getMarket(), ""), out)) {
+        Refused market = RequestValidator.market(pipeline.markets(), request.getProfile().getMarket(), "");
+        if (GrpcReplies.rejected(RequestValidator.check(request), out)
+                || GrpcReplies.rejected(market == null ? null : market.withFieldPrefix(PROFILE), out)) {
             return;
         }
         String borrowerId = request.getProfile().getBorrowerId();
@@ -51,7 +54,8 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
 
             @Override
             public void onError(Refused error) {
-                reply.onError(error);
+                // the shard checks the profile itself (a line in another market): its fields are the profile's
+                reply.onError(error.withFieldPrefix(PROFILE));
             }
         }, GrpcReplies.deadline());
     }
@@ -105,6 +109,11 @@ final class ProfileGrpcService extends ProfileServiceGrpc.ProfileServiceImplBase
 
                 @Override
                 public void onError(Refused error) {
+                    if (error.violations() != null) {
+                        // "market: ...", as a row's own check names its fields: the row's field, not a status code
+                        rowDone(row, null, error.violations().first());
+                        return;
+                    }
                     StatusRuntimeException status = GrpcErrors.toStatus(error);
                     rowDone(row, null, status.getStatus().getCode() + ": " + status.getStatus().getDescription());
                 }

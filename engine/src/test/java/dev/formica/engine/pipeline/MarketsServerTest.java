@@ -2,6 +2,7 @@ package dev.formica.engine.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.BadRequest;
 import dev.formica.engine.config.EngineConfiguration;
@@ -12,9 +13,12 @@ import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.FundingShare;
 import dev.formica.v1.GetCreditLineRequest;
+import dev.formica.v1.LoadSummary;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
+import dev.formica.v1.Profile;
 import dev.formica.v1.ProfileServiceGrpc;
+import dev.formica.v1.RowError;
 import dev.formica.v1.UpsertProfileRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -79,6 +83,45 @@ class MarketsServerTest {
                 assertEquals("IDR", line.getCurrency());
                 assertEquals("ID", line.getMarket());
                 assertEquals(500_000_000L, line.getHeldMinor());
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * A profile's market is a field of the profile like its lines: Upsert's refusal names {@code profile.market} (as
+     * it names {@code profile.lines[0].product}), whether the server does not serve the market or the borrower has a
+     * line in another one, and a bulk Load's rejected row names {@code market}, not the status code. Found by a
+     * client written from the .proto files alone; nothing is changed by either refusal.
+     */
+    @Test
+    void shouldNameTheProfilesMarketFieldWhenAnUpsertOrALoadRowIsRefusedForIt() throws Exception {
+        // fixed ports in this helper's range (21700-21799) rather than free ones: the rule for this session's tests
+        EngineConfiguration config = new EngineConfiguration().port(21750).shardPortBase(21752).dataDir(dataDir)
+                .shards(2).markets(MarketsTest.cnAndId());
+        try (EngineServer server = new EngineServer(config).start()) {
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                ProfileServiceGrpc.ProfileServiceBlockingStub profiles = ProfileServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(20, TimeUnit.SECONDS);
+                profiles.upsert(UpsertProfileRequest.newBuilder().setProfile(RegulationBindsTest.gradeB("chen"))
+                        .build());
+                String before = StateDigest.of(server.pipeline());
+                Profile unserved = RegulationBindsTest.gradeB("tan").toBuilder().setMarket("TH").build();
+                Profile moved = MarketsTest.idGradeB("chen", 10_000_000_000L);
+                assertEquals(List.of("profile.market"), refusedFields(() -> profiles.upsert(UpsertProfileRequest
+                        .newBuilder().setProfile(unserved).build())));
+                assertEquals(List.of("profile.market"), refusedFields(() -> profiles.upsert(UpsertProfileRequest
+                        .newBuilder().setProfile(moved).build())));
+
+                LoadSummary summary = ProfileLoads.load(channel, unserved, moved);
+                assertEquals(2, summary.getRejected(), summary.toString());
+                assertEquals(List.of("market", "market"), summary.getErrorsList().stream().map(RowError::getField)
+                        .toList(), summary.toString());
+                assertTrue(summary.getErrors(0).getReason().startsWith("'TH' is not served here"), summary.toString());
+                assertTrue(summary.getErrors(1).getReason().startsWith("the borrower has a "), summary.toString());
+                assertEquals(before, StateDigest.of(server.pipeline()));
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
