@@ -5,6 +5,7 @@ import dev.formica.engine.errors.Refused;
 import dev.formica.engine.pipeline.HoldIds;
 import dev.formica.engine.pipeline.Markets;
 import dev.formica.engine.rules.ConcentrationPolicy;
+import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.ActivateRuleSetRequest;
 import dev.formica.v1.AttributeValue;
 import dev.formica.v1.BlockListKind;
@@ -189,6 +190,12 @@ public final class RequestValidator {
                 }
                 seen |= bit;
             }
+        }
+        if (v == null && p.getSerializedSize() > StateConfig.MAX_PAYLOAD_BYTES) {
+            // every rule kept can still be too much: 64 attributes of 64-character keys and 256-character values
+            String name = prefix.isEmpty() ? "profile" : prefix.substring(0, prefix.length() - 1);
+            v = add(v, name + ": at most " + StateConfig.MAX_PAYLOAD_BYTES + " bytes stored, was "
+                    + p.getSerializedSize() + " (fewer or shorter attributes)");
         }
         return v;
     }
