@@ -352,7 +352,9 @@ public final class LogWriter implements AutoCloseable {
             }
             int frame = LogFrames.frameLength(length);
             if (frame > LogFrames.MAX_FRAME) {
-                throw new IllegalArgumentException("frame of " + frame + " bytes exceeds " + LogFrames.MAX_FRAME);
+                // the command changed the shard's memory: a log going on without its frame replays to another state
+                fail(new IllegalArgumentException("frame of " + frame + " bytes exceeds " + LogFrames.MAX_FRAME));
+                throw new IllegalStateException("the shard log of shard " + shard + " failed; see the log");
             }
             // room: the window bytes this frame overwrites must be in the segment already
             while (appended + frame - writtenShared > window.capacity()) {

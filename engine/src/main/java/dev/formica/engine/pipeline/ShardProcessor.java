@@ -35,6 +35,7 @@ import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.StateConfig;
 import dev.formica.engine.state.StateOps;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
@@ -966,6 +967,7 @@ final class ShardProcessor {
             }
             p.addLines(ProductLine.newBuilder().setProduct(a.getProduct()).setLineMinor(line));
             Profile stored = p.build();
+            checkMergedProfile(stored);
             state.profiles().put(borrowerId, stored.toByteArray());
             risk.profiles().put(borrowerId, stored);
             exposures.move(stored);
@@ -975,6 +977,19 @@ final class ShardProcessor {
         CreditOffer answer = offer.setServerNanos(System.nanoTime() - startNanos).build();
         state.decisions().put(key, Operation.APPLY.kind(), nowMs, fingerprint, answer.toByteArray());
         return answer;
+    }
+
+    /**
+     * An approved application's attributes join the profile's own: each side kept the profile rules, the two
+     * together may be more than a stored profile holds. Bad input, refused before anything is written, not a failed
+     * store (INTERNAL).
+     */
+    private static void checkMergedProfile(Profile merged) {
+        int size = merged.getSerializedSize();
+        if (size > StateConfig.MAX_PAYLOAD_BYTES) {
+            throw Refused.invalid("attributes: with the profile's own " + merged.getAttributesCount() + " attributes, "
+                    + size + " bytes to store; a profile holds at most " + StateConfig.MAX_PAYLOAD_BYTES + " bytes");
+        }
     }
 
     private static Reason reason(String code, String text, String value) {

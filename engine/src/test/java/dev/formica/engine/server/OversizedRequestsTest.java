@@ -13,6 +13,8 @@ import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.pipeline.StateDigest;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.AttributeValue;
+import dev.formica.v1.CreditApplication;
+import dev.formica.v1.CreditOffer;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
@@ -122,6 +124,30 @@ class OversizedRequestsTest {
         assertEquals(1, summary.getRejected(), summary.toString());
         assertEquals("profile", summary.getErrors(0).getField(), summary.toString());
         assertEquals(before, StateDigest.of(server.pipeline()));
+    }
+
+    @Test
+    void shouldRefuseAnApplicationWhoseAttributesWithTheProfilesOutgrowAStoredProfile() throws Exception {
+        Profile.Builder half = Profile.newBuilder().setBorrowerId("dave").setRegion("CN-31")
+                .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(1_000));
+        CreditApplication.Builder apply = CreditApplication.newBuilder().setRequestId("ap1").setBorrowerId("dave")
+                .setProduct(Product.CONSUMER_CREDIT).setRequestedLineMinor(100_000).setRegion("CN-31")
+                .setAnnualIncomeMinor(50_000_000);
+        for (int i = 0; i < 40; i++) {
+            AttributeValue value = AttributeValue.newBuilder().setStringValue("v".repeat(256)).build();
+            half.putAttributes(("p" + i + "_").repeat(32).substring(0, 64), value);
+            apply.putAttributes(("a" + i + "_").repeat(32).substring(0, 64), value);
+        }
+        profiles.upsert(UpsertProfileRequest.newBuilder().setProfile(half).build());
+        String before = StateDigest.of(server.pipeline());
+
+        // each side keeps the profile rules; together they are more than a stored profile holds (was INTERNAL)
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> decisions.apply(apply.build()));
+        assertEquals(List.of("attributes"), badFields(e), e.getStatus().toString());
+        assertEquals(before, StateDigest.of(server.pipeline()), "nothing written, the request id not used up");
+
+        CreditOffer offer = decisions.apply(apply.clearAttributes().build());
+        assertEquals(Outcome.APPROVE, offer.getOutcome(), offer.toString());
     }
 
     /** One length-delimited field, number 1000 (no formica.v1 message has it), of {@code bytes} bytes. */
