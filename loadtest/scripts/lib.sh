@@ -10,6 +10,17 @@ private_copy() {
   cp tools/target/jvm.options "$1/"
 }
 
+# loadtool_copy OUT: sets LOADTOOL to the jar whose `loadtest` drives the load: OUT/formica.jar (the server's, copied
+# by private_copy) or, when LOADTEST_JAR is set, a private copy of that one. Comparing two load tools against the same
+# server jar (JAR) keeps the server out of the comparison.
+loadtool_copy() {
+  LOADTOOL="$1/formica.jar"
+  if [ -n "${LOADTEST_JAR:-}" ]; then
+    cp "$LOADTEST_JAR" "$1/loadtool.jar"
+    LOADTOOL="$1/loadtool.jar"
+  fi
+}
+
 # await_serving LOG PID: waits until the server logs "serving on", up to 5 minutes (--warmup-decisions runs
 # before the port opens), and stops waiting as soon as the server process has died.
 await_serving() {

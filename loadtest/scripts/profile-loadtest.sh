@@ -5,7 +5,7 @@
 # so every microsecond it spends on a call is taken from the server. Writes OUT/client-decide.collapsed and
 # OUT/client-echo.collapsed (CPU samples every 1 ms of CPU time, all threads) and OUT/client-breakdown.txt: samples
 # per component as microseconds of the load tool's CPU per request (ProfileBreakdown.java --client).
-# LOADTEST_JAR measures another load tool against the same server jar (JAR, as in lib.sh).
+# LOADTEST_JAR measures another load tool against the same server jar (JAR; lib.sh loadtool_copy).
 # Usage: [JAR=server.jar] [LOADTEST_JAR=loadtool.jar] [SERVE_ARGS="--durability process"] \
 #        loadtest/scripts/profile-loadtest.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 40s)
 set -euo pipefail
@@ -29,8 +29,7 @@ rm -rf "$OUT/ap" && mkdir -p "$OUT/ap" && (cd "$OUT/ap" && unzip -q "$AP_JAR" 'l
 AGENT="$OUT/ap/linux-x64/libasyncProfiler.so"
 
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
-LOADTOOL="$OUT/formica.jar"
-if [ -n "${LOADTEST_JAR:-}" ]; then cp "$LOADTEST_JAR" "$OUT/loadtool.jar"; LOADTOOL="$OUT/loadtool.jar"; fi
+loadtool_copy "$OUT"
 java @"$OUT/jvm.options" -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
     --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
     > "$OUT/loadtest-profiles.txt" 2>&1 || true
