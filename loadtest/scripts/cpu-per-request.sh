@@ -46,7 +46,7 @@ log_syncs() {
 }
 
 # the 100,000 sample profiles, loaded before anything is measured
-java @"$OUT/jvm.options" -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
+java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
     --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
     > "$OUT/loadtest-profiles.txt" 2>&1 || true   # its few Decides may time out on a busy box; the profiles load
 : > "$OUT/switches.txt"
@@ -68,7 +68,7 @@ syscalls_stop() { # RPC REQUESTS: sets SYSCALLS_PER_REQ
 for rpc in decide echo; do
   before=$(switches "$SERVER"); ticks_before=$(cpu_ticks "$SERVER"); syncs_before=$(log_syncs)
   syscalls_start $rpc
-  java @"$OUT/jvm.options" -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT \
+  java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
       --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" ${LOADTEST_ARGS:-} \
       > "$OUT/loadtest-$rpc.txt" 2>&1 || true

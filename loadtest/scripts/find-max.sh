@@ -7,8 +7,8 @@
 # SLO is the p99 a step must keep (5 ms by default); on a day when even Echo misses 5 ms at the start rate,
 # a looser SLO still finds where each RPC stops keeping up. PORT and METRICS_PORT move the server (to run beside
 # another script); LOADTEST_ARGS are added to both load runs (e.g. --no-shard-ports; --shard-ports for a jar from
-# before it was the default). LOADTEST_JAR runs the load tool of another jar against the server of JAR (lib.sh
-# loadtool_copy).
+# before it was the default). LOADTEST_JAR runs the load tool of another jar against the server of JAR, with
+# LOADTEST_JAVA_OPTS as its JVM options (lib.sh loadtool_copy).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/find-max}"
@@ -20,7 +20,7 @@ cd "$ROOT"
 . loadtest/scripts/lib.sh
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 loadtool_copy "$OUT"
-FORMICA=(java @"$OUT/jvm.options" -jar "$LOADTOOL")
+FORMICA=(java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL")
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 100000 --load-profiles --target-rpc both \
     --rate "$RATE" --duration 70s --warmup 0s --report-dir "$OUT/warm" ${LOADTEST_ARGS:-} > "$OUT/warm.txt" 2>&1
 "${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --server-metrics-port $METRICS_PORT --borrowers 100000 \

@@ -30,12 +30,12 @@ AGENT="$OUT/ap/linux-x64/libasyncProfiler.so"
 
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 loadtool_copy "$OUT"
-java @"$OUT/jvm.options" -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
+java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
     --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
     > "$OUT/loadtest-profiles.txt" 2>&1 || true
 secs() { local d="$1"; echo "${d%s}"; }
 for rpc in decide echo; do
-  java @"$OUT/jvm.options" -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT \
+  java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
       --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" > "$OUT/loadtest-$rpc.txt" 2>&1 &
   CLIENT=$!
