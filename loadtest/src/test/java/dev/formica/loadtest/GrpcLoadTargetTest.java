@@ -18,6 +18,7 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -137,6 +138,13 @@ class GrpcLoadTargetTest {
         assertTrue(!service.confirmed.isEmpty() && !service.cancelled.isEmpty(), "both shares drawn");
         assertEquals(Map.of("confirm OK", (long) service.confirmed.size(), "cancel NOT_FOUND",
                 (long) service.cancelled.size()), target.followUpCounts());
+    }
+
+    @Test
+    void theLoadToolDoesNotTraceNettysBuffersUnlessAskedTo() throws Exception {
+        start(new Service(0), 0, 0);
+        boolean asked = System.getProperty(GrpcLoadTarget.LEAK_DETECTION_PROPERTY) != null;
+        assertEquals(!asked, ResourceLeakDetector.getLevel() == ResourceLeakDetector.Level.DISABLED);
     }
 
     @Test
