@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * Folded stacks (async-profiler {@code collapsed}, one stack per line, "frame;frame;... count") of a Decide run and an
  * Echo run at the same rate, summed per component, as microseconds of CPU per request: samples x 1 ms / requests.
  * A stack goes to the first component whose pattern it matches, so the list runs from the most specific to the
- * most general. Run by profile-server.sh: {@code java ProfileBreakdown.java REQUESTS decide.collapsed echo.collapsed}.
+ * most general. Run by profile-server.sh: {@code java ProfileBreakdown.java REQUESTS decide.collapsed echo.collapsed};
+ * by profile-loadtest.sh with {@code --client} first, for the load tool's own stacks (its components instead).
  */
 public final class ProfileBreakdown {
     private static final double INTERVAL_US = 1000.0;
@@ -18,7 +19,7 @@ public final class ProfileBreakdown {
     /** Component name to the pattern a stack must contain (searched, not matched whole). */
     private static final Map<String, Pattern> COMPONENTS = new LinkedHashMap<>();
 
-    static {
+    private static void server() {
         c("GC and JIT threads", "^(\\[)?(ZWorker|ZDriver|ZDirector|ZStat|ZUnmapper|ZRuntimeWorker|G1|GC Thread|C1 Compiler"
                 + "|C2 Compiler|VM Thread|Sweeper)|^\\[(GC|gc)|^(Z[A-Z][a-z]+)");
         c("log writer: fdatasync", "LogWriter.*(force|fdatasync|sync)");
@@ -43,11 +44,36 @@ public final class ProfileBreakdown {
         c("other", "");
     }
 
+    /** The load tool's components: what it does per call, from building the request to recording the answer. */
+    private static void client() {
+        c("GC and JIT threads", "^(\\[)?(ZWorker|ZDriver|ZDirector|ZStat|ZUnmapper|ZRuntimeWorker|G1|GC Thread|C1 Compiler"
+                + "|C2 Compiler|VM Thread|Sweeper)|^\\[(GC|gc)|^(Z[A-Z][a-z]+)");
+        c("follow-ups (Confirm, Cancel)", "(onDecision|followUp)");
+        c("request: build (RequestFactory)", "RequestFactory");
+        c("request: serialise (protobuf)", "(ProtoLiteUtils|MessageMarshaller|RequestBytes).*stream|writeTo|drainTo");
+        c("response: parse", "(parseFrom|parsePartialFrom|CodedInputStream|DecisionSummary|ProtoLiteUtils.*parse)");
+        c("recording (HdrHistogram, counters)", "(HdrHistogram|OpenLoopRunner\\$Pending)");
+        c("sender: park and wake", "runSender.*(park|Park|futex|LockSupport)");
+        c("sender: call start and deadline", "(runSender|GrpcLoadTarget\\.send)");
+        c("event loop: write to the socket", "(writev|write0|sendmsg|doWriteBytes|flush0|Native\\.write)");
+        c("event loop: read from the socket", "(readv|read0|recvmsg|doReadBytes|Native\\.read)");
+        c("event loop: epoll and wake-ups", "(epoll|eventfd|EpollEventLoop\\.(wakeup|epollWait))");
+        c("gRPC and Netty (HTTP/2, framing, executor)", "(io[./]grpc|netty)");
+        c("sampler, reports", "(OpenLoopRunner|CpuMeter|HlogSink|LatencyTimeline|ProgressBar)");
+        c("other", "");
+    }
+
     private static void c(String name, String pattern) {
         COMPONENTS.put(name, Pattern.compile(pattern));
     }
 
     public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("--client")) {
+            client();
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        } else {
+            server();
+        }
         double requests = Double.parseDouble(args[0]);
         Map<String, long[]> sums = new LinkedHashMap<>();
         for (String name : COMPONENTS.keySet()) {

@@ -10,7 +10,9 @@
 # to its shard ports (loadtest's default); FORMICA_SHARD_MODE=dedicated in the environment measures DEDICATED (the
 # load then goes to the main port). With a jar from before LOOP was the default: FORMICA_SHARD_MODE=loop and
 # LOADTEST_ARGS=--shard-ports.
-# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
+# The load tool's own CPU per request (client CPU us/req, measured part) is printed beside the server's; LOADTEST_JAR
+# runs the load tool of another jar against the server of JAR (lib.sh loadtool_copy), to compare load tools.
+# Usage: [JAR=path/to/formica.jar] [LOADTEST_JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
 #        [LOADTEST_ARGS=--shard-ports] loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,6 +26,7 @@ mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
+loadtool_copy "$OUT"
 
 # cpu_ticks PID: user + system CPU of PID so far, in clock ticks (the /proc figure beside the /metrics one, which a
 # saturated box can fail to scrape)
@@ -43,7 +46,7 @@ log_syncs() {
 }
 
 # the 100,000 sample profiles, loaded before anything is measured
-java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
+java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
     --load-profiles --target-rpc decide --rate 100 --duration 1s --warmup 0s --report-dir "$OUT/report-load" \
     > "$OUT/loadtest-profiles.txt" 2>&1 || true   # its few Decides may time out on a busy box; the profiles load
 : > "$OUT/switches.txt"
@@ -65,7 +68,7 @@ syscalls_stop() { # RPC REQUESTS: sets SYSCALLS_PER_REQ
 for rpc in decide echo; do
   before=$(switches "$SERVER"); ticks_before=$(cpu_ticks "$SERVER"); syncs_before=$(log_syncs)
   syscalls_start $rpc
-  java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT \
+  java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
       --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" ${LOADTEST_ARGS:-} \
       > "$OUT/loadtest-$rpc.txt" 2>&1 || true
@@ -84,3 +87,4 @@ for rpc in decide echo; do
   grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest-$rpc.txt"
 done
 cat "$OUT/switches.txt"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

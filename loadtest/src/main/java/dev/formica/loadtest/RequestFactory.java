@@ -1,5 +1,6 @@
 package dev.formica.loadtest;
 
+import com.google.protobuf.ByteString;
 import dev.formica.v1.Channel;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.Product;
@@ -14,6 +15,12 @@ import java.util.SplittableRandom;
  * <p>Immutable and thread-safe: request {@code i} depends only on the seed and {@code i}, never on
  * which thread builds it or in what order. Request ids are {@code runId + "-" + i}, so reruns never
  * replay an earlier run's answers.
+ *
+ * <p>The load tool's CPU is taken from the server it measures, so the strings that repeat (a borrower's id, device
+ * and IP, merchants, categories, regions) are rendered once, all but the id as UTF-8 bytes that serialise by
+ * copying, and set as bytes: the message, and so the wire, is the same as when set as strings (a test holds it to
+ * that). A borrower's strings are made on its first request and kept; a race between two senders makes equal
+ * copies, either of which may stay.
  */
 public final class RequestFactory {
     /** Median consumer-credit purchase: 200 CNY, in fen. */
@@ -24,14 +31,23 @@ public final class RequestFactory {
     static final long CASH_MAX_MINOR = 20_000_00L;
     static final long BUSINESS_MIN_MINOR = 10_000_00L;
     static final long BUSINESS_MAX_MINOR = 300_000_00L;
-    private static final String[] MCC = {"5411", "5311", "5732", "5812", "5999", "4121", "5651", "5944"};
-    private static final String[] REGIONS = {"CN-11", "CN-31", "CN-44", "CN-33", "CN-32", "CN-51"};
+    private static final ByteString[] MCC = utf8("5411", "5311", "5732", "5812", "5999", "4121", "5651", "5944");
+    private static final ByteString[] REGIONS = utf8("CN-11", "CN-31", "CN-44", "CN-33", "CN-32", "CN-51");
+    private static final int MERCHANTS = 5_000;
+    private static final int[] INSTALLMENTS = {3, 6, 12};
+    private static final ByteString BURST_MERCHANT = ByteString.copyFromUtf8("m-burst");
+    private static final ByteString BURST_MCC = ByteString.copyFromUtf8("5732");
+    private static final ByteString BURST_IP = ByteString.copyFromUtf8("10.66.6.6");
 
     private final String runId;
     private final long seed;
     private final ZipfSampler borrowers;
     private final double fraudBurstShare;
     private final List<TraceRecord> trace;
+    private final ByteString burstDevice;
+    private final ByteString[] merchants = new ByteString[MERCHANTS];
+    /** Per borrower, made on first use: its id, device and IP. */
+    private final BorrowerBytes[] borrowerBytes;
 
     /**
      * @param runId prefix of every request id, unique per run
@@ -47,6 +63,11 @@ public final class RequestFactory {
         this.borrowers = borrowers;
         this.fraudBurstShare = fraudBurstShare;
         this.trace = trace;
+        this.burstDevice = ByteString.copyFromUtf8("dev-burst-" + runId);
+        for (int m = 0; m < MERCHANTS; m++) {
+            merchants[m] = ByteString.copyFromUtf8("m" + m);
+        }
+        this.borrowerBytes = new BorrowerBytes[trace == null && borrowers != null ? borrowers.size() : 0];
     }
 
     /** The request id of index {@code index}. */
@@ -58,7 +79,7 @@ public final class RequestFactory {
     public DecisionRequest decision(long index) {
         SplittableRandom random = randomFor(index);
         DecisionRequest.Builder b = DecisionRequest.newBuilder().setRequestId(requestId(index))
-                .setChannel(Channel.CHANNEL_APP).setRegion(REGIONS[random.nextInt(REGIONS.length)]);
+                .setChannel(Channel.CHANNEL_APP).setRegionBytes(REGIONS[random.nextInt(REGIONS.length)]);
         if (trace != null) {
             TraceRecord r = trace.get((int) index);
             b.setBorrowerId(r.borrowerId()).setProduct(r.product()).setAmountMinor(r.amountMinor())
@@ -70,19 +91,20 @@ public final class RequestFactory {
         if (random.nextDouble() < fraudBurstShare) {
             // the burst: one device fingerprint, many borrowers picked evenly, one merchant
             int borrower = random.nextInt(borrowers.size());
-            b.setBorrowerId(SampleBorrowers.borrowerId(borrower)).setDeviceId("dev-burst-" + runId)
-                    .setMerchantId("m-burst").setMerchantCategory("5732").setIp("10.66.6.6");
+            b.setBorrowerId(borrower(borrower).id).setDeviceIdBytes(burstDevice)
+                    .setMerchantIdBytes(BURST_MERCHANT).setMerchantCategoryBytes(BURST_MCC).setIpBytes(BURST_IP);
         } else {
-            int borrower = borrowers.sample(random);
-            b.setBorrowerId(SampleBorrowers.borrowerId(borrower)).setDeviceId("d" + borrower)
-                    .setMerchantId("m" + random.nextInt(5_000)).setMerchantCategory(MCC[random.nextInt(MCC.length)])
-                    .setIp("10." + (borrower >>> 16 & 0xff) + "." + (borrower >>> 8 & 0xff) + "." + (borrower & 0xff));
+            BorrowerBytes borrower = borrower(borrowers.sample(random));
+            b.setBorrowerId(borrower.id).setDeviceIdBytes(borrower.device)
+                    .setMerchantIdBytes(merchants[random.nextInt(MERCHANTS)])
+                    .setMerchantCategoryBytes(MCC[random.nextInt(MCC.length)]).setIpBytes(borrower.ip);
         }
         if (product != Product.CONSUMER_CREDIT) {
-            b.setChannel(Channel.CHANNEL_API).setMerchantCategory("").setMerchantId("");
+            b.setChannel(Channel.CHANNEL_API).setMerchantCategoryBytes(ByteString.EMPTY)
+                    .setMerchantIdBytes(ByteString.EMPTY);
         }
         if (product == Product.CONSUMER_CREDIT && random.nextInt(100) < 30) {
-            b.setInstallments(new int[] {3, 6, 12}[random.nextInt(3)]);
+            b.setInstallments(INSTALLMENTS[random.nextInt(INSTALLMENTS.length)]);
         }
         return b.build();
     }
@@ -122,6 +144,41 @@ public final class RequestFactory {
     private static long roundTo(double minor, long unit, long min, long max) {
         long v = Math.round(minor / unit) * unit;
         return Math.max(min, Math.min(max, v));
+    }
+
+    private BorrowerBytes borrower(int borrower) {
+        BorrowerBytes bytes = borrowerBytes[borrower];
+        if (bytes == null) {
+            bytes = new BorrowerBytes(borrower);
+            borrowerBytes[borrower] = bytes; // immutable, final fields: safe to publish by a race
+        }
+        return bytes;
+    }
+
+    private static ByteString[] utf8(String... values) {
+        ByteString[] bytes = new ByteString[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bytes[i] = ByteString.copyFromUtf8(values[i]);
+        }
+        return bytes;
+    }
+
+    /**
+     * A generated borrower's id, device and IP: the same strings as the sample profiles use. The id stays a String
+     * (one instance per borrower, its hash kept): the load tool routes each Decide by it, and reading a field set as
+     * bytes back as a String would decode it on every call.
+     */
+    private static final class BorrowerBytes {
+        final String id;
+        final ByteString device;
+        final ByteString ip;
+
+        BorrowerBytes(int borrower) {
+            this.id = SampleBorrowers.borrowerId(borrower);
+            this.device = ByteString.copyFromUtf8("d" + borrower);
+            this.ip = ByteString.copyFromUtf8("10." + (borrower >>> 16 & 0xff) + "." + (borrower >>> 8 & 0xff) + "."
+                    + (borrower & 0xff));
+        }
     }
 
     private SplittableRandom randomFor(long index) {
