@@ -9,11 +9,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A bulk {@code ProfileService.Load} of a few rows over a channel, for the tests that read its summary. */
-final class ProfileLoads {
+public final class ProfileLoads {
     private ProfileLoads() {
     }
 
-    static LoadSummary load(ManagedChannel channel, Profile... rows) throws Exception {
+    public static LoadSummary load(ManagedChannel channel, Profile... rows) throws Exception {
         CompletableFuture<LoadSummary> summary = new CompletableFuture<>();
         StreamObserver<Profile> out = ProfileServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                 .load(new StreamObserver<>() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.pipeline.ProfileLoads;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
@@ -62,28 +63,7 @@ class DecisionStreamAndProfilesTest {
     }
 
     private LoadSummary load(Profile... profiles) throws Exception {
-        CompletableFuture<LoadSummary> summary = new CompletableFuture<>();
-        StreamObserver<Profile> rows = ProfileServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-                .load(new StreamObserver<>() {
-                    @Override
-                    public void onNext(LoadSummary value) {
-                        summary.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        summary.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
-        for (Profile p : profiles) {
-            rows.onNext(p);
-        }
-        rows.onCompleted();
-        return summary.get(30, TimeUnit.SECONDS);
+        return ProfileLoads.load(channel, profiles);
     }
 
     @Test

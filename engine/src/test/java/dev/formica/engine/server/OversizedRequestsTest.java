@@ -10,6 +10,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.pipeline.ProfileLoads;
 import dev.formica.engine.pipeline.StateDigest;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.v1.AttributeValue;
@@ -30,10 +31,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -166,27 +165,6 @@ class OversizedRequestsTest {
     }
 
     private LoadSummary load(Profile... rows) throws Exception {
-        CompletableFuture<LoadSummary> summary = new CompletableFuture<>();
-        StreamObserver<Profile> out = ProfileServiceGrpc.newStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
-                .load(new StreamObserver<>() {
-                    @Override
-                    public void onNext(LoadSummary value) {
-                        summary.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        summary.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
-        for (Profile row : rows) {
-            out.onNext(row);
-        }
-        out.onCompleted();
-        return summary.get(20, TimeUnit.SECONDS);
+        return ProfileLoads.load(channel, rows);
     }
 }
