@@ -967,8 +967,9 @@ final class ShardProcessor {
             }
             p.addLines(ProductLine.newBuilder().setProduct(a.getProduct()).setLineMinor(line));
             Profile stored = p.build();
-            checkMergedProfile(stored);
-            state.profiles().put(borrowerId, stored.toByteArray());
+            byte[] storedBytes = stored.toByteArray();
+            checkMergedProfile(storedBytes.length);
+            state.profiles().put(borrowerId, storedBytes);
             risk.profiles().put(borrowerId, stored);
             exposures.move(stored);
             state.ledger().putLine(borrowerId, product, line, nowMs);
@@ -984,11 +985,10 @@ final class ShardProcessor {
      * together may be more than a stored profile holds. Bad input, refused before anything is written, not a failed
      * store (INTERNAL).
      */
-    private static void checkMergedProfile(Profile merged) {
-        int size = merged.getSerializedSize();
+    private static void checkMergedProfile(int size) {
         if (size > StateConfig.MAX_PAYLOAD_BYTES) {
-            throw Refused.invalid("attributes: with the profile's own " + merged.getAttributesCount() + " attributes, "
-                    + size + " bytes to store; a profile holds at most " + StateConfig.MAX_PAYLOAD_BYTES + " bytes");
+            throw Refused.invalid("attributes: with the profile's own, " + size + " bytes to store; a profile holds at"
+                    + " most " + StateConfig.MAX_PAYLOAD_BYTES + " bytes");
         }
     }
 
