@@ -94,3 +94,14 @@ cluster_measurement() {
   echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/$name.txt"
   cat "$out/$name.txt"
 }
+
+# async_profiler OUT: sets AGENT to async-profiler's agent (Maven artifact tools.profiler:async-profiler, linux-x64,
+# fetched into ~/.m2 on first use), unpacked afresh under OUT/ap. profile-server.sh and profile-loadtest.sh attach it.
+AP_VERSION=4.2
+async_profiler() {
+  local jar="$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION-linux-x64.jar"
+  [ -f "$jar" ] || mvn -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$AP_VERSION:jar:linux-x64" \
+      >/dev/null
+  rm -rf "$1/ap" && mkdir -p "$1/ap" && (cd "$1/ap" && unzip -q "$jar" 'linux-x64/*')
+  AGENT="$1/ap/linux-x64/libasyncProfiler.so"
+}

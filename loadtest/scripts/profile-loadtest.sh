@@ -16,17 +16,12 @@ DURATION="${3:-30s}"
 WARMUP="${4:-40s}"
 PORT=50183          # not 50097-50099, 50185-50197: other scripts use those
 METRICS_PORT=50184
-AP_VERSION=4.2
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
 
-AP_JAR="$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION-linux-x64.jar"
-[ -f "$AP_JAR" ] || mvn -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$AP_VERSION:jar:linux-x64" \
-    >/dev/null
-rm -rf "$OUT/ap" && mkdir -p "$OUT/ap" && (cd "$OUT/ap" && unzip -q "$AP_JAR" 'linux-x64/*')
-AGENT="$OUT/ap/linux-x64/libasyncProfiler.so"
+async_profiler "$OUT"
 
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 loadtool_copy "$OUT"

@@ -15,17 +15,12 @@ DURATION="${3:-30s}"
 WARMUP="${4:-40s}"
 PORT=50185          # not 50097-50099, 50187-50197: other scripts use those
 METRICS_PORT=50186
-AP_VERSION=4.2
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
 
-AP_JAR="$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION-linux-x64.jar"
-[ -f "$AP_JAR" ] || mvn -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$AP_VERSION:jar:linux-x64" \
-    >/dev/null
-rm -rf "$OUT/ap" && mkdir -p "$OUT/ap" && (cd "$OUT/ap" && unzip -q "$AP_JAR" 'linux-x64/*')
-AGENT="$OUT/ap/linux-x64/libasyncProfiler.so"
+async_profiler "$OUT"
 
 fresh_server "$OUT" $PORT $METRICS_PORT ${SERVE_ARGS:-}
 java @"$OUT/jvm.options" -jar "$OUT/formica.jar" loadtest --target 127.0.0.1:$PORT --borrowers 100000 \
