@@ -9,6 +9,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.errors.DomainError;
+import dev.formica.engine.errors.FieldViolations;
 import dev.formica.engine.errors.Refused;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ConfirmRequest;
@@ -102,15 +103,17 @@ class GrpcErrorsTest {
                 info.getMetadataMap());
     }
 
-    /** The form of a hold id is checked with the other fields; an otherwise bad request names only those. */
+    /** The form of a hold id is checked with the other fields, and named beside them. */
     @Test
     void shouldRefuseAHoldIdThisEngineNeverIssuesInTheServer() {
         assertEquals("hold_id: not a hold id issued by this engine", RequestValidator.check(ConfirmRequest
                 .newBuilder().setRequestId("c1").setHoldId("not-a-hold").build()).message());
         assertEquals("hold_id: not a hold id issued by this engine", RequestValidator.check(CancelRequest
                 .newBuilder().setRequestId("x1").setHoldId("h-1").build()).message());
-        assertEquals("request_id: required", RequestValidator.check(ConfirmRequest.newBuilder()
-                .setHoldId("not-a-hold").build()).message());
+        FieldViolations both = RequestValidator.check(ConfirmRequest.newBuilder().setHoldId("not-a-hold").build());
+        assertEquals(List.of("request_id: required", "hold_id: not a hold id issued by this engine"), both.all());
+        assertEquals(List.of("request_id: required", "hold_id: required"),
+                RequestValidator.check(CancelRequest.newBuilder().build()).all(), "an empty hold id is only missing");
         assertNull(RequestValidator.check(ConfirmRequest.newBuilder().setRequestId("c1").setHoldId("h1f").build()));
     }
 }
