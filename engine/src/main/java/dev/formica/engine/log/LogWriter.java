@@ -166,8 +166,6 @@ public final class LogWriter implements AutoCloseable {
     }
 
     private void run() {
-        // fsync mode: every answer waits for this thread's wake-ups, hence a short slice (ThreadScheduling)
-        ThreadScheduling.set(0, durability == Durability.FSYNC ? ThreadScheduling.SHORT_SLICE_NANOS : 0, "log writer");
         long idlePark = durability == Durability.FSYNC ? FSYNC_IDLE_PARK_NANOS : PROCESS_IDLE_PARK_NANOS;
         roundStartNanos = System.nanoTime() - groupCommitNanos;
         while (true) {
@@ -421,6 +419,8 @@ public final class LogWriter implements AutoCloseable {
         boolean crowded() {
             return published - written > window.capacity() >> 2;
         }
+
+
 
         /** Writer thread: writes the window's new frames to the segment. Returns 1 when it wrote, else 0. */
         int collect() {
