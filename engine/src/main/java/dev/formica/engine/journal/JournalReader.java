@@ -1,13 +1,12 @@
 package dev.formica.engine.journal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.formica.engine.log.LogSegments;
+import dev.formica.engine.log.FrameLog;
 import dev.formica.engine.state.StateOps;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Collections;
@@ -20,25 +19,37 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Reads one shard's decisions from its shard log (the audit records in its frames), oldest first, and keeps up
  * with a live writer: {@link #next()} returns null at the current end and a later call returns what was appended
- * since. Read-only: a frame still being written ends a read and is read whole on a later call.
+ * since. Read-only: a frame still being written ends a read and is read whole on a later call. The log is a single
+ * node's shard log or a replicated group's Raft log on this node ({@link FrameLog}); with the latter, an entry's
+ * shard is the group's number.
  *
  * <p>Thread contract: one reader thread per instance; any number of readers beside the one writer, also in
  * other processes.
  */
 final class JournalReader implements AutoCloseable {
-    private final Path dir;
+    private final FrameLog log;
     private final Map<Integer, String[]> names = new HashMap<>();
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
     private final ArrayDeque<JournalEntry> ready = new ArrayDeque<>();
     private long position;
 
-    private JournalReader(Path dir) {
-        this.dir = dir;
+    private JournalReader(FrameLog log) {
+        this.log = log;
     }
 
     /** A reader over one shard's log directory ({@code <data-dir>/shard-k/log}). */
     public static JournalReader open(Path dir) {
-        return new JournalReader(dir);
+        return new JournalReader(FrameLog.local(dir));
+    }
+
+    /** A reader over any shard log on disk (a replicated group's: {@code replication.RaftLogFrames}). */
+    public static JournalReader open(FrameLog log) {
+        return new JournalReader(log);
+    }
+
+    /** What an operator should know about the log's extent (purged entries), or null. */
+    String note() {
+        return log.note();
     }
 
     /** The next decision, or null when there is none yet. */
@@ -51,16 +62,13 @@ final class JournalReader implements AutoCloseable {
 
     /** Reads the frames after {@link #position} (up to a batch of decisions) into {@link #ready}. */
     private void readMore() {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (LogSegments.Cursor c = LogSegments.existing(dir).cursor(position)) {
-            while (ready.size() < 4096 && c.next()) {
-                StateOps.forEachAudit(c.buffer(), c.payloadOffset(), c.payloadLength(), c.frameTime(), this::record);
-                position = c.position();
-            }
+        try {
+            position = log.read(position, (at, timeMs, payload, offset, length) -> {
+                StateOps.forEachAudit(payload, offset, length, timeMs, this::record);
+                return ready.size() < 4096;
+            });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the shard log " + dir, e);
+            throw new UncheckedIOException("cannot read the shard log " + log.name(), e);
         }
     }
 
@@ -96,7 +104,7 @@ final class JournalReader implements AutoCloseable {
 
     private JournalEntry readDecision(int i) {
         long timeMs = buffer.getLong(i);
-        int shard = buffer.getInt(i + 8);
+        int shard = log.shard() >= 0 ? log.shard() : buffer.getInt(i + 8);
         int layoutId = buffer.getInt(i + 12);
         i += 16;
         int requestLength = buffer.getInt(i);
@@ -143,7 +151,7 @@ final class JournalReader implements AutoCloseable {
                     DecisionResponse.parseFrom(response), count == 0 ? features
                             : Collections.unmodifiableMap(features));
         } catch (InvalidProtocolBufferException e) {
-            throw new UncheckedIOException("journal " + dir + ": unreadable decision at " + timeMs, e);
+            throw new UncheckedIOException("journal " + log.name() + ": unreadable decision at " + timeMs, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.formica.engine.journal;
 
+import dev.formica.engine.log.FrameLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -70,7 +72,15 @@ public final class Journals {
 
     /** Opens every shard's journal under {@code dir} for reading in time order. */
     public static Merged open(Path dir) {
-        return new Merged(shardDirs(dir));
+        return open(shardDirs(dir).stream().map(FrameLog::local).toList());
+    }
+
+    /**
+     * Opens the journals of the given logs for reading in time order: a data directory's local shard logs and, on a
+     * replicated node, its groups' Raft logs ({@code replay.AuditTrail} finds both).
+     */
+    public static Merged open(List<FrameLog> logs) {
+        return new Merged(logs);
     }
 
     /**
@@ -110,15 +120,20 @@ public final class Journals {
         private record Head(JournalEntry entry, int reader) {
         }
 
-        Merged(List<Path> dirs) {
-            for (Path d : dirs) {
-                readers.add(JournalReader.open(d));
+        Merged(List<FrameLog> logs) {
+            for (FrameLog log : logs) {
+                readers.add(JournalReader.open(log));
             }
         }
 
-        /** Shards (journal directories) found. */
+        /** Shards (journal directories, or replicated groups) found. */
         public int shards() {
             return readers.size();
+        }
+
+        /** What an operator should know about the logs' extent (entries purged before them), one line each. */
+        public List<String> notes() {
+            return readers.stream().map(JournalReader::note).filter(Objects::nonNull).toList();
         }
 
         public JournalEntry next() {

@@ -41,7 +41,8 @@ public final class Backtester {
     /**
      * Runs the backtest.
      *
-     * @param journal       a data directory, its journal directory or one shard's journal directory
+     * @param journal       a data directory (single node or replicated: {@link AuditTrail}), its journal directory or
+     *                      one shard's journal directory
      * @param candidateYaml the candidate rule set
      * @param profiles      the borrowers (a snapshot: {@link Sandbox#profilesOf})
      * @param shards        shards of the sandboxes
@@ -58,7 +59,7 @@ public final class Backtester {
         long lastMs = options.fromMs() - 1;
         String candidateVersion;
         // Streamed: a week of journal does not fit in memory, so both sandboxes open at the first decision's time.
-        try (Journals.Merged merged = Journals.open(journal)) {
+        try (Journals.Merged merged = AuditTrail.open(journal)) {
             JournalEntry e = merged.next();
             while (e != null && e.timeMs() < options.fromMs()) {
                 e = merged.next();

@@ -183,30 +183,24 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * Every profile of a data directory, running or not: the newest version of each, read from the shard logs
-     * (read-only: a frame being written by a running server ends the read of that shard, nothing is changed).
+     * Every profile of a data directory, running or not: the newest version of each, read from the shard logs, or on
+     * a replicated node from its groups' Raft logs ({@link AuditTrail#logs}; a profile whose last upsert was purged
+     * behind a group snapshot is not among them). Read-only: a frame being written by a running server ends the
+     * read of that log, nothing is changed.
      */
     public static List<Profile> profilesOf(Path dataDir) {
-        int shards = shardsOf(dataDir);
         java.util.Map<String, byte[]> latest = new java.util.LinkedHashMap<>();
         dev.formica.engine.state.StateOps.Replayer reader = new dev.formica.engine.state.StateOps.Replayer()
                 .onProfile(latest::put);
-        try {
-            for (int k = 0; k < shards; k++) {
-                Path logDir = dataDir.resolve("shard-" + k).resolve("log");
-                if (!Files.isDirectory(logDir)) {
-                    continue;
-                }
-                try (dev.formica.engine.log.LogSegments.Cursor c = dev.formica.engine.log.LogSegments.existing(logDir)
-                        .cursor(0)) {
-                    while (c.next()) {
-                        reader.apply(null, null, true, c.buffer(), c.payloadOffset(), c.payloadLength(),
-                                c.frameTime());
-                    }
-                }
+        for (dev.formica.engine.log.FrameLog log : AuditTrail.logs(dataDir)) {
+            try {
+                log.read(0, (at, timeMs, payload, offset, length) -> {
+                    reader.apply(null, null, true, payload, offset, length, timeMs);
+                    return true;
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read profiles of " + dataDir + ": " + e.getMessage(), e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read profiles of " + dataDir + ": " + e.getMessage(), e);
         }
         List<Profile> out = new ArrayList<>(latest.size());
         latest.values().forEach(bytes -> out.add(parse(bytes)));

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -57,7 +58,14 @@ public final class ShardGroup {
      * {@code recover}: the directory holds this replica's log from an earlier start (else it is formatted).
      */
     public RaftServer startReplica(int index, Path dir, FrameApplier applier, boolean recover) throws IOException {
+        return startReplica(index, dir, applier, recover, p -> { });
+    }
+
+    /** As above, with {@code tune} changing the replica's Ratis settings (e.g. a small log segment). */
+    public RaftServer startReplica(int index, Path dir, FrameApplier applier, boolean recover,
+            Consumer<RaftProperties> tune) throws IOException {
         RaftProperties p = properties();
+        tune.accept(p);
         String address = group.getPeer(peerId(index)).getAddress();
         GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
         RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));

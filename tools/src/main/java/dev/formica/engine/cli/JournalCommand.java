@@ -4,6 +4,7 @@ import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.journal.JournalEntry;
 import dev.formica.engine.journal.JournalText;
 import dev.formica.engine.journal.Journals;
+import dev.formica.engine.replay.AuditTrail;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,7 +43,8 @@ public final class JournalCommand implements Runnable {
                     + " outcome, score, grade, rule-set version, reasons.")
     public static final class Tail implements Callable<Integer> {
         @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data",
-                description = "data directory (or its journal/ directory); default ${DEFAULT-VALUE}")
+                description = "data directory, single node or replicated (its raft/ groups), or its journal/ directory;"
+                        + " default ${DEFAULT-VALUE}")
         Path dataDir;
 
         @Option(names = "-n", paramLabel = "N", defaultValue = "20", description = "lines; default ${DEFAULT-VALUE}")
@@ -60,7 +62,7 @@ public final class JournalCommand implements Runnable {
         @Override
         public Integer call() throws InterruptedException {
             PrintWriter out = spec.commandLine().getOut();
-            try (Journals.Merged journal = Journals.open(dataDir)) {
+            try (Journals.Merged journal = AuditTrail.open(dataDir)) {
                 if (journal.shards() == 0) {
                     spec.commandLine().getErr().println("no journal under " + dataDir);
                     return 1;
@@ -72,6 +74,7 @@ public final class JournalCommand implements Runnable {
                         last.removeFirst();
                     }
                 }
+                journal.notes().forEach(spec.commandLine().getErr()::println);
                 last.forEach(out::println);
                 out.flush();
                 while (follow && !Thread.currentThread().isInterrupted()) {
@@ -96,7 +99,8 @@ public final class JournalCommand implements Runnable {
                     + " treat it like the data directory.")
     public static final class Export implements Callable<Integer> {
         @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data",
-                description = "data directory (or its journal/ directory); default ${DEFAULT-VALUE}")
+                description = "data directory, single node or replicated (its raft/ groups), or its journal/ directory;"
+                        + " default ${DEFAULT-VALUE}")
         Path dataDir;
 
         @Option(names = "--out", required = true, paramLabel = "FILE", description = "JSON-lines file to write")
@@ -113,7 +117,7 @@ public final class JournalCommand implements Runnable {
             long written = 0;
             Files.deleteIfExists(out);
             OwnerOnly.file(out);
-            try (Journals.Merged journal = Journals.open(dataDir);
+            try (Journals.Merged journal = AuditTrail.open(dataDir);
                     BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
                 for (JournalEntry e = journal.next(); e != null; e = journal.next()) {
                     if (window.contains(e.timeMs())) {
@@ -122,6 +126,7 @@ public final class JournalCommand implements Runnable {
                         written++;
                     }
                 }
+                journal.notes().forEach(spec.commandLine().getErr()::println);
             }
             spec.commandLine().getOut().println("exported " + written + " decisions to " + out);
             spec.commandLine().getOut().flush();

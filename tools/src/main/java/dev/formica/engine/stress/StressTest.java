@@ -2,6 +2,7 @@ package dev.formica.engine.stress;
 
 import dev.formica.engine.journal.JournalEntry;
 import dev.formica.engine.journal.Journals;
+import dev.formica.engine.replay.AuditTrail;
 import dev.formica.engine.replay.Sandbox;
 import dev.formica.engine.risk.RiskAppetite;
 import dev.formica.engine.rules.LoanProduct;
@@ -101,7 +102,7 @@ public final class StressTest {
     /** The journaled decisions of a data directory (or journal directory), in time order. */
     public static Iterator<Replay> fromJournal(Path journal) {
         List<Replay> out = new ArrayList<>();
-        try (Journals.Merged merged = Journals.open(journal)) {
+        try (Journals.Merged merged = AuditTrail.open(journal)) {
             for (JournalEntry e = merged.next(); e != null; e = merged.next()) {
                 out.add(new Replay(e.request(), e.timeMs()));
             }
