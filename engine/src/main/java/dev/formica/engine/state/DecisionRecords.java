@@ -5,12 +5,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import java.util.function.ToLongFunction;
 import org.agrona.BitUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
-import org.agrona.UnsafeApi;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -26,6 +26,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * per virtual call ({@code NativeBytesStore.write0}) and was 38 % of a restart's replay (JFR, RestartBenchmark).
  * Two keys with the same 64-bit hash are kept apart: the second one's place is held in a small map by its text.
  * A key put again takes a new record; the old one stays in the chunk, unreachable, until the generation is dropped.
+ * The chunks come from {@link RecordChunks}: a dropped generation's, or one faulted in ahead off the shard thread.
  *
  * <p><b>Threading:</b> every call on one thread at a time: the shard's writer (or the thread that recovers or
  * snapshots a shard's state before or outside it). Readers on other threads ask the shard.
@@ -60,15 +61,18 @@ public final class DecisionRecords implements AutoCloseable {
     private Generation current;
     private Generation previous;
     private long earlyRotations;
+    private final RecordChunks pool;
     /** The key's hash; replaced only by tests that need two keys with one hash. */
     ToLongFunction<CharSequence> hasher = DecisionRecords::hash;
 
-    private DecisionRecords(StateConfig cfg) {
+    /** Empty records whose chunks are faulted ahead on {@code faultAhead} (a test's own executor holds them). */
+    DecisionRecords(StateConfig cfg, Executor faultAhead) {
         // sized for a generation's expected records up front: growing later rehashes a large array (a humongous
         // allocation) on the writer thread
         this.indexCapacity = (int) Math.min(1 << 28, Math.max(1024, 2 * cfg.expectedDecisionRecords()));
         this.capacity = Math.max(1, (long) (cfg.expectedDecisionRecords() * cfg.maxBloatFactor() * 0.9));
         this.generationMillis = cfg.decisionGenerationMillis();
+        this.pool = new RecordChunks(CHUNK_BYTES, faultAhead);
         this.current = new Generation(0, indexCapacity);
     }
 
@@ -81,7 +85,7 @@ public final class DecisionRecords implements AutoCloseable {
      * carries, so a replay starts its generations at the same times.
      */
     static DecisionRecords open(Path dir, StateConfig cfg, boolean recover, long nowMs) {
-        return new DecisionRecords(cfg);
+        return new DecisionRecords(cfg, RecordChunks.FAULT_AHEAD);
     }
 
     /** The record for {@code key}, or null. Allocates the result (replays and tools). */
@@ -196,7 +200,9 @@ public final class DecisionRecords implements AutoCloseable {
             current.startMs = nowMs;
             return;
         }
-        // the dropped generation's index is cleared and taken again (no new index arrays on the heap per rotation)
+        // the dropped generation's index is cleared and taken again (no new index arrays on the heap per rotation),
+        // its chunks given back to be filled again; those given back at the last rotation and not taken are freed
+        pool.trim();
         Generation dropped = previous;
         previous = current;
         current = dropped == null ? new Generation(nowMs, indexCapacity) : dropped.reuse(nowMs);
@@ -308,6 +314,11 @@ public final class DecisionRecords implements AutoCloseable {
         return (long) CHUNK_BYTES * (current.chunks.size() + (previous == null ? 0 : previous.chunks.size()));
     }
 
+    /** Where the chunks come from (cold, recycled or faulted ahead); tests. */
+    RecordChunks chunkPool() {
+        return pool;
+    }
+
     /** Chunks of both generations that are private mappings of a snapshot file ({@link #adoptChunk}); tests. */
     int mappedChunks() {
         return current.mappings.size() + (previous == null ? 0 : previous.mappings.size());
@@ -325,6 +336,7 @@ public final class DecisionRecords implements AutoCloseable {
             previous = null;
         }
         current.close();
+        pool.close();
     }
 
     /** Longest record key: a scope (borrower or hold), a separator and a request id. */
@@ -341,7 +353,7 @@ public final class DecisionRecords implements AutoCloseable {
     }
 
     /** One generation's records: off-heap chunks written in order, and the index into them. */
-    private static final class Generation {
+    private final class Generation {
         long startMs;
         final Long2LongHashMap index;
         /** Keys whose hash an earlier, different key of this generation holds in {@link #index}. */
@@ -398,7 +410,7 @@ public final class DecisionRecords implements AutoCloseable {
                 if (tail < CHUNK_BYTES) {
                     chunks.get(chunks.size() - 1).putInt(tail + LENGTH_AT, 0); // the chunk's end, for forEach
                 }
-                long address = UnsafeApi.allocateMemory(CHUNK_BYTES);
+                long address = pool.take();
                 addresses.add(address);
                 chunks.add(new UnsafeBuffer(address, CHUNK_BYTES));
                 tail = 0;
@@ -524,8 +536,10 @@ public final class DecisionRecords implements AutoCloseable {
         }
 
         DecisionRecord record(long ref) {
-            UnsafeBuffer chunk = chunks.get((int) (ref >>> 32));
-            int at = (int) ref;
+            return record(chunks.get((int) (ref >>> 32)), (int) ref);
+        }
+
+        private DecisionRecord record(UnsafeBuffer chunk, int at) {
             int keyChars = chunk.getShort(at + KEY_CHARS_AT);
             byte[] payload = new byte[chunk.getInt(at + PAYLOAD_LENGTH_AT)];
             chunk.getBytes(at + KEY_AT + 2 * keyChars, payload);
@@ -535,26 +549,13 @@ public final class DecisionRecords implements AutoCloseable {
 
         /** Every live record in the order it was written: a record replaced later is skipped. */
         void forEach(ToLongFunction<CharSequence> hasher, BiConsumer<String, DecisionRecord> visitor) {
-            for (int c = 0; c < chunks.size(); c++) {
-                UnsafeBuffer chunk = chunks.get(c);
-                int end = c == chunks.size() - 1 ? tail : CHUNK_BYTES;
-                for (int at = 0; at < end; ) {
-                    int length = chunk.getInt(at + LENGTH_AT);
-                    if (length == 0) {
-                        break; // the unused end of a chunk the next record did not fit in
-                    }
-                    String key = key(chunk, at);
-                    long ref = ((long) c << 32) | at;
-                    if (find(key, hasher.applyAsLong(key)) == ref) {
-                        visitor.accept(key, record(ref));
-                    }
-                    at += length;
-                }
-            }
+            forEachRaw(hasher, (chunk, at, length) -> visitor.accept(key(chunk, at), record(chunk, at)));
         }
 
-        /** Empties this generation (its records' memory freed) and starts it again at {@code start}. */
+        /** Empties this generation (its chunks given back to be filled again) and starts it again at {@code start}. */
         Generation reuse(long start) {
+            addresses.forEach(pool::recycle);
+            addresses.clear();
             close();
             tail = CHUNK_BYTES;
             startMs = start;
@@ -569,7 +570,7 @@ public final class DecisionRecords implements AutoCloseable {
                 for (int at = 0; at < end; ) {
                     int length = chunk.getInt(at + LENGTH_AT);
                     if (length == 0) {
-                        break;
+                        break; // the unused end of a chunk the next record did not fit in
                     }
                     ChunkKey key = new ChunkKey(chunk, at + KEY_AT, chunk.getShort(at + KEY_CHARS_AT));
                     if (find(key, hasher.applyAsLong(key)) == (((long) c << 32) | at)) {
@@ -582,7 +583,7 @@ public final class DecisionRecords implements AutoCloseable {
 
         void close() {
             for (long address : addresses) {
-                UnsafeApi.freeMemory(address);
+                pool.free(address);
             }
             addresses.clear();
             for (MappedByteBuffer mapped : mappings) {

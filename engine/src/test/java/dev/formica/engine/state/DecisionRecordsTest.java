@@ -165,14 +165,15 @@ class DecisionRecordsTest {
     }
 
     @Test
-    void shouldSpreadRecordsOverChunksAndFreeThemWithTheGeneration() {
-        try (DecisionRecords records = DecisionRecords.open(dir, cfg, false, T0)) {
+    void shouldSpreadRecordsOverChunksAndFreeThemAGenerationAfterTheirOwn() {
+        try (DecisionRecords records = new DecisionRecords(cfg, new RecordChunksTest.HeldExecutor())) {
             byte[] big = payload(StateConfig.MAX_PAYLOAD_BYTES, 7);
             int n = 3 * DecisionRecords.CHUNK_BYTES / StateConfig.MAX_PAYLOAD_BYTES; // about three chunks
             for (int i = 0; i < n; i++) {
                 records.put("big-" + i, (byte) 1, T0, i, i % 2 == 0 ? big : payload(i % 300, i));
             }
-            assertTrue(records.offHeapBytes() >= 2L * DecisionRecords.CHUNK_BYTES, records.offHeapBytes() + " bytes");
+            long held = records.offHeapBytes();
+            assertTrue(held >= 2L * DecisionRecords.CHUNK_BYTES, held + " bytes");
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(i % 2 == 0 ? big : payload(i % 300, i), records.get("big-" + i).payload(), "" + i);
             }
@@ -182,7 +183,48 @@ class DecisionRecordsTest {
             records.rotateIfDue(T0 + GEN);
             records.rotateIfDue(T0 + 2 * GEN);
             assertEquals(0, records.size());
-            assertEquals(0, records.offHeapBytes(), "the dropped generation's chunks are freed");
+            assertEquals(0, records.offHeapBytes());
+            assertEquals(held, records.chunkPool().spareBytes(), "the dropped generation's chunks, kept for reuse");
+            records.rotateIfDue(T0 + 3 * GEN);
+            assertEquals(0, records.chunkPool().spareBytes(), "freed: a generation went by without them");
+        }
+    }
+
+    @Test
+    void shouldFillADroppedGenerationsChunksAgainAndShowOnlyTheNewRecords() {
+        try (DecisionRecords records = new DecisionRecords(cfg, new RecordChunksTest.HeldExecutor());
+                DecisionRecords copy = new DecisionRecords(cfg, new RecordChunksTest.HeldExecutor())) {
+            byte[] big = payload(StateConfig.MAX_PAYLOAD_BYTES, 7);
+            int n = 3 * DecisionRecords.CHUNK_BYTES / StateConfig.MAX_PAYLOAD_BYTES; // about three chunks
+            for (int i = 0; i < n; i++) {
+                records.put("old-" + i, (byte) 1, T0, i, big);
+            }
+            long cold = records.chunkPool().coldChunks();
+            assertEquals(records.offHeapBytes(), cold * DecisionRecords.CHUNK_BYTES, "nothing faulted ahead ran");
+            records.rotateIfDue(T0 + GEN);
+            records.rotateIfDue(T0 + 2 * GEN); // drops the old records' generation: its chunks are filled again
+            int m = n / 2; // into the first two of them, over the old records' bytes
+            for (int i = 0; i < m; i++) {
+                records.put("new-" + i, (byte) 2, T0 + 2 * GEN, i, payload(StateConfig.MAX_PAYLOAD_BYTES - i, i));
+            }
+            assertEquals(cold, records.chunkPool().coldChunks(), "no new chunk: the dropped ones were reused");
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            records.forEach(false, (k, r) -> {
+                seen.add(k);
+                assertArrayEquals(payload(StateConfig.MAX_PAYLOAD_BYTES - (int) r.fingerprint(),
+                        (int) r.fingerprint()), r.payload(), k);
+            });
+            assertEquals(m, seen.size(), "the old records' bytes in the reused chunks are not records any more");
+            assertEquals("new-0", seen.get(0));
+            assertFalse(records.contains("old-" + (n - 1)));
+            copy.restoreGenerations(records.previousGenerationStartMs(), records.currentGenerationStartMs());
+            records.forEachRaw(false, (chunk, at, length) -> {
+                byte[] bytes = new byte[length];
+                chunk.getBytes(at, bytes);
+                copy.restoreRaw(false, bytes, length);
+            });
+            assertEquals(m, copy.size(false), "what a snapshot writes of them is the new records alone");
+            assertArrayEquals(records.get("new-3").payload(), copy.get("new-3").payload());
         }
     }
 
