@@ -50,16 +50,27 @@ public interface FrameLog {
     /** What a message calls this log: its directory. */
     String name();
 
-    /** The local segments of one shard's log directory ({@code <data-dir>/shard-k/log}); empty while absent. */
+    /**
+     * The local segments of one shard's log directory ({@code <data-dir>/shard-k/log}); empty while absent. Segments
+     * that {@code journalRetention} deleted behind a snapshot are skipped: a read from before the oldest segment kept
+     * starts there, and {@link #note} says so (recovery never reads through this: it needs every frame after its
+     * snapshot and fails when one is missing).
+     */
     static FrameLog local(Path dir) {
         return new FrameLog() {
+            /** Where the oldest segment kept starts, as of the last read: above 0 once retention deleted some. */
+            private long first;
+
             @Override
             public long read(long from, Frames frames) throws IOException {
                 if (!Files.isDirectory(dir)) {
                     return from;
                 }
-                long position = from;
-                try (LogSegments.Cursor c = LogSegments.existing(dir).cursor(from)) {
+                LogSegments segments = LogSegments.existing(dir);
+                java.util.List<Long> starts = segments.list();
+                first = starts.isEmpty() ? 0 : starts.get(0);
+                long position = Math.max(from, first);
+                try (LogSegments.Cursor c = segments.cursor(position)) {
                     while (c.next()) {
                         position = c.position();
                         if (!frames.frame(c.framePosition(), c.frameTime(), c.buffer(), c.payloadOffset(),
@@ -69,6 +80,12 @@ public interface FrameLog {
                     }
                 }
                 return position;
+            }
+
+            @Override
+            public String note() {
+                return first > 0 ? "the log " + dir + " starts at position " + first + ": the segments before it were"
+                        + " deleted after journalRetention, with the audit records they held" : null;
             }
 
             @Override

@@ -171,6 +171,29 @@ class DecisionJournalTest {
     }
 
     @Test
+    void shouldReadWhatRetentionKeptAndSaySoWhenOlderSegmentsWereDeleted() throws Exception {
+        try (Shard shard = new Shard(dir, 0, 64 * 1024)) {
+            for (int k = 0; k < 2000; k++) {
+                shard.append(T0 + k, request(k), response(k), features(k));
+            }
+        }
+        LogSegments segments = LogSegments.open(dir);
+        long kept = segments.list().get(2);
+        assertEquals(2, segments.deleteBefore(kept, Long.MAX_VALUE), "as journalRetention deletes them");
+
+        List<JournalEntry> read = readAll(dir);
+        assertTrue(read.size() > 0 && read.size() < 2000, "the decisions of the segments kept: " + read.size());
+        int first = 2000 - read.size();
+        for (int i = 0; i < read.size(); i++) {
+            assertEquals(request(first + i), read.get(i).request(), "in order, none twice, none missing after");
+        }
+        try (JournalReader reader = JournalReader.open(dir)) {
+            assertEquals(request(first), reader.next().request());
+            assertTrue(reader.note().contains("starts at position " + kept), reader.note());
+        }
+    }
+
+    @Test
     void shouldFollowALiveWriterAndContinueAfterARestart() throws Exception {
         try (JournalReader reader = JournalReader.open(dir)) {
             assertNull(reader.next());
