@@ -5,10 +5,8 @@ import dev.formica.engine.files.OwnerOnly;
 import dev.formica.engine.funding.QuotaTally;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -367,11 +365,10 @@ public final class ShardSnapshot {
         if (check && size < HEADER + Integer.BYTES) {
             return null;
         }
-        // mapped and its fields read where they lie (MappedInput): BufferedInputStream took a lock for every field
-        // DataInputStream read (tens of millions in a snapshot of 1 M borrowers), DataInputStream copies each one
-        // through its own buffer. Opened for writing too (nothing is written) because Java maps a file privately
-        // only through a channel that may write; where it cannot be (a read-only file system, a file of someone
-        // else's) the records' chunks are copied instead.
+        // mapped and read through an unsynchronised stream: BufferedInputStream takes a lock for every field
+        // DataInputStream reads (tens of millions in a snapshot of 1 M borrowers). Opened for writing too (nothing
+        // is written) because Java maps a file privately only through a channel that may write; where it cannot
+        // be (a read-only file system, a file of someone else's) the records' chunks are copied instead.
         FileChannel channel;
         boolean mapsChunks = true;
         try {
@@ -392,7 +389,7 @@ public final class ShardSnapshot {
                     return null;
                 }
                 MappedInput input = new MappedInput(new UnsafeBuffer(mapped), mapsChunks ? open : null);
-                return new Loaded(h, read(input, input, state, velocityTable));
+                return new Loaded(h, read(new DataInputStream(input), input, state, velocityTable));
             } finally {
                 IoUtil.unmap(mapped);
             }
@@ -415,10 +412,9 @@ public final class ShardSnapshot {
 
     /**
      * Reads the snapshot from {@code in}; {@code mapped} is the same file mapped with its position (null when it
-     * is read as a stream; else {@code in} itself): then the records' whole chunks are mapped instead of copied
-     * (format 5).
+     * is read as a stream): then the records' whole chunks are mapped instead of copied (format 5).
      */
-    private static QuotaTally read(DataInput in, MappedInput mapped, ShardState state,
+    private static QuotaTally read(DataInputStream in, MappedInput mapped, ShardState state,
             Supplier<VelocityWindows> velocityTable) throws IOException {
         in.readInt();
         int format = in.readInt();
@@ -524,7 +520,7 @@ public final class ShardSnapshot {
      * copied into a fresh chunk that the next records go to. Read as a stream (no {@code mapped}), or where the file
      * could not be opened for a private mapping, every chunk is copied.
      */
-    private static void readChunks(DataInput in, MappedInput mapped, DecisionRecords records, boolean previous,
+    private static void readChunks(DataInputStream in, MappedInput mapped, DecisionRecords records, boolean previous,
             long count) throws IOException {
         int chunks = in.readInt();
         int last = in.readInt();
@@ -535,7 +531,7 @@ public final class ShardSnapshot {
             throw new IOException("snapshot: idempotency records in " + chunks + " chunks, the last of " + last
                     + " bytes, after " + padding + " bytes of padding");
         }
-        skip(in, padding);
+        in.skipNBytes(padding);
         byte[] block = null;
         try {
             for (int c = 0; c < chunks; c++) {
@@ -546,10 +542,10 @@ public final class ShardSnapshot {
                 if (mapped != null && mapped.channel != null && c < chunks - 1) {
                     records.adoptChunk(previous, mapped.channel.map(FileChannel.MapMode.PRIVATE, mapped.position,
                             full));
-                    skip(in, full);
+                    in.skipNBytes(full);
                 } else if (mapped != null) {
                     records.restoreChunk(previous, mapped.buffer, mapped.position, used);
-                    skip(in, used);
+                    in.skipNBytes(used);
                 } else {
                     block = block == null ? new byte[full] : block;
                     in.readFully(block, 0, used);
@@ -562,13 +558,6 @@ public final class ShardSnapshot {
         if (records.size(previous) != count) {
             throw new IOException("snapshot: " + records.size(previous) + " idempotency records in its chunks, "
                     + count + " in its count");
-        }
-    }
-
-    /** Skips {@code n} bytes of {@code in}; EOF when fewer are left ({@link InputStream#skipNBytes}'s contract). */
-    private static void skip(DataInput in, int n) throws IOException {
-        if (in.skipBytes(n) != n) {
-            throw new EOFException("snapshot: " + n + " bytes to skip past its end");
         }
     }
 
