@@ -63,12 +63,11 @@ public final class Settings {
                     (c, v) -> c.queueCapacity(Integer.parseInt(v)),
                     EngineConfiguration::queueCapacity),
             Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`64`",
-                    "at most this many Decide calls in the server at once that are not yet decided; the next is "
-                    + "answered `RESOURCE_EXHAUSTED` at call start, before its request is parsed, so refusing is cheap "
-                    + "and the backlog cannot pile up unseen in the event loops and socket buffers. A call gives its "
-                    + "slot back when its shard has decided it, not after its log sync (the calls waiting for a sync "
-                    + "are bounded by the log's window). Confirm, Cancel and the other calls are not limited. In "
-                    + "`shardMode: LOOP` a call is decided on the loop that reads it, never in a queue, so a loop "
+                    "at most this many Decide calls in the server at once; the next is answered "
+                    + "`RESOURCE_EXHAUSTED` at call start, before its request is parsed, so refusing is cheap and the "
+                    + "backlog cannot pile up unseen in the event loops and socket buffers. Confirm, Cancel and the "
+                    + "other calls are not limited. In `shardMode: LOOP` a call decided on the loop that reads it "
+                    + "holds its slot only until its answer (its log sync in `fsync`), never in a queue, so a loop "
                     + "falling behind is met by `loopShedLag`, that mode's admission control. `0` = off "
                     + "(BENCHMARKS.md, \"Overload\")",
                     (c, v) -> c.maxInFlightDecisions(Integer.parseInt(v)),

@@ -16,9 +16,6 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * of the sleeping loop per answer and run the response's serialization on the shard
  * (docs/perf-notes/2026-11-28-the-shards-own-work-and-live-profiles.md).
  *
- * <p>Each answer tells its sink it is decided ({@link Sink#onDecided}) as the shard gives it, before it waits for the
- * log.
- *
  * <p>Thread contract: {@link #wrap} on the receiving thread before the command is published;
  * {@link Deferred#onResult}, {@link Deferred#onError} and {@link #release} on the shard's writer only; a released
  * batch is delivered by the thread that releases it (the shard writer, or the log writer once durable). A loop that
@@ -202,14 +199,12 @@ final class Replies {
         public void onResult(T r) {
             result = r;
             replies.pending.add(this);
-            sink.onDecided();
         }
 
         @Override
         public void onError(Refused e) {
             error = e;
             replies.pending.add(this);
-            sink.onDecided();
         }
 
         /**
@@ -221,7 +216,6 @@ final class Replies {
             bytes = wire;
             replayed = again;
             replies.pending.add(this);
-            sink.onDecided();
         }
 
         /** The log could not make the answer durable: it becomes a refusal, and its bytes go back to their pool. */

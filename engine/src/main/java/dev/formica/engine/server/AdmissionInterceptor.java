@@ -2,7 +2,6 @@ package dev.formica.engine.server;
 
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.ErrorReason;
-import io.grpc.Context;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -24,20 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Confirm, Cancel and the other calls release or settle exposure and are never shed here (the shard's
  * {@code maxQueueDelay} still applies to them).
  *
- * <p>A call counts until it is <em>decided</em>, not until it is answered: its handler finds the call's slot with
- * {@link #admitted()} and gives it back as the shard fixes the outcome ({@code Sink.onDecided}), so a call that only
- * waits for its group's log sync no longer holds a slot. Held through the sync, 64 slots refused Decide at 3,125/s
- * with the box 60 % busy (BENCHMARKS.md, "Throughput vs Echo"); the calls waiting for a sync are bounded by the log's
- * window instead, which stops the shard once it is full. A call that is never decided gives its slot back when it
- * closes or is cancelled.
- *
  * <p>Thread contract: any event-loop thread; one atomic counter. Each admitted call gives its slot
- * back exactly once: when it is decided (the shard's thread), closes or is cancelled, whichever comes first.
+ * back exactly once, when it closes or is cancelled.
  */
 final class AdmissionInterceptor implements ServerInterceptor {
     private static final String DECIDE = DecisionServiceGrpc.getDecideMethod().getFullMethodName();
-    /** The admitted Decide's slot, in its Context while its handler runs (the unary call's half-close). */
-    private static final Context.Key<Slot<?, ?>> ADMITTED = Context.key("formica.admission.slot");
 
     private final int limit;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -62,17 +52,9 @@ final class AdmissionInterceptor implements ServerInterceptor {
                 .metadata("limit", Integer.toString(limit)).retryAfterMillis(retryDelayMs).prepare();
     }
 
-    /** Decide calls admitted and not yet decided or answered. */
+    /** Decide calls admitted and not yet answered. */
     public int inFlight() {
         return inFlight.get();
-    }
-
-    /**
-     * The slot of the Decide call whose handler runs on this thread now, or null when the call was not admitted by
-     * this interceptor (limit off, another method). Its {@link Slot#release} gives it back early, at most once.
-     */
-    static Slot<?, ?> admitted() {
-        return ADMITTED.get();
     }
 
     @Override
@@ -91,18 +73,6 @@ final class AdmissionInterceptor implements ServerInterceptor {
             return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
                     next.startCall(slot, headers)) {
                 @Override
-                public void onHalfClose() {
-                    // a unary call's handler runs here, on this thread: it finds its slot in the Context
-                    Context handler = Context.current().withValue(ADMITTED, slot);
-                    Context previous = handler.attach();
-                    try {
-                        super.onHalfClose();
-                    } finally {
-                        handler.detach(previous);
-                    }
-                }
-
-                @Override
                 public void onCancel() {
                     slot.release();
                     super.onCancel();
@@ -120,8 +90,8 @@ final class AdmissionInterceptor implements ServerInterceptor {
         }
     }
 
-    /** The admitted call; closing it gives the slot back, if {@link #release} has not already. */
-    static final class Slot<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+    /** The admitted call; closing it gives the slot back. */
+    private static final class Slot<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
         private final AtomicInteger inFlight;
         private boolean released; // guarded by this: close() may run on a shard thread, onCancel on the loop
 
@@ -136,7 +106,6 @@ final class AdmissionInterceptor implements ServerInterceptor {
             super.close(status, trailers);
         }
 
-        /** Gives the slot back; only the first call (decided, closed or cancelled) counts. */
         synchronized void release() {
             if (!released) {
                 released = true;

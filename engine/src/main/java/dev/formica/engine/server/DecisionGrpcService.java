@@ -97,31 +97,19 @@ final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, Bin
                 RequestValidator.market(pipeline.markets(), request.getMarket(), request.getCurrency()), out)) {
             // tracing off: this boolean is all it costs (no context lookup, no span)
             pipeline.submit(Operation.DECIDE, request, new DecideSink(new UnarySink<>(out),
-                    DecisionWireMethods.bytesOf(request), AdmissionInterceptor.admitted()), start,
+                    DecisionWireMethods.bytesOf(request)), start,
                     GrpcReplies.deadline(), traced ? TracingInterceptor.stages() : null);
         }
     }
 
-    /**
-     * A Decide's answer as wire bytes, or as a message (a refusal), to a unary call; its request's bytes; its admission
-     * slot, given back once the shard has decided (before the log sync the answer waits for).
-     */
+    /** A Decide's answer as wire bytes, or as a message (a refusal), to a unary call; its request's bytes. */
     private static final class DecideSink implements WireCall<DecisionResponse> {
         private final UnarySink<DecisionReply> call;
         private final byte[] request;
-        private final AdmissionInterceptor.Slot<?, ?> slot;
 
-        DecideSink(UnarySink<DecisionReply> call, byte[] request, AdmissionInterceptor.Slot<?, ?> slot) {
+        DecideSink(UnarySink<DecisionReply> call, byte[] request) {
             this.call = call;
             this.request = request;
-            this.slot = slot;
-        }
-
-        @Override
-        public void onDecided() {
-            if (slot != null) {
-                slot.release();
-            }
         }
 
         @Override
@@ -285,7 +273,7 @@ final class DecisionGrpcService implements DecisionServiceGrpc.AsyncService, Bin
             return;
         }
         pipeline.storedDecision(request.getRequestId(), request.getBorrowerId(),
-                new DecideSink(new UnarySink<>(out), null, null), GrpcReplies.deadline());
+                new DecideSink(new UnarySink<>(out), null), GrpcReplies.deadline());
     }
 
     @Override

@@ -16,16 +16,9 @@ class RepliesTest {
     /** Records what it was answered. */
     static final class Recorder implements Sink<String> {
         final List<String> got;
-        private final boolean decisions;
 
         Recorder(List<String> got) {
-            this(got, false);
-        }
-
-        /** @param decisions whether {@link #onDecided} is recorded too, as "decided" */
-        Recorder(List<String> got, boolean decisions) {
             this.got = got;
-            this.decisions = decisions;
         }
 
         @Override
@@ -37,13 +30,6 @@ class RepliesTest {
         public void onError(Refused error) {
             got.add("error " + error.error());
         }
-
-        @Override
-        public void onDecided() {
-            if (decisions) {
-                got.add("decided");
-            }
-        }
     }
 
     @Test
@@ -53,19 +39,16 @@ class RepliesTest {
         HeldLoop b = new HeldLoop();
         List<String> onA = new ArrayList<>();
         List<String> onB = new ArrayList<>();
-        Sink<String> a1 = replies.wrap(new Recorder(onA, true), a);
-        Sink<String> b1 = replies.wrap(new Recorder(onB, true), b);
-        Sink<String> a2 = replies.wrap(new Recorder(onA, true), a);
-        Sink<String> a3 = replies.wrap(new Recorder(onA, true), a);
+        Sink<String> a1 = replies.wrap(new Recorder(onA), a);
+        Sink<String> b1 = replies.wrap(new Recorder(onB), b);
+        Sink<String> a2 = replies.wrap(new Recorder(onA), a);
+        Sink<String> a3 = replies.wrap(new Recorder(onA), a);
 
         a1.onResult("first");
         b1.onError(Refused.of(DomainError.DEADLINE_EXPIRED_IN_QUEUE, "late"));
         a2.onResult("second");
         a3.onResult("third");
-        assertEquals(List.of("decided", "decided", "decided"), onA, "each sink knows at once that it is decided");
-        assertEquals(List.of("decided"), onB);
-        onA.clear();
-        onB.clear();
+        assertTrue(onA.isEmpty() && onB.isEmpty(), "nothing is answered before the flush");
 
         assertEquals(4, replies.release(null, 0));
         assertEquals(1, a.tasks.size(), "one task for loop a");
@@ -118,7 +101,7 @@ class RepliesTest {
         Replies replies = new Replies();
         AnswerBytes.Pool pool = new AnswerBytes.Pool();
         List<String> got = new ArrayList<>();
-        Sink<String> sink = replies.wrap(new Recorder(got, true), null);
+        Sink<String> sink = replies.wrap(new Recorder(got), null);
         ((Replies.Deferred<String>) sink).onAnswer(null, pool.copyOf(new byte[] {1, 2}, 2), false);
         replies.release(new dev.formica.engine.log.ShardLog() {
             @Override
@@ -141,7 +124,7 @@ class RepliesTest {
                 release.release(false); // the log failed
             }
         }, 1);
-        assertEquals(List.of("decided", "error LOG_UNAVAILABLE"), got);
+        assertEquals(List.of("error LOG_UNAVAILABLE"), got);
         assertEquals(1, pool.free(), "the lost answer's buffer is back in its pool");
     }
 
@@ -152,8 +135,8 @@ class RepliesTest {
             throw new RejectedExecutionException("event loop shut down");
         };
         List<String> got = new ArrayList<>();
-        replies.wrap(new Recorder(got, true), closed).onResult("late");
+        replies.wrap(new Recorder(got), closed).onResult("late");
         replies.release(null, 0);
-        assertEquals(List.of("decided", "late"), got);
+        assertEquals(List.of("late"), got);
     }
 }
