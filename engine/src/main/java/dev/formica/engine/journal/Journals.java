@@ -70,11 +70,6 @@ public final class Journals {
         }
     }
 
-    /** Opens every shard's journal under {@code dir} for reading in time order. */
-    public static Merged open(Path dir) {
-        return open(shardDirs(dir).stream().map(FrameLog::local).toList());
-    }
-
     /**
      * Opens the journals of the given logs for reading in time order: a data directory's local shard logs and, on a
      * replicated node, its groups' Raft logs ({@code replay.AuditTrail} finds both).

@@ -11,6 +11,7 @@ import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.journal.JournalEntry;
 import dev.formica.engine.journal.Journals;
 import dev.formica.engine.log.Durability;
+import dev.formica.engine.replay.AuditTrail;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
@@ -241,7 +242,7 @@ class PassThroughResponseTest {
     }
 
     private JournalEntry journaled(String requestId) {
-        try (Journals.Merged journal = Journals.open(dataDir)) {
+        try (Journals.Merged journal = AuditTrail.open(dataDir)) {
             for (JournalEntry e = journal.next(); e != null; e = journal.next()) {
                 if (e.request().getRequestId().equals(requestId)) {
                     return e;

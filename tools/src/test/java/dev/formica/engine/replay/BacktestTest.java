@@ -108,7 +108,7 @@ class BacktestTest {
         journalDecisions(data);
         long approvedOver = 0;
         long approvedTotal = 0;
-        try (Journals.Merged journal = Journals.open(data)) {
+        try (Journals.Merged journal = AuditTrail.open(data)) {
             for (JournalEntry e = journal.next(); e != null; e = journal.next()) {
                 if (e.response().getOutcome() == Outcome.APPROVE) {
                     approvedTotal += e.request().getAmountMinor();
