@@ -58,6 +58,9 @@ class ObservabilityEndpointTest {
 
     @TempDir
     Path dataDir;
+    /** The admin token file: owner-only, outside the data directory, removed with it. */
+    @TempDir
+    Path secrets;
     private final CachedEpochClock clock = new CachedEpochClock();
     private final List<String> authorizations = new CopyOnWriteArrayList<>();
     private EngineServer server;
@@ -77,8 +80,8 @@ class ObservabilityEndpointTest {
                 return next.startCall(call, md);
             }
         };
-        java.nio.file.Path tokens = java.nio.file.Files.createFile(dataDir.resolveSibling(dataDir.getFileName()
-                + ".tokens"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.Path tokens = java.nio.file.Files.createFile(secrets.resolve("admin.tokens"),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         java.nio.file.Files.writeString(tokens, TOKEN + "\n");
         server = new EngineServer(dev.formica.engine.LedgerOnlyRules.apply(new EngineConfiguration().port(0)
