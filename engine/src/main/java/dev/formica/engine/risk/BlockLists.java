@@ -2,6 +2,7 @@ package dev.formica.engine.risk;
 
 import dev.formica.engine.files.Fsync;
 import dev.formica.engine.files.OwnerOnly;
+import dev.formica.engine.state.StateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -88,10 +89,10 @@ public final class BlockLists implements AutoCloseable {
     }
 
     private static ChronicleMapBuilder<CharSequence, Long> builder(long entries) {
-        return ChronicleMap.of(CharSequence.class, Long.class)
+        return StateFiles.ownedByTheServer(ChronicleMap.of(CharSequence.class, Long.class)
                 .name("formica-blocklists")
                 .entries(entries)
-                .averageKeySize(24);
+                .averageKeySize(24));
     }
 
     /** Copies every entry to a new file of {@code entries} capacity and puts it in place of the old one. */

@@ -6,20 +6,32 @@ import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 
 /** File handling shared by the stores: owner-only permissions, create or recover. Called on open/close only. */
-final class StateFiles {
+public final class StateFiles {
 
     private StateFiles() {
     }
 
     /**
      * Creates a store's map in memory (the {@code file} and {@code recover} arguments are not used any more: the
-     * shard log, not a map file, survives a crash).
+     * shard log, not a map file, survives a crash). The map stays out of Chronicle's close-on-exit hook
+     * ({@link #ownedByTheServer}).
      */
     static <K, V> ChronicleMap<K, V> open(ChronicleMapBuilder<K, V> builder, Path file, boolean recover)
             throws IOException {
         // Off-heap, in memory, never written back by the kernel: the shard log is the source of truth and
         // recovery rebuilds the maps from the newest snapshot and the log after it (docs/state-and-durability.md).
-        return builder.create();
+        return ownedByTheServer(builder).create();
+    }
+
+    /**
+     * Keeps a map out of Chronicle Map's close-on-exit hook. That hook is a JVM shutdown hook of its own, so on
+     * SIGTERM it closed every map while the server's hook was still draining calls and the shard loops still ran
+     * their timers (hold expiries): {@code ChronicleHashClosedException} from the shards, and calls in the drain
+     * refused. The server closes its maps itself, after the loops have stopped ({@code EngineServer.close}); an
+     * in-memory map needs nothing at exit, and a file-backed one's pages are the kernel's either way.
+     */
+    public static <K, V> ChronicleMapBuilder<K, V> ownedByTheServer(ChronicleMapBuilder<K, V> builder) {
+        return builder.skipCloseOnExitHook(true);
     }
 
     static void checkId(String name, CharSequence id) {
