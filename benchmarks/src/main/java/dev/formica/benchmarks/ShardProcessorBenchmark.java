@@ -47,7 +47,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * for the delivering thread, which gives it back (here at once; the transport once it has copied the bytes).
  *
  * <p>Protects: the single-writer cost per decision and its bytes/op. Issue 19's goal is ≤ 3 µs and 0 B/op
- * (docs/perf-notes/2026-12-06-zero-allocation.md has the latest figures).
+ * (docs/perf-notes/2026-12-07-shard-decide-cost.md has the latest figures and the split by component).
  *
  * <pre>
  * ./formica bench ShardProcessorBenchmark -prof gc

@@ -61,6 +61,17 @@ public final class InstallmentPlanner {
     }
 
     private final AtomicReferenceArray<Factor> factors = new AtomicReferenceArray<>(FACTOR_SLOTS);
+    /** False: every probe of the cap's bisection solves its IRR (tests compare the two; see {@link #fits}). */
+    private final boolean screenProbes;
+
+    public InstallmentPlanner() {
+        this(true);
+    }
+
+    /** A planner whose cap bisection screens its probes or not (tests: the screened answer equals the full one). */
+    InstallmentPlanner(boolean screenProbes) {
+        this.screenProbes = screenProbes;
+    }
 
     /**
      * Computes the plan into {@code out} and returns it.
@@ -109,14 +120,16 @@ public final class InstallmentPlanner {
         if (!lower) {
             return CapResult.ABOVE_CAP;
         }
-        plan(principalMinor, aprBps, installments, startMs, fees, 0, out);
-        if (out.annualisedRateBps <= capBps) {
+        // the monthly rates at the edges of the band around the cap's rounding boundary (NaN: no screening)
+        boolean screened = screenProbes && capBps <= SCREENED_CAP_BPS;
+        double low = screened ? monthlyRateOf(capBps + 0.5 - BAND_BPS) : Double.NaN;
+        double high = screened ? monthlyRateOf(capBps + 0.5 + BAND_BPS) : Double.NaN;
+        if (fits(principalMinor, aprBps, installments, startMs, fees, 0, capBps, low, high, out)) {
             int fits = 0; // invariant: the fee scale `fits` is within the cap, `over` is not
             int over = FULL_FEES;
             while (over - fits > 1) {
                 int mid = (fits + over) >>> 1;
-                plan(principalMinor, aprBps, installments, startMs, fees, mid, out);
-                if (out.annualisedRateBps <= capBps) {
+                if (fits(principalMinor, aprBps, installments, startMs, fees, mid, capBps, low, high, out)) {
                     fits = mid;
                 } else {
                     over = mid;
@@ -129,8 +142,7 @@ public final class InstallmentPlanner {
         int over = aprBps;
         while (over - fits > 1) {
             int mid = (fits + over) >>> 1;
-            plan(principalMinor, mid, installments, startMs, fees, 0, out);
-            if (out.annualisedRateBps <= capBps) {
+            if (fits(principalMinor, mid, installments, startMs, fees, 0, capBps, low, high, out)) {
                 fits = mid;
             } else {
                 over = mid;
@@ -138,6 +150,51 @@ public final class InstallmentPlanner {
         }
         plan(principalMinor, fits, installments, startMs, fees, 0, out);
         return CapResult.APR_LOWERED;
+    }
+
+    /**
+     * Below this cap (a 100,000 % annual rate) a probe may be screened ({@link #fits}); above it every probe is
+     * planned in full, so {@link AnnualisedRate#toBps}'s saturation never has to be reasoned about.
+     */
+    private static final long SCREENED_CAP_BPS = 10_000_000L;
+    /**
+     * Half the width of the band of annual rates around the cap's rounding boundary ({@code cap + 0.5} bp: a rate
+     * below it rounds to at most the cap, above it to more) in which a probe is planned in full, basis points:
+     * 10^-2 bp is about 10^-8 in the monthly rate, five orders of magnitude above the IRR's tolerance (10^-13)
+     * and its floating-point error, so outside the band the sign of the NPV at the band's edge
+     * decides the comparison exactly as the full IRR would.
+     */
+    private static final double BAND_BPS = 0.01;
+
+    /** The monthly rate whose effective annual rate is {@code annualBps}: {@code (1 + bps/10^4)^(1/12) − 1}. */
+    private static double monthlyRateOf(double annualBps) {
+        return Math.pow(1 + annualBps / 10_000, 1.0 / 12) - 1;
+    }
+
+    /**
+     * Whether the plan at this price is within the cap, as {@code out.annualisedRateBps <= capBps} after a full
+     * {@link #plan} would say, for the bisection's probes, whose plan is not kept ({@code out} is left with the probe's
+     * schedule but not its rate). The IRR is solved (five to ten passes over the periods, and a {@code pow}) only when
+     * it lies within {@link #BAND_BPS} of the cap's rounding boundary; elsewhere one pass, the NPV at the band's edge,
+     * decides: the NPV rises with the rate and is zero at the IRR, so a positive NPV at the low edge puts the IRR
+     * (and the full plan's rate, within 10^-13 of it) below the boundary, a negative one at the high edge above it.
+     */
+    private boolean fits(long principalMinor, int aprBps, int installments, long startMs, List<FeeSpec> fees,
+            int feeScaleBps, long capBps, double low, double high, InstallmentSchedule out) {
+        if (Double.isNaN(low)) {
+            plan(principalMinor, aprBps, installments, startMs, fees, feeScaleBps, out);
+            return out.annualisedRateBps <= capBps;
+        }
+        schedule(principalMinor, aprBps, installments, startMs, fees, feeScaleBps, out);
+        long advance = principalMinor - out.upfrontFeesMinor;
+        if (AnnualisedRate.npv(advance, out.total, installments, low) > 0) {
+            return true;
+        }
+        if (AnnualisedRate.npv(advance, out.total, installments, high) < 0) {
+            return false;
+        }
+        rate(out);
+        return out.annualisedRateBps <= capBps;
     }
 
     /** A fee scale of 10,000 bps: every fee at its full amount. */
@@ -148,6 +205,14 @@ public final class InstallmentPlanner {
      * {@code floor(amount × feeScaleBps / 10,000)}.
      */
     private InstallmentSchedule plan(long principalMinor, int aprBps, int installments, long startMs,
+            List<FeeSpec> fees, int feeScaleBps, InstallmentSchedule out) {
+        schedule(principalMinor, aprBps, installments, startMs, fees, feeScaleBps, out);
+        rate(out);
+        return out;
+    }
+
+    /** The plan's periods, fees and totals into {@code out}, without its rate ({@link #rate}). */
+    private void schedule(long principalMinor, int aprBps, int installments, long startMs,
             List<FeeSpec> fees, int feeScaleBps, InstallmentSchedule out) {
         validate(principalMinor, aprBps, installments, fees);
         int n = installments;
@@ -202,9 +267,13 @@ public final class InstallmentPlanner {
         for (int k = 1; k <= n; k++) {
             out.total[k] = out.principal[k] + out.interest[k] + out.fee[k];
         }
-        out.monthlyIrr = AnnualisedRate.monthlyIrr(principalMinor - upfront, out.total, n);
+    }
+
+    /** The monthly IRR and the annualised rate of the schedule in {@code out}. */
+    private static void rate(InstallmentSchedule out) {
+        out.monthlyIrr = AnnualisedRate.monthlyIrr(out.principalMinor - out.upfrontFeesMinor, out.total,
+                out.installments);
         out.annualisedRateBps = AnnualisedRate.toBps(AnnualisedRate.effectiveAnnual(out.monthlyIrr));
-        return out;
     }
 
     /** Computes the plan and returns it as protobuf (allocates; for the response edge). */

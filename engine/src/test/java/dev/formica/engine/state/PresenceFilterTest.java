@@ -37,6 +37,29 @@ class PresenceFilterTest {
     }
 
     @Test
+    void shouldPutABorrowersProductsInOneWordAndStillTellThemApart() {
+        PresenceFilter filter = new PresenceFilter(100_000);
+        int sameWord = 0;
+        int told = 0;
+        for (int i = 0; i < 10_000; i++) {
+            String borrower = "borrower-" + i;
+            if (filter.wordOf("1" + borrower) == filter.wordOf("2" + borrower)
+                    && filter.wordOf("1" + borrower) == filter.wordOf("3" + borrower)) {
+                sameWord++;
+            }
+            PresenceFilter one = new PresenceFilter(64);
+            one.add("1" + borrower);
+            if (!one.mightContain("2" + borrower) && !one.mightContain("3" + borrower)) {
+                told++;
+            }
+        }
+        assertEquals(10_000, sameWord, "a Decide's look-ups of one borrower's three lines read one word");
+        // in an otherwise empty filter a product's two bits are those of another product of the borrower only by a
+        // collision of two 6-bit pairs (about 2 in 4,096 for each of the two other products)
+        assertTrue(told > 9_950, told + " of 10,000 borrowers' other products told apart from their first");
+    }
+
+    @Test
     void shouldSizeToAPowerOfTwoOfWordsAndReportAnEmptyFilterEmpty() {
         assertEquals(64, new PresenceFilter(0).words());
         assertEquals(16_384, new PresenceFilter(100_000).words()); // 800,000 bits = 12,500 words, rounded up
