@@ -3,7 +3,9 @@ package dev.formica.engine.replication;
 import dev.formica.engine.log.FrameLog;
 import dev.formica.engine.log.LogFrames;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,15 +17,11 @@ import java.util.stream.Stream;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.server.RaftServerConfigKeys.Log.CorruptionPolicy;
-import org.apache.ratis.server.raftlog.segmented.LogSegment;
 import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
-import org.apache.ratis.server.raftlog.segmented.LogSegmentStartEnd;
-import org.apache.ratis.util.SizeInBytes;
 
 /**
- * A replicated group's shard log as this node's Ratis log holds it, read from its segment files with Ratis's own
- * segment reader ({@link LogSegment#readSegmentFile}), read-only and without a running server: what
+ * A replicated group's shard log as this node's Ratis log holds it, read from its segment files in Ratis's segment
+ * format ({@link SegmentReader}), read-only and without a running server: what
  * {@code formica journal}, backtests and stress runs read on a replicated node, which writes no local shard log.
  * Every replica of a group holds the same entries, so any node's copy is the group's audit trail.
  *
@@ -39,29 +37,46 @@ import org.apache.ratis.util.SizeInBytes;
  *       leader has in flight); Raft may replace them, and a read that met them does not take them back.</li>
  * </ul>
  *
- * <p>Thread contract: one reading thread per instance (it remembers where the last read ended, so a follow-up
- * read skips the closed segments already read).
+ * <p>A follow-up read ({@code journal tail --follow} polls) goes on where the last one ended: it skips the closed
+ * segments already read and starts inside the segment it ended in, at the offset after the last whole entry, found
+ * by the segment's start index, so also after Ratis closed it (renamed {@code log_inprogress_S} to {@code log_S-E})
+ * and opened the next. Before, every poll read the open segment from its start (up to
+ * {@code clusterLogSegmentBytes} per group; docs/cluster.md, "The audit trail", has the CPU before and after). If
+ * the entry found there is not the one expected (Ratis truncated the segment and wrote it again), the segment is
+ * read from its start, skipping by index and position.
+ *
+ * <p>Thread contract: one reading thread per instance (it holds where the last read ended).
  */
 public final class RaftLogFrames implements FrameLog {
     /** Larger than any entry the shards write ({@link RatisShardLog#MAX_BATCH_BYTES} plus one largest frame). */
-    private static final SizeInBytes MAX_ENTRY = SizeInBytes.valueOf(64L << 20);
+    private static final int MAX_ENTRY = 64 << 20;
     /** Group numbers tried when naming a group directory by its id ({@link GroupLayout#groupId}). */
     private static final int MAX_GROUPS = 4096;
     /** Ratis's segment file names (its {@code LogSegmentStartEnd} patterns). */
     private static final Pattern CLOSED = Pattern.compile("log_(\\d+)-(\\d+)");
     private static final Pattern OPEN = Pattern.compile("log_inprogress_(\\d+)(?:\\..*)?");
+    /** Listings a read makes when files keep being renamed or purged under it before it gives up. */
+    private static final int MAX_PASSES = 100;
 
     private final Path current;
     private final int group;
     private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+
     /** The Raft index the next read starts at, valid while reads go on from {@link #resumePosition}. */
     private long resumeIndex;
+    /** The segment (by start index) and the offset in it where entry {@link #resumeIndex} starts; -1: unknown. */
+    private long resumeSegment = -1;
+    private long resumeOffset;
     private long resumePosition = -1;
     private long firstIndex = -1;
     // the read in progress (one thread)
     private Frames frames;
     private long position;
     private boolean stop;
+    private long segmentStart;
+    private long expectedIndex;
+    /** The offset a read resumed at in the segment being read, or -1. */
+    private long resumedFrom;
 
     private RaftLogFrames(Path groupDir, int group) {
         this.current = groupDir.resolve("current");
@@ -118,27 +133,16 @@ public final class RaftLogFrames implements FrameLog {
     public long read(long from, Frames to) throws IOException {
         if (from != resumePosition) {
             resumeIndex = 0; // not where the last read ended: from the log's start, skipping by position
+            resumeSegment = -1;
         }
-        List<Segment> segments = segments(current);
-        firstIndex = segments.isEmpty() ? -1 : segments.get(0).start();
         frames = to;
         position = from;
         stop = false;
         try {
-            for (Segment segment : segments) {
-                if (stop) {
-                    break;
-                }
-                if (!segment.open() && segment.end() < resumeIndex) {
-                    continue;
-                }
-                // a half-written entry can only be the open segment's tail; anywhere else it is damage
-                try {
-                    LogSegment.readSegmentFile(segment.path().toFile(), segment.span(), MAX_ENTRY, segment.open()
-                            ? CorruptionPolicy.WARN_AND_RETURN : CorruptionPolicy.EXCEPTION, null, this::entry);
-                } catch (IOException e) {
-                    throw new IOException("cannot read the Raft log segment " + segment.path() + ": "
-                            + e.getMessage(), e);
+            // a segment listed and then renamed (Ratis closed it) or deleted (purged) ends a pass: list again
+            for (int pass = 0; readSegments(segments(current)) && !stop; pass++) {
+                if (pass == MAX_PASSES) {
+                    throw new IOException("the Raft log " + current + " kept changing under the read");
                 }
             }
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -151,10 +155,71 @@ public final class RaftLogFrames implements FrameLog {
         return position;
     }
 
-    private void entry(LogEntryProto entry) {
+    /**
+     * Reads the listed segments from where the last read ended: closed segments read whole are skipped, and the
+     * segment that read ended in is read from that entry's offset on.
+     *
+     * @return whether a listed file was gone (renamed or purged since the listing)
+     */
+    private boolean readSegments(List<Segment> segments) throws IOException {
+        firstIndex = segments.isEmpty() ? -1 : segments.get(0).start();
+        for (Segment segment : segments) {
+            if (stop) {
+                return false;
+            }
+            if (!segment.open() && segment.end() < resumeIndex) {
+                continue;
+            }
+            try {
+                readSegment(segment);
+            } catch (NoSuchFileException e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void readSegment(Segment segment) throws IOException {
+        segmentStart = segment.start();
+        boolean resume = segment.start() == resumeSegment;
+        resumedFrom = resume ? resumeOffset : -1;
+        expectedIndex = resume ? resumeIndex : segment.start();
+        try {
+            try {
+                SegmentReader.read(segment.path(), resume ? resumeOffset : 0, segment.open(), MAX_ENTRY, this::entry);
+            } catch (ResumeMismatch e) {
+                // Ratis truncated the segment since the last read (a new leader replaced entries not committed):
+                // read it from its start, skipping by index and position as before
+                resumedFrom = -1;
+                expectedIndex = segment.start();
+                SegmentReader.read(segment.path(), 0, segment.open(), MAX_ENTRY, this::entry);
+            }
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException | UncheckedIOException e) {
+            throw new IOException("cannot read the Raft log segment " + segment.path() + ": " + e.getMessage(), e);
+        }
+        if (!segment.open() && !stop && expectedIndex != segment.end() + 1) {
+            throw new IOException("cannot read the Raft log segment " + segment.path() + ": its entries end at index "
+                    + (expectedIndex - 1) + ", its name says " + segment.end());
+        }
+    }
+
+    private boolean entry(LogEntryProto entry, long start, long end) {
         long index = entry.getIndex();
-        if (stop || index < resumeIndex) {
-            return;
+        if (index != expectedIndex) {
+            if (start == resumedFrom) {
+                throw new ResumeMismatch();
+            }
+            throw new UncheckedIOException(new IOException("entry " + index + " at offset " + start + " where entry "
+                    + expectedIndex + " belongs"));
+        }
+        expectedIndex = index + 1;
+        if (index < resumeIndex) {
+            if (index + 1 == resumeIndex) {
+                remember(end, resumeIndex); // skipped up to where the last read ended: resume after this one
+            }
+            return true;
         }
         if (entry.hasStateMachineLogEntry()) {
             FrameStateMachine.wrap(view, entry);
@@ -167,7 +232,15 @@ public final class RaftLogFrames implements FrameLog {
                 FrameBatch.read(view, this::frame);
             }
         }
-        resumeIndex = stop ? index : index + 1; // stopped inside an entry: read it again, skipping by position
+        // stopped inside an entry: read it again from its start, skipping by position
+        remember(stop ? start : end, stop ? index : index + 1);
+        return !stop;
+    }
+
+    private void remember(long offset, long index) {
+        resumeSegment = segmentStart;
+        resumeOffset = offset;
+        resumeIndex = index;
     }
 
     private void frame(long at, long timeMs, DirectBuffer payload, int offset, int length) {
@@ -179,10 +252,19 @@ public final class RaftLogFrames implements FrameLog {
     }
 
     /**
-     * One segment file: Ratis's view of it (its reader wants it) and its span read from the name, {@code log_S-E}
-     * (closed) or {@code log_inprogress_S} (open; end -1), since Ratis keeps the span's getters to itself.
+     * One segment file and its span read from the name, {@code log_S-E} (closed) or {@code log_inprogress_S} (open;
+     * end -1), since Ratis keeps its span's getters to itself.
      */
-    record Segment(Path path, LogSegmentStartEnd span, long start, long end, boolean open) {
+    record Segment(Path path, long start, long end, boolean open) {
+    }
+
+    /** The entry where the last read ended is not where it was: the segment was truncated and written again. */
+    private static final class ResumeMismatch extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ResumeMismatch() {
+            super(null, null, false, false);
+        }
     }
 
     /** The segment files in a Ratis log directory ({@code current/}), oldest first, the open one last. */
@@ -197,10 +279,10 @@ public final class RaftLogFrames implements FrameLog {
                 Matcher closed = CLOSED.matcher(f.getFileName().toString());
                 Matcher open = OPEN.matcher(f.getFileName().toString());
                 if (s != null && closed.matches()) {
-                    segments.add(new Segment(f, s.getStartEnd(), Long.parseLong(closed.group(1)),
+                    segments.add(new Segment(f, Long.parseLong(closed.group(1)),
                             Long.parseLong(closed.group(2)), false));
                 } else if (s != null && open.matches()) {
-                    segments.add(new Segment(f, s.getStartEnd(), Long.parseLong(open.group(1)), -1, true));
+                    segments.add(new Segment(f, Long.parseLong(open.group(1)), -1, true));
                 }
             }
         }

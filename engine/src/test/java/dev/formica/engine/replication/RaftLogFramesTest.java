@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -34,9 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link RaftLogFrames} on the segment files a real Ratis replica wrote (one replica on 127.0.0.1:22600, or
  * {@code -Dformica.repljournal.port=P}; 4 KiB segments, as the snapshot tests use, so 100 frames fill several):
- * every frame in position order, a read that resumes where the last ended, beside the live server and after it
- * stopped; a torn tail ends the read at the last whole entry, damage in a closed segment fails it; a purged segment
- * leaves the frames after it and a note saying where the log starts.
+ * every frame in position order, a read that resumes where the last ended (inside the open segment, at the offset
+ * after the last whole entry, and on after Ratis closed it), beside the live server and after it stopped; a torn
+ * tail ends the read at the last whole entry and the next read takes it whole, damage in a closed segment fails it;
+ * a purged segment leaves the frames after it and a note saying where the log starts; the segment format read as
+ * Ratis's own reader reads it.
  */
 class RaftLogFramesTest {
     private static final int PORT = Integer.getInteger("formica.repljournal.port", 22600);
@@ -147,7 +151,7 @@ class RaftLogFramesTest {
     }
 
     @Test
-    void aTornTailEndsTheReadAtTheLastWholeEntry() throws IOException {
+    void aTornTailEndsTheReadAtTheLastWholeEntryAndTheNextReadTakesItWhole() throws IOException {
         append(0, FRAMES);
         replica.close();
         replica = null;
@@ -157,14 +161,21 @@ class RaftLogFramesTest {
             file = file.resolveSibling("log_inprogress_" + last.start());
             Files.move(last.path(), file);
         }
+        byte[] whole = Files.readAllBytes(file);
         long[] ends = entryEnds(file);
         long lastStart = ends[ends.length - 2];
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.setLength(lastStart + (ends[ends.length - 1] - lastStart) / 2); // half of the last entry written
         }
+        RaftLogFrames frames = RaftLogFrames.of(groupDir(), 0);
         List<Frame> read = new ArrayList<>();
-        assertEquals(endOf(FRAMES - 1), read(RaftLogFrames.of(groupDir(), 0), 0, Integer.MAX_VALUE, read));
+        long at = read(frames, 0, Integer.MAX_VALUE, read);
+        assertEquals(endOf(FRAMES - 1), at);
         assertEquals(expected(0, FRAMES - 1), read, "every whole entry, not the torn one");
+        Files.write(file, whole); // the writer finishes the entry
+        List<Frame> rest = new ArrayList<>();
+        assertEquals(endOf(FRAMES), read(frames, at, Integer.MAX_VALUE, rest));
+        assertEquals(expected(FRAMES - 1, FRAMES), rest, "the torn entry, whole and once");
     }
 
     @Test
@@ -174,13 +185,7 @@ class RaftLogFramesTest {
         replica = null;
         RaftLogFrames.Segment closed = segments().stream().filter(s -> !s.open()).findFirst().orElseThrow();
         long[] ends = entryEnds(closed.path());
-        long at = ends[ends.length / 2] - 1; // the checksum of an entry in the middle
-        try (RandomAccessFile f = new RandomAccessFile(closed.path().toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0xFF);
-        }
+        flip(closed.path(), ends[ends.length / 2] - 1); // the checksum of an entry in the middle
         IOException e = assertThrows(IOException.class,
                 () -> read(RaftLogFrames.of(groupDir(), 0), 0, Integer.MAX_VALUE, new ArrayList<>()));
         assertTrue(e.getMessage().contains(closed.path().getFileName().toString()), e.getMessage());
@@ -206,6 +211,87 @@ class RaftLogFramesTest {
         assertEquals(expected(framesPurged, FRAMES), read, "the frames after the purged segment, at their positions");
         assertEquals("group 2: the Raft log on this node starts at index " + nextIndex + "; the audit records of"
                 + " earlier entries were purged behind the group's snapshots", frames.note());
+    }
+
+    @Test
+    void aFollowUpReadStartsInsideTheOpenSegmentWhereTheLastWholeEntryEnded() throws IOException {
+        RaftLogFrames frames = RaftLogFrames.of(groupDir(), 0);
+        int appended = 0;
+        long at = 0;
+        RaftLogFrames.Segment open;
+        do { // until entries that were read are in the open segment
+            append(appended, ++appended);
+            at = read(frames, at, Integer.MAX_VALUE, new ArrayList<>());
+            open = segments().get(segments().size() - 1);
+        } while (!open.open() || entryEnds(open.path()).length < 2);
+        long[] ends = entryEnds(open.path());
+        flip(open.path(), ends[1] - 1); // the checksum of its first entry, read already: a read from the start fails
+        append(appended, appended + 3);
+        List<Frame> later = new ArrayList<>();
+        assertEquals(endOf(appended + 3), read(frames, at, Integer.MAX_VALUE, later));
+        assertEquals(expected(appended, appended + 3), later, "only the entries after the last read, from its offset");
+    }
+
+    @Test
+    void followsFrameByFrameWhileRatisClosesSegmentsAndOpensTheNext() throws IOException {
+        RaftLogFrames frames = RaftLogFrames.of(groupDir(), 0);
+        long at = 0;
+        Set<Long> openSegments = new TreeSet<>();
+        for (int i = 0; i < 60; i++) {
+            append(i, i + 1);
+            List<Frame> read = new ArrayList<>();
+            at = read(frames, at, Integer.MAX_VALUE, read);
+            assertEquals(expected(i, i + 1), read, "frame " + i + " once, as it came");
+            assertEquals(endOf(i + 1), at);
+            segments().stream().filter(RaftLogFrames.Segment::open).forEach(s -> openSegments.add(s.start()));
+        }
+        assertTrue(openSegments.size() > 2, "followed through several segments: " + openSegments);
+        assertTrue(segments().stream().filter(s -> !s.open()).anyMatch(s -> openSegments.contains(s.start())),
+                "a segment read while open was read on after Ratis closed it: " + segments());
+    }
+
+    @Test
+    void aSegmentPurgedWhileFollowingIsSkippedWithTheNote() throws IOException {
+        append(0, FRAMES);
+        RaftLogFrames frames = RaftLogFrames.of(groupDir(), 3);
+        long at = read(frames, 0, Integer.MAX_VALUE, new ArrayList<>());
+        RaftLogFrames.Segment purged = segments().get(0);
+        Files.delete(purged.path());
+        append(FRAMES, FRAMES + 3);
+        List<Frame> later = new ArrayList<>();
+        assertEquals(endOf(FRAMES + 3), read(frames, at, Integer.MAX_VALUE, later));
+        assertEquals(expected(FRAMES, FRAMES + 3), later);
+        assertEquals("group 3: the Raft log on this node starts at index " + (purged.end() + 1) + "; the audit records"
+                + " of earlier entries were purged behind the group's snapshots", frames.note());
+    }
+
+    @Test
+    void readsWhatRatissOwnReaderReadsAtTheOffsetsRatisGivesThem() throws IOException {
+        append(0, FRAMES);
+        for (RaftLogFrames.Segment segment : segments()) {
+            List<LogEntryProto> read = new ArrayList<>();
+            List<Long> ends = new ArrayList<>();
+            long end = SegmentReader.read(segment.path(), 0, segment.open(), 1 << 20, (e, from, to) -> {
+                read.add(e);
+                ends.add(to);
+                return true;
+            });
+            assertEquals(entries(segment.path()), read, segment.path().toString());
+            long[] expectedEnds = entryEnds(segment.path());
+            for (int i = 0; i < ends.size(); i++) {
+                assertEquals(expectedEnds[i + 1], ends.get(i), "the end of entry " + i + " of " + segment.path());
+            }
+            assertEquals(expectedEnds[expectedEnds.length - 1], end);
+        }
+    }
+
+    private static void flip(Path file, long at) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0xFF);
+        }
     }
 
     private static List<LogEntryProto> entries(Path segment) throws IOException {

@@ -60,7 +60,7 @@ public final class JournalCommand implements Runnable {
         CommandLine.Model.CommandSpec spec;
 
         @Override
-        public Integer call() throws InterruptedException {
+        public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             try (Journals.Merged journal = AuditTrail.open(dataDir)) {
                 if (journal.shards() == 0) {
@@ -77,7 +77,21 @@ public final class JournalCommand implements Runnable {
                 journal.notes().forEach(spec.commandLine().getErr()::println);
                 last.forEach(out::println);
                 out.flush();
-                while (follow && !Thread.currentThread().isInterrupted()) {
+                if (follow) {
+                    follow(journal, out);
+                }
+            }
+            return 0;
+        }
+
+        /**
+         * Prints what is journaled from now on until the thread is interrupted (Ctrl-C ends the process; a caller
+         * that runs this command in a thread of its own interrupts it). Each poll reads only what was appended
+         * since the last: a replicated group's open Raft segment from the offset where the last read ended.
+         */
+        private void follow(Journals.Merged journal, PrintWriter out) {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
                     JournalEntry e = journal.next();
                     if (e == null) {
                         // A terminal tool polling files: nothing to wait on but time.
@@ -87,8 +101,9 @@ public final class JournalCommand implements Runnable {
                     out.println(JournalText.line(e));
                     out.flush();
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            return 0;
         }
     }
 
