@@ -241,6 +241,72 @@ final class LogRecovery {
         }
     }
 
+    /** A start-up step of the opening thread. */
+    @FunctionalInterface
+    interface Step<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Opens every shard's stores ({@code open}, each shard on a thread of its own) while the calling thread runs
+     * {@code meanwhile}, and waits for both: creating a shard's maps is a few hundred milliseconds of fresh memory,
+     * and the opening thread was alone on the machine's cores while it created them after the markets. Every store
+     * that opened is handed to {@code keep} (in shard order) whatever fails, so that the caller closes it then; when
+     * a store fails after {@code meanwhile} succeeded, its result is closed here (the caller never gets it) and the
+     * store's failure rethrown; when {@code meanwhile} fails, its failure is rethrown once the stores are in.
+     */
+    static <T extends AutoCloseable> T besideStores(int shards, ShardTask<ShardState> open,
+            java.util.function.Consumer<ShardState> keep, Step<T> meanwhile) throws IOException {
+        ShardState[] opened = new ShardState[shards];
+        ExecutorService opener = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "formica-open-stores");
+            t.setDaemon(true);
+            return t;
+        });
+        Future<List<Void>> stores;
+        try {
+            stores = opener.submit(() -> perShard(shards, k -> {
+                opened[k] = open.run(k);
+                return null;
+            }));
+        } finally {
+            opener.shutdown();
+        }
+        T result;
+        try {
+            result = meanwhile.run();
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                await(stores);
+            } catch (IOException | RuntimeException | Error suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            keepOpened(opened, keep);
+            throw e;
+        }
+        try {
+            await(stores); // perShard returns (or throws) only after every shard's thread ended
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                result.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        } finally {
+            keepOpened(opened, keep);
+        }
+        return result;
+    }
+
+    private static void keepOpened(ShardState[] opened, java.util.function.Consumer<ShardState> keep) {
+        for (ShardState s : opened) {
+            if (s != null) {
+                keep.accept(s);
+            }
+        }
+    }
+
     /** The value of a replay thread's future, with its failure rethrown as it was thrown. */
     private static <T> T await(Future<T> future) throws IOException {
         try {
