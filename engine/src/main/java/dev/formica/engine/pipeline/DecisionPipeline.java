@@ -247,20 +247,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);
             LogBuffer.claim(windows, dataDir, dataDirId);
             StateConfig stateConfig = stateConfig(config, shards);
-            boolean anyCreated = false;
-            for (int k = 0; k < shards; k++) {
-                anyCreated |= !Files.isDirectory(dataDir.resolve("shard-" + k));
-            }
-            // the shards' stores are created beside the markets (the velocity table's pre-touch, the rule sets)
-            long opening = clock.time();
-            markets = LogRecovery.besideStores(shards,
-                    k -> ShardState.open(dataDir.resolve("shard-" + k), stateConfig, opening), states::add,
-                    () -> Markets.open(config, dataDir, clock.time()));
-            if (anyCreated) {
-                Fsync.directory(dataDir);
-            }
+            markets = Markets.open(config, dataDir, clock.time());
             risk = markets.defaultMarket().risk();
             long now = clock.time();
+            for (int k = 0; k < shards; k++) {
+                Path shardDir = dataDir.resolve("shard-" + k);
+                boolean created = !Files.isDirectory(shardDir);
+                states.add(ShardState.open(shardDir, stateConfig, now));
+                if (created) {
+                    Fsync.directory(dataDir);
+                }
+            }
             // Frames a killed process had in its windows but not yet in its segments go to the segments first.
             for (int k = 0; k < shards; k++) {
                 long frames = 0;
