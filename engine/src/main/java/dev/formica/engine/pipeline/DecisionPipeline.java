@@ -299,14 +299,10 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 processors[k].log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
                         LogBuffer.file(windows, k)));
             }
-            // each shard's reconciliation on a thread of its own: it reads and repairs its own stores and log only,
-            // then adds its records, repaired, to the engine-wide concentration table (lock-free from any thread; the
-            // sum of every shard's records, whatever order the shards add them in)
-            risk.concentration().clear();
+            // each shard's reconciliation on a thread of its own: it reads and repairs its own stores and log only
             List<RecoveryReport> reports = LogRecovery.perShard(shards, k -> {
                 RecoveryReport report = processors[k].recover(now);
                 processors[k].endCommand(now); // a repair the reconciliation made is logged like any change
-                processors[k].addExposuresToTable();
                 return report;
             });
             for (int k = 0; k < shards; k++) {
@@ -317,6 +313,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TIMER_PERIOD_NANOS,
                         config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 processor.metrics(latency.shard(k));
+            }
+            // the engine-wide concentration table is the sum of every shard's exposure records (after their repairs)
+            risk.concentration().clear();
+            for (ShardAgent agent : agents) {
+                agent.processor().addExposuresToTable();
             }
             writer.start();
             ShardLog[] logs = new ShardLog[shards];
