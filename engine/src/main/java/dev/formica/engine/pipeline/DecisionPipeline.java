@@ -943,12 +943,17 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         CloseHelper.quietClose(replication);
         stopOwners();
         for (ShardAgent agent : agents) {
-            if (callerDrains) {
-                agent.tryDrain(null);
-            } else if (owners != null) {
-                // the owners' loops have stopped (the server shuts its loops down before this): this thread is the
-                // shards' only writer now
-                agent.doWork();
+            try {
+                if (callerDrains) {
+                    agent.tryDrain(null);
+                } else if (owners != null) {
+                    // the owners' loops have stopped (the server shuts its loops down before this): this thread is
+                    // the shards' only writer now
+                    agent.doWork();
+                }
+            } catch (RuntimeException e) {
+                // the writer below must still write, sync and answer what the shards appended before this
+                LOG.error("shard agent error while stopping", e);
             }
             agent.rejectQueued(DecisionPipeline::shuttingDown);
         }
