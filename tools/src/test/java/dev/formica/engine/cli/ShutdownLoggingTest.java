@@ -1,12 +1,16 @@
 package dev.formica.engine.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.formica.engine.server.EngineServer;
+import java.io.Reader;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +38,13 @@ class ShutdownLoggingTest {
             JsonObject line = JsonParser.parseString(stopped).getAsJsonObject();
             assertEquals("formica stopped", line.get("message").getAsString(), stopped);
             assertEquals(EngineServer.class.getName(), line.get("logger_name").getAsString(), stopped);
+            // a clean stop writes every window's frames to the segments and removes the windows from /dev/shm
+            Properties layout = new Properties();
+            try (Reader in = Files.newBufferedReader(dir.resolve("data").resolve("formica.properties"))) {
+                layout.load(in);
+            }
+            Path windows = Path.of("/dev/shm", "formica-" + layout.getProperty("id"));
+            assertFalse(Files.exists(windows), windows + " left after a clean stop:\n" + out);
         }
     }
 }
