@@ -22,6 +22,8 @@ import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -103,8 +105,14 @@ class JournalCommandReplicatedTest {
     /** One decision for a borrower of its own, remembered as the tail should print it. */
     private void decide() {
         String borrower = "borrower-jfollow-" + borrowers.size();
-        client.upsertProfile(Profile.newBuilder().setBorrowerId(borrower).setRegion("CN-31")
-                .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(100_000)).build());
+        Profile profile = Profile.newBuilder().setBorrowerId(borrower).setRegion("CN-31")
+                .addLines(ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(100_000)).build();
+        // the SDK never retries an upsert, and the node names itself the owner a moment before its group serves
+        // (UNAVAILABLE LOG_UNAVAILABLE then): the same replace again is harmless
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsMatching(e -> e instanceof StatusRuntimeException
+                        && ((StatusRuntimeException) e).getStatus().getCode() == Status.Code.UNAVAILABLE)
+                .until(() -> client.upsertProfile(profile) != null);
         String requestId = "r-" + borrower;
         DecisionResponse answer = client.decide(DecisionRequest.newBuilder().setRequestId(requestId)
                 .setBorrowerId(borrower).setProduct(Product.CONSUMER_CREDIT).setAmountMinor(1_000).build());
