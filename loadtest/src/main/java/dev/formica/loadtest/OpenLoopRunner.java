@@ -247,6 +247,9 @@ public final class OpenLoopRunner {
     RunResult result() {
         long end = Math.min(scheduleEnd, Math.max(lastCompletion.get(), measureStart));
         long window = end > measureStart ? end - measureStart : durationNanos;
+        // the kinds before the statuses: an answer still arriving is in a kind only once its status counted it, so
+        // the error rows of a report never exceed their status's row
+        Map<String, Long> kinds = errorKinds();
         long[] statuses = new long[statusCounts.length()];
         for (int i = 0; i < statuses.length; i++) {
             statuses[i] = statusCounts.get(i);
@@ -261,7 +264,7 @@ public final class OpenLoopRunner {
                 Math.max(0, measuredSent - done), lateSends.sum(), okInWindow.sum(), window, statuses, outcomes,
                 totalCorrected.copy(), totalService.copy(), followUps.get())
                 .withByStatus(admittedRecorder.getIntervalHistogram(), shedRecorder.getIntervalHistogram())
-                .withErrorKinds(errorKinds());
+                .withErrorKinds(kinds);
     }
 
     private Map<String, Long> errorKinds() {
