@@ -78,7 +78,7 @@ decide_load() {
 
 # decide_summary OUT: the lines of OUT/loadtest.txt that the fixed-rate comparisons read.
 decide_summary() {
-  grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$1/loadtest.txt"
+  grep -E "throughput/s|error share|^  error |corrected p(50|99|99.9) ms|CPU us/req" "$1/loadtest.txt"
 }
 
 # cluster_measurement CLASS NAME OUT RATE DURATION_S WARMUP_S PORT_BASE: runs the measurement CLASS of module

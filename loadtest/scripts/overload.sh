@@ -10,6 +10,8 @@
 # from before LOOP was the default: FORMICA_SHARD_MODE=loop and LOADTEST_ARGS=--shard-ports for LOOP).
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
 # The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
+# LOADTEST_JAR drives the load with another jar's load tool (and LOADTEST_JAVA_OPTS, lib.sh loadtool_copy), e.g.
+# one that reports errors by reason, against the server of JAR; unset, the server's jar is the load tool as before.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/overload}"
@@ -30,7 +32,13 @@ java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.ja
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 await_serving "$OUT/server.log" $SERVER || true
-LT=("${FORMICA[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide ${LOADTEST_ARGS:-})
+if [ -n "${LOADTEST_JAR:-}" ]; then
+  loadtool_copy "$OUT"
+  LT=(java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL")
+else
+  LT=("${FORMICA[@]}")
+fi
+LT=("${LT[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide ${LOADTEST_ARGS:-})
 # a minute of Decide first: on 2 cores the server's JIT compiler takes 30-60 % of a core for about the first 35 s
 # of load (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md), and an overload measured before that
 # measures the compiler too

@@ -2,6 +2,7 @@ package dev.formica.loadtest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Finds the saturation throughput: runs constant-rate steps from a start rate, multiplying the rate
@@ -99,17 +100,31 @@ public final class FindMaxSearch {
         return new Outcome(steps, lastPassing, false);
     }
 
-    /** Whether {@code r}, offered at {@code rate}, meets the SLO. */
+    /**
+     * Whether {@code r}, offered at {@code rate}, meets the SLO. The verdict says what failed it (the p99, the errors,
+     * or both) and, whenever there were errors, what they were (status and the server's reason, requests the tool
+     * dropped or never saw answered), and whether the tool itself fell behind its timetable: so a search says what
+     * ended it, not only where.
+     */
     Step judge(double rate, RunResult r) {
         long p99 = r.corrected().getTotalCount() == 0 ? Long.MAX_VALUE : r.corrected().getValueAtPercentile(99.0);
         double errors = r.errorShare();
-        if (p99 > sloP99Nanos) {
-            return new Step(rate, r, false, String.format("p99 %.2f ms > SLO %.2f ms", p99 / 1e6, sloP99Nanos / 1e6));
+        boolean slow = p99 > sloP99Nanos;
+        boolean failing = errors > maxErrorShare;
+        String latency = String.format(Locale.ROOT, slow ? "p99 %.2f ms > SLO %.2f ms" : "p99 %.2f ms",
+                p99 / 1e6, sloP99Nanos / 1e6);
+        String errorPart = String.format(Locale.ROOT, failing ? "errors %.2f %% > %.2f %%" : "errors %.2f %%",
+                errors * 100, maxErrorShare * 100);
+        // what failed the step comes first
+        StringBuilder verdict = new StringBuilder(failing && !slow ? errorPart + ", " + latency
+                : latency + ", " + errorPart);
+        if (errors > 0) {
+            verdict.append(" (").append(r.errorBreakdown()).append(')');
         }
-        if (errors > maxErrorShare) {
-            return new Step(rate, r, false, String.format("errors %.2f %% > %.2f %%",
-                    errors * 100, maxErrorShare * 100));
+        if (r.sent() > 0 && r.lateSends() > r.sent() / 100) {
+            verdict.append(String.format(Locale.ROOT, "; %.1f %% of sends >1 ms late (the tool or the box fell behind)",
+                    r.lateSends() * 100.0 / r.sent()));
         }
-        return new Step(rate, r, true, String.format("p99 %.2f ms, errors %.2f %%", p99 / 1e6, errors * 100));
+        return new Step(rate, r, !slow && !failing, verdict.toString());
     }
 }

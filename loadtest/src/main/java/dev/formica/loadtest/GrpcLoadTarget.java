@@ -2,6 +2,7 @@ package dev.formica.loadtest;
 
 import com.google.protobuf.ByteString;
 import dev.formica.client.FormicaClient;
+import dev.formica.client.FormicaException;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.DecisionRequest;
@@ -239,7 +240,9 @@ public final class GrpcLoadTarget implements LoadTarget {
 
         @Override
         public void onError(Throwable t) {
-            completion.complete(Status.fromThrowable(t).getCode(), null);
+            // the SDK's reading of the status details (errors only: an answer that succeeded is not looked at)
+            FormicaException e = FormicaException.of(t);
+            completion.fail(e.getStatus().getCode(), e.reasonName());
         }
 
         @Override

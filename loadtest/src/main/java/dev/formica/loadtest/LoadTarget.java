@@ -27,5 +27,15 @@ public interface LoadTarget extends AutoCloseable {
          * @param outcome the decision, or null when there is none (errors, echo)
          */
         void complete(Status.Code code, Outcome outcome);
+
+        /**
+         * A failed answer with what the server said about why: its {@code google.rpc.ErrorInfo} reason
+         * ({@code "OVERLOADED"}, {@code "SHARD_QUEUE_FULL"}), empty when the status carries none (a deadline the
+         * client hit, a transport error). A run reports its errors by status and reason, so that it says which
+         * refusal, if any, ended it; implementations that do not count reasons need not override this.
+         */
+        default void fail(Status.Code code, String reason) {
+            complete(code, null);
+        }
     }
 }

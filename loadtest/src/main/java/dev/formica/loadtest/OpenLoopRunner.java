@@ -3,8 +3,10 @@ package dev.formica.loadtest;
 import dev.formica.v1.Outcome;
 import io.grpc.Status;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,6 +87,8 @@ public final class OpenLoopRunner {
     private final AtomicLong lastCompletion = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLongArray statusCounts = new AtomicLongArray(Status.Code.values().length);
     private final AtomicLongArray outcomeCounts = new AtomicLongArray(Outcome.values().length);
+    /** Measured failed answers by {@link RunResult#errorKind}; touched only by answers that failed. */
+    private final ConcurrentHashMap<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
     private final AtomicBoolean stopped = new AtomicBoolean();
 
     private volatile long t0;
@@ -243,6 +247,9 @@ public final class OpenLoopRunner {
     RunResult result() {
         long end = Math.min(scheduleEnd, Math.max(lastCompletion.get(), measureStart));
         long window = end > measureStart ? end - measureStart : durationNanos;
+        // the kinds before the statuses: an answer still arriving is in a kind only once its status counted it, so
+        // the error rows of a report never exceed their status's row
+        Map<String, Long> kinds = errorKinds();
         long[] statuses = new long[statusCounts.length()];
         for (int i = 0; i < statuses.length; i++) {
             statuses[i] = statusCounts.get(i);
@@ -256,7 +263,14 @@ public final class OpenLoopRunner {
         return new RunResult(name, target.name(), profile, measuredSent, done, backlogged.sum(), dropped.sum(),
                 Math.max(0, measuredSent - done), lateSends.sum(), okInWindow.sum(), window, statuses, outcomes,
                 totalCorrected.copy(), totalService.copy(), followUps.get())
-                .withByStatus(admittedRecorder.getIntervalHistogram(), shedRecorder.getIntervalHistogram());
+                .withByStatus(admittedRecorder.getIntervalHistogram(), shedRecorder.getIntervalHistogram())
+                .withErrorKinds(kinds);
+    }
+
+    private Map<String, Long> errorKinds() {
+        Map<String, Long> m = new HashMap<>();
+        errorKinds.forEach((kind, n) -> m.put(kind, n.sum()));
+        return m;
     }
 
     /** Seconds since the start of the timetable (negative before it). */
@@ -339,7 +353,16 @@ public final class OpenLoopRunner {
         }
 
         @Override
+        public void fail(Status.Code code, String reason) {
+            finish(code, null, reason);
+        }
+
+        @Override
         public void complete(Status.Code code, Outcome outcome) {
+            finish(code, outcome, "");
+        }
+
+        private void finish(Status.Code code, Outcome outcome, String reason) {
             if (!compareAndSet(false, true)) {
                 return;
             }
@@ -354,8 +377,11 @@ public final class OpenLoopRunner {
             statusCounts.incrementAndGet(code.value());
             if (code == Status.Code.OK) {
                 admittedRecorder.recordValue(clamp(now - intended));
-            } else if (code == Status.Code.RESOURCE_EXHAUSTED) {
-                shedRecorder.recordValue(clamp(now - intended));
+            } else {
+                errorKinds.computeIfAbsent(RunResult.errorKind(code, reason), k -> new LongAdder()).increment();
+                if (code == Status.Code.RESOURCE_EXHAUSTED) {
+                    shedRecorder.recordValue(clamp(now - intended));
+                }
             }
             if (code == Status.Code.OK) {
                 if (outcome != null && outcome != Outcome.UNRECOGNIZED) {

@@ -29,6 +29,7 @@ public final class RunResult {
     private final Histogram corrected;
     private final Histogram service;
     private final Map<String, Long> followUps;
+    private Map<String, Long> errorKinds = Map.of();
     private Histogram admitted;
     private Histogram shed;
     private double clientCpuMicros = Double.NaN;
@@ -77,6 +78,46 @@ public final class RunResult {
         this.admitted = admitted;
         this.shed = shed;
         return this;
+    }
+
+    /** Adds the failed answers by {@link #errorKind}; returns this. */
+    RunResult withErrorKinds(Map<String, Long> kinds) {
+        this.errorKinds = Map.copyOf(kinds);
+        return this;
+    }
+
+    /**
+     * The key a failed answer is counted under: its status code, and the server's {@code ErrorInfo} reason after a
+     * slash when it gave one ({@code "RESOURCE_EXHAUSTED/OVERLOADED"}; {@code "DEADLINE_EXCEEDED"} for a deadline
+     * the client hit).
+     */
+    static String errorKind(Status.Code code, String reason) {
+        return reason == null || reason.isEmpty() ? code.name() : code.name() + "/" + reason;
+    }
+
+    /** Measured failed answers by {@link #errorKind}, the most frequent first (ties by name). */
+    public Map<String, Long> errorKinds() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        errorKinds.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .forEach(e -> m.put(e.getKey(), e.getValue()));
+        return m;
+    }
+
+    /**
+     * What made up {@link #errorShare()}: the failed answers by kind, then the requests the tool dropped (no
+     * in-flight slot) and those never answered, each with its count; {@code "none"} when there were none.
+     */
+    public String errorBreakdown() {
+        StringBuilder b = new StringBuilder();
+        errorKinds().forEach((kind, n) -> b.append(b.length() == 0 ? "" : ", ").append(kind).append(' ').append(n));
+        if (dropped > 0) {
+            b.append(b.length() == 0 ? "" : ", ").append("dropped by the tool ").append(dropped);
+        }
+        if (unfinished > 0) {
+            b.append(b.length() == 0 ? "" : ", ").append("unanswered ").append(unfinished);
+        }
+        return b.length() == 0 ? "none" : b.toString();
     }
 
     /** Corrected latency of requests answered OK; null when not recorded. */

@@ -47,6 +47,12 @@ public final class SummaryText {
         for (String s : statuses) {
             rows.add(row("  " + s, runs, r -> Long.toString(r.statusCounts().getOrDefault(s, 0L))));
         }
+        Set<String> kinds = new LinkedHashSet<>();
+        runs.forEach(r -> kinds.addAll(r.errorKinds().keySet()));
+        for (String k : kinds) {
+            // what the errors were: the status with the server's ErrorInfo reason, when it gave one
+            rows.add(row("  error " + k, runs, r -> Long.toString(r.errorKinds().getOrDefault(k, 0L))));
+        }
         for (Outcome o : new Outcome[] {Outcome.APPROVE, Outcome.DECLINE, Outcome.REVIEW}) {
             rows.add(row("  " + o.name(), runs, r -> Long.toString(r.outcome(o))));
         }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
+import dev.formica.client.FormicaException;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmRequest;
@@ -13,12 +16,14 @@ import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Reason;
+import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +91,7 @@ class GrpcLoadTargetTest {
     private Server server;
     private ManagedChannel channel;
 
-    private GrpcLoadTarget start(Service service, double confirmShare, double cancelShare) throws Exception {
+    private GrpcLoadTarget start(BindableService service, double confirmShare, double cancelShare) throws Exception {
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -138,6 +143,48 @@ class GrpcLoadTargetTest {
         assertTrue(!service.confirmed.isEmpty() && !service.cancelled.isEmpty(), "both shares drawn");
         assertEquals(Map.of("confirm OK", (long) service.confirmed.size(), "cancel NOT_FOUND",
                 (long) service.cancelled.size()), target.followUpCounts());
+    }
+
+    /** Refuses every call as the server sheds (ErrorInfo reason in the status details) or with a bare status. */
+    private static final class RefusingService extends DecisionServiceGrpc.DecisionServiceImplBase {
+        @Override
+        public void decide(DecisionRequest request, StreamObserver<DecisionResponse> answer) {
+            if (Service.index(request.getRequestId()) % 2 == 0) {
+                answer.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                        .setCode(Status.Code.RESOURCE_EXHAUSTED.value()).setMessage("overloaded")
+                        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("OVERLOADED")
+                                .setDomain(FormicaException.DOMAIN).build()))
+                        .build()));
+            } else {
+                answer.onError(Status.DEADLINE_EXCEEDED.asRuntimeException());
+            }
+        }
+    }
+
+    @Test
+    void aRefusalCompletesWithTheReasonTheServerGaveAndABareStatusWithNone() throws Exception {
+        GrpcLoadTarget target = start(new RefusingService(), 0, 0);
+        Map<Long, String> failures = new ConcurrentHashMap<>();
+        CountDownLatch answered = new CountDownLatch(4);
+        for (long i = 0; i < 4; i++) {
+            long index = i;
+            target.send(i, new LoadTarget.Completion() {
+                @Override
+                public void complete(Status.Code code, Outcome outcome) {
+                    failures.put(index, code + " without a reason");
+                    answered.countDown();
+                }
+
+                @Override
+                public void fail(Status.Code code, String reason) {
+                    failures.put(index, code + "/" + reason);
+                    answered.countDown();
+                }
+            });
+        }
+        assertTrue(answered.await(10, TimeUnit.SECONDS));
+        assertEquals(Map.of(0L, "RESOURCE_EXHAUSTED/OVERLOADED", 1L, "DEADLINE_EXCEEDED/",
+                2L, "RESOURCE_EXHAUSTED/OVERLOADED", 3L, "DEADLINE_EXCEEDED/"), failures);
     }
 
     @Test

@@ -1,10 +1,12 @@
 package dev.formica.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.v1.Outcome;
 import io.grpc.Status;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -100,6 +102,54 @@ class OpenLoopRunnerTest {
         assertEquals(0.01, r.errorShare(), 1e-9);
         // 891 OK answers over a 0.9 s window
         assertEquals(990, r.throughput(), 1.0);
+    }
+
+    /** Answers OK, but refuses every 50th request as admission does and lets every 100th pass its deadline. */
+    private static final class RefusedTarget implements LoadTarget {
+        private final FakeClock clock;
+
+        RefusedTarget(FakeClock clock) {
+            this.clock = clock;
+        }
+
+        @Override
+        public void send(long index, Completion completion) {
+            Runnable answer;
+            if (index % 100 == 99) {
+                answer = () -> completion.fail(Status.Code.DEADLINE_EXCEEDED, "");
+            } else if (index % 50 == 49) {
+                answer = () -> completion.fail(Status.Code.RESOURCE_EXHAUSTED, "OVERLOADED");
+            } else {
+                answer = () -> completion.complete(Status.Code.OK, Outcome.APPROVE);
+            }
+            clock.at(clock.nanoTime() + MS / 2, answer);
+        }
+
+        @Override
+        public String name() {
+            return "fake";
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void shouldCountErrorsByStatusAndReasonAndSayWhatFailedAFindMaxStep() {
+        FakeClock clock = new FakeClock();
+        RunResult r = run(clock, new RefusedTarget(clock), 100 * MS, 900 * MS, 1_000_000);
+
+        // measured: indices 100..999; 9 of them end in 99, 9 more end in 49
+        assertEquals(Map.of("RESOURCE_EXHAUSTED/OVERLOADED", 9L, "DEADLINE_EXCEEDED", 9L), r.errorKinds());
+        assertEquals("DEADLINE_EXCEEDED 9, RESOURCE_EXHAUSTED/OVERLOADED 9", r.errorBreakdown());
+        FindMaxSearch.Step step = new FindMaxSearch(1000, 1.25, 50 * MS, 0.01, 1).judge(1000, r);
+        assertFalse(step.passed());
+        assertTrue(step.verdict().startsWith("errors 2.00 % > 1.00 %, p99 0.50 ms"), step.verdict());
+        assertTrue(step.verdict().endsWith("(DEADLINE_EXCEEDED 9, RESOURCE_EXHAUSTED/OVERLOADED 9)"),
+                step.verdict());
+        String table = SummaryText.table(List.of(r));
+        assertTrue(table.lines().anyMatch(l -> l.matches("  error RESOURCE_EXHAUSTED/OVERLOADED +9")), table);
     }
 
     @Test

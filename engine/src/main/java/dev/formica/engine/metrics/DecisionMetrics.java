@@ -50,10 +50,12 @@ public final class DecisionMetrics {
     private final ConcurrentHashMap<String, GaugeDataPoint> byPartner = new ConcurrentHashMap<>();
     private final Counter shadow;
     private final CounterDataPoint[][] shadowPairs = new CounterDataPoint[OUTCOMES.length][OUTCOMES.length];
+    private final ShedCounter shed;
     private String activeRuleSet;
 
     public DecisionMetrics(PrometheusRegistry registry) {
         this.registry = registry;
+        this.shed = new ShedCounter(registry);
         Counter decisions = Counter.builder()
                 .name("formica_decisions_total")
                 .help("Decisions answered by the shards (not replays), by outcome")
@@ -230,6 +232,11 @@ public final class DecisionMetrics {
             row[group] = p;
         }
         p.set(leftMinor);
+    }
+
+    /** The calls refused or dropped because of load, by reason; counted where each refusal is made. */
+    public ShedCounter shed() {
+        return shed;
     }
 
     /** Counts a decision where the shadow rule set's outcome differs from the active one's. */

@@ -748,6 +748,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         ShardOwner owner = owners == null ? null : owners[shard];
         if (owner != null && owner.shedding(shedding)) {
             owner.countShed();
+            agent.metrics().decisions().shed().shardQueueFull();
             command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is behind its reads;"
                     + " retry with backoff and the same request_id", shedRetryDelayMs)
                     .metadata("shard", Integer.toString(shard)));
@@ -767,6 +768,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         // every answer waits for the log to make durable what it depends on, then goes back to the caller's loop
         command.replyVia(agent.replies(), loop);
         if (!agent.offer(command)) {
+            agent.metrics().decisions().shed().shardQueueFull();
             command.reject(Refused.shed(DomainError.SHARD_QUEUE_FULL, "shard " + shard + " is at capacity; retry"
                     + " with backoff and the same request_id", shedRetryDelayMs)
                     .metadata("shard", Integer.toString(shard)));

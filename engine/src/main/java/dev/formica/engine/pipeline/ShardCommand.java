@@ -81,6 +81,7 @@ final class ShardCommand<Q, R> {
             if (waited > maxQueueDelayNanos) {
                 // Admission by queueing delay: under overload, answering "retry later" at once keeps
                 // the queue short, so the requests that are admitted stay fast.
+                metrics.decisions().shed().queueDelayExceeded();
                 out.onError(Refused.shed(DomainError.QUEUE_DELAY_EXCEEDED, "overloaded: waited "
                         + waited / 1_000_000 + " ms in the shard queue (maxQueueDelay " + maxQueueDelayNanos / 1_000_000
                         + " ms); retry with the same request_id", shedRetryDelayMs));
@@ -92,6 +93,7 @@ final class ShardCommand<Q, R> {
         }
         if (deadline != null && deadline.isExpired()) {
             // The caller has given up: doing the work would reserve for nobody.
+            metrics.decisions().shed().deadlineExpiredInQueue();
             out.onError(Refused.of(DomainError.DEADLINE_EXPIRED_IN_QUEUE, "deadline passed while queued"));
             return;
         }

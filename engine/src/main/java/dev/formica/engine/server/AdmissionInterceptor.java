@@ -1,5 +1,6 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.metrics.ShedCounter;
 import dev.formica.v1.DecisionServiceGrpc;
 import dev.formica.v1.ErrorReason;
 import io.grpc.ForwardingServerCall;
@@ -32,17 +33,15 @@ final class AdmissionInterceptor implements ServerInterceptor {
     private final int limit;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Refusals.Prepared refusal;
-
-    /** @param limit Decide calls admitted at once, at least 1; refusals ask for a retry after 50 ms */
-    public AdmissionInterceptor(int limit) {
-        this(limit, 50);
-    }
+    private final ShedCounter shed;
 
     /**
      * @param limit Decide calls admitted at once, at least 1
      * @param retryDelayMs the RetryInfo delay and {@code grpc-retry-pushback-ms} of a refusal, >= 0
+     * @param shed counts each refusal ({@code formica_shed_total{reason="OVERLOADED"}})
      */
-    public AdmissionInterceptor(int limit, long retryDelayMs) {
+    public AdmissionInterceptor(int limit, long retryDelayMs, ShedCounter shed) {
+        this.shed = shed;
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
@@ -66,6 +65,7 @@ final class AdmissionInterceptor implements ServerInterceptor {
         }
         if (inFlight.incrementAndGet() > limit) {
             inFlight.decrementAndGet();
+            shed.overloaded();
             return Refusal.refuse(call, refusal);
         }
         Slot<ReqT, RespT> slot = new Slot<>(call, inFlight);

@@ -144,7 +144,7 @@ public final class EngineServer implements AutoCloseable {
         // token files are read (and their permissions checked) before any state is opened
         authentication = AuthenticationInterceptor.from(config);
         admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions(),
-                config.shedRetryDelay().toMillis()) : null;
+                config.shedRetryDelay().toMillis(), metrics.decisions().shed()) : null;
         if (tracing == null) {
             tracing = Tracing.fromConfiguration(config);
         }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.config.EngineConfiguration;
+import dev.formica.engine.metrics.ShedCounter;
 import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.ErrorReason;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
@@ -21,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Admission by queueing delay ({@code maxQueueDelay}): a request that waited longer than the budget
  * since it arrived is shed with RESOURCE_EXHAUSTED and leaves nothing behind, so its retry is decided
  * afresh; a request within the budget is decided. The arrival time is the one the pipeline is given,
- * so the test needs no clock tricks or sleeps.
+ * so the test needs no clock tricks or sleeps. Each refusal, and a request dropped because its caller's deadline
+ * passed in the queue, counts once in {@code formica_shed_total} under its reason.
  */
 class QueueDelayAdmissionTest {
     @TempDir
@@ -45,6 +48,9 @@ class QueueDelayAdmissionTest {
             io.grpc.StatusRuntimeException shed = org.junit.jupiter.api.Assertions.assertThrows(
                     io.grpc.StatusRuntimeException.class, stale::get);
             assertEquals("QUEUE_DELAY_EXCEEDED", dev.formica.engine.server.Refusals.reasonOf(shed));
+            ShedCounter counted = pipeline.shardMetrics(0).decisions().shed();
+            assertEquals(1, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED),
+                    "formica_shed_total{reason=\"QUEUE_DELAY_EXCEEDED\"}");
             // the configured shedRetryDelay (default 50 ms) is the pushback gRPC's own retries obey
             assertEquals(Long.toString(EngineConfiguration.DEFAULT_SHED_RETRY_DELAY.toMillis()),
                     shed.getTrailers().get(dev.formica.engine.server.Refusals.RETRY_PUSHBACK));
@@ -55,6 +61,31 @@ class QueueDelayAdmissionTest {
             assertFalse(answered.getReplayed(), "the shed attempt recorded nothing");
             assertEquals(10_000_000 - 5_000, answered.getAvailableAfterMinor(), "reserved exactly once");
             assertTrue(answered.getHoldId().length() > 0);
+            assertEquals(1, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED), "a decided call counts nothing");
+        } finally {
+            pipeline.close();
+        }
+    }
+
+    @Test
+    void shouldDropARequestWhoseDeadlinePassedInTheQueueAndCountIt() throws Exception {
+        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(1)
+                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).maxQueueDelay(Duration.ZERO),
+                SystemEpochClock.INSTANCE);
+        try {
+            FutureSink<Boolean> created = new FutureSink<>();
+            pipeline.upsert(Profile.newBuilder().setBorrowerId("bob").addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(10_000_000)).build(), created, null);
+            created.get();
+
+            FutureSink<DecisionResponse> late = new FutureSink<>();
+            pipeline.decide(PipelineFixture.decision("d2", "bob", 5_000), late, System.nanoTime(), () -> true);
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, late.errorCode());
+            ShedCounter counted = pipeline.shardMetrics(0).decisions().shed();
+            assertEquals(1, counted.count(ErrorReason.DEADLINE_EXPIRED_IN_QUEUE),
+                    "formica_shed_total{reason=\"DEADLINE_EXPIRED_IN_QUEUE\"}");
+            assertEquals(0, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED));
+            assertEquals(0, counted.count(ErrorReason.SHARD_QUEUE_FULL));
         } finally {
             pipeline.close();
         }

@@ -10,7 +10,9 @@ import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.log.LogChannel;
 import dev.formica.engine.metrics.LatencyHub;
+import dev.formica.engine.metrics.ShedCounter;
 import dev.formica.v1.DecisionResponse;
+import dev.formica.v1.ErrorReason;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import java.io.IOException;
@@ -311,6 +313,8 @@ class ShardOwnerTest {
         AtomicReference<FutureSink<dev.formica.v1.CreditLine>> shedRead = new AtomicReference<>();
         AtomicBoolean behindInBatch = new AtomicBoolean();
         long shed = owner.shed();
+        ShedCounter counted = pipeline.shardMetrics(shard).decisions().shed();
+        long countedBefore = counted.count(ErrorReason.SHARD_QUEUE_FULL);
         owner.loop().submit(() -> { // the next batch is long too: the loop stays behind its sockets
             decided.add(decide("own-b2", 100));
             nanos.advance(Duration.ofMillis(15));
@@ -331,6 +335,8 @@ class ShardOwnerTest {
         assertEquals(400, servedRead.get().get().getHeldMinor(), "a read is not refused as readily as a Decide");
         assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, shedRead.get().errorCode());
         assertEquals(shed + 2, owner.shed());
+        assertEquals(countedBefore + 2, counted.count(ErrorReason.SHARD_QUEUE_FULL),
+                "formica_shed_total{reason=\"SHARD_QUEUE_FULL\"} counts each call the owner refused");
         assertEquals(0, pipeline.queueDepth(shard), "a shed call waits nowhere");
         // the owner stopped reading at the first call it refused, and read again at a later timer task
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> owner.resumes() >= 1

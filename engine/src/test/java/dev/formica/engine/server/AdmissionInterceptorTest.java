@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.formica.engine.metrics.ShedCounter;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.DecisionServiceGrpc;
+import dev.formica.v1.ErrorReason;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -18,6 +20,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -55,7 +58,8 @@ class AdmissionInterceptorTest {
     }
 
     private final HeldDecisions service = new HeldDecisions();
-    private final AdmissionInterceptor admission = new AdmissionInterceptor(2, 75);
+    private final ShedCounter shed = new ShedCounter(new PrometheusRegistry());
+    private final AdmissionInterceptor admission = new AdmissionInterceptor(2, 75, shed);
     private Server server;
     private ManagedChannel channel;
 
@@ -80,6 +84,7 @@ class AdmissionInterceptorTest {
         var second = async.decide(request("r2"));
         await().atMost(Duration.ofSeconds(10)).until(() -> service.held.size() == 2);
         assertEquals(2, admission.inFlight());
+        assertEquals(0, shed.count(ErrorReason.OVERLOADED), "an admitted call is not counted");
 
         StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
                 () -> DecisionServiceGrpc.newBlockingStub(channel).decide(request("r3")));
@@ -95,6 +100,7 @@ class AdmissionInterceptorTest {
         assertEquals(com.google.protobuf.util.Durations.fromMillis(75), retry.getRetryDelay());
         assertEquals("75", refused.getTrailers().get(Refusals.RETRY_PUSHBACK));
         assertEquals(2, service.decided, "the refused call never reached the service");
+        assertEquals(1, shed.count(ErrorReason.OVERLOADED), "formica_shed_total{reason=\"OVERLOADED\"}");
 
         // other calls are not limited
         DecisionServiceGrpc.newBlockingStub(channel).cancel(CancelRequest.newBuilder().setRequestId("c1").build());
@@ -109,6 +115,7 @@ class AdmissionInterceptorTest {
         second.get(10, TimeUnit.SECONDS);
         third.get(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(10)).until(() -> admission.inFlight() == 0);
+        assertEquals(1, shed.count(ErrorReason.OVERLOADED), "the calls admitted later added nothing");
     }
 
     @Test
