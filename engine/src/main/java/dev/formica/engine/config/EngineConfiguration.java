@@ -72,13 +72,10 @@ public final class EngineConfiguration {
     /** 0 = off: only a full queue sheds. */
     public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ZERO;
     /**
-     * Decide calls admitted at once before the server answers RESOURCE_EXHAUSTED at call start. A call holds its slot
-     * until its answer, through its group's sync in {@code fsync}, so the limit is a window over the whole pipeline:
-     * at 5,000 Decides/s, 64 slots are used up by a 13 ms stall of the box and refused 1-4 % of Decides in find-max
-     * runs whose p99 stayed under 40 ms; 128 cover 25 ms, within a 50 ms SLO, and still shed safely at 8,000/s
-     * (docs/perf-notes/2026-12-07-what-ends-find-max.md).
+     * Decide calls admitted at once before the server answers RESOURCE_EXHAUSTED at call start. At
+     * the ≈ 0.16 ms a decision costs a shard here, 64 queued decisions are about 5 ms of work on 2 shards.
      */
-    public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 128;
+    public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 64;
     /**
      * What a shedding refusal (RESOURCE_EXHAUSTED: OVERLOADED, SHARD_QUEUE_FULL, QUEUE_DELAY_EXCEEDED) asks the
      * caller to wait before retrying, in its RetryInfo and {@code grpc-retry-pushback-ms} trailer: a few times the

@@ -62,7 +62,7 @@ public final class Settings {
                     "per-shard hand-off queue (power of two); full → `RESOURCE_EXHAUSTED`",
                     (c, v) -> c.queueCapacity(Integer.parseInt(v)),
                     EngineConfiguration::queueCapacity),
-            Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`128`",
+            Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`64`",
                     "at most this many Decide calls in the server at once; the next is answered "
                     + "`RESOURCE_EXHAUSTED` at call start, before its request is parsed, so refusing is cheap and the "
                     + "backlog cannot pile up unseen in the event loops and socket buffers. Confirm, Cancel and the "
