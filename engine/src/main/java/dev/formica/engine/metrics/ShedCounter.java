@@ -1,6 +1,5 @@
 package dev.formica.engine.metrics;
 
-import dev.formica.v1.ErrorReason;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -23,6 +22,13 @@ public final class ShedCounter {
     /** The metric's name, as Prometheus exports it (with {@code _total}). */
     public static final String NAME = "formica_shed";
 
+    // the label values: the names of the ErrorInfo reasons (dev.formica.v1.ErrorReason) the callers get, spelled out
+    // here because nothing below server/ depends on the protobuf types (LayeringTest); the tests check they match
+    private static final String OVERLOADED = "OVERLOADED";
+    private static final String SHARD_QUEUE_FULL = "SHARD_QUEUE_FULL";
+    private static final String QUEUE_DELAY_EXCEEDED = "QUEUE_DELAY_EXCEEDED";
+    private static final String DEADLINE_EXPIRED_IN_QUEUE = "DEADLINE_EXPIRED_IN_QUEUE";
+
     private final CounterDataPoint overloaded;
     private final CounterDataPoint shardQueueFull;
     private final CounterDataPoint queueDelayExceeded;
@@ -39,16 +45,17 @@ public final class ShedCounter {
                 .labelNames("reason")
                 .withoutExemplars()
                 .register(registry);
-        overloaded = shed.labelValues(ErrorReason.OVERLOADED.name());
-        shardQueueFull = shed.labelValues(ErrorReason.SHARD_QUEUE_FULL.name());
-        queueDelayExceeded = shed.labelValues(ErrorReason.QUEUE_DELAY_EXCEEDED.name());
-        deadlineExpiredInQueue = shed.labelValues(ErrorReason.DEADLINE_EXPIRED_IN_QUEUE.name());
+        overloaded = shed.labelValues(OVERLOADED);
+        shardQueueFull = shed.labelValues(SHARD_QUEUE_FULL);
+        queueDelayExceeded = shed.labelValues(QUEUE_DELAY_EXCEEDED);
+        deadlineExpiredInQueue = shed.labelValues(DEADLINE_EXPIRED_IN_QUEUE);
     }
 
     /**
-     * Refusals counted so far with {@code reason} (tests, diagnostics); 0 for a reason this counter does not count.
+     * Refusals counted so far with {@code reason}, an {@code ErrorInfo} reason's name (tests, diagnostics); 0 for a
+     * reason this counter does not count.
      */
-    public long count(ErrorReason reason) {
+    public long count(String reason) {
         return switch (reason) {
             case OVERLOADED -> overloaded.getLongValue();
             case SHARD_QUEUE_FULL -> shardQueueFull.getLongValue();

@@ -49,7 +49,7 @@ class QueueDelayAdmissionTest {
                     io.grpc.StatusRuntimeException.class, stale::get);
             assertEquals("QUEUE_DELAY_EXCEEDED", dev.formica.engine.server.Refusals.reasonOf(shed));
             ShedCounter counted = pipeline.shardMetrics(0).decisions().shed();
-            assertEquals(1, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED),
+            assertEquals(1, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED.name()),
                     "formica_shed_total{reason=\"QUEUE_DELAY_EXCEEDED\"}");
             // the configured shedRetryDelay (default 50 ms) is the pushback gRPC's own retries obey
             assertEquals(Long.toString(EngineConfiguration.DEFAULT_SHED_RETRY_DELAY.toMillis()),
@@ -61,7 +61,7 @@ class QueueDelayAdmissionTest {
             assertFalse(answered.getReplayed(), "the shed attempt recorded nothing");
             assertEquals(10_000_000 - 5_000, answered.getAvailableAfterMinor(), "reserved exactly once");
             assertTrue(answered.getHoldId().length() > 0);
-            assertEquals(1, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED), "a decided call counts nothing");
+            assertEquals(1, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED.name()), "a decided call counts nothing");
         } finally {
             pipeline.close();
         }
@@ -82,10 +82,10 @@ class QueueDelayAdmissionTest {
             pipeline.decide(PipelineFixture.decision("d2", "bob", 5_000), late, System.nanoTime(), () -> true);
             assertEquals(Status.Code.DEADLINE_EXCEEDED, late.errorCode());
             ShedCounter counted = pipeline.shardMetrics(0).decisions().shed();
-            assertEquals(1, counted.count(ErrorReason.DEADLINE_EXPIRED_IN_QUEUE),
+            assertEquals(1, counted.count(ErrorReason.DEADLINE_EXPIRED_IN_QUEUE.name()),
                     "formica_shed_total{reason=\"DEADLINE_EXPIRED_IN_QUEUE\"}");
-            assertEquals(0, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED));
-            assertEquals(0, counted.count(ErrorReason.SHARD_QUEUE_FULL));
+            assertEquals(0, counted.count(ErrorReason.QUEUE_DELAY_EXCEEDED.name()));
+            assertEquals(0, counted.count(ErrorReason.SHARD_QUEUE_FULL.name()));
         } finally {
             pipeline.close();
         }

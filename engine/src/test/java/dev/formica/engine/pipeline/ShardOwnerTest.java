@@ -314,7 +314,7 @@ class ShardOwnerTest {
         AtomicBoolean behindInBatch = new AtomicBoolean();
         long shed = owner.shed();
         ShedCounter counted = pipeline.shardMetrics(shard).decisions().shed();
-        long countedBefore = counted.count(ErrorReason.SHARD_QUEUE_FULL);
+        long countedBefore = counted.count(ErrorReason.SHARD_QUEUE_FULL.name());
         owner.loop().submit(() -> { // the next batch is long too: the loop stays behind its sockets
             decided.add(decide("own-b2", 100));
             nanos.advance(Duration.ofMillis(15));
@@ -335,7 +335,7 @@ class ShardOwnerTest {
         assertEquals(400, servedRead.get().get().getHeldMinor(), "a read is not refused as readily as a Decide");
         assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, shedRead.get().errorCode());
         assertEquals(shed + 2, owner.shed());
-        assertEquals(countedBefore + 2, counted.count(ErrorReason.SHARD_QUEUE_FULL),
+        assertEquals(countedBefore + 2, counted.count(ErrorReason.SHARD_QUEUE_FULL.name()),
                 "formica_shed_total{reason=\"SHARD_QUEUE_FULL\"} counts each call the owner refused");
         assertEquals(0, pipeline.queueDepth(shard), "a shed call waits nowhere");
         // the owner stopped reading at the first call it refused, and read again at a later timer task

@@ -84,7 +84,7 @@ class AdmissionInterceptorTest {
         var second = async.decide(request("r2"));
         await().atMost(Duration.ofSeconds(10)).until(() -> service.held.size() == 2);
         assertEquals(2, admission.inFlight());
-        assertEquals(0, shed.count(ErrorReason.OVERLOADED), "an admitted call is not counted");
+        assertEquals(0, shed.count(ErrorReason.OVERLOADED.name()), "an admitted call is not counted");
 
         StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
                 () -> DecisionServiceGrpc.newBlockingStub(channel).decide(request("r3")));
@@ -100,7 +100,7 @@ class AdmissionInterceptorTest {
         assertEquals(com.google.protobuf.util.Durations.fromMillis(75), retry.getRetryDelay());
         assertEquals("75", refused.getTrailers().get(Refusals.RETRY_PUSHBACK));
         assertEquals(2, service.decided, "the refused call never reached the service");
-        assertEquals(1, shed.count(ErrorReason.OVERLOADED), "formica_shed_total{reason=\"OVERLOADED\"}");
+        assertEquals(1, shed.count(ErrorReason.OVERLOADED.name()), "formica_shed_total{reason=\"OVERLOADED\"}");
 
         // other calls are not limited
         DecisionServiceGrpc.newBlockingStub(channel).cancel(CancelRequest.newBuilder().setRequestId("c1").build());
@@ -115,7 +115,7 @@ class AdmissionInterceptorTest {
         second.get(10, TimeUnit.SECONDS);
         third.get(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(10)).until(() -> admission.inFlight() == 0);
-        assertEquals(1, shed.count(ErrorReason.OVERLOADED), "the calls admitted later added nothing");
+        assertEquals(1, shed.count(ErrorReason.OVERLOADED.name()), "the calls admitted later added nothing");
     }
 
     @Test
