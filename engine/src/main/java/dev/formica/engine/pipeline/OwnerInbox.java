@@ -76,6 +76,11 @@ final class OwnerInbox implements Executor {
         return wakeUps;
     }
 
+    /** Released groups queued for the owner now (tests). */
+    int queued() {
+        return released.size();
+    }
+
     /** Released groups the owner ran at its own passes so far. */
     long atPass() {
         return atPass;
