@@ -83,8 +83,11 @@ class JournalCommandReplicatedTest {
         } finally {
             channel.shutdownNow();
         }
+        // retries bounded by the 30 s deadline, not by a count: on a loaded CI box the group once stopped serving
+        // for several seconds mid-test (LOG_UNAVAILABLE) and 30 attempts ran out; a retry keeps its request_id, so
+        // the decision is still made once and the tail must still name each exactly once
         client = FormicaClient.builder().target("127.0.0.1:" + PORT).defaultDeadline(Duration.ofSeconds(30))
-                .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
+                .retryPolicy(RetryPolicy.builder().maxAttempts(1_000).maxBackoff(Duration.ofMillis(250)).build())
                 .build();
     }
 
