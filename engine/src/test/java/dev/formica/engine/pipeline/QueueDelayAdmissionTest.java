@@ -32,15 +32,8 @@ class QueueDelayAdmissionTest {
 
     @Test
     void shouldShedARequestThatWaitedLongerThanTheBudgetAndRecordNothing() throws Exception {
-        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(1)
-                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).maxQueueDelay(Duration.ofMillis(5)),
-                SystemEpochClock.INSTANCE);
+        DecisionPipeline pipeline = pipelineWithBorrower(Duration.ofMillis(5), "alice");
         try {
-            FutureSink<Boolean> created = new FutureSink<>();
-            pipeline.upsert(Profile.newBuilder().setBorrowerId("alice").addLines(ProductLine.newBuilder()
-                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(10_000_000)).build(), created, null);
-            created.get();
-
             FutureSink<DecisionResponse> stale = new FutureSink<>();
             long arrivedLongAgo = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
             pipeline.decide(PipelineFixture.decision("d1", "alice", 5_000), stale, arrivedLongAgo, null);
@@ -69,15 +62,8 @@ class QueueDelayAdmissionTest {
 
     @Test
     void shouldDropARequestWhoseDeadlinePassedInTheQueueAndCountIt() throws Exception {
-        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(1)
-                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).maxQueueDelay(Duration.ZERO),
-                SystemEpochClock.INSTANCE);
+        DecisionPipeline pipeline = pipelineWithBorrower(Duration.ZERO, "bob");
         try {
-            FutureSink<Boolean> created = new FutureSink<>();
-            pipeline.upsert(Profile.newBuilder().setBorrowerId("bob").addLines(ProductLine.newBuilder()
-                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(10_000_000)).build(), created, null);
-            created.get();
-
             FutureSink<DecisionResponse> late = new FutureSink<>();
             pipeline.decide(PipelineFixture.decision("d2", "bob", 5_000), late, System.nanoTime(), () -> true);
             assertEquals(Status.Code.DEADLINE_EXCEEDED, late.errorCode());
@@ -88,6 +74,23 @@ class QueueDelayAdmissionTest {
             assertEquals(0, counted.count(ErrorReason.SHARD_QUEUE_FULL.name()));
         } finally {
             pipeline.close();
+        }
+    }
+
+    /** A one-shard pipeline with {@code maxQueueDelay} and one borrower holding a 100,000.00 consumer line. */
+    private DecisionPipeline pipelineWithBorrower(Duration maxQueueDelay, String borrowerId) throws Exception {
+        DecisionPipeline pipeline = DecisionPipeline.open(new EngineConfiguration().dataDir(dir).shards(1)
+                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000).maxQueueDelay(maxQueueDelay),
+                SystemEpochClock.INSTANCE);
+        try {
+            FutureSink<Boolean> created = new FutureSink<>();
+            pipeline.upsert(Profile.newBuilder().setBorrowerId(borrowerId).addLines(ProductLine.newBuilder()
+                    .setProduct(Product.CONSUMER_CREDIT).setLineMinor(10_000_000)).build(), created, null);
+            created.get();
+            return pipeline;
+        } catch (Exception | AssertionError e) {
+            pipeline.close();
+            throw e;
         }
     }
 }
