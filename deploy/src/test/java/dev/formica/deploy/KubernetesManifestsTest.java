@@ -80,7 +80,7 @@ class KubernetesManifestsTest {
     }
 
     /** The schema check: unknown and missing fields, then types. Returns the typed object. */
-    private static Object validate(String what, JsonElement json, Class<?> model) throws Exception {
+    static Object validate(String what, JsonElement json, Class<?> model) throws Exception {
         assertNotNull(model, what + ": a kind this check knows");
         try {
             model.getMethod("validateJsonElement", JsonElement.class).invoke(null, json);
@@ -281,7 +281,7 @@ class KubernetesManifestsTest {
     void shouldLetAnOperatorInAPodAdministerItsServerWithTheLocalTokenAndNoSecretInTheRepository() throws IOException {
         // the pods bind a plaintext port on every address (the kubelet's gRPC probes speak plaintext)
         assertEquals("0.0.0.0", arg("host"));
-        assertNull(arg("tls-cert"), "no TLS: admin from outside the pod (mutual TLS, adminSubjects) is not set up");
+        assertNull(arg("tls-cert"), "no TLS on the API port: admin from outside the pod is the admin-mtls component's port");
         // so admin tokens are taken from loopback peers only: kubectl exec into the pod, the CLI on 127.0.0.1
         assertEquals("true", env("FORMICA_ADMIN_TOKEN_LOOPBACK_ONLY"),
                 "without it the server refuses an admin token on a plaintext non-loopback port");

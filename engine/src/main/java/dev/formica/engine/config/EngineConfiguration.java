@@ -170,6 +170,11 @@ public final class EngineConfiguration {
     private Path tlsPrivateKey;
     private Path tlsClientCa;
     private ClientAuth clientAuth = DEFAULT_CLIENT_AUTH;
+    /** A second listener that speaks only mutual TLS (admin from other machines); -1 = none, 0 = any free port. */
+    private int adminPort = -1;
+    private Path adminTlsCertChain;
+    private Path adminTlsPrivateKey;
+    private Path adminTlsClientCa;
     private List<String> adminSubjects = List.of();
     private Path adminTokenFile;
     private boolean adminTokenLoopbackOnly;
@@ -595,8 +600,10 @@ public final class EngineConfiguration {
                 "clientAuth " + clientAuth + " needs tlsClientCa, the CA that signs client certificates");
         requireThat(tlsClientCa == null || clientAuth != ClientAuth.NONE,
                 "tlsClientCa is set but clientAuth is NONE: set clientAuth to OPTIONAL or REQUIRE");
-        requireThat(adminSubjects.isEmpty() || clientAuth != ClientAuth.NONE,
-                "adminSubjects name client certificates: set tlsClientCa and clientAuth OPTIONAL or REQUIRE");
+        concludeAdminPort();
+        requireThat(adminSubjects.isEmpty() || clientAuth != ClientAuth.NONE || adminPort >= 0,
+                "adminSubjects name client certificates: set tlsClientCa and clientAuth OPTIONAL or REQUIRE, or an "
+                        + "adminPort (mutual TLS)");
         requireThat(callerSubjects.isEmpty() || clientAuth != ClientAuth.NONE,
                 "callerSubjects name client certificates: set tlsClientCa and clientAuth OPTIONAL or REQUIRE");
         requireThat(!decisionAuthRequired || callerTokenFile != null || clientAuth != ClientAuth.NONE,
@@ -607,6 +614,22 @@ public final class EngineConfiguration {
         requireThat(!tokens || tlsCertChain != null || isLoopback(host),
                 "bearer tokens over plaintext would cross the network in clear: bind host to loopback, "
                         + "set tlsCertChain and tlsPrivateKey, or (admin tokens only) set adminTokenLoopbackOnly");
+    }
+
+    private void concludeAdminPort() {
+        requireThat(adminPort >= -1 && adminPort <= 65535,
+                "adminPort must be -1 (off), 0 (any free port) or 1..65535, was " + adminPort);
+        boolean files = adminTlsCertChain != null && adminTlsPrivateKey != null && adminTlsClientCa != null;
+        boolean anyFile = adminTlsCertChain != null || adminTlsPrivateKey != null || adminTlsClientCa != null;
+        requireThat(adminPort < 0 || files, "adminPort speaks mutual TLS only: set adminTlsCertChain, "
+                + "adminTlsPrivateKey and adminTlsClientCa (the CA that signs admin client certificates)");
+        requireThat(adminPort >= 0 || !anyFile, "adminTlsCertChain, adminTlsPrivateKey and adminTlsClientCa are "
+                + "for the adminPort listener: set adminPort too");
+        requireThat(adminPort <= 0 || adminPort != port && adminPort != metricsPort,
+                "adminPort " + adminPort + " is the same as port or metricsPort: choose another admin port");
+        requireThat(adminPort <= 0 || shardPortBase == 0 || adminPort < shardPortBase
+                || adminPort >= shardPortBase + shards, "adminPort " + adminPort + " is one of the shard ports ("
+                + shardPortBase + ".." + (shardPortBase + shards - 1) + "): choose another admin port");
     }
 
     private static boolean isLoopback(String host) {
@@ -829,6 +852,39 @@ public final class EngineConfiguration {
         return this;
     }
 
+    /**
+     * A second gRPC listener on {@code host} that speaks only mutual TLS: a handshake needs a client certificate
+     * signed by {@link #adminTlsClientCa}. It serves what the main port serves, with the same authentication, so an
+     * operator on another machine administers by a certificate in {@link #adminSubjects} while the main port stays
+     * plaintext (Kubernetes' gRPC probes); -1 = none, 0 = any free port.
+     */
+    public EngineConfiguration adminPort(int port) {
+        checkMutable();
+        this.adminPort = port;
+        return this;
+    }
+
+    /** PEM certificate chain of the {@link #adminPort} listener. */
+    public EngineConfiguration adminTlsCertChain(Path file) {
+        checkMutable();
+        this.adminTlsCertChain = file;
+        return this;
+    }
+
+    /** PEM PKCS#8 private key of the {@link #adminPort} listener's certificate. */
+    public EngineConfiguration adminTlsPrivateKey(Path file) {
+        checkMutable();
+        this.adminTlsPrivateKey = file;
+        return this;
+    }
+
+    /** PEM CA certificate(s) that sign the client certificates the {@link #adminPort} listener requires. */
+    public EngineConfiguration adminTlsClientCa(Path file) {
+        checkMutable();
+        this.adminTlsClientCa = file;
+        return this;
+    }
+
     public EngineConfiguration clientAuth(ClientAuth mode) {
         checkMutable();
         this.clientAuth = Objects.requireNonNull(mode);
@@ -934,6 +990,22 @@ public final class EngineConfiguration {
 
     public ClientAuth clientAuth() {
         return clientAuth;
+    }
+
+    public int adminPort() {
+        return adminPort;
+    }
+
+    public Path adminTlsCertChain() {
+        return adminTlsCertChain;
+    }
+
+    public Path adminTlsPrivateKey() {
+        return adminTlsPrivateKey;
+    }
+
+    public Path adminTlsClientCa() {
+        return adminTlsClientCa;
     }
 
     public List<String> adminSubjects() {

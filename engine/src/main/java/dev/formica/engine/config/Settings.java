@@ -213,6 +213,25 @@ public final class Settings {
                     + "`tlsClientCa`",
                     (c, v) -> c.clientAuth(EngineConfiguration.ClientAuth.valueOf(v.toUpperCase(Locale.ROOT))),
                     EngineConfiguration::clientAuth),
+            Setting.of("adminPort", "--admin-port", Setting.Type.NUMBER, "`-1` (off)",
+                    "a second gRPC port on `host` that speaks only mutual TLS (every service, the same "
+                    + "authentication): admin by a certificate in `adminSubjects` from other machines while `port` "
+                    + "stays plaintext; `0` = any free port ([operations](operations.md#admin-from-outside-the-pods))",
+                    (c, v) -> c.adminPort(Integer.parseInt(v)),
+                    EngineConfiguration::adminPort),
+            Setting.of("adminTlsCertChain", "--admin-tls-cert", Setting.Type.PATH, "none",
+                    "PEM certificate chain of the `adminPort` listener",
+                    (c, v) -> c.adminTlsCertChain(Path.of(v)),
+                    EngineConfiguration::adminTlsCertChain),
+            Setting.of("adminTlsPrivateKey", "--admin-tls-key", Setting.Type.PATH, "none",
+                    "PEM PKCS#8 private key of the `adminPort` listener",
+                    (c, v) -> c.adminTlsPrivateKey(Path.of(v)),
+                    EngineConfiguration::adminTlsPrivateKey),
+            Setting.of("adminTlsClientCa", "--admin-tls-client-ca", Setting.Type.PATH, "none",
+                    "PEM CA(s) of the client certificates the `adminPort` listener requires (no handshake without "
+                    + "one)",
+                    (c, v) -> c.adminTlsClientCa(Path.of(v)),
+                    EngineConfiguration::adminTlsClientCa),
             Setting.list("adminSubjects", "--admin-subject", "none",
                     "client certificate subjects (RFC 2253, e.g. `CN=ops-admin,O=Example`) allowed to call "
                     + "AdminService; YAML list",

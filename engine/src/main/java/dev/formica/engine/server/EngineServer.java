@@ -72,6 +72,8 @@ public final class EngineServer implements AutoCloseable {
     private EventLoopGroup workerGroup;
     /** The shard ports' servers ({@code shardMode: LOOP}); empty otherwise. */
     private final List<Server> shardServers = new ArrayList<>();
+    /** The {@code adminPort} listener (mutual TLS only); null when none is configured. */
+    private volatile Server adminServer;
     /** {@code shardMode: LOOP}: stops a behind shard loop's reads of every port's connections; null otherwise. */
     private LoopReadGate readGate;
     /** Tells the partition map the shard ports. */
@@ -212,6 +214,47 @@ public final class EngineServer implements AutoCloseable {
         if (config.shardMode() == EngineConfiguration.ShardMode.LOOP) {
             bindShardPorts(definitions);
         }
+        if (config.adminPort() >= 0) {
+            bindAdminPort(definitions);
+        }
+    }
+
+    /**
+     * {@code adminPort}: the same services on a second port that takes only mutual TLS (no handshake without a
+     * client certificate signed by {@code adminTlsClientCa}), for admin from other machines while the main port
+     * stays plaintext (docs/operations.md, "Admin from outside the pods").
+     */
+    private void bindAdminPort(List<ServerServiceDefinition> definitions) {
+        InetSocketAddress address = new InetSocketAddress(config.host(), config.adminPort());
+        NettyServerBuilder admin;
+        try {
+            admin = configure(NettyServerBuilder.forAddress(address, TlsServerCredentials.newBuilder()
+                    .keyManager(config.adminTlsCertChain().toFile(), config.adminTlsPrivateKey().toFile())
+                    .trustManager(config.adminTlsClientCa().toFile())
+                    .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                    .build())).workerEventLoopGroup(workerGroup);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("configuration: cannot read the admin port's TLS files "
+                    + "(adminTlsCertChain " + config.adminTlsCertChain() + ", adminTlsPrivateKey "
+                    + config.adminTlsPrivateKey() + ", adminTlsClientCa " + config.adminTlsClientCa() + "): "
+                    + e.getMessage() + "; they must be PEM, the key PKCS#8", e);
+        }
+        definitions.forEach(admin::addService);
+        Server s = admin.build();
+        try {
+            s.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.adminPort()
+                    + " for the admin port (" + e.getMessage() + "): choose another adminPort", e);
+        }
+        adminServer = s;
+        LOG.info("admin port (mutual TLS only) on " + config.host() + ":" + s.getPort());
+    }
+
+    /** The bound {@code adminPort} listener's port, or -1 when there is none. */
+    public int adminPort() {
+        Server s = adminServer;
+        return s == null ? -1 : s.getPort();
     }
 
     /**
@@ -290,7 +333,12 @@ public final class EngineServer implements AutoCloseable {
 
     /** A server on {@code address} with the configured transport settings and the boss loop. */
     private NettyServerBuilder builder(InetSocketAddress address) {
-        NettyServerBuilder builder = (config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address))
+        return configure(config.tls() ? tlsServer(address) : NettyServerBuilder.forAddress(address));
+    }
+
+    /** {@code base} with the configured transport settings and the boss loop. */
+    private NettyServerBuilder configure(NettyServerBuilder base) {
+        NettyServerBuilder builder = base
                 .directExecutor()
                 .withOption(ChannelOption.SO_REUSEADDR, true)
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
@@ -452,8 +500,13 @@ public final class EngineServer implements AutoCloseable {
         closed = true;
         markDraining();
         closeHealthListener();
-        // the shard ports stop accepting with the main port, and their calls drain within the same timeout
-        shardServers.forEach(Server::shutdown);
+        // the shard ports and the admin port stop accepting with the main port, and their calls drain within the
+        // same timeout
+        List<Server> others = new ArrayList<>(shardServers);
+        if (adminServer != null) {
+            others.add(adminServer);
+        }
+        others.forEach(Server::shutdown);
         if (server != null) {
             server.shutdown();
             try {
@@ -467,7 +520,7 @@ public final class EngineServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (Server s : shardServers) {
+        for (Server s : others) {
             try {
                 if (!s.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                     s.shutdownNow();

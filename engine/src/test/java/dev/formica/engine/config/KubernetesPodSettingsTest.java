@@ -102,4 +102,32 @@ class KubernetesPodSettingsTest {
                 .dataDir(dir.resolve("data")).adminTokenLoopbackOnly(true)
                 .callerTokenFile(dir.resolve("caller.tokens")).conclude());
     }
+
+    /**
+     * The admin-mtls component (admin from outside the pods): the settings its patch adds, with the pod's own, are
+     * ones the server accepts: an admin port with its three TLS files and the admin subjects, beside the plaintext
+     * API port and the local token; without the client CA the same pod is refused.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theAdminMtlsComponentAddsAnAdminPortTheServerAccepts() throws IOException {
+        Path patch = STATEFUL_SET.resolveSibling("admin-mtls").resolve("statefulset-patch.yaml");
+        Map<String, String> env = new java.util.TreeMap<>(Map.of("FORMICA_ADMIN_TOKEN_LOOPBACK_ONLY", "true"));
+        for (Map<String, Object> op : (List<Map<String, Object>>) new Yaml().load(Files.readString(patch))) {
+            if (((String) op.get("path")).endsWith("/env/-")) {
+                Map<String, Object> variable = (Map<String, Object>) op.get("value");
+                env.put((String) variable.get("name"), (String) variable.get("value"));
+            }
+        }
+        EngineConfiguration pod = new EngineConfiguration().host("0.0.0.0").dataDir(dir.resolve("data"))
+                .applyEnvironment(env).adminTokenFile(dir.resolve("data").resolve("admin.token")).conclude();
+        assertEquals(50071, pod.adminPort());
+        assertEquals(Path.of("/etc/formica-admin-tls/ca.crt"), pod.adminTlsClientCa());
+        assertEquals(1, pod.adminSubjects().size(), "one admin subject: " + pod.adminSubjects());
+        assertEquals(EngineConfiguration.ClientAuth.NONE, pod.clientAuth(), "the API port stays plaintext");
+        env.remove("FORMICA_ADMIN_TLS_CLIENT_CA");
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> new EngineConfiguration()
+                .host("0.0.0.0").dataDir(dir.resolve("data")).applyEnvironment(env).conclude());
+        assertTrue(refused.getMessage().contains("adminTlsClientCa"), refused.getMessage());
+    }
 }

@@ -207,6 +207,44 @@ class TlsAndAuthenticationTest {
         }
     }
 
+    /**
+     * The adminPort: a plaintext main port (as the Kubernetes pods run) beside a second port that takes only mutual
+     * TLS, where an admin certificate administers and the same services answer; the main port still refuses admin
+     * calls without an identity.
+     */
+    @Test
+    void shouldAdministerByCertificateOnTheAdminPortBesideAPlaintextPort() throws Exception {
+        TestCertificates.Pem admin = ca.client("admin", ADMIN_DN);
+        TestCertificates.Pem checkout = ca.client("checkout", CHECKOUT_DN);
+        EngineConfiguration config = new EngineConfiguration().port(0).shards(1).dataDir(dir.resolve("admin-port"))
+                .adminPort(0).adminTlsCertChain(server.cert()).adminTlsPrivateKey(server.key())
+                .adminTlsClientCa(ca.caFile()).adminSubjects(List.of(ADMIN_DN));
+        try (EngineServer engine = new EngineServer(config).start()) {
+            int port = engine.port();
+            int adminPort = engine.adminPort();
+            assertTrue(adminPort > 0 && adminPort != port, "a port of its own: " + adminPort);
+            Path caFile = ca.caFile();
+            assertPassedAuthentication(adminCall(adminPort, tls(caFile, admin), null));
+            assertEquals(Status.Code.PERMISSION_DENIED, adminCall(adminPort, tls(caFile, checkout), null),
+                    "a certificate outside adminSubjects is no admin");
+            assertEquals(Status.Code.UNAVAILABLE, adminCall(adminPort, tls(caFile, null), null),
+                    "no handshake without a client certificate");
+            assertEquals(Status.Code.UNAVAILABLE, adminCall(adminPort, InsecureChannelCredentials.create(), null),
+                    "no plaintext on the admin port");
+            assertEquals(Status.Code.UNAUTHENTICATED, adminCall(port, InsecureChannelCredentials.create(), null));
+            try (FormicaClient plain = client(port, b -> b);
+                    FormicaClient overAdminPort = client(adminPort, b -> b.trustCertificates(caFile)
+                            .clientCertificate(checkout.cert(), checkout.key()))) {
+                assertEquals(Status.Code.OK, echo(plain), "the main port is unchanged");
+                assertEquals(Status.Code.OK, echo(overAdminPort), "every service is served there");
+            }
+        }
+        try (EngineServer engine = new EngineServer(new EngineConfiguration().port(0).shards(1)
+                .dataDir(dir.resolve("no-admin-port"))).start()) {
+            assertEquals(-1, engine.adminPort(), "none unless configured");
+        }
+    }
+
     @Test
     void shouldRefuseAdminCallsWhenNoAdminIsConfigured() throws Exception {
         try (EngineServer engine = new EngineServer(new EngineConfiguration().port(0).shards(1)
@@ -228,7 +266,14 @@ class TlsAndAuthenticationTest {
                 tlsConfig("x").clientAuth(ClientAuth.NONE),
                 new EngineConfiguration().adminSubjects(List.of(ADMIN_DN)),
                 new EngineConfiguration().decisionAuthRequired(true),
-                new EngineConfiguration().host("0.0.0.0").adminTokenFile(adminTokens));
+                new EngineConfiguration().host("0.0.0.0").adminTokenFile(adminTokens),
+                new EngineConfiguration().adminPort(0),
+                new EngineConfiguration().adminPort(0).adminTlsCertChain(server.cert())
+                        .adminTlsPrivateKey(server.key()),
+                new EngineConfiguration().adminTlsCertChain(server.cert()).adminTlsPrivateKey(server.key())
+                        .adminTlsClientCa(ca.caFile()),
+                new EngineConfiguration().port(50051).adminPort(50051).adminTlsCertChain(server.cert())
+                        .adminTlsPrivateKey(server.key()).adminTlsClientCa(ca.caFile()));
         for (EngineConfiguration c : conflicting) {
             IllegalStateException e = assertThrows(IllegalStateException.class, c::conclude);
             assertTrue(e.getMessage().startsWith("configuration: "), e.getMessage());

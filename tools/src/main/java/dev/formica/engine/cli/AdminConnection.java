@@ -69,6 +69,12 @@ public final class AdminConnection {
     @Option(names = "--tls-key", paramLabel = "PEM", description = "Client private key (PKCS#8) for mutual TLS.")
     Path tlsKey;
 
+    @Option(names = "--redirect-port", paramLabel = "PORT", description = "When a refusal names another node (a"
+            + " group's leader), dial that node's host at this port instead of the client address the refusal"
+            + " gives: the nodes' adminPort (mutual TLS), for admin from outside a cluster whose client ports are"
+            + " plaintext.")
+    Integer redirectPort;
+
     /** Where the token came from, for messages; null until {@link #bearerToken()} found one. */
     private String tokenSource;
 
@@ -125,6 +131,19 @@ public final class AdminConnection {
             throw new CommandErrors.UsageException("--token-file " + file + ": " + e.getMessage(), e);
         }
         throw new CommandErrors.UsageException("--token-file " + file + ": holds no token");
+    }
+
+    /**
+     * The target to dial for a node that a refusal names at {@code address} (host:port, as the partition map gives
+     * it): {@code address} itself, or its host at {@code --redirect-port}.
+     */
+    String redirect(String address) {
+        if (redirectPort == null) {
+            return address;
+        }
+        int colon = address.lastIndexOf(':');
+        String host = colon > 0 && address.indexOf(']') < colon ? address.substring(0, colon) : address;
+        return host + ":" + redirectPort;
     }
 
     private boolean usesTls() {

@@ -130,8 +130,9 @@ public final class ClusterCommand implements Runnable {
                             || redirects >= MAX_REDIRECTS) {
                         throw e;
                     }
-                    out.printf("node at %s does not lead the group; asking its leader at %s%n", server.target, leader);
-                    server.target = leader;
+                    out.printf("node at %s does not lead the group; asking its leader at %s%n", server.target,
+                            server.redirect(leader));
+                    server.target = server.redirect(leader);
                 } finally {
                     AdminConnection.close(channel);
                 }
@@ -160,8 +161,8 @@ public final class ClusterCommand implements Runnable {
                         throw e;
                     }
                     out.printf("node at %s does not lead the group; asking its leader at %s%n", server.target,
-                            leader);
-                    server.target = leader;
+                            server.redirect(leader));
+                    server.target = server.redirect(leader);
                 } finally {
                     AdminConnection.close(channel);
                 }

@@ -72,6 +72,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--client-auth", descriptionKey = "clientAuth")
     EngineConfiguration.ClientAuth clientAuth;
 
+    @Option(names = "--admin-port", descriptionKey = "adminPort")
+    Integer adminPort;
+
+    @Option(names = "--admin-tls-cert", paramLabel = "PEM", descriptionKey = "adminTlsCertChain")
+    Path adminTlsCertChain;
+
+    @Option(names = "--admin-tls-key", paramLabel = "PEM", descriptionKey = "adminTlsPrivateKey")
+    Path adminTlsPrivateKey;
+
+    @Option(names = "--admin-tls-client-ca", paramLabel = "PEM", descriptionKey = "adminTlsClientCa")
+    Path adminTlsClientCa;
+
     @Option(names = "--admin-subject", paramLabel = "DN", descriptionKey = "adminSubjects")
     List<String> adminSubjects;
 
@@ -179,6 +191,9 @@ public final class ServeCommand implements Callable<Integer> {
         if (warmupDecisions > 0) {
             // the warm-up takes tens of seconds: find a taken port before it, not after
             String taken = takenPort(config.host(), config.metricsPort(), "--metrics-port");
+            if (taken == null) {
+                taken = takenPort(config.host(), config.adminPort(), "--admin-port");
+            }
             if (taken != null) {
                 System.err.println("formica serve: " + taken);
                 return 2;

@@ -54,9 +54,9 @@ class ClusterMoveCommandTest {
                 .addDetails(Any.pack(info.setDomain("formica.dev").build())).build());
     }
 
-    @Test
-    void shouldFollowTheRefusalToTheGroupsLeaderAndPrintTheMove() throws Exception {
-        Server leader = start(new AdminServiceGrpc.AdminServiceImplBase() {
+    /** The group's leader: takes the move and answers with its map (group 1 moved to node 0). */
+    private AdminServiceGrpc.AdminServiceImplBase leader() {
+        return new AdminServiceGrpc.AdminServiceImplBase() {
             @Override
             public void movePartitions(MovePartitionsRequest request, StreamObserver<MovePartitionsResponse> out) {
                 received.add(request);
@@ -71,9 +71,12 @@ class ClusterMoveCommandTest {
                 out.onNext(MovePartitionsResponse.newBuilder().setGroup(1).setFromNode(1).setMap(map).build());
                 out.onCompleted();
             }
-        });
-        String leaderAddress = "127.0.0.1:" + leader.getPort();
-        Server follower = start(new AdminServiceGrpc.AdminServiceImplBase() {
+        };
+    }
+
+    /** A follower: refuses the move, naming the leader at {@code leaderAddress}. */
+    private AdminServiceGrpc.AdminServiceImplBase follower(String leaderAddress) {
+        return new AdminServiceGrpc.AdminServiceImplBase() {
             @Override
             public void movePartitions(MovePartitionsRequest request, StreamObserver<MovePartitionsResponse> out) {
                 received.add(request);
@@ -81,7 +84,13 @@ class ClusterMoveCommandTest {
                         ErrorInfo.newBuilder().setReason("PARTITION_NOT_OWNED").putMetadata("partition", "128")
                                 .putMetadata("owner_node", "1").putMetadata("owner_address", leaderAddress)));
             }
-        });
+        };
+    }
+
+    @Test
+    void shouldFollowTheRefusalToTheGroupsLeaderAndPrintTheMove() throws Exception {
+        String leaderAddress = "127.0.0.1:" + start(leader()).getPort();
+        Server follower = start(follower(leaderAddress));
 
         CliRun run = CliRun.of("cluster", "move", "--group", "1", "--to", "0", "--target",
                 "127.0.0.1:" + follower.getPort(), "--token", "cluster-move-test-token");
@@ -92,6 +101,30 @@ class ClusterMoveCommandTest {
         assertTrue(run.out().contains("asking its leader at " + leaderAddress), run.all());
         assertTrue(run.out().contains("group 1 moved from node 1 to node 0"), run.all());
         assertTrue(run.out().contains("  0    127.0.0.1:5000                                  256  0-255"), run.all());
+    }
+
+    /**
+     * {@code --redirect-port}: the refusal names the leader's client address (here a port nobody listens on, as a
+     * plaintext client port is to an operator outside the cluster); the command dials the leader's host at the
+     * given port instead (the nodes' adminPort).
+     */
+    @Test
+    void shouldDialTheLeadersHostAtTheRedirectPort() throws Exception {
+        int leaderPort = start(leader()).getPort();
+        int closed;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            closed = probe.getLocalPort();
+        }
+        Server follower = start(follower("127.0.0.1:" + closed));
+
+        CliRun run = CliRun.of("cluster", "move", "--group", "1", "--to", "0", "--target",
+                "127.0.0.1:" + follower.getPort(), "--token", "cluster-move-test-token", "--redirect-port",
+                Integer.toString(leaderPort));
+
+        assertEquals(0, run.exit(), run.all());
+        assertEquals(2, received.size(), "the follower, then the leader at the redirect port");
+        assertTrue(run.out().contains("asking its leader at 127.0.0.1:" + leaderPort), run.all());
+        assertTrue(run.out().contains("group 1 moved from node 1 to node 0"), run.all());
     }
 
     @Test
