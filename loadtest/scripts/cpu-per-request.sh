@@ -6,6 +6,11 @@
 # profiles are loaded by a short run before) and, where `perf` can count the raw_syscalls:sys_enter tracepoint
 # (Debian's linux-perf, as root), its system calls per request over the same span. Decide minus Echo is the cost
 # of the decision itself on this box.
+# Then the server's CPU per request by thread group over each measured part (the shard threads, the event loops, the
+# collector's, the JIT compiler's and the VM thread, lib.sh thread_cpu), the last line of each the JVM's own threads.
+# SERVER_JAVA_OPTS are JVM options for the server (lib.sh start_server: another collector or heap, a GC log);
+# CLASS_HISTOGRAM=1 writes what the heap holds after the Decide load (jcmd GC.class_histogram) to
+# OUT/class-histogram.txt, in the Echo load's warm-up (a full collection in a safepoint: 0.48 s with ZGC and 2 GiB).
 # LOADTEST_ARGS are added to the measured load runs. The server runs shardMode LOOP (the default) and the load goes
 # to its shard ports (loadtest's default); FORMICA_SHARD_MODE=dedicated in the environment measures DEDICATED (the
 # load then goes to the main port). With a jar from before LOOP was the default: FORMICA_SHARD_MODE=loop and
@@ -13,7 +18,8 @@
 # The load tool's own CPU per request (client CPU us/req, measured part) is printed beside the server's; LOADTEST_JAR
 # runs the load tool of another jar against the server of JAR (lib.sh loadtool_copy), to compare load tools.
 # Usage: [JAR=path/to/formica.jar] [LOADTEST_JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
-#        [LOADTEST_ARGS=--shard-ports] loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
+#        [SERVER_JAVA_OPTS="-XX:-UseZGC -XX:+UseG1GC"] [CLASS_HISTOGRAM=1] [LOADTEST_ARGS=--shard-ports] \
+#        loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/cpu-per-request}"
@@ -71,8 +77,16 @@ for rpc in decide echo; do
   java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:$PORT \
       --server-metrics-port $METRICS_PORT --borrowers 100000 --target-rpc $rpc --rate "$RATE" \
       --duration "$DURATION" --warmup "$WARMUP" --report-dir "$OUT/report-$rpc" ${LOADTEST_ARGS:-} \
-      > "$OUT/loadtest-$rpc.txt" 2>&1 || true
+      > "$OUT/loadtest-$rpc.txt" 2>&1 &
+  load=$!
+  sleep $(( ${WARMUP%s} + 1 ))   # the load tool's start and warm-up: its measured part begins about here
+  thread_cpu "$SERVER" "$OUT/threads-$rpc-before.txt"
+  wait $load || true
+  thread_cpu "$SERVER" "$OUT/threads-$rpc-after.txt"
   after=$(switches "$SERVER"); ticks_after=$(cpu_ticks "$SERVER"); syncs_after=$(log_syncs)
+  if [ "$rpc" = decide ] && [ "${CLASS_HISTOGRAM:-0}" = 1 ]; then   # what the heap holds (a collection first)
+    jcmd "$SERVER" GC.class_histogram > "$OUT/class-histogram.txt" 2>&1 || true
+  fi
   requests=$(awk -v d="${DURATION%s}" -v w="${WARMUP%s}" -v r="$RATE" 'BEGIN {print (d + w) * r}')
   syscalls_stop $rpc "$requests"
   echo "$rpc: server context switches/req $(awk -v a="$after" -v b="$before" -v n="$requests" \
@@ -87,4 +101,9 @@ for rpc in decide echo; do
   grep -E "throughput/s|error share|corrected p(50|99|99.9) ms|CPU us/req" "$OUT/loadtest-$rpc.txt"
 done
 cat "$OUT/switches.txt"
+for rpc in decide echo; do
+  echo "== $rpc: server CPU by thread group, measured part (/proc/PID/task/*/stat, ${DURATION%s} s x $RATE/s)"
+  thread_cpu_diff "$OUT/threads-$rpc-before.txt" "$OUT/threads-$rpc-after.txt" \
+      "$(awk -v d="${DURATION%s}" -v r="$RATE" 'BEGIN {print d * r}')"
+done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

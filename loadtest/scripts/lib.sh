@@ -40,12 +40,14 @@ await_serving() {
 # background with a fixed, pre-touched 2 GiB heap (./formica serve with FORMICA_SERVER_PRETOUCH=1: the measured
 # window then sees no first touches of heap pages; the launcher's default skips the 18 s pre-touch), logging to
 # OUT/server.log;
-# sets SERVER to its pid and waits until it serves (or has died).
+# sets SERVER to its pid and waits until it serves (or has died). SERVER_JAVA_OPTS come after those options, so they
+# can replace them: another collector (-XX:-UseZGC -XX:+UseG1GC: jvm.options selects ZGC), another heap, a GC log
+# (-Xlog:gc,safepoint:file=OUT/gc.log), and so measure JVM settings with the same jar.
 start_server() {
   local out="$1" data="$2" port="$3" metrics_port="$4"
   shift 4
-  java @"$out/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$out/formica.jar" serve --port "$port" \
-      --metrics-port "$metrics_port" --data-dir "$data" "$@" > "$out/server.log" 2>&1 &
+  java @"$out/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch ${SERVER_JAVA_OPTS:-} -jar "$out/formica.jar" serve \
+      --port "$port" --metrics-port "$metrics_port" --data-dir "$data" "$@" > "$out/server.log" 2>&1 &
   SERVER=$!
   await_serving "$out/server.log" $SERVER || true
 }
@@ -104,4 +106,40 @@ async_profiler() {
       >/dev/null
   rm -rf "$1/ap" && mkdir -p "$1/ap" && (cd "$1/ap" && unzip -q "$jar" 'linux-x64/*')
   AGENT="$1/ap/linux-x64/libasyncProfiler.so"
+}
+
+# thread_cpu PID FILE: every thread of PID with its CPU so far (user + system, clock ticks of /proc/PID/task/*/stat),
+# one "tid group ticks" line each; the group is the thread's name with spaces as _ and the numbers after - or # as N
+# (the kernel keeps 15 characters: "C2_CompilerThre", "ZWorker#N", "formica-shard-N").
+thread_cpu() {
+  awk '{
+    op = index($0, "("); cl = 0
+    for (k = length($0); k > op; k--) if (substr($0, k, 1) == ")") { cl = k; break }
+    name = substr($0, op + 1, cl - op - 1); gsub(/ /, "_", name)
+    while (match(name, /[-#][0-9]+/)) name = substr(name, 1, RSTART) "N" substr(name, RSTART + RLENGTH)
+    split(substr($0, cl + 2), f, " ")   # f[1] is field 3 (state): utime is field 14, stime 15
+    print substr($0, 1, op - 2), name, f[12] + f[13]
+  }' /proc/"$1"/task/*/stat 2>/dev/null > "$2" || true
+}
+
+# thread_cpu_diff BEFORE AFTER REQUESTS [ROWS]: microseconds of CPU per request by thread group between two thread_cpu
+# files, the ROWS (default 12) largest, then the JVM's own threads summed: "GC" (ZGC, G1, Parallel and Shenandoah
+# threads), "JIT" (the compiler threads and the code sweeper) and the VM thread (safepoint operations: the
+# collectors' pauses). A thread that ended between the two files is left out.
+thread_cpu_diff() {
+  awk -v n="$3" -v rows="${4:-12}" -v hz="$(getconf CLK_TCK)" '
+    FNR == NR { before[$1] = $3; next }
+    { d = $3 - before[$1]; group[$2] += d
+      if ($2 ~ /^(Z(Director|Driver|Stat|Uncommitter|Unmapper|Worker)|RuntimeWorker|G1_|GC_Thread|Shenandoah)/) gc += d
+      else if ($2 ~ /^(C[12]_CompilerThre|Sweeper_thread)/) jit += d
+      else if ($2 == "VM_Thread") vm += d }
+    END {
+      for (r = 0; r < rows; r++) {   # the largest groups first (a few dozen: selection is enough)
+        best = ""; for (g in group) if (best == "" || group[g] > group[best]) best = g
+        if (best == "" || group[best] <= 0) break
+        printf "  %-24s %8.1f us/req\n", best, group[best] * 1e6 / hz / n; delete group[best]
+      }
+      printf "  GC threads %.1f, JIT threads %.1f, VM thread %.1f us/req\n", gc * 1e6 / hz / n, jit * 1e6 / hz / n,
+          vm * 1e6 / hz / n
+    }' "$1" "$2"
 }
