@@ -9,7 +9,8 @@
 # and the load goes to its shard ports; FORMICA_SHARD_MODE=dedicated in the environment runs DEDICATED (with a jar
 # from before LOOP was the default: FORMICA_SHARD_MODE=loop and LOADTEST_ARGS=--shard-ports for LOOP).
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
-# The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB).
+# The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB); SERVER_JAVA_OPTS come after
+# them (e.g. "-XX:-UseZGC -XX:+UseG1GC"), as in lib.sh's start_server.
 # LOADTEST_JAR drives the load with another jar's load tool (and LOADTEST_JAVA_OPTS, lib.sh loadtool_copy), e.g.
 # one that reports errors by reason, against the server of JAR; unset, the server's jar is the load tool as before.
 set -euo pipefail
@@ -25,7 +26,8 @@ DATA="$OUT/data"; rm -rf "$DATA"
 # an admin token for `formica latency` (GetLatency is an admin RPC); owner-only, as the server demands
 # (only that command gets it: a token on every Decide would add its check to what is measured)
 (umask 077; head -c 24 /dev/urandom | base64 > "$OUT/admin.tokens")
-java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch -jar "$OUT/formica.jar" serve --port $PORT \
+java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch ${SERVER_JAVA_OPTS:-} -jar "$OUT/formica.jar" serve \
+    --port $PORT \
     --data-dir "$DATA" --admin-token-file "$OUT/admin.tokens" \
     ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} ${SERVE_ARGS:-} \
     > "$OUT/server.log" 2>&1 &
