@@ -112,6 +112,17 @@ public final class EngineConfiguration {
     /** An OpenTelemetry collector's OTLP/HTTP port on this machine ({@code /v1/traces} is added). */
     public static final String DEFAULT_OTLP_ENDPOINT = "http://127.0.0.1:4318";
 
+    /** {@code durability: fsync} with {@code shardMode: LOOP}: which thread writes and syncs a shard's log. */
+    public enum LogSync {
+        /** The node's log writer thread; it hands the synced answers back to the shard's loop. */
+        WRITER,
+        /**
+         * The shard's own loop, at the end of its round of calls, and it answers them itself: no wake-up of the
+         * writer and no hand-back per sync (docs/perf-notes/2026-12-07-sync-on-the-loop.md).
+         */
+        LOOP
+    }
+
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
         /** One {@code AgentRunner} thread per shard, parked with a backoff idle strategy. */
@@ -194,6 +205,7 @@ public final class EngineConfiguration {
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
     private Duration groupCommitInterval = DEFAULT_GROUP_COMMIT_INTERVAL;
+    private LogSync logSync = LogSync.WRITER;
     // logs and tracing: see docs/observability.md
     private dev.formica.engine.logging.LogFormat logFormat = dev.formica.engine.logging.LogFormat.AUTO;
     private boolean tracing;
@@ -1137,6 +1149,17 @@ public final class EngineConfiguration {
 
     public Duration groupCommitInterval() {
         return groupCommitInterval;
+    }
+
+    /** {@code fsync} with {@code shardMode: LOOP}: which thread writes and syncs each shard's log. */
+    public EngineConfiguration logSync(LogSync sync) {
+        checkMutable();
+        this.logSync = Objects.requireNonNull(sync);
+        return this;
+    }
+
+    public LogSync logSync() {
+        return logSync;
     }
 
     /**

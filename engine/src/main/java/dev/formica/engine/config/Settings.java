@@ -305,6 +305,15 @@ public final class Settings {
                     + "[state-and-durability.md](state-and-durability.md)",
                     (c, v) -> c.groupCommitInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::groupCommitInterval),
+            Setting.of("logSync", null, Setting.Type.CHOICE, "`WRITER`",
+                    "`durability: fsync` with `shardMode: LOOP`: which thread writes and `fdatasync`s a shard's log. "
+                    + "`WRITER`: the node's log writer thread, woken once per group, which hands the synced answers "
+                    + "back to the shard's loop. `LOOP`: the shard's own loop, after the round of calls it read, "
+                    + "and it answers them itself; calls that arrive during the sync are read and decided as the "
+                    + "next group (`groupCommitInterval` does not apply). Either way an answer leaves only after "
+                    + "its frame is synced. [perf note](perf-notes/2026-12-07-sync-on-the-loop.md)",
+                    (c, v) -> c.logSync(EngineConfiguration.LogSync.valueOf(v.toUpperCase(Locale.ROOT))),
+                    EngineConfiguration::logSync),
             Setting.of("snapshotInterval", null, Setting.Type.DURATION, "`2m`",
                     "how often each shard's snapshot is built (off the decision path, by replaying the log into a "
                     + "scratch copy); restart loads the newest and replays the log after it, so this bounds the log "

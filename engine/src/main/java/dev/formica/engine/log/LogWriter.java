@@ -1,6 +1,5 @@
 package dev.formica.engine.log;
 
-import dev.formica.engine.files.Fsync;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -23,22 +22,22 @@ import org.slf4j.LoggerFactory;
  * window bytes to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs each
  * written segment ({@code fdatasync}) before it publishes the new durable positions and releases the answers waiting
  * on them. Frames that arrive while a sync runs go into the next batch: group commit. Shard threads never touch the
- * disk. With a group commit interval a round of syncs starts at least that long after the previous one, and the
- * frames of the interval wait in their windows for it (fewer syncs under load; an idle log's frame is synced at
- * once). In {@link Durability#PROCESS} mode an answer does not wait for this thread at all: its frame is in the
- * window, which {@link LogBuffer#recover} brings back after {@code kill -9}.
+ * disk (but see {@code logSync: LOOP} below). With a group commit interval a round of syncs starts at least that
+ * long after the previous one, and the frames of the interval wait in their windows for it (fewer syncs under load;
+ * an idle log's frame is synced at once). In {@link Durability#PROCESS} mode an answer does not wait for this thread
+ * at all: its frame is in the window, which {@link LogBuffer#recover} brings back after {@code kill -9}.
  *
  * <p>Preallocation ({@code fsync} mode, when asked for): each shard's next segment is prepared ahead of time by
- * a {@link SegmentPreparer}, a file of zeros written and synced before the writer moves into it, so that the
- * {@code fdatasync} of the group commit flushes data only and never commits a new file size through the file
- * system's journal (docs/perf-notes/2026-12-06-fsync-tail.md). The writer moves to the next segment when the group
- * it is about to write does not fit in the current one, or at once when the current segment is a growing one (a
- * log just created or reopened: a reopened segment is cut at its last frame, since bytes after it may be stale
- * after a power cut). Readers find the end of a segment's frames at a header of zeros ({@link LogSegments.Cursor}).
- * Without a ready file the writer appends to a growing segment as it always did.
+ * a {@link SegmentPreparer}, so that the group commit's {@code fdatasync} flushes data only ({@link LogSegment}).
+ *
+ * <p>{@code logSync: LOOP} ({@link Log#syncOnShard}): the shard's own thread writes and syncs its log at the end of
+ * its round of calls and releases the answers itself (the leader's group commit): no wake-up of this thread and no
+ * hand-back per sync; this thread leaves such a log alone until {@link #close}, when the shard threads have stopped
+ * (docs/perf-notes/2026-12-07-sync-on-the-loop.md).
  *
  * <p>Thread contract: {@link #open} registers logs before {@link #start}; after that the writer thread owns every
- * segment channel. Each {@link Log} is appended to by one shard thread at a time.
+ * segment channel but those of logs synced on their shard, which their shard thread owns until {@link #close}. Each
+ * {@link Log} is appended to by one shard thread at a time.
  */
 public final class LogWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
@@ -64,8 +63,8 @@ public final class LogWriter implements AutoCloseable {
     /** fsync mode with preallocation: when a growing segment asks for its successor; -1 = no preallocation. */
     private final long prepareAfter;
     private SegmentPreparer preparer;
-    private final org.HdrHistogram.SingleWriterRecorder syncNanos =
-            new org.HdrHistogram.SingleWriterRecorder(1, TimeUnit.SECONDS.toNanos(60), 2);
+    /** Recorded by the writer and by shard threads that sync their own log ({@code logSync: LOOP}). */
+    private final org.HdrHistogram.Recorder syncNanos = new org.HdrHistogram.Recorder(1, 60_000_000_000L, 2);
     private final List<Log> logs = new ArrayList<>();
     /** fsync mode: the least time from the start of one round of syncs to the next; 0 = no wait. */
     private final long groupCommitNanos;
@@ -77,7 +76,6 @@ public final class LogWriter implements AutoCloseable {
     private volatile boolean holding;
     private volatile boolean running = true;
     private Thread thread;
-    private long syncs;
 
     public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes) {
         this(durability, channels, segmentBytes, LogBuffer.DEFAULT_CAPACITY);
@@ -125,9 +123,9 @@ public final class LogWriter implements AutoCloseable {
 
     /**
      * The writer's {@code fdatasync} durations in nanoseconds (one value per sync of a segment), for the sampler
-     * that exports them; recorded by the writer thread only.
+     * that exports them.
      */
-    public org.HdrHistogram.SingleWriterRecorder syncNanos() {
+    public org.HdrHistogram.Recorder syncNanos() {
         return syncNanos;
     }
 
@@ -162,7 +160,11 @@ public final class LogWriter implements AutoCloseable {
 
     /** {@code fdatasync} calls made so far (for metrics and tests). */
     public long syncs() {
-        return syncs;
+        long n = 0;
+        for (Log log : logs) {
+            n += log.syncs;
+        }
+        return n;
     }
 
     private void run() {
@@ -175,11 +177,14 @@ public final class LogWriter implements AutoCloseable {
             long hold = stopping || groupCommitNanos == 0 ? 0
                     : Math.max(0, roundStartNanos + groupCommitNanos - System.nanoTime());
             for (Log log : logs) {
-                work += hold == 0 || log.crowded() ? log.collect() : 0;
+                work += log.writerOwns(stopping) && (hold == 0 || log.crowded()) ? log.collect() : 0;
             }
             if (durability == Durability.FSYNC && hold == 0) {
                 boolean round = false;
                 for (Log log : logs) {
+                    if (!log.writerOwns(stopping)) {
+                        continue;
+                    }
                     if (log.unsynced && !round) {
                         round = true;
                         roundStartNanos = System.nanoTime();
@@ -188,7 +193,7 @@ public final class LogWriter implements AutoCloseable {
                 }
             }
             for (Log log : logs) {
-                work += log.publish();
+                work += log.writerOwns(stopping) ? log.publish() : 0;
             }
             if (stopping && work == 0) {
                 break;
@@ -203,7 +208,7 @@ public final class LogWriter implements AutoCloseable {
                 VarHandle.fullFence();
                 boolean ready = false;
                 for (Log log : logs) {
-                    ready |= held ? log.crowded() : log.hasWork();
+                    ready |= log.writerOwns(false) && (held ? log.crowded() : log.hasWork());
                 }
                 if (!ready && running) {
                     LockSupport.parkNanos(this, held ? hold : idlePark);
@@ -254,14 +259,7 @@ public final class LogWriter implements AutoCloseable {
         }
     }
 
-    private static final class Pending {
-        final long position;
-        final ShardLog.Release release;
-
-        Pending(long position, ShardLog.Release release) {
-            this.position = position;
-            this.release = release;
-        }
+    private record Pending(long position, ShardLog.Release release) {
     }
 
     /** One shard's log: appended to by the shard, written by the writer thread. */
@@ -286,15 +284,15 @@ public final class LogWriter implements AutoCloseable {
         private long synced;
         private volatile long durable;
         private volatile boolean failed;
-        private LogChannel channel;
-        private long segmentStart;
-        /** Writer thread: the current segment's preallocated size, 0 for a growing segment. */
-        private long capacity;
-        /** Writer thread: a preallocated successor was asked for and not used yet. */
-        private boolean requested;
-        /** A preallocated file ready to become the next segment (set by the preparer's thread), or null. */
-        private volatile Path prepared;
+        /** The current segment; null once closed. */
+        private LogSegment segment;
         private boolean unsynced;
+        /** {@code logSync: LOOP}: the shard's thread writes and syncs this log (set before the writer starts). */
+        private boolean onShard;
+        /** {@link #onShard}: asks the shard's thread to sync at the end of its round; null until it is known. */
+        private volatile Runnable syncWanted;
+        /** {@code fdatasync} calls made for this log (by whichever thread syncs it). */
+        private volatile long syncs;
 
         private Log(int shard, LogSegments segments, long position, LogBuffer window) throws IOException {
             this.shard = shard;
@@ -306,43 +304,24 @@ public final class LogWriter implements AutoCloseable {
             this.writtenShared = position;
             this.synced = position;
             this.durable = position;
+            this.segment = new LogSegment(segments, channels);
             List<Long> starts = segments.list();
             long last = starts.isEmpty() ? -1 : starts.get(starts.size() - 1);
             if (last >= 0 && last <= position) {
-                openSegment(last, position - last, false);
+                segment.open(last, position - last, false);
             } else {
-                openSegment(position, 0, true);
+                segment.open(position, 0, true);
             }
             Path ready = segments.directory().resolve(SegmentPreparer.READY);
             if (prepareAfter >= 0 && Files.isRegularFile(ready) && Files.size(ready) > 0) {
                 // zeroed and synced whole by a previous process (the name is given only then): used at once
-                prepared = ready;
-                requested = true;
+                segment.prepared = ready;
+                segment.requested = true;
             }
         }
 
         public int shard() {
             return shard;
-        }
-
-        private void openSegment(long start, long size, boolean create) throws IOException {
-            Path file = segments.file(start);
-            if (create) {
-                dev.formica.engine.files.OwnerOnly.file(file);
-                Fsync.directory(segments.directory());
-            } else if (Files.size(file) != size) {
-                if (Files.size(file) < size || !segments.zeroHeaderAt(file, size)) {
-                    throw new IOException("segment " + file + " has " + Files.size(file) + " bytes; recovery"
-                            + " ended at " + size);
-                }
-                // the zero-filled rest of a preallocated segment: cut, since after a power cut it may hold stale
-                // bytes of writes that were never synced (the zeros before them lost); appending to it again
-                // could line a new frame up with a stale one. The next segment is preallocated afresh.
-                segments.cut(file, size);
-            }
-            channel = channels.open(file, size);
-            segmentStart = start;
-            capacity = 0;
         }
 
         @Override
@@ -358,8 +337,12 @@ public final class LogWriter implements AutoCloseable {
             }
             // room: the window bytes this frame overwrites must be in the segment already
             while (appended + frame - writtenShared > window.capacity()) {
-                wakeNow();
-                LockSupport.parkNanos(20_000);
+                if (onShard) {
+                    collect(); // this thread writes its own window to the segment
+                } else {
+                    wakeNow();
+                    LockSupport.parkNanos(20_000);
+                }
                 if (failed) {
                     throw new IllegalStateException("the shard log of shard " + shard + " failed; see the log");
                 }
@@ -370,7 +353,7 @@ public final class LogWriter implements AutoCloseable {
             // no wake-up per frame: in fsync mode the shard wakes the writer once per batch, when it asks for its
             // answers to be released (whenDurable); in process mode the writer comes by itself, or when the window
             // fills up
-            if (appended - writtenShared > window.capacity() >> 2) {
+            if (!onShard && appended - writtenShared > window.capacity() >> 2) {
                 wakeNow();
             }
             return appended;
@@ -403,11 +386,48 @@ public final class LogWriter implements AutoCloseable {
                 return;
             }
             Pending p = new Pending(position, release);
+            if (onShard) {
+                while (!pending.offer(p)) {
+                    syncHere();
+                }
+                Runnable ask = syncWanted;
+                if (ask != null) {
+                    ask.run();
+                } else {
+                    syncHere(); // no shard loop to ask yet (start-up): sync now
+                }
+                return;
+            }
             while (!pending.offer(p)) {
                 wakeNow();
                 LockSupport.parkNanos(20_000);
             }
             wake();
+        }
+
+        /**
+         * {@code logSync: LOOP}, {@code fsync} mode, before {@link LogWriter#start}: the shard's own thread writes,
+         * syncs and releases this log ({@link #syncHere}); the writer takes it back only at {@link LogWriter#close}.
+         */
+        public void syncOnShard() {
+            onShard = durability == Durability.FSYNC;
+        }
+
+        /** {@link #syncOnShard}: run when answers wait for a sync, to have the shard's thread {@link #syncHere}. */
+        public void onSyncWanted(Runnable wanted) {
+            this.syncWanted = wanted;
+        }
+
+        /** {@link #syncOnShard}, the shard's thread: write, sync, run the releases allowed; returns how many. */
+        public int syncHere() {
+            collect();
+            sync();
+            return publish();
+        }
+
+        /** Whether the writer thread writes, syncs and releases this log now. */
+        boolean writerOwns(boolean stopping) {
+            return !onShard || stopping;
         }
 
         boolean hasWork() {
@@ -420,8 +440,6 @@ public final class LogWriter implements AutoCloseable {
             return published - written > window.capacity() >> 2;
         }
 
-
-
         /** Writer thread: writes the window's new frames to the segment. Returns 1 when it wrote, else 0. */
         int collect() {
             if (failed) {
@@ -431,10 +449,8 @@ public final class LogWriter implements AutoCloseable {
             if (end == written) {
                 return 0;
             }
-            Path next = prepared;
-            if (next != null && (capacity == 0
-                    || (written > segmentStart && written - segmentStart + (end - written) > capacity))) {
-                rollInto(next);
+            if (segment.movesOn(written, end)) {
+                roll(true);
                 if (failed) {
                     return 0;
                 }
@@ -442,7 +458,7 @@ public final class LogWriter implements AutoCloseable {
             try {
                 int n = window.slices(written, end, slices);
                 for (int i = 0; i < n; i++) {
-                    channel.append(slices[i]);
+                    segment.channel().append(slices[i]);
                     slices[i] = null;
                 }
                 unsynced = true;
@@ -452,53 +468,36 @@ public final class LogWriter implements AutoCloseable {
             }
             written = end;
             writtenShared = end;
-            if (written - segmentStart >= segmentBytes && prepared == null) {
-                roll(); // a growing successor: no preallocated one is ready (or none is made)
+            if (segment.used(written) >= segmentBytes && segment.prepared == null) {
+                roll(false); // a growing successor: no preallocated one is ready (or none is made)
             }
             // a preallocated segment asks for its successor once half full (not as it is entered: a fresh node
             // would zero two segments per shard at once, right after its first MiB of log); the other half
             // leaves the preparer 128 MiB of log to zero the next one in, at its 32 MiB/s
-            long used = written - segmentStart;
-            if (prepareAfter >= 0 && !requested && (capacity > 0 ? used >= capacity / 2 : used >= prepareAfter)) {
-                requested = true;
-                preparer.request(segments.directory(), file -> prepared = file);
+            long used = segment.used(written);
+            long capacity = segment.capacity();
+            if (prepareAfter >= 0 && !segment.requested
+                    && (capacity > 0 ? used >= capacity / 2 : used >= prepareAfter)) {
+                segment.requested = true;
+                LogSegment asked = segment;
+                preparer.request(segments.directory(), file -> asked.prepared = file);
             }
             return 1;
         }
 
-        /** Writer thread: the preallocated {@code file} becomes the segment starting at {@link #written}. */
-        private void rollInto(Path file) {
+        /** Moves on to the segment starting at {@link #written}: the prepared successor, or a growing one. */
+        private void roll(boolean intoPrepared) {
             try {
-                if (unsynced) {
-                    channel.sync();
+                if (unsynced || !intoPrepared && durability == Durability.FSYNC) {
+                    segment.channel().sync();
                     unsynced = false;
                     synced = written;
                 }
-                channel.close();
-                channel = null;
-                Path segment = segments.file(written);
-                // replaces the current segment only when it is empty (it starts at the same position)
-                Files.move(file, segment, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                Fsync.directory(segments.directory());
-                channel = channels.open(segment, 0);
-                segmentStart = written;
-                capacity = Files.size(segment);
-                prepared = null;
-                requested = false;
-            } catch (IOException | RuntimeException e) {
-                fail(e);
-            }
-        }
-
-        private void roll() {
-            try {
-                if (unsynced || durability == Durability.FSYNC) {
-                    channel.sync();
-                    unsynced = false;
-                    synced = written;
+                if (intoPrepared) {
+                    segment.moveIntoPrepared(written);
+                } else {
+                    segment.rollGrowing(written);
                 }
-                channel.close();
-                openSegment(written, 0, true);
             } catch (IOException | RuntimeException e) {
                 fail(e);
             }
@@ -511,7 +510,7 @@ public final class LogWriter implements AutoCloseable {
             }
             try {
                 long t = System.nanoTime();
-                channel.sync();
+                segment.channel().sync();
                 syncNanos.recordValue(Math.min(System.nanoTime() - t, TimeUnit.SECONDS.toNanos(60)));
                 syncs++;
                 unsynced = false;
@@ -561,6 +560,7 @@ public final class LogWriter implements AutoCloseable {
         void closeChannel() {
             boolean clean = false;
             try {
+                LogChannel channel = segment.channel();
                 if (channel != null) {
                     if (unsynced) {
                         channel.sync();
@@ -594,7 +594,7 @@ public final class LogWriter implements AutoCloseable {
          * read after a release of this log, which orders the writer's change before it).
          */
         boolean successorRequested() {
-            return requested;
+            return segment.requested;
         }
     }
 }

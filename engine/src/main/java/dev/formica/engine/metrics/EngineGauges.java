@@ -34,7 +34,7 @@ public interface EngineGauges {
      * The shard log writer's {@code fdatasync} durations in nanoseconds, recorded by the writer thread only; null
      * when no local log writer runs (a replicated node). The default has none.
      */
-    default org.HdrHistogram.SingleWriterRecorder logSyncNanos() {
+    default org.HdrHistogram.Recorder logSyncNanos() {
         return null;
     }
 

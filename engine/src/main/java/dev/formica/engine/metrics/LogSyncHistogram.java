@@ -6,26 +6,26 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SingleWriterRecorder;
+import org.HdrHistogram.Recorder;
 
 /**
  * {@value #NAME}: the log writer's {@code fdatasync} of a segment in {@code fsync} mode (one value per sync; a
  * group commit syncs each shard's segment that has new frames), as a Prometheus histogram like the decision
- * stages ({@link PrometheusLatency}). The writer thread records into its own {@link SingleWriterRecorder} (one
- * allocation-free {@code recordValue} beside a sync that takes 100 µs or more); a scrape takes the interval
- * histogram and adds it to the since-start one.
+ * stages ({@link PrometheusLatency}). The writer thread, and with {@code logSync: LOOP} each shard's loop, record
+ * into one {@link Recorder} (an allocation-free {@code recordValue} beside a sync of 100 µs or more); a scrape
+ * takes the interval histogram and adds it to the since-start one.
  *
  * <p>Thread contract: {@link #collect} from scrape threads (synchronised here).
  */
 final class LogSyncHistogram implements MultiCollector {
     static final String NAME = "formica_log_sync_duration_seconds";
 
-    private final SingleWriterRecorder recorder;
+    private final Recorder recorder;
     private final Histogram total = LatencyHistograms.histogram();
     private final long createdMs = System.currentTimeMillis();
     private Histogram interval;
 
-    LogSyncHistogram(SingleWriterRecorder recorder) {
+    LogSyncHistogram(Recorder recorder) {
         this.recorder = recorder;
     }
 

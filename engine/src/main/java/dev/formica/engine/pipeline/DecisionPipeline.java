@@ -296,8 +296,12 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 processors[k] = new ShardProcessor(k, state, config.holdTtl().toMillis(),
                         config.idempotencyWindow().toMillis(), markets);
                 processors[k].journal(journals[k]);
-                processors[k].log(writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
-                        LogBuffer.file(windows, k)));
+                LogWriter.Log log = writer.open(k, LogRecovery.segments(dataDir, k), replayed.endPositions()[k],
+                        LogBuffer.file(windows, k));
+                if (syncsOnLoop(config)) {
+                    log.syncOnShard(); // the shard's owner loop writes and syncs it (ShardOwner#syncsLog)
+                }
+                processors[k].log(log);
             }
             // each shard's reconciliation on a thread of its own: it reads and repairs its own stores and log only
             List<RecoveryReport> reports = LogRecovery.perShard(shards, k -> {
@@ -347,6 +351,13 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         }
     }
 
+    /** {@code logSync: LOOP}: each shard's owner loop writes and syncs its log ({@code fsync}, {@code LOOP} only). */
+    static boolean syncsOnLoop(EngineConfiguration config) {
+        return config.logSync() == EngineConfiguration.LogSync.LOOP
+                && config.shardMode() == EngineConfiguration.ShardMode.LOOP
+                && config.durability() == dev.formica.engine.log.Durability.FSYNC;
+    }
+
     /** A shard's store sizes: the expected borrowers and decisions shared by {@code shards} shards. */
     static StateConfig stateConfig(EngineConfiguration config, int shards) {
         long perShardBorrowers = Math.max(1000, config.expectedBorrowers() / shards);
@@ -364,6 +375,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             for (int k = 0; k < agents.length; k++) {
                 started[k] = new ShardOwner(agents[k], shardLoops, k, TIMER_PERIOD_NANOS,
                         config.loopShedLag().toNanos(), this::onAgentError);
+                if (syncsOnLoop(config) && agents[k].log() instanceof LogWriter.Log log) {
+                    started[k].syncsLog(log);
+                }
                 started[k].start();
             }
             owners = started;
@@ -835,7 +849,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     private volatile dev.formica.engine.replication.GroupMembers members;
 
     @Override
-    public org.HdrHistogram.SingleWriterRecorder logSyncNanos() {
+    public org.HdrHistogram.Recorder logSyncNanos() {
         return writer == null ? null : writer.syncNanos();
     }
 

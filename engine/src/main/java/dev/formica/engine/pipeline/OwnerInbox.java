@@ -29,6 +29,8 @@ final class OwnerInbox implements Executor {
     private volatile long wakeUps;
     /** Released groups the owner ran at a pass of its own, without a task (racy count). */
     private volatile long atPass;
+    /** Owner's loop only: the owner releases the groups itself ({@code logSync: LOOP}), so they run at once. */
+    private boolean answerHere;
 
     OwnerInbox(Executor loop) {
         this.loop = loop;
@@ -37,6 +39,10 @@ final class OwnerInbox implements Executor {
     /** A released group's answers for the owner: run at the owner's next pass or by one flush task. */
     @Override
     public void execute(Runnable answers) {
+        if (answerHere) {
+            answers.run();
+            return;
+        }
         if (!released.offer(answers)) {
             loop.execute(answers); // full: the group goes to the loop as a task of its own, as without the inbox
             return;
@@ -54,6 +60,14 @@ final class OwnerInbox implements Executor {
     private void flush() {
         flushQueued.set(false); // before polling: a group offered after this point queues a new flush
         drain();
+    }
+
+    /**
+     * Owner's loop only: while on, a group released (by the owner itself, {@code logSync: LOOP}) runs at once
+     * instead of being queued for the owner's next turn.
+     */
+    void answerHere(boolean on) {
+        answerHere = on;
     }
 
     /** The owner's pass: runs the groups released since its last turn. Owner's loop only. */

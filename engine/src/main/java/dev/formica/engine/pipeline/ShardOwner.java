@@ -1,5 +1,6 @@
 package dev.formica.engine.pipeline;
 
+import dev.formica.engine.log.LogWriter;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -37,7 +38,10 @@ import java.util.function.LongSupplier;
  *
  * <p>{@code fsync}: the answers decided on the owner come back from the log writer, once their frames are synced,
  * through its {@link OwnerInbox}: run at the owner's next pass when it is awake anyway, else by one task per round
- * of syncs (not one wake-up of the loop per group).
+ * of syncs (not one wake-up of the loop per group). With {@code logSync: LOOP} ({@link #syncsLog}) the owner writes
+ * and syncs its shard's log itself, in one task queued behind the round of calls whose answers wait for it (the
+ * leader's group commit, the Disruptor's smart batching: calls that arrive during the sync are read and decided as
+ * the next group), and answers them in that task: no writer wake-up and no hand-back.
  *
  * <p>Thread contract: {@link #start} and {@link #stop} from the pipeline's controlling thread; {@link #submitted} from
  * any thread after the command was offered to the agent; {@link #behind} and {@link #shedding} from any thread;
@@ -108,6 +112,13 @@ final class ShardOwner {
     private volatile long resumes;
     /** Where the writer hands back the answers decided on the owner once synced ({@code fsync}). */
     private final OwnerInbox inbox;
+    /** {@code logSync: LOOP}: the shard's log, written and synced by this owner; null when the log writer does. */
+    private LogWriter.Log syncedLog;
+    /** Owner thread only: a task that syncs the log is queued and has not started. */
+    private boolean syncQueued;
+    private final Runnable syncTask = this::syncLog;
+    /** Syncs the owner ran (owner writes, any thread reads). */
+    private volatile long ownerSyncs;
 
     /**
      * @param loops the loop that owns the shard is {@code loops.loop(shard)}; its reads are switched through them
@@ -128,6 +139,53 @@ final class ShardOwner {
     /** Tests: the clock the batch times are read from. */
     void nanoClock(LongSupplier clock) {
         this.nanos = clock;
+    }
+
+    /**
+     * {@code logSync: LOOP}, before {@link #start}: this owner writes, syncs and answers its shard's {@code log},
+     * which was opened with {@link LogWriter.Log#syncOnShard}.
+     */
+    void syncsLog(LogWriter.Log log) {
+        syncedLog = log;
+        log.onSyncWanted(this::syncWanted);
+    }
+
+    /**
+     * Answers wait for the log: one task queued now runs after what the loop reads in this round and syncs them all.
+     * Off the owner's thread (the pipeline's close, after the loops stopped) nothing is queued: the writer syncs.
+     */
+    private void syncWanted() {
+        if (syncQueued || !onOwner()) {
+            return;
+        }
+        syncQueued = true;
+        try {
+            loop.execute(syncTask);
+        } catch (RejectedExecutionException shutDown) {
+            syncQueued = false; // the writer's close syncs and answers what is left
+        }
+    }
+
+    /** Owner thread: writes and syncs the log, then answers what it made durable, here. */
+    private void syncLog() {
+        syncQueued = false;
+        inPass = true;
+        try {
+            inbox.runReleased(); // answers released before, first
+            inbox.answerHere(true);
+            syncedLog.syncHere();
+            ownerSyncs++;
+        } catch (RuntimeException | Error e) {
+            onError.accept(e);
+        } finally {
+            inbox.answerHere(false);
+            inPass = false;
+        }
+    }
+
+    /** Sync tasks the owner ran ({@code logSync: LOOP}; tests and diagnostics). */
+    long ownerSyncs() {
+        return ownerSyncs;
     }
 
     /** Learns the owner's thread and starts the shard's timers on it. */
@@ -288,6 +346,10 @@ final class ShardOwner {
     private void tick() {
         if (!inPass) {
             pass();
+        }
+        LogWriter.Log log = syncedLog;
+        if (log != null && log.appendedPosition() > log.durablePosition()) {
+            syncWanted(); // frames nobody waits for (a timer's): synced within a tick, as the writer would
         }
         if (shedLagNanos <= 0) {
             return;

@@ -22,6 +22,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Preallocated segments in {@code fsync} mode: frames go into files of zeros made ahead of time; every reader stops
@@ -29,12 +32,30 @@ import org.junit.jupiter.api.io.TempDir;
  * last frame, so stale bytes after zeros (a power cut) are never read; a file left half zeroed by a crash is never a
  * segment and is made again.
  */
+@ParameterizedClass(name = "sync on the shard's thread: {0}")
+@ValueSource(booleans = {false, true})
 class SegmentPreallocationTest {
     private static final long SEGMENT = 256 << 10;
     private static final int WINDOW = 2 * LogFrames.MAX_FRAME;
 
     @TempDir
     Path dir;
+
+    /**
+     * {@code logSync: LOOP}: the thread that appends also writes, syncs and moves into the prepared segments (with no
+     * owner loop to ask, {@link LogWriter.Log#whenDurable} syncs at once on the appending thread).
+     */
+    @Parameter
+    boolean onShard;
+
+    private LogWriter.Log open(LogWriter writer, LogSegments segments, long position, Path window)
+            throws IOException {
+        LogWriter.Log log = writer.open(0, segments, position, window);
+        if (onShard) {
+            log.syncOnShard();
+        }
+        return log;
+    }
 
     private static UnsafeBuffer payload(String text) {
         return new UnsafeBuffer(text.getBytes(StandardCharsets.UTF_8));
@@ -106,7 +127,7 @@ class SegmentPreallocationTest {
         Path logDir = dir.resolve("log");
         LogSegments segments = LogSegments.open(logDir);
         LogWriter writer = writer(Durability.FSYNC);
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         int size = 1000;
         long end = appendDurably(log, 0, size); // a growing first segment, which asks for its successor
@@ -141,7 +162,7 @@ class SegmentPreallocationTest {
         Path logDir = dir.resolve("log");
         LogSegments segments = LogSegments.open(logDir);
         LogWriter writer = writer(Durability.FSYNC);
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         int size = 1000;
         long end = appendDurably(log, 0, size); // the growing first segment asks at once (prepareAfter 0)
@@ -174,7 +195,7 @@ class SegmentPreallocationTest {
         Path logDir = dir.resolve("log");
         LogSegments segments = LogSegments.open(logDir);
         LogWriter writer = writer(Durability.FSYNC);
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         int size = 500;
         appendDurably(log, 0, size);
@@ -196,7 +217,7 @@ class SegmentPreallocationTest {
 
         // the next start appends a frame of the same length where frame 3 was: frame 4 would line up after it
         LogWriter again = writer(Durability.FSYNC);
-        LogWriter.Log reopened = again.open(0, segments, third, dir.resolve("w1"));
+        LogWriter.Log reopened = open(again, segments, third, dir.resolve("w1"));
         assertEquals(third - start, Files.size(file), "the reopened segment is cut at its last frame");
         again.start();
         long end = reopened.append(2000, payload("x".repeat(size)), 0, size);
@@ -221,7 +242,7 @@ class SegmentPreallocationTest {
         Files.write(zeroing, "not a frame, not zeros".repeat(100).getBytes(StandardCharsets.UTF_8));
         assertTrue(segments.list().isEmpty(), "a file being zeroed is no segment");
         LogWriter writer = writer(Durability.FSYNC);
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         int size = 300;
         long end = appendDurably(log, 0, size);
@@ -239,7 +260,7 @@ class SegmentPreallocationTest {
         Path logDir = dir.resolve("log");
         LogSegments segments = LogSegments.open(logDir);
         LogWriter writer = writer(Durability.FSYNC);
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         long end = appendDurably(log, 0, 100);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(ready(logDir)));
@@ -254,7 +275,7 @@ class SegmentPreallocationTest {
         assertTrue(Files.exists(ready(logDir)), "a clean stop keeps a ready file for the next process");
 
         LogWriter again = writer(Durability.FSYNC);
-        LogWriter.Log reopened = again.open(0, segments, end, dir.resolve("w1"));
+        LogWriter.Log reopened = open(again, segments, end, dir.resolve("w1"));
         again.start();
         long next = appendDurably(reopened, i, 100);
         again.close();
@@ -270,7 +291,7 @@ class SegmentPreallocationTest {
         LogSegments segments = LogSegments.open(logDir);
         LogWriter writer = writer(Durability.PROCESS);
         assertFalse(writer.preallocates());
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         long end = 0;
         for (int i = 0; i < 600; i++) {
@@ -300,7 +321,7 @@ class SegmentPreallocationTest {
         LogSegments segments = LogSegments.open(logDir);
         PowerCutChannels disk = new PowerCutChannels(40 + random.nextInt(150));
         LogWriter writer = new LogWriter(Durability.FSYNC, disk, 64 << 10, WINDOW, 0);
-        LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
+        LogWriter.Log log = open(writer, segments, 0, dir.resolve("w0"));
         writer.start();
         long released = 0;
         int i = 0;
@@ -341,7 +362,7 @@ class SegmentPreallocationTest {
         assertTrue(end >= released, "every released frame is read back: end " + end + ", released " + released);
 
         LogWriter again = new LogWriter(Durability.FSYNC, LogChannel.FILES, 64 << 10, WINDOW, 0);
-        LogWriter.Log reopened = again.open(0, segments, end, dir.resolve("w1"));
+        LogWriter.Log reopened = open(again, segments, end, dir.resolve("w1"));
         again.start();
         long last = end;
         for (int k = 0; k < 40; k++) {

@@ -31,14 +31,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.CachedEpochClock;
-import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A power cut under load in {@code durability: fsync}: the log writer's segments sit on a simulated disk that
  * throws away every byte not yet synced when the power fails, at a random sync, and sometimes leaves a torn write.
  * After the restart every answer that was released is there (its retry is a replay with the same hold), and the
- * balances equal an independent model built from one answer per request.
+ * balances equal an independent model built from one answer per request. Run with the log writer syncing
+ * ({@code logSync: WRITER}) and with each shard's owner loop syncing its own log ({@code logSync: LOOP}).
  */
 class PowerLossTest {
     private static final int BORROWERS = 12;
@@ -52,19 +54,20 @@ class PowerLossTest {
     record Sent(String requestId, String borrowerId, long amount, String holdId, boolean confirm) {
     }
 
-    private EngineConfiguration config() {
+    private EngineConfiguration config(EngineConfiguration.LogSync logSync) {
         return LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2).durability(Durability.FSYNC)
-                .expectedBorrowers(10_000).expectedDecisionsPerDay(100_000));
+                .logSync(logSync).expectedBorrowers(10_000).expectedDecisionsPerDay(100_000));
     }
 
-    @RepeatedTest(3)
-    void shouldKeepEveryReleasedAnswerAfterAPowerCut(org.junit.jupiter.api.RepetitionInfo repetition)
+    @ParameterizedTest(name = "logSync {0}, run {1}")
+    @CsvSource({"WRITER, 1", "WRITER, 2", "WRITER, 3", "LOOP, 1", "LOOP, 2", "LOOP, 3"})
+    void shouldKeepEveryReleasedAnswerAfterAPowerCut(EngineConfiguration.LogSync logSync, int run)
             throws Exception {
-        SplittableRandom random = new SplittableRandom(42 + repetition.getCurrentRepetition());
+        SplittableRandom random = new SplittableRandom(42 + run);
         CachedEpochClock clock = new CachedEpochClock();
         clock.update(PipelineFixture.START_MS);
         PowerCutChannels disk = new PowerCutChannels(20 + random.nextInt(200));
-        DecisionPipeline pipeline = DecisionPipeline.open(config(), clock, LatencyHub.disabled(2, clock), disk);
+        DecisionPipeline pipeline = DecisionPipeline.open(config(logSync), clock, LatencyHub.disabled(2, clock), disk);
         for (int b = 0; b < BORROWERS; b++) {
             FutureSink<Boolean> s = new FutureSink<>();
             pipeline.upsert(Profile.newBuilder().setBorrowerId("p" + b).addLines(ProductLine.newBuilder()
@@ -80,7 +83,7 @@ class PowerLossTest {
         for (int t = 0; t < THREADS; t++) {
             int thread = t;
             workers.add(pool.submit(() -> {
-                SplittableRandom r = new SplittableRandom(thread * 7919L + repetition.getCurrentRepetition());
+                SplittableRandom r = new SplittableRandom(thread * 7919L + run);
                 for (int i = 0; i < 20_000 && !disk.cut(); i++) {
                     String id = "t" + thread + "-" + i;
                     String borrower = "p" + r.nextInt(BORROWERS);
@@ -119,6 +122,9 @@ class PowerLossTest {
         pool.shutdown();
         assertTrue(disk.cut(), "the power failed during the load");
         assertTrue(released.size() > 10, "answers were released before the cut: " + released.size());
+        if (logSync == EngineConfiguration.LogSync.LOOP) {
+            assertTrue(pipeline.owner(0).ownerSyncs() + pipeline.owner(1).ownerSyncs() > 0, "the owners synced");
+        }
         pipeline.close();
         disk.applyCut(random);
         // the power cut also empties /dev/shm: the shards' log windows are gone with it
@@ -128,7 +134,7 @@ class PowerLossTest {
             }
         }
 
-        pipeline = DecisionPipeline.open(config(), clock, LatencyHub.disabled(2, clock));
+        pipeline = DecisionPipeline.open(config(logSync), clock, LatencyHub.disabled(2, clock));
         try {
             assertEquals(0, pipeline.recoveryReports().stream().mapToLong(RecoveryReport::heldMismatchesRepaired)
                     .sum(), "held equals the sum of active holds after replay");

@@ -45,6 +45,9 @@ class KillNineRecoveryTest {
 
     @TempDir
     Path dataDir;
+    /** Where a test writes a configuration file for the server (beside, not in, its data directory). */
+    @TempDir
+    Path configDir;
     private Process server;
     private final List<String> serverOutput = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -62,10 +65,14 @@ class KillNineRecoveryTest {
 
     /** fsync (the default) or process: in process mode answers leave as soon as their frame is in the window. */
     private String durability = "fsync";
+    /** {@code logSync}: which thread syncs a shard's log in fsync mode (the writer, or the shard's own loop). */
+    private String logSync = "WRITER";
 
     private int startServer() throws IOException, InterruptedException {
+        Path config = configDir.resolve("formica.yaml");
+        java.nio.file.Files.writeString(config, "logSync: " + logSync + "\n");
         ChildServer.Started started = ChildServer.start(List.of("--shards=2", "--data-dir=" + dataDir,
-                "--durability=" + durability,
+                "--durability=" + durability, "--config=" + config,
                 // ledger mechanics under SIGKILL, not risk rules: 40 borrowers deciding fast would trip velocity rules
                 "--rules=" + LedgerOnlyRules.resource("rules/ledger-only.yaml"),
                 "--regulatory=" + LedgerOnlyRules.resource("regulatory/test-unlimited.yaml")), serverOutput, 60);
@@ -117,9 +124,10 @@ class KillNineRecoveryTest {
      * what the window holds, brought into the segment at the next start.
      */
     @ParameterizedTest(name = "durability {0}")
-    @ValueSource(strings = {"fsync", "process"})
+    @ValueSource(strings = {"fsync", "process", "fsync, logSync LOOP"})
     void shouldKeepEveryAcknowledgedApprovalAcrossKillNine(String mode) throws Exception {
-        durability = mode;
+        durability = mode.startsWith("fsync") ? "fsync" : mode;
+        logSync = mode.endsWith("LOOP") ? "LOOP" : "WRITER";
         int port = startServer();
         try (FormicaClient client = client(port)) {
             for (int b = 0; b < BORROWERS; b++) {
