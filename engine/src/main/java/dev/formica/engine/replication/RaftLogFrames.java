@@ -17,7 +17,6 @@ import java.util.stream.Stream;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 
 /**
  * A replicated group's shard log as this node's Ratis log holds it, read from its segment files in Ratis's segment
@@ -44,6 +43,14 @@ import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
  * {@code clusterLogSegmentBytes} per group; docs/cluster.md, "The audit trail", has the CPU before and after). If
  * the entry found there is not the one expected (Ratis truncated the segment and wrote it again), the segment is
  * read from its start, skipping by index and position.
+ *
+ * <p><b>Read-only, beside a live server.</b> It changes nothing in the directory, not even an empty open segment:
+ * Ratis's own listing ({@code LogSegmentPath.matchLogSegment}) deletes one, as its recovery at start should, but on a
+ * live node the empty open segment is the one the log worker has just created and not yet written. Deleted before
+ * the worker checks that it exists, the worker fails and Ratis shuts the group's division down on this node (a
+ * group of one stops serving for good: {@code journal tail --follow} beside a loaded node did that); deleted after,
+ * the worker would write the group's next entries into a file no directory names (docs/cluster.md, "The audit trail").
+ * An empty open segment is listed and read as holding nothing yet.
  *
  * <p>Thread contract: one reading thread per instance (it holds where the last read ended).
  */
@@ -181,7 +188,8 @@ public final class RaftLogFrames implements FrameLog {
 
     private void readSegment(Segment segment) throws IOException {
         segmentStart = segment.start();
-        boolean resume = segment.start() == resumeSegment;
+        // shorter than where the last read ended: Ratis truncated it and began it again (now also while still empty)
+        boolean resume = segment.start() == resumeSegment && Files.size(segment.path()) >= resumeOffset;
         resumedFrom = resume ? resumeOffset : -1;
         expectedIndex = resume ? resumeIndex : segment.start();
         try {
@@ -275,13 +283,14 @@ public final class RaftLogFrames implements FrameLog {
         List<Segment> segments = new ArrayList<>();
         try (Stream<Path> files = Files.list(current)) {
             for (Path f : files.toList()) {
-                LogSegmentPath s = LogSegmentPath.matchLogSegment(f);
+                // by name only: Ratis's LogSegmentPath.matchLogSegment deletes an empty open segment (its recovery
+                // at start), and on a live node that is the one its log worker has just created (class javadoc)
                 Matcher closed = CLOSED.matcher(f.getFileName().toString());
                 Matcher open = OPEN.matcher(f.getFileName().toString());
-                if (s != null && closed.matches()) {
+                if (closed.matches()) {
                     segments.add(new Segment(f, Long.parseLong(closed.group(1)),
                             Long.parseLong(closed.group(2)), false));
-                } else if (s != null && open.matches()) {
+                } else if (open.matches()) {
                     segments.add(new Segment(f, Long.parseLong(open.group(1)), -1, true));
                 }
             }

@@ -178,6 +178,58 @@ class RaftLogFramesTest {
         assertEquals(expected(FRAMES - 1, FRAMES), rest, "the torn entry, whole and once");
     }
 
+    /**
+     * The open segment Ratis's log worker has just created holds nothing yet: a read must leave it in place. Ratis's
+     * own listing deleted it, and on a live node the worker then failed and Ratis shut the group down on the node
+     * (docs/cluster.md, "The audit trail": a {@code journal tail --follow} stopped a group of one for good).
+     */
+    @Test
+    void anEmptyOpenSegmentIsLeftInPlaceAndReadAsHoldingNothingYet() throws IOException {
+        append(0, FRAMES);
+        replica.close();
+        replica = null;
+        RaftLogFrames frames = RaftLogFrames.of(groupDir(), 0);
+        long at = read(frames, 0, Integer.MAX_VALUE, new ArrayList<>());
+        RaftLogFrames.Segment last = segments().get(segments().size() - 1);
+        Path created = groupDir().resolve("current").resolve("log_inprogress_" + (last.start() + 1_000));
+        Files.createFile(created); // what the worker's StartLogSegment creates before it writes the header
+        List<Frame> later = new ArrayList<>();
+        assertEquals(at, read(frames, at, Integer.MAX_VALUE, later), "nothing in it yet");
+        assertEquals(List.of(), later);
+        List<Frame> fresh = new ArrayList<>();
+        assertEquals(endOf(FRAMES), read(RaftLogFrames.of(groupDir(), 0), 0, Integer.MAX_VALUE, fresh));
+        assertEquals(expected(0, FRAMES), fresh, "every frame, the empty segment adding none");
+        assertTrue(Files.exists(created), "the reader deleted the worker's new open segment");
+        assertEquals(0, Files.size(created));
+    }
+
+    /** A follow-up read whose open segment is now shorter than where it ended (truncated, begun again) re-reads it. */
+    @Test
+    void aFollowUpReadIntoAnOpenSegmentBegunAgainReadsItFromItsStart() throws IOException {
+        append(0, FRAMES);
+        replica.close();
+        replica = null;
+        RaftLogFrames.Segment last = segments().get(segments().size() - 1);
+        Path file = last.path();
+        if (!last.open()) { // the read must end inside an open segment
+            file = file.resolveSibling("log_inprogress_" + last.start());
+            Files.move(last.path(), file);
+        }
+        RaftLogFrames frames = RaftLogFrames.of(groupDir(), 0);
+        long at = read(frames, 0, Integer.MAX_VALUE, new ArrayList<>());
+        byte[] whole = Files.readAllBytes(file);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(0); // truncated and created again, nothing written yet
+        }
+        List<Frame> later = new ArrayList<>();
+        assertEquals(at, read(frames, at, Integer.MAX_VALUE, later), "nothing to read, and no failure");
+        assertEquals(List.of(), later);
+        assertTrue(Files.exists(file));
+        Files.write(file, whole); // the same entries written again: skipped by position
+        assertEquals(at, read(frames, at, Integer.MAX_VALUE, later));
+        assertEquals(List.of(), later, "no frame twice");
+    }
+
     @Test
     void damageInAClosedSegmentFailsTheRead() throws IOException {
         append(0, FRAMES);
