@@ -18,7 +18,7 @@
 # The load tool's own CPU per request (client CPU us/req, measured part) is printed beside the server's; LOADTEST_JAR
 # runs the load tool of another jar against the server of JAR (lib.sh loadtool_copy), to compare load tools.
 # Usage: [JAR=path/to/formica.jar] [LOADTEST_JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [PORT=50189 METRICS_PORT=50190] \
-#        [SERVER_JAVA_OPTS="-XX:-UseZGC -XX:+UseG1GC"] [CLASS_HISTOGRAM=1] [LOADTEST_ARGS=--shard-ports] \
+#        [SERVER_JAVA_OPTS="-XX:-UseG1GC -XX:+UseZGC"] [CLASS_HISTOGRAM=1] [LOADTEST_ARGS=--shard-ports] \
 #        loadtest/scripts/cpu-per-request.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 2000 30s 60s)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -41,7 +41,7 @@ await_serving() {
 # window then sees no first touches of heap pages; the launcher's default skips the 18 s pre-touch), logging to
 # OUT/server.log;
 # sets SERVER to its pid and waits until it serves (or has died). SERVER_JAVA_OPTS come after those options, so they
-# can replace them: another collector (-XX:-UseZGC -XX:+UseG1GC: jvm.options selects ZGC), another heap, a GC log
+# can replace them: another collector (-XX:-UseG1GC -XX:+UseZGC: jvm.options selects G1), another heap, a GC log
 # (-Xlog:gc,safepoint:file=OUT/gc.log), and so measure JVM settings with the same jar.
 start_server() {
   local out="$1" data="$2" port="$3" metrics_port="$4"

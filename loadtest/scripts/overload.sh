@@ -10,7 +10,7 @@
 # from before LOOP was the default: FORMICA_SHARD_MODE=loop and LOADTEST_ARGS=--shard-ports for LOOP).
 # SAT skips the search and uses N/s as the saturation rate (to compare settings at the same load).
 # The server runs with the heap flags ./formica serve uses (fixed, pre-touched 2 GiB); SERVER_JAVA_OPTS come after
-# them (e.g. "-XX:-UseZGC -XX:+UseG1GC"), as in lib.sh's start_server.
+# them (e.g. "-XX:-UseG1GC -XX:+UseZGC"), as in lib.sh's start_server.
 # LOADTEST_JAR drives the load with another jar's load tool (and LOADTEST_JAVA_OPTS, lib.sh loadtool_copy), e.g.
 # one that reports errors by reason, against the server of JAR; unset, the server's jar is the load tool as before.
 set -euo pipefail
