@@ -3,7 +3,8 @@
 # and report how the server sheds (RESOURCE_EXHAUSTED) and what admitted requests see, at the client and
 # in the server (formica latency, per 5 s).
 # Usage: [JAR=path/to/formica.jar] [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] \
-#        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] [PORT=50197] [LOADTEST_ARGS=--shard-ports] \
+#        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] [PORT=50197] [METRICS_PORT=50198] \
+#        [LOADTEST_ARGS=--shard-ports] \
 #        loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
 # LOADTEST_ARGS go to every load run after the profiles are loaded. The server runs shardMode LOOP (the default)
 # and the load goes to its shard ports; FORMICA_SHARD_MODE=dedicated in the environment runs DEDICATED (with a jar
@@ -17,6 +18,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/overload}"
 PORT="${PORT:-50197}"   # not 50097/50098: other scripts use those
+METRICS_PORT="${METRICS_PORT:-50198}"   # the sampler's (overload-sampler.sh): where the admitted calls wait
 mkdir -p "$OUT"
 cd "$ROOT"
 . loadtest/scripts/lib.sh
@@ -27,13 +29,18 @@ DATA="$OUT/data"; rm -rf "$DATA"
 # (only that command gets it: a token on every Decide would add its check to what is measured)
 (umask 077; head -c 24 /dev/urandom | base64 > "$OUT/admin.tokens")
 java @"$OUT/jvm.options" -Xms2g -Xmx2g -XX:+AlwaysPreTouch ${SERVER_JAVA_OPTS:-} -jar "$OUT/formica.jar" serve \
-    --port $PORT \
-    --data-dir "$DATA" --admin-token-file "$OUT/admin.tokens" \
+    --port $PORT --data-dir "$DATA" --admin-token-file "$OUT/admin.tokens" --metrics-port $METRICS_PORT \
     ${MAX_QUEUE_DELAY:+--max-queue-delay $MAX_QUEUE_DELAY} ${SERVE_ARGS:-} \
     > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 await_serving "$OUT/server.log" $SERVER || true
+# once a second for the whole run: slots in use, refusals by reason, the loops' read pauses, the bytes waiting for
+# their sync and the syncs' times, each server thread's CPU and run-queue wait; overload-samples.py tabulates it
+rm -f "$OUT/samples.txt"
+loadtest/scripts/overload-sampler.sh $SERVER $METRICS_PORT "$OUT/samples.txt" &
+SAMPLER=$!
+trap 'kill $SERVER $SAMPLER 2>/dev/null || true' EXIT
 if [ -n "${LOADTEST_JAR:-}" ]; then
   loadtool_copy "$OUT"
   LT=(java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL")
@@ -63,7 +70,10 @@ wait $WATCH || true
 "${LT[@]}" --rate $((SAT / 2)) --duration 10s --warmup 1s --run-id after --report-dir "$OUT/after" \
     > "$OUT/after.txt" 2>&1 || true
 kill $SERVER; wait $SERVER 2>/dev/null || true
+kill $SAMPLER 2>/dev/null; wait $SAMPLER 2>/dev/null || true
 trap - EXIT
+python3 loadtest/scripts/overload-samples.py "$OUT/samples.txt" > "$OUT/samples-table.txt" || true
 rm -rf "$DATA"
 for f in overload after; do echo "== $f"; cat "$OUT/$f.txt"; done
 echo "== server-side, during the overload"; cat "$OUT/server-latency.txt"
+echo "== per second, the whole run (overload-samples.py $OUT/samples.txt)"; cat "$OUT/samples-table.txt"

@@ -63,8 +63,10 @@ public final class Settings {
                     (c, v) -> c.queueCapacity(Integer.parseInt(v)),
                     EngineConfiguration::queueCapacity),
             Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`64`",
-                    "at most this many Decide calls in the server at once; the next is answered "
-                    + "`RESOURCE_EXHAUSTED` at call start, before its request is parsed, so refusing is cheap and the "
+                    "at most this many Decide calls in the server at once, each counted from its request's arrival "
+                    + "(not its headers, which HTTP/2 lets run ahead of the body); while all are taken the next is "
+                    + "answered `RESOURCE_EXHAUSTED` at call start, before its request is parsed (or when its request "
+                    + "arrives, if they filled meanwhile), so refusing is cheap and the "
                     + "backlog cannot pile up unseen in the event loops and socket buffers. Confirm, Cancel and the "
                     + "other calls are not limited. In `shardMode: LOOP` a call decided on the loop that reads it "
                     + "holds its slot only until its answer (its log sync in `fsync`), never in a queue, so a loop "

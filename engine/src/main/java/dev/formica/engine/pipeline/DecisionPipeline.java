@@ -858,6 +858,15 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
         return agents[shard].queueDepth();
     }
 
+    /**
+     * Bytes the shard has appended to its log and not yet made durable (its writer's sync behind): the answers that
+     * wait for a sync. 0 without a local log (a replicated node). Any thread; two volatile reads.
+     */
+    public long unsyncedBytes(int shard) {
+        dev.formica.engine.log.ShardLog log = agents[shard].log();
+        return log == null ? 0 : Math.max(0, log.appendedPosition() - log.durablePosition());
+    }
+
     /** What shard {@code shard} records (its writer may record stages and business events through it). */
     public ShardMetrics shardMetrics(int shard) {
         return agents[shard].metrics();

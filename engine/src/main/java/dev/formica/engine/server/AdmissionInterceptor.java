@@ -14,18 +14,25 @@ import io.grpc.Status;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Admission by depth: at most {@code limit} Decide calls are in the server at once (started, not yet
- * answered); a call over the limit is answered {@code RESOURCE_EXHAUSTED} at call start, before its
- * request is read or parsed, so refusing costs the server a fraction of serving. Under a flood the
- * backlog therefore stays in the server's bounded count instead of growing in socket buffers and the
- * event loops, where no later check could see how long a request had waited.
+ * Admission by depth: at most {@code limit} Decide calls are in the server at once (their request arrived, not yet
+ * answered). A call that starts while the limit is reached is answered {@code RESOURCE_EXHAUSTED} at call start,
+ * before its request is read or parsed, so refusing costs the server a fraction of serving. Under a flood the backlog
+ * therefore stays in the server's bounded count instead of growing in socket buffers and the event loops, where no
+ * later check could see how long a request had waited.
+ *
+ * <p>A call takes its slot when its request arrives, not at its headers: HTTP/2 flow-controls a request's body but
+ * not its headers, so behind a client's or a connection's backlog the headers of a call can run seconds ahead of
+ * its body. A slot taken at the headers was held by a call the server could not work on, and at twice saturation
+ * every slot came to be held that way: the shard idle, no log write waiting, the loops reading, and every new call
+ * refused for seconds (docs/perf-notes/2026-12-07-overload-collapse.md). A call whose body arrives when the slots
+ * are full is refused then, parsed but not decided; the limit on calls with a request stays exact.
  *
  * <p>Only Decide is limited: it is the call that scales with traffic and reserves new exposure.
  * Confirm, Cancel and the other calls release or settle exposure and are never shed here (the shard's
  * {@code maxQueueDelay} still applies to them).
  *
- * <p>Thread contract: any event-loop thread; one atomic counter. Each admitted call gives its slot
- * back exactly once, when it closes or is cancelled.
+ * <p>Thread contract: any event-loop thread; one atomic counter. Each call that took a slot gives it back exactly
+ * once, when it closes or is cancelled.
  */
 final class AdmissionInterceptor implements ServerInterceptor {
     private static final String DECIDE = DecisionServiceGrpc.getDecideMethod().getFullMethodName();
@@ -51,7 +58,7 @@ final class AdmissionInterceptor implements ServerInterceptor {
                 .metadata("limit", Integer.toString(limit)).retryAfterMillis(retryDelayMs).prepare();
     }
 
-    /** Decide calls admitted and not yet answered. */
+    /** Decide calls whose request arrived and that are not yet answered (the slots in use). */
     public int inFlight() {
         return inFlight.get();
     }
@@ -63,15 +70,35 @@ final class AdmissionInterceptor implements ServerInterceptor {
         if (!DECIDE.equals(method.getFullMethodName())) {
             return next.startCall(call, headers);
         }
-        if (inFlight.incrementAndGet() > limit) {
-            inFlight.decrementAndGet();
-            shed.overloaded();
+        if (inFlight.get() >= limit) {
+            shed.overloaded(); // full now: refused at the headers, nothing read or parsed
             return Refusal.refuse(call, refusal);
         }
         Slot<ReqT, RespT> slot = new Slot<>(call, inFlight);
         try {
             return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
                     next.startCall(slot, headers)) {
+                /** The request came when the slots were full: the call is closed and the service sees nothing. */
+                private boolean refused;
+
+                @Override
+                public void onMessage(ReqT message) {
+                    if (slot.take(limit)) {
+                        super.onMessage(message);
+                    } else if (!refused) {
+                        refused = true;
+                        shed.overloaded();
+                        slot.close(refusal.status(), refusal.trailers());
+                    }
+                }
+
+                @Override
+                public void onHalfClose() {
+                    if (!refused) {
+                        super.onHalfClose(); // a refused call's handler must not answer it (it has no request)
+                    }
+                }
+
                 @Override
                 public void onCancel() {
                     slot.release();
@@ -90,10 +117,12 @@ final class AdmissionInterceptor implements ServerInterceptor {
         }
     }
 
-    /** The admitted call; closing it gives the slot back. */
+    /** The call past the headers' check; it holds a slot from its request's arrival, and closing it gives that back. */
     private static final class Slot<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
         private final AtomicInteger inFlight;
-        private boolean released; // guarded by this: close() may run on a shard thread, onCancel on the loop
+        // guarded by this: close() may run on a shard thread, onCancel on the loop
+        private boolean held;
+        private boolean released;
 
         Slot(ServerCall<ReqT, RespT> call, AtomicInteger inFlight) {
             super(call);
@@ -106,10 +135,28 @@ final class AdmissionInterceptor implements ServerInterceptor {
             super.close(status, trailers);
         }
 
+        /** Takes a slot for the arrived request unless {@code limit} are taken (or the call already ended). */
+        synchronized boolean take(int limit) {
+            if (held) {
+                return true; // a second message: a unary handler refuses it itself
+            }
+            if (released) {
+                return false;
+            }
+            if (inFlight.incrementAndGet() > limit) {
+                inFlight.decrementAndGet();
+                return false;
+            }
+            held = true;
+            return true;
+        }
+
         synchronized void release() {
             if (!released) {
                 released = true;
-                inFlight.decrementAndGet();
+                if (held) {
+                    inFlight.decrementAndGet();
+                }
             }
         }
     }

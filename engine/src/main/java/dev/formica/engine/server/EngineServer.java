@@ -163,6 +163,7 @@ public final class EngineServer implements AutoCloseable {
                     dev.formica.engine.log.LogChannel.FILES, loops);
             bind();
             metrics.decisions().bind(pipeline);
+            OverloadGauges.register(metrics.registry(), admission, readGate, pipeline);
             metrics.latency().startSampler();
             metrics.startHttpServer(config.host(), config.metricsPort());
         } catch (RuntimeException e) {

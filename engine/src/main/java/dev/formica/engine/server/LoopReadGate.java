@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * {@code shardMode: LOOP} overload: stops and resumes reading every connection an event loop reads (Netty
@@ -40,10 +41,16 @@ final class LoopReadGate {
     private final Set<EventLoop> paused = ConcurrentHashMap.newKeySet();
     /** Times a loop's reads were stopped (racy count, for tests and diagnostics). */
     private volatile long pauses;
+    /** Nanoseconds each loop's reads were stopped in its ended pauses (index = shard; written on that loop only). */
+    private final AtomicLongArray pausedNanos;
+    /** When each loop's current pause began (index = shard; written on that loop only, read by a scrape). */
+    private final AtomicLongArray pausedSince;
 
     /** @param loops the shard loops, index = shard */
     LoopReadGate(List<EventLoop> loops) {
         this.loops = List.copyOf(loops);
+        this.pausedNanos = new AtomicLongArray(loops.size());
+        this.pausedSince = new AtomicLongArray(loops.size());
     }
 
     /** Server sockets (epoll or NIO) whose accepted connections this gate switches. */
@@ -59,8 +66,11 @@ final class LoopReadGate {
     void reads(int shard, boolean on) {
         EventLoop loop = loops.get(shard);
         if (on) {
-            paused.remove(loop);
+            if (paused.remove(loop)) {
+                pausedNanos.lazySet(shard, pausedNanos.get(shard) + System.nanoTime() - pausedSince.get(shard));
+            }
         } else if (paused.add(loop)) {
+            pausedSince.set(shard, System.nanoTime());
             pauses++;
         }
         for (Channel channel : connections(loop)) {
@@ -71,6 +81,27 @@ final class LoopReadGate {
     /** Times a loop's reads were stopped so far. */
     long pauses() {
         return pauses;
+    }
+
+    /**
+     * Seconds the loops' reads have been stopped so far, summed over the loops (the span still open counted up to
+     * now): how long calls waited unread in the clients' flow control because their loop was behind. Any thread.
+     */
+    double pausedSeconds() {
+        long now = System.nanoTime();
+        long sum = 0;
+        for (int k = 0; k < loops.size(); k++) {
+            sum += pausedNanos.get(k);
+            if (paused.contains(loops.get(k))) {
+                sum += Math.max(0, now - pausedSince.get(k));
+            }
+        }
+        return sum / 1e9;
+    }
+
+    /** Loops whose reads are stopped now. */
+    int pausedLoops() {
+        return paused.size();
     }
 
     /** The event loop that owns {@code shard}. */

@@ -80,6 +80,9 @@ class LoopReadPauseTest {
             gate.reads(0, false);
             return autoReads(gate.connections(0));
         }).get(10, TimeUnit.SECONDS);
+        assertEquals(1, gate.pausedLoops());
+        double whilePaused = gate.pausedSeconds();
+        assertTrue(whilePaused > 0, "the open pause counts up to now");
         List<Boolean> on = loop.submit(() -> {
             gate.reads(0, true);
             return autoReads(gate.connections(0));
@@ -88,6 +91,10 @@ class LoopReadPauseTest {
         assertFalse(off.isEmpty(), "the test's connection is filed under the shard's loop");
         assertTrue(off.stream().noneMatch(Boolean::booleanValue), "every connection stopped reading: " + off);
         assertTrue(on.stream().allMatch(Boolean::booleanValue), "every connection reads again: " + on);
+        assertEquals(0, gate.pausedLoops());
+        double paused = gate.pausedSeconds();
+        assertTrue(paused >= whilePaused, "the ended pause is kept: " + paused + " < " + whilePaused);
+        assertEquals(paused, gate.pausedSeconds(), "nothing is paused: the sum stands still");
         assertEquals(Outcome.APPROVE, blocking.decide(decision("after-switch")).getOutcome());
     }
 
