@@ -281,7 +281,8 @@ class KubernetesManifestsTest {
     void shouldLetAnOperatorInAPodAdministerItsServerWithTheLocalTokenAndNoSecretInTheRepository() throws IOException {
         // the pods bind a plaintext port on every address (the kubelet's gRPC probes speak plaintext)
         assertEquals("0.0.0.0", arg("host"));
-        assertNull(arg("tls-cert"), "no TLS on the API port: admin from outside the pod is the admin-mtls component's port");
+        assertNull(arg("tls-cert"),
+                "no TLS on the API port: admin from outside the pod is the admin-mtls component's port");
         // so admin tokens are taken from loopback peers only: kubectl exec into the pod, the CLI on 127.0.0.1
         assertEquals("true", env("FORMICA_ADMIN_TOKEN_LOOPBACK_ONLY"),
                 "without it the server refuses an admin token on a plaintext non-loopback port");
