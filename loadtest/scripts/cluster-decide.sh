@@ -12,7 +12,7 @@
 #        (defaults: 200 30 30; SINGLE=false skips the one-node Echo and Decide runs, for A/B runs of replication;
 #        MEASURE_OPTS: more -D options, e.g. -Dformica.measure.startMinutes=10 on a loaded box, -Draft.NAME=VALUE for
 #        the replicated nodes (a Ratis setting), -Dformica.measure.nodeFlags=-XX:FLAG,-XX:FLAG (JVM flags of the
-#        nodes; a -XX:+Use*GC replaces ZGC), -Dformica.measure.idleAfter=S (the idle window after the load, default
+#        nodes; a -XX:+Use*GC replaces G1), -Dformica.measure.idleAfter=S (the idle window after the load, default
 #        30 s, 0: none), -Dformica.measure.profile=$PWD/loadtest/scripts/profile-nodes.sh (with PROF_PHASES=decide
 #        or idle-warm: one phase per run); compare Ratis settings after a 120 s warm-up: at 30 s the JIT is still a
 #        third of the nodes' CPU)

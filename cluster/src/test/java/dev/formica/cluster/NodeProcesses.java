@@ -52,19 +52,20 @@ final class NodeProcesses implements AutoCloseable {
     }
 
     /**
-     * The servers' JVM flags as a measurement wants them (a fixed heap, ZGC, both JIT tiers), not the test's, and
-     * those of {@code -Dformica.measure.nodeFlags} after them (comma-separated: the scripts split MEASURE_OPTS at
-     * spaces).
+     * The servers' JVM flags as a measurement wants them (a fixed heap, the product's G1, both JIT tiers), not the
+     * test's, and those of {@code -Dformica.measure.nodeFlags} after them (comma-separated: the scripts split
+     * MEASURE_OPTS at spaces).
      */
     NodeProcesses measured() {
-        List<String> flags = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseZGC"));
+        List<String> flags = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch", "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=10"));
         // node JVM flags to measure: -Dformica.measure.nodeFlags=-XX:TieredStopAtLevel=1,-XX:CICompilerCount=2 (a
-        // collector, -XX:+UseSerialGC, replaces ZGC)
+        // collector, -XX:+UseZGC, replaces G1; ZGC until 2026-12-07)
         String more = System.getProperty("formica.measure.nodeFlags", "").trim();
         if (!more.isEmpty()) {
             List<String> extra = List.of(more.split("[,\\s]+"));
             if (extra.stream().anyMatch(f -> f.matches("-XX:\\+Use\\w+GC"))) {
-                flags.remove("-XX:+UseZGC"); // another collector instead (the JVM refuses two)
+                flags.remove("-XX:+UseG1GC"); // another collector instead (the JVM refuses two)
             }
             flags.addAll(extra);
         }
@@ -236,8 +237,9 @@ final class NodeProcesses implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // the test JVM's collector (the pom's flags select one) gives way to the nodes' own: the JVM refuses two
             if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xmx")
-                    && !arg.startsWith("-XX:+UseZGC")) {
+                    && !arg.matches("-XX:\\+Use\\w+GC") && !arg.startsWith("-XX:MaxGCPauseMillis")) {
                 command.add(arg);
             }
         }
