@@ -3,13 +3,9 @@ package dev.formica.engine.log;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,37 +25,6 @@ class GroupCommitIntervalTest {
     @TempDir
     Path dir;
 
-    /** Counts syncs and the bytes each made durable, over the real files. */
-    private static final class CountingChannels implements LogChannel.Factory {
-        final List<Long> syncStarts = new CopyOnWriteArrayList<>();
-        final AtomicLong appended = new AtomicLong();
-        final AtomicLong synced = new AtomicLong();
-
-        @Override
-        public LogChannel open(Path file, long size) throws IOException {
-            LogChannel inner = LogChannel.FILES.open(file, size);
-            return new LogChannel() {
-                @Override
-                public void append(ByteBuffer src) throws IOException {
-                    appended.addAndGet(src.remaining());
-                    inner.append(src);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    syncStarts.add(System.nanoTime());
-                    inner.sync();
-                    synced.set(appended.get());
-                }
-
-                @Override
-                public void close() throws IOException {
-                    inner.close();
-                }
-            };
-        }
-    }
-
     private static UnsafeBuffer payload(int i) {
         return new UnsafeBuffer(("frame-" + i).getBytes(StandardCharsets.UTF_8));
     }
@@ -67,7 +32,7 @@ class GroupCommitIntervalTest {
     @Test
     void aRoundOfSyncsNeverStartsSoonerThanTheIntervalAndEveryAnswerWaitsForItsSync() throws Exception {
         long interval = TimeUnit.MILLISECONDS.toNanos(20);
-        CountingChannels channels = new CountingChannels();
+        RecordingLogChannels channels = new RecordingLogChannels();
         LogWriter writer = new LogWriter(Durability.FSYNC, channels, SEGMENT, WINDOW, -1, interval);
         LogWriter.Log log = writer.open(0, LogSegments.open(dir.resolve("log")), 0, dir.resolve("w0"));
         writer.start();
@@ -100,7 +65,7 @@ class GroupCommitIntervalTest {
 
     @Test
     void aWriterHoldingItsFramesComesBackByItselfForEachRelease() throws Exception {
-        CountingChannels channels = new CountingChannels();
+        RecordingLogChannels channels = new RecordingLogChannels();
         LogWriter writer = new LogWriter(Durability.FSYNC, channels, SEGMENT, WINDOW, -1,
                 TimeUnit.MILLISECONDS.toNanos(10));
         LogWriter.Log log = writer.open(0, LogSegments.open(dir.resolve("log")), 0, dir.resolve("w0"));

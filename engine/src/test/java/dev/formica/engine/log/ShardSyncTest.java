@@ -3,15 +3,12 @@ package dev.formica.engine.log;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,44 +26,13 @@ class ShardSyncTest {
     @TempDir
     Path dir;
 
-    /** Counts the bytes appended and synced, and names the thread of each sync, over the real files. */
-    private static final class RecordingChannels implements LogChannel.Factory {
-        final List<Thread> syncThreads = new CopyOnWriteArrayList<>();
-        final AtomicLong appended = new AtomicLong();
-        final AtomicLong synced = new AtomicLong();
-
-        @Override
-        public LogChannel open(Path file, long size) throws IOException {
-            LogChannel inner = LogChannel.FILES.open(file, size);
-            return new LogChannel() {
-                @Override
-                public void append(ByteBuffer src) throws IOException {
-                    appended.addAndGet(src.remaining());
-                    inner.append(src);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    syncThreads.add(Thread.currentThread());
-                    inner.sync();
-                    synced.set(appended.get());
-                }
-
-                @Override
-                public void close() throws IOException {
-                    inner.close();
-                }
-            };
-        }
-    }
-
     private static UnsafeBuffer payload(int i, int size) {
         return new UnsafeBuffer(("f" + i + "-").repeat(size).substring(0, size).getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
     void answersWaitForTheSyncTheShardThreadRunsWhenAskedAndAreReleasedOnIt() throws Exception {
-        RecordingChannels channels = new RecordingChannels();
+        RecordingLogChannels channels = new RecordingLogChannels();
         LogWriter writer = new LogWriter(Durability.FSYNC, channels, SEGMENT, WINDOW, -1);
         LogWriter.Log log = writer.open(0, LogSegments.open(dir.resolve("log")), 0, dir.resolve("w0"));
         log.syncOnShard();
@@ -100,7 +66,7 @@ class ShardSyncTest {
 
     @Test
     void aFullWindowIsWrittenByTheAppendingThread() throws Exception {
-        RecordingChannels channels = new RecordingChannels();
+        RecordingLogChannels channels = new RecordingLogChannels();
         LogWriter writer = new LogWriter(Durability.FSYNC, channels, SEGMENT, WINDOW, -1);
         LogSegments segments = LogSegments.open(dir.resolve("log"));
         LogWriter.Log log = writer.open(0, segments, 0, dir.resolve("w0"));
@@ -137,7 +103,7 @@ class ShardSyncTest {
 
     @Test
     void theWriterSyncsAndReleasesWhatTheShardLeftWhenItCloses() throws Exception {
-        RecordingChannels channels = new RecordingChannels();
+        RecordingLogChannels channels = new RecordingLogChannels();
         LogWriter writer = new LogWriter(Durability.FSYNC, channels, SEGMENT, WINDOW, -1);
         LogWriter.Log log = writer.open(0, LogSegments.open(dir.resolve("log")), 0, dir.resolve("w0"));
         log.syncOnShard();
