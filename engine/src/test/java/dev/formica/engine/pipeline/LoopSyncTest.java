@@ -9,12 +9,11 @@ import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.log.LogChannel;
+import dev.formica.engine.log.SyncHookChannels;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,26 +58,8 @@ class LoopSyncTest {
     }
 
     private void open() {
-        LogChannel.Factory channels = (file, size) -> {
-            LogChannel real = LogChannel.FILES.open(file, size);
-            return new LogChannel() {
-                @Override
-                public void append(ByteBuffer src) throws IOException {
-                    real.append(src);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    real.sync();
-                    syncs.add(new Sync(file.getParent(), Thread.currentThread()));
-                }
-
-                @Override
-                public void close() throws IOException {
-                    real.close();
-                }
-            };
-        };
+        LogChannel.Factory channels = SyncHookChannels.around(SyncHookChannels.Hook.NONE,
+                file -> syncs.add(new Sync(file.getParent(), Thread.currentThread())));
         clock.update(PipelineFixture.START_MS);
         EngineConfiguration c = LedgerOnlyRules.apply(new EngineConfiguration().dataDir(dir).shards(2)
                 .loopShedLag(Duration.ZERO).holdTtl(Duration.ofMinutes(15)).expectedBorrowers(10_000)

@@ -9,14 +9,13 @@ import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.log.Durability;
 import dev.formica.engine.log.LogChannel;
+import dev.formica.engine.log.SyncHookChannels;
 import dev.formica.engine.metrics.LatencyHub;
 import dev.formica.engine.metrics.ShedCounter;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.ErrorReason;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,28 +157,11 @@ class ShardOwnerTest {
     void shouldReleaseAnAnswerDecidedOnTheOwnerOnlyAfterItsFrameIsSynced() throws Exception {
         CountDownLatch syncAllowed = new CountDownLatch(1);
         AtomicBoolean gate = new AtomicBoolean(); // only the Decide's sync waits (not the start-up's)
-        LogChannel.Factory channels = (file, size) -> {
-            LogChannel real = LogChannel.FILES.open(file, size);
-            return new LogChannel() {
-                @Override
-                public void append(ByteBuffer src) throws IOException {
-                    real.append(src);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    if (gate.get()) {
-                        await(syncAllowed);
-                    }
-                    real.sync();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    real.close();
-                }
-            };
-        };
+        LogChannel.Factory channels = SyncHookChannels.around(file -> {
+            if (gate.get()) {
+                await(syncAllowed);
+            }
+        }, SyncHookChannels.Hook.NONE);
         open(Durability.FSYNC, channels);
         int shard = pipeline.shardOf("own-0");
         ShardOwner owner = pipeline.owner(shard);
@@ -206,29 +188,12 @@ class ShardOwnerTest {
         CountDownLatch syncAllowed = new CountDownLatch(1);
         CountDownLatch syncing = new CountDownLatch(1);
         AtomicBoolean gate = new AtomicBoolean();
-        LogChannel.Factory channels = (file, size) -> {
-            LogChannel real = LogChannel.FILES.open(file, size);
-            return new LogChannel() {
-                @Override
-                public void append(ByteBuffer src) throws IOException {
-                    real.append(src);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    if (gate.get()) {
-                        syncing.countDown();
-                        await(syncAllowed);
-                    }
-                    real.sync();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    real.close();
-                }
-            };
-        };
+        LogChannel.Factory channels = SyncHookChannels.around(file -> {
+            if (gate.get()) {
+                syncing.countDown();
+                await(syncAllowed);
+            }
+        }, SyncHookChannels.Hook.NONE);
         open(Durability.FSYNC, channels);
         ShardOwner owner = pipeline.owner(pipeline.shardOf("own-0"));
         AtomicReference<Thread> ownerThread = new AtomicReference<>();
