@@ -256,30 +256,11 @@ public final class DecisionMetrics {
         if (engine.logSyncNanos() != null) {
             registry.register(new LogSyncHistogram(engine.logSyncNanos()));
         }
-        String[] shardLabels = new String[engine.shards()];
-        for (int k = 0; k < shardLabels.length; k++) {
-            shardLabels[k] = Integer.toString(k);
-        }
-        GaugeWithCallback.builder()
-                .name("formica_shard_queue_depth")
-                .help("Commands waiting in the shard's queue")
-                .labelNames("shard")
-                .callback(cb -> {
-                    for (int k = 0; k < shardLabels.length; k++) {
-                        cb.call(engine.queueDepth(k), shardLabels[k]);
-                    }
-                })
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("formica_active_holds")
-                .help("Holds reserving part of a line (not yet confirmed, cancelled or expired)")
-                .labelNames("shard")
-                .callback(cb -> {
-                    for (int k = 0; k < shardLabels.length; k++) {
-                        cb.call(engine.activeHolds(k), shardLabels[k]);
-                    }
-                })
-                .register(registry);
+        ShardGauge.register(registry, "formica_shard_queue_depth", "Commands waiting in the shard's queue",
+                engine.shards(), engine::queueDepth);
+        ShardGauge.register(registry, "formica_active_holds",
+                "Holds reserving part of a line (not yet confirmed, cancelled or expired)", engine.shards(),
+                engine::activeHolds);
         GaugeWithCallback.builder()
                 .name("formica_exposure_minor")
                 .help("Sum over all lines of the held or drawn amount, minor units, by product")

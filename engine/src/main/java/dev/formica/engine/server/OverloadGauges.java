@@ -1,5 +1,6 @@
 package dev.formica.engine.server;
 
+import dev.formica.engine.metrics.ShardGauge;
 import dev.formica.engine.pipeline.DecisionPipeline;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -45,19 +46,8 @@ final class OverloadGauges {
                     .callback(cb -> cb.call(readGate.pauses()))
                     .register(registry);
         }
-        String[] shards = new String[pipeline.shards()];
-        for (int k = 0; k < shards.length; k++) {
-            shards[k] = Integer.toString(k);
-        }
-        GaugeWithCallback.builder()
-                .name("formica_log_unsynced_bytes")
-                .help("Bytes the shard appended to its log that wait for their sync (the answers held for it)")
-                .labelNames("shard")
-                .callback(cb -> {
-                    for (int k = 0; k < shards.length; k++) {
-                        cb.call(pipeline.unsyncedBytes(k), shards[k]);
-                    }
-                })
-                .register(registry);
+        ShardGauge.register(registry, "formica_log_unsynced_bytes",
+                "Bytes the shard appended to its log that wait for their sync (the answers held for it)",
+                pipeline.shards(), pipeline::unsyncedBytes);
     }
 }
