@@ -117,7 +117,8 @@ class ReplicatedMembershipTest {
         try {
             assertRefused(Status.Code.FAILED_PRECONDITION, "MOVE_REFUSED", "to_node: node 2 is not caught up: it has"
                     + " committed group 0's Raft log to index ", () -> cluster.admin(0).movePartitions(move(0, 2)));
-            assertTrue(stuck.get() >= 0, "the move looked at node 2's commit index");
+            // the leader may not have heard node 2's commit index yet (0 under a loaded CI box: then -1 here)
+            assertTrue(stuck.get() != Long.MIN_VALUE, "the move looked at node 2's commit index");
             cluster.assertGroup(0, List.of(0, 1, 2), 0, 0);
             assertEquals(group(before, 0).getTerm(), group(nodes.map(0), 0).getTerm(), "no new term: no hand-over");
         } finally {
