@@ -12,7 +12,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -35,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ownership = leadership.</b> The shard serves ({@link #servingLog} returns a log) only while this division is
  * the group's leader, Ratis calls it ready (it committed an entry of its term), and every committed entry is applied
- * here. Its frames then go to this division only, appended on the submitting thread: a division that is not the
- * leader refuses them, and the log fails, so no answer waits on another node's log.
+ * here. Its frames then go to this division only ({@link RaftServer#submitClientRequestAsync}): a division that is
+ * not the leader refuses them, and the log fails, so no answer waits on another node's log.
  *
  * <p><b>Followers apply effects.</b> A committed entry that another leader wrote is handed to the {@link FrameApplier}
  * (the shard's replay code) under the group's lock, which the shard thread holds while it works: the shard's state
@@ -355,9 +354,7 @@ public final class GroupReplica extends BaseStateMachine {
                 .setGroupId(groupId).setCallId(callIds.incrementAndGet()).setMessage(message)
                 .setType(RaftClientRequest.writeRequestType()).build();
         try {
-            // on this thread: the server's submit hands it to Ratis's client pool and waits (docs/cluster.md, hand-off)
-            return d instanceof RaftClientAsynchronousProtocol direct ? direct.submitClientRequestAsync(request)
-                    : d.getRaftServer().submitClientRequestAsync(request);
+            return d.getRaftServer().submitClientRequestAsync(request);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
