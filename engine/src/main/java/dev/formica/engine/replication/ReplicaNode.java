@@ -33,6 +33,13 @@ public final class ReplicaNode implements AutoCloseable {
     /** Raft's election timeout: a leader silent for 0.5-1 s is replaced (cluster-bench's setting). */
     static final long ELECTION_MIN_MS = 500;
     static final long ELECTION_MAX_MS = 1000;
+    /**
+     * How long a leader that stepped down for want of a majority's heartbeat replies stays out of elections (Ratis's
+     * default is 10 s): one election timeout, so the other replica gets the first chance, and then the only replica
+     * that can win (with one of three down, the one whose log is longest) stands again instead of leaving its group
+     * without a leader for 10 s. Ratis also steps every leader down on a JVM pause longer than this.
+     */
+    static final long STEP_DOWN_WAIT_MS = ELECTION_MAX_MS;
     /** Entries a leader keeps in flight before it refuses more (Ratis's default is 4096). */
     static final int PENDING_WRITES = 65_536;
 
@@ -53,6 +60,8 @@ public final class ReplicaNode implements AutoCloseable {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(STEP_DOWN_WAIT_MS,
+                TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Write.setElementLimit(p, PENDING_WRITES);
         // no commit-index entries in the log: with them on (Ratis's default) a leader appends, replicates and syncs a
         // metadata entry after each commit, as many entries again as the shards write (docs/cluster.md, "Where the

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.formica.client.FormicaClient;
+import dev.formica.client.FormicaException;
 import dev.formica.client.RetryPolicy;
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.cluster.Partitions;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -171,6 +173,26 @@ final class ReplicatedNodes implements AutoCloseable {
     void awaitEveryGroupLedByItsOwnNode() {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() ->
                 IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) == g));
+    }
+
+    /**
+     * {@code call}'s answer, sent again after its group lost its leader: a refusal worth a retry (UNAVAILABLE) waits
+     * until a node serves {@code group} again (an election after a leader stepped down on a loaded box), then resends
+     * {@code call}, which must be safe to repeat (an upsert, or a request with a fixed request id: the retry replays
+     * what was committed). At most {@code 5} such waits; any other failure is thrown at once.
+     */
+    <T> T whenServed(int group, Supplier<T> call) {
+        for (int retries = 0;; retries++) {
+            try {
+                return call.get();
+            } catch (FormicaException e) {
+                if (!e.isRetryable() || retries == 5) {
+                    throw e;
+                }
+                await("a node serving group " + group + " after " + e.getMessage()).atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> leader(group) >= 0);
+            }
+        }
     }
 
     /**

@@ -39,6 +39,9 @@ class ReplicaNodePropertiesTest {
                 RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(TimeUnit.MILLISECONDS));
         assertEquals(ReplicaNode.ELECTION_MAX_MS,
                 RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(TimeUnit.MILLISECONDS));
+        assertEquals(ReplicaNode.ELECTION_MAX_MS,
+                RaftServerConfigKeys.LeaderElection.leaderStepDownWaitTime(p).toLong(TimeUnit.MILLISECONDS),
+                "a leader that lost its majority's heartbeats stands again after an election timeout, not 10 s");
         assertFalse(RaftServerConfigKeys.Log.logMetadataEnabled(p), "no commit-index entries in the log");
         assertFalse(RaftServerConfigKeys.Log.asyncFlushEnabled(p), "a follower acknowledges after its sync");
         assertFalse(RaftServerConfigKeys.Log.unsafeFlushEnabled(p), "the log is synced before an entry counts");
