@@ -4,7 +4,7 @@
 # in the server (formica latency, per 5 s).
 # Usage: [JAR=path/to/formica.jar] [MAX_QUEUE_DELAY=5ms] [SAT=N] [WARMUP=60s] \
 #        [SERVE_ARGS="--max-in-flight-decisions 64 ..."] [PORT=50197] [METRICS_PORT=50198] \
-#        [LOADTEST_ARGS=--shard-ports] \
+#        [LOADTEST_ARGS=--shard-ports] [TOOL_PROFILE=cpu|wall|alloc|lock [TOOL_PROFILE_OPTS=interval=1ms]] \
 #        loadtest/scripts/overload.sh [OUT_DIR]   (about 4 minutes)
 # LOADTEST_ARGS go to every load run after the profiles are loaded. The server runs shardMode LOOP (the default)
 # and the load goes to its shard ports; FORMICA_SHARD_MODE=dedicated in the environment runs DEDICATED (with a jar
@@ -43,11 +43,12 @@ SAMPLER=$!
 trap 'kill $SERVER $SAMPLER 2>/dev/null || true' EXIT
 if [ -n "${LOADTEST_JAR:-}" ]; then
   loadtool_copy "$OUT"
-  LT=(java @"$OUT/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL")
+  LT_JAVA=(java @"$OUT/jvm.options" $LOADTOOL_OPTS)
 else
-  LT=("${FORMICA[@]}")
+  LOADTOOL="$OUT/formica.jar"; LT_JAVA=(java @"$OUT/jvm.options")
 fi
-LT=("${LT[@]}" loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide ${LOADTEST_ARGS:-})
+LT_ARGS=(loadtest --target 127.0.0.1:$PORT --borrowers 20000 --target-rpc decide ${LOADTEST_ARGS:-})
+LT=("${LT_JAVA[@]}" -jar "$LOADTOOL" "${LT_ARGS[@]}")
 # a minute of Decide first: on 2 cores the server's JIT compiler takes 30-60 % of a core for about the first 35 s
 # of load (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md), and an overload measured before that
 # measures the compiler too
@@ -64,8 +65,32 @@ echo "saturation ${SAT}/s"
 FORMICA_ADMIN_TOKEN="$(cat "$OUT/admin.tokens")" "${FORMICA[@]}" latency --target 127.0.0.1:$PORT \
     --watch --every 5 --count 5 --name total,queue_wait > "$OUT/server-latency.txt" 2>&1 &
 WATCH=$!
-"${LT[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s --run-id over --report-dir "$OUT/overload" \
-    > "$OUT/overload.txt" 2>&1 || true
+# The load tool's own side of the overload: its GC log (tool-gc.log), its threads' CPU and run-queue wait once a
+# second (tool-samples.txt, tabulated by thread-samples.py), and with TOOL_PROFILE=cpu (or wall, alloc, lock)
+# async-profiler on it from its start: tool-EVENT-first.collapsed is its first TOOL_PROFILE_SPLIT seconds (default
+# 11: the JVM's start, the 2 s warm-up and the first 8 s of the overload), tool-EVENT-rest.collapsed the next 11 s.
+TOOL_OPTS=("-Xlog:gc:file=$OUT/tool-gc.log")
+if [ -n "${TOOL_PROFILE:-}" ]; then
+  async_profiler "$OUT"
+  PROF="event=$TOOL_PROFILE,threads${TOOL_PROFILE_OPTS:+,$TOOL_PROFILE_OPTS}"
+  TOOL_OPTS+=("-agentpath:$AGENT=start,$PROF,file=$OUT/tool-$TOOL_PROFILE-exit.collapsed,collapsed")
+fi
+"${LT_JAVA[@]}" "${TOOL_OPTS[@]}" -jar "$LOADTOOL" "${LT_ARGS[@]}" --rate $((SAT * 2)) --duration 20s --warmup 2s \
+    --run-id over --report-dir "$OUT/overload" > "$OUT/overload.txt" 2>&1 &
+TOOL=$!
+trap 'kill $SERVER $SAMPLER $TOOL 2>/dev/null || true' EXIT
+rm -f "$OUT/tool-samples.txt"
+loadtest/scripts/overload-sampler.sh $TOOL - "$OUT/tool-samples.txt" &
+if [ -n "${TOOL_PROFILE:-}" ]; then
+  split=${TOOL_PROFILE_SPLIT:-11}
+  sleep "$split"   # the profile's first part: a time, not synchronisation
+  jcmd $TOOL JVMTI.agent_load "$AGENT" "\"stop,file=$OUT/tool-$TOOL_PROFILE-first.collapsed,collapsed\"" > /dev/null
+  jcmd $TOOL JVMTI.agent_load "$AGENT" "\"start,$PROF\"" > /dev/null
+  sleep "$split"
+  jcmd $TOOL JVMTI.agent_load "$AGENT" "\"stop,file=$OUT/tool-$TOOL_PROFILE-rest.collapsed,collapsed\"" > /dev/null \
+      || true
+fi
+wait $TOOL || true
 wait $WATCH || true
 "${LT[@]}" --rate $((SAT / 2)) --duration 10s --warmup 1s --run-id after --report-dir "$OUT/after" \
     > "$OUT/after.txt" 2>&1 || true
@@ -73,7 +98,11 @@ kill $SERVER; wait $SERVER 2>/dev/null || true
 kill $SAMPLER 2>/dev/null; wait $SAMPLER 2>/dev/null || true
 trap - EXIT
 python3 loadtest/scripts/overload-samples.py "$OUT/samples.txt" > "$OUT/samples-table.txt" || true
+python3 loadtest/scripts/thread-samples.py "$OUT/tool-samples.txt" > "$OUT/tool-samples-table.txt" || true
 rm -rf "$DATA"
 for f in overload after; do echo "== $f"; cat "$OUT/$f.txt"; done
 echo "== server-side, during the overload"; cat "$OUT/server-latency.txt"
 echo "== per second, the whole run (overload-samples.py $OUT/samples.txt)"; cat "$OUT/samples-table.txt"
+echo "== the load tool during the overload, per second: CPU/run-queue wait % of one CPU (thread-samples.py)"
+cat "$OUT/tool-samples-table.txt"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
