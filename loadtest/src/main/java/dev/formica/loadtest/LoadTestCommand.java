@@ -3,8 +3,6 @@ package dev.formica.loadtest;
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
 import dev.formica.v1.LoadSummary;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -384,7 +382,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         List<ManagedChannel> list = new ArrayList<>();
         for (int i = 0; i < channels; i++) { // a channel per connection; answers on the transport thread (they record)
-            list.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).directExecutor().build());
+            list.add(ShardChannels.channel(target));
         }
         return list;
     }
