@@ -14,7 +14,7 @@ import io.grpc.protobuf.StatusProto;
  *
  * <p>Why not the SDK's exception: at twice Decide's saturation most answers are refusals, and grpc-java's stub
  * adapter and {@code FormicaException.of} built two exceptions per refusal, each filling in its stack trace on the
- * load tool's event loop: 28 % of that loop's CPU in a profile of the overload (2026-12-07-load-tool-at-overload.md),
+ * load tool's event loop: 15 % of that loop's CPU in a profile of the overload (2026-12-07-load-tool-at-overload.md),
  * taken from the server on the same two cores. The load tool only counts the reason.
  *
  * <p>Stateless and thread-safe.
