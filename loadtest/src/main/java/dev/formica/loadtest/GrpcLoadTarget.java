@@ -2,7 +2,6 @@ package dev.formica.loadtest;
 
 import com.google.protobuf.ByteString;
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.DecisionRequest;
@@ -12,7 +11,9 @@ import dev.formica.v1.EchoRequest;
 import dev.formica.v1.EchoResponse;
 import dev.formica.v1.Outcome;
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
@@ -36,8 +37,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Echo has no streaming form, so in stream mode Echo stays unary.
  *
  * <p>The load tool shares the machine with the server, so what it spends per call is taken from the server: a
- * Decide answer is read only as far as the tool acts on it ({@link DecisionSummary}: outcome, hold id), and
- * follow-ups are counted in arrays indexed by status, not by strings built per call.
+ * Decide answer is read only as far as the tool acts on it ({@link DecisionSummary}: outcome, hold id), follow-ups
+ * are counted in arrays indexed by status, not by strings built per call, and unary calls are driven through a
+ * {@link ClientCall.Listener} of their own rather than the stub's {@code StreamObserver} adapter, so that a refused
+ * call is a status and a reason ({@link RefusalReason}), not two exceptions with stack traces.
  */
 public final class GrpcLoadTarget implements LoadTarget {
     /** The RPC under load. */
@@ -128,7 +131,7 @@ public final class GrpcLoadTarget implements LoadTarget {
         int lane = (int) (index % channels.size());
         ManagedChannel channel = channels.get(lane);
         if (rpc == Rpc.ECHO) {
-            ClientCalls.asyncUnaryCall(channel.newCall(DiagnosticsServiceGrpc.getEchoMethod(), options()), echoRequest,
+            unary(channel.newCall(DiagnosticsServiceGrpc.getEchoMethod(), options()), echoRequest,
                     new UnaryAnswer<EchoResponse>(completion, index, lane, false));
             return;
         }
@@ -140,7 +143,7 @@ public final class GrpcLoadTarget implements LoadTarget {
         if (stream) {
             lanes[lane].send(request, index, completion);
         } else {
-            ClientCalls.asyncUnaryCall(channel.newCall(DECIDE, options()), request,
+            unary(channel.newCall(DECIDE, options()), request,
                     new UnaryAnswer<DecisionSummary>(completion, index, lane, true));
         }
     }
@@ -184,42 +187,62 @@ public final class GrpcLoadTarget implements LoadTarget {
     }
 
     private <Q, R> void followUp(int kind, ManagedChannel channel, MethodDescriptor<Q, R> method, Q request) {
-        ClientCalls.asyncUnaryCall(channel.newCall(method, options()), request, new FollowUpAnswer<R>(kind));
+        unary(channel.newCall(method, options()), request, new FollowUpAnswer<R>(kind));
+    }
+
+    /**
+     * Starts a unary call answered to {@code listener}, as {@code ClientCalls.asyncUnaryCall} does but without its
+     * {@code StreamObserver} adapter (which turns every failed status into an exception); a call that cannot start
+     * is cancelled and its error thrown to the sender, as there.
+     */
+    private static <Q, R> void unary(ClientCall<Q, R> call, Q request, ClientCall.Listener<R> listener) {
+        try {
+            call.start(listener, new Metadata());
+            call.request(2); // as the stub: a unary call that answers twice is failed by gRPC, not taken
+            call.sendMessage(request);
+            call.halfClose();
+        } catch (RuntimeException | Error e) {
+            call.cancel(null, e);
+            throw e;
+        }
     }
 
     private void count(int kind, Status.Code code) {
         followUps.incrementAndGet(kind * CODES.length + code.value());
     }
 
+    /** A unary call's status: {@code status}, but INTERNAL for an OK without an answer, as in the stub. */
+    private static Status.Code codeOf(Status status, boolean answered) {
+        return status.isOk() && !answered ? Status.Code.INTERNAL : status.getCode();
+    }
+
     /** Answer of one Confirm or Cancel: only its status is counted. */
-    private final class FollowUpAnswer<R> implements StreamObserver<R> {
+    private final class FollowUpAnswer<R> extends ClientCall.Listener<R> {
         private final int kind;
+        private boolean answered;
 
         FollowUpAnswer(int kind) {
             this.kind = kind;
         }
 
         @Override
-        public void onNext(R value) {
+        public void onMessage(R value) {
+            answered = true;
         }
 
         @Override
-        public void onError(Throwable t) {
-            count(kind, Status.fromThrowable(t).getCode());
-        }
-
-        @Override
-        public void onCompleted() {
-            count(kind, Status.Code.OK);
+        public void onClose(Status status, Metadata trailers) {
+            count(kind, codeOf(status, answered));
         }
     }
 
-    /** Answer of one unary call. */
-    private final class UnaryAnswer<R> implements StreamObserver<R> {
+    /** Answer of one unary call; gRPC calls it serially (on the transport thread: the channels' direct executor). */
+    private final class UnaryAnswer<R> extends ClientCall.Listener<R> {
         private final Completion completion;
         private final long index;
         private final int lane;
         private final boolean decide;
+        private boolean answered;
         private Outcome outcome;
 
         UnaryAnswer(Completion completion, long index, int lane, boolean decide) {
@@ -230,7 +253,8 @@ public final class GrpcLoadTarget implements LoadTarget {
         }
 
         @Override
-        public void onNext(R value) {
+        public void onMessage(R value) {
+            answered = true;
             if (decide) {
                 DecisionSummary d = (DecisionSummary) value;
                 outcome = d.outcome();
@@ -239,15 +263,14 @@ public final class GrpcLoadTarget implements LoadTarget {
         }
 
         @Override
-        public void onError(Throwable t) {
-            // the SDK's reading of the status details (errors only: an answer that succeeded is not looked at)
-            FormicaException e = FormicaException.of(t);
-            completion.fail(e.getStatus().getCode(), e.reasonName());
-        }
-
-        @Override
-        public void onCompleted() {
-            completion.complete(Status.Code.OK, outcome);
+        public void onClose(Status status, Metadata trailers) {
+            Status.Code code = codeOf(status, answered);
+            if (code == Status.Code.OK) {
+                completion.complete(code, outcome);
+            } else {
+                // the reason the SDK would read from the status details (errors only: a success is not looked at)
+                completion.fail(code, RefusalReason.of(status, trailers));
+            }
         }
     }
 

@@ -3,8 +3,6 @@ package dev.formica.loadtest;
 import dev.formica.client.FormicaClient;
 import dev.formica.client.RetryPolicy;
 import dev.formica.v1.LoadSummary;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,6 +11,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -102,6 +101,11 @@ public final class LoadTestCommand implements Callable<Integer> {
             description = "Measured time per run, after the warm-up (default ${DEFAULT-VALUE}, at most 10m). "
                     + "With --find-max: the budget of each search.")
     Duration duration;
+
+    @Option(names = "--phase", paramLabel = "NAME:RATE:DURATION[:WARMUP]", converter = Phase.Converter.class,
+            description = "Instead of --rate, --duration and --warmup: constant-rate runs one after the other in this "
+                    + "JVM (repeat the option), each reported as a run of its own, e.g. --phase over:8000:20s:2s.")
+    List<Phase> phases = new ArrayList<>();
 
     @Option(names = "--max-requests", defaultValue = "10000000",
             description = "Bound on requests sent per run, warm-up included (default ${DEFAULT-VALUE}).")
@@ -268,6 +272,10 @@ public final class LoadTestCommand implements Callable<Integer> {
                     if (o.lastPassing() != null) {
                         headline.add(o.lastPassing().result());
                     }
+                } else if (!phases.isEmpty()) {
+                    for (Phase p : phases) {
+                        headline.add(runPhase(rpc, open, id, p, popularity, results, out));
+                    }
                 } else {
                     headline.add(runOnce(rpc, open, factory, records, results));
                 }
@@ -313,6 +321,21 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         RunResult r = run(rpcName(rpc), rpc, open, factory, schedule, description, warmup.toNanos(),
                 duration.toNanos());
+        results.add(r);
+        return r;
+    }
+
+    /** One {@code --phase}, announced when it starts (a script may start what watches the server then). */
+    private RunResult runPhase(GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, String id, Phase p,
+            ZipfSampler popularity, List<RunResult> results, PrintWriter out) throws IOException, InterruptedException {
+        String label = targetRpc == TargetRpc.both ? p.name() + "-" + rpcName(rpc) : p.name();
+        RequestFactory factory = new RequestFactory(id + "-" + label, seed, popularity, fraudBurstShare, null);
+        RateProfile constant = RateProfile.constant(p.rate());
+        out.printf(Locale.ROOT, "phase %s: %s %s for %.0f s after a %.0f s warm-up, from %s%n", label, rpcName(rpc),
+                constant.description(), seconds(p.duration()), seconds(p.warmup()), Instant.now());
+        out.flush();
+        RunResult r = run(label, rpc, open, factory, constant.withWarmup(seconds(p.warmup())), constant.description(),
+                p.warmup().toNanos(), p.duration().toNanos());
         results.add(r);
         return r;
     }
@@ -384,7 +407,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         List<ManagedChannel> list = new ArrayList<>();
         for (int i = 0; i < channels; i++) { // a channel per connection; answers on the transport thread (they record)
-            list.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).directExecutor().build());
+            list.add(ShardChannels.channel(target));
         }
         return list;
     }
@@ -408,7 +431,7 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private Path hlogFile(String label) {
         String safe = label.replace("/s", "ps").replaceAll("[^A-Za-z0-9@._-]", "_");
-        boolean several = targetRpc == TargetRpc.both || findMax;
+        boolean several = targetRpc == TargetRpc.both || findMax || !phases.isEmpty();
         if (hlog == null) {
             return reportDir.resolve(safe + ".hlog");
         }
@@ -502,6 +525,10 @@ public final class LoadTestCommand implements Callable<Integer> {
                 throw new ParameterException(cl, "--step must be > 1 and --step-duration in (0, --duration]");
             }
         }
+        if (!phases.isEmpty() && (findMax || trace != null || profile == ProfileKind.double11 || rate != null)) {
+            throw new ParameterException(cl, "--phase sets each run's rate and duration: drop --rate, --find-max, "
+                    + "--trace and --profile double11");
+        }
         if (!(speedup > 0)) {
             throw new ParameterException(cl, "--speedup: must be > 0");
         }
@@ -561,40 +588,5 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private static double seconds(Duration d) {
         return d.toNanos() / 1e9;
-    }
-
-    /** Parses 500ms, 20s, 1m, 1h, 250us, or ISO-8601 (PT20S). */
-    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            String v = value.strip().toLowerCase(Locale.ROOT);
-            if (v.startsWith("pt") || v.startsWith("p")) {
-                return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
-            }
-            String[][] units = {{"ms", "1000000"}, {"us", "1000"}, {"ns", "1"}, {"s", "1000000000"},
-                {"m", "60000000000"}, {"h", "3600000000000"}};
-            for (String[] u : units) {
-                if (v.endsWith(u[0])) {
-                    double n = Double.parseDouble(v.substring(0, v.length() - u[0].length()).strip());
-                    return Duration.ofNanos(Math.round(n * Long.parseLong(u[1])));
-                }
-            }
-            throw new CommandLine.TypeConversionException("'" + value + "': expected a duration such as 500ms, "
-                    + "20s, 2m");
-        }
-    }
-
-    /** Parses a share as 0..1 or as a percentage (e.g. 1%). */
-    public static final class ShareConverter implements CommandLine.ITypeConverter<Double> {
-        @Override
-        public Double convert(String value) {
-            String v = value.strip();
-            double share = v.endsWith("%") ? Double.parseDouble(v.substring(0, v.length() - 1)) / 100
-                    : Double.parseDouble(v);
-            if (!(share >= 0 && share <= 1)) {
-                throw new CommandLine.TypeConversionException("'" + value + "': expected a share 0..1 or 0%..100%");
-            }
-            return share;
-        }
     }
 }

@@ -55,10 +55,18 @@ record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
         }
         List<ManagedChannel> channels = new ArrayList<>();
         for (String address : addresses) {
-            // answers handled on the transport thread (they only record), as the other channels
-            channels.add(Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).directExecutor()
-                    .build());
+            channels.add(channel(address));
         }
         return new ShardChannels(channels, lanes);
+    }
+
+    /**
+     * A channel of the load tool to {@code address}: answers handled on the transport thread (they only record, never
+     * block), and no retries, not even gRPC's transparent one of a stream the server never saw: each request of the
+     * timetable is sent once, and what happened to that one send is what is counted.
+     */
+    static ManagedChannel channel(String address) {
+        return Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).directExecutor().disableRetry()
+                .build();
     }
 }

@@ -54,14 +54,31 @@ class LoadTestCommandTest {
 
     @Test
     void shouldParseDurationsAndShares() {
-        LoadTestCommand.DurationConverter d = new LoadTestCommand.DurationConverter();
+        DurationConverter d = new DurationConverter();
         assertEquals(Duration.ofMillis(500), d.convert("500ms"));
         assertEquals(Duration.ofSeconds(20), d.convert("20s"));
         assertEquals(Duration.ofMinutes(10), d.convert("10m"));
         assertEquals(Duration.ofSeconds(90), d.convert("PT1M30S"));
         assertThrows(CommandLine.TypeConversionException.class, () -> d.convert("soon"));
-        LoadTestCommand.ShareConverter s = new LoadTestCommand.ShareConverter();
+        ShareConverter s = new ShareConverter();
         assertEquals(0.01, s.convert("1%"), 1e-12);
         assertEquals(0.25, s.convert("0.25"), 1e-12);
+    }
+
+    @Test
+    void shouldParsePhasesAndRejectTheOptionsTheyReplace() {
+        Phase.Converter p = new Phase.Converter();
+        assertEquals(new Phase("over", 8000, Duration.ofSeconds(20), Duration.ofSeconds(2)),
+                p.convert("over:8000:20s:2s"));
+        assertEquals(new Phase("a_1", 2.5, Duration.ofMillis(500), Duration.ZERO), p.convert("a_1:2.5:500ms"));
+        String[] bad = {"over:8000", "over:0:20s", "over:x:20s", "o v:10:1s", "over:10:11m", "over:10:0s",
+            "over:10:1s:1s:1s"};
+        for (String b : bad) {
+            assertThrows(CommandLine.TypeConversionException.class, () -> p.convert(b), b);
+        }
+        assertEquals(2, execute("--phase", "a:10:1s", "--rate", "100"));
+        assertTrue(err.toString().contains("--phase sets"), err.toString());
+        assertEquals(2, execute("--phase", "a:10:1s", "--find-max"));
+        assertEquals(2, execute("--phase", "a:10"));
     }
 }
