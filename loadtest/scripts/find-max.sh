@@ -3,7 +3,7 @@
 # warm-up of both RPCs (the JIT compiles for about the first 35 s on 2 cores), then a bounded find-max of both
 # (rate x1.25 per 10 s step until p99 > 5 ms or errors > 1 %). Prints each RPC's saturation and the ratio.
 # Usage: [JAR=path/to/formica.jar] [LOADTEST_JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [SLO=5ms] \
-#        loadtest/scripts/find-max.sh [OUT_DIR] [START_RATE]   (defaults: target/find-max 3000; about 5 minutes)
+#        loadtest/scripts/find-max.sh [OUT_DIR] [START_RATE]   (defaults: target/find-max 3000; about 9 minutes)
 # SLO is the p99 a step must keep (5 ms by default); on a day when even Echo misses 5 ms at the start rate,
 # a looser SLO still finds where each RPC stops keeping up. PORT and METRICS_PORT move the server (to run beside
 # another script); LOADTEST_ARGS are added to both load runs (e.g. --no-shard-ports; --shard-ports for a jar from
