@@ -2,6 +2,7 @@ package dev.formica.loadtest;
 
 import com.google.protobuf.ByteString;
 import dev.formica.client.FormicaClient;
+import dev.formica.client.FormicaException;
 import dev.formica.v1.CancelRequest;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.DecisionRequest;
@@ -40,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Decide answer is read only as far as the tool acts on it ({@link DecisionSummary}: outcome, hold id), follow-ups
  * are counted in arrays indexed by status, not by strings built per call, and unary calls are driven through a
  * {@link ClientCall.Listener} of their own rather than the stub's {@code StreamObserver} adapter, so that a refused
- * call is a status and a reason ({@link RefusalReason}), not two exceptions with stack traces.
+ * call is a status and a reason ({@link FormicaException#reasonName(Status, Metadata)}), not two exceptions with
+ * stack traces.
  */
 public final class GrpcLoadTarget implements LoadTarget {
     /** The RPC under load. */
@@ -269,7 +271,7 @@ public final class GrpcLoadTarget implements LoadTarget {
                 completion.complete(code, outcome);
             } else {
                 // the reason the SDK would read from the status details (errors only: a success is not looked at)
-                completion.fail(code, RefusalReason.of(status, trailers));
+                completion.fail(code, FormicaException.reasonName(status, trailers));
             }
         }
     }

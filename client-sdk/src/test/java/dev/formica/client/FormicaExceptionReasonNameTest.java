@@ -1,4 +1,4 @@
-package dev.formica.loadtest;
+package dev.formica.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -6,15 +6,17 @@ import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
-import dev.formica.client.FormicaException;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import org.junit.jupiter.api.Test;
 
-/** The reason read without an exception is the one the SDK's exception reads, for each shape of refusal. */
-class RefusalReasonTest {
+/**
+ * The reason read without an exception ({@link FormicaException#reasonName(Status, Metadata)}) is the one the
+ * exception reads, for each shape of refusal.
+ */
+class FormicaExceptionReasonNameTest {
     private static final Status.Code SHED = Status.Code.RESOURCE_EXHAUSTED;
 
     private static StatusRuntimeException refusal(Any... details) {
@@ -29,10 +31,10 @@ class RefusalReasonTest {
         return Any.pack(ErrorInfo.newBuilder().setDomain(domain).setReason(reason).build());
     }
 
-    /** Asserts {@code expected} and that the SDK's {@link FormicaException#reasonName()} agrees. */
+    /** Asserts {@code expected}, read both ways: without the exception and from it. */
     private static void assertReason(String expected, Status status, Metadata trailers) {
-        assertEquals(expected, RefusalReason.of(status, trailers));
-        assertEquals(FormicaException.of(status, trailers).reasonName(), RefusalReason.of(status, trailers));
+        assertEquals(expected, FormicaException.reasonName(status, trailers));
+        assertEquals(expected, FormicaException.of(status, trailers).reasonName());
     }
 
     @Test
