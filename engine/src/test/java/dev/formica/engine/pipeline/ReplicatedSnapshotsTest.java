@@ -82,9 +82,7 @@ class ReplicatedSnapshotsTest {
      * then has nothing left to move, so the leader a test finds stays the leader while it writes and stops a follower.
      */
     private void startAll() {
-        for (int node = 0; node < 3; node++) {
-            cluster.start(node);
-        }
+        cluster.startAll();
         cluster.awaitEveryGroupLedByItsOwnNode();
     }
 
