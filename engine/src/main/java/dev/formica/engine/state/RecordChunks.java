@@ -12,7 +12,7 @@ import org.agrona.collections.LongArrayList;
  * Where one shard's {@link DecisionRecords} get their off-heap chunks from, so that the shard thread copies its
  * records into memory that is already faulted in.
  *
- * <p><b>Why.</b> A chunk fresh from {@code malloc} is untouched memory: the record copies that fill it took the first
+ * <p><b>Why.</b> A fresh chunk is untouched memory: the record copies that fill it took the first
  * touch of each of its 2,048 pages on the shard thread, 4.8 µs per Decide in the server's profile
  * (docs/perf-notes/2026-12-06-server-cpu-by-component.md; a first touch costs about 18 µs on this VM, most of it
  * below the guest's fault path). Chunks come, in this order, from:
@@ -23,11 +23,11 @@ import org.agrona.collections.LongArrayList;
  * the rest back, and the memory held never exceeds what the two generations held before the rotation;</li>
  * <li><b>the chunk faulted ahead</b>: once the shard has taken its first chunk, a helper thread allocates the next
  * one and writes one byte of each of its 4 KiB pages while the shard fills the current one; the shard takes it when
- * the current one is full. Small pages only: a 2 MiB transparent huge page (never advised here) would move one large
- * fault onto whichever thread touches it first, which must not be an event loop;</li>
- * <li><b>{@code malloc}, on the taking thread</b> (as before): the first chunk, and any chunk wanted while the one
- * ahead is still being faulted (a burst, or a restart's copy of many chunks), counted by {@link #coldChunks}. The
- * shard never waits for the helper.</li>
+ * the current one is full. Its memory is advised for transparent huge pages ({@link ChunkMemory}): the helper then
+ * takes four 2 MiB faults instead of 2,048 small ones, which cost it less CPU;</li>
+ * <li><b>new memory, on the taking thread</b>: the first chunk, and any chunk wanted while the one ahead is still
+ * being faulted (a burst, or a restart's copy of many chunks), counted by {@link #coldChunks}. Never advised: a 2 MiB
+ * fault (or a compaction for one) must not land on an event loop in one go. The shard never waits for the helper.</li>
  * </ol>
  * A chunk's bytes are never assumed zero: the records mark the end of every chunk but the last, whose end is the
  * generation's tail, so a recycled chunk's old records are never read.
@@ -72,7 +72,7 @@ final class RecordChunks implements AutoCloseable {
             if (address != 0) {
                 asked = false;
             } else {
-                address = UnsafeApi.allocateMemory(chunkBytes);
+                address = ChunkMemory.allocate(chunkBytes, false);
                 coldChunks++;
             }
         }
@@ -91,13 +91,13 @@ final class RecordChunks implements AutoCloseable {
     /** Frees the recycled chunks not taken since they were given back (at a rotation: a generation went unused). */
     void trim() {
         while (!recycled.isEmpty()) {
-            UnsafeApi.freeMemory(recycled.popLong());
+            ChunkMemory.free(recycled.popLong(), chunkBytes);
         }
     }
 
     /** Frees a chunk that is not to be used again (its records are closed). */
     void free(long address) {
-        UnsafeApi.freeMemory(address);
+        ChunkMemory.free(address, chunkBytes);
     }
 
     /** Chunks the records' thread allocated itself because none was recycled or faulted ahead. */
@@ -117,18 +117,21 @@ final class RecordChunks implements AutoCloseable {
         trim();
         long address = ahead.getAndSet(0);
         if (address != 0) {
-            UnsafeApi.freeMemory(address);
+            ChunkMemory.free(address, chunkBytes);
         }
     }
 
-    /** On the helper: allocates a chunk, writes one byte of each page (each a write fault here), hands it over. */
+    /**
+     * On the helper: allocates a chunk, writes one byte of each 4 KiB page (a write fault here for each page, small or
+     * huge, the kernel gave: it falls back to small pages when it has no huge one at hand), hands it over.
+     */
     private void faultAhead() {
         if (closed) {
             return;
         }
         long address;
         try {
-            address = UnsafeApi.allocateMemory(chunkBytes);
+            address = ChunkMemory.allocate(chunkBytes, true);
         } catch (OutOfMemoryError e) {
             LOG.warn("could not fault an idempotency chunk ahead; the shard allocates its own", e);
             return; // asked stays set: the shard allocates cold from here on, which is what it did before
@@ -140,7 +143,7 @@ final class RecordChunks implements AutoCloseable {
         if (closed) {
             long unclaimed = ahead.getAndSet(0); // close() or this frees it, whichever empties ahead
             if (unclaimed != 0) {
-                UnsafeApi.freeMemory(unclaimed);
+                ChunkMemory.free(unclaimed, chunkBytes);
             }
         }
     }

@@ -191,6 +191,28 @@ class DecisionRecordsTest {
     }
 
     @Test
+    void shouldKeepRecordsWholeAcrossAColdChunkAndChunksFaultedAheadOnHugePages() {
+        // the fault-ahead runs at once on the taker's thread: every chunk after the first is one faulted ahead
+        try (DecisionRecords records = new DecisionRecords(cfg, Runnable::run)) {
+            byte[] big = payload(StateConfig.MAX_PAYLOAD_BYTES, 3);
+            int n = 4 * DecisionRecords.CHUNK_BYTES / StateConfig.MAX_PAYLOAD_BYTES; // about four chunks
+            for (int i = 0; i < n; i++) {
+                records.put("k-" + i, (byte) 1, T0, i, i % 5 != 0 ? big : payload(i % 500, i));
+            }
+            assertTrue(records.offHeapBytes() >= 3L * DecisionRecords.CHUNK_BYTES, records.offHeapBytes() + " bytes");
+            assertEquals(1, records.chunkPool().coldChunks(), "only the first chunk was the taker's own");
+            for (int i = 0; i < n; i++) {
+                DecisionRecord r = records.get("k-" + i);
+                assertEquals(i, r.fingerprint());
+                assertArrayEquals(i % 5 != 0 ? big : payload(i % 500, i), r.payload(), "" + i);
+            }
+            long[] visited = {0};
+            records.forEach((k, r) -> assertEquals(Long.parseLong(k.substring(2)), visited[0]++));
+            assertEquals(n, visited[0]);
+        }
+    }
+
+    @Test
     void shouldFillADroppedGenerationsChunksAgainAndShowOnlyTheNewRecords() {
         try (DecisionRecords records = new DecisionRecords(cfg, new RecordChunksTest.HeldExecutor());
                 DecisionRecords copy = new DecisionRecords(cfg, new RecordChunksTest.HeldExecutor())) {

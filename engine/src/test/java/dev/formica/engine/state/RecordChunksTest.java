@@ -2,9 +2,12 @@ package dev.formica.engine.state;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -76,8 +79,8 @@ class RecordChunksTest {
     void aDroppedGenerationsChunksAreTakenAgainFirstAndFreedWhenAGenerationPassesWithoutThem() {
         HeldExecutor ahead = new HeldExecutor();
         try (RecordChunks chunks = new RecordChunks(CHUNK, ahead)) {
-            Set<Long> dropped = Set.of(UnsafeApi.allocateMemory(CHUNK), UnsafeApi.allocateMemory(CHUNK),
-                    UnsafeApi.allocateMemory(CHUNK));
+            Set<Long> dropped = Set.of(ChunkMemory.allocate(CHUNK, false), ChunkMemory.allocate(CHUNK, true),
+                    ChunkMemory.allocate(CHUNK, false));
             dropped.forEach(chunks::recycle);
             assertEquals(3L * CHUNK, chunks.spareBytes());
             Set<Long> taken = new HashSet<>();
@@ -94,6 +97,24 @@ class RecordChunksTest {
             assertEquals(1, ahead.held.size(), "and the one after it is faulted ahead");
             taken.forEach(chunks::free);
             chunks.free(last);
+        }
+    }
+
+    @Test
+    void onlyTheChunkFaultedAheadIsAdvisedForHugePages() throws InterruptedException, IOException {
+        assumeTrue(ChunkMemory.mapsChunks(), "Linux with the POSIX binding only");
+        HeldExecutor ahead = new HeldExecutor();
+        try (RecordChunks chunks = new RecordChunks(DecisionRecords.CHUNK_BYTES, ahead)) {
+            long cold = chunks.take();
+            ahead.runOneElsewhere();
+            long faulted = chunks.take();
+            ChunkMemoryTest.Mapping mapping = ChunkMemoryTest.mappingOf(faulted);
+            assertEquals(0, faulted % ChunkMemory.HUGE_PAGE_BYTES);
+            assertTrue(mapping.advised(), "the helper's chunk: VmFlags " + mapping.flags());
+            assertTrue(mapping.start() <= faulted && mapping.end() >= faulted + DecisionRecords.CHUNK_BYTES);
+            assertFalse(ChunkMemoryTest.mappingOf(cold).advised(), "the shard thread's own chunk keeps small pages");
+            chunks.free(cold);
+            chunks.free(faulted);
         }
     }
 
