@@ -6,7 +6,7 @@
 # may claim: "=" when both saturated, "<=" when Echo did not (it can do more), ">=" when Decide did not.
 # Usage: [JAR=path/to/formica.jar] [LOADTEST_JAR=path/to/formica.jar] [SERVE_ARGS="--durability process"] [SLO=5ms] \
 #        [ECHO_RATE=N | ECHO_FIRST=1] loadtest/scripts/find-max.sh [OUT_DIR] [START_RATE]
-#        (defaults: target/find-max 3000; 5-6 minutes, at most about 8)
+#        (defaults: target/find-max 3000; 4.7-5.5 minutes on 2026-12-07, at most about 8)
 # Decide goes first: a search's overloaded last steps leave the server worse for a search after it (Echo's, at
 # 71,054/s with p99 > 1 s, spoiled the Decide search after it on 2026-12-07), and Echo's are the heavier. Echo's
 # search starts at Decide's last passing rate (ECHO_RATE sets it): an Echo is a subset of a Decide's work, so it
@@ -21,12 +21,19 @@
 # LOADTEST_JAVA_OPTS as its JVM options (lib.sh loadtool_copy); a tool from before --echo-rate (2026-12-07) takes
 # neither ECHO_RATE nor ECHO_FIRST and searches Echo first.
 # BUDGET is each search's time (160s: 16 steps of 10 s).
+# The server takes no snapshot during the run (FORMICA_SNAPSHOT_INTERVAL=1h unless set; the product's default is 2m):
+# a snapshot replays the log written since the last one on the same 2 cores, so it lands on whichever step is
+# running and charges the Decide traffic before it to that step. On 2026-12-07 the first one (3.9-5.6 s a shard, 2 m
+# after start) fell on Decide's 3,906/s step in both `fsync` runs, and in `process` mode the one after Decide's
+# search (633,362 and 759,844 frames, 22.6 + 18.6 s) covered Echo's whole search: Echo failed 36,380/s there,
+# which it passed with snapshots off. FORMICA_SNAPSHOT_INTERVAL=2m measures with them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${1:-$ROOT/target/find-max}"
 RATE="${2:-3000}"
 PORT="${PORT:-50187}"                 # not 50097-50099, 50189-50197: other scripts use those
 METRICS_PORT="${METRICS_PORT:-50188}"
+export FORMICA_SNAPSHOT_INTERVAL="${FORMICA_SNAPSHOT_INTERVAL:-1h}"
 mkdir -p "$OUT"
 cd "$ROOT"
 echo "start $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -73,7 +73,8 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "process_cpu_seconds_total. The load generator's own CPU per request is always reported.")
     Integer serverMetricsPort;
 
-    @Option(names = "--rate", description = "Constant rate, requests/s (default 1000); the start rate of --find-max.")
+    @Option(names = "--rate", description = "Constant rate, requests/s (default 1000); the start rate of --find-max "
+            + "(with --target-rpc both, Decide's; see --echo-rate).")
     Double rate;
 
     @Option(names = "--profile", defaultValue = "constant",
