@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -71,7 +73,8 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "process_cpu_seconds_total. The load generator's own CPU per request is always reported.")
     Integer serverMetricsPort;
 
-    @Option(names = "--rate", description = "Constant rate, requests/s (default 1000); the start rate of --find-max.")
+    @Option(names = "--rate", description = "Constant rate, requests/s (default 1000); the start rate of --find-max "
+            + "(with --target-rpc both, Decide's; see --echo-rate).")
     Double rate;
 
     @Option(names = "--profile", defaultValue = "constant",
@@ -139,7 +142,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     Mode mode;
 
     @Option(names = "--target-rpc", defaultValue = "decide",
-            description = "decide, echo, or both (Echo then Decide, same profile; reports decide/echo throughput).")
+            description = "decide, echo, or both (Echo then Decide, same profile; with --find-max Decide then Echo, "
+                    + "see --echo-rate; reports decide/echo throughput).")
     TargetRpc targetRpc;
 
     @Option(names = "--borrowers", defaultValue = "100000", description = "Borrowers b0..bN-1 (default "
@@ -181,6 +185,14 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--find-max", description = "Step the rate up from --rate until p99 > --slo-p99 or errors > "
             + "--max-errors.")
     boolean findMax;
+
+    @Option(names = "--echo-rate", description = "find-max of both: the start rate of Echo's search (default: the "
+            + "rate of Decide's last passing step, at least --rate, so that Echo saturates within its budget).")
+    Double echoRate;
+
+    @Option(names = "--echo-first", description = "find-max of both: search Echo first, then Decide, both from --rate "
+            + "(the order before 2026-12-07; Echo's overloaded last steps then weigh on Decide's search).")
+    boolean echoFirst;
 
     @Option(names = "--step", defaultValue = "1.25", description = "find-max rate factor per step (default "
             + "${DEFAULT-VALUE}).")
@@ -259,16 +271,21 @@ public final class LoadTestCommand implements Callable<Integer> {
         summary.append(String.format(Locale.ROOT, "formica loadtest  target %s  mode %s  channels %d  senders %d  "
                 + "run id %s%n", target, mode, channels, senders, id));
         try {
-            List<GrpcLoadTarget.Rpc> rpcs = targetRpc == TargetRpc.both
-                    ? List.of(GrpcLoadTarget.Rpc.ECHO, GrpcLoadTarget.Rpc.DECIDE)
+            List<GrpcLoadTarget.Rpc> rpcs = targetRpc == TargetRpc.both ? DecideEchoRatio.order(findMax, echoFirst)
                     : List.of(targetRpc == TargetRpc.echo ? GrpcLoadTarget.Rpc.ECHO : GrpcLoadTarget.Rpc.DECIDE);
             List<RunResult> headline = new ArrayList<>();
+            Map<GrpcLoadTarget.Rpc, FindMaxSearch.Outcome> searches = new EnumMap<>(GrpcLoadTarget.Rpc.class);
             for (GrpcLoadTarget.Rpc rpc : rpcs) {
                 RequestFactory factory = new RequestFactory(id + "-" + rpc.name().toLowerCase(Locale.ROOT), seed,
                         popularity, fraudBurstShare, records);
                 if (findMax) {
-                    FindMaxSearch.Outcome o = findMax(rpc, open, factory, results);
-                    summary.append(SummaryText.findMax(rpc.name().toLowerCase(Locale.ROOT), o));
+                    boolean echoOfBoth = rpc == GrpcLoadTarget.Rpc.ECHO && targetRpc == TargetRpc.both;
+                    double start = echoOfBoth ? DecideEchoRatio.echoStartRate(echoRate, startRate(),
+                            searches.get(GrpcLoadTarget.Rpc.DECIDE)) : startRate();
+                    FindMaxSearch.Outcome o = findMax(rpc, start, open, factory, results);
+                    searches.put(rpc, o);
+                    summary.append(SummaryText.findMax(rpc.name().toLowerCase(Locale.ROOT), o,
+                            echoOfBoth ? "--echo-rate" : "--rate"));
                     if (o.lastPassing() != null) {
                         headline.add(o.lastPassing().result());
                     }
@@ -284,8 +301,10 @@ public final class LoadTestCommand implements Callable<Integer> {
                 summary.append(findMax ? "last passing step of each search:\n" : "")
                         .append(SummaryText.table(headline));
             }
-            summary.append(ratio(headline));
-            warnings(headline, summary);
+            if (targetRpc == TargetRpc.both) {
+                summary.append(DecideEchoRatio.text(findMax, headline, searches));
+            }
+            SummaryText.warnings(headline, summary);
         } finally {
             for (ManagedChannel c : open) {
                 c.shutdownNow();
@@ -340,11 +359,14 @@ public final class LoadTestCommand implements Callable<Integer> {
         return r;
     }
 
-    private FindMaxSearch.Outcome findMax(GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, RequestFactory base,
-            List<RunResult> results) throws InterruptedException {
+    private double startRate() {
+        return rate == null ? 1000 : rate;
+    }
+
+    private FindMaxSearch.Outcome findMax(GrpcLoadTarget.Rpc rpc, double startRate, List<ManagedChannel> open,
+            RequestFactory base, List<RunResult> results) throws InterruptedException {
         int maxSteps = (int) Math.max(1, duration.toNanos() / stepDuration.toNanos());
-        FindMaxSearch search = new FindMaxSearch(rate == null ? 1000 : rate, step, sloP99.toNanos(), maxErrors,
-                maxSteps, stepRetries);
+        FindMaxSearch search = new FindMaxSearch(startRate, step, sloP99.toNanos(), maxErrors, maxSteps, stepRetries);
         return search.search((i, stepRate) -> {
             // warm up once, before the first step; later steps start warm
             long warm = i == 0 ? warmup.toNanos() : 0;
@@ -444,40 +466,6 @@ public final class LoadTestCommand implements Callable<Integer> {
         return hlog.resolveSibling(withRun);
     }
 
-    private String ratio(List<RunResult> headline) {
-        if (targetRpc != TargetRpc.both || headline.size() != 2) {
-            return "";
-        }
-        double echo = headline.get(0).throughput();
-        double decide = headline.get(1).throughput();
-        String caveat = findMax ? "" : "  [both at the same offered rate: a ratio near 1 only says both kept up; "
-                + "use --find-max for capacity]";
-        String ratio = String.format(Locale.ROOT, "throughput ratio decide/echo: %.3f (decide %.1f/s, echo %.1f/s)%s%n",
-                echo == 0 ? 0 : decide / echo, decide, echo, caveat);
-        double echoCpu = headline.get(0).serverCpuMicros();
-        double decideCpu = headline.get(1).serverCpuMicros();
-        if (!Double.isNaN(echoCpu) && !Double.isNaN(decideCpu) && decideCpu > 0) {
-            String note = findMax ? "  [each at its own last passing rate]" : "";
-            ratio += String.format(Locale.ROOT, "server CPU per request echo/decide: %.3f (decide %.1f us, "
-                    + "echo %.1f us)%s%n", echoCpu / decideCpu, decideCpu, echoCpu, note);
-        }
-        return ratio;
-    }
-
-    private static void warnings(List<RunResult> runs, StringBuilder summary) {
-        for (RunResult r : runs) {
-            if (r.sent() > 0 && r.lateSends() > r.sent() / 100) {
-                summary.append(String.format(Locale.ROOT, "warning: %s: %d sends were >1 ms late: the generator or "
-                        + "the box could not keep the timetable; corrected latency includes it%n", r.name(),
-                        r.lateSends()));
-            }
-            if (r.backlogged() > 0) {
-                summary.append(String.format(Locale.ROOT, "warning: %s: %d requests waited for --max-in-flight%n",
-                        r.name(), r.backlogged()));
-            }
-        }
-    }
-
     private String rpcName(GrpcLoadTarget.Rpc rpc) {
         return rpc == GrpcLoadTarget.Rpc.ECHO ? "echo" : mode == Mode.stream ? "decide-stream" : "decide";
     }
@@ -520,10 +508,17 @@ public final class LoadTestCommand implements Callable<Integer> {
             if (trace != null || profile == ProfileKind.double11) {
                 throw new ParameterException(cl, "--find-max steps a constant --rate: drop --trace/--profile double11");
             }
+            if (echoRate != null && !(echoRate > 0 && echoRate <= 1_000_000)) {
+                throw new ParameterException(cl, "--echo-rate: must be in (0, 1000000] requests/s, was " + echoRate);
+            }
             if (!(step > 1) || stepDuration.isZero() || stepDuration.isNegative()
                     || stepDuration.compareTo(duration) > 0) {
                 throw new ParameterException(cl, "--step must be > 1 and --step-duration in (0, --duration]");
             }
+        }
+        if ((echoRate != null || echoFirst) && !(findMax && targetRpc == TargetRpc.both)) {
+            throw new ParameterException(cl, "--echo-rate and --echo-first order the two searches of --find-max "
+                    + "--target-rpc both: add those or drop them");
         }
         if (!phases.isEmpty() && (findMax || trace != null || profile == ProfileKind.double11 || rate != null)) {
             throw new ParameterException(cl, "--phase sets each run's rate and duration: drop --rate, --find-max, "

@@ -80,8 +80,12 @@ public final class SummaryText {
         return render(rows);
     }
 
-    /** The steps of a find-max search. */
-    public static String findMax(String rpc, FindMaxSearch.Outcome outcome) {
+    /**
+     * The steps of a find-max search and what ended it: a failing step (saturated) or the budget.
+     *
+     * @param startOption the option that set the search's start rate, named when the first step failed
+     */
+    public static String findMax(String rpc, FindMaxSearch.Outcome outcome, String startOption) {
         StringBuilder b = new StringBuilder();
         b.append("find-max ").append(rpc).append(":\n");
         b.append(String.format(Locale.ROOT, "  %-5s %12s %12s %12s %10s %17s  %s%n", "step", "offered/s",
@@ -95,13 +99,32 @@ public final class SummaryText {
                     (s.passed() ? "pass: " : "FAIL: ") + s.verdict()));
         }
         if (outcome.lastPassing() == null) {
-            b.append("  saturation throughput: none (the first step already failed; lower --rate)\n");
+            b.append("  saturation throughput: none (the first step already failed; lower ").append(startOption)
+                    .append(")\n");
         } else {
-            b.append(String.format(Locale.ROOT, "  saturation throughput: %.1f/s (offered %.1f/s)%s%n",
-                    outcome.saturationThroughput(), outcome.lastPassing().rate(),
-                    outcome.saturated() ? "" : " -- NOT saturated: the --duration budget ran out first"));
+            List<FindMaxSearch.Step> steps = outcome.steps();
+            b.append(String.format(Locale.ROOT, "  saturation throughput: %.1f/s (offered %.1f/s); ended by %s%n",
+                    outcome.saturationThroughput(), outcome.lastPassing().rate(), outcome.saturated()
+                            ? String.format(Locale.ROOT, "saturation (%.1f/s offered failed)",
+                                    steps.get(steps.size() - 1).rate())
+                            : "its budget -- NOT saturated: the --duration budget ran out first"));
         }
         return b.toString();
+    }
+
+    /** Appends a warning for each run whose timetable slipped or whose requests waited for --max-in-flight. */
+    static void warnings(List<RunResult> runs, StringBuilder summary) {
+        for (RunResult r : runs) {
+            if (r.sent() > 0 && r.lateSends() > r.sent() / 100) {
+                summary.append(String.format(Locale.ROOT, "warning: %s: %d sends were >1 ms late: the generator or "
+                        + "the box could not keep the timetable; corrected latency includes it%n", r.name(),
+                        r.lateSends()));
+            }
+            if (r.backlogged() > 0) {
+                summary.append(String.format(Locale.ROOT, "warning: %s: %d requests waited for --max-in-flight%n",
+                        r.name(), r.backlogged()));
+            }
+        }
     }
 
     /** Value at {@code percentile} (100 = max) in milliseconds, or "-" for an empty histogram. */

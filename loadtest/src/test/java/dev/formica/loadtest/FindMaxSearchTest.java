@@ -71,7 +71,7 @@ class FindMaxSearchTest {
         assertEquals(1, o.steps().size());
         assertNull(o.lastPassing());
         assertEquals(0, o.saturationThroughput());
-        assertTrue(SummaryText.findMax("decide", o).contains("lower --rate"));
+        assertTrue(SummaryText.findMax("decide", o, "--rate").contains("lower --rate"));
     }
 
     @Test

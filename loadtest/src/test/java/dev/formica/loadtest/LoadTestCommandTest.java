@@ -37,6 +37,15 @@ class LoadTestCommandTest {
     }
 
     @Test
+    void shouldTakeTheSearchOrderOptionsOnlyForAFindMaxOfBoth() {
+        assertEquals(2, execute("--find-max", "--echo-rate", "10000"));
+        assertTrue(err.toString().contains("--echo-rate and --echo-first"), err.toString());
+        assertEquals(2, execute("--target-rpc", "both", "--echo-first"));
+        assertEquals(2, execute("--find-max", "--target-rpc", "both", "--echo-rate", "0"));
+        assertTrue(err.toString().contains("--echo-rate: must be in"), err.toString());
+    }
+
+    @Test
     void shouldReportABadTraceLineWithItsNumber() throws Exception {
         java.nio.file.Path trace = java.nio.file.Files.createTempFile("trace", ".csv");
         java.nio.file.Files.writeString(trace, "1,b1,CASH_LOAN,100,d,m\n2,b1,CASH_LOAN,oops,d,m\n");
