@@ -219,6 +219,7 @@ final class ReplicatedNodes implements AutoCloseable {
                 .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(count).toList();
     }
 
+    /** The group that holds {@code borrower}'s partition. */
     static int groupOf(String borrower) {
         return LAYOUT.groupOf(Partitions.of(borrower));
     }
