@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
+import dev.formica.client.FormicaException;
 import dev.formica.client.RetryPolicy;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
@@ -33,7 +34,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,8 +92,9 @@ class ReplicatedFailoverTest {
             monitor.scheduleWithFixedDelay(() -> watchClaims(cluster), 0, 100, TimeUnit.MILLISECONDS);
             try (FormicaClient client = client()) {
                 for (String b : borrowers) {
-                    client.upsertProfile(Profile.newBuilder().setBorrowerId(b).setRegion("CN-31").addLines(
-                            ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(LINE)).build());
+                    Profile profile = Profile.newBuilder().setBorrowerId(b).setRegion("CN-31").addLines(
+                            ProductLine.newBuilder().setProduct(Product.CONSUMER_CREDIT).setLineMinor(LINE)).build();
+                    whenServed(cluster, () -> client.upsertProfile(profile));
                 }
                 String victim = borrowers.get(0);
                 int group = LAYOUT.groupOf(Partitions.of(victim));
@@ -105,7 +109,7 @@ class ReplicatedFailoverTest {
                 runFor(third);
                 await().atMost(Duration.ofSeconds(30)).until(() -> decided.size() > 20);
                 Map<String, Decided> beforeKill = Map.copyOf(decided);
-                int leader = claimant(cluster, Partitions.of(victim));
+                int leader = awaitClaimant(cluster, Partitions.of(victim));
                 killedAtNanos.set(System.nanoTime());
                 cluster.kill(leader);
                 await().atMost(Duration.ofSeconds(60)).until(() -> servedAgainNanos.get() != 0);
@@ -118,9 +122,9 @@ class ReplicatedFailoverTest {
                 for (Thread t : workers) {
                     t.join();
                 }
-                resolveUnanswered(client);
-                checkReplays(client, beforeKill);
-                checkBalances(client, borrowers);
+                resolveUnanswered(cluster, client);
+                checkReplays(cluster, client, beforeKill);
+                checkBalances(cluster, client, borrowers);
                 System.out.println("failover test: " + decided.size() + " decides, " + confirmed.size()
                         + " confirms; node " + leader + " (leader of group " + group + ") killed; first Decide of"
                         + " that group sent after the kill answered " + failoverMs + " ms after it");
@@ -143,10 +147,46 @@ class ReplicatedFailoverTest {
                 .build();
     }
 
-    private static int claimant(NodeProcesses cluster, int partition) {
-        List<Integer> claims = cluster.claimants(partition, cluster.maps());
-        assertEquals(1, claims.size(), "claimants of partition " + partition + ": " + claims);
-        return claims.get(0);
+    /**
+     * The node that claims {@code partition}, once one does: a leader that stepped down on a loaded box leaves it
+     * unclaimed until the next election (two claimants at once are what {@link #watchClaims} catches).
+     */
+    private static int awaitClaimant(NodeProcesses cluster, int partition) {
+        AtomicInteger claimant = new AtomicInteger(-1);
+        await("a node claiming partition " + partition).atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    List<Integer> claims = cluster.claimants(partition, cluster.maps());
+                    claimant.set(claims.size() == 1 ? claims.get(0) : -1);
+                    return claimant.get() >= 0;
+                });
+        return claimant.get();
+    }
+
+    /**
+     * {@code call}'s answer, sent again after a refusal worth a retry once every partition is claimed again: the
+     * SDK's 30 attempts end within seconds, and on a loaded box an election after a leader's step-down can take
+     * longer (docs/cluster.md, "When a leader steps down"). {@code call} must be safe to repeat (a fixed request id:
+     * the resend replays what was committed). The engine's in-process tests do the same ({@code WhenServed}).
+     */
+    private static <T> T whenServed(NodeProcesses cluster, Supplier<T> call) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        for (;;) {
+            try {
+                return call.get();
+            } catch (FormicaException e) {
+                long left = end - System.nanoTime();
+                if (!e.isRetryable() || left <= 0) {
+                    throw e;
+                }
+                await("every partition served after " + e.getMessage()).atMost(Duration.ofNanos(left))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> everyPartitionClaimed(cluster));
+            }
+        }
+    }
+
+    private static boolean everyPartitionClaimed(NodeProcesses cluster) {
+        PartitionMap[] maps = cluster.maps();
+        return IntStream.range(0, Partitions.COUNT).noneMatch(p -> cluster.claimants(p, maps).isEmpty());
     }
 
     private static void awaitEveryPartitionServed(NodeProcesses cluster) {
@@ -221,29 +261,30 @@ class ReplicatedFailoverTest {
     }
 
     /** A call without an answer may or may not have happened: its retry (same request id) says which. */
-    private void resolveUnanswered(FormicaClient client) {
+    private void resolveUnanswered(NodeProcesses cluster, FormicaClient client) {
         for (DecisionRequest r : unansweredDecides.values()) {
-            record(r, client.decide(r));
+            record(r, whenServed(cluster, () -> client.decide(r)));
         }
         for (ConfirmRequest c : unansweredConfirms.values()) {
-            ConfirmResponse answer = client.confirm(c);
+            ConfirmResponse answer = whenServed(cluster, () -> client.confirm(c));
             confirmed.put(c.getHoldId(), answer.getDrawnAmountMinor());
         }
     }
 
-    private static void checkReplays(FormicaClient client, Map<String, Decided> beforeKill) {
+    private static void checkReplays(NodeProcesses cluster, FormicaClient client, Map<String, Decided> beforeKill) {
         for (Map.Entry<String, Decided> e : beforeKill.entrySet()) {
             Decided first = e.getValue();
-            DecisionResponse again = client.decide(DecisionRequest.newBuilder().setRequestId(e.getKey())
+            DecisionRequest replay = DecisionRequest.newBuilder().setRequestId(e.getKey())
                     .setBorrowerId(first.borrower()).setProduct(Product.CONSUMER_CREDIT)
-                    .setAmountMinor(first.requested()).build());
+                    .setAmountMinor(first.requested()).build();
+            DecisionResponse again = whenServed(cluster, () -> client.decide(replay));
             assertTrue(again.getReplayed(), e.getKey() + " replayed");
             assertEquals(first.outcome(), again.getOutcome(), e.getKey());
             assertEquals(first.holdId(), again.getHoldId(), e.getKey() + " same hold after failover");
         }
     }
 
-    private void checkBalances(FormicaClient client, List<String> borrowers) {
+    private void checkBalances(NodeProcesses cluster, FormicaClient client, List<String> borrowers) {
         Map<String, long[]> model = new ConcurrentHashMap<>();
         borrowers.forEach(b -> model.put(b, new long[2]));
         Map<String, Decided> byHold = new ConcurrentHashMap<>();
@@ -260,8 +301,9 @@ class ReplicatedFailoverTest {
             model.get(d.borrower())[1] += d.held();
         }
         for (String b : borrowers) {
-            CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId(b)
-                    .setProduct(Product.CONSUMER_CREDIT).build());
+            GetCreditLineRequest get = GetCreditLineRequest.newBuilder().setBorrowerId(b)
+                    .setProduct(Product.CONSUMER_CREDIT).build();
+            CreditLine line = whenServed(cluster, () -> client.getCreditLine(get));
             assertEquals(model.get(b)[0], line.getHeldMinor(), b + " held");
             assertEquals(model.get(b)[1], line.getDrawnMinor(), b + " drawn");
         }

@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.v1.CreditLine;
 import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.ErrorReason;
 import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
@@ -27,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -35,7 +34,8 @@ import java.util.stream.Stream;
  * others, while a test moves groups or changes their members; keeps a model of what was approved (the hold id of
  * each request id, the amount each borrower holds) and checks at the end that every approval replays once with its
  * hold and that each borrower holds what the model says. A Decide refused while the old and the new leader name
- * each other (redirects during a hand-over) is resent with its request id.
+ * each other (redirects during a hand-over), or while its group has no leader (an election that outlasts the SDK's
+ * retries on a loaded box), is resent with its request id once a node serves the group ({@link WhenServed}).
  */
 final class ModelledDecideLoad {
     /** The borrowers the load decides for (to build the client's routing with). */
@@ -45,6 +45,7 @@ final class ModelledDecideLoad {
             IntStream.range(0, 8).mapToObj(i -> "o-" + i)).toList();
 
     private final FormicaClient client;
+    private final IntPredicate served;
     private final List<String> borrowers = BORROWERS;
     /** Request id/borrower -> hold id, for every approval acknowledged. */
     private final Map<String, String> holds = new ConcurrentHashMap<>();
@@ -54,8 +55,10 @@ final class ModelledDecideLoad {
     private ExecutorService thread;
     private Future<?> running;
 
-    ModelledDecideLoad(FormicaClient client) {
+    /** @param served whether some node serves a group now (the cluster's nodes' own maps) */
+    ModelledDecideLoad(FormicaClient client, IntPredicate served) {
         this.client = client;
+        this.served = served;
     }
 
     /** Starts deciding; {@link #stop} ends it. */
@@ -64,7 +67,7 @@ final class ModelledDecideLoad {
         running = thread.submit(() -> {
             for (int i = 0; !stop.get(); i++) {
                 String b = borrowers.get(i % borrowers.size());
-                DecisionResponse d = decideResending(client, b, "r-" + i);
+                DecisionResponse d = decideResending(b, "r-" + i);
                 if (d.getOutcome() == Outcome.APPROVE) {
                     holds.put("r-" + i + "/" + b, d.getHoldId());
                     held.merge(b, AMOUNT, Long::sum);
@@ -95,15 +98,15 @@ final class ModelledDecideLoad {
         assertFalse(holds.isEmpty());
         for (Map.Entry<String, String> e : holds.entrySet()) {
             String[] idAndBorrower = e.getKey().split("/");
-            DecisionResponse again = decideResending(client, idAndBorrower[1], idAndBorrower[0]);
+            DecisionResponse again = decideResending(idAndBorrower[1], idAndBorrower[0]);
             assertTrue(again.getReplayed(), e.getKey());
             assertEquals(e.getValue(), again.getHoldId(), e.getKey());
         }
         Map<String, Long> model = new HashMap<>(held);
         List<String> wrong = new ArrayList<>();
         for (String b : borrowers) {
-            CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId(b)
-                    .setProduct(Product.CONSUMER_CREDIT).build());
+            CreditLine line = WhenServed.call(served, LAYOUT.groupOf(Partitions.of(b)), () -> client.getCreditLine(
+                    GetCreditLineRequest.newBuilder().setBorrowerId(b).setProduct(Product.CONSUMER_CREDIT).build()));
             if (model.getOrDefault(b, 0L) != line.getHeldMinor()) {
                 wrong.add(b + " held " + line.getHeldMinor() + ", model " + model.getOrDefault(b, 0L));
             }
@@ -111,16 +114,9 @@ final class ModelledDecideLoad {
         assertEquals(List.of(), wrong, "each request id reserved once");
     }
 
-    /** A Decide resent with its request id while the old and the new leader may name each other (redirects). */
-    static DecisionResponse decideResending(FormicaClient client, String borrower, String requestId) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return client.decide(decide(borrower, requestId));
-            } catch (FormicaException e) {
-                if (e.reason() != ErrorReason.PARTITION_NOT_OWNED || attempt >= 100) {
-                    throw e;
-                }
-            }
-        }
+    /** A Decide resent with its request id once its group is served, after a refusal worth a retry. */
+    private DecisionResponse decideResending(String borrower, String requestId) {
+        return WhenServed.call(served, LAYOUT.groupOf(Partitions.of(borrower)), () ->
+                client.decide(decide(borrower, requestId)));
     }
 }

@@ -74,7 +74,7 @@ class ReplicatedAddNodeTest {
         nodes.startAll();
         nodes.awaitEveryGroupLedByItsOwnNode();
         try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
-            ModelledDecideLoad load = new ModelledDecideLoad(client).start();
+            ModelledDecideLoad load = new ModelledDecideLoad(client, g -> cluster.leader(g) >= 0).start();
             try {
                 // enough entries for the leader of group 0 to snapshot and purge: the new member cannot get it all
                 await().atMost(Duration.ofSeconds(120)).until(() -> load.decided() >= 60

@@ -89,9 +89,10 @@ class ReplicatedConcentrationTest {
         try (FormicaClient client = cluster.client(borrowers)) {
             for (int i = 0; i < borrowers.size(); i++) {
                 long amount = 1_000 + i;
-                DecisionResponse r = client.decide(DecisionRequest.newBuilder().setRequestId("d-" + i)
+                DecisionRequest request = DecisionRequest.newBuilder().setRequestId("d-" + i)
                         .setBorrowerId(borrowers.get(i)).setProduct(Product.CONSUMER_CREDIT).setAmountMinor(amount)
-                        .setMerchantId(MERCHANT).build());
+                        .setMerchantId(MERCHANT).build();
+                DecisionResponse r = cluster.whenServed(borrowers.get(i), () -> client.decide(request));
                 assertEquals(Outcome.APPROVE, r.getOutcome(), borrowers.get(i));
                 holds.add(r.getHoldId());
                 total += amount;
@@ -101,7 +102,8 @@ class ReplicatedConcentrationTest {
             // a Cancel on group 0 (led by node 0) leaves the tables of the nodes that only follow it too
             String cancelled = borrowers.get(0);
             assertEquals(0, LAYOUT.groupOf(Partitions.of(cancelled)));
-            client.cancel(CancelRequest.newBuilder().setRequestId("x-0").setHoldId(holds.get(0)).build());
+            CancelRequest cancel = CancelRequest.newBuilder().setRequestId("x-0").setHoldId(holds.get(0)).build();
+            cluster.whenServed(cancelled, () -> client.cancel(cancel));
             total -= 1_000;
             awaitEveryNodeShows(total, "the cancelled hold off every node");
         }

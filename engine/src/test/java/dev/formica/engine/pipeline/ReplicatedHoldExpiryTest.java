@@ -55,18 +55,19 @@ class ReplicatedHoldExpiryTest {
         nodes.awaitEveryGroupLedByItsOwnNode();
         String borrower = "x-1";
         int group = LAYOUT.groupOf(Partitions.of(borrower));
-        int leader = nodes.leader(group);
         long madeNanos;
         try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())
                 .defaultDeadline(Duration.ofSeconds(30)).build()) {
-            client.upsertProfile(profile(borrower));
+            nodes.whenServed(group, () -> client.upsertProfile(profile(borrower)));
             madeNanos = System.nanoTime();
-            DecisionResponse d = client.decide(decide(borrower, "d-" + borrower));
+            DecisionResponse d = nodes.whenServed(group, () -> client.decide(decide(borrower, "d-" + borrower)));
             assertEquals(Outcome.APPROVE, d.getOutcome());
         }
+        // the node that made the hold, or the one it failed over to should its leader have stepped down meanwhile
+        int leader = nodes.awaitLeader(group);
         nodes.stop(leader);
         nodes.awaitEveryGroupServed();
-        int next = nodes.leader(group);
+        int next = nodes.awaitLeader(group);
         assertNotEquals(leader, next);
         int other = -1;
         for (int node : LAYOUT.replicasOf(group)) {

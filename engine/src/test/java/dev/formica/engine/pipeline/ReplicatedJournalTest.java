@@ -67,7 +67,7 @@ class ReplicatedJournalTest {
             for (int round = 0; round < 2; round++) {
                 for (String b : borrowers) {
                     String requestId = "r" + round + "-" + b;
-                    answers.put(requestId, client.decide(decide(b, requestId)));
+                    answers.put(requestId, nodes.whenServed(b, () -> client.decide(decide(b, requestId))));
                 }
             }
         }

@@ -147,7 +147,7 @@ class ReplicatedMembershipTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> nodes.leader(0) == 1);
         long placedAt = Long.parseLong(placementFile(nodes.dataDir(1), 0).getProperty("index"));
         try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
-            ModelledDecideLoad load = new ModelledDecideLoad(client).start();
+            ModelledDecideLoad load = new ModelledDecideLoad(client, g -> nodes.leader(g) >= 0).start();
             try {
                 // the leader snapshots and purges its log past the placement entry: a new member cannot replay it
                 await().atMost(Duration.ofSeconds(120))

@@ -84,7 +84,7 @@ class ReplicatedMoveTest {
         assertEquals(3, before.getGroupsCount(), "every node hosts the three groups");
         assertEquals(0, group(before, 0).getPlacedOn());
         try (FormicaClient client = nodes.client(ModelledDecideLoad.BORROWERS)) {
-            ModelledDecideLoad load = new ModelledDecideLoad(client).start();
+            ModelledDecideLoad load = new ModelledDecideLoad(client, g -> nodes.leader(g) >= 0).start();
             await().atMost(Duration.ofSeconds(60)).until(() -> load.decided() >= 30);
 
             MovePartitionsResponse there = admin(0).movePartitions(move(0, 1));

@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
 import dev.formica.client.RetryPolicy;
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.cluster.Partitions;
@@ -128,8 +127,8 @@ final class ReplicatedNodes implements AutoCloseable {
         return servers[node];
     }
 
-    /** A plain channel to one node: no redirects followed, no retries. */
-    ManagedChannel channel(int node) {
+    /** A plain channel to one node: no redirects followed, no retries. A test's load thread may ask too. */
+    synchronized ManagedChannel channel(int node) {
         if (channels[node] == null) {
             channels[node] = ManagedChannelBuilder.forTarget(nodes.get(node)).usePlaintext().build();
         }
@@ -175,36 +174,41 @@ final class ReplicatedNodes implements AutoCloseable {
                 IntStream.range(0, 3).allMatch(g -> claimant(firstPartitionOf(g)) == g));
     }
 
+    /** The node that serves {@code group}, once one does (a leader may have stepped down a moment ago). */
+    int awaitLeader(int group) {
+        AtomicInteger leader = new AtomicInteger(-1);
+        await("a node serving group " + group).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    leader.set(leader(group));
+                    return leader.get() >= 0;
+                });
+        return leader.get();
+    }
+
     /**
-     * {@code call}'s answer, sent again after its group lost its leader: a refusal worth a retry (UNAVAILABLE) waits
-     * until a node serves {@code group} again (an election after a leader stepped down on a loaded box), then resends
-     * {@code call}, which must be safe to repeat (an upsert, or a request with a fixed request id: the retry replays
-     * what was committed). At most {@code 5} such waits; any other failure is thrown at once.
+     * {@code call}'s answer, sent again once a node serves {@code group} after a refusal worth a retry (a leader that
+     * stepped down on a loaded box, a failover): {@link WhenServed}. {@code call} must be safe to repeat (an upsert,
+     * or a request with a fixed request id: the resend replays what was committed).
      */
     <T> T whenServed(int group, Supplier<T> call) {
-        for (int retries = 0;; retries++) {
-            try {
-                return call.get();
-            } catch (FormicaException e) {
-                if (!e.isRetryable() || retries == 5) {
-                    throw e;
-                }
-                await("a node serving group " + group + " after " + e.getMessage()).atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(100)).until(() -> leader(group) >= 0);
-            }
-        }
+        return WhenServed.call(g -> leader(g) >= 0, group, call);
+    }
+
+    /** {@link #whenServed(int, Supplier)} for a call about {@code borrower}, in its group. */
+    <T> T whenServed(String borrower, Supplier<T> call) {
+        return whenServed(groupOf(borrower), call);
     }
 
     /**
      * An SDK client of the three nodes that rides out a hand-over or a failover (30 attempts, 250 ms back-off at
-     * most, 30 s deadline), with the profiles of {@code borrowers} upserted.
+     * most, 30 s deadline), with the profiles of {@code borrowers} upserted (each {@link #whenServed}).
      */
     FormicaClient client(List<String> borrowers) {
         FormicaClient client = FormicaClient.builder().targets(nodes).defaultDeadline(Duration.ofSeconds(30))
                 .retryPolicy(RetryPolicy.builder().maxAttempts(30).maxBackoff(Duration.ofMillis(250)).build())
                 .build();
         for (String b : borrowers) {
-            client.upsertProfile(profile(b));
+            whenServed(b, () -> client.upsertProfile(profile(b)));
         }
         return client;
     }
@@ -213,6 +217,11 @@ final class ReplicatedNodes implements AutoCloseable {
     static List<String> borrowersOf(int group, String prefix, int count) {
         return Stream.iterate(0, k -> k + 1).map(k -> prefix + k)
                 .filter(b -> LAYOUT.groupOf(Partitions.of(b)) == group).limit(count).toList();
+    }
+
+    /** The group that holds {@code borrower}'s partition. */
+    static int groupOf(String borrower) {
+        return LAYOUT.groupOf(Partitions.of(borrower));
     }
 
     static int firstPartitionOf(int group) {

@@ -9,14 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
 import dev.formica.engine.cluster.Partitions;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.CreditLine;
-import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
-import dev.formica.v1.ErrorReason;
 import dev.formica.v1.GetCreditLineRequest;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
@@ -30,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,26 +59,6 @@ class ReplicatedPipelineTest {
         nodes.close();
     }
 
-    /**
-     * A Decide resent with its request id while nodes send it to each other: for the milliseconds between the new
-     * leader's election and its first pass, the old and the new leader may each name the other (docs/cluster.md).
-     */
-    private static DecisionResponse decideResending(FormicaClient client, DecisionRequest request) {
-        AtomicReference<DecisionResponse> answer = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            try {
-                answer.set(client.decide(request));
-                return true;
-            } catch (FormicaException e) {
-                if (e.reason() != ErrorReason.PARTITION_NOT_OWNED) {
-                    throw e;
-                }
-                return false;
-            }
-        });
-        return answer.get();
-    }
-
     @Test
     void aLeaderStoppedLosesNoAnswerAndComesBackAsAFollower() {
         for (int node = 0; node < 3; node++) {
@@ -94,15 +70,18 @@ class ReplicatedPipelineTest {
         Map<String, long[]> model = new HashMap<>(); // held, drawn
         try (FormicaClient client = FormicaClient.builder().targets(nodes.targets())
                 .defaultDeadline(Duration.ofSeconds(30)).build()) {
+            // every call resent once its group is served again, should a leader step down on a loaded box
             for (String b : borrowers) {
-                client.upsertProfile(profile(b));
-                DecisionResponse d = client.decide(decide(b, "d-" + b));
+                nodes.whenServed(b, () -> client.upsertProfile(profile(b)));
+                DecisionResponse d = nodes.whenServed(b, () -> client.decide(decide(b, "d-" + b)));
                 assertEquals(Outcome.APPROVE, d.getOutcome(), b);
                 holds.put(b, d.getHoldId());
                 model.put(b, new long[] {AMOUNT, 0});
             }
             for (String b : borrowers.subList(0, 12)) {
-                client.confirm(ConfirmRequest.newBuilder().setRequestId("c-" + b).setHoldId(holds.get(b)).build());
+                ConfirmRequest confirm = ConfirmRequest.newBuilder().setRequestId("c-" + b).setHoldId(holds.get(b))
+                        .build();
+                nodes.whenServed(b, () -> client.confirm(confirm));
                 model.put(b, new long[] {0, AMOUNT});
             }
             // every replica holds the leader's effects
@@ -116,21 +95,21 @@ class ReplicatedPipelineTest {
                     }
                 }
             });
-            int leader = nodes.claimant(Partitions.of(borrowers.get(0)));
+            int leader = nodes.awaitLeader(ReplicatedNodes.groupOf(borrowers.get(0)));
             nodes.stop(leader);
             nodes.awaitEveryGroupServed();
             assertTrue(nodes.claimant(Partitions.of(borrowers.get(0))) != leader);
             for (String b : borrowers) {
-                DecisionResponse again = client.decide(decide(b, "d-" + b));
+                DecisionResponse again = nodes.whenServed(b, () -> client.decide(decide(b, "d-" + b)));
                 assertTrue(again.getReplayed(), b);
                 assertEquals(holds.get(b), again.getHoldId(), b);
-                CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId(b)
-                        .setProduct(Product.CONSUMER_CREDIT).build());
+                CreditLine line = nodes.whenServed(b, () -> client.getCreditLine(GetCreditLineRequest.newBuilder()
+                        .setBorrowerId(b).setProduct(Product.CONSUMER_CREDIT).build()));
                 assertEquals(model.get(b)[0], line.getHeldMinor(), b);
                 assertEquals(model.get(b)[1], line.getDrawnMinor(), b);
             }
             String moved = borrowers.get(0);
-            DecisionResponse after = client.decide(decide(moved, "d2-" + moved));
+            DecisionResponse after = nodes.whenServed(moved, () -> client.decide(decide(moved, "d2-" + moved)));
             assertEquals(Outcome.APPROVE, after.getOutcome());
             model.get(moved)[0] += AMOUNT;
             nodes.start(leader);
@@ -163,7 +142,8 @@ class ReplicatedPipelineTest {
                 // decides until every group is led by its own node (then on to a 20th call)
                 for (int i = 0; handedBack.get() == 0 || i % 20 != 0 || holds.size() < 20; i++) {
                     String b = borrowers.get(i % borrowers.size());
-                    DecisionResponse d = decideResending(client, decide(b, "r-" + i));
+                    String requestId = "r-" + i;
+                    DecisionResponse d = nodes.whenServed(b, () -> client.decide(decide(b, requestId)));
                     if (d.getOutcome() == Outcome.APPROVE) {
                         synchronized (holds) {
                             holds.put("r-" + i + "/" + b, d.getHoldId());
@@ -179,13 +159,14 @@ class ReplicatedPipelineTest {
             load.shutdown();
             for (Map.Entry<String, String> e : holds.entrySet()) {
                 String[] idAndBorrower = e.getKey().split("/");
-                DecisionResponse again = client.decide(decide(idAndBorrower[1], idAndBorrower[0]));
+                DecisionResponse again = nodes.whenServed(idAndBorrower[1], () -> client.decide(
+                        decide(idAndBorrower[1], idAndBorrower[0])));
                 assertTrue(again.getReplayed(), e.getKey());
                 assertEquals(e.getValue(), again.getHoldId(), e.getKey());
             }
             for (String b : borrowers) {
-                CreditLine line = client.getCreditLine(GetCreditLineRequest.newBuilder().setBorrowerId(b)
-                        .setProduct(Product.CONSUMER_CREDIT).build());
+                CreditLine line = nodes.whenServed(b, () -> client.getCreditLine(GetCreditLineRequest.newBuilder()
+                        .setBorrowerId(b).setProduct(Product.CONSUMER_CREDIT).build()));
                 assertEquals(held.getOrDefault(b, 0L), line.getHeldMinor(), b);
             }
         }

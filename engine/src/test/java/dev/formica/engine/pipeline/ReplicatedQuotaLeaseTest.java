@@ -150,7 +150,7 @@ class ReplicatedQuotaLeaseTest {
                 String requestId = "d-" + i;
                 answers.add(pool.submit(() -> {
                     go.await();
-                    return client.decide(ReplicatedNodes.decide(b, requestId));
+                    return cluster.whenServed(b, () -> client.decide(ReplicatedNodes.decide(b, requestId)));
                 }));
             }
             go.countDown();
@@ -179,13 +179,16 @@ class ReplicatedQuotaLeaseTest {
             cluster.awaitEveryGroupServed();
             awaitEveryNodeShows(approvedPart, "group 0's use on its new leader");
             for (int i = 0; i < extra.size(); i++) {
-                DecisionResponse r = client.decide(ReplicatedNodes.decide(extra.get(i), "after-" + i));
+                String b = extra.get(i);
+                String requestId = "after-" + i;
+                DecisionResponse r = cluster.whenServed(b, () -> client.decide(ReplicatedNodes.decide(b, requestId)));
                 assertTrue(r.getOutcome() == Outcome.APPROVE || unfunded(r), extra.get(i) + ": " + r);
                 approvedPart[0] += partnerPart(r);
             }
             sum = approvedPart[0] + approvedPart[1] + approvedPart[2];
             assertTrue(sum <= QUOTA, "approved partner parts " + sum + " within the quota " + QUOTA);
-            client.cancel(CancelRequest.newBuilder().setRequestId("x-0").setHoldId(group0Hold).build());
+            CancelRequest cancel = CancelRequest.newBuilder().setRequestId("x-0").setHoldId(group0Hold).build();
+            cluster.whenServed(0, () -> client.cancel(cancel));
             approvedPart[0] -= PART;
             awaitEveryNodeShows(approvedPart, "the cancelled part given back to group 0's lease");
         }

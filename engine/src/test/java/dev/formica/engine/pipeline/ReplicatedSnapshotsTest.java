@@ -87,12 +87,7 @@ class ReplicatedSnapshotsTest {
     }
 
     private int awaitLeader() {
-        AtomicInteger leader = new AtomicInteger(-1);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            leader.set(cluster.leader(GROUP));
-            return leader.get() >= 0;
-        });
-        return leader.get();
+        return cluster.awaitLeader(GROUP);
     }
 
     private static int followerOf(int leader) {
