@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.client.FormicaClient;
-import dev.formica.client.FormicaException;
 import dev.formica.client.RetryPolicy;
 import dev.formica.engine.cluster.PartitionTable;
 import dev.formica.engine.cluster.Partitions;
+import dev.formica.engine.pipeline.WhenServed;
 import dev.formica.engine.replication.GroupLayout;
 import dev.formica.v1.ConfirmRequest;
 import dev.formica.v1.ConfirmResponse;
@@ -166,22 +166,10 @@ class ReplicatedFailoverTest {
      * {@code call}'s answer, sent again after a refusal worth a retry once every partition is claimed again: the
      * SDK's 30 attempts end within seconds, and on a loaded box an election after a leader's step-down can take
      * longer (docs/cluster.md, "When a leader steps down"). {@code call} must be safe to repeat (a fixed request id:
-     * the resend replays what was committed). The engine's in-process tests do the same ({@code WhenServed}).
+     * the resend replays what was committed). The engine's in-process tests wait the same way.
      */
     private static <T> T whenServed(NodeProcesses cluster, Supplier<T> call) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        for (;;) {
-            try {
-                return call.get();
-            } catch (FormicaException e) {
-                long left = end - System.nanoTime();
-                if (!e.isRetryable() || left <= 0) {
-                    throw e;
-                }
-                await("every partition served after " + e.getMessage()).atMost(Duration.ofNanos(left))
-                        .pollInterval(Duration.ofMillis(100)).until(() -> everyPartitionClaimed(cluster));
-            }
-        }
+        return WhenServed.call(() -> everyPartitionClaimed(cluster), "every partition served", call);
     }
 
     private static boolean everyPartitionClaimed(NodeProcesses cluster) {
