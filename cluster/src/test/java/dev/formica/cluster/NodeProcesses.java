@@ -27,8 +27,12 @@ final class NodeProcesses implements AutoCloseable {
     private final List<String> raft;
     private final Process[] processes;
     private final ManagedChannel[] channels;
-    /** Three servers and a test on a shared box: a small heap, the serial collector, C1 only (a fast start). */
-    private List<String> jvmFlags = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+    /**
+     * Three servers and a test on a shared box: a small heap, the serial collector, C1 only (a fast start). Each
+     * collection is logged ({@code -Xlog:gc}, into the node's output): a pause longer than the election timeout
+     * (0.5 s) loses the node its leaderships, and the log is where a failed run shows it.
+     */
+    private List<String> jvmFlags = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xlog:gc");
 
     /** Nodes that each own their range of partitions, without replication (no Raft addresses). */
     static NodeProcesses partitioned(Path dir, List<String> nodes) {
