@@ -33,8 +33,8 @@ final class NodeProcesses implements AutoCloseable {
      * pause. The serial collector these nodes had stopped them for a full collection each time class loading crossed
      * the metaspace threshold (three or more in a node's first 10 s: 0.04-0.22 s at load 9, 0.33-0.57 s seen on a
      * busier box); G1 meets that threshold with a young pause and a concurrent cycle. The heap is fixed so that G1
-     * does not shrink it after each cycle and collect a small young generation many times a second; it is not touched
-     * up front ({@code AlwaysPreTouch} off): 512 MB of room, not of memory used (the live set was ~50 MB after a run).
+     * does not shrink it after each cycle (to 67-84 MB without {@code -Xms}); it is not touched up front
+     * ({@code AlwaysPreTouch} off): 512 MB of room, not of memory used (the live set was ~50 MB after a run).
      * Each collection is logged ({@code -Xlog:gc}, into the node's output), where a failed run shows a long pause.
      */
     private List<String> jvmFlags = List.of("-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=50",
