@@ -45,5 +45,19 @@ class ReplicaNodePropertiesTest {
         assertFalse(RaftServerConfigKeys.Log.logMetadataEnabled(p), "no commit-index entries in the log");
         assertFalse(RaftServerConfigKeys.Log.asyncFlushEnabled(p), "a follower acknowledges after its sync");
         assertFalse(RaftServerConfigKeys.Log.unsafeFlushEnabled(p), "the log is synced before an entry counts");
+        assertEquals(0, RaftServerConfigKeys.Log.Appender.waitTimeMin(p).toLong(TimeUnit.MILLISECONDS),
+                "no pacing floor between two appends to a follower");
+    }
+
+    @Test
+    void shouldLetAMeasurementPutTheAppendersPacingBack() {
+        Properties system = new Properties();
+        system.setProperty("raft.server.log.appender.wait-time.min", "1ms");
+        RaftProperties p = ReplicaNode.properties();
+
+        ReplicaNode.overrides(p, system);
+
+        assertEquals(1, RaftServerConfigKeys.Log.Appender.waitTimeMin(p).toLong(TimeUnit.MILLISECONDS),
+                "Ratis's default again, for an A/B run without a build");
     }
 }
