@@ -72,14 +72,19 @@ public final class EngineConfiguration {
     /** 0 = off: only a full queue sheds. */
     public static final Duration DEFAULT_MAX_QUEUE_DELAY = Duration.ZERO;
     /**
-     * Decide calls admitted at once before the server answers RESOURCE_EXHAUSTED at call start. At
-     * the ≈ 0.16 ms a decision costs a shard here, 64 queued decisions are about 5 ms of work on 2 shards.
+     * Decide calls admitted at once before the server answers RESOURCE_EXHAUSTED at call start. A call holds its
+     * slot until its answer, in {@code durability: fsync} through its group's {@code fdatasync}, so the limit is
+     * the rate it lets through times the time an answer waits for its sync (Little's law), not queued CPU work:
+     * 128 carry 6,000 Decides/s through a 21 ms stall of the sync, where 64 refused after 10 ms while the admitted
+     * p99 was still 20-36 ms (find-max at a 50 ms SLO: 9,484 against 4,879/s in one pair). A larger limit lets more
+     * answers wait behind a slow sync: admitted latency grows as slots / rate
+     * (docs/perf-notes/2026-12-07-admission-limit.md).
      */
-    public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 64;
+    public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 128;
     /**
      * What a shedding refusal (RESOURCE_EXHAUSTED: OVERLOADED, SHARD_QUEUE_FULL, QUEUE_DELAY_EXCEEDED) asks the
      * caller to wait before retrying, in its RetryInfo and {@code grpc-retry-pushback-ms} trailer: a few times the
-     * ≈ 5 ms of work that 64 queued decisions are here, so a retry meets a queue that has turned over.
+     * 13-21 ms in which 128 admitted Decides turn over at 6,000-9,500/s here, so a retry meets slots given back.
      */
     public static final Duration DEFAULT_SHED_RETRY_DELAY = Duration.ofMillis(50);
     /** Per-stage and per-RPC latency histograms, decision counters, {@code .hlog} files. */

@@ -62,7 +62,7 @@ public final class Settings {
                     "per-shard hand-off queue (power of two); full → `RESOURCE_EXHAUSTED`",
                     (c, v) -> c.queueCapacity(Integer.parseInt(v)),
                     EngineConfiguration::queueCapacity),
-            Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`64`",
+            Setting.of("maxInFlightDecisions", "--max-in-flight-decisions", Setting.Type.NUMBER, "`128`",
                     "at most this many Decide calls in the server at once, each counted from its request's arrival "
                     + "(not its headers, which HTTP/2 lets run ahead of the body); while all are taken the next is "
                     + "answered `RESOURCE_EXHAUSTED` at call start, before its request is parsed (or when its request "
@@ -70,8 +70,9 @@ public final class Settings {
                     + "backlog cannot pile up unseen in the event loops and socket buffers. Confirm, Cancel and the "
                     + "other calls are not limited. In `shardMode: LOOP` a call decided on the loop that reads it "
                     + "holds its slot only until its answer (its log sync in `fsync`), never in a queue, so a loop "
-                    + "falling behind is met by `loopShedLag`, that mode's admission control. `0` = off "
-                    + "(BENCHMARKS.md, \"Overload\")",
+                    + "falling behind is met by `loopShedLag`, that mode's admission control. Size it as the "
+                    + "Decides per second to carry times how long an answer may wait for its sync: 128 carry "
+                    + "6,000/s through a 21 ms stall. `0` = off (BENCHMARKS.md, \"Overload\")",
                     (c, v) -> c.maxInFlightDecisions(Integer.parseInt(v)),
                     EngineConfiguration::maxInFlightDecisions),
             Setting.of("maxQueueDelay", "--max-queue-delay", Setting.Type.DURATION, "`0` (off)",
