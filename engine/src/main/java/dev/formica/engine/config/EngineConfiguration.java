@@ -128,6 +128,14 @@ public final class EngineConfiguration {
         LOOP
     }
 
+    /** What the snapshot builder does with each shard's scratch copy between snapshots. */
+    public enum SnapshotScratch {
+        /** Kept alive: the next snapshot replays only the frames since the last one (a second copy for good). */
+        LIVE,
+        /** Thrown away: each snapshot loads the last one into a fresh copy first (the copy only while it builds). */
+        RELOAD
+    }
+
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
     public enum ShardMode {
         /** One {@code AgentRunner} thread per shard, parked with a backoff idle strategy. */
@@ -211,6 +219,7 @@ public final class EngineConfiguration {
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
     private Duration groupCommitInterval = DEFAULT_GROUP_COMMIT_INTERVAL;
     private LogSync logSync = LogSync.WRITER;
+    private SnapshotScratch snapshotScratch = SnapshotScratch.LIVE;
     // logs and tracing: see docs/observability.md
     private dev.formica.engine.logging.LogFormat logFormat = dev.formica.engine.logging.LogFormat.AUTO;
     private boolean tracing;
@@ -1140,6 +1149,17 @@ public final class EngineConfiguration {
 
     public Duration snapshotInterval() {
         return snapshotInterval;
+    }
+
+    /** Whether each shard's snapshot scratch copy is kept between snapshots ({@link SnapshotScratch}). */
+    public EngineConfiguration snapshotScratch(SnapshotScratch s) {
+        checkMutable();
+        this.snapshotScratch = Objects.requireNonNull(s);
+        return this;
+    }
+
+    public SnapshotScratch snapshotScratch() {
+        return snapshotScratch;
     }
 
     /**

@@ -326,6 +326,16 @@ public final class Settings {
                     + "`0`)",
                     (c, v) -> c.snapshotInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::snapshotInterval),
+            Setting.of("snapshotScratch", null, Setting.Type.CHOICE, "`LIVE`",
+                    "what the snapshot builder does with each shard's scratch copy between snapshots. `LIVE`: keeps "
+                    + "it, so a snapshot replays only the log since the last one and writes (a second copy of the "
+                    + "shard's state in memory for good). `RELOAD`: drops it, and each snapshot first loads the last "
+                    + "one into a fresh copy (most of a snapshot's CPU; the copy only while it builds). The "
+                    + "snapshots are the same. "
+                    + "[state-and-durability.md](state-and-durability.md#snapshots-and-recovery)",
+                    (c, v) -> c.snapshotScratch(EngineConfiguration.SnapshotScratch.valueOf(v.toUpperCase(
+                            Locale.ROOT))),
+                    EngineConfiguration::snapshotScratch),
             Setting.of("logFormat", "--log-format", Setting.Type.CHOICE, "`auto`",
                     "log lines on stderr: `json` (one JSON object per line), `text`, or `auto` = text when the process "
                     + "has a terminal, JSON otherwise. Before the settings are read (and in commands other than "

@@ -329,7 +329,8 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 logs[k] = agents[k].log();
             }
             snapshots = new SnapshotBuilder(dataDir, logs, stateConfig, config.velocityKeys(),
-                    config.snapshotInterval().toMillis(), config.journalRetention().toMillis(), clock);
+                    config.snapshotInterval().toMillis(), config.journalRetention().toMillis(), clock,
+                    config.snapshotScratch() == EngineConfiguration.SnapshotScratch.LIVE);
             DecisionPipeline pipeline = new DecisionPipeline(config, new ShardRouter(shards), table, agents, states,
                     writer, snapshots, markets, reports, latency.enabled() ? latency.decisions() : null, journals);
             pipeline.windows = windows;
@@ -905,6 +906,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             sum += s.ledger().drawnTotalMinor(product);
         }
         return sum;
+    }
+
+    /** The snapshot builder (null with {@code clusterReplication}), for tests. */
+    SnapshotBuilder snapshotBuilder() {
+        return snapshots;
     }
 
     /**

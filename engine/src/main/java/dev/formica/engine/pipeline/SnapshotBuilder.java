@@ -5,10 +5,7 @@ import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.ShardLog;
 import dev.formica.engine.state.ShardSnapshot;
-import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
-import dev.formica.engine.state.StateOps;
-import dev.formica.engine.state.VelocityWindows;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -23,14 +20,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds each shard's snapshots off the decision path: it loads the shard's newest snapshot into a scratch copy
- * of the state (in memory), replays the shard's durable log after it, and writes the result as the next snapshot.
- * The shards never wait for it and nothing of theirs is locked: the builder only reads the log files. Then it keeps
- * the two newest snapshots and deletes the log segments that end before the older of them and are older than the
- * retention (the audit period).
+ * Builds each shard's snapshots off the decision path: it replays the shard's durable log into a scratch copy of the
+ * state (in memory) and writes the result as the next snapshot. The shards never wait for it and nothing of theirs
+ * is locked: the builder only reads the log files. Then it keeps the two newest snapshots and deletes the log
+ * segments that end before the older of them and are older than the retention (the audit period).
  *
- * <p>The price is a second copy of one shard's state while a snapshot is built, and the CPU of replaying the log
- * since the last snapshot (measured in BENCHMARKS.md, "Footprint and restart").
+ * <p>With {@code keepScratch} (setting {@code snapshotScratch: live}, the default) each shard's scratch copy stays
+ * alive between builds ({@link LiveScratch}), so a build replays only the frames since the last one and writes: the
+ * first build after start loads the newest snapshot into a fresh copy, as does a build that finds on disk a snapshot
+ * other than the one its copy stands on, and a build that fails drops its copy (it may be half-applied) so that the
+ * next one loads again. Without it every build loads the newest snapshot into a fresh copy and throws it away after.
+ * Either way the snapshot holds the same state: the one the log leaves at that position.
+ *
+ * <p>The price is a second copy of each shard's state for good (or, without {@code keepScratch}, while a snapshot
+ * is built, plus the CPU of loading the last one each time), and the CPU of replaying the log since the last
+ * snapshot (measured in BENCHMARKS.md, "Footprint and restart").
  *
  * <p>Thread contract: one builder thread; {@link #build} may also be called by tests and tools, one at a time.
  */
@@ -45,11 +49,18 @@ final class SnapshotBuilder implements AutoCloseable {
     private final long intervalMs;
     private final long retentionMs;
     private final EpochClock clock;
+    private final boolean keepScratch;
+    /** Each shard's scratch copy kept between builds (null until the first build, or after a failed one). */
+    private final LiveScratch[] live;
+    /** How many scratch copies the builder has loaded (or started empty), for tests: a live copy adds none. */
+    private int loads;
+    /** Test hook: runs after the replay and before the write (a test throws from it to fail a build there). */
+    volatile Runnable beforeWrite = () -> { };
     private volatile boolean running = true;
     private Thread thread;
 
     SnapshotBuilder(Path dataDir, ShardLog[] logs, StateConfig stateConfig, int velocityKeys, long intervalMs,
-            long retentionMs, EpochClock clock) {
+            long retentionMs, EpochClock clock, boolean keepScratch) {
         this.dataDir = dataDir;
         this.logs = logs;
         this.stateConfig = stateConfig;
@@ -57,6 +68,8 @@ final class SnapshotBuilder implements AutoCloseable {
         this.intervalMs = intervalMs;
         this.retentionMs = retentionMs;
         this.clock = clock;
+        this.keepScratch = keepScratch;
+        this.live = new LiveScratch[logs.length];
     }
 
     static Path directory(Path dataDir, int shard) {
@@ -98,37 +111,68 @@ final class SnapshotBuilder implements AutoCloseable {
         Path dir = directory(dataDir, shard);
         OwnerOnly.directory(dir);
         List<Valid> valid = validSnapshots(dir, shard);
-        ShardSnapshot.Header newest = valid.isEmpty() ? null : valid.get(0).header();
-        long from = newest == null ? 0 : newest.position();
-        if (newest != null && from >= limit) {
-            return newest;
+        Valid newest = valid.isEmpty() ? null : valid.get(0);
+        if (newest != null && newest.header().position() >= limit) {
+            return newest.header();
         }
         long started = System.nanoTime();
-        Path scratchDir = Files.createTempDirectory("formica-snapshot-");
-        long end = from;
-        long timeMs = newest == null ? 0 : newest.timeMs();
+        LiveScratch scratch = live[shard];
+        live[shard] = null;
+        long loadMs = -1;
+        if (scratch != null && (newest == null || !scratch.standsOn(newest.file(), newest.header().position()))) {
+            // a snapshot it did not write, or none: the copy may not be what that file holds, so it is loaded again
+            LOG.info("shard " + shard + ": the newest snapshot is not the one the live scratch copy stands on;"
+                    + " loading it again");
+            closeQuietly(scratch, null);
+            scratch = null;
+        }
+        long from;
+        long end;
         long frames = 0;
-        try (ShardState scratch = ShardState.open(scratchDir, stateConfig, clock.time());
-                VelocityWindows velocity = VelocityWindows.inMemory(velocityKeys)) {
-            QuotaTally tally = newest == null ? new QuotaTally()
-                    : ShardSnapshot.read(valid.get(0).file(), scratch, velocity);
-            StateOps.Shared shared = new StateOps.Shared(velocity, tally);
-            StateOps.Replayer replayer = new StateOps.Replayer();
+        try {
+            if (scratch == null) {
+                scratch = LiveScratch.open(stateConfig, velocityKeys, clock.time());
+                if (newest == null) {
+                    scratch.startAt(new QuotaTally(), 0, 0);
+                } else {
+                    QuotaTally tally = keepScratch
+                            ? ShardSnapshot.readCopying(newest.file(), scratch.state, scratch.velocity)
+                            : ShardSnapshot.read(newest.file(), scratch.state, scratch.velocity);
+                    scratch.startAt(tally, newest.header().position(), newest.header().timeMs());
+                }
+                loadMs = (System.nanoTime() - started) / 1_000_000;
+                loads++;
+            }
+            from = scratch.position();
+            end = from;
+            long timeMs = scratch.timeMs();
             LogSegments segments = LogSegments.existing(LogRecovery.logDir(dataDir, shard));
             try (LogSegments.Cursor c = segments.cursor(from)) {
                 while (c.next() && c.framePosition() < limit) {
-                    replayer.apply(scratch, shared, false, c.buffer(), c.payloadOffset(), c.payloadLength(),
-                            c.frameTime());
+                    scratch.replayer.apply(scratch.state, scratch.shared(), false, c.buffer(), c.payloadOffset(),
+                            c.payloadLength(), c.frameTime());
                     end = c.position();
                     timeMs = c.frameTime();
                     frames++;
                 }
             }
+            scratch.advance(end, timeMs);
+            beforeWrite.run();
             // the snapshot stands on these frames: they must survive a power cut in every durability mode
             segments.syncBefore(from, end);
-            ShardSnapshot.write(dir.resolve(ShardSnapshot.name(end)), shard, end, timeMs, scratch, velocity, tally);
-        } finally {
-            deleteTree(scratchDir);
+            Path file = dir.resolve(ShardSnapshot.name(end));
+            ShardSnapshot.write(file, shard, end, timeMs, scratch.state, scratch.velocity, scratch.tally());
+            scratch.standsOn(file);
+        } catch (IOException | RuntimeException e) {
+            // half-applied or not written: dropped, and the next build loads the newest snapshot again
+            closeQuietly(scratch, e);
+            throw e;
+        }
+        long timeMs = scratch.timeMs();
+        if (keepScratch) {
+            live[shard] = scratch;
+        } else {
+            scratch.close();
         }
         // the new one and the ones checked above, newest first (not read again: a snapshot can be large)
         List<Valid> kept = new ArrayList<>();
@@ -148,9 +192,30 @@ final class SnapshotBuilder implements AutoCloseable {
         long replayed = frames;
         long position = end;
         LOG.info("shard " + shard + ": snapshot at log position " + position + " (" + replayed
-                + " frames replayed since the last one) in " + ms + " ms; " + deleted + " log segments past"
-                + " retention deleted");
+                + " frames replayed since the last one) in " + ms + " ms ("
+                + (loadMs < 0 ? "on the live scratch copy" : loadMs + " ms of it loading the scratch copy") + "); "
+                + deleted + " log segments past retention deleted");
         return kept.get(0).header();
+    }
+
+    /** How many scratch copies were loaded (or started empty) so far; a build on a live copy loads none. */
+    synchronized int loads() {
+        return loads;
+    }
+
+    private static void closeQuietly(LiveScratch scratch, Exception failure) {
+        if (scratch == null) {
+            return;
+        }
+        try {
+            scratch.close();
+        } catch (IOException | RuntimeException e) {
+            if (failure != null) {
+                failure.addSuppressed(e);
+            } else {
+                LOG.warn("closing a snapshot scratch copy failed", e);
+            }
+        }
     }
 
     /** A snapshot file whose checksum held, and its header. */
@@ -232,6 +297,12 @@ final class SnapshotBuilder implements AutoCloseable {
                 thread.join(TimeUnit.SECONDS.toMillis(60));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            for (int k = 0; k < live.length; k++) {
+                closeQuietly(live[k], null);
+                live[k] = null;
             }
         }
     }

@@ -326,7 +326,15 @@ public final class ShardSnapshot {
      */
     public static QuotaTally read(Path file, ShardState state, Supplier<VelocityWindows> velocityTable)
             throws IOException {
-        return load(file, -1, state, velocityTable).quotas();
+        return load(file, -1, state, velocityTable, true).quotas();
+    }
+
+    /**
+     * As {@link #read(Path, ShardState, VelocityWindows)}, copying the idempotency records' chunks instead of
+     * mapping them from the file: for a copy kept after the file is deleted, which a mapping would keep on disk.
+     */
+    public static QuotaTally readCopying(Path file, ShardState state, VelocityWindows velocity) throws IOException {
+        return load(file, -1, state, () -> velocity, false).quotas();
     }
 
     /** What {@link #readIfValid} loaded: the snapshot's header and its quota tally. */
@@ -342,15 +350,15 @@ public final class ShardSnapshot {
      */
     public static Loaded readIfValid(Path file, int shard, ShardState state, Supplier<VelocityWindows> velocityTable)
             throws IOException {
-        return load(file, shard, state, velocityTable);
+        return load(file, shard, state, velocityTable, true);
     }
 
     /**
      * Loads the snapshot; with {@code shard} >= 0 checks it first over the same mapping (null when it does not
      * hold, nothing loaded), with -1 trusts a file {@link #verify} accepted.
      */
-    private static Loaded load(Path file, int shard, ShardState state, Supplier<VelocityWindows> velocityTable)
-            throws IOException {
+    private static Loaded load(Path file, int shard, ShardState state, Supplier<VelocityWindows> velocityTable,
+            boolean mapChunks) throws IOException {
         long size = Files.size(file);
         boolean check = shard >= 0;
         if (size >= Integer.MAX_VALUE) {
@@ -370,7 +378,7 @@ public final class ShardSnapshot {
         // is written) because Java maps a file privately only through a channel that may write; where it cannot
         // be (a read-only file system, a file of someone else's) the records' chunks are copied instead.
         FileChannel channel;
-        boolean mapsChunks = true;
+        boolean mapsChunks = mapChunks;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException | UnsupportedOperationException e) {

@@ -1,0 +1,134 @@
+package dev.formica.engine.pipeline;
+
+import dev.formica.engine.funding.QuotaTally;
+import dev.formica.engine.state.ShardState;
+import dev.formica.engine.state.StateConfig;
+import dev.formica.engine.state.StateOps;
+import dev.formica.engine.state.VelocityWindows;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+
+/**
+ * One shard's scratch copy of its state, kept between the snapshot builder's runs so that the next snapshot only
+ * replays the frames since the last one: the stores, the shard's contributions to the velocity windows and funding
+ * quotas, and the log position and frame time they stand at. Without it every snapshot first loaded the newest one
+ * again, most of a snapshot's cost at the load scripts' size (docs/perf-notes/2026-12-07-find-max-decide-first.md).
+ *
+ * <p>It also remembers which file on disk it equals (the snapshot it loaded or wrote last: path, file key and
+ * modification time), so that the builder notices a snapshot it did not write, or a missing one, and reloads.
+ *
+ * <p>Thread contract: owned by the {@link SnapshotBuilder}, used under its lock only.
+ */
+final class LiveScratch implements AutoCloseable {
+    private final Path dir;
+    final ShardState state;
+    final VelocityWindows velocity;
+    final StateOps.Replayer replayer = new StateOps.Replayer();
+    private QuotaTally tally;
+    private StateOps.Shared shared;
+    private long position;
+    private long timeMs;
+    private Path standsOn;
+    private Object standsOnKey;
+    private long standsOnModified;
+
+    private LiveScratch(Path dir, ShardState state, VelocityWindows velocity) {
+        this.dir = dir;
+        this.state = state;
+        this.velocity = velocity;
+    }
+
+    /** Opens an empty scratch copy in a fresh temporary directory (in-memory stores: nothing is written there). */
+    static LiveScratch open(StateConfig config, int velocityKeys, long nowMs)
+            throws IOException {
+        Path dir = Files.createTempDirectory("formica-snapshot-");
+        ShardState state = null;
+        try {
+            state = ShardState.open(dir, config, nowMs);
+            return new LiveScratch(dir, state, VelocityWindows.inMemory(velocityKeys));
+        } catch (IOException | RuntimeException e) {
+            if (state != null) {
+                try {
+                    state.close();
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            SnapshotBuilder.deleteTree(dir);
+            throw e;
+        }
+    }
+
+    /** The shard's contributions to the funding quotas, as of {@link #position}. */
+    QuotaTally tally() {
+        return tally;
+    }
+
+    /** What replay adds to besides the stores: this copy's velocity windows and quota tally. */
+    StateOps.Shared shared() {
+        return shared;
+    }
+
+    /** Sets what the copy starts from: an empty log (no snapshot yet) or the snapshot just loaded into it. */
+    void startAt(QuotaTally loaded, long position, long timeMs) {
+        this.tally = Objects.requireNonNull(loaded);
+        this.shared = new StateOps.Shared(velocity, loaded);
+        this.position = position;
+        this.timeMs = timeMs;
+    }
+
+    /** Records that the copy now stands at {@code position}, the frame time {@code timeMs}. */
+    void advance(long position, long timeMs) {
+        this.position = position;
+        this.timeMs = timeMs;
+    }
+
+    long position() {
+        return position;
+    }
+
+    long timeMs() {
+        return timeMs;
+    }
+
+    /** Remembers {@code file} (the snapshot this copy equals now) by its file key and modification time. */
+    void standsOn(Path file) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        standsOn = file;
+        standsOnKey = a.fileKey();
+        standsOnModified = a.lastModifiedTime().toMillis();
+    }
+
+    /**
+     * Whether {@code file}, a valid snapshot at {@code at}, is the one this copy equals: same position, same path,
+     * same file (key and modification time), so not one written or restored by anyone else since. Null (no snapshot
+     * on disk) matches only a copy of the empty log that has not written one yet.
+     */
+    boolean standsOn(Path file, long at) {
+        if (file == null) {
+            return standsOn == null && position == 0;
+        }
+        if (standsOn == null || at != position || !file.equals(standsOn)) {
+            return false;
+        }
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return Objects.equals(a.fileKey(), standsOnKey) && a.lastModifiedTime().toMillis() == standsOnModified;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            velocity.close();
+            state.close();
+        } finally {
+            SnapshotBuilder.deleteTree(dir);
+        }
+    }
+}
