@@ -102,6 +102,20 @@ final class LogSegment {
         requested = false;
     }
 
+    /**
+     * Asks {@code preparer} for the successor once it is due: a preallocated segment once half full (not as it is
+     * entered: a fresh node would zero two segments per shard at once, right after its first MiB of log; the other
+     * half leaves the preparer 128 MiB of log to zero the next one in, at its 32 MiB/s), a growing one once it holds
+     * {@code prepareAfter} bytes.
+     */
+    void askForSuccessor(long position, long prepareAfter, SegmentPreparer preparer) {
+        long used = used(position);
+        if (!requested && (capacity > 0 ? used >= capacity / 2 : used >= prepareAfter)) {
+            requested = true;
+            preparer.request(segments.directory(), file -> prepared = file);
+        }
+    }
+
     /** Closes the current segment (synced already) and starts a growing one at {@code position}. */
     void rollGrowing(long position) throws IOException {
         channel.close();

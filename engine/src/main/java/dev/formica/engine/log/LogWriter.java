@@ -17,15 +17,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread of a node that writes to the disk. Each shard thread writes its frames, whole and checksummed,
- * into its {@link LogBuffer} (a memory-mapped window that outlives the process); this thread writes each shard's new
- * window bytes to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs each
- * written segment ({@code fdatasync}) before it publishes the new durable positions and releases the answers waiting
- * on them. Frames that arrive while a sync runs go into the next batch: group commit. Shard threads never touch the
- * disk (but see {@code logSync: LOOP} below). With a group commit interval a round of syncs starts at least that
- * long after the previous one, and the frames of the interval wait in their windows for it (fewer syncs under load;
- * an idle log's frame is synced at once). In {@link Durability#PROCESS} mode an answer does not wait for this thread
- * at all: its frame is in the window, which {@link LogBuffer#recover} brings back after {@code kill -9}.
+ * The one thread of a node that writes to the disk. Each shard thread writes its frames, whole and checksummed, into
+ * its {@link LogBuffer} (a memory-mapped window that outlives the process); this thread writes each shard's new window
+ * bytes to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs the written
+ * segments (one cache flush for those of a device: {@link SyncRound}) before it publishes the new durable positions
+ * and releases the answers waiting on them. Frames that arrive while a sync runs go into the next batch: group commit.
+ * Shard threads never touch the disk (but see {@code logSync: LOOP} below). With a group commit interval a round of
+ * syncs starts at least that long after the previous one, and the frames of the interval wait in their windows for it
+ * (fewer syncs under load; an idle log's frame is synced at once). In {@link Durability#PROCESS} mode an answer waits
+ * for nothing of this thread: its frame is in the window, which {@link LogBuffer#recover} brings back after kill -9.
  *
  * <p>Preallocation ({@code fsync} mode, when asked for): each shard's next segment is prepared ahead of time by
  * a {@link SegmentPreparer}, so that the group commit's {@code fdatasync} flushes data only ({@link LogSegment}).
@@ -66,6 +66,8 @@ public final class LogWriter implements AutoCloseable {
     /** Recorded by the writer and by shard threads that sync their own log ({@code logSync: LOOP}). */
     private final org.HdrHistogram.Recorder syncNanos = new org.HdrHistogram.Recorder(1, 60_000_000_000L, 2);
     private final List<Log> logs = new ArrayList<>();
+    /** Writer thread: the segments on one device share a cache flush per round of syncs. */
+    private final SyncRound round = new SyncRound();
     /** fsync mode: the least time from the start of one round of syncs to the next; 0 = no wait. */
     private final long groupCommitNanos;
     /** Writer thread: when the last round of syncs started. */
@@ -179,18 +181,9 @@ public final class LogWriter implements AutoCloseable {
             for (Log log : logs) {
                 work += log.writerOwns(stopping) && (hold == 0 || log.crowded()) ? log.collect() : 0;
             }
-            if (durability == Durability.FSYNC && hold == 0) {
-                boolean round = false;
-                for (Log log : logs) {
-                    if (!log.writerOwns(stopping)) {
-                        continue;
-                    }
-                    if (log.unsynced && !round) {
-                        round = true;
-                        roundStartNanos = System.nanoTime();
-                    }
-                    log.sync();
-                }
+            long start = System.nanoTime();
+            if (durability == Durability.FSYNC && hold == 0 && round.sync(logs, stopping)) {
+                roundStartNanos = start;
             }
             for (Log log : logs) {
                 work += log.writerOwns(stopping) ? log.publish() : 0;
@@ -259,15 +252,12 @@ public final class LogWriter implements AutoCloseable {
         }
     }
 
-    private record Pending(long position, ShardLog.Release release) {
-    }
-
     /** One shard's log: appended to by the shard, written by the writer thread. */
     public final class Log implements ShardLog {
         private final int shard;
         private final LogSegments segments;
         private final LogBuffer window;
-        private final OneToOneConcurrentArrayQueue<Pending> pending = new OneToOneConcurrentArrayQueue<>(1 << 16);
+        private final OneToOneConcurrentArrayQueue<LogPending> pending = new OneToOneConcurrentArrayQueue<>(1 << 16);
         private final ByteBuffer[] slices = new ByteBuffer[2];
         /** Shard thread only: the frame's checksum and the frame assembled before it goes into the window. */
         private final CRC32C crc = new CRC32C();
@@ -385,7 +375,7 @@ public final class LogWriter implements AutoCloseable {
                 release.release(true);
                 return;
             }
-            Pending p = new Pending(position, release);
+            LogPending p = new LogPending(position, release);
             if (onShard) {
                 while (!pending.offer(p)) {
                     syncHere();
@@ -431,8 +421,8 @@ public final class LogWriter implements AutoCloseable {
         }
 
         boolean hasWork() {
-            Pending p = pending.peek();
-            return published > written || (p != null && p.position <= durable);
+            LogPending p = pending.peek();
+            return published > written || (p != null && p.position() <= durable);
         }
 
         /** Writer thread: whether the window holds more than a quarter of its capacity not written yet. */
@@ -471,16 +461,8 @@ public final class LogWriter implements AutoCloseable {
             if (segment.used(written) >= segmentBytes && segment.prepared == null) {
                 roll(false); // a growing successor: no preallocated one is ready (or none is made)
             }
-            // a preallocated segment asks for its successor once half full (not as it is entered: a fresh node
-            // would zero two segments per shard at once, right after its first MiB of log); the other half
-            // leaves the preparer 128 MiB of log to zero the next one in, at its 32 MiB/s
-            long used = segment.used(written);
-            long capacity = segment.capacity();
-            if (prepareAfter >= 0 && !segment.requested
-                    && (capacity > 0 ? used >= capacity / 2 : used >= prepareAfter)) {
-                segment.requested = true;
-                LogSegment asked = segment;
-                preparer.request(segments.directory(), file -> asked.prepared = file);
+            if (prepareAfter >= 0) {
+                segment.askForSuccessor(written, prepareAfter, preparer);
             }
             return 1;
         }
@@ -503,21 +485,43 @@ public final class LogWriter implements AutoCloseable {
             }
         }
 
-        /** Writer thread, fsync mode: makes the written frames durable. */
-        void sync() {
+        /** Writer thread, fsync mode: makes the written frames durable; returns whether they are. */
+        boolean sync() {
             if (failed || !unsynced) {
-                return;
+                return !failed;
             }
             try {
                 long t = System.nanoTime();
                 segment.channel().sync();
                 syncNanos.recordValue(Math.min(System.nanoTime() - t, TimeUnit.SECONDS.toNanos(60)));
                 syncs++;
-                unsynced = false;
-                synced = written;
+                covered();
+                return true;
             } catch (IOException | RuntimeException e) {
                 fail(e);
+                return false;
             }
+        }
+
+        /** {@link SyncRound}: the written frames are durable (a later sync on the device flushed them). */
+        void covered() {
+            if (!failed) {
+                unsynced = false;
+                synced = written;
+            }
+        }
+
+        /** {@link SyncRound}: only data changed since the last sync (the segment preallocated, written inside). */
+        boolean dataOnly() {
+            return segment.capacity() > 0 && segment.used(written) <= segment.capacity();
+        }
+
+        boolean unsynced() {
+            return unsynced;
+        }
+
+        LogChannel channel() {
+            return segment.channel();
         }
 
         /** Writer thread: publishes the durable position and runs the releases it allows. */
@@ -527,11 +531,11 @@ public final class LogWriter implements AutoCloseable {
                 durable = now;
             }
             int released = 0;
-            Pending p;
-            while ((p = pending.peek()) != null && (p.position <= durable || failed)) {
+            LogPending p;
+            while ((p = pending.peek()) != null && (p.position() <= durable || failed)) {
                 pending.poll();
                 try {
-                    p.release.release(!failed || p.position <= durable);
+                    p.release().release(!failed || p.position() <= durable);
                 } catch (RuntimeException e) {
                     LOG.error("releasing answers of shard " + shard + " failed", e);
                 }
@@ -540,7 +544,7 @@ public final class LogWriter implements AutoCloseable {
             return released;
         }
 
-        private void fail(Throwable e) {
+        void fail(Throwable e) {
             if (!failed) {
                 LOG.error("shard log of shard " + shard + " cannot write; its answers are refused from"
                         + " now on (UNAVAILABLE) and the shard must be restarted", e);
@@ -564,8 +568,7 @@ public final class LogWriter implements AutoCloseable {
                 if (channel != null) {
                     if (unsynced) {
                         channel.sync();
-                        unsynced = false;
-                        synced = written;
+                        covered();
                         durable = written;
                     }
                     channel.close();
@@ -589,10 +592,7 @@ public final class LogWriter implements AutoCloseable {
             return segments;
         }
 
-        /**
-         * Whether the writer has asked the preparer for this log's next segment and not moved into it yet (tests;
-         * read after a release of this log, which orders the writer's change before it).
-         */
+        /** Tests: the successor is asked for, not entered yet (read after a release, which orders the write). */
         boolean successorRequested() {
             return segment.requested;
         }

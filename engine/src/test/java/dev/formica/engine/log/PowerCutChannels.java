@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Log segments on a disk that loses power, as LazyFS simulates for file systems: every byte appended since a
- * segment's last sync lives only in a "page cache" that the cut throws away. The power fails during the N-th sync
+ * segment's last sync lives only in a "page cache" that the cut throws away (with write-out, or in the disk's cache
+ * until a sync of any segment flushes it). The power fails during the N-th sync
  * (N chosen by the test): that sync and everything after it fail, and {@link #applyCut} then truncates each segment
  * to what its last completed sync made durable, plus (at random) a few bytes of a torn write after it.
  */
@@ -22,9 +23,26 @@ public final class PowerCutChannels implements LogChannel.Factory {
     private final AtomicInteger syncs = new AtomicInteger();
     private final AtomicBoolean cut = new AtomicBoolean();
     private final List<Segment> segments = new ArrayList<>();
+    private final boolean writesOut;
+    private final AtomicInteger writeOuts = new AtomicInteger();
 
     public PowerCutChannels(int cutAtSync) {
+        this(cutAtSync, false);
+    }
+
+    /**
+     * With {@code writesOut}, segments can also be written out ({@link LogChannel#writeOut}) onto a disk with a
+     * volatile cache: what was written out survives the cut only once a later sync of any segment (one device, one
+     * cache flush) has completed.
+     */
+    public PowerCutChannels(int cutAtSync, boolean writesOut) {
         this.cutAtSync = cutAtSync;
+        this.writesOut = writesOut;
+    }
+
+    /** Write-outs done (each waits for its bytes to be in the disk's cache, not flushed). */
+    public int writeOuts() {
+        return writeOuts.get();
     }
 
     /** Whether the power has failed. */
@@ -90,6 +108,7 @@ public final class PowerCutChannels implements LogChannel.Factory {
         final Path file;
         final FileChannel ch;
         long written;
+        long writtenOut;
         long synced;
         boolean closedBeforeCut;
 
@@ -98,6 +117,7 @@ public final class PowerCutChannels implements LogChannel.Factory {
             this.ch = FileChannel.open(file, StandardOpenOption.WRITE);
             ch.position(size);
             this.written = size;
+            this.writtenOut = size;
             this.synced = size;
         }
 
@@ -118,6 +138,29 @@ public final class PowerCutChannels implements LogChannel.Factory {
                 throw new IOException("power cut during fdatasync");
             }
             synced = written; // the page cache is not flushed for real: applyCut drops what is not "synced"
+            synchronized (PowerCutChannels.this) {
+                for (Segment s : segments) {
+                    s.synced = Math.max(s.synced, s.writtenOut); // the cache flush covers every completed write
+                }
+            }
+        }
+
+        @Override
+        public boolean writeOut() throws IOException {
+            if (!writesOut) {
+                return false;
+            }
+            if (cut.get()) {
+                throw new IOException("power cut");
+            }
+            writtenOut = written; // in the disk's cache: lost at the cut unless a later sync flushes it
+            writeOuts.incrementAndGet();
+            return true;
+        }
+
+        @Override
+        public Object device() {
+            return writesOut ? PowerCutChannels.this : null;
         }
 
         @Override
