@@ -181,9 +181,9 @@ public final class LogWriter implements AutoCloseable {
             for (Log log : logs) {
                 work += log.writerOwns(stopping) && (hold == 0 || log.crowded()) ? log.collect() : 0;
             }
-            long start = System.nanoTime();
-            if (durability == Durability.FSYNC && hold == 0 && round.sync(logs, stopping)) {
-                roundStartNanos = start;
+            if (durability == Durability.FSYNC && hold == 0) {
+                long start = System.nanoTime(); // the round's start, kept only if it synced anything
+                roundStartNanos = round.sync(logs, stopping) ? start : roundStartNanos;
             }
             for (Log log : logs) {
                 work += log.writerOwns(stopping) ? log.publish() : 0;
