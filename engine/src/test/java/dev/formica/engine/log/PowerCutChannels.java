@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * segment's last sync lives only in a "page cache" that the cut throws away (with write-out, or in the disk's cache
  * until a sync of any segment flushes it). The power fails during the N-th sync
  * (N chosen by the test): that sync and everything after it fail, and {@link #applyCut} then truncates each segment
- * to what its last completed sync made durable, plus (at random) a few bytes of a torn write after it.
+ * with bytes in flight to what its last completed sync made durable, plus (at random) a few bytes of a torn write
+ * after it. A segment closed without its bytes flushed is damaged like any other: the model does not trust a close.
  */
 public final class PowerCutChannels implements LogChannel.Factory {
     private final int cutAtSync;
@@ -74,9 +75,12 @@ public final class PowerCutChannels implements LogChannel.Factory {
     public synchronized long applyCut(SplittableRandom random) throws IOException {
         long lost = 0;
         for (Segment s : segments) {
-            if (!java.nio.file.Files.exists(s.file) || s.closedBeforeCut) {
-                // a segment the writer synced and closed before moving on, or one whose file a preallocated
-                // segment replaced (it was empty): the cut finds nothing of it in flight
+            if (!java.nio.file.Files.exists(s.file) || s.synced >= s.written) {
+                // nothing of it in flight: every byte written was flushed (by its own sync or, written out, by a
+                // sync of another segment), whether the writer closed it before the cut, after it (a log that had
+                // nothing to sync when another log's sync failed goes on into its next segment), or not at all;
+                // or its file was replaced by a preallocated segment (it was empty). A disk tears only writes in
+                // flight, so such a segment keeps every byte
                 continue;
             }
             try (FileChannel ch = FileChannel.open(s.file, StandardOpenOption.WRITE)) {
@@ -110,7 +114,6 @@ public final class PowerCutChannels implements LogChannel.Factory {
         long written;
         long writtenOut;
         long synced;
-        boolean closedBeforeCut;
 
         Segment(Path file, long size) throws IOException {
             this.file = file;
@@ -165,7 +168,6 @@ public final class PowerCutChannels implements LogChannel.Factory {
 
         @Override
         public void close() throws IOException {
-            closedBeforeCut = !cut.get();
             ch.close();
         }
     }
