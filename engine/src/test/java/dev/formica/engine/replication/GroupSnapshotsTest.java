@@ -59,7 +59,7 @@ class GroupSnapshotsTest {
         }
 
         @Override
-        public Scratch scratch(Path base) {
+        public Scratch scratch(Path base, long basePosition) {
             return new Scratch() {
                 @Override
                 public void apply(long position, long timeMs, org.agrona.DirectBuffer payload, int offset,
