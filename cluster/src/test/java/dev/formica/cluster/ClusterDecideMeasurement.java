@@ -367,6 +367,15 @@ class ClusterDecideMeasurement {
                         .mapToLong(java.util.Map.Entry::getValue).sum();
                 out.add(String.format(Locale.ROOT, "JIT compiler threads in the window: %d of %d ms (%.1f %%) of the"
                         + " node threads' CPU", jit, total, 100.0 * jit / total));
+                // the groups' snapshot builder (one thread per node), also since the nodes started: the warm-up's too
+                long builders = used.entrySet().stream().filter(e -> e.getKey().startsWith("formica-group-s"))
+                        .mapToLong(java.util.Map.Entry::getValue).sum();
+                long buildersSinceStart = threads.get(1).entrySet().stream()
+                        .filter(e -> e.getKey().endsWith("/formica-group-s")).mapToLong(java.util.Map.Entry::getValue)
+                        .sum();
+                out.add(String.format(Locale.ROOT, "group snapshot builders (formica-group-snapshots, the three"
+                        + " nodes): %d ms of CPU in the window, %d ms since the nodes started", builders,
+                        buildersSinceStart));
                 out.add(b.toString());
             }
             return out;

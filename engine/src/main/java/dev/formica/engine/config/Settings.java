@@ -327,12 +327,13 @@ public final class Settings {
                     (c, v) -> c.snapshotInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::snapshotInterval),
             Setting.of("snapshotScratch", null, Setting.Type.CHOICE, "`LIVE`",
-                    "what the snapshot builder does with each shard's scratch copy between snapshots. `LIVE`: keeps "
-                    + "it, so a snapshot replays only the log since the last one and writes (a second copy of the "
-                    + "shard's state in memory for good). `RELOAD`: drops it, and each snapshot first loads the last "
-                    + "one into a fresh copy (most of a snapshot's CPU; the copy only while it builds). The "
-                    + "snapshots are the same. "
-                    + "[state-and-durability.md](state-and-durability.md#snapshots-and-recovery)",
+                    "what the snapshot builder does with each shard's scratch copy between snapshots (with "
+                    + "`clusterReplication: ratis`, each hosted group's). `LIVE`: keeps it, so a snapshot replays "
+                    + "only the log (a group's: its Raft entries) since the last one and writes (a second copy of "
+                    + "the shard's state in memory for good). `RELOAD`: drops it, and each snapshot first loads the "
+                    + "last one into a fresh copy (most of a snapshot's CPU; the copy only while it builds). The "
+                    + "snapshots are the same. [state-and-durability.md](state-and-durability.md#snapshots-and-"
+                    + "recovery), [cluster.md](cluster.md#snapshots)",
                     (c, v) -> c.snapshotScratch(EngineConfiguration.SnapshotScratch.valueOf(v.toUpperCase(
                             Locale.ROOT))),
                     EngineConfiguration::snapshotScratch),

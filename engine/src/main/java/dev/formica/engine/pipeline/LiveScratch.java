@@ -1,6 +1,7 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.engine.funding.QuotaTally;
+import dev.formica.engine.state.ShardSnapshot;
 import dev.formica.engine.state.ShardState;
 import dev.formica.engine.state.StateConfig;
 import dev.formica.engine.state.StateOps;
@@ -10,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One shard's scratch copy of its state, kept between the snapshot builder's runs so that the next snapshot only
@@ -20,9 +23,13 @@ import java.util.Objects;
  * <p>It also remembers which file on disk it equals (the snapshot it loaded or wrote last: path, file key and
  * modification time), so that the builder notices a snapshot it did not write, or a missing one, and reloads.
  *
- * <p>Thread contract: owned by the {@link SnapshotBuilder}, used under its lock only.
+ * <p>A replicated group's snapshots ({@link GroupSnapshotCodec}) keep one the same way, per hosted group.
+ *
+ * <p>Thread contract: owned by the {@link SnapshotBuilder} and used under its lock only, or by a group's codec,
+ * which lends it to one build at a time on the node's builder thread.
  */
 final class LiveScratch implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LiveScratch.class);
     private final Path dir;
     final ShardState state;
     final VelocityWindows velocity;
@@ -44,7 +51,11 @@ final class LiveScratch implements AutoCloseable {
     /** Opens an empty scratch copy in a fresh temporary directory (in-memory stores: nothing is written there). */
     static LiveScratch open(StateConfig config, int velocityKeys, long nowMs)
             throws IOException {
-        Path dir = Files.createTempDirectory("formica-snapshot-");
+        return open(Files.createTempDirectory("formica-snapshot-"), config, velocityKeys, nowMs);
+    }
+
+    /** Opens an empty scratch copy in {@code dir} (created if need be), which its {@link #close} deletes. */
+    static LiveScratch open(Path dir, StateConfig config, int velocityKeys, long nowMs) throws IOException {
         ShardState state = null;
         try {
             state = ShardState.open(dir, config, nowMs);
@@ -78,6 +89,47 @@ final class LiveScratch implements AutoCloseable {
         this.shared = new StateOps.Shared(velocity, loaded);
         this.position = position;
         this.timeMs = timeMs;
+    }
+
+    /**
+     * Loads {@code snapshot} (checked, its header {@code header}) into this empty copy and starts from it. With
+     * {@code copying} the idempotency chunks are copied, not mapped from the file: for a copy kept after the file is
+     * deleted, which a mapping would keep on disk.
+     */
+    void load(Path snapshot, ShardSnapshot.Header header, boolean copying) throws IOException {
+        QuotaTally loaded = copying ? ShardSnapshot.readCopying(snapshot, state, velocity)
+                : ShardSnapshot.read(snapshot, state, velocity);
+        startAt(loaded, header.position(), header.timeMs());
+    }
+
+    /**
+     * {@code live} when it stands on {@code newest} (the newest valid snapshot on disk, at {@code at}; null: none),
+     * else null after closing it: a snapshot it did not write (installed, restored, or none), so the copy may not be
+     * what that file holds, and the caller loads it again. Null for a null {@code live}.
+     */
+    static LiveScratch reuse(LiveScratch live, Path newest, long at, String what) {
+        if (live == null || newest != null && live.standsOn(newest, at)) {
+            return live;
+        }
+        LOG.info(what + ": the newest snapshot is not the one the live scratch copy stands on; loading it again");
+        closeQuietly(live, null);
+        return null;
+    }
+
+    /** Closes {@code scratch} (null: nothing), its failure added to {@code failure}'s, or logged without one. */
+    static void closeQuietly(LiveScratch scratch, Exception failure) {
+        if (scratch == null) {
+            return;
+        }
+        try {
+            scratch.close();
+        } catch (IOException | RuntimeException e) {
+            if (failure != null) {
+                failure.addSuppressed(e);
+            } else {
+                LOG.warn("closing a snapshot scratch copy failed", e);
+            }
+        }
     }
 
     /** Records that the copy now stands at {@code position}, the frame time {@code timeMs}. */

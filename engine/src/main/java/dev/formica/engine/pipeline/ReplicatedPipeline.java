@@ -184,7 +184,8 @@ final class ReplicatedPipeline {
             RiskContext risk, StateConfig stateConfig, int shards, ExecutorService builder, EpochClock clock) {
         return new GroupSnapshots(group, new GroupSnapshotCodec(group, state, risk.velocity(), risk.quotas(),
                 risk.concentration(), stateConfig, Math.max(1024, config.velocityKeys() / shards),
-                config.dataDir().resolve("snapshot-scratch-" + group), clock), builder,
+                config.dataDir().resolve("snapshot-scratch-" + group), clock,
+                config.snapshotScratch() == EngineConfiguration.SnapshotScratch.LIVE), builder,
                 config.clusterSnapshotEntries(),
                 config.clusterSnapshotEntries() > 0 ? config.snapshotInterval().toMillis() : 0, clock);
     }

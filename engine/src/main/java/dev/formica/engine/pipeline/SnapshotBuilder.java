@@ -116,16 +116,10 @@ final class SnapshotBuilder implements AutoCloseable {
             return newest.header();
         }
         long started = System.nanoTime();
-        LiveScratch scratch = live[shard];
+        LiveScratch scratch = LiveScratch.reuse(live[shard], newest == null ? null : newest.file(),
+                newest == null ? 0 : newest.header().position(), "shard " + shard);
         live[shard] = null;
         long loadMs = -1;
-        if (scratch != null && (newest == null || !scratch.standsOn(newest.file(), newest.header().position()))) {
-            // a snapshot it did not write, or none: the copy may not be what that file holds, so it is loaded again
-            LOG.info("shard " + shard + ": the newest snapshot is not the one the live scratch copy stands on;"
-                    + " loading it again");
-            closeQuietly(scratch, null);
-            scratch = null;
-        }
         long from;
         long end;
         long frames = 0;
@@ -135,10 +129,7 @@ final class SnapshotBuilder implements AutoCloseable {
                 if (newest == null) {
                     scratch.startAt(new QuotaTally(), 0, 0);
                 } else {
-                    QuotaTally tally = keepScratch
-                            ? ShardSnapshot.readCopying(newest.file(), scratch.state, scratch.velocity)
-                            : ShardSnapshot.read(newest.file(), scratch.state, scratch.velocity);
-                    scratch.startAt(tally, newest.header().position(), newest.header().timeMs());
+                    scratch.load(newest.file(), newest.header(), keepScratch);
                 }
                 loadMs = (System.nanoTime() - started) / 1_000_000;
                 loads++;
@@ -165,7 +156,7 @@ final class SnapshotBuilder implements AutoCloseable {
             scratch.standsOn(file);
         } catch (IOException | RuntimeException e) {
             // half-applied or not written: dropped, and the next build loads the newest snapshot again
-            closeQuietly(scratch, e);
+            LiveScratch.closeQuietly(scratch, e);
             throw e;
         }
         long timeMs = scratch.timeMs();
@@ -201,21 +192,6 @@ final class SnapshotBuilder implements AutoCloseable {
     /** How many scratch copies were loaded (or started empty) so far; a build on a live copy loads none. */
     synchronized int loads() {
         return loads;
-    }
-
-    private static void closeQuietly(LiveScratch scratch, Exception failure) {
-        if (scratch == null) {
-            return;
-        }
-        try {
-            scratch.close();
-        } catch (IOException | RuntimeException e) {
-            if (failure != null) {
-                failure.addSuppressed(e);
-            } else {
-                LOG.warn("closing a snapshot scratch copy failed", e);
-            }
-        }
     }
 
     /** A snapshot file whose checksum held, and its header. */
@@ -301,7 +277,7 @@ final class SnapshotBuilder implements AutoCloseable {
         }
         synchronized (this) {
             for (int k = 0; k < live.length; k++) {
-                closeQuietly(live[k], null);
+                LiveScratch.closeQuietly(live[k], null);
                 live[k] = null;
             }
         }

@@ -43,11 +43,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Building.</b> When Ratis's threshold calls {@link #take} (every {@code entries} applied entries), or when
  * {@code intervalMs} has passed since the last build started and the group applied an entry since its newest snapshot
  * ({@link #due}, asked after each applied entry: a quiet group builds nothing), the next snapshot is built on
- * the builder thread, never on Ratis's applier or the shard: the newest snapshot is loaded into
- * a scratch copy, the group's Raft entries after it up to the applied index are read back from the Raft log and their
- * frames applied to the copy, and the copy is written, with the group's placement as of the index (the newest
- * snapshot's, or the last placement entry after it): a replica that installs the snapshot knows a move whose entry
- * was purged. The shard's memory is not read or locked, so a leader whose
+ * the builder thread, never on Ratis's applier or the shard: the newest snapshot is loaded into a scratch copy (or
+ * the codec's copy that wrote it is taken as it is), the group's Raft entries after it up to the applied index are
+ * read back from the Raft log and their frames applied to the copy, and the copy is written, with the group's
+ * placement as of the index (the newest snapshot's, or the last placement entry after it): a replica that installs
+ * the snapshot knows a move whose entry was purged. The shard's memory is not read or locked, so a leader whose
  * memory runs ahead of the committed index snapshots exactly the committed state.
  *
  * <p><b>Purge.</b> {@link #take} answers Ratis the index of the <em>older</em> of the two newest snapshots, and
@@ -292,7 +292,8 @@ public final class GroupSnapshots implements StateMachineStorage {
             SnapshotCodec.Placed placed = base == null ? null : base.placed();
             Path file = dir.resolve(SimpleStateMachineStorage.getSnapshotFileName(target.getTerm(),
                     target.getIndex()));
-            try (SnapshotCodec.Scratch scratch = codec.scratch(base == null ? null : base.file())) {
+            try (SnapshotCodec.Scratch scratch = codec.scratch(base == null ? null : base.file(),
+                    base == null ? 0 : base.position())) {
                 frames = new Frames(scratch, base == null ? 0 : base.position());
                 for (long i = base == null ? 0 : base.index() + 1; i <= target.getIndex(); i++) {
                     if (closed) {
@@ -348,9 +349,14 @@ public final class GroupSnapshots implements StateMachineStorage {
         return kept.stream().map(Kept::index).toList();
     }
 
-    /** Stops taking new builds; a build under way stops at its next entry. */
+    /** Stops taking new builds; a build under way stops at its next entry. The codec drops its scratch copy. */
     public void close() {
         closed = true;
+        try {
+            codec.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("group " + group + ": closing its snapshot scratch copy failed", e);
+        }
     }
 
     /** Hands frames to the scratch copy, checking that each starts where the one before ended. */

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * <p>Thread contract: {@link #verify} from any thread; {@link #load} with the group's lock held and nothing
  * applied to the group's memory since the start; a {@link Scratch} from one builder thread.
  */
-public interface SnapshotCodec {
+public interface SnapshotCodec extends AutoCloseable {
 
     /** The shard-log position a valid snapshot file of this group stands at, or -1 (checksum, format, group). */
     long verify(Path file);
@@ -33,8 +33,17 @@ public interface SnapshotCodec {
     /** Loads a file {@link #verify} accepted into the group's empty memory; answers its position. */
     long load(Path file) throws IOException;
 
-    /** A scratch copy of the group's state: {@code base} loaded (null: empty), ready to take the frames after it. */
-    Scratch scratch(Path base) throws IOException;
+    /**
+     * A scratch copy of the group's state as {@code base} holds it (a file {@link #verify} accepted, at shard-log
+     * position {@code basePosition}; null: the empty log), ready to take the frames after it: loaded from the file,
+     * or the copy the last build wrote it from when that file is still the one it wrote.
+     */
+    Scratch scratch(Path base, long basePosition) throws IOException;
+
+    /** Drops what the codec keeps between builds (a scratch copy); the group builds no more snapshots. */
+    @Override
+    default void close() throws IOException {
+    }
 
     /** A copy of a group's state off the shard's path: frames applied to it, then written as a snapshot. */
     interface Scratch extends FrameApplier, AutoCloseable {
@@ -44,6 +53,7 @@ public interface SnapshotCodec {
          */
         void write(Path file, long position, Placed placed) throws IOException;
 
+        /** Ends the build's use of the copy: a copy not written since its last frame is not used again. */
         @Override
         void close() throws IOException;
     }

@@ -25,6 +25,8 @@ class GroupSnapshotsTest {
     Path dir;
     private final List<Path> loaded = new ArrayList<>();
     private final List<Runnable> builds = new ArrayList<>();
+    /** The base file name and position each build asked the codec's scratch copy for. */
+    private final List<String> bases = new ArrayList<>();
 
     /**
      * A file {@code position=N} is a valid snapshot at log position N, and a second line {@code placed=node@index}
@@ -59,7 +61,8 @@ class GroupSnapshotsTest {
         }
 
         @Override
-        public Scratch scratch(Path base) {
+        public Scratch scratch(Path base, long basePosition) {
+            bases.add((base == null ? "none" : base.getFileName()) + "@" + basePosition);
             return new Scratch() {
                 @Override
                 public void apply(long position, long timeMs, org.agrona.DirectBuffer payload, int offset,
@@ -217,6 +220,9 @@ class GroupSnapshotsTest {
         assertEquals("position=100\nplaced=0@18", Files.readString(dir.resolve("snapshot.1_30")));
         assertTrue(Files.notExists(dir.resolve("snapshot.1_10")), "two kept");
 
+        assertEquals(List.of("snapshot.1_10@100", "snapshot.1_20@100"), bases,
+                "each build starts from the newest snapshot at the position it stands at");
+
         GroupSnapshots restarted = snapshots(10);
         assertEquals(new SnapshotCodec.Placed(0, 18), restarted.loadNewest().placed());
     }
@@ -227,6 +233,7 @@ class GroupSnapshotsTest {
         assertNull(s.loadNewest());
         s.build(TermIndex.valueOf(1, 12), logOf(java.util.Map.of()));
         assertEquals("position=0", Files.readString(dir.resolve("snapshot.1_12")));
+        assertEquals(List.of("none@0"), bases, "no snapshot yet: the empty log");
         assertNull(snapshots(10).loadNewest().placed(), "a snapshot without a placement (or from before them)");
     }
 }
