@@ -15,13 +15,15 @@ import org.HdrHistogram.Recorder;
  *       last release (every sync and every release of the pass: the hand-over of the answers to the event loops
  *       runs on the writer);</li>
  *   <li>{@link #handBackNanos}: a released batch's hand-over to an event loop until that loop runs its answers
- *       (recorded by the loop, one value per loop per batch).</li>
+ *       (recorded by the loop, one value per loop per batch);</li>
+ *   <li>{@link #wakeUpNanos}: a shard unparked the idle writer until the writer ran again (its wait for a CPU
+ *       after the wake-up, recorded by the writer once per park that a shard cut short).</li>
  * </ul>
  * A batch released at once (its frames were durable already when asked) waits for nothing and is not recorded.
  *
  * <p>Cost: one {@code System.nanoTime()} per batch asked for (at most 16 commands), one per pass of the writer and
- * one per pass that released anything, one per batch handed back and one per loop task run; no allocation
- * ({@link Recorder#recordValue} is wait-free).
+ * one per pass that released anything, one per batch handed back and one per loop task run, one per unpark of the
+ * writer and one per park it cut short; no allocation ({@link Recorder#recordValue} is wait-free).
  *
  * <p>Thread contract: any thread records; a scrape takes the interval histograms.
  */
@@ -32,6 +34,7 @@ public final class LogTimes {
     private final Recorder roundWaitNanos = recorder();
     private final Recorder roundNanos = recorder();
     private final Recorder handBackNanos = recorder();
+    private final Recorder wakeUpNanos = recorder();
 
     private static Recorder recorder() {
         return new Recorder(1, MAX, 2);
@@ -55,6 +58,15 @@ public final class LogTimes {
     /** An event loop runs the answers that were handed to it at {@code handedNanos} (on the loop). */
     public void handedBack(long handedNanos) {
         handBackNanos.recordValue(clamp(System.nanoTime() - handedNanos));
+    }
+
+    /** The writer runs again after a shard unparked it at {@code unparkedNanos} (on the writer). */
+    void wokeUp(long unparkedNanos) {
+        wakeUpNanos.recordValue(clamp(System.nanoTime() - unparkedNanos));
+    }
+
+    public Recorder wakeUpNanos() {
+        return wakeUpNanos;
     }
 
     public Recorder waitNanos() {

@@ -66,6 +66,7 @@ public final class LogWriter implements AutoCloseable {
     private final org.HdrHistogram.Recorder syncNanos = new org.HdrHistogram.Recorder(1, 60_000_000_000L, 2);
     /** fsync mode: an answer's wait for durability, split (recorded as {@link #syncNanos}). */
     private final LogTimes times = new LogTimes();
+    private final WriterParking parking = new WriterParking(times);
     private final List<Log> logs = new ArrayList<>();
     /** Writer thread: the segments on one device share a cache flush per round of syncs. */
     private final SyncRound round = new SyncRound();
@@ -73,7 +74,6 @@ public final class LogWriter implements AutoCloseable {
     private final long groupCommitNanos;
     /** Writer thread: when the last round of syncs started. */
     private long roundStartNanos;
-    private final WriterParking parking = new WriterParking();
     private volatile boolean running = true;
     private Thread thread;
 
@@ -127,6 +127,11 @@ public final class LogWriter implements AutoCloseable {
      */
     public org.HdrHistogram.Recorder syncNanos() {
         return syncNanos;
+    }
+
+    /** Whether the writer thread is parked idle, or about to (tests). */
+    boolean idle() {
+        return parking.idle();
     }
 
     /** Where the answers' wait for durability goes ({@code fsync} mode): the recorders a sampler exports. */

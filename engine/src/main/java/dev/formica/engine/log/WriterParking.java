@@ -18,6 +18,13 @@ final class WriterParking {
     /** Parked until the next round of syncs is due: only a window running out of room wakes the writer. */
     private volatile boolean holding;
     private volatile Thread thread;
+    /** When a shard unparked the writer (about the first of a park; 0: none since), for {@link LogTimes#wokeUp}. */
+    private volatile long unparkedNanos;
+    private final LogTimes times;
+
+    WriterParking(LogTimes times) {
+        this.times = times;
+    }
 
     /** The writer thread, before it starts. */
     void thread(Thread writer) {
@@ -45,13 +52,23 @@ final class WriterParking {
         }
         holding = false;
         sleeping = false;
+        long unparked = unparkedNanos;
+        if (unparked != 0) {
+            unparkedNanos = 0;
+            times.wokeUp(unparked);
+        }
+    }
+
+    /** Whether the writer is parked idle, or about to (tests). */
+    boolean idle() {
+        return sleeping;
     }
 
     /** Wakes an idle writer (not one holding its frames for the next round of syncs). */
     void wake() {
         VarHandle.fullFence();
         if (sleeping) {
-            LockSupport.unpark(thread);
+            unparked();
         }
     }
 
@@ -59,7 +76,14 @@ final class WriterParking {
     void wakeNow() {
         VarHandle.fullFence();
         if (sleeping || holding) {
-            LockSupport.unpark(thread);
+            unparked();
         }
+    }
+
+    private void unparked() {
+        if (unparkedNanos == 0) {
+            unparkedNanos = System.nanoTime(); // a race of two shards may keep the later one: a lower bound
+        }
+        LockSupport.unpark(thread);
     }
 }

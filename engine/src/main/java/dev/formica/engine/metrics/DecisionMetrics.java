@@ -268,6 +268,8 @@ public final class DecisionMetrics {
                     + " writer that synced: its first write to its last release (fsync mode)", times.roundNanos()));
             registry.register(new LogSyncHistogram("formica_log_handback_seconds", "A released batch of answers"
                     + " handed to an event loop, until that loop runs them (fsync mode)", times.handBackNanos()));
+            registry.register(new LogSyncHistogram("formica_log_writer_wakeup_seconds", "A shard unparked the idle"
+                    + " log writer, until the writer ran again (fsync mode)", times.wakeUpNanos()));
         }
         ShardGauge.register(registry, "formica_shard_queue_depth", "Commands waiting in the shard's queue",
                 engine.shards(), engine::queueDepth);
