@@ -1,7 +1,6 @@
 package dev.formica.engine.log;
 
 import java.io.IOException;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +64,9 @@ public final class LogWriter implements AutoCloseable {
     private SegmentPreparer preparer;
     /** Recorded by the writer and by shard threads that sync their own log ({@code logSync: LOOP}). */
     private final org.HdrHistogram.Recorder syncNanos = new org.HdrHistogram.Recorder(1, 60_000_000_000L, 2);
+    /** fsync mode: an answer's wait for durability, split (recorded as {@link #syncNanos}). */
+    private final LogTimes times = new LogTimes();
+    private final WriterParking parking = new WriterParking(times);
     private final List<Log> logs = new ArrayList<>();
     /** Writer thread: the segments on one device share a cache flush per round of syncs. */
     private final SyncRound round = new SyncRound();
@@ -72,10 +74,6 @@ public final class LogWriter implements AutoCloseable {
     private final long groupCommitNanos;
     /** Writer thread: when the last round of syncs started. */
     private long roundStartNanos;
-    /** Parked idle: any release asked for wakes the writer. */
-    private volatile boolean sleeping;
-    /** Parked until the next round of syncs is due: only a window running out of room wakes the writer. */
-    private volatile boolean holding;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -131,6 +129,16 @@ public final class LogWriter implements AutoCloseable {
         return syncNanos;
     }
 
+    /** Whether the writer thread is parked idle, or about to (tests). */
+    boolean idle() {
+        return parking.idle();
+    }
+
+    /** Where the answers' wait for durability goes ({@code fsync} mode): the recorders a sampler exports. */
+    public LogTimes times() {
+        return times;
+    }
+
     public Durability durability() {
         return durability;
     }
@@ -156,6 +164,7 @@ public final class LogWriter implements AutoCloseable {
             preparer = new SegmentPreparer(segmentBytes);
         }
         thread = new Thread(this::run, "formica-log-writer");
+        parking.thread(thread);
         thread.setDaemon(true);
         thread.start();
     }
@@ -178,56 +187,32 @@ public final class LogWriter implements AutoCloseable {
             // > 0: the next round of syncs is not due yet; frames wait for it in their windows
             long hold = stopping || groupCommitNanos == 0 ? 0
                     : Math.max(0, roundStartNanos + groupCommitNanos - System.nanoTime());
+            boolean timed = durability == Durability.FSYNC && hold == 0;
+            long pass = timed ? System.nanoTime() : 0; // before the first write: the start of the pass (LogTimes)
             for (Log log : logs) {
                 work += log.writerOwns(stopping) && (hold == 0 || log.crowded()) ? log.collect() : 0;
             }
-            if (durability == Durability.FSYNC && hold == 0) {
+            boolean synced = false;
+            if (timed) {
                 long start = System.nanoTime(); // the round's start, kept only if it synced anything
-                roundStartNanos = round.sync(logs, stopping) ? start : roundStartNanos;
+                synced = round.sync(logs, stopping);
+                roundStartNanos = synced ? start : roundStartNanos;
             }
             for (Log log : logs) {
-                work += log.writerOwns(stopping) ? log.publish() : 0;
+                work += log.writerOwns(stopping) ? log.publish(pass) : 0;
+            }
+            if (synced) {
+                times.round(pass, System.nanoTime());
             }
             if (stopping && work == 0) {
                 break;
             }
             if (work == 0) {
-                boolean held = hold > 0;
-                if (held) {
-                    holding = true;
-                } else {
-                    sleeping = true;
-                }
-                VarHandle.fullFence();
-                boolean ready = false;
-                for (Log log : logs) {
-                    ready |= log.writerOwns(false) && (held ? log.crowded() : log.hasWork());
-                }
-                if (!ready && running) {
-                    LockSupport.parkNanos(this, held ? hold : idlePark);
-                }
-                holding = false;
-                sleeping = false;
+                parking.park(logs, hold, idlePark, running);
             }
         }
         for (Log log : logs) {
             log.closeChannel();
-        }
-    }
-
-    /** Wakes an idle writer (not one holding its frames for the next round of syncs). */
-    void wake() {
-        VarHandle.fullFence();
-        if (sleeping) {
-            LockSupport.unpark(thread);
-        }
-    }
-
-    /** Wakes the writer whatever it waits for: a window is running out of room. */
-    void wakeNow() {
-        VarHandle.fullFence();
-        if (sleeping || holding) {
-            LockSupport.unpark(thread);
         }
     }
 
@@ -330,7 +315,7 @@ public final class LogWriter implements AutoCloseable {
                 if (onShard) {
                     collect(); // this thread writes its own window to the segment
                 } else {
-                    wakeNow();
+                    parking.wakeNow();
                     LockSupport.parkNanos(20_000);
                 }
                 if (failed) {
@@ -344,7 +329,7 @@ public final class LogWriter implements AutoCloseable {
             // answers to be released (whenDurable); in process mode the writer comes by itself, or when the window
             // fills up
             if (!onShard && appended - writtenShared > window.capacity() >> 2) {
-                wakeNow();
+                parking.wakeNow();
             }
             return appended;
         }
@@ -375,7 +360,7 @@ public final class LogWriter implements AutoCloseable {
                 release.release(true);
                 return;
             }
-            LogPending p = new LogPending(position, release);
+            LogPending p = new LogPending(position, release, System.nanoTime());
             if (onShard) {
                 while (!pending.offer(p)) {
                     syncHere();
@@ -389,10 +374,10 @@ public final class LogWriter implements AutoCloseable {
                 return;
             }
             while (!pending.offer(p)) {
-                wakeNow();
+                parking.wakeNow();
                 LockSupport.parkNanos(20_000);
             }
-            wake();
+            parking.wake();
         }
 
         /**
@@ -410,9 +395,14 @@ public final class LogWriter implements AutoCloseable {
 
         /** {@link #syncOnShard}, the shard's thread: write, sync, run the releases allowed; returns how many. */
         public int syncHere() {
+            long pass = System.nanoTime();
             collect();
-            sync();
-            return publish();
+            boolean synced = unsynced && sync();
+            int released = publish(pass);
+            if (synced) {
+                times.round(pass, System.nanoTime());
+            }
+            return released;
         }
 
         /** Whether the writer thread writes, syncs and releases this log now. */
@@ -524,16 +514,19 @@ public final class LogWriter implements AutoCloseable {
             return segment.channel();
         }
 
-        /** Writer thread: publishes the durable position and runs the releases it allows. */
-        int publish() {
+        /** Writer thread: publishes the durable position and runs the releases it allows (a pass started at pass). */
+        int publish(long pass) {
             long now = durability == Durability.FSYNC ? synced : written;
             if (now > durable) {
                 durable = now;
             }
             int released = 0;
+            long at = 0;
             LogPending p;
             while ((p = pending.peek()) != null && (p.position() <= durable || failed)) {
                 pending.poll();
+                at = at == 0 ? System.nanoTime() : at;
+                times.released(p.askedNanos(), pass, at);
                 try {
                     p.release().release(!failed || p.position() <= durable);
                 } catch (RuntimeException e) {

@@ -256,6 +256,21 @@ public final class DecisionMetrics {
         if (engine.logSyncNanos() != null) {
             registry.register(new LogSyncHistogram(engine.logSyncNanos()));
         }
+        dev.formica.engine.log.LogTimes times = engine.logTimes();
+        if (times != null) {
+            registry.register(new LogSyncHistogram("formica_log_release_wait_seconds", "A batch of answers asked"
+                    + " for its release after its last frame was appended, until the log writer released it (fsync"
+                    + " mode), all shards", times.waitNanos()));
+            registry.register(new LogSyncHistogram("formica_log_round_wait_seconds", "A batch of answers asked for"
+                    + " its release, until the log writer's pass that released it started (fsync mode)",
+                    times.roundWaitNanos()));
+            registry.register(new LogSyncHistogram("formica_log_round_duration_seconds", "A pass of the log"
+                    + " writer that synced: its first write to its last release (fsync mode)", times.roundNanos()));
+            registry.register(new LogSyncHistogram("formica_log_handback_seconds", "A released batch of answers"
+                    + " handed to an event loop, until that loop runs them (fsync mode)", times.handBackNanos()));
+            registry.register(new LogSyncHistogram("formica_log_writer_wakeup_seconds", "A shard unparked the idle"
+                    + " log writer, until the writer ran again (fsync mode)", times.wakeUpNanos()));
+        }
         ShardGauge.register(registry, "formica_shard_queue_depth", "Commands waiting in the shard's queue",
                 engine.shards(), engine::queueDepth);
         ShardGauge.register(registry, "formica_active_holds",

@@ -39,6 +39,15 @@ public interface EngineGauges {
     }
 
     /**
+     * Where the answers' wait for durability goes ({@code fsync} mode: waiting for the writer's round, the round,
+     * the hand-back to the event loops); null when no local log writer syncs (a replicated node, {@code process}
+     * mode). The default has none.
+     */
+    default dev.formica.engine.log.LogTimes logTimes() {
+        return null;
+    }
+
+    /**
      * Visits each concentration dimension with its {@code top} largest keys. A walk of the whole table (every key's
      * exposure read once); the default visits nothing.
      */

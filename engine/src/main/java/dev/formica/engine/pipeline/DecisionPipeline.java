@@ -317,6 +317,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
                 agents[k] = new ShardAgent(processor, config.queueCapacity(), clock, TIMER_PERIOD_NANOS,
                         config.maxQueueDelay().toNanos(), config.shedRetryDelay().toMillis(), latency.shard(k));
                 processor.metrics(latency.shard(k));
+                if (config.durability() == dev.formica.engine.log.Durability.FSYNC) {
+                    agents[k].replies().timed(writer.times()); // the hand-back of released answers (LogTimes)
+                }
             }
             // the engine-wide concentration table is the sum of every shard's exposure records (after their repairs)
             risk.concentration().clear();
@@ -852,6 +855,12 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     @Override
     public org.HdrHistogram.Recorder logSyncNanos() {
         return writer == null ? null : writer.syncNanos();
+    }
+
+    @Override
+    public dev.formica.engine.log.LogTimes logTimes() {
+        return writer == null || writer.durability() != dev.formica.engine.log.Durability.FSYNC ? null
+                : writer.times();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.formica.engine.pipeline;
 
 import dev.formica.engine.errors.DomainError;
 import dev.formica.engine.errors.Refused;
+import dev.formica.engine.log.LogTimes;
 import dev.formica.engine.log.ShardLog;
 import java.util.ArrayList;
 import java.util.concurrent.Executor;
@@ -32,6 +33,13 @@ final class Replies {
      * Taken on the shard's writer, given back by whichever thread delivered a batch's last answer.
      */
     private final ManyToOneConcurrentArrayQueue<Batch> free = new ManyToOneConcurrentArrayQueue<>(BATCHES);
+    /** Where each batch's hand-over to its event loops is timed (fsync mode); null: not timed. */
+    private LogTimes times;
+
+    /** Times each batch's hand-over to its event loops into {@code logTimes} (before the shard runs). */
+    void timed(LogTimes logTimes) {
+        this.times = logTimes;
+    }
 
     /** Delivered batches waiting to be reused (tests). */
     int freeBatches() {
@@ -59,6 +67,7 @@ final class Replies {
             batch = new Batch(free);
         }
         batch.fill(pending);
+        batch.times = times;
         pending.clear();
         if (log == null) {
             batch.release(true);
@@ -83,6 +92,9 @@ final class Replies {
         private int loopCount;
         /** The loops' tasks still to run, plus one for the releasing thread until it has handed them all out. */
         private final AtomicInteger running = new AtomicInteger();
+        /** Null, or where the hand-over is timed: from {@link #handed} until each loop runs its task. */
+        LogTimes times;
+        long handed;
 
         Batch(ManyToOneConcurrentArrayQueue<Batch> pool) {
             this.pool = pool;
@@ -127,6 +139,7 @@ final class Replies {
                 }
             }
             int loops = loopCount;
+            handed = times != null && loops > 0 ? System.nanoTime() : 0;
             running.set(loops + 1);
             for (int k = 0; k < loops; k++) {
                 LoopTask task = tasks[k];
@@ -167,6 +180,9 @@ final class Replies {
         @Override
         public void run() {
             Executor mine = loop;
+            if (batch.times != null) {
+                batch.times.handedBack(batch.handed);
+            }
             Deferred<?>[] items = batch.items;
             for (int i = 0, n = batch.count; i < n; i++) {
                 if (items[i].loop == mine) {

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.errors.DomainError;
 import dev.formica.engine.errors.Refused;
+import dev.formica.engine.log.LogTimes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
 /** A shard's answers reach each caller's loop in one task per release, in order, and none is lost. */
@@ -126,6 +128,41 @@ class RepliesTest {
         }, 1);
         assertEquals(List.of("error LOG_UNAVAILABLE"), got);
         assertEquals(1, pool.free(), "the lost answer's buffer is back in its pool");
+    }
+
+    @Test
+    void shouldTimeEachLoopsHandBackFromTheReleaseUntilTheLoopRunsIt() {
+        Replies replies = new Replies();
+        LogTimes times = new LogTimes();
+        replies.timed(times);
+        HeldLoop a = new HeldLoop();
+        HeldLoop b = new HeldLoop();
+        List<String> got = new ArrayList<>();
+        replies.wrap(new Recorder(got), a).onResult("a1");
+        replies.wrap(new Recorder(got), b).onResult("b1");
+        replies.wrap(new Recorder(got), a).onResult("a2");
+        replies.wrap(new Recorder(got), null).onResult("here"); // answered on the releasing thread: no hand-back
+        long beforeRelease = System.nanoTime();
+        replies.release(null, 0);
+        long afterRelease = System.nanoTime();
+        assertEquals(List.of("here"), got);
+        assertEquals(0, times.handBackNanos().getIntervalHistogram().getTotalCount(), "nothing ran on a loop yet");
+
+        long beforeRuns = System.nanoTime();
+        a.runAll();
+        b.runAll();
+        long afterRuns = System.nanoTime();
+        Histogram h = times.handBackNanos().getIntervalHistogram();
+        assertEquals(2, h.getTotalCount(), "one value per loop of the batch");
+        assertTrue(h.getMaxValue() >= beforeRuns - afterRelease, "at least from the release to the loop's run");
+        assertTrue(h.getMinValue() <= afterRuns - beforeRelease, "at most from before the release to the run's end");
+
+        Replies untimed = new Replies();
+        untimed.wrap(new Recorder(got), a).onResult("a3");
+        untimed.release(null, 0);
+        a.runAll();
+        assertEquals(0, times.handBackNanos().getIntervalHistogram().getTotalCount(), "untimed replies record nothing");
+        assertEquals(List.of("here", "a1", "a2", "b1", "a3"), got);
     }
 
     @Test
