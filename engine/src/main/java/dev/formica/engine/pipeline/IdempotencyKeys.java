@@ -28,11 +28,19 @@ final class IdempotencyKeys {
     }
 
     static long decide(DecisionRequest r) {
+        return decide(r, r.getCurrency(), r.getMarket());
+    }
+
+    /**
+     * The fingerprint of {@code r} with this currency and market in place of its own: the same request with the
+     * defaults (empty = the borrower's) spelled another way, which {@link ShardProcessor} also accepts as a retry.
+     */
+    static long decide(DecisionRequest r, String currency, String market) {
         long h = mix(1, r.getProductValue());
         h = mix(h, r.getAmountMinor());
-        h = mix(h, DecisionRecords.hash(r.getCurrency()));
+        h = mix(h, DecisionRecords.hash(currency));
         h = mix(h, DecisionRecords.hash(r.getMerchantId()));
-        return market(mix(h, Math.max(1, r.getInstallments())), r.getMarket());
+        return market(mix(h, Math.max(1, r.getInstallments())), market);
     }
 
     /** Mixes a named market in; an empty one leaves the fingerprint as it was before markets (stored records). */
@@ -45,15 +53,25 @@ final class IdempotencyKeys {
     }
 
     static long repay(RepayRequest r) {
-        return market(mix(mix(4, r.getProductValue()), r.getAmountMinor()), r.getMarket());
+        return repay(r, r.getMarket());
+    }
+
+    /** As {@link #decide(DecisionRequest, String, String)}: {@code r} with this market in place of its own. */
+    static long repay(RepayRequest r, String market) {
+        return market(mix(mix(4, r.getProductValue()), r.getAmountMinor()), market);
     }
 
     static long apply(CreditApplication a) {
+        return apply(a, a.getMarket());
+    }
+
+    /** As {@link #decide(DecisionRequest, String, String)}: {@code a} with this market in place of its own. */
+    static long apply(CreditApplication a, String market) {
         long h = mix(5, a.getProductValue());
         h = mix(h, a.getRequestedLineMinor());
         h = mix(h, a.getAnnualIncomeMinor());
         h = mix(h, a.getSelfLimitMinor());
-        return market(mix(h, DecisionRecords.hash(a.getRegion())), a.getMarket());
+        return market(mix(h, DecisionRecords.hash(a.getRegion())), market);
     }
 
     static long riskEvent(RiskEvent e) {

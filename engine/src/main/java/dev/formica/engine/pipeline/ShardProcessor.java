@@ -310,7 +310,7 @@ final class ShardProcessor {
             key = keys.borrower(borrowerId, op.requestId(request));
             fingerprint = op.fingerprint(request, arg);
             if (state.decisions().contains(key)) {
-                return replay(op);
+                return replay(op, request);
             }
         }
         return op.handler().run(this, request, arg, nowMs, startNanos);
@@ -339,7 +339,7 @@ final class ShardProcessor {
         key = keys.borrower(op.routingKey(r), op.requestId(r));
         fingerprint = op.fingerprint(r, 0);
         if (state.decisions().contains(key)) {
-            replay(op);
+            replay(op, r);
             takeAnswerBytes().release();
             return 0;
         }
@@ -1196,22 +1196,66 @@ final class ShardProcessor {
     /**
      * The recorded answer to the request {@link #key} names, marked replayed, when it is the same request: refused
      * ({@link DomainError#REQUEST_ID_REUSED}, nothing changes) when the id was used for another operation or with
-     * another {@link #fingerprint}.
+     * another {@link #fingerprint} that is not the same request with its defaults spelled another way
+     * ({@link #sameRequest}).
      */
-    private <R> R replay(Operation<?, R> op) {
+    private <R> R replay(Operation<?, R> op, Object request) {
         DecisionRecord record = state.decisions().get(key);
         if (record.kind() != op.kind()) {
             Operation<?, ?> other = Operation.ofKind(record.kind());
             throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a "
                     + (other == null ? "kind " + record.kind() : other.name()) + " call; use a new request_id");
         }
-        if (record.fingerprint() != fingerprint) {
+        if (record.fingerprint() != fingerprint && !sameRequest(request, record.fingerprint())) {
             throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a different "
                     + op.name() + " request (its amount, product, currency, merchant or other fields differ);"
                     + " use a new request_id");
         }
         answer(op, AnswerBytes.of(record.payload()), true);
         return null;
+    }
+
+    /**
+     * Whether {@code request}, whose fingerprint is not the {@code recorded} one, is still the recorded request with
+     * the defaults spelled another way: an empty currency or market means the borrower's (docs/api.md), so a retry
+     * that names them where the first call left them empty, or the reverse, is the same request and is answered from
+     * the record, not refused as a reused id. Only on a mismatch (the cold path); false when the market cannot be
+     * resolved (the handler would refuse the request anyway).
+     */
+    private boolean sameRequest(Object request, long recorded) {
+        String borrowerId;
+        String named;
+        if (request instanceof DecisionRequest r) {
+            borrowerId = r.getBorrowerId();
+            named = r.getMarket();
+        } else if (request instanceof RepayRequest r) {
+            borrowerId = r.getBorrowerId();
+            named = r.getMarket();
+        } else if (request instanceof CreditApplication a) {
+            borrowerId = a.getBorrowerId();
+            named = a.getMarket();
+        } else {
+            return false;
+        }
+        Markets.Market m;
+        try {
+            m = markets.resolve(named, markets.all().size() == 1 ? null : profile(borrowerId), "");
+        } catch (Refused e) {
+            return false;
+        }
+        for (String market : new String[] {"", m.code()}) {
+            if (request instanceof DecisionRequest r) {
+                for (String currency : new String[] {"", m.currency()}) {
+                    if (IdempotencyKeys.decide(r, currency, market) == recorded) {
+                        return true;
+                    }
+                }
+            } else if (request instanceof RepayRequest r ? IdempotencyKeys.repay(r, market) == recorded
+                    : IdempotencyKeys.apply((CreditApplication) request, market) == recorded) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------
