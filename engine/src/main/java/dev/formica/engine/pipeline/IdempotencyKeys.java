@@ -28,19 +28,24 @@ final class IdempotencyKeys {
     }
 
     static long decide(DecisionRequest r) {
-        return decide(r, r.getCurrency(), r.getMarket());
+        long h = mix(1, r.getProductValue());
+        h = mix(h, r.getAmountMinor());
+        h = mix(h, DecisionRecords.hash(r.getCurrency()));
+        h = mix(h, DecisionRecords.hash(r.getMerchantId()));
+        return market(mix(h, Math.max(1, r.getInstallments())), r.getMarket());
     }
 
     /**
-     * The fingerprint of {@code r} with this currency and market in place of its own: the same request with the
-     * defaults (empty = the borrower's) spelled another way, which {@link ShardProcessor} also accepts as a retry.
+     * {@link #decide(DecisionRequest)} of a request with these fields: {@link ShardProcessor} tries a request's own
+     * fields with the currency or market spelled the other way (empty = the borrower's), which is the same request.
+     * The same mixing as there, kept beside it (that one reads the message; this one takes plain values).
      */
-    static long decide(DecisionRequest r, String currency, String market) {
-        long h = mix(1, r.getProductValue());
-        h = mix(h, r.getAmountMinor());
+    static long decide(int product, long amount, String currency, String merchant, int installments, String market) {
+        long h = mix(1, product);
+        h = mix(h, amount);
         h = mix(h, DecisionRecords.hash(currency));
-        h = mix(h, DecisionRecords.hash(r.getMerchantId()));
-        return market(mix(h, Math.max(1, r.getInstallments())), market);
+        h = mix(h, DecisionRecords.hash(merchant));
+        return market(mix(h, Math.max(1, installments)), market);
     }
 
     /** Mixes a named market in; an empty one leaves the fingerprint as it was before markets (stored records). */
@@ -53,25 +58,15 @@ final class IdempotencyKeys {
     }
 
     static long repay(RepayRequest r) {
-        return repay(r, r.getMarket());
-    }
-
-    /** As {@link #decide(DecisionRequest, String, String)}: {@code r} with this market in place of its own. */
-    static long repay(RepayRequest r, String market) {
-        return market(mix(mix(4, r.getProductValue()), r.getAmountMinor()), market);
+        return market(mix(mix(4, r.getProductValue()), r.getAmountMinor()), r.getMarket());
     }
 
     static long apply(CreditApplication a) {
-        return apply(a, a.getMarket());
-    }
-
-    /** As {@link #decide(DecisionRequest, String, String)}: {@code a} with this market in place of its own. */
-    static long apply(CreditApplication a, String market) {
         long h = mix(5, a.getProductValue());
         h = mix(h, a.getRequestedLineMinor());
         h = mix(h, a.getAnnualIncomeMinor());
         h = mix(h, a.getSelfLimitMinor());
-        return market(mix(h, DecisionRecords.hash(a.getRegion())), market);
+        return market(mix(h, DecisionRecords.hash(a.getRegion())), a.getMarket());
     }
 
     static long riskEvent(RiskEvent e) {

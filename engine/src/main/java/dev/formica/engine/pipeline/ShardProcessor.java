@@ -1216,46 +1216,34 @@ final class ShardProcessor {
     }
 
     /**
-     * Whether {@code request}, whose fingerprint is not the {@code recorded} one, is still the recorded request with
+     * Whether {@code request}, whose fingerprint is not the {@code recorded} one, is still the recorded Decide with
      * the defaults spelled another way: an empty currency or market means the borrower's (docs/api.md), so a retry
      * that names them where the first call left them empty, or the reverse, is the same request and is answered from
-     * the record, not refused as a reused id. Only on a mismatch (the cold path); false when the market cannot be
-     * resolved (the handler would refuse the request anyway).
+     * the record, not refused as a reused id (issue 19, found by clients/python/adversary.py). Only on a mismatch
+     * (the cold path); false when the market cannot be resolved (the handler would refuse the request anyway).
      */
     private boolean sameRequest(Object request, long recorded) {
-        String borrowerId;
-        String named;
-        if (request instanceof DecisionRequest r) {
-            borrowerId = r.getBorrowerId();
-            named = r.getMarket();
-        } else if (request instanceof RepayRequest r) {
-            borrowerId = r.getBorrowerId();
-            named = r.getMarket();
-        } else if (request instanceof CreditApplication a) {
-            borrowerId = a.getBorrowerId();
-            named = a.getMarket();
-        } else {
-            return false;
-        }
         Markets.Market m;
-        try {
-            m = markets.resolve(named, markets.all().size() == 1 ? null : profile(borrowerId), "");
-        } catch (Refused e) {
-            return false;
-        }
-        for (String market : new String[] {"", m.code()}) {
-            if (request instanceof DecisionRequest r) {
+        if (request instanceof DecisionRequest r && (m = marketOf(r.getBorrowerId(), r.getMarket())) != null) {
+            for (String market : new String[] {"", m.code()}) {
                 for (String currency : new String[] {"", m.currency()}) {
-                    if (IdempotencyKeys.decide(r, currency, market) == recorded) {
+                    if (IdempotencyKeys.decide(r.getProductValue(), r.getAmountMinor(), currency, r.getMerchantId(),
+                            r.getInstallments(), market) == recorded) {
                         return true;
                     }
                 }
-            } else if (request instanceof RepayRequest r ? IdempotencyKeys.repay(r, market) == recorded
-                    : IdempotencyKeys.apply((CreditApplication) request, market) == recorded) {
-                return true;
             }
         }
         return false;
+    }
+
+    /** The market of a request for {@code borrowerId} naming {@code named} ("" = the profile's), or null if refused. */
+    private Markets.Market marketOf(String borrowerId, String named) {
+        try {
+            return markets.resolve(named, markets.all().size() == 1 ? null : profile(borrowerId), "");
+        } catch (Refused e) {
+            return null;
+        }
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------
