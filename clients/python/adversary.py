@@ -529,6 +529,8 @@ class Adversary:
             ("attributes", dict(attributes={"k" * 65: self.c.AttributeValue(int_value=1)})),
             ("attributes", dict(attributes={"k": self.c.AttributeValue(string_value="v" * 257)})),
             ("attributes", dict(attributes={"k%d" % i: self.c.AttributeValue(int_value=i) for i in range(65)})),
+            ("attributes", dict(attributes={"k": self.c.AttributeValue(double_value=float("nan"))})),
+            ("attributes", dict(attributes={"k": self.c.AttributeValue(double_value=float("-inf"))})),
             ("market", dict(market="XX")),
         ]
         for field, over in bad_decide:
@@ -536,7 +538,7 @@ class Adversary:
             shown = repr(value) if not isinstance(value, dict) else "%d entries" % len(value)
             self.unchanged("bad Decide %s=%s" % (field, shown[:40]), a, decide(**over),
                            reason="CURRENCY_NOT_SUPPORTED" if field == "currency" and over["currency"] == "USD"
-                           else None, field=field)
+                           else "INVALID_FIELD", field=field)
         # every bad field is named, the first in the message
         self.unchanged("bad Decide three fields: all named", a,
                        decide(amount_minor=-1, currency="usd", ip="x" * 50), field="amount_minor")
@@ -581,7 +583,8 @@ class Adversary:
             else:
                 attack = (lambda amount=amount, kw=kw: self.repay(a, amount, **kw))
             self.unchanged("bad Repay %s=%r" % (field, list(over.values())[0]), a, attack,
-                           reason="CURRENCY_NOT_SUPPORTED" if over.get("currency") == "USD" else None, field=field)
+                           reason="CURRENCY_NOT_SUPPORTED" if over.get("currency") == "USD" else "INVALID_FIELD",
+                           field=field)
         self.unchanged("bad Repay borrower_id=''", a, lambda: self.call("Repay", self.d.RepayRequest(
             request_id=self.rid("p"), borrower_id="", product=self.c.CONSUMER_CREDIT, amount_minor=1)),
             field="borrower_id")
@@ -657,9 +660,10 @@ class Adversary:
                             ("annual_income_minor", dict(annual_income_minor=-1)),
                             ("region", dict(region="R" * 17)), ("self_limit_minor", dict(self_limit_minor=-1)),
                             ("event_time_ms", dict(event_time_ms=-1)), ("market", dict(market="XX")),
-                            ("currency", dict(currency="USD"))):
-            self.unchanged("bad Apply %s" % field, a, apply(**over),
-                           reason="CURRENCY_NOT_SUPPORTED" if field == "currency" else None, field=field)
+                            ("currency", dict(currency="USD")), ("currency", dict(currency="cny"))):
+            self.unchanged("bad Apply %s=%r" % (field, list(over.values())[0]), a, apply(**over),
+                           reason="CURRENCY_NOT_SUPPORTED" if over.get("currency") == "USD" else "INVALID_FIELD",
+                           field=field)
 
     def bad_risk_events(self, a):
         p = self.p
@@ -841,9 +845,78 @@ class Adversary:
         self.model[(a, self.c.CONSUMER_CREDIT)][1] += 700
         self.check_model("DecideStream", a)
 
+    def deadlines(self):
+        """Calls abandoned by the client (1 ms deadlines) and then retried patiently: one effect, the same answer."""
+        a = self.borrower("deadline")
+        rid = self.rid("dl")
+        request = self.d.DecisionRequest(request_id=rid, borrower_id=a, product=self.c.CONSUMER_CREDIT,
+                                         amount_minor=1000)
+        for _ in range(10):
+            try:
+                self.decisions.Decide(request, timeout=0.001)
+            except self.grpc.RpcError:
+                pass
+        got, err = self.call("Decide", request)
+        if self.report("Decide abandoned 10 times then retried: answered", err is None and got.hold_id != "",
+                       repr(err)):
+            self.model[(a, self.c.CONSUMER_CREDIT)][1] += 1000
+        self.check_model("abandoned Decides: held once", a)
+        same = [request] * 50
+        try:
+            answers = list(self.decisions.DecideStream(iter(same), timeout=20))
+        except self.grpc.RpcError as e:
+            return self.report("DecideStream 50 copies of one id", False, "%s %s" % (e.code(), e.details()))
+        self.report("DecideStream 50 copies of an answered id: 50 replays of its hold",
+                    len(answers) == 50 and all(r.replayed and r.hold_id == got.hold_id for r in answers),
+                    "%d answers, holds %s" % (len(answers), set(r.hold_id for r in answers)))
+        self.check_model("DecideStream copies", a)
+
+    def transport(self):
+        """What gRPC itself answers: an unknown method, an admin call without credentials, oversized metadata."""
+        res = self.call_raw(self.channel.unary_unary("/formica.v1.DecisionService/NoSuchMethod"), b"")
+        self.report("unknown method: UNIMPLEMENTED", res[1] is not None and res[1].code == "UNIMPLEMENTED", repr(res))
+        from formica.v1 import admin_pb2, admin_pb2_grpc
+        admin = admin_pb2_grpc.AdminServiceStub(self.channel)
+        self.expect_refusal("AdminService without credentials: UNAUTHENTICATED", self.call(
+            "ListRuleSets", admin_pb2.ListRuleSetsRequest(), admin), "UNAUTHENTICATED", "CREDENTIALS_MISSING")
+        try:
+            admin.ListRuleSets(admin_pb2.ListRuleSetsRequest(), timeout=10,
+                               metadata=[("authorization", "Bearer not-a-token-of-this-server-000000")])
+            self.report("AdminService with an unknown token: UNAUTHENTICATED", False, "accepted")
+        except self.grpc.RpcError as e:
+            r = Refusal(e, self.status_pb2, self.error_details_pb2)
+            self.report("AdminService with an unknown token: UNAUTHENTICATED", r.code == "UNAUTHENTICATED"
+                        and r.reason == "TOKEN_INVALID", repr(r))
+        # metadata over the 8 KiB header list: the call is refused by the transport (HTTP 431), nothing decided
+        a = self.borrower("header")
+        before = self.state(a)
+        with self.grpc.insecure_channel(self.target) as own:
+            from formica.v1 import decision_pb2_grpc
+            try:
+                decision_pb2_grpc.DecisionServiceStub(own).Decide(self.d.DecisionRequest(
+                    request_id=self.rid("hdr"), borrower_id=a, product=self.c.CONSUMER_CREDIT, amount_minor=1),
+                    timeout=10, metadata=[("x-padding", "p" * 9000)])
+                ok, why = False, "accepted"
+            except self.grpc.RpcError as e:
+                ok, why = e.code() != self.grpc.StatusCode.OK, "%s %s" % (e.code().name, e.details())
+        self.report("Decide with 9 KB of metadata: refused by the transport (%s)" % why.split(" ")[0], ok, why)
+        self.report("Decide with 9 KB of metadata / no change", self.state(a) == before, "")
+
+    def guessable_holds(self):
+        """Not a failure (docs/api.md, "Abuse"): hold ids are a per-shard sequence under the partition's 8 bits, so
+        one hold id leads to the holds made after it on its shard, another borrower's included. Prints how many of
+        four other borrowers' next holds are among the 2,048 ids a caller would try after its own (no call made)."""
+        mine = self.approve(self.borrower("guess-0"), 1)
+        theirs = [self.approve(self.borrower("guess-%d" % i), 1) for i in range(1, 5)]
+        sequence = int(mine[1:], 16) & ((1 << 56) - 1)
+        candidates = set("h%x" % ((p << 56) | s) for s in range(sequence + 1, sequence + 9) for p in range(256))
+        print("note hold ids are a sequence: %d of 4 other borrowers' next holds are among the 2,048 ids after %s"
+              % (sum(1 for h in theirs if h in candidates), mine))
+
     def run(self):
         self.grpc.channel_ready_future(self.channel).result(timeout=30)
-        for part in (self.races, self.reuse, self.bad_input, self.cross_borrower, self.lifecycle, self.stream):
+        for part in (self.races, self.reuse, self.bad_input, self.cross_borrower, self.lifecycle, self.stream,
+                     self.deadlines, self.transport, self.guessable_holds):
             try:
                 part()
             except Exception as e:  # noqa: BLE001 - an attack that crashed the client is a failed check
