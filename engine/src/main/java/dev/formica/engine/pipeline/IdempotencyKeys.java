@@ -35,6 +35,19 @@ final class IdempotencyKeys {
         return market(mix(h, Math.max(1, r.getInstallments())), r.getMarket());
     }
 
+    /**
+     * {@link #decide(DecisionRequest)} of a request with these fields: {@link ShardProcessor} tries a request's own
+     * fields with the currency or market spelled the other way (empty = the borrower's), which is the same request.
+     * The same mixing as there, kept beside it (that one reads the message; this one takes plain values).
+     */
+    static long decide(int product, long amount, String currency, String merchant, int installments, String market) {
+        long h = mix(1, product);
+        h = mix(h, amount);
+        h = mix(h, DecisionRecords.hash(currency));
+        h = mix(h, DecisionRecords.hash(merchant));
+        return market(mix(h, Math.max(1, installments)), market);
+    }
+
     /** Mixes a named market in; an empty one leaves the fingerprint as it was before markets (stored records). */
     private static long market(long h, String market) {
         return market.isEmpty() ? h : mix(h, DecisionRecords.hash(market));

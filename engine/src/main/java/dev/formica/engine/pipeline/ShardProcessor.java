@@ -310,7 +310,7 @@ final class ShardProcessor {
             key = keys.borrower(borrowerId, op.requestId(request));
             fingerprint = op.fingerprint(request, arg);
             if (state.decisions().contains(key)) {
-                return replay(op);
+                return replay(op, request);
             }
         }
         return op.handler().run(this, request, arg, nowMs, startNanos);
@@ -339,7 +339,7 @@ final class ShardProcessor {
         key = keys.borrower(op.routingKey(r), op.requestId(r));
         fingerprint = op.fingerprint(r, 0);
         if (state.decisions().contains(key)) {
-            replay(op);
+            replay(op, r);
             takeAnswerBytes().release();
             return 0;
         }
@@ -1196,22 +1196,54 @@ final class ShardProcessor {
     /**
      * The recorded answer to the request {@link #key} names, marked replayed, when it is the same request: refused
      * ({@link DomainError#REQUEST_ID_REUSED}, nothing changes) when the id was used for another operation or with
-     * another {@link #fingerprint}.
+     * another {@link #fingerprint} that is not the same request with its defaults spelled another way
+     * ({@link #sameRequest}).
      */
-    private <R> R replay(Operation<?, R> op) {
+    private <R> R replay(Operation<?, R> op, Object request) {
         DecisionRecord record = state.decisions().get(key);
         if (record.kind() != op.kind()) {
             Operation<?, ?> other = Operation.ofKind(record.kind());
             throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a "
                     + (other == null ? "kind " + record.kind() : other.name()) + " call; use a new request_id");
         }
-        if (record.fingerprint() != fingerprint) {
+        if (record.fingerprint() != fingerprint && !sameRequest(request, record.fingerprint())) {
             throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a different "
                     + op.name() + " request (its amount, product, currency, merchant or other fields differ);"
                     + " use a new request_id");
         }
         answer(op, AnswerBytes.of(record.payload()), true);
         return null;
+    }
+
+    /**
+     * Whether {@code request}, whose fingerprint is not the {@code recorded} one, is still the recorded Decide with
+     * the defaults spelled another way: an empty currency or market means the borrower's (docs/api.md), so a retry
+     * that names them where the first call left them empty, or the reverse, is the same request and is answered from
+     * the record, not refused as a reused id (issue 19, found by clients/python/adversary.py). Only on a mismatch
+     * (the cold path); false when the market cannot be resolved (the handler would refuse the request anyway).
+     */
+    private boolean sameRequest(Object request, long recorded) {
+        Markets.Market m;
+        if (request instanceof DecisionRequest r && (m = marketOf(r.getBorrowerId(), r.getMarket())) != null) {
+            for (String market : new String[] {"", m.code()}) {
+                for (String currency : new String[] {"", m.currency()}) {
+                    if (IdempotencyKeys.decide(r.getProductValue(), r.getAmountMinor(), currency, r.getMerchantId(),
+                            r.getInstallments(), market) == recorded) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The market of a request for {@code borrowerId} naming {@code named} ("" = the profile's), or null if refused. */
+    private Markets.Market marketOf(String borrowerId, String named) {
+        try {
+            return markets.resolve(named, markets.all().size() == 1 ? null : profile(borrowerId), "");
+        } catch (Refused e) {
+            return null;
+        }
     }
 
     // ---- duty cycle: timers and rotation ----------------------------------------------------------

@@ -136,7 +136,9 @@ public final class RequestValidator {
         FieldViolations v = add(null, requiredId("request_id", r.getRequestId()));
         v = add(v, requiredId("borrower_id", r.getBorrowerId()));
         v = add(v, product("product", r.getProduct(), true));
-        return add(v, amount("amount_minor", r.getAmountMinor()));
+        v = add(v, amount("amount_minor", r.getAmountMinor()));
+        // its form first, as Decide's: "cny" is a malformed code (INVALID_FIELD), not a currency not lent in
+        return add(v, currency("currency", r.getCurrency()));
     }
 
     public static FieldViolations check(GetCreditLineRequest r) {
@@ -157,7 +159,8 @@ public final class RequestValidator {
         v = add(v, optionalText("region", r.getRegion(), MAX_REGION_LENGTH));
         v = add(v, amountOrZero("self_limit_minor", r.getSelfLimitMinor()));
         v = add(v, attributes("attributes", r.getAttributesMap()));
-        return add(v, nonNegative("event_time_ms", r.getEventTimeMs()));
+        v = add(v, nonNegative("event_time_ms", r.getEventTimeMs()));
+        return add(v, currency("currency", r.getCurrency()));
     }
 
     public static FieldViolations check(UpsertProfileRequest r) {

@@ -13,6 +13,7 @@ import dev.formica.engine.errors.Refused;
 import dev.formica.v1.CancelResponse;
 import dev.formica.v1.ConfirmResponse;
 import dev.formica.v1.CreditLine;
+import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
@@ -279,6 +280,42 @@ class DecisionPipelineTest {
         assertTrue(f.decide("r1", "alice", 329_900).getReplayed(), "the same request is still a retry");
         assertEquals(329_900, f.line("alice").getHeldMinor());
         assertEquals(1_000, f.line("bob").getHeldMinor());
+    }
+
+    /**
+     * Issue 19 (clients/python/adversary.py): an empty currency means the line's, so a retry that names it where the
+     * first call left it empty, or the reverse, is the same request: answered from its record, not refused as a
+     * reused id (the caller could not learn the answer, and a new id would hold the amount twice).
+     */
+    @ParameterizedTest
+    @EnumSource(EngineConfiguration.ShardMode.class)
+    void shouldReplayARetryThatNamesTheDefaultCurrencyOrLeavesItOut(EngineConfiguration.ShardMode mode) {
+        start(mode);
+        DecisionResponse implicit = f.decide("r1", "alice", 10_000);
+        DecisionResponse named = decide(PipelineFixture.decision("r1", "alice", 10_000).toBuilder()
+                .setCurrency("CNY").build());
+        assertTrue(named.getReplayed(), "the line's currency named is the same request");
+        assertEquals(implicit.getHoldId(), named.getHoldId());
+
+        DecisionResponse first = decide(PipelineFixture.decision("r2", "alice", 20_000).toBuilder()
+                .setCurrency("CNY").build());
+        DecisionResponse retry = f.decide("r2", "alice", 20_000);
+        assertTrue(retry.getReplayed(), "the currency left out is the same request");
+        assertEquals(first.getHoldId(), retry.getHoldId());
+        assertEquals(30_000, f.line("alice").getHeldMinor(), "each amount held once");
+
+        String before = f.digest();
+        StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
+                () -> decide(PipelineFixture.decision("r1", "alice", 10_001).toBuilder().setCurrency("CNY").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, other.getStatus().getCode());
+        assertTrue(other.getStatus().getDescription().startsWith("request_id:"), other.getStatus().toString());
+        assertEquals(before, f.digest(), "another amount is still another request, refused, nothing changed");
+    }
+
+    private DecisionResponse decide(DecisionRequest request) {
+        FutureSink<DecisionResponse> sink = new FutureSink<>();
+        f.pipeline.decide(request, sink, System.nanoTime(), null);
+        return sink.get();
     }
 
     @ParameterizedTest

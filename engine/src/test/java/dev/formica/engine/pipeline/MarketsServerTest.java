@@ -69,6 +69,12 @@ class MarketsServerTest {
                 assertEquals("id-2026.12.1", id.getRuleSetVersion());
                 assertEquals(List.of("platform", "lender_a", "lender_b"),
                         id.getFundingList().stream().map(FundingShare::getFunderId).toList());
+                // issue 19: a retry that leaves market and currency to the profile is the same request, held once
+                DecisionResponse retry = decisions.decide(DecisionRequest.newBuilder().setRequestId("i1")
+                        .setBorrowerId("budi").setProduct(Product.CASH_LOAN).setAmountMinor(500_000_000L)
+                        .setInstallments(3).setRegion("ID-JK").build());
+                assertTrue(retry.getReplayed(), retry.toString());
+                assertEquals(id.getHoldId(), retry.getHoldId());
 
                 String before = StateDigest.of(server.pipeline());
                 DecisionRequest wrongCurrency = DecisionRequest.newBuilder().setRequestId("i2").setBorrowerId("budi")

@@ -27,6 +27,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,10 +39,12 @@ import org.junit.jupiter.api.io.TempDir;
  * each calls Decide, Confirm and GetCreditLine, then makes a refused call and reads its status and the
  * google.rpc.Status details of the {@code grpc-status-details-bin} trailer. What the client must print about the
  * details is what a Java client reads from the same refusal, so the check follows the server's details as they grow.
- * Each client is skipped (with the reason) where its runtime is not installed; {@code .ci/run} installs both.
+ * Each client is skipped (with the reason) where its runtime is not installed; {@code .ci/run} installs both. The
+ * Python adversary (issues 19 and 22) runs against a server of its own.
  */
 class OtherLanguageClientsTest {
     private static final Path CLIENTS = Path.of("..", "clients").toAbsolutePath().normalize();
+    private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final long LINE_MINOR = 1_000_000;
     private static final long AMOUNT_MINOR = 12_345;
 
@@ -50,9 +53,40 @@ class OtherLanguageClientsTest {
 
     @Test
     void shouldServeThePythonClient() throws Exception {
-        Path python = Path.of("/usr/bin/python3");
-        assumeTrue(Files.isExecutable(python), "no /usr/bin/python3");
-        assumeTrue(run(List.of(python.toString(), "-c", "import grpc, google.protobuf"), 60).exit == 0,
+        Path stubs = pythonStubs();
+        session("py-client", borrower -> List.of(PYTHON.toString(), CLIENTS.resolve("python/check.py").toString(),
+                "--target", borrower.target, "--borrower", borrower.id, "--stubs", stubs.toString()));
+    }
+
+    /**
+     * Issues 19 and 22: {@code clients/python/adversary.py}, an outside tester's attack from the {@code .proto} files
+     * alone (one request id raced from many connections and the shard ports, ids reused with other bodies and for
+     * other calls, bad values in every field, malformed bytes, another borrower's ids, holds and repayments out of
+     * order, an expired hold), against a server with the ledger-only rules and a 1 s hold time. Each check compares
+     * the status, reason and field with docs/api.md and the borrowers' lines with a model of the accepted calls; the
+     * script prints one line per check and exits 1 on any failure. About 6 s.
+     */
+    @Test
+    void shouldWithstandThePythonAdversary() throws Exception {
+        Path stubs = pythonStubs();
+        EngineConfiguration config = LedgerOnlyRules.apply(new EngineConfiguration().port(0)
+                .dataDir(dir.resolve("adversary")).shards(2).holdTtl(Duration.ofSeconds(1)));
+        try (EngineServer server = new EngineServer(config).start()) {
+            Run adversary = run(List.of(PYTHON.toString(), CLIENTS.resolve("python/adversary.py").toString(),
+                    "--target", "127.0.0.1:" + server.port(), "--stubs", stubs.toString(), "--hold-ttl-ms", "1000"),
+                    60);
+            assertEquals(0, adversary.exit, adversary.output);
+            List<String> lines = adversary.output.lines().toList();
+            assertTrue(lines.stream().anyMatch(l -> l.matches("\\d+ checks, 0 failed.*")), adversary.output);
+            assertTrue(lines.stream().filter(l -> l.startsWith("ok ")).count() > 300, adversary.output);
+            assertTrue(lines.contains("ok Confirm of an expired hold: HOLD_EXPIRED"), "the expired hold was tried");
+        }
+    }
+
+    /** The Python stubs (generate.sh), or the test skipped with the reason when Python's gRPC is not installed. */
+    private Path pythonStubs() throws Exception {
+        assumeTrue(Files.isExecutable(PYTHON), "no /usr/bin/python3");
+        assumeTrue(run(List.of(PYTHON.toString(), "-c", "import grpc, google.protobuf"), 60).exit == 0,
                 "Debian's python3-grpcio and python3-protobuf are not installed (apt-get install python3-grpcio "
                         + "python3-protobuf protobuf-compiler-grpc)");
         Path protoc = Path.of(System.getProperty("formica.python.protoc", "missing"));
@@ -64,9 +98,7 @@ class OtherLanguageClientsTest {
         assumeTrue(generated.exit == 0 || !generated.output.contains("grpc_python_plugin missing"),
                 generated.output);
         assertEquals(0, generated.exit, generated.output);
-
-        session("py-client", borrower -> List.of(python.toString(), CLIENTS.resolve("python/check.py").toString(),
-                "--target", borrower.target, "--borrower", borrower.id, "--stubs", stubs.toString()));
+        return stubs;
     }
 
     @Test

@@ -191,6 +191,29 @@ class RequestValidationTest {
                 "description names " + field + ": " + e.getStatus().getDescription());
     }
 
+    /**
+     * Issue 19 (clients/python/adversary.py): Repay's and Apply's currency follow Decide's form rule, so a malformed
+     * code ("cny") is INVALID_FIELD for its form, as on Decide, and not CURRENCY_NOT_SUPPORTED as if it were a
+     * currency the server does not lend in; empty (the line's) and a well-formed code pass to the market check.
+     */
+    @Test
+    void shouldCheckTheCurrencyFormOfRepayAndApplyAsDecideDoes() {
+        RepayRequest repay = RepayRequest.newBuilder().setRequestId("r").setBorrowerId("b")
+                .setProduct(Product.CASH_LOAN).setAmountMinor(10).build();
+        CreditApplication apply = CreditApplication.newBuilder().setRequestId("r").setBorrowerId("b")
+                .setProduct(Product.CASH_LOAN).build();
+        String rule = "currency: three upper-case letters (ISO 4217), e.g. CNY";
+        for (String bad : List.of("cny", "CNYX", "\u00a5")) {
+            assertEquals(rule, RequestValidator.check(decision().setCurrency(bad).build()).first());
+            assertEquals(List.of(rule), RequestValidator.check(repay.toBuilder().setCurrency(bad).build()).all());
+            assertEquals(List.of(rule), RequestValidator.check(apply.toBuilder().setCurrency(bad).build()).all());
+        }
+        for (String good : List.of("", "CNY", "USD")) {
+            assertNull(RequestValidator.check(repay.toBuilder().setCurrency(good).build()));
+            assertNull(RequestValidator.check(apply.toBuilder().setCurrency(good).build()));
+        }
+    }
+
     @Test
     void shouldAcceptAWellFormedDecisionRequest() {
         assertNull(RequestValidator.check(decision().setMerchantId("m-42").setMerchantCategory("5411")
