@@ -903,15 +903,20 @@ class Adversary:
         self.report("Decide with 9 KB of metadata / no change", self.state(a) == before, "")
 
     def guessable_holds(self):
-        """Not a failure (docs/api.md, "Abuse"): hold ids are a per-shard sequence under the partition's 8 bits, so
-        one hold id leads to the holds made after it on its shard, another borrower's included. Prints how many of
-        four other borrowers' next holds are among the 2,048 ids a caller would try after its own (no call made)."""
+        """Hold ids are bearer capabilities (docs/api.md, "Abuse"): from one's own hold id, the ids a caller would
+        try next (the 2,048 ids of the next 8 low values under every partition, and those of the 8 before) hold none of
+        four other borrowers' holds made right after, and their low 56 bits are not close to each other."""
         mine = self.approve(self.borrower("guess-0"), 1)
         theirs = [self.approve(self.borrower("guess-%d" % i), 1) for i in range(1, 5)]
-        sequence = int(mine[1:], 16) & ((1 << 56) - 1)
-        candidates = set("h%x" % ((p << 56) | s) for s in range(sequence + 1, sequence + 9) for p in range(256))
-        print("note hold ids are a sequence: %d of 4 other borrowers' next holds are among the 2,048 ids after %s"
-              % (sum(1 for h in theirs if h in candidates), mine))
+        low = int(mine[1:], 16) & ((1 << 56) - 1)
+        candidates = set("h%x" % ((p << 56) | s) for s in range(low - 8, low + 9) for p in range(256) if s >= 0)
+        found = sum(1 for h in theirs if h in candidates)
+        self.report("hold ids: none of 4 other borrowers' next holds is among the ids next to %s" % mine,
+                    found == 0, "%d found" % found)
+        lows = sorted(int(h[1:], 16) & ((1 << 56) - 1) for h in [mine] + theirs)
+        closest = min(b - a for a, b in zip(lows, lows[1:]))
+        self.report("hold ids: the low 56 bits of 5 consecutive holds are far apart", closest > (1 << 32),
+                    "closest %d" % closest)
 
     def run(self):
         self.grpc.channel_ready_future(self.channel).result(timeout=30)

@@ -1,26 +1,30 @@
 package dev.formica.engine.pipeline;
 
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+
 /**
  * Hold ids: {@code "h"} + lower-case hex of an unsigned 64-bit number whose top 8 bits name the borrower's
  * partition (0..255, {@link dev.formica.engine.cluster.Partitions}), so Confirm and Cancel (which carry only the
  * hold id) route to the node and shard that own the hold without a look-up, in the engine and in clients. The low
- * 56 bits are a per-shard sequence that starts above {@code epochMs << 12} on every start, so ids never repeat
- * across restarts. Ids issued before partitions (data format 2) carry the shard there instead, which is the
- * partition of the same number on the same shard, so they keep working.
+ * 56 bits are random ({@link Source}): a hold id is a bearer capability (whoever holds it can confirm or cancel the
+ * hold), so it must not be guessable from another. Ids issued before this (a per-shard sequence there) keep working:
+ * an id is only ever looked up. Ids issued before partitions (data format 2) carry the shard in the top bits
+ * instead, which is the partition of the same number on the same shard, so they keep working too.
  *
- * <p>Thread contract: stateless.
+ * <p>Thread contract: stateless; a {@link Source} belongs to one shard's thread.
  */
 public final class HoldIds {
     static final int PARTITION_SHIFT = 56;
-    static final long SEQUENCE_MASK = (1L << PARTITION_SHIFT) - 1;
+    static final long LOW_MASK = (1L << PARTITION_SHIFT) - 1;
     /** Returned by {@link #parse} for text that is not a hold id. */
     public static final long INVALID = -1;
 
     private HoldIds() {
     }
 
-    static long compose(int partition, long sequence) {
-        return ((long) partition << PARTITION_SHIFT) | (sequence & SEQUENCE_MASK);
+    static long compose(int partition, long low) {
+        return ((long) partition << PARTITION_SHIFT) | (low & LOW_MASK);
     }
 
     /** The partition a hold id names, 0..255. */
@@ -28,13 +32,42 @@ public final class HoldIds {
         return (int) (holdId >>> PARTITION_SHIFT);
     }
 
-    static long sequenceOf(long holdId) {
-        return holdId & SEQUENCE_MASK;
-    }
+    /**
+     * Where a shard's new hold ids come from: 56 bits from a {@link SecureRandom} (the platform's strong source,
+     * read 4 KiB at a time, so one draw is an array read), redrawn while the shard already has a hold of that id
+     * (one look-up that the hold's insert then finds cached). Unique without a sequence: a hold's id is in the shard's
+     * log and snapshot (replay and followers take it from there, never draw), and a finished hold stays in the store
+     * for the idempotency window. At 10 million holds in a shard a draw hits one 1 in 7 billion times.
+     */
+    static final class Source {
+        private static final int LONGS = 512;
+        private final SecureRandom random;
+        private final byte[] bytes = new byte[LONGS * Long.BYTES];
+        private final ByteBuffer longs = ByteBuffer.wrap(bytes);
+        private int next = LONGS;
 
-    /** First sequence to use after a start at {@code nowMs}, above every sequence seen so far. */
-    static long firstSequence(long nowMs, long highestSeen) {
-        return Math.max(highestSeen + 1, (nowMs << 12) & SEQUENCE_MASK);
+        Source() {
+            this(new SecureRandom());
+        }
+
+        /** With {@code random} as the source (tests). */
+        Source(SecureRandom random) {
+            this.random = random;
+        }
+
+        /** A new hold id of {@code partition} that no hold for which {@code taken} is true has. */
+        long next(int partition, java.util.function.LongPredicate taken) {
+            while (true) {
+                if (next == LONGS) {
+                    random.nextBytes(bytes);
+                    next = 0;
+                }
+                long id = compose(partition, longs.getLong(next++ * Long.BYTES));
+                if (!taken.test(id)) {
+                    return id;
+                }
+            }
+        }
     }
 
     public static String format(long holdId) {

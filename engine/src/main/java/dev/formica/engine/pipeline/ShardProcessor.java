@@ -172,7 +172,9 @@ final class ShardProcessor {
     private final LongArrayQueue expiries = new LongArrayQueue();
     /** (removeAtMs, holdId) pairs of finished holds, kept for the idempotency window then removed. */
     private final LongArrayQueue removals = new LongArrayQueue();
-    private long nextHoldSequence;
+    /** New hold ids: random, none a hold of this shard has. */
+    private final HoldIds.Source holdIds = new HoldIds.Source();
+    private final java.util.function.LongPredicate holdTaken;
     private long nextRotationCheckMs;
 
     ShardProcessor(int shardId, ShardState state, long holdTtlMs, long holdRetentionMs, String currency,
@@ -194,6 +196,7 @@ final class ShardProcessor {
         }
         useMarket(markets.defaultMarket());
         this.exposures = new ShardExposures(state, risk.concentration());
+        this.holdTaken = state.holds()::contains;
     }
 
     /** Makes {@code m} the market of the command running now: its currency, engine and evaluators. */
@@ -503,7 +506,7 @@ final class ShardProcessor {
         response.plan(schedule, fees);
         lap = metrics.lap(Stage.FUNDING, lap);
         long available = ledger.availableMinor();
-        long holdId = HoldIds.compose(Partitions.of(borrowerId), nextHoldSequence++);
+        long holdId = holdIds.next(Partitions.of(borrowerId), holdTaken);
         long expiresMs = nowMs + holdTtlMs;
         response.approved(holdId, amount, expiresMs);
         response.availableAfterMinor(Math.max(0, available - amount));
@@ -1203,8 +1206,9 @@ final class ShardProcessor {
         DecisionRecord record = state.decisions().get(key);
         if (record.kind() != op.kind()) {
             Operation<?, ?> other = Operation.ofKind(record.kind());
-            throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a "
-                    + (other == null ? "kind " + record.kind() : other.name()) + " call; use a new request_id");
+            String name = other == null ? "kind " + record.kind() : other.name();
+            throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for "
+                    + ("AEIOU".indexOf(name.charAt(0)) >= 0 ? "an " : "a ") + name + " call; use a new request_id");
         }
         if (record.fingerprint() != fingerprint && !sameRequest(request, record.fingerprint())) {
             throw Refused.invalid(DomainError.REQUEST_ID_REUSED, "request_id: already used for a different "
@@ -1355,9 +1359,7 @@ final class ShardProcessor {
         LongArrayList activeIds = new LongArrayList();
         LongArrayList finishedTimes = new LongArrayList();
         LongArrayList finishedIds = new LongArrayList();
-        long[] highest = {0};
         state.holds().forEachBrief((holdId, holdState, expiresMs, borrowerId, product, amountMinor) -> {
-            highest[0] = Math.max(highest[0], HoldIds.sequenceOf(holdId));
             if (holdState == HoldState.ACTIVE) {
                 activeTimes.addLong(expiresMs);
                 activeIds.addLong(holdId);
@@ -1373,7 +1375,6 @@ final class ShardProcessor {
                 finishedIds.addLong(holdId);
             }
         });
-        nextHoldSequence = HoldIds.firstSequence(nowMs, highest[0]);
         queue(expiries, activeTimes, activeIds);
         queue(removals, finishedTimes, finishedIds);
         long[] mismatches = {0};

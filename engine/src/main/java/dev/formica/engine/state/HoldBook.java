@@ -75,6 +75,15 @@ public final class HoldBook implements AutoCloseable {
         }
     }
 
+    /** Whether a hold (in any state) has this id: a new id must be none's ({@code HoldIds.Source}). */
+    public boolean contains(long holdId) {
+        Scratch s = scratch.get();
+        try (ExternalMapQueryContext<LongValue, HoldValue, ?> c = map.queryContext(s.key(holdId))) {
+            c.readLock().lock();
+            return c.entry() != null;
+        }
+    }
+
     /** Creates or replaces the hold with every field of {@code values}. */
     public void put(long holdId, HoldSnapshot values) {
         StateFiles.checkId("borrowerId", values.borrowerId());

@@ -80,6 +80,8 @@ class OtherLanguageClientsTest {
             assertTrue(lines.stream().anyMatch(l -> l.matches("\\d+ checks, 0 failed.*")), adversary.output);
             assertTrue(lines.stream().filter(l -> l.startsWith("ok ")).count() > 300, adversary.output);
             assertTrue(lines.contains("ok Confirm of an expired hold: HOLD_EXPIRED"), "the expired hold was tried");
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("ok hold ids: the low 56 bits of 5 consecutive")),
+                    "hold ids are not a sequence: " + adversary.output);
         }
     }
 
