@@ -79,8 +79,8 @@ public final class Settings {
                     "shed a request (`RESOURCE_EXHAUSTED`) that waited longer than this in its shard queue since it "
                     + "arrived; keeps admitted requests fast under overload: at 2× saturation `5ms` held the admitted "
                     + "Decides' p99 inside the server under 5 ms where the defaults reached 16 ms, but at a normal "
-                    + "3,000/s on the development VM's disk it also refused 0.7–1.0 % during write-back stalls, so it "
-                    + "is off by default (BENCHMARKS.md, \"Overload\", session 8)",
+                    + "3,000/s on the development VM's disk it also refused 0.7–1.0 per cent during write-back "
+                    + "stalls, so it is off by default (BENCHMARKS.md, \"Overload\", session 8)",
                     (c, v) -> c.maxQueueDelay(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::maxQueueDelay),
             Setting.of("shedRetryDelay", null, Setting.Type.DURATION, "`50ms`",

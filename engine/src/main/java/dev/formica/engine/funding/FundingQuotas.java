@@ -89,17 +89,21 @@ public final class FundingQuotas implements AutoCloseable, QuotaSink {
         File f = file.toFile();
         long length = HEADER + (long) CAPACITY * SLOT_BYTES;
         if (!f.exists()) {
-            MappedByteBuffer created = IoUtil.mapExistingFile(OwnerOnly.file(file, length).toFile(),
+            // made whole under another name, then renamed: a start that dies (or a power cut) while the file is
+            // made leaves no table without its header under the real name (seen: "magic 0", the next start refused)
+            Path fresh = file.resolveSibling(file.getFileName() + ".new");
+            java.nio.file.Files.deleteIfExists(fresh); // such a start's leftover
+            MappedByteBuffer created = IoUtil.mapExistingFile(OwnerOnly.file(fresh, length).toFile(),
                     "funding quotas");
             UnsafeBuffer header = new UnsafeBuffer(created);
             header.putInt(4, VERSION);
             header.putInt(8, SLOT_BYTES);
             header.putInt(12, CAPACITY);
             header.putIntOrdered(0, MAGIC);
-            // a power cut right after start must not leave a file without its header (seen: "magic 0")
             created.force();
+            java.nio.file.Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             dev.formica.engine.files.Fsync.directory(file.toAbsolutePath().getParent());
-            return new FundingQuotas(created);
+            return new FundingQuotas(created); // the mapping follows the file through the rename
         }
         if (f.length() < HEADER) {
             throw new IOException(file + " is not a Formica funding quota table (" + f.length() + " bytes)");

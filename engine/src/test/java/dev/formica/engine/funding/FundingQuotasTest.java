@@ -88,6 +88,27 @@ class FundingQuotasTest {
         }
     }
 
+    /**
+     * A first start that died while it made the table (seen: the JVM refused Agrona's Unsafe after the file was
+     * sized) left a file of zeros that every later start refused ("magic 0"): the table is made under another name
+     * and renamed only once whole, so such a start leaves at most that leftover, which the next start replaces.
+     */
+    @Test
+    void shouldStartOverAfterAStartThatDiedWhileMakingTheTable() throws Exception {
+        Path file = dir.resolve("funding-quotas.dat");
+        Path leftover = dir.resolve("funding-quotas.dat.new");
+        Files.write(leftover, new byte[4096 + 64]); // sized, never given its header
+        try (FundingQuotas q = FundingQuotas.open(file)) {
+            int[] slots = q.configure(List.of(new FunderSpec("bankA", 1_000, 1_000)));
+            assertTrue(q.tryReserve(slots[0], 10, DAY));
+        }
+        assertFalse(Files.exists(leftover), "the leftover was replaced and renamed");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        try (FundingQuotas q = FundingQuotas.open(file)) {
+            assertEquals(10, q.usedTotal(q.indexOf("bankA")), "a whole table, opened again");
+        }
+    }
+
     @Test
     void shouldRefuseAFileOfAnotherLayoutWithAClearMessage() throws Exception {
         Path garbage = dir.resolve("garbage.dat");
