@@ -1,16 +1,21 @@
 package dev.formica.engine.pipeline;
 
 import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import javax.crypto.Cipher;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Hold ids: {@code "h"} + lower-case hex of an unsigned 64-bit number whose top 8 bits name the borrower's
  * partition (0..255, {@link dev.formica.engine.cluster.Partitions}), so Confirm and Cancel (which carry only the
  * hold id) route to the node and shard that own the hold without a look-up, in the engine and in clients. The low
- * 56 bits are random ({@link Source}): a hold id is a bearer capability (whoever holds it can confirm or cancel the
- * hold), so it must not be guessable from another. Ids issued before this (a per-shard sequence there) keep working:
- * an id is only ever looked up. Ids issued before partitions (data format 2) carry the shard in the top bits
- * instead, which is the partition of the same number on the same shard, so they keep working too.
+ * 56 bits are random ({@link Source}, a CSPRNG): a hold id is a bearer capability (whoever holds it can confirm
+ * or cancel the hold), so it must not be guessable from another. Ids issued before this (a per-shard sequence there)
+ * keep working: an id is only ever looked up. Ids issued before partitions (data format 2) carry the shard in the
+ * top bits instead, which is the partition of the same number on the same shard, so they keep working too.
  *
  * <p>Thread contract: stateless; a {@link Source} belongs to one shard's thread.
  */
@@ -33,15 +38,21 @@ public final class HoldIds {
     }
 
     /**
-     * Where a shard's new hold ids come from: 56 bits from a {@link SecureRandom} (the platform's strong source,
-     * read 4 KiB at a time, so one draw is an array read), redrawn while the shard already has a hold of that id
-     * (one look-up that the hold's insert then finds cached). Unique without a sequence: a hold's id is in the shard's
-     * log and snapshot (replay and followers take it from there, never draw), and a finished hold stays in the store
-     * for the idempotency window. At 10 million holds in a shard a draw hits one 1 in 7 billion times.
+     * Where a shard's new hold ids come from: 56 bits of an AES-CTR key stream under a key and counter drawn from
+     * {@link SecureRandom} (NIST's CTR_DRBG construction, without its reseeding: a shard draws far fewer than the
+     * 2^64 blocks it allows), made 4 KiB at a time into arrays kept for good, so a draw is an array read and
+     * allocates nothing ({@code SecureRandom.nextBytes} allocated ~21 bytes per id here: its mixing copies). An id
+     * is redrawn while the shard already has a hold of it (one look-up that the hold's insert then finds cached).
+     * Unique without a sequence: a hold's id is in the shard's log and snapshot (replay and followers take it from
+     * there, never draw), and a finished hold stays in the store for the idempotency window; at 10 million holds in
+     * a shard a draw hits one 1 in 7 billion times.
+     *
+     * <p>Thread contract: one shard's thread.
      */
     static final class Source {
         private static final int LONGS = 512;
-        private final SecureRandom random;
+        private final Cipher stream;
+        private final byte[] zeros = new byte[LONGS * Long.BYTES];
         private final byte[] bytes = new byte[LONGS * Long.BYTES];
         private final ByteBuffer longs = ByteBuffer.wrap(bytes);
         private int next = LONGS;
@@ -50,16 +61,29 @@ public final class HoldIds {
             this(new SecureRandom());
         }
 
-        /** With {@code random} as the source (tests). */
-        Source(SecureRandom random) {
-            this.random = random;
+        /** Keyed from {@code seed} (tests pass a seeded one). */
+        Source(SecureRandom seed) {
+            byte[] key = new byte[16];
+            byte[] counter = new byte[16];
+            seed.nextBytes(key);
+            seed.nextBytes(counter);
+            try {
+                stream = Cipher.getInstance("AES/CTR/NoPadding");
+                stream.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(counter));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("AES/CTR, which every Java platform has, is missing", e);
+            }
         }
 
         /** A new hold id of {@code partition} that no hold for which {@code taken} is true has. */
         long next(int partition, java.util.function.LongPredicate taken) {
             while (true) {
                 if (next == LONGS) {
-                    random.nextBytes(bytes);
+                    try {
+                        stream.update(zeros, 0, zeros.length, bytes, 0);
+                    } catch (ShortBufferException e) {
+                        throw new IllegalStateException(e); // the arrays are the same size
+                    }
                     next = 0;
                 }
                 long id = compose(partition, longs.getLong(next++ * Long.BYTES));
