@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -24,9 +25,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PowerCutChannelsTest {
     @TempDir
     Path dir;
+    /** Power fails at the second sync; two segments on its one device, both empty. */
+    private final PowerCutChannels disk = new PowerCutChannels(2, true);
+    private Path a;
+    private Path b;
+    private LogChannel segA;
+    private LogChannel segB;
 
-    private Path file(String name) throws IOException {
-        return Files.createFile(dir.resolve(name));
+    @BeforeEach
+    void twoSegments() throws IOException {
+        a = Files.createFile(dir.resolve("a"));
+        b = Files.createFile(dir.resolve("b"));
+        segA = disk.open(a, 0);
+        segB = disk.open(b, 0);
     }
 
     private static void append(LogChannel channel, byte value, int length) throws IOException {
@@ -38,11 +49,6 @@ class PowerCutChannelsTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8})
     void aSegmentCoveredByAFlushAndClosedAfterTheCutKeepsEveryByte(int seed) throws IOException {
-        PowerCutChannels disk = new PowerCutChannels(2, true);
-        Path a = file("a");
-        Path b = file("b");
-        LogChannel segA = disk.open(a, 0);
-        LogChannel segB = disk.open(b, 0);
         append(segA, (byte) 1, 300);
         assertTrue(segA.writeOut());
         append(segB, (byte) 2, 200);
@@ -67,11 +73,6 @@ class PowerCutChannelsTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(ints = {1, 2, 3, 4})
     void aSegmentClosedBeforeTheCutWithBytesNeverFlushedLosesThem(int seed) throws IOException {
-        PowerCutChannels disk = new PowerCutChannels(2, true);
-        Path a = file("a");
-        Path b = file("b");
-        LogChannel segA = disk.open(a, 0);
-        LogChannel segB = disk.open(b, 0);
         append(segA, (byte) 1, 300);
         segA.close(); // neither synced nor written out
         append(segB, (byte) 2, 200);
