@@ -28,17 +28,13 @@ final class IdempotencyKeys {
     }
 
     static long decide(DecisionRequest r) {
-        long h = mix(1, r.getProductValue());
-        h = mix(h, r.getAmountMinor());
-        h = mix(h, DecisionRecords.hash(r.getCurrency()));
-        h = mix(h, DecisionRecords.hash(r.getMerchantId()));
-        return market(mix(h, Math.max(1, r.getInstallments())), r.getMarket());
+        return decide(r.getProductValue(), r.getAmountMinor(), r.getCurrency(), r.getMerchantId(), r.getInstallments(),
+                r.getMarket());
     }
 
     /**
-     * {@link #decide(DecisionRequest)} of a request with these fields: {@link ShardProcessor} tries a request's own
-     * fields with the currency or market spelled the other way (empty = the borrower's), which is the same request.
-     * The same mixing as there, kept beside it (that one reads the message; this one takes plain values).
+     * {@link #decide(DecisionRequest)} of a request with these fields: {@link ShardProcessor} also tries a request's
+     * own fields with the currency or market spelled the other way (empty = the borrower's), which is the same request.
      */
     static long decide(int product, long amount, String currency, String merchant, int installments, String market) {
         long h = mix(1, product);

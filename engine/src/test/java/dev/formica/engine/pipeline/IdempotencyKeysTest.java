@@ -9,8 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Decide fingerprint of plain values ({@link ShardProcessor}'s check of a retry with the currency or market
- * spelled another way) is the fingerprint of the message with those values, so the two copies of the mixing cannot
- * drift apart; and each field still counts.
+ * spelled another way) is the fingerprint of the message with those values; and each field still counts.
  */
 class IdempotencyKeysTest {
     @Test
