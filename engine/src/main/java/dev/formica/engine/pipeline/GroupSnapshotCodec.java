@@ -1,7 +1,6 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.engine.funding.FundingQuotas;
-import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.replication.SnapshotCodec;
 import dev.formica.engine.risk.ConcentrationTable;
 import dev.formica.engine.state.ShardSnapshot;
@@ -113,16 +112,11 @@ final class GroupSnapshotCodec implements SnapshotCodec {
         SnapshotBuilder.deleteTree(scratchDir); // left by a crash during a build
         LiveScratch s = LiveScratch.open(scratchDir, stateConfig, scratchVelocityKeys, clock.time());
         try {
-            if (base == null) {
-                s.startAt(new QuotaTally(), 0, 0);
-            } else {
-                ShardSnapshot.Header h = ShardSnapshot.verify(base);
-                if (h == null || h.shard() != group) {
-                    throw new IOException("snapshot " + base.getFileName() + " of group " + group
-                            + " fails its check");
-                }
-                s.load(base, h, keep);
+            ShardSnapshot.Header h = base == null ? null : ShardSnapshot.verify(base);
+            if (base != null && (h == null || h.shard() != group)) {
+                throw new IOException("snapshot " + base.getFileName() + " of group " + group + " fails its check");
             }
+            s.loadOrStartEmpty(base, h, keep);
         } catch (IOException | RuntimeException e) {
             LiveScratch.closeQuietly(s, e);
             throw e;
@@ -169,7 +163,7 @@ final class GroupSnapshotCodec implements SnapshotCodec {
         @Override
         public void apply(long position, long frameTimeMs, DirectBuffer payload, int offset, int length) {
             written = false;
-            copy.replayer.apply(copy.state, copy.shared(), false, payload, offset, length, frameTimeMs);
+            copy.apply(payload, offset, length, frameTimeMs);
             timeMs = frameTimeMs;
         }
 

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
+import org.agrona.DirectBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,7 @@ final class LiveScratch implements AutoCloseable {
     private final Path dir;
     final ShardState state;
     final VelocityWindows velocity;
-    final StateOps.Replayer replayer = new StateOps.Replayer();
+    private final StateOps.Replayer replayer = new StateOps.Replayer();
     private QuotaTally tally;
     private StateOps.Shared shared;
     private long position;
@@ -100,6 +101,23 @@ final class LiveScratch implements AutoCloseable {
         QuotaTally loaded = copying ? ShardSnapshot.readCopying(snapshot, state, velocity)
                 : ShardSnapshot.read(snapshot, state, velocity);
         startAt(loaded, header.position(), header.timeMs());
+    }
+
+    /**
+     * Starts this empty copy from {@code snapshot} (checked, its header {@code header}) as {@link #load} does, or
+     * from the empty log when {@code snapshot} is null.
+     */
+    void loadOrStartEmpty(Path snapshot, ShardSnapshot.Header header, boolean copying) throws IOException {
+        if (snapshot == null) {
+            startAt(new QuotaTally(), 0, 0);
+        } else {
+            load(snapshot, header, copying);
+        }
+    }
+
+    /** Applies one shard-log frame's operations to the copy (its stores, velocity and quota tallies). */
+    void apply(DirectBuffer payload, int offset, int length, long frameTimeMs) {
+        replayer.apply(state, shared(), false, payload, offset, length, frameTimeMs);
     }
 
     /**

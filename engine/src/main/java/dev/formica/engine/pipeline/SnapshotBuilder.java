@@ -1,7 +1,6 @@
 package dev.formica.engine.pipeline;
 
 import dev.formica.engine.files.OwnerOnly;
-import dev.formica.engine.funding.QuotaTally;
 import dev.formica.engine.log.LogSegments;
 import dev.formica.engine.log.ShardLog;
 import dev.formica.engine.state.ShardSnapshot;
@@ -126,11 +125,8 @@ final class SnapshotBuilder implements AutoCloseable {
         try {
             if (scratch == null) {
                 scratch = LiveScratch.open(stateConfig, velocityKeys, clock.time());
-                if (newest == null) {
-                    scratch.startAt(new QuotaTally(), 0, 0);
-                } else {
-                    scratch.load(newest.file(), newest.header(), keepScratch);
-                }
+                scratch.loadOrStartEmpty(newest == null ? null : newest.file(),
+                        newest == null ? null : newest.header(), keepScratch);
                 loadMs = (System.nanoTime() - started) / 1_000_000;
                 loads++;
             }
@@ -140,8 +136,7 @@ final class SnapshotBuilder implements AutoCloseable {
             LogSegments segments = LogSegments.existing(LogRecovery.logDir(dataDir, shard));
             try (LogSegments.Cursor c = segments.cursor(from)) {
                 while (c.next() && c.framePosition() < limit) {
-                    scratch.replayer.apply(scratch.state, scratch.shared(), false, c.buffer(), c.payloadOffset(),
-                            c.payloadLength(), c.frameTime());
+                    scratch.apply(c.buffer(), c.payloadOffset(), c.payloadLength(), c.frameTime());
                     end = c.position();
                     timeMs = c.frameTime();
                     frames++;
