@@ -4,7 +4,7 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Recorder;
 
 /**
- * Where an answer's wait for durability goes ({@code fsync} mode), in four recorders of nanoseconds, so that a
+ * Where an answer's wait for durability goes ({@code fsync} mode), in five recorders of nanoseconds, so that a
  * client's tail can be split into waiting for the writer's round, the round, and the hand-back after it:
  * <ul>
  *   <li>{@link #waitNanos}: a batch of answers asked for its release ({@link ShardLog#whenDurable}, right after the
