@@ -72,6 +72,14 @@ public final class ReplicaNode implements AutoCloseable {
         // entry could wait up to 1 ms on the commit path). Pacing only: a follower still acknowledges after its sync,
         // and an appender with nothing to send still waits for a signal or its heartbeat time, never spins.
         RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
+        // a follower appends each appendEntries request in its gRPC thread, in the order the leader's stream sent
+        // them, not through Ratis's composed appends (on by default). Those key an in-flight append by its first
+        // index: a request that the leader sends again from the same index with more entries after resetting its
+        // nextIndex is answered SUCCESS up to its last entry once the earlier, shorter append is done, but only the
+        // shorter one's entries are appended. The leader then holds a match index past the follower's log and never
+        // goes below it, and the follower answers INCONSISTENCY forever (the failover test caught a restarted node
+        // stuck so: docs/cluster.md, "A follower that never caught up"; RatisComposedAppendTest shows the cause).
+        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         // a node being added (GroupMembers) that does not answer for this long fails the change
         RaftServerConfigKeys.setStagingTimeout(p, TimeDuration.valueOf(GroupMembers.STAGING_TIMEOUT_MS,
                 TimeUnit.MILLISECONDS));

@@ -45,6 +45,8 @@ class ReplicaNodePropertiesTest {
         assertFalse(RaftServerConfigKeys.Log.logMetadataEnabled(p), "no commit-index entries in the log");
         assertFalse(RaftServerConfigKeys.Log.asyncFlushEnabled(p), "a follower acknowledges after its sync");
         assertFalse(RaftServerConfigKeys.Log.unsafeFlushEnabled(p), "the log is synced before an entry counts");
+        assertFalse(RaftServerConfigKeys.Log.appendEntriesComposeEnabled(p),
+                "a follower appends each request itself (composed appends can acknowledge entries never appended)");
         assertEquals(0, RaftServerConfigKeys.Log.Appender.waitTimeMin(p).toLong(TimeUnit.MILLISECONDS),
                 "no pacing floor between two appends to a follower");
     }
