@@ -8,7 +8,7 @@
 # thread-samples.py).
 set -uo pipefail
 PID="$1"; MPORT="$2"; OUT_FILE="$3"
-KEEP='^formica_(admission_in_flight|loop_reads_paused_seconds|loop_read_pauses|log_unsynced_bytes|shed_total|shard_queue_depth|decisions_total|log_sync_duration_seconds_(count|sum)|rpc_total\{[^}]*Decide)'
+KEEP='^formica_(admission_in_flight|admission_limit|loop_reads_paused_seconds|loop_read_pauses|log_unsynced_bytes|shed_total|shard_queue_depth|decisions_total|log_sync_duration_seconds_(count|sum)|rpc_total\{[^}]*Decide)'
 while kill -0 "$PID" 2>/dev/null; do
   {
     echo "T $(date +%s%N)"

@@ -3,10 +3,12 @@
 
 Usage: overload-samples.py SAMPLES_FILE
 Columns, per interval (deltas over it unless a gauge): OK Decides answered, refusals by reason (OVL = OVERLOADED,
-SQF = SHARD_QUEUE_FULL, DLQ = DEADLINE_EXPIRED_IN_QUEUE), slots in use (admission_in_flight), the shard queues'
-depth, log bytes waiting for their sync, the loops' read pauses and the share of the interval the loops' reads were
-stopped (summed over loops), syncs and their mean time, and per thread group the CPU share and the run-queue wait
-share (schedstat: time runnable but not running): the log writer, the event loops, every thread of the server.
+SQF = SHARD_QUEUE_FULL, DLQ = DEADLINE_EXPIRED_IN_QUEUE), slots in use (admission_in_flight) and the admission
+limit (admission_limit: maxInFlightDecisions, or where admissionLimit ADAPTIVE stands; blank before it), the shard
+queues' depth, log bytes waiting for their sync, the loops' read pauses and the share of the interval the loops'
+reads were stopped (summed over loops), syncs and their mean time, and per thread group the CPU share and the
+run-queue wait share (schedstat: time runnable but not running): the log writer, the event loops, every thread of
+the server.
 """
 import re
 import sys
@@ -60,8 +62,8 @@ def sched(a, b, dt):
 
 def main():
     s = parse(sys.argv[1])
-    print("%6s %6s %6s %5s %4s %5s %5s %6s %5s %6s %6s %7s %11s %11s %11s" % (
-        "t(s)", "OK/s", "OVL/s", "SQF/s", "DLQ", "slots", "queue", "unsync", "pause", "paused", "syncs",
+    print("%6s %6s %6s %5s %4s %5s %5s %5s %6s %5s %6s %6s %7s %11s %11s %11s" % (
+        "t(s)", "OK/s", "OVL/s", "SQF/s", "DLQ", "slots", "limit", "queue", "unsync", "pause", "paused", "syncs",
         "sync_ms", "writer%/w%", "loops%/w%", "all%/w%"))
     t0 = s[0]["t"] if s else 0
     for a, b in zip(s, s[1:]):
@@ -76,10 +78,12 @@ def main():
         sync_ms = d("formica_log_sync_duration_seconds_sum") / syncs * 1e3 if syncs > 0 else 0.0
         sc = sched(a, b, dt)
         fmt = lambda g: "%5.0f/%-5.0f" % sc.get(g, (0, 0))
-        print("%6.1f %6.0f %6.0f %5.0f %4.0f %5.0f %5.0f %6.0f %5.0f %5.0f%% %6.0f %7.2f %11s %11s %11s" % (
+        limit = b["m"].get("formica_admission_limit")
+        print("%6.1f %6.0f %6.0f %5.0f %4.0f %5.0f %5s %5.0f %6.0f %5.0f %5.0f%% %6.0f %7.2f %11s %11s %11s" % (
             b["t"] - t0, ok / dt, d("formica_shed_total", "OVERLOADED") / dt,
             d("formica_shed_total", "SHARD_QUEUE_FULL") / dt, d("formica_shed_total", "DEADLINE_EXPIRED"),
-            total(b, "formica_admission_in_flight"), total(b, "formica_shard_queue_depth"),
+            total(b, "formica_admission_in_flight"), "" if limit is None else "%.0f" % limit,
+            total(b, "formica_shard_queue_depth"),
             total(b, "formica_log_unsynced_bytes"), d("formica_loop_read_pauses_total"),
             100 * d("formica_loop_reads_paused_seconds_total") / dt, syncs / dt, sync_ms,
             fmt("writer"), fmt("loops"), fmt("all")))

@@ -82,6 +82,11 @@ public final class EngineConfiguration {
      */
     public static final int DEFAULT_MAX_IN_FLIGHT_DECISIONS = 128;
     /**
+     * The ceiling of {@code admissionLimit: ADAPTIVE}: 256 fixed slots carried Decide one find-max step above 128 in
+     * {@code fsync} (docs/perf-notes/2026-12-07-random-hold-ids-and-group-commit.md, section 3b).
+     */
+    public static final int DEFAULT_ADMISSION_LIMIT_MAX = 256;
+    /**
      * What a shedding refusal (RESOURCE_EXHAUSTED: OVERLOADED, SHARD_QUEUE_FULL, QUEUE_DELAY_EXCEEDED) asks the
      * caller to wait before retrying, in its RetryInfo and {@code grpc-retry-pushback-ms} trailer: a few times the
      * 13-21 ms in which 128 admitted Decides turn over at 6,000-9,500/s here, so a retry meets slots given back.
@@ -134,6 +139,17 @@ public final class EngineConfiguration {
         LIVE,
         /** Thrown away: each snapshot loads the last one into a fresh copy first (the copy only while it builds). */
         RELOAD
+    }
+
+    /** How many Decide calls admission lets in at once (the number {@code maxInFlightDecisions} starts from). */
+    public enum AdmissionLimit {
+        /** Always {@code maxInFlightDecisions}. */
+        FIXED,
+        /**
+         * Between {@code maxInFlightDecisions} and {@code admissionLimitMax}, moved by the admitted calls' round trips
+         * (concurrency-limits' gradient limit): raised while they stay near their long-run average, cut when not.
+         */
+        ADAPTIVE
     }
 
     /** How shard writers run (see BENCHMARKS.md for the measurement that picked the default). */
@@ -207,6 +223,8 @@ public final class EngineConfiguration {
     private Path callerTokenFile;
     private Duration maxQueueDelay = DEFAULT_MAX_QUEUE_DELAY;
     private int maxInFlightDecisions = DEFAULT_MAX_IN_FLIGHT_DECISIONS;
+    private AdmissionLimit admissionLimit = AdmissionLimit.FIXED;
+    private int admissionLimitMax = DEFAULT_ADMISSION_LIMIT_MAX;
     private Duration shedRetryDelay = DEFAULT_SHED_RETRY_DELAY;
     private boolean latencyRecording = DEFAULT_LATENCY_RECORDING;
     private Duration latencyInterval = DEFAULT_LATENCY_INTERVAL;
@@ -526,6 +544,12 @@ public final class EngineConfiguration {
         requireThat(!maxQueueDelay.isNegative(), "maxQueueDelay must be >= 0 (0 = off)");
         requireThat(maxInFlightDecisions >= 0, "maxInFlightDecisions must be >= 0 (0 = off), was "
                 + maxInFlightDecisions);
+        requireThat(admissionLimit == AdmissionLimit.FIXED || maxInFlightDecisions > 0,
+                "admissionLimit ADAPTIVE needs maxInFlightDecisions >= 1 (its floor), was 0 (off)");
+        requireThat(admissionLimit == AdmissionLimit.FIXED
+                        || admissionLimitMax >= maxInFlightDecisions && admissionLimitMax <= 100_000,
+                "admissionLimitMax must be maxInFlightDecisions (" + maxInFlightDecisions + ")..100000, was "
+                        + admissionLimitMax);
         requireThat(!shedRetryDelay.isNegative() && shedRetryDelay.toMillis() <= 60_000,
                 "shedRetryDelay must be 0..60s, was " + shedRetryDelay);
         concludeSecurity();
@@ -986,6 +1010,28 @@ public final class EngineConfiguration {
 
     public int maxInFlightDecisions() {
         return maxInFlightDecisions;
+    }
+
+    /** FIXED: {@code maxInFlightDecisions} slots; ADAPTIVE: from there up to {@code admissionLimitMax}, by latency. */
+    public EngineConfiguration admissionLimit(AdmissionLimit mode) {
+        checkMutable();
+        this.admissionLimit = Objects.requireNonNull(mode);
+        return this;
+    }
+
+    public AdmissionLimit admissionLimit() {
+        return admissionLimit;
+    }
+
+    /** The most Decide calls {@code admissionLimit: ADAPTIVE} admits at once. */
+    public EngineConfiguration admissionLimitMax(int calls) {
+        checkMutable();
+        this.admissionLimitMax = calls;
+        return this;
+    }
+
+    public int admissionLimitMax() {
+        return admissionLimitMax;
     }
 
     /**

@@ -72,9 +72,25 @@ public final class Settings {
                     + "holds its slot only until its answer (its log sync in `fsync`), never in a queue, so a loop "
                     + "falling behind is met by `loopShedLag`, that mode's admission control. Size it as the "
                     + "Decides per second to carry times how long an answer may wait for its sync: 128 carry "
-                    + "6,000/s through a 21 ms stall. `0` = off (BENCHMARKS.md, \"Overload\")",
+                    + "6,000/s through a 21 ms stall. With `admissionLimit: ADAPTIVE` it is that limit's floor and "
+                    + "start. `0` = off (BENCHMARKS.md, \"Overload\")",
                     (c, v) -> c.maxInFlightDecisions(Integer.parseInt(v)),
                     EngineConfiguration::maxInFlightDecisions),
+            Setting.of("admissionLimit", "--admission-limit", Setting.Type.CHOICE, "`FIXED`",
+                    "`FIXED`: admission lets in `maxInFlightDecisions` Decide calls at once. `ADAPTIVE`: from "
+                    + "`maxInFlightDecisions` (its floor and start) up to `admissionLimitMax`, moved by the admitted "
+                    + "calls' round trips, from their request's arrival to their answer (Netflix concurrency-limits' "
+                    + "`Gradient2Limit` over 100 ms windows: raised while the window's average stays under 1.5 times "
+                    + "its long-run average, cut when it does not; gauge `formica_admission_limit`). Refusals are "
+                    + "the same `OVERLOADED` as `FIXED`'s, naming the limit of the moment. "
+                    + "[perf note](perf-notes/2026-12-07-adaptive-admission-limit.md)",
+                    (c, v) -> c.admissionLimit(EngineConfiguration.AdmissionLimit.valueOf(v.toUpperCase(Locale.ROOT))),
+                    EngineConfiguration::admissionLimit),
+            Setting.of("admissionLimitMax", "--admission-limit-max", Setting.Type.NUMBER, "`256`",
+                    "`admissionLimit: ADAPTIVE`: the most Decide calls admitted at once (at least "
+                    + "`maxInFlightDecisions`); unused with `FIXED`",
+                    (c, v) -> c.admissionLimitMax(Integer.parseInt(v)),
+                    EngineConfiguration::admissionLimitMax),
             Setting.of("maxQueueDelay", "--max-queue-delay", Setting.Type.DURATION, "`0` (off)",
                     "shed a request (`RESOURCE_EXHAUSTED`) that waited longer than this in its shard queue since it "
                     + "arrived; keeps admitted requests fast under overload: at 2× saturation `5ms` held the admitted "

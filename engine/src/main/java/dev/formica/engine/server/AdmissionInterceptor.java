@@ -27,6 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * refused for seconds (docs/perf-notes/2026-12-07-overload-collapse.md). A call whose body arrives when the slots
  * are full is refused then, parsed but not decided; the limit on calls with a request stays exact.
  *
+ * <p>The limit is {@code maxInFlightDecisions}, or with {@code admissionLimit: ADAPTIVE} where {@link SlotLimit}
+ * has moved it from there by the admitted calls' round trips; a refusal names the limit it met.
+ *
  * <p>Only Decide is limited: it is the call that scales with traffic and reserves new exposure.
  * Confirm, Cancel and the other calls release or settle exposure and are never shed here (the shard's
  * {@code maxQueueDelay} still applies to them).
@@ -37,9 +40,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class AdmissionInterceptor implements ServerInterceptor {
     private static final String DECIDE = DecisionServiceGrpc.getDecideMethod().getFullMethodName();
 
-    private final int limit;
+    private final SlotLimit limit;
+    private final long retryDelayMs;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Refusals.Prepared refusal;
+    /** The refusal naming each limit, made when a refusal first names it (index: the limit). */
+    private final Refusals.Prepared[] refusals;
     private final ShedCounter shed;
 
     /**
@@ -48,19 +53,39 @@ final class AdmissionInterceptor implements ServerInterceptor {
      * @param shed counts each refusal ({@code formica_shed_total{reason="OVERLOADED"}})
      */
     public AdmissionInterceptor(int limit, long retryDelayMs, ShedCounter shed) {
+        this(SlotLimit.fixed(limit), retryDelayMs, shed);
+    }
+
+    /** The same with a limit that may move ({@code admissionLimit: ADAPTIVE}). */
+    AdmissionInterceptor(SlotLimit limit, long retryDelayMs, ShedCounter shed) {
         this.shed = shed;
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
-        }
         this.limit = limit;
-        this.refusal = Refusals.builder(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED, "overloaded: " + limit
-                + " decisions already in progress (maxInFlightDecisions); retry with backoff")
-                .metadata("limit", Integer.toString(limit)).retryAfterMillis(retryDelayMs).prepare();
+        this.retryDelayMs = retryDelayMs;
+        this.refusals = new Refusals.Prepared[limit.ceiling() + 1];
+        refusal(limit.current());
     }
 
     /** Decide calls whose request arrived and that are not yet answered (the slots in use). */
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /** Decide calls admitted at once now: {@code maxInFlightDecisions}, or where the adaptive limit stands. */
+    public int limit() {
+        return limit.current();
+    }
+
+    /** Today's refusal text and metadata for {@code n} slots, made once per value (a race makes an equal one). */
+    private Refusals.Prepared refusal(int n) {
+        int i = Math.min(n, refusals.length - 1);
+        Refusals.Prepared r = refusals[i];
+        if (r == null) {
+            r = Refusals.builder(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED, "overloaded: " + i
+                    + " decisions already in progress (maxInFlightDecisions); retry with backoff")
+                    .metadata("limit", Integer.toString(i)).retryAfterMillis(retryDelayMs).prepare();
+            refusals[i] = r;
+        }
+        return r;
     }
 
     @Override
@@ -70,11 +95,12 @@ final class AdmissionInterceptor implements ServerInterceptor {
         if (!DECIDE.equals(method.getFullMethodName())) {
             return next.startCall(call, headers);
         }
-        if (inFlight.get() >= limit) {
+        int now = limit.current();
+        if (inFlight.get() >= now) {
             shed.overloaded(); // full now: refused at the headers, nothing read or parsed
-            return Refusal.refuse(call, refusal);
+            return Refusal.refuse(call, refusal(now));
         }
-        Slot<ReqT, RespT> slot = new Slot<>(call, inFlight);
+        Slot<ReqT, RespT> slot = new Slot<>(call, inFlight, limit);
         try {
             return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
                     next.startCall(slot, headers)) {
@@ -83,11 +109,13 @@ final class AdmissionInterceptor implements ServerInterceptor {
 
                 @Override
                 public void onMessage(ReqT message) {
-                    if (slot.take(limit)) {
+                    int now = limit.current();
+                    if (slot.take(now)) {
                         super.onMessage(message);
                     } else if (!refused) {
                         refused = true;
                         shed.overloaded();
+                        Refusals.Prepared refusal = refusal(now);
                         slot.close(refusal.status(), refusal.trailers());
                     }
                 }
@@ -101,37 +129,45 @@ final class AdmissionInterceptor implements ServerInterceptor {
 
                 @Override
                 public void onCancel() {
-                    slot.release();
+                    slot.release(Status.Code.CANCELLED);
                     super.onCancel();
                 }
 
                 @Override
                 public void onComplete() {
-                    slot.release();
+                    slot.release(Status.Code.OK); // after close(), which gave the slot back already
                     super.onComplete();
                 }
             };
         } catch (RuntimeException e) {
-            slot.release();
+            slot.release(Status.Code.INTERNAL);
             throw e;
         }
     }
 
-    /** The call past the headers' check; it holds a slot from its request's arrival, and closing it gives that back. */
+    /**
+     * The call past the headers' check; it holds a slot from its request's arrival, and closing it gives that back.
+     * With an adaptive limit it times itself from the slot's taking to its end: an OK answer is a sample, a call
+     * cancelled or past its deadline a drop, any other end (a refusal behind admission, bad input) no sample.
+     */
     private static final class Slot<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
         private final AtomicInteger inFlight;
+        private final SlotLimit limit;
         // guarded by this: close() may run on a shard thread, onCancel on the loop
         private boolean held;
         private boolean released;
+        private long takenAt;
+        private int inFlightAtTake;
 
-        Slot(ServerCall<ReqT, RespT> call, AtomicInteger inFlight) {
+        Slot(ServerCall<ReqT, RespT> call, AtomicInteger inFlight, SlotLimit limit) {
             super(call);
             this.inFlight = inFlight;
+            this.limit = limit;
         }
 
         @Override
         public void close(Status status, Metadata trailers) {
-            release();
+            release(status.getCode());
             super.close(status, trailers);
         }
 
@@ -143,19 +179,36 @@ final class AdmissionInterceptor implements ServerInterceptor {
             if (released) {
                 return false;
             }
-            if (inFlight.incrementAndGet() > limit) {
+            int n = inFlight.incrementAndGet();
+            if (n > limit) {
                 inFlight.decrementAndGet();
                 return false;
             }
             held = true;
+            inFlightAtTake = n;
+            takenAt = this.limit.now();
             return true;
         }
 
-        synchronized void release() {
-            if (!released) {
+        /** Gives the slot back once, however the call ended ({@code code}: how). */
+        void release(Status.Code code) {
+            boolean sample;
+            synchronized (this) {
+                if (released) {
+                    return;
+                }
                 released = true;
-                if (held) {
-                    inFlight.decrementAndGet();
+                if (!held) {
+                    return;
+                }
+                inFlight.decrementAndGet();
+                sample = limit.isAdaptive();
+            }
+            if (sample) {
+                if (code == Status.Code.OK) {
+                    limit.answered(takenAt, inFlightAtTake);
+                } else if (code == Status.Code.CANCELLED || code == Status.Code.DEADLINE_EXCEEDED) {
+                    limit.dropped(takenAt, inFlightAtTake);
                 }
             }
         }

@@ -145,7 +145,7 @@ public final class EngineServer implements AutoCloseable {
         }
         // token files are read (and their permissions checked) before any state is opened
         authentication = AuthenticationInterceptor.from(config);
-        admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(config.maxInFlightDecisions(),
+        admission = config.maxInFlightDecisions() > 0 ? new AdmissionInterceptor(slotLimit(config),
                 config.shedRetryDelay().toMillis(), metrics.decisions().shed()) : null;
         if (tracing == null) {
             tracing = Tracing.fromConfiguration(config);
@@ -407,6 +407,12 @@ public final class EngineServer implements AutoCloseable {
                         new GroupMoveService(pipeline, decisions::currentMap),
                         new GroupMembersService(pipeline, decisions::currentMap)),
                 new DiagnosticsGrpcService());
+    }
+
+    private static SlotLimit slotLimit(EngineConfiguration config) {
+        return config.admissionLimit() == EngineConfiguration.AdmissionLimit.ADAPTIVE
+                ? SlotLimit.adaptive(config.maxInFlightDecisions(), config.admissionLimitMax(), System::nanoTime)
+                : SlotLimit.fixed(config.maxInFlightDecisions());
     }
 
     private List<ServerInterceptor> interceptors() {

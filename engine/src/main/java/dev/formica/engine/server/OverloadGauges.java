@@ -32,6 +32,12 @@ final class OverloadGauges {
                     .help("Decide calls admitted (maxInFlightDecisions) and not yet answered")
                     .callback(cb -> cb.call(admission.inFlight()))
                     .register(registry);
+            GaugeWithCallback.builder()
+                    .name("formica_admission_limit")
+                    .help("Decide calls admitted at once now: maxInFlightDecisions, or where admissionLimit ADAPTIVE"
+                            + " has moved it (up to admissionLimitMax)")
+                    .callback(cb -> cb.call(admission.limit()))
+                    .register(registry);
         }
         if (readGate != null) {
             CounterWithCallback.builder()

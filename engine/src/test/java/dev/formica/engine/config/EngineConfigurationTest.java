@@ -93,6 +93,26 @@ class EngineConfigurationTest {
     }
 
     @Test
+    void shouldReadTheAdmissionLimitAndRefuseBoundsThatDoNotFit() throws Exception {
+        EngineConfiguration fixed = new EngineConfiguration().conclude();
+        assertEquals(EngineConfiguration.AdmissionLimit.FIXED, fixed.admissionLimit(), "FIXED by default");
+        assertEquals(256, fixed.admissionLimitMax());
+        Path file = dir.resolve("admission.yaml");
+        Files.writeString(file, "admissionLimit: adaptive\nmaxInFlightDecisions: 64\nadmissionLimitMax: 512\n");
+        EngineConfiguration c = EngineConfiguration.fromYaml(file).conclude();
+        assertEquals(EngineConfiguration.AdmissionLimit.ADAPTIVE, c.admissionLimit());
+        assertEquals(64, c.maxInFlightDecisions());
+        assertEquals(512, c.admissionLimitMax());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new EngineConfiguration()
+                .admissionLimit(EngineConfiguration.AdmissionLimit.ADAPTIVE).admissionLimitMax(100).conclude());
+        assertTrue(e.getMessage().contains("admissionLimitMax must be maxInFlightDecisions (128)"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> new EngineConfiguration()
+                .admissionLimit(EngineConfiguration.AdmissionLimit.ADAPTIVE).maxInFlightDecisions(0).conclude());
+        assertTrue(e.getMessage().contains("needs maxInFlightDecisions >= 1"), e.getMessage());
+        new EngineConfiguration().maxInFlightDecisions(0).admissionLimitMax(1).conclude(); // FIXED ignores the bound
+    }
+
+    @Test
     void shouldParseDurations() {
         assertEquals(Duration.ofMillis(500), EngineConfiguration.parseDuration("500ms"));
         assertEquals(Duration.ofSeconds(30), EngineConfiguration.parseDuration("30s"));

@@ -108,6 +108,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-in-flight-decisions", paramLabel = "N", descriptionKey = "maxInFlightDecisions")
     Integer maxInFlightDecisions;
 
+    @Option(names = "--admission-limit", paramLabel = "MODE", descriptionKey = "admissionLimit")
+    String admissionLimit;
+
+    @Option(names = "--admission-limit-max", paramLabel = "N", descriptionKey = "admissionLimitMax")
+    Integer admissionLimitMax;
+
     @Option(names = "--cluster-node", paramLabel = "HOST:PORT", descriptionKey = "clusterNodes")
     List<String> clusterNodes;
 
