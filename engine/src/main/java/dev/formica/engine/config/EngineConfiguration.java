@@ -107,6 +107,8 @@ public final class EngineConfiguration {
     public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(2);
     /** {@code fsync} mode: the least time between two rounds of the log writer's syncs. */
     public static final Duration DEFAULT_GROUP_COMMIT_INTERVAL = Duration.ZERO;
+    /** {@code fsync} mode: 0 = the group commit interval holds every round; else a round waits only for company. */
+    public static final int DEFAULT_GROUP_COMMIT_SIBLINGS = 0;
     /** Raft entries between two snapshots of a replicated group. */
     public static final long DEFAULT_CLUSTER_SNAPSHOT_ENTRIES = 100_000;
     /** A Raft log segment of a replicated group (8 MiB). */
@@ -218,6 +220,7 @@ public final class EngineConfiguration {
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
     private Duration groupCommitInterval = DEFAULT_GROUP_COMMIT_INTERVAL;
+    private int groupCommitSiblings = DEFAULT_GROUP_COMMIT_SIBLINGS;
     private LogSync logSync = LogSync.WRITER;
     private SnapshotScratch snapshotScratch = SnapshotScratch.LIVE;
     // logs and tracing: see docs/observability.md
@@ -541,6 +544,8 @@ public final class EngineConfiguration {
                 + snapshotInterval);
         requireThat(!groupCommitInterval.isNegative() && groupCommitInterval.compareTo(Duration.ofMillis(100)) <= 0,
                 "groupCommitInterval must be between 0 and 100ms, was " + groupCommitInterval);
+        requireThat(groupCommitSiblings >= 0 && groupCommitSiblings <= 10_000,
+                "groupCommitSiblings must be between 0 and 10000, was " + groupCommitSiblings);
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
         concludeCluster();
@@ -1174,6 +1179,21 @@ public final class EngineConfiguration {
 
     public Duration groupCommitInterval() {
         return groupCommitInterval;
+    }
+
+    /**
+     * {@code fsync} mode with a {@link #groupCommitInterval}: {@code 0} = every round waits for the interval; else a
+     * round waits (at most the interval) only while the recent rate brings this many batches of answers within the
+     * interval, and ends early once four times as many wait ({@code dev.formica.engine.log.CommitDelay}).
+     */
+    public EngineConfiguration groupCommitSiblings(int siblings) {
+        checkMutable();
+        this.groupCommitSiblings = siblings;
+        return this;
+    }
+
+    public int groupCommitSiblings() {
+        return groupCommitSiblings;
     }
 
     /** {@code fsync} with {@code shardMode: LOOP}: which thread writes and syncs each shard's log. */

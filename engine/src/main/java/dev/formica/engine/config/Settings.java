@@ -310,6 +310,15 @@ public final class Settings {
                     + "[state-and-durability.md](state-and-durability.md)",
                     (c, v) -> c.groupCommitInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::groupCommitInterval),
+            Setting.of("groupCommitSiblings", null, Setting.Type.NUMBER, "`0` (the interval holds every round)",
+                    "`durability: fsync` with a `groupCommitInterval`: a round of syncs waits for more frames only "
+                    + "when there is company (PostgreSQL's `commit_siblings`): while the writer's last 8 intervals "
+                    + "brought at least this many batches of answers per interval (a batch is a shard's group of "
+                    + "one to 16 commands). The wait ends when the interval since the previous round has passed or "
+                    + "once four times this many batches wait; otherwise the round syncs at once, so a lone frame at "
+                    + "low load waits for nobody. `0` to `10000`",
+                    (c, v) -> c.groupCommitSiblings(Integer.parseInt(v)),
+                    EngineConfiguration::groupCommitSiblings),
             Setting.of("logSync", null, Setting.Type.CHOICE, "`WRITER`",
                     "`durability: fsync` with `shardMode: LOOP`: which thread writes and `fdatasync`s a shard's log. "
                     + "`WRITER`: the node's log writer thread, woken once per group, which hands the synced answers "
