@@ -1175,8 +1175,9 @@ public final class EngineConfiguration {
     }
 
     /**
-     * {@code fsync} mode: a round of the log writer's {@code fdatasync}s starts at least this long after the
-     * previous one started ({@code 0} = as soon as it ended); an idle log's frame is synced at once.
+     * {@code fsync} mode: a round of the log writer's {@code fdatasync}s may wait until this long after the previous
+     * one started ({@code 0} = never: as soon as it ended), every round with {@link #groupCommitSiblings} 0, else
+     * only when there is company; an idle log's frame is synced at once.
      */
     public EngineConfiguration groupCommitInterval(Duration d) {
         checkMutable();
