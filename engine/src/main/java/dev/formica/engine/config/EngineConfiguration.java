@@ -110,8 +110,17 @@ public final class EngineConfiguration {
     public static final dev.formica.engine.log.Durability DEFAULT_DURABILITY = dev.formica.engine.log.Durability.FSYNC;
     /** Each shard's state is snapshotted this often (off the decision path); restart replays the log after it. */
     public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofMinutes(2);
-    /** {@code fsync} mode: the least time between two rounds of the log writer's syncs. */
-    public static final Duration DEFAULT_GROUP_COMMIT_INTERVAL = Duration.ZERO;
+    /**
+     * {@code fsync} mode: the least time between two rounds of the log writer's syncs, with
+     * {@link #DEFAULT_GROUP_COMMIT_SIBLINGS} only when there is company (the bound of that wait).
+     */
+    public static final Duration DEFAULT_GROUP_COMMIT_INTERVAL = Duration.ofMillis(1);
+    /**
+     * {@code fsync} mode: 0 = the group commit interval holds every round; else a round waits only for company. 4
+     * batches per millisecond: no wait at 2,000 Decides/s, a wait at 10,400/s and at saturation
+     * (docs/perf-notes/2026-12-07-commit-siblings.md).
+     */
+    public static final int DEFAULT_GROUP_COMMIT_SIBLINGS = 4;
     /** Raft entries between two snapshots of a replicated group. */
     public static final long DEFAULT_CLUSTER_SNAPSHOT_ENTRIES = 100_000;
     /** A Raft log segment of a replicated group (8 MiB). */
@@ -236,6 +245,7 @@ public final class EngineConfiguration {
     private dev.formica.engine.log.Durability durability = DEFAULT_DURABILITY;
     private Duration snapshotInterval = DEFAULT_SNAPSHOT_INTERVAL;
     private Duration groupCommitInterval = DEFAULT_GROUP_COMMIT_INTERVAL;
+    private int groupCommitSiblings = DEFAULT_GROUP_COMMIT_SIBLINGS;
     private LogSync logSync = LogSync.WRITER;
     private SnapshotScratch snapshotScratch = SnapshotScratch.LIVE;
     // logs and tracing: see docs/observability.md
@@ -565,6 +575,8 @@ public final class EngineConfiguration {
                 + snapshotInterval);
         requireThat(!groupCommitInterval.isNegative() && groupCommitInterval.compareTo(Duration.ofMillis(100)) <= 0,
                 "groupCommitInterval must be between 0 and 100ms, was " + groupCommitInterval);
+        requireThat(groupCommitSiblings >= 0 && groupCommitSiblings <= 10_000,
+                "groupCommitSiblings must be between 0 and 10000, was " + groupCommitSiblings);
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
         concludeCluster();
@@ -1209,8 +1221,9 @@ public final class EngineConfiguration {
     }
 
     /**
-     * {@code fsync} mode: a round of the log writer's {@code fdatasync}s starts at least this long after the
-     * previous one started ({@code 0} = as soon as it ended); an idle log's frame is synced at once.
+     * {@code fsync} mode: a round of the log writer's {@code fdatasync}s may wait until this long after the previous
+     * one started ({@code 0} = never: as soon as it ended), every round with {@link #groupCommitSiblings} 0, else
+     * only when there is company; an idle log's frame is synced at once.
      */
     public EngineConfiguration groupCommitInterval(Duration d) {
         checkMutable();
@@ -1220,6 +1233,21 @@ public final class EngineConfiguration {
 
     public Duration groupCommitInterval() {
         return groupCommitInterval;
+    }
+
+    /**
+     * {@code fsync} mode with a {@link #groupCommitInterval}: {@code 0} = every round waits for the interval; else a
+     * round waits (at most the interval) only while the recent rate brings this many batches of answers within the
+     * interval, and ends early once four times as many wait ({@code dev.formica.engine.log.CommitDelay}).
+     */
+    public EngineConfiguration groupCommitSiblings(int siblings) {
+        checkMutable();
+        this.groupCommitSiblings = siblings;
+        return this;
+    }
+
+    public int groupCommitSiblings() {
+        return groupCommitSiblings;
     }
 
     /** {@code fsync} with {@code shardMode: LOOP}: which thread writes and syncs each shard's log. */

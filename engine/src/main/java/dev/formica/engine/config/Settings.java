@@ -316,16 +316,31 @@ public final class Settings {
                     + "crash). [state-and-durability.md](state-and-durability.md)",
                     (c, v) -> c.durability(dev.formica.engine.log.Durability.parse(v)),
                     EngineConfiguration::durability),
-            Setting.of("groupCommitInterval", null, Setting.Type.DURATION, "`0` (at once)",
-                    "`durability: fsync`: a round of the log writer's `fdatasync`s starts at least this long after "
-                    + "the previous round started; the frames that arrive in between wait for the next round, so "
-                    + "under load one sync covers more answers (less CPU per Decide, up to this much more latency). "
-                    + "An idle log's first frame is synced at once. `1ms` measured on this VM (2026-12-07): a quarter "
-                    + "less server CPU per Decide and one find-max step more (18,578 against 14,868 Decides/s), at "
-                    + "twice the median (1.2 against 0.6 ms). `0` to `100ms`; `us` and `ms` units. "
+            Setting.of("groupCommitInterval", null, Setting.Type.DURATION, "`1ms`",
+                    "`durability: fsync`: how long a round of the log writer's `fdatasync`s may wait for more frames, "
+                    + "counted from the start of the previous round; the frames that arrive in between go into the "
+                    + "next round, so under load one sync covers more answers (less CPU per Decide, up to this much "
+                    + "more latency). With `groupCommitSiblings` (the default) a round waits only when there is "
+                    + "company; with `groupCommitSiblings: 0` every round waits (a fixed interval); `0` = never wait "
+                    + "(the default until 2026-12-07's twenty-second session). An idle log's first frame is synced at "
+                    + "once. Measured on this VM (2026-12-07): a fixed `1ms` a quarter less server CPU per Decide and "
+                    + "one find-max step more (18,578 against 14,868 Decides/s) at twice the median (1.2 against "
+                    + "0.6 ms); `1ms` with 4 siblings the same step (18,505 against 14,861/s) with the median of `0` "
+                    + "at 2,000/s (0.45-0.48 against 0.45-0.46 ms). `0` to `100ms`; `us` and `ms` units. "
                     + "[state-and-durability.md](state-and-durability.md)",
                     (c, v) -> c.groupCommitInterval(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::groupCommitInterval),
+            Setting.of("groupCommitSiblings", null, Setting.Type.NUMBER, "`4`",
+                    "`durability: fsync` with a `groupCommitInterval`: a round of syncs waits for more frames only "
+                    + "when there is company (PostgreSQL's `commit_siblings`): while the writer's last 8 intervals "
+                    + "brought at least this many batches of answers per interval (a batch is a shard's group of "
+                    + "one to 16 commands; about one Decide each up to 10,400/s here). The wait ends when the "
+                    + "interval since the previous round has passed or once four times this many batches wait; "
+                    + "otherwise the round syncs at once, so a lone frame at low load waits for nobody. `0` = every "
+                    + "round waits for the interval. `0` to `10000`. "
+                    + "[perf note](perf-notes/2026-12-07-commit-siblings.md)",
+                    (c, v) -> c.groupCommitSiblings(Integer.parseInt(v)),
+                    EngineConfiguration::groupCommitSiblings),
             Setting.of("logSync", null, Setting.Type.CHOICE, "`WRITER`",
                     "`durability: fsync` with `shardMode: LOOP`: which thread writes and `fdatasync`s a shard's log. "
                     + "`WRITER`: the node's log writer thread, woken once per group, which hands the synced answers "

@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
  * bytes to its segment with one sequential {@code write}, and in {@link Durability#FSYNC} mode syncs the written
  * segments (one cache flush for those of a device: {@link SyncRound}) before it publishes the new durable positions
  * and releases the answers waiting on them. Frames that arrive while a sync runs go into the next batch: group commit.
- * Shard threads never touch the disk (but see {@code logSync: LOOP} below). With a group commit interval a round of
- * syncs starts at least that long after the previous one, and the frames of the interval wait in their windows for it
- * (fewer syncs under load; an idle log's frame is synced at once). In {@link Durability#PROCESS} mode an answer waits
- * for nothing of this thread: its frame is in the window, which {@link LogBuffer#recover} brings back after kill -9.
+ * Shard threads never touch the disk (but see {@code logSync: LOOP} below). A round may wait for more frames, in their
+ * windows, at most a group commit interval after the previous round started: always, or when there is company
+ * ({@link CommitDelay}). In {@link Durability#PROCESS} mode an answer waits for nothing of this thread: its frame is
+ * in the window, which {@link LogBuffer#recover} brings back after kill -9.
  *
  * <p>Preallocation ({@code fsync} mode, when asked for): each shard's next segment is prepared ahead of time by
  * a {@link SegmentPreparer}, so that the group commit's {@code fdatasync} flushes data only ({@link LogSegment}).
@@ -66,14 +66,12 @@ public final class LogWriter implements AutoCloseable {
     private final org.HdrHistogram.Recorder syncNanos = new org.HdrHistogram.Recorder(1, 60_000_000_000L, 2);
     /** fsync mode: an answer's wait for durability, split (recorded as {@link #syncNanos}). */
     private final LogTimes times = new LogTimes();
-    private final WriterParking parking = new WriterParking(times);
     private final List<Log> logs = new ArrayList<>();
+    /** fsync mode: how long a round of syncs waits for more frames (the group commit interval, siblings). */
+    private final CommitDelay delay;
+    private final WriterParking parking;
     /** Writer thread: the segments on one device share a cache flush per round of syncs. */
     private final SyncRound round = new SyncRound();
-    /** fsync mode: the least time from the start of one round of syncs to the next; 0 = no wait. */
-    private final long groupCommitNanos;
-    /** Writer thread: when the last round of syncs started. */
-    private long roundStartNanos;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -105,10 +103,18 @@ public final class LogWriter implements AutoCloseable {
      */
     public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes,
             long prepareAfter, long groupCommitNanos) {
-        if (groupCommitNanos < 0) {
-            throw new IllegalArgumentException("group commit interval must be >= 0: " + groupCommitNanos);
-        }
-        this.groupCommitNanos = durability == Durability.FSYNC ? groupCommitNanos : 0;
+        this(durability, channels, segmentBytes, windowBytes, prepareAfter, groupCommitNanos, 0, System::nanoTime);
+    }
+
+    /**
+     * As {@link #LogWriter(Durability, LogChannel.Factory, long, int, long, long)}; with {@code siblings > 0} a round
+     * waits (at most the interval after the previous round started) only while the recent rate brings that many
+     * batches of answers within the interval ({@link CommitDelay}, on {@code clock}): a lone frame waits for nobody.
+     */
+    public LogWriter(Durability durability, LogChannel.Factory channels, long segmentBytes, int windowBytes,
+            long prepareAfter, long groupCommitNanos, int siblings, java.util.function.LongSupplier clock) {
+        this.delay = new CommitDelay(durability == Durability.FSYNC ? groupCommitNanos : 0, siblings, clock);
+        this.parking = new WriterParking(times, delay, logs);
         this.durability = durability;
         this.channels = channels;
         this.segmentBytes = segmentBytes;
@@ -129,9 +135,9 @@ public final class LogWriter implements AutoCloseable {
         return syncNanos;
     }
 
-    /** Whether the writer thread is parked idle, or about to (tests). */
-    boolean idle() {
-        return parking.idle();
+    /** How the writer thread parks: whether it is idle or holding its frames (tests). */
+    WriterParking parking() {
+        return parking;
     }
 
     /** Where the answers' wait for durability goes ({@code fsync} mode): the recorders a sampler exports. */
@@ -171,22 +177,16 @@ public final class LogWriter implements AutoCloseable {
 
     /** {@code fdatasync} calls made so far (for metrics and tests). */
     public long syncs() {
-        long n = 0;
-        for (Log log : logs) {
-            n += log.syncs;
-        }
-        return n;
+        return logs.stream().mapToLong(log -> log.syncs).sum();
     }
 
     private void run() {
         long idlePark = durability == Durability.FSYNC ? FSYNC_IDLE_PARK_NANOS : PROCESS_IDLE_PARK_NANOS;
-        roundStartNanos = System.nanoTime() - groupCommitNanos;
         while (true) {
             int work = 0;
             boolean stopping = !running;
             // > 0: the next round of syncs is not due yet; frames wait for it in their windows
-            long hold = stopping || groupCommitNanos == 0 ? 0
-                    : Math.max(0, roundStartNanos + groupCommitNanos - System.nanoTime());
+            long hold = stopping ? 0 : delay.hold(delay.adaptive() ? parking.waiting() : 0);
             boolean timed = durability == Durability.FSYNC && hold == 0;
             long pass = timed ? System.nanoTime() : 0; // before the first write: the start of the pass (LogTimes)
             for (Log log : logs) {
@@ -194,13 +194,16 @@ public final class LogWriter implements AutoCloseable {
             }
             boolean synced = false;
             if (timed) {
-                long start = System.nanoTime(); // the round's start, kept only if it synced anything
+                long start = delay.now(); // the round's start, kept only if it synced anything
                 synced = round.sync(logs, stopping);
-                roundStartNanos = synced ? start : roundStartNanos;
+                delay.roundEnded(start, synced);
             }
+            int released = 0;
             for (Log log : logs) {
-                work += log.writerOwns(stopping) ? log.publish(pass) : 0;
+                released += log.writerOwns(stopping) ? log.publish(pass) : 0;
             }
+            delay.released(released);
+            work += released;
             if (synced) {
                 times.round(pass, System.nanoTime());
             }
@@ -408,6 +411,10 @@ public final class LogWriter implements AutoCloseable {
         /** Whether the writer thread writes, syncs and releases this log now. */
         boolean writerOwns(boolean stopping) {
             return !onShard || stopping;
+        }
+
+        int waiting() { // batches of answers waiting for a sync (any thread; a snapshot)
+            return pending.size();
         }
 
         boolean hasWork() {

@@ -285,7 +285,7 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             // flushes data only (docs/perf-notes/2026-12-06-fsync-tail.md)
             writer = new LogWriter(config.durability(), channels, LogWriter.DEFAULT_SEGMENT_BYTES,
                     LogBuffer.DEFAULT_CAPACITY, LogWriter.DEFAULT_PREPARE_AFTER,
-                    config.groupCommitInterval().toNanos());
+                    config.groupCommitInterval().toNanos(), config.groupCommitSiblings(), System::nanoTime);
             ShardAgent[] agents = new ShardAgent[shards];
             ShardProcessor[] processors = new ShardProcessor[shards];
             for (int k = 0; k < shards; k++) {

@@ -102,7 +102,7 @@ class LogTimesTest {
             // the idle park ends by itself every 50 ms: a frame asked for just then finds the writer awake (no
             // unpark, nothing recorded), so a few frames, each asked for once the writer is seen idle
             for (int i = 0; i < 20 && woken == 0; i++) {
-                Awaitility.await().atMost(Duration.ofSeconds(30)).until(writer::idle);
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(writer.parking()::idle);
                 UnsafeBuffer payload = new UnsafeBuffer(("frame-" + i).getBytes(StandardCharsets.UTF_8));
                 long end = log.append(i, payload, 0, payload.capacity());
                 CompletableFuture<Long> releasedAt = new CompletableFuture<>();
