@@ -137,6 +137,11 @@ final class ReplicatedPipeline {
                     + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
                     + " its leader, which reserves each funder's quotas within its group's lease of 1/"
                     + layout.groups() + " of them (docs/cluster.md)");
+            if (hosted.size() < layout.groups()) {
+                LOG.warn("node " + self + " hosts " + hosted.size() + " of " + layout.groups() + " groups: device, IP"
+                        + " and merchant velocity and concentration limits count only the hosted groups' decisions"
+                        + " here, not the other groups' (docs/cluster.md, \"Velocity across nodes\")");
+            }
             pipeline.moves(node.moves());
             pipeline.members(node.members());
             table.groups(() -> groups(table, replicas));
