@@ -324,6 +324,7 @@ public final class VelocityShares implements AutoCloseable {
             }
             long key = contributionKey(hash, origin);
             contributions.words(key, scratch);
+            VelocityWords.dropFuture(counts.words(i), nowMs);
             if (VelocityWords.max(scratch, counts.words(i))) {
                 contributions.setWords(key, scratch, nowMs);
                 othersTotal(hash, self, acc);

@@ -54,6 +54,28 @@ public final class VelocityWords {
         }
     }
 
+    /**
+     * Zeroes the words dated more than one bucket after {@code nowMs} (a clock far ahead, or a caller that would
+     * replace a node's current counts by a later period that no read counts yet); true when it dropped any.
+     */
+    public static boolean dropFuture(long[] words, long nowMs) {
+        boolean dropped = false;
+        for (int i = 0; i < VelocityWindows.SLOT_WORDS; i++) {
+            long w = words[i];
+            if (w == 0) {
+                continue;
+            }
+            long width = i < 12 ? 10_000L : i < 36 ? 300_000L : 3_600_000L; // the table's three rings
+            long current = (nowMs / width) & STAMP_MASK;
+            long ahead = (stamp(w) - current) & STAMP_MASK;
+            if (ahead > 1 && ahead < (1L << 23)) {
+                words[i] = 0;
+                dropped = true;
+            }
+        }
+        return dropped;
+    }
+
     /** True when every word is 0. */
     public static boolean empty(long[] words) {
         for (int i = 0; i < VelocityWindows.SLOT_WORDS; i++) {

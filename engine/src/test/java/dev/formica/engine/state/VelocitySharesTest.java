@@ -1,6 +1,7 @@
 package dev.formica.engine.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,6 +150,36 @@ class VelocitySharesTest {
         assertEquals(3, read(1, device));
         assertEquals(3, read(0, device));
         assertEquals(300, sumHour(1, device));
+    }
+
+    @Test
+    void wordsDatedAfterTheOwnersClockAreDroppedSoNoCallerCanHideACount() throws IOException {
+        start();
+        String device = deviceOwnedBy(1);
+        exchangeAll();
+        decide(0, device, 100);
+        decide(0, device, 100);
+        exchangeAll();
+        assertEquals(2, read(1, device));
+        // node 0's words again, each period stamp a day later: "newer" would replace the counts nobody reads yet
+        long hash = VelocityWindows.keyHash(VelocityWindows.Dimension.DEVICE, device);
+        long[] words = new long[VelocityWindows.SLOT_WORDS];
+        local[0].words(hash, words);
+        for (int i = 0; i < words.length; i++) {
+            if (words[i] != 0) {
+                long width = i < 12 ? 10_000L : i < 36 ? 300_000L : 3_600_000L;
+                words[i] += (86_400_000L / width) << 40;
+            }
+        }
+        VelocityShares.Batch forged = new VelocityShares.Batch();
+        forged.add(hash, words);
+        shares[1].exchange(0, shares[0].seenEpoch(1), shares[0].cursor(1), VelocityShares.NO_SCAN, true, forged, NOW);
+        assertEquals(2, read(1, device));
+        long[] kept = words.clone();
+        assertTrue(VelocityWords.dropFuture(kept, NOW));
+        assertTrue(VelocityWords.empty(kept));
+        local[0].words(hash, words);
+        assertFalse(VelocityWords.dropFuture(words, NOW), "words of the current periods are kept");
     }
 
     @Test
