@@ -145,6 +145,7 @@ final class VelocityExchange extends VelocityExchangeServiceGrpc.VelocityExchang
         for (VelocityKeyWords key : response.getOthersList()) {
             if (!read(key, words)) {
                 LOG.warn("velocity exchange: node " + peer + " answered a malformed key; its answer is dropped");
+                shares.undelivered(peer, batch, scan);
                 return;
             }
             others.add(key.getHash(), words);

@@ -58,6 +58,8 @@ public final class VelocityShares implements AutoCloseable {
     private long head;
     private final LongHashSet[] pending;
     private final long[] outScan;
+    /** Keys of {@code pending} taken into the call under way, until it is answered or failed. */
+    private final int[] inFlight;
     private final long[] seenEpoch;
     private final long[] cursor;
     private final long[] inScan;
@@ -124,6 +126,7 @@ public final class VelocityShares implements AutoCloseable {
         this.dirty = new ManyToOneRingBuffer(dirtyBytes);
         this.pending = new LongHashSet[nodes];
         this.outScan = new long[nodes];
+        this.inFlight = new int[nodes];
         this.seenEpoch = new long[nodes];
         this.cursor = new long[nodes];
         this.inScan = new long[nodes];
@@ -240,11 +243,13 @@ public final class VelocityShares implements AutoCloseable {
                 batch.add(hash, scratch);
             }
         }
+        inFlight[peer] = batch.size();
         return batch;
     }
 
     /** The batch {@code outgoing} gave did not arrive: its keys go again. */
     public synchronized void undelivered(int peer, Batch batch, boolean wasScan) {
+        inFlight[peer] = 0;
         if (wasScan) {
             outScan[peer] = 0;
             return;
@@ -285,6 +290,7 @@ public final class VelocityShares implements AutoCloseable {
      *     caught up, every Decide here before that time has reached the owner, and the owner's totals are newer
      */
     public synchronized void accept(int peer, Reply reply, boolean sentAll, long askedMs, long nowMs) {
+        inFlight[peer] = 0;
         if (reply.epoch() != seenEpoch[peer]) {
             if (seenEpoch[peer] != 0) {
                 outScan[peer] = 0; // a restarted owner lost what this node had sent it
@@ -388,10 +394,10 @@ public final class VelocityShares implements AutoCloseable {
         return h == 0 ? 1 : h;
     }
 
-    /** Keys counted here for {@code peer}'s keys and not yet sent to it. */
+    /** Keys counted here for {@code peer}'s keys and not yet sent to it (or in a call not yet answered). */
     public synchronized int pendingKeys(int peer) {
         drain();
-        return pending[peer].size();
+        return pending[peer].size() + inFlight[peer];
     }
 
     /**
