@@ -341,10 +341,13 @@ public final class VelocityShares implements AutoCloseable {
         Batch others = new Batch();
         long slot = scanSlot;
         long next = fromCursor;
-        if (originSeenEpoch != epoch || fromCursor > head || head - fromCursor > CHANGES) {
+        if (originSeenEpoch != epoch
+                || scanSlot == NO_SCAN && (fromCursor > head || head - fromCursor > CHANGES)) {
             slot = 0; // a scan, then the change log from where it stands now
             next = head;
         }
+        // a scan under way goes on even when its cursor has left the log meanwhile (the next request then starts
+        // another): restarting it would never end one under a steady churn of changes
         long scanEnd = NO_SCAN;
         if (slot != NO_SCAN) {
             int cap = local.capacity() + remote.capacity();
