@@ -240,8 +240,9 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
             String dataDirId = checkLayout(dataDir, config.shards(), table);
             if (table.nodes().size() > 1) {
                 LOG.warn("node " + table.self() + " of " + table.nodes().size() + " owns partitions "
-                        + table.ownedRanges() + " without replicas; device, IP and merchant velocity, partner"
-                        + " quotas and concentration limits are counted on each node alone (docs/cluster.md)");
+                        + table.ownedRanges() + " without replicas; partner quotas and concentration limits are"
+                        + " counted on each node alone, device, IP and merchant velocity at each key's owner with"
+                        + " the other nodes' counts as of the last exchange (docs/cluster.md)");
             }
             int shards = config.shards();
             Path windows = LogBuffer.directory(dataDirId, dataDir.resolve("log-windows"), shards);

@@ -132,11 +132,7 @@ final class ReplicatedPipeline {
                     journals);
             node = ReplicaNode.start(layout, config.clusterRaftNodes(), self, dataDir.resolve("raft"), replicas,
                     p -> GroupSnapshots.configure(p, config.clusterSnapshotEntries(), config.clusterLogSegmentBytes()));
-            LOG.info("node " + self + " (" + config.clusterNodes().size() + " nodes, " + layout.groups() + " groups)"
-                    + " hosts the replicas of groups " + hosted
-                    + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
-                    + " its leader, which reserves each funder's quotas within its group's lease of 1/"
-                    + layout.groups() + " of them (docs/cluster.md)");
+            logHosted(self, config, layout.groups(), hosted);
             pipeline.moves(node.moves());
             pipeline.members(node.members());
             table.groups(() -> groups(table, replicas));
@@ -177,6 +173,20 @@ final class ReplicatedPipeline {
                 shard.poke();
             }
         };
+    }
+
+    /** Which groups the node hosts; a node that hosts fewer than the cluster has (past three nodes) sees theirs. */
+    private static void logHosted(int self, EngineConfiguration config, int groups, List<Integer> hosted) {
+        LOG.info("node " + self + " (" + config.clusterNodes().size() + " nodes, " + groups + " groups)"
+                + " hosts the replicas of groups " + hosted
+                + " (Raft at " + config.clusterRaftNodes().get(self) + "); a group's partitions are served by"
+                + " its leader, which reserves each funder's quotas within its group's lease of 1/"
+                + groups + " of them (docs/cluster.md)");
+        if (hosted.size() < groups) {
+            LOG.warn("node " + self + " hosts " + hosted.size() + " of " + groups + " groups: device, IP and merchant"
+                    + " velocity and concentration limits count only the hosted groups' decisions here, not the"
+                    + " other groups' (docs/cluster.md, \"Velocity across nodes\")");
+        }
     }
 
     /** A group's snapshots: its state, the node's velocity, quota and concentration tables, built off the shard. */

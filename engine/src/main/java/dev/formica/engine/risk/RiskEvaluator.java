@@ -362,6 +362,9 @@ public final class RiskEvaluator {
         } else {
             windows.read(DIMENSIONS[dimension], id, nowMs, reading);
         }
+        if (windows.shares() != null && dimension > 0) { // the other nodes' counts: docs/cluster.md
+            windows.shares().counted(VelocityWindows.keyHash(DIMENSIONS[dimension], id), nowMs, reading, amount >= 0);
+        }
         FeatureVector f = features;
         f.setInt(Features.velocity(dimension, false, 0), reading.countMinute());
         f.setInt(Features.velocity(dimension, false, 1), reading.countHour());

@@ -65,6 +65,8 @@ public final class EngineServer implements AutoCloseable {
     private final EpochClock clock;
     private BacktestService backtests;
     private DecisionPipeline pipeline;
+    /** Device, IP and merchant velocity between the nodes of a cluster without replication; null otherwise. */
+    private VelocityExchange velocityExchange;
     private volatile Server server;
     /** The health service alone on the port while the warm-up and recovery run; null once the server is bound. */
     private volatile Server healthOnly;
@@ -161,9 +163,14 @@ public final class EngineServer implements AutoCloseable {
             }
             pipeline = DecisionPipeline.open(config, clock, metrics.latency(),
                     dev.formica.engine.log.LogChannel.FILES, loops);
+            velocityExchange = VelocityExchange.open(config, pipeline, clock::time);
             bind();
             metrics.decisions().bind(pipeline);
             OverloadGauges.register(metrics.registry(), admission, readGate, pipeline);
+            if (velocityExchange != null) {
+                velocityExchange.register(metrics.registry());
+                velocityExchange.start();
+            }
             metrics.latency().startSampler();
             metrics.startHttpServer(config.host(), config.metricsPort());
         } catch (RuntimeException e) {
@@ -402,11 +409,15 @@ public final class EngineServer implements AutoCloseable {
     private List<BindableService> services() {
         backtests = new BacktestService(pipeline, config.dataDir(), config.regulatoryFile());
         decisions = new DecisionGrpcService(pipeline, tracing != null);
-        return List.of(decisions, new ProfileGrpcService(pipeline),
+        List<BindableService> all = new ArrayList<>(List.of(decisions, new ProfileGrpcService(pipeline),
                 new AdminGrpcService(pipeline.risk(), clock, metrics.latency(), backtests,
                         new GroupMoveService(pipeline, decisions::currentMap),
                         new GroupMembersService(pipeline, decisions::currentMap)),
-                new DiagnosticsGrpcService());
+                new DiagnosticsGrpcService()));
+        if (velocityExchange != null) {
+            all.add(velocityExchange);
+        }
+        return all;
     }
 
     private static SlotLimit slotLimit(EngineConfiguration config) {
@@ -539,6 +550,10 @@ public final class EngineServer implements AutoCloseable {
         }
         metrics.close();
         shutdownEventLoops();
+        if (velocityExchange != null) {
+            velocityExchange.close(); // no Decide runs any more: the tables it read can go
+            velocityExchange = null;
+        }
         if (backtests != null) {
             backtests.close();
         }

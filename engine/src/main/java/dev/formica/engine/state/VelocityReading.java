@@ -22,6 +22,11 @@ public final class VelocityReading {
         sums[window] = sum;
     }
 
+    void add(int window, long count, long sum) {
+        counts[window] += count;
+        sums[window] += sum;
+    }
+
     /** The count over window 0 (minute), 1 (hour) or 2 (day). */
     public long count(int window) {
         return counts[window];

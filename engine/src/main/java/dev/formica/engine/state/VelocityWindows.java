@@ -155,6 +155,20 @@ public final class VelocityWindows implements AutoCloseable {
         return slots;
     }
 
+    private volatile VelocityShares shares;
+
+    /**
+     * What other nodes of a cluster counted ({@link VelocityShares}), read with this table by the decision path;
+     * null (the default) on one node and with replication. Set before the shards start.
+     */
+    public void shares(VelocityShares exchange) {
+        this.shares = exchange;
+    }
+
+    public VelocityShares shares() {
+        return shares;
+    }
+
     /**
      * Counts one transaction of {@code amountMinor} for the key at {@code nowMs}.
      *
@@ -235,6 +249,74 @@ public final class VelocityWindows implements AutoCloseable {
             readAt(base, nowMs, out);
         }
         return out;
+    }
+
+    /**
+     * Adds the windows of the key with table hash {@code hash} at {@code nowMs} to {@code out} (what other nodes
+     * counted, {@link VelocityShares}): nothing for an unknown key.
+     */
+    public void readAdd(long hash, long nowMs, VelocityReading out) {
+        int slot = slotFor(hash, nowMs, false);
+        if (slot >= 0) {
+            long base = slotOffset(slot);
+            for (int ring = 0; ring < 3; ring++) {
+                long epoch = nowMs / WIDTHS_MS[ring];
+                long count = 0;
+                long sum = 0;
+                for (int i = 0; i < BUCKETS[ring]; i++) {
+                    long bucket = base + RING_OFFSET[ring] + i * 16L;
+                    long countWord = buffer.getLongVolatile((int) bucket);
+                    if (inWindow(countWord >>> STAMP_SHIFT, epoch, BUCKETS[ring])) {
+                        count += countWord & VALUE_MASK;
+                    }
+                    long sumWord = buffer.getLongVolatile((int) bucket + 8);
+                    if (inWindow(sumWord >>> STAMP_SHIFT, epoch, BUCKETS[ring])) {
+                        sum += sumWord & VALUE_MASK;
+                    }
+                }
+                out.add(ring, count, sum);
+            }
+        }
+    }
+
+    /** Copies the raw words of the key with table hash {@code hash} into {@code words}; false (zeros) when absent. */
+    public boolean words(long hash, long[] words) {
+        int slot = slotFor(hash, 0, false);
+        if (slot < 0) {
+            java.util.Arrays.fill(words, 0, SLOT_WORDS, 0L);
+            return false;
+        }
+        int base = (int) slotOffset(slot) + 8;
+        for (int i = 0; i < SLOT_WORDS; i++) {
+            words[i] = buffer.getLongVolatile(base + i * 8);
+        }
+        return true;
+    }
+
+    /**
+     * Replaces the key's raw words by {@code words} (a table that only one thread writes per key: the velocity
+     * exchange's, {@link VelocityShares}). False when the table has no room for a new key.
+     */
+    public boolean setWords(long hash, long[] words, long nowMs) {
+        int slot = slotFor(hash, nowMs, true);
+        if (slot < 0) {
+            return false;
+        }
+        int base = (int) slotOffset(slot) + 8;
+        for (int i = 0; i < SLOT_WORDS; i++) {
+            buffer.putLongVolatile(base + i * 8, words[i]);
+        }
+        return true;
+    }
+
+    /** The key hash held by {@code slot} (0..capacity-1), 0 when the slot is free. */
+    public long keyAt(int slot) {
+        return buffer.getLongVolatile((int) slotOffset(slot));
+    }
+
+    /** Non-zero 64-bit table hash of a key (what the shard log records for it). */
+    public static long keyHash(Dimension dimension, CharSequence id) {
+        return hash(dimension, id);
     }
 
     /** Reads the key's three windows at {@code nowMs} into {@code out}; zeros for an unknown key. */
