@@ -246,7 +246,7 @@ public final class VelocityWindows implements AutoCloseable {
         if (slot >= 0) {
             long base = slotOffset(slot);
             addAt(base, nowMs, amountMinor);
-            readAt(base, nowMs, out);
+            readAt(base, nowMs, out, false);
         }
         return out;
     }
@@ -258,24 +258,7 @@ public final class VelocityWindows implements AutoCloseable {
     public void readAdd(long hash, long nowMs, VelocityReading out) {
         int slot = slotFor(hash, nowMs, false);
         if (slot >= 0) {
-            long base = slotOffset(slot);
-            for (int ring = 0; ring < 3; ring++) {
-                long epoch = nowMs / WIDTHS_MS[ring];
-                long count = 0;
-                long sum = 0;
-                for (int i = 0; i < BUCKETS[ring]; i++) {
-                    long bucket = base + RING_OFFSET[ring] + i * 16L;
-                    long countWord = buffer.getLongVolatile((int) bucket);
-                    if (inWindow(countWord >>> STAMP_SHIFT, epoch, BUCKETS[ring])) {
-                        count += countWord & VALUE_MASK;
-                    }
-                    long sumWord = buffer.getLongVolatile((int) bucket + 8);
-                    if (inWindow(sumWord >>> STAMP_SHIFT, epoch, BUCKETS[ring])) {
-                        sum += sumWord & VALUE_MASK;
-                    }
-                }
-                out.add(ring, count, sum);
-            }
+            readAt(slotOffset(slot), nowMs, out, true);
         }
     }
 
@@ -324,7 +307,7 @@ public final class VelocityWindows implements AutoCloseable {
         out.clear();
         int slot = slotFor(hash(dimension, id), nowMs, false);
         if (slot >= 0) {
-            readAt(slotOffset(slot), nowMs, out);
+            readAt(slotOffset(slot), nowMs, out, false);
         }
         return out;
     }
@@ -339,7 +322,8 @@ public final class VelocityWindows implements AutoCloseable {
         }
     }
 
-    private void readAt(long base, long nowMs, VelocityReading out) {
+    /** The key's windows at {@code base}: set into {@code out}, or added to what it holds ({@code add}). */
+    private void readAt(long base, long nowMs, VelocityReading out, boolean add) {
         for (int ring = 0; ring < 3; ring++) {
             long epoch = nowMs / WIDTHS_MS[ring];
             long count = 0;
@@ -355,7 +339,11 @@ public final class VelocityWindows implements AutoCloseable {
                     sum += sumWord & VALUE_MASK;
                 }
             }
-            out.set(ring, count, sum);
+            if (add) {
+                out.add(ring, count, sum);
+            } else {
+                out.set(ring, count, sum);
+            }
         }
     }
 
