@@ -354,24 +354,24 @@ public final class RiskEvaluator {
             return;
         }
         VelocityWindows windows = engine.velocity();
+        long hash = VelocityWindows.keyHash(DIMENSIONS[dimension], id); // once for the table, the log and the shares
         if (amount >= 0) {
-            windows.addAndRead(DIMENSIONS[dimension], id, nowMs, amount, reading);
+            windows.addAndRead(hash, nowMs, amount, reading);
             if (ops != null) {
-                ops.velocityAdd(DIMENSIONS[dimension], id, amount); // the shard log carries it for replay
+                ops.velocityAdd(hash, amount); // the shard log carries it for replay
             }
         } else {
-            windows.read(DIMENSIONS[dimension], id, nowMs, reading);
+            windows.read(hash, nowMs, reading);
         }
         if (windows.shares() != null && dimension > 0) { // the other nodes' counts: docs/cluster.md
-            windows.shares().counted(VelocityWindows.keyHash(DIMENSIONS[dimension], id), nowMs, reading, amount >= 0);
+            windows.shares().counted(hash, nowMs, reading, amount >= 0);
         }
-        FeatureVector f = features;
-        f.setInt(Features.velocity(dimension, false, 0), reading.countMinute());
-        f.setInt(Features.velocity(dimension, false, 1), reading.countHour());
-        f.setInt(Features.velocity(dimension, false, 2), reading.countDay());
-        f.setInt(Features.velocity(dimension, true, 0), reading.sumMinute());
-        f.setInt(Features.velocity(dimension, true, 1), reading.sumHour());
-        f.setInt(Features.velocity(dimension, true, 2), reading.sumDay());
+        features.setInt(Features.velocity(dimension, false, 0), reading.countMinute());
+        features.setInt(Features.velocity(dimension, false, 1), reading.countHour());
+        features.setInt(Features.velocity(dimension, false, 2), reading.countDay());
+        features.setInt(Features.velocity(dimension, true, 0), reading.sumMinute());
+        features.setInt(Features.velocity(dimension, true, 1), reading.sumHour());
+        features.setInt(Features.velocity(dimension, true, 2), reading.sumDay());
     }
 
     private void declared(FeatureLayout layout, Map<String, AttributeValue> request,

@@ -141,10 +141,10 @@ public final class StateOps {
         op(ACTIVITY_WATCH).string(borrowerId).i8(watch ? 1 : 0);
     }
 
-    /** A velocity add by this shard (the table itself is engine-wide). */
-    public void velocityAdd(VelocityWindows.Dimension dimension, CharSequence id, long amountMinor) {
+    /** A velocity add by this shard of the key with table hash {@code hash} ({@link VelocityWindows#keyHash}). */
+    public void velocityAdd(long hash, long amountMinor) {
         if (recording) {
-            op(VELOCITY_ADD).i64(VelocityWindows.hash(dimension, id)).i64(amountMinor);
+            op(VELOCITY_ADD).i64(hash).i64(amountMinor);
         }
     }
 

@@ -241,8 +241,13 @@ public final class VelocityWindows implements AutoCloseable {
      */
     public VelocityReading addAndRead(Dimension dimension, CharSequence id, long nowMs, long amountMinor,
             VelocityReading out) {
+        return addAndRead(hash(dimension, id), nowMs, amountMinor, out);
+    }
+
+    /** As above, for the key with table hash {@code hash} ({@link #keyHash}: computed once per key by the caller). */
+    public VelocityReading addAndRead(long hash, long nowMs, long amountMinor, VelocityReading out) {
         out.clear();
-        int slot = slotFor(hash(dimension, id), nowMs, true);
+        int slot = slotFor(hash, nowMs, true);
         if (slot >= 0) {
             long base = slotOffset(slot);
             addAt(base, nowMs, amountMinor);
@@ -304,8 +309,13 @@ public final class VelocityWindows implements AutoCloseable {
 
     /** Reads the key's three windows at {@code nowMs} into {@code out}; zeros for an unknown key. */
     public VelocityReading read(Dimension dimension, CharSequence id, long nowMs, VelocityReading out) {
+        return read(hash(dimension, id), nowMs, out);
+    }
+
+    /** As above, for the key with table hash {@code hash} ({@link #keyHash}). */
+    public VelocityReading read(long hash, long nowMs, VelocityReading out) {
         out.clear();
-        int slot = slotFor(hash(dimension, id), nowMs, false);
+        int slot = slotFor(hash, nowMs, false);
         if (slot >= 0) {
             readAt(slotOffset(slot), nowMs, out, false);
         }
