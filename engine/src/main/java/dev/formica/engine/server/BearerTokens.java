@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -86,6 +87,39 @@ final class BearerTokens {
             found |= MessageDigest.isEqual(digest, presented);
         }
         return found;
+    }
+
+    /** Whether a token is on both lists (start-up only: not in constant time). */
+    boolean sharesAToken(BearerTokens other) {
+        for (byte[] digest : digests) {
+            for (byte[] theirs : other.digests) {
+                if (Arrays.equals(digest, theirs)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The first token of {@code file} (the one a node sends to its peers), with the checks of {@link #load}.
+     *
+     * @throws IllegalStateException with a message that says what to change
+     */
+    static String first(String setting, Path file) {
+        load(setting, file); // permissions, lengths, at least one token
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                String token = line.strip();
+                if (!token.isEmpty() && !token.startsWith("#")) {
+                    return token;
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("configuration: cannot read " + setting + " " + file + ": "
+                    + e.getMessage(), e);
+        }
+        throw new IllegalStateException("configuration: " + setting + " " + file + " holds no token");
     }
 
     public boolean isEmpty() {
