@@ -49,12 +49,13 @@ final class AccessPolicyInterceptor implements ServerInterceptor {
                 refusal = Refusals.builder(Status.Code.PERMISSION_DENIED, ErrorReason.ROLE_MISSING,
                         "this " + id.via() + " identity is not allowed to call AdminService").metadata("role", "admin");
             }
-        } else if (VelocityExchangeServiceGrpc.SERVICE_NAME.equals(service)) {
-            // without node credentials (then decisionAuthRequired is off too) as open as Decide
-            if (peerAuthRequired && !id.authenticated()) {
+        } else if (peerAuthRequired && VelocityExchangeServiceGrpc.SERVICE_NAME.equals(service)) {
+            // without node credentials the exchange is as open as Decide: then decisionAuthRequired is off too, or
+            // no exchange runs (EngineConfiguration refuses it otherwise), so the branch below cannot let a caller in
+            if (!id.authenticated()) {
                 refusal = Refusals.builder(Status.Code.UNAUTHENTICATED, ErrorReason.CREDENTIALS_MISSING,
                         service + " needs a node's client certificate or node token");
-            } else if (peerAuthRequired && !id.peer()) {
+            } else if (!id.peer()) {
                 refusal = Refusals.builder(Status.Code.PERMISSION_DENIED, ErrorReason.ROLE_MISSING,
                         "this " + id.via() + " identity is not a node of the cluster").metadata("role", "peer");
             }

@@ -81,7 +81,11 @@ final class BearerTokens {
 
     /** Whether {@code token} is one of the tokens; visits every token whatever the outcome. */
     public boolean matches(String token) {
-        byte[] presented = sha256(token);
+        return matchesDigest(digest(token));
+    }
+
+    /** {@link #matches} of a token's {@link #digest}: one digest for several lists. */
+    boolean matchesDigest(byte[] presented) {
         boolean found = false;
         for (byte[] digest : digests) {
             found |= MessageDigest.isEqual(digest, presented);
@@ -124,6 +128,11 @@ final class BearerTokens {
 
     public boolean isEmpty() {
         return digests.length == 0;
+    }
+
+    /** The SHA-256 digest that {@link #matchesDigest} compares. */
+    static byte[] digest(String token) {
+        return sha256(token);
     }
 
     private static byte[] sha256(String token) {
