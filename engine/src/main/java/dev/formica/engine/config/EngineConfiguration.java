@@ -264,6 +264,10 @@ public final class EngineConfiguration {
     private int clusterGroups;
     /** Groups this node joins as a new member (formica cluster add-node); docs/cluster.md. */
     private List<String> clusterJoin = List.of();
+    /** The velocity exchange's credentials between the nodes of a cluster without replication (docs/security.md). */
+    private Path clusterPeerCa;
+    private List<String> clusterPeerSubjects = List.of();
+    private Path clusterPeerTokenFile;
     /** The markets served (docs/regulation.md, "Markets"); empty = one market from the settings above. */
     private List<MarketSetting> markets = List.of();
     private boolean concluded;
@@ -580,6 +584,7 @@ public final class EngineConfiguration {
         requireThat(journalRetention.toMinutes() >= 60, "journalRetention must be at least 1h, was "
                 + journalRetention);
         concludeCluster();
+        concludeClusterPeers();
         requireThat(tracingSampleRatio >= 0 && tracingSampleRatio <= 1, "tracingSampleRatio must be 0..1, was "
                 + tracingSampleRatio);
         requireThat(otlpEndpoint.matches("https?://[^/\\s]+:[0-9]{1,5}/?"), "otlpEndpoint must be http://HOST:PORT"
@@ -651,6 +656,40 @@ public final class EngineConfiguration {
                 + " a cluster of " + groups + " groups lists the groups it joins in clusterJoin (docs/cluster.md,"
                 + " \"Adding a node\")");
         shards = initial + clusterJoin.size();
+    }
+
+    /**
+     * The velocity exchange's credentials (docs/cluster.md, "Velocity across nodes"): only where the exchange runs,
+     * each with the transport it needs, and required once callers must authenticate, so that the exchange is never
+     * open to a checkout caller's credentials nor silently off.
+     */
+    private void concludeClusterPeers() {
+        boolean any = clusterPeerCa != null || !clusterPeerSubjects.isEmpty() || clusterPeerTokenFile != null;
+        requireThat(!any || velocityExchange(), "clusterPeerCa, clusterPeerSubjects and clusterPeerTokenFile are the"
+                + " velocity exchange's, which runs between the nodes of a cluster without replication (clusterNodes"
+                + " of 2 or more, clusterReplication off): drop them");
+        requireThat(clusterPeerCa == null || tls(), "clusterPeerCa is the CA of the peers' TLS server certificates:"
+                + " set tlsCertChain and tlsPrivateKey too, or drop it");
+        requireThat(clusterPeerSubjects.isEmpty() || clientAuth != ClientAuth.NONE, "clusterPeerSubjects name the"
+                + " nodes' client certificates: set tlsClientCa and clientAuth OPTIONAL or REQUIRE");
+        requireThat(!decisionAuthRequired || !velocityExchange() || clusterPeerAuthentication(), "decisionAuthRequired"
+                + " on a cluster without replication needs the nodes' own credentials for the velocity exchange: set"
+                + " clusterPeerTokenFile (the same owner-only file on every node), or clusterPeerSubjects (the nodes'"
+                + " certificate subjects, with mutual TLS)");
+        requireThat(clusterPeerTokenFile == null || tls() || isLoopback(host) && clusterNodes.stream()
+                .allMatch(n -> isLoopback(n.substring(0, n.lastIndexOf(':')))), "clusterPeerTokenFile over"
+                + " plaintext would send the node token across the network in clear: set tlsCertChain and"
+                + " tlsPrivateKey (TLS between the nodes too), or keep host and every clusterNodes entry on loopback");
+    }
+
+    /** Whether the nodes exchange device, IP and merchant velocity: a cluster of 2 or more without replication. */
+    public boolean velocityExchange() {
+        return clusterNodes.size() >= 2 && clusterReplication == Replication.OFF;
+    }
+
+    /** Whether the velocity exchange takes only the nodes' own credentials: a peer token file or peer subjects. */
+    public boolean clusterPeerAuthentication() {
+        return clusterPeerTokenFile != null || !clusterPeerSubjects.isEmpty();
     }
 
     private void concludeSecurity() {
@@ -1414,6 +1453,46 @@ public final class EngineConfiguration {
         checkMutable();
         this.clusterJoin = groups.stream().map(g -> String.valueOf(g).strip()).toList(); // checked by conclude
         return this;
+    }
+
+    /**
+     * PEM CA(s) the velocity exchange trusts for its peers' TLS server certificates; null = {@code tlsClientCa} when
+     * set (with mutual TLS a node's certificate is its client certificate to its peers, so the CA of the client
+     * certificates signs the peers' server certificates), else the JVM's default trust store.
+     */
+    public EngineConfiguration clusterPeerCa(Path file) {
+        checkMutable();
+        this.clusterPeerCa = file;
+        return this;
+    }
+
+    public Path clusterPeerCa() {
+        return clusterPeerCa;
+    }
+
+    /** Client certificate subjects of the cluster's nodes: the only certificates the velocity exchange answers. */
+    public EngineConfiguration clusterPeerSubjects(List<String> subjects) {
+        checkMutable();
+        this.clusterPeerSubjects = List.copyOf(subjects);
+        return this;
+    }
+
+    public List<String> clusterPeerSubjects() {
+        return clusterPeerSubjects;
+    }
+
+    /**
+     * An owner-only file of node tokens, the same on every node: its first token is what this node sends to its
+     * peers' velocity exchange, and any token on it is a peer's; no Decide or admin right comes with one.
+     */
+    public EngineConfiguration clusterPeerTokenFile(Path file) {
+        checkMutable();
+        this.clusterPeerTokenFile = file;
+        return this;
+    }
+
+    public Path clusterPeerTokenFile() {
+        return clusterPeerTokenFile;
     }
 
     /** {@code clusterJoin} as set: what {@code config show} prints. */

@@ -438,7 +438,26 @@ public final class Settings {
                     + "group ids), beyond those its position gives it; a node added past `clusterGroups` hosts only "
                     + "these. Its replica is empty until `formica cluster add-node` adds it to the group's Raft "
                     + "configuration. [cluster.md](cluster.md#adding-and-removing-a-node)",
-                    EngineConfiguration::clusterJoin, EngineConfiguration::clusterJoinEntries)
+                    EngineConfiguration::clusterJoin, EngineConfiguration::clusterJoinEntries),
+            Setting.of("clusterPeerCa", null, Setting.Type.PATH, "none (`tlsClientCa`, else the JVM's trust store)",
+                    "with TLS on a cluster without replication: PEM CA(s) of the peers' server certificates, which "
+                    + "the velocity exchange checks when it calls them (with mutual TLS a node's certificate is also "
+                    + "its client certificate to its peers, so `tlsClientCa` already trusts them). "
+                    + "[cluster.md](cluster.md#velocity-across-nodes)",
+                    (c, v) -> c.clusterPeerCa(Path.of(v)),
+                    EngineConfiguration::clusterPeerCa),
+            Setting.list("clusterPeerSubjects", null, "none",
+                    "with mutual TLS on a cluster without replication: the nodes' client certificate subjects, the "
+                    + "only certificates the velocity exchange answers (none of `callerSubjects` or "
+                    + "`adminSubjects`); a node presents its own `tlsCertChain` to its peers. YAML list",
+                    EngineConfiguration::clusterPeerSubjects, EngineConfiguration::clusterPeerSubjects),
+            Setting.of("clusterPeerTokenFile", null, Setting.Type.PATH, "none",
+                    "on a cluster without replication: owner-only file of node tokens, the same on every node (no "
+                    + "token of `callerTokenFile` or `adminTokenFile`); a node sends the first to its peers' velocity "
+                    + "exchange and takes any as a peer's. With it or `clusterPeerSubjects` the exchange answers only "
+                    + "peers; `decisionAuthRequired` needs one of them. [security](security.md)",
+                    (c, v) -> c.clusterPeerTokenFile(Path.of(v)),
+                    EngineConfiguration::clusterPeerTokenFile)
     );
 
     private static final Map<String, Setting> BY_KEY;

@@ -50,21 +50,51 @@ final class AuthenticationInterceptor implements ServerInterceptor {
     private final BearerTokens callerTokens;
     private final Set<X500Principal> adminSubjects;
     private final Set<X500Principal> callerSubjects;
+    private final BearerTokens peerTokens;
+    private final Set<X500Principal> peerSubjects;
 
     AuthenticationInterceptor(BearerTokens adminTokens, boolean adminTokenLoopbackOnly, BearerTokens callerTokens,
             List<String> adminSubjects, List<String> callerSubjects) {
+        this(adminTokens, adminTokenLoopbackOnly, callerTokens, adminSubjects, callerSubjects, BearerTokens.none(),
+                List.of());
+    }
+
+    /**
+     * @param peerTokens the cluster's node tokens ({@code clusterPeerTokenFile}): the peer role, nothing else
+     * @param peerSubjects the nodes' certificate subjects ({@code clusterPeerSubjects}): the peer role too
+     * @throws IllegalStateException when a node token is also a caller's or an admin's, or a node's subject is
+     *     listed as a caller's or an admin's: a checkout credential would then be a node's
+     */
+    AuthenticationInterceptor(BearerTokens adminTokens, boolean adminTokenLoopbackOnly, BearerTokens callerTokens,
+            List<String> adminSubjects, List<String> callerSubjects, BearerTokens peerTokens,
+            List<String> peerSubjects) {
         this.adminTokens = adminTokens;
         this.adminTokenLoopbackOnly = adminTokenLoopbackOnly;
         this.callerTokens = callerTokens;
         this.adminSubjects = principals("adminSubjects", adminSubjects);
         this.callerSubjects = principals("callerSubjects", callerSubjects);
+        this.peerTokens = peerTokens;
+        this.peerSubjects = principals("clusterPeerSubjects", peerSubjects);
+        if (peerTokens.sharesAToken(callerTokens) || peerTokens.sharesAToken(adminTokens)) {
+            throw new IllegalStateException("configuration: clusterPeerTokenFile holds a token of callerTokenFile or"
+                    + " adminTokenFile: give the nodes a token of their own (a caller's token must not reach the"
+                    + " velocity exchange)");
+        }
+        for (X500Principal subject : this.peerSubjects) {
+            if (this.callerSubjects.contains(subject) || this.adminSubjects.contains(subject)) {
+                throw new IllegalStateException("configuration: clusterPeerSubjects lists " + subject + ", which"
+                        + " callerSubjects or adminSubjects list too: give the nodes certificates of their own");
+            }
+        }
     }
 
     /** Reads the token files named in {@code config}; fails with a configuration message. */
     public static AuthenticationInterceptor from(EngineConfiguration config) {
         return new AuthenticationInterceptor(BearerTokens.load("adminTokenFile", config.adminTokenFile()),
                 config.adminTokenLoopbackOnly(), BearerTokens.load("callerTokenFile", config.callerTokenFile()),
-                config.adminSubjects(), config.callerSubjects());
+                config.adminSubjects(), config.callerSubjects(),
+                BearerTokens.load("clusterPeerTokenFile", config.clusterPeerTokenFile()),
+                config.clusterPeerSubjects());
     }
 
     private static Set<X500Principal> principals(String setting, List<String> names) {
@@ -107,13 +137,16 @@ final class AuthenticationInterceptor implements ServerInterceptor {
             return null;
         }
         String token = authorization.substring(BEARER.length()).strip();
-        // evaluate both so that timing does not tell which list a token is on
-        boolean admin = adminTokens.matches(token);
-        boolean caller = callerTokens.matches(token);
-        if (!admin && !caller) {
+        // evaluate every list so that timing does not tell which list a token is on; one digest for the three
+        byte[] digest = BearerTokens.digest(token);
+        boolean admin = adminTokens.matchesDigest(digest);
+        boolean caller = callerTokens.matchesDigest(digest);
+        boolean peer = peerTokens.matchesDigest(digest);
+        if (!admin && !caller && !peer) {
             return null;
         }
-        return new CallerIdentity(true, admin, true, "token");
+        // a node token is a peer's only: an admin's or a caller's token is a caller as before
+        return new CallerIdentity(true, admin, admin || caller, peer, peer ? "node token" : "token");
     }
 
     private CallerIdentity fromCertificate(SSLSession session) {
@@ -132,6 +165,7 @@ final class AuthenticationInterceptor implements ServerInterceptor {
         X500Principal subject = leaf.getSubjectX500Principal();
         boolean admin = adminSubjects.contains(subject);
         boolean caller = admin || callerSubjects.isEmpty() || callerSubjects.contains(subject);
-        return new CallerIdentity(true, admin, caller, "certificate");
+        boolean peer = peerSubjects.contains(subject);
+        return new CallerIdentity(true, admin, caller, peer, peer ? "node certificate" : "certificate");
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -80,7 +81,11 @@ final class BearerTokens {
 
     /** Whether {@code token} is one of the tokens; visits every token whatever the outcome. */
     public boolean matches(String token) {
-        byte[] presented = sha256(token);
+        return matchesDigest(digest(token));
+    }
+
+    /** {@link #matches} of a token's {@link #digest}: one digest for several lists. */
+    boolean matchesDigest(byte[] presented) {
         boolean found = false;
         for (byte[] digest : digests) {
             found |= MessageDigest.isEqual(digest, presented);
@@ -88,8 +93,46 @@ final class BearerTokens {
         return found;
     }
 
+    /** Whether a token is on both lists (start-up only: not in constant time). */
+    boolean sharesAToken(BearerTokens other) {
+        for (byte[] digest : digests) {
+            for (byte[] theirs : other.digests) {
+                if (Arrays.equals(digest, theirs)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The first token of {@code file} (the one a node sends to its peers), with the checks of {@link #load}.
+     *
+     * @throws IllegalStateException with a message that says what to change
+     */
+    static String first(String setting, Path file) {
+        load(setting, file); // permissions, lengths, at least one token
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                String token = line.strip();
+                if (!token.isEmpty() && !token.startsWith("#")) {
+                    return token;
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("configuration: cannot read " + setting + " " + file + ": "
+                    + e.getMessage(), e);
+        }
+        throw new IllegalStateException("configuration: " + setting + " " + file + " holds no token");
+    }
+
     public boolean isEmpty() {
         return digests.length == 0;
+    }
+
+    /** The SHA-256 digest that {@link #matchesDigest} compares. */
+    static byte[] digest(String token) {
+        return sha256(token);
     }
 
     private static byte[] sha256(String token) {

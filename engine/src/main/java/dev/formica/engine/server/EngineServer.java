@@ -429,7 +429,7 @@ public final class EngineServer implements AutoCloseable {
     private List<ServerInterceptor> interceptors() {
         // ServerInterceptors.intercept runs the last one first: put the outermost last.
         List<ServerInterceptor> all = new ArrayList<>();
-        all.add(new AccessPolicyInterceptor(config.decisionAuthRequired()));
+        all.add(new AccessPolicyInterceptor(config.decisionAuthRequired(), config.clusterPeerAuthentication()));
         all.add(authentication);
         if (admission != null) {
             // outside authentication: refusing a call over the limit should cost as little as possible

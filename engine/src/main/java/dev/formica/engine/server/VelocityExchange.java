@@ -8,16 +8,22 @@ import dev.formica.v1.ExchangeVelocityRequest;
 import dev.formica.v1.ExchangeVelocityResponse;
 import dev.formica.v1.VelocityExchangeServiceGrpc;
 import dev.formica.v1.VelocityKeyWords;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -31,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * The velocity exchange of a cluster without replication (docs/cluster.md, "Velocity across nodes"): the
  * {@code VelocityExchangeService} every node answers, and one periodic task per other node that calls it. The
  * counting itself is {@link VelocityShares}; this is its wire.
+ *
+ * <p>The calls go as the node's clients come: over TLS when the node serves TLS (the peers' server certificates
+ * checked against {@code clusterPeerCa}, else {@code tlsClientCa}, else the JVM's trust store), with the node's own
+ * certificate as client certificate where mutual TLS is on, and with the node token of {@code clusterPeerTokenFile}
+ * when there is one; the service answers only the peer role once the nodes have credentials
+ * ({@link AccessPolicyInterceptor}).
  *
  * <p>Thread contract: the tasks run on the exchange's own scheduler (one thread per other node, so a node that does
  * not answer delays only its own task, by the call's deadline); the service on the gRPC event loops.
@@ -47,12 +59,16 @@ final class VelocityExchange extends VelocityExchangeServiceGrpc.VelocityExchang
     private final long startedMs;
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final ScheduledExecutorService scheduler;
+    /** Per peer, the status of its last failed exchange while it keeps failing (logged once); null when it works. */
+    private final Status.Code[] failing;
 
-    private VelocityExchange(VelocityShares shares, VelocityWindows windows, List<String> nodes, LongSupplier clock) {
+    private VelocityExchange(VelocityShares shares, VelocityWindows windows, List<String> nodes,
+            ChannelCredentials credentials, Metadata headers, LongSupplier clock) {
         this.shares = shares;
         this.windows = windows;
         this.clock = clock;
         this.startedMs = clock.getAsLong();
+        this.failing = new Status.Code[nodes.size()];
         this.scheduler = Executors.newScheduledThreadPool(Math.max(1, nodes.size() - 1), r -> {
             Thread t = new Thread(r, "formica-velocity-exchange");
             t.setDaemon(true);
@@ -63,24 +79,29 @@ final class VelocityExchange extends VelocityExchangeServiceGrpc.VelocityExchang
                 channels.add(null);
                 continue;
             }
-            ManagedChannel channel = NettyChannelBuilder.forTarget(nodes.get(node)).usePlaintext().build();
-            channels.add(channel);
+            NettyChannelBuilder channel = NettyChannelBuilder.forTarget(nodes.get(node), credentials);
+            if (headers != null) {
+                channel.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+            }
+            channels.add(channel.build());
         }
     }
 
     /**
      * The exchange of a node of a cluster without replication, attached to the pipeline's velocity table, its tasks
-     * not yet started ({@link #start}); null (and a warning that says what is counted where) otherwise.
+     * not yet started ({@link #start}); null otherwise. The start-up log says which transport and who may call it.
      */
     static VelocityExchange open(EngineConfiguration config, DecisionPipeline pipeline, LongSupplier clock) {
         List<String> nodes = config.clusterNodes();
         if (nodes.size() < 2 || config.clusterReplication() == EngineConfiguration.Replication.RATIS) {
             return null; // one node counts everything; replicated nodes count every hosted group's frames
         }
-        if (config.tls() || config.decisionAuthRequired()) {
-            LOG.warn("device, IP and merchant velocity are counted on this node alone: the velocity exchange between"
-                    + " nodes has no TLS or token of its own yet (docs/cluster.md, \"Velocity across nodes\")");
-            return null;
+        ChannelCredentials credentials = credentials(config);
+        Metadata headers = null;
+        if (config.clusterPeerTokenFile() != null) {
+            headers = new Metadata();
+            headers.put(AuthenticationInterceptor.AUTHORIZATION,
+                    "Bearer " + BearerTokens.first("clusterPeerTokenFile", config.clusterPeerTokenFile()));
         }
         VelocityShares shares;
         try {
@@ -93,8 +114,63 @@ final class VelocityExchange extends VelocityExchangeServiceGrpc.VelocityExchang
         LOG.info("device, IP and merchant velocity: each key is counted at the node that owns its partition and"
                 + " exchanged with the other " + (nodes.size() - 1) + " node(s) every " + VelocityShares.INTERVAL_MS
                 + " ms; a Decide reads this node's count at once and the others' as of the last exchange"
-                + " (formica_velocity_exchange_age_seconds; docs/cluster.md, \"Velocity across nodes\")");
-        return new VelocityExchange(shares, pipeline.velocity(), nodes, clock);
+                + " (formica_velocity_exchange_age_seconds; docs/cluster.md, \"Velocity across nodes\"). "
+                + mode(config));
+        return new VelocityExchange(shares, pipeline.velocity(), nodes, credentials, headers, clock);
+    }
+
+    /** The calls' transport: TLS when the node serves TLS, with its own certificate where mutual TLS is on. */
+    private static ChannelCredentials credentials(EngineConfiguration config) {
+        if (!config.tls()) {
+            return InsecureChannelCredentials.create();
+        }
+        Path ca = peerCa(config);
+        try {
+            TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+            if (ca != null) {
+                tls.trustManager(ca.toFile());
+            }
+            if (config.tlsClientCa() != null) {
+                tls.keyManager(config.tlsCertChain().toFile(), config.tlsPrivateKey().toFile());
+            }
+            return tls.build();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("configuration: cannot read the velocity exchange's TLS files"
+                    + " (clusterPeerCa or tlsClientCa " + ca + ", tlsCertChain " + config.tlsCertChain()
+                    + ", tlsPrivateKey " + config.tlsPrivateKey() + "): " + e.getMessage()
+                    + "; they must be PEM, the key PKCS#8", e);
+        }
+    }
+
+    /** The CA of the peers' server certificates: {@code clusterPeerCa}, else {@code tlsClientCa}; null = the JVM's. */
+    private static Path peerCa(EngineConfiguration config) {
+        return config.clusterPeerCa() != null ? config.clusterPeerCa() : config.tlsClientCa();
+    }
+
+    /** What the start-up log says of the exchange's transport and of who may call it (never a secret). */
+    static String mode(EngineConfiguration config) {
+        String transport;
+        if (!config.tls()) {
+            transport = "The exchange speaks plaintext";
+        } else {
+            Path ca = peerCa(config);
+            transport = "The exchange speaks TLS, the peers' server certificates checked against "
+                    + (config.clusterPeerCa() != null ? "clusterPeerCa " + ca
+                    : ca != null ? "tlsClientCa " + ca : "the JVM's default trust store (no clusterPeerCa)")
+                    + (config.tlsClientCa() != null ? ", this node's certificate presented as its client certificate"
+                    : "");
+        }
+        if (config.clusterPeerTokenFile() != null) {
+            transport += ", with the node token of clusterPeerTokenFile";
+        }
+        if (config.clusterPeerAuthentication()) {
+            return transport + "; it answers only the cluster's nodes ("
+                    + (config.clusterPeerSubjects().isEmpty() ? "" : "clusterPeerSubjects")
+                    + (config.clusterPeerSubjects().isEmpty() || config.clusterPeerTokenFile() == null ? "" : " or ")
+                    + (config.clusterPeerTokenFile() == null ? "" : "clusterPeerTokenFile") + ").";
+        }
+        return transport + "; it answers any caller that reaches this port, as Decide does (no clusterPeerSubjects"
+                + " or clusterPeerTokenFile: a caller could raise a key's counts, never lower them).";
     }
 
     /** Starts one periodic exchange per other node. */
@@ -132,13 +208,21 @@ final class VelocityExchange extends VelocityExchangeServiceGrpc.VelocityExchang
             response = VelocityExchangeServiceGrpc.newBlockingStub(channels.get(peer))
                     .withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
                     .exchangeVelocity(request.build());
-        } catch (StatusRuntimeException | IllegalStateException e) {
+        } catch (StatusRuntimeException e) {
             shares.undelivered(peer, batch, scan);
+            failed(peer, e.getStatus());
             return; // the age gauge says how far behind; the next round tries again
+        } catch (IllegalStateException e) {
+            shares.undelivered(peer, batch, scan);
+            return; // the channel is shut down: the exchange is closing
         } catch (RuntimeException e) {
             shares.undelivered(peer, batch, scan);
             LOG.warn("velocity exchange with node " + peer + " failed: " + e);
             return;
+        }
+        if (failing[peer] != null) {
+            failing[peer] = null;
+            LOG.info("velocity exchange with node " + peer + " works again");
         }
         VelocityShares.Batch others = new VelocityShares.Batch();
         long[] words = new long[VelocityWindows.SLOT_WORDS];
@@ -152,6 +236,20 @@ final class VelocityExchange extends VelocityExchangeServiceGrpc.VelocityExchang
         }
         shares.accept(peer, new VelocityShares.Reply(response.getEpoch(), response.getCursor(),
                 response.getScanSlot(), response.getCaughtUp(), others), complete, askedMs, clock.getAsLong());
+    }
+
+    /**
+     * Logs a peer's failure once while it lasts (a refusal of this node's credentials, a handshake that fails, a
+     * node down): the age gauge counts it by the second, the log says why. The status's text is the peer's or the
+     * transport's, never a key.
+     */
+    private void failed(int peer, Status status) {
+        if (failing[peer] != status.getCode() && !scheduler.isShutdown()) { // a call cancelled by close() is no news
+            failing[peer] = status.getCode();
+            LOG.warn("velocity exchange with node " + peer + " fails: " + status.getCode() + " "
+                    + status.getDescription() + " (formica_velocity_exchange_age_seconds{peer=\"" + peer
+                    + "\"} grows; logged again when it works or fails otherwise)");
+        }
     }
 
     @Override

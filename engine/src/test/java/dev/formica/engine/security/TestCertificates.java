@@ -80,6 +80,20 @@ public final class TestCertificates {
         return write(fileName, sign(b, caKeys.getPrivate()), keys.getPrivate());
     }
 
+    /**
+     * A cluster node's certificate: {@code subject}, for 127.0.0.1 and localhost, usable both as the node's server
+     * certificate and as its client certificate to its peers (both extended key usages).
+     */
+    public Pem node(String fileName, String subject) throws Exception {
+        KeyPair keys = keys();
+        JcaX509v3CertificateBuilder b = builder(issuer(), name(subject), keys);
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+            new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+        KeyPurposeId[] both = {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth};
+        b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(both));
+        return write(fileName, sign(b, caKeys.getPrivate()), keys.getPrivate());
+    }
+
     /** A client certificate with {@code subject} (an X.500 name such as {@code CN=ops,O=Example}). */
     public Pem client(String fileName, String subject) throws Exception {
         KeyPair keys = keys();
