@@ -144,8 +144,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     Sender sender;
 
     @Option(names = "--max-in-flight", defaultValue = "10000",
-            description = "Cap on requests in flight; a request over the cap waits (counted as backlogged, still "
-                    + "measured from its intended time). Default ${DEFAULT-VALUE}.")
+            description = "Cap on requests in flight (--sender loop: a share per lane); a request over the cap waits "
+                    + "(counted as backlogged, still measured from its intended time). Default ${DEFAULT-VALUE}.")
     int maxInFlight;
 
     @Option(names = "--mode", defaultValue = "unary", description = "unary or stream (DecideStream). Default "
