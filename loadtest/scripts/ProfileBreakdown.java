@@ -54,7 +54,7 @@ public final class ProfileBreakdown {
         c("response: parse", "(parseFrom|parsePartialFrom|CodedInputStream|DecisionSummary|ProtoLiteUtils.*parse)");
         c("recording (HdrHistogram, counters)", "(HdrHistogram|OpenLoopRunner\\$Pending)");
         c("sender: park and wake", "runSender.*(park|Park|futex|LockSupport)");
-        c("sender: call start and deadline", "(runSender|GrpcLoadTarget\\.send)");
+        c("sender: call start and deadline", "(runSender|LoopLane|GrpcLoadTarget\\.send)"); // threads or loop
         c("event loop: write to the socket", "(writev|write0|sendmsg|doWriteBytes|flush0|Native\\.write)");
         c("event loop: read from the socket", "(readv|read0|recvmsg|doReadBytes|Native\\.read)");
         c("event loop: epoll and wake-ups", "(epoll|eventfd|EpollEventLoop\\.(wakeup|epollWait))");

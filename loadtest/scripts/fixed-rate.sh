@@ -9,8 +9,11 @@
 # OUT/metrics-end.txt) and prints the histograms recorded in between (loadtest/scripts/histogram-diff.py): the log's
 # sync, the answers' wait for durability split (formica_log_*), Decide in the server.
 # FIXED_RATE_PORT=P serves on P and P+1 (metrics) instead of 50195 and 50196.
-# Usage: [JAR=path/to/formica.jar] [SERVE_ARGS="--config x.yaml"] [SAMPLE=1] [LOG_TIMES=1] \
-#        loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 70s)
+# LOADTEST_JAR drives the load with another jar's load tool against the server of JAR, with LOADTEST_JAVA_OPTS as its
+# JVM options (lib.sh loadtool_copy: by default a pre-touched 512 MB heap, since 2026-12-08 here too); LOADTEST_ARGS
+# are added to its options (e.g. --sender threads, the load tool's sender before 2026-12-08).
+# Usage: [JAR=path/to/formica.jar] [LOADTEST_JAR=path/to/formica.jar] [SERVE_ARGS="--config x.yaml"] [SAMPLE=1] \
+#        [LOG_TIMES=1] loadtest/scripts/fixed-rate.sh [OUT_DIR] [RATE] [DURATION] [WARMUP]   (defaults: 3000 40s 70s)
 # The warm-up is long because the server's JIT compiler keeps 30-60 % of a core busy for about the first 35 s of
 # Decide load on 2 cores (docs/perf-notes/2026-11-28-jit-warm-up-and-the-vm-floor.md); a shorter one
 # measures the compiler too.

@@ -71,11 +71,14 @@ stop_server() {
 }
 
 # decide_load OUT PORT METRICS_PORT RATE DURATION WARMUP: Decide alone at a fixed rate over the 100,000 sample
-# borrowers, the server's CPU read from its /metrics; the report goes to OUT/loadtest.txt and OUT/report.
+# borrowers, the server's CPU read from its /metrics; the report goes to OUT/loadtest.txt and OUT/report. The load
+# tool is the server's jar or LOADTEST_JAR's, with LOADTOOL_OPTS (lib.sh loadtool_copy); LOADTEST_ARGS are added to
+# its options (e.g. --sender threads).
 decide_load() {
-  java @"$1/jvm.options" -jar "$1/formica.jar" loadtest --target 127.0.0.1:"$2" \
+  loadtool_copy "$1"
+  java @"$1/jvm.options" $LOADTOOL_OPTS -jar "$LOADTOOL" loadtest --target 127.0.0.1:"$2" \
       --server-metrics-port "$3" --borrowers 100000 --load-profiles --target-rpc decide --rate "$4" \
-      --duration "$5" --warmup "$6" --report-dir "$1/report" > "$1/loadtest.txt" 2>&1
+      --duration "$5" --warmup "$6" --report-dir "$1/report" ${LOADTEST_ARGS:-} > "$1/loadtest.txt" 2>&1
 }
 
 # decide_summary OUT: the lines of OUT/loadtest.txt that the fixed-rate comparisons read.

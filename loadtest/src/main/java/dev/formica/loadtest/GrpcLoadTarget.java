@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * round-robin by request index, so that the client library adds nothing to what is measured.
  * Approvals are followed by Confirm or Cancel calls in the configured shares.
  *
- * <p>Thread-safe: {@link #send} may be called from several sender threads. Answers are handled on
- * the channels' transport threads (direct executor), which only record and never block. Each
+ * <p>Thread-safe: {@link #send} may be called from several sender threads, or (the loop sender) from the event loop
+ * its channels run on. Answers are handled on the channels' transport threads (direct executor), which only record
+ * and never block. Each
  * DecideStream lane is guarded by its own lock because a gRPC request observer is not thread-safe.
  * Echo has no streaming form, so in stream mode Echo stays unary.
  *
@@ -87,6 +88,8 @@ public final class GrpcLoadTarget implements LoadTarget {
     private final AtomicLongArray followUps = new AtomicLongArray(FOLLOW_UP.length * CODES.length);
     /** The channel index of each partition (shard ports); null: round-robin by request index. */
     private int[] laneOfPartition;
+    /** Indices this target is given are this far apart (a loop lane's): round-robin over index / stride. */
+    private int stride = 1;
 
     /**
      * @param rpc what to call
@@ -123,6 +126,15 @@ public final class GrpcLoadTarget implements LoadTarget {
         return this;
     }
 
+    /**
+     * This target is sent every {@code lanes}-th index (a loop sender's lane): round-robin over {@code index / lanes},
+     * so that all its channels take their share.
+     */
+    public GrpcLoadTarget stride(int lanes) {
+        this.stride = Math.max(1, lanes);
+        return this;
+    }
+
     @Override
     public String name() {
         return rpc == Rpc.ECHO ? "echo" : stream ? "decide-stream" : "decide";
@@ -130,7 +142,7 @@ public final class GrpcLoadTarget implements LoadTarget {
 
     @Override
     public void send(long index, Completion completion) {
-        int lane = (int) (index % channels.size());
+        int lane = (int) ((index / stride) % channels.size());
         ManagedChannel channel = channels.get(lane);
         if (rpc == Rpc.ECHO) {
             unary(channel.newCall(DiagnosticsServiceGrpc.getEchoMethod(), options()), echoRequest,
@@ -158,6 +170,15 @@ public final class GrpcLoadTarget implements LoadTarget {
             if (n > 0) {
                 m.put(FOLLOW_UP[i / CODES.length] + " " + CODES[i % CODES.length], n);
             }
+        }
+        return m;
+    }
+
+    /** The follow-up calls of several targets (a loop sender's lanes) so far, summed by "rpc STATUS". */
+    public static Map<String, Long> followUpCounts(List<GrpcLoadTarget> targets) {
+        Map<String, Long> m = new TreeMap<>();
+        for (GrpcLoadTarget t : targets) {
+            t.followUpCounts().forEach((k, n) -> m.merge(k, n, Long::sum));
         }
         return m;
     }

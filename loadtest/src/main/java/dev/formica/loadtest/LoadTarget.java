@@ -6,9 +6,9 @@ import io.grpc.Status;
 /**
  * What the load is sent to: starts request {@code index} and reports its answer once.
  *
- * <p>Thread contract: {@link #send} may be called by several sender threads at once and must not
- * block for long (it starts an asynchronous call); the {@link Completion} may be called on any
- * thread, exactly once per send.
+ * <p>Thread contract: {@link #send} may be called by several sender threads at once, or from the event loop of a
+ * loop sender's lane, and must not block (it starts an asynchronous call); the {@link Completion} may be called on
+ * any thread, exactly once per send.
  */
 public interface LoadTarget extends AutoCloseable {
     /** Starts request {@code index}; {@code completion} is called once when it is answered or fails. */

@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
  * percentiles as text, .hlog, HTML, a PNG percentile plot and a PNG of latency over time.
  *
  * <p>Thread contract: picocli calls {@link #call()} once on one thread, which runs the runs one
- * after the other; each run owns its sender threads and closes them before the next starts. Never
+ * after the other; each run owns its sender threads (or its lanes on the event loops, which live as long as the
+ * command) and ends them before the next starts. Never
  * calls {@code System.exit}: it returns the exit code (0 ok, 1 no successful answer in some run,
  * 2 bad options), so it can be a subcommand of {@code formica}.
  */
@@ -46,6 +47,11 @@ public final class LoadTestCommand implements Callable<Integer> {
     /** How Decide is sent. */
     public enum Mode {
         unary, stream
+    }
+
+    /** What sends each call at its time. */
+    public enum Sender {
+        threads, loop
     }
 
     /** Which RPC is put under load. */
@@ -127,14 +133,19 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--shard-ports", negatable = true, defaultValue = "true", fallbackValue = "true", description =
             "Decides to their shard's port where the map names them (LOOP), else --channels. Default on.")
     boolean shardPorts;
-    private ShardChannels shards;
 
-    @Option(names = "--senders", defaultValue = "2", description = "Sender threads, default ${DEFAULT-VALUE}.")
+    @Option(names = "--senders", defaultValue = "2", description = "Sender lanes (threads or event loops), default "
+            + "${DEFAULT-VALUE}.")
     int senders;
 
+    @Option(names = "--sender", defaultValue = "loop", description = "loop: each call sent by a timer on its "
+            + "channels' event loop, answers handled there; threads: parked sender threads (the sender before "
+            + "2026-12-08). Default ${DEFAULT-VALUE}.")
+    Sender sender;
+
     @Option(names = "--max-in-flight", defaultValue = "10000",
-            description = "Cap on requests in flight; a request over the cap waits (counted as backlogged, still "
-                    + "measured from its intended time). Default ${DEFAULT-VALUE}.")
+            description = "Cap on requests in flight (--sender loop: a share per lane); a request over the cap waits "
+                    + "(counted as backlogged, still measured from its intended time). Default ${DEFAULT-VALUE}.")
     int maxInFlight;
 
     @Option(names = "--mode", defaultValue = "unary", description = "unary or stream (DecideStream). Default "
@@ -263,13 +274,14 @@ public final class LoadTestCommand implements Callable<Integer> {
             loadProfiles(out);
         }
         ZipfSampler popularity = new ZipfSampler(borrowers, zipf);
-        List<ManagedChannel> open = openChannels();
+        LoadChannels open = LoadChannels.open(target, hostOf(target), shardPorts, channels,
+                sender == Sender.loop ? senders : 0);
         cpu = new CpuMeter(serverMetricsPort == null ? null
                 : URI.create("http://" + hostForUri(hostOf(target)) + ":" + serverMetricsPort + "/metrics"));
         List<RunResult> results = new ArrayList<>();
         StringBuilder summary = new StringBuilder();
         summary.append(String.format(Locale.ROOT, "formica loadtest  target %s  mode %s  channels %d  senders %d  "
-                + "run id %s%n", target, mode, channels, senders, id));
+                + "run id %s  sender %s%n", target, mode, channels, senders, id, sender));
         try {
             List<GrpcLoadTarget.Rpc> rpcs = targetRpc == TargetRpc.both ? DecideEchoRatio.order(findMax, echoFirst)
                     : List.of(targetRpc == TargetRpc.echo ? GrpcLoadTarget.Rpc.ECHO : GrpcLoadTarget.Rpc.DECIDE);
@@ -306,12 +318,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             }
             SummaryText.warnings(headline, summary);
         } finally {
-            for (ManagedChannel c : open) {
-                c.shutdownNow();
-            }
-            for (ManagedChannel c : open) {
-                c.awaitTermination(5, TimeUnit.SECONDS);
-            }
+            open.close();
         }
         out.print(summary);
         writeReports(summary.toString(), results, out);
@@ -324,7 +331,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         return 0;
     }
 
-    private RunResult runOnce(GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, RequestFactory factory,
+    private RunResult runOnce(GrpcLoadTarget.Rpc rpc, LoadChannels open, RequestFactory factory,
             List<TraceRecord> records, List<RunResult> results) throws IOException, InterruptedException {
         Schedule schedule;
         String description;
@@ -345,7 +352,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     }
 
     /** One {@code --phase}, announced when it starts (a script may start what watches the server then). */
-    private RunResult runPhase(GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, String id, Phase p,
+    private RunResult runPhase(GrpcLoadTarget.Rpc rpc, LoadChannels open, String id, Phase p,
             ZipfSampler popularity, List<RunResult> results, PrintWriter out) throws IOException, InterruptedException {
         String label = targetRpc == TargetRpc.both ? p.name() + "-" + rpcName(rpc) : p.name();
         RequestFactory factory = new RequestFactory(id + "-" + label, seed, popularity, fraudBurstShare, null);
@@ -363,7 +370,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         return rate == null ? 1000 : rate;
     }
 
-    private FindMaxSearch.Outcome findMax(GrpcLoadTarget.Rpc rpc, double startRate, List<ManagedChannel> open,
+    private FindMaxSearch.Outcome findMax(GrpcLoadTarget.Rpc rpc, double startRate, LoadChannels open,
             RequestFactory base, List<RunResult> results) throws InterruptedException {
         int maxSteps = (int) Math.max(1, duration.toNanos() / stepDuration.toNanos());
         FindMaxSearch search = new FindMaxSearch(startRate, step, sloP99.toNanos(), maxErrors, maxSteps, stepRetries);
@@ -385,11 +392,14 @@ public final class LoadTestCommand implements Callable<Integer> {
         });
     }
 
-    private RunResult run(String label, GrpcLoadTarget.Rpc rpc, List<ManagedChannel> open, RequestFactory factory,
+    private RunResult run(String label, GrpcLoadTarget.Rpc rpc, LoadChannels open, RequestFactory factory,
             Schedule schedule, String description, long warmupNanos, long durationNanos)
             throws IOException, InterruptedException {
-        GrpcLoadTarget load = new GrpcLoadTarget(rpc, mode == Mode.stream, open, factory, deadline.toNanos(),
-                echoBytes, confirmShare, cancelShare).routeByPartition(shards == null ? null : shards.lanes());
+        List<GrpcLoadTarget> loads = new ArrayList<>();
+        for (List<ManagedChannel> each : open.channels()) { // one target per loop, or one for the sender threads
+            loads.add(new GrpcLoadTarget(rpc, mode == Mode.stream, each, factory, deadline.toNanos(), echoBytes,
+                    confirmShare, cancelShare).routeByPartition(open.partitionLanes()).stride(open.loops().size()));
+        }
         boolean showProgress = progress || System.console() != null;
         ProgressBar bar = showProgress ? new ProgressBar(System.err) : null;
         LatencyTimeline timeline = new LatencyTimeline(label);
@@ -401,13 +411,14 @@ public final class LoadTestCommand implements Callable<Integer> {
             };
             OpenLoopRunner runner = new OpenLoopRunner(label, description, schedule, warmupNanos, durationNanos,
                     maxRequests, senders, maxInFlight, deadline.toNanos() + TimeUnit.SECONDS.toNanos(1),
-                    LoadClock.SYSTEM, load, load::followUpCounts).cpu(cpu);
-            return runner.run(intervals, bar);
+                    LoadClock.SYSTEM, loads.get(0), () -> GrpcLoadTarget.followUpCounts(loads)).cpu(cpu);
+            return open.loops().isEmpty() ? runner.run(intervals, bar)
+                    : runner.run(open.loops(), loads, intervals, bar);
         } finally {
             if (bar != null) {
                 bar.finish();
             }
-            load.close();
+            loads.forEach(GrpcLoadTarget::close);
         }
     }
 
@@ -420,18 +431,6 @@ public final class LoadTestCommand implements Callable<Integer> {
                     borrowers - 1, s.getReceived(), s.getLoaded(), s.getRejected(), (System.nanoTime() - start) / 1e9);
             out.flush();
         }
-    }
-
-    private List<ManagedChannel> openChannels() {
-        shards = shardPorts ? ShardChannels.open(target, hostOf(target)) : null; // null: the map names no ports
-        if (shards != null) {
-            return shards.channels(); // Decides to their shard's port
-        }
-        List<ManagedChannel> list = new ArrayList<>();
-        for (int i = 0; i < channels; i++) { // a channel per connection; answers on the transport thread (they record)
-            list.add(ShardChannels.channel(target));
-        }
-        return list;
     }
 
     private void writeReports(String summary, List<RunResult> results, PrintWriter out) throws IOException {
@@ -485,6 +484,9 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         if (channels < 1 || channels > 64 || senders < 1 || senders > 16 || maxInFlight < 1) {
             throw new ParameterException(cl, "--channels 1..64, --senders 1..16 and --max-in-flight >= 1");
+        }
+        if (sender == Sender.loop && maxInFlight < senders) {
+            throw new ParameterException(cl, "--max-in-flight: at least --senders with --sender loop (a share each)");
         }
         if (rate != null && !(rate > 0 && rate <= 1_000_000)) {
             throw new ParameterException(cl, "--rate: must be in (0, 1000000] requests/s, was " + rate);

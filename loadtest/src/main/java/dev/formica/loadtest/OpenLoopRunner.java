@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -23,14 +24,17 @@ import org.HdrHistogram.Recorder;
  * per request: from its intended send time (coordinated-omission corrected) and from its actual send.
  *
  * <p>Thread contract: {@link #run} is called once, by one thread, which becomes the interval
- * sampler; it starts {@code senders} sender threads that each own every {@code senders}-th index
- * and park until the intended time of their next request. Completions arrive on any thread and
- * record into {@link Recorder}s; the sampler swaps the interval histograms once a second. Tests
+ * sampler. With sender threads ({@code --sender threads}) it starts {@code senders} threads that each own every
+ * {@code senders}-th index and park until the intended time of their next request; with event loops
+ * ({@code --sender loop}, {@link #run(List, List, IntervalListener, ProgressListener)}) each loop's
+ * {@link LoopLane} owns every {@code loops}-th index and sends it from a timer on that loop. Completions arrive on
+ * any thread and record into {@link Recorder}s; the sampler swaps the interval histograms once a second. Tests
  * drive the same steps by hand with an injected {@link LoadClock}: {@link #start()},
  * {@link #runSender(int)}, {@link #sampleInterval()}, {@link #result()}.
  *
  * <p>In-flight cap: a request that finds no free slot at its intended time is counted as
- * backlogged and waits for one; its latency still counts from the intended time. If no slot frees
+ * backlogged and waits for one (a sender thread blocks; a loop lane holds it and goes on serving answers, each
+ * lane with its share of the cap); its latency still counts from the intended time. If no slot frees
  * before the drain deadline it is dropped (never sent) and counted as such.
  */
 public final class OpenLoopRunner {
@@ -42,6 +46,8 @@ public final class OpenLoopRunner {
     /** A send this late after its intended time means the generator (or the box) could not keep up. */
     static final long LATE_SEND_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long START_LEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** {@link #intendedOf(long)} of an index the run does not send. */
+    static final long NO_CALL = Long.MAX_VALUE;
 
     /** Receives each 1-second interval; called on the sampling thread. */
     public interface IntervalListener {
@@ -63,6 +69,7 @@ public final class OpenLoopRunner {
     private final long drainNanos;
     private final LoadClock clock;
     private final LoadTarget target;
+    private final int maxInFlight;
     private final Semaphore permits;
     private final Supplier<Map<String, Long>> followUps;
 
@@ -90,6 +97,7 @@ public final class OpenLoopRunner {
     /** Measured failed answers by {@link RunResult#errorKind}; touched only by answers that failed. */
     private final ConcurrentHashMap<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
     private final AtomicBoolean stopped = new AtomicBoolean();
+    private final AtomicInteger lanesRunning = new AtomicInteger();
 
     private volatile long t0;
     private volatile long measureStart;
@@ -127,6 +135,7 @@ public final class OpenLoopRunner {
         this.drainNanos = drainNanos;
         this.clock = clock;
         this.target = target;
+        this.maxInFlight = maxInFlight;
         this.permits = new Semaphore(maxInFlight);
         this.followUps = followUps;
     }
@@ -148,30 +157,8 @@ public final class OpenLoopRunner {
             threads.add(t);
             t.start();
         }
-        long nextTick = t0 + TICK_NANOS;
         try {
-            while (anyAlive(threads)) {
-                // the first CPU reading is taken when the warm-up ends (or sending starts), not at the next tick
-                boolean awaitingCpu = cpu != null && cpuAtStart == null;
-                clock.parkUntil(awaitingCpu ? Math.min(nextTick, measureStart) : nextTick);
-                if (awaitingCpu && clock.nanoTime() >= measureStart) {
-                    cpuAtStart = cpu.sample();
-                }
-                if (clock.nanoTime() < nextTick) {
-                    continue;
-                }
-                nextTick += TICK_NANOS;
-                tick(intervals, progress);
-            }
-            long giveUp = Math.max(clock.nanoTime(), scheduleEnd) + drainNanos;
-            long now;
-            while (inFlight.get() > 0 && (now = clock.nanoTime()) < giveUp) {
-                clock.parkUntil(Math.min(now + DRAIN_POLL_NANOS, nextTick));
-                if (clock.nanoTime() >= nextTick) {
-                    nextTick += TICK_NANOS;
-                    tick(intervals, progress);
-                }
-            }
+            sample(() -> anyAlive(threads), intervals, progress);
         } finally {
             stopped.set(true);
             for (Thread t : threads) {
@@ -179,6 +166,71 @@ public final class OpenLoopRunner {
                 t.join(TimeUnit.SECONDS.toMillis(5));
             }
         }
+        return finish(intervals, progress);
+    }
+
+    /**
+     * Runs the whole timetable from event loops: lane {@code k} sends every {@code loops.size()}-th request, from
+     * {@code k}, on {@code loops.get(k)} to {@code targets.get(k)} (whose channels that loop serves), with its share
+     * of the in-flight cap; samples intervals each second on the calling thread and waits for answers.
+     */
+    public RunResult run(List<? extends SenderLoop> loops, List<? extends LoadTarget> targets,
+            IntervalListener intervals, ProgressListener progress) throws InterruptedException {
+        List<LoopLane> lanes = lanes(loops, targets);
+        start();
+        lanesRunning.set(lanes.size());
+        lanes.forEach(LoopLane::start);
+        try {
+            sample(() -> lanesRunning.get() > 0, intervals, progress);
+        } finally {
+            stopped.set(true);
+            lanes.forEach(LoopLane::stop);
+        }
+        return finish(intervals, progress);
+    }
+
+    /** The loop sender's lanes: the in-flight cap split between them, none without a slot. */
+    List<LoopLane> lanes(List<? extends SenderLoop> loops, List<? extends LoadTarget> targets) {
+        int n = loops.size();
+        if (n < 1 || n != targets.size() || n > maxInFlight) {
+            throw new IllegalArgumentException("a target per loop, and at most max-in-flight loops: " + n);
+        }
+        List<LoopLane> lanes = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            int bound = maxInFlight / n + (k < maxInFlight % n ? 1 : 0);
+            lanes.add(new LoopLane(this, loops.get(k), targets.get(k), k, n, bound));
+        }
+        return lanes;
+    }
+
+    /** Samples each second while {@code sending}, then while answers are due (up to the drain bound). */
+    private void sample(BooleanSupplier sending, IntervalListener intervals, ProgressListener progress) {
+        long nextTick = t0 + TICK_NANOS;
+        while (sending.getAsBoolean()) {
+            // the first CPU reading is taken when the warm-up ends (or sending starts), not at the next tick
+            boolean awaitingCpu = cpu != null && cpuAtStart == null;
+            clock.parkUntil(awaitingCpu ? Math.min(nextTick, measureStart) : nextTick);
+            if (awaitingCpu && clock.nanoTime() >= measureStart) {
+                cpuAtStart = cpu.sample();
+            }
+            if (clock.nanoTime() < nextTick) {
+                continue;
+            }
+            nextTick += TICK_NANOS;
+            tick(intervals, progress);
+        }
+        long giveUp = Math.max(clock.nanoTime(), scheduleEnd) + drainNanos;
+        long now;
+        while (inFlight.get() > 0 && (now = clock.nanoTime()) < giveUp) {
+            clock.parkUntil(Math.min(now + DRAIN_POLL_NANOS, nextTick));
+            if (clock.nanoTime() >= nextTick) {
+                nextTick += TICK_NANOS;
+                tick(intervals, progress);
+            }
+        }
+    }
+
+    private RunResult finish(IntervalListener intervals, ProgressListener progress) {
         tick(intervals, progress);
         RunResult r = result();
         if (cpu != null && cpuAtStart != null) {
@@ -196,42 +248,92 @@ public final class OpenLoopRunner {
 
     /** Sends every {@code senders}-th request from {@code lane}, each at its intended time. */
     void runSender(int lane) {
-        long giveUp = scheduleEnd + drainNanos;
+        long giveUp = giveUp();
         for (long i = lane; i < maxRequests && !stopped.get(); i += senders) {
-            long offset = schedule.offsetNanos(i);
-            if (offset == Schedule.END) {
-                return;
-            }
-            long intended = t0 + offset;
-            if (intended >= scheduleEnd) {
+            long intended = intendedOf(i);
+            if (intended == NO_CALL) {
                 return;
             }
             clock.parkUntil(intended);
-            boolean measured = intended >= measureStart;
-            if (measured && clock.nanoTime() - intended > LATE_SEND_NANOS) {
-                lateSends.increment();
-            }
+            boolean measured = measured(intended);
+            reached(intended, measured, clock.nanoTime());
             if (!permits.tryAcquire()) {
-                if (measured) {
-                    backlogged.increment();
-                }
+                backlog(measured);
                 if (!acquireBefore(giveUp)) {
-                    if (measured) {
-                        dropped.increment();
-                        correctedRecorder.recordValue(clamp(clock.nanoTime() - intended));
-                    }
+                    drop(intended, measured, clock.nanoTime());
                     continue;
                 }
             }
-            Pending pending = new Pending(intended, clock.nanoTime(), measured);
-            (measured ? sent : warmupSent).increment();
-            inFlight.incrementAndGet();
-            try {
-                target.send(i, pending);
-            } catch (RuntimeException e) {
-                pending.complete(Status.fromThrowable(e).getCode(), null);
-            }
+            send(target, i, intended, measured, null);
         }
+    }
+
+    /** The intended time of request {@code index}, or {@link #NO_CALL} when the run does not send it. */
+    long intendedOf(long index) {
+        if (index >= maxRequests) {
+            return NO_CALL;
+        }
+        long offset = schedule.offsetNanos(index);
+        if (offset == Schedule.END || t0 + offset >= scheduleEnd) {
+            return NO_CALL;
+        }
+        return t0 + offset;
+    }
+
+    boolean measured(long intended) {
+        return intended >= measureStart;
+    }
+
+    long now() {
+        return clock.nanoTime();
+    }
+
+    boolean stopped() {
+        return stopped.get();
+    }
+
+    /** When a call still waiting for a slot is dropped. */
+    long giveUp() {
+        return scheduleEnd + drainNanos;
+    }
+
+    /** A sender reached a call due at {@code intended} at {@code now}: late by more than a millisecond, counted. */
+    void reached(long intended, boolean measured, long now) {
+        if (measured && now - intended > LATE_SEND_NANOS) {
+            lateSends.increment();
+        }
+    }
+
+    /** A call found no free slot at its time. */
+    void backlog(boolean measured) {
+        if (measured) {
+            backlogged.increment();
+        }
+    }
+
+    /** A call found no free slot before {@link #giveUp()}: never sent, counted, its wait recorded. */
+    void drop(long intended, boolean measured, long now) {
+        if (measured) {
+            dropped.increment();
+            correctedRecorder.recordValue(clamp(now - intended));
+        }
+    }
+
+    /** Sends request {@code index}, holding a slot: the semaphore's (lane null) or {@code lane}'s. */
+    void send(LoadTarget to, long index, long intended, boolean measured, LoopLane lane) {
+        Pending pending = new Pending(intended, clock.nanoTime(), measured, lane);
+        (measured ? sent : warmupSent).increment();
+        inFlight.incrementAndGet();
+        try {
+            to.send(index, pending);
+        } catch (RuntimeException e) {
+            pending.complete(Status.fromThrowable(e).getCode(), null);
+        }
+    }
+
+    /** A loop lane has sent or dropped its last call. */
+    void laneDone() {
+        lanesRunning.decrementAndGet();
     }
 
     /** Swaps the interval histograms into the totals; returns the corrected interval (recycled next time). */
@@ -345,11 +447,14 @@ public final class OpenLoopRunner {
         private final long intended;
         private final long sentAt;
         private final boolean measured;
+        /** The loop lane whose slot this holds; null: a permit of the semaphore. */
+        private final LoopLane lane;
 
-        Pending(long intended, long sentAt, boolean measured) {
+        Pending(long intended, long sentAt, boolean measured, LoopLane lane) {
             this.intended = intended;
             this.sentAt = sentAt;
             this.measured = measured;
+            this.lane = lane;
         }
 
         @Override
@@ -368,7 +473,19 @@ public final class OpenLoopRunner {
             }
             long now = clock.nanoTime();
             inFlight.decrementAndGet();
-            permits.release();
+            if (lane == null) {
+                permits.release();
+            }
+            try {
+                record(now, code, outcome, reason);
+            } finally {
+                if (lane != null) {
+                    lane.released(); // after recording: the calls it sends now are not in this answer's time
+                }
+            }
+        }
+
+        private void record(long now, Status.Code code, Outcome outcome, String reason) {
             if (!measured) {
                 return;
             }

@@ -22,11 +22,11 @@ record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
     private static final int PARTITIONS = 256;
 
     /**
-     * Reads {@code target}'s map and opens the channels.
+     * Reads {@code target}'s map: the addresses of its shard ports and each partition's.
      *
      * @return null when the server names no shard ports (not {@code shardMode: LOOP}, an older server)
      */
-    static ShardChannels open(String target, String host) {
+    static Addresses addresses(String target, String host) {
         ManagedChannel main = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
         PartitionMap map;
         try {
@@ -35,11 +35,16 @@ record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
         } finally {
             main.shutdownNow();
         }
-        return lanes(map, host, target);
+        return addresses(map, host, target);
     }
 
     /** The channels and lanes of {@code map} (null: no shard ports); a partition without a port on {@code target}. */
     static ShardChannels lanes(PartitionMap map, String host, String target) {
+        return open(addresses(map, host, target));
+    }
+
+    /** The addresses and lanes of {@code map} (null: no shard ports); a partition without a port on {@code target}. */
+    static Addresses addresses(PartitionMap map, String host, String target) {
         if (map.getPartitionPortsCount() != PARTITIONS) {
             return null;
         }
@@ -53,11 +58,27 @@ record ShardChannels(List<ManagedChannel> channels, int[] lanes) {
             }
             lanes[p] = addresses.indexOf(address);
         }
+        return new Addresses(List.copyOf(addresses), lanes);
+    }
+
+    private static ShardChannels open(Addresses a) {
+        if (a == null) {
+            return null;
+        }
         List<ManagedChannel> channels = new ArrayList<>();
-        for (String address : addresses) {
+        for (String address : a.addresses()) {
             channels.add(channel(address));
         }
-        return new ShardChannels(channels, lanes);
+        return new ShardChannels(channels, a.lanes());
+    }
+
+    /**
+     * A server's shard ports.
+     *
+     * @param addresses one per shard port, in the order the map first names them (and the target's, if needed)
+     * @param lanes index into {@code addresses} of each partition's port
+     */
+    record Addresses(List<String> addresses, int[] lanes) {
     }
 
     /**

@@ -37,6 +37,13 @@ class LoadTestCommandTest {
     }
 
     @Test
+    void shouldGiveEachLoopSenderLaneASlotInFlight() {
+        assertEquals(2, execute("--sender", "loop", "--senders", "4", "--max-in-flight", "3"));
+        assertTrue(err.toString().contains("--max-in-flight: at least --senders with --sender loop"), err.toString());
+        assertEquals(2, execute("--sender", "fibres"));
+    }
+
+    @Test
     void shouldTakeTheSearchOrderOptionsOnlyForAFindMaxOfBoth() {
         assertEquals(2, execute("--find-max", "--echo-rate", "10000"));
         assertTrue(err.toString().contains("--echo-rate and --echo-first"), err.toString());
