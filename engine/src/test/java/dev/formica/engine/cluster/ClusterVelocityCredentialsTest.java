@@ -1,5 +1,6 @@
 package dev.formica.engine.cluster;
 
+import static dev.formica.engine.cluster.ExchangeGauges.deviceOwnedBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,10 +33,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -74,7 +71,7 @@ class ClusterVelocityCredentialsTest {
     Path dir;
     private final EngineServer[] servers = new EngineServer[2];
     private final List<AutoCloseable> clients = new ArrayList<>();
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final ExchangeGauges gauges = new ExchangeGauges(METRICS);
     private int request;
 
     @AfterEach
@@ -134,9 +131,9 @@ class ClusterVelocityCredentialsTest {
                 "a certificate of the CA with a subject not in clusterPeerSubjects");
         assertEquals(Status.Code.UNAVAILABLE, forge(1, tls(caFile, null), null, device),
                 "clientAuth REQUIRE: no handshake without a certificate");
-        awaitExchanged();
+        gauges.awaitExchanged();
         assertDeclines(pay(client, borrowersOf(client, 1, 3).get(2), device), 6);
-        awaitExchanged();
+        gauges.awaitExchanged();
         assertDeclines(pay(client, borrowersOf(client, 0, 3).get(2), device), 7);
         // the same call with a node's certificate is taken: the refusals above kept ten transactions out
         assertEquals(Status.Code.OK, forge(1, tls(caFile, nodes.get(0)), null, device));
@@ -166,8 +163,8 @@ class ClusterVelocityCredentialsTest {
         assertEquals(Outcome.APPROVE, pay(client, at0.get(0), device).getOutcome()); // 1, on node 0
         // each refuses the other's token: never counted per node in silence, both gauges say how far behind
         await("both age gauges grow").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-                .until(() -> ageMs(0) >= 1_000 && ageMs(1) >= 1_000);
-        assertEquals(1.0, gauge(0, "formica_velocity_exchange_pending_keys"), "the device waits for its owner");
+                .until(() -> gauges.ageMs(0) >= 1_000 && gauges.ageMs(1) >= 1_000);
+        assertEquals(1.0, gauges.gauge(0, "formica_velocity_exchange_pending_keys"), "the device waits for its owner");
         ChannelCredentials plaintext = InsecureChannelCredentials.create();
         assertEquals(Status.Code.UNAUTHENTICATED, forge(1, plaintext, null, device));
         assertEquals(Status.Code.PERMISSION_DENIED, forge(1, plaintext, CALLER_TOKEN, device));
@@ -175,14 +172,14 @@ class ClusterVelocityCredentialsTest {
         // node 0 with the cluster's token: its pending count is delivered, the forged ones never were
         servers[0].close();
         servers[0] = new EngineServer(config(0).callerTokenFile(callers).clusterPeerTokenFile(nodeTokens)).start();
-        awaitExchanged();
-        assertEquals(0.0, gauge(0, "formica_velocity_exchange_pending_keys"));
+        gauges.awaitExchanged();
+        assertEquals(0.0, gauges.gauge(0, "formica_velocity_exchange_pending_keys"));
         for (int i = 1; i < 5; i++) {
-            awaitExchanged();
+            gauges.awaitExchanged();
             String borrower = i % 2 == 0 ? at0.get(i / 2) : at1.get(i / 2);
             assertEquals(Outcome.APPROVE, pay(client, borrower, device).getOutcome(), "transaction " + (i + 1));
         }
-        awaitExchanged();
+        gauges.awaitExchanged();
         assertDeclines(pay(client, at1.get(2), device), 6);
         // a node token is no caller's
         FormicaClient asNode = client(b -> b.bearerToken(NODE_TOKEN));
@@ -224,7 +221,7 @@ class ClusterVelocityCredentialsTest {
         List<String> at1 = borrowersOf(client, 1, 3);
         String device = deviceOwnedBy(1);
         for (int i = 0; i < 5; i++) {
-            awaitExchanged();
+            gauges.awaitExchanged();
             String borrower = i % 2 == 0 ? at0.get(i / 2) : at1.get(i / 2);
             assertEquals(Outcome.APPROVE, pay(client, borrower, device).getOutcome(), "transaction " + (i + 1));
         }
@@ -297,42 +294,8 @@ class ClusterVelocityCredentialsTest {
         return borrowers;
     }
 
-    /** A device id whose velocity key node {@code owner} of two owns. */
-    private static String deviceOwnedBy(int owner) {
-        return IntStream.range(0, 10_000).mapToObj(i -> "device-" + i)
-                .filter(d -> PartitionTable.rangeOwner(VelocityShares.partition(
-                        VelocityWindows.keyHash(VelocityWindows.Dimension.DEVICE, d)), 2) == owner)
-                .findFirst().orElseThrow();
-    }
-
     private DecisionResponse pay(FormicaClient client, String borrower, String device) {
         return client.decide(DecisionRequest.newBuilder().setRequestId("r-" + request++).setBorrowerId(borrower)
                 .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(1_000).setDeviceId(device).build());
-    }
-
-    private double ageMs(int node) throws IOException, InterruptedException {
-        return gauge(node, "formica_velocity_exchange_age_seconds") * 1000;
-    }
-
-    private double gauge(int node, String name) throws IOException, InterruptedException {
-        String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + METRICS[node] + "/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + name + "\\{peer=\"" + (1 - node) + "\"} (\\S+)$").matcher(body);
-        assertTrue(m.find(), name + " in\n" + body);
-        return Double.parseDouble(m.group(1));
-    }
-
-    /** Waits until both nodes' gauges say they exchanged everything after this moment (ClusterVelocityTest's). */
-    private void awaitExchanged() {
-        long since = System.currentTimeMillis();
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            for (int node = 0; node < 2; node++) {
-                long before = System.currentTimeMillis();
-                if (ageMs(node) > before - since) {
-                    return false;
-                }
-            }
-            return true;
-        });
     }
 }

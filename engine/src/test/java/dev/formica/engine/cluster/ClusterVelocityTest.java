@@ -1,5 +1,6 @@
 package dev.formica.engine.cluster;
 
+import static dev.formica.engine.cluster.ExchangeGauges.deviceOwnedBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,25 +9,16 @@ import dev.formica.client.FormicaClient;
 import dev.formica.engine.LedgerOnlyRules;
 import dev.formica.engine.config.EngineConfiguration;
 import dev.formica.engine.server.EngineServer;
-import dev.formica.engine.state.VelocityShares;
-import dev.formica.engine.state.VelocityWindows;
 import dev.formica.v1.DecisionRequest;
 import dev.formica.v1.DecisionResponse;
 import dev.formica.v1.Outcome;
 import dev.formica.v1.Product;
 import dev.formica.v1.ProductLine;
 import dev.formica.v1.Profile;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +40,7 @@ class ClusterVelocityTest {
     Path dir;
     private final EngineServer[] servers = new EngineServer[2];
     private final List<AutoCloseable> clients = new ArrayList<>();
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final ExchangeGauges gauges = new ExchangeGauges(METRICS);
     private int request;
 
     @AfterEach
@@ -90,14 +82,6 @@ class ClusterVelocityTest {
         return borrowers;
     }
 
-    /** A device id whose velocity key node {@code owner} of two owns. */
-    private static String deviceOwnedBy(int owner) {
-        return IntStream.range(0, 10_000).mapToObj(i -> "device-" + i)
-                .filter(d -> PartitionTable.rangeOwner(VelocityShares.partition(
-                        VelocityWindows.keyHash(VelocityWindows.Dimension.DEVICE, d)), 2) == owner)
-                .findFirst().orElseThrow();
-    }
-
     private DecisionResponse pay(FormicaClient client, String borrower, String device) {
         return pay(client, borrower, device, "r-" + request++);
     }
@@ -107,35 +91,6 @@ class ClusterVelocityTest {
                 .setProduct(Product.CONSUMER_CREDIT).setAmountMinor(1_000).setDeviceId(device).build());
     }
 
-    /** The node's {@code formica_velocity_exchange_age_seconds} for its peer, in milliseconds. */
-    private double ageMs(int node) throws IOException, InterruptedException {
-        return gauge(node, "formica_velocity_exchange_age_seconds") * 1000;
-    }
-
-    private double gauge(int node, String name) throws IOException, InterruptedException {
-        String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + METRICS[node] + "/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + name + "\\{peer=\"" + (1 - node) + "\"} (\\S+)$").matcher(body);
-        assertTrue(m.find(), name + " in\n" + body);
-        return Double.parseDouble(m.group(1));
-    }
-
-    /**
-     * Waits until both nodes' gauges say they exchanged everything after this moment: then every Decide made before it
-     * is in both nodes' readings (the bound the gauge states, here crossed on purpose to test at exact counts).
-     */
-    private void awaitExchanged() {
-        long since = System.currentTimeMillis();
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            for (int node = 0; node < 2; node++) {
-                long before = System.currentTimeMillis();
-                if (ageMs(node) > before - since) {
-                    return false;
-                }
-            }
-            return true;
-        });
-    }
 
     @Test
     void oneDevicePayingOnBothNodesIsCountedWholeAndTheSixthDeclines() {
@@ -147,7 +102,7 @@ class ClusterVelocityTest {
         String device = deviceOwnedBy(1); // node 0 is not its owner: its reads depend on the exchange
         List<DecisionResponse> answers = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            awaitExchanged();
+            gauges.awaitExchanged();
             String borrower = i % 2 == 0 ? at0.get(i / 2) : at1.get(i / 2);
             answers.add(pay(client, borrower, device, "pay-" + i));
         }
@@ -155,13 +110,13 @@ class ClusterVelocityTest {
         // a retry of a Decide answered before is its answer again, and counts nothing
         DecisionResponse retry = pay(client, at0.get(0), device, "pay-0");
         assertTrue(retry.getReplayed());
-        awaitExchanged();
+        gauges.awaitExchanged();
         // on one node alone node 1 has counted 2 of the 5 and node 0 3: the sixth declines on either
         DecisionResponse sixth = pay(client, at1.get(2), device);
         assertEquals(Outcome.DECLINE, sixth.getOutcome(), sixth.toString());
         assertEquals("VELOCITY_DEVICE_1H", sixth.getReasons(0).getCode());
         assertTrue(sixth.getReasons(0).getValue().contains("velocity.device.count_1h=6"), sixth.toString());
-        awaitExchanged();
+        gauges.awaitExchanged();
         DecisionResponse seventh = pay(client, at0.get(2), device);
         assertEquals(Outcome.DECLINE, seventh.getOutcome(), seventh.toString());
         assertTrue(seventh.getReasons(0).getValue().contains("velocity.device.count_1h=7"), seventh.toString());
@@ -175,23 +130,23 @@ class ClusterVelocityTest {
         List<String> at0 = borrowersOf(client, 0, 4);
         List<String> at1 = borrowersOf(client, 1, 4);
         String device = deviceOwnedBy(1);
-        awaitExchanged();
+        gauges.awaitExchanged();
         assertEquals(Outcome.APPROVE, pay(client, at1.get(0), device).getOutcome()); // 1, on the owner
-        awaitExchanged();
+        gauges.awaitExchanged();
         servers[1].close();
         servers[1] = null;
         // node 0 reads its own adds at once on top of the owner's count as last exchanged: 2, then 3
         assertEquals(Outcome.APPROVE, pay(client, at0.get(0), device).getOutcome());
         assertEquals(Outcome.APPROVE, pay(client, at0.get(1), device).getOutcome());
         await("node 0's age gauge grows while the owner is down").atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(50)).until(() -> ageMs(0) >= 1_000);
-        assertEquals(1.0, gauge(0, "formica_velocity_exchange_pending_keys"), "the device waits for its owner");
+                .pollInterval(Duration.ofMillis(50)).until(() -> gauges.ageMs(0) >= 1_000);
+        assertEquals(1.0, gauges.gauge(0, "formica_velocity_exchange_pending_keys"), "the device waits for its owner");
         start(1); // the same data directory: its own count from its log, node 0's resent once it sees the new epoch
-        awaitExchanged();
-        assertEquals(0.0, gauge(0, "formica_velocity_exchange_pending_keys"));
+        gauges.awaitExchanged();
+        assertEquals(0.0, gauges.gauge(0, "formica_velocity_exchange_pending_keys"));
         assertEquals(Outcome.APPROVE, pay(client, at1.get(1), device).getOutcome()); // 4
         assertEquals(Outcome.APPROVE, pay(client, at1.get(2), device).getOutcome()); // 5
-        awaitExchanged();
+        gauges.awaitExchanged();
         DecisionResponse sixth = pay(client, at0.get(2), device);
         assertEquals(Outcome.DECLINE, sixth.getOutcome(), sixth.toString());
         assertTrue(sixth.getReasons(0).getValue().contains("velocity.device.count_1h=6"), sixth.toString());
