@@ -151,12 +151,12 @@ class VelocityWindowsTest {
     }
 
     /**
-     * A run found full with no idle slot is remembered for the hour (the second pass is skipped for later new keys),
-     * never past it, never for a key the run holds, and forgotten when {@code setWords} puts older words in one of
-     * its slots (an idle slot then, reused at once).
+     * In a full table the slots a new key's search found busy (taken, not idle for a day) are remembered for the hour
+     * (the next new key's search does not read their words again): never past it, never hiding a key a slot holds,
+     * and forgotten when {@code setWords} puts older words in a slot (idle then, and reused at once).
      */
     @Test
-    void shouldRememberAFullRunOnlyForItsHourAndUntilAWordIsSet() throws Exception {
+    void shouldRememberBusySlotsOnlyForTheirHourAndUntilTheirWordsAreSet() throws Exception {
         try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 32)) {
             assertEquals(64, v.capacity(), "one run of 64 probes covers the table");
             int added = 0;
@@ -165,7 +165,7 @@ class VelocityWindowsTest {
             }
             assertEquals(64, added);
             assertFalse(v.add(Dimension.IP, "one-too-many", T0 + HOUR, 1));
-            assertFalse(v.add(Dimension.IP, "another", T0 + HOUR + MINUTE, 1), "still full, remembered");
+            assertFalse(v.add(Dimension.IP, "another", T0 + HOUR + MINUTE, 1), "still full (remembered as busy)");
             assertTrue(v.add(Dimension.IP, "ip-5", T0 + HOUR + MINUTE, 1), "a key the run holds still counts");
             assertEquals(2, v.read(Dimension.IP, "ip-5", T0 + HOUR + MINUTE, new VelocityReading()).countDay());
             v.setWords(VelocityWindows.keyHash(Dimension.IP, "ip-7"), new long[VelocityWindows.SLOT_WORDS],
