@@ -41,13 +41,6 @@ final class ShardExposures {
      * from the records after the reconciliation ({@link #addAllToTable}).
      */
     private boolean tableHoldsRecords;
-    /**
-     * This shard's records as {@link #reconcile} left them, summed into a table of the shard's own (its thread
-     * alone writes it: no compare-and-set on keys the other shards share), for {@link #addAllToTable} to add to the
-     * engine-wide table in one pass of its slots instead of a second walk of every record; null before, or when
-     * the table holds the records already.
-     */
-    private ConcentrationTable reconciled;
 
     ShardExposures(ShardState state, ConcentrationTable table) {
         this.state = state;
@@ -229,11 +222,6 @@ final class ShardExposures {
 
     /** Adds every record of this shard to the concentration table (start-up, after {@link #reconcile}). */
     void addAllToTable() {
-        if (reconciled != null) {
-            guard.table().addAll(reconciled);
-            reconciled = null;
-            return;
-        }
         addAll(state, guard);
     }
 
@@ -350,8 +338,6 @@ final class ShardExposures {
         long repaired = 0;
         long found = 0;
         long records = state.exposures().size();
-        ConcentrationGuard sums = tableHoldsRecords ? null
-                : new ConcentrationGuard(new ConcentrationTable(guard.table().capacity()));
         for (int l = 0; l < lines.size(); l++) {
             String borrowerId = lines.get(l).borrowerId();
             int product = lines.get(l).product();
@@ -405,11 +391,7 @@ final class ShardExposures {
                 endFrame.run();
                 repaired++;
             }
-            if (sums != null) {
-                count(sums, exposure, 1); // the line's record as stored now (an orphan below has none left)
-            }
         }
-        reconciled = sums == null ? null : sums.table();
         if (found == records) {
             return repaired; // every record belongs to a line: no orphan to look for
         }

@@ -153,56 +153,6 @@ public final class ConcentrationTable {
         return untracked.get();
     }
 
-    /**
-     * Adds every key of {@code other} with its exposure (claiming the keys this table lacks, their names copied) and
-     * its untracked count: start-up, where each shard sums its own records into a table of its own (no shared keys
-     * between the shards' threads) and the opening thread adds those tables, a few thousand keys, into this one.
-     * Not atomic as a whole: no other thread may change {@code other} meanwhile.
-     */
-    public void addAll(ConcentrationTable other) {
-        for (int slot = 0; slot < other.capacity; slot++) {
-            int from = slot * SLOT_BYTES;
-            long h = other.buffer.getLongVolatile(from + HASH);
-            if (h == 0) {
-                continue;
-            }
-            int to = claimCopy(h, other.buffer, from);
-            if (to < 0) {
-                countUntracked();
-            } else {
-                add(to, other.exposure(slot));
-            }
-        }
-        untracked.addAndGet(other.untracked());
-    }
-
-    /**
-     * {@link #claim} of a key by its hash, its dimension and name copied from {@code source}'s slot at {@code from}.
-     */
-    private int claimCopy(long h, UnsafeBuffer source, int from) {
-        int slot = (int) (h ^ (h >>> 32)) & mask;
-        for (int probes = 0; probes < capacity; probes++, slot = (slot + 1) & mask) {
-            int base = slot * SLOT_BYTES;
-            long word = buffer.getLongVolatile(base + HASH);
-            if (word == h) {
-                return slot;
-            }
-            if (word == 0) {
-                if (buffer.compareAndSetLong(base + HASH, 0, h)) {
-                    int n = source.getByteVolatile(from + NAME_LENGTH);
-                    buffer.putBytes(base + NAME, source, from + NAME, n);
-                    buffer.putByte(base + DIMENSION, source.getByte(from + DIMENSION));
-                    buffer.putByteVolatile(base + NAME_LENGTH, (byte) n);
-                    return slot;
-                }
-                if (buffer.getLongVolatile(base + HASH) == h) {
-                    return slot;
-                }
-            }
-        }
-        return -1;
-    }
-
     /** Forgets every key (start-up only, before any shard runs). */
     public void clear() {
         buffer.setMemory(0, capacity * SLOT_BYTES, (byte) 0);

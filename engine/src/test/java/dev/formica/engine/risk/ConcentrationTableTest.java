@@ -47,42 +47,6 @@ class ConcentrationTableTest {
     }
 
     /**
-     * Start-up: each shard sums its records into a table of its own and the opening thread adds them up. Every key
-     * of either table is in the sum with the sum of its exposures, and found by its text (the same slot a claim
-     * gives), with its dimension and name; what a full table could not take is counted as untracked.
-     */
-    @Test
-    void shouldAddAnotherTableKeyByKeyWithItsNameAndExposure() {
-        ConcentrationTable shard0 = new ConcentrationTable(64);
-        ConcentrationTable shard1 = new ConcentrationTable(64);
-        new ConcentrationGuard(shard0).add("CN-31", "", "m1", "g1", 100);
-        new ConcentrationGuard(shard1).add("CN-31", "retail", "m2", "", 40);
-        new ConcentrationGuard(shard1).add("", "", "m1", "", 5);
-        ConcentrationTable sum = new ConcentrationTable(64);
-        sum.claim(Dimension.MERCHANT, "m9"); // a key only the table itself has keeps its slot and exposure
-        sum.addAll(shard0);
-        sum.addAll(shard1);
-        assertEquals(140, sum.exposure(sum.find(Dimension.REGION, "CN-31")));
-        assertEquals(105, sum.exposure(sum.find(Dimension.MERCHANT, "m1")));
-        assertEquals(40, sum.exposure(sum.find(Dimension.MERCHANT, "m2")));
-        assertEquals(40, sum.exposure(sum.find(Dimension.INDUSTRY, "retail")));
-        assertEquals(100, sum.exposure(sum.find(Dimension.GROUP, "g1")));
-        assertEquals(sum.find(Dimension.MERCHANT, "m1"), sum.claim(Dimension.MERCHANT, "m1"));
-        Map<String, Long> seen = new HashMap<>();
-        sum.forEach((d, key, exposure) -> seen.put(d + "/" + key, exposure));
-        assertEquals(Map.of("REGION/CN-31", 140L, "MERCHANT/m1", 105L, "MERCHANT/m2", 40L, "INDUSTRY/retail", 40L,
-                "GROUP/g1", 100L, "MERCHANT/m9", 0L), seen);
-
-        ConcentrationTable full = new ConcentrationTable(64);
-        for (int k = 0; k < full.capacity(); k++) {
-            full.claim(Dimension.GROUP, "g" + k);
-        }
-        shard1.countUntracked();
-        full.addAll(shard1); // four keys it has no room for, and the one shard1 could not take itself
-        assertEquals(5, full.untracked());
-    }
-
-    /**
      * Four threads reserve random amounts on one key against a limit and give some back; a fifth reads the key the
      * whole time. It is never seen above the limit, and ends at exactly what was reserved less what was released.
      */
