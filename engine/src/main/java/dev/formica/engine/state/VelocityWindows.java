@@ -52,12 +52,24 @@ public final class VelocityWindows implements AutoCloseable {
     private final UnsafeBuffer buffer;
     private final int slots;
     private final int mask;
+    /**
+     * Per slot, 1 + the day ring's epoch (hour) in which a search for a new key found it taken and not idle for a
+     * day; 0 = not known. Within that hour it cannot become idle (adds and merges only move a bucket's stamp
+     * forward, and only an idle slot is given to another key; {@link #setWords}, which may put older words, forgets
+     * its slot), so {@link #slotFor}'s second search skips reading its 24 day words again: in a table fuller than
+     * its {@code velocityKeys} nearly every new key searched 64 slots of 24 words each and found none (a restart's
+     * replay of 1 M borrowers: ≈ 0.9 s of CPU,
+     * docs/perf-notes/2026-12-08-restart-concentration-and-full-velocity-runs.md).
+     * Racy plain ints: a lost write costs one read of the slot's words again.
+     */
+    private final int[] busyEpoch;
 
     private VelocityWindows(java.nio.ByteBuffer mapped, int slots) {
         this.mapped = mapped;
         this.buffer = new UnsafeBuffer(mapped);
         this.slots = slots;
         this.mask = slots - 1;
+        this.busyEpoch = new int[slots];
     }
 
     /**
@@ -294,6 +306,7 @@ public final class VelocityWindows implements AutoCloseable {
         for (int i = 0; i < SLOT_WORDS; i++) {
             buffer.putLongVolatile(base + i * 8, words[i]);
         }
+        busyEpoch[slot] = 0; // the words may be older: the slot may be idle now
         return true;
     }
 
@@ -409,6 +422,7 @@ public final class VelocityWindows implements AutoCloseable {
         if (!claim) {
             return -1;
         }
+        int epoch = (int) (nowMs / WIDTHS_MS[2]) + 1;
         int reusable = -1;
         for (int probe = 0; probe < MAX_PROBES && reusable < 0; probe++) {
             int slot = (start + probe) & mask;
@@ -417,8 +431,13 @@ public final class VelocityWindows implements AutoCloseable {
             if (key == hash) {
                 return slot; // claimed by another thread meanwhile
             }
-            if (key != 0 && idleForADay(offset, nowMs)) {
+            if (key == 0 || busyEpoch[slot] == epoch) {
+                continue; // free: taken meanwhile by another key (the first search saw it taken); busy this hour
+            }
+            if (idleForADay(offset, nowMs)) {
                 reusable = slot;
+            } else {
+                busyEpoch[slot] = epoch;
             }
         }
         if (reusable >= 0) {

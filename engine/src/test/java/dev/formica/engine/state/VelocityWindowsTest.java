@@ -149,4 +149,32 @@ class VelocityWindowsTest {
             assertEquals(7, r.sumDay());
         }
     }
+
+    /**
+     * In a full table the slots a new key's search found busy (taken, not idle for a day) are remembered for the hour
+     * (the next new key's search does not read their words again): never past it, never hiding a key a slot holds,
+     * and forgotten when {@code setWords} puts older words in a slot (idle then, and reused at once).
+     */
+    @Test
+    void shouldRememberBusySlotsOnlyForTheirHourAndUntilTheirWordsAreSet() throws Exception {
+        try (VelocityWindows v = VelocityWindows.open(dir.resolve("velocity.dat"), 32)) {
+            assertEquals(64, v.capacity(), "one run of 64 probes covers the table");
+            int added = 0;
+            while (v.add(Dimension.IP, "ip-" + added, T0, 1) && added < 10_000) {
+                added++;
+            }
+            assertEquals(64, added);
+            assertFalse(v.add(Dimension.IP, "one-too-many", T0 + HOUR, 1));
+            assertFalse(v.add(Dimension.IP, "another", T0 + HOUR + MINUTE, 1), "still full (remembered as busy)");
+            assertTrue(v.add(Dimension.IP, "ip-5", T0 + HOUR + MINUTE, 1), "a key the run holds still counts");
+            assertEquals(2, v.read(Dimension.IP, "ip-5", T0 + HOUR + MINUTE, new VelocityReading()).countDay());
+            v.setWords(VelocityWindows.keyHash(Dimension.IP, "ip-7"), new long[VelocityWindows.SLOT_WORDS],
+                    T0 + HOUR + MINUTE);
+            assertTrue(v.add(Dimension.IP, "after-set", T0 + HOUR + 2 * MINUTE, 3), "the emptied slot is reused");
+            assertEquals(3, v.read(Dimension.IP, "after-set", T0 + HOUR + 2 * MINUTE, new VelocityReading())
+                    .sumDay());
+            assertFalse(v.add(Dimension.IP, "one-too-many", T0 + 2 * HOUR, 1), "full again");
+            assertTrue(v.add(Dimension.IP, "next-day", T0 + 26 * HOUR, 7), "a day later every slot is idle");
+        }
+    }
 }
