@@ -130,7 +130,9 @@ public final class Settings {
                     "distinct borrowers, devices, IPs and merchants active in a day that the velocity table holds "
                     + "(two slots of 680 bytes each, every page taken at start: 356 MB at the default, and as much "
                     + "again while a snapshot is built; rebuilt from the shard logs at start). `formica demo` sets it "
-                    + "to four per decision of `--decisions`",
+                    + "to four per decision of `--decisions`. A new key that finds no room (every slot of its run "
+                    + "taken, none idle for a day) is not counted and reads zero: "
+                    + "`formica_velocity_keys_refused_total` counts them",
                     (c, v) -> c.velocityKeys(Integer.parseInt(v)),
                     EngineConfiguration::velocityKeys),
             Setting.of("concentrationKeys", null, Setting.Type.NUMBER, "`65536`",

@@ -5,6 +5,7 @@ import dev.formica.v1.Product;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -273,6 +274,12 @@ public final class DecisionMetrics {
         }
         ShardGauge.register(registry, "formica_shard_queue_depth", "Commands waiting in the shard's queue",
                 engine.shards(), engine::queueDepth);
+        CounterWithCallback.builder()
+                .name("formica_velocity_keys_refused")
+                .help("Velocity adds that found no room in the velocity table for their key (its velocity reads zero):"
+                        + " velocityKeys is smaller than the keys a day brings; a start's replay counts again")
+                .callback(cb -> cb.call(engine.velocityKeysRefused()))
+                .register(registry);
         ShardGauge.register(registry, "formica_active_holds",
                 "Holds reserving part of a line (not yet confirmed, cancelled or expired)", engine.shards(),
                 engine::activeHolds);

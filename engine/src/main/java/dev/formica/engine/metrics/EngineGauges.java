@@ -48,6 +48,14 @@ public interface EngineGauges {
     }
 
     /**
+     * Velocity adds since the start that found no room in the velocity table for their key (the table is smaller
+     * than the keys a day brings: {@code velocityKeys}); the default has none.
+     */
+    default long velocityKeysRefused() {
+        return 0;
+    }
+
+    /**
      * Visits each concentration dimension with its {@code top} largest keys. A walk of the whole table (every key's
      * exposure read once); the default visits nothing.
      */

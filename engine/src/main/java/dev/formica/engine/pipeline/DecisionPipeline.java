@@ -859,6 +859,11 @@ public final class DecisionPipeline implements AutoCloseable, EngineGauges {
     }
 
     @Override
+    public long velocityKeysRefused() {
+        return risk.velocity().refusedKeys();
+    }
+
+    @Override
     public dev.formica.engine.log.LogTimes logTimes() {
         return writer == null || writer.durability() != dev.formica.engine.log.Durability.FSYNC ? null
                 : writer.times();

@@ -5,6 +5,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.BitUtil;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -63,6 +64,7 @@ public final class VelocityWindows implements AutoCloseable {
      * Racy plain ints: a lost write costs one read of the slot's words again.
      */
     private final int[] busyEpoch;
+    private final AtomicLong refused = new AtomicLong();
 
     private VelocityWindows(java.nio.ByteBuffer mapped, int slots) {
         this.mapped = mapped;
@@ -447,7 +449,18 @@ public final class VelocityWindows implements AutoCloseable {
                 return reusable; // its stale buckets are reset by the next add and ignored by reads
             }
         }
+        refused.incrementAndGet(); // the only write of a full table's refusal: nothing on the path of a key it holds
         return -1;
+    }
+
+    /**
+     * Adds (and merges) since the table opened that found no room for their key: a new key while every slot of its
+     * run was taken and none idle for a day. Such a key reads zero counts, so a non-zero and growing figure means
+     * {@code velocityKeys} is too small for the keys a day brings ({@code formica_velocity_keys_refused_total});
+     * a start's replay of the logs counts again what the live run refused.
+     */
+    public long refusedKeys() {
+        return refused.get();
     }
 
     private boolean idleForADay(int slotOffset, long nowMs) {

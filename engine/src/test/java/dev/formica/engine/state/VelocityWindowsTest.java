@@ -164,9 +164,11 @@ class VelocityWindowsTest {
                 added++;
             }
             assertEquals(64, added);
+            assertEquals(1, v.refusedKeys(), "the add that found the table full");
             assertFalse(v.add(Dimension.IP, "one-too-many", T0 + HOUR, 1));
             assertFalse(v.add(Dimension.IP, "another", T0 + HOUR + MINUTE, 1), "still full (remembered as busy)");
             assertTrue(v.add(Dimension.IP, "ip-5", T0 + HOUR + MINUTE, 1), "a key the run holds still counts");
+            assertEquals(3, v.refusedKeys(), "a key the table holds is never refused");
             assertEquals(2, v.read(Dimension.IP, "ip-5", T0 + HOUR + MINUTE, new VelocityReading()).countDay());
             v.setWords(VelocityWindows.keyHash(Dimension.IP, "ip-7"), new long[VelocityWindows.SLOT_WORDS],
                     T0 + HOUR + MINUTE);

@@ -163,6 +163,7 @@ class ObservabilityEndpointTest {
         assertEquals(6_000, value(body, "formica_exposure_minor{kind=\"held\",product=\"CONSUMER_CREDIT\"}"));
         assertEquals(0, value(body, "formica_exposure_minor{kind=\"drawn\",product=\"CONSUMER_CREDIT\"}"));
         assertEquals(1, value(body, "formica_rule_set_active_info{version=\"ledger-only\"}"));
+        assertEquals(0, value(body, "formica_velocity_keys_refused_total"), "a table with room refuses no key");
         assertTrue(server.metrics().registry().scrape().stream()
                 .anyMatch(m -> m.getMetadata().getName().equals("formica_partner_quota_left_minor")),
                 "registered before any partner reports (no series until then)");
