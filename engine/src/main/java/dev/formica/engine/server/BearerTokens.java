@@ -45,6 +45,16 @@ final class BearerTokens {
         if (file == null) {
             return none();
         }
+        List<String> tokens = tokens(setting, file);
+        byte[][] digests = new byte[tokens.size()][];
+        for (int i = 0; i < digests.length; i++) {
+            digests[i] = sha256(tokens.get(i));
+        }
+        return new BearerTokens(digests);
+    }
+
+    /** The tokens of {@code file} in order, with the checks {@link #load} states. */
+    private static List<String> tokens(String setting, Path file) {
         try {
             if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
@@ -55,7 +65,7 @@ final class BearerTokens {
                     }
                 }
             }
-            List<byte[]> digests = new ArrayList<>();
+            List<String> tokens = new ArrayList<>();
             int lineNo = 0;
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 lineNo++;
@@ -67,12 +77,12 @@ final class BearerTokens {
                     throw new IllegalStateException("configuration: " + setting + " " + file + " line " + lineNo
                             + ": a token is at least " + MIN_TOKEN_CHARS + " printable ASCII characters");
                 }
-                digests.add(sha256(token));
+                tokens.add(token);
             }
-            if (digests.isEmpty()) {
+            if (tokens.isEmpty()) {
                 throw new IllegalStateException("configuration: " + setting + " " + file + " holds no token");
             }
-            return new BearerTokens(digests.toArray(new byte[0][]));
+            return tokens;
         } catch (IOException e) {
             throw new IllegalStateException("configuration: cannot read " + setting + " " + file + ": "
                     + e.getMessage(), e);
@@ -111,19 +121,7 @@ final class BearerTokens {
      * @throws IllegalStateException with a message that says what to change
      */
     static String first(String setting, Path file) {
-        load(setting, file); // permissions, lengths, at least one token
-        try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                String token = line.strip();
-                if (!token.isEmpty() && !token.startsWith("#")) {
-                    return token;
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("configuration: cannot read " + setting + " " + file + ": "
-                    + e.getMessage(), e);
-        }
-        throw new IllegalStateException("configuration: " + setting + " " + file + " holds no token");
+        return tokens(setting, file).get(0);
     }
 
     public boolean isEmpty() {
