@@ -143,7 +143,7 @@ public final class BorrowerActivity implements AutoCloseable {
     /**
      * The entry of the context's key for a change of its activity: bound to {@code s.ref} with the write lock held,
      * or {@code s.fresh()} for the caller to insert when the book has no entry ({@code c.entry()} null). An entry
-     * without activity gets a zero one, counted and added to the filter.
+     * without activity gets a zero one, added to the filter ({@link #finish} counts it).
      */
     private BorrowerValue forChange(ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c,
             BorrowerBook.Scratch s) {
@@ -156,12 +156,24 @@ public final class BorrowerActivity implements AutoCloseable {
             v = e.value().getUsing(s.ref);
             c.writeLock().lock();
         }
-        if ((v.getHas() & BorrowerBook.ACTIVITY) == 0) {
+        s.added = (v.getHas() & BorrowerBook.ACTIVITY) == 0;
+        if (s.added) {
             book.addActivityKey(s);
             reset(v);
             v.setHas(v.getHas() | BorrowerBook.ACTIVITY);
         }
         return v;
+    }
+
+    /** Inserts the entry {@link #forChange} gave when there was none; counts an added activity once it is held. */
+    private void finish(ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c, BorrowerBook.Scratch s,
+            BorrowerValue v) {
+        if (c.entry() == null) {
+            c.insert(c.absentEntry(), c.wrapValueAsData(v));
+        }
+        if (s.added) {
+            book.activities.incrementAndGet();
+        }
     }
 
     /** Adds an approved amount to the running statistics and remembers the device (0 = none). */
@@ -171,9 +183,7 @@ public final class BorrowerActivity implements AutoCloseable {
                 s.activityKey(borrowerId))) {
             BorrowerValue v = forChange(c, s);
             update(v, amountMinor, deviceHash, nowMs);
-            if (c.entry() == null) {
-                c.insert(c.absentEntry(), c.wrapValueAsData(v));
-            }
+            finish(c, s, v);
         }
         if (ops != null && ops.recording()) {
             ops.activityApproval(borrowerId, amountMinor, deviceHash);
@@ -188,9 +198,7 @@ public final class BorrowerActivity implements AutoCloseable {
             BorrowerValue v = forChange(c, s);
             v.setWatch(watch);
             v.setActivityMs(nowMs);
-            if (c.entry() == null) {
-                c.insert(c.absentEntry(), c.wrapValueAsData(v));
-            }
+            finish(c, s, v);
         }
         if (ops != null && ops.recording()) {
             ops.activityWatch(borrowerId, watch);
@@ -245,9 +253,7 @@ public final class BorrowerActivity implements AutoCloseable {
                 v.setDeviceHashAt(i, r.devices[i]);
             }
             v.setActivityMs(r.updatedMs);
-            if (c.entry() == null) {
-                c.insert(c.absentEntry(), c.wrapValueAsData(v));
-            }
+            finish(c, s, v);
         }
     }
 

@@ -177,6 +177,7 @@ public final class BorrowerBook implements AutoCloseable {
                 addActivityKey(s);
                 BorrowerActivity.reset(v);
                 v.setHas(v.getHas() | ACTIVITY);
+                activities.incrementAndGet(); // in place: nothing can fail after this
             }
             BorrowerActivity.update(v, amountMinor, deviceHash, nowMs);
         }
@@ -191,17 +192,19 @@ public final class BorrowerBook implements AutoCloseable {
         return version;
     }
 
-    /** Counts a new activity and adds its key to the filter: before the entry that has it is written. */
+    /**
+     * Adds a new activity's key to the filter, before the entry that has it is written. The caller counts it in
+     * {@link #activities} once the entry holds it (after an insert, which fails when the map is full): a view's
+     * {@code size} is the number of records its {@code forEach} visits, which a snapshot writes ahead of them.
+     */
     void addActivityKey(Scratch s) {
         s.probe.setCharAt(0, '0');
         present.add(s.probe);
-        activities.incrementAndGet();
     }
 
-    /** Counts a new line and adds its key ({@code s.probe} as {@link Scratch#key} left it) to the filter. */
+    /** As {@link #addActivityKey}, for a new line ({@code s.probe} as {@link Scratch#lineKey} left it). */
     void addLineKey(Scratch s) {
         present.add(s.probe);
-        lines.incrementAndGet();
     }
 
     void addTotals(int product, long heldDelta, long drawnDelta) {
@@ -238,6 +241,8 @@ public final class BorrowerBook implements AutoCloseable {
         final StringBuilder iterKey = new StringBuilder(StateConfig.MAX_ID_CHARS);
         final BorrowerValue iterRef = Values.newNativeReference(BorrowerValue.class);
         final LedgerSnapshot iterSnapshot = new LedgerSnapshot();
+        /** Set by {@code BorrowerActivity}'s change: whether it added the activity to the entry (to count it). */
+        boolean added;
 
         /** {@link #key} for a line: {@link #probe} is the product's digit then the id. Checks both. */
         CharSequence lineKey(CharSequence borrowerId, int product) {

@@ -79,12 +79,14 @@ public final class CreditLedger implements AutoCloseable {
                 } else {
                     book.addLineKey(s);
                     newLine(v, product, lineMinor, nowMs);
+                    book.lines.incrementAndGet();
                 }
             } else {
                 BorrowerValue v = s.fresh();
                 newLine(v, product, lineMinor, nowMs);
                 book.addLineKey(s);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
+                book.lines.incrementAndGet(); // counted once the map holds it (an insert fails when it is full)
             }
         }
         if (ops != null && ops.recording()) {
@@ -232,10 +234,11 @@ public final class CreditLedger implements AutoCloseable {
             if (e != null) {
                 c.writeLock().lock();
             }
-            if ((v.getHas() & bit) != 0) {
-                book.addTotals(product, -v.getHeldMinorAt(i), -v.getDrawnMinorAt(i));
-            } else {
+            boolean added = (v.getHas() & bit) == 0;
+            if (added) {
                 book.addLineKey(s);
+            } else {
+                book.addTotals(product, -v.getHeldMinorAt(i), -v.getDrawnMinorAt(i));
             }
             v.setLineMinorAt(i, line.lineMinor());
             v.setHeldMinorAt(i, line.heldMinor());
@@ -247,6 +250,9 @@ public final class CreditLedger implements AutoCloseable {
             v.setHas(v.getHas() | bit);
             if (e == null) {
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
+            }
+            if (added) {
+                book.lines.incrementAndGet();
             }
             book.addTotals(product, line.heldMinor(), line.drawnMinor());
         }

@@ -4,6 +4,7 @@ import static dev.formica.engine.state.StateTestSupport.T0;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -180,6 +181,34 @@ class BorrowerBookTest {
             assertEquals(2, other.activity().size());
             assertEquals(7, other.ledger().heldTotalMinor(1));
             assertEquals(StateDigest.rows(state), StateDigest.rows(other));
+        }
+    }
+
+    @Test
+    void shouldCountOnlyWhatAFullMapTookSoASnapshotWritesTheRecordsItCounts() throws IOException {
+        try (ShardState small = ShardState.open(tmp.resolve("small"),
+                StateTestSupport.smallConfig().withSizes(100, 100, 100), T0)) {
+            int taken = 0;
+            RuntimeException refused = null;
+            for (int b = 0; b < 1_000_000 && refused == null; b++) {
+                try {
+                    small.ledger().putLine("b-" + b, 1, 100, T0);
+                    taken++;
+                } catch (IllegalStateException e) {
+                    refused = e; // Chronicle Map: no room for another entry
+                }
+            }
+            assertNotNull(refused, "the map sized for 100 borrowers filled before 1,000,000");
+            long[] visited = new long[2];
+            small.ledger().forEach((b, p, l) -> visited[0]++);
+            assertEquals(taken, small.ledger().size());
+            assertEquals(taken, visited[0], "a snapshot writes as many lines as it counts");
+            assertThrows(IllegalStateException.class, () -> small.activity().recordApproval("new-one", 5, 0, T0));
+            assertThrows(IllegalStateException.class, () -> small.activity().setWatch("new-two", true, T0));
+            small.activity().recordApproval("b-0", 5, 0, T0); // a borrower the map holds: in place
+            small.activity().forEach((b, r) -> visited[1]++);
+            assertEquals(1, small.activity().size());
+            assertEquals(1, visited[1]);
         }
     }
 
