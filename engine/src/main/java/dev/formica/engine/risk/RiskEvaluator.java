@@ -122,7 +122,7 @@ public final class RiskEvaluator {
         grade = 0;
     }
 
-    /** The next evaluation's borrower as the caller read it ({@link BorrowerBook#read}); null = it reads it. */
+    /** Next {@link #decision} only: its borrower as the caller read it ({@link BorrowerBook#read}); null = it reads. */
     public void borrower(BorrowerBook.Reading read) {
         given = read;
     }
@@ -141,6 +141,8 @@ public final class RiskEvaluator {
     public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
             ShardState state, long nowMs, boolean count) {
         boolean requestAttributes = this.requestAttributes;
+        BorrowerBook.Reading read = given; // taken first: a decision that fails leaves none for the next one
+        given = null;
         this.requestAttributes = true;
         prepare(rs);
         FeatureVector f = features;
@@ -162,7 +164,7 @@ public final class RiskEvaluator {
         }
         line(line);
         String borrowerId = r.getBorrowerId();
-        borrower(state, borrowerId);
+        borrowerFeatures(read != null ? read : state.borrowers().read(borrowerId, own));
         f.setDouble(Features.HISTORY_MEAN, activity.mean());
         double sd = activity.stddev();
         f.setDouble(Features.HISTORY_STDDEV, sd);
@@ -204,7 +206,7 @@ public final class RiskEvaluator {
         if (selfLimit > 0) {
             f.setInt(Features.PROFILE_SELF_LIMIT, selfLimit);
         }
-        borrower(state, a.getBorrowerId());
+        borrowerFeatures(state.borrowers().read(a.getBorrowerId(), own));
         f.setBool(Features.BLOCKED_BORROWER, engine.blockLists().contains(BlockLists.Kind.BORROWER,
                 a.getBorrowerId()));
         declared(rs.layout(), a.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
@@ -221,7 +223,7 @@ public final class RiskEvaluator {
         f.setInt(Features.EVENT_PERIOD, e.getPeriodDays());
         clock(e.getEventTimeMs() > 0 ? e.getEventTimeMs() : nowMs);
         profile(profile);
-        borrower(state, e.getBorrowerId());
+        borrowerFeatures(state.borrowers().read(e.getBorrowerId(), own));
         declared(rs.layout(), e.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
     }
 
@@ -326,10 +328,8 @@ public final class RiskEvaluator {
         }
     }
 
-    /** Balance (held + drawn over the lines), history count, watch: one look-up unless the caller gave them. */
-    private void borrower(ShardState state, String borrowerId) {
-        BorrowerBook.Reading b = given != null ? given : state.borrowers().read(borrowerId, own);
-        given = null;
+    /** The borrower's features: balance (held + drawn over its lines), history count, watch ({@link #activity}). */
+    private void borrowerFeatures(BorrowerBook.Reading b) {
         activity = b.activity();
         features.setInt(Features.HISTORY_COUNT, activity.count());
         features.setBool(Features.BORROWER_WATCH, activity.watch());
