@@ -95,6 +95,11 @@ public final class HoldBook implements AutoCloseable {
         return capacity;
     }
 
+    /** Slots ever handed out (a freed slot is taken again before a new one); for tests. */
+    int slotsHandedOut() {
+        return highWater;
+    }
+
     /** Copies the hold into {@code out}; false (and {@code out} untouched) if there is none. */
     public boolean get(long holdId, HoldSnapshot out) {
         while (true) {
