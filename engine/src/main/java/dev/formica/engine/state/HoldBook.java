@@ -15,8 +15,9 @@ import org.agrona.collections.IntArrayList;
  * {@link #contains}, {@link #forEach}, {@link #forEachBrief}, {@link #size} and {@link #activeCount}. A reader on
  * another thread never sees half a change: the writer makes the book's sequence odd before it changes anything
  * and even after (a seqlock), and a read copies the hold out, then retries if the sequence moved meanwhile. The
- * writer pays two ordered stores per change and never waits; no locks, no allocation per call (a borrower id of
- * other than ASCII characters allocates its UTF-8 bytes, a path no server request takes: ids are printable ASCII).
+ * writer pays two ordered stores per change and never waits; no locks, no allocation per call but a walk's one copy
+ * (and a borrower id of other than ASCII characters, whose UTF-8 bytes are allocated: no server request takes that
+ * path, ids are printable ASCII).
  * A walk ({@link #forEach}) on another thread copies each hold whole; a hold changed during the walk is seen as
  * it was or as it is, one added or removed during it may be missed, as with the Chronicle Map this replaces.
  *
