@@ -81,7 +81,7 @@ public final class ShardState implements AutoCloseable {
         ShardState state = new ShardState(shardDir, crashed, channel, lock);
         try {
             state.ledger = CreditLedger.open(shardDir, cfg, crashed);
-            state.holds = HoldBook.open(shardDir, cfg, crashed);
+            state.holds = HoldBook.open(cfg);
             state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
             state.profiles = BorrowerDocuments.open(shardDir, cfg, crashed);
             state.activity = BorrowerActivity.open(shardDir, cfg, crashed);

@@ -32,7 +32,6 @@ class PregeneratedValueClassesTest {
     static List<Object[]> classes() {
         return List.of(new Object[] {LedgerValue.class, ValueModel.$$NATIVE},
                 new Object[] {LedgerValue.class, ValueModel.$$HEAP},
-                new Object[] {HoldValue.class, ValueModel.$$NATIVE}, new Object[] {HoldValue.class, ValueModel.$$HEAP},
                 new Object[] {ActivityValue.class, ValueModel.$$NATIVE},
                 new Object[] {ActivityValue.class, ValueModel.$$HEAP},
                 new Object[] {LongValue.class, ValueModel.$$NATIVE}, new Object[] {LongValue.class, ValueModel.$$HEAP},
