@@ -115,9 +115,9 @@ public final class Settings {
                     (c, v) -> c.idempotencyWindow(EngineConfiguration.parseDuration(v)),
                     EngineConfiguration::idempotencyWindow),
             Setting.of("expectedBorrowers", null, Setting.Type.NUMBER, "`400000`",
-                    "the capacity of the in-memory Chronicle Maps (divided across shards; a shard's maps take twice "
-                    + "their share before an insert fails; address space only: memory is taken as entries are "
-                    + "written). `formica demo` sets it from `--borrowers`. "
+                    "the capacity of the in-memory Chronicle Maps and holds tables (divided across shards; a "
+                    + "shard's maps and holds take twice their share before an insert fails; address space only: "
+                    + "memory is taken as entries are written). `formica demo` sets it from `--borrowers`. "
                     + "[state-and-durability.md](state-and-durability.md#sizing-what-the-data-takes-and-the-limits)",
                     (c, v) -> c.expectedBorrowers(Long.parseLong(v)),
                     EngineConfiguration::expectedBorrowers),

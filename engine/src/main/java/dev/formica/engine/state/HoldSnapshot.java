@@ -134,36 +134,6 @@ public final class HoldSnapshot {
         return this;
     }
 
-    void copyFrom(HoldValue v) {
-        v.getUsingBorrowerId(borrowerId);
-        product = v.getProduct();
-        amountMinor = v.getAmountMinor();
-        createdMs = v.getCreatedMs();
-        expiresMs = v.getExpiresMs();
-        state = v.getState();
-        requestIdHash = v.getRequestIdHash();
-        fundingCount = v.getFundingCount();
-        for (int i = 0; i < MAX_FUNDING_SPLITS; i++) {
-            funderIndex[i] = v.getFunderIndexAt(i);
-            fundingAmountMinor[i] = v.getFundingAmountMinorAt(i);
-        }
-    }
-
-    void copyTo(HoldValue v) {
-        v.setBorrowerId(borrowerId);
-        v.setProduct(product);
-        v.setAmountMinor(amountMinor);
-        v.setCreatedMs(createdMs);
-        v.setExpiresMs(expiresMs);
-        v.setState(state);
-        v.setRequestIdHash(requestIdHash);
-        v.setFundingCount(fundingCount);
-        for (int i = 0; i < MAX_FUNDING_SPLITS; i++) {
-            v.setFunderIndexAt(i, funderIndex[i]);
-            v.setFundingAmountMinorAt(i, fundingAmountMinor[i]);
-        }
-    }
-
     private void checkSplit(int i) {
         if (i < 0 || i >= fundingCount) {
             throw new IndexOutOfBoundsException("funding split " + i + " of " + fundingCount);

@@ -83,7 +83,7 @@ public final class ShardState implements AutoCloseable {
         try {
             state.borrowers = BorrowerBook.open(cfg);
             state.ledger = state.borrowers.ledger();
-            state.holds = HoldBook.open(shardDir, cfg, crashed);
+            state.holds = HoldBook.open(cfg);
             state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
             state.profiles = BorrowerDocuments.open(shardDir, cfg, crashed);
             state.activity = state.borrowers.activity();

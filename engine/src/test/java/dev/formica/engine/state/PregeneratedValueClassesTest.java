@@ -32,7 +32,6 @@ class PregeneratedValueClassesTest {
     static List<Object[]> classes() {
         return List.of(new Object[] {BorrowerValue.class, ValueModel.$$NATIVE},
                 new Object[] {BorrowerValue.class, ValueModel.$$HEAP},
-                new Object[] {HoldValue.class, ValueModel.$$NATIVE}, new Object[] {HoldValue.class, ValueModel.$$HEAP},
                 new Object[] {LongValue.class, ValueModel.$$NATIVE}, new Object[] {LongValue.class, ValueModel.$$HEAP},
                 new Object[] {VanillaGlobalMutableState.class, ValueModel.$$NATIVE},
                 new Object[] {VanillaGlobalMutableState.class, ValueModel.$$HEAP});
