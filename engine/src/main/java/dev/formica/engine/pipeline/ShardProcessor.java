@@ -29,6 +29,7 @@ import dev.formica.engine.rules.Money;
 import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.Rule;
 import dev.formica.engine.rules.Scorecard;
+import dev.formica.engine.state.BorrowerBook;
 import dev.formica.engine.state.DecisionRecord;
 import dev.formica.engine.state.DecisionRecords;
 import dev.formica.engine.state.HoldSnapshot;
@@ -167,6 +168,8 @@ final class ShardProcessor {
     private CompiledRuleSet reportedRules;
     private long nextQuotaReportMs;
     private final LedgerSnapshot ledger = new LedgerSnapshot();
+    /** The Decide's borrower: its lines and activity, read in one look-up ({@link BorrowerBook#read}). */
+    private final BorrowerBook.Reading borrower = new BorrowerBook.Reading();
     private final HoldSnapshot hold = new HoldSnapshot();
     /** (expiresMs, holdId) pairs in creation order; the TTL is constant, so also in expiry order. */
     private final LongArrayQueue expiries = new LongArrayQueue();
@@ -412,7 +415,8 @@ final class ShardProcessor {
         if (limits != null) {
             response.regulatoryVersion(limits.version());
         }
-        if (!state.ledger().get(borrowerId, product, ledger)) {
+        state.borrowers().read(borrowerId, this.borrower);
+        if (!this.borrower.hasLine(product)) {
             if (!state.profiles().contains(borrowerId)) {
                 decline(response, "NO_PROFILE", "no profile for this borrower", "");
             } else {
@@ -424,11 +428,13 @@ final class ShardProcessor {
             reportedRules = rules;
             metrics.decisions().activeRuleSet(rules.version());
         }
+        ledger.copyOf(this.borrower.line(product));
         long lap = metrics.enabled() ? System.nanoTime() : 0;
         Profile profile = profile(borrowerId);
         requestAttributes = requestBytes == null
                 || DecisionWire.hasField(requestBytes, DecisionRequest.ATTRIBUTES_FIELD_NUMBER);
         eval.requestAttributes(requestAttributes);
+        eval.borrower(this.borrower);
         eval.decision(rules, r, profile, ledger, state, nowMs, true);
         lap = metrics.lap(Stage.FEATURES, lap);
         eval.fraud(rules);
@@ -519,7 +525,6 @@ final class ShardProcessor {
         state.decisions().put(key, Operation.DECIDE.kind(), nowMs, fingerprint, wire.array(), wire.length());
         state.holds().put(holdId, hold.createdMs(nowMs).expiresMs(expiresMs).state(HoldState.ACTIVE)
                 .requestIdHash(requestHash));
-        state.ledger().apply(borrowerId, product, amount, 0, nowMs);
         exposures.hold(borrowerId, product, holdId, merchant, industry, amount);
         if (journal != null) {
             if (requestBytes != null) {
@@ -531,7 +536,9 @@ final class ShardProcessor {
             }
         }
         String device = r.getDeviceId();
-        state.activity().recordApproval(borrowerId, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device), nowMs);
+        // the line's held and the activity's approval: one look-up of the borrower's entry for the two operations
+        state.borrowers().approve(borrowerId, product, amount, device.isEmpty() ? 0 : DecisionRecords.hash(device),
+                nowMs);
         expiries.addLong(expiresMs);
         expiries.addLong(holdId);
         metrics.lap(Stage.COMMIT, lap);
@@ -626,6 +633,7 @@ final class ShardProcessor {
             return;
         }
         shadowEval.requestAttributes(requestAttributes);
+        shadowEval.borrower(borrower);
         shadowEval.decision(shadow, r, profile, ledger, state, nowMs, false);
         shadowEval.fraud(shadow);
         shadowEval.credit(shadow);

@@ -13,6 +13,7 @@ import dev.formica.engine.rules.RegulatoryParameters;
 import dev.formica.engine.rules.Rule;
 import dev.formica.engine.rules.Scorecard;
 import dev.formica.engine.state.BorrowerActivity;
+import dev.formica.engine.state.BorrowerBook;
 import dev.formica.engine.state.DecisionRecords;
 import dev.formica.engine.state.LedgerSnapshot;
 import dev.formica.engine.state.ShardState;
@@ -43,8 +44,10 @@ public final class RiskEvaluator {
 
     private final RiskContext engine;
     private final VelocityReading reading = new VelocityReading();
-    private final BorrowerActivity.Reading activity = new BorrowerActivity.Reading();
-    private final LedgerSnapshot other = new LedgerSnapshot();
+    /** The borrower's lines and activity as this evaluator reads them; {@link #borrower} gives it one instead. */
+    private final BorrowerBook.Reading own = new BorrowerBook.Reading();
+    private BorrowerBook.Reading given;
+    private BorrowerActivity.Reading activity = own.activity();
     private FeatureVector features = new FeatureVector(Features.BUILTIN_COUNT + 32);
     private boolean requestAttributes = true;
     private int[] fired = new int[64];
@@ -119,6 +122,11 @@ public final class RiskEvaluator {
         grade = 0;
     }
 
+    /** Next {@link #decision} only: its borrower as the caller read it ({@link BorrowerBook#read}); null = it reads. */
+    public void borrower(BorrowerBook.Reading read) {
+        given = read;
+    }
+
     /** Next {@link #decision} only: false = its request's bytes have no attributes; its (empty) map is not made. */
     public void requestAttributes(boolean present) {
         requestAttributes = present;
@@ -133,6 +141,8 @@ public final class RiskEvaluator {
     public void decision(CompiledRuleSet rs, DecisionRequest r, Profile profile, LedgerSnapshot line,
             ShardState state, long nowMs, boolean count) {
         boolean requestAttributes = this.requestAttributes;
+        BorrowerBook.Reading read = given; // taken first: a decision that fails leaves none for the next one
+        given = null;
         this.requestAttributes = true;
         prepare(rs);
         FeatureVector f = features;
@@ -154,8 +164,7 @@ public final class RiskEvaluator {
         }
         line(line);
         String borrowerId = r.getBorrowerId();
-        balances(state, borrowerId, r.getProductValue(), line);
-        history(state, borrowerId);
+        borrowerFeatures(read != null ? read : state.borrowers().read(borrowerId, own));
         f.setDouble(Features.HISTORY_MEAN, activity.mean());
         double sd = activity.stddev();
         f.setDouble(Features.HISTORY_STDDEV, sd);
@@ -197,8 +206,7 @@ public final class RiskEvaluator {
         if (selfLimit > 0) {
             f.setInt(Features.PROFILE_SELF_LIMIT, selfLimit);
         }
-        balances(state, a.getBorrowerId(), 0, null);
-        history(state, a.getBorrowerId());
+        borrowerFeatures(state.borrowers().read(a.getBorrowerId(), own));
         f.setBool(Features.BLOCKED_BORROWER, engine.blockLists().contains(BlockLists.Kind.BORROWER,
                 a.getBorrowerId()));
         declared(rs.layout(), a.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
@@ -215,8 +223,7 @@ public final class RiskEvaluator {
         f.setInt(Features.EVENT_PERIOD, e.getPeriodDays());
         clock(e.getEventTimeMs() > 0 ? e.getEventTimeMs() : nowMs);
         profile(profile);
-        balances(state, e.getBorrowerId(), 0, null);
-        history(state, e.getBorrowerId());
+        borrowerFeatures(state.borrowers().read(e.getBorrowerId(), own));
         declared(rs.layout(), e.getAttributesMap(), profile == null ? null : profile.getAttributesMap());
     }
 
@@ -266,13 +273,6 @@ public final class RiskEvaluator {
 
     public EarlyWarningRule firedWarning(CompiledRuleSet rs, int i) {
         return rs.earlyWarningRule(fired[i]);
-    }
-
-    /** Reads the borrower's activity into {@link #activity}; sets the history count and the watch flag. */
-    private void history(ShardState state, String borrowerId) {
-        state.activity().read(borrowerId, activity);
-        features.setInt(Features.HISTORY_COUNT, activity.count());
-        features.setBool(Features.BORROWER_WATCH, activity.watch());
     }
 
     private void setIfPresent(int slot, String value) {
@@ -328,20 +328,19 @@ public final class RiskEvaluator {
         }
     }
 
-    /** Sums held + drawn over the borrower's products; {@code known} is product {@code knownProduct}'s line. */
-    private void balances(ShardState state, String borrowerId, int knownProduct, LedgerSnapshot known) {
+    /** The borrower's features: balance (held + drawn over its lines), history count, watch ({@link #activity}). */
+    private void borrowerFeatures(BorrowerBook.Reading b) {
+        activity = b.activity();
+        features.setInt(Features.HISTORY_COUNT, activity.count());
+        features.setBool(Features.BORROWER_WATCH, activity.watch());
         consumerBalance = 0;
         businessBalance = 0;
         for (LoanProduct product : PRODUCTS) {
-            int p = product.number();
-            LedgerSnapshot s = p == knownProduct ? known : state.ledger().get(borrowerId, p, other) ? other : null;
-            if (s != null) {
-                long used = s.heldMinor() + s.drawnMinor();
-                if (product.business()) {
-                    businessBalance += used;
-                } else {
-                    consumerBalance += used;
-                }
+            long used = b.usedMinor(product.number());
+            if (product.business()) {
+                businessBalance += used;
+            } else {
+                consumerBalance += used;
             }
         }
         totalBalance = consumerBalance + businessBalance;

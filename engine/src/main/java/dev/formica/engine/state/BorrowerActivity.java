@@ -1,11 +1,7 @@
 package dev.formica.engine.state;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
-import net.openhft.chronicle.values.Values;
 
 /**
  * What the fraud features remember per borrower: the running mean and variance of approved amounts
@@ -15,29 +11,19 @@ import net.openhft.chronicle.values.Values;
  * <p>Thread contract: the shard's single writer calls {@link #recordApproval} and {@link #setWatch}; any
  * thread may read. Every change is an operation of the shard-log frame of the command that made it, like the
  * ledger's, so it is rebuilt exactly at start-up.
+ *
+ * <p>The activity is part of the borrower's entry in the shard's {@link BorrowerBook}, with its credit lines.
  */
 public final class BorrowerActivity implements AutoCloseable {
     /** How many recent devices are remembered per borrower. */
     public static final int DEVICES = 4;
-    static final String FILE_NAME = "activity.dat";
-
-    private final ChronicleMap<CharSequence, ActivityValue> map;
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-
-    private BorrowerActivity(ChronicleMap<CharSequence, ActivityValue> map) {
-        this.map = map;
-    }
+    private final BorrowerBook book;
 
     /** Where changes are recorded for the shard log; null = not recorded. */
     StateOps ops;
 
-    static BorrowerActivity open(Path dir, StateConfig cfg, boolean recover) throws IOException {
-        return new BorrowerActivity(StateFiles.open(ChronicleMap.of(CharSequence.class, ActivityValue.class)
-                .name("formica-activity")
-                .checksumEntries(false)
-                .entries(cfg.expectedBorrowers())
-                .averageKeySize(cfg.averageBorrowerIdChars())
-                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover));
+    BorrowerActivity(BorrowerBook book) {
+        this.book = book;
     }
 
     /** A reading of one borrower's activity; reused by its owner. */
@@ -125,41 +111,79 @@ public final class BorrowerActivity implements AutoCloseable {
     /** Reads into {@code out} (zeros for an unknown borrower). */
     public Reading read(CharSequence borrowerId, Reading out) {
         out.clear();
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, ActivityValue, ?> c = map.queryContext(s.key(borrowerId))) {
+        BorrowerBook.Scratch s = book.scratch();
+        CharSequence key = s.activityKey(borrowerId);
+        if (!book.present.mightContain(s.probe)) {
+            return out;
+        }
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(key)) {
             c.readLock().lock();
-            MapEntry<CharSequence, ActivityValue> e = c.entry();
+            MapEntry<CharSequence, BorrowerValue> e = c.entry();
             if (e != null) {
-                ActivityValue v = e.value().getUsing(s.ref);
-                out.count = v.getCount();
-                out.mean = v.getMean();
-                out.m2 = v.getM2();
-                out.watch = v.getWatch();
-                for (int i = 0; i < DEVICES; i++) {
-                    out.devices[i] = v.getDeviceHashAt(i);
+                BorrowerValue v = e.value().getUsing(s.ref);
+                if ((v.getHas() & BorrowerBook.ACTIVITY) != 0) {
+                    copy(v, out);
                 }
             }
         }
         return out;
     }
 
+    /** What {@link #read} copies of an entry with activity. */
+    static void copy(BorrowerValue v, Reading out) {
+        out.count = v.getCount();
+        out.mean = v.getMean();
+        out.m2 = v.getM2();
+        out.watch = v.getWatch();
+        for (int i = 0; i < DEVICES; i++) {
+            out.devices[i] = v.getDeviceHashAt(i);
+        }
+    }
+
+    /**
+     * The entry of the context's key for a change of its activity: bound to {@code s.ref} with the write lock held,
+     * or {@code s.fresh()} for the caller to insert when the book has no entry ({@code c.entry()} null). An entry
+     * without activity gets a zero one, added to the filter ({@link #finish} counts it).
+     */
+    private BorrowerValue forChange(ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c,
+            BorrowerBook.Scratch s) {
+        c.updateLock().lock();
+        MapEntry<CharSequence, BorrowerValue> e = c.entry();
+        BorrowerValue v;
+        if (e == null) {
+            v = s.fresh();
+        } else {
+            v = e.value().getUsing(s.ref);
+            c.writeLock().lock();
+        }
+        s.added = (v.getHas() & BorrowerBook.ACTIVITY) == 0;
+        if (s.added) {
+            book.addActivityKey(s);
+            reset(v);
+            v.setHas(v.getHas() | BorrowerBook.ACTIVITY);
+        }
+        return v;
+    }
+
+    /** Inserts the entry {@link #forChange} gave when there was none; counts an added activity once it is held. */
+    private void finish(ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c, BorrowerBook.Scratch s,
+            BorrowerValue v) {
+        if (c.entry() == null) {
+            c.insert(c.absentEntry(), c.wrapValueAsData(v));
+        }
+        if (s.added) {
+            book.activities.incrementAndGet();
+        }
+    }
+
     /** Adds an approved amount to the running statistics and remembers the device (0 = none). */
     public void recordApproval(CharSequence borrowerId, long amountMinor, long deviceHash, long nowMs) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, ActivityValue, ?> c = map.queryContext(s.key(borrowerId))) {
-            c.updateLock().lock();
-            MapEntry<CharSequence, ActivityValue> e = c.entry();
-            ActivityValue v;
-            if (e == null) {
-                v = s.fresh;
-                reset(v);
-                update(v, amountMinor, deviceHash, nowMs);
-                c.insert(c.absentEntry(), c.wrapValueAsData(v));
-            } else {
-                v = e.value().getUsing(s.ref);
-                c.writeLock().lock();
-                update(v, amountMinor, deviceHash, nowMs);
-            }
+        BorrowerBook.Scratch s = book.scratch();
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.activityKey(borrowerId))) {
+            BorrowerValue v = forChange(c, s);
+            update(v, amountMinor, deviceHash, nowMs);
+            finish(c, s, v);
         }
         if (ops != null && ops.recording()) {
             ops.activityApproval(borrowerId, amountMinor, deviceHash);
@@ -168,29 +192,20 @@ public final class BorrowerActivity implements AutoCloseable {
 
     /** Puts the borrower on watch or takes them off. */
     public void setWatch(CharSequence borrowerId, boolean watch, long nowMs) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, ActivityValue, ?> c = map.queryContext(s.key(borrowerId))) {
-            c.updateLock().lock();
-            MapEntry<CharSequence, ActivityValue> e = c.entry();
-            if (e == null) {
-                ActivityValue v = s.fresh;
-                reset(v);
-                v.setWatch(watch);
-                v.setUpdatedMs(nowMs);
-                c.insert(c.absentEntry(), c.wrapValueAsData(v));
-            } else {
-                ActivityValue v = e.value().getUsing(s.ref);
-                c.writeLock().lock();
-                v.setWatch(watch);
-                v.setUpdatedMs(nowMs);
-            }
+        BorrowerBook.Scratch s = book.scratch();
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.activityKey(borrowerId))) {
+            BorrowerValue v = forChange(c, s);
+            v.setWatch(watch);
+            v.setActivityMs(nowMs);
+            finish(c, s, v);
         }
         if (ops != null && ops.recording()) {
             ops.activityWatch(borrowerId, watch);
         }
     }
 
-    private static void reset(ActivityValue v) {
+    static void reset(BorrowerValue v) {
         v.setCount(0);
         v.setMean(0);
         v.setM2(0);
@@ -199,10 +214,10 @@ public final class BorrowerActivity implements AutoCloseable {
             v.setDeviceHashAt(i, 0);
         }
         v.setWatch(false);
-        v.setUpdatedMs(0);
+        v.setActivityMs(0);
     }
 
-    private static void update(ActivityValue v, long amountMinor, long deviceHash, long nowMs) {
+    static void update(BorrowerValue v, long amountMinor, long deviceHash, long nowMs) {
         long n = v.getCount() + 1;
         double delta = amountMinor - v.getMean();
         double mean = v.getMean() + delta / n;
@@ -220,19 +235,15 @@ public final class BorrowerActivity implements AutoCloseable {
                 v.setNextDevice((next + 1) % DEVICES);
             }
         }
-        v.setUpdatedMs(nowMs);
+        v.setActivityMs(nowMs);
     }
 
     /** Puts a borrower's activity as a snapshot holds it (start-up only; not recorded). */
     public void restore(CharSequence borrowerId, Reading r) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, ActivityValue, ?> c = map.queryContext(s.key(borrowerId))) {
-            c.updateLock().lock();
-            MapEntry<CharSequence, ActivityValue> e = c.entry();
-            ActivityValue v = e != null ? e.value().getUsing(s.ref) : s.fresh;
-            if (e != null) {
-                c.writeLock().lock();
-            }
+        BorrowerBook.Scratch s = book.scratch();
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.activityKey(borrowerId))) {
+            BorrowerValue v = forChange(c, s);
             v.setCount(r.count);
             v.setMean(r.mean);
             v.setM2(r.m2);
@@ -241,24 +252,26 @@ public final class BorrowerActivity implements AutoCloseable {
             for (int i = 0; i < DEVICES; i++) {
                 v.setDeviceHashAt(i, r.devices[i]);
             }
-            v.setUpdatedMs(r.updatedMs);
-            if (e == null) {
-                c.insert(c.absentEntry(), c.wrapValueAsData(v));
-            }
+            v.setActivityMs(r.updatedMs);
+            finish(c, s, v);
         }
     }
 
     /** Visits every borrower's activity (for digests and tools). */
     public void forEach(java.util.function.BiConsumer<String, Reading> visitor) {
         Reading r = new Reading();
-        map.forEachEntry(e -> {
-            ActivityValue v = e.value().get();
+        BorrowerBook.Scratch s = book.scratch();
+        book.map.forEachEntry(e -> {
+            BorrowerValue v = e.value().getUsing(s.iterRef);
+            if ((v.getHas() & BorrowerBook.ACTIVITY) == 0) {
+                return;
+            }
             r.count = v.getCount();
             r.mean = v.getMean();
             r.m2 = v.getM2();
             r.watch = v.getWatch();
             r.nextDevice = v.getNextDevice();
-            r.updatedMs = v.getUpdatedMs();
+            r.updatedMs = v.getActivityMs();
             for (int i = 0; i < DEVICES; i++) {
                 r.devices[i] = v.getDeviceHashAt(i);
             }
@@ -266,25 +279,14 @@ public final class BorrowerActivity implements AutoCloseable {
         });
     }
 
+    /** Number of borrowers with activity. */
     public long size() {
-        return map.longSize();
+        return book.activities.get();
     }
 
+    /** Closes the shard's {@link BorrowerBook} (the ledger's map too); idempotent. */
     @Override
     public void close() {
-        map.close();
-    }
-
-    private static final class Scratch {
-        final StringBuilder key = new StringBuilder(StateConfig.MAX_ID_CHARS);
-        final ActivityValue ref = Values.newNativeReference(ActivityValue.class);
-        final ActivityValue fresh = Values.newHeapInstance(ActivityValue.class);
-
-        CharSequence key(CharSequence borrowerId) {
-            StateFiles.checkId("borrowerId", borrowerId);
-            key.setLength(0);
-            key.append(borrowerId);
-            return key;
-        }
+        book.close();
     }
 }

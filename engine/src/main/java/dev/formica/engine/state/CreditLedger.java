@@ -1,15 +1,11 @@
 package dev.formica.engine.state;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicLongArray;
-import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
-import net.openhft.chronicle.values.Values;
 
 /**
- * Credit line, held and drawn amounts per (borrower, product), persisted off-heap.
+ * Credit line, held and drawn amounts per (borrower, product), off-heap: the lines of a borrower's entry in the
+ * shard's {@link BorrowerBook} (one entry per borrower holds its three products' slots and its activity).
  *
  * <p><b>Threading:</b> the shard's single writer calls the mutators; any thread may call {@link #get},
  * {@link #forEach} and {@link #size}. Each mutation takes the entry's update lock, then upgrades to the write
@@ -22,118 +18,92 @@ import net.openhft.chronicle.values.Values;
  */
 public final class CreditLedger implements AutoCloseable {
 
-    static final String FILE_NAME = "ledger.dat";
-
-    private final ChronicleMap<CharSequence, LedgerValue> map;
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    /**
-     * Running sums of held and drawn per product (index = product number), kept by the mutators so a
-     * metrics scrape reads two numbers instead of walking every line. An uncontended atomic add (a few ns
-     * next to the map operation) keeps them right even with several writers, which this class allows.
-     */
-    private final AtomicLongArray heldTotals = new AtomicLongArray(4);
-    private final AtomicLongArray drawnTotals = new AtomicLongArray(4);
-
-    /**
-     * The keys of the lines this ledger holds (lines are never removed): a look-up of a borrower's product with no
-     * line, the usual case for two of a Decide's three, costs no map probe.
-     */
-    private final PresenceFilter present;
-
-    private CreditLedger(ChronicleMap<CharSequence, LedgerValue> map, long maxLines) {
-        this.map = map;
-        this.present = new PresenceFilter(maxLines);
-        // One walk at open (≈ 0.1 s per million lines); afterwards the mutators keep the sums and the filter.
-        map.forEachEntry(e -> {
-            LedgerValue v = e.value().get();
-            CharSequence key = e.key().get();
-            present.add(key);
-            int product = key.charAt(0) - '0';
-            if (product >= 0 && product < 4) {
-                heldTotals.setPlain(product, heldTotals.getPlain(product) + v.getHeldMinor());
-                drawnTotals.setPlain(product, drawnTotals.getPlain(product) + v.getDrawnMinor());
-            }
-        });
-    }
-
-    /** Sum of held over every line of the product, minor units; any thread, never blocks the writer. */
-    public long heldTotalMinor(int product) {
-        return heldTotals.get(product);
-    }
-
-    /** Sum of drawn over every line of the product, minor units; any thread, never blocks the writer. */
-    public long drawnTotalMinor(int product) {
-        return drawnTotals.get(product);
-    }
-
-    private void addTotals(int product, long heldDelta, long drawnDelta) {
-        if (heldDelta != 0) {
-            heldTotals.getAndAdd(product, heldDelta);
-        }
-        if (drawnDelta != 0) {
-            drawnTotals.getAndAdd(product, drawnDelta);
-        }
-    }
+    private final BorrowerBook book;
 
     /** Where changes are recorded for the shard log; null = not recorded. */
     StateOps ops;
 
-    static CreditLedger open(Path dir, StateConfig cfg, boolean recover) throws IOException {
-        long entries = cfg.expectedBorrowers() * cfg.productsPerBorrower();
-        return new CreditLedger(StateFiles.open(ChronicleMap.of(CharSequence.class, LedgerValue.class)
-                .name("formica-ledger")
-                .checksumEntries(false) // in-place updates; see package javadoc, "Entry checksums"
-                .entries(entries)
-                .averageKeySize(1 + cfg.averageBorrowerIdChars())
-                .maxBloatFactor(cfg.maxBloatFactor()), dir.resolve(FILE_NAME), recover),
-                (long) (entries * cfg.maxBloatFactor()));
+    CreditLedger(BorrowerBook book) {
+        this.book = book;
     }
 
-    /** Copies the line into {@code out}; returns false (and leaves {@code out} alone) if there is none. */
+    /** Sum of held over every line of the product, minor units; any thread, never blocks the writer. */
+    public long heldTotalMinor(int product) {
+        return book.heldTotals.get(product);
+    }
+
+    /** Sum of drawn over every line of the product, minor units; any thread, never blocks the writer. */
+    public long drawnTotalMinor(int product) {
+        return book.drawnTotals.get(product);
+    }
+
+    /**
+     * Copies the line into {@code out}; returns false (and leaves {@code out} alone) if there is none. A product
+     * with no line costs no map probe when the borrower's presence filter says so ({@link BorrowerBook#present}).
+     */
     public boolean get(CharSequence borrowerId, int product, LedgerSnapshot out) {
-        Scratch s = scratch.get();
-        CharSequence key = s.key(borrowerId, product);
-        if (!present.mightContain(key)) {
+        BorrowerBook.Scratch s = book.scratch();
+        CharSequence key = s.lineKey(borrowerId, product);
+        if (!book.present.mightContain(s.probe)) {
             return false;
         }
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(key)) {
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(key)) {
             c.readLock().lock();
-            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            MapEntry<CharSequence, BorrowerValue> e = c.entry();
             if (e == null) {
                 return false;
             }
-            out.copyFrom(e.value().getUsing(s.ref));
+            BorrowerValue v = e.value().getUsing(s.ref);
+            if ((v.getHas() & (1 << product)) == 0) {
+                return false;
+            }
+            out.copyFrom(v, product - 1);
             return true;
         }
     }
 
     /** Creates the line with held = drawn = 0, or changes only the line of an existing one. */
     public void putLine(CharSequence borrowerId, int product, long lineMinor, long nowMs) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        BorrowerBook.Scratch s = book.scratch();
+        int i = product - 1;
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.lineKey(borrowerId, product))) {
             c.updateLock().lock();
-            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            MapEntry<CharSequence, BorrowerValue> e = c.entry();
             if (e != null) {
-                LedgerValue v = e.value().getUsing(s.ref);
+                BorrowerValue v = e.value().getUsing(s.ref);
                 c.writeLock().lock();
-                v.setLineMinor(lineMinor);
-                touch(v, nowMs);
+                if ((v.getHas() & (1 << product)) != 0) {
+                    v.setLineMinorAt(i, lineMinor);
+                    touch(v, i, nowMs);
+                } else {
+                    book.addLineKey(s);
+                    newLine(v, product, lineMinor, nowMs);
+                    book.lines.incrementAndGet();
+                }
             } else {
-                LedgerValue v = s.fresh;
-                v.setLineMinor(lineMinor);
-                v.setHeldMinor(0);
-                v.setDrawnMinor(0);
-                v.setFrozen(false);
-                v.setGrade(0);
-                v.setVersion(1);
-                v.setUpdatedMs(nowMs);
-                present.add(s.key);
+                BorrowerValue v = s.fresh();
+                newLine(v, product, lineMinor, nowMs);
+                book.addLineKey(s);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
+                book.lines.incrementAndGet(); // counted once the map holds it (an insert fails when it is full)
             }
         }
         if (ops != null && ops.recording()) {
             ops.ledgerPutLine(borrowerId, product, lineMinor);
         }
+    }
+
+    private static void newLine(BorrowerValue v, int product, long lineMinor, long nowMs) {
+        int i = product - 1;
+        v.setLineMinorAt(i, lineMinor);
+        v.setHeldMinorAt(i, 0);
+        v.setDrawnMinorAt(i, 0);
+        v.setFrozen(v.getFrozen() & ~(1 << product));
+        v.setGradeAt(i, 0);
+        v.setVersionAt(i, 1);
+        v.setUpdatedMsAt(i, nowMs);
+        v.setHas(v.getHas() | (1 << product));
     }
 
     /**
@@ -163,25 +133,29 @@ public final class CreditLedger implements AutoCloseable {
 
     /** {@link #apply}'s work in one look-up: the new version, or -1 (nothing changed or recorded) with no line. */
     private long applyToLine(CharSequence borrowerId, int product, long heldDelta, long drawnDelta, long nowMs) {
-        Scratch s = scratch.get();
-        CharSequence key = s.key(borrowerId, product);
-        if (!present.mightContain(key)) {
+        BorrowerBook.Scratch s = book.scratch();
+        CharSequence key = s.lineKey(borrowerId, product);
+        if (!book.present.mightContain(s.probe)) {
             return -1;
         }
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(key)) {
+        int i = product - 1;
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(key)) {
             c.updateLock().lock();
-            MapEntry<CharSequence, LedgerValue> e = c.entry();
+            MapEntry<CharSequence, BorrowerValue> e = c.entry();
             if (e == null) {
                 return -1;
             }
-            LedgerValue v = e.value().getUsing(s.ref);
-            long held = Math.addExact(v.getHeldMinor(), heldDelta);
-            long drawn = Math.addExact(v.getDrawnMinor(), drawnDelta);
+            BorrowerValue v = e.value().getUsing(s.ref);
+            if ((v.getHas() & (1 << product)) == 0) {
+                return -1;
+            }
+            long held = Math.addExact(v.getHeldMinorAt(i), heldDelta);
+            long drawn = Math.addExact(v.getDrawnMinorAt(i), drawnDelta);
             c.writeLock().lock();
-            v.setHeldMinor(held);
-            v.setDrawnMinor(drawn);
-            addTotals(product, heldDelta, drawnDelta);
-            long version = touch(v, nowMs);
+            v.setHeldMinorAt(i, held);
+            v.setDrawnMinorAt(i, drawn);
+            book.addTotals(product, heldDelta, drawnDelta);
+            long version = touch(v, i, nowMs);
             if (ops != null && ops.recording()) {
                 ops.ledgerApply(borrowerId, product, heldDelta, drawnDelta);
             }
@@ -191,13 +165,15 @@ public final class CreditLedger implements AutoCloseable {
 
     /** Freezes or unfreezes the line. @throws IllegalStateException if it does not exist */
     public void setFrozen(CharSequence borrowerId, int product, boolean frozen, long nowMs) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        BorrowerBook.Scratch s = book.scratch();
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.lineKey(borrowerId, product))) {
             c.updateLock().lock();
-            LedgerValue v = existing(c, s);
+            BorrowerValue v = existing(c, s, product);
             c.writeLock().lock();
-            v.setFrozen(frozen);
-            touch(v, nowMs);
+            int bit = 1 << product;
+            v.setFrozen(frozen ? v.getFrozen() | bit : v.getFrozen() & ~bit);
+            touch(v, product - 1, nowMs);
         }
         if (ops != null && ops.recording()) {
             ops.ledgerFrozen(borrowerId, product, frozen);
@@ -209,13 +185,14 @@ public final class CreditLedger implements AutoCloseable {
         if (grade < 0 || grade > 5) {
             throw new IllegalArgumentException("grade must be 0..5, was " + grade);
         }
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        BorrowerBook.Scratch s = book.scratch();
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.lineKey(borrowerId, product))) {
             c.updateLock().lock();
-            LedgerValue v = existing(c, s);
+            BorrowerValue v = existing(c, s, product);
             c.writeLock().lock();
-            v.setGrade(grade);
-            touch(v, nowMs);
+            v.setGradeAt(product - 1, grade);
+            touch(v, product - 1, nowMs);
         }
         if (ops != null && ops.recording()) {
             ops.ledgerGrade(borrowerId, product, grade);
@@ -228,14 +205,16 @@ public final class CreditLedger implements AutoCloseable {
      * @throws IllegalStateException if the line does not exist
      */
     public void setHeld(CharSequence borrowerId, int product, long heldMinor, long nowMs) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        BorrowerBook.Scratch s = book.scratch();
+        int i = product - 1;
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.lineKey(borrowerId, product))) {
             c.updateLock().lock();
-            LedgerValue v = existing(c, s);
+            BorrowerValue v = existing(c, s, product);
             c.writeLock().lock();
-            addTotals(product, heldMinor - v.getHeldMinor(), 0);
-            v.setHeldMinor(heldMinor);
-            touch(v, nowMs);
+            book.addTotals(product, heldMinor - v.getHeldMinorAt(i), 0);
+            v.setHeldMinorAt(i, heldMinor);
+            touch(v, i, nowMs);
         }
         if (ops != null && ops.recording()) {
             ops.ledgerSetHeld(borrowerId, product, heldMinor);
@@ -244,87 +223,89 @@ public final class CreditLedger implements AutoCloseable {
 
     /** Puts a line with every field as a snapshot holds it (start-up only; not recorded). */
     public void restore(CharSequence borrowerId, int product, LedgerSnapshot line) {
-        Scratch s = scratch.get();
-        try (ExternalMapQueryContext<CharSequence, LedgerValue, ?> c = map.queryContext(s.key(borrowerId, product))) {
+        BorrowerBook.Scratch s = book.scratch();
+        int i = product - 1;
+        int bit = 1 << product;
+        try (ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c = book.map.queryContext(
+                s.lineKey(borrowerId, product))) {
             c.updateLock().lock();
-            MapEntry<CharSequence, LedgerValue> e = c.entry();
-            LedgerValue v = e != null ? e.value().getUsing(s.ref) : s.fresh;
+            MapEntry<CharSequence, BorrowerValue> e = c.entry();
+            BorrowerValue v = e != null ? e.value().getUsing(s.ref) : s.fresh();
             if (e != null) {
                 c.writeLock().lock();
-                addTotals(product, -v.getHeldMinor(), -v.getDrawnMinor());
             }
-            v.setLineMinor(line.lineMinor());
-            v.setHeldMinor(line.heldMinor());
-            v.setDrawnMinor(line.drawnMinor());
-            v.setFrozen(line.frozen());
-            v.setGrade(line.grade());
-            v.setVersion(line.version());
-            v.setUpdatedMs(line.updatedMs());
+            boolean added = (v.getHas() & bit) == 0;
+            if (added) {
+                book.addLineKey(s);
+            } else {
+                book.addTotals(product, -v.getHeldMinorAt(i), -v.getDrawnMinorAt(i));
+            }
+            v.setLineMinorAt(i, line.lineMinor());
+            v.setHeldMinorAt(i, line.heldMinor());
+            v.setDrawnMinorAt(i, line.drawnMinor());
+            v.setFrozen(line.frozen() ? v.getFrozen() | bit : v.getFrozen() & ~bit);
+            v.setGradeAt(i, line.grade());
+            v.setVersionAt(i, line.version());
+            v.setUpdatedMsAt(i, line.updatedMs());
+            v.setHas(v.getHas() | bit);
             if (e == null) {
-                present.add(s.key);
                 c.insert(c.absentEntry(), c.wrapValueAsData(v));
             }
-            addTotals(product, line.heldMinor(), line.drawnMinor());
+            if (added) {
+                book.lines.incrementAndGet();
+            }
+            book.addTotals(product, line.heldMinor(), line.drawnMinor());
         }
     }
 
     /** Visits every line; see {@link LedgerVisitor} for what the visitor may do. */
     public void forEach(LedgerVisitor visitor) {
-        Scratch s = scratch.get();
+        BorrowerBook.Scratch s = book.scratch();
         StringBuilder key = s.iterKey;
-        StringBuilder borrower = s.iterBorrower;
         LedgerSnapshot snapshot = s.iterSnapshot;
-        map.forEachEntry(e -> {
-            CharSequence k = e.key().getUsing(key);
-            borrower.setLength(0);
-            borrower.append(k, 1, k.length());
-            snapshot.copyFrom(e.value().getUsing(s.iterRef));
-            visitor.visit(borrower, k.charAt(0) - '0', snapshot);
+        book.map.forEachEntry(e -> {
+            BorrowerValue v = e.value().getUsing(s.iterRef);
+            int has = v.getHas();
+            if ((has & ~BorrowerBook.ACTIVITY) == 0) {
+                return;
+            }
+            CharSequence borrower = e.key().getUsing(key);
+            for (int p = 1; p <= 3; p++) {
+                if ((has & (1 << p)) != 0) {
+                    snapshot.copyFrom(v, p - 1);
+                    visitor.visit(borrower, p, snapshot);
+                }
+            }
         });
     }
 
     /** Number of lines. */
     public long size() {
-        return map.longSize();
+        return book.lines.get();
     }
 
+    /** Closes the shard's {@link BorrowerBook} (the activity's map too); idempotent. */
     @Override
     public void close() {
-        map.close();
+        book.close();
     }
 
-    private static LedgerValue existing(ExternalMapQueryContext<CharSequence, LedgerValue, ?> c, Scratch s) {
-        MapEntry<CharSequence, LedgerValue> e = c.entry();
-        if (e == null) {
+    /** The entry's value, bound to {@code s.ref}. @throws IllegalStateException if it has no line on product */
+    static BorrowerValue existing(ExternalMapQueryContext<CharSequence, BorrowerValue, ?> c, BorrowerBook.Scratch s,
+            int product) {
+        MapEntry<CharSequence, BorrowerValue> e = c.entry();
+        BorrowerValue v = e == null ? null : e.value().getUsing(s.ref);
+        if (v == null || (v.getHas() & (1 << product)) == 0) {
             throw new IllegalStateException("no credit line for this borrower and product");
         }
-        return e.value().getUsing(s.ref);
+        return v;
     }
 
-    private static long touch(LedgerValue v, long nowMs) {
-        long version = v.getVersion() + 1;
-        v.setVersion(version);
-        v.setUpdatedMs(nowMs);
+    /** Increments slot {@code i}'s version and sets its time; returns the new version. */
+    static long touch(BorrowerValue v, int i, long nowMs) {
+        long version = v.getVersionAt(i) + 1;
+        v.setVersionAt(i, version);
+        v.setUpdatedMsAt(i, nowMs);
         return version;
-    }
-
-    /** Per-thread reusable objects; never shared between threads. */
-    private static final class Scratch {
-        final StringBuilder key = new StringBuilder(StateConfig.MAX_ID_CHARS + 1);
-        final LedgerValue ref = Values.newNativeReference(LedgerValue.class);
-        final LedgerValue fresh = Values.newHeapInstance(LedgerValue.class);
-        final StringBuilder iterKey = new StringBuilder(StateConfig.MAX_ID_CHARS + 1);
-        final StringBuilder iterBorrower = new StringBuilder(StateConfig.MAX_ID_CHARS);
-        final LedgerValue iterRef = Values.newNativeReference(LedgerValue.class);
-        final LedgerSnapshot iterSnapshot = new LedgerSnapshot();
-
-        /** The product digit, then the borrower id: one reused key, no String built. */
-        CharSequence key(CharSequence borrowerId, int product) {
-            StateFiles.checkId("borrowerId", borrowerId);
-            StateFiles.checkProduct(product);
-            key.setLength(0);
-            key.append((char) ('0' + product)).append(borrowerId);
-            return key;
-        }
     }
 }

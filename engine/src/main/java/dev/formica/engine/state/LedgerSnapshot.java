@@ -1,7 +1,8 @@
 package dev.formica.engine.state;
 
 /**
- * A caller-owned copy of one ledger line, filled by {@link CreditLedger#get} and {@link CreditLedger#forEach}.
+ * A caller-owned copy of one ledger line, filled by {@link CreditLedger#get}, {@link CreditLedger#forEach} and
+ * {@link BorrowerBook#read}.
  * Not thread-safe: one instance per thread, reused across calls so reads allocate nothing.
  */
 public final class LedgerSnapshot {
@@ -77,14 +78,21 @@ public final class LedgerSnapshot {
         return updatedMs;
     }
 
-    void copyFrom(LedgerValue v) {
-        lineMinor = v.getLineMinor();
-        heldMinor = v.getHeldMinor();
-        drawnMinor = v.getDrawnMinor();
-        frozen = v.getFrozen();
-        grade = v.getGrade();
-        version = v.getVersion();
-        updatedMs = v.getUpdatedMs();
+    /** Copies the line of slot {@code i} (product {@code i + 1}) of a borrower's entry. */
+    void copyFrom(BorrowerValue v, int i) {
+        lineMinor = v.getLineMinorAt(i);
+        heldMinor = v.getHeldMinorAt(i);
+        drawnMinor = v.getDrawnMinorAt(i);
+        frozen = (v.getFrozen() & (2 << i)) != 0;
+        grade = v.getGradeAt(i);
+        version = v.getVersionAt(i);
+        updatedMs = v.getUpdatedMsAt(i);
+    }
+
+    /** Copies every field of {@code other}; returns this. */
+    public LedgerSnapshot copyOf(LedgerSnapshot other) {
+        return set(other.lineMinor, other.heldMinor, other.drawnMinor, other.frozen, other.grade, other.version,
+                other.updatedMs);
     }
 
     @Override

@@ -58,6 +58,22 @@ public final class PresenceFilter {
         return ((long) WORDS.getAcquire(words, index(rest)) & b) == b;
     }
 
+    /**
+     * Whether {@link #mightContain} is true of {@code key} with any first char from {@code from} to {@code to}: one
+     * hash and one word for all of them (the ledger's book asks this of a borrower's activity and three products).
+     */
+    public boolean mightContainAnyFirst(CharSequence key, char from, char to) {
+        long rest = hash(key);
+        long word = (long) WORDS.getAcquire(words, index(rest));
+        for (char c = from; c <= to; c++) {
+            long b = bits(rest, c);
+            if ((word & b) == b) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The word {@code key}'s bits are in (tests: keys that differ only in their first char share it). */
     int wordOf(CharSequence key) {
         return index(hash(key));

@@ -31,6 +31,7 @@ public final class ShardState implements AutoCloseable {
     private final boolean recovered;
     private final FileChannel markerChannel;
     private final FileLock markerLock;
+    private BorrowerBook borrowers;
     private CreditLedger ledger;
     private HoldBook holds;
     private DecisionRecords decisions;
@@ -80,11 +81,12 @@ public final class ShardState implements AutoCloseable {
         }
         ShardState state = new ShardState(shardDir, crashed, channel, lock);
         try {
-            state.ledger = CreditLedger.open(shardDir, cfg, crashed);
+            state.borrowers = BorrowerBook.open(cfg);
+            state.ledger = state.borrowers.ledger();
             state.holds = HoldBook.open(cfg);
             state.decisions = DecisionRecords.open(shardDir, cfg, crashed, nowMs);
             state.profiles = BorrowerDocuments.open(shardDir, cfg, crashed);
-            state.activity = BorrowerActivity.open(shardDir, cfg, crashed);
+            state.activity = state.borrowers.activity();
             state.notes = BorrowerDocuments.open(shardDir, cfg, crashed, "line-notes.dat", "formica-line-notes");
             state.notes.notes = true;
             state.exposures = ExposureBook.open(shardDir, cfg, crashed);
@@ -112,6 +114,11 @@ public final class ShardState implements AutoCloseable {
     /** Whether the previous run ended without {@link #close} and the maps went through recovery. */
     public boolean recoveredFromCrash() {
         return recovered;
+    }
+
+    /** One entry per borrower: its credit lines ({@link #ledger}) and its activity ({@link #activity}). */
+    public BorrowerBook borrowers() {
+        return borrowers;
     }
 
     public CreditLedger ledger() {
@@ -184,7 +191,7 @@ public final class ShardState implements AutoCloseable {
 
     private void closeMaps() {
         RuntimeException failure = null;
-        AutoCloseable[] stores = {exposures, notes, activity, profiles, decisions, holds, ledger};
+        AutoCloseable[] stores = {exposures, notes, profiles, decisions, holds, borrowers};
         for (AutoCloseable store : stores) {
             if (store == null) {
                 continue;

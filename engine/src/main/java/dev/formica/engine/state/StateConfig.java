@@ -6,9 +6,9 @@ package dev.formica.engine.state;
  * <p>Every map is sized up front (Chronicle Map does not grow freely): a map holds {@code expected × maxBloatFactor}
  * entries before inserts fail. Invalid combinations fail in the constructor with a message naming the setting.
  *
- * @param expectedBorrowers          borrowers per shard; the ledger is sized for this times
- *                                   {@code productsPerBorrower}, profiles for this
- * @param productsPerBorrower        average ledger lines (products) per borrower, 1..3
+ * @param expectedBorrowers          borrowers per shard; the borrowers' entries (lines and activity, one per
+ *                                   borrower) and the profiles are sized for this
+ * @param productsPerBorrower        average ledger lines (products) per borrower, 1..3: sizes the exposure records
  * @param expectedHolds              holds alive at once per shard
  * @param expectedDecisionRecords    idempotency records per shard per generation
  * @param decisionGenerationMillis   length of one idempotency generation; a record lives 1 to 2 generations

@@ -1,6 +1,7 @@
 package dev.formica.engine.state;
 
 import static dev.formica.engine.state.StateTestSupport.T0;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -41,6 +42,35 @@ class AllocationTest {
             }
             long allocated = mx.getThreadAllocatedBytes(tid) - before;
             assertTrue(allocated < OPS, allocated + " bytes allocated in " + OPS + " rounds");
+        }
+    }
+
+    @Test
+    void shouldNotAllocateOnTheBorrowersReadAndApproval() throws IOException {
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
+        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
+        try (ShardState s = StateTestSupport.open(tmp.resolve("shard"))) {
+            StringBuilder id = new StringBuilder("borrower-1");
+            s.ledger().putLine(id, 2, 1_000_000_000L, T0);
+            BorrowerBook.Reading reading = new BorrowerBook.Reading();
+            BorrowerActivity.Reading activity = new BorrowerActivity.Reading();
+            long tid = Thread.currentThread().getId();
+            long before = 0;
+            for (int i = 0; i < 2 * OPS; i++) {
+                if (i == OPS) {
+                    before = mx.getThreadAllocatedBytes(tid);
+                }
+                s.borrowers().read(id, reading);
+                s.borrowers().approve(id, 2, 1, 40 + i % 7, T0 + i);
+                s.activity().read(id, activity);
+                s.ledger().applyIfPresent(id, 2, -1, 0, T0 + i);
+            }
+            long allocated = mx.getThreadAllocatedBytes(tid) - before;
+            assertTrue(allocated < OPS, allocated + " bytes allocated in " + OPS + " rounds");
+            assertTrue(s.borrowers().read(id, reading).hasLine(2));
+            assertEquals(2L * OPS, reading.activity().count(), "every approval counted");
         }
     }
 
