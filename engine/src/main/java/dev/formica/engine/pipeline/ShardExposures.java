@@ -14,8 +14,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.collections.LongArrayList;
 
 /**
  * One shard's part of the concentration limits: each line's exposure record (what its held and drawn balance is
@@ -225,10 +225,7 @@ final class ShardExposures {
         addAll(state, guard);
     }
 
-    /**
-     * A credit line: the borrower and the product number (start-up maps). Equal to any line with the same
-     * characters and product, so a reused {@link #probe} finds a stored line without a string per lookup.
-     */
+    /** A credit line: the borrower and the product number (the reconciliation's search for orphan records). */
     static final class Line {
         private CharSequence borrowerId;
         private int product;
@@ -238,16 +235,7 @@ final class ShardExposures {
             set(borrowerId, product);
         }
 
-        private Line() {
-        }
-
-        /** A line to look others up with ({@link #set} it before each lookup); never stored in a map. */
-        static Line probe() {
-            return new Line();
-        }
-
-        /** Points this probe at {@code borrowerId} (not copied: valid while the caller keeps it unchanged). */
-        Line set(CharSequence borrowerId, int product) {
+        private Line set(CharSequence borrowerId, int product) {
             this.borrowerId = borrowerId;
             this.product = product;
             int h = 0;
@@ -278,44 +266,11 @@ final class ShardExposures {
         }
     }
 
-    /** A line's active holds (start-up): their ids and amounts, and the sum of the amounts. */
-    static final class LineHolds {
-        /** The line these holds are on (its borrower id a copy, kept). */
-        final Line line;
-        private long held;
-        private long[] ids = new long[2];
-        private long[] amounts = new long[2];
-        private int count;
-
-        LineHolds(Line line) {
-            this.line = line;
-        }
-
-        void add(long holdId, long amountMinor) {
-            if (count == ids.length) {
-                ids = Arrays.copyOf(ids, count * 2);
-                amounts = Arrays.copyOf(amounts, count * 2);
-            }
-            ids[count] = holdId;
-            amounts[count++] = amountMinor;
-            held += amountMinor;
-        }
-
-        long held() {
-            return held;
-        }
-
-        boolean contains(long holdId) {
-            for (int i = 0; i < count; i++) {
-                if (ids[i] == holdId) {
-                    return true;
-                }
-            }
-            return false;
-        }
+    /** Sets the region and group a new record of the borrower is attributed to (the reconciliation's repairs). */
+    @FunctionalInterface
+    interface Attribution {
+        void attribute(String borrowerId, ExposureRecord record);
     }
-
-    private static final LineHolds NO_HOLDS = new LineHolds(null);
 
     /**
      * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry
@@ -324,44 +279,44 @@ final class ShardExposures {
      * attributed to no merchant and no industry; a new record to the profile's region and group) and written as its
      * own frame. Start-up only; allocates (once per line, not per comparison: a record is compared by its encoding).
      *
-     * @param lines    every line of the ledger (the caller walked it once for its own check)
-     * @param holds    the active holds of each of {@code lines}, or null for none
-     * @param balances each line's drawn balance and its held plus drawn balance (held as the caller repaired it)
-     * @param profiles the stored profile of a borrower, or null
+     * @param lines    every line of the ledger with its active holds and its drawn balance (the caller walked the
+     *                 ledger once for its own check and repaired held to the sum of the active holds)
+     * @param attribution sets a new record's region and group (the borrower's profile's; "" without one)
      * @param endFrame ends the frame of one repair
      * @return the records repaired
      */
-    long reconcile(List<Line> lines, List<LineHolds> holds, List<long[]> balances,
-            Function<String, Profile> profiles, Runnable endFrame) {
+    long reconcile(RecoveryLines lines, Attribution attribution, Runnable endFrame) {
+        LongArrayList ids = new LongArrayList();
+        LongArrayList amounts = new LongArrayList();
         ExpandableArrayBuffer before = new ExpandableArrayBuffer(256);
         ExpandableArrayBuffer after = new ExpandableArrayBuffer(256);
         long repaired = 0;
         long found = 0;
         long records = state.exposures().size();
-        for (int l = 0; l < lines.size(); l++) {
-            String borrowerId = lines.get(l).borrowerId();
-            int product = lines.get(l).product();
-            long drawn = balances.get(l)[0];
+        for (int l = 0; l < lines.lineCount(); l++) {
+            CharSequence borrowerId = lines.borrowerId(l); // a view: valid until the next lines.borrowerId
+            int product = lines.product(l);
+            long drawn = lines.drawn(l);
             boolean had = state.exposures().read(borrowerId, product, exposure);
             if (had) {
                 found++;
-            } else if (balances.get(l)[1] == 0) {
+            } else if (lines.held(l) + drawn == 0) {
                 continue;
             }
             int beforeLength = exposure.encode(before);
-            LineHolds lineHolds = holds.get(l) == null ? NO_HOLDS : holds.get(l);
+            lines.holdsOf(l, ids, amounts);
             for (int i = exposure.count() - 1; i >= 0; i--) {
                 long id = exposure.holdId(i);
-                if (id != 0 && !lineHolds.contains(id)) {
+                if (id != 0 && !ids.containsLong(id)) {
                     exposure.remove(i);
                 }
             }
-            for (int h = 0; h < lineHolds.count; h++) {
-                int i = exposure.indexOfHold(lineHolds.ids[h]);
+            for (int h = 0; h < ids.size(); h++) {
+                int i = exposure.indexOfHold(ids.getLong(h));
                 if (i < 0) {
-                    exposure.add(lineHolds.ids[h], "", "", lineHolds.amounts[h]);
-                } else if (exposure.amount(i) != lineHolds.amounts[h]) {
-                    exposure.reduce(i, exposure.amount(i) - lineHolds.amounts[h]);
+                    exposure.add(ids.getLong(h), "", "", amounts.getLong(h));
+                } else if (exposure.amount(i) != amounts.getLong(h)) {
+                    exposure.reduce(i, exposure.amount(i) - amounts.getLong(h));
                 }
             }
             long recorded = exposure.total() - exposure.held();
@@ -374,9 +329,7 @@ final class ShardExposures {
                 exposure.add(0, "", "", drawn - recorded);
             }
             if (!had) {
-                Profile profile = profiles.apply(borrowerId);
-                exposure.region(profile == null ? "" : profile.getRegion())
-                        .group(profile == null ? "" : profile.getGroupId());
+                attribution.attribute(borrowerId.toString(), exposure);
             }
             int afterLength = had ? exposure.encode(after) : -1;
             if (!had || beforeLength != afterLength || !Arrays.equals(before.byteArray(), 0, beforeLength,
@@ -395,7 +348,10 @@ final class ShardExposures {
         if (found == records) {
             return repaired; // every record belongs to a line: no orphan to look for
         }
-        Set<Line> withLine = new HashSet<>(lines);
+        Set<Line> withLine = new HashSet<>();
+        for (int l = 0; l < lines.lineCount(); l++) {
+            withLine.add(new Line(lines.borrowerId(l).toString(), lines.product(l)));
+        }
         List<Line> orphans = new ArrayList<>();
         state.exposures().forEach((borrowerId, product, record) -> {
             if (!withLine.contains(new Line(borrowerId, product))) {
