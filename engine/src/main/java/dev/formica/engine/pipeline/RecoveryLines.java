@@ -32,6 +32,9 @@ final class RecoveryLines {
     private final LineHash lineHash;
     private final Long2LongHashMap groupOfHash;
     private Map<String, Integer> spill;
+    private final Long2LongHashMap lineOfHash;
+    /** Ledger lines whose hash an earlier ledger line has, by exact key (null: none). */
+    private Map<String, Integer> lineSpill;
 
     // groups (one per line with active holds): its line's characters, first and last hold, sum of the amounts
     private char[] groupChars = new char[1 << 12];
@@ -69,6 +72,7 @@ final class RecoveryLines {
     RecoveryLines(int expectedLines, LineHash lineHash) {
         this.lineHash = lineHash;
         this.groupOfHash = new Long2LongHashMap(Math.max(16, expectedLines * 2), 0.65f, NONE);
+        this.lineOfHash = new Long2LongHashMap(Math.max(16, expectedLines * 2), 0.65f, NONE);
     }
 
     /** A 64-bit hash of a line: FNV-1a over the characters and the product, then a final mix. */
@@ -118,7 +122,8 @@ final class RecoveryLines {
      * for the same borrower id and product.
      */
     int addLine(CharSequence borrowerId, int product, long drawnMinor) {
-        long found = groupOfHash.get(lineHash.of(borrowerId, product));
+        long h = lineHash.of(borrowerId, product);
+        long found = groupOfHash.get(h);
         int g = END;
         if (found != NONE && groupIs((int) found, borrowerId, product)) {
             g = (int) found;
@@ -144,7 +149,42 @@ final class RecoveryLines {
         lineProduct[lines] = product;
         lineGroup[lines] = g;
         lineDrawn[lines] = drawnMinor;
+        if (lineOfHash.get(h) == NONE) {
+            lineOfHash.put(h, lines);
+        } else {
+            if (lineSpill == null) {
+                lineSpill = new HashMap<>();
+            }
+            lineSpill.put(product + ":" + borrowerId, lines);
+        }
         return lines++;
+    }
+
+    /** The index {@link #addLine} gave the line, or -1 if it was not added (exact: never another line's). */
+    int lineOf(CharSequence borrowerId, int product) {
+        long found = lineOfHash.get(lineHash.of(borrowerId, product));
+        if (found != NONE && lineIs((int) found, borrowerId, product)) {
+            return (int) found;
+        }
+        if (lineSpill == null) {
+            return END;
+        }
+        Integer spilled = lineSpill.get(product + ":" + borrowerId);
+        return spilled == null ? END : spilled;
+    }
+
+    private boolean lineIs(int line, CharSequence borrowerId, int product) {
+        int length = borrowerId.length();
+        if (lineProduct[line] != product || lineCharLength[line] != length) {
+            return false;
+        }
+        int start = lineCharStart[line];
+        for (int i = 0; i < length; i++) {
+            if (lineChars[start + i] != borrowerId.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     int lineCount() {
@@ -240,6 +280,38 @@ final class RecoveryLines {
 
     private static char[] ensure(char[] chars, int needed) {
         return needed <= chars.length ? chars : Arrays.copyOf(chars, Math.max(needed, chars.length * 2));
+    }
+
+    /** The characters of another sequence from an offset on (a raw key's borrower id), without a copy. */
+    static final class Tail implements CharSequence {
+        private CharSequence of;
+        private int from;
+
+        Tail of(CharSequence sequence, int offset) {
+            of = sequence;
+            from = offset;
+            return this;
+        }
+
+        @Override
+        public int length() {
+            return of.length() - from;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return of.charAt(from + index);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return of.subSequence(from + start, from + end);
+        }
+
+        @Override
+        public String toString() {
+            return of.subSequence(from, of.length()).toString();
+        }
     }
 
     /** A borrower id's characters in one of the arrays, without a copy. */

@@ -45,6 +45,10 @@ class RecoveryLinesTest {
         assertEquals(0, lines.held(b1));
         assertEquals(70, lines.held(b1p2));
         assertEquals(0, lines.held(other));
+        assertEquals(b1, lines.lineOf("b1", 1)); // three ledger lines of one hash: each found exactly
+        assertEquals(b1p2, lines.lineOf("b1", 2));
+        assertEquals(other, lines.lineOf("other", 1));
+        assertEquals(-1, lines.lineOf("no-ledger-line", 1));
         LongArrayList ids = new LongArrayList();
         LongArrayList amounts = new LongArrayList();
         lines.holdsOf(b1p2, ids, amounts);
@@ -100,6 +104,20 @@ class RecoveryLinesTest {
             }
         }
         assertEquals(ledger.size(), lines.lineCount());
+        for (Map.Entry<String, Integer> line : ledger.entrySet()) {
+            String key = line.getKey();
+            int product = key.charAt(0) - '0';
+            String raw = product + key.substring(2); // as an exposure record's key: the product digit, the id
+            assertEquals(line.getValue(), lines.lineOf(new RecoveryLines.Tail().of(raw, 1), product), key);
+        }
+        for (String id : ids) {
+            for (int product = 1; product <= 4; product++) {
+                if (!ledger.containsKey(product + ":" + id)) {
+                    assertEquals(-1, lines.lineOf(id, product), product + ":" + id); // never another line
+                }
+            }
+            assertEquals(-1, lines.lineOf(id + "x", 1));
+        }
         LongArrayList holdIds = new LongArrayList();
         LongArrayList amounts = new LongArrayList();
         for (Map.Entry<String, Integer> line : ledger.entrySet()) {
