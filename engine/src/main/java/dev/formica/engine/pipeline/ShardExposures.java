@@ -11,11 +11,10 @@ import dev.formica.engine.state.ShardState;
 import dev.formica.v1.Profile;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.function.Function;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.collections.IntArrayList;
+import org.agrona.collections.LongArrayList;
 
 /**
  * One shard's part of the concentration limits: each line's exposure record (what its held and drawn balance is
@@ -225,191 +224,127 @@ final class ShardExposures {
         addAll(state, guard);
     }
 
-    /**
-     * A credit line: the borrower and the product number (start-up maps). Equal to any line with the same
-     * characters and product, so a reused {@link #probe} finds a stored line without a string per lookup.
-     */
-    static final class Line {
-        private CharSequence borrowerId;
-        private int product;
-        private int hash;
-
-        Line(String borrowerId, int product) {
-            set(borrowerId, product);
-        }
-
-        private Line() {
-        }
-
-        /** A line to look others up with ({@link #set} it before each lookup); never stored in a map. */
-        static Line probe() {
-            return new Line();
-        }
-
-        /** Points this probe at {@code borrowerId} (not copied: valid while the caller keeps it unchanged). */
-        Line set(CharSequence borrowerId, int product) {
-            this.borrowerId = borrowerId;
-            this.product = product;
-            int h = 0;
-            for (int i = 0; i < borrowerId.length(); i++) {
-                h = 31 * h + borrowerId.charAt(i);
-            }
-            this.hash = 31 * h + product;
-            return this;
-        }
-
-        String borrowerId() {
-            return borrowerId.toString();
-        }
-
-        int product() {
-            return product;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Line l && l.hash == hash && l.product == product
-                    && CharSequence.compare(l.borrowerId, borrowerId) == 0;
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
+    /** Sets the region and group a new record of the borrower is attributed to (the reconciliation's repairs). */
+    @FunctionalInterface
+    interface Attribution {
+        void attribute(String borrowerId, ExposureRecord record);
     }
-
-    /** A line's active holds (start-up): their ids and amounts, and the sum of the amounts. */
-    static final class LineHolds {
-        /** The line these holds are on (its borrower id a copy, kept). */
-        final Line line;
-        private long held;
-        private long[] ids = new long[2];
-        private long[] amounts = new long[2];
-        private int count;
-
-        LineHolds(Line line) {
-            this.line = line;
-        }
-
-        void add(long holdId, long amountMinor) {
-            if (count == ids.length) {
-                ids = Arrays.copyOf(ids, count * 2);
-                amounts = Arrays.copyOf(amounts, count * 2);
-            }
-            ids[count] = holdId;
-            amounts[count++] = amountMinor;
-            held += amountMinor;
-        }
-
-        long held() {
-            return held;
-        }
-
-        boolean contains(long holdId) {
-            for (int i = 0; i < count; i++) {
-                if (ids[i] == holdId) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
-    private static final LineHolds NO_HOLDS = new LineHolds(null);
 
     /**
      * Checks every line's exposure record against the ledger and the active holds: each active hold has its entry
      * with its amount, no entry names a hold that is not active, the drawn tranches add up to the drawn balance, and
      * no line without exposure keeps a record. A record that differs is completed (a missing hold or drawn amount is
      * attributed to no merchant and no industry; a new record to the profile's region and group) and written as its
-     * own frame. Start-up only; allocates (once per line, not per comparison: a record is compared by its encoding).
+     * own frame, in the ledger's order, then the records of no line. Start-up only: one walk of the records (no
+     * look-up per line, nothing allocated per record); a record is compared by its encoding.
      *
-     * @param lines    every line of the ledger (the caller walked it once for its own check)
-     * @param holds    the active holds of each of {@code lines}, or null for none
-     * @param balances each line's drawn balance and its held plus drawn balance (held as the caller repaired it)
-     * @param profiles the stored profile of a borrower, or null
+     * @param lines    every line of the ledger with its active holds and its drawn balance (the caller walked the
+     *                 ledger once for its own check and repaired held to the sum of the active holds)
+     * @param attribution sets a new record's region and group (the borrower's profile's; "" without one)
      * @param endFrame ends the frame of one repair
      * @return the records repaired
      */
-    long reconcile(List<Line> lines, List<LineHolds> holds, List<long[]> balances,
-            Function<String, Profile> profiles, Runnable endFrame) {
+    long reconcile(RecoveryLines lines, Attribution attribution, Runnable endFrame) {
+        LongArrayList ids = new LongArrayList();
+        LongArrayList amounts = new LongArrayList();
         ExpandableArrayBuffer before = new ExpandableArrayBuffer(256);
         ExpandableArrayBuffer after = new ExpandableArrayBuffer(256);
-        long repaired = 0;
-        long found = 0;
-        long records = state.exposures().size();
-        for (int l = 0; l < lines.size(); l++) {
-            String borrowerId = lines.get(l).borrowerId();
-            int product = lines.get(l).product();
-            long drawn = balances.get(l)[0];
-            boolean had = state.exposures().read(borrowerId, product, exposure);
-            if (had) {
-                found++;
-            } else if (balances.get(l)[1] == 0) {
-                continue;
+        // one walk of the records, each checked against its line (not a look-up per line); the lines whose record
+        // differs or is missing, and the records of no line, are repaired after the walk, in the ledger's order
+        boolean[] hasRecord = new boolean[lines.lineCount()];
+        IntArrayList differ = new IntArrayList();
+        List<String> orphans = new ArrayList<>();
+        RecoveryLines.Tail borrowerOf = new RecoveryLines.Tail();
+        state.exposures().forEachRecord((rawKey, record) -> {
+            int l = lines.lineOf(borrowerOf.of(rawKey, 1), rawKey.charAt(0) - '0');
+            if (l < 0) {
+                orphans.add(rawKey.toString());
+                return;
             }
-            int beforeLength = exposure.encode(before);
-            LineHolds lineHolds = holds.get(l) == null ? NO_HOLDS : holds.get(l);
-            for (int i = exposure.count() - 1; i >= 0; i--) {
-                long id = exposure.holdId(i);
-                if (id != 0 && !lineHolds.contains(id)) {
-                    exposure.remove(i);
-                }
-            }
-            for (int h = 0; h < lineHolds.count; h++) {
-                int i = exposure.indexOfHold(lineHolds.ids[h]);
-                if (i < 0) {
-                    exposure.add(lineHolds.ids[h], "", "", lineHolds.amounts[h]);
-                } else if (exposure.amount(i) != lineHolds.amounts[h]) {
-                    exposure.reduce(i, exposure.amount(i) - lineHolds.amounts[h]);
-                }
-            }
-            long recorded = exposure.total() - exposure.held();
-            for (int i = exposure.oldestDrawn(); recorded > drawn && i >= 0; i = exposure.oldestDrawn()) {
-                long take = Math.min(recorded - drawn, exposure.amount(i));
-                exposure.reduce(i, take);
-                recorded -= take;
-            }
-            if (recorded < drawn) {
-                exposure.add(0, "", "", drawn - recorded);
-            }
-            if (!had) {
-                Profile profile = profiles.apply(borrowerId);
-                exposure.region(profile == null ? "" : profile.getRegion())
-                        .group(profile == null ? "" : profile.getGroupId());
-            }
-            int afterLength = had ? exposure.encode(after) : -1;
-            if (!had || beforeLength != afterLength || !Arrays.equals(before.byteArray(), 0, beforeLength,
-                    after.byteArray(), 0, afterLength)) {
-                if (tableHoldsRecords) {
-                    if (had) {
-                        count(guard, dropped.decode(before, 0, beforeLength), -1);
-                    }
-                    count(guard, exposure, 1);
-                }
-                state.exposures().write(borrowerId, product, exposure);
-                endFrame.run();
-                repaired++;
-            }
-        }
-        if (found == records) {
-            return repaired; // every record belongs to a line: no orphan to look for
-        }
-        Set<Line> withLine = new HashSet<>(lines);
-        List<Line> orphans = new ArrayList<>();
-        state.exposures().forEach((borrowerId, product, record) -> {
-            if (!withLine.contains(new Line(borrowerId, product))) {
-                orphans.add(new Line(borrowerId, product));
+            hasRecord[l] = true;
+            int beforeLength = record.encode(before);
+            complete(record, lines, l, ids, amounts);
+            if (!same(before, beforeLength, after, record.encode(after))) {
+                differ.addInt(l);
             }
         });
-        for (Line orphan : orphans) {
-            if (tableHoldsRecords && state.exposures().read(orphan.borrowerId(), orphan.product(), exposure)) {
+        for (int l = 0; l < hasRecord.length; l++) {
+            if (!hasRecord[l] && lines.held(l) + lines.drawn(l) != 0) {
+                differ.addInt(l);
+            }
+        }
+        int[] repairs = differ.toIntArray();
+        Arrays.sort(repairs);
+        long repaired = 0;
+        for (int l : repairs) {
+            CharSequence borrowerId = lines.borrowerId(l); // a view: valid until the next lines.borrowerId
+            int product = lines.product(l);
+            boolean had = state.exposures().read(borrowerId, product, exposure);
+            int beforeLength = exposure.encode(before);
+            complete(exposure, lines, l, ids, amounts);
+            if (!had) {
+                attribution.attribute(borrowerId.toString(), exposure);
+            }
+            if (had && same(before, beforeLength, after, exposure.encode(after))) {
+                continue; // not reached: the walk found this record different
+            }
+            if (tableHoldsRecords) {
+                if (had) {
+                    count(guard, dropped.decode(before, 0, beforeLength), -1);
+                }
+                count(guard, exposure, 1);
+            }
+            state.exposures().write(borrowerId, product, exposure);
+            endFrame.run();
+            repaired++;
+        }
+        for (String rawKey : orphans) {
+            String borrowerId = rawKey.substring(1);
+            int product = rawKey.charAt(0) - '0';
+            if (tableHoldsRecords && state.exposures().read(borrowerId, product, exposure)) {
                 count(guard, exposure, -1);
             }
-            state.exposures().write(orphan.borrowerId(), orphan.product(), exposure.clear());
+            state.exposures().write(borrowerId, product, exposure.clear());
             endFrame.run();
             repaired++;
         }
         return repaired;
+    }
+
+    /**
+     * Makes {@code record} what line {@code l}'s holds and drawn balance say: an entry with its amount for each
+     * active hold, none for a hold that is not active, drawn tranches adding up to the drawn balance.
+     */
+    private static void complete(ExposureRecord record, RecoveryLines lines, int l, LongArrayList ids,
+            LongArrayList amounts) {
+        lines.holdsOf(l, ids, amounts);
+        for (int i = record.count() - 1; i >= 0; i--) {
+            long id = record.holdId(i);
+            if (id != 0 && !ids.containsLong(id)) {
+                record.remove(i);
+            }
+        }
+        for (int h = 0; h < ids.size(); h++) {
+            int i = record.indexOfHold(ids.getLong(h));
+            if (i < 0) {
+                record.add(ids.getLong(h), "", "", amounts.getLong(h));
+            } else if (record.amount(i) != amounts.getLong(h)) {
+                record.reduce(i, record.amount(i) - amounts.getLong(h));
+            }
+        }
+        long drawn = lines.drawn(l);
+        long recorded = record.total() - record.held();
+        for (int i = record.oldestDrawn(); recorded > drawn && i >= 0; i = record.oldestDrawn()) {
+            long take = Math.min(recorded - drawn, record.amount(i));
+            record.reduce(i, take);
+            recorded -= take;
+        }
+        if (recorded < drawn) {
+            record.add(0, "", "", drawn - recorded);
+        }
+    }
+
+    private static boolean same(ExpandableArrayBuffer a, int aLength, ExpandableArrayBuffer b, int bLength) {
+        return aLength == bLength && Arrays.equals(a.byteArray(), 0, aLength, b.byteArray(), 0, bLength);
     }
 }

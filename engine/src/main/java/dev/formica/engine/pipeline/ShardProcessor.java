@@ -58,11 +58,10 @@ import dev.formica.v1.RepayResponse;
 import dev.formica.v1.RiskEvent;
 import dev.formica.v1.RiskEventResponse;
 import dev.formica.v1.ScoreContribution;
-import java.util.ArrayList;
 import java.util.List;
+import org.agrona.collections.IntArrayList;
 import org.agrona.collections.LongArrayList;
 import org.agrona.collections.LongArrayQueue;
-import org.agrona.collections.Object2ObjectHashMap;
 
 /**
  * The credit-ledger logic of one shard: Decide, Confirm, Cancel, Repay, profile writes, hold expiry
@@ -1358,11 +1357,9 @@ final class ShardProcessor {
      * active holds for every ledger entry (repairing and counting any difference).
      */
     RecoveryReport recover(long nowMs) {
-        // one walk of the holds (only the fields read here), lines looked up with a reused probe (a string per line,
-        // not per hold), the queues' pairs in primitive arrays
-        Object2ObjectHashMap<ShardExposures.Line, ShardExposures.LineHolds> activeByLine =
-                new Object2ObjectHashMap<>();
-        ShardExposures.Line probe = ShardExposures.Line.probe();
+        // one walk of the holds (only the fields read here): the active ones grouped by line in primitive arrays
+        // (RecoveryLines: exact, no object per line or hold), the queues' pairs in primitive arrays
+        RecoveryLines byLine = new RecoveryLines((int) Math.min(Integer.MAX_VALUE / 4, state.ledger().size()));
         LongArrayList activeTimes = new LongArrayList();
         LongArrayList activeIds = new LongArrayList();
         LongArrayList finishedTimes = new LongArrayList();
@@ -1371,13 +1368,7 @@ final class ShardProcessor {
             if (holdState == HoldState.ACTIVE) {
                 activeTimes.addLong(expiresMs);
                 activeIds.addLong(holdId);
-                ShardExposures.LineHolds holds = activeByLine.get(probe.set(borrowerId, product));
-                if (holds == null) {
-                    ShardExposures.Line line = new ShardExposures.Line(borrowerId.toString(), product);
-                    holds = new ShardExposures.LineHolds(line);
-                    activeByLine.put(line, holds);
-                }
-                holds.add(holdId, amountMinor);
+                byLine.addHold(borrowerId, product, holdId, amountMinor);
             } else {
                 finishedTimes.addLong(Math.max(expiresMs, nowMs) + holdRetentionMs);
                 finishedIds.addLong(holdId);
@@ -1387,35 +1378,33 @@ final class ShardProcessor {
         queue(removals, finishedTimes, finishedIds);
         long[] mismatches = {0};
         long[] negative = {0};
-        List<Object[]> repairs = new ArrayList<>();
+        IntArrayList repairs = new IntArrayList();
         // one walk of the ledger for both checks: each line, its active holds and its balances (held as repaired)
-        List<ShardExposures.Line> lines = new ArrayList<>();
-        List<ShardExposures.LineHolds> holdsOfLines = new ArrayList<>();
-        List<long[]> balances = new ArrayList<>();
         state.ledger().forEach((borrowerId, product, s) -> {
-            ShardExposures.LineHolds holds = activeByLine.get(probe.set(borrowerId, product));
-            ShardExposures.Line line = holds != null ? holds.line
-                    : new ShardExposures.Line(borrowerId.toString(), product);
-            long expected = holds == null ? 0 : holds.held();
-            if (s.heldMinor() != expected) {
+            int line = byLine.addLine(borrowerId, product, s.drawnMinor());
+            if (s.heldMinor() != byLine.held(line)) {
                 mismatches[0]++;
-                repairs.add(new Object[] {line.borrowerId(), product, expected});
+                repairs.addInt(line);
             }
             if (s.availableMinor() < 0) {
                 negative[0]++;
             }
-            lines.add(line);
-            holdsOfLines.add(holds);
-            balances.add(new long[] {s.drawnMinor(), expected + s.drawnMinor()});
         });
-        for (Object[] repair : repairs) {
-            state.ledger().setHeld((String) repair[0], (Integer) repair[1], (Long) repair[2], nowMs);
+        for (int i = 0; i < repairs.size(); i++) {
+            int line = repairs.getInt(i);
+            state.ledger().setHeld(byLine.borrowerId(line).toString(), byLine.product(line), byLine.held(line),
+                    nowMs);
             endCommand(nowMs); // one frame per repair: any number of repairs fits the log
         }
-        long exposureRepairs = exposures.reconcile(lines, holdsOfLines, balances, this::profile,
-                () -> endCommand(nowMs));
+        long exposureRepairs = exposures.reconcile(byLine, this::attribute, () -> endCommand(nowMs));
         return new RecoveryReport(log == null ? 0 : log.appendedPosition(), activeIds.size(), finishedIds.size(),
                 state.ledger().size(), mismatches[0], negative[0], exposureRepairs);
+    }
+
+    /** A new exposure record's region and group: the borrower's profile's ("" without a profile). */
+    private void attribute(String borrowerId, dev.formica.engine.state.ExposureRecord record) {
+        Profile profile = profile(borrowerId);
+        record.region(profile == null ? "" : profile.getRegion()).group(profile == null ? "" : profile.getGroupId());
     }
 
     /** Appends the (time, hold id) pairs to {@code queue} in time order (ties by hold id). */

@@ -193,6 +193,35 @@ public final class ExposureBook implements AutoCloseable {
         });
     }
 
+    /** Receives one record from {@link #forEachRecord}: everything reused between calls, valid during the call. */
+    @FunctionalInterface
+    public interface RecordVisitor {
+        /** {@code rawKey}: the product digit and the borrower id. */
+        void record(CharSequence rawKey, ExposureRecord record);
+    }
+
+    /**
+     * Visits every record without allocating per record (start-up's reconciliation): the key and the record in
+     * reused objects. The visitor must not use this book.
+     */
+    public void forEachRecord(RecordVisitor visitor) {
+        ExposureRecord r = new ExposureRecord();
+        StringBuilder k = new StringBuilder(StateConfig.MAX_ID_CHARS + 1);
+        byte[][] buffer = {new byte[512]};
+        UnsafeBuffer[] wrapped = {new UnsafeBuffer(buffer[0])};
+        map.forEachEntry(e -> {
+            Data<byte[]> value = e.value();
+            int n = (int) value.size();
+            if (buffer[0].length < n) {
+                buffer[0] = new byte[Math.max(n, buffer[0].length * 2)];
+                wrapped[0] = new UnsafeBuffer(buffer[0]);
+            }
+            value.bytes().read(value.offset(), buffer[0], 0, n);
+            r.decode(wrapped[0], 0, n);
+            visitor.record(e.key().getUsing(k), r);
+        });
+    }
+
     /** Visits every record's raw key and bytes (snapshots). */
     public void forEachRaw(java.util.function.BiConsumer<String, byte[]> visitor) {
         StringBuilder k = new StringBuilder(StateConfig.MAX_ID_CHARS + 1);

@@ -1,9 +1,11 @@
 package dev.formica.engine.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.formica.engine.risk.RiskContext;
+import dev.formica.engine.state.ExposureRecord;
 import dev.formica.engine.state.HoldSnapshot;
 import dev.formica.engine.state.HoldState;
 import dev.formica.engine.state.LedgerSnapshot;
@@ -19,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The start-up reconciliation of {@link ShardProcessor#recover}: a held balance that differs from the sum of the
- * line's active holds is found and repaired, lines without holds keep held 0, and the expiry queue it rebuilds
- * expires the holds in time order.
+ * line's active holds is found and repaired, lines without holds keep held 0, the expiry queue it rebuilds
+ * expires the holds in time order, and exposure records that differ from the holds, are missing or belong to no
+ * line are repaired.
  */
 class RecoveryReconcileTest {
     private static final long TTL = 900_000;
@@ -78,6 +81,57 @@ class RecoveryReconcileTest {
             assertEquals(0, second.heldMismatchesRepaired(), "nothing left to repair");
             assertEquals(0, second.holdsActive());
             assertEquals(4, second.holdsFinished());
+        }
+    }
+
+    @Test
+    void shouldRepairExposureRecordsThatDifferAreMissingOrBelongToNoLine() throws Exception {
+        long now = PipelineFixture.START_MS;
+        try (ShardState state = ShardState.open(dir, StateConfig.defaults().withSizes(1000, 1000, 1000), now);
+                RiskContext risk = RiskContext.openDefaults(dir.resolve("risk"))) {
+            ShardProcessor live = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            live.recover(now);
+            for (String borrower : new String[] {"alice", "bob", "carol"}) {
+                state.ledger().putLine(borrower, CONSUMER, 1_000_000, now);
+            }
+            List<Long> alice = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                DecisionResponse r = live.decide(PipelineFixture.decision("a" + k, "alice", 100_000 + k), now, 0);
+                alice.add(HoldIds.parse(r.getHoldId()));
+            }
+            long bob = HoldIds.parse(live.decide(PipelineFixture.decision("b0", "bob", 50_000), now, 0).getHoldId());
+            ExposureRecord record = new ExposureRecord();
+            assertTrue(state.exposures().read("alice", CONSUMER, record));
+            assertEquals(3, record.count(), "the live run kept a record entry per hold");
+            // damage: alice's record loses a hold and names one that does not exist; bob's record is gone; a record
+            // for a line the ledger does not have (dave); carol (no exposure) has none and must get none
+            record.remove(record.indexOfHold(alice.get(1)));
+            record.add(424_242, "m", "i", 5);
+            state.exposures().write("alice", CONSUMER, record);
+            state.exposures().write("bob", CONSUMER, record.clear());
+            ExposureRecord orphan = new ExposureRecord().region("r");
+            orphan.add(77, "m", "i", 9);
+            state.exposures().write("dave", CONSUMER, orphan);
+
+            ShardProcessor started = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            RecoveryReport report = started.recover(now + 1000);
+
+            assertEquals(3, report.exposureRecordsRepaired(), "alice's, bob's and dave's records");
+            assertEquals(0, report.heldMismatchesRepaired());
+            assertTrue(state.exposures().read("alice", CONSUMER, record));
+            assertEquals(3, record.count());
+            for (int k = 0; k < 3; k++) {
+                assertEquals(100_000 + k, record.amount(record.indexOfHold(alice.get(k))));
+            }
+            assertEquals(-1, record.indexOfHold(424_242));
+            assertTrue(state.exposures().read("bob", CONSUMER, record));
+            assertEquals(1, record.count());
+            assertEquals(50_000, record.amount(record.indexOfHold(bob)));
+            assertFalse(state.exposures().read("dave", CONSUMER, record), "a record of no line is removed");
+            assertFalse(state.exposures().read("carol", CONSUMER, record), "no exposure, no record");
+
+            RecoveryReport second = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk).recover(now + 2000);
+            assertEquals(0, second.exposureRecordsRepaired(), "nothing left to repair");
         }
     }
 
