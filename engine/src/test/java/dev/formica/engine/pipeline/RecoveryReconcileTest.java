@@ -37,11 +37,9 @@ class RecoveryReconcileTest {
         long now = PipelineFixture.START_MS;
         try (ShardState state = ShardState.open(dir, StateConfig.defaults().withSizes(1000, 1000, 1000), now);
                 RiskContext risk = RiskContext.openDefaults(dir.resolve("risk"))) {
-            ShardProcessor live = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            ShardProcessor live = processor(state, risk);
             live.recover(now);
-            for (String borrower : new String[] {"alice", "bob", "carol"}) {
-                state.ledger().putLine(borrower, CONSUMER, 1_000_000, now);
-            }
+            openLines(state, now);
             List<Long> alice = new ArrayList<>();
             for (int k = 0; k < 3; k++) { // three holds of alice, 1 s apart: they expire 1 s apart
                 DecisionResponse r = live.decide(PipelineFixture.decision("a" + k, "alice", 100_000 + k),
@@ -54,7 +52,7 @@ class RecoveryReconcileTest {
             state.ledger().setHeld("alice", CONSUMER, 100_000, now + 3000);
             state.ledger().setHeld("carol", CONSUMER, 7, now + 3000);
 
-            ShardProcessor started = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            ShardProcessor started = processor(state, risk);
             RecoveryReport report = started.recover(now + 3000);
 
             assertEquals(2, report.heldMismatchesRepaired(), "alice's and carol's held balances");
@@ -76,7 +74,7 @@ class RecoveryReconcileTest {
             assertEquals(HoldState.EXPIRED, holdState(alice.get(2), state));
             assertEquals(0, held("alice", state));
 
-            ShardProcessor again = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            ShardProcessor again = processor(state, risk);
             RecoveryReport second = again.recover(now + TTL + 2000);
             assertEquals(0, second.heldMismatchesRepaired(), "nothing left to repair");
             assertEquals(0, second.holdsActive());
@@ -89,11 +87,9 @@ class RecoveryReconcileTest {
         long now = PipelineFixture.START_MS;
         try (ShardState state = ShardState.open(dir, StateConfig.defaults().withSizes(1000, 1000, 1000), now);
                 RiskContext risk = RiskContext.openDefaults(dir.resolve("risk"))) {
-            ShardProcessor live = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            ShardProcessor live = processor(state, risk);
             live.recover(now);
-            for (String borrower : new String[] {"alice", "bob", "carol"}) {
-                state.ledger().putLine(borrower, CONSUMER, 1_000_000, now);
-            }
+            openLines(state, now);
             List<Long> alice = new ArrayList<>();
             for (int k = 0; k < 3; k++) {
                 DecisionResponse r = live.decide(PipelineFixture.decision("a" + k, "alice", 100_000 + k), now, 0);
@@ -113,7 +109,7 @@ class RecoveryReconcileTest {
             orphan.add(77, "m", "i", 9);
             state.exposures().write("dave", CONSUMER, orphan);
 
-            ShardProcessor started = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+            ShardProcessor started = processor(state, risk);
             RecoveryReport report = started.recover(now + 1000);
 
             assertEquals(3, report.exposureRecordsRepaired(), "alice's, bob's and dave's records");
@@ -130,8 +126,20 @@ class RecoveryReconcileTest {
             assertFalse(state.exposures().read("dave", CONSUMER, record), "a record of no line is removed");
             assertFalse(state.exposures().read("carol", CONSUMER, record), "no exposure, no record");
 
-            RecoveryReport second = new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk).recover(now + 2000);
+            RecoveryReport second = processor(state, risk).recover(now + 2000);
             assertEquals(0, second.exposureRecordsRepaired(), "nothing left to repair");
+        }
+    }
+
+    /** A shard's processor as the start-up makes it, on {@code state}. */
+    private static ShardProcessor processor(ShardState state, RiskContext risk) {
+        return new ShardProcessor(0, state, TTL, 86_400_000, "CNY", risk);
+    }
+
+    /** A consumer line of 1,000,000 for alice, bob and carol. */
+    private static void openLines(ShardState state, long now) {
+        for (String borrower : new String[] {"alice", "bob", "carol"}) {
+            state.ledger().putLine(borrower, CONSUMER, 1_000_000, now);
         }
     }
 

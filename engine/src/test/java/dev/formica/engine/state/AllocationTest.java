@@ -21,10 +21,7 @@ class AllocationTest {
 
     @Test
     void shouldNotAllocateOnLedgerHoldAndContainsCalls() throws IOException {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
-        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
+        com.sun.management.ThreadMXBean mx = allocationCounter();
         try (ShardState s = StateTestSupport.open(tmp.resolve("shard"))) {
             StringBuilder id = new StringBuilder("borrower-1");
             s.ledger().putLine(id, 1, 1_000_000_000L, T0);
@@ -47,10 +44,7 @@ class AllocationTest {
 
     @Test
     void shouldNotAllocateOnTheBorrowersReadAndApproval() throws IOException {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
-        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
+        com.sun.management.ThreadMXBean mx = allocationCounter();
         try (ShardState s = StateTestSupport.open(tmp.resolve("shard"))) {
             StringBuilder id = new StringBuilder("borrower-1");
             s.ledger().putLine(id, 2, 1_000_000_000L, T0);
@@ -72,6 +66,15 @@ class AllocationTest {
             assertTrue(s.borrowers().read(id, reading).hasLine(2));
             assertEquals(2L * OPS, reading.activity().count(), "every approval counted");
         }
+    }
+
+    /** The JVM's per-thread allocation counter; the test is skipped where there is none. */
+    private static com.sun.management.ThreadMXBean allocationCounter() {
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
+        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
+        return mx;
     }
 
     private static void steady(ShardState s, StringBuilder id, LedgerSnapshot line, HoldSnapshot hold, int i) {
